@@ -1,0 +1,49 @@
+# Diaspora Bridge — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LANGUAGES := en fr es pt ar ru uk sw
+
+.PHONY: run test lint migrate messages compile-messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+compile-messages: $(STAMP)
+	$(BIN)/pybabel compile --statistics -d locales -D messages
+
+## Set up and start the bot (prints how to get a token when BOT_TOKEN is not set).
+run: $(STAMP) compile-messages
+	$(BIN)/diaspora-bridge run
+
+## Set up and run the whole suite: ruff, then pytest.
+test: $(STAMP) compile-messages
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+migrate: $(STAMP)
+	$(BIN)/diaspora-bridge migrate
+
+## Extract the strings to translate and merge them into every catalog.
+messages: $(STAMP)
+	$(BIN)/pybabel extract --project=diaspora-bridge --no-location --sort-output \
+	  -k __ -k ngettext:1,2 -o locales/messages.pot bot handlers
+	for lang in $(LANGUAGES); do \
+	  if [ -f locales/$$lang/LC_MESSAGES/messages.po ]; then \
+	    $(BIN)/pybabel update --no-fuzzy-matching -i locales/messages.pot -d locales -D messages -l $$lang; \
+	  else \
+	    $(BIN)/pybabel init -i locales/messages.pot -d locales -D messages -l $$lang; \
+	  fi; \
+	done
+	$(BIN)/python -m bot.catalogs fill-source
+	$(BIN)/python -m bot.catalogs check || true
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,118 @@
+"""Builds the application: engine, Bot (with the retry middleware), Dispatcher and routers.
+
+Nothing heavy happens at import time; `create_app` is called by the CLI and by the tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.commands import refresh_chat_commands, set_default_commands
+from bot.config import Settings
+from bot.i18n import create_i18n
+from bot.middlewares import (
+    DbSessionMiddleware,
+    HandlerNameMiddleware,
+    LocaleMiddleware,
+    MemberMiddleware,
+    UpdateLogMiddleware,
+)
+from bot.services.members import get_member
+from bot.services.roles import ensure_default_organization, role_holders
+from bot.telegram_retry import RetryMiddleware
+from handlers import get_routers
+from storage.db import create_engine, create_session_factory
+from storage.fsm import SQLStorage
+from storage.migrate import upgrade_to_head
+from storage.models import Organization, Role
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    bot: Bot
+    dispatcher: Dispatcher
+    i18n: I18n
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+
+def create_bot(settings: Settings) -> Bot:
+    assert settings.bot_token is not None
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(RetryMiddleware())
+    return Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+async def create_app(settings: Settings, *, migrate: bool = True) -> App:
+    if migrate:
+        await asyncio.to_thread(upgrade_to_head, settings.database_url)
+    engine = create_engine(settings.database_url)
+    sessions = create_session_factory(engine)
+    async with sessions() as session:
+        organization = await ensure_default_organization(
+            session, settings.organization_name, settings.default_language, settings.default_timezone
+        )
+        await session.commit()
+
+    i18n = create_i18n(settings.default_language)
+    dispatcher = Dispatcher(
+        storage=SQLStorage(engine),
+        settings=settings,
+        organization=organization,
+        i18n=i18n,
+        sessions=sessions,
+    )
+    dispatcher.update.outer_middleware(UpdateLogMiddleware())
+    dispatcher.update.outer_middleware(DbSessionMiddleware(sessions))
+    dispatcher.update.outer_middleware(MemberMiddleware(settings.admin_ids, settings.default_language))
+    LocaleMiddleware(i18n).setup(dispatcher)
+    for name, observer in dispatcher.observers.items():
+        if name not in {"update", "error"}:
+            observer.middleware(HandlerNameMiddleware())
+    dispatcher.callback_query.middleware(CallbackAnswerMiddleware())
+    dispatcher.include_routers(*get_routers())
+    dispatcher.startup.register(_on_startup)
+    return App(settings, engine, create_bot(settings), dispatcher, i18n)
+
+
+async def _on_startup(
+    bot: Bot,
+    settings: Settings,
+    i18n: I18n,
+    sessions: async_sessionmaker[AsyncSession],
+    organization: Organization,
+) -> None:
+    """Command menus: per language for everyone, and per chat for role holders and super-admins."""
+    await set_default_commands(bot, i18n, settings.default_language)
+    async with sessions() as session:
+        holders = await role_holders(session, organization.id or 0)
+        menus = {
+            member.telegram_id: (member.language or settings.default_language, {role})
+            for member, role in holders
+            if member.telegram_id is not None
+        }
+        for admin_id in settings.admin_ids:
+            admin = await get_member(session, admin_id)
+            language, roles = menus.get(admin_id, (settings.default_language, set()))
+            menus[admin_id] = ((admin.language if admin else None) or language, roles | {Role.ADMIN})
+    for chat_id, (language, roles) in menus.items():
+        await refresh_chat_commands(bot, i18n, chat_id, language, roles)

@@ -1,0 +1,71 @@
+"""The command menus: set for every shipped language at start, and per chat for members whose
+chosen language or role differs from what the default menu shows."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import lazy_gettext as __
+
+from bot.config import SHIPPED_LANGUAGES
+from bot.logs import log_event
+from storage.models import Role
+
+log = logging.getLogger(__name__)
+
+MEMBER_COMMANDS = (
+    ("start", __("Start or restart")),
+    ("profile", __("Your profile")),
+    ("language", __("Change language")),
+    ("help", __("What I can do")),
+    ("mydata", __("Get a copy of your data")),
+    ("forget", __("Erase your data")),
+    ("cancel", __("Stop the current dialog")),
+)
+# Extra commands per role; later capabilities add theirs (events, announcements, surveys).
+ROLE_COMMANDS: dict[Role, tuple[tuple[str, object], ...]] = {
+    Role.ADMIN: (("admin", __("Manage roles")),),
+    Role.ORGANIZER: (),
+    Role.COORDINATOR: (),
+}
+
+
+def command_list(i18n: I18n, language: str, roles: Iterable[Role] = ()) -> list[BotCommand]:
+    entries = list(MEMBER_COMMANDS)
+    for role in roles:
+        entries.extend(entry for entry in ROLE_COMMANDS.get(role, ()) if entry not in entries)
+    with i18n.context(), i18n.use_locale(language):
+        return [BotCommand(command=name, description=str(description)) for name, description in entries]
+
+
+async def set_default_commands(bot: Bot, i18n: I18n, default_language: str) -> None:
+    """One menu per shipped language (Telegram picks by the user's app language), plus a fallback."""
+    await bot.set_my_commands(command_list(i18n, default_language), scope=BotCommandScopeDefault())
+    for language in SHIPPED_LANGUAGES:
+        await bot.set_my_commands(
+            command_list(i18n, language), scope=BotCommandScopeDefault(), language_code=language
+        )
+
+
+async def refresh_chat_commands(
+    bot: Bot, i18n: I18n, chat_id: int, language: str, roles: Iterable[Role]
+) -> None:
+    """The member's own menu: in the language they chose, with their role's commands."""
+    try:
+        await bot.set_my_commands(
+            command_list(i18n, language, roles), scope=BotCommandScopeChat(chat_id=chat_id)
+        )
+    except (TelegramBadRequest, TelegramForbiddenError) as error:
+        log_event(log, "commands_not_set", logging.WARNING, chat_id=chat_id, error=type(error).__name__)
+
+
+async def clear_chat_commands(bot: Bot, chat_id: int) -> None:
+    try:
+        await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=chat_id))
+    except (TelegramBadRequest, TelegramForbiddenError) as error:
+        log_event(log, "commands_not_cleared", logging.WARNING, chat_id=chat_id, error=type(error).__name__)

@@ -1,0 +1,129 @@
+"""Dispatcher middlewares: logging, one DB unit of work per update, the member, the locale."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, Update, User
+from aiogram.utils.i18n import I18n, I18nMiddleware
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.i18n import resolve_locale
+from bot.logs import log_event
+from bot.services.members import TelegramIdentity, get_member, touch_identity
+from bot.services.roles import Actor
+from storage.db import current_session
+from storage.models import MemberStatus
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+update_log = logging.getLogger("bot.updates")
+
+
+class UpdateLogMiddleware(BaseMiddleware):
+    """Outermost: one line per update with its id, type, handler and latency."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        started = time.perf_counter()
+        trace: dict[str, str] = {}
+        data["trace"] = trace
+        outcome = "ok"
+        try:
+            return await handler(event, data)
+        except Exception:
+            outcome = "error"
+            raise
+        finally:
+            log_event(
+                update_log,
+                "update",
+                update_id=event.update_id,
+                type=event.event_type,
+                handler=trace.get("handler", "none"),
+                outcome=trace.get("outcome", outcome),
+                latency_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+
+
+class HandlerNameMiddleware(BaseMiddleware):
+    """Inner: tells the update log which handler took the event."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        trace = data.get("trace")
+        handler_object = data.get("handler")
+        if trace is not None and handler_object is not None:
+            callback = handler_object.callback
+            trace["handler"] = f"{callback.__module__.rsplit('.', 1)[-1]}.{callback.__name__}"
+        return await handler(event, data)
+
+
+class DbSessionMiddleware(BaseMiddleware):
+    """One session per update: committed when the handler returns, rolled back if it raises."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self.sessions() as session:
+            data["session"] = session
+            token = current_session.set(session)
+            try:
+                result = await handler(event, data)
+                await session.commit()
+                return result
+            except Exception:
+                await session.rollback()
+                raise
+            finally:
+                current_session.reset(token)
+
+
+class MemberMiddleware(BaseMiddleware):
+    """Loads the member behind the update and who they act as; resolves their locale once."""
+
+    def __init__(self, admin_ids: frozenset[int], default_language: str) -> None:
+        self.admin_ids = admin_ids
+        self.default_language = default_language
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        session: AsyncSession = data["session"]
+        member = None
+        if user is not None and not user.is_bot:
+            member = await get_member(session, user.id)
+            if member is not None and member.status != MemberStatus.DECLINED and _is_from_member(event):
+                await touch_identity(
+                    session, member, TelegramIdentity(user.id, user.username, user.full_name)
+                )
+        data["member"] = member
+        data["actor"] = Actor(user.id, user.id in self.admin_ids) if user else None
+        data["locale"] = resolve_locale(
+            member.language if member else None,
+            user.language_code if user else None,
+            self.default_language,
+        )
+        return await handler(event, data)
+
+
+def _is_from_member(event: TelegramObject) -> bool:
+    """Messages and button presses show the person is reachable; `my_chat_member` says otherwise."""
+    return isinstance(event, Update) and (event.message is not None or event.callback_query is not None)
+
+
+class LocaleMiddleware(I18nMiddleware):
+    """aiogram's gettext context, in the locale `MemberMiddleware` resolved."""
+
+    def __init__(self, i18n: I18n) -> None:
+        super().__init__(i18n)
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        locale = data.get("locale")
+        if locale:
+            return str(locale)
+        user: User | None = data.get("event_from_user")
+        return resolve_locale(None, user.language_code if user else None, self.i18n.default_locale)

@@ -1,0 +1,34 @@
+"""`/start <payload>` deep links: `t.me/<bot>?start=event_12`, `...?start=org_lyon-senegal`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_PATTERNS = {
+    "event": re.compile(r"event_(\d{1,12})"),
+    "training": re.compile(r"training_(\d{1,12})"),
+    "survey": re.compile(r"survey_(\d{1,12})"),
+    "org": re.compile(r"org_([a-z0-9-]{1,60})"),
+}
+
+
+@dataclass(frozen=True)
+class DeepLink:
+    kind: str
+    value: str
+
+    def payload(self) -> str:
+        return f"{self.kind}_{self.value}"
+
+
+def parse_deep_link(payload: str | None) -> DeepLink | None:
+    """A known deep link, or None for anything else (Telegram allows up to 64 of [A-Za-z0-9_-])."""
+    if not payload:
+        return None
+    payload = payload.strip()
+    for kind, pattern in _PATTERNS.items():
+        match = pattern.fullmatch(payload)
+        if match:
+            return DeepLink(kind, match.group(1))
+    return None

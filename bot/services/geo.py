@@ -1,0 +1,117 @@
+"""Countries and time zones, offline: names from Babel (CLDR), zones from the tz database tables."""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from zoneinfo import ZoneInfo, available_timezones
+
+from babel import Locale
+from babel.dates import get_timezone_location
+
+from bot.config import SHIPPED_LANGUAGES
+
+
+def _tz_table(name: str) -> list[list[str]]:
+    text = resources.files("tzdata").joinpath("zoneinfo", name).read_text(encoding="utf-8")
+    return [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
+
+
+@cache
+def country_codes() -> frozenset[str]:
+    """ISO 3166-1 alpha-2 codes of the countries and territories the tz database knows."""
+    return frozenset(row[0] for row in _tz_table("iso3166.tab"))
+
+
+@cache
+def _zones_by_country() -> dict[str, tuple[str, ...]]:
+    zones: dict[str, list[str]] = {}
+    for row in _tz_table("zone.tab"):
+        zones.setdefault(row[0], []).append(row[2])
+    return {code: tuple(names) for code, names in zones.items()}
+
+
+def country_zones(code: str) -> tuple[str, ...]:
+    """The country's zones, sorted west to east (by current UTC offset), then by name."""
+    now = datetime.now(UTC)
+    zones = _zones_by_country().get(code.upper(), ())
+    return tuple(sorted(zones, key=lambda zone: (now.astimezone(ZoneInfo(zone)).utcoffset(), zone)))
+
+
+def is_valid_zone(zone: str) -> bool:
+    return zone in _valid_zones()
+
+
+@cache
+def _valid_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def country_name(code: str | None, locale: str) -> str:
+    if not code:
+        return ""
+    return Locale.parse(locale).territories.get(code.upper(), code.upper())
+
+
+def zone_label(zone: str, locale: str) -> str:
+    """A zone as people say it: its main city in their language and the current UTC offset."""
+    tz = ZoneInfo(zone)
+    city = get_timezone_location(tz, locale=locale, return_city=True) if zone != "UTC" else "UTC"
+    offset = datetime.now(UTC).astimezone(tz).strftime("%z")
+    sign, hours, minutes = offset[0], int(offset[1:3]), offset[3:5]
+    shown = f"UTC{sign}{hours}" + (f":{minutes}" if minutes != "00" else "")
+    return f"{city} ({shown})" if zone != "UTC" else "UTC"
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).strip()
+
+
+@cache
+def _search_index() -> dict[str, set[str]]:
+    """Folded country names in every shipped language (and the codes) → country codes."""
+    index: dict[str, set[str]] = {}
+    for language in SHIPPED_LANGUAGES:
+        territories = Locale.parse(language).territories
+        for code in country_codes():
+            if code in territories:
+                index.setdefault(_fold(territories[code]), set()).add(code)
+    for code in country_codes():
+        index.setdefault(code.casefold(), set()).add(code)
+    return index
+
+
+def find_countries(query: str, limit: int = 6) -> list[str]:
+    """Countries whose name in any shipped language matches what a member typed.
+
+    Exact names first, then names starting with the text, then names containing it, then close
+    spellings ("Senegall", "Marocco").
+    """
+    folded = _fold(query)
+    if not folded:
+        return []
+    index = _search_index()
+    ranked: list[str] = []
+
+    def add(codes: set[str]) -> None:
+        for code in sorted(codes):
+            if code not in ranked:
+                ranked.append(code)
+
+    if folded in index:
+        add(index[folded])
+    if len(folded) >= 2:
+        for name, codes in sorted(index.items()):
+            if len(name) > 2 and name.startswith(folded):
+                add(codes)
+        if len(folded) >= 3:
+            for name, codes in sorted(index.items()):
+                if len(name) > 2 and folded in name:
+                    add(codes)
+    for name in difflib.get_close_matches(folded, list(index), n=limit, cutoff=0.75):
+        add(index[name])
+    return ranked[:limit]

@@ -1,0 +1,188 @@
+"""Organizations and roles. Every grant and revoke is written to the audit log."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import AuditEntry, Member, Membership, MemberStatus, Organization, Role
+from storage.types import utcnow
+
+GRANTABLE_ROLES = (Role.ORGANIZER, Role.COORDINATOR, Role.ADMIN)
+# Who may act as what: an admin can do everything an organizer or coordinator can.
+_IMPLIED = {
+    Role.ADMIN: {Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR, Role.MEMBER},
+    Role.ORGANIZER: {Role.ORGANIZER, Role.MEMBER},
+    Role.COORDINATOR: {Role.COORDINATOR, Role.MEMBER},
+    Role.MEMBER: {Role.MEMBER},
+}
+
+
+class RoleError(Exception):
+    """A role change that is not allowed; `reason` is a stable code handlers translate."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: their Telegram id, and whether they are a deployment super-admin."""
+
+    telegram_id: int
+    is_super_admin: bool
+
+
+def slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:64] or "community"
+
+
+async def ensure_default_organization(
+    session: AsyncSession, name: str, language: str, timezone: str
+) -> Organization:
+    """The deployment's first organization, created once on first start."""
+    result = await session.exec(select(Organization).order_by(col(Organization.id)).limit(1))
+    organization = result.first()
+    if organization is None:
+        organization = Organization(
+            slug=slugify(name), name=name, default_language=language, timezone=timezone
+        )
+        session.add(organization)
+        await session.flush()
+    return organization
+
+
+async def role_of(session: AsyncSession, organization_id: int, member_id: int) -> Role:
+    result = await session.exec(
+        select(Membership.role).where(
+            Membership.organization_id == organization_id, Membership.member_id == member_id
+        )
+    )
+    role = result.first()
+    return Role(role) if role else Role.MEMBER
+
+
+async def acts_as(
+    session: AsyncSession, actor: Actor, member: Member | None, org_id: int, role: Role
+) -> bool:
+    """Server-side authorization: may this person act with `role` in the organization?"""
+    if actor.is_super_admin:
+        return True
+    if member is None or member.id is None or member.status != MemberStatus.ACTIVE:
+        return False
+    return role in _IMPLIED[await role_of(session, org_id, member.id)]
+
+
+async def effective_roles(
+    session: AsyncSession, actor: Actor, member: Member | None, org_id: int
+) -> set[Role]:
+    """The roles whose commands the person's menu shows."""
+    roles = {Role.ADMIN} if actor.is_super_admin else set()
+    if member is not None and member.id is not None and member.status == MemberStatus.ACTIVE:
+        roles.add(await role_of(session, org_id, member.id))
+    return roles
+
+
+async def can_manage_roles(session: AsyncSession, actor: Actor, member: Member | None, org_id: int) -> bool:
+    return await acts_as(session, actor, member, org_id, Role.ADMIN)
+
+
+async def grant_role(
+    session: AsyncSession, actor: Actor, organization_id: int, target: Member, role: Role
+) -> None:
+    if role not in GRANTABLE_ROLES:
+        raise RoleError("unknown_role")
+    if role == Role.ADMIN and not actor.is_super_admin:
+        raise RoleError("super_admin_only")
+    if target.id is None or not target.is_registered or target.status != MemberStatus.ACTIVE:
+        raise RoleError("not_registered")
+    membership = await _membership(session, organization_id, target.id)
+    previous = Role(membership.role) if membership else Role.MEMBER
+    if previous == role:
+        raise RoleError("already_has_role")
+    if membership is None:
+        membership = Membership(organization_id=organization_id, member_id=target.id)
+    membership.role = role
+    membership.granted_by_telegram_id = actor.telegram_id
+    membership.updated_at = utcnow()
+    session.add(membership)
+    session.add(
+        AuditEntry(
+            actor_telegram_id=actor.telegram_id,
+            action="role.granted",
+            organization_id=organization_id,
+            target_member_id=target.id,
+            details={"role": str(role), "previous": str(previous)},
+        )
+    )
+    await session.flush()
+
+
+async def revoke_role(session: AsyncSession, actor: Actor, organization_id: int, target: Member) -> Role:
+    """Back to plain member. Returns the role taken away."""
+    membership = await _membership(session, organization_id, target.id) if target.id else None
+    if membership is None or Role(membership.role) == Role.MEMBER:
+        raise RoleError("no_role")
+    previous = Role(membership.role)
+    if previous == Role.ADMIN and not actor.is_super_admin:
+        raise RoleError("super_admin_only")
+    membership.role = Role.MEMBER
+    membership.granted_by_telegram_id = actor.telegram_id
+    membership.updated_at = utcnow()
+    session.add(membership)
+    session.add(
+        AuditEntry(
+            actor_telegram_id=actor.telegram_id,
+            action="role.revoked",
+            organization_id=organization_id,
+            target_member_id=target.id,
+            details={"role": str(previous)},
+        )
+    )
+    await session.flush()
+    return previous
+
+
+async def role_holders(session: AsyncSession, organization_id: int) -> list[tuple[Member, Role]]:
+    result = await session.exec(
+        select(Member, Membership.role)
+        .join(Membership, col(Membership.member_id) == col(Member.id))
+        .where(Membership.organization_id == organization_id, Membership.role != Role.MEMBER)
+        .order_by(col(Membership.role), col(Member.display_name))
+    )
+    return [(member, Role(role)) for member, role in result.all()]
+
+
+async def find_member_by_reference(session: AsyncSession, reference: str) -> Member | None:
+    """A member named by @username or numeric Telegram id (as an admin would type it)."""
+    reference = reference.strip()
+    if reference.lstrip("-").isdigit():
+        result = await session.exec(select(Member).where(Member.telegram_id == int(reference)))
+        return result.first()
+    username = reference.removeprefix("@")
+    if not re.fullmatch(r"[A-Za-z0-9_]{4,32}", username):
+        return None
+    result = await session.exec(
+        select(Member).where(
+            func.lower(Member.username) == username.lower(), Member.status == MemberStatus.ACTIVE
+        )
+    )
+    return result.first()
+
+
+async def _membership(
+    session: AsyncSession, organization_id: int, member_id: int | None
+) -> Membership | None:
+    result = await session.exec(
+        select(Membership).where(
+            Membership.organization_id == organization_id, Membership.member_id == member_id
+        )
+    )
+    return result.first()

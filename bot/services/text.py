@@ -1,0 +1,38 @@
+"""Cleaning of free text typed by members and organizers."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Format characters (zero-width spaces and joiners, bidi marks, BOM) and controls render as
+# nothing: a name made only of them looks empty. Newlines and tabs are handled separately.
+_INVISIBLE_CATEGORIES = {"Cf", "Cc", "Cs", "Co", "Cn"}
+_SPACES = re.compile(r"\s+")
+
+
+class TextRejected(ValueError):
+    """Input the bot cannot keep; `reason` is "empty" or "too_long"."""
+
+    def __init__(self, reason: str, limit: int = 0) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.limit = limit
+
+
+def clean_line(text: str | None, max_length: int) -> str:
+    """One line of text (a name, a city): invisible characters dropped, spaces collapsed.
+
+    A text of only invisible characters (zero-width spaces, bidi marks) counts as empty.
+    Raises `TextRejected`.
+    """
+    if text is None:
+        raise TextRejected("empty")
+    normalized = unicodedata.normalize("NFC", text)
+    visible = "".join(ch for ch in normalized if unicodedata.category(ch) not in _INVISIBLE_CATEGORIES)
+    visible = _SPACES.sub(" ", visible).strip()
+    if not visible:
+        raise TextRejected("empty")
+    if len(visible) > max_length:
+        raise TextRejected("too_long", max_length)
+    return visible

@@ -1,0 +1,22 @@
+"""aiogram routers: thin Telegram I/O over `bot.services`. The order matters: the catch-all
+fallback comes last, and /help and /cancel come before any dialog that waits for text."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+
+def get_routers() -> list[Router]:
+    from handlers import admin, chat_member, errors, fallback, help, language, privacy, profile, start
+
+    return [
+        errors.router,
+        chat_member.router,
+        help.router,
+        start.router,
+        admin.router,
+        language.router,
+        privacy.router,
+        profile.router,
+        fallback.router,
+    ]

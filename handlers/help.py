@@ -1,0 +1,47 @@
+"""/help and /cancel."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+from aiogram.utils.i18n import I18n
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.commands import command_list
+from bot.i18n import _
+from bot.services.roles import Actor, can_manage_roles
+from storage.models import Member, Organization, Role
+
+router: Final[Router] = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+
+
+@router.message(Command("help"))
+async def show_help(
+    message: Message,
+    member: Member | None,
+    actor: Actor,
+    session: AsyncSession,
+    organization: Organization,
+    i18n: I18n,
+) -> None:
+    roles = [Role.ADMIN] if await can_manage_roles(session, actor, member, organization.id or 0) else []
+    commands = command_list(i18n, i18n.current_locale, roles)
+    lines = [_("ℹ️ <b>What I can do</b>"), ""]
+    lines += [f"/{command.command} — {command.description}" for command in commands]
+    if member is None or not member.is_registered:
+        lines += ["", _("You are not registered yet: send /start to join.")]
+    await message.answer("\n".join(lines))
+
+
+@router.message(Command("cancel"))
+async def cancel(message: Message, state: FSMContext) -> None:
+    if await state.get_state() is None:
+        await message.answer(_("There is nothing to cancel."))
+        return
+    await state.set_state(None)
+    await message.answer(_("Cancelled. What you already saved is kept; /profile shows it."))

@@ -1,0 +1,56 @@
+"""/language: switch the language at any time; the next message and the menu follow."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.commands import refresh_chat_commands
+from bot.i18n import _, language_name
+from bot.services.members import update_profile
+from bot.services.roles import Actor, effective_roles
+from handlers.callbacks import LanguageChoice
+from handlers.fallback import stale_button
+from handlers.filters import IsRegistered
+from handlers.ui import language_keyboard
+from storage.models import Member, Organization
+
+router: Final[Router] = Router(name=__name__)
+router.message.filter(F.chat.type == "private", IsRegistered())
+router.callback_query.filter(IsRegistered())
+
+
+@router.message(Command("language"))
+async def ask_language(message: Message) -> None:
+    await message.answer(_("Which language would you like me to use?"), reply_markup=language_keyboard(False))
+
+
+@router.callback_query(LanguageChoice.filter(~F.onboarding))
+async def switch_language(
+    query: CallbackQuery,
+    callback_data: LanguageChoice,
+    member: Member,
+    actor: Actor,
+    session: AsyncSession,
+    organization: Organization,
+    i18n: I18n,
+    bot: Bot,
+) -> None:
+    code = callback_data.code
+    if code not in i18n.available_locales:
+        await stale_button(query)
+        return
+    await update_profile(session, member, language=code)
+    i18n.current_locale = code  # this very answer already speaks the new language
+    roles = await effective_roles(session, actor, member, organization.id or 0)
+    await refresh_chat_commands(bot, i18n, query.from_user.id, code, roles)
+    text = _("✅ Done! I will speak {language} with you from now on.").format(language=language_name(code))
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text)
+    else:
+        await bot.send_message(query.from_user.id, text)

@@ -1,0 +1,397 @@
+"""The member's profile: the onboarding wizard after consent, and `/profile` to edit any field.
+
+Each step is skippable where sensible; finite choices are buttons; countries are typed in any
+language and confirmed with buttons. The step and what was typed are kept in the FSM storage (in the
+database), so a restart in the middle loses nothing.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Final
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.i18n import _, ngettext
+from bot.services.geo import (
+    country_codes,
+    country_name,
+    country_zones,
+    find_countries,
+    is_valid_zone,
+    zone_label,
+)
+from bot.services.members import CITY_MAX, INTERESTS, NAME_MAX, complete_profile, update_profile
+from bot.services.text import TextRejected, clean_line
+from handlers.callbacks import CountryChoice, InterestToggle, ProfileEdit, StepAction, ZoneChoice
+from handlers.fallback import stale_button
+from handlers.filters import IsRegistered
+from handlers.states import ProfileStates
+from handlers.ui import INTEREST_LABELS, interests_keyboard, locale_now, profile_card
+from storage.models import Member
+
+router: Final[Router] = Router(name=__name__)
+router.message.filter(F.chat.type == "private", IsRegistered())
+router.callback_query.filter(IsRegistered())
+
+ORDER: Final = (
+    ProfileStates.name,
+    ProfileStates.origin,
+    ProfileStates.residence,
+    ProfileStates.city,
+    ProfileStates.timezone,
+    ProfileStates.interests,
+)
+EDIT_FIELDS: Final = {
+    "name": ProfileStates.name,
+    "origin": ProfileStates.origin,
+    "residence": ProfileStates.residence,
+    "city": ProfileStates.city,
+    "timezone": ProfileStates.timezone,
+    "interests": ProfileStates.interests,
+}
+
+
+# -- entering and leaving the wizard -----------------------------------------------------------
+
+
+async def start_profile(
+    bot: Bot, chat_id: int, member: Member, state: FSMContext, telegram_name: str
+) -> None:
+    await state.update_data(mode="onboarding", telegram_name=telegram_name)
+    await bot.send_message(
+        chat_id, _("Let's set up your profile. It takes a minute, and you can skip any step.")
+    )
+    await ask(bot, chat_id, member, state, ProfileStates.name)
+
+
+async def resume_profile(bot: Bot, chat_id: int, member: Member, state: FSMContext) -> None:
+    current = await state.get_state()
+    step = next((step for step in ORDER if step.state == current), ProfileStates.name)
+    await ask(bot, chat_id, member, state, step)
+
+
+async def ask(bot: Bot, chat_id: int, member: Member, state: FSMContext, step: State) -> None:
+    """Send the question of a step with its buttons and wait for the answer in that state."""
+    await state.set_state(step)
+    data = await state.get_data()
+    builder = InlineKeyboardBuilder()
+    if step == ProfileStates.name:
+        text = _("What name should we use for you? Send it as a message.")
+        suggestion = member.display_name or data.get("telegram_name")
+        if suggestion:
+            label = _("Use “{name}”").format(name=suggestion)
+            if len(label) <= 60:
+                builder.button(text=label, callback_data=StepAction(action="keep_name"))
+    elif step == ProfileStates.origin:
+        text = _("Which country are you originally from? Type its name in any language, e.g. Senegal.")
+    elif step == ProfileStates.residence:
+        text = _("Which country do you live in now? Type its name, e.g. Canada.")
+    elif step == ProfileStates.city:
+        text = _("And which city or town? (You can skip this.)")
+    elif step == ProfileStates.timezone:
+        text, zones = _zone_question(member)
+        for zone in zones:
+            builder.button(text=zone_label(zone, locale_now()), callback_data=ZoneChoice(zone=zone))
+    else:
+        text = _("What are you interested in? Choose as many as you like, then press Done.")
+        await bot.send_message(chat_id, text, reply_markup=interests_keyboard(list(member.interests)))
+        return
+    if step != ProfileStates.name or builder.buttons:
+        builder.button(text=_("Skip"), callback_data=StepAction(action="skip"))
+    builder.adjust(1 if step != ProfileStates.timezone else 2)
+    markup = builder.as_markup() if list(builder.buttons) else None
+    await bot.send_message(chat_id, text, reply_markup=markup)
+
+
+def _zone_question(member: Member) -> tuple[str, tuple[str, ...]]:
+    zones = country_zones(member.residence_country) if member.residence_country else ()
+    if len(zones) == 1:
+        return _("Your time zone seems to be this one. Is it right?"), zones
+    if zones:
+        return _("Your country has several time zones. Which one are you in?"), zones
+    current = member.timezone or "UTC"
+    return _("I will use this time zone for dates and reminders. Press it to confirm, or skip."), (current,)
+
+
+async def advance(bot: Bot, chat_id: int, member: Member, state: FSMContext, session: AsyncSession) -> None:
+    """After a step: next question during onboarding, or back to the card when editing."""
+    current = await state.get_state()
+    data = await state.get_data()
+    if data.get("mode") == "edit" and current != ProfileStates.residence.state:
+        await state.set_state(None)
+        await bot.send_message(
+            chat_id, _("✅ Saved.") + "\n\n" + profile_card(member), reply_markup=edit_keyboard()
+        )
+        return
+    index = next(i for i, step in enumerate(ORDER) if step.state == current)
+    if index + 1 < len(ORDER):
+        await ask(bot, chat_id, member, state, ORDER[index + 1])
+        return
+    await state.set_state(None)
+    await complete_profile(session, member)
+    await bot.send_message(
+        chat_id,
+        _("🎉 Your profile is ready!")
+        + "\n\n"
+        + profile_card(member)
+        + "\n\n"
+        + _("Change anything with /profile. See what I can do with /help."),
+    )
+
+
+def edit_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    labels = {
+        "name": _("✏️ Name"),
+        "origin": _("✏️ Origin"),
+        "residence": _("✏️ Country"),
+        "city": _("✏️ City"),
+        "timezone": _("✏️ Time zone"),
+        "interests": _("✏️ Interests"),
+    }
+    for field, label in labels.items():
+        builder.button(text=label, callback_data=ProfileEdit(field=field))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+# -- /profile ----------------------------------------------------------------------------------
+
+
+@router.message(Command("profile"))
+async def show_profile(message: Message, member: Member, state: FSMContext) -> None:
+    await state.set_state(None)
+    await message.answer(profile_card(member), reply_markup=edit_keyboard())
+
+
+@router.callback_query(ProfileEdit.filter())
+async def edit_field(
+    query: CallbackQuery, callback_data: ProfileEdit, member: Member, state: FSMContext, bot: Bot
+) -> None:
+    step = EDIT_FIELDS.get(callback_data.field)
+    if step is None:
+        await _stale(query)
+        return
+    await state.update_data(mode="edit")
+    await ask(bot, query.from_user.id, member, state, step)
+
+
+# -- answers -----------------------------------------------------------------------------------
+
+
+@router.message(ProfileStates.name, F.text)
+async def name_typed(
+    message: Message, member: Member, state: FSMContext, session: AsyncSession, bot: Bot
+) -> None:
+    name = await _clean(message, NAME_MAX)
+    if name is None:
+        return
+    await update_profile(session, member, display_name=name)
+    await message.answer(_("Nice to meet you, {name}!").format(name=escape(name)))
+    await advance(bot, message.chat.id, member, state, session)
+
+
+@router.callback_query(ProfileStates.name, StepAction.filter(F.action == "keep_name"))
+async def name_kept(query: CallbackQuery, member: Member, state: FSMContext, session: AsyncSession) -> None:
+    data = await state.get_data()
+    try:
+        name = clean_line(member.display_name or data.get("telegram_name"), NAME_MAX)
+    except TextRejected:
+        await _stale(query)
+        return
+    await update_profile(session, member, display_name=name)
+    await _close_question(query, _("Name: {name}").format(name=escape(name)))
+    await advance(query.bot, query.from_user.id, member, state, session)  # type: ignore[arg-type]
+
+
+@router.message(StateFilter(ProfileStates.origin, ProfileStates.residence), F.text)
+async def country_typed(
+    message: Message, member: Member, state: FSMContext, session: AsyncSession, bot: Bot
+) -> None:
+    query = await _clean(message, 80)
+    if query is None:
+        return
+    matches = find_countries(query)
+    if not matches:
+        await message.answer(
+            _(
+                "I couldn't find a country called “{text}”. Please check the spelling, or try its name in "
+                "English."
+            ).format(text=escape(query))
+        )
+        return
+    if len(matches) == 1:
+        await _save_country(message.chat.id, matches[0], member, state, session, bot)
+        return
+    builder = InlineKeyboardBuilder()
+    for code in matches:
+        builder.button(text=country_name(code, locale_now()), callback_data=CountryChoice(code=code))
+    builder.adjust(1)
+    await message.answer(_("Which one do you mean?"), reply_markup=builder.as_markup())
+
+
+@router.callback_query(StateFilter(ProfileStates.origin, ProfileStates.residence), CountryChoice.filter())
+async def country_chosen(
+    query: CallbackQuery,
+    callback_data: CountryChoice,
+    member: Member,
+    state: FSMContext,
+    session: AsyncSession,
+    bot: Bot,
+) -> None:
+    code = callback_data.code.upper()
+    if code not in country_codes():
+        await _stale(query)
+        return
+    await _close_question(query, country_name(code, locale_now()))
+    await _save_country(query.from_user.id, code, member, state, session, bot)
+
+
+async def _save_country(
+    chat_id: int, code: str, member: Member, state: FSMContext, session: AsyncSession, bot: Bot
+) -> None:
+    current = await state.get_state()
+    name = escape(country_name(code, locale_now()))
+    if current == ProfileStates.origin.state:
+        await update_profile(session, member, origin_country=code)
+        await bot.send_message(chat_id, _("Country of origin: {country}").format(country=name))
+    else:
+        changed = member.residence_country != code
+        fields: dict[str, object] = {"residence_country": code}
+        if changed:
+            fields["residence_city"] = None
+        await update_profile(session, member, **fields)
+        await bot.send_message(chat_id, _("You live in: {country}").format(country=name))
+        data = await state.get_data()
+        if data.get("mode") == "edit":
+            # A new country usually means a new city and zone: ask them next.
+            await state.update_data(mode="edit_residence")
+            await ask(bot, chat_id, member, state, ProfileStates.city)
+            return
+    await advance(bot, chat_id, member, state, session)
+
+
+@router.message(ProfileStates.city, F.text)
+async def city_typed(
+    message: Message, member: Member, state: FSMContext, session: AsyncSession, bot: Bot
+) -> None:
+    city = await _clean(message, CITY_MAX)
+    if city is None:
+        return
+    await update_profile(session, member, residence_city=city)
+    await message.answer(_("City: {city}").format(city=escape(city)))
+    await _after_city(bot, message.chat.id, member, state, session)
+
+
+async def _after_city(
+    bot: Bot, chat_id: int, member: Member, state: FSMContext, session: AsyncSession
+) -> None:
+    data = await state.get_data()
+    if data.get("mode") == "edit_residence":
+        await state.update_data(mode="edit")
+        await ask(bot, chat_id, member, state, ProfileStates.timezone)
+        return
+    await advance(bot, chat_id, member, state, session)
+
+
+@router.callback_query(ProfileStates.timezone, ZoneChoice.filter())
+async def zone_chosen(
+    query: CallbackQuery,
+    callback_data: ZoneChoice,
+    member: Member,
+    state: FSMContext,
+    session: AsyncSession,
+) -> None:
+    if not is_valid_zone(callback_data.zone):
+        await _stale(query)
+        return
+    await update_profile(session, member, timezone=callback_data.zone)
+    await _close_question(
+        query, _("Time zone: {zone}").format(zone=escape(zone_label(callback_data.zone, locale_now())))
+    )
+    await advance(query.bot, query.from_user.id, member, state, session)  # type: ignore[arg-type]
+
+
+@router.callback_query(ProfileStates.interests, InterestToggle.filter(F.key != "done"))
+async def interest_toggled(
+    query: CallbackQuery, callback_data: InterestToggle, member: Member, session: AsyncSession
+) -> None:
+    if callback_data.key not in INTERESTS:
+        await _stale(query)
+        return
+    chosen = [key for key in member.interests if key != callback_data.key]
+    if callback_data.key not in member.interests:
+        chosen.append(callback_data.key)
+    await update_profile(session, member, interests=[key for key in INTERESTS if key in chosen])
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=interests_keyboard(list(member.interests)))
+
+
+@router.callback_query(ProfileStates.interests, InterestToggle.filter(F.key == "done"))
+async def interests_done(
+    query: CallbackQuery, member: Member, state: FSMContext, session: AsyncSession
+) -> None:
+    chosen = ", ".join(str(INTEREST_LABELS[key]) for key in member.interests) or _("none")
+    await _close_question(query, _("Interests: {interests}").format(interests=escape(chosen)))
+    await advance(query.bot, query.from_user.id, member, state, session)  # type: ignore[arg-type]
+
+
+@router.callback_query(StateFilter(*ORDER), StepAction.filter(F.action == "skip"))
+async def step_skipped(
+    query: CallbackQuery, member: Member, state: FSMContext, session: AsyncSession
+) -> None:
+    await _close_question(query, _("Skipped."))
+    if await state.get_state() == ProfileStates.city.state:
+        await _after_city(query.bot, query.from_user.id, member, state, session)  # type: ignore[arg-type]
+        return
+    await advance(query.bot, query.from_user.id, member, state, session)  # type: ignore[arg-type]
+
+
+@router.message(StateFilter(*ORDER))
+async def not_text(message: Message) -> None:
+    """A sticker, photo or voice note where a typed answer is expected."""
+    await message.answer(
+        _("Please answer with a text message, or use the buttons above. Send /cancel to stop.")
+    )
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+async def _clean(message: Message, limit: int) -> str | None:
+    """The typed text cleaned, or None after telling the member what is wrong with it."""
+    text = message.text or ""
+    if text.startswith("/"):
+        await message.answer(_("Please answer the question first, or send /cancel to stop."))
+        return None
+    try:
+        return clean_line(text, limit)
+    except TextRejected as error:
+        if error.reason == "too_long":
+            await message.answer(
+                ngettext(
+                    "That is too long: please keep it to {limit} character.",
+                    "That is too long: please keep it to {limit} characters.",
+                    error.limit,
+                ).format(limit=error.limit)
+            )
+        else:
+            await message.answer(_("That looks empty. Please type your answer."))
+        return None
+
+
+async def _close_question(query: CallbackQuery, outcome: str) -> None:
+    """Show what was chosen in place of the question's buttons, so old buttons can't be pressed."""
+    if isinstance(query.message, Message):
+        await query.message.edit_text(f"{query.message.html_text}\n\n<b>{outcome}</b>")
+
+
+async def _stale(query: CallbackQuery) -> None:
+    await stale_button(query)

@@ -1,0 +1,53 @@
+"""Alembic environment: async engines for SQLite and PostgreSQL, metadata from storage.models."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage.db import create_engine
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def _configure(connection: Connection | None = None) -> None:
+    options = {
+        "target_metadata": target_metadata,
+        "compare_type": True,
+        "render_as_batch": True,  # SQLite can only ALTER through table copies
+    }
+    if connection is None:
+        context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True, **options)
+    else:
+        context.configure(connection=connection, **options)
+
+
+def _run_sync(connection: Connection) -> None:
+    _configure(connection)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_async() -> None:
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
+    async with engine.connect() as connection:
+        await connection.run_sync(_run_sync)
+        await connection.commit()
+    await engine.dispose()
+
+
+if context.is_offline_mode():
+    _configure()
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run_sync(connection)
+    else:
+        asyncio.run(_run_async())

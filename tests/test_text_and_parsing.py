@@ -1,0 +1,72 @@
+"""Input cleaning, country search and deep links."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.services.deep_links import DeepLink, parse_deep_link
+from bot.services.geo import country_zones, find_countries, zone_label
+from bot.services.text import TextRejected, clean_line
+
+
+def test_clean_line_collapses_spaces_and_drops_invisible_characters() -> None:
+    assert clean_line("  Amina \u200b  Diallo\n", 64) == "Amina Diallo"
+    assert clean_line("<b>Ali</b> & co", 64) == "<b>Ali</b> & co"  # kept as typed, escaped when shown
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\u200b\u200c\u200d\ufeff", "\u2066\u2069 \t\n", None])
+def test_empty_looking_input_is_rejected(text: str | None) -> None:
+    with pytest.raises(TextRejected) as error:
+        clean_line(text, 64)
+    assert error.value.reason == "empty"
+
+
+def test_overlong_input_is_rejected_with_the_limit() -> None:
+    with pytest.raises(TextRejected) as error:
+        clean_line("x" * 5000, 64)
+    assert (error.value.reason, error.value.limit) == ("too_long", 64)
+
+
+@given(st.text(max_size=300))
+def test_clean_line_never_returns_blank_or_overlong(text: str) -> None:
+    try:
+        cleaned = clean_line(text, 100)
+    except TextRejected:
+        return
+    assert cleaned.strip() == cleaned and cleaned
+    assert len(cleaned) <= 100
+    assert "\n" not in cleaned and "\u200b" not in cleaned
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("Senegal", "SN"), ("sénégal", "SN"), ("Сенегал", "SN"), ("السنغال", "SN"), ("Marocco", "MA"),
+     ("Ukraine", "UA"), ("Україна", "UA"), ("ca", "CA"), ("Brasil", "BR")],
+)
+def test_countries_are_found_in_any_shipped_language(typed: str, expected: str) -> None:
+    assert find_countries(typed)[0] == expected
+
+
+def test_ambiguous_country_offers_several() -> None:
+    assert {"CG", "CD"} <= set(find_countries("Congo"))
+    assert find_countries("zzzzqqq") == []
+    assert find_countries("   ") == []
+
+
+def test_zones_of_a_country() -> None:
+    assert country_zones("SN") == ("Africa/Dakar",)
+    brazil = country_zones("BR")
+    assert "America/Sao_Paulo" in brazil and len(brazil) > 5
+    assert zone_label("Africa/Nairobi", "fr") == "Nairobi (UTC+3)"
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [("event_12", DeepLink("event", "12")), ("org_lyon-senegal", DeepLink("org", "lyon-senegal")),
+     ("training_7", DeepLink("training", "7")), ("event_", None), ("event_12x", None),
+     ("<script>", None), ("", None), (None, None), ("x" * 64, None)],
+)
+def test_deep_links(payload: str | None, expected: DeepLink | None) -> None:
+    assert parse_deep_link(payload) == expected
