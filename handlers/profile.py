@@ -103,11 +103,9 @@ async def ask(bot: Bot, chat_id: int, member: Member, state: FSMContext, step: S
         text = _("What are you interested in? Choose as many as you like, then press Done.")
         await bot.send_message(chat_id, text, reply_markup=interests_keyboard(list(member.interests)))
         return
-    if step != ProfileStates.name or builder.buttons:
-        builder.button(text=_("Skip"), callback_data=StepAction(action="skip"))
+    builder.button(text=_("Skip"), callback_data=StepAction(action="skip"))
     builder.adjust(1 if step != ProfileStates.timezone else 2)
-    markup = builder.as_markup() if list(builder.buttons) else None
-    await bot.send_message(chat_id, text, reply_markup=markup)
+    await bot.send_message(chat_id, text, reply_markup=builder.as_markup())
 
 
 def _zone_question(member: Member) -> tuple[str, tuple[str, ...]]:

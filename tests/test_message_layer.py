@@ -46,12 +46,18 @@ def test_locale_choice(saved: str | None, telegram: str | None, expected: str) -
 
 def test_plural_forms_follow_cldr() -> None:
     i18n = create_i18n("en")
-    one, many = "{count} person has a role:", "{count} people have a role:"
-    ru = [i18n.gettext(one, many, n, locale="ru").format(count=n) for n in (1, 3, 5, 21)]
-    assert ru[0].split()[1] == ru[3].split()[1]  # 1 and 21 share a form
-    assert len({ru[0].split()[1], ru[1].split()[1], ru[2].split()[1]}) == 3
-    ar = {i18n.gettext(one, many, n, locale="ar") for n in (0, 1, 2, 3, 11, 100)}
-    assert len(ar) == 6
+    one, many = "The community has {count} registered member.", "The community has {count} registered members."
+
+    def forms(language: str, numbers: tuple[int, ...]) -> list[str]:
+        return [i18n.gettext(one, many, n, locale=language).replace(str(n), "N") for n in numbers]
+
+    ru = forms("ru", (1, 3, 5, 21, 22, 25))
+    assert ru[0] == ru[3] and ru[1] == ru[4] and ru[2] == ru[5]  # 1~21, 3~22, 5~25
+    assert len(set(ru)) == 3
+    assert len(set(forms("uk", (1, 3, 5)))) == 3
+    assert len(set(forms("ar", (0, 1, 2, 3, 11, 100)))) == 6
+    fr = forms("fr", (0, 1, 2))
+    assert fr[0] == fr[1] != fr[2]  # French: 0 and 1 are singular
 
 
 def test_language_names_and_direction() -> None:
