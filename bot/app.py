@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands import refresh_chat_commands, set_default_commands
+from bot.commit_before_send import CommitBeforeSendMiddleware
 from bot.config import Settings
 from bot.i18n import create_i18n
 from bot.middlewares import (
@@ -49,11 +50,17 @@ class App:
     async def close(self) -> None:
         await self.bot.session.close()
         await self.engine.dispose()
+        # The feature routers are module-level singletons; detach them so another App in the same
+        # process (the tests build one per test) can include them again. aiogram has no public API.
+        for router in self.dispatcher.sub_routers:
+            router._parent_router = None
+        self.dispatcher.sub_routers.clear()
 
 
 def create_bot(settings: Settings) -> Bot:
     assert settings.bot_token is not None
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(CommitBeforeSendMiddleware())
     session.middleware(RetryMiddleware())
     return Bot(
         token=settings.bot_token.get_secret_value(),
@@ -112,7 +119,9 @@ async def _on_startup(
         }
         for admin_id in settings.admin_ids:
             admin = await get_member(session, admin_id)
+            if admin is None:  # never talked to the bot: Telegram has no chat to set a menu for
+                continue
             language, roles = menus.get(admin_id, (settings.default_language, set()))
-            menus[admin_id] = ((admin.language if admin else None) or language, roles | {Role.ADMIN})
+            menus[admin_id] = (admin.language or language, roles | {Role.ADMIN})
     for chat_id, (language, roles) in menus.items():
         await refresh_chat_commands(bot, i18n, chat_id, language, roles)

@@ -46,7 +46,9 @@ def problems(language: str, path: Path = LOCALES_DIR) -> list[str]:
         if message.fuzzy:
             found.append(f"{language}: fuzzy {label}")
         if message.pluralizable and len(strings) != catalog.num_plurals:
-            found.append(f"{language}: {len(strings)} plural forms instead of {catalog.num_plurals} for {label}")
+            found.append(
+                f"{language}: {len(strings)} plural forms instead of {catalog.num_plurals} for {label}"
+            )
         expected_placeholders = set(_PLACEHOLDER.findall(" ".join(sources)))
         expected_tags = sorted(_TAG.findall(sources[-1]))
         for string in strings:

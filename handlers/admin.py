@@ -21,6 +21,7 @@ from aiogram.types import (
     MessageOriginHiddenUser,
     MessageOriginUser,
 )
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.numbers import format_decimal
@@ -43,6 +44,7 @@ from bot.services.roles import (
     role_holders,
 )
 from handlers.callbacks import AdminAction
+from handlers.fallback import toast
 from handlers.states import AdminStates
 from handlers.ui import ROLE_LABELS
 from storage.models import Member, Organization, Role
@@ -106,23 +108,26 @@ async def admin_button(
     settings: Settings,
     i18n: I18n,
     bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     org_id = organization.id or 0
     if not await can_manage_roles(session, actor, member, org_id):
         log_event(
             log, "admin_refused", logging.WARNING, user_id=actor.telegram_id, action=callback_data.action
         )
-        await query.answer(refusal(), show_alert=True)
+        toast(callback_answer, refusal(), alert=True)
         return
     action = callback_data.action
     if action == "grant":
         if callback_data.role not in {role.value for role in GRANTABLE_ROLES}:
-            await query.answer(_("This button is no longer active."))
+            toast(callback_answer, _("This button is no longer active."))
             return
         role = Role(callback_data.role)
         if role == Role.ADMIN and not actor.is_super_admin:
-            await query.answer(
-                _("Only the deployment's super-admins can make someone admin."), show_alert=True
+            toast(
+                callback_answer,
+                _("Only the deployment's super-admins can make someone admin."),
+                alert=True,
             )
             return
         await state.set_state(AdminStates.target)
@@ -155,12 +160,12 @@ async def admin_button(
     elif action == "revoke":
         target = await session.get(Member, callback_data.member_id)
         if target is None:
-            await query.answer(_("This button is no longer active."))
+            toast(callback_answer, _("This button is no longer active."))
             return
         try:
             previous = await revoke_role(session, actor, org_id, target)
         except RoleError as error:
-            await query.answer(_role_error_text(error), show_alert=True)
+            toast(callback_answer, _role_error_text(error), alert=True)
             return
         await session.commit()
         await bot.send_message(
@@ -169,7 +174,7 @@ async def admin_button(
         )
         await _tell_target(bot, i18n, settings, session, organization, target, None)
     else:
-        await query.answer(_("This button is no longer active."))
+        toast(callback_answer, _("This button is no longer active."))
 
 
 @router.message(AdminStates.target)

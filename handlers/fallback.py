@@ -8,6 +8,7 @@ from typing import Final
 
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _
@@ -16,14 +17,21 @@ from storage.models import Member, MemberStatus
 router: Final[Router] = Router(name=__name__)
 
 
-async def stale_button(query: CallbackQuery) -> None:
+def toast(callback_answer: CallbackAnswer, text: str, alert: bool = False) -> None:
+    """Answer the button press with a short notice (or an alert) — answered once, by the
+    `CallbackAnswerMiddleware`, whatever the handler does next."""
+    callback_answer.text = text
+    callback_answer.show_alert = alert
+
+
+def stale_button(callback_answer: CallbackAnswer) -> None:
     """A button from an old message, a finished dialog, or forged data: say so, change nothing."""
-    await query.answer(_("This button is no longer active."), show_alert=False)
+    toast(callback_answer, _("This button is no longer active."))
 
 
 @router.callback_query()
-async def unknown_button(query: CallbackQuery) -> None:
-    await stale_button(query)
+async def unknown_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    stale_button(callback_answer)
 
 
 @router.message(F.chat.type.in_({"group", "supergroup"}), F.text.startswith("/"))

@@ -7,6 +7,7 @@ from typing import Final
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -40,10 +41,11 @@ async def switch_language(
     organization: Organization,
     i18n: I18n,
     bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     code = callback_data.code
     if code not in i18n.available_locales:
-        await stale_button(query)
+        stale_button(callback_answer)
         return
     await update_profile(session, member, language=code)
     i18n.current_locale = code  # this very answer already speaks the new language

@@ -15,6 +15,7 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -84,7 +85,7 @@ async def ask(bot: Bot, chat_id: int, member: Member, state: FSMContext, step: S
     builder = InlineKeyboardBuilder()
     if step == ProfileStates.name:
         text = _("What name should we use for you? Send it as a message.")
-        suggestion = member.display_name or data.get("telegram_name")
+        suggestion = _suggested_name(member, data)
         if suggestion:
             label = _("Use “{name}”").format(name=suggestion)
             if len(label) <= 60:
@@ -106,6 +107,14 @@ async def ask(bot: Bot, chat_id: int, member: Member, state: FSMContext, step: S
     builder.button(text=_("Skip"), callback_data=StepAction(action="skip"))
     builder.adjust(1 if step != ProfileStates.timezone else 2)
     await bot.send_message(chat_id, text, reply_markup=builder.as_markup())
+
+
+def _suggested_name(member: Member, data: dict[str, object]) -> str | None:
+    """The name we already know (saved, or Telegram's), if it is a usable name."""
+    try:
+        return clean_line(str(member.display_name or data.get("telegram_name") or ""), NAME_MAX)
+    except TextRejected:
+        return None
 
 
 def _zone_question(member: Member) -> tuple[str, tuple[str, ...]]:
@@ -171,11 +180,16 @@ async def show_profile(message: Message, member: Member, state: FSMContext) -> N
 
 @router.callback_query(ProfileEdit.filter())
 async def edit_field(
-    query: CallbackQuery, callback_data: ProfileEdit, member: Member, state: FSMContext, bot: Bot
+    query: CallbackQuery,
+    callback_data: ProfileEdit,
+    member: Member,
+    state: FSMContext,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     step = EDIT_FIELDS.get(callback_data.field)
     if step is None:
-        await _stale(query)
+        stale_button(callback_answer)
         return
     await state.update_data(mode="edit")
     await ask(bot, query.from_user.id, member, state, step)
@@ -197,12 +211,16 @@ async def name_typed(
 
 
 @router.callback_query(ProfileStates.name, StepAction.filter(F.action == "keep_name"))
-async def name_kept(query: CallbackQuery, member: Member, state: FSMContext, session: AsyncSession) -> None:
-    data = await state.get_data()
-    try:
-        name = clean_line(member.display_name or data.get("telegram_name"), NAME_MAX)
-    except TextRejected:
-        await _stale(query)
+async def name_kept(
+    query: CallbackQuery,
+    member: Member,
+    state: FSMContext,
+    session: AsyncSession,
+    callback_answer: CallbackAnswer,
+) -> None:
+    name = _suggested_name(member, await state.get_data())
+    if name is None:
+        stale_button(callback_answer)
         return
     await update_profile(session, member, display_name=name)
     await _close_question(query, _("Name: {name}").format(name=escape(name)))
@@ -243,10 +261,11 @@ async def country_chosen(
     state: FSMContext,
     session: AsyncSession,
     bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     code = callback_data.code.upper()
     if code not in country_codes():
-        await _stale(query)
+        stale_button(callback_answer)
         return
     await _close_question(query, country_name(code, locale_now()))
     await _save_country(query.from_user.id, code, member, state, session, bot)
@@ -306,9 +325,10 @@ async def zone_chosen(
     member: Member,
     state: FSMContext,
     session: AsyncSession,
+    callback_answer: CallbackAnswer,
 ) -> None:
     if not is_valid_zone(callback_data.zone):
-        await _stale(query)
+        stale_button(callback_answer)
         return
     await update_profile(session, member, timezone=callback_data.zone)
     await _close_question(
@@ -319,10 +339,14 @@ async def zone_chosen(
 
 @router.callback_query(ProfileStates.interests, InterestToggle.filter(F.key != "done"))
 async def interest_toggled(
-    query: CallbackQuery, callback_data: InterestToggle, member: Member, session: AsyncSession
+    query: CallbackQuery,
+    callback_data: InterestToggle,
+    member: Member,
+    session: AsyncSession,
+    callback_answer: CallbackAnswer,
 ) -> None:
     if callback_data.key not in INTERESTS:
-        await _stale(query)
+        stale_button(callback_answer)
         return
     chosen = [key for key in member.interests if key != callback_data.key]
     if callback_data.key not in member.interests:
@@ -389,7 +413,3 @@ async def _close_question(query: CallbackQuery, outcome: str) -> None:
     """Show what was chosen in place of the question's buttons, so old buttons can't be pressed."""
     if isinstance(query.message, Message):
         await query.message.edit_text(f"{query.message.html_text}\n\n<b>{outcome}</b>")
-
-
-async def _stale(query: CallbackQuery) -> None:
-    await stale_button(query)

@@ -17,7 +17,9 @@ from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-PG_SKIP_REASON = "PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)"
+PG_SKIP_REASON = (
+    "PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)"
+)
 
 
 async def _pg_admin(sql: str) -> None:
@@ -25,8 +27,11 @@ async def _pg_admin(sql: str) -> None:
 
     url = make_url(PG_URL)
     connection = await asyncpg.connect(
-        host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username or "postgres",
-        password=url.password, database=url.database or "postgres",
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password,
+        database=url.database or "postgres",
     )
     try:
         await connection.execute(sql)

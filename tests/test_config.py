@@ -12,8 +12,15 @@ from bot.config import SettingsError, load_settings
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    for name in ("BOT_TOKEN", "TELEGRAM_API_URL", "DATABASE_URL", "ADMIN_IDS", "DEFAULT_LANGUAGE",
-                 "DEFAULT_TIMEZONE", "LOG_LEVEL"):
+    for name in (
+        "BOT_TOKEN",
+        "TELEGRAM_API_URL",
+        "DATABASE_URL",
+        "ADMIN_IDS",
+        "DEFAULT_LANGUAGE",
+        "DEFAULT_TIMEZONE",
+        "LOG_LEVEL",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
 

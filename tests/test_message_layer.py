@@ -37,8 +37,15 @@ def test_completeness_check_catches_defects(tmp_path) -> None:  # type: ignore[n
 
 @pytest.mark.parametrize(
     ("saved", "telegram", "expected"),
-    [("ar", "en", "ar"), (None, "pt-br", "pt"), (None, "uk", "uk"), (None, "de", "en"), (None, None, "en"),
-     ("xx", "ru", "ru"), (None, "zh-hans", "en")],
+    [
+        ("ar", "en", "ar"),
+        (None, "pt-br", "pt"),
+        (None, "uk", "uk"),
+        (None, "de", "en"),
+        (None, None, "en"),
+        ("xx", "ru", "ru"),
+        (None, "zh-hans", "en"),
+    ],
 )
 def test_locale_choice(saved: str | None, telegram: str | None, expected: str) -> None:
     assert resolve_locale(saved, telegram, "en") == expected
@@ -46,7 +53,10 @@ def test_locale_choice(saved: str | None, telegram: str | None, expected: str) -
 
 def test_plural_forms_follow_cldr() -> None:
     i18n = create_i18n("en")
-    one, many = "The community has {count} registered member.", "The community has {count} registered members."
+    one, many = (
+        "The community has {count} registered member.",
+        "The community has {count} registered members.",
+    )
 
     def forms(language: str, numbers: tuple[int, ...]) -> list[str]:
         return [i18n.gettext(one, many, n, locale=language).replace(str(n), "N") for n in numbers]

@@ -37,7 +37,9 @@ SUPER = Actor(telegram_id=1, is_super_admin=True)
 
 
 async def _member(session: AsyncSession, telegram_id: int, name: str = "Amina") -> Member:
-    member = await record_consent(session, TelegramIdentity(telegram_id, f"user{telegram_id}", name), "fr", "UTC")
+    member = await record_consent(
+        session, TelegramIdentity(telegram_id, f"user{telegram_id}", name), "fr", "UTC"
+    )
     await update_profile(session, member, display_name=name, origin_country="SN", interests=["events"])
     await session.commit()
     return member
@@ -83,7 +85,9 @@ async def test_roles_are_granted_revoked_and_audited(session: AsyncSession) -> N
     assert await role_of(session, org.id, target.id) == Role.ORGANIZER
     with pytest.raises(RoleError, match="already_has_role"):
         await grant_role(session, SUPER, org.id, target, Role.ORGANIZER)
-    assert [(m.display_name, r) for m, r in await role_holders(session, org.id)] == [("Moussa", Role.ORGANIZER)]
+    assert [(m.display_name, r) for m, r in await role_holders(session, org.id)] == [
+        ("Moussa", Role.ORGANIZER)
+    ]
     assert await revoke_role(session, SUPER, org.id, target) == Role.ORGANIZER
     assert await role_of(session, org.id, target.id) == Role.MEMBER
     await session.commit()

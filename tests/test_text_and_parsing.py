@@ -42,8 +42,17 @@ def test_clean_line_never_returns_blank_or_overlong(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
-    [("Senegal", "SN"), ("sénégal", "SN"), ("Сенегал", "SN"), ("السنغال", "SN"), ("Marocco", "MA"),
-     ("Ukraine", "UA"), ("Україна", "UA"), ("ca", "CA"), ("Brasil", "BR")],
+    [
+        ("Senegal", "SN"),
+        ("sénégal", "SN"),
+        ("Сенегал", "SN"),
+        ("السنغال", "SN"),
+        ("Marocco", "MA"),
+        ("Ukraine", "UA"),
+        ("Україна", "UA"),
+        ("ca", "CA"),
+        ("Brasil", "BR"),
+    ],
 )
 def test_countries_are_found_in_any_shipped_language(typed: str, expected: str) -> None:
     assert find_countries(typed)[0] == expected
@@ -64,9 +73,17 @@ def test_zones_of_a_country() -> None:
 
 @pytest.mark.parametrize(
     ("payload", "expected"),
-    [("event_12", DeepLink("event", "12")), ("org_lyon-senegal", DeepLink("org", "lyon-senegal")),
-     ("training_7", DeepLink("training", "7")), ("event_", None), ("event_12x", None),
-     ("<script>", None), ("", None), (None, None), ("x" * 64, None)],
+    [
+        ("event_12", DeepLink("event", "12")),
+        ("org_lyon-senegal", DeepLink("org", "lyon-senegal")),
+        ("training_7", DeepLink("training", "7")),
+        ("event_", None),
+        ("event_12x", None),
+        ("<script>", None),
+        ("", None),
+        (None, None),
+        ("x" * 64, None),
+    ],
 )
 def test_deep_links(payload: str | None, expected: DeepLink | None) -> None:
     assert parse_deep_link(payload) == expected

@@ -14,17 +14,52 @@ Entity = dict[str, object]
 UserResolver = Callable[[int], dict | None]
 
 _TAGS = frozenset(
-    "a b strong i em s strike del u ins tg-spoiler tg-emoji span pre code blockquote tg-time".split()
+    [
+        "a",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "s",
+        "strike",
+        "del",
+        "u",
+        "ins",
+        "tg-spoiler",
+        "tg-emoji",
+        "span",
+        "pre",
+        "code",
+        "blockquote",
+        "tg-time",
+    ]
 )
 _SIMPLE = {
-    "i": "italic", "em": "italic", "b": "bold", "strong": "bold", "s": "strikethrough",
-    "strike": "strikethrough", "del": "strikethrough", "u": "underline", "ins": "underline",
+    "i": "italic",
+    "em": "italic",
+    "b": "bold",
+    "strong": "bold",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "u": "underline",
+    "ins": "underline",
     "tg-spoiler": "spoiler",
-}  # fmt: skip
+}
 _PRIORITY = {
-    "blockquote": 0, "expandable_blockquote": 0, "pre": 11, "code": 20, "text_link": 49, "text_mention": 49,
-    "bold": 90, "italic": 91, "underline": 92, "strikethrough": 93, "spoiler": 94, "custom_emoji": 99,
-}  # fmt: skip
+    "blockquote": 0,
+    "expandable_blockquote": 0,
+    "pre": 11,
+    "code": 20,
+    "text_link": 49,
+    "text_mention": 49,
+    "bold": 90,
+    "italic": 91,
+    "underline": 92,
+    "strikethrough": 93,
+    "spoiler": 94,
+    "custom_emoji": 99,
+}
 SPLITTABLE = frozenset({"bold", "italic", "underline", "strikethrough", "spoiler"})
 HIDDEN_DATA = frozenset({"text_link", "text_mention", "custom_emoji", "date_time"})
 _NAMED = {b"lt": 0x3C, b"gt": 0x3E, b"amp": 0x26, b"quot": 0x22}
@@ -195,7 +230,7 @@ def parse_html(text: str, resolve_user: UserResolver | None = None) -> tuple[str
                     raise EntityParseError(f'Unclosed start tag "{tag}" at byte offset {begin}')
                 if data[i] not in b"'\"":
                     token_begin = i
-                    while i < n and (chr(data[i]).isascii() and chr(data[i]).isalnum() or data[i] in b".-"):
+                    while i < n and ((chr(data[i]).isascii() and chr(data[i]).isalnum()) or data[i] in b".-"):
                         i += 1
                     value = data[token_begin:i].lower().decode()
                     if at(i) not in _SPACE and at(i) != _GT:
@@ -262,7 +297,7 @@ def parse_html(text: str, resolve_user: UserResolver | None = None) -> tuple[str
 
 def _set_attribute(opened: _Open, name: str, value: str) -> None:
     tag = opened.tag
-    if tag == "a" and name == "href" or tag == "tg-emoji" and name == "emoji-id":
+    if (tag == "a" and name == "href") or (tag == "tg-emoji" and name == "emoji-id"):
         opened.argument = value
     elif tag == "code" and name == "class" and value.startswith("language-"):
         opened.argument = value[9:]
@@ -288,11 +323,18 @@ def _close(
     elif tag == "tg-emoji":
         if not opened.argument.isdigit() or int(opened.argument) == 0 or int(opened.argument) >= 2**63:
             raise EntityParseError("Invalid custom emoji identifier specified")
-        entities.append({"type": "custom_emoji", "offset": offset, "length": length, "custom_emoji_id": opened.argument})
+        entities.append(
+            {"type": "custom_emoji", "offset": offset, "length": length, "custom_emoji_id": opened.argument}
+        )
     elif tag == "tg-time":
         if not opened.unix.isdigit() or not 0 < int(opened.unix) < 2**31:
             raise EntityParseError("Invalid Unix time specified")
-        entity: Entity = {"type": "date_time", "offset": offset, "length": length, "unix_time": int(opened.unix)}
+        entity: Entity = {
+            "type": "date_time",
+            "offset": offset,
+            "length": length,
+            "unix_time": int(opened.unix),
+        }
         if opened.fmt:
             entity["date_time_format"] = opened.fmt
         entities.append(entity)
@@ -300,7 +342,9 @@ def _close(
         url = opened.argument or inner
         user_id = link_user_id(url)
         if user_id is not None:
-            user = resolve_user(user_id) if resolve_user else {"id": user_id, "is_bot": False, "first_name": ""}
+            user = (
+                resolve_user(user_id) if resolve_user else {"id": user_id, "is_bot": False, "first_name": ""}
+            )
             if user is not None:
                 entities.append({"type": "text_mention", "offset": offset, "length": length, "user": user})
         elif url := checked_link(url):

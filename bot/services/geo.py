@@ -88,8 +88,8 @@ def _search_index() -> dict[str, set[str]]:
 def find_countries(query: str, limit: int = 6) -> list[str]:
     """Countries whose name in any shipped language matches what a member typed.
 
-    Exact names first, then names starting with the text, then names containing it, then close
-    spellings ("Senegall", "Marocco").
+    An exact name comes first, with the names that start with it; without an exact name, also names
+    containing the text, then close spellings ("Senegall", "Marocco").
     """
     folded = _fold(query)
     if not folded:
@@ -102,12 +102,15 @@ def find_countries(query: str, limit: int = 6) -> list[str]:
             if code not in ranked:
                 ranked.append(code)
 
-    if folded in index:
+    exact = folded in index
+    if exact:
         add(index[folded])
     if len(folded) >= 2:
         for name, codes in sorted(index.items()):
             if len(name) > 2 and name.startswith(folded):
                 add(codes)
+        if exact:  # "Congo" also offers both Congos, but "Canada" offers nothing else
+            return ranked[:limit]
         if len(folded) >= 3:
             for name, codes in sorted(index.items()):
                 if len(name) > 2 and folded in name:

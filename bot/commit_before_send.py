@@ -1,0 +1,28 @@
+"""A request middleware: the update's unit of work is committed before any call leaves for Telegram.
+
+Whatever a member is told ("Saved", "You are now organizer") is then already durable: a crash or a
+SIGKILL right after the reply can't lose it. A handler that fails later rolls back only what it did
+after its last message.
+"""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.methods import GetUpdates, TelegramMethod
+from aiogram.methods.base import Response, TelegramType
+
+from storage.db import current_session
+
+
+class CommitBeforeSendMiddleware(BaseRequestMiddleware):
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        session = current_session.get()
+        if session is not None and not isinstance(method, GetUpdates) and session.in_transaction():
+            await session.commit()
+        return await make_request(bot, method)

@@ -1,0 +1,153 @@
+"""The real bot (Dispatcher + middlewares + routers) polling the Bot API emulator over HTTP,
+inside the test's event loop. Tests speak as users through the emulator and read what the bot sent."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiogram.utils.i18n import I18n
+
+from bot.app import App, create_app
+from bot.config import Settings
+from bot.sandbox import BotAPIEmulator, Faults, Limits, SimUser
+from bot.services.members import TelegramIdentity, complete_profile, record_consent, update_profile
+from storage.db import create_session_factory
+
+TOKEN = "123456:TEST-token"
+SUPER_ADMIN_ID = 990001
+
+
+@dataclass
+class Harness:
+    emulator: BotAPIEmulator
+    app: App
+    settings: Settings
+    polling: asyncio.Task[None] | None = None
+    seen: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def i18n(self) -> I18n:
+        return self.app.i18n
+
+    def t(self, message_id: str, locale: str, plural: str | None = None, n: int = 1, **values: Any) -> str:
+        """What the bot should say, from the catalogs (so tests prove the language, not a copy)."""
+        text = self.i18n.gettext(message_id, plural, n, locale=locale)
+        return text.format(**values) if values else text
+
+    async def send(self, user: SimUser, text: str) -> dict[str, Any]:
+        """Send a text and return the bot's next message to that user."""
+        await self.emulator.send_text(user, text)
+        return await self.reply(user)
+
+    async def reply(self, user: SimUser, timeout: float = 10.0) -> dict[str, Any]:
+        return await self.emulator.next_bot_message(user.id, timeout=timeout)
+
+    async def press(self, user: SimUser, message: dict[str, Any], text: str) -> str:
+        """Press the inline button labelled `text` (exact, or the only one containing it)."""
+        current = self.message(user, message["message_id"])
+        labels = [button["text"] for row in _keyboard(current) for button in row]
+        exact = [label for label in labels if label == text] or [label for label in labels if text in label]
+        assert len(exact) == 1, f"no single button {text!r} among {labels}"
+        query_id = await self.emulator.press_button(user, current, text=exact[0])
+        await self.emulator.wait_for(lambda emu: emu.callback_answers.get(query_id) is not None, timeout=10)
+        return query_id
+
+    def message(self, user: SimUser, message_id: int) -> dict[str, Any]:
+        """A message of the chat in its current state (after edits)."""
+        for item in self.emulator.transcript(user.id):
+            if item["message_id"] == message_id:
+                return item
+        raise LookupError(f"message {message_id} is not in the chat any more")
+
+    async def edited(self, user: SimUser, message: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
+        """Wait until the bot has edited `message`, and return its new state."""
+        before = message.get("text") or message.get("caption")
+
+        def changed(_: BotAPIEmulator) -> bool:
+            current = self.message(user, message["message_id"])
+            return (current.get("text") or current.get("caption")) != before
+
+        await self.emulator.wait_for(changed, timeout=timeout)
+        return self.message(user, message["message_id"])
+
+
+def _keyboard(message: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    return (message.get("reply_markup") or {}).get("inline_keyboard", [])
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    return [button["text"] for row in _keyboard(message) for button in row]
+
+
+async def start_harness(
+    database_url: str, *, limits: Limits | None = None, faults: Faults | None = None, **overrides: Any
+) -> AsyncIterator[Harness]:
+    emulator = BotAPIEmulator(
+        token=TOKEN,
+        limits=limits or Limits(flood_control=False),
+        faults=faults or Faults(),
+        bot_username="diaspora_bridge_bot",
+    )
+    base_url = await emulator.start(host="127.0.0.1", port=0)
+    settings = Settings(
+        bot_token=TOKEN,
+        telegram_api_url=base_url,
+        database_url=database_url,
+        admin_ids=frozenset({SUPER_ADMIN_ID}),
+        **overrides,
+    )
+    app = await create_app(settings)
+    harness = Harness(emulator, app, settings)
+    harness.polling = asyncio.create_task(
+        app.dispatcher.start_polling(
+            app.bot, handle_signals=False, allowed_updates=app.dispatcher.resolve_used_update_types()
+        )
+    )
+    await emulator.wait_for(
+        lambda emu: any(call.method.lower() == "getupdates" for call in emu.calls), timeout=15
+    )
+    try:
+        yield harness
+    finally:
+        with contextlib.suppress(RuntimeError):
+            await app.dispatcher.stop_polling()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(harness.polling, timeout=5)
+        await app.close()
+        await emulator.stop()
+
+
+@pytest.fixture
+async def harness(migrated_url: str) -> AsyncIterator[Harness]:
+    async for running in start_harness(migrated_url):
+        yield running
+
+
+@pytest.fixture
+def registered(harness: Harness):  # type: ignore[no-untyped-def]
+    """Given a member who has consented and filled a profile (set up directly in the database)."""
+
+    async def make(
+        name: str, language: str, username: str | None = None, telegram_language: str | None = None
+    ):
+        user = harness.emulator.create_user(
+            name, username=username, language_code=telegram_language or language
+        )
+        async with create_session_factory(harness.app.engine)() as session:
+            member = await record_consent(
+                session,
+                TelegramIdentity(user.id, username, name),
+                language,
+                harness.settings.default_timezone,
+            )
+            await update_profile(session, member, display_name=name, origin_country="SN")
+            await complete_profile(session, member)
+            await session.commit()
+        return user
+
+    return make

@@ -1,0 +1,164 @@
+"""/admin: only administrators, on the command and on every (possibly forged) button."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.services.roles import role_of
+from handlers.callbacks import AdminAction
+from storage.db import create_session_factory
+from storage.models import AuditEntry, Member, Role
+from tests.e2e.conftest import SUPER_ADMIN_ID, Harness, buttons
+
+REFUSAL = "Sorry, only administrators can do this."
+WHO = (
+    "Who should become {role}?\n\n"
+    "Forward me any message from them, or send their @username or Telegram user id. "
+    "They must have registered with /start first. Send /cancel to stop."
+)
+
+
+async def role_in_db(harness: Harness, telegram_id: int) -> Role:
+    async with create_session_factory(harness.app.engine)() as session:
+        member = (await session.exec(select(Member).where(Member.telegram_id == telegram_id))).one()
+        org_id = harness.app.dispatcher["organization"].id
+        return await role_of(session, org_id, member.id)
+
+
+async def audit(harness: Harness) -> list[tuple[str, int | None, str]]:
+    async with create_session_factory(harness.app.engine)() as session:
+        rows = (await session.exec(select(AuditEntry).order_by(AuditEntry.id))).all()
+        return [(row.action, row.actor_telegram_id, row.details.get("role", "")) for row in rows]
+
+
+async def super_admin(harness: Harness, registered, language: str = "en"):  # type: ignore[no-untyped-def]
+    user = await registered("Chief", language)
+    assert user.id != SUPER_ADMIN_ID
+    return harness.emulator.create_user(
+        "Root", username="root_admin", language_code=language, user_id=SUPER_ADMIN_ID
+    )
+
+
+async def test_non_admin_is_refused_and_forged_buttons_change_nothing(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    intruder = await registered("Eve", "ru", username="eve_x")
+    target = await registered("Bob", "en", username="bob_b")
+
+    refusal = await harness.send(intruder, "/admin")
+    assert refusal["text"] == harness.t(REFUSAL, "ru")
+
+    forged = [
+        AdminAction(action="grant", role="admin"),
+        AdminAction(action="grant", role="organizer"),
+        AdminAction(action="list"),
+        AdminAction(action="revoke_menu"),
+        AdminAction(action="revoke", member_id=1),
+    ]
+    for data in forged:
+        query_id = await harness.emulator.press_button(
+            intruder, refusal, callback_data=data.pack(), forge=True
+        )
+        await harness.emulator.wait_for(lambda emu, q=query_id: emu.callback_answers.get(q) is not None)
+        assert harness.emulator.callback_answers[query_id]["text"] == harness.t(REFUSAL, "ru")
+    # Even in the "name the member" step (if they had forged their way there), nothing is granted.
+    await harness.emulator.send_text(intruder, "@bob_b")
+    await harness.reply(intruder)
+    assert await role_in_db(harness, target.id) == Role.MEMBER
+    assert await audit(harness) == []
+    assert len(harness.emulator.transcript(intruder.id)) == 4  # two messages each way, nothing else sent
+
+
+async def test_super_admin_grants_by_username_id_and_forward_then_revokes(
+    harness: Harness, registered
+) -> None:  # type: ignore[no-untyped-def]
+    root = await super_admin(harness, registered)
+    amina = await registered("Amina", "ar", username="amina_d")
+    ivan = await registered("Ivan", "ru")
+    lucia = await registered("Lucía", "es")
+
+    menu = await harness.send(root, "/admin")
+    assert "The community has 4 registered members." in menu["text"]
+    assert harness.t("➕ Make someone admin", "en") in buttons(menu)
+
+    # By @username.
+    await harness.press(root, menu, "➕ Make someone organizer")
+    assert (await harness.reply(root))["text"] == harness.t(WHO, "en", role="organizer")
+    done = await harness.send(root, "@Amina_D")
+    assert done["text"] == "✅ Done: Amina is now organizer."
+    notice = await harness.reply(amina)
+    assert notice["text"] == harness.t(
+        "You are now {role} in {organization}. Send /help to see your commands.",
+        "ar",
+        role=harness.t("organizer", "ar"),
+        organization=harness.settings.organization_name,
+    )
+    # By numeric id.
+    await harness.press(root, menu, "➕ Make someone coordinator")
+    await harness.reply(root)
+    assert (await harness.send(root, str(ivan.id)))["text"] == "✅ Done: Ivan is now coordinator."
+    # By forwarding one of their messages.
+    await harness.press(root, menu, "➕ Make someone admin")
+    await harness.reply(root)
+    await harness.emulator.forward_to_bot(root, original_sender=lucia, text="hola")
+    assert (await harness.reply(root))["text"] == "✅ Done: Lucía is now admin."
+
+    assert await role_in_db(harness, amina.id) == Role.ORGANIZER
+    assert await role_in_db(harness, ivan.id) == Role.COORDINATOR
+    assert await role_in_db(harness, lucia.id) == Role.ADMIN
+    admin_menu = harness.emulator.commands(scope={"type": "chat", "chat_id": lucia.id}, language_code="")
+    assert "admin" in [command["command"] for command in admin_menu]
+
+    await harness.press(root, menu, "👥 Who has which role")
+    listing = await harness.reply(root)
+    assert "Amina — organizer" in listing["text"] and "Lucía — admin" in listing["text"]
+
+    await harness.press(root, menu, "➖ Remove a role")
+    choices = await harness.reply(root)
+    await harness.press(root, choices, "Amina")
+    assert (await harness.reply(root))["text"] == "Done: Amina is no longer organizer."
+    assert await role_in_db(harness, amina.id) == Role.MEMBER
+    # Pressing the same (now stale) revoke button again changes nothing.
+    query_id = await harness.press(root, choices, "Amina")
+    assert harness.emulator.callback_answers[query_id]["text"] == "This member has no role to remove."
+
+    assert await audit(harness) == [
+        ("role.granted", SUPER_ADMIN_ID, "organizer"),
+        ("role.granted", SUPER_ADMIN_ID, "coordinator"),
+        ("role.granted", SUPER_ADMIN_ID, "admin"),
+        ("role.revoked", SUPER_ADMIN_ID, "organizer"),
+    ]
+    assert harness.emulator.errors == []
+
+
+async def test_unknown_or_hidden_targets_are_explained(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    root = await super_admin(harness, registered)
+    menu = await harness.send(root, "/admin")
+    await harness.press(root, menu, "➕ Make someone organizer")
+    await harness.reply(root)
+    assert "/start" in (await harness.send(root, "@nobody_here"))["text"]
+    assert "/start" in (await harness.send(root, "<b>&amp;</b>"))["text"]
+    await harness.emulator.forward_to_bot(root, original_sender=None, sender_name="Hidden Person", text="x")
+    assert "@username" in (await harness.reply(root))["text"]
+    assert (await harness.send(root, "/cancel"))["text"].startswith("Cancelled")
+    assert await audit(harness) == []
+
+
+async def test_organization_admin_can_grant_but_not_make_admins(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    root = await super_admin(harness, registered)
+    boss = await registered("Boss", "en", username="boss_admin")
+    await registered("Helper", "en", username="helper_one")
+    menu = await harness.send(root, "/admin")
+    await harness.press(root, menu, "➕ Make someone admin")
+    await harness.reply(root)
+    await harness.send(root, "@boss_admin")
+    await harness.reply(boss)  # role notice
+
+    boss_menu = await harness.send(boss, "/admin")
+    assert "➕ Make someone admin" not in buttons(boss_menu)
+    query_id = await harness.emulator.press_button(
+        boss, boss_menu, callback_data=AdminAction(action="grant", role="admin").pack(), forge=True
+    )
+    await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(query_id) is not None)
+    assert "super-admins" in harness.emulator.callback_answers[query_id]["text"]
+    await harness.press(boss, boss_menu, "➕ Make someone coordinator")
+    await harness.reply(boss)
+    assert (await harness.send(boss, "@helper_one"))["text"] == "✅ Done: Helper is now coordinator."
