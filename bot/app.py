@@ -15,12 +15,15 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands import refresh_chat_commands, set_default_commands
 from bot.commit_before_send import CommitBeforeSendMiddleware
 from bot.config import Settings
+from bot.delivery import DeliveryEngine, EngineConfig
+from bot.delivery.announcements import AnnouncementDelivery
 from bot.i18n import create_i18n
 from bot.middlewares import (
     DbSessionMiddleware,
@@ -29,6 +32,7 @@ from bot.middlewares import (
     MemberMiddleware,
     UpdateLogMiddleware,
 )
+from bot.services.announcements import KIND as ANNOUNCEMENT
 from bot.services.members import get_member
 from bot.services.roles import ensure_default_organization, role_holders
 from bot.telegram_retry import RetryMiddleware
@@ -46,9 +50,25 @@ class App:
     bot: Bot
     dispatcher: Dispatcher
     i18n: I18n
+    delivery: DeliveryEngine
+    announcements: AnnouncementDelivery
+    scheduler: AsyncIOScheduler
+
+    async def start_background(self) -> None:
+        """The delivery engine and the clock (started with polling, or by the webhook runner)."""
+        self.delivery.start()
+        if not self.scheduler.running:
+            self.scheduler.start()
+
+    async def stop_background(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await self.delivery.stop()
 
     async def close(self) -> None:
+        await self.stop_background()
         await self.bot.session.close()
+        await self.delivery.bot.session.close()
         await self.engine.dispose()
         # The feature routers are module-level singletons; detach them so another App in the same
         # process (the tests build one per test) can include them again. aiogram has no public API.
@@ -57,11 +77,14 @@ class App:
         self.dispatcher.sub_routers.clear()
 
 
-def create_bot(settings: Settings) -> Bot:
+def create_bot(settings: Settings, *, for_replies: bool = True) -> Bot:
+    """The Bot for direct replies (commit before send, retries) or, with `for_replies=False`, the
+    delivery engine's Bot, which handles 429 and 5xx itself."""
     assert settings.bot_token is not None
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    session.middleware(CommitBeforeSendMiddleware())
-    session.middleware(RetryMiddleware())
+    if for_replies:
+        session.middleware(CommitBeforeSendMiddleware())
+        session.middleware(RetryMiddleware())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -81,12 +104,32 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         await session.commit()
 
     i18n = create_i18n(settings.default_language)
+    bot = create_bot(settings)
+    announcements = AnnouncementDelivery(bot, sessions, i18n, paid_broadcast=settings.paid_broadcast)
+    delivery = DeliveryEngine(
+        create_bot(settings, for_replies=False),
+        sessions,
+        renderers={ANNOUNCEMENT: announcements.render},
+        config=EngineConfig(rate=settings.delivery_rate, lease=settings.delivery_lease_seconds),
+        reporters=[announcements.report],
+    )
+    announcements.on_enqueued.append(delivery.wake)
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler.add_job(
+        announcements.release_scheduled,
+        "interval",
+        seconds=2,
+        id="announcements",
+        coalesce=True,
+        max_instances=1,
+    )
     dispatcher = Dispatcher(
         storage=SQLStorage(engine),
         settings=settings,
         organization=organization,
         i18n=i18n,
         sessions=sessions,
+        delivery=delivery,
     )
     dispatcher.update.outer_middleware(UpdateLogMiddleware())
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessions))
@@ -97,8 +140,11 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
             observer.middleware(HandlerNameMiddleware())
     dispatcher.callback_query.middleware(CallbackAnswerMiddleware())
     dispatcher.include_routers(*get_routers())
+    app = App(settings, engine, bot, dispatcher, i18n, delivery, announcements, scheduler)
     dispatcher.startup.register(_on_startup)
-    return App(settings, engine, create_bot(settings), dispatcher, i18n)
+    dispatcher.startup.register(app.start_background)
+    dispatcher.shutdown.register(app.stop_background)
+    return app
 
 
 async def _on_startup(

@@ -28,9 +28,13 @@ MEMBER_COMMANDS = (
     ("cancel", __("Stop the current dialog")),
 )
 # Extra commands per role; later capabilities add theirs (events, announcements, surveys).
+_ORGANIZER_COMMANDS = (
+    ("announce", __("Write an announcement")),
+    ("announcements", __("Scheduled announcements")),
+)
 ROLE_COMMANDS: dict[Role, tuple[tuple[str, object], ...]] = {
-    Role.ADMIN: (("admin", __("Manage roles")),),
-    Role.ORGANIZER: (),
+    Role.ADMIN: (("admin", __("Manage roles")), *_ORGANIZER_COMMANDS),
+    Role.ORGANIZER: _ORGANIZER_COMMANDS,
     Role.COORDINATOR: (),
 }
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +32,18 @@ class Settings(BaseSettings):
     default_timezone: str = "UTC"
     log_level: str = "INFO"
     organization_name: str = Field(default="Diaspora Bridge community", min_length=1, max_length=128)
+    # The delivery engine (announcements, reminders, notifications).
+    delivery_rate: float = Field(default=25.0, gt=0, le=1000)
+    paid_broadcast: bool = False
+    delivery_lease_seconds: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _rate_within_telegram_limits(self) -> Settings:
+        if self.delivery_rate > 30 and not self.paid_broadcast:
+            raise ValueError(
+                "delivery_rate: above 30 messages/s needs PAID_BROADCAST=true (Telegram's limit)"
+            )
+        return self
 
     @field_validator("bot_token", mode="before")
     @classmethod
@@ -103,6 +115,9 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         first = error.errors()[0]
-        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
         reason = first["msg"].removeprefix("Value error, ")
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        if not first["loc"] and ": " in reason:  # a rule over several settings names the first
+            name, reason = reason.split(": ", 1)
+            name = name.upper()
         raise SettingsError(f"Setting {name} is invalid: {reason}") from None

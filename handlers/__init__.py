@@ -7,7 +7,18 @@ from aiogram import Router
 
 
 def get_routers() -> list[Router]:
-    from handlers import admin, chat_member, errors, fallback, help, language, privacy, profile, start
+    from handlers import (
+        admin,
+        announce,
+        chat_member,
+        errors,
+        fallback,
+        help,
+        language,
+        privacy,
+        profile,
+        start,
+    )
 
     return [
         errors.router,
@@ -15,6 +26,7 @@ def get_routers() -> list[Router]:
         help.router,
         start.router,
         admin.router,
+        announce.router,
         language.router,
         privacy.router,
         profile.router,

@@ -45,3 +45,16 @@ class AdminAction(CallbackData, prefix="adm"):
     action: str  # "grant" | "revoke_menu" | "revoke" | "list"
     role: str = ""
     member_id: int = 0
+
+
+class MuteToggle(CallbackData, prefix="mute"):
+    key: str  # an interest key, or "done"
+
+
+class AnnounceAction(CallbackData, prefix="an"):
+    """Composer and management buttons; `id` is the announcement, `value` a language, an interest
+    key, a country code or an audience field depending on `action`."""
+
+    action: str
+    id: int
+    value: str = ""

@@ -30,11 +30,11 @@ from bot.services.geo import (
 )
 from bot.services.members import CITY_MAX, INTERESTS, NAME_MAX, complete_profile, update_profile
 from bot.services.text import TextRejected, clean_line
-from handlers.callbacks import CountryChoice, InterestToggle, ProfileEdit, StepAction, ZoneChoice
+from handlers.callbacks import CountryChoice, InterestToggle, MuteToggle, ProfileEdit, StepAction, ZoneChoice
 from handlers.fallback import stale_button
 from handlers.filters import IsRegistered
 from handlers.states import ProfileStates
-from handlers.ui import INTEREST_LABELS, interests_keyboard, locale_now, profile_card
+from handlers.ui import INTEREST_LABELS, interests_keyboard, locale_now, muted_keyboard, profile_card
 from storage.models import Member
 
 router: Final[Router] = Router(name=__name__)
@@ -56,6 +56,7 @@ EDIT_FIELDS: Final = {
     "city": ProfileStates.city,
     "timezone": ProfileStates.timezone,
     "interests": ProfileStates.interests,
+    "muted": ProfileStates.muted,
 }
 
 
@@ -100,6 +101,10 @@ async def ask(bot: Bot, chat_id: int, member: Member, state: FSMContext, step: S
         text, zones = _zone_question(member)
         for zone in zones:
             builder.button(text=zone_label(zone, locale_now()), callback_data=ZoneChoice(zone=zone))
+    elif step == ProfileStates.muted:
+        text = _("Which topics do you NOT want announcements about? Tap to mute or unmute, then press Done.")
+        await bot.send_message(chat_id, text, reply_markup=muted_keyboard(list(member.muted)))
+        return
     else:
         text = _("What are you interested in? Choose as many as you like, then press Done.")
         await bot.send_message(chat_id, text, reply_markup=interests_keyboard(list(member.interests)))
@@ -162,6 +167,7 @@ def edit_keyboard() -> InlineKeyboardMarkup:
         "city": _("✏️ City"),
         "timezone": _("✏️ Time zone"),
         "interests": _("✏️ Interests"),
+        "muted": _("🔕 Muted topics"),
     }
     for field, label in labels.items():
         builder.button(text=label, callback_data=ProfileEdit(field=field))
@@ -365,6 +371,30 @@ async def interests_done(
     await advance(query.bot, query.from_user.id, member, state, session)  # type: ignore[arg-type]
 
 
+@router.callback_query(ProfileStates.muted, MuteToggle.filter(F.key != "done"))
+async def mute_toggled(
+    query: CallbackQuery,
+    callback_data: MuteToggle,
+    member: Member,
+    session: AsyncSession,
+    callback_answer: CallbackAnswer,
+) -> None:
+    if callback_data.key not in INTERESTS:
+        stale_button(callback_answer)
+        return
+    muted = set(member.muted) ^ {callback_data.key}
+    await update_profile(session, member, muted=[key for key in INTERESTS if key in muted])
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=muted_keyboard(list(member.muted)))
+
+
+@router.callback_query(ProfileStates.muted, MuteToggle.filter(F.key == "done"))
+async def mute_done(query: CallbackQuery, member: Member, state: FSMContext, session: AsyncSession) -> None:
+    chosen = ", ".join(str(INTEREST_LABELS[key]) for key in member.muted) or _("none")
+    await _close_question(query, _("Muted topics: {topics}").format(topics=escape(chosen)))
+    await advance(query.bot, query.from_user.id, member, state, session)  # type: ignore[arg-type]
+
+
 @router.callback_query(StateFilter(*ORDER), StepAction.filter(F.action == "skip"))
 async def step_skipped(
     query: CallbackQuery, member: Member, state: FSMContext, session: AsyncSession
@@ -376,7 +406,7 @@ async def step_skipped(
     await advance(query.bot, query.from_user.id, member, state, session)  # type: ignore[arg-type]
 
 
-@router.message(StateFilter(*ORDER))
+@router.message(StateFilter(*ORDER, ProfileStates.muted))
 async def not_text(message: Message) -> None:
     """A sticker, photo or voice note where a typed answer is expected."""
     await message.answer(

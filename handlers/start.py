@@ -116,6 +116,7 @@ async def answer_consent(
     session: AsyncSession,
     member: Member | None,
     settings: Settings,
+    organization: Organization,
     i18n: I18n,
     bot: Bot,
 ) -> None:
@@ -142,6 +143,7 @@ async def answer_consent(
             TelegramIdentity(user.id, user.username, user.full_name),
             language,
             settings.default_timezone,
+            organization.id,
         )
         await _edit(query, _("✅ Thank you! Your consent is saved."))
         await refresh_chat_commands(bot, i18n, user.id, language, roles=())

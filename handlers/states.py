@@ -10,7 +10,18 @@ class ProfileStates(StatesGroup):
     city = State()
     timezone = State()
     interests = State()
+    muted = State()
 
 
 class AdminStates(StatesGroup):
     target = State()
+
+
+class AnnounceStates(StatesGroup):
+    text = State()
+    translation = State()
+    country = State()  # typing a country for the audience (residence or origin)
+    city = State()
+    schedule = State()
+    local_time = State()
+    edit_text = State()

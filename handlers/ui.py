@@ -12,7 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.i18n import SHIPPED_LANGUAGES, _, language_name
 from bot.services.geo import country_name, zone_label
 from bot.services.members import INTERESTS
-from handlers.callbacks import InterestToggle, LanguageChoice
+from handlers.callbacks import InterestToggle, LanguageChoice, MuteToggle
 from storage.models import Member, Role
 
 INTEREST_LABELS = {
@@ -57,6 +57,10 @@ def profile_card(member: Member) -> str:
         (_("Lives in"), residence),
         (_("Time zone"), zone_label(member.timezone, locale) if member.timezone else None),
         (_("Interests"), interests),
+        (
+            _("Muted topics"),
+            ", ".join(str(INTEREST_LABELS[key]) for key in member.muted if key in INTEREST_LABELS),
+        ),
     ]
     lines = [
         f"<b>{escape(label)}:</b> {escape(value) if value else '<i>' + escape(not_set()) + '</i>'}"
@@ -81,5 +85,15 @@ def interests_keyboard(selected: list[str]) -> InlineKeyboardMarkup:
         mark = "✅" if key in selected else "▫️"
         builder.button(text=f"{mark} {INTEREST_LABELS[key]}", callback_data=InterestToggle(key=key))
     builder.button(text=_("Done"), callback_data=InterestToggle(key="done"))
+    builder.adjust(2, 2, 2, 2, 1, 1)
+    return builder.as_markup()
+
+
+def muted_keyboard(muted: list[str]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for key in INTERESTS:
+        mark = "🔕" if key in muted else "🔔"
+        builder.button(text=f"{mark} {INTEREST_LABELS[key]}", callback_data=MuteToggle(key=key))
+    builder.button(text=_("Done"), callback_data=MuteToggle(key="done"))
     builder.adjust(2, 2, 2, 2, 1, 1)
     return builder.as_markup()

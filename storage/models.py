@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -18,6 +18,7 @@ class MemberStatus(StrEnum):
     ACTIVE = "active"
     DECLINED = "declined"  # said no to the privacy notice: only the id and language are kept
     BLOCKED = "blocked"  # blocked the bot; a later /start re-activates
+    UNREACHABLE = "unreachable"  # Telegram answered "chat not found"; a later message re-activates
     DELETED = "deleted"  # used /forget: personal fields erased, row kept for aggregate counts
 
 
@@ -36,6 +37,9 @@ class Organization(SQLModel, table=True):
     name: str = Field(sa_type=String(128))
     default_language: str = Field(default="en", sa_type=String(8))
     timezone: str = Field(default="UTC", sa_type=String(64))
+    # Quiet hours in members' own clocks, minutes after midnight: non-urgent announcements wait.
+    quiet_start: int = Field(default=22 * 60, sa_column_kwargs={"server_default": str(22 * 60)})
+    quiet_end: int = Field(default=8 * 60, sa_column_kwargs={"server_default": str(8 * 60)})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -53,6 +57,10 @@ class Member(SQLModel, table=True):
     residence_country: str | None = Field(default=None, sa_type=String(2))
     residence_city: str | None = Field(default=None, sa_type=String(100))
     interests: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Announcement categories (interest keys) the member does not want to receive.
+    muted: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     status: MemberStatus = Field(default=MemberStatus.ACTIVE, sa_type=String(16))
     consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     consent_declined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -63,7 +71,11 @@ class Member(SQLModel, table=True):
 
     @property
     def is_registered(self) -> bool:
-        return self.consent_at is not None and self.status in (MemberStatus.ACTIVE, MemberStatus.BLOCKED)
+        return self.consent_at is not None and self.status in (
+            MemberStatus.ACTIVE,
+            MemberStatus.BLOCKED,
+            MemberStatus.UNREACHABLE,
+        )
 
 
 class Membership(SQLModel, table=True):
@@ -107,3 +119,90 @@ class DialogState(SQLModel, table=True):
     state: str | None = Field(default=None, sa_type=String(200))
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# -- announcements -----------------------------------------------------------------------------
+
+
+class AnnouncementStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"  # waits for `scheduled_at`; editable and cancellable until then
+    SENDING = "sending"  # its outbox rows are being delivered
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
+class MediaKind(StrEnum):
+    PHOTO = "photo"
+    DOCUMENT = "document"
+
+
+class Announcement(SQLModel, table=True):
+    __tablename__ = "announcements"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    author_member_id: int | None = Field(default=None, foreign_key="members.id")
+    author_chat_id: int = Field(sa_type=BigInteger)  # where progress and the report go
+    author_language: str = Field(default="en", sa_type=String(8))
+    author_timezone: str = Field(default="UTC", sa_type=String(64))
+    # The organizer's text as Telegram HTML (their formatting kept, everything else escaped).
+    text: str = Field(default="", sa_type=Text)
+    language: str = Field(default="en", sa_type=String(8))  # the language `text` is written in
+    translations: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    media_kind: MediaKind | None = Field(default=None, sa_type=String(16))
+    media_file_id: str | None = Field(default=None, sa_type=String(255))
+    # Audience filter: {"interests": [...], "languages": [...], "residence_countries": [...],
+    # "origin_countries": [...], "city": "..."}; empty means everyone.
+    audience: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    category: str | None = Field(default=None, sa_type=String(32))  # an interest key members can mute
+    urgent: bool = False  # urgent ones ignore quiet hours
+    local_time: str | None = Field(default=None, sa_type=String(5))  # "10:00": each member's own clock
+    status: AnnouncementStatus = Field(default=AnnouncementStatus.DRAFT, sa_type=String(16), index=True)
+    scheduled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    status_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    recipients: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# -- the outbox --------------------------------------------------------------------------------
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a sender; back to pending if that sender died
+    SENT = "sent"
+    FAILED = "failed"  # gave up after retries; `last_error` says why
+    BLOCKED = "blocked"  # the member blocked the bot (or deleted their account)
+    UNREACHABLE = "unreachable"  # Telegram does not know the chat
+    CANCELLED = "cancelled"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One message to one chat, written in the transaction that decided to send it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("kind", "ref_id", "chat_id"),
+        Index("ix_outbox_due", "status", "not_before"),
+        Index("ix_outbox_ref", "kind", "ref_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_type=String(32))  # "announcement", later "reminder", ...
+    ref_id: int  # the announcement (reminder, ...) this message belongs to
+    member_id: int | None = Field(default=None, foreign_key="members.id")
+    chat_id: int = Field(sa_type=BigInteger)
+    language: str = Field(default="en", sa_type=String(8))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: DeliveryStatus = Field(default=DeliveryStatus.PENDING, sa_type=String(16))
+    not_before: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_type=String(200))
+    claimed_by: str | None = Field(default=None, sa_type=String(64))
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -38,7 +38,7 @@ SUPER = Actor(telegram_id=1, is_super_admin=True)
 
 async def _member(session: AsyncSession, telegram_id: int, name: str = "Amina") -> Member:
     member = await record_consent(
-        session, TelegramIdentity(telegram_id, f"user{telegram_id}", name), "fr", "UTC"
+        session, TelegramIdentity(telegram_id, f"user{telegram_id}", name), "fr", "UTC", None
     )
     await update_profile(session, member, display_name=name, origin_country="SN", interests=["events"])
     await session.commit()

@@ -49,9 +49,10 @@ async def count_registered(session: AsyncSession) -> int:
 
 
 async def record_consent(
-    session: AsyncSession, who: TelegramIdentity, language: str, timezone: str
+    session: AsyncSession, who: TelegramIdentity, language: str, timezone: str, organization_id: int | None
 ) -> Member:
-    """The member accepted the privacy notice: create (or revive) their record."""
+    """The member accepted the privacy notice: create (or revive) their record and join them to
+    the organization whose bot they started."""
     member = await get_member(session, who.telegram_id)
     now = utcnow()
     if member is None:
@@ -66,6 +67,15 @@ async def record_consent(
     member.blocked_at = None
     member.updated_at = now
     await session.flush()
+    if organization_id is not None:
+        joined = await session.exec(
+            select(Membership).where(
+                Membership.organization_id == organization_id, Membership.member_id == member.id
+            )
+        )
+        if joined.first() is None:
+            session.add(Membership(organization_id=organization_id, member_id=member.id))
+            await session.flush()
     return member
 
 
@@ -91,6 +101,7 @@ async def update_profile(session: AsyncSession, member: Member, **fields: Any) -
         "residence_city",
         "timezone",
         "interests",
+        "muted",
         "language",
     }
     unknown = set(fields) - allowed
@@ -117,7 +128,7 @@ async def touch_identity(session: AsyncSession, member: Member, who: TelegramIde
     if member.username != who.username and member.status == MemberStatus.ACTIVE:
         member.username = who.username
         changed = True
-    if member.status == MemberStatus.BLOCKED:
+    if member.status in (MemberStatus.BLOCKED, MemberStatus.UNREACHABLE):
         member.status = MemberStatus.ACTIVE
         member.blocked_at = None
         changed = True
@@ -164,6 +175,7 @@ async def export_member_data(session: AsyncSession, member: Member) -> dict[str,
             "residence_country": member.residence_country,
             "residence_city": member.residence_city,
             "interests": list(member.interests),
+            "muted_topics": list(member.muted),
             "status": str(member.status),
             "consent_at": iso(member.consent_at),
             "profile_completed_at": iso(member.profile_completed_at),
@@ -202,5 +214,6 @@ def _erase_personal_fields(member: Member) -> None:
     member.residence_country = None
     member.residence_city = None
     member.interests = []
+    member.muted = []
     member.profile_completed_at = None
     member.updated_at = utcnow()

@@ -144,6 +144,7 @@ def registered(harness: Harness):  # type: ignore[no-untyped-def]
                 TelegramIdentity(user.id, username, name),
                 language,
                 harness.settings.default_timezone,
+                harness.app.dispatcher["organization"].id,
             )
             await update_profile(session, member, display_name=name, origin_country="SN")
             await complete_profile(session, member)

@@ -1,0 +1,217 @@
+"""Announcements on the delivery engine: the message each member gets, the organizer's live
+progress message and final report, and the clock that releases scheduled announcements."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.methods import SendDocument, SendMessage, SendPhoto, TelegramMethod
+from aiogram.utils.i18n import I18n
+from babel.dates import format_timedelta
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.delivery.outbox import Claimed
+from bot.logs import log_event
+from bot.services.announcements import KIND, delivery_counts, due_scheduled, enqueue_announcement, text_for
+from storage.models import Announcement, AnnouncementStatus, DeliveryStatus, MediaKind, Organization
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+_CACHE_SECONDS = 5.0
+
+
+class AnnouncementDelivery:
+    def __init__(
+        self,
+        bot: Bot,
+        sessions: async_sessionmaker[AsyncSession],
+        i18n: I18n,
+        paid_broadcast: bool = False,
+    ) -> None:
+        self.bot = bot
+        self.sessions = sessions
+        self.i18n = i18n
+        self.paid_broadcast = paid_broadcast
+        self.on_enqueued: list[Any] = []  # callbacks (the engine's wake)
+        self._cache: dict[int, tuple[float, Announcement | None]] = {}
+        self._shown: dict[int, str] = {}
+        self._rates: dict[int, tuple[float, int]] = {}
+
+    # -- what members get -----------------------------------------------------------------------
+
+    async def _announcement(self, announcement_id: int) -> Announcement | None:
+        cached = self._cache.get(announcement_id)
+        if cached and time.monotonic() - cached[0] < _CACHE_SECONDS:
+            return cached[1]
+        async with self.sessions() as session:
+            announcement = await session.get(Announcement, announcement_id)
+        self._cache[announcement_id] = (time.monotonic(), announcement)
+        return announcement
+
+    async def render(self, row: Claimed) -> TelegramMethod[Any] | None:
+        announcement = await self._announcement(row.ref_id)
+        if announcement is None or announcement.status == AnnouncementStatus.CANCELLED:
+            return None
+        text = text_for(announcement, row.language)
+        extra: dict[str, Any] = {"allow_paid_broadcast": True} if self.paid_broadcast else {}
+        if announcement.media_kind == MediaKind.PHOTO:
+            return SendPhoto(
+                chat_id=row.chat_id, photo=announcement.media_file_id, caption=text or None, **extra
+            )
+        if announcement.media_kind == MediaKind.DOCUMENT:
+            return SendDocument(
+                chat_id=row.chat_id, document=announcement.media_file_id, caption=text or None, **extra
+            )
+        return SendMessage(chat_id=row.chat_id, text=text, **extra)
+
+    # -- the clock ------------------------------------------------------------------------------
+
+    async def release_scheduled(self) -> None:
+        """APScheduler job: scheduled announcements whose time has come are enqueued. The status
+        check in `enqueue_announcement` and the unique outbox rows make a double run harmless."""
+        async with self.sessions() as session:
+            for announcement in await due_scheduled(session, utcnow()):
+                organization = await session.get(Organization, announcement.organization_id)
+                if organization is None:
+                    continue
+                try:
+                    count = await enqueue_announcement(session, announcement, organization)
+                except Exception as error:  # an empty audience, most often: tell the organizer
+                    await session.rollback()
+                    log_event(
+                        log,
+                        "scheduled_not_sent",
+                        logging.WARNING,
+                        announcement=announcement.id,
+                        error=type(error).__name__,
+                    )
+                    await self._mark_empty(announcement.id)
+                    continue
+                await session.commit()
+                log_event(log, "scheduled_released", announcement=announcement.id, recipients=count)
+        for callback in self.on_enqueued:
+            callback()
+
+    async def _mark_empty(self, announcement_id: int) -> None:
+        async with self.sessions() as session:
+            announcement = await session.get(Announcement, announcement_id)
+            if announcement is None:
+                return
+            announcement.status = AnnouncementStatus.CANCELLED
+            announcement.finished_at = utcnow()
+            session.add(announcement)
+            await session.commit()
+            with self.i18n.context(), self.i18n.use_locale(announcement.author_language):
+                _ = self.i18n.gettext
+                text = _("📣 Announcement #{id} was not sent: nobody in its audience can receive it.").format(
+                    id=announcement.id
+                )
+            await self._tell(announcement, text)
+
+    # -- the organizer's view ---------------------------------------------------------------
+
+    async def report(self) -> None:
+        """Edit each running announcement's status message; finish those with nothing left."""
+        async with self.sessions() as session:
+            running = (
+                await session.exec(
+                    select(Announcement).where(Announcement.status == AnnouncementStatus.SENDING)
+                )
+            ).all()
+            for announcement in running:
+                counts = await delivery_counts(session, announcement.id or 0)
+                left = counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0)
+                if left == 0:
+                    announcement.status = AnnouncementStatus.SENT
+                    announcement.finished_at = utcnow()
+                    session.add(announcement)
+                    await session.commit()
+                    await self._tell(announcement, self.final_report(announcement, counts))
+                    self._shown.pop(announcement.id or 0, None)
+                    continue
+                await self._tell(announcement, self.progress(announcement, counts))
+
+    async def _tell(self, announcement: Announcement, text: str) -> None:
+        key = announcement.id or 0
+        if self._shown.get(key) == text:
+            return
+        try:
+            if announcement.status_message_id:
+                await self.bot.edit_message_text(
+                    text=text, chat_id=announcement.author_chat_id, message_id=announcement.status_message_id
+                )
+            else:
+                await self.bot.send_message(announcement.author_chat_id, text)
+            self._shown[key] = text
+        except TelegramAPIError as error:
+            log_event(log, "progress_not_shown", logging.WARNING, announcement=key, error=error.message)
+
+    def progress(self, announcement: Announcement, counts: dict[DeliveryStatus, int]) -> str:
+        total = max(1, sum(counts.values()))
+        done = total - counts.get(DeliveryStatus.PENDING, 0) - counts.get(DeliveryStatus.SENDING, 0)
+        sent = counts.get(DeliveryStatus.SENT, 0)
+        filled = round(10 * done / total)
+        bar = "█" * filled + "░" * (10 - filled)
+        language = announcement.author_language
+        eta = self._eta(announcement.id or 0, done, total - done)
+        with self.i18n.context(), self.i18n.use_locale(language):
+            _ = self.i18n.gettext
+            lines = [
+                _("📣 Sending announcement #{id}").format(id=announcement.id),
+                f"{bar} {round(100 * done / total)}%",
+                _("Sent: {sent} · Failed: {failed} · Blocked: {blocked}").format(
+                    sent=sent,
+                    failed=counts.get(DeliveryStatus.FAILED, 0) + counts.get(DeliveryStatus.UNREACHABLE, 0),
+                    blocked=counts.get(DeliveryStatus.BLOCKED, 0),
+                ),
+            ]
+            if announcement.local_time:
+                lines.append(
+                    _("Each member gets it at {time} their time.").format(time=announcement.local_time)
+                )
+            elif eta is not None:
+                lines.append(
+                    _("About {duration} left.").format(
+                        duration=format_timedelta(timedelta(seconds=max(1, eta)), locale=language)
+                    )
+                )
+        return "\n".join(lines)
+
+    def _eta(self, key: int, done: int, left: int) -> float | None:
+        """Seconds left at the pace measured since the previous report."""
+        now = time.monotonic()
+        previous = self._rates.get(key)
+        self._rates[key] = (now, done)
+        if previous is None or done <= previous[1]:
+            return None
+        pace = (done - previous[1]) / max(0.001, now - previous[0])
+        return left / pace
+
+    def final_report(self, announcement: Announcement, counts: dict[DeliveryStatus, int]) -> str:
+        language = announcement.author_language
+        with self.i18n.context(), self.i18n.use_locale(language):
+            _ = self.i18n.gettext
+            lines = [
+                _("✅ Announcement #{id} is delivered.").format(id=announcement.id),
+                "",
+                _("Received it: {count}").format(count=counts.get(DeliveryStatus.SENT, 0)),
+                _("Blocked the bot: {count}").format(count=counts.get(DeliveryStatus.BLOCKED, 0)),
+                _("No longer on Telegram: {count}").format(count=counts.get(DeliveryStatus.UNREACHABLE, 0)),
+                _("Failed: {count}").format(count=counts.get(DeliveryStatus.FAILED, 0)),
+            ]
+            if counts.get(DeliveryStatus.CANCELLED):
+                lines.append(_("Cancelled: {count}").format(count=counts[DeliveryStatus.CANCELLED]))
+            if announcement.started_at and announcement.finished_at:
+                took = format_timedelta(announcement.finished_at - announcement.started_at, locale=language)
+                lines += ["", _("It took {duration}.").format(duration=took)]
+        return "\n".join(lines)
+
+
+__all__ = ["KIND", "AnnouncementDelivery"]

@@ -1,0 +1,229 @@
+"""The sender: drains the outbox at Telegram's speed limit, handling every kind of answer.
+
+- 429: everyone waits exactly `retry_after`, the message goes back to the queue (not skipped,
+  not doubled);
+- 403 "blocked by the user" / "user is deactivated": the member is marked blocked and skipped
+  from then on (their next message to the bot re-activates them);
+- 400 "chat not found" (or a chat the bot may not write to): marked unreachable;
+- 5xx and network errors: retried with capped exponential backoff, then failed with the reason.
+
+Outcomes are written in small batches; a crash loses at most the outcomes of the messages in
+flight, and those rows are sent again after the claim lease expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import TelegramMethod
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.delivery.outbox import Claimed, Outcome, claim_due, record, release_claims, release_stale
+from bot.delivery.ratelimit import ChatSpacing, TokenBucket
+from bot.logs import log_event
+from storage.models import DeliveryStatus
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+# Builds the Bot API call for a claimed row; None means "no longer wanted" (e.g. cancelled).
+Renderer = Callable[[Claimed], Awaitable[TelegramMethod[Any] | None]]
+# Called every `report_interval` seconds (progress messages, finishing announcements).
+Reporter = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class EngineConfig:
+    rate: float = 25.0  # messages per second for the whole bot (Telegram allows about 30)
+    per_chat_interval: float = 1.0  # seconds between two messages to one chat
+    concurrency: int = 32  # requests in flight at once
+    poll_interval: float = 0.5  # how often to look for due rows when idle
+    lease: float = 60.0  # a claim older than this belongs to a dead sender
+    max_attempts: int = 5
+    backoff_base: float = 1.0
+    backoff_cap: float = 60.0
+    flush_interval: float = 0.2
+    report_interval: float = 3.0
+    worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+
+    @property
+    def batch(self) -> int:
+        """Claim about one second of work at a time, so claims never outlive the lease."""
+        return max(5, min(500, int(self.rate)))
+
+
+class DeliveryEngine:
+    def __init__(
+        self,
+        bot: Bot,
+        sessions: async_sessionmaker[AsyncSession],
+        renderers: dict[str, Renderer],
+        config: EngineConfig | None = None,
+        reporters: list[Reporter] | None = None,
+    ) -> None:
+        self.bot = bot
+        self.sessions = sessions
+        self.renderers = renderers
+        self.config = config or EngineConfig()
+        self.reporters = reporters or []
+        self.bucket = TokenBucket(self.config.rate)
+        self.spacing = ChatSpacing(self.config.per_chat_interval)
+        self._outcomes: list[Outcome] = []
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(self.config.concurrency)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._drain(), name="delivery-drain"),
+            asyncio.create_task(self._flush_loop(), name="delivery-flush"),
+            asyncio.create_task(self._report_loop(), name="delivery-report"),
+        ]
+
+    def wake(self) -> None:
+        """New rows were written: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._in_flight:
+            await asyncio.wait(self._in_flight, timeout=10)
+        await self._flush()
+        async with self.sessions() as session:  # claimed but never started: back to the queue
+            await release_claims(session, self.config.worker)
+
+    # -- draining ----------------------------------------------------------------------------
+
+    async def _drain(self) -> None:
+        async with self.sessions() as session:
+            released = await release_stale(session, utcnow(), timedelta(seconds=self.config.lease))
+        if released:
+            log_event(log, "outbox_released", logging.WARNING, rows=released)
+        while not self._stopping.is_set():
+            try:
+                async with self.sessions() as session:
+                    rows = await claim_due(session, self.config.worker, self.config.batch, utcnow())
+            except Exception:
+                log.exception("outbox_claim_failed")
+                rows = []
+            if not rows:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.config.poll_interval)
+                continue
+            for row in rows:
+                await self.bucket.acquire()
+                await self._slots.acquire()
+                task = asyncio.create_task(self._send(row, self.spacing.reserve(row.chat_id)))
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+
+    async def _send(self, row: Claimed, delay: float) -> None:
+        try:
+            if delay > 0:
+                await asyncio.sleep(delay)
+            outcome = await self._attempt(row)
+        except Exception as error:  # never lose a row to a bug: give it back for a later try
+            log.exception("delivery_crashed", extra={"fields": {"row": row.id}})
+            outcome = self._retry(row, f"internal: {type(error).__name__}")
+        finally:
+            self._slots.release()
+        # Appended only after the await: `_flush` swaps the list in the meantime.
+        self._outcomes.append(outcome)
+
+    async def _attempt(self, row: Claimed) -> Outcome:
+        renderer = self.renderers.get(row.kind)
+        method = await renderer(row) if renderer else None
+        if method is None:
+            return Outcome(row.id, DeliveryStatus.CANCELLED, row.attempts)
+        try:
+            result = await self.bot(method)
+        except TelegramRetryAfter as error:
+            self.bucket.pause(error.retry_after)
+            log_event(log, "flood_wait", logging.WARNING, retry_after=error.retry_after)
+            retry_at = utcnow() + timedelta(seconds=error.retry_after)
+            return Outcome(row.id, DeliveryStatus.PENDING, row.attempts, retry_at=retry_at)
+        except TelegramForbiddenError as error:
+            text = error.message.lower()
+            status = (
+                DeliveryStatus.BLOCKED
+                if "blocked" in text or "deactivated" in text
+                else DeliveryStatus.UNREACHABLE
+            )
+            return Outcome(row.id, status, row.attempts + 1, row.member_id, error=error.message)
+        except TelegramBadRequest as error:
+            if "chat not found" in error.message.lower():
+                return Outcome(
+                    row.id, DeliveryStatus.UNREACHABLE, row.attempts + 1, row.member_id, error=error.message
+                )
+            return Outcome(row.id, DeliveryStatus.FAILED, row.attempts + 1, error=error.message)
+        except (TelegramServerError, TelegramNetworkError, TimeoutError) as error:
+            return self._retry(row, f"{type(error).__name__}: {error}")
+        except TelegramAPIError as error:
+            return Outcome(row.id, DeliveryStatus.FAILED, row.attempts + 1, error=error.message)
+        message_id = getattr(result, "message_id", None)
+        return Outcome(row.id, DeliveryStatus.SENT, row.attempts + 1, message_id=message_id)
+
+    def _retry(self, row: Claimed, reason: str) -> Outcome:
+        attempts = row.attempts + 1
+        if attempts >= self.config.max_attempts:
+            return Outcome(row.id, DeliveryStatus.FAILED, attempts, error=reason)
+        delay = min(self.config.backoff_cap, self.config.backoff_base * 2 ** (attempts - 1))
+        retry_at = utcnow() + timedelta(seconds=delay)
+        return Outcome(row.id, DeliveryStatus.PENDING, attempts, error=reason, retry_at=retry_at)
+
+    # -- bookkeeping -------------------------------------------------------------------------
+
+    async def _flush(self) -> None:
+        if not self._outcomes:
+            return
+        batch, self._outcomes = self._outcomes, []
+        try:
+            async with self.sessions() as session:
+                await record(session, batch, utcnow())
+        except Exception:
+            log.exception("outbox_record_failed")
+            self._outcomes[:0] = batch  # keep them for the next flush
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.flush_interval)
+            await self._flush()
+
+    async def _report_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.report_interval)
+            await self._flush()
+            for reporter in self.reporters:
+                try:
+                    await reporter()
+                except Exception:
+                    log.exception("delivery_report_failed")

@@ -1,0 +1,215 @@
+"""Announcements: audiences, translations per member, scheduling and the hand-over to the outbox.
+
+Nothing here sends: `enqueue_announcement` writes one outbox row per recipient in the caller's
+transaction (the decision to send and the rows commit together), and `bot.delivery` drains them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, and_, cast, func, insert, not_, or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services.schedule_math import after_quiet_hours, next_local_time, parse_clock
+from storage.models import (
+    Announcement,
+    AnnouncementStatus,
+    DeliveryStatus,
+    Member,
+    Membership,
+    MemberStatus,
+    Organization,
+    OutboxMessage,
+)
+from storage.types import utcnow
+
+KIND = "announcement"
+AUDIENCE_KEYS = ("interests", "languages", "residence_countries", "origin_countries", "city")
+PAGE = 1000
+
+
+class AnnouncementError(Exception):
+    """`reason`: "not_editable", "empty_audience", "not_found"."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _json_has(column: Any, key: str) -> Any:
+    """A JSON list column contains `key` (keys are fixed identifiers, so text matching is exact)."""
+    return cast(column, String).like(f'%"{key}"%')
+
+
+def audience_filter(organization_id: int, audience: dict[str, Any], category: str | None) -> Any:
+    """SQL condition for the members an announcement reaches."""
+    conditions = [
+        Membership.organization_id == organization_id,
+        Member.status == MemberStatus.ACTIVE,
+        col(Member.consent_at).is_not(None),
+        col(Member.telegram_id).is_not(None),
+    ]
+    if interests := audience.get("interests"):
+        conditions.append(or_(*(_json_has(Member.interests, key) for key in interests)))
+    if languages := audience.get("languages"):
+        conditions.append(col(Member.language).in_(languages))
+    if countries := audience.get("residence_countries"):
+        conditions.append(col(Member.residence_country).in_(countries))
+    if countries := audience.get("origin_countries"):
+        conditions.append(col(Member.origin_country).in_(countries))
+    if city := audience.get("city"):
+        conditions.append(func.lower(Member.residence_city) == city.lower())
+    if category:
+        conditions.append(not_(_json_has(Member.muted, category)))
+    return and_(*conditions)
+
+
+def _members_of(organization_id: int, audience: dict[str, Any], category: str | None) -> Any:
+    return (
+        select(Member.id, Member.telegram_id, Member.language, Member.timezone)
+        .join(Membership, col(Membership.member_id) == col(Member.id))
+        .where(audience_filter(organization_id, audience, category))
+    )
+
+
+async def count_audience(session: AsyncSession, announcement: Announcement) -> int:
+    query = (
+        select(func.count())
+        .select_from(Member)
+        .join(Membership, col(Membership.member_id) == col(Member.id))
+        .where(audience_filter(announcement.organization_id, announcement.audience, announcement.category))
+    )
+    return int((await session.exec(query)).one())
+
+
+async def _pages(session: AsyncSession, query: Any) -> AsyncIterator[list[Any]]:
+    """Keyset pagination by member id: never holds the whole audience in memory."""
+    last_id = 0
+    while True:
+        rows = (
+            await session.exec(query.where(Member.id > last_id).order_by(col(Member.id)).limit(PAGE))
+        ).all()
+        if not rows:
+            return
+        yield list(rows)
+        last_id = rows[-1][0]
+
+
+def version_for(announcement: Announcement, member_language: str | None, default_language: str) -> str:
+    """The language a member gets: theirs if written, else the organization's default, else the
+    language the announcement was written in."""
+    available = {announcement.language, *announcement.translations}
+    for candidate in (member_language, default_language):
+        if candidate in available:
+            return candidate
+    return announcement.language
+
+
+def text_for(announcement: Announcement, language: str) -> str:
+    if language == announcement.language:
+        return announcement.text
+    return announcement.translations.get(language, announcement.text)
+
+
+async def enqueue_announcement(
+    session: AsyncSession, announcement: Announcement, organization: Organization, now: datetime | None = None
+) -> int:
+    """Write the outbox rows for every recipient; mark the announcement as sending.
+
+    Idempotent: a row per chat is unique, so re-running after a crash adds only the missing ones.
+    """
+    if announcement.status not in (AnnouncementStatus.DRAFT, AnnouncementStatus.SCHEDULED):
+        raise AnnouncementError("not_editable")
+    now = now or utcnow()
+    start = max(now, announcement.scheduled_at or now)
+    local_minutes = parse_clock(announcement.local_time) if announcement.local_time else None
+    default_language = organization.default_language
+    total = 0
+    async for page in _pages(
+        session, _members_of(announcement.organization_id, announcement.audience, announcement.category)
+    ):
+        rows = []
+        for member_id, chat_id, language, zone in page:
+            zone = zone or organization.timezone
+            if local_minutes is not None:
+                not_before = next_local_time(start, zone, local_minutes)
+            elif announcement.urgent:
+                not_before = start
+            else:
+                not_before = after_quiet_hours(start, zone, organization.quiet_start, organization.quiet_end)
+            rows.append(
+                {
+                    "kind": KIND,
+                    "ref_id": announcement.id,
+                    "member_id": member_id,
+                    "chat_id": chat_id,
+                    "language": version_for(announcement, language, default_language),
+                    "payload": {},
+                    "status": DeliveryStatus.PENDING,
+                    "not_before": not_before,
+                    "attempts": 0,
+                    "created_at": now,
+                }
+            )
+        await (await session.connection()).execute(insert(OutboxMessage), rows)
+        total += len(rows)
+    if total == 0:
+        raise AnnouncementError("empty_audience")
+    announcement.status = AnnouncementStatus.SENDING
+    announcement.recipients = total
+    announcement.started_at = now
+    session.add(announcement)
+    await session.flush()
+    return total
+
+
+async def schedule(session: AsyncSession, announcement: Announcement, at: datetime) -> None:
+    if announcement.status not in (AnnouncementStatus.DRAFT, AnnouncementStatus.SCHEDULED):
+        raise AnnouncementError("not_editable")
+    announcement.status = AnnouncementStatus.SCHEDULED
+    announcement.scheduled_at = at
+    session.add(announcement)
+    await session.flush()
+
+
+async def cancel(session: AsyncSession, announcement: Announcement) -> int:
+    """Cancel a draft or scheduled announcement, or the rest of one being sent. Returns how many
+    messages will not go out."""
+    if announcement.status in (AnnouncementStatus.SENT, AnnouncementStatus.CANCELLED):
+        raise AnnouncementError("not_editable")
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.kind) == KIND,
+            col(OutboxMessage.ref_id) == announcement.id,
+            col(OutboxMessage.status) == DeliveryStatus.PENDING,
+        )
+        .values(status=DeliveryStatus.CANCELLED)
+    )  # type: ignore[call-overload]
+    announcement.status = AnnouncementStatus.CANCELLED
+    announcement.finished_at = utcnow()
+    session.add(announcement)
+    await session.flush()
+    return int(result.rowcount or 0)
+
+
+async def due_scheduled(session: AsyncSession, now: datetime) -> list[Announcement]:
+    result = await session.exec(
+        select(Announcement).where(
+            Announcement.status == AnnouncementStatus.SCHEDULED, col(Announcement.scheduled_at) <= now
+        )
+    )
+    return list(result.all())
+
+
+async def delivery_counts(session: AsyncSession, announcement_id: int) -> dict[DeliveryStatus, int]:
+    result = await session.exec(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.kind == KIND, OutboxMessage.ref_id == announcement_id)
+        .group_by(OutboxMessage.status)
+    )
+    return {DeliveryStatus(status): int(count) for status, count in result.all()}

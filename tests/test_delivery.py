@@ -1,0 +1,189 @@
+"""The delivery engine against the emulator over HTTP: rates, 429, 403, 400, 5xx, and two senders
+on one outbox never sending a row twice."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import pytest
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.methods import SendMessage
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+
+from bot.delivery import DeliveryEngine, EngineConfig
+from bot.delivery.outbox import Claimed
+from bot.sandbox import BotAPIEmulator, Faults, Limits, SimUser
+from bot.services.members import TelegramIdentity, record_consent
+from storage.db import create_session_factory
+from storage.models import DeliveryStatus, Member, MemberStatus, OutboxMessage
+from storage.types import utcnow
+
+TOKEN = "42:delivery-test"
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotAPIEmulator]:
+    emulator = BotAPIEmulator(token=TOKEN, limits=Limits(flood_control=False))
+    await emulator.start()
+    yield emulator
+    await emulator.stop()
+
+
+def make_bot(emulator: BotAPIEmulator) -> Bot:
+    return Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(emulator.base_url)))
+
+
+async def render(row: Claimed) -> SendMessage:
+    return SendMessage(chat_id=row.chat_id, text=f"news #{row.ref_id} for {row.chat_id}")
+
+
+async def given_members(engine: AsyncEngine, emulator: BotAPIEmulator, count: int) -> list[SimUser]:
+    users = [emulator.create_user(f"U{i}", language_code="en") for i in range(count)]
+    sessions = create_session_factory(engine)
+    async with sessions() as session:
+        members = [
+            await record_consent(session, TelegramIdentity(user.id, None, user.first_name), "en", "UTC", None)
+            for user in users
+        ]
+        await session.flush()
+        await (await session.connection()).execute(
+            insert(OutboxMessage),
+            [
+                {
+                    "kind": "test",
+                    "ref_id": 1,
+                    "member_id": member.id,
+                    "chat_id": member.telegram_id,
+                    "language": "en",
+                    "payload": {},
+                    "status": DeliveryStatus.PENDING,
+                    "not_before": utcnow(),
+                    "attempts": 0,
+                    "created_at": utcnow(),
+                }
+                for member in members
+            ],
+        )
+        await session.commit()
+    return users
+
+
+async def run_until_done(engine: AsyncEngine, senders: list[DeliveryEngine], timeout: float = 60) -> None:
+    sessions = create_session_factory(engine)
+    for sender in senders:
+        sender.start()
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                async with sessions() as session:
+                    open_rows = (
+                        await session.exec(
+                            select(OutboxMessage).where(
+                                OutboxMessage.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING])
+                            )
+                        )
+                    ).all()
+                if not open_rows:
+                    return
+                await asyncio.sleep(0.1)
+    finally:
+        for sender in senders:
+            await sender.stop()
+            await sender.bot.session.close()
+
+
+def delivered(emulator: BotAPIEmulator, users: list[SimUser]) -> Counter[int]:
+    return Counter(
+        user.id for user in users for message in emulator.transcript(user.id) if message["outgoing"]
+    )
+
+
+def sender(engine: AsyncEngine, emulator: BotAPIEmulator, **config: object) -> DeliveryEngine:
+    settings = {"rate": 200.0, "per_chat_interval": 0.0, "backoff_base": 0.05, "flush_interval": 0.05}
+    settings.update(config)
+    return DeliveryEngine(
+        make_bot(emulator), create_session_factory(engine), {"test": render}, EngineConfig(**settings)
+    )  # type: ignore[arg-type]
+
+
+async def test_everyone_gets_exactly_one_message(engine: AsyncEngine, emulator: BotAPIEmulator) -> None:
+    users = await given_members(engine, emulator, 60)
+    await run_until_done(engine, [sender(engine, emulator)])
+    assert delivered(emulator, users) == Counter({user.id: 1 for user in users})
+    async with create_session_factory(engine)() as session:
+        rows = (await session.exec(select(OutboxMessage))).all()
+    assert {row.status for row in rows} == {DeliveryStatus.SENT}
+    assert all(row.telegram_message_id and row.sent_at for row in rows)
+
+
+async def test_flood_control_429_is_honoured_without_skips_or_doubles(engine: AsyncEngine) -> None:
+    emulator = BotAPIEmulator(token=TOKEN, limits=Limits(global_per_second=20))
+    await emulator.start()
+    try:
+        users = await given_members(engine, emulator, 50)
+        await run_until_done(engine, [sender(engine, emulator, rate=80.0)], timeout=90)
+        flood = [call for call in emulator.errors if call.error_code == 429]
+        assert flood, "sending at 80/s against a 20/s limit must provoke 429"
+        assert delivered(emulator, users) == Counter({user.id: 1 for user in users})
+    finally:
+        await emulator.stop()
+
+
+async def test_blocked_and_missing_chats_are_marked(engine: AsyncEngine, emulator: BotAPIEmulator) -> None:
+    users = await given_members(engine, emulator, 6)
+    await emulator.block_bot(users[0])
+    emulator.faults.missing_chats.add(users[1].id)
+    await run_until_done(engine, [sender(engine, emulator)])
+    async with create_session_factory(engine)() as session:
+        rows = {row.chat_id: row for row in (await session.exec(select(OutboxMessage))).all()}
+        members = {m.telegram_id: m for m in (await session.exec(select(Member))).all()}
+    assert rows[users[0].id].status == DeliveryStatus.BLOCKED
+    assert members[users[0].id].status == MemberStatus.BLOCKED
+    assert rows[users[1].id].status == DeliveryStatus.UNREACHABLE
+    assert members[users[1].id].status == MemberStatus.UNREACHABLE
+    assert {rows[user.id].status for user in users[2:]} == {DeliveryStatus.SENT}
+
+
+async def test_server_errors_are_retried_then_given_up(engine: AsyncEngine) -> None:
+    emulator = BotAPIEmulator(
+        token=TOKEN, limits=Limits(flood_control=False), faults=Faults(error_rate=0.4, seed=3)
+    )
+    await emulator.start()
+    try:
+        users = await given_members(engine, emulator, 40)
+        await run_until_done(engine, [sender(engine, emulator, max_attempts=8)])
+        assert [call for call in emulator.errors if call.error_code in (500, 502)]
+        assert delivered(emulator, users) == Counter({user.id: 1 for user in users})
+        async with create_session_factory(engine)() as session:
+            rows = (await session.exec(select(OutboxMessage))).all()
+        assert max(row.attempts for row in rows) > 1
+
+        # With every call failing, a row ends as failed with the reason, after max_attempts.
+        emulator.faults.error_rate = 1.0
+        more = await given_members(engine, emulator, 1)
+        await run_until_done(engine, [sender(engine, emulator, max_attempts=3)])
+        async with create_session_factory(engine)() as session:
+            row = (await session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == more[0].id))).one()
+        assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 3)
+        assert "TelegramServerError" in (row.last_error or "")
+    finally:
+        await emulator.stop()
+
+
+async def test_two_senders_on_one_outbox_never_send_a_row_twice(
+    engine: AsyncEngine, emulator: BotAPIEmulator, migrated_url: str
+) -> None:
+    users = await given_members(engine, emulator, 300)
+    first = sender(engine, emulator, worker="one", rate=1000.0)
+    second = sender(engine, emulator, worker="two", rate=1000.0)
+    await run_until_done(engine, [first, second])
+    assert delivered(emulator, users) == Counter({user.id: 1 for user in users})
+    async with create_session_factory(engine)() as session:
+        rows = (await session.exec(select(OutboxMessage))).all()
+    assert {row.status for row in rows} == {DeliveryStatus.SENT}
