@@ -16,7 +16,7 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -96,4 +96,8 @@ def is_rtl(code: str) -> bool:
 
 def format_when(moment: datetime, locale: str, timezone: str, fmt: str = "medium") -> str:
     """A UTC timestamp shown in the member's zone and locale, e.g. "14 mars 2027, 18:30"."""
+    if fmt == "words":
+        local = moment.astimezone(ZoneInfo(timezone))
+        when = f"{format_date(local, 'full', locale=locale)}, {format_time(local, 'short', locale=locale)}"
+        return f"{when} ({timezone})"
     return format_datetime(moment, format=fmt, tzinfo=ZoneInfo(timezone), locale=locale)

@@ -415,7 +415,7 @@ async def composer_button(
         await service.schedule(session, announcement, datetime.fromisoformat(at))
         await state.clear()
         when = format_when(
-            announcement.scheduled_at, i18n.current_locale, announcement.author_timezone, "full"
+            announcement.scheduled_at, i18n.current_locale, announcement.author_timezone, "words"
         )  # type: ignore[arg-type]
         if isinstance(query.message, Message):
             await query.message.edit_text(
@@ -674,7 +674,7 @@ async def schedule_typed(
         )
         return
     await state.update_data(scheduled_at=moment.utc.isoformat())
-    when = format_when(moment.utc, i18n.current_locale, announcement.author_timezone, "full")
+    when = format_when(moment.utc, i18n.current_locale, announcement.author_timezone, "words")
     builder = InlineKeyboardBuilder()
     builder.button(
         text=_("✅ Confirm"), callback_data=AnnounceAction(action="schedule_confirm", id=announcement.id or 0)

@@ -80,3 +80,21 @@ def test_dates_in_member_locale_and_zone() -> None:
     assert format_when(moment, "en", "Europe/Berlin", "short") == "3/14/27, 6:30\u202fPM"
     assert "18:30" in format_when(moment, "fr", "Europe/Berlin")
     assert "14:30" in format_when(moment, "pt", "America/Sao_Paulo")
+
+
+def test_template_lists_every_string_in_the_code(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A string added to the code without `make messages` would reach members untranslated."""
+    from babel.messages.frontend import CommandLineInterface
+
+    from bot.config import PROJECT_ROOT
+
+    fresh = tmp_path / "fresh.pot"
+    CommandLineInterface().run(
+        ["pybabel", "-q", "extract", "--no-location", "-k", "__", "-k", "ngettext:1,2", "-o", str(fresh),
+         str(PROJECT_ROOT / "bot"), str(PROJECT_ROOT / "handlers")]
+    )
+    with fresh.open("rb") as fresh_file, (LOCALES_DIR / "messages.pot").open("rb") as shipped_file:
+        in_code = {message.id for message in read_po(fresh_file) if message.id}
+        shipped = {message.id for message in read_po(shipped_file) if message.id}
+    missing = sorted(str(message_id) for message_id in in_code - shipped)
+    assert missing == [], "run `make messages` and translate:\n" + "\n".join(missing)

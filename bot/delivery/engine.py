@@ -84,7 +84,9 @@ class DeliveryEngine:
         self.renderers = renderers
         self.config = config or EngineConfig()
         self.reporters = reporters or []
-        self.bucket = TokenBucket(self.config.rate)
+        # A fifth of a second of burst: no wave of messages at start that Telegram could count
+        # against the bot, and the configured rate is what is achieved.
+        self.bucket = TokenBucket(self.config.rate, max(1.0, self.config.rate / 5))
         self.spacing = ChatSpacing(self.config.per_chat_interval)
         self._outcomes: list[Outcome] = []
         self._wake = asyncio.Event()

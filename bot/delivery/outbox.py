@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -107,21 +107,26 @@ async def record(session: AsyncSession, outcomes: list[Outcome], now: datetime) 
     connection = await session.connection()
     sent = [outcome for outcome in outcomes if outcome.status == DeliveryStatus.SENT]
     if sent:
-        message_ids = case(
-            {outcome.id: outcome.message_id for outcome in sent}, value=OutboxMessage.id, else_=None
-        )
         await connection.execute(
             update(OutboxMessage)
             .where(col(OutboxMessage.id).in_([outcome.id for outcome in sent]))
             .values(
                 status=DeliveryStatus.SENT,
                 attempts=OutboxMessage.attempts + 1,
-                telegram_message_id=message_ids,
                 sent_at=now,
                 last_error=None,
                 claimed_by=None,
                 claimed_at=None,
             )
+        )
+        # One statement run for many rows: a CASE over the batch would compile (and cache) a new
+        # statement for every batch size.
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        await connection.execute(
+            table.update()
+            .where(table.c.id == bindparam("row_id"))
+            .values(telegram_message_id=bindparam("mid")),
+            [{"row_id": outcome.id, "mid": outcome.message_id} for outcome in sent],
         )
     for outcome in outcomes:
         if outcome.status == DeliveryStatus.SENT:

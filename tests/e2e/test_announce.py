@@ -1,0 +1,185 @@
+"""Announcements from the organizer's composer to every member's chat, in their language."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlmodel import select
+
+from bot.services.roles import Actor, grant_role
+from handlers.callbacks import AnnounceAction
+from storage.db import create_session_factory
+from storage.models import Announcement, AnnouncementStatus, Member, OutboxMessage, Role
+from tests.e2e.conftest import Harness, buttons
+
+
+async def make_organizer(harness: Harness, registered, language: str = "fr"):  # type: ignore[no-untyped-def]
+    user = await registered("Fatou", language, username="fatou_org")
+    async with create_session_factory(harness.app.engine)() as session:
+        member = (await session.exec(select(Member).where(Member.telegram_id == user.id))).one()
+        await grant_role(session, Actor(1, True), harness.app.dispatcher["organization"].id, member, Role.ORGANIZER)
+        await session.commit()
+    return user
+
+
+async def composer(harness: Harness, organizer, text: str) -> dict:  # type: ignore[no-untyped-def]
+    await harness.send(organizer, "/announce")
+    await harness.emulator.send_text(organizer, text)
+    return await harness.reply(organizer)
+
+
+def last_text(harness: Harness, user) -> str:  # type: ignore[no-untyped-def]
+    outgoing = [m for m in harness.emulator.transcript(user.id) if m["outgoing"]]
+    return outgoing[-1].get("text") or outgoing[-1].get("caption") or ""
+
+
+async def wait_delivered(harness: Harness, organizer, status_message: dict, language: str) -> str:  # type: ignore[no-untyped-def]
+    done = harness.t("✅ Announcement #{id} is delivered.", language, id=1)
+
+    def finished(_: object) -> bool:
+        return harness.message(organizer, status_message["message_id"]).get("text", "").startswith(done)
+
+    await harness.emulator.wait_for(finished, timeout=30)
+    return harness.message(organizer, status_message["message_id"])["text"]
+
+
+async def test_organizer_composes_translates_targets_and_sends(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    organizer = await make_organizer(harness, registered)
+    amina = await registered("Amina", "ar")
+    ivan = await registered("Ivan", "ru")
+    lucia = await registered("Lucía", "es")
+
+    card = await composer(harness, organizer, "Fête & <b>danse</b> samedi!")
+    assert harness.t("It reaches <b>{count}</b> member.", "fr", "It reaches <b>{count}</b> members.", 4,
+                     count=4).replace("<b>", "").replace("</b>", "") in card["text"]
+
+    await harness.press(organizer, card, harness.t("🌐 Add a translation", "fr"))
+    languages = await harness.reply(organizer)
+    await harness.press(organizer, languages, "العربية")
+    await harness.reply(organizer)  # "send the text in Arabic"
+    await harness.emulator.send_text(organizer, "حفلة ورقص يوم السبت!")
+    await harness.reply(organizer)  # "translation saved"
+    card = await harness.reply(organizer)
+    assert "العربية" in card["text"]
+
+    await harness.press(organizer, card, harness.t("⚡ Urgent: off", "fr"))  # deterministic: no quiet hours
+    card = harness.message(organizer, card["message_id"])
+    await harness.press(organizer, card, harness.t("📤 Send now", "fr"))
+    confirm = await harness.reply(organizer)
+    assert confirm["text"].startswith(harness.t("Send it to {count} member now?", "fr",
+                                                "Send it to {count} members now?", 4, count=4))
+    await harness.press(organizer, confirm, harness.t("✅ Yes, send it", "fr"))
+    status = await harness.reply(organizer)
+    report = await wait_delivered(harness, organizer, status, "fr")
+    assert harness.t("Received it: {count}", "fr", count=4) in report
+
+    assert last_text(harness, amina) == "حفلة ورقص يوم السبت!"
+    # No Russian or Spanish version and no English (the default) one: the original, exactly as written.
+    assert last_text(harness, ivan) == "Fête & <b>danse</b> samedi!"
+    assert last_text(harness, lucia) == "Fête & <b>danse</b> samedi!"
+    assert last_text(harness, organizer).startswith("Fête") or "Fête" in last_text(harness, organizer)
+    assert harness.emulator.errors == []
+
+
+async def test_audience_and_muting(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    organizer = await make_organizer(harness, registered, "en")
+    culture_fan = await registered("Ana", "pt")
+    other = await registered("Kofi", "en")
+    async with create_session_factory(harness.app.engine)() as session:
+        for member in (await session.exec(select(Member))).all():
+            if member.telegram_id == culture_fan.id:
+                member.interests = ["culture"]
+            if member.telegram_id == other.id:
+                member.interests, member.muted = ["culture", "events"], ["culture"]
+            session.add(member)
+        await session.commit()
+
+    card = await composer(harness, organizer, "Concert tonight")
+    await harness.press(organizer, card, "🏷 Topic")
+    topics = await harness.reply(organizer)
+    await harness.press(organizer, topics, "🎭 Culture")
+    card = await harness.reply(organizer)
+    assert "It reaches 2 members." in card["text"]  # Kofi muted culture: organizer and Ana remain
+    await harness.press(organizer, card, "🎯 Audience")
+    audience = await harness.reply(organizer)
+    query = await harness.press(organizer, audience, "🎉 Events")
+    assert harness.emulator.callback_answers[query]["text"] == "Reaches 0 members"
+    await harness.press(organizer, harness.message(organizer, audience["message_id"]), "🎉 Events")
+    await harness.press(organizer, harness.message(organizer, audience["message_id"]), "🎭 Culture")
+    await harness.press(organizer, harness.message(organizer, audience["message_id"]), "Done")
+    card = await harness.reply(organizer)
+    assert "It reaches 1 member." in card["text"]
+
+
+async def test_members_and_forged_buttons_cannot_announce(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    organizer = await make_organizer(harness, registered, "en")
+    intruder = await registered("Eve", "uk")
+    await registered("Bob", "en")
+    card = await composer(harness, organizer, "Real news")
+
+    refusal = await harness.send(intruder, "/announce")
+    assert refusal["text"] == harness.t("Sorry, only organizers can send announcements.", "uk")
+    assert (await harness.send(intruder, "/announcements"))["text"] == refusal["text"]
+    for action in ("send_confirm", "urgent", "discard", "cancel_scheduled", "edit_text", "local_confirm"):
+        data = AnnounceAction(action=action, id=1).pack()
+        query = await harness.emulator.press_button(intruder, refusal, callback_data=data, forge=True)
+        await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
+        assert harness.emulator.callback_answers[query]["text"] == refusal["text"]
+    await asyncio.sleep(0.3)
+    async with create_session_factory(harness.app.engine)() as session:
+        announcement = await session.get(Announcement, 1)
+        assert announcement is not None and announcement.status == AnnouncementStatus.DRAFT
+        assert (await session.exec(select(OutboxMessage))).all() == []
+    assert card["message_id"]
+
+
+async def test_schedule_list_and_cancel(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    organizer = await make_organizer(harness, registered, "en")
+    await registered("Bob", "en")
+    card = await composer(harness, organizer, "Assembly next year")
+    await harness.press(organizer, card, "🕒 Schedule")
+    await harness.reply(organizer)
+    assert (await harness.send(organizer, "next tuesday-ish"))["text"].startswith("I couldn't read that date.")
+    assert (await harness.send(organizer, "2020-01-01 10:00"))["text"].startswith("That time has already passed.")
+    confirm = await harness.send(organizer, "14.03.2099 18:30")
+    assert confirm["text"] == "It will go out on Saturday, March 14, 2099, 6:30\u202fPM (UTC). Confirm?"
+    await harness.press(organizer, confirm, "✅ Confirm")
+    scheduled = await harness.edited(organizer, confirm)
+    assert scheduled["text"].startswith("🕒 Announcement #1 is scheduled for Saturday, March 14, 2099")
+
+    listing = await harness.send(organizer, "/announcements")
+    assert listing["text"].startswith("🕒 #1, scheduled for") and "Assembly next year" in listing["text"]
+    await harness.press(organizer, listing, "✏️ Edit text")
+    await harness.reply(organizer)
+    assert (await harness.send(organizer, "Assembly, new room"))["text"] == "✅ The text of announcement #1 is updated."
+    await harness.press(organizer, listing, "✖ Cancel it")
+    cancelled = await harness.edited(organizer, listing)
+    assert cancelled["text"] == "✖ Announcement #1 is cancelled: 0 messages will not be sent."
+    assert (await harness.send(organizer, "/announcements"))["text"].startswith("Nothing is scheduled")
+    async with create_session_factory(harness.app.engine)() as session:
+        announcement = await session.get(Announcement, 1)
+        assert announcement.status == AnnouncementStatus.CANCELLED and announcement.text == "Assembly, new room"
+
+
+async def test_blocked_member_is_marked_and_skipped_next_time(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    organizer = await make_organizer(harness, registered, "en")
+    gone = await registered("Gone", "en")
+    await registered("Here", "en")
+    harness.emulator.faults.blocked_chats.add(gone.id)  # blocked without the bot being told
+
+    for round_number in (1, 2):
+        card = await composer(harness, organizer, f"News {round_number}")
+        expected = 3 if round_number == 1 else 2
+        assert f"It reaches {expected} members." in card["text"]
+        await harness.press(organizer, card, "⚡ Urgent: off")
+        await harness.press(organizer, harness.message(organizer, card["message_id"]), "📤 Send now")
+        confirm = await harness.reply(organizer)
+        await harness.press(organizer, confirm, "✅ Yes, send it")
+        status = await harness.reply(organizer)
+        done = f"✅ Announcement #{round_number} is delivered."
+        await harness.emulator.wait_for(
+            lambda _, s=status, d=done: harness.message(organizer, s["message_id"])["text"].startswith(d), timeout=30
+        )
+        report = harness.message(organizer, status["message_id"])["text"]
+        assert ("Blocked the bot: 1" in report) == (round_number == 1)
+        assert (await harness.reply(organizer))["text"] == f"News {round_number}"  # organizers are members too
