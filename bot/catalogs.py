@@ -71,7 +71,7 @@ def fill_source(language: str = "en", path: Path = LOCALES_DIR) -> None:
         if message.id:
             message.string = message.id if not message.pluralizable else tuple(message.id)
     with (path / language / "LC_MESSAGES" / f"{DOMAIN}.po").open("wb") as po_file:
-        write_po(po_file, catalog, no_location=True, sort_output=True, width=100)
+        write_po(po_file, catalog, no_location=True, sort_output=True)
 
 
 def _short(message_id: str | tuple[str, ...]) -> str:

@@ -7,6 +7,7 @@ forged by any client) and again when the admin names the member.
 from __future__ import annotations
 
 import logging
+import re
 from html import escape
 from typing import Final
 
@@ -43,11 +44,12 @@ from bot.services.roles import (
     revoke_role,
     role_holders,
 )
+from bot.services.schedule_math import parse_clock
 from handlers.callbacks import AdminAction
 from handlers.fallback import toast
 from handlers.states import AdminStates
 from handlers.ui import ROLE_LABELS
-from storage.models import Member, Organization, Role
+from storage.models import AuditEntry, Member, Organization, Role
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -70,6 +72,7 @@ def menu_keyboard(actor: Actor) -> InlineKeyboardMarkup:
             builder.button(text=labels[role], callback_data=AdminAction(action="grant", role=role))
     builder.button(text=_("➖ Remove a role"), callback_data=AdminAction(action="revoke_menu"))
     builder.button(text=_("👥 Who has which role"), callback_data=AdminAction(action="list"))
+    builder.button(text=_("🌙 Quiet hours"), callback_data=AdminAction(action="quiet"))
     builder.adjust(1)
     return builder.as_markup()
 
@@ -142,6 +145,16 @@ async def admin_button(
         )
     elif action == "list":
         await bot.send_message(query.from_user.id, await _roles_text(session, org_id))
+    elif action == "quiet":
+        current = await session.get(Organization, org_id)
+        await state.set_state(AdminStates.quiet_hours)
+        await bot.send_message(
+            query.from_user.id,
+            _(
+                "Quiet hours are now {hours} in each member's own time zone: announcements that are not "
+                'urgent wait until they end.\n\nSend new hours like 22:00-08:00, or "off".'
+            ).format(hours=describe_quiet_hours(current) if current else "—"),
+        )
     elif action == "revoke_menu":
         holders = await role_holders(session, org_id)
         if not holders:
@@ -231,6 +244,52 @@ async def target_named(
         _("✅ Done: {name} is now {role}.").format(name=_name(target), role=ROLE_LABELS[role])
     )
     await _tell_target(bot, i18n, settings, session, organization, target, role)
+
+
+def describe_quiet_hours(organization: Organization) -> str:
+    if organization.quiet_start == organization.quiet_end:
+        return _("off")
+    start, end = organization.quiet_start, organization.quiet_end
+    return f"{start // 60:02d}:{start % 60:02d}–{end // 60:02d}:{end % 60:02d}"
+
+
+@router.message(AdminStates.quiet_hours, F.text)
+async def quiet_hours_typed(
+    message: Message,
+    actor: Actor,
+    member: Member | None,
+    session: AsyncSession,
+    organization: Organization,
+    state: FSMContext,
+) -> None:
+    if not await can_manage_roles(session, actor, member, organization.id or 0):
+        await state.clear()
+        await message.answer(refusal())
+        return
+    text = (message.text or "").strip().lower()
+    parts = re.split(r"\s*[-–—]\s*", text)
+    if text in {"off", "0", "-"} or text == _("off").lower():
+        start = end = 0
+    elif len(parts) == 2 and None not in (bounds := [parse_clock(part) for part in parts]):
+        start, end = bounds[0] or 0, bounds[1] or 0
+    else:
+        await message.answer(_('Please send hours like 22:00-08:00, or "off".'))
+        return
+    current = await session.get(Organization, organization.id)
+    if current is None:
+        return
+    current.quiet_start, current.quiet_end = start, end
+    session.add(current)
+    session.add(
+        AuditEntry(
+            actor_telegram_id=actor.telegram_id,
+            action="organization.quiet_hours",
+            organization_id=current.id,
+            details={"start": start, "end": end},
+        )
+    )
+    await state.clear()
+    await message.answer(_("✅ Quiet hours: {hours}.").format(hours=describe_quiet_hours(current)))
 
 
 async def _roles_text(session: AsyncSession, org_id: int) -> str:

@@ -15,6 +15,7 @@ class ProfileStates(StatesGroup):
 
 class AdminStates(StatesGroup):
     target = State()
+    quiet_hours = State()
 
 
 class AnnounceStates(StatesGroup):

@@ -162,3 +162,30 @@ async def test_organization_admin_can_grant_but_not_make_admins(harness: Harness
     await harness.press(boss, boss_menu, "➕ Make someone coordinator")
     await harness.reply(boss)
     assert (await harness.send(boss, "@helper_one"))["text"] == "✅ Done: Helper is now coordinator."
+
+
+async def test_admin_sets_quiet_hours_and_announcements_follow(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    from storage.models import Organization
+
+    root = await super_admin(harness, registered)
+    menu = await harness.send(root, "/admin")
+    await harness.press(root, menu, "🌙 Quiet hours")
+    prompt = await harness.reply(root)
+    assert "22:00–08:00" in prompt["text"]
+    assert (await harness.send(root, "late")).get("text", "").startswith("Please send hours like")
+    assert (await harness.send(root, "21:30 - 7:00"))["text"] == "✅ Quiet hours: 21:30–07:00."
+    async with create_session_factory(harness.app.engine)() as session:
+        org = await session.get(Organization, harness.app.dispatcher["organization"].id)
+        assert (org.quiet_start, org.quiet_end) == (21 * 60 + 30, 7 * 60)
+    await harness.press(root, menu, "🌙 Quiet hours")
+    await harness.reply(root)
+    assert (await harness.send(root, "off"))["text"] == "✅ Quiet hours: off."
+    assert ("organization.quiet_hours", SUPER_ADMIN_ID, "") in await audit(harness)
+
+    intruder = await registered("Eve", "en")
+    forged = await harness.send(intruder, "/help")
+    query_id = await harness.emulator.press_button(
+        intruder, forged, callback_data=AdminAction(action="quiet").pack(), forge=True
+    )
+    await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(query_id) is not None)
+    assert harness.emulator.callback_answers[query_id]["text"] == REFUSAL
