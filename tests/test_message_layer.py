@@ -90,8 +90,20 @@ def test_template_lists_every_string_in_the_code(tmp_path) -> None:  # type: ign
 
     fresh = tmp_path / "fresh.pot"
     CommandLineInterface().run(
-        ["pybabel", "-q", "extract", "--no-location", "-k", "__", "-k", "ngettext:1,2", "-o", str(fresh),
-         str(PROJECT_ROOT / "bot"), str(PROJECT_ROOT / "handlers")]
+        [
+            "pybabel",
+            "-q",
+            "extract",
+            "--no-location",
+            "-k",
+            "__",
+            "-k",
+            "ngettext:1,2",
+            "-o",
+            str(fresh),
+            str(PROJECT_ROOT / "bot"),
+            str(PROJECT_ROOT / "handlers"),
+        ]
     )
     with fresh.open("rb") as fresh_file, (LOCALES_DIR / "messages.pot").open("rb") as shipped_file:
         in_code = {message.id for message in read_po(fresh_file) if message.id}

@@ -10,14 +10,16 @@ from bot.services.roles import Actor, grant_role
 from handlers.callbacks import AnnounceAction
 from storage.db import create_session_factory
 from storage.models import Announcement, AnnouncementStatus, Member, OutboxMessage, Role
-from tests.e2e.conftest import Harness, buttons
+from tests.e2e.conftest import Harness
 
 
 async def make_organizer(harness: Harness, registered, language: str = "fr"):  # type: ignore[no-untyped-def]
     user = await registered("Fatou", language, username="fatou_org")
     async with create_session_factory(harness.app.engine)() as session:
         member = (await session.exec(select(Member).where(Member.telegram_id == user.id))).one()
-        await grant_role(session, Actor(1, True), harness.app.dispatcher["organization"].id, member, Role.ORGANIZER)
+        await grant_role(
+            session, Actor(1, True), harness.app.dispatcher["organization"].id, member, Role.ORGANIZER
+        )
         await session.commit()
     return user
 
@@ -50,8 +52,12 @@ async def test_organizer_composes_translates_targets_and_sends(harness: Harness,
     lucia = await registered("Lucía", "es")
 
     card = await composer(harness, organizer, "Fête & <b>danse</b> samedi!")
-    assert harness.t("It reaches <b>{count}</b> member.", "fr", "It reaches <b>{count}</b> members.", 4,
-                     count=4).replace("<b>", "").replace("</b>", "") in card["text"]
+    assert (
+        harness.t("It reaches <b>{count}</b> member.", "fr", "It reaches <b>{count}</b> members.", 4, count=4)
+        .replace("<b>", "")
+        .replace("</b>", "")
+        in card["text"]
+    )
 
     await harness.press(organizer, card, harness.t("🌐 Add a translation", "fr"))
     languages = await harness.reply(organizer)
@@ -66,8 +72,9 @@ async def test_organizer_composes_translates_targets_and_sends(harness: Harness,
     card = harness.message(organizer, card["message_id"])
     await harness.press(organizer, card, harness.t("📤 Send now", "fr"))
     confirm = await harness.reply(organizer)
-    assert confirm["text"].startswith(harness.t("Send it to {count} member now?", "fr",
-                                                "Send it to {count} members now?", 4, count=4))
+    assert confirm["text"].startswith(
+        harness.t("Send it to {count} member now?", "fr", "Send it to {count} members now?", 4, count=4)
+    )
     await harness.press(organizer, confirm, harness.t("✅ Yes, send it", "fr"))
     status = await harness.reply(organizer)
     report = await wait_delivered(harness, organizer, status, "fr")
@@ -139,8 +146,12 @@ async def test_schedule_list_and_cancel(harness: Harness, registered) -> None:  
     card = await composer(harness, organizer, "Assembly next year")
     await harness.press(organizer, card, "🕒 Schedule")
     await harness.reply(organizer)
-    assert (await harness.send(organizer, "next tuesday-ish"))["text"].startswith("I couldn't read that date.")
-    assert (await harness.send(organizer, "2020-01-01 10:00"))["text"].startswith("That time has already passed.")
+    assert (await harness.send(organizer, "next tuesday-ish"))["text"].startswith(
+        "I couldn't read that date."
+    )
+    assert (await harness.send(organizer, "2020-01-01 10:00"))["text"].startswith(
+        "That time has already passed."
+    )
     confirm = await harness.send(organizer, "14.03.2099 18:30")
     assert confirm["text"] == "It will go out on Saturday, March 14, 2099, 6:30\u202fPM (UTC). Confirm?"
     await harness.press(organizer, confirm, "✅ Confirm")
@@ -151,14 +162,18 @@ async def test_schedule_list_and_cancel(harness: Harness, registered) -> None:  
     assert listing["text"].startswith("🕒 #1, scheduled for") and "Assembly next year" in listing["text"]
     await harness.press(organizer, listing, "✏️ Edit text")
     await harness.reply(organizer)
-    assert (await harness.send(organizer, "Assembly, new room"))["text"] == "✅ The text of announcement #1 is updated."
+    assert (await harness.send(organizer, "Assembly, new room"))[
+        "text"
+    ] == "✅ The text of announcement #1 is updated."
     await harness.press(organizer, listing, "✖ Cancel it")
     cancelled = await harness.edited(organizer, listing)
     assert cancelled["text"] == "✖ Announcement #1 is cancelled: 0 messages will not be sent."
     assert (await harness.send(organizer, "/announcements"))["text"].startswith("Nothing is scheduled")
     async with create_session_factory(harness.app.engine)() as session:
         announcement = await session.get(Announcement, 1)
-        assert announcement.status == AnnouncementStatus.CANCELLED and announcement.text == "Assembly, new room"
+        assert (
+            announcement.status == AnnouncementStatus.CANCELLED and announcement.text == "Assembly, new room"
+        )
 
 
 async def test_blocked_member_is_marked_and_skipped_next_time(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
@@ -178,8 +193,11 @@ async def test_blocked_member_is_marked_and_skipped_next_time(harness: Harness, 
         status = await harness.reply(organizer)
         done = f"✅ Announcement #{round_number} is delivered."
         await harness.emulator.wait_for(
-            lambda _, s=status, d=done: harness.message(organizer, s["message_id"])["text"].startswith(d), timeout=30
+            lambda _, s=status, d=done: harness.message(organizer, s["message_id"])["text"].startswith(d),
+            timeout=30,
         )
         report = harness.message(organizer, status["message_id"])["text"]
         assert ("Blocked the bot: 1" in report) == (round_number == 1)
-        assert (await harness.reply(organizer))["text"] == f"News {round_number}"  # organizers are members too
+        assert (await harness.reply(organizer))[
+            "text"
+        ] == f"News {round_number}"  # organizers are members too

@@ -105,7 +105,9 @@ async def test_process_starts_sets_menus_answers_and_survives_sigkill(
     assert "Traceback" not in first_log + second_log
 
 
-async def test_sigkill_mid_broadcast_loses_nobody(emulator: BotAPIEmulator, tmp_path: Path, database_url: str) -> None:
+async def test_sigkill_mid_broadcast_loses_nobody(
+    emulator: BotAPIEmulator, tmp_path: Path, database_url: str
+) -> None:
     """200 members at the default 25 messages/s; the bot is killed halfway and restarted: every
     member gets the announcement, and only messages in flight at the kill may arrive twice."""
     from collections import Counter
@@ -126,8 +128,12 @@ async def test_sigkill_mid_broadcast_loses_nobody(emulator: BotAPIEmulator, tmp_
     async with create_session_factory(engine)() as session:
         org = await ensure_default_organization(session, "Diaspora Bridge community", "en", "UTC")
         for user in users:
-            await record_consent(session, TelegramIdentity(user.id, None, user.first_name), "en", "UTC", org.id)
-        announcement = Announcement(organization_id=org.id, author_chat_id=users[0].id, text="Big news", urgent=True)
+            await record_consent(
+                session, TelegramIdentity(user.id, None, user.first_name), "en", "UTC", org.id
+            )
+        announcement = Announcement(
+            organization_id=org.id, author_chat_id=users[0].id, text="Big news", urgent=True
+        )
         session.add(announcement)
         await session.flush()
         await enqueue_announcement(session, announcement, org)
@@ -135,7 +141,8 @@ async def test_sigkill_mid_broadcast_loses_nobody(emulator: BotAPIEmulator, tmp_
 
     def received() -> Counter[int]:
         return Counter(
-            call.params.get("chat_id") for call in emulator.calls
+            call.params.get("chat_id")
+            for call in emulator.calls
             if call.method == "sendMessage" and call.ok and call.params.get("text") == "Big news"
         )
 
@@ -163,6 +170,8 @@ async def test_sigkill_mid_broadcast_loses_nobody(emulator: BotAPIEmulator, tmp_
     assert set(counts) == {int(user.id) for user in users}
     doubled = sum(count - 1 for count in counts.values())
     assert doubled <= 25, f"{doubled} members got it twice; only the in-flight batch may be resent"
-    assert not [call for call in emulator.errors if call.error_code == 429], "the bot exceeded the flood limit"
+    assert not [call for call in emulator.errors if call.error_code == 429], (
+        "the bot exceeded the flood limit"
+    )
     assert set(rows) == {DeliveryStatus.SENT}
     assert "Traceback" not in log
