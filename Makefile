@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LANGUAGES := en fr es pt ar ru uk sw
 
-.PHONY: run test lint migrate messages compile-messages clean
+.PHONY: run test sandbox bench migrate messages compile-messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ test: $(STAMP) compile-messages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+## The bot in your browser, with no token and no internet.
+sandbox: $(STAMP) compile-messages
+	$(BIN)/diaspora-bridge sandbox --demo
+
+## Delivery benchmark (figures printed; not part of the test suite).
+bench: $(STAMP) compile-messages
+	$(BIN)/python -m bench.broadcast
 
 migrate: $(STAMP)
 	$(BIN)/diaspora-bridge migrate

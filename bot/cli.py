@@ -1,10 +1,11 @@
-"""`diaspora-bridge [run|migrate]`: the one entry point (also `python -m bot`)."""
+"""`diaspora-bridge [run|migrate|sandbox]`: the one entry point (also `python -m bot`)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
 from bot.config import OFFICIAL_API_URL, Settings, SettingsError, load_settings
@@ -20,15 +21,14 @@ Diaspora Bridge needs a Telegram bot token to talk to Telegram.
   3. Put it in a file named .env next to the Makefile:   BOT_TOKEN=123456789:AAE...
      (deploy/.env.example lists every setting), then run `make run` again.
 
-No token yet? The offline sandbox lets you try the bot in your browser with no token and no
-internet: `diaspora-bridge sandbox` (coming with the local Telegram emulator).
+No token yet? The offline sandbox lets you chat with the real bot in your browser, with no token
+and no internet: `diaspora-bridge sandbox --demo`. In a terminal, `make run` without a token starts
+it for you (set SANDBOX=0 to just print this).
 """
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="diaspora-bridge", description="Diaspora Bridge Telegram bot")
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate"])
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
     try:
         settings = load_settings()
     except SettingsError as error:
@@ -41,13 +41,40 @@ def main(argv: list[str] | None = None) -> int:
         upgrade_to_head(settings.database_url)
         log_event(log, "migrated")
         return 0
+    if args.command == "sandbox":
+        from bot.sandbox.runner import sandbox_main
+
+        return sandbox_main(settings, host=args.host, port=args.port, demo=args.demo)
     if settings.bot_token is None:
-        print(NO_TOKEN_GUIDANCE)
-        return 0
+        print(NO_TOKEN_GUIDANCE, flush=True)
+        if not sys.stdin.isatty() or os.environ.get("SANDBOX") == "0":
+            return 0
+        from bot.sandbox.runner import sandbox_main
+
+        return sandbox_main(settings, demo=True)
     try:
         return asyncio.run(run_polling(settings))
     except KeyboardInterrupt:
         return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="diaspora-bridge", description="Diaspora Bridge Telegram bot")
+    commands = parser.add_subparsers(dest="command", metavar="{run,migrate,sandbox}")
+    commands.add_parser("run", help="start long polling (the default)")
+    commands.add_parser("migrate", help="apply database migrations")
+    sandbox = commands.add_parser("sandbox", help="chat with the bot in a browser: no token, no internet")
+    sandbox.add_argument("--demo", action="store_true", help="seed a small demo community")
+    sandbox.add_argument("--port", type=_port, default=8765, help="web page port (default 8765)")
+    sandbox.add_argument("--host", default="127.0.0.1", help="web page address (default 127.0.0.1)")
+    parser.set_defaults(command="run")
+    return parser
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError("a port number from 0 to 65535")
+    return int(value)
 
 
 async def run_polling(settings: Settings) -> int:

@@ -37,9 +37,10 @@ def setup_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # aiogram logs every update and callback answer at INFO; our own line per update replaces them.
-    logging.getLogger("aiogram.event").setLevel(max(logging.WARNING, root.level))
-    logging.getLogger("aiogram.middlewares").setLevel(max(logging.WARNING, root.level))
+    # aiogram logs every update and callback answer, APScheduler every tick, Alembic every step at
+    # INFO; our own lines replace them.
+    for noisy in ("aiogram.event", "aiogram.middlewares", "apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
 def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: Any) -> None:

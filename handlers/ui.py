@@ -59,7 +59,8 @@ def profile_card(member: Member) -> str:
         (_("Interests"), interests),
         (
             _("Muted topics"),
-            ", ".join(str(INTEREST_LABELS[key]) for key in member.muted if key in INTEREST_LABELS),
+            ", ".join(str(INTEREST_LABELS[key]) for key in member.muted if key in INTEREST_LABELS)
+            or _("none"),
         ),
     ]
     lines = [

@@ -1,0 +1,299 @@
+"""`diaspora-bridge sandbox`: the real bot against the local Bot API emulator, chatted with in a browser.
+
+No token and no internet: the emulator plays Telegram (with its flood limits), the bot runs unchanged
+on its own database (``./data/sandbox.sqlite3``) and ``web.py`` shows the chats. ``--demo`` seeds a
+small community through the real services; ``seed_demo`` is the hook later features extend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from pydantic import SecretStr
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import Settings
+from bot.services.members import (
+    TelegramIdentity,
+    complete_profile,
+    get_member,
+    record_consent,
+    update_profile,
+)
+from bot.services.roles import Actor, ensure_default_organization, grant_role, role_holders, role_of
+from storage.db import create_session_factory
+from storage.models import Member, Organization, Role
+
+from .emulator import BotAPIEmulator
+from .rules import Limits
+from .web import RoleLookup, SandboxWeb
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+SANDBOX_TOKEN = "7000000001:SANDBOX-local-emulator-not-a-telegram-token"
+SANDBOX_DATABASE_URL = "sqlite+aiosqlite:///./data/sandbox.sqlite3"
+BOT_USERNAME = "diaspora_bridge_bot"
+
+
+class SandboxError(Exception):
+    """An expected problem (the port is taken...): one line for the terminal, no traceback."""
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    """A simulated person of the demo community; ``telegram_id`` is also their emulator user id."""
+
+    telegram_id: int
+    first_name: str
+    last_name: str
+    username: str
+    language: str
+    timezone: str
+    origin: str | None = None
+    residence: str | None = None
+    city: str | None = None
+    interests: tuple[str, ...] = ()
+    role: Role | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+DEMO_ADMIN = DemoPerson(700_000_001, "Admin", "", "sandbox_admin", "en", "UTC")
+DEMO_PEOPLE = (
+    DEMO_ADMIN,
+    DemoPerson(
+        700_000_002, "Fatou", "Diop", "fatou_diop", "fr", "Europe/Paris", "SN", "FR", "Lyon",
+        ("events", "culture", "women"), Role.ORGANIZER,
+    ),
+    DemoPerson(
+        700_000_003, "Oksana", "Kovalenko", "oksana_k", "uk", "Europe/Berlin", "UA", "DE", "Berlin",
+        ("trainings", "volunteering", "legal"), Role.COORDINATOR,
+    ),
+    DemoPerson(
+        700_000_004, "Amina", "Hassan", "amina_hassan", "ar", "Africa/Nairobi", "SD", "KE", "Nairobi",
+        ("health", "women", "legal"),
+    ),
+    DemoPerson(
+        700_000_005, "Carlos", "Mendoza", "carlos_mdz", "es", "America/Toronto", "CO", "CA", "Toronto",
+        ("business", "events"),
+    ),
+    DemoPerson(
+        700_000_006, "João", "Silva", "joao_silva", "pt", "Europe/Lisbon", "AO", "PT", "Lisbon",
+        ("business", "youth", "culture"),
+    ),
+    DemoPerson(
+        700_000_007, "Wanjiru", "Kamau", "wanjiru_k", "sw", "America/Toronto", "KE", "CA", "Toronto",
+        ("trainings", "youth", "events"),
+    ),
+    DemoPerson(
+        700_000_008, "Ivan", "Rusu", "ivan_rusu", "ru", "Europe/Berlin", "MD", "DE", "Berlin",
+        ("trainings", "volunteering"),
+    ),
+    DemoPerson(
+        700_000_009, "Emily", "Mensah", "emily_mensah", "en", "America/Toronto", "GH", "CA", "Toronto",
+        ("volunteering", "culture", "health"),
+    ),
+)  # fmt: skip
+
+
+async def seed_demo(session: AsyncSession, settings: Settings) -> Organization:
+    """DEMO HOOK: fill the sandbox database with a small community, idempotently, through the services.
+
+    Later features (events, trainings, surveys...) add their demo data here, after the people.
+    Members already registered are left as they are (the demo user may have edited them in the bot).
+    """
+    organization = await ensure_default_organization(
+        session, settings.organization_name, settings.default_language, settings.default_timezone
+    )
+    organization_id = organization.id or 0
+    actor = Actor(telegram_id=DEMO_ADMIN.telegram_id, is_super_admin=True)
+    for person in DEMO_PEOPLE:
+        member = await get_member(session, person.telegram_id)
+        if member is None or not member.is_registered:
+            identity = TelegramIdentity(person.telegram_id, person.username, person.name)
+            member = await record_consent(
+                session, identity, person.language, person.timezone, organization_id
+            )
+            await update_profile(
+                session,
+                member,
+                display_name=person.name,
+                origin_country=person.origin,
+                residence_country=person.residence,
+                residence_city=person.city,
+                timezone=person.timezone,
+                interests=list(person.interests),
+            )
+            await complete_profile(session, member)
+        if person.role is not None and await role_of(session, organization_id, member.id or 0) == Role.MEMBER:
+            await grant_role(session, actor, organization_id, member, person.role)
+    return organization
+
+
+@dataclass
+class Sandbox:
+    """A running sandbox: the emulator, the bot polling it, and the web page at ``url``."""
+
+    emulator: BotAPIEmulator
+    app: App
+    url: str
+    polling: asyncio.Task[None]
+
+
+@contextlib.asynccontextmanager
+async def open_sandbox(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    web_port: int = 8765,
+    demo: bool = False,
+    database_url: str | None = None,
+) -> AsyncIterator[Sandbox]:
+    """Start the emulator, the real bot and the web page; stop them all on exit."""
+    emulator = BotAPIEmulator(token=SANDBOX_TOKEN, limits=Limits(), bot_username=BOT_USERNAME)
+    page = SandboxWeb(emulator)
+    runner = web.AppRunner(page.app(), access_log=None, shutdown_timeout=0.5, handler_cancellation=True)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, web_port).start()  # first: a taken port fails before any work
+    except OSError as error:
+        await runner.cleanup()
+        if error.errno == errno.EADDRINUSE:
+            reason = "the port is in use (another sandbox?); choose another one with --port"
+        else:
+            reason = os.strerror(error.errno) if (error.errno or 0) > 0 else (error.strerror or str(error))
+        raise SandboxError(f"cannot serve the sandbox on {host}:{web_port}: {reason}") from None
+    from bot.app import create_app  # after the port check: importing the bot (and Alembic) takes a moment
+
+    app: App | None = None
+    polling: asyncio.Task[None] | None = None
+    try:
+        api_url = await emulator.start(host="127.0.0.1", port=0)
+        admin_ids = settings.admin_ids | {DEMO_ADMIN.telegram_id} if demo else settings.admin_ids
+        app = await create_app(
+            settings.model_copy(
+                update={
+                    "bot_token": SecretStr(SANDBOX_TOKEN),
+                    "telegram_api_url": api_url,
+                    "database_url": database_url or SANDBOX_DATABASE_URL,
+                    "admin_ids": admin_ids,
+                }
+            )
+        )
+        sessions = create_session_factory(app.engine)
+        organization: Organization = app.dispatcher["organization"]
+        if demo:
+            async with sessions() as session:
+                await seed_demo(session, app.settings)
+                await session.commit()
+            for person in DEMO_PEOPLE:
+                emulator.create_user(
+                    person.first_name,
+                    person.last_name or None,
+                    person.username,
+                    person.language,
+                    user_id=person.telegram_id,
+                )
+        page.roles = _role_lookup(sessions, organization.id or 0, admin_ids)
+        page.first_user_id = await _first_free_id(sessions)
+        polling = asyncio.create_task(
+            app.dispatcher.start_polling(
+                app.bot, handle_signals=False, allowed_updates=app.dispatcher.resolve_used_update_types()
+            )
+        )
+        await emulator.wait_for(
+            lambda emu: polling.done() or any(call.method == "getUpdates" for call in emu.calls), timeout=60
+        )
+        if polling.done():
+            polling.result()  # start-up failed: raise why
+        bound_host, bound_port = runner.addresses[0][:2]
+        yield Sandbox(emulator, app, f"http://{bound_host}:{bound_port}", polling)
+    finally:
+        await runner.cleanup()
+        if polling is not None and app is not None:
+            with contextlib.suppress(RuntimeError):
+                await app.dispatcher.stop_polling()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(polling, timeout=5)
+        if app is not None:
+            await app.close()
+        await emulator.stop()
+
+
+def _role_lookup(
+    sessions: async_sessionmaker[AsyncSession], organization_id: int, admin_ids: frozenset[int]
+) -> RoleLookup:
+    """Role badges for the page: organization roles, and super-admin for ADMIN_IDS."""
+
+    async def roles() -> dict[int, str]:
+        async with sessions() as session:
+            holders = await role_holders(session, organization_id)
+        badges = {member.telegram_id: str(role) for member, role in holders if member.telegram_id is not None}
+        return badges | dict.fromkeys(admin_ids, "super-admin")
+
+    return roles
+
+
+async def _first_free_id(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """New simulated users get ids no member of the sandbox database has (it outlives the emulator)."""
+    async with sessions() as session:
+        highest = (await session.exec(select(func.max(Member.telegram_id)))).one()
+    return max(100_001, (highest or 0) + 1)
+
+
+async def run_sandbox(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    web_port: int = 8765,
+    demo: bool = False,
+    database_url: str | None = None,
+) -> None:
+    """Run the sandbox until Ctrl+C or SIGTERM."""
+    async with open_sandbox(
+        settings, host=host, web_port=web_port, demo=demo, database_url=database_url
+    ) as sandbox:
+        print(f"Sandbox ready: open {sandbox.url} in your browser (Ctrl+C to stop)", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        handled = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                loop.add_signal_handler(sig, stop.set)
+                handled.append(sig)
+        try:  # until a signal, or the bot stopping by itself (its error then propagates)
+            waiter = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({waiter, sandbox.polling}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            if sandbox.polling.done():
+                sandbox.polling.result()
+        finally:
+            for sig in handled:
+                loop.remove_signal_handler(sig)
+
+
+def sandbox_main(settings: Settings, *, host: str = "127.0.0.1", port: int = 8765, demo: bool = False) -> int:
+    """The CLI's `sandbox` command: run it, and turn expected problems into one line and exit 1."""
+    try:
+        asyncio.run(run_sandbox(settings, host=host, web_port=port, demo=demo))
+    except SandboxError as error:
+        print(f"diaspora-bridge: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
