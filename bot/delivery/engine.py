@@ -94,6 +94,9 @@ class DeliveryEngine:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(self.config.concurrency)
         self._tasks: list[asyncio.Task[None]] = []
+        # Claims and outcome writes take turns: on SQLite two writers of one process would
+        # otherwise wait on each other in SQLite's busy handler, which sleeps.
+        self._db_turn = asyncio.Lock()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -131,7 +134,7 @@ class DeliveryEngine:
             log_event(log, "outbox_released", logging.WARNING, rows=released)
         while not self._stopping.is_set():
             try:
-                async with self.sessions() as session:
+                async with self._db_turn, self.sessions() as session:
                     rows = await claim_due(session, self.config.worker, self.config.batch, utcnow())
             except Exception:
                 log.exception("outbox_claim_failed")
@@ -209,7 +212,7 @@ class DeliveryEngine:
             return
         batch, self._outcomes = self._outcomes, []
         try:
-            async with self.sessions() as session:
+            async with self._db_turn, self.sessions() as session:
                 await record(session, batch, utcnow())
         except Exception:
             log.exception("outbox_record_failed")
