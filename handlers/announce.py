@@ -535,12 +535,21 @@ def _toggle_audience(announcement: Announcement, action: str, value: str) -> Non
 # -- typed steps ---------------------------------------------------------------------------------------
 
 
-async def _draft(
+async def _step_draft(
+    message: Message,
+    actor: Actor,
+    member: Member | None,
     session: AsyncSession,
-    state: FSMContext,
     organization: Organization,
+    state: FSMContext,
     statuses: tuple[AnnouncementStatus, ...],
 ) -> Announcement | None:
+    """For a typed step: the announcement being edited, after checking again (on the server) that
+    the sender may still edit it; None after telling them why not."""
+    if not await _allowed(session, actor, member, organization):
+        await state.clear()
+        await message.answer(refusal())
+        return None
     announcement_id = (await state.get_data()).get("announcement_id")
     announcement = await session.get(Announcement, announcement_id) if announcement_id else None
     if (
@@ -549,6 +558,7 @@ async def _draft(
         or announcement.status not in statuses
     ):
         await state.clear()
+        await message.answer(_("This announcement can no longer be changed."))
         return None
     return announcement
 
@@ -562,13 +572,12 @@ async def translation_received(
     organization: Organization,
     state: FSMContext,
 ) -> None:
-    if not await _allowed(session, actor, member, organization):
-        await state.clear()
-        await message.answer(refusal())
+    announcement = await _step_draft(message, actor, member, session, organization, state, EDITABLE)
+    if announcement is None:
         return
-    announcement = await _draft(session, state, organization, EDITABLE)
     language = (await state.get_data()).get("language")
-    if announcement is None or language not in SHIPPED_LANGUAGES:
+    if language not in SHIPPED_LANGUAGES:
+        await state.clear()
         await message.answer(_("This announcement can no longer be changed."))
         return
     if (message.text or "").startswith("/"):
@@ -590,13 +599,10 @@ async def audience_country_typed(
     organization: Organization,
     state: FSMContext,
 ) -> None:
-    if not await _allowed(session, actor, member, organization):
-        await state.clear()
-        await message.answer(refusal())
-        return
-    announcement = await _draft(session, state, organization, (AnnouncementStatus.DRAFT,))
+    announcement = await _step_draft(
+        message, actor, member, session, organization, state, (AnnouncementStatus.DRAFT,)
+    )
     if announcement is None:
-        await message.answer(_("This announcement can no longer be changed."))
         return
     matches = find_countries(message.text or "")
     if not matches:
@@ -626,13 +632,10 @@ async def audience_city_typed(
     organization: Organization,
     state: FSMContext,
 ) -> None:
-    if not await _allowed(session, actor, member, organization):
-        await state.clear()
-        await message.answer(refusal())
-        return
-    announcement = await _draft(session, state, organization, (AnnouncementStatus.DRAFT,))
+    announcement = await _step_draft(
+        message, actor, member, session, organization, state, (AnnouncementStatus.DRAFT,)
+    )
     if announcement is None:
-        await message.answer(_("This announcement can no longer be changed."))
         return
     try:
         city = clean_line(message.text, CITY_MAX)
@@ -657,13 +660,8 @@ async def schedule_typed(
     state: FSMContext,
     i18n: I18n,
 ) -> None:
-    if not await _allowed(session, actor, member, organization):
-        await state.clear()
-        await message.answer(refusal())
-        return
-    announcement = await _draft(session, state, organization, EDITABLE)
+    announcement = await _step_draft(message, actor, member, session, organization, state, EDITABLE)
     if announcement is None:
-        await message.answer(_("This announcement can no longer be changed."))
         return
     try:
         moment = parse_local_datetime(message.text or "", announcement.author_timezone, utcnow())
@@ -696,13 +694,10 @@ async def local_time_typed(
     organization: Organization,
     state: FSMContext,
 ) -> None:
-    if not await _allowed(session, actor, member, organization):
-        await state.clear()
-        await message.answer(refusal())
-        return
-    announcement = await _draft(session, state, organization, (AnnouncementStatus.DRAFT,))
+    announcement = await _step_draft(
+        message, actor, member, session, organization, state, (AnnouncementStatus.DRAFT,)
+    )
     if announcement is None:
-        await message.answer(_("This announcement can no longer be changed."))
         return
     minutes = parse_clock(message.text or "")
     if minutes is None:
@@ -819,13 +814,10 @@ async def new_text_received(
     organization: Organization,
     state: FSMContext,
 ) -> None:
-    if not await _allowed(session, actor, member, organization):
-        await state.clear()
-        await message.answer(refusal())
-        return
-    announcement = await _draft(session, state, organization, (AnnouncementStatus.SCHEDULED,))
+    announcement = await _step_draft(
+        message, actor, member, session, organization, state, (AnnouncementStatus.SCHEDULED,)
+    )
     if announcement is None:
-        await message.answer(_("This announcement can no longer be changed."))
         return
     if (message.text or "").startswith("/"):
         await message.answer(_("Please send the announcement text first, or /cancel to stop."))
