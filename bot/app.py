@@ -24,6 +24,7 @@ from bot.commit_before_send import CommitBeforeSendMiddleware
 from bot.config import Settings
 from bot.delivery import DeliveryEngine, EngineConfig
 from bot.delivery.announcements import AnnouncementDelivery
+from bot.delivery.events import EventDelivery
 from bot.i18n import create_i18n
 from bot.middlewares import (
     DbSessionMiddleware,
@@ -33,7 +34,9 @@ from bot.middlewares import (
     UpdateLogMiddleware,
 )
 from bot.services.announcements import KIND as ANNOUNCEMENT
+from bot.services.events import NOTICE_KIND as EVENT_NOTICE
 from bot.services.members import get_member
+from bot.services.reminders import KIND as REMINDER
 from bot.services.roles import ensure_default_organization, role_holders
 from bot.telegram_retry import RetryMiddleware
 from handlers import get_routers
@@ -106,23 +109,28 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     i18n = create_i18n(settings.default_language)
     bot = create_bot(settings)
     announcements = AnnouncementDelivery(bot, sessions, i18n, paid_broadcast=settings.paid_broadcast)
+    events = EventDelivery(sessions, i18n)
     delivery = DeliveryEngine(
         create_bot(settings, for_replies=False),
         sessions,
-        renderers={ANNOUNCEMENT: announcements.render},
+        renderers={
+            ANNOUNCEMENT: announcements.render,
+            EVENT_NOTICE: events.render_notice,
+            REMINDER: events.render_reminder,
+        },
         config=EngineConfig(rate=settings.delivery_rate, lease=settings.delivery_lease_seconds),
         reporters=[announcements.report],
     )
     announcements.on_enqueued.append(delivery.wake)
+    events.on_enqueued.append(delivery.wake)
     scheduler = AsyncIOScheduler(timezone="UTC")
-    scheduler.add_job(
-        announcements.release_scheduled,
-        "interval",
-        seconds=2,
-        id="announcements",
-        coalesce=True,
-        max_instances=1,
+    jobs = (
+        (announcements.release_scheduled, 2, "announcements"),
+        (events.release_due_reminders, 5, "reminders"),
+        (events.expire_offers, 60, "seat_offers"),
     )
+    for job, seconds, name in jobs:
+        scheduler.add_job(job, "interval", seconds=seconds, id=name, coalesce=True, max_instances=1)
     dispatcher = Dispatcher(
         storage=SQLStorage(engine),
         settings=settings,

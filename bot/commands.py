@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 MEMBER_COMMANDS = (
     ("start", __("Start or restart")),
+    ("events", __("Upcoming events")),
     ("profile", __("Your profile")),
     ("language", __("Change language")),
     ("help", __("What I can do")),
@@ -31,6 +32,8 @@ MEMBER_COMMANDS = (
 _ORGANIZER_COMMANDS = (
     ("announce", __("Write an announcement")),
     ("announcements", __("Scheduled announcements")),
+    ("newevent", __("Create an event")),
+    ("myevents", __("Manage events")),
 )
 ROLE_COMMANDS: dict[Role, tuple[tuple[str, object], ...]] = {
     Role.ADMIN: (("admin", __("Manage roles")), *_ORGANIZER_COMMANDS),

@@ -14,10 +14,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands import clear_chat_commands
 from bot.i18n import _
+from bot.services.events import member_answers, withdraw_member
 from bot.services.members import export_member_data, forget_member
 from handlers.callbacks import ForgetConfirm
 from handlers.filters import IsRegistered
 from storage.models import Member
+from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private", IsRegistered())
@@ -27,6 +29,7 @@ router.callback_query.filter(IsRegistered())
 @router.message(Command("mydata"))
 async def send_my_data(message: Message, member: Member, session: AsyncSession) -> None:
     data = await export_member_data(session, member)
+    data["event_answers"] = await member_answers(session, member.id or 0)
     document = BufferedInputFile(
         json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"), filename="my-data.json"
     )
@@ -62,6 +65,7 @@ async def confirm_forget(
     if not callback_data.confirm:
         text = _("Good, nothing was erased.")
     else:
+        await withdraw_member(session, member.id or 0, utcnow())  # their seats go to the waitlist
         await forget_member(session, member)
         await state.clear()
         await clear_chat_commands(bot, query.from_user.id)

@@ -20,6 +20,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import _, ngettext
+from bot.services.deep_links import parse_deep_link
 from bot.services.geo import (
     country_codes,
     country_name,
@@ -29,8 +30,10 @@ from bot.services.geo import (
     zone_label,
 )
 from bot.services.members import CITY_MAX, INTERESTS, NAME_MAX, complete_profile, update_profile
+from bot.services.roles import organization_of
 from bot.services.text import TextRejected, clean_line
 from handlers.callbacks import CountryChoice, InterestToggle, MuteToggle, ProfileEdit, StepAction, ZoneChoice
+from handlers.events import show_linked_event
 from handlers.fallback import stale_button
 from handlers.filters import IsRegistered
 from handlers.states import ProfileStates
@@ -148,6 +151,7 @@ async def advance(bot: Bot, chat_id: int, member: Member, state: FSMContext, ses
         return
     await state.set_state(None)
     await complete_profile(session, member)
+    pending = parse_deep_link(data.get("pending_link"))
     await bot.send_message(
         chat_id,
         _("🎉 Your profile is ready!")
@@ -156,6 +160,13 @@ async def advance(bot: Bot, chat_id: int, member: Member, state: FSMContext, ses
         + "\n\n"
         + _("Change anything with /profile. See what I can do with /help."),
     )
+    if pending is not None and pending.kind == "event":  # they came through an event's link
+        await state.update_data(pending_link=None)
+        organization = await organization_of(session, member)
+        if organization is not None:
+            await show_linked_event(
+                bot, chat_id, session, int(pending.value), member, organization, locale_now()
+            )
 
 
 def edit_keyboard() -> InlineKeyboardMarkup:

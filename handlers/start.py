@@ -19,6 +19,7 @@ from bot.i18n import _
 from bot.services.deep_links import parse_deep_link
 from bot.services.members import TelegramIdentity, record_consent, record_decline
 from handlers.callbacks import ConsentAnswer, LanguageChoice
+from handlers.events import show_linked_event
 from handlers.profile import resume_profile, start_profile
 from handlers.states import ProfileStates
 from handlers.ui import language_keyboard
@@ -36,6 +37,8 @@ async def start(
     state: FSMContext,
     member: Member | None,
     organization: Organization,
+    session: AsyncSession,
+    i18n: I18n,
     bot: Bot,
 ) -> None:
     link = parse_deep_link(command.args)
@@ -47,6 +50,11 @@ async def start(
     if member is not None and member.is_registered:
         if (await state.get_state() or "").startswith(ProfileStates.__name__):
             await resume_profile(bot, message.chat.id, member, state)
+            return
+        if link is not None and link.kind == "event":
+            await show_linked_event(
+                bot, message.chat.id, session, int(link.value), member, organization, i18n.current_locale
+            )
             return
         name = member.display_name or (message.from_user.first_name if message.from_user else "")
         await message.answer(

@@ -59,6 +59,18 @@ async def ensure_default_organization(
     return organization
 
 
+async def organization_of(session: AsyncSession, member: Member) -> Organization | None:
+    """The (first) organization the member joined."""
+    result = await session.exec(
+        select(Organization)
+        .join(Membership, col(Membership.organization_id) == col(Organization.id))
+        .where(Membership.member_id == member.id)
+        .order_by(col(Membership.id))
+        .limit(1)
+    )
+    return result.first()
+
+
 async def role_of(session: AsyncSession, organization_id: int, member_id: int) -> Role:
     result = await session.exec(
         select(Membership.role).where(

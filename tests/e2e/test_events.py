@@ -1,0 +1,133 @@
+"""Members and events through the emulator: the published card, one-tap RSVP with a waitlist,
+promotion, /events, the calendar file, deep links, check-in and reminders."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from icalendar import Calendar
+from sqlalchemy import update
+from sqlmodel import select
+
+from bot.services import events as service
+from storage.db import create_session_factory
+from storage.models import Event, Member, Reminder, RsvpStatus
+from storage.types import utcnow
+from tests.e2e.conftest import Harness, buttons
+
+
+async def publish_event(harness: Harness, **fields: object) -> Event:
+    async with create_session_factory(harness.app.engine)() as session:
+        organization = await session.get(type(harness.app.dispatcher["organization"]),
+                                         harness.app.dispatcher["organization"].id)
+        values: dict[str, object] = {
+            "organization_id": organization.id, "title": "Assemblée générale", "language": "fr",
+            "starts_at": utcnow() + timedelta(hours=3), "now": utcnow(), "timezone": "Europe/Paris",
+            "description": "Ordre du jour : budget 2027 & <élections>.", "place": "Maison des associations, Lyon",
+            "translations": {"en": {"title": "General assembly", "description": "Agenda: budget & elections."}},
+        }
+        values.update(fields)
+        event = await service.create_event(session, **values)  # type: ignore[arg-type]
+        await service.publish(session, event, organization, utcnow())
+        await session.commit()
+        harness.app.delivery.wake()
+        return event
+
+
+async def answer_of(harness: Harness, event_id: int, telegram_id: int) -> RsvpStatus | None:
+    async with create_session_factory(harness.app.engine)() as session:
+        member = (await session.exec(select(Member).where(Member.telegram_id == telegram_id))).one()
+        answer = await service.my_answer(session, event_id, member.id)
+        return answer.status if answer else None
+
+
+async def test_rsvp_waitlist_promotion_calendar_and_list(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    amina = await registered("Amina", "fr")
+    kofi = await registered("Kofi", "en")
+    event = await publish_event(harness, capacity=1)
+
+    card_a = await harness.reply(amina)
+    assert "Assemblée générale" in card_a["text"] and "<élections>" in card_a["text"]
+    card_k = await harness.reply(kofi)
+    assert "General assembly" in card_k["text"]  # Kofi gets the English version
+    assert buttons(card_k)[:3] == ["✅ Going", "🤔 Maybe", "❌ Can't go"]
+
+    query = await harness.press(amina, card_a, harness.t("✅ Going", "fr"))
+    assert harness.emulator.callback_answers[query]["text"] == harness.t("✅ You're going. See you there!", "fr")
+    query = await harness.press(kofi, card_k, "✅ Going")
+    assert harness.emulator.callback_answers[query]["text"] == "⏳ The event is full: you are number 1 on the waitlist."
+    assert "You are on the waitlist, number 1." in harness.message(kofi, card_k["message_id"])["text"]
+
+    await harness.press(amina, harness.message(amina, card_a["message_id"]), harness.t("❌ Can't go", "fr"))
+    promoted = await harness.reply(kofi, timeout=15)
+    assert promoted["text"].startswith("🎉 A seat freed up: you are now going to General assembly!")
+    assert await answer_of(harness, event.id, kofi.id) == RsvpStatus.GOING
+
+    listing = await harness.send(kofi, "/events")
+    assert "1 upcoming event" in listing["text"] and "General assembly ✅" in listing["text"]
+    await harness.press(kofi, listing, "1. General assembly")
+    card = await harness.reply(kofi)
+    await harness.press(kofi, card, "📅 Add to calendar")
+    document = await harness.reply(kofi)
+    calendar = Calendar.from_ical(harness.emulator.file_bytes(document["document"]["file_id"]))
+    [vevent] = [item for item in calendar.walk() if item.name == "VEVENT"]
+    assert str(vevent["SUMMARY"]) == "General assembly"
+    assert vevent.decoded("DTSTART") == event.starts_at.replace(microsecond=0)
+    assert harness.emulator.errors == []
+
+
+async def test_deep_link_check_in_and_reminder(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    ana = await registered("Ana", "pt")
+    event = await publish_event(harness, starts_at=utcnow() + timedelta(minutes=30), reminder_offsets=[20])
+    await harness.reply(ana)  # the published notice
+
+    card = await harness.send(ana, f"/start event_{event.id}")
+    assert "General assembly" in card["text"]  # no Portuguese version: the organization's default (en)
+    await harness.press(ana, card, harness.t("✅ Going", "pt"))
+
+    async with create_session_factory(harness.app.engine)() as session:
+        await session.exec(update(Reminder).values(due_at=utcnow() - timedelta(seconds=1)))  # type: ignore[call-overload]
+        stored = await session.get(Event, event.id)
+        stored.checkin_code = "K7P2QX"
+        session.add(stored)
+        await session.commit()
+    reminder = await harness.reply(ana, timeout=20)
+    assert reminder["text"].startswith("⏰")
+
+    checked = await harness.send(ana, "k7p2qx")
+    assert checked["text"] == harness.t("✅ You're checked in at <b>{title}</b>. Enjoy!", "pt",
+                                        title="General assembly").replace("<b>", "").replace("</b>", "")
+    wrong = await harness.send(ana, "ZZ99ZZ")
+    assert wrong["text"] == harness.t("That check-in code doesn't match an event happening now.", "pt")
+    assert (await harness.send(ana, "hello"))["text"] == harness.t(
+        "I'm not sure what you mean. Send /help to see what I can do.", "pt"
+    )
+    async with create_session_factory(harness.app.engine)() as session:
+        attendees = await service.attendees(session, event.id)
+    assert [(a.name, a.attended) for a in attendees] == [("Ana", True)]
+
+
+async def test_stale_and_forged_event_buttons(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    from bot.event_view import EventAction
+
+    eve = await registered("Eve", "en")
+    stranger = harness.emulator.create_user("Stranger", language_code="en")
+    event = await publish_event(harness)
+    card = await harness.reply(eve)
+    strangers_chat = await harness.send(stranger, "/events")
+    for user, message, data, expected in (
+        (eve, card, EventAction(action="going", id=999).pack(), "This event no longer exists."),
+        (eve, card, EventAction(action="hack", id=event.id).pack(), "This button is no longer active."),
+        (stranger, strangers_chat, EventAction(action="going", id=event.id).pack(),
+         "Please register first: open a private chat with me and send /start."),
+    ):
+        query = await harness.emulator.press_button(user, message, callback_data=data, forge=True)
+        await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
+        assert harness.emulator.callback_answers[query]["text"] == expected
+    async with create_session_factory(harness.app.engine)() as session:
+        stored = await session.get(Event, event.id)
+        await service.cancel_event(session, stored, harness.app.dispatcher["organization"], utcnow())
+        await session.commit()
+    query = await harness.press(eve, card, "✅ Going")
+    assert harness.emulator.callback_answers[query]["text"] == "This event was cancelled."
+    assert await answer_of(harness, event.id, eve.id) is None
