@@ -18,13 +18,21 @@ from tests.e2e.conftest import Harness, buttons
 
 async def publish_event(harness: Harness, **fields: object) -> Event:
     async with create_session_factory(harness.app.engine)() as session:
-        organization = await session.get(type(harness.app.dispatcher["organization"]),
-                                         harness.app.dispatcher["organization"].id)
+        organization = await session.get(
+            type(harness.app.dispatcher["organization"]), harness.app.dispatcher["organization"].id
+        )
         values: dict[str, object] = {
-            "organization_id": organization.id, "title": "Assemblée générale", "language": "fr",
-            "starts_at": utcnow() + timedelta(hours=3), "now": utcnow(), "timezone": "Europe/Paris",
-            "description": "Ordre du jour : budget 2027 & <élections>.", "place": "Maison des associations, Lyon",
-            "translations": {"en": {"title": "General assembly", "description": "Agenda: budget & elections."}},
+            "organization_id": organization.id,
+            "title": "Assemblée générale",
+            "language": "fr",
+            "starts_at": utcnow() + timedelta(hours=3),
+            "now": utcnow(),
+            "timezone": "Europe/Paris",
+            "description": "Ordre du jour : budget 2027 & <élections>.",
+            "place": "Maison des associations, Lyon",
+            "translations": {
+                "en": {"title": "General assembly", "description": "Agenda: budget & elections."}
+            },
         }
         values.update(fields)
         event = await service.create_event(session, **values)  # type: ignore[arg-type]
@@ -53,9 +61,14 @@ async def test_rsvp_waitlist_promotion_calendar_and_list(harness: Harness, regis
     assert buttons(card_k)[:3] == ["✅ Going", "🤔 Maybe", "❌ Can't go"]
 
     query = await harness.press(amina, card_a, harness.t("✅ Going", "fr"))
-    assert harness.emulator.callback_answers[query]["text"] == harness.t("✅ You're going. See you there!", "fr")
+    assert harness.emulator.callback_answers[query]["text"] == harness.t(
+        "✅ You're going. See you there!", "fr"
+    )
     query = await harness.press(kofi, card_k, "✅ Going")
-    assert harness.emulator.callback_answers[query]["text"] == "⏳ The event is full: you are number 1 on the waitlist."
+    assert (
+        harness.emulator.callback_answers[query]["text"]
+        == "⏳ The event is full: you are number 1 on the waitlist."
+    )
     assert "You are on the waitlist, number 1." in harness.message(kofi, card_k["message_id"])["text"]
 
     await harness.press(amina, harness.message(amina, card_a["message_id"]), harness.t("❌ Can't go", "fr"))
@@ -95,8 +108,9 @@ async def test_deep_link_check_in_and_reminder(harness: Harness, registered) -> 
     assert reminder["text"].startswith("⏰")
 
     checked = await harness.send(ana, "k7p2qx")
-    assert checked["text"] == harness.t("✅ You're checked in at <b>{title}</b>. Enjoy!", "pt",
-                                        title="General assembly").replace("<b>", "").replace("</b>", "")
+    assert checked["text"] == harness.t(
+        "✅ You're checked in at <b>{title}</b>. Enjoy!", "pt", title="General assembly"
+    ).replace("<b>", "").replace("</b>", "")
     wrong = await harness.send(ana, "ZZ99ZZ")
     assert wrong["text"] == harness.t("That check-in code doesn't match an event happening now.", "pt")
     assert (await harness.send(ana, "hello"))["text"] == harness.t(
@@ -118,8 +132,12 @@ async def test_stale_and_forged_event_buttons(harness: Harness, registered) -> N
     for user, message, data, expected in (
         (eve, card, EventAction(action="going", id=999).pack(), "This event no longer exists."),
         (eve, card, EventAction(action="hack", id=event.id).pack(), "This button is no longer active."),
-        (stranger, strangers_chat, EventAction(action="going", id=event.id).pack(),
-         "Please register first: open a private chat with me and send /start."),
+        (
+            stranger,
+            strangers_chat,
+            EventAction(action="going", id=event.id).pack(),
+            "Please register first: open a private chat with me and send /start.",
+        ),
     ):
         query = await harness.emulator.press_button(user, message, callback_data=data, forge=True)
         await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)

@@ -129,7 +129,9 @@ async def test_full_registration(
     # The member's own command menu is in their language.
     menu = harness.emulator.commands(scope={"type": "chat", "chat_id": user.id}, language_code="")
     assert menu is not None
-    assert {item["command"]: item["description"] for item in menu}["profile"] == harness.t("Your profile", language)
+    assert {item["command"]: item["description"] for item in menu}["profile"] == harness.t(
+        "Your profile", language
+    )
     # No call the bot made was refused by the Bot API.
     assert harness.emulator.errors == []
 
