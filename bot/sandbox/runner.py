@@ -15,6 +15,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -25,6 +26,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
+from bot.services.events import create_event, publish
 from bot.services.members import (
     TelegramIdentity,
     complete_profile,
@@ -34,7 +36,8 @@ from bot.services.members import (
 )
 from bot.services.roles import Actor, ensure_default_organization, grant_role, role_holders, role_of
 from storage.db import create_session_factory
-from storage.models import Member, Organization, Role
+from storage.models import Event, Member, Organization, Role
+from storage.types import utcnow
 
 from .emulator import BotAPIEmulator
 from .rules import Limits
@@ -142,7 +145,46 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> Organization:
             await complete_profile(session, member)
         if person.role is not None and await role_of(session, organization_id, member.id or 0) == Role.MEMBER:
             await grant_role(session, actor, organization_id, member, person.role)
+    await _seed_events(session, organization)
     return organization
+
+
+async def _seed_events(session: AsyncSession, organization: Organization) -> None:
+    """Two upcoming events (published quietly: no notices), once."""
+    if (await session.exec(select(func.count()).select_from(Event))).one():
+        return
+    now = utcnow()
+    soon = (now + timedelta(days=3)).replace(hour=17, minute=0, second=0, microsecond=0)
+    samples = [
+        {
+            "title": "Assemblée générale de la diaspora",
+            "description": "Bilan de l'année, budget 2027 et élection du bureau. Bienvenue à tous !",
+            "language": "fr",
+            "translations": {
+                "en": {
+                    "title": "Diaspora general assembly",
+                    "description": "The year in review, the 2027 budget and the board election.",
+                }
+            },
+            "place": "Maison des associations, Lyon",
+            "starts_at": soon,
+            "capacity": 40,
+        },
+        {
+            "title": "Grant writing for associations (online)",
+            "description": "A 90-minute workshop on finding and writing grant applications.",
+            "language": "en",
+            "online_url": "https://example.org/workshop",
+            "starts_at": soon + timedelta(days=4),
+            "ends_at": soon + timedelta(days=4, minutes=90),
+            "capacity": 3,
+        },
+    ]
+    for sample in samples:
+        event = await create_event(
+            session, organization_id=organization.id or 0, now=now, timezone=organization.timezone, **sample
+        )
+        await publish(session, event, organization, now, announce=False)
 
 
 @dataclass

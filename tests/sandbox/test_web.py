@@ -20,11 +20,13 @@ from bot.config import PROJECT_ROOT, Settings
 from bot.i18n import language_name
 from bot.sandbox.runner import DEMO_ADMIN, DEMO_PEOPLE, SandboxError, open_sandbox
 from bot.sandbox.web import SandboxWeb
+from bot.services.events import upcoming_events
 from bot.services.members import get_member
 from bot.services.roles import role_holders
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head
 from storage.models import Role
+from storage.types import utcnow
 from tests.e2e.conftest import Harness, start_harness
 from tests.e2e.test_registration import WELCOME, plain
 
@@ -222,6 +224,8 @@ async def test_demo_seeds_members_and_roles_idempotently(sqlite_url: str) -> Non
                 person.timezone,
             )
             assert (member.residence_city, list(member.interests)) == (person.city, list(person.interests))
+        page = await upcoming_events(session, None, member, utcnow(), 0, 10)
+        assert [event.status for event in page.events] == ["published", "published"]  # seeded once, not twice
     await engine.dispose()
 
 
