@@ -26,3 +26,21 @@ class AnnounceStates(StatesGroup):
     schedule = State()
     local_time = State()
     edit_text = State()
+
+
+class EventStates(StatesGroup):
+    """/newevent, one question at a time (answers kept in the FSM data until the draft is created),
+    then translations and edits of an existing event."""
+
+    title = State()
+    description = State()
+    start = State()  # typed, then confirmed with buttons (the parsed moment is echoed in words)
+    end = State()
+    place = State()
+    capacity = State()
+    deadline = State()
+    reminders = State()  # buttons
+    repeat = State()  # buttons
+    translation_title = State()
+    translation_description = State()
+    edit_value = State()

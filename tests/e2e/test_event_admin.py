@@ -1,0 +1,627 @@
+"""The organizer side of events, through the emulator: the /newevent dialog (bad input at every
+step it can go wrong), the preview, translations, publishing to members, /myevents (attendees,
+attendance, CSV, edits, cancellation, check-in code), /postevent in a group, and refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime, timedelta
+from html import unescape
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from bot.event_view import event_card
+from bot.i18n import format_when
+from bot.services import events as service
+from handlers.callbacks import EventAdmin
+from storage.db import create_session_factory
+from storage.models import (
+    Event,
+    EventSeries,
+    EventStatus,
+    Member,
+    Organization,
+    OutboxMessage,
+    Reminder,
+    Rsvp,
+    RsvpStatus,
+)
+from storage.types import utcnow
+from tests.e2e.conftest import Harness, buttons
+from tests.e2e.test_announce import make_organizer
+
+
+def plain(html: str) -> str:
+    """What Telegram shows for an HTML text (the emulator keeps the parsed text)."""
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
+async def no_quiet_hours(harness: Harness) -> None:
+    """Notices go out at once whatever the hour the test runs at."""
+    async with create_session_factory(harness.app.engine)() as session:
+        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
+        assert organization is not None
+        organization.quiet_start = organization.quiet_end = 0
+        session.add(organization)
+        await session.commit()
+
+
+async def count_events(harness: Harness) -> int:
+    async with create_session_factory(harness.app.engine)() as session:
+        return int((await session.exec(select(func.count()).select_from(Event))).one())
+
+
+async def member_id(harness: Harness, user: Any) -> int:
+    async with create_session_factory(harness.app.engine)() as session:
+        member = (await session.exec(select(Member).where(Member.telegram_id == user.id))).one()
+        return member.id or 0
+
+
+async def notices(harness: Harness, notice: str) -> list[OutboxMessage]:
+    async with create_session_factory(harness.app.engine)() as session:
+        rows = (
+            await session.exec(select(OutboxMessage).where(OutboxMessage.kind == service.NOTICE_KIND))
+        ).all()
+        return [row for row in rows if row.payload.get("notice") == notice]
+
+
+def expected_card(harness: Harness, event: Event, version: str, locale: str, zone: str = "UTC") -> str:
+    counts = {status: 0 for status in RsvpStatus}
+    with harness.i18n.context(), harness.i18n.use_locale(locale):
+        return plain(event_card(event, version, locale, zone, counts))
+
+
+async def test_newevent_dialog_in_french_bad_input_preview_translation_and_publish(
+    harness: Harness,
+    registered,  # type: ignore[no-untyped-def]
+) -> None:
+    organizer = await make_organizer(harness, registered, "fr")
+    kofi = await registered("Kofi", "en")
+    amina = await registered("Amina", "ar")
+    await no_quiet_hours(harness)
+    t = harness.t
+
+    def said(message: dict[str, Any], msgid: str, **values: Any) -> None:
+        assert message["text"] == plain(t(msgid, "fr", **values)), message["text"]
+
+    prompt = await harness.send(organizer, "/newevent")
+    title_question = (
+        "🗓 <b>New event</b>\n\nWhat is it called? Send the title (at most {limit} characters). "
+        "Send /cancel to stop."
+    )
+    said(prompt, title_question, limit=200)
+    said(
+        await harness.send(organizer, "T" * 201),
+        "That title is too long: at most {limit} characters. Please send a shorter one.",
+        limit=200,
+    )
+    question = await harness.send(organizer, "Fête de quartier")
+    said(
+        question,
+        "Describe the event for members (at most {limit} characters), or press Skip.",
+        limit=3000,
+    )
+    said(
+        await harness.send(organizer, "D" * 3001),
+        "That description is too long: at most {limit} characters. Please send a shorter one.",
+        limit=3000,
+    )
+    question = await harness.send(organizer, "Musique & <danse> pour tous")
+    assert "({zone})".format(zone="UTC") in question["text"]
+    said(
+        await harness.send(organizer, "mardi prochain vers midi"),
+        "I couldn't read that date. Please write it like 2027-03-14 18:30 or 14.03.2027 18:30.",
+    )
+    said(
+        await harness.send(organizer, "01.01.2020 10:00"),
+        "That time has already passed. Please send a time in the future.",
+    )
+    start = datetime(2099, 3, 14, 18, 30, tzinfo=UTC)
+    confirm = await harness.send(organizer, "14.03.2099 18:30")
+    said(confirm, "It starts on {when}. Is that right?", when=format_when(start, "fr", "UTC", "words"))
+    assert "samedi 14 mars 2099" in confirm["text"]  # in words, in French
+    await harness.press(organizer, confirm, t("✏️ Change", "fr"))
+    await harness.reply(organizer)  # the start question again
+    confirm = await harness.send(organizer, "2099-03-14 18:30")
+    await harness.press(organizer, confirm, t("✅ Correct", "fr"))
+    question = await harness.reply(organizer)
+    said(question, "When does it end? Send a time (for example 20:30) or a date and time, or press Skip.")
+    end_error = (
+        "The end must be after the start. Please send a later time (with the date if the event ends on "
+        "another day)."
+    )
+    said(await harness.send(organizer, "17:00"), end_error)
+    said(await harness.send(organizer, "13.03.2099 21:00"), end_error)
+    await harness.send(organizer, "21:00")  # -> the place question
+    bad_link = "That link doesn't work. Please send a full web link starting with https:// or http://."
+    said(await harness.send(organizer, "ftp://example.org/salle"), bad_link)
+    said(await harness.send(organizer, "www.example.org/salle"), bad_link)
+    question = await harness.send(organizer, "https://meet.example.org/fete")
+    said(question, "How many seats are there? Send a number, or press “No limit”.")
+    capacity_error = "Please send a whole number of seats from 1 to {limit}, or press “No limit”."
+    for wrong in ("0", "-5", "1000000", "beaucoup"):
+        said(await harness.send(organizer, wrong), capacity_error, limit=100_000)
+    assert await count_events(harness) == 0  # nothing half-created while the dialog runs
+    question = await harness.send(organizer, "40")
+    said(
+        await harness.send(organizer, "15.03.2099 10:00"),
+        "Answers must close before the event starts. Please send an earlier time.",
+    )
+    await harness.press(organizer, question, t("Skip", "fr"))
+    question = await harness.reply(organizer)
+    said(question, "When should members who answered Going or Maybe get a reminder?")
+    said(
+        await harness.send(organizer, "un jour avant"),
+        "Please choose with the buttons above, or send /cancel to stop.",
+    )
+    await harness.press(organizer, question, t("1 day and 1 hour before", "fr"))
+    question = await harness.reply(organizer)
+    assert t("Every month on the second {weekday}", "fr", weekday="samedi") in buttons(question)
+    await harness.press(organizer, question, t("Only once", "fr"))
+    said(
+        await harness.reply(organizer),
+        "👁 Preview: this is how members will see it. Nothing is sent until you press Publish.",
+    )
+    preview = await harness.reply(organizer)
+
+    async with create_session_factory(harness.app.engine)() as session:
+        event = (await session.exec(select(Event))).one()
+    assert (event.status, event.title, event.description) == (
+        EventStatus.DRAFT,
+        "Fête de quartier",
+        "Musique & <danse> pour tous",
+    )
+    assert (event.starts_at, event.ends_at) == (start, datetime(2099, 3, 14, 21, 0, tzinfo=UTC))
+    assert (event.online_url, event.place, event.capacity) == ("https://meet.example.org/fete", None, 40)
+    assert (event.rsvp_deadline, event.reminder_offsets, event.language) == (None, [1440, 60], "fr")
+    assert preview["text"] == expected_card(harness, event, "fr", "fr")
+    assert "Musique & <danse> pour tous" in preview["text"]  # shown as typed, not as HTML
+    assert buttons(preview) == [t("📤 Publish", "fr"), t("🌐 Add a translation", "fr"), t("🗑 Discard", "fr")]
+
+    await harness.press(organizer, preview, t("🌐 Add a translation", "fr"))
+    languages = await harness.reply(organizer)
+    assert "Français" not in buttons(languages)
+    await harness.press(organizer, languages, "English")
+    await harness.reply(organizer)  # "send the title in English"
+    said(
+        await harness.send(organizer, "x" * 201),
+        "That title is too long: at most {limit} characters. Please send a shorter one.",
+        limit=200,
+    )
+    await harness.send(organizer, "Neighbourhood party")  # -> the description in English, or Skip
+    saved = await harness.send(organizer, "Music & dance for everyone")
+    said(saved, "✅ Translation saved: {language}. Members who use it will see:", language="English")
+    english = await harness.reply(organizer)
+    async with create_session_factory(harness.app.engine)() as session:
+        event = await session.get(Event, event.id)
+    assert event is not None and event.translations == {
+        "en": {"title": "Neighbourhood party", "description": "Music & dance for everyone"}
+    }
+    assert english["text"] == expected_card(harness, event, "en", "en")
+
+    await harness.press(organizer, english, t("📤 Publish", "fr"))
+    published = await harness.reply(organizer)
+    assert published["text"].startswith(
+        t(
+            "📤 Published: {count} member will be told.",
+            "fr",
+            "📤 Published: {count} members will be told.",
+            3,
+            count=3,
+        )
+    )
+    assert buttons(harness.message(organizer, english["message_id"])) == []
+
+    # The audience gets the card through the delivery engine, each in their version.
+    async def card_arrives(user: Any, title: str) -> dict[str, Any]:
+        def found(_: object) -> dict[str, Any] | None:
+            return next(
+                (
+                    m
+                    for m in harness.emulator.transcript(user.id)
+                    if m["outgoing"] and title in (m.get("text") or "")
+                ),
+                None,
+            )
+
+        return await harness.emulator.wait_for(found, timeout=15)
+
+    for user in (kofi, amina):  # no Arabic version: the organization's default (English)
+        card = await card_arrives(user, "Neighbourhood party")
+        assert "Music & dance for everyone" in card["text"]
+        assert len(buttons(card)) == 4  # going, maybe, can't go, calendar
+    assert "Musique & <danse> pour tous" in (await card_arrives(organizer, "Fête de quartier"))["text"]
+    async with create_session_factory(harness.app.engine)() as session:
+        event = await session.get(Event, event.id)
+        reminders = (await session.exec(select(Reminder))).all()
+    assert event is not None and event.status == EventStatus.PUBLISHED and event.checkin_code
+    assert sorted(reminder.offset_minutes for reminder in reminders) == [60, 1440]
+    assert len(await notices(harness, "published")) == 3
+    assert harness.emulator.errors == []
+
+
+async def test_english_dialog_repeating_event_and_paginated_list(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    organizer = await make_organizer(harness, registered, "en")
+    await registered("Kofi", "en")
+    await no_quiet_hours(harness)
+
+    await harness.send(organizer, "/newevent")
+    question = await harness.send(organizer, "Language café")
+    await harness.press(organizer, question, "Skip")
+    await harness.reply(organizer)  # the start question
+    older = await harness.send(organizer, "13.03.2099 18:30")
+    confirm = await harness.send(organizer, "14/03/2099 6:30pm")  # typed again instead of pressing
+    assert confirm["text"] == "It starts on Saturday, March 14, 2099, 6:30\u202fPM (UTC). Is that right?"
+    query = await harness.press(organizer, older, "✅ Correct")  # confirms what it shows, or nothing
+    assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
+    await harness.press(organizer, confirm, "✅ Correct")
+    await harness.reply(organizer)  # the end question
+    await harness.send(organizer, "20:00")  # ends the same day
+    question = await harness.send(organizer, "Café Lumière, 3 rue des Lilas")
+    await harness.press(organizer, question, "No limit")
+    await harness.reply(organizer)  # the deadline question
+    question = await harness.send(organizer, "2099-03-14 12:00")  # 6 h 30 before the start
+    await harness.press(organizer, question, "1 hour before")
+    question = await harness.reply(organizer)
+    assert buttons(question) == [
+        "Only once",
+        "Every week",
+        "Every two weeks",
+        "Every month on the second Saturday",
+    ]
+    await harness.press(organizer, question, "Every month on the second Saturday")
+    header = await harness.reply(organizer)
+    assert header["text"].endswith(
+        "🔁 Every month on the second Saturday: 8 dates, the last on October 10, 2099."
+    )
+    preview = await harness.reply(organizer)
+    assert "📍 Café Lumière, 3 rue des Lilas" in preview["text"]
+
+    async with create_session_factory(harness.app.engine)() as session:
+        events = (await session.exec(select(Event).order_by(col(Event.starts_at)))).all()
+    assert len(events) == 8 and len({event.series_id for event in events}) == 1
+    for event in events:
+        local = event.starts_at
+        assert local.weekday() == 5 and 8 <= local.day <= 14 and (local.hour, local.minute) == (18, 30)
+        assert event.ends_at == event.starts_at + timedelta(minutes=90)
+        assert event.rsvp_deadline == event.starts_at - timedelta(hours=6, minutes=30)
+        assert (event.place, event.capacity, event.reminder_offsets) == (
+            "Café Lumière, 3 rue des Lilas",
+            None,
+            [60],
+        )
+
+    await harness.press(organizer, preview, "📤 Publish")
+    published = await harness.reply(organizer)
+    assert published["text"].startswith("📤 Published: 2 members will be told.")  # announced once
+    async with create_session_factory(harness.app.engine)() as session:
+        statuses = (await session.exec(select(Event.status))).all()
+    assert set(statuses) == {EventStatus.PUBLISHED}
+    assert (await harness.reply(organizer))["text"].startswith("📣 New event\n\n📅 Language café")
+
+    listing = await harness.send(organizer, "/myevents")
+    assert listing["text"].startswith("🗓 Upcoming events (1–5 of 8)")
+    assert buttons(listing)[-1] == "▶️" and len(buttons(listing)) == 6
+    await harness.press(organizer, listing, "▶️")
+    listing = await harness.edited(organizer, listing)
+    assert listing["text"].startswith("🗓 Upcoming events (6–8 of 8)")
+    assert buttons(listing) == ["6. Language café", "7. Language café", "8. Language café", "◀️"]
+
+    # Editing a date of a series asks which dates.
+    await harness.press(organizer, listing, "6. Language café")
+    manage = await harness.reply(organizer)
+    assert manage["text"].startswith("🗓 Event #6 · 🔁 repeating")
+    await harness.press(organizer, manage, "✏️ Edit")
+    fields = await harness.reply(organizer)
+    await harness.press(organizer, fields, "Place or link")
+    scope = await harness.reply(organizer)
+    await harness.press(organizer, scope, "All future dates")
+    await harness.reply(organizer)  # "send the new address..."
+    saved = await harness.send(organizer, "Café Soleil")
+    assert saved["text"] == "✅ Saved for 3 dates.\n0 members who answered are told about the change."
+    async with create_session_factory(harness.app.engine)() as session:
+        places = (await session.exec(select(Event.place).order_by(col(Event.starts_at)))).all()
+    assert places == ["Café Lumière, 3 rue des Lilas"] * 5 + ["Café Soleil"] * 3
+    assert harness.emulator.errors == []
+
+
+async def published_event(harness: Harness, **fields: Any) -> int:
+    async with create_session_factory(harness.app.engine)() as session:
+        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
+        assert organization is not None
+        now = utcnow()
+        values: dict[str, Any] = {
+            "title": "Assemblée générale",
+            "starts_at": now + timedelta(days=10),
+            "capacity": 2,
+            "language": "en",
+        } | fields
+        event = await service.create_event(session, organization_id=organization.id or 0, now=now, **values)
+        await service.publish(session, event, organization, now, announce=False)
+        await session.commit()
+        return event.id or 0
+
+
+async def answer(harness: Harness, event_id: int, user: Any, choice: RsvpStatus) -> None:
+    identifier = await member_id(harness, user)
+    async with create_session_factory(harness.app.engine)() as session:
+        await service.rsvp(session, event_id, identifier, choice, utcnow())
+        await session.commit()
+
+
+async def test_attendees_attendance_csv_edit_code_group_and_cancel(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    organizer = await make_organizer(harness, registered, "en")
+    zoe = await registered("<Zoé & Co>", "es", username="zoe_co")
+    ivan = await registered("Ivan", "ru")
+    lucia = await registered("Lucía", "es")
+    omar = await registered("Omar", "ar")
+    event_id = await published_event(harness)
+    for user, choice in (
+        (zoe, RsvpStatus.GOING),
+        (ivan, RsvpStatus.GOING),
+        (lucia, RsvpStatus.GOING),  # full: waitlisted
+        (omar, RsvpStatus.NOT_GOING),
+    ):
+        await answer(harness, event_id, user, choice)
+
+    listing = await harness.send(organizer, "/myevents")
+    assert listing["text"].startswith("🗓 Upcoming events (1–1 of 1)")
+    assert "✅ Going: 2 · 🤔 Maybe: 0" in listing["text"]
+    await harness.press(organizer, listing, "1. Assemblée générale")
+    manage = await harness.reply(organizer)
+    assert buttons(manage) == [
+        "👥 Attendees",
+        "📄 CSV",
+        "✏️ Edit",
+        "🔑 Check-in code",
+        "📢 Post in a group",
+        "✖ Cancel event",
+    ]
+
+    await harness.press(organizer, manage, "👥 Attendees")
+    people = await harness.reply(organizer)
+    text = people["text"]
+    assert "✅ Going: 2 · 🤔 Maybe: 0 · ❌ Can't go: 1" in text
+    assert "⏳ Waitlist: 1 · 🎟 Offered a seat: 0" in text
+    assert "Going\n1. <Zoé & Co> (@zoe_co)\n2. Ivan" in text  # escaped HTML, shown as typed
+    assert "Waitlist\n1. Lucía" in text and "Can't go\n1. Omar" in text
+    assert buttons(people) == ["▫️ <Zoé & Co>", "▫️ Ivan"]  # toggles for going members only
+    query = await harness.press(organizer, people, "▫️ Ivan")
+    assert harness.emulator.callback_answers[query]["text"] == "Marked as attended."
+    people = await harness.edited(organizer, people)
+    assert "2. Ivan ✔️" in people["text"] and buttons(people) == ["▫️ <Zoé & Co>", "✅ Ivan"]
+    query = await harness.press(organizer, people, "✅ Ivan")
+    assert harness.emulator.callback_answers[query]["text"] == "No longer marked as attended."
+    await harness.press(organizer, harness.message(organizer, people["message_id"]), "▫️ Ivan")
+
+    await harness.press(organizer, manage, "📄 CSV")
+    document = await harness.reply(organizer)
+    assert document["document"]["file_name"] == f"event-{event_id}.csv"
+    rows = harness.emulator.file_bytes(document["document"]["file_id"]).decode("utf-8-sig").splitlines()
+    assert rows == [
+        "name,language,status,seq,attended",
+        "<Zoé & Co>,es,going,1,",
+        "Ivan,ru,going,2,yes",
+        "Lucía,es,waitlisted,3,",
+        "Omar,ar,not_going,4,",
+    ]
+
+    # A new time: everyone who answered (but "can't go") is told, in the outbox.
+    await harness.press(organizer, manage, "✏️ Edit")
+    fields = await harness.reply(organizer)
+    assert buttons(fields) == ["Title", "Description", "Start time", "Place or link", "Capacity"]
+    await harness.press(organizer, fields, "Start time")
+    await harness.reply(organizer)
+    assert (await harness.send(organizer, "yesterday"))["text"].startswith("I couldn't read that date.")
+    confirm = await harness.send(organizer, "2099-06-01 19:00")
+    assert confirm["text"] == "It starts on Monday, June 1, 2099, 7:00\u202fPM (UTC). Is that right?"
+    await harness.press(organizer, confirm, "✅ Correct")
+    saved = await harness.reply(organizer)
+    assert saved["text"] == "✅ Saved.\n3 members who answered are told about the change."
+    updated = await harness.reply(organizer)  # the event again, as it is now
+    assert "Monday, June 1, 2099" in updated["text"]
+    changed = await notices(harness, "changed")
+    ids = {await member_id(harness, user) for user in (zoe, ivan, lucia)}
+    assert {row.member_id for row in changed} == ids
+    assert {row.payload["rsvp"] for row in changed} == {"going", "waitlisted"}
+
+    await harness.press(organizer, manage, "🔑 Check-in code")
+    code_message = await harness.reply(organizer)
+    async with create_session_factory(harness.app.engine)() as session:
+        event = await session.get(Event, event_id)
+    assert event is not None and event.checkin_code
+    old_code = event.checkin_code
+    assert f"“Assemblée générale”: {old_code}" in code_message["text"]
+    assert "Members send this code to the bot during the event" in code_message["text"]
+    await harness.press(organizer, code_message, "🔄 New code")
+    code_message = await harness.edited(organizer, code_message)
+    async with create_session_factory(harness.app.engine)() as session:
+        event = await session.get(Event, event_id)
+    assert event is not None and event.checkin_code != old_code and event.checkin_code in code_message["text"]
+
+    await harness.press(organizer, manage, "📢 Post in a group")
+    how = await harness.reply(organizer)
+    assert f"/postevent {event_id}" in how["text"]
+    group = harness.emulator.create_group("Diaspora Lyon", members=[organizer, ivan])
+    await harness.emulator.send_text(ivan, f"/postevent {event_id}", chat=group)
+    refused = await harness.emulator.next_bot_message(group.id, timeout=10)
+    assert refused["text"] == harness.t("Only organizers can post events here.", "ru")
+    await harness.emulator.send_text(organizer, f"/postevent {event_id}", chat=group)
+    posted = await harness.emulator.next_bot_message(group.id, timeout=10)
+    assert posted["text"].startswith("📅 Assemblée générale")
+    assert "🎟 Full. On the waitlist: 1" in posted["text"]
+    assert buttons(posted) == ["✅ Going", "🤔 Maybe", "❌ Can't go", "📅 Add to calendar"]
+    await harness.emulator.send_text(organizer, "/postevent 999", chat=group)
+    assert (await harness.emulator.next_bot_message(group.id, timeout=10))["text"].startswith(
+        "Send /postevent followed by the number"
+    )
+
+    await harness.press(organizer, manage, "✖ Cancel event")
+    confirm = await harness.reply(organizer)
+    assert confirm["text"].startswith("Cancel “Assemblée générale” on Monday, June 1, 2099")
+    await harness.press(organizer, confirm, "✖ Yes, cancel it")
+    done = await harness.edited(organizer, confirm)
+    assert done["text"] == "✖ “Assemblée générale” is cancelled. 3 members who answered are told."
+    assert {row.member_id for row in await notices(harness, "cancelled")} == ids
+    async with create_session_factory(harness.app.engine)() as session:
+        event = await session.get(Event, event_id)
+        assert event is not None and event.status == EventStatus.CANCELLED
+    query = await harness.press(organizer, manage, "👥 Attendees")
+    assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
+    assert (await harness.send(organizer, "/myevents"))["text"] == (
+        "There are no upcoming events. /newevent creates one."
+    )
+    assert harness.emulator.errors == []
+
+
+async def test_members_and_forged_buttons_cannot_manage_events(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    organizer = await make_organizer(harness, registered, "en")
+    intruder = await registered("Eve", "uk")
+    going = await registered("Bob", "en")
+    event_id = await published_event(harness)
+    await answer(harness, event_id, going, RsvpStatus.GOING)
+    async with create_session_factory(harness.app.engine)() as session:
+        before = await session.get(Event, event_id)
+        assert before is not None
+        code, starts_at = before.checkin_code, before.starts_at
+
+    refusal = harness.t("Sorry, only organizers can manage events.", "uk")
+    assert (await harness.send(intruder, "/newevent"))["text"] == refusal
+    assert (await harness.send(intruder, "/myevents"))["text"] == refusal
+    # A typed answer from someone with no dialog is not taken as an event title.
+    assert await count_events(harness) == 1
+    last = await harness.send(intruder, "/postevent 1")
+    assert last["text"] == refusal
+    group = harness.emulator.create_group("Diaspora Kyiv", members=[intruder, organizer])
+    await harness.emulator.send_text(intruder, f"/postevent {event_id}", chat=group)
+    assert (await harness.emulator.next_bot_message(group.id, timeout=10))["text"] == harness.t(
+        "Only organizers can post events here.", "uk"
+    )
+    bob = await member_id(harness, going)
+    forged = [
+        EventAdmin(action="cancel_yes", id=event_id),
+        EventAdmin(action="newcode", id=event_id),
+        EventAdmin(action="mark", id=event_id, member=bob),
+        EventAdmin(action="edit_start_ok", id=event_id),
+        EventAdmin(action="edit_nolimit", id=event_id),
+        EventAdmin(action="publish", id=event_id),
+        EventAdmin(action="discard", id=event_id),
+        EventAdmin(action="csv", id=event_id),
+        EventAdmin(action="att", id=event_id),
+        EventAdmin(action="rep", value="once"),
+        EventAdmin(action="start_ok"),
+    ]
+    for data in forged:
+        packed = data.pack()
+        assert len(packed.encode()) <= 64
+        query = await harness.emulator.press_button(intruder, last, callback_data=packed, forge=True)
+        await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
+        assert harness.emulator.callback_answers[query]["text"] == refusal
+    await asyncio.sleep(0.3)
+    async with create_session_factory(harness.app.engine)() as session:
+        event = await session.get(Event, event_id)
+        assert event is not None
+        assert (event.status, event.checkin_code, event.starts_at) == (EventStatus.PUBLISHED, code, starts_at)
+        rsvp = (await session.exec(select(Rsvp))).one()
+        assert (rsvp.status, rsvp.attended) == (RsvpStatus.GOING, False)
+        assert (await session.exec(select(OutboxMessage))).all() == []
+    transcript = [m for m in harness.emulator.transcript(intruder.id) if m["outgoing"]]
+    assert not any(m.get("document") for m in transcript)  # no CSV, no attendee list
+    assert all(m["text"] == refusal for m in transcript)
+
+    # The organizer's own stale buttons: a cancelled event's buttons answer, change nothing.
+    listing = await harness.send(organizer, "/myevents")
+    await harness.press(organizer, listing, "1. Assemblée générale")
+    manage = await harness.reply(organizer)
+    async with create_session_factory(harness.app.engine)() as session:
+        event = await session.get(Event, event_id)
+        organization = await session.get(Organization, event.organization_id)  # type: ignore[union-attr]
+        await service.cancel_event(session, event, organization, utcnow())  # type: ignore[arg-type]
+        await session.commit()
+    query = await harness.press(organizer, manage, "🔑 Check-in code")
+    assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
+    assert harness.emulator.errors == []
+
+
+async def test_skipping_everything_then_translation_without_description_edits_and_discard(
+    harness: Harness,
+    registered,  # type: ignore[no-untyped-def]
+) -> None:
+    organizer = await make_organizer(harness, registered, "en")
+    await harness.send(organizer, "/newevent")
+    question = await harness.send(organizer, "Weekly choir")
+    await harness.press(organizer, question, "Skip")  # description
+    await harness.reply(organizer)
+    confirm = await harness.send(organizer, "2099-01-03 10:00")
+    await harness.press(organizer, confirm, "✅ Correct")
+    for _question in ("end", "place"):
+        question = await harness.reply(organizer)
+        await harness.press(organizer, question, "Skip")
+    await harness.press(organizer, await harness.reply(organizer), "No limit")
+    await harness.press(organizer, await harness.reply(organizer), "Skip")  # deadline
+    reminders = await harness.reply(organizer)
+    await harness.press(organizer, reminders, "No reminders")
+    assert buttons(harness.message(organizer, reminders["message_id"])) == []  # answered: no buttons left
+    await harness.press(organizer, await harness.reply(organizer), "Every week")
+    header = await harness.reply(organizer)
+    assert "🔁 Every week: 8 dates, the last on February 21, 2099." in header["text"]
+    preview = await harness.reply(organizer)
+    assert preview["text"].startswith(
+        "📅 Weekly choir\n🕒 Saturday, January 3, 2099, 10:00\u202fAM (UTC)\n\n"
+    )
+
+    await harness.press(organizer, preview, "🌐 Add a translation")
+    await harness.press(organizer, await harness.reply(organizer), "Français")
+    await harness.reply(organizer)
+    question = await harness.send(organizer, "Chorale hebdomadaire")
+    await harness.press(organizer, question, "Skip")
+    assert (await harness.reply(organizer))["text"].startswith("✅ Translation saved: Français.")
+    french = await harness.reply(organizer)
+    assert french["text"].startswith("📅 Chorale hebdomadaire")
+    async with create_session_factory(harness.app.engine)() as session:
+        events = (await session.exec(select(Event))).all()
+    assert len(events) == 8
+    assert all(event.translations == {"fr": {"title": "Chorale hebdomadaire"}} for event in events)
+    assert all((e.description, e.place, e.online_url, e.ends_at) == ("", None, None, None) for e in events)
+    assert all((e.capacity, e.reminder_offsets, e.rsvp_deadline) == (None, [], None) for e in events)
+
+    # A draft can be edited from /myevents before it is published.
+    listing = await harness.send(organizer, "/myevents")
+    assert "📝 draft" in listing["text"]
+    await harness.press(organizer, listing, "1. Weekly choir")
+    manage = await harness.reply(organizer)
+    assert manage["text"].startswith("🗓 Event #1 · 📝 draft, not published yet · 🔁 repeating")
+    assert buttons(manage)[-2:] == ["📤 Publish", "🗑 Discard"]
+    await harness.press(organizer, manage, "✏️ Edit")
+    await harness.press(organizer, await harness.reply(organizer), "Capacity")
+    await harness.press(organizer, await harness.reply(organizer), "This date only")
+    question = await harness.reply(organizer)
+    assert (await harness.send(organizer, "0"))["text"].startswith("Please send a whole number of seats")
+    assert (await harness.send(organizer, "12"))["text"] == "✅ Saved."
+    await harness.reply(organizer)  # the event again
+    await harness.press(organizer, manage, "✏️ Edit")
+    await harness.press(organizer, await harness.reply(organizer), "Capacity")
+    await harness.press(organizer, await harness.reply(organizer), "All future dates")
+    question = await harness.reply(organizer)
+    await harness.press(organizer, question, "No limit")
+    assert (await harness.reply(organizer))["text"] == "✅ Saved for 8 dates."
+    await harness.reply(organizer)
+    await harness.press(organizer, manage, "✏️ Edit")
+    await harness.press(organizer, await harness.reply(organizer), "Title")
+    await harness.press(organizer, await harness.reply(organizer), "This date only")
+    await harness.reply(organizer)
+    assert (await harness.send(organizer, "T" * 201))["text"].startswith("That title is too long")
+    assert (await harness.send(organizer, "Choir: New Year concert"))["text"] == "✅ Saved."
+    async with create_session_factory(harness.app.engine)() as session:
+        titles = (await session.exec(select(Event.title).order_by(col(Event.starts_at)))).all()
+    assert titles == ["Choir: New Year concert"] + ["Weekly choir"] * 7
+
+    await harness.press(organizer, preview, "🗑 Discard")
+    assert (await harness.edited(organizer, preview))["text"] == "🗑 The draft was discarded."
+    assert await count_events(harness) == 0
+    async with create_session_factory(harness.app.engine)() as session:
+        assert (await session.exec(select(func.count()).select_from(EventSeries))).one() == 0
+    assert harness.emulator.errors == []
