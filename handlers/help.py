@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.commands import command_list
 from bot.i18n import _
 from bot.services.roles import Actor, can_manage_roles
+from handlers.states import ProfileStates
 from storage.models import Member, Organization, Role
 
 router: Final[Router] = Router(name=__name__)
@@ -43,5 +44,9 @@ async def cancel(message: Message, state: FSMContext) -> None:
     if await state.get_state() is None:
         await message.answer(_("There is nothing to cancel."))
         return
+    current = await state.get_state() or ""
     await state.set_state(None)
-    await message.answer(_("Cancelled. What you already saved is kept; /profile shows it."))
+    if current.startswith(ProfileStates.__name__):
+        await message.answer(_("Cancelled. What you already saved is kept; /profile shows it."))
+    else:
+        await message.answer(_("Cancelled. Nothing else was changed."))
