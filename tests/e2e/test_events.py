@@ -149,3 +149,60 @@ async def test_stale_and_forged_event_buttons(harness: Harness, registered) -> N
     query = await harness.press(eve, card, "✅ Going")
     assert harness.emulator.callback_answers[query]["text"] == "This event was cancelled."
     assert await answer_of(harness, event.id, eve.id) is None
+
+
+async def test_two_hundred_taps_for_twenty_seats_through_the_bot(harness: Harness) -> None:
+    """200 members tap Going at once on a 20-seat event: exactly 20 going, 180 waitlisted, the
+    waitlist numbered 1..180 in the order the taps were handled, and every tap answered."""
+    import asyncio
+
+    from bot.event_view import EventAction
+    from bot.services.members import TelegramIdentity, record_consent
+
+    users = [harness.emulator.create_user(f"M{i}", language_code="en") for i in range(200)]
+    async with create_session_factory(harness.app.engine)() as session:
+        organization_id = harness.app.dispatcher["organization"].id
+        for user in users:
+            await record_consent(
+                session, TelegramIdentity(user.id, None, user.first_name), "en", "UTC", organization_id
+            )
+        await session.commit()
+    async with create_session_factory(harness.app.engine)() as session:
+        organization = await session.get(type(harness.app.dispatcher["organization"]), organization_id)
+        event = await service.create_event(
+            session,
+            organization_id=organization_id,
+            title="Gala",
+            language="en",
+            starts_at=utcnow() + timedelta(days=2),
+            now=utcnow(),
+            timezone="UTC",
+            capacity=20,
+        )
+        await service.publish(session, event, organization, utcnow(), announce=False)
+        await session.commit()
+
+    lists = []
+    for user in users:  # each member opens /events, then everyone taps Going at once
+        await harness.emulator.send_text(user, "/events")
+    for user in users:
+        lists.append(await harness.reply(user, timeout=30))
+    data = EventAction(action="going", id=event.id).pack()
+    queries = await asyncio.gather(
+        *(
+            harness.emulator.press_button(user, listing, callback_data=data, forge=True)
+            for user, listing in zip(users, lists, strict=True)
+        )
+    )
+    await harness.emulator.wait_for(
+        lambda emu: all(emu.callback_answers.get(query) is not None for query in queries), timeout=90
+    )
+    answers = [harness.emulator.callback_answers[query]["text"] for query in queries]
+    assert sum(text == "✅ You're going. See you there!" for text in answers) == 20
+    async with create_session_factory(harness.app.engine)() as session:
+        counts = await service.counts(session, event.id)
+        waiting = await service.attendees(session, event.id, [RsvpStatus.WAITLISTED])
+    assert (counts[RsvpStatus.GOING], counts[RsvpStatus.WAITLISTED]) == (20, 180)
+    assert sorted(a.seq for a in waiting) == [a.seq for a in sorted(waiting, key=lambda a: a.seq)]
+    positions = sorted(int(text.split("number ")[1].split(" ")[0]) for text in answers if "number" in text)
+    assert positions == list(range(1, 181))
