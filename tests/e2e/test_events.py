@@ -206,3 +206,28 @@ async def test_two_hundred_taps_for_twenty_seats_through_the_bot(harness: Harnes
     assert sorted(a.seq for a in waiting) == [a.seq for a in sorted(waiting, key=lambda a: a.seq)]
     positions = sorted(int(text.split("number ")[1].split(" ")[0]) for text in answers if "number" in text)
     assert positions == list(range(1, 181))
+
+
+async def test_a_newcomer_follows_an_event_link_registers_and_lands_on_the_card(harness: Harness) -> None:
+    event = await publish_event(harness)
+    newcomer = harness.emulator.create_user("Joy", language_code="sw")
+    greeting = await harness.send(newcomer, f"/start event_{event.id}")
+    await harness.press(newcomer, greeting, "Kiswahili")
+    notice = await harness.edited(newcomer, greeting)
+    await harness.press(newcomer, notice, harness.t("✅ I agree", "sw"))
+    await harness.reply(newcomer)  # "let's set up your profile"
+    question = await harness.reply(newcomer)
+    skip = harness.t("Skip", "sw")
+    await harness.press(newcomer, question, skip)  # name
+    for _ in range(4):  # origin, residence, city, time zone
+        question = await harness.reply(newcomer)
+        await harness.press(newcomer, question, skip)
+    interests = await harness.reply(newcomer)
+    await harness.press(newcomer, interests, harness.t("Done", "sw"))
+    ready = await harness.reply(newcomer)
+    assert ready["text"].startswith(harness.t("🎉 Your profile is ready!", "sw"))
+    card = await harness.reply(newcomer)
+    assert "General assembly" in card["text"]  # no Swahili version: the organization's default (en)
+    assert harness.t("✅ Going", "sw") in buttons(card)
+    await harness.press(newcomer, card, harness.t("✅ Going", "sw"))
+    assert await answer_of(harness, event.id, newcomer.id) == RsvpStatus.GOING
