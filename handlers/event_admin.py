@@ -33,6 +33,7 @@ from bot.i18n import _, format_when, language_name, ngettext
 from bot.services import events as service
 from bot.services.dates import DateError, parse_local_datetime
 from bot.services.events import EventError
+from bot.services.members import INTERESTS
 from bot.services.recurrence import (
     create_series,
     local_to_utc,
@@ -45,6 +46,7 @@ from bot.services.schedule_math import parse_clock
 from handlers.callbacks import EventAdmin
 from handlers.fallback import stale_button, toast
 from handlers.states import EventStates
+from handlers.ui import INTEREST_LABELS
 from storage.models import Event, EventSeries, EventStatus, Member, Organization, Role, RsvpStatus, SeriesRule
 from storage.types import utcnow
 
@@ -58,6 +60,7 @@ SERIES_COUNT = 8  # occurrences created for a repeating event
 TEXT_BUDGET = 3900  # stay clear of Telegram's 4096
 OPEN = (EventStatus.DRAFT, EventStatus.PUBLISHED)
 REMINDERS: Final = {"dh": [1440, 60], "h": [60], "none": []}
+CLAIM_WINDOWS: Final = {"0": None, "12": 12, "24": 24, "48": 48}  # hours to take a freed seat
 RULES: Final = {
     "weekly": SeriesRule.WEEKLY,
     "biweekly": SeriesRule.BIWEEKLY,
@@ -72,6 +75,8 @@ STEPS: Final = (
     "capacity",
     "deadline",
     "reminders",
+    "audience",
+    "claim_window",
     "repeat",
 )
 STEP_STATES: Final = {name: getattr(EventStates, name) for name in STEPS}
@@ -341,6 +346,15 @@ async def _ask(bot: Bot, chat_id: int, state: FSMContext, step: str, draft: dict
         button(_("1 day and 1 hour before"), "rem", "dh")
         button(_("1 hour before"), "rem", "h")
         button(_("No reminders"), "rem", "none")
+    elif step == "audience":
+        text = _("Who should be told about this event?")
+        button(_("Everyone"), "aud", "all")
+        button(_("Choose…"), "aud", "choose")
+    elif step == "claim_window":
+        text = _("When a seat frees up, how long does the next person on the waitlist have to take it?")
+        button(_("Automatically (no waiting)"), "claim", "0")
+        for hours in (12, 24, 48):
+            button(ngettext("{count} hour", "{count} hours", hours).format(count=hours), "claim", str(hours))
     else:
         text = _("Does the event repeat?")
         starts_at = _moment(draft.get("starts_at"))
@@ -354,7 +368,75 @@ async def _ask(bot: Bot, chat_id: int, state: FSMContext, step: str, draft: dict
 
 async def _next(bot: Bot, chat_id: int, state: FSMContext, step: str, draft: dict[str, Any]) -> None:
     await state.update_data(draft=draft)
-    await _ask(bot, chat_id, state, STEPS[STEPS.index(step) + 1], draft)
+    following = STEPS[STEPS.index(step) + 1]
+    if following == "claim_window" and draft.get("capacity") is None:  # no seats, no waitlist
+        draft.pop("claim_window", None)
+        following = "repeat"
+    await _ask(bot, chat_id, state, following, draft)
+
+
+def _audience_picker(audience: dict[str, Any]) -> InlineKeyboardMarkup:
+    """Interests and languages to tick (✅); none ticked is everyone."""
+    builder = InlineKeyboardBuilder()
+    for key in INTERESTS:
+        mark = "✅" if key in audience.get("interests", []) else "▫️"
+        builder.button(
+            text=f"{mark} {INTEREST_LABELS[key]}", callback_data=EventAdmin(action="aud_i", value=key)
+        )
+    for code in SHIPPED_LANGUAGES:
+        mark = "✅" if code in audience.get("languages", []) else "▫️"
+        builder.button(
+            text=f"{mark} {language_name(code)}", callback_data=EventAdmin(action="aud_l", value=code)
+        )
+    builder.button(text=_("Done"), callback_data=EventAdmin(action="aud", value="done"))
+    rows = [2] * (len(INTERESTS) // 2) + [1] * (len(INTERESTS) % 2)  # an odd one out stays alone
+    builder.adjust(*rows, *[2] * (len(SHIPPED_LANGUAGES) // 2), 1)
+    return builder.as_markup()
+
+
+def _toggled(audience: dict[str, Any], field: str, value: str) -> dict[str, Any]:
+    values = list(audience.get(field, []))
+    values = [item for item in values if item != value] if value in values else [*values, value]
+    return {key: items for key, items in {**audience, field: values}.items() if items}
+
+
+async def _audience_button(
+    query: CallbackQuery,
+    callback_data: EventAdmin,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
+    draft: dict[str, Any],
+) -> None:
+    """The audience question: everyone, or ticking interests and languages, then Done."""
+    action, value = callback_data.action, callback_data.value
+    audience = dict(draft.get("audience") or {})
+    message = query.message if isinstance(query.message, Message) else None
+    if action == "aud_i" and value in INTERESTS:
+        draft["audience"] = _toggled(audience, "interests", value)
+    elif action == "aud_l" and value in SHIPPED_LANGUAGES:
+        draft["audience"] = _toggled(audience, "languages", value)
+    elif action == "aud" and value == "choose":
+        draft["audience"] = audience
+    elif action == "aud" and value in {"all", "done"}:
+        draft["audience"] = {} if value == "all" else audience
+        if message is not None and message.reply_markup is not None:
+            await message.edit_reply_markup(reply_markup=None)
+        await _next(bot, query.from_user.id, state, "audience", draft)
+        return
+    else:
+        stale_button(callback_answer)
+        return
+    await state.update_data(draft=draft)
+    if message is None:
+        return
+    hint = _("Tick the interests and languages of the members to tell, then press Done.")
+    if action == "aud":  # "Choose…": the question turns into the picker (once: an edit must change it)
+        if hint not in (message.text or ""):
+            text = _("Who should be told about this event?") + "\n\n" + hint
+            await message.edit_text(text, reply_markup=_audience_picker(draft["audience"]))
+    else:
+        await message.edit_reply_markup(reply_markup=_audience_picker(draft["audience"]))
 
 
 async def _dialog_step(
@@ -393,6 +475,8 @@ async def _dialog_step(
         EventStates.capacity,
         EventStates.deadline,
         EventStates.reminders,
+        EventStates.audience,
+        EventStates.claim_window,
         EventStates.repeat,
     ),
     F.text,
@@ -412,7 +496,7 @@ async def dialog_answer(
         return
     step, draft = found
     text, zone, now = message.text or "", draft["zone"], utcnow()
-    if step in ("reminders", "repeat"):
+    if step in ("reminders", "audience", "claim_window", "repeat"):
         await message.answer(_("Please choose with the buttons above, or send /cancel to stop."))
         return
     try:
@@ -512,9 +596,19 @@ async def _dialog_button(
         "start_change": EventStates.start,
         "nolimit": EventStates.capacity,
         "rem": EventStates.reminders,
+        "aud": EventStates.audience,
+        "aud_i": EventStates.audience,
+        "aud_l": EventStates.audience,
+        "claim": EventStates.claim_window,
         "rep": EventStates.repeat,
     }.get(action)
     if expected is None or current != expected.state or step is None or not draft.get("zone"):
+        stale_button(callback_answer)
+        return
+    if step == "audience":
+        await _audience_button(query, callback_data, state, callback_answer, bot, draft)
+        return
+    if action == "claim" and value not in CLAIM_WINDOWS:  # checked before the question is closed
         stale_button(callback_answer)
         return
     if isinstance(query.message, Message) and query.message.reply_markup is not None:
@@ -544,6 +638,9 @@ async def _dialog_button(
             stale_button(callback_answer)
             return
         draft["reminders"] = REMINDERS[value]
+        await _next(bot, chat_id, state, step, draft)
+    elif action == "claim":
+        draft["claim_window"] = CLAIM_WINDOWS[value]
         await _next(bot, chat_id, state, step, draft)
     elif action == "rep":
         if value != "once" and value not in RULES:
@@ -580,6 +677,8 @@ async def _create(
         "online_url": draft.get("online_url"),
         "capacity": draft.get("capacity"),
         "reminder_offsets": draft.get("reminders", REMINDERS["dh"]),
+        "audience": draft.get("audience") or {},
+        "claim_window_hours": draft.get("claim_window") if draft.get("capacity") is not None else None,
         "created_by_member_id": member.id if member else None,
     }
     repeat = draft.get("repeat", "once")
@@ -627,7 +726,14 @@ async def _create(
         return
     await state.clear()
     first = events[0]
-    header = _("👁 Preview: this is how members will see it. Nothing is sent until you press Publish.")
+    reach = await service.count_audience(session, first)
+    header = (
+        _("👁 Preview: this is how members will see it. Nothing is sent until you press Publish.")
+        + "\n"
+        + ngettext(
+            "This event reaches <b>{count}</b> member.", "This event reaches <b>{count}</b> members.", reach
+        ).format(count=reach)
+    )
     if repeat != "once":
         last = format_date(
             events[-1].starts_at.astimezone(ZoneInfo(zone)), "long", locale=i18n.current_locale
@@ -941,6 +1047,8 @@ def _moved(event: Event, new_start: datetime, now: datetime) -> dict[str, Any]:
         EventStates.capacity,
         EventStates.deadline,
         EventStates.reminders,
+        EventStates.audience,
+        EventStates.claim_window,
         EventStates.repeat,
         EventStates.translation_title,
         EventStates.translation_description,
@@ -1064,7 +1172,9 @@ async def _send_manage(
 
 # -- buttons ------------------------------------------------------------------------------------
 
-DIALOG_ACTIONS: Final = frozenset({"skip", "start_ok", "start_change", "nolimit", "rem", "rep"})
+DIALOG_ACTIONS: Final = frozenset(
+    {"skip", "start_ok", "start_change", "nolimit", "rem", "aud", "aud_i", "aud_l", "claim", "rep"}
+)
 
 
 @router.callback_query(EventAdmin.filter())

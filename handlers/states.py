@@ -44,3 +44,5 @@ class EventStates(StatesGroup):
     translation_title = State()
     translation_description = State()
     edit_value = State()
+    audience = State()  # buttons: everyone, or a multi-select of interests and languages
+    claim_window = State()  # buttons, asked only when there is a capacity

@@ -159,11 +159,30 @@ async def test_newevent_dialog_in_french_bad_input_preview_translation_and_publi
     )
     await harness.press(organizer, question, t("1 day and 1 hour before", "fr"))
     question = await harness.reply(organizer)
+    said(question, "Who should be told about this event?")
+    assert buttons(question) == [t("Everyone", "fr"), t("Choose…", "fr")]
+    await harness.press(organizer, question, t("Everyone", "fr"))
+    question = await harness.reply(organizer)  # a capacity was given: the claim window
+    said(question, "When a seat frees up, how long does the next person on the waitlist have to take it?")
+    assert buttons(question) == [
+        t("Automatically (no waiting)", "fr"),
+        *(t("{count} hour", "fr", "{count} hours", n, count=n) for n in (12, 24, 48)),
+    ]
+    await harness.press(organizer, question, t("{count} hour", "fr", "{count} hours", 24, count=24))
+    question = await harness.reply(organizer)
     assert t("Every month on the second {weekday}", "fr", weekday="samedi") in buttons(question)
     await harness.press(organizer, question, t("Only once", "fr"))
-    said(
-        await harness.reply(organizer),
-        "👁 Preview: this is how members will see it. Nothing is sent until you press Publish.",
+    header = await harness.reply(organizer)
+    assert header["text"] == plain(
+        t("👁 Preview: this is how members will see it. Nothing is sent until you press Publish.", "fr")
+        + "\n"
+        + t(
+            "This event reaches <b>{count}</b> member.",
+            "fr",
+            "This event reaches <b>{count}</b> members.",
+            3,
+            count=3,
+        )
     )
     preview = await harness.reply(organizer)
 
@@ -177,6 +196,7 @@ async def test_newevent_dialog_in_french_bad_input_preview_translation_and_publi
     assert (event.starts_at, event.ends_at) == (start, datetime(2099, 3, 14, 21, 0, tzinfo=UTC))
     assert (event.online_url, event.place, event.capacity) == ("https://meet.example.org/fete", None, 40)
     assert (event.rsvp_deadline, event.reminder_offsets, event.language) == (None, [1440, 60], "fr")
+    assert (event.audience, event.claim_window_hours) == ({}, 24)
     assert preview["text"] == expected_card(harness, event, "fr", "fr")
     assert "Musique & <danse> pour tous" in preview["text"]  # shown as typed, not as HTML
     assert buttons(preview) == [t("📤 Publish", "fr"), t("🌐 Add a translation", "fr"), t("🗑 Discard", "fr")]
@@ -266,6 +286,9 @@ async def test_english_dialog_repeating_event_and_paginated_list(harness: Harnes
     question = await harness.send(organizer, "2099-03-14 12:00")  # 6 h 30 before the start
     await harness.press(organizer, question, "1 hour before")
     question = await harness.reply(organizer)
+    assert buttons(question) == ["Everyone", "Choose…"]
+    await harness.press(organizer, question, "Everyone")
+    question = await harness.reply(organizer)  # no capacity: no claim window question
     assert buttons(question) == [
         "Only once",
         "Every week",
@@ -275,7 +298,7 @@ async def test_english_dialog_repeating_event_and_paginated_list(harness: Harnes
     await harness.press(organizer, question, "Every month on the second Saturday")
     header = await harness.reply(organizer)
     assert header["text"].endswith(
-        "🔁 Every month on the second Saturday: 8 dates, the last on October 10, 2099."
+        "This event reaches 2 members.\n🔁 Every month on the second Saturday: 8 dates, the last on October 10, 2099."
     )
     preview = await harness.reply(organizer)
     assert "📍 Café Lumière, 3 rue des Lilas" in preview["text"]
@@ -293,6 +316,7 @@ async def test_english_dialog_repeating_event_and_paginated_list(harness: Harnes
             None,
             [60],
         )
+        assert (event.audience, event.claim_window_hours) == ({}, None)
 
     await harness.press(organizer, preview, "📤 Publish")
     published = await harness.reply(organizer)
@@ -513,6 +537,9 @@ async def test_members_and_forged_buttons_cannot_manage_events(harness: Harness,
         EventAdmin(action="att", id=event_id),
         EventAdmin(action="rep", value="once"),
         EventAdmin(action="start_ok"),
+        EventAdmin(action="aud", value="all"),
+        EventAdmin(action="aud_i", value="culture"),
+        EventAdmin(action="claim", value="12"),
     ]
     for data in forged:
         packed = data.pack()
@@ -565,6 +592,7 @@ async def test_skipping_everything_then_translation_without_description_edits_an
     reminders = await harness.reply(organizer)
     await harness.press(organizer, reminders, "No reminders")
     assert buttons(harness.message(organizer, reminders["message_id"])) == []  # answered: no buttons left
+    await harness.press(organizer, await harness.reply(organizer), "Everyone")
     await harness.press(organizer, await harness.reply(organizer), "Every week")
     header = await harness.reply(organizer)
     assert "🔁 Every week: 8 dates, the last on February 21, 2099." in header["text"]
@@ -624,4 +652,90 @@ async def test_skipping_everything_then_translation_without_description_edits_an
     assert await count_events(harness) == 0
     async with create_session_factory(harness.app.engine)() as session:
         assert (await session.exec(select(func.count()).select_from(EventSeries))).one() == 0
+    assert harness.emulator.errors == []
+
+
+async def test_dialog_with_a_chosen_audience_and_claim_window_and_forged_buttons(
+    harness: Harness,
+    registered,  # type: ignore[no-untyped-def]
+) -> None:
+    organizer = await make_organizer(harness, registered, "en")
+    culture_fan = await registered("Awa", "en")
+    sports_fan = await registered("Bilal", "en")
+    nobody = await registered("Chen", "en")
+    await no_quiet_hours(harness)
+    async with create_session_factory(harness.app.engine)() as session:
+        for row in (await session.exec(select(Member))).all():
+            row.interests = {culture_fan.id: ["culture", "youth"], sports_fan.id: ["events"]}.get(
+                row.telegram_id or 0, []
+            )
+            session.add(row)
+        await session.commit()
+
+    async def forged(message: dict[str, Any], data: EventAdmin) -> None:
+        query = await harness.emulator.press_button(organizer, message, callback_data=data.pack(), forge=True)
+        await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(query) is not None)
+        assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
+
+    await harness.send(organizer, "/newevent")
+    question = await harness.send(organizer, "Film night")
+    await harness.press(organizer, question, "Skip")
+    await harness.reply(organizer)
+    await harness.press(organizer, await harness.send(organizer, "2099-05-02 19:00"), "✅ Correct")
+    for _question in ("end", "place"):
+        await harness.press(organizer, await harness.reply(organizer), "Skip")
+    await harness.reply(organizer)  # capacity
+    await harness.press(organizer, await harness.send(organizer, "30"), "Skip")  # deadline
+    reminders = await harness.reply(organizer)
+    await forged(reminders, EventAdmin(action="aud", value="all"))  # not this step's button
+    await harness.press(organizer, reminders, "1 hour before")
+    question = await harness.reply(organizer)
+    await forged(question, EventAdmin(action="claim", value="12"))
+    assert (await harness.send(organizer, "culture fans"))["text"] == (
+        "Please choose with the buttons above, or send /cancel to stop."
+    )
+    await harness.press(organizer, question, "Choose…")
+    picker = await harness.edited(organizer, question)
+    assert picker["text"].startswith("Who should be told about this event?\n\nTick the interests")
+    assert "▫️ 🎭 Culture" in buttons(picker) and "▫️ Français" in buttons(picker)
+    assert buttons(picker)[-1] == "Done"
+    for label in ("▫️ 🎭 Culture", "▫️ Français", "✅ Français"):  # French ticked, then unticked
+        await harness.press(organizer, picker, label)
+    for data in (
+        EventAdmin(action="aud_i", value="cooking"),
+        EventAdmin(action="aud_l", value="de"),
+        EventAdmin(action="aud", value="everything"),
+        EventAdmin(action="claim", value="24"),
+    ):
+        await forged(picker, data)
+    picker = harness.message(organizer, picker["message_id"])
+    ticked = [label for label in buttons(picker) if label.startswith("✅")]
+    assert ticked == ["✅ 🎭 Culture"]
+    await harness.press(organizer, picker, "Done")
+    assert buttons(harness.message(organizer, picker["message_id"])) == []
+    claim = await harness.reply(organizer)
+    assert buttons(claim) == ["Automatically (no waiting)", "12 hours", "24 hours", "48 hours"]
+    for value in ("36", "168", "-1", ""):
+        await forged(claim, EventAdmin(action="claim", value=value))
+    await forged(claim, EventAdmin(action="aud_i", value="events"))  # the audience is done
+    assert buttons(harness.message(organizer, claim["message_id"])) == buttons(claim)
+    await harness.press(organizer, claim, "48 hours")
+    await harness.press(organizer, await harness.reply(organizer), "Only once")
+    header = await harness.reply(organizer)
+    assert header["text"].endswith("\nThis event reaches 1 member.")
+    preview = await harness.reply(organizer)
+    async with create_session_factory(harness.app.engine)() as session:
+        event = (await session.exec(select(Event))).one()
+    assert (event.audience, event.claim_window_hours, event.capacity) == ({"interests": ["culture"]}, 48, 30)
+
+    await harness.press(organizer, preview, "📤 Publish")
+    assert (await harness.reply(organizer))["text"].startswith("📤 Published: 1 member will be told.")
+    assert {row.member_id for row in await notices(harness, "published")} == {
+        await member_id(harness, culture_fan)
+    }
+    card = await harness.reply(culture_fan, timeout=15)
+    assert card["text"].startswith("📣 New event\n\n📅 Film night")
+    await asyncio.sleep(0.3)
+    for user in (sports_fan, nobody):
+        assert not any("Film night" in (m.get("text") or "") for m in harness.emulator.transcript(user.id))
     assert harness.emulator.errors == []
