@@ -87,3 +87,54 @@ def test_zones_of_a_country() -> None:
 )
 def test_deep_links(payload: str | None, expected: DeepLink | None) -> None:
     assert parse_deep_link(payload) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected_utc"),
+    [
+        ("2027-03-14 18:30", "2027-03-14T17:30"),
+        ("14.03.2027 18:30", "2027-03-14T17:30"),
+        ("14/03/2027 6:30pm", "2027-03-14T17:30"),
+        ("14-03-2027 18h", "2027-03-14T17:00"),
+        ("18:30", "2027-03-10T17:30"),  # today, still to come
+        ("11:00", "2027-03-11T10:00"),  # passed today: tomorrow
+        ("tomorrow 6pm", "2027-03-11T17:00"),
+        ("Demain à 18h30", "2027-03-11T17:30"),
+        ("après-demain 10:00", "2027-03-12T09:00"),
+        ("mañana a las 18:30", "2027-03-11T17:30"),
+        ("amanhã às 18h", "2027-03-11T17:00"),
+        ("завтра в 18:30", "2027-03-11T17:30"),
+        ("завтра о 18:30", "2027-03-11T17:30"),
+        ("غدًا الساعة 18:30", "2027-03-11T17:30"),
+        ("kesho saa 18:00", "2027-03-11T17:00"),
+    ],
+)
+def test_dates_typed_in_the_organizers_zone(typed: str, expected_utc: str) -> None:
+    from datetime import UTC, datetime
+
+    from bot.services.dates import parse_local_datetime
+
+    now = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
+    moment = parse_local_datetime(typed, "Europe/Paris", now)
+    assert moment.utc.strftime("%Y-%m-%dT%H:%M") == expected_utc
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("hoy 11:00", "past"),
+        ("2020-01-01 10:00", "past"),
+        ("31.02.2027 10:00", "format"),
+        ("next week", "format"),
+        ("demain", "format"),
+        ("25:00", "format"),
+    ],
+)
+def test_bad_dates_say_why(typed: str, reason: str) -> None:
+    from datetime import UTC, datetime
+
+    from bot.services.dates import DateError, parse_local_datetime
+
+    with pytest.raises(DateError) as error:
+        parse_local_datetime(typed, "Europe/Paris", datetime(2027, 3, 10, 12, 0, tzinfo=UTC))
+    assert error.value.reason == reason

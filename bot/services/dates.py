@@ -1,18 +1,56 @@
 """Dates and times typed by organizers, read in their own time zone.
 
-Accepted: `2027-03-14 18:30`, `14.03.2027 18:30`, `14/03/2027 6:30pm`, `14-03-2027 18h30`, and a
-bare time (`18:30`: today, or tomorrow if that time has passed). Day comes before month in the
-slash and dot forms, as in most of the world.
+Accepted: `2027-03-14 18:30`, `14.03.2027 18:30`, `14/03/2027 6:30pm`, `14-03-2027 18h30`, a
+bare time (`18:30`: today, or tomorrow if that time has passed), and the relative days CLDR names in
+every shipped language followed by a time ("tomorrow 6pm", "demain 18h30", "завтра в 18:30",
+"kesho saa 18:00"). Day comes before month in the slash and dot forms, as in most of the world.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+
+from bot.config import SHIPPED_LANGUAGES
 from bot.services.schedule_math import parse_clock
+
+# Little words people put between the day and the time ("demain à 18h", "завтра в 18:30").
+_CONNECTORS = {"at", "à", "a", "las", "la", "às", "as", "в", "во", "о", "об", "saa", "الساعة", ","}
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("’", "'"))
+    return "".join(
+        char for char in decomposed if not unicodedata.combining(char) and char not in "\u064b\u064c\u064d"
+    )
+
+
+@cache
+def _relative_days() -> list[tuple[str, int]]:
+    """("demain", 1), ("apres-demain", 2), ("kesho kutwa", 2)... longest first, from Babel's CLDR data."""
+    words: dict[str, int] = {}
+    for language in SHIPPED_LANGUAGES:
+        relative = Locale.parse(language)._data["date_fields"]["day"]["relative"]
+        for offset in (0, 1, 2):
+            if offset in relative:
+                words[_fold(relative[offset])] = offset
+    return sorted(words.items(), key=lambda item: -len(item[0]))
+
+
+def _split_relative(text: str) -> tuple[int, str] | None:
+    folded = _fold(text)
+    for word, offset in _relative_days():
+        if folded.startswith(word) and (len(folded) == len(word) or not folded[len(word)].isalnum()):
+            rest = [part for part in folded[len(word) :].split() if part not in _CONNECTORS]
+            return offset, " ".join(rest)
+    return None
+
 
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})[ T,]+(.+)")
 _DMY = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})[ ,]+(.+)")
@@ -39,7 +77,10 @@ def parse_local_datetime(
     cleaned = " ".join(text.strip().split())
     day: date | None = None
     clock_text = cleaned
-    if match := _ISO.fullmatch(cleaned):
+    if relative := _split_relative(cleaned):
+        offset, clock_text = relative
+        day = now.astimezone(zone).date() + timedelta(days=offset)
+    elif match := _ISO.fullmatch(cleaned):
         year, month, day_number, clock_text = match.groups()
         day = _date(int(year), int(month), int(day_number))
     elif match := _DMY.fullmatch(cleaned):

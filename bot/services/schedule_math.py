@@ -47,17 +47,17 @@ def next_local_time(after: datetime, zone_name: str, minutes: int) -> datetime:
 
 def parse_clock(text: str) -> int | None:
     """ "10:00", "9.30", "18h30", "6:30pm", "6pm" → minutes after midnight; None if not a time."""
-    match = re.fullmatch(r"\s*(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm)?\s*", text.strip().lower())
-    if not match:
+    match = re.fullmatch(r"\s*(\d{1,2})(?:([:.h])(\d{2})?)?\s*(am|pm)?\s*", text.strip().lower())
+    if not match or (match.group(2) in (":", ".") and match.group(3) is None):
         return None
-    hour, minute = int(match.group(1)), int(match.group(2) or 0)
-    suffix = match.group(3)
+    hour, minute = int(match.group(1)), int(match.group(3) or 0)
+    suffix = match.group(4)
     if suffix:
         if not 1 <= hour <= 12:
             return None
         hour = hour % 12 + (12 if suffix == "pm" else 0)
     elif match.group(2) is None:
-        return None  # a bare number is not a time
+        return None  # a bare number is not a time ("18h" is)
     if hour > 23 or minute > 59:
         return None
     return hour * 60 + minute
