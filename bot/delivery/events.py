@@ -5,6 +5,7 @@ scheduler jobs that hand due reminders to the outbox and pass expired seat offer
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -25,6 +26,7 @@ from storage.models import Event, EventStatus, RsvpStatus
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
+_CACHE_SECONDS = 3.0  # counts on a notice may be this much behind
 
 
 class EventDelivery:
@@ -32,13 +34,28 @@ class EventDelivery:
         self.sessions = sessions
         self.i18n = i18n
         self.on_enqueued: list[Any] = []
+        self._cache: dict[int, tuple[float, Event | None, dict[RsvpStatus, int]]] = {}
+
+    async def _event(
+        self, session: AsyncSession, event_id: int
+    ) -> tuple[Event | None, dict[RsvpStatus, int]]:
+        """The event and its counts, shared by the messages of one batch for a few seconds (a
+        reminder to a thousand members reads them once, not a thousand times)."""
+        cached = self._cache.get(event_id)
+        if cached and time.monotonic() - cached[0] < _CACHE_SECONDS:
+            return cached[1], cached[2]
+        event = await session.get(Event, event_id)
+        counts = await service.counts(session, event_id) if event else {}
+        self._cache[event_id] = (time.monotonic(), event, counts)
+        if len(self._cache) > 1000:
+            self._cache.clear()
+        return event, counts
 
     async def _load(self, row: Claimed) -> tuple[Event, dict[RsvpStatus, int], Any] | None:
         async with self.sessions() as session:
-            event = await session.get(Event, int(row.payload.get("event_id", 0)))
+            event, counts = await self._event(session, int(row.payload.get("event_id", 0)))
             if event is None:
                 return None
-            counts = await service.counts(session, event.id or 0)
             answer = await service.my_answer(session, event.id or 0, row.member_id) if row.member_id else None
             position = (
                 await service.waitlist_position(session, event.id or 0, row.member_id)
