@@ -35,6 +35,7 @@ sandbox: $(STAMP) compile-messages
 ## Delivery benchmark (figures printed; not part of the test suite).
 bench: $(STAMP) compile-messages
 	$(BIN)/python -m bench.broadcast
+	$(BIN)/python -m bench.reminders
 
 migrate: $(STAMP)
 	$(BIN)/diaspora-bridge migrate
