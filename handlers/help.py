@@ -13,9 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands import command_list
 from bot.i18n import _
-from bot.services.roles import Actor, can_manage_roles
+from bot.services.roles import Actor, effective_roles
 from handlers.states import ProfileStates
-from storage.models import Member, Organization, Role
+from storage.models import Member, Organization
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -30,8 +30,8 @@ async def show_help(
     organization: Organization,
     i18n: I18n,
 ) -> None:
-    roles = [Role.ADMIN] if await can_manage_roles(session, actor, member, organization.id or 0) else []
-    commands = command_list(i18n, i18n.current_locale, roles)
+    roles = await effective_roles(session, actor, member, organization.id or 0)
+    commands = command_list(i18n, i18n.current_locale, sorted(roles))
     lines = [_("ℹ️ <b>What I can do</b>"), ""]
     lines += [f"/{command.command} — {command.description}" for command in commands]
     if member is None or not member.is_registered:

@@ -201,3 +201,12 @@ async def test_blocked_member_is_marked_and_skipped_next_time(harness: Harness, 
         assert (await harness.reply(organizer))[
             "text"
         ] == f"News {round_number}"  # organizers are members too
+
+
+async def test_help_lists_the_commands_of_each_role(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    organizer = await make_organizer(harness, registered, "en")
+    member = await registered("Bob", "en")
+    organizer_help = (await harness.send(organizer, "/help"))["text"]
+    assert "/announce" in organizer_help and "/newevent" in organizer_help and "/admin" not in organizer_help
+    member_help = (await harness.send(member, "/help"))["text"]
+    assert "/events" in member_help and "/announce" not in member_help
