@@ -18,7 +18,7 @@ from bot.logs import log_event
 from bot.services.members import TelegramIdentity, get_member, touch_identity
 from bot.services.roles import Actor
 from storage.db import current_session
-from storage.models import MemberStatus
+from storage.models import MemberStatus, Organization
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 update_log = logging.getLogger("bot.updates")
@@ -100,6 +100,9 @@ class MemberMiddleware(BaseMiddleware):
                 await touch_identity(
                     session, member, TelegramIdentity(user.id, user.username, user.full_name)
                 )
+        organization = data.get("organization")
+        if organization is not None:  # fresh each update: admins change settings such as quiet hours
+            data["organization"] = await session.get(Organization, organization.id) or organization
         data["member"] = member
         data["actor"] = Actor(user.id, user.id in self.admin_ids) if user else None
         data["locale"] = resolve_locale(

@@ -460,9 +460,8 @@ async def _enqueue(
     callback_answer: CallbackAnswer,
     bot: Bot,
 ) -> None:
-    current = await session.get(Organization, organization.id)  # quiet hours may have changed
     try:
-        count = await service.enqueue_announcement(session, announcement, current or organization)
+        count = await service.enqueue_announcement(session, announcement, organization)
     except service.AnnouncementError as error:
         await session.rollback()
         if error.reason == "empty_audience":
