@@ -597,7 +597,8 @@ async def start_or_resume(
     if survey.native_poll:
         raise SurveyError("not_a_poll")
     member_id = member.id or 0
-    token = secrets.token_urlsafe(24) if survey.anonymous else None
+    # "a…" random tokens can never be mistaken for the "m<id>" keys of attributed surveys.
+    token = "a" + secrets.token_urlsafe(24) if survey.anonymous else None
     connection = await session.connection()
     inserted = (
         await connection.execute(
