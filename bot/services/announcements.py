@@ -6,14 +6,14 @@ transaction (the decision to send and the rows commit together), and `bot.delive
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, insert, not_, or_, update
+from sqlalchemy import func, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.audience import audience_filter, member_pages, pick_version
 from bot.services.schedule_math import after_quiet_hours, next_local_time, parse_clock
 from storage.models import (
     Announcement,
@@ -21,15 +21,12 @@ from storage.models import (
     DeliveryStatus,
     Member,
     Membership,
-    MemberStatus,
     Organization,
     OutboxMessage,
 )
 from storage.types import utcnow
 
 KIND = "announcement"
-AUDIENCE_KEYS = ("interests", "languages", "residence_countries", "origin_countries", "city")
-PAGE = 1000
 
 
 class AnnouncementError(Exception):
@@ -38,34 +35,6 @@ class AnnouncementError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def _json_has(column: Any, key: str) -> Any:
-    """A JSON list column contains `key` (keys are fixed identifiers, so text matching is exact)."""
-    return cast(column, String).like(f'%"{key}"%')
-
-
-def audience_filter(organization_id: int, audience: dict[str, Any], category: str | None) -> Any:
-    """SQL condition for the members an announcement reaches."""
-    conditions = [
-        Membership.organization_id == organization_id,
-        Member.status == MemberStatus.ACTIVE,
-        col(Member.consent_at).is_not(None),
-        col(Member.telegram_id).is_not(None),
-    ]
-    if interests := audience.get("interests"):
-        conditions.append(or_(*(_json_has(Member.interests, key) for key in interests)))
-    if languages := audience.get("languages"):
-        conditions.append(col(Member.language).in_(languages))
-    if countries := audience.get("residence_countries"):
-        conditions.append(col(Member.residence_country).in_(countries))
-    if countries := audience.get("origin_countries"):
-        conditions.append(col(Member.origin_country).in_(countries))
-    if city := audience.get("city"):
-        conditions.append(func.lower(Member.residence_city) == city.lower())
-    if category:
-        conditions.append(not_(_json_has(Member.muted, category)))
-    return and_(*conditions)
 
 
 def _members_of(organization_id: int, audience: dict[str, Any], category: str | None) -> Any:
@@ -86,27 +55,8 @@ async def count_audience(session: AsyncSession, announcement: Announcement) -> i
     return int((await session.exec(query)).one())
 
 
-async def _pages(session: AsyncSession, query: Any) -> AsyncIterator[list[Any]]:
-    """Keyset pagination by member id: never holds the whole audience in memory."""
-    last_id = 0
-    while True:
-        rows = (
-            await session.exec(query.where(Member.id > last_id).order_by(col(Member.id)).limit(PAGE))
-        ).all()
-        if not rows:
-            return
-        yield list(rows)
-        last_id = rows[-1][0]
-
-
 def version_for(announcement: Announcement, member_language: str | None, default_language: str) -> str:
-    """The language a member gets: theirs if written, else the organization's default, else the
-    language the announcement was written in."""
-    available = {announcement.language, *announcement.translations}
-    for candidate in (member_language, default_language):
-        if candidate in available:
-            return candidate
-    return announcement.language
+    return pick_version(announcement.language, announcement.translations, member_language, default_language)
 
 
 def text_for(announcement: Announcement, language: str) -> str:
@@ -129,7 +79,7 @@ async def enqueue_announcement(
     local_minutes = parse_clock(announcement.local_time) if announcement.local_time else None
     default_language = organization.default_language
     total = 0
-    async for page in _pages(
+    async for page in member_pages(
         session, _members_of(announcement.organization_id, announcement.audience, announcement.category)
     ):
         rows = []

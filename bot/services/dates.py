@@ -9,7 +9,6 @@ every shipped language followed by a time ("tomorrow 6pm", "demain 18h30", "за
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -19,16 +18,10 @@ from babel import Locale
 
 from bot.config import SHIPPED_LANGUAGES
 from bot.services.schedule_math import parse_clock
+from bot.services.text import fold
 
 # Little words people put between the day and the time ("demain à 18h", "завтра в 18:30").
 _CONNECTORS = {"at", "à", "a", "las", "la", "às", "as", "в", "во", "о", "об", "saa", "الساعة", ","}
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("’", "'"))
-    return "".join(
-        char for char in decomposed if not unicodedata.combining(char) and char not in "\u064b\u064c\u064d"
-    )
 
 
 @cache
@@ -39,12 +32,12 @@ def _relative_days() -> list[tuple[str, int]]:
         relative = Locale.parse(language)._data["date_fields"]["day"]["relative"]
         for offset in (0, 1, 2):
             if offset in relative:
-                words[_fold(relative[offset])] = offset
+                words[fold(relative[offset])] = offset
     return sorted(words.items(), key=lambda item: -len(item[0]))
 
 
 def _split_relative(text: str) -> tuple[int, str] | None:
-    folded = _fold(text)
+    folded = fold(text)
     for word, offset in _relative_days():
         if folded.startswith(word) and (len(folded) == len(word) or not folded[len(word)].isalnum()):
             rest = [part for part in folded[len(word) :].split() if part not in _CONNECTORS]

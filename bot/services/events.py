@@ -18,7 +18,7 @@ import csv
 import io
 import secrets
 import unicodedata
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,7 +29,7 @@ from sqlalchemy import and_, func, insert, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.announcements import AUDIENCE_KEYS, audience_filter
+from bot.services.audience import AUDIENCE_KEYS, audience_filter, member_pages, pick_version, spreadsheet_cell
 from bot.services.schedule_math import after_quiet_hours
 from bot.services.text import TextRejected, clean_line
 from storage.models import (
@@ -61,7 +61,6 @@ OFFSETS_MAX = 5
 DEFAULT_DURATION = timedelta(hours=2)  # when an event has no end
 CHECKIN_BEFORE = timedelta(hours=1)  # check-in opens this long before the start
 CHECKIN_AFTER = timedelta(hours=1)  # ... and closes this long after the end
-PAGE = 1000
 CHOICES = (RsvpStatus.GOING, RsvpStatus.MAYBE, RsvpStatus.NOT_GOING)
 HOLDS_SEAT = (RsvpStatus.GOING, RsvpStatus.OFFERED)
 # Who hears about a change or a cancellation: everyone still interested.
@@ -291,13 +290,8 @@ def validate_event(now: datetime, **fields: Any) -> dict[str, Any]:
 
 
 def version_for(event: Event, member_language: str | None, default_language: str) -> str:
-    """The version of title/description a member gets: theirs if written, else the
-    organization's default, else the one the event was written in."""
-    available = {event.language, *event.translations}
-    for candidate in (member_language, default_language):
-        if candidate in available:
-            return candidate
-    return event.language
+    """The version of title/description a member gets (see `pick_version`)."""
+    return pick_version(event.language, event.translations, member_language, default_language)
 
 
 def event_text(event: Event, version: str) -> tuple[str, str]:
@@ -403,19 +397,6 @@ async def count_audience(session: AsyncSession, event: Event) -> int:
     return int((await session.exec(query)).one())
 
 
-async def _pages(session: AsyncSession, query: Any) -> AsyncIterator[list[Any]]:
-    """Keyset pagination by member id: never holds a whole audience in memory."""
-    last_id = 0
-    while True:
-        rows = (
-            await session.exec(query.where(col(Member.id) > last_id).order_by(col(Member.id)).limit(PAGE))
-        ).all()
-        if not rows:
-            return
-        yield list(rows)
-        last_id = rows[-1][0]
-
-
 def _outbox_row(
     *,
     kind: str,
@@ -489,7 +470,7 @@ async def _notify_answered(
         .where(Rsvp.event_id == event.id, col(Rsvp.status).in_(AFFECTED))
     )
     total = 0
-    async for page in _pages(session, query):
+    async for page in member_pages(session, query):
         rows = [
             _outbox_row(
                 kind=NOTICE_KIND,
@@ -560,7 +541,7 @@ async def publish(
     details: dict[str, Any] = {"series_id": event.series_id} if event.series_id else {}
     notice_id = await _new_notice(session, event.id or 0, "published", details, now)
     total = 0
-    async for page in _pages(session, _members_query(event.organization_id, event.audience)):
+    async for page in member_pages(session, _members_query(event.organization_id, event.audience)):
         rows = []
         for recipient in page:
             zone = recipient[3] or organization.timezone
@@ -1166,11 +1147,6 @@ async def attendees(
     return sorted(rows, key=lambda row: (_STATUS_ORDER[row.status], row.seq))
 
 
-def _cell(value: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas: neutralize them."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 async def export_csv(session: AsyncSession, event_id: int) -> bytes:
     """One row per answer: name, language, status, seq, attended (UTF-8 with BOM for Excel)."""
     buffer = io.StringIO()
@@ -1179,7 +1155,13 @@ async def export_csv(session: AsyncSession, event_id: int) -> bytes:
     for row in await attendees(session, event_id):
         name = row.name or f"#{row.member_id}"
         writer.writerow(
-            [_cell(name), row.language or "", str(row.status), row.seq, "yes" if row.attended else ""]
+            [
+                spreadsheet_cell(name),
+                row.language or "",
+                str(row.status),
+                row.seq,
+                "yes" if row.attended else "",
+            ]
         )
     return buffer.getvalue().encode("utf-8-sig")
 

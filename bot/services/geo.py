@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import unicodedata
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
@@ -13,6 +12,7 @@ from babel import Locale
 from babel.dates import get_timezone_location
 
 from bot.config import SHIPPED_LANGUAGES
+from bot.services.text import fold
 
 
 def _tz_table(name: str) -> list[list[str]]:
@@ -66,11 +66,6 @@ def zone_label(zone: str, locale: str) -> str:
     return f"{city} ({shown})" if zone != "UTC" else "UTC"
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char)).strip()
-
-
 @cache
 def _search_index() -> dict[str, set[str]]:
     """Folded country names in every shipped language (and the codes) → country codes."""
@@ -79,7 +74,7 @@ def _search_index() -> dict[str, set[str]]:
         territories = Locale.parse(language).territories
         for code in country_codes():
             if code in territories:
-                index.setdefault(_fold(territories[code]), set()).add(code)
+                index.setdefault(fold(territories[code]), set()).add(code)
     for code in country_codes():
         index.setdefault(code.casefold(), set()).add(code)
     return index
@@ -91,7 +86,7 @@ def find_countries(query: str, limit: int = 6) -> list[str]:
     An exact name comes first, with the names that start with it; without an exact name, also names
     containing the text, then close spellings ("Senegall", "Marocco").
     """
-    folded = _fold(query)
+    folded = fold(query)
     if not folded:
         return []
     index = _search_index()

@@ -25,7 +25,7 @@ import io
 import math
 import secrets
 import unicodedata
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,7 +35,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.announcements import AUDIENCE_KEYS, audience_filter
+from bot.services.audience import (
+    AUDIENCE_KEYS,
+    PAGE,
+    audience_filter,
+    member_pages,
+    pick_version,
+    spreadsheet_cell,
+)
 from bot.services.events import telegram_length
 from bot.services.text import TextRejected, clean_line
 from storage.models import (
@@ -71,7 +78,6 @@ NUMBER_LIMIT = 1e12
 MIN_GROUP = 5  # attributed breakdowns: smaller groups are suppressed
 BREAKDOWNS = ("language", "residence_country", "origin_country")
 CHOICE_KINDS = (QuestionKind.SINGLE, QuestionKind.MULTIPLE, QuestionKind.YES_NO)
-PAGE = 1000
 YES_WORDS = {"yes", "y", "true", "1", "oui", "да", "так", "sí", "si", "ja", "sim", "ndiyo", "نعم"}
 NO_WORDS = {"no", "n", "false", "0", "non", "нет", "ні", "nein", "não", "nao", "hapana", "لا"}
 
@@ -318,11 +324,7 @@ async def add_question(
 
 
 def version_for(survey: Survey, member_language: str | None, default_language: str) -> str:
-    available = {survey.language, *survey.translations}
-    for candidate in (member_language, default_language):
-        if candidate in available:
-            return candidate
-    return survey.language
+    return pick_version(survey.language, survey.translations, member_language, default_language)
 
 
 def question_text(question: SurveyQuestion, language: str) -> tuple[str, list[str]]:
@@ -341,19 +343,6 @@ def _audience_query(survey: Survey) -> Any:
     )
 
 
-async def _pages(session: AsyncSession, query: Any) -> AsyncIterator[list[Any]]:
-    """Keyset pagination by member id: never holds the whole audience in memory."""
-    last_id = 0
-    while True:
-        rows = (
-            await session.exec(query.where(Member.id > last_id).order_by(col(Member.id)).limit(PAGE))
-        ).all()
-        if not rows:
-            return
-        yield list(rows)
-        last_id = rows[-1][0]
-
-
 async def _enqueue(
     session: AsyncSession,
     survey: Survey,
@@ -365,7 +354,7 @@ async def _enqueue(
     now: datetime,
 ) -> int:
     total = 0
-    async for page in _pages(session, query):
+    async for page in member_pages(session, query):
         rows = [
             {
                 "kind": kind,
@@ -1147,22 +1136,17 @@ async def text_answers(
     return [str(value) for value in rows], total
 
 
-def _cell(value: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas: neutralize them."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def _render(question: SurveyQuestion, value: Any) -> str:
     if value is None:
         return ""
     if question.kind == QuestionKind.YES_NO:
         return "yes" if value else "no"
     if question.kind == QuestionKind.SINGLE:
-        return _cell(question.options[value])
+        return spreadsheet_cell(question.options[value])
     if question.kind == QuestionKind.MULTIPLE:
-        return _cell("; ".join(question.options[index] for index in value))
+        return spreadsheet_cell("; ".join(question.options[index] for index in value))
     if question.kind == QuestionKind.TEXT:
-        return _cell(str(value))
+        return spreadsheet_cell(str(value))
     return str(value)
 
 
@@ -1178,7 +1162,7 @@ async def export_csv(session: AsyncSession, survey: Survey) -> bytes:
             "response",
             *member_columns,
             "submitted_at",
-            *(_cell(f"Q{q.position + 1}. {q.text}") for q in questions),
+            *(spreadsheet_cell(f"Q{q.position + 1}. {q.text}") for q in questions),
         ]
     )
     query = (
@@ -1200,7 +1184,7 @@ async def export_csv(session: AsyncSession, survey: Survey) -> bytes:
             answers.setdefault(response_id, {})[question_id] = value
     for number, (response, name) in enumerate(responses, start=1):
         given = answers.get(response.id or 0, {})
-        member = [] if survey.anonymous else [response.member_id, _cell(name or "")]
+        member = [] if survey.anonymous else [response.member_id, spreadsheet_cell(name or "")]
         submitted = response.submitted_at
         when = submitted.date().isoformat() if survey.anonymous and submitted else (submitted or "")
         writer.writerow(

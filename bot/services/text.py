@@ -36,3 +36,12 @@ def clean_line(text: str | None, max_length: int) -> str:
     if len(visible) > max_length:
         raise TextRejected("too_long", max_length)
     return visible
+
+
+def fold(text: str) -> str:
+    """Text for matching what people type: case, accents, Arabic short vowels (tanween) and curly
+    apostrophes ignored ("Sénégal" ~ "senegal", "غدًا" ~ "غدا", "aujourd’hui" ~ "aujourd'hui")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("’", "'"))
+    return "".join(
+        char for char in decomposed if not unicodedata.combining(char) and char not in "\u064b\u064c\u064d"
+    ).strip()

@@ -1,0 +1,73 @@
+"""What announcements, events and surveys share about reaching members: the audience filter,
+paging through an audience without loading it whole, and choosing each member's language version."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+from sqlalchemy import String, and_, cast, func, not_, or_
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Member, Membership, MemberStatus
+
+AUDIENCE_KEYS = ("interests", "languages", "residence_countries", "origin_countries", "city")
+PAGE = 1000
+
+
+def _json_has(column: Any, key: str) -> Any:
+    """A JSON list column contains `key` (keys are fixed identifiers, so text matching is exact)."""
+    return cast(column, String).like(f'%"{key}"%')
+
+
+def audience_filter(organization_id: int, audience: dict[str, Any], category: str | None) -> Any:
+    """SQL condition for the members an announcement, event or survey reaches (active,
+    consented, in the organization, matching the filters, not muting `category`)."""
+    conditions = [
+        Membership.organization_id == organization_id,
+        Member.status == MemberStatus.ACTIVE,
+        col(Member.consent_at).is_not(None),
+        col(Member.telegram_id).is_not(None),
+    ]
+    if interests := audience.get("interests"):
+        conditions.append(or_(*(_json_has(Member.interests, key) for key in interests)))
+    if languages := audience.get("languages"):
+        conditions.append(col(Member.language).in_(languages))
+    if countries := audience.get("residence_countries"):
+        conditions.append(col(Member.residence_country).in_(countries))
+    if countries := audience.get("origin_countries"):
+        conditions.append(col(Member.origin_country).in_(countries))
+    if city := audience.get("city"):
+        conditions.append(func.lower(Member.residence_city) == city.lower())
+    if category:
+        conditions.append(not_(_json_has(Member.muted, category)))
+    return and_(*conditions)
+
+
+async def member_pages(session: AsyncSession, query: Any) -> AsyncIterator[list[Any]]:
+    """Keyset pagination by member id (the query's first column): never holds a whole audience in
+    memory."""
+    last_id = 0
+    while True:
+        page = query.where(col(Member.id) > last_id).order_by(col(Member.id)).limit(PAGE)
+        rows = (await session.exec(page)).all()
+        if not rows:
+            return
+        yield list(rows)
+        last_id = rows[-1][0]
+
+
+def pick_version(original: str, translated: Iterable[str], member_language: str | None, default: str) -> str:
+    """The language version a member gets: theirs if written, else the organization's default,
+    else the original."""
+    available = {original, *translated}
+    for candidate in (member_language, default):
+        if candidate in available:
+            return candidate
+    return original
+
+
+def spreadsheet_cell(value: str) -> str:
+    """Spreadsheets run cells starting with = + - @ as formulas: neutralize them (CSV exports)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
