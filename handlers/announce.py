@@ -28,14 +28,14 @@ from bot.services import announcements as service
 from bot.services.dates import DateError, parse_local_datetime
 from bot.services.geo import country_codes, country_name, find_countries
 from bot.services.members import CITY_MAX, INTERESTS
-from bot.services.roles import Actor, acts_as
+from bot.services.roles import Actor, can_organize
 from bot.services.schedule_math import parse_clock
 from bot.services.text import TextRejected, clean_line
 from handlers.callbacks import AnnounceAction
 from handlers.fallback import stale_button, toast
 from handlers.states import AnnounceStates
-from handlers.ui import INTEREST_LABELS, locale_now
-from storage.models import Announcement, AnnouncementStatus, MediaKind, Member, Organization, Role
+from handlers.ui import INTEREST_LABELS, locale_now, member_zone
+from storage.models import Announcement, AnnouncementStatus, MediaKind, Member, Organization
 from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)
@@ -50,16 +50,6 @@ def refusal() -> str:
     return _("Sorry, only organizers can send announcements.")
 
 
-async def _allowed(
-    session: AsyncSession, actor: Actor | None, member: Member | None, org: Organization
-) -> bool:
-    return actor is not None and await acts_as(session, actor, member, org.id or 0, Role.ORGANIZER)
-
-
-def _zone(member: Member | None, organization: Organization) -> str:
-    return (member.timezone if member else None) or organization.timezone
-
-
 # -- writing the text ------------------------------------------------------------------------------
 
 
@@ -72,7 +62,7 @@ async def start_announcement(
     organization: Organization,
     state: FSMContext,
 ) -> None:
-    if not await _allowed(session, actor, member, organization):
+    if not await can_organize(session, actor, member, organization.id or 0):
         await message.answer(refusal())
         return
     await state.set_state(AnnounceStates.text)
@@ -117,7 +107,7 @@ async def text_received(
     state: FSMContext,
     i18n: I18n,
 ) -> None:
-    if not await _allowed(session, actor, member, organization):
+    if not await can_organize(session, actor, member, organization.id or 0):
         await state.clear()
         await message.answer(refusal())
         return
@@ -131,7 +121,7 @@ async def text_received(
         author_member_id=member.id if member else None,
         author_chat_id=message.chat.id,
         author_language=i18n.current_locale,
-        author_timezone=_zone(member, organization),
+        author_timezone=member_zone(member, organization),
         text=html,
         language=i18n.current_locale,
         media_kind=media_kind,
@@ -257,7 +247,7 @@ async def composer_button(
     i18n: I18n,
     bot: Bot,
 ) -> None:
-    if not await _allowed(session, actor, member, organization):
+    if not await can_organize(session, actor, member, organization.id or 0):
         toast(callback_answer, refusal(), alert=True)
         return
     action, chat_id = callback_data.action, query.from_user.id
@@ -545,7 +535,7 @@ async def _step_draft(
 ) -> Announcement | None:
     """For a typed step: the announcement being edited, after checking again (on the server) that
     the sender may still edit it; None after telling them why not."""
-    if not await _allowed(session, actor, member, organization):
+    if not await can_organize(session, actor, member, organization.id or 0):
         await state.clear()
         await message.answer(refusal())
         return None
@@ -730,7 +720,7 @@ async def list_announcements(
     organization: Organization,
     i18n: I18n,
 ) -> None:
-    if not await _allowed(session, actor, member, organization):
+    if not await can_organize(session, actor, member, organization.id or 0):
         await message.answer(refusal())
         return
     rows = (
@@ -750,7 +740,9 @@ async def list_announcements(
     for announcement in rows:
         preview = escape(_plain_preview(announcement.text))
         if announcement.status == AnnouncementStatus.SCHEDULED and announcement.scheduled_at:
-            when = format_when(announcement.scheduled_at, i18n.current_locale, _zone(member, organization))
+            when = format_when(
+                announcement.scheduled_at, i18n.current_locale, member_zone(member, organization)
+            )
             head = _("🕒 #{id}, scheduled for {when}").format(id=announcement.id, when=escape(when))
         else:
             head = _("📣 #{id}, being sent").format(id=announcement.id)

@@ -41,13 +41,13 @@ from bot.services.recurrence import (
     series_events,
     update_series_from,
 )
-from bot.services.roles import Actor, acts_as
+from bot.services.roles import Actor, can_organize
 from bot.services.schedule_math import parse_clock
 from handlers.callbacks import EventAdmin
 from handlers.fallback import stale_button, toast
 from handlers.states import EventStates
-from handlers.ui import INTEREST_LABELS
-from storage.models import Event, EventSeries, EventStatus, Member, Organization, Role, RsvpStatus, SeriesRule
+from handlers.ui import INTEREST_LABELS, member_zone
+from storage.models import Event, EventSeries, EventStatus, Member, Organization, RsvpStatus, SeriesRule
 from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)
@@ -96,14 +96,9 @@ def refusal() -> str:
     return _("Sorry, only organizers can manage events.")
 
 
-async def _allowed(
-    session: AsyncSession, actor: Actor | None, member: Member | None, organization: Organization
-) -> bool:
-    return actor is not None and await acts_as(session, actor, member, organization.id or 0, Role.ORGANIZER)
-
-
-def _zone(member: Member | None, organization: Organization) -> str:
-    return (member.timezone if member else None) or organization.timezone
+def _title(event: Event, locale: str, organization: Organization) -> str:
+    """The title in the version an organizer reading in `locale` gets."""
+    return service.event_text(event, service.version_for(event, locale, organization.default_language))[0]
 
 
 def error_text(error: EventError) -> str:
@@ -218,12 +213,12 @@ async def new_event(
     i18n: I18n,
     bot: Bot,
 ) -> None:
-    if not await _allowed(session, actor, member, organization):
+    if not await can_organize(session, actor, member, organization.id or 0):
         await message.answer(refusal())
         return
     await state.set_state(None)
     await state.update_data(
-        draft={"zone": _zone(member, organization), "language": i18n.current_locale},
+        draft={"zone": member_zone(member, organization), "language": i18n.current_locale},
         edit=None,
         translate=None,
     )
@@ -239,11 +234,11 @@ async def my_events(
     organization: Organization,
     i18n: I18n,
 ) -> None:
-    if not await _allowed(session, actor, member, organization):
+    if not await can_organize(session, actor, member, organization.id or 0):
         await message.answer(refusal())
         return
     text, keyboard = await _list_page(
-        session, organization, 0, i18n.current_locale, _zone(member, organization)
+        session, organization, 0, i18n.current_locale, member_zone(member, organization)
     )
     await message.answer(text, reply_markup=keyboard)
 
@@ -259,7 +254,7 @@ async def post_event(
     i18n: I18n,
 ) -> None:
     """The event card with its RSVP buttons, posted in the group by an organizer."""
-    if not await _allowed(session, actor, member, organization):
+    if not await can_organize(session, actor, member, organization.id or 0):
         await message.reply(_("Only organizers can post events here."))
         return
     argument = (command.args or "").strip().lstrip("#")
@@ -289,7 +284,7 @@ async def post_event(
 async def post_event_in_private(
     message: Message, actor: Actor, member: Member | None, session: AsyncSession, organization: Organization
 ) -> None:
-    if not await _allowed(session, actor, member, organization):
+    if not await can_organize(session, actor, member, organization.id or 0):
         await message.answer(refusal())
         return
     await message.answer(
@@ -449,7 +444,7 @@ async def _dialog_step(
 ) -> tuple[str, dict[str, Any]] | None:
     """For a typed answer: (step, answers so far) after checking again that the sender may still
     create events; None after telling them why not."""
-    if not await _allowed(session, actor, member, organization):
+    if not await can_organize(session, actor, member, organization.id or 0):
         await state.clear()
         await message.answer(refusal())
         return None
@@ -786,7 +781,7 @@ async def _step_allowed(
     organization: Organization,
     state: FSMContext,
 ) -> bool:
-    if not await _allowed(session, actor, member, organization):
+    if not await can_organize(session, actor, member, organization.id or 0):
         await state.clear()
         await message.answer(refusal())
         return False
@@ -899,7 +894,7 @@ async def _save_translation(
         await bot.send_message(chat_id, error_text(error))
         return
     await state.clear()
-    zone = _zone(member, organization)
+    zone = member_zone(member, organization)
     await bot.send_message(
         chat_id,
         _("✅ Translation saved: {language}. Members who use it will see:").format(
@@ -931,7 +926,7 @@ async def edit_value(
         return
     event, info = found
     field, text, now = info.get("field"), message.text or "", utcnow()
-    zone = _zone(member, organization)
+    zone = member_zone(member, organization)
     try:
         if field == "title":
             changes: dict[str, Any] = {"title": service.validate_title(text)}
@@ -1021,7 +1016,7 @@ async def _apply_edit(
     if notified:
         delivery.wake()
     await _send_manage(
-        bot, chat_id, session, event, organization, i18n.current_locale, _zone(member, organization)
+        bot, chat_id, session, event, organization, i18n.current_locale, member_zone(member, organization)
     )
     return True
 
@@ -1085,9 +1080,7 @@ async def _list_page(
     ]
     builder = InlineKeyboardBuilder()
     for number, event in enumerate(page.events, start=offset + 1):
-        title = service.event_text(event, service.version_for(event, locale, organization.default_language))[
-            0
-        ]
+        title = _title(event, locale, organization)
         counts = await service.counts(session, event.id or 0)
         status = " · " + _("📝 draft") if event.status == EventStatus.DRAFT else ""
         repeat = " 🔁" if event.series_id else ""
@@ -1191,7 +1184,7 @@ async def event_button(
     i18n: I18n,
     bot: Bot,
 ) -> None:
-    if not await _allowed(session, actor, member, organization):
+    if not await can_organize(session, actor, member, organization.id or 0):
         toast(callback_answer, refusal(), alert=True)
         return
     action = callback_data.action
@@ -1200,7 +1193,7 @@ async def event_button(
             query, callback_data, member, session, organization, state, callback_answer, i18n, bot
         )
         return
-    locale, zone, chat_id = i18n.current_locale, _zone(member, organization), query.from_user.id
+    locale, zone, chat_id = i18n.current_locale, member_zone(member, organization), query.from_user.id
     message = query.message if isinstance(query.message, Message) else None
     if action == "page":
         if message is not None:
@@ -1256,9 +1249,7 @@ async def event_button(
     elif action == "mark":
         await _toggle_attendance(query, callback_data, session, event, organization, locale, callback_answer)
     elif action == "csv":
-        title = service.event_text(event, service.version_for(event, locale, organization.default_language))[
-            0
-        ]
+        title = _title(event, locale, organization)
         await bot.send_document(
             chat_id,
             BufferedInputFile(await service.export_csv(session, ident), filename=f"event-{ident}.csv"),
@@ -1287,9 +1278,7 @@ async def event_button(
             event,
         )
     elif action == "cancel":
-        title = service.event_text(event, service.version_for(event, locale, organization.default_language))[
-            0
-        ]
+        title = _title(event, locale, organization)
         builder = InlineKeyboardBuilder()
         builder.button(text=_("✖ Yes, cancel it"), callback_data=EventAdmin(action="cancel_yes", id=ident))
         builder.button(text=_("← No, keep it"), callback_data=EventAdmin(action="keep", id=ident))
@@ -1308,9 +1297,7 @@ async def event_button(
         current = await session.get(Organization, organization.id) or organization
         told = await service.cancel_event(session, event, current, utcnow())
         await session.commit()
-        title = service.event_text(event, service.version_for(event, locale, organization.default_language))[
-            0
-        ]
+        title = _title(event, locale, organization)
         text = ngettext(
             "✖ “{title}” is cancelled. {count} member who answered is told.",
             "✖ “{title}” is cancelled. {count} members who answered are told.",
@@ -1350,7 +1337,7 @@ async def event_button(
 
 
 def _code_text(event: Event, organization: Organization, locale: str) -> str:
-    title = service.event_text(event, service.version_for(event, locale, organization.default_language))[0]
+    title = _title(event, locale, organization)
     return _(
         "🔑 Check-in code for “{title}”: <code>{code}</code>\n\n"
         "Members send this code to the bot during the event (from an hour before the start until an "
@@ -1437,7 +1424,7 @@ async def _attendees_view(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     rows = await service.attendees(session, event.id or 0)
     counts = await service.counts(session, event.id or 0)
-    title = service.event_text(event, service.version_for(event, locale, organization.default_language))[0]
+    title = _title(event, locale, organization)
     lines = [
         _("👥 <b>{title}</b>").format(title=escape(title)),
         _("✅ Going: {going} · 🤔 Maybe: {maybe} · ❌ Can't go: {no}").format(
@@ -1589,7 +1576,7 @@ async def _edit_button(
         await state.update_data(edit={"event_id": ident, "field": value, "scope": scope}, translate=None)
         await bot.send_message(
             chat_id,
-            _edit_prompt(value, _zone(member, organization)),
+            _edit_prompt(value, member_zone(member, organization)),
             reply_markup=_edit_buttons(value, ident),
         )
         return
@@ -1641,7 +1628,7 @@ async def _edit_button(
     elif action == "edit_start_change" and info.get("field") == "start":
         info.pop("pending", None)
         await state.update_data(edit=info)
-        await bot.send_message(chat_id, _edit_prompt("start", _zone(member, organization)))
+        await bot.send_message(chat_id, _edit_prompt("start", member_zone(member, organization)))
     else:
         stale_button(callback_answer)
 

@@ -23,6 +23,7 @@ from bot.i18n import _, ngettext
 from bot.services import events as service
 from bot.services.calendar import event_ics, ics_filename
 from handlers.fallback import stale_button, toast
+from handlers.ui import member_zone
 from storage.models import Event, EventStatus, Member, Organization, RsvpStatus
 from storage.types import utcnow
 
@@ -45,10 +46,6 @@ def error_text(error: service.EventError) -> str:
     return texts.get(error.reason, _("This button is no longer active."))
 
 
-def _zone(member: Member | None, organization: Organization) -> str:
-    return (member.timezone if member else None) or organization.timezone
-
-
 async def render_card(
     session: AsyncSession, event: Event, member: Member | None, organization: Organization, locale: str
 ) -> tuple[str, object]:
@@ -59,7 +56,7 @@ async def render_card(
         mine = await service.my_answer(session, event.id or 0, member.id)
         answer = mine.status if mine else None
         position = await service.waitlist_position(session, event.id or 0, member.id)
-    text = event_card(event, version, locale, _zone(member, organization), counts, answer, position)
+    text = event_card(event, version, locale, member_zone(member, organization), counts, answer, position)
     return text, card_keyboard(event, answer)
 
 
@@ -102,7 +99,7 @@ async def events_page(
     page = await service.upcoming_events(session, organization.id, member, utcnow(), offset, PAGE_SIZE)
     if not page.events:
         return _("No upcoming events right now. You'll hear from me when there is one!"), None
-    zone = _zone(member, organization)
+    zone = member_zone(member, organization)
     lines = [
         ngettext("📅 <b>{count} upcoming event</b>", "📅 <b>{count} upcoming events</b>", page.total).format(
             count=page.total

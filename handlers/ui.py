@@ -13,7 +13,7 @@ from bot.i18n import SHIPPED_LANGUAGES, _, language_name
 from bot.services.geo import country_name, zone_label
 from bot.services.members import INTERESTS
 from handlers.callbacks import InterestToggle, LanguageChoice, MuteToggle
-from storage.models import Member, Role
+from storage.models import Member, Organization, Role
 
 INTEREST_LABELS = {
     "events": __("🎉 Events"),
@@ -33,6 +33,11 @@ ROLE_LABELS = {
     Role.ADMIN: __("admin"),
 }
 assert set(INTEREST_LABELS) == set(INTERESTS)
+
+
+def member_zone(member: Member | None, organization: Organization) -> str:
+    """The member's time zone, else the organization's."""
+    return (member.timezone if member else None) or organization.timezone
 
 
 def not_set() -> str:

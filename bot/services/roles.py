@@ -102,6 +102,13 @@ async def effective_roles(
     return roles
 
 
+async def can_organize(
+    session: AsyncSession, actor: Actor | None, member: Member | None, org_id: int
+) -> bool:
+    """Organizer actions (announcements, events): organizers, admins and super-admins."""
+    return actor is not None and await acts_as(session, actor, member, org_id, Role.ORGANIZER)
+
+
 async def can_manage_roles(session: AsyncSession, actor: Actor, member: Member | None, org_id: int) -> bool:
     return await acts_as(session, actor, member, org_id, Role.ADMIN)
 
