@@ -81,6 +81,7 @@ STEPS: Final = (
 )
 STEP_STATES: Final = {name: getattr(EventStates, name) for name in STEPS}
 STEP_OF_STATE: Final = {state.state: name for name, state in STEP_STATES.items()}
+DIALOG_STATES: Final = tuple(STEP_STATES.values())
 SKIPPABLE: Final = {
     "description": EventStates.description,
     "end": EventStates.end,
@@ -461,19 +462,7 @@ async def _dialog_step(
 
 
 @router.message(
-    StateFilter(
-        EventStates.title,
-        EventStates.description,
-        EventStates.start,
-        EventStates.end,
-        EventStates.place,
-        EventStates.capacity,
-        EventStates.deadline,
-        EventStates.reminders,
-        EventStates.audience,
-        EventStates.claim_window,
-        EventStates.repeat,
-    ),
+    StateFilter(*DIALOG_STATES),
     F.text,
 )
 async def dialog_answer(
@@ -1034,17 +1023,7 @@ def _moved(event: Event, new_start: datetime, now: datetime) -> dict[str, Any]:
 
 @router.message(
     StateFilter(
-        EventStates.title,
-        EventStates.description,
-        EventStates.start,
-        EventStates.end,
-        EventStates.place,
-        EventStates.capacity,
-        EventStates.deadline,
-        EventStates.reminders,
-        EventStates.audience,
-        EventStates.claim_window,
-        EventStates.repeat,
+        *DIALOG_STATES,
         EventStates.translation_title,
         EventStates.translation_description,
         EventStates.edit_value,
