@@ -35,10 +35,14 @@ _ORGANIZER_COMMANDS = (
     ("newevent", __("Create an event")),
     ("myevents", __("Manage events")),
 )
+_COORDINATOR_COMMANDS = (
+    ("newtraining", __("Create a training")),
+    ("managetrainings", __("Manage trainings")),
+)
 ROLE_COMMANDS: dict[Role, tuple[tuple[str, object], ...]] = {
-    Role.ADMIN: (("admin", __("Manage roles")), *_ORGANIZER_COMMANDS),
-    Role.ORGANIZER: _ORGANIZER_COMMANDS,
-    Role.COORDINATOR: (),
+    Role.ADMIN: (("admin", __("Manage roles")), *_ORGANIZER_COMMANDS, *_COORDINATOR_COMMANDS),
+    Role.ORGANIZER: (*_ORGANIZER_COMMANDS, *_COORDINATOR_COMMANDS),
+    Role.COORDINATOR: _COORDINATOR_COMMANDS,
 }
 
 

@@ -109,6 +109,15 @@ async def can_organize(
     return actor is not None and await acts_as(session, actor, member, org_id, Role.ORGANIZER)
 
 
+async def can_coordinate(
+    session: AsyncSession, actor: Actor | None, member: Member | None, org_id: int
+) -> bool:
+    """Coordinator actions (trainings): coordinators, organizers, admins and super-admins."""
+    return await can_organize(session, actor, member, org_id) or (
+        actor is not None and await acts_as(session, actor, member, org_id, Role.COORDINATOR)
+    )
+
+
 async def can_manage_roles(session: AsyncSession, actor: Actor, member: Member | None, org_id: int) -> bool:
     return await acts_as(session, actor, member, org_id, Role.ADMIN)
 
