@@ -20,6 +20,8 @@ def get_routers() -> list[Router]:
         privacy,
         profile,
         start,
+        training_admin,
+        training_dialog,
     )
 
     return [
@@ -30,6 +32,8 @@ def get_routers() -> list[Router]:
         admin.router,
         announce.router,
         event_admin.router,
+        training_dialog.router,
+        training_admin.router,
         language.router,
         privacy.router,
         profile.router,

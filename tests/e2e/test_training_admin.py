@@ -1,0 +1,614 @@
+"""The coordinator side of trainings, through the emulator: the /newtraining dialog (bad input at every
+step it can go wrong) and publishing to members; /managetrainings: the roster, seats (the waitlist
+moves up and is told in its language), removals, a message to confirmed participants, attendance per
+session with completion and the CSV files, cancellation; and members who are refused everything."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from bot.services import trainings as service
+from bot.services.roles import Actor, grant_role
+from bot.services.trainings import SessionInput
+from handlers.training_admin import TrainingAdmin
+from handlers.training_dialog import TrainingDraft
+from storage.db import create_session_factory
+from storage.models import (
+    Event,
+    EventStatus,
+    Member,
+    Organization,
+    OutboxMessage,
+    Role,
+    SignupStatus,
+    Training,
+    TrainingSignup,
+    TrainingStatus,
+)
+from storage.types import utcnow
+from tests.e2e.conftest import Harness, buttons
+from tests.e2e.test_event_admin import member_id, no_quiet_hours, plain
+
+
+async def make_coordinator(harness: Harness, registered, name: str, language: str, role: Role = Role.COORDINATOR):  # type: ignore[no-untyped-def]
+    user = await registered(name, language, username=f"{name.lower()}_coord")
+    async with create_session_factory(harness.app.engine)() as session:
+        member = (await session.exec(select(Member).where(Member.telegram_id == user.id))).one()
+        await grant_role(session, Actor(1, True), harness.app.dispatcher["organization"].id, member, role)
+        await session.commit()
+    return user
+
+
+async def count_trainings(harness: Harness) -> int:
+    async with create_session_factory(harness.app.engine)() as session:
+        return int((await session.exec(select(func.count()).select_from(Training))).one())
+
+
+async def arrives(harness: Harness, user: Any, needle: str, timeout: float = 15) -> dict[str, Any]:
+    """The first message the bot sent `user` containing `needle` (waiting for the delivery engine)."""
+
+    def found(_: object) -> dict[str, Any] | None:
+        return next(
+            (
+                m
+                for m in harness.emulator.transcript(user.id)
+                if m["outgoing"] and needle in (m.get("text") or m.get("caption") or "")
+            ),
+            None,
+        )
+
+    return await harness.emulator.wait_for(found, timeout=timeout)
+
+
+def got(harness: Harness, user: Any, needle: str) -> bool:
+    return any(
+        needle in (m.get("text") or "") for m in harness.emulator.transcript(user.id) if m["outgoing"]
+    )
+
+
+async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    coordinator = await make_coordinator(harness, registered, "Grace", "en")
+    awa = await registered("Awa", "fr")
+    lucia = await registered("Lucía", "es")
+    await no_quiet_hours(harness)
+
+    async def says(text: str, expected: str) -> dict[str, Any]:
+        reply = await harness.send(coordinator, text)
+        assert reply["text"] == expected, reply["text"]
+        return reply
+
+    prompt = await harness.send(coordinator, "/newtraining")
+    assert prompt["text"] == (
+        "🎓 New training\n\nWhat is it called? Send the title (at most 200 characters). Send /cancel to stop."
+    )
+    await says("T" * 201, "That title is too long: at most 200 characters. Please send a shorter one.")
+    await says("\u200b \u200b", "The title can't be empty. Please send a title.")
+    question = await says(
+        "Grant writing for associations",
+        "Describe the training for members (at most 3000 characters), or press Skip.",
+    )
+    await says("D" * 3001, "That description is too long: at most 3000 characters. Please send a shorter one.")
+    languages = await says(
+        "Write <winning> grant applications & budgets",
+        "Which language or languages is it taught in? Tick them, then press Done.",
+    )
+    assert buttons(languages)[-1] == "Done" and "▫️ Français" in buttons(languages)
+    query = await harness.press(coordinator, languages, "Done")  # nothing ticked yet
+    assert harness.emulator.callback_answers[query]["text"] == "Please tick at least one language."
+    await says("English", "Please choose with the buttons above, or send /cancel to stop.")
+    for label in ("▫️ English", "▫️ Français", "▫️ Español", "✅ Español"):
+        await harness.press(coordinator, languages, label)
+    languages = harness.message(coordinator, languages["message_id"])
+    assert [label for label in buttons(languages) if label.startswith("✅")] == ["✅ English", "✅ Français"]
+    await harness.press(coordinator, languages, "Done")
+    assert (await harness.reply(coordinator))["text"] == (
+        "Who is the trainer? Send their name (at most 200 characters)."
+    )
+    await says("N" * 201, "That name is too long: at most 200 characters. Please send a shorter one.")
+    start_question = (
+        "Session {number}: when does it start? Send the date and time in your time zone (UTC), for example "
+        "2027-03-14 18:30 or 14.03.2027 18:30."
+    )
+    await says("Aïcha Diallo", start_question.format(number=1))
+    date_error = "I couldn't read that date. Please write it like 2027-03-14 18:30 or 14.03.2027 18:30."
+    await says("next tuesday around noon", date_error)
+    await says("31.02.2099 10:00", date_error)
+    await says("01.01.2020 10:00", "That time has already passed. Please send a time in the future.")
+    confirm = await says(
+        "14.03.2099 18:30",
+        "The session starts on Saturday, March 14, 2099, 6:30\u202fPM (UTC). Is that right?",
+    )
+    await harness.press(coordinator, confirm, "✏️ Change")
+    assert (await harness.reply(coordinator))["text"] == start_question.format(number=1)
+    confirm = await harness.send(coordinator, "2099-03-14 18:30")
+    await harness.press(coordinator, confirm, "✅ Correct")
+    duration = await harness.reply(coordinator)
+    assert buttons(duration) == ["1 hour", "1 h 30 min", "2 hours", "3 hours"]
+    length_error = "Please send a length from 15 to 720 minutes, for example 90 or 1:30."
+    await says("5", length_error)
+    await says("a while", length_error)
+    place = await says(
+        "2h",
+        "Where does the session take place? Send an address, or a link (https://…) for an online session.",
+    )
+    assert buttons(place) == []  # nothing to repeat for the first session
+    bad_link = "That link doesn't work. Please send a full web link starting with https:// or http://."
+    await says("ftp://example.org/room", bad_link)
+    more = await harness.send(coordinator, "Maison des associations, Lyon")
+    assert more["text"] == (
+        "🗓 Sessions\n1. Mar 14, 2099, 6:30\u202fPM · 2 hours · 📍 Maison des associations, Lyon\n\n"
+        "Add another session, or press Done."
+    )
+    await harness.press(coordinator, more, "➕ Add another session")
+    assert (await harness.reply(coordinator))["text"] == start_question.format(number=2)
+    confirm = await harness.send(coordinator, "2099-03-14 19:00")  # during the first session
+    await harness.press(coordinator, confirm, "✅ Correct")
+    duration = await harness.reply(coordinator)
+    await harness.press(coordinator, duration, "1 h 30 min")
+    assert (await harness.reply(coordinator))["text"] == (
+        "This session overlaps session 1. Please send another start time."
+    )
+    assert (await harness.reply(coordinator))["text"] == start_question.format(number=2)
+    confirm = await harness.send(coordinator, "2099-03-21 18:30")
+    await harness.press(coordinator, confirm, "✅ Correct")
+    await harness.reply(coordinator)  # how long
+    place = await says(
+        "1:30",
+        "Where does the session take place? Send an address, or a link (https://…) for an online session.",
+    )
+    await harness.press(coordinator, place, "Same place as the previous session")
+    more = await harness.reply(coordinator)
+    assert "2. Mar 21, 2099, 6:30\u202fPM · 1 h 30 min · 📍 Maison des associations, Lyon" in more["text"]
+    await harness.press(coordinator, more, "Done")
+    assert (await harness.reply(coordinator))["text"] == "How many seats are there? Send a number (at least 1)."
+    for wrong in ("0", "-3", "many", "1000000"):
+        await says(wrong, "Please send a whole number of seats from 1 to 100000.")
+    deadline = await says(
+        "12",
+        "Until when can members sign up? Send a date and time before the first session (Saturday, March 14, "
+        "2099, 6:30\u202fPM (UTC)), or press Skip to take sign-ups until it starts.",
+    )
+    assert buttons(deadline) == ["Skip"]
+    await says(
+        "2099-03-20 10:00",
+        "Sign-ups must close before the first session starts. Please send an earlier time.",
+    )
+    await says("01.01.2020 10:00", "That time has already passed. Please send a time in the future.")
+    await says("sometime", date_error)
+    assert await count_trainings(harness) == 0  # nothing half-created while the dialog runs
+    await says("2099-03-10 12:00", "✅ Sign-ups close on Tuesday, March 10, 2099, 12:00\u202fPM (UTC).")
+    questions = await harness.reply(coordinator)
+    assert questions["text"] == (
+        "Do you want to ask members something when they sign up, for example “Which organization are you "
+        "with?” (at most 5 questions)?"
+    )
+    assert buttons(questions) == ["➕ Add a question", "No questions"]
+    await harness.press(coordinator, questions, "➕ Add a question")
+    assert (await harness.reply(coordinator))["text"] == "Send the question (at most 200 characters)."
+    await says("Q" * 201, "That question is too long: at most 200 characters. Please send a shorter one.")
+    options = await says(
+        "Which organization are you with?",
+        "Send the choices, one per line (2 to 10, each at most 100 characters), or press “Free text answer”.",
+    )
+    await says("Only one", "Please send between 2 and 10 choices, one per line.")
+    await says("A\na", "Two choices are the same. Please send different ones.")
+    await says("A\n" + "B" * 101, "Each choice can have at most 100 characters. Please send shorter ones.")
+    questions = await harness.send(coordinator, "Association <A>\nCollectif B\nOther")
+    assert questions["text"] == (
+        "Questions asked at sign-up:\n1. Which organization are you with? (Association <A> / Collectif B / "
+        "Other)\n\nAdd another question, or press Done."
+    )
+    await harness.press(coordinator, questions, "➕ Add a question")
+    await harness.reply(coordinator)
+    options = await harness.send(coordinator, "What do you expect from it?")
+    await harness.press(coordinator, options, "Free text answer")
+    questions = await harness.reply(coordinator)
+    assert "2. What do you expect from it? (free text answer)" in questions["text"]
+    await harness.press(coordinator, questions, "Done")
+    translations = await harness.reply(coordinator)
+    assert "English" not in buttons(translations) and buttons(translations)[-1] == "No translations"
+    await harness.press(coordinator, translations, "Français")
+    assert (await harness.reply(coordinator))["text"] == "Send the title in Français (at most 200 characters)."
+    await says("x" * 201, "That title is too long: at most 200 characters. Please send a shorter one.")
+    await says(
+        "Rédiger des demandes de subvention",
+        "Now the description in Français, or press Skip to show the original one.",
+    )
+    translations = await harness.send(coordinator, "Des dossiers de subvention qui convainquent")
+    assert translations["text"].endswith("Translated: Français")
+    assert "✅ Français" in buttons(translations) and buttons(translations)[-1] == "Done"
+    await harness.press(coordinator, translations, "Done")
+    audience = await harness.reply(coordinator)
+    assert audience["text"] == "Who should be told about this training?"
+    await says("everyone", "Please choose with the buttons above, or send /cancel to stop.")
+    await harness.press(coordinator, audience, "Everyone")
+    preview = await harness.reply(coordinator)
+    assert preview["text"].startswith(
+        "👁 Preview. Nothing is sent until you press Publish.\nThis training reaches 3 members.\n\n"
+        "🎓 Grant writing for associations\n\nWrite <winning> grant applications & budgets\n\n"
+        "🗣 Taught in: English, Français\n👤 Trainer: Aïcha Diallo\n🎟 Seats: 12\n"
+        "⏳ Sign up until Mar 10, 2099, 12:00\u202fPM\n"
+    )
+    assert "🌐 Translated: Français" in preview["text"]
+    assert buttons(preview) == ["📤 Publish", "🗑 Discard"]
+    assert await count_trainings(harness) == 0
+
+    await harness.press(coordinator, preview, "📤 Publish")
+    published = await harness.reply(coordinator)
+    assert published["text"] == (
+        "📤 Published: 3 members will be told.\n/managetrainings shows the sign-ups, attendance and more."
+    )
+    assert buttons(harness.message(coordinator, preview["message_id"])) == []
+    query = await harness.emulator.press_button(
+        coordinator, preview, callback_data=TrainingDraft(action="publish").pack(), forge=True
+    )
+    await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(query) is not None)
+    assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
+
+    async with create_session_factory(harness.app.engine)() as session:
+        training = (await session.exec(select(Training))).one()
+        sessions = (await session.exec(select(Event).order_by(col(Event.starts_at)))).all()
+    assert (training.status, training.title, training.trainer, training.capacity) == (
+        TrainingStatus.OPEN,
+        "Grant writing for associations",
+        "Aïcha Diallo",
+        12,
+    )
+    assert (training.description, training.language, training.teaching_languages) == (
+        "Write <winning> grant applications & budgets",
+        "en",
+        ["en", "fr"],
+    )
+    assert training.signup_deadline == datetime(2099, 3, 10, 12, 0, tzinfo=UTC)
+    assert training.questions == [
+        {"text": "Which organization are you with?", "options": ["Association <A>", "Collectif B", "Other"]},
+        {"text": "What do you expect from it?", "options": []},
+    ]
+    assert training.translations == {
+        "fr": {"title": "Rédiger des demandes de subvention", "description": "Des dossiers de subvention qui convainquent"}
+    }
+    assert (training.audience, training.timezone) == ({}, "UTC")
+    assert [(event.starts_at, event.ends_at) for event in sessions] == [
+        (datetime(2099, 3, 14, 18, 30, tzinfo=UTC), datetime(2099, 3, 14, 20, 30, tzinfo=UTC)),
+        (datetime(2099, 3, 21, 18, 30, tzinfo=UTC), datetime(2099, 3, 21, 20, 0, tzinfo=UTC)),
+    ]
+    assert {(event.place, event.training_id, event.status) for event in sessions} == {
+        ("Maison des associations, Lyon", training.id, EventStatus.PUBLISHED)
+    }
+
+    # Members get the announcement through the delivery engine, each in their version, with Sign up.
+    french = await arrives(harness, awa, "Rédiger des demandes de subvention")
+    spanish = await arrives(harness, lucia, "Grant writing for associations")  # no Spanish version
+    for card, language in ((french, "fr"), (spanish, "es")):
+        assert any(label == harness.t("✍️ Sign up", language) for label in buttons(card)), buttons(card)
+    assert harness.emulator.errors == []
+
+
+async def published_training(harness: Harness, capacity: int = 2, **fields: Any) -> int:
+    """An open training with two sessions and one eligibility question, created through the service."""
+    async with create_session_factory(harness.app.engine)() as session:
+        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
+        assert organization is not None
+        now = utcnow()
+        values: dict[str, Any] = {
+            "title": "Digital visibility",
+            "language": "en",
+            "trainer": "Kwame",
+            "capacity": capacity,
+            "questions": [{"text": "Your <association>?", "options": []}],
+            "sessions": [
+                SessionInput(now + timedelta(days=10), 120, "Salle 1", None),
+                SessionInput(now + timedelta(days=17), 120, None, "https://meet.example.org/dv"),
+            ],
+        } | fields
+        training = await service.create_training(session, organization, None, now=now, **values)
+        await service.publish_training(session, training, organization, now)
+        await session.commit()
+        return training.id or 0
+
+
+async def sign_up(harness: Harness, training_id: int, user: Any, answer: str) -> None:
+    identifier = await member_id(harness, user)
+    async with create_session_factory(harness.app.engine)() as session:
+        await service.sign_up(session, training_id, identifier, [answer], utcnow())
+        await session.commit()
+
+
+async def statuses(harness: Harness, training_id: int) -> dict[int, SignupStatus]:
+    async with create_session_factory(harness.app.engine)() as session:
+        rows = (await session.exec(select(TrainingSignup).where(TrainingSignup.training_id == training_id))).all()
+        return {row.member_id: SignupStatus(row.status) for row in rows}
+
+
+async def test_roster_seats_removal_message_attendance_csv_and_cancel(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    coordinator = await make_coordinator(harness, registered, "Grace", "en")
+    zoe = await registered("<Zoé & Co>", "fr", username="zoe_co")
+    ivan = await registered("Ivan", "es")
+    lucia = await registered("Lucía", "es")
+    omar = await registered("Omar", "fr")
+    await no_quiet_hours(harness)
+    training_id = await published_training(harness)
+    for user, answer in ((zoe, "Asso <Lyon>"), (ivan, "Red Madrid"), (lucia, "Casa"), (omar, "Amal")):
+        await sign_up(harness, training_id, user, answer)
+    ids = {user.id: await member_id(harness, user) for user in (zoe, ivan, lucia, omar)}
+
+    listing = await harness.send(coordinator, "/managetrainings")
+    assert listing["text"] == (
+        "🎓 Trainings (1–1 of 1)\n\n1. Digital visibility · 🟢 sign-ups open\n"
+        "🎟 2 of 2 seats taken · ⏳ waitlist: 2"
+    )
+    await harness.press(coordinator, listing, "1. Digital visibility")
+    manage = await harness.reply(coordinator)
+    assert manage["text"].startswith(f"🎓 Training #{training_id} · 🟢 sign-ups open\n\nDigital visibility\n")
+    assert "🎟 Seats: 2 · ✅ confirmed: 2 · ⏳ waitlist: 2 · ✖ cancelled: 0" in manage["text"]
+    assert buttons(manage) == [
+        "👥 Roster",
+        "✅ Attendance",
+        "📄 Roster CSV",
+        "📄 Attendance CSV",
+        "🎟 Seats",
+        "✉️ Message participants",
+        "🔒 Close sign-ups",
+        "✖ Cancel training",
+    ]
+
+    await harness.press(coordinator, manage, "👥 Roster")
+    roster = await harness.reply(coordinator)
+    assert roster["text"] == (
+        "👥 Digital visibility\n✅ Confirmed: 2 of 2 · ⏳ Waitlist: 2 · ✖ Cancelled: 0\n\n"
+        "Confirmed\n1. <Zoé & Co> (@zoe_co)\n    ↳ Your <association>?: Asso <Lyon>\n"
+        "2. Ivan\n    ↳ Your <association>?: Red Madrid\n\n"
+        "Waitlist\n1. Lucía\n    ↳ Your <association>?: Casa\n2. Omar\n    ↳ Your <association>?: Amal\n\n"
+        "Showing 1–4 of 4.\nPress ✖ next to a name to remove that person."
+    )
+    assert buttons(roster) == ["✖ <Zoé & Co>", "✖ Ivan", "✖ Lucía", "✖ Omar"]
+
+    # More seats: the first on the waitlist moves up at once and is told, in Spanish.
+    await harness.press(coordinator, manage, "🎟 Seats")
+    assert (await harness.reply(coordinator))["text"] == (
+        "“Digital visibility” has 2 seats: 2 confirmed, 2 on the waitlist. Send the new number of seats. "
+        "When there are more, the waitlist moves up at once, in order."
+    )
+    assert (await harness.send(coordinator, "0"))["text"] == "Please send a whole number of seats from 1 to 100000."
+    assert (await harness.send(coordinator, "3"))["text"] == (
+        "✅ There are now 3 seats.\n1 person moved up from the waitlist and is told."
+    )
+    assert (await statuses(harness, training_id))[ids[lucia.id]] == SignupStatus.CONFIRMED
+    assert (await statuses(harness, training_id))[ids[omar.id]] == SignupStatus.WAITLISTED
+    await arrives(harness, lucia, harness.t("🎉 A seat freed up: you are now confirmed for “{title}”.", "es", title="Digital visibility"))
+
+    # Removing a confirmed participant: they are told, and Omar gets the seat.
+    await harness.press(coordinator, roster, "✖ Ivan")
+    confirm = await harness.reply(coordinator)
+    assert confirm["text"] == (
+        "Remove Ivan from “Digital visibility”? They will be told, and the next person on the waitlist gets "
+        "the seat."
+    )
+    await harness.press(coordinator, confirm, "✖ Yes, remove")
+    done = await harness.edited(coordinator, confirm)
+    assert done["text"] == (
+        "✖ Ivan is removed from “Digital visibility” and told.\n"
+        "1 person moved up from the waitlist and is told."
+    )
+    assert (await statuses(harness, training_id)) == {
+        ids[zoe.id]: SignupStatus.CONFIRMED,
+        ids[ivan.id]: SignupStatus.CANCELLED,
+        ids[lucia.id]: SignupStatus.CONFIRMED,
+        ids[omar.id]: SignupStatus.CONFIRMED,
+    }
+    query = await harness.press(coordinator, confirm, "✖ Yes, remove") if buttons(
+        harness.message(coordinator, confirm["message_id"])
+    ) else None
+    assert query is None  # the confirmation's buttons are gone
+    stale = await harness.emulator.press_button(
+        coordinator,
+        confirm,
+        callback_data=TrainingAdmin(action="rm_yes", id=training_id, member=ids[ivan.id]).pack(),
+        forge=True,
+    )
+    await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(stale) is not None)
+    assert harness.emulator.callback_answers[stale]["text"] == "This button is no longer active."
+
+    # A message reaches the confirmed participants only.
+    await harness.press(coordinator, manage, "✉️ Message participants")
+    await harness.reply(coordinator)
+    preview = await harness.send(coordinator, "Bring a <laptop> & charger")
+    assert preview["text"] == "👁 The 3 confirmed participants will get:\n\nBring a <laptop> & charger"
+    await harness.press(coordinator, preview, "📤 Send")
+    assert (await harness.reply(coordinator))["text"] == "✉️ Sent to 3 confirmed participants."
+    for user in (zoe, lucia, omar):
+        await arrives(harness, user, "Bring a <laptop> & charger")
+    await asyncio.sleep(0.3)
+    assert not got(harness, ivan, "Bring a <laptop>")
+
+    # Attendance per session, then completion and the attendance CSV.
+    await harness.press(coordinator, manage, "✅ Attendance")
+    which = await harness.reply(coordinator)
+    assert which["text"] == "✅ Attendance for “Digital visibility”: which session?"
+    assert len(buttons(which)) == 2
+    await harness.press(coordinator, which, buttons(which)[0])
+    marks = await harness.reply(coordinator)
+    assert marks["text"].startswith("✅ Digital visibility: session 1 of 2\n🕒 ")
+    assert "0 of 3 participants attended." in marks["text"]
+    assert buttons(marks) == ["❌ <Zoé & Co>", "❌ Lucía", "❌ Omar"]
+    query = await harness.press(coordinator, marks, "❌ Lucía")
+    assert harness.emulator.callback_answers[query]["text"] == "Marked as attended."
+    marks = await harness.edited(coordinator, marks)
+    assert buttons(marks) == ["❌ <Zoé & Co>", "✅ Lucía", "❌ Omar"] and "1 of 3" in marks["text"]
+    await harness.press(coordinator, marks, "❌ Omar")
+    marks = await harness.edited(coordinator, marks)
+    query = await harness.press(coordinator, marks, "✅ Omar")
+    assert harness.emulator.callback_answers[query]["text"] == "Marked as absent."
+    await harness.press(coordinator, which, buttons(which)[1])
+    second = await harness.reply(coordinator)
+    await harness.press(coordinator, second, "❌ Lucía")
+    await harness.edited(coordinator, second)
+    async with create_session_factory(harness.app.engine)() as session:
+        assert await service.completion(session, training_id, ids[lucia.id]) == (2, 2)
+        assert await service.completion(session, training_id, ids[omar.id]) == (0, 2)
+        expected_csv = await service.export_attendance_csv(
+            session, await service.get_training(session, training_id)
+        )
+    await harness.press(coordinator, manage, "📄 Attendance CSV")
+    document = await harness.reply(coordinator)
+    assert document["document"]["file_name"] == f"training-{training_id}-attendance.csv"
+    data = harness.emulator.file_bytes(document["document"]["file_id"])
+    assert data == expected_csv
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0][0] == "name" and rows[0][-1] == "completed" and len(rows[0]) == 5  # two sessions
+    assert [row[:1] + row[2:] for row in rows[1:]] == [
+        ["<Zoé & Co>", "", "", "0 of 2"],
+        ["Lucía", "yes", "yes", "2 of 2"],
+        ["Omar", "", "", "0 of 2"],
+    ]
+    await harness.press(coordinator, manage, "📄 Roster CSV")
+    document = await harness.reply(coordinator)
+    assert document["document"]["file_name"] == f"training-{training_id}-roster.csv"
+    data = harness.emulator.file_bytes(document["document"]["file_id"])
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0][-1] == "Your <association>?"
+    assert [(row[0], row[-1]) for row in rows[1:]] == [
+        ("<Zoé & Co>", "Asso <Lyon>"),
+        ("Lucía", "Casa"),
+        ("Omar", "Amal"),
+        ("Ivan", "Red Madrid"),
+    ]
+
+    # Cancelling: confirmation first, then everyone affected is told; old buttons change nothing.
+    await harness.press(coordinator, manage, "✖ Cancel training")
+    confirm = await harness.reply(coordinator)
+    assert confirm["text"] == "Cancel “Digital visibility”? Everyone signed up or waiting will be told."
+    await harness.press(coordinator, confirm, "← No, keep it")
+    assert (await harness.edited(coordinator, confirm))["text"] == "Nothing was changed."
+    await harness.press(coordinator, manage, "✖ Cancel training")
+    confirm = await harness.reply(coordinator)
+    await harness.press(coordinator, confirm, "✖ Yes, cancel it")
+    cancelled = await harness.edited(coordinator, confirm)
+    assert cancelled["text"] == "✖ “Digital visibility” is cancelled. 3 members are told."
+    async with create_session_factory(harness.app.engine)() as session:
+        training = await session.get(Training, training_id)
+        events = (await session.exec(select(Event))).all()
+    assert training is not None and training.status == TrainingStatus.CANCELLED
+    assert {event.status for event in events} == {EventStatus.CANCELLED}
+    for user in (zoe, lucia, omar):
+        language = "fr" if user.id in (zoe.id, omar.id) else "es"
+        await arrives(harness, user, harness.t("✖ “{title}” is cancelled.", language, title="Digital visibility"))
+    for label in ("🎟 Seats", "✉️ Message participants", "✖ Cancel training"):
+        query = await harness.press(coordinator, manage, label)
+        assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
+    assert (await harness.send(coordinator, "/managetrainings"))["text"] == (
+        "There are no trainings yet. /newtraining creates one."
+    )
+    assert harness.emulator.errors == []
+
+
+async def test_members_are_refused_and_forged_buttons_change_nothing(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    coordinator = await make_coordinator(harness, registered, "Grace", "en")
+    intruder = await registered("Olena", "fr")
+    waiting = await registered("Bob", "es")
+    organizer = await make_coordinator(harness, registered, "Sam", "es", Role.ORGANIZER)
+    training_id = await published_training(harness, capacity=1)
+    await sign_up(harness, training_id, intruder, "x")
+    await sign_up(harness, training_id, waiting, "y")
+    intruder_id = await member_id(harness, intruder)
+    async with create_session_factory(harness.app.engine)() as session:
+        event_id = (await service.sessions_of(session, training_id))[0].id or 0
+        outbox_before = len((await session.exec(select(OutboxMessage))).all())
+
+    refusal = harness.t("Sorry, only coordinators can manage trainings.", "fr")
+    assert refusal != "Sorry, only coordinators can manage trainings."  # in French
+    assert (await harness.send(intruder, "/newtraining"))["text"] == refusal
+    last = await harness.send(intruder, "/managetrainings")
+    assert last["text"] == refusal
+    forged = [
+        TrainingAdmin(action="open", id=training_id),
+        TrainingAdmin(action="roster", id=training_id),
+        TrainingAdmin(action="rm_yes", id=training_id, member=intruder_id),
+        TrainingAdmin(action="seats", id=training_id),
+        TrainingAdmin(action="msg_send", id=training_id),
+        TrainingAdmin(action="mark", id=training_id, event=event_id, member=intruder_id),
+        TrainingAdmin(action="csv_r", id=training_id),
+        TrainingAdmin(action="csv_a", id=training_id),
+        TrainingAdmin(action="close_yes", id=training_id),
+        TrainingAdmin(action="cancel_yes", id=training_id),
+        TrainingDraft(action="publish"),
+        TrainingDraft(action="lang", value="fr"),
+        TrainingDraft(action="aud", value="all"),
+    ]
+    for data in forged:
+        packed = data.pack()
+        assert len(packed.encode()) <= 64
+        query = await harness.emulator.press_button(intruder, last, callback_data=packed, forge=True)
+        await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
+        assert harness.emulator.callback_answers[query]["text"] == refusal
+    # A typed text from someone with no dialog is not taken as an answer.
+    await harness.send(intruder, "100")
+    await asyncio.sleep(0.3)
+    async with create_session_factory(harness.app.engine)() as session:
+        training = await session.get(Training, training_id)
+        assert training is not None
+        assert (training.status, training.capacity) == (TrainingStatus.OPEN, 1)
+        assert len((await session.exec(select(OutboxMessage))).all()) == outbox_before
+        assert not any((await service.attendance(session, training_id)).values())
+    assert await statuses(harness, training_id) == {
+        intruder_id: SignupStatus.CONFIRMED,
+        await member_id(harness, waiting): SignupStatus.WAITLISTED,
+    }
+    transcript = [m for m in harness.emulator.transcript(intruder.id) if m["outgoing"]]
+    assert not any(m.get("document") for m in transcript)
+
+    # A coordinator's forged or out-of-place buttons: a toast, nothing changed.
+    other = Organization(slug="other", name="Other", default_language="en", timezone="UTC")
+    async with create_session_factory(harness.app.engine)() as session:
+        session.add(other)
+        await session.commit()
+        await session.refresh(other)
+        now = utcnow()
+        foreign = await service.create_training(
+            session, other, None, title="Elsewhere", capacity=5, sessions=[SessionInput(now + timedelta(days=3), 60)], now=now
+        )
+        await service.publish_training(session, foreign, other, now)
+        await session.commit()
+        foreign_id = foreign.id or 0
+    listing = await harness.send(coordinator, "/managetrainings")
+    assert "Elsewhere" not in listing["text"]
+    for data in (
+        TrainingAdmin(action="cancel_yes", id=foreign_id),
+        TrainingAdmin(action="open", id=foreign_id),
+        TrainingAdmin(action="bogus", id=training_id),
+        TrainingAdmin(action="mark", id=training_id, event=event_id + 999, member=intruder_id),
+        TrainingAdmin(action="mark", id=training_id, event=event_id, member=await member_id(harness, waiting)),
+        TrainingAdmin(action="msg_send", id=training_id),
+        TrainingDraft(action="publish"),
+        TrainingDraft(action="start_ok", value="123"),
+    ):
+        query = await harness.emulator.press_button(coordinator, listing, callback_data=data.pack(), forge=True)
+        await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
+        assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
+    async with create_session_factory(harness.app.engine)() as session:
+        assert (await session.get(Training, foreign_id)).status == TrainingStatus.OPEN  # type: ignore[union-attr]
+        assert not any((await service.attendance(session, training_id)).values())
+
+    # Organizers coordinate too (in Spanish); /cancel leaves the dialog and nothing is written.
+    question = await harness.send(organizer, "/newtraining")
+    assert question["text"] == plain(
+        harness.t(
+            "🎓 <b>New training</b>\n\nWhat is it called? Send the title (at most {limit} characters). "
+            "Send /cancel to stop.",
+            "es",
+            limit=200,
+        )
+    )
+    await harness.send(organizer, "Liderazgo")
+    assert (await harness.send(organizer, "/cancel"))["text"] == harness.t("Cancelled. Nothing else was changed.", "es")
+    reply = await harness.send(organizer, "Una descripción")
+    assert reply["text"] == harness.t("I'm not sure what you mean. Send /help to see what I can do.", "es")
+    assert await count_trainings(harness) == 2
+    assert harness.emulator.errors == []
