@@ -20,6 +20,7 @@ def get_routers() -> list[Router]:
         privacy,
         profile,
         start,
+        trainings,
     )
 
     return [
@@ -34,5 +35,6 @@ def get_routers() -> list[Router]:
         privacy.router,
         profile.router,
         events.router,
+        trainings.router,
         fallback.router,
     ]
