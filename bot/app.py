@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.delivery import DeliveryEngine, EngineConfig
 from bot.delivery.announcements import AnnouncementDelivery
 from bot.delivery.events import EventDelivery
+from bot.delivery.trainings import TrainingDelivery
 from bot.i18n import create_i18n
 from bot.middlewares import (
     DbSessionMiddleware,
@@ -38,6 +39,7 @@ from bot.services.events import NOTICE_KIND as EVENT_NOTICE
 from bot.services.members import get_member
 from bot.services.reminders import KIND as REMINDER
 from bot.services.roles import ensure_default_organization, role_holders
+from bot.services.trainings import NOTICE_KIND as TRAINING_NOTICE
 from bot.telegram_retry import RetryMiddleware
 from handlers import get_routers
 from storage.db import create_engine, create_session_factory
@@ -110,6 +112,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     bot = create_bot(settings)
     announcements = AnnouncementDelivery(bot, sessions, i18n, paid_broadcast=settings.paid_broadcast)
     events = EventDelivery(sessions, i18n)
+    trainings = TrainingDelivery(sessions, i18n)
     delivery = DeliveryEngine(
         create_bot(settings, for_replies=False),
         sessions,
@@ -117,17 +120,20 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
             ANNOUNCEMENT: announcements.render,
             EVENT_NOTICE: events.render_notice,
             REMINDER: events.render_reminder,
+            TRAINING_NOTICE: trainings.render_notice,
         },
         config=EngineConfig(rate=settings.delivery_rate, lease=settings.delivery_lease_seconds),
         reporters=[announcements.report],
     )
     announcements.on_enqueued.append(delivery.wake)
     events.on_enqueued.append(delivery.wake)
+    trainings.on_enqueued.append(delivery.wake)
     scheduler = AsyncIOScheduler(timezone="UTC")
     jobs = (
         (announcements.release_scheduled, 2, "announcements"),
         (events.release_due_reminders, 5, "reminders"),
         (events.expire_offers, 60, "seat_offers"),
+        (trainings.send_due_feedback, 60, "training_feedback"),
     )
     for job, seconds, name in jobs:
         scheduler.add_job(job, "interval", seconds=seconds, id=name, coalesce=True, max_instances=1)

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 MEMBER_COMMANDS = (
     ("start", __("Start or restart")),
     ("events", __("Upcoming events")),
+    ("trainings", __("Trainings open for sign-up")),
+    ("mytrainings", __("Your trainings")),
     ("profile", __("Your profile")),
     ("language", __("Change language")),
     ("help", __("What I can do")),

@@ -22,6 +22,7 @@ def get_routers() -> list[Router]:
         start,
         training_admin,
         training_dialog,
+        trainings,
     )
 
     return [
@@ -38,5 +39,6 @@ def get_routers() -> list[Router]:
         privacy.router,
         profile.router,
         events.router,
+        trainings.router,
         fallback.router,
     ]

@@ -122,6 +122,24 @@ async def start_harness(
         await emulator.stop()
 
 
+async def restart(harness: Harness) -> None:
+    """Stop the running App (polling, scheduler, delivery) and start a new one on the same database
+    and emulator, as a restarted process would; the harness then drives the new one."""
+    with contextlib.suppress(RuntimeError):
+        await harness.app.dispatcher.stop_polling()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await asyncio.wait_for(harness.polling, timeout=5)  # type: ignore[arg-type]
+    await harness.app.close()
+    harness.app = await create_app(harness.settings)
+    harness.polling = asyncio.create_task(
+        harness.app.dispatcher.start_polling(
+            harness.app.bot,
+            handle_signals=False,
+            allowed_updates=harness.app.dispatcher.resolve_used_update_types(),
+        )
+    )
+
+
 @pytest.fixture
 async def harness(migrated_url: str) -> AsyncIterator[Harness]:
     async for running in start_harness(migrated_url):
