@@ -31,13 +31,13 @@ from bot.services.training_lists import organization_trainings, signup_counts
 from bot.services.trainings import TrainingError
 from handlers.fallback import stale_button, toast
 from handlers.training_common import (
-    short_when,
     button_label,
     duration_label,
     error_text,
     gone,
     markup,
     refusal,
+    short_when,
 )
 from handlers.ui import member_zone
 from storage.models import Event, Member, Organization, SignupStatus, Training, TrainingStatus
@@ -99,9 +99,7 @@ ACTIONS: Final[dict[str, tuple[TrainingStatus, ...]]] = {
 def _title(training: Training, locale: str, organization: Organization) -> str:
     """The title in the version a coordinator reading in `locale` gets."""
     version = service.version_for(training, locale, organization.default_language)
-    if version == training.language or version not in training.translations:
-        return training.title
-    return training.translations[version].get("title") or training.title
+    return service.training_text(training, version)[0]
 
 
 def _status_label(status: TrainingStatus) -> str:

@@ -45,7 +45,7 @@ from bot.services.trainings import (
 )
 from handlers.event_admin import _parse_place, _toggled, date_error_text
 from handlers.fallback import stale_button, toast
-from handlers.training_common import short_when, DURATION_MIN, duration_label, error_text, markup, refusal
+from handlers.training_common import DURATION_MIN, duration_label, error_text, markup, refusal, short_when
 from handlers.ui import INTEREST_LABELS, member_zone
 from storage.models import Member, Organization, Training
 from storage.types import utcnow

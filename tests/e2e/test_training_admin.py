@@ -37,7 +37,9 @@ from tests.e2e.conftest import Harness, buttons
 from tests.e2e.test_event_admin import member_id, no_quiet_hours, plain
 
 
-async def make_coordinator(harness: Harness, registered, name: str, language: str, role: Role = Role.COORDINATOR):  # type: ignore[no-untyped-def]
+async def make_coordinator(
+    harness: Harness, registered, name: str, language: str, role: Role = Role.COORDINATOR
+):  # type: ignore[no-untyped-def]
     user = await registered(name, language, username=f"{name.lower()}_coord")
     async with create_session_factory(harness.app.engine)() as session:
         member = (await session.exec(select(Member).where(Member.telegram_id == user.id))).one()
@@ -68,9 +70,7 @@ async def arrives(harness: Harness, user: Any, needle: str, timeout: float = 15)
 
 
 def got(harness: Harness, user: Any, needle: str) -> bool:
-    return any(
-        needle in (m.get("text") or "") for m in harness.emulator.transcript(user.id) if m["outgoing"]
-    )
+    return any(needle in (m.get("text") or "") for m in harness.emulator.transcript(user.id) if m["outgoing"])
 
 
 async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
@@ -90,11 +90,13 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
     )
     await says("T" * 201, "That title is too long: at most 200 characters. Please send a shorter one.")
     await says("\u200b \u200b", "The title can't be empty. Please send a title.")
-    question = await says(
+    await says(
         "Grant writing for associations",
         "Describe the training for members (at most 3000 characters), or press Skip.",
     )
-    await says("D" * 3001, "That description is too long: at most 3000 characters. Please send a shorter one.")
+    await says(
+        "D" * 3001, "That description is too long: at most 3000 characters. Please send a shorter one."
+    )
     languages = await says(
         "Write <winning> grant applications & budgets",
         "Which language or languages is it taught in? Tick them, then press Done.",
@@ -167,7 +169,9 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
     more = await harness.reply(coordinator)
     assert "2. Mar 21, 2099, 6:30\u202fPM · 1 h 30 min · 📍 Maison des associations, Lyon" in more["text"]
     await harness.press(coordinator, more, "Done")
-    assert (await harness.reply(coordinator))["text"] == "How many seats are there? Send a number (at least 1)."
+    assert (await harness.reply(coordinator))[
+        "text"
+    ] == "How many seats are there? Send a number (at least 1)."
     for wrong in ("0", "-3", "many", "1000000"):
         await says(wrong, "Please send a whole number of seats from 1 to 100000.")
     deadline = await says(
@@ -215,7 +219,9 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
     translations = await harness.reply(coordinator)
     assert "English" not in buttons(translations) and buttons(translations)[-1] == "No translations"
     await harness.press(coordinator, translations, "Français")
-    assert (await harness.reply(coordinator))["text"] == "Send the title in Français (at most 200 characters)."
+    assert (await harness.reply(coordinator))[
+        "text"
+    ] == "Send the title in Français (at most 200 characters)."
     await says("x" * 201, "That title is too long: at most 200 characters. Please send a shorter one.")
     await says(
         "Rédiger des demandes de subvention",
@@ -272,7 +278,10 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
         {"text": "What do you expect from it?", "options": []},
     ]
     assert training.translations == {
-        "fr": {"title": "Rédiger des demandes de subvention", "description": "Des dossiers de subvention qui convainquent"}
+        "fr": {
+            "title": "Rédiger des demandes de subvention",
+            "description": "Des dossiers de subvention qui convainquent",
+        }
     }
     assert (training.audience, training.timezone) == ({}, "UTC")
     assert [(event.starts_at, event.ends_at) for event in sessions] == [
@@ -303,6 +312,7 @@ async def published_training(harness: Harness, capacity: int = 2, **fields: Any)
             "trainer": "Kwame",
             "capacity": capacity,
             "questions": [{"text": "Your <association>?", "options": []}],
+            "audience": {"languages": ["fr"]},  # not the coordinators: their chats stay predictable
             "sessions": [
                 SessionInput(now + timedelta(days=10), 120, "Salle 1", None),
                 SessionInput(now + timedelta(days=17), 120, None, "https://meet.example.org/dv"),
@@ -323,7 +333,9 @@ async def sign_up(harness: Harness, training_id: int, user: Any, answer: str) ->
 
 async def statuses(harness: Harness, training_id: int) -> dict[int, SignupStatus]:
     async with create_session_factory(harness.app.engine)() as session:
-        rows = (await session.exec(select(TrainingSignup).where(TrainingSignup.training_id == training_id))).all()
+        rows = (
+            await session.exec(select(TrainingSignup).where(TrainingSignup.training_id == training_id))
+        ).all()
         return {row.member_id: SignupStatus(row.status) for row in rows}
 
 
@@ -376,13 +388,16 @@ async def test_roster_seats_removal_message_attendance_csv_and_cancel(harness: H
         "“Digital visibility” has 2 seats: 2 confirmed, 2 on the waitlist. Send the new number of seats. "
         "When there are more, the waitlist moves up at once, in order."
     )
-    assert (await harness.send(coordinator, "0"))["text"] == "Please send a whole number of seats from 1 to 100000."
+    assert (await harness.send(coordinator, "0"))[
+        "text"
+    ] == "Please send a whole number of seats from 1 to 100000."
     assert (await harness.send(coordinator, "3"))["text"] == (
         "✅ There are now 3 seats.\n1 person moved up from the waitlist and is told."
     )
     assert (await statuses(harness, training_id))[ids[lucia.id]] == SignupStatus.CONFIRMED
     assert (await statuses(harness, training_id))[ids[omar.id]] == SignupStatus.WAITLISTED
-    await arrives(harness, lucia, harness.t("🎉 A seat freed up: you are now confirmed for “{title}”.", "es", title="Digital visibility"))
+    promoted = "🎉 A seat freed up: you are now signed up for <b>{title}</b>!"
+    await arrives(harness, lucia, plain(harness.t(promoted, "es", title="Digital visibility")))
 
     # Removing a confirmed participant: they are told, and Omar gets the seat.
     await harness.press(coordinator, roster, "✖ Ivan")
@@ -403,10 +418,10 @@ async def test_roster_seats_removal_message_attendance_csv_and_cancel(harness: H
         ids[lucia.id]: SignupStatus.CONFIRMED,
         ids[omar.id]: SignupStatus.CONFIRMED,
     }
-    query = await harness.press(coordinator, confirm, "✖ Yes, remove") if buttons(
-        harness.message(coordinator, confirm["message_id"])
-    ) else None
-    assert query is None  # the confirmation's buttons are gone
+    removed = "The coordinators took you off the list of <b>{title}</b>."
+    await arrives(harness, ivan, plain(harness.t(removed, "es", title="Digital visibility")))
+    await arrives(harness, omar, plain(harness.t(promoted, "fr", title="Digital visibility")))
+    assert buttons(harness.message(coordinator, confirm["message_id"])) == []  # answered
     stale = await harness.emulator.press_button(
         coordinator,
         confirm,
@@ -423,8 +438,11 @@ async def test_roster_seats_removal_message_attendance_csv_and_cancel(harness: H
     assert preview["text"] == "👁 The 3 confirmed participants will get:\n\nBring a <laptop> & charger"
     await harness.press(coordinator, preview, "📤 Send")
     assert (await harness.reply(coordinator))["text"] == "✉️ Sent to 3 confirmed participants."
-    for user in (zoe, lucia, omar):
-        await arrives(harness, user, "Bring a <laptop> & charger")
+    for user, language in ((zoe, "fr"), (lucia, "es"), (omar, "fr")):
+        heading = plain(harness.t("✉️ <b>Message about {title}</b>", language, title="Digital visibility"))
+        assert (await arrives(harness, user, "Bring a <laptop> & charger"))["text"] == (
+            f"{heading}\n\nBring a <laptop> & charger"
+        )
     await asyncio.sleep(0.3)
     assert not got(harness, ivan, "Bring a <laptop>")
 
@@ -499,7 +517,12 @@ async def test_roster_seats_removal_message_attendance_csv_and_cancel(harness: H
     assert {event.status for event in events} == {EventStatus.CANCELLED}
     for user in (zoe, lucia, omar):
         language = "fr" if user.id in (zoe.id, omar.id) else "es"
-        await arrives(harness, user, harness.t("✖ “{title}” is cancelled.", language, title="Digital visibility"))
+        cancelled_notice = harness.t(
+            "✖ <b>Cancelled:</b> the training {title} will not take place. Sorry for the change of plans.",
+            language,
+            title="Digital visibility",
+        )
+        await arrives(harness, user, plain(cancelled_notice))
     for label in ("🎟 Seats", "✉️ Message participants", "✖ Cancel training"):
         query = await harness.press(coordinator, manage, label)
         assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
@@ -572,7 +595,13 @@ async def test_members_are_refused_and_forged_buttons_change_nothing(harness: Ha
         await session.refresh(other)
         now = utcnow()
         foreign = await service.create_training(
-            session, other, None, title="Elsewhere", capacity=5, sessions=[SessionInput(now + timedelta(days=3), 60)], now=now
+            session,
+            other,
+            None,
+            title="Elsewhere",
+            capacity=5,
+            sessions=[SessionInput(now + timedelta(days=3), 60)],
+            now=now,
         )
         await service.publish_training(session, foreign, other, now)
         await session.commit()
@@ -584,12 +613,16 @@ async def test_members_are_refused_and_forged_buttons_change_nothing(harness: Ha
         TrainingAdmin(action="open", id=foreign_id),
         TrainingAdmin(action="bogus", id=training_id),
         TrainingAdmin(action="mark", id=training_id, event=event_id + 999, member=intruder_id),
-        TrainingAdmin(action="mark", id=training_id, event=event_id, member=await member_id(harness, waiting)),
+        TrainingAdmin(
+            action="mark", id=training_id, event=event_id, member=await member_id(harness, waiting)
+        ),
         TrainingAdmin(action="msg_send", id=training_id),
         TrainingDraft(action="publish"),
         TrainingDraft(action="start_ok", value="123"),
     ):
-        query = await harness.emulator.press_button(coordinator, listing, callback_data=data.pack(), forge=True)
+        query = await harness.emulator.press_button(
+            coordinator, listing, callback_data=data.pack(), forge=True
+        )
         await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
         assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
     async with create_session_factory(harness.app.engine)() as session:
@@ -607,7 +640,9 @@ async def test_members_are_refused_and_forged_buttons_change_nothing(harness: Ha
         )
     )
     await harness.send(organizer, "Liderazgo")
-    assert (await harness.send(organizer, "/cancel"))["text"] == harness.t("Cancelled. Nothing else was changed.", "es")
+    assert (await harness.send(organizer, "/cancel"))["text"] == harness.t(
+        "Cancelled. Nothing else was changed.", "es"
+    )
     reply = await harness.send(organizer, "Una descripción")
     assert reply["text"] == harness.t("I'm not sure what you mean. Send /help to see what I can do.", "es")
     assert await count_trainings(harness) == 2
