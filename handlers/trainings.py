@@ -194,9 +194,7 @@ async def _send_my_trainings(
     page = mine[offset : offset + PAGE_SIZE]
     await bot.send_message(
         chat_id,
-        ngettext("🎓 <b>Your training</b>", "🎓 <b>Your {count} trainings</b>", len(mine)).format(
-            count=len(mine)
-        ),
+        _("🎓 <b>Your trainings: {count}</b>").format(count=len(mine)),
     )
     for training, _signup, _done in page:
         text, keyboard = await render_card(session, training, member, organization, locale, calendar=True)
@@ -299,7 +297,7 @@ async def _start_signup(
     await bot.send_message(
         chat_id,
         ngettext(
-            "Before you sign up, one question from the organizers.",
+            "Before you sign up, {count} question from the organizers.",
             "Before you sign up, {count} questions from the organizers.",
             len(training.questions),
         ).format(count=len(training.questions)),

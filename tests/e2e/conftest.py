@@ -113,12 +113,12 @@ async def start_harness(
     )
     try:
         yield harness
-    finally:
+    finally:  # harness.app: `restart` may have replaced the App
         with contextlib.suppress(RuntimeError):
-            await app.dispatcher.stop_polling()
+            await harness.app.dispatcher.stop_polling()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.wait_for(harness.polling, timeout=5)
-        await app.close()
+        await harness.app.close()
         await emulator.stop()
 
 

@@ -416,3 +416,34 @@ async def test_a_restart_between_a_promotion_and_its_message_loses_nothing(
     assert rows == [DeliveryStatus.SENT]
     sent = [m for m in harness.emulator.transcript(lucia.id) if m["outgoing"] and m["text"].startswith("🎉")]
     assert len(sent) == 1  # exactly once
+
+
+async def test_mydata_lists_sign_ups_and_forget_gives_the_seat_to_the_next(
+    harness: Harness, registered
+) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    kofi = await registered("Kofi", "en")
+    lucia = await registered("Lucía", "es")
+    training = await publish_training(harness, questions=QUESTIONS[:1])
+    tid = training.id or 0
+    await harness.reply(kofi)
+    await harness.reply(lucia)
+    async with create_session_factory(harness.app.engine)() as session:
+        await service.sign_up(session, tid, await member_id(harness, kofi.id), ["Lyon Sénégal"], utcnow())
+        await service.sign_up(session, tid, await member_id(harness, lucia.id), ["Andina"], utcnow())
+        await session.commit()
+
+    document = await harness.send(kofi, "/mydata")
+    data = json.loads(harness.emulator.file_bytes(document["document"]["file_id"]))
+    assert [(row["training"], row["status"], row["answers"]) for row in data["training_signups"]] == [
+        ("Grant writing for associations", "confirmed", {"Which organization are you with?": "Lyon Sénégal"})
+    ]
+    question = await harness.send(kofi, "/forget")
+    await harness.press(kofi, question, "🗑 Yes, erase my data")
+    promoted = await harness.reply(lucia, timeout=15)
+    assert promoted["text"].startswith("🎉") and "Redacción de subvenciones" in promoted["text"]
+    async with create_session_factory(harness.app.engine)() as session:
+        roster = await service.roster(session, tid)
+    assert [entry.member.display_name for entry in roster.confirmed] == ["Lucía"]
+    assert [(entry.status, entry.answers) for entry in roster.cancelled] == [(SignupStatus.CANCELLED, [])]
