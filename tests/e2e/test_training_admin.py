@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from bot.services import surveys as survey_service
 from bot.services import trainings as service
 from bot.services.roles import Actor, grant_role
 from bot.services.trainings import SessionInput
@@ -646,4 +647,93 @@ async def test_members_are_refused_and_forged_buttons_change_nothing(harness: Ha
     reply = await harness.send(organizer, "Una descripción")
     assert reply["text"] == harness.t("I'm not sure what you mean. Send /help to see what I can do.", "es")
     assert await count_trainings(harness) == 2
+    assert harness.emulator.errors == []
+
+
+async def test_close_sign_ups_long_roster_pages_and_feedback_averages(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    coordinator = await make_coordinator(harness, registered, "Grace", "en")
+    await no_quiet_hours(harness)
+    people = [await registered(f"Member {number:02}", "fr") for number in range(1, 18)]
+    training_id = await published_training(harness, capacity=5)
+    for user in people:
+        await sign_up(harness, training_id, user, "x")
+
+    listing = await harness.send(coordinator, "/managetrainings")
+    await harness.press(coordinator, listing, "1. Digital visibility")
+    manage = await harness.reply(coordinator)
+    await harness.press(coordinator, manage, "👥 Roster")
+    roster = await harness.reply(coordinator)
+    assert "Waitlist\n1. Member 06\n" in roster["text"]  # in the order they signed up
+    assert roster["text"].endswith("Showing 1–15 of 17.\nPress ✖ next to a name to remove that person.")
+    assert buttons(roster)[-1] == "▶️" and len(buttons(roster)) == 16
+    await harness.press(coordinator, roster, "▶️")
+    roster = await harness.edited(coordinator, roster)
+    assert "Waitlist\n11. Member 16\n" in roster["text"] and "12. Member 17" in roster["text"]
+    assert "Showing 16–17 of 17." in roster["text"]
+    assert buttons(roster) == ["✖ Member 16", "✖ Member 17", "◀️"]
+
+    # Closing sign-ups: the waitlist is told (in French), confirmed participants keep their seats.
+    await harness.press(coordinator, manage, "🔒 Close sign-ups")
+    confirm = await harness.reply(coordinator)
+    assert confirm["text"] == (
+        "Close sign-ups for “Digital visibility”? Confirmed participants keep their seats; the waitlist is told."
+    )
+    await harness.press(coordinator, confirm, "🔒 Yes, close sign-ups")
+    closed = await harness.edited(coordinator, confirm)
+    assert closed["text"] == "🔒 Sign-ups for “Digital visibility” are closed. 12 members are told."
+    closed_notice = harness.t(
+        "Sign-ups for <b>{title}</b> are closed, and no seat became free for you. Sorry! You will hear about "
+        "the next trainings.",
+        "fr",
+        title="Digital visibility",
+    )
+    await arrives(harness, people[-1], plain(closed_notice))
+    counts = list((await statuses(harness, training_id)).values())
+    assert (counts.count(SignupStatus.CONFIRMED), counts.count(SignupStatus.CANCELLED)) == (5, 12)
+    query = await harness.press(coordinator, manage, "🔒 Close sign-ups")  # already closed
+    assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
+
+    # After the last session: completed, the attendees' feedback survey, and the averages.
+    attendees = [await member_id(harness, user) for user in people[:2]]
+    async with create_session_factory(harness.app.engine)() as session:
+        training = await service.get_training(session, training_id)
+        for number, event in enumerate(await service.sessions_of(session, training_id)):
+            event.starts_at = utcnow() - timedelta(days=10 - number)
+            event.ends_at = event.starts_at + timedelta(hours=2)
+            session.add(event)
+            for attendee in attendees:
+                await service.mark_attendance(session, training, event.id or 0, attendee, True)
+        await session.commit()
+        assert await service.send_due_feedback(session, utcnow()) == 1
+        await session.commit()
+    listing = await harness.send(coordinator, "/managetrainings")
+    assert "1. Digital visibility · 🏁 completed" in listing["text"]
+    await harness.press(coordinator, listing, "1. Digital visibility")
+    manage = await harness.reply(coordinator)
+    assert buttons(manage) == [
+        "👥 Roster",
+        "✅ Attendance",
+        "📄 Roster CSV",
+        "📄 Attendance CSV",
+        "⭐ Feedback",
+    ]
+    await harness.press(coordinator, manage, "⭐ Feedback")
+    assert (await harness.reply(coordinator))["text"] == "No feedback about “Digital visibility” yet."
+    async with create_session_factory(harness.app.engine)() as session:
+        training = await service.get_training(session, training_id)
+        survey = await survey_service.get_survey(session, training.feedback_survey_id or 0)
+        for attendee, rating in zip(attendees, (4, 5), strict=True):
+            member = await session.get(Member, attendee)
+            assert member is not None
+            response, question = await survey_service.start_or_resume(session, survey, member, utcnow())
+            assert question is not None
+            comment = await survey_service.answer(session, response, question, rating, utcnow())
+            assert comment is not None  # optional: skipped
+            await survey_service.answer(session, response, comment, None, utcnow())
+            await survey_service.submit(session, response, utcnow())
+        await session.commit()
+    await harness.press(coordinator, manage, "⭐ Feedback")
+    assert (await harness.reply(coordinator))["text"] == (
+        "⭐ Feedback about “Digital visibility”: 4.5 out of 5 (2 answers)."
+    )
     assert harness.emulator.errors == []
