@@ -5,13 +5,14 @@
     .venv/bin/python -m bench.surveys --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
 Every member is one asyncio task doing what the bot does for their taps, one transaction per tap
-(a fresh session, the service call, commit), all tasks started together: Start
+(a fresh session, the service call, commit), all tasks started together and, as in the bot, at
+most MAX_CONCURRENT_UPDATES (10) taps handled at once while the others wait their turn: Start
 (`start_or_resume`), five answers (single choice, multiple choice, rating, number, text) through
 `answer`, then `submit`. Printed:
 
 - answers stored per second (5 per member) and responses submitted per second, wall clock;
-- p50 / p99 latency of one answer transaction (session opened → committed), as a member would wait
-  for it behind everyone else's taps;
+- p50 / p99 latency of one answer (tap → committed, including the wait for its turn), as a member
+  would wait for it behind everyone else's taps;
 - the baseline measured in the same run on a fresh database: the same members, the same number of
   transactions at the same concurrency, each one bare `UPDATE members … WHERE id = …` and commit.
   The ratio (survey transactions/s ÷ baseline transactions/s) is the cost of the survey logic
@@ -146,10 +147,12 @@ async def run_members(
     database_url: str, member_ids: list[int], steps: Callable[[int, int], list[Step]]
 ) -> dict:
     """All members at once, one task each; every step is one transaction (session → commit)."""
+    from bot.config import Settings
     from storage.db import create_engine, create_session_factory
 
     engine = create_engine(database_url)
     sessions = create_session_factory(engine)
+    turn = asyncio.Semaphore(Settings().max_concurrent_updates)  # the dispatcher's limit
     latencies: list[tuple[int, float]] = []  # (step number, seconds)
     errors: list[str] = []
 
@@ -157,7 +160,7 @@ async def run_members(
         for number, step in enumerate(steps(index, member_id)):
             started = time.perf_counter()
             try:
-                async with sessions() as session:
+                async with turn, sessions() as session:
                     await step(session)
                     await session.commit()
             except Exception as error:  # counted and printed: the bench reports, it does not stop
@@ -297,7 +300,7 @@ async def main_async(members: int, database_url: str | None) -> int:
         f"({survey['elapsed']:.2f} s for {transactions:,} transactions)"
     )
     print(
-        f"  answer latency (session → commit, behind everyone else's taps): "
+        f"  answer latency (tap → committed, waiting behind everyone else's taps): "
         f"p50 {percentile(answers, 0.5) * 1000:.0f} ms, p99 {percentile(answers, 0.99) * 1000:.0f} ms"
     )
     print(

@@ -57,6 +57,15 @@ class App:
     announcements: AnnouncementDelivery
     scheduler: AsyncIOScheduler
 
+    async def poll(self, *, handle_signals: bool) -> None:
+        """Long polling for the update types the routers use, `max_concurrent_updates` at a time."""
+        await self.dispatcher.start_polling(
+            self.bot,
+            handle_signals=handle_signals,
+            allowed_updates=self.dispatcher.resolve_used_update_types(),
+            tasks_concurrency_limit=self.settings.max_concurrent_updates,
+        )
+
     async def start_background(self) -> None:
         """The delivery engine and the clock (started with polling, or by the webhook runner)."""
         self.delivery.start()

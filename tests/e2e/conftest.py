@@ -103,11 +103,7 @@ async def start_harness(
     )
     app = await create_app(settings)
     harness = Harness(emulator, app, settings)
-    harness.polling = asyncio.create_task(
-        app.dispatcher.start_polling(
-            app.bot, handle_signals=False, allowed_updates=app.dispatcher.resolve_used_update_types()
-        )
-    )
+    harness.polling = asyncio.create_task(app.poll(handle_signals=False))
     await emulator.wait_for(
         lambda emu: any(call.method.lower() == "getupdates" for call in emu.calls), timeout=15
     )
