@@ -730,13 +730,6 @@ async def _audience_button(
         await message.edit_reply_markup(reply_markup=_audience_picker(draft["audience"]))
 
 
-@router.message(StateFilter(*STEP_STATES.values(), SurveyStates.translation))
-async def not_text(message: Message) -> None:
-    await message.answer(
-        _("Please answer with a text message, or use the buttons above. Send /cancel to stop.")
-    )
-
-
 # -- the draft card: publish, translate, discard --------------------------------------------------
 
 
@@ -942,4 +935,12 @@ async def translation_typed(
         organization,
         i18n.current_locale,
         member_zone(member, organization),
+    )
+
+
+@router.message(StateFilter(*STEP_STATES.values(), SurveyStates.translation))
+async def not_text(message: Message) -> None:
+    """Last in the module: what the typed steps above did not take (a photo, a sticker...)."""
+    await message.answer(
+        _("Please answer with a text message, or use the buttons above. Send /cancel to stop.")
     )
