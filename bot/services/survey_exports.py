@@ -137,7 +137,7 @@ def _summary_rows(
         [translate(label) for label in result.labels] if result.kind == QuestionKind.YES_NO else result.labels
     )
     for label, count, percent in zip(labels, result.counts, result.percentages, strict=True):
-        sheet.append([None, _text(label), count, percent / 100])
+        sheet.append([None, _text(label), count, round(percent / 100, 4)])
         sheet.cell(sheet.max_row, 4).number_format = "0.0%"
     for key, value in (("average", result.average), ("minimum", result.minimum), ("maximum", result.maximum)):
         if value is not None:

@@ -431,3 +431,230 @@ async def test_cancel_and_forged_or_foreign_buttons_change_nothing(harness: Harn
     query = await harness.press(coordinator, options, "Done")
     assert await toast_of(harness, query) == stale
     assert len(await surveys(harness)) == 2
+
+
+async def respond(harness: Harness, user: Any, survey_id: int, values: list[Any]) -> None:
+    """A member answers every question (None skips an optional one) and submits, through the service."""
+    async with create_session_factory(harness.app.engine)() as session:
+        member = (await session.exec(select(Member).where(Member.telegram_id == user.id))).one()
+        survey = await service.get_survey(session, survey_id)
+        response, question = await service.start_or_resume(session, survey, member, utcnow())
+        for value in values:
+            assert question is not None
+            question = await service.answer(session, response, question, value, utcnow())
+        await service.submit(session, response, utcnow())
+        await session.commit()
+
+
+ANSWERS = [  # city, topics, rating, children, idea, coming
+    [0, [0], 5, 0, "Un marché", True],
+    [0, [0, 1], 4, 1, '=HYPERLINK("x")', True],
+    [0, [1], 4, 2, "Des cours", False],
+    [1, [0, 2], 3, 2, None, True],
+    [1, [0], 5, 3, "Du sport", True],
+    [2, [2], 5, 10, "Une fête", False],
+    [0, [0, 1], 1, 1, "Rien", True],
+]
+
+
+async def attributed_survey(harness: Harness) -> int:
+    now = utcnow()
+    async with create_session_factory(harness.app.engine)() as session:
+        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
+        assert organization is not None
+        survey = await service.create_survey(
+            session, organization.id or 0, "Needs", now, language="en", closes_at=now + timedelta(days=2)
+        )
+        fr = {"fr": {"text": "Ville ?", "options": ["Paris", "Lyon", "Autre"]}}
+        await service.add_question(
+            session, survey, "single", "City?", options=["Paris", "Lyon", "Other"], translations=fr
+        )
+        await service.add_question(
+            session, survey, "multiple", "Topics?", options=["Jobs", "Health", "Housing"]
+        )
+        await service.add_question(session, survey, "rating", "Satisfied?")
+        await service.add_question(session, survey, "number", "Children?", min_value=0, max_value=20)
+        await service.add_question(session, survey, "text", "Idea?", optional=True)
+        await service.add_question(session, survey, "yes_no", "Coming?")
+        await service.open_survey(session, survey, organization, now)
+        await session.commit()
+        return survey.id or 0
+
+
+async def test_results_counts_charts_texts_breakdown_exports_close_extend_duplicate(
+    harness: Harness,
+    registered,  # type: ignore[no-untyped-def]
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    import handlers.survey_results as results_handlers
+    from handlers.survey_kit import percent
+
+    monkeypatch.setattr(results_handlers, "TEXTS_PAGE", 3)
+    coordinator = await make_coordinator(harness, registered, "fr")
+    people = [await registered(f"P{n}", "en" if n < 5 else "fr") for n in range(7)]
+    survey_id = await attributed_survey(harness)
+    for person, values in zip(people, ANSWERS, strict=True):
+        await respond(harness, person, survey_id, values)
+    t = harness.t
+
+    listing = await harness.send(coordinator, "/results")
+    assert f"#{survey_id} Needs" in listing["text"]
+    await harness.press(coordinator, listing, f"#{survey_id} Needs")
+    text = (await harness.reply(coordinator))["text"]
+    lines = text.splitlines()
+    assert plain(t("<b>{count}</b> response", "fr", "<b>{count}</b> responses", 7, count=7)) in lines
+
+    def block(title: str, rows: list[tuple[str, int, float]]) -> list[str]:
+        return [title, *(f"• {label} — {count} ({percent(share, 'fr')})" for label, count, share in rows)]
+
+    def follows(expected: list[str]) -> None:
+        start = lines.index(expected[0])
+        assert lines[start : start + len(expected)] == expected
+
+    follows(block("1. Ville ?", [("Paris", 4, 57.1), ("Lyon", 2, 28.6), ("Autre", 1, 14.3)]))
+    follows(block("2. Topics?", [("Jobs", 5, 71.4), ("Health", 3, 42.9), ("Housing", 2, 28.6)]))
+    follows(
+        block(
+            "3. Satisfied?", [("1", 1, 14.3), ("2", 0, 0.0), ("3", 1, 14.3), ("4", 2, 28.6), ("5", 3, 42.9)]
+        )
+    )
+    follows(
+        [
+            "4. Children?",
+            t("Average: {average} (from {low} to {high})", "fr", average="2,71", low="0", high="10"),
+        ]
+    )
+    yes, no = t("Yes", "fr"), t("No", "fr")
+    follows(block("6. Coming?", [(yes, 5, 71.4), (no, 2, 28.6)]))
+    assert (
+        t(
+            "{count} written answer: press 📝 below to read it.",
+            "fr",
+            "{count} written answers: press 📝 below to read them.",
+            6,
+            count=6,
+        )
+        in lines
+    )
+
+    # One chart per choice or rating question: a PNG of the expected size.
+    charts = [await harness.reply(coordinator) for _ in range(4)]
+    sizes = [len(labels) for labels in (["Paris", "Lyon", "Autre"], [1, 2, 3], range(5), [yes, no])]
+    for message, bars in zip(charts, sizes, strict=True):
+        data = harness.emulator.file_bytes(message["photo"][-1]["file_id"])
+        assert png_size(data) == chart_size(bars)
+    assert [message["caption"] for message in charts] == [
+        "1. Ville ?",
+        "2. Topics?",
+        "3. Satisfied?",
+        "6. Coming?",
+    ]
+
+    summary = harness.message(coordinator, charts[0]["message_id"] - 1)
+    await harness.press(coordinator, summary, t("📝 Answers to {number}", "fr", number=5))
+    page = await harness.reply(coordinator)
+    assert t("Answers {first}–{last} of {total}", "fr", first=1, last=3, total=6) in page["text"]
+    await harness.press(coordinator, page, t("Next ▶️", "fr"))
+    page = await harness.edited(coordinator, page)
+    assert t("Answers {first}–{last} of {total}", "fr", first=4, last=6, total=6) in page["text"]
+    shown = [line[2:] for line in page["text"].splitlines() if line.startswith("• ")]
+    assert len(shown) == 3 and set(shown) <= {
+        "Un marché",
+        '=HYPERLINK("x")',
+        "Des cours",
+        "Du sport",
+        "Une fête",
+        "Rien",
+    }
+    await harness.press(coordinator, page, t("◀️ Previous", "fr"))
+    assert (
+        t("Answers {first}–{last} of {total}", "fr", first=1, last=3, total=6)
+        in (await harness.edited(coordinator, page))["text"]
+    )
+
+    # By language: English speakers (5) are shown; the 2 French speakers are a group too small to show.
+    await harness.press(coordinator, summary, t("👥 By language", "fr"))
+    breakdown = (await harness.reply(coordinator))["text"]
+    assert "English — " + t("{count} response", "fr", "{count} responses", 5, count=5) in breakdown
+    assert "Français" not in breakdown
+    assert (
+        t(
+            "{count} group with fewer than {min} responses is not shown ({people} responses in all).",
+            "fr",
+            "{count} groups with fewer than {min} responses are not shown ({people} responses in all).",
+            1,
+            count=1,
+            min=5,
+            people=2,
+        )
+        in breakdown
+    )
+
+    # CSV and XLSX: one row per response, the answers given.
+    await harness.press(coordinator, summary, "📄 CSV")
+    document = (await harness.reply(coordinator))["document"]
+    rows = list(csv.reader(io.StringIO(harness.emulator.file_bytes(document["file_id"]).decode("utf-8-sig"))))
+    assert rows[0][:3] == ["response", "member_id", "name"] and len(rows) == 8
+    by_name = {row[2]: row for row in rows[1:]}
+    assert by_name["P1"][4:] == ["Paris", "Jobs; Health", "4", "1", '\'=HYPERLINK("x")', "yes"]
+    assert by_name["P3"][4:] == ["Lyon", "Jobs; Housing", "3", "2", "", "yes"]
+    await harness.press(coordinator, summary, t("📗 Excel (XLSX)", "fr"))
+    document = (await harness.reply(coordinator))["document"]
+    assert document["file_name"] == f"survey-{survey_id}.xlsx"
+    workbook = load_workbook(io.BytesIO(harness.emulator.file_bytes(document["file_id"])))
+    sheet_rows = [
+        [cell if cell is not None else "" for cell in row]
+        for row in workbook["Responses"].iter_rows(values_only=True)
+    ]
+    assert [[str(cell) for cell in row] for row in sheet_rows] == rows
+    summary_rows = list(workbook["Summary"].iter_rows(values_only=True))
+    assert (None, "Autre", 1, 0.143) in summary_rows and (None, yes, 5, 0.714) in summary_rows
+
+    # Extend, then close early; a duplicate is a new draft with the same questions.
+    await harness.press(coordinator, summary, t("🕒 Extend", "fr"))
+    await harness.reply(coordinator)
+    typed, moment = closing_day(9)
+    confirm = await harness.send(coordinator, typed)
+    await harness.press(coordinator, confirm, t("✅ Correct", "fr"))
+    assert (await harness.reply(coordinator))["text"] == t(
+        "🕒 Survey #{id} now closes on {when}.",
+        "fr",
+        id=survey_id,
+        when=format_when(moment, "fr", "UTC", "words"),
+    )
+    await harness.press(coordinator, summary, t("⏹ Close now", "fr"))
+    confirm = await harness.reply(coordinator)
+    await harness.press(coordinator, confirm, t("⏹ Yes, close it", "fr"))
+    closed = await harness.edited(coordinator, confirm)
+    assert closed["text"] == t("🔒 Survey #{id} is closed. The final results:", "fr", id=survey_id)
+    final = await harness.reply(coordinator)
+    assert final["text"].splitlines()[1].startswith(t("🔒 Closed on {when}", "fr", when=""))
+    for _ in range(4):
+        assert "photo" in await harness.reply(coordinator)
+    (survey,) = await surveys(harness)
+    assert (survey.status, survey.closes_at) == (SurveyStatus.CLOSED, moment)
+    query = await harness.press(coordinator, summary, t("⏹ Close now", "fr"))
+    assert await toast_of(harness, query) == t("This survey is closed.", "fr")
+
+    await harness.press(coordinator, summary, t("📑 Duplicate", "fr"))
+    assert (await harness.reply(coordinator))["text"] == t(
+        "📑 A copy is ready as draft #{id}.", "fr", id=survey_id + 1
+    )
+    await harness.reply(coordinator)  # its closing time
+    confirm = await harness.send(coordinator, typed)
+    await harness.press(coordinator, confirm, t("✅ Correct", "fr"))
+    card = await harness.reply(coordinator)
+    assert buttons(card) == [t("📤 Publish", "fr"), t("🌐 Add a translation", "fr"), t("🗑 Discard", "fr")]
+    copy = (await surveys(harness))[1]
+    assert (copy.status, copy.closes_at, copy.title) == (SurveyStatus.DRAFT, moment, "Needs")
+    assert [q.text for q in await questions(harness, copy.id or 0)] == [
+        "City?",
+        "Topics?",
+        "Satisfied?",
+        "Children?",
+        "Idea?",
+        "Coming?",
+    ]
+    await harness.press(coordinator, card, t("🗑 Discard", "fr"))
+    await harness.edited(coordinator, card)
+    assert len(await surveys(harness)) == 1
