@@ -658,3 +658,21 @@ async def test_results_counts_charts_texts_breakdown_exports_close_extend_duplic
     await harness.press(coordinator, card, t("🗑 Discard", "fr"))
     await harness.edited(coordinator, card)
     assert len(await surveys(harness)) == 1
+
+
+async def test_coordinators_and_organizers_see_the_survey_commands_members_do_not(
+    harness: Harness, registered
+) -> None:  # type: ignore[no-untyped-def]
+    coordinator = await make_coordinator(harness, registered, "ru")
+    member = await registered("Kofi", "en")
+    t = harness.t
+    lines = (await harness.send(coordinator, "/help"))["text"].splitlines()
+    for command, description in (
+        ("poll", "Ask a quick poll"),
+        ("newsurvey", "Create a survey"),
+        ("results", "Survey results"),
+    ):
+        assert f"/{command} — {t(description, 'ru')}" in lines
+    assert not any(line.startswith("/newevent") for line in lines)  # an organizer's command
+    member_lines = (await harness.send(member, "/help"))["text"].splitlines()
+    assert not any(line.startswith(("/poll", "/newsurvey", "/results")) for line in member_lines)
