@@ -35,10 +35,16 @@ _ORGANIZER_COMMANDS = (
     ("newevent", __("Create an event")),
     ("myevents", __("Manage events")),
 )
+# Surveys and quick polls: coordinators, and organizers and admins too.
+_COORDINATOR_COMMANDS = (
+    ("poll", __("Ask a quick poll")),
+    ("newsurvey", __("Create a survey")),
+    ("results", __("Survey results")),
+)
 ROLE_COMMANDS: dict[Role, tuple[tuple[str, object], ...]] = {
-    Role.ADMIN: (("admin", __("Manage roles")), *_ORGANIZER_COMMANDS),
-    Role.ORGANIZER: _ORGANIZER_COMMANDS,
-    Role.COORDINATOR: (),
+    Role.ADMIN: (("admin", __("Manage roles")), *_ORGANIZER_COMMANDS, *_COORDINATOR_COMMANDS),
+    Role.ORGANIZER: (*_ORGANIZER_COMMANDS, *_COORDINATOR_COMMANDS),
+    Role.COORDINATOR: _COORDINATOR_COMMANDS,
 }
 
 

@@ -20,6 +20,8 @@ def get_routers() -> list[Router]:
         privacy,
         profile,
         start,
+        survey_admin,
+        survey_results,
     )
 
     return [
@@ -30,6 +32,8 @@ def get_routers() -> list[Router]:
         admin.router,
         announce.router,
         event_admin.router,
+        survey_admin.router,
+        survey_results.router,
         language.router,
         privacy.router,
         profile.router,

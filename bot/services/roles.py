@@ -109,6 +109,19 @@ async def can_organize(
     return actor is not None and await acts_as(session, actor, member, org_id, Role.ORGANIZER)
 
 
+async def can_coordinate(
+    session: AsyncSession, actor: Actor | None, member: Member | None, org_id: int
+) -> bool:
+    """Coordinator actions (surveys, quick polls): coordinators, organizers, admins and super-admins."""
+    if actor is None:
+        return False
+    if actor.is_super_admin:
+        return True
+    if member is None or member.id is None or member.status != MemberStatus.ACTIVE:
+        return False
+    return bool(_IMPLIED[await role_of(session, org_id, member.id)] & {Role.COORDINATOR, Role.ORGANIZER})
+
+
 async def can_manage_roles(session: AsyncSession, actor: Actor, member: Member | None, org_id: int) -> bool:
     return await acts_as(session, actor, member, org_id, Role.ADMIN)
 
