@@ -20,6 +20,7 @@ def get_routers() -> list[Router]:
         privacy,
         profile,
         start,
+        surveys,
     )
 
     return [
@@ -34,5 +35,6 @@ def get_routers() -> list[Router]:
         privacy.router,
         profile.router,
         events.router,
+        surveys.router,
         fallback.router,
     ]
