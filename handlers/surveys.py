@@ -96,8 +96,8 @@ async def _screen(
     selection: int | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The current question (or the review when all are answered)."""
-    version = service.version_for(survey, member.language, organization.default_language)
     questions = await service.questions_of(session, survey.id or 0)
+    version = service.reading_version(survey, questions, member.language, organization.default_language)
     answers = await service.answers_of(session, response.id or 0)
     if question is None:
         return view.review(survey, questions, version, answers)
@@ -109,8 +109,8 @@ async def _screen(
 async def _submitted_text(
     session: AsyncSession, survey: Survey, member: Member, organization: Organization
 ) -> str:
-    version = service.version_for(survey, member.language, organization.default_language)
     questions = await service.questions_of(session, survey.id or 0)
+    version = service.reading_version(survey, questions, member.language, organization.default_language)
     answers = await service.submitted_answers(session, survey, member)
     return view.submitted_view(survey, questions, version, answers)
 
@@ -213,7 +213,10 @@ async def survey_button(
         if action == "submit" and current is None:
             await service.submit(session, response, now)
             await state.clear()
-            version = service.version_for(survey, member.language, organization.default_language)
+            questions = await service.questions_of(session, survey.id or 0)
+            version = service.reading_version(
+                survey, questions, member.language, organization.default_language
+            )
             await _show(query, bot, view.thanks(survey, version), None)
             return
         if action == "back":

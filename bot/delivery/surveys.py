@@ -88,7 +88,7 @@ class SurveyDelivery:
         if loaded is None:
             return None
         survey, questions, member, default = loaded
-        version = service.version_for(survey, member.language, default)
+        version = service.reading_version(survey, questions, member.language, default)
         if survey.native_poll:
             return self._poll(row, survey, questions[0], version)
         locale, zone = self._context(member)
@@ -116,7 +116,7 @@ class SurveyDelivery:
         if loaded is None:
             return None
         survey, questions, member, default = loaded
-        version = service.version_for(survey, member.language, default)
+        version = service.reading_version(survey, questions, member.language, default)
         locale, zone = self._context(member)
         with self.i18n.context(), self.i18n.use_locale(locale):
             if survey.native_poll:

@@ -328,6 +328,17 @@ def version_for(survey: Survey, member_language: str | None, default_language: s
     return pick_version(survey.language, survey.translations, member_language, default_language)
 
 
+def reading_version(
+    survey: Survey, questions: Sequence[SurveyQuestion], member_language: str | None, default_language: str
+) -> str:
+    """The language a member reads a survey in: one its title or every question is translated to
+    (a native poll shows no title, only its question)."""
+    translated = set(survey.translations)
+    if questions:
+        translated |= set.intersection(*(set(question.translations) for question in questions))
+    return pick_version(survey.language, translated, member_language, default_language)
+
+
 def question_text(question: SurveyQuestion, language: str) -> tuple[str, list[str]]:
     """The question and its option labels in `language` (the original if not translated)."""
     version = question.translations.get(language)

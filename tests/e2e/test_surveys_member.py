@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlmodel import col, func, select
 
+from bot.sandbox import SimUser
 from bot.services import surveys as service
 from bot.survey_view import SurveyAction
-from bot.sandbox import SimUser
 from storage.db import create_session_factory
 from storage.models import (
     Member,
