@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.delivery import DeliveryEngine, EngineConfig
 from bot.delivery.announcements import AnnouncementDelivery
 from bot.delivery.events import EventDelivery
+from bot.delivery.surveys import SurveyDelivery
 from bot.i18n import create_i18n
 from bot.middlewares import (
     DbSessionMiddleware,
@@ -38,6 +39,9 @@ from bot.services.events import NOTICE_KIND as EVENT_NOTICE
 from bot.services.members import get_member
 from bot.services.reminders import KIND as REMINDER
 from bot.services.roles import ensure_default_organization, role_holders
+from bot.services.surveys import KIND as SURVEY
+from bot.services.surveys import POLL_STOP_KIND as POLL_STOP
+from bot.services.surveys import REMINDER_KIND as SURVEY_REMINDER
 from bot.telegram_retry import RetryMiddleware
 from handlers import get_routers
 from storage.db import create_engine, create_session_factory
@@ -119,6 +123,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     bot = create_bot(settings)
     announcements = AnnouncementDelivery(bot, sessions, i18n, paid_broadcast=settings.paid_broadcast)
     events = EventDelivery(sessions, i18n)
+    surveys = SurveyDelivery(sessions, i18n)
     delivery = DeliveryEngine(
         create_bot(settings, for_replies=False),
         sessions,
@@ -126,17 +131,24 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
             ANNOUNCEMENT: announcements.render,
             EVENT_NOTICE: events.render_notice,
             REMINDER: events.render_reminder,
+            SURVEY: surveys.render_invitation,
+            SURVEY_REMINDER: surveys.render_reminder,
+            POLL_STOP: surveys.render_poll_stop,
         },
         config=EngineConfig(rate=settings.delivery_rate, lease=settings.delivery_lease_seconds),
         reporters=[announcements.report],
+        after_send={SURVEY: surveys.poll_sent},
     )
     announcements.on_enqueued.append(delivery.wake)
     events.on_enqueued.append(delivery.wake)
+    surveys.on_enqueued.append(delivery.wake)
     scheduler = AsyncIOScheduler(timezone="UTC")
     jobs = (
         (announcements.release_scheduled, 2, "announcements"),
         (events.release_due_reminders, 5, "reminders"),
         (events.expire_offers, 60, "seat_offers"),
+        (surveys.close_due, 10, "survey_closing"),
+        (surveys.send_reminders, 30, "survey_reminders"),
     )
     for job, seconds, name in jobs:
         scheduler.add_job(job, "interval", seconds=seconds, id=name, coalesce=True, max_instances=1)

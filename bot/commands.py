@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 MEMBER_COMMANDS = (
     ("start", __("Start or restart")),
     ("events", __("Upcoming events")),
+    ("surveys", __("Open surveys to answer")),
     ("profile", __("Your profile")),
     ("language", __("Change language")),
     ("help", __("What I can do")),

@@ -22,6 +22,7 @@ def get_routers() -> list[Router]:
         start,
         survey_admin,
         survey_results,
+        surveys,
     )
 
     return [
@@ -38,5 +39,6 @@ def get_routers() -> list[Router]:
         privacy.router,
         profile.router,
         events.router,
+        surveys.router,
         fallback.router,
     ]

@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.charts import render_bar_chart
 from bot.config import SHIPPED_LANGUAGES
+from bot.delivery import DeliveryEngine
 from bot.i18n import _, language_name, ngettext
 from bot.services import surveys as service
 from bot.services.geo import country_name
@@ -327,14 +328,6 @@ async def _texts_page(
 # -- buttons ----------------------------------------------------------------------------------------
 
 
-async def _after_close(bot: Bot, session: AsyncSession, survey: Survey) -> None:
-    """The one call site that follows closing a survey early, inside the closing transaction: the
-    place to stop the Telegram polls of a native poll (stopPoll on every copy, from the members'
-    side of surveys). Nothing more to do for other surveys: `close_survey` cancels the unsent
-    invitations and reminders."""
-    return None
-
-
 @router.callback_query(SurveyManage.filter())
 async def manage_button(
     query: CallbackQuery,
@@ -347,6 +340,7 @@ async def manage_button(
     callback_answer: CallbackAnswer,
     i18n: I18n,
     bot: Bot,
+    delivery: DeliveryEngine,
 ) -> None:
     if not await can_coordinate(session, actor, member, organization.id or 0):
         toast(callback_answer, refusal(), alert=True)
@@ -426,6 +420,7 @@ async def manage_button(
             await message.edit_text(_("Nothing was changed."))
     elif action == "close_yes":
         await _close(bot, chat_id, session, survey, organization, message, locale, zone)
+        delivery.wake()  # a native poll's copies are stopped through the outbox ("poll_stop")
     elif action == "extend":
         await ask_closing(bot, chat_id, state, "extend", survey, zone)
     elif action == "duplicate":
@@ -453,7 +448,6 @@ async def _close(
         await session.rollback()
         await bot.send_message(chat_id, _("This survey is closed."))
         return
-    await _after_close(bot, session, survey)
     await session.commit()
     text = _("🔒 Survey #{id} is closed. The final results:").format(id=survey.id)
     if message is not None:

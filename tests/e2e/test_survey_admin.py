@@ -393,6 +393,7 @@ async def test_cancel_and_forged_or_foreign_buttons_change_nothing(harness: Harn
         await service.open_survey(session, ours, organization, now)
         await session.commit()
         foreign_id, ours_id = foreign.id or 0, ours.id or 0
+    await invited(harness, coordinator, member)
 
     last = await harness.send(member, "/help")
     for data in (SurveyManage(action="close_yes", id=ours_id), SurveyDialog(action="publish", id=ours_id)):
@@ -431,6 +432,13 @@ async def test_cancel_and_forged_or_foreign_buttons_change_nothing(harness: Harn
     query = await harness.press(coordinator, options, "Done")
     assert await toast_of(harness, query) == stale
     assert len(await surveys(harness)) == 2
+
+
+async def invited(harness: Harness, *users: Any) -> None:
+    """Wait for each user's invitation to an opened survey (so later replies are not mixed up with it)."""
+    harness.app.delivery.wake()
+    for user in users:
+        assert len(buttons(await harness.reply(user, timeout=15))) == 1  # Start, in their language
 
 
 async def respond(harness: Harness, user: Any, survey_id: int, values: list[Any]) -> None:
@@ -493,6 +501,7 @@ async def test_results_counts_charts_texts_breakdown_exports_close_extend_duplic
     coordinator = await make_coordinator(harness, registered, "fr")
     people = [await registered(f"P{n}", "en" if n < 5 else "fr") for n in range(7)]
     survey_id = await attributed_survey(harness)
+    await invited(harness, coordinator)
     for person, values in zip(people, ANSWERS, strict=True):
         await respond(harness, person, survey_id, values)
     t = harness.t
