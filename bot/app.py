@@ -26,6 +26,7 @@ from bot.delivery import DeliveryEngine, EngineConfig
 from bot.delivery.announcements import AnnouncementDelivery
 from bot.delivery.events import EventDelivery
 from bot.delivery.surveys import SurveyDelivery
+from bot.delivery.trainings import TrainingDelivery
 from bot.i18n import create_i18n
 from bot.middlewares import (
     DbSessionMiddleware,
@@ -42,6 +43,7 @@ from bot.services.roles import ensure_default_organization, role_holders
 from bot.services.surveys import KIND as SURVEY
 from bot.services.surveys import POLL_STOP_KIND as POLL_STOP
 from bot.services.surveys import REMINDER_KIND as SURVEY_REMINDER
+from bot.services.trainings import NOTICE_KIND as TRAINING_NOTICE
 from bot.telegram_retry import RetryMiddleware
 from handlers import get_routers
 from storage.db import create_engine, create_session_factory
@@ -124,6 +126,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     announcements = AnnouncementDelivery(bot, sessions, i18n, paid_broadcast=settings.paid_broadcast)
     events = EventDelivery(sessions, i18n)
     surveys = SurveyDelivery(sessions, i18n)
+    trainings = TrainingDelivery(sessions, i18n)
     delivery = DeliveryEngine(
         create_bot(settings, for_replies=False),
         sessions,
@@ -134,6 +137,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
             SURVEY: surveys.render_invitation,
             SURVEY_REMINDER: surveys.render_reminder,
             POLL_STOP: surveys.render_poll_stop,
+            TRAINING_NOTICE: trainings.render_notice,
         },
         config=EngineConfig(rate=settings.delivery_rate, lease=settings.delivery_lease_seconds),
         reporters=[announcements.report],
@@ -142,6 +146,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     announcements.on_enqueued.append(delivery.wake)
     events.on_enqueued.append(delivery.wake)
     surveys.on_enqueued.append(delivery.wake)
+    trainings.on_enqueued.append(delivery.wake)
     scheduler = AsyncIOScheduler(timezone="UTC")
     jobs = (
         (announcements.release_scheduled, 2, "announcements"),
@@ -149,6 +154,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         (events.expire_offers, 60, "seat_offers"),
         (surveys.close_due, 10, "survey_closing"),
         (surveys.send_reminders, 30, "survey_reminders"),
+        (trainings.send_due_feedback, 60, "training_feedback"),
     )
     for job, seconds, name in jobs:
         scheduler.add_job(job, "interval", seconds=seconds, id=name, coalesce=True, max_instances=1)

@@ -22,6 +22,8 @@ MEMBER_COMMANDS = (
     ("start", __("Start or restart")),
     ("events", __("Upcoming events")),
     ("surveys", __("Open surveys to answer")),
+    ("trainings", __("Trainings open for sign-up")),
+    ("mytrainings", __("Your trainings")),
     ("profile", __("Your profile")),
     ("language", __("Change language")),
     ("help", __("What I can do")),

@@ -103,6 +103,9 @@ def card_keyboard(event: Event, answer: RsvpStatus | None = None) -> InlineKeybo
     if event.status != EventStatus.PUBLISHED or event.id is None:
         return None
     builder = InlineKeyboardBuilder()
+    if event.training_id is not None:  # a training session: seats are taken on the training's card
+        builder.button(text=_("📅 Add to calendar"), callback_data=EventAction(action="ics", id=event.id))
+        return builder.as_markup()
 
     def mark(status: RsvpStatus, label: str) -> str:
         return f"• {label} •" if answer == status else label

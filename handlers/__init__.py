@@ -23,6 +23,7 @@ def get_routers() -> list[Router]:
         survey_admin,
         survey_results,
         surveys,
+        trainings,
     )
 
     return [
@@ -40,5 +41,6 @@ def get_routers() -> list[Router]:
         profile.router,
         events.router,
         surveys.router,
+        trainings.router,
         fallback.router,
     ]

@@ -104,7 +104,12 @@ async def show_linked_event(
 ) -> None:
     """A `?start=event_<id>` deep link: the card, or why it can't be shown."""
     event = await session.get(Event, event_id)
-    if event is None or event.status == EventStatus.DRAFT or event.organization_id != organization.id:
+    if (
+        event is None
+        or event.status == EventStatus.DRAFT
+        or event.organization_id != organization.id
+        or event.training_id is not None
+    ):
         await bot.send_message(chat_id, _("This event no longer exists."))
         return
     await send_card(bot, chat_id, session, event, member, organization, locale)
@@ -195,7 +200,12 @@ async def event_button(
             await query.message.edit_text(text, reply_markup=keyboard)  # type: ignore[arg-type]
         return
     event = await session.get(Event, callback_data.id)
-    if event is None or event.organization_id != organization.id or event.status == EventStatus.DRAFT:
+    if (
+        event is None
+        or event.organization_id != organization.id
+        or event.status == EventStatus.DRAFT
+        or (event.training_id is not None and action != "ics")  # a session: only its calendar file
+    ):
         toast(callback_answer, _("This event no longer exists."))
         return
     if action == "open":

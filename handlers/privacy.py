@@ -17,6 +17,7 @@ from bot.i18n import _
 from bot.services.events import member_answers, withdraw_member
 from bot.services.members import export_member_data, forget_member
 from bot.services.surveys import erase_member_surveys, member_survey_data
+from bot.services.trainings import erase_member, member_signups
 from handlers.callbacks import ForgetConfirm
 from handlers.filters import IsRegistered
 from storage.models import Member
@@ -32,6 +33,7 @@ async def send_my_data(message: Message, member: Member, session: AsyncSession) 
     data = await export_member_data(session, member)
     data["event_answers"] = await member_answers(session, member.id or 0)
     data["surveys"] = await member_survey_data(session, member.id or 0)
+    data["training_signups"] = await member_signups(session, member.id or 0)
     document = BufferedInputFile(
         json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"), filename="my-data.json"
     )
@@ -67,6 +69,7 @@ async def confirm_forget(
     if not callback_data.confirm:
         text = _("Good, nothing was erased.")
     else:
+        await erase_member(session, member.id or 0, utcnow())  # training seats go to the next in line
         await withdraw_member(session, member.id or 0, utcnow())  # their seats go to the waitlist
         await erase_member_surveys(session, member.id or 0)  # anonymous answers stay: they are no one's
         await forget_member(session, member)

@@ -22,6 +22,7 @@ from handlers.callbacks import ConsentAnswer, LanguageChoice
 from handlers.events import show_linked_event
 from handlers.profile import resume_profile, start_profile
 from handlers.states import ProfileStates
+from handlers.trainings import show_linked_training
 from handlers.ui import language_keyboard
 from storage.models import Member, Organization
 
@@ -53,6 +54,11 @@ async def start(
             return
         if link is not None and link.kind == "event":
             await show_linked_event(
+                bot, message.chat.id, session, int(link.value), member, organization, i18n.current_locale
+            )
+            return
+        if link is not None and link.kind == "training":
+            await show_linked_training(
                 bot, message.chat.id, session, int(link.value), member, organization, i18n.current_locale
             )
             return

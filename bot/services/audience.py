@@ -12,7 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Member, Membership, MemberStatus
 
-AUDIENCE_KEYS = ("interests", "languages", "residence_countries", "origin_countries", "city")
+# "members": explicit member ids (e.g. a training's attendees for its feedback survey)
+AUDIENCE_KEYS = ("interests", "languages", "residence_countries", "origin_countries", "city", "members")
 PAGE = 1000
 
 
@@ -38,6 +39,8 @@ def audience_filter(organization_id: int, audience: dict[str, Any], category: st
         conditions.append(col(Member.residence_country).in_(countries))
     if countries := audience.get("origin_countries"):
         conditions.append(col(Member.origin_country).in_(countries))
+    if "members" in audience:  # an empty list reaches no one (never "everyone")
+        conditions.append(col(Member.id).in_([int(member_id) for member_id in audience["members"] or []]))
     if city := audience.get("city"):
         conditions.append(func.lower(Member.residence_city) == city.lower())
     if category:

@@ -536,7 +536,7 @@ async def publish(
     session.add(event)
     await session.flush()
     await _sync_reminders(session, event, now)
-    if not announce:
+    if not announce or event.training_id is not None:  # a session is announced with its training
         return 0
     details: dict[str, Any] = {"series_id": event.series_id} if event.series_id else {}
     notice_id = await _new_notice(session, event.id or 0, "published", details, now)
@@ -655,7 +655,11 @@ async def _lock(session: AsyncSession, event_id: int, *conditions: Any) -> _Lock
 
 async def _lock_open(session: AsyncSession, event_id: int, now: datetime, *, deadline: bool) -> _Locked:
     """Lock an event that takes answers; nothing is written when it does not."""
-    conditions = [Event.status == EventStatus.PUBLISHED, col(Event.starts_at) > now]
+    conditions = [
+        Event.status == EventStatus.PUBLISHED,
+        col(Event.starts_at) > now,
+        col(Event.training_id).is_(None),
+    ]
     if deadline:
         conditions.append(or_(col(Event.rsvp_deadline).is_(None), col(Event.rsvp_deadline) > now))
     locked = await _lock(session, event_id, *conditions)
@@ -666,7 +670,7 @@ async def _lock_open(session: AsyncSession, event_id: int, now: datetime, *, dea
             select(Event).where(Event.id == event_id).execution_options(populate_existing=True)
         )
     ).first()
-    if event is None:
+    if event is None or event.training_id is not None:  # a training session: seats are the training's
         raise EventError("not_found")
     if event.status == EventStatus.CANCELLED:
         raise EventError("cancelled")
@@ -919,6 +923,7 @@ async def withdraw_member(session: AsyncSession, member_id: int, now: datetime) 
                 col(Rsvp.status).in_(AFFECTED),
                 Event.status == EventStatus.PUBLISHED,
                 col(Event.starts_at) > now,
+                col(Event.training_id).is_(None),  # seats at trainings: trainings.withdraw_member
             )
         )
     ).all()
@@ -1061,6 +1066,7 @@ async def upcoming_events(
     where = and_(
         organizations,
         col(Event.status).in_(statuses),
+        col(Event.training_id).is_(None),  # training sessions are listed with their training
         or_(col(Event.starts_at) > now, and_(col(Event.ends_at).is_not(None), col(Event.ends_at) > now)),
     )
     total = int((await session.exec(select(func.count()).select_from(Event).where(where))).one())
