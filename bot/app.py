@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.delivery import DeliveryEngine, EngineConfig
 from bot.delivery.announcements import AnnouncementDelivery
 from bot.delivery.events import EventDelivery
+from bot.delivery.surveys import SurveyDelivery
 from bot.delivery.trainings import TrainingDelivery
 from bot.i18n import create_i18n
 from bot.middlewares import (
@@ -39,6 +40,9 @@ from bot.services.events import NOTICE_KIND as EVENT_NOTICE
 from bot.services.members import get_member
 from bot.services.reminders import KIND as REMINDER
 from bot.services.roles import ensure_default_organization, role_holders
+from bot.services.surveys import KIND as SURVEY
+from bot.services.surveys import POLL_STOP_KIND as POLL_STOP
+from bot.services.surveys import REMINDER_KIND as SURVEY_REMINDER
 from bot.services.trainings import NOTICE_KIND as TRAINING_NOTICE
 from bot.telegram_retry import RetryMiddleware
 from handlers import get_routers
@@ -58,6 +62,15 @@ class App:
     delivery: DeliveryEngine
     announcements: AnnouncementDelivery
     scheduler: AsyncIOScheduler
+
+    async def poll(self, *, handle_signals: bool) -> None:
+        """Long polling for the update types the routers use, `max_concurrent_updates` at a time."""
+        await self.dispatcher.start_polling(
+            self.bot,
+            handle_signals=handle_signals,
+            allowed_updates=self.dispatcher.resolve_used_update_types(),
+            tasks_concurrency_limit=self.settings.max_concurrent_updates,
+        )
 
     async def start_background(self) -> None:
         """The delivery engine and the clock (started with polling, or by the webhook runner)."""
@@ -112,6 +125,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     bot = create_bot(settings)
     announcements = AnnouncementDelivery(bot, sessions, i18n, paid_broadcast=settings.paid_broadcast)
     events = EventDelivery(sessions, i18n)
+    surveys = SurveyDelivery(sessions, i18n)
     trainings = TrainingDelivery(sessions, i18n)
     delivery = DeliveryEngine(
         create_bot(settings, for_replies=False),
@@ -120,19 +134,26 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
             ANNOUNCEMENT: announcements.render,
             EVENT_NOTICE: events.render_notice,
             REMINDER: events.render_reminder,
+            SURVEY: surveys.render_invitation,
+            SURVEY_REMINDER: surveys.render_reminder,
+            POLL_STOP: surveys.render_poll_stop,
             TRAINING_NOTICE: trainings.render_notice,
         },
         config=EngineConfig(rate=settings.delivery_rate, lease=settings.delivery_lease_seconds),
         reporters=[announcements.report],
+        after_send={SURVEY: surveys.poll_sent},
     )
     announcements.on_enqueued.append(delivery.wake)
     events.on_enqueued.append(delivery.wake)
+    surveys.on_enqueued.append(delivery.wake)
     trainings.on_enqueued.append(delivery.wake)
     scheduler = AsyncIOScheduler(timezone="UTC")
     jobs = (
         (announcements.release_scheduled, 2, "announcements"),
         (events.release_due_reminders, 5, "reminders"),
         (events.expire_offers, 60, "seat_offers"),
+        (surveys.close_due, 10, "survey_closing"),
+        (surveys.send_reminders, 30, "survey_reminders"),
         (trainings.send_due_feedback, 60, "training_feedback"),
     )
     for job, seconds, name in jobs:

@@ -99,9 +99,7 @@ async def run_polling(settings: Settings) -> int:
             return 1
         log_event(log, "starting", bot_username=me.username, api=settings.telegram_api_url)
         await app.bot.delete_webhook(drop_pending_updates=False)
-        await app.dispatcher.start_polling(
-            app.bot, allowed_updates=app.dispatcher.resolve_used_update_types(), handle_signals=True
-        )
+        await app.poll(handle_signals=True)
         return 0
     finally:
         await app.close()

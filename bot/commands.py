@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 MEMBER_COMMANDS = (
     ("start", __("Start or restart")),
     ("events", __("Upcoming events")),
+    ("surveys", __("Open surveys to answer")),
     ("trainings", __("Trainings open for sign-up")),
     ("mytrainings", __("Your trainings")),
     ("profile", __("Your profile")),
@@ -37,7 +38,11 @@ _ORGANIZER_COMMANDS = (
     ("newevent", __("Create an event")),
     ("myevents", __("Manage events")),
 )
+# Surveys, quick polls and trainings: coordinators, and organizers and admins too.
 _COORDINATOR_COMMANDS = (
+    ("poll", __("Ask a quick poll")),
+    ("newsurvey", __("Create a survey")),
+    ("results", __("Survey results")),
     ("newtraining", __("Create a training")),
     ("managetrainings", __("Manage trainings")),
 )

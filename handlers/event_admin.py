@@ -28,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import SHIPPED_LANGUAGES
 from bot.delivery import DeliveryEngine
-from bot.event_view import card_keyboard, event_card, upcoming, when_text
+from bot.event_view import event_card, upcoming, when_text
 from bot.i18n import _, format_when, language_name, ngettext
 from bot.services import events as service
 from bot.services.dates import DateError, parse_local_datetime
@@ -44,6 +44,7 @@ from bot.services.recurrence import (
 from bot.services.roles import Actor, can_organize
 from bot.services.schedule_math import parse_clock
 from handlers.callbacks import EventAdmin
+from handlers.events import render_group_card
 from handlers.fallback import stale_button, toast
 from handlers.states import EventStates
 from handlers.ui import INTEREST_LABELS, member_zone
@@ -273,11 +274,7 @@ async def post_event(
             )
         )
         return
-    language = organization.default_language
-    counts = await service.counts(session, event.id or 0)
-    with i18n.use_locale(language):
-        text = event_card(event, service.version_for(event, None, language), language, event.timezone, counts)
-        keyboard = card_keyboard(event)
+    text, keyboard = await render_group_card(session, event, organization, i18n)
     await message.answer(text, reply_markup=keyboard)
 
 

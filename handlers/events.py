@@ -3,31 +3,40 @@ deep links (`?start=event_<id>`) and check-in codes."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from html import escape
 from typing import Final
 
 from aiogram import Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery import DeliveryEngine
 from bot.event_view import EventAction, card_keyboard, event_card, when_text
 from bot.i18n import _, ngettext
+from bot.logs import log_event
 from bot.services import events as service
 from bot.services.calendar import event_ics, ics_filename
 from handlers.fallback import stale_button, toast
 from handlers.ui import member_zone
+from storage.db import current_session
 from storage.models import Event, EventStatus, Member, Organization, RsvpStatus
 from storage.types import utcnow
 
+log = logging.getLogger(__name__)
 router: Final[Router] = Router(name=__name__)
+GROUP_REFRESH_DELAY = 3.0  # seconds: taps in a group within this window share one edit of its card
+_group_refresh: dict[tuple[int, int], asyncio.Task[None]] = {}
 PAGE_SIZE = 5
 CHOICE = {"going": RsvpStatus.GOING, "maybe": RsvpStatus.MAYBE, "no": RsvpStatus.NOT_GOING}
 _CODE = re.compile(r"^\s*[A-Za-z0-9]{4,12}\s*$")
@@ -58,6 +67,17 @@ async def render_card(
         position = await service.waitlist_position(session, event.id or 0, member.id)
     text = event_card(event, version, locale, member_zone(member, organization), counts, answer, position)
     return text, card_keyboard(event, answer)
+
+
+async def render_group_card(
+    session: AsyncSession, event: Event, organization: Organization, i18n: I18n
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The card posted in a group: the organization's language, the event's zone, counts only."""
+    language = organization.default_language
+    counts = await service.counts(session, event.id or 0)
+    with i18n.use_locale(language):
+        text = event_card(event, service.version_for(event, None, language), language, event.timezone, counts)
+        return text, card_keyboard(event)
 
 
 async def send_card(
@@ -163,6 +183,7 @@ async def event_button(
     delivery: DeliveryEngine,
     i18n: I18n,
     bot: Bot,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     locale = i18n.current_locale
     if member is None or not member.is_registered or member.id is None:
@@ -217,6 +238,8 @@ async def event_button(
     if result.promoted:
         delivery.wake()  # the promoted members' notices are in the outbox
     await _refresh_card(query, session, event, member, organization, locale)
+    if isinstance(query.message, Message) and query.message.chat.type in {"group", "supergroup"}:
+        _refresh_group_card_soon(bot, sessions, i18n, query.message, event.id or 0, organization.id or 0)
 
 
 def _rsvp_text(result: service.RsvpResult) -> str:
@@ -249,6 +272,55 @@ async def _refresh_card(
         return
     prefix = query.message.html_text.split("📅", 1)[0] if "📅" in (query.message.text or "") else ""
     await query.message.edit_text(prefix + text, reply_markup=keyboard)  # type: ignore[arg-type]
+
+
+def _refresh_group_card_soon(
+    bot: Bot,
+    sessions: async_sessionmaker[AsyncSession],
+    i18n: I18n,
+    message: Message,
+    event_id: int,
+    organization_id: int,
+) -> None:
+    """Show the new counts on a card posted in a group, once for all the taps of a few seconds
+    (groups allow about 20 messages a minute, edits included)."""
+    key = (message.chat.id, message.message_id)
+    if key not in _group_refresh:
+        _group_refresh[key] = asyncio.create_task(
+            _refresh_group_card(bot, sessions, i18n, message, key, event_id, organization_id)
+        )
+
+
+async def _refresh_group_card(
+    bot: Bot,
+    sessions: async_sessionmaker[AsyncSession],
+    i18n: I18n,
+    message: Message,
+    key: tuple[int, int],
+    event_id: int,
+    organization_id: int,
+) -> None:
+    current_session.set(None)  # this task outlives the update whose context it copied
+    try:
+        await asyncio.sleep(GROUP_REFRESH_DELAY)
+        _group_refresh.pop(key, None)  # taps from now on schedule the next refresh
+        async with sessions() as session:
+            event = await session.get(Event, event_id)
+            organization = await session.get(Organization, organization_id)
+            if event is None or organization is None:
+                return
+            text, keyboard = await render_group_card(session, event, organization, i18n)
+        if text != message.html_text:
+            await bot.edit_message_text(
+                text, chat_id=message.chat.id, message_id=message.message_id, reply_markup=keyboard
+            )
+    except TelegramAPIError as error:  # "message is not modified", a deleted card, a left group
+        log_event(log, "group_card_not_refreshed", chat=message.chat.id, reason=str(error)[:80])
+    except Exception as error:  # e.g. the bot shutting down meanwhile: the next tap refreshes it
+        log_event(log, "group_card_not_refreshed", chat=message.chat.id, reason=type(error).__name__)
+    finally:
+        if _group_refresh.get(key) is asyncio.current_task():
+            _group_refresh.pop(key, None)
 
 
 # -- check-in ---------------------------------------------------------------------------------------

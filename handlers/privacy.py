@@ -16,6 +16,7 @@ from bot.commands import clear_chat_commands
 from bot.i18n import _
 from bot.services.events import member_answers, withdraw_member
 from bot.services.members import export_member_data, forget_member
+from bot.services.surveys import erase_member_surveys, member_survey_data
 from bot.services.trainings import erase_member, member_signups
 from handlers.callbacks import ForgetConfirm
 from handlers.filters import IsRegistered
@@ -31,6 +32,7 @@ router.callback_query.filter(IsRegistered())
 async def send_my_data(message: Message, member: Member, session: AsyncSession) -> None:
     data = await export_member_data(session, member)
     data["event_answers"] = await member_answers(session, member.id or 0)
+    data["surveys"] = await member_survey_data(session, member.id or 0)
     data["training_signups"] = await member_signups(session, member.id or 0)
     document = BufferedInputFile(
         json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"), filename="my-data.json"
@@ -69,6 +71,7 @@ async def confirm_forget(
     else:
         await erase_member(session, member.id or 0, utcnow())  # training seats go to the next in line
         await withdraw_member(session, member.id or 0, utcnow())  # their seats go to the waitlist
+        await erase_member_surveys(session, member.id or 0)  # anonymous answers stay: they are no one's
         await forget_member(session, member)
         await state.clear()
         await clear_chat_commands(bot, query.from_user.id)

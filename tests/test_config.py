@@ -63,6 +63,7 @@ def test_env_file_is_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
         ("DATABASE_URL", "mysql://root@localhost/db"),
         ("TELEGRAM_API_URL", "api.telegram.org"),
         ("LOG_LEVEL", "LOUD"),
+        ("MAX_CONCURRENT_UPDATES", "0"),
     ],
 )
 def test_bad_setting_names_itself(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:

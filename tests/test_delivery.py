@@ -122,6 +122,27 @@ async def test_everyone_gets_exactly_one_message(engine: AsyncEngine, emulator: 
     assert all(row.telegram_message_id and row.sent_at for row in rows)
 
 
+async def test_after_send_hooks_see_each_sent_message_once_and_a_failing_hook_sends_nothing_twice(
+    engine: AsyncEngine, emulator: BotAPIEmulator
+) -> None:
+    users = await given_members(engine, emulator, 6)
+    seen: list[tuple[int, int]] = []
+
+    async def remember(row: Claimed, result: object) -> None:
+        seen.append((row.chat_id, getattr(result, "message_id", 0)))
+        if len(seen) % 2:
+            raise RuntimeError("a broken hook")
+
+    engine_ = sender(engine, emulator)
+    engine_.after_send = {"test": remember}
+    await run_until_done(engine, [engine_])
+    assert delivered(emulator, users) == Counter({user.id: 1 for user in users})
+    async with create_session_factory(engine)() as session:
+        rows = (await session.exec(select(OutboxMessage))).all()
+    assert sorted(seen) == sorted((row.chat_id, row.telegram_message_id) for row in rows)
+    assert {row.status for row in rows} == {DeliveryStatus.SENT}
+
+
 async def test_flood_control_429_is_honoured_without_skips_or_doubles(engine: AsyncEngine) -> None:
     emulator = BotAPIEmulator(token=TOKEN, limits=Limits(global_per_second=20))
     await emulator.start()

@@ -22,7 +22,9 @@ from bot.services.members import (
 from bot.services.roles import (
     Actor,
     RoleError,
+    can_coordinate,
     can_manage_roles,
+    can_organize,
     ensure_default_organization,
     find_member_by_reference,
     grant_role,
@@ -111,6 +113,25 @@ async def test_only_admins_manage_roles_and_only_super_admins_make_admins(sessio
         await grant_role(session, admin_actor, org.id, plain, Role.ADMIN)
     await grant_role(session, admin_actor, org.id, plain, Role.COORDINATOR)
     assert await role_of(session, org.id, plain.id) == Role.COORDINATOR
+
+
+async def test_coordinators_organizers_and_admins_coordinate_members_do_not(session: AsyncSession) -> None:
+    org = await ensure_default_organization(session, "Org", "en", "UTC")
+    people = {role: await _member(session, 510 + index, str(role)) for index, role in enumerate(Role)}
+    for role, member in people.items():
+        if role != Role.MEMBER:
+            await grant_role(session, SUPER, org.id, member, role)
+    allowed = {
+        role: await can_coordinate(session, Actor(member.telegram_id or 0, False), member, org.id)
+        for role, member in people.items()
+    }
+    assert allowed == {Role.MEMBER: False, Role.COORDINATOR: True, Role.ORGANIZER: True, Role.ADMIN: True}
+    coordinator = people[Role.COORDINATOR]
+    assert not await can_organize(session, Actor(coordinator.telegram_id or 0, False), coordinator, org.id)
+    assert await can_coordinate(session, SUPER, None, org.id)
+    assert not await can_coordinate(session, None, coordinator, org.id)
+    await set_blocked(session, coordinator.telegram_id or 0, blocked=True)
+    assert not await can_coordinate(session, Actor(coordinator.telegram_id or 0, False), coordinator, org.id)
 
 
 async def test_members_are_found_by_username_or_id(session: AsyncSession) -> None:

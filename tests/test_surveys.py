@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, text
+from sqlalchemy import func, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -604,3 +604,59 @@ async def test_fifty_members_answering_at_once_lose_nothing(engine: AsyncEngine)
         assert await count(session, SurveyAnswer) == 300
         result = await service.results(session, survey)
         assert result.respondents == 50 and result.questions[0].counts == [17, 17, 16]
+
+
+async def test_a_poll_copy_sent_while_closing_is_stopped_and_every_sent_copy_gets_a_stop(
+    session: AsyncSession,
+) -> None:
+    org = await organization(session)
+    members = await add_members(session, org, 3)
+    poll = await service.create_survey(session, org.id or 0, "Day?", NOW, closes_at=CLOSES, native_poll=True)
+    await service.add_question(session, poll, "single", "Day?", options=["Sat", "Sun"])
+    await service.open_survey(session, poll, org, NOW)
+    await session.commit()
+    rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
+    # The first copy went out before the close; the second is in flight; the third never left.
+    await service.poll_sent(session, rows[0].id or 0, poll.id or 0, rows[0].chat_id, 11, "p-0", NOW)
+    await session.commit()
+    await (await session.connection()).execute(
+        update(OutboxMessage).where(col(OutboxMessage.id) == rows[1].id).values(status="sending")
+    )
+    await service.close_survey(session, await service.get_survey(session, poll.id or 0), NOW)
+    await session.commit()
+    await service.poll_sent(session, rows[1].id or 0, poll.id or 0, rows[1].chat_id, 12, "p-1", NOW)
+    await session.commit()
+    stops = (
+        await session.exec(select(OutboxMessage).where(OutboxMessage.kind == service.POLL_STOP_KIND))
+    ).all()
+    assert sorted((row.chat_id, row.payload["message_id"]) for row in stops) == [
+        (members[0].telegram_id, 11),
+        (members[1].telegram_id, 12),
+    ]
+    await session.refresh(rows[2])
+    assert rows[2].status == "cancelled"  # never left: cancelled, nothing to stop
+
+
+async def test_forgetting_erases_attributed_answers_and_unsubmitted_anonymous_ones(
+    session: AsyncSession,
+) -> None:
+    org = await organization(session)
+    member, other = await add_members(session, org, 2)
+    attributed = await six_questions(session, org)
+    anonymous = await six_questions(session, org, anonymous=True)
+    for survey in (attributed, anonymous):
+        await service.open_survey(session, survey, org, NOW)
+    for who, survey in ((member, attributed), (member, anonymous), (other, anonymous)):
+        response, question = await service.start_or_resume(session, survey, who, NOW)
+        assert question is not None
+        await service.answer(session, response, question, 0, NOW)
+    await session.commit()
+    exported = await service.member_survey_data(session, member.id or 0)
+    assert [entry["status"] for entry in exported["survey_answers"]] == ["in_progress"]
+    assert exported["anonymous_surveys"] == [{"survey": "Community needs", "submitted": False}]
+    await service.erase_member_surveys(session, member.id or 0)
+    await session.commit()
+    responses = (await session.exec(select(SurveyResponse))).all()
+    assert len(responses) == 1 and responses[0].survey_id == anonymous.id  # the other member's
+    assert await count(session, SurveyAnswer) == 1
+    assert [p.member_id for p in (await session.exec(select(SurveyParticipation))).all()] == [other.id]

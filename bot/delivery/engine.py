@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 Renderer = Callable[[Claimed], Awaitable[TelegramMethod[Any] | None]]
 # Called every `report_interval` seconds (progress messages, finishing announcements).
 Reporter = Callable[[], Awaitable[None]]
+# Called once Telegram accepted a row's call, with what it returned (e.g. to keep a poll's id).
+AfterSend = Callable[[Claimed, Any], Awaitable[None]]
 
 
 @dataclass
@@ -78,12 +80,14 @@ class DeliveryEngine:
         renderers: dict[str, Renderer],
         config: EngineConfig | None = None,
         reporters: list[Reporter] | None = None,
+        after_send: dict[str, AfterSend] | None = None,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
         self.renderers = renderers
         self.config = config or EngineConfig()
         self.reporters = reporters or []
+        self.after_send = after_send or {}
         # A fifth of a second of burst: no wave of messages at start that Telegram could count
         # against the bot, and the configured rate is what is achieved.
         self.bucket = TokenBucket(self.config.rate, max(1.0, self.config.rate / 5))
@@ -195,7 +199,20 @@ class DeliveryEngine:
         except TelegramAPIError as error:
             return Outcome(row.id, DeliveryStatus.FAILED, row.attempts + 1, error=error.message)
         message_id = getattr(result, "message_id", None)
+        await self._after_send(row, result)
         return Outcome(row.id, DeliveryStatus.SENT, row.attempts + 1, message_id=message_id)
+
+    async def _after_send(self, row: Claimed, result: Any) -> None:
+        """The kind's hook, if any. The message is out whatever the hook does: a failing hook is
+        logged, never a reason to send again."""
+        hook = self.after_send.get(row.kind)
+        if hook is None:
+            return
+        try:
+            async with self._db_turn:
+                await hook(row, result)
+        except Exception:
+            log.exception("after_send_failed", extra={"fields": {"row": row.id, "kind": row.kind}})
 
     def _retry(self, row: Claimed, reason: str) -> Outcome:
         attempts = row.attempts + 1

@@ -253,11 +253,7 @@ async def open_sandbox(
                 )
         page.roles = _role_lookup(sessions, organization.id or 0, admin_ids)
         page.first_user_id = await _first_free_id(sessions)
-        polling = asyncio.create_task(
-            app.dispatcher.start_polling(
-                app.bot, handle_signals=False, allowed_updates=app.dispatcher.resolve_used_update_types()
-            )
-        )
+        polling = asyncio.create_task(app.poll(handle_signals=False))
         await emulator.wait_for(
             lambda emu: polling.done() or any(call.method == "getUpdates" for call in emu.calls), timeout=60
         )

@@ -112,10 +112,14 @@ async def can_organize(
 async def can_coordinate(
     session: AsyncSession, actor: Actor | None, member: Member | None, org_id: int
 ) -> bool:
-    """Coordinator actions (trainings): coordinators, organizers, admins and super-admins."""
-    return await can_organize(session, actor, member, org_id) or (
-        actor is not None and await acts_as(session, actor, member, org_id, Role.COORDINATOR)
-    )
+    """Coordinator actions (surveys, quick polls): coordinators, organizers, admins and super-admins."""
+    if actor is None:
+        return False
+    if actor.is_super_admin:
+        return True
+    if member is None or member.id is None or member.status != MemberStatus.ACTIVE:
+        return False
+    return bool(_IMPLIED[await role_of(session, org_id, member.id)] & {Role.COORDINATOR, Role.ORGANIZER})
 
 
 async def can_manage_roles(session: AsyncSession, actor: Actor, member: Member | None, org_id: int) -> bool:

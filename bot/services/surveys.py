@@ -65,6 +65,7 @@ from storage.models import (
 
 KIND = "survey"  # outbox: the invitation (or the native poll)
 REMINDER_KIND = "survey_reminder"
+POLL_STOP_KIND = "poll_stop"  # outbox: stopPoll on one sent copy of a native poll, once it closes
 TITLE_MAX = 300
 QUESTION_MAX = 300  # Telegram: poll question 1-300 characters
 OPTION_MAX = 100  # Telegram: option text 1-100 characters
@@ -327,6 +328,17 @@ def version_for(survey: Survey, member_language: str | None, default_language: s
     return pick_version(survey.language, survey.translations, member_language, default_language)
 
 
+def reading_version(
+    survey: Survey, questions: Sequence[SurveyQuestion], member_language: str | None, default_language: str
+) -> str:
+    """The language a member reads a survey in: one its title or every question is translated to
+    (a native poll shows no title, only its question)."""
+    translated = set(survey.translations)
+    if questions:
+        translated |= set.intersection(*(set(question.translations) for question in questions))
+    return pick_version(survey.language, translated, member_language, default_language)
+
+
 def question_text(question: SurveyQuestion, language: str) -> tuple[str, list[str]]:
     """The question and its option labels in `language` (the original if not translated)."""
     version = question.translations.get(language)
@@ -414,7 +426,9 @@ async def _cut_progress_links(session: AsyncSession, survey_id: int) -> None:
 
 async def close_survey(session: AsyncSession, survey: Survey, now: datetime) -> None:
     """Close early (or at the deadline): no more answers; unsent invitations and reminders are
-    cancelled; anonymous resume tokens are erased."""
+    cancelled; anonymous resume tokens are erased; every sent copy of a native poll gets a
+    "poll_stop" outbox row (durable: the engine stops them even after a restart). The caller
+    commits, then wakes the delivery engine."""
     if survey.status == SurveyStatus.CLOSED:
         raise SurveyError("closed")
     survey.status = SurveyStatus.CLOSED
@@ -432,6 +446,44 @@ async def close_survey(session: AsyncSession, survey: Survey, now: datetime) -> 
         )
         .values(status=DeliveryStatus.CANCELLED)
     )
+    if survey.native_poll:
+        await _enqueue_poll_stops(session, survey.id or 0, now)
+
+
+async def _enqueue_poll_stops(
+    session: AsyncSession, survey_id: int, now: datetime, outbox_id: int | None = None
+) -> None:
+    """A "poll_stop" row per copy whose message id is known (all of them, or the one `outbox_id`)."""
+    copies = select(
+        OutboxMessage.member_id,
+        OutboxMessage.chat_id,
+        OutboxMessage.language,
+        OutboxMessage.telegram_message_id,
+    ).where(
+        OutboxMessage.kind == KIND,
+        OutboxMessage.ref_id == survey_id,
+        col(OutboxMessage.telegram_message_id).is_not(None),
+    )
+    if outbox_id is not None:
+        copies = copies.where(OutboxMessage.id == outbox_id)
+    connection = await session.connection()
+    rows = [
+        {
+            "kind": POLL_STOP_KIND,
+            "ref_id": survey_id,
+            "member_id": member_id,
+            "chat_id": chat_id,
+            "language": language,
+            "payload": {"message_id": message_id},
+            "status": DeliveryStatus.PENDING,
+            "not_before": now,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for member_id, chat_id, language, message_id in (await session.exec(copies)).all()
+    ]
+    if rows:
+        await connection.execute(_insert_ignore(connection.dialect.name, OutboxMessage), rows)
 
 
 async def close_due_surveys(session: AsyncSession, now: datetime) -> int:
@@ -763,11 +815,17 @@ async def answer(
     return await _question_at(session, response.survey_id, position + 1)
 
 
-async def back(session: AsyncSession, response: SurveyResponse, now: datetime) -> SurveyQuestion:
-    """Go back to the previous question (its stored answer is kept until it is answered again)."""
+async def back(
+    session: AsyncSession, response: SurveyResponse, now: datetime, expected: int | None = None
+) -> SurveyQuestion:
+    """Go back to the previous question (its stored answer is kept until it is answered again).
+    `expected`: the position the Back button was pressed at; another one (a double tap, an old
+    message) raises "stale_question"."""
     position, status = await _lock_response(session, response)
     if status == ResponseStatus.SUBMITTED:
         raise SurveyError("submitted")
+    if expected is not None and position != expected:
+        raise SurveyError("stale_question")
     _is_open(await _survey_for_share(session, response.survey_id), now)
     target = max(position - 1, 0)
     await (await session.connection()).execute(
@@ -852,6 +910,33 @@ async def record_poll_delivery(
     )
     session.add(delivery)
     await session.flush()
+    return delivery
+
+
+async def poll_sent(
+    session: AsyncSession,
+    outbox_id: int,
+    survey_id: int,
+    chat_id: int,
+    message_id: int,
+    telegram_poll_id: str,
+    now: datetime,
+) -> PollDelivery | None:
+    """The delivery engine's hook after a copy of a native poll went out: remember the poll id (so
+    votes on this copy count) and the message id on the outbox row (so the copy can be stopped).
+    A copy that went out while the survey was closing is stopped at once ("poll_stop").
+
+    The outbox update comes first (the write lock on SQLite), then the survey `FOR SHARE`: either
+    `close_survey` sees this copy's message id, or this sees the survey closed."""
+    await (await session.connection()).execute(
+        update(OutboxMessage).where(col(OutboxMessage.id) == outbox_id).values(telegram_message_id=message_id)
+    )
+    survey = await _survey_for_share(session, survey_id)
+    if not survey.native_poll:
+        return None
+    delivery = await record_poll_delivery(session, survey, telegram_poll_id, chat_id)
+    if survey.status == SurveyStatus.CLOSED:
+        await _enqueue_poll_stops(session, survey_id, now, outbox_id)
     return delivery
 
 
@@ -1239,3 +1324,102 @@ async def due_survey_reminders(session: AsyncSession, now: datetime) -> int:
         }
         total += await _enqueue(session, survey, organization, query, REMINDER_KIND, payload, now, now)
     return total
+
+
+# -- a member's own data ---------------------------------------------------------------------------
+
+
+async def member_survey_data(session: AsyncSession, member_id: int) -> dict[str, Any]:
+    """For `/mydata`: the member's attributed answers and poll votes, and which anonymous surveys
+    they took part in (their answers there cannot be told apart from others', so are not listed)."""
+    responses = (
+        await session.exec(
+            select(SurveyResponse, Survey.title)
+            .join(Survey, col(Survey.id) == col(SurveyResponse.survey_id))
+            .where(SurveyResponse.member_id == member_id)
+            .order_by(col(SurveyResponse.id))
+        )
+    ).all()
+    answered = []
+    for response, title in responses:
+        stored = await answers_of(session, response.id or 0)
+        questions = await questions_of(session, response.survey_id)
+        answered.append(
+            {
+                "survey": title,
+                "status": str(response.status),
+                "started_at": response.started_at.isoformat() if response.started_at else None,
+                "submitted_at": response.submitted_at.isoformat() if response.submitted_at else None,
+                "answers": [
+                    {"question": q.text, "answer": _render(q, stored[q.id or 0]).lstrip("'")}
+                    for q in questions
+                    if q.id in stored
+                ],
+            }
+        )
+    votes = (
+        await session.exec(
+            select(PollVote, Survey.title, SurveyQuestion)
+            .join(Survey, col(Survey.id) == col(PollVote.survey_id))
+            .join(PollDelivery, col(PollDelivery.id) == col(PollVote.delivery_id))
+            .join(SurveyQuestion, col(SurveyQuestion.id) == col(PollDelivery.question_id))
+            .where(PollVote.member_id == member_id)
+            .order_by(col(PollVote.id))
+        )
+    ).all()
+    anonymous = (
+        await session.exec(
+            select(Survey.title, SurveyParticipation.submitted)
+            .join(Survey, col(Survey.id) == col(SurveyParticipation.survey_id))
+            .where(SurveyParticipation.member_id == member_id, col(Survey.anonymous).is_(True))
+            .order_by(col(Survey.id))
+        )
+    ).all()
+    return {
+        "survey_answers": answered,
+        "poll_votes": [
+            {
+                "poll": title,
+                "question": question.text,
+                "chosen": [question.options[index] for index in vote.option_ids],
+                "updated_at": vote.updated_at.isoformat(),
+            }
+            for vote, title, question in votes
+        ],
+        "anonymous_surveys": [{"survey": title, "submitted": submitted} for title, submitted in anonymous],
+    }
+
+
+async def erase_member_surveys(session: AsyncSession, member_id: int) -> None:
+    """For `/forget`: the member's attributed responses, answers and poll votes are deleted, and so
+    is an anonymous answer they had not submitted yet (its resume token is the only link). Submitted
+    anonymous responses carry no link to anyone and stay in the results."""
+    connection = await session.connection()
+    tokens = list(
+        (
+            await session.exec(
+                select(SurveyParticipation.progress_token).where(
+                    SurveyParticipation.member_id == member_id,
+                    col(SurveyParticipation.progress_token).is_not(None),
+                )
+            )
+        ).all()
+    )
+    mine = select(SurveyResponse.id).where(
+        (col(SurveyResponse.member_id) == member_id)
+        | (
+            col(SurveyResponse.respondent_key).in_(tokens)
+            & (col(SurveyResponse.status) == ResponseStatus.IN_PROGRESS)
+        )
+    )
+    ids = list((await session.exec(mine)).all())
+    answers_table = SurveyAnswer.__table__  # type: ignore[attr-defined]
+    responses_table = SurveyResponse.__table__  # type: ignore[attr-defined]
+    for start in range(0, len(ids), PAGE):
+        chunk = ids[start : start + PAGE]
+        await connection.execute(answers_table.delete().where(answers_table.c.response_id.in_(chunk)))
+        await connection.execute(responses_table.delete().where(responses_table.c.id.in_(chunk)))
+    votes = PollVote.__table__  # type: ignore[attr-defined]
+    await connection.execute(votes.delete().where(votes.c.member_id == member_id))
+    participations = SurveyParticipation.__table__  # type: ignore[attr-defined]
+    await connection.execute(participations.delete().where(participations.c.member_id == member_id))

@@ -101,43 +101,39 @@ async def start_harness(
         admin_ids=frozenset({SUPER_ADMIN_ID}),
         **overrides,
     )
-    app = await create_app(settings)
-    harness = Harness(emulator, app, settings)
-    harness.polling = asyncio.create_task(
-        app.dispatcher.start_polling(
-            app.bot, handle_signals=False, allowed_updates=app.dispatcher.resolve_used_update_types()
-        )
-    )
-    await emulator.wait_for(
-        lambda emu: any(call.method.lower() == "getupdates" for call in emu.calls), timeout=15
-    )
+    harness = Harness(emulator, await create_app(settings), settings)
+    await _start_polling(harness)
     try:
         yield harness
-    finally:  # harness.app: `restart` may have replaced the App
-        with contextlib.suppress(RuntimeError):
-            await harness.app.dispatcher.stop_polling()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await asyncio.wait_for(harness.polling, timeout=5)
-        await harness.app.close()
+    finally:
+        await _stop_polling(harness)
         await emulator.stop()
 
 
-async def restart(harness: Harness) -> None:
-    """Stop the running App (polling, scheduler, delivery) and start a new one on the same database
-    and emulator, as a restarted process would; the harness then drives the new one."""
+async def _start_polling(harness: Harness) -> None:
+    app, emulator = harness.app, harness.emulator
+    before = {id(call) for call in emulator.calls}
+    harness.polling = asyncio.create_task(app.poll(handle_signals=False))
+    await emulator.wait_for(
+        lambda emu: any(call.method.lower() == "getupdates" and id(call) not in before for call in emu.calls),
+        timeout=15,
+    )
+
+
+async def _stop_polling(harness: Harness) -> None:
     with contextlib.suppress(RuntimeError):
         await harness.app.dispatcher.stop_polling()
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await asyncio.wait_for(harness.polling, timeout=5)  # type: ignore[arg-type]
     await harness.app.close()
+
+
+async def restart_bot(harness: Harness) -> None:
+    """Stop the bot (polling, delivery, scheduler; nothing kept in memory) and start a new one on
+    the same database and emulator, as after a crash or a deployment."""
+    await _stop_polling(harness)
     harness.app = await create_app(harness.settings)
-    harness.polling = asyncio.create_task(
-        harness.app.dispatcher.start_polling(
-            harness.app.bot,
-            handle_signals=False,
-            allowed_updates=harness.app.dispatcher.resolve_used_update_types(),
-        )
-    )
+    await _start_polling(harness)
 
 
 @pytest.fixture

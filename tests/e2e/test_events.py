@@ -231,3 +231,38 @@ async def test_a_newcomer_follows_an_event_link_registers_and_lands_on_the_card(
     assert harness.t("✅ Going", "sw") in buttons(card)
     await harness.press(newcomer, card, harness.t("✅ Going", "sw"))
     assert await answer_of(harness, event.id, newcomer.id) == RsvpStatus.GOING
+
+
+async def test_a_card_posted_in_a_group_shows_the_new_counts_after_taps(
+    harness: Harness,
+    registered,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from handlers import events as member_events
+    from tests.e2e.test_announce import make_organizer
+
+    monkeypatch.setattr(member_events, "GROUP_REFRESH_DELAY", 0.5)
+    organizer = await make_organizer(harness, registered, "en")
+    amina = await registered("Amina", "fr")
+    kofi = await registered("Kofi", "en")
+    event = await publish_event(harness, capacity=5)
+    group = harness.emulator.create_group("Diaspora Lyon", members=[organizer, amina, kofi])
+    await harness.emulator.send_text(organizer, f"/postevent {event.id}", chat=group)
+    card = await harness.emulator.next_bot_message(group.id, timeout=10)
+    assert "✅ Going: 0 · 🤔 Maybe: 0" in card["text"]
+
+    for user, label in ((amina, "✅ Going"), (kofi, "🤔 Maybe")):
+        query = await harness.emulator.press_button(user, card, text=label, chat=group)
+        await harness.emulator.wait_for(
+            lambda emu, q=query: emu.callback_answers.get(q) is not None, timeout=10
+        )
+
+    def refreshed(emulator) -> bool:  # type: ignore[no-untyped-def]
+        current = next(m for m in emulator.transcript(group.id) if m["message_id"] == card["message_id"])
+        return "✅ Going: 1 · 🤔 Maybe: 1" in current["text"]
+
+    await harness.emulator.wait_for(refreshed, timeout=10)
+    edits = [call for call in harness.emulator.calls if call.method.lower() == "editmessagetext"]
+    assert len(edits) == 1  # both taps share one edit of the group's card
+    assert await answer_of(harness, event.id, amina.id) == RsvpStatus.GOING
+    assert harness.emulator.errors == []

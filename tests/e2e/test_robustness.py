@@ -159,3 +159,29 @@ async def test_a_failing_handler_apologises_and_the_bot_goes_on(
     assert "boom" not in apology["text"] and "Traceback" not in apology["text"]
     monkeypatch.undo()
     assert "/profile" in (await harness.send(user, "/help"))["text"]
+
+
+async def test_a_burst_of_updates_is_handled_a_few_at_a_time(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """MAX_CONCURRENT_UPDATES bounds the updates in flight, so a burst waits its turn in memory
+    instead of on the database pool (where waiting longer than 30 s is an error)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'burst.sqlite3'}"
+    await asyncio.to_thread(upgrade_to_head, url)
+    async for harness in start_harness(url, max_concurrent_updates=3):
+        in_flight, peak = 0, 0
+
+        async def count(handler, event, data):  # type: ignore[no-untyped-def]
+            nonlocal in_flight, peak
+            in_flight += 1
+            peak = max(peak, in_flight)
+            try:
+                await asyncio.sleep(0.05)
+                return await handler(event, data)
+            finally:
+                in_flight -= 1
+
+        harness.app.dispatcher.update.outer_middleware(count)
+        users = [harness.emulator.create_user(f"User {i}", language_code="fr") for i in range(20)]
+        await asyncio.gather(*(harness.emulator.send_text(user, "/start") for user in users))
+        replies = [await harness.reply(user, timeout=30) for user in users]
+        assert all(reply["text"].startswith("👋") for reply in replies)
+        assert peak == 3

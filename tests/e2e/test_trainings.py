@@ -30,7 +30,7 @@ from storage.models import (
     TrainingNotice,
 )
 from storage.types import utcnow
-from tests.e2e.conftest import Harness, buttons, restart
+from tests.e2e.conftest import Harness, buttons, restart_bot
 
 QUESTIONS = [
     {"text": "Which organization are you with?", "options": []},
@@ -398,7 +398,7 @@ async def test_a_restart_between_a_promotion_and_its_message_loses_nothing(
         await session.commit()
     assert await status_of(harness, tid, lucia.id) == SignupStatus.CONFIRMED
 
-    await restart(harness)  # a new App on the same database
+    await restart_bot(harness)  # a new App on the same database
     promoted = await harness.reply(lucia, timeout=20)
     assert "Redacción de subvenciones" in promoted["text"] and promoted["text"].startswith("🎉")
     for _ in range(50):  # outcomes are recorded in small batches

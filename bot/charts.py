@@ -1,0 +1,91 @@
+"""Survey charts as PNG images, readable on a phone: horizontal bars, large type, the count and the
+percentage written on each bar, long labels wrapped.
+
+Rendered with matplotlib's object API on the Agg canvas (no pyplot, no GUI, no global figure state),
+so `render_bar_chart` is safe to run in a worker thread: the handlers call it through
+`asyncio.to_thread`. Texts come in already translated; matplotlib draws right-to-left scripts
+(Arabic) letter by letter without shaping them, which is legible enough and never fails.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+WIDTH_INCHES = 8.0
+DPI = 120
+HEADER_INCHES = 1.5  # the title above the bars, and the bottom margin
+BOTTOM_INCHES = 0.3
+BAR_INCHES = 0.75  # per bar (room for a label wrapped on three lines)
+LABEL_WIDTH = 22  # characters per line of an option label
+LABEL_LINES = 3
+TITLE_WIDTH = 48
+TITLE_LINES = 3
+FONT = 15
+BAR_COLOR = "#3b7dd8"
+
+# A label in a script the font lacks is drawn with boxes and a logged warning per glyph: keep the
+# logs readable (the image is still produced).
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+
+
+@dataclass(frozen=True)
+class Chart:
+    png: bytes
+    width: int  # pixels
+    height: int
+    texts: list[str]  # every text drawn: the title, then each bar's label and its annotation
+
+
+def chart_size(bars: int) -> tuple[int, int]:
+    """The image's size in pixels for a chart of `bars` bars."""
+    return round(WIDTH_INCHES * DPI), round((HEADER_INCHES + BAR_INCHES * max(bars, 1)) * DPI)
+
+
+def wrap(text: str, width: int, lines: int) -> str:
+    """`text` on at most `lines` lines of about `width` characters (the rest cut with "…")."""
+    wrapped = textwrap.wrap(" ".join(text.split()), width, break_long_words=True) or [""]
+    if len(wrapped) > lines:
+        wrapped = wrapped[:lines]
+        wrapped[-1] = wrapped[-1][: max(width - 1, 1)] + "…"
+    return "\n".join(wrapped)
+
+
+def render_bar_chart(
+    title: str, labels: Sequence[str], counts: Sequence[int], annotations: Sequence[str]
+) -> Chart:
+    """One bar per label (top to bottom in the given order), `annotations[i]` written at the end of
+    bar i (for example "12 · 40 %")."""
+    if not (len(labels) == len(counts) == len(annotations)):
+        raise ValueError("labels, counts and annotations must have the same length")
+    width, height = chart_size(len(labels))
+    figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+    FigureCanvasAgg(figure)
+    inches = height / DPI
+    axes = figure.add_axes((0.36, BOTTOM_INCHES / inches, 0.6, (inches - HEADER_INCHES) / inches))
+    positions = list(range(len(labels)))[::-1]  # the first option at the top
+    wrapped = [wrap(label, LABEL_WIDTH, LABEL_LINES) for label in labels]
+    axes.barh(positions, list(counts), color=BAR_COLOR, height=0.6)
+    axes.set_yticks(positions, wrapped, fontsize=FONT)
+    axes.set_xlim(0, max([*counts, 1]) * 1.45)  # room for the annotations to the right of the bars
+    axes.set_ylim(-0.6, len(labels) - 0.4)
+    axes.xaxis.set_visible(False)
+    for side in ("top", "right", "bottom"):
+        axes.spines[side].set_visible(False)
+    notes = []
+    for position, count, note in zip(positions, counts, annotations, strict=True):
+        notes.append(axes.text(count, position, "  " + note, va="center", ha="left", fontsize=FONT))
+    heading = figure.suptitle(wrap(title, TITLE_WIDTH, TITLE_LINES), fontsize=FONT + 2, fontweight="bold")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    drawn = sorted(axes.get_yticklabels(), key=lambda label: -label.get_position()[1])  # top first
+    texts = [heading.get_text()]
+    for label, note in zip(drawn, notes, strict=True):
+        texts += [label.get_text(), note.get_text().strip()]
+    return Chart(buffer.getvalue(), width, height, texts)

@@ -1,0 +1,687 @@
+"""The coordinator's side of surveys, through the emulator: /poll and /newsurvey (bad input at every
+step it can go wrong), publishing, /results (exact counts, charts, written answers page by page,
+breakdowns, CSV and XLSX), closing early, extending, duplicating, and refusals of members and of
+forged buttons."""
+
+from __future__ import annotations
+
+import csv
+import io
+import struct
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from openpyxl import load_workbook
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from bot.charts import chart_size
+from bot.i18n import format_when
+from bot.services import surveys as service
+from bot.services.roles import Actor, grant_role
+from handlers.survey_kit import SurveyDialog, SurveyManage
+from storage.db import create_session_factory
+from storage.models import (
+    Member,
+    Organization,
+    OutboxMessage,
+    QuestionKind,
+    Role,
+    Survey,
+    SurveyQuestion,
+    SurveyStatus,
+)
+from storage.types import utcnow
+from tests.e2e.conftest import Harness, buttons
+from tests.e2e.test_event_admin import plain
+
+
+async def make_coordinator(harness: Harness, registered, language: str, role: Role = Role.COORDINATOR):  # type: ignore[no-untyped-def]
+    user = await registered("Awa", language, username="awa_coord")
+    async with create_session_factory(harness.app.engine)() as session:
+        member = (await session.exec(select(Member).where(Member.telegram_id == user.id))).one()
+        await grant_role(session, Actor(1, True), harness.app.dispatcher["organization"].id, member, role)
+        await session.commit()
+    return user
+
+
+def closing_day(days: int = 3) -> tuple[str, datetime]:
+    day = (utcnow() + timedelta(days=days)).date()
+    return f"{day.isoformat()} 18:00", datetime.combine(day, time(18, 0), tzinfo=UTC)
+
+
+async def toast_of(harness: Harness, query: str) -> str:
+    await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(query) is not None)
+    return harness.emulator.callback_answers[query]["text"]
+
+
+async def surveys(harness: Harness) -> list[Survey]:
+    async with create_session_factory(harness.app.engine)() as session:
+        return list((await session.exec(select(Survey).order_by(col(Survey.id)))).all())
+
+
+async def questions(harness: Harness, survey_id: int) -> list[SurveyQuestion]:
+    async with create_session_factory(harness.app.engine)() as session:
+        return await service.questions_of(session, survey_id)
+
+
+async def invitations(harness: Harness, survey_id: int) -> int:
+    async with create_session_factory(harness.app.engine)() as session:
+        query = (
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.kind == service.KIND, OutboxMessage.ref_id == survey_id)
+        )
+        return int((await session.exec(query)).one())
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk (after checking the signature)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+async def test_poll_dialog_with_bad_input_at_every_step_then_published(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    coordinator = await make_coordinator(harness, registered, "en")
+    await registered("Kofi", "en")
+    await registered("Amina", "ar")
+    t = harness.t
+
+    def said(
+        message: dict[str, Any], msgid: str, plural: str | None = None, n: int = 1, **values: Any
+    ) -> None:
+        assert message["text"] == plain(t(msgid, "en", plural, n, **values)), message["text"]
+
+    prompt = await harness.send(coordinator, "/poll")
+    said(
+        prompt,
+        "📊 <b>New quick poll</b>\n\nSend the question (at most {limit} characters). Send /cancel to stop.",
+        limit=300,
+    )
+    said(
+        await harness.send(coordinator, "Q" * 301),
+        "That question is too long: at most {limit} characters. Please send a shorter one.",
+        limit=300,
+    )
+    options_prompt = await harness.send(coordinator, "Where & when <should> we meet?")
+    assert buttons(options_prompt) == ["Done"]
+    so_far = await harness.send(coordinator, "Paris")
+    assert so_far["text"].startswith(
+        t("{count} answer option so far:", "en", "{count} answer options so far:", 1, count=1)
+    )
+    query = await harness.press(coordinator, so_far, "Done")  # one option is not enough
+    assert await toast_of(harness, query) == t(
+        "A question needs from {low} to {high} answer options.", "en", low=2, high=12
+    )
+    said(
+        await harness.send(coordinator, "\n".join(f"Option {n}" for n in range(12))),  # 1 + 12 = 13
+        "A question needs from {low} to {high} answer options.",
+        low=2,
+        high=12,
+    )
+    said(
+        await harness.send(coordinator, "L" * 101),
+        "An answer option can have at most {limit} characters. Please send that message again with shorter options.",
+        limit=100,
+    )
+    said(
+        await harness.send(coordinator, "paris"),
+        "Each answer option must be different. Please send that message again.",
+    )
+    so_far = await harness.send(coordinator, "Lyon\nDakar")
+    assert so_far["text"].splitlines()[1:4] == ["1. Paris", "2. Lyon", "3. Dakar"]
+    await harness.press(coordinator, so_far, "Done")
+    multiple = await harness.reply(coordinator)
+    said(multiple, "May members choose one answer, or several?")
+    said(
+        await harness.send(coordinator, "several"),
+        "Please choose with the buttons above, or send /cancel to stop.",
+    )
+    await harness.press(coordinator, multiple, "Several answers")
+    anonymous = await harness.reply(coordinator)
+    await harness.press(coordinator, anonymous, t("👤 With names", "en"))
+    closes = await harness.reply(coordinator)
+    assert "(UTC)" in closes["text"]
+    said(
+        await harness.send(coordinator, "next tuesday-ish"),
+        "I couldn't read that date. Please write it like 2027-03-14 18:30 or 14.03.2027 18:30.",
+    )
+    said(
+        await harness.send(coordinator, "01.01.2020 10:00"),
+        "That time has already passed. Please send a time in the future.",
+    )
+    typed, moment = closing_day()
+    confirm = await harness.send(coordinator, typed)
+    said(confirm, "It closes on {when}. Is that right?", when=format_when(moment, "en", "UTC", "words"))
+    await harness.press(coordinator, confirm, t("✅ Correct", "en"))
+    audience = await harness.reply(coordinator)
+    await harness.press(coordinator, audience, "Everyone")
+    said(
+        await harness.reply(coordinator),
+        "👁 Preview: nothing is sent until you press Publish. Members get it in their language.",
+    )
+    card = await harness.reply(coordinator)
+    assert "Where & when <should> we meet?" in card["text"]
+    assert (
+        plain(t("It reaches <b>{count}</b> member.", "en", "It reaches <b>{count}</b> members.", 3, count=3))
+        in card["text"]
+    )
+    assert [s.status for s in await surveys(harness)] == [SurveyStatus.DRAFT]
+
+    await harness.press(coordinator, card, t("📤 Publish", "en"))
+    published = await harness.reply(coordinator)
+    assert published["text"].startswith(
+        plain(
+            t(
+                "📤 Published: {count} member is invited.",
+                "en",
+                "📤 Published: {count} members are invited.",
+                3,
+                count=3,
+            )
+        )
+    )
+    (poll,) = await surveys(harness)
+    assert (poll.native_poll, poll.status, poll.anonymous, poll.closes_at) == (
+        True,
+        SurveyStatus.OPEN,
+        False,
+        moment,
+    )
+    assert poll.title == "Where & when <should> we meet?"
+    (question,) = await questions(harness, poll.id or 0)
+    assert (question.kind, question.options) == (QuestionKind.MULTIPLE, ["Paris", "Lyon", "Dakar"])
+    assert await invitations(harness, poll.id or 0) == 3
+    # The published card's buttons are gone; pressing Publish again (forged) changes nothing.
+    query = await harness.emulator.press_button(
+        coordinator, card, callback_data=SurveyDialog(action="publish", id=poll.id or 0).pack(), forge=True
+    )
+    assert await toast_of(harness, query) == "This button is no longer active."
+    assert await invitations(harness, poll.id or 0) == 3
+
+
+async def test_newsurvey_in_french_every_kind_translation_and_publish(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    coordinator = await make_coordinator(harness, registered, "fr")
+    await registered("Kofi", "en")
+    await registered("Amina", "ar")
+    t = harness.t
+
+    def said(message: dict[str, Any], msgid: str, **values: Any) -> None:
+        assert message["text"] == plain(t(msgid, "fr", **values)), message["text"]
+
+    async def pick(message: dict[str, Any], label: str) -> dict[str, Any]:
+        await harness.press(coordinator, message, t(label, "fr"))
+        return await harness.reply(coordinator)
+
+    prompt = await harness.send(coordinator, "/newsurvey")
+    said(
+        prompt,
+        "📋 <b>New survey</b>\n\nWhat is the survey called? Send its title (at most {limit} characters). "
+        "Send /cancel to stop.",
+        limit=300,
+    )
+    said(await harness.send(coordinator, "   "), "That looks empty. Please type your answer.")
+    kind = await harness.send(coordinator, "Besoins de la communauté")
+    said(kind, "<b>Question {number}</b>: what kind of answer?", number=1)
+
+    # 1. One choice.
+    await pick(kind, "🔘 One choice")
+    options = await harness.send(coordinator, "Dans quelle ville vivez-vous ?")
+    said(
+        await harness.send(coordinator, "Paris\n" + "V" * 101),
+        "An answer option can have at most {limit} characters. Please send that message again with shorter options.",
+        limit=100,
+    )
+    so_far = await harness.send(coordinator, "Paris\nLyon\nAutre")
+    assert options["text"] != so_far["text"]
+    optional = await pick(so_far, "Done")
+    more = await pick(optional, "Required")
+    said(more, "✅ Question {number} is added. Add another one?", number=1)
+    # 2. Several choices, optional.
+    kind = await pick(more, "➕ Another question")
+    await pick(kind, "☑️ Several choices")
+    await harness.send(coordinator, "Quels sujets vous intéressent ?")
+    so_far = await harness.send(coordinator, "Emploi")
+    so_far = await harness.send(coordinator, "Santé")
+    more = await pick(await pick(so_far, "Done"), "Optional (can be skipped)")
+    # 3. Rating 0-10.
+    kind = await pick(more, "➕ Another question")
+    await harness.press(coordinator, kind, t("⭐ Rating {low}–{high}", "fr").format(low=0, high=10))
+    await harness.reply(coordinator)
+    optional = await harness.send(coordinator, "Votre satisfaction ?")
+    more = await pick(optional, "Required")
+    # 4. A number with bounds (bad bounds first).
+    kind = await pick(more, "➕ Another question")
+    await pick(kind, "🔢 Number")
+    bounds = await harness.send(coordinator, "Combien d'enfants ?")
+    bad_bounds = (
+        "Please send the lowest and the highest number allowed, for example 0 100 (a dash leaves one side "
+        "open: - 100), or press Skip."
+    )
+    said(await harness.send(coordinator, "10 0"), bad_bounds)
+    said(await harness.send(coordinator, "beaucoup"), bad_bounds)
+    assert bounds["text"]
+    more = await pick(await harness.send(coordinator, "0 20"), "Required")
+    # 5. Free text, length limit (bad one first).
+    kind = await pick(more, "➕ Another question")
+    await pick(kind, "✍️ Free text")
+    await harness.send(coordinator, "Une idée pour nous ?")
+    said(await harness.send(coordinator, "5000"), "Please send a whole number from 1 to {limit}.", limit=1000)
+    more = await pick(await harness.send(coordinator, "200"), "Optional (can be skipped)")
+    # 6. Yes / no.
+    kind = await pick(more, "➕ Another question")
+    await pick(kind, "👍 Yes / no")
+    more = await pick(await harness.send(coordinator, "Viendrez-vous à la fête ?"), "Required")
+
+    anonymous = await pick(more, "✅ That's all")
+    audience = await pick(anonymous, "🙈 Anonymous")
+    await harness.press(coordinator, audience, t("Choose…", "fr"))
+    picker = harness.message(coordinator, audience["message_id"])
+    await harness.press(coordinator, picker, "▫️ English")
+    await harness.press(coordinator, harness.message(coordinator, audience["message_id"]), "▫️ Français")
+    opens = await pick(harness.message(coordinator, audience["message_id"]), "Done")
+    await harness.press(coordinator, opens, t("Later…", "fr"))
+    await harness.reply(coordinator)
+    opening, opens_at = closing_day(1)
+    await pick(await harness.send(coordinator, opening), "✅ Correct")  # the closing question comes next
+    confirm = await harness.send(coordinator, opening)  # closing when it opens: refused once confirmed
+    said(confirm, "It closes on {when}. Is that right?", when=format_when(opens_at, "fr", "UTC", "words"))
+    said(
+        await pick(confirm, "✅ Correct"),
+        "The closing time must be in the future and after the opening time. Please send a later time.",
+    )
+    await harness.reply(coordinator)  # the closing question again
+    closing, closes_at = closing_day(5)
+    reminder = await pick(await harness.send(coordinator, closing), "✅ Correct")
+    await harness.press(coordinator, reminder, t("2 hours before", "fr"))
+    await harness.reply(coordinator)  # preview notice
+    card = await harness.reply(coordinator)
+    assert "Besoins de la communauté" in card["text"] and "Viendrez-vous à la fête ?" in card["text"]
+    assert (
+        plain(t("It reaches <b>{count}</b> member.", "fr", "It reaches <b>{count}</b> members.", 2, count=2))
+        in card["text"]
+    )
+
+    (survey,) = await surveys(harness)
+    stored = await questions(harness, survey.id or 0)
+    assert [(q.kind, q.optional) for q in stored] == [
+        (QuestionKind.SINGLE, False),
+        (QuestionKind.MULTIPLE, True),
+        (QuestionKind.RATING, False),
+        (QuestionKind.NUMBER, False),
+        (QuestionKind.TEXT, True),
+        (QuestionKind.YES_NO, False),
+    ]
+    assert (stored[2].min_value, stored[2].max_value, stored[3].min_value, stored[3].max_value) == (
+        0,
+        10,
+        0,
+        20,
+    )
+    assert stored[4].max_length == 200 and stored[0].options == ["Paris", "Lyon", "Autre"]
+    assert (survey.anonymous, survey.audience, survey.reminder_before_minutes) == (
+        True,
+        {"languages": ["en", "fr"]},
+        120,
+    )
+    assert (survey.opens_at, survey.closes_at, survey.language) == (opens_at, closes_at, "fr")
+
+    # A translation into English: the title, then each question and its options.
+    await harness.press(coordinator, card, t("🌐 Add a translation", "fr"))
+    languages = await harness.reply(coordinator)
+    await harness.press(coordinator, languages, "English")
+    await harness.reply(coordinator)
+    answers = [
+        "Community needs",
+        "Which city do you live in?",
+        "Paris\nLyon",  # one option short: refused
+        "Paris\nLyon\nOther",
+        "Which topics interest you?",
+        "Jobs\nHealth",
+        "How satisfied are you?",
+        "How many children?",
+        "An idea for us?",
+    ]
+    for answer in answers:
+        reply = await harness.send(coordinator, answer)
+        if answer == "Paris\nLyon":
+            said(reply, "Please send exactly {count} options, one per line, in the same order.", count=3)
+    said(
+        await harness.send(coordinator, "Will you come to the party?"),
+        "✅ Translation saved: {language}.",
+        language="English",
+    )
+    card = await harness.reply(coordinator)
+    stored = await questions(harness, survey.id or 0)
+    assert stored[0].translations == {
+        "en": {"text": "Which city do you live in?", "options": ["Paris", "Lyon", "Other"]}
+    }
+    assert stored[5].translations == {"en": {"text": "Will you come to the party?"}}
+    assert (await surveys(harness))[0].translations == {"en": "Community needs"}
+
+    await harness.press(coordinator, card, t("📤 Publish", "fr"))
+    await harness.reply(coordinator)
+    (survey,) = await surveys(harness)
+    assert survey.status == SurveyStatus.OPEN and survey.remind_at == closes_at - timedelta(hours=2)
+    assert await invitations(harness, survey.id or 0) == 2  # the English and French speakers
+
+
+async def test_cancel_and_forged_or_foreign_buttons_change_nothing(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    coordinator = await make_coordinator(harness, registered, "en")
+    member = await registered("Kofi", "en")
+    t = harness.t
+    refusal = t("Sorry, only coordinators and organizers can run surveys.", "en")
+    for command in ("/poll", "/newsurvey", "/results"):
+        assert (await harness.send(member, command))["text"] == refusal
+
+    now = utcnow()
+    async with create_session_factory(harness.app.engine)() as session:
+        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
+        other = Organization(slug="other", name="Other", default_language="en", timezone="UTC")
+        session.add(other)
+        await session.flush()
+        foreign = await service.create_survey(
+            session, other.id or 0, "Foreign", now, closes_at=now + timedelta(days=2)
+        )
+        await service.add_question(session, foreign, "yes_no", "Ok?")
+        await service.open_survey(session, foreign, other, now)
+        ours = await service.create_survey(
+            session, organization.id or 0, "Ours", now, closes_at=now + timedelta(days=2)
+        )
+        await service.add_question(session, ours, "yes_no", "Ok?")
+        await service.open_survey(session, ours, organization, now)
+        await session.commit()
+        foreign_id, ours_id = foreign.id or 0, ours.id or 0
+    await invited(harness, coordinator, member)
+
+    last = await harness.send(member, "/help")
+    for data in (SurveyManage(action="close_yes", id=ours_id), SurveyDialog(action="publish", id=ours_id)):
+        query = await harness.emulator.press_button(member, last, callback_data=data.pack(), forge=True)
+        assert await toast_of(harness, query) == refusal
+
+    last = await harness.send(coordinator, "/help")
+    stale = "This button is no longer active."
+    for data in (
+        SurveyManage(action="close_yes", id=foreign_id),
+        SurveyManage(action="csv", id=foreign_id),
+        SurveyManage(action="texts", id=ours_id, question=999),
+        SurveyManage(action="by", id=ours_id, value="nope"),
+        SurveyDialog(action="anon", value="yes"),  # no dialog is waiting for it
+        SurveyDialog(action="publish", id=foreign_id),
+    ):
+        query = await harness.emulator.press_button(coordinator, last, callback_data=data.pack(), forge=True)
+        assert await toast_of(harness, query) == stale, data
+    assert [s.status for s in await surveys(harness)] == [SurveyStatus.OPEN, SurveyStatus.OPEN]
+
+    # A dialog's buttons belong to their step; /cancel ends the dialog and its buttons.
+    await harness.send(coordinator, "/poll")
+    options = await harness.send(coordinator, "Lunch or dinner?")
+    query = await harness.emulator.press_button(
+        coordinator, options, callback_data=SurveyDialog(action="multiple", value="yes").pack(), forge=True
+    )
+    assert await toast_of(harness, query) == stale
+    query = await harness.emulator.press_button(
+        coordinator, options, callback_data=SurveyDialog(action="kind", value="bogus").pack(), forge=True
+    )
+    assert await toast_of(harness, query) == stale
+    await harness.send(coordinator, "Lunch\nDinner")
+    assert (await harness.send(coordinator, "/cancel"))["text"] == t(
+        "Cancelled. Nothing else was changed.", "en"
+    )
+    query = await harness.press(coordinator, options, "Done")
+    assert await toast_of(harness, query) == stale
+    assert len(await surveys(harness)) == 2
+
+
+async def invited(harness: Harness, *users: Any) -> None:
+    """Wait for each user's invitation to an opened survey (so later replies are not mixed up with it)."""
+    harness.app.delivery.wake()
+    for user in users:
+        assert len(buttons(await harness.reply(user, timeout=15))) == 1  # Start, in their language
+
+
+async def respond(harness: Harness, user: Any, survey_id: int, values: list[Any]) -> None:
+    """A member answers every question (None skips an optional one) and submits, through the service."""
+    async with create_session_factory(harness.app.engine)() as session:
+        member = (await session.exec(select(Member).where(Member.telegram_id == user.id))).one()
+        survey = await service.get_survey(session, survey_id)
+        response, question = await service.start_or_resume(session, survey, member, utcnow())
+        for value in values:
+            assert question is not None
+            question = await service.answer(session, response, question, value, utcnow())
+        await service.submit(session, response, utcnow())
+        await session.commit()
+
+
+ANSWERS = [  # city, topics, rating, children, idea, coming
+    [0, [0], 5, 0, "Un marché", True],
+    [0, [0, 1], 4, 1, '=HYPERLINK("x")', True],
+    [0, [1], 4, 2, "Des cours", False],
+    [1, [0, 2], 3, 2, None, True],
+    [1, [0], 5, 3, "Du sport", True],
+    [2, [2], 5, 10, "Une fête", False],
+    [0, [0, 1], 1, 1, "Rien", True],
+]
+
+
+async def attributed_survey(harness: Harness) -> int:
+    now = utcnow()
+    async with create_session_factory(harness.app.engine)() as session:
+        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
+        assert organization is not None
+        survey = await service.create_survey(
+            session, organization.id or 0, "Needs", now, language="en", closes_at=now + timedelta(days=2)
+        )
+        fr = {"fr": {"text": "Ville ?", "options": ["Paris", "Lyon", "Autre"]}}
+        await service.add_question(
+            session, survey, "single", "City?", options=["Paris", "Lyon", "Other"], translations=fr
+        )
+        await service.add_question(
+            session, survey, "multiple", "Topics?", options=["Jobs", "Health", "Housing"]
+        )
+        await service.add_question(session, survey, "rating", "Satisfied?")
+        await service.add_question(session, survey, "number", "Children?", min_value=0, max_value=20)
+        await service.add_question(session, survey, "text", "Idea?", optional=True)
+        await service.add_question(session, survey, "yes_no", "Coming?")
+        await service.open_survey(session, survey, organization, now)
+        await session.commit()
+        return survey.id or 0
+
+
+async def test_results_counts_charts_texts_breakdown_exports_close_extend_duplicate(
+    harness: Harness,
+    registered,  # type: ignore[no-untyped-def]
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    import handlers.survey_results as results_handlers
+    from handlers.survey_kit import percent
+
+    monkeypatch.setattr(results_handlers, "TEXTS_PAGE", 3)
+    coordinator = await make_coordinator(harness, registered, "fr")
+    people = [await registered(f"P{n}", "en" if n < 5 else "fr") for n in range(7)]
+    survey_id = await attributed_survey(harness)
+    await invited(harness, coordinator)
+    for person, values in zip(people, ANSWERS, strict=True):
+        await respond(harness, person, survey_id, values)
+    t = harness.t
+
+    listing = await harness.send(coordinator, "/results")
+    assert f"#{survey_id} Needs" in listing["text"]
+    await harness.press(coordinator, listing, f"#{survey_id} Needs")
+    text = (await harness.reply(coordinator))["text"]
+    lines = text.splitlines()
+    assert plain(t("<b>{count}</b> response", "fr", "<b>{count}</b> responses", 7, count=7)) in lines
+
+    def block(title: str, rows: list[tuple[str, int, float]]) -> list[str]:
+        return [title, *(f"• {label} — {count} ({percent(share, 'fr')})" for label, count, share in rows)]
+
+    def follows(expected: list[str]) -> None:
+        start = lines.index(expected[0])
+        assert lines[start : start + len(expected)] == expected
+
+    follows(block("1. Ville ?", [("Paris", 4, 57.1), ("Lyon", 2, 28.6), ("Autre", 1, 14.3)]))
+    follows(block("2. Topics?", [("Jobs", 5, 71.4), ("Health", 3, 42.9), ("Housing", 2, 28.6)]))
+    follows(
+        block(
+            "3. Satisfied?", [("1", 1, 14.3), ("2", 0, 0.0), ("3", 1, 14.3), ("4", 2, 28.6), ("5", 3, 42.9)]
+        )
+    )
+    follows(
+        [
+            "4. Children?",
+            t("Average: {average} (from {low} to {high})", "fr", average="2,71", low="0", high="10"),
+        ]
+    )
+    yes, no = t("Yes", "fr"), t("No", "fr")
+    follows(block("6. Coming?", [(yes, 5, 71.4), (no, 2, 28.6)]))
+    assert (
+        t(
+            "{count} written answer: press 📝 below to read it.",
+            "fr",
+            "{count} written answers: press 📝 below to read them.",
+            6,
+            count=6,
+        )
+        in lines
+    )
+
+    # One chart per choice or rating question: a PNG of the expected size.
+    charts = [await harness.reply(coordinator) for _ in range(4)]
+    sizes = [len(labels) for labels in (["Paris", "Lyon", "Autre"], [1, 2, 3], range(5), [yes, no])]
+    for message, bars in zip(charts, sizes, strict=True):
+        data = harness.emulator.file_bytes(message["photo"][-1]["file_id"])
+        assert png_size(data) == chart_size(bars)
+    assert [message["caption"] for message in charts] == [
+        "1. Ville ?",
+        "2. Topics?",
+        "3. Satisfied?",
+        "6. Coming?",
+    ]
+
+    summary = harness.message(coordinator, charts[0]["message_id"] - 1)
+    await harness.press(coordinator, summary, t("📝 Answers to {number}", "fr", number=5))
+    page = await harness.reply(coordinator)
+    assert t("Answers {first}–{last} of {total}", "fr", first=1, last=3, total=6) in page["text"]
+    await harness.press(coordinator, page, t("Next ▶️", "fr"))
+    page = await harness.edited(coordinator, page)
+    assert t("Answers {first}–{last} of {total}", "fr", first=4, last=6, total=6) in page["text"]
+    shown = [line[2:] for line in page["text"].splitlines() if line.startswith("• ")]
+    assert len(shown) == 3 and set(shown) <= {
+        "Un marché",
+        '=HYPERLINK("x")',
+        "Des cours",
+        "Du sport",
+        "Une fête",
+        "Rien",
+    }
+    await harness.press(coordinator, page, t("◀️ Previous", "fr"))
+    assert (
+        t("Answers {first}–{last} of {total}", "fr", first=1, last=3, total=6)
+        in (await harness.edited(coordinator, page))["text"]
+    )
+
+    # By language: English speakers (5) are shown; the 2 French speakers are a group too small to show.
+    await harness.press(coordinator, summary, t("👥 By language", "fr"))
+    breakdown = (await harness.reply(coordinator))["text"]
+    assert "English — " + t("{count} response", "fr", "{count} responses", 5, count=5) in breakdown
+    assert "Français" not in breakdown
+    assert (
+        t(
+            "{count} group with fewer than {min} responses is not shown ({people} responses in all).",
+            "fr",
+            "{count} groups with fewer than {min} responses are not shown ({people} responses in all).",
+            1,
+            count=1,
+            min=5,
+            people=2,
+        )
+        in breakdown
+    )
+
+    # CSV and XLSX: one row per response, the answers given.
+    await harness.press(coordinator, summary, "📄 CSV")
+    document = (await harness.reply(coordinator))["document"]
+    rows = list(csv.reader(io.StringIO(harness.emulator.file_bytes(document["file_id"]).decode("utf-8-sig"))))
+    assert rows[0][:3] == ["response", "member_id", "name"] and len(rows) == 8
+    by_name = {row[2]: row for row in rows[1:]}
+    assert by_name["P1"][4:] == ["Paris", "Jobs; Health", "4", "1", '\'=HYPERLINK("x")', "yes"]
+    assert by_name["P3"][4:] == ["Lyon", "Jobs; Housing", "3", "2", "", "yes"]
+    await harness.press(coordinator, summary, t("📗 Excel (XLSX)", "fr"))
+    document = (await harness.reply(coordinator))["document"]
+    assert document["file_name"] == f"survey-{survey_id}.xlsx"
+    workbook = load_workbook(io.BytesIO(harness.emulator.file_bytes(document["file_id"])))
+    sheet_rows = [
+        [cell if cell is not None else "" for cell in row]
+        for row in workbook["Responses"].iter_rows(values_only=True)
+    ]
+    assert [[str(cell) for cell in row] for row in sheet_rows] == rows
+    summary_rows = list(workbook["Summary"].iter_rows(values_only=True))
+    assert (None, "Autre", 1, 0.143) in summary_rows and (None, yes, 5, 0.714) in summary_rows
+
+    # Extend, then close early; a duplicate is a new draft with the same questions.
+    await harness.press(coordinator, summary, t("🕒 Extend", "fr"))
+    await harness.reply(coordinator)
+    typed, moment = closing_day(9)
+    confirm = await harness.send(coordinator, typed)
+    await harness.press(coordinator, confirm, t("✅ Correct", "fr"))
+    assert (await harness.reply(coordinator))["text"] == t(
+        "🕒 Survey #{id} now closes on {when}.",
+        "fr",
+        id=survey_id,
+        when=format_when(moment, "fr", "UTC", "words"),
+    )
+    await harness.press(coordinator, summary, t("⏹ Close now", "fr"))
+    confirm = await harness.reply(coordinator)
+    await harness.press(coordinator, confirm, t("⏹ Yes, close it", "fr"))
+    closed = await harness.edited(coordinator, confirm)
+    assert closed["text"] == t("🔒 Survey #{id} is closed. The final results:", "fr", id=survey_id)
+    final = await harness.reply(coordinator)
+    assert final["text"].splitlines()[1].startswith(t("🔒 Closed on {when}", "fr", when=""))
+    for _ in range(4):
+        assert "photo" in await harness.reply(coordinator)
+    (survey,) = await surveys(harness)
+    assert (survey.status, survey.closes_at) == (SurveyStatus.CLOSED, moment)
+    query = await harness.press(coordinator, summary, t("⏹ Close now", "fr"))
+    assert await toast_of(harness, query) == t("This survey is closed.", "fr")
+
+    await harness.press(coordinator, summary, t("📑 Duplicate", "fr"))
+    assert (await harness.reply(coordinator))["text"] == t(
+        "📑 A copy is ready as draft #{id}.", "fr", id=survey_id + 1
+    )
+    await harness.reply(coordinator)  # its closing time
+    confirm = await harness.send(coordinator, typed)
+    await harness.press(coordinator, confirm, t("✅ Correct", "fr"))
+    card = await harness.reply(coordinator)
+    assert buttons(card) == [t("📤 Publish", "fr"), t("🌐 Add a translation", "fr"), t("🗑 Discard", "fr")]
+    copy = (await surveys(harness))[1]
+    assert (copy.status, copy.closes_at, copy.title) == (SurveyStatus.DRAFT, moment, "Needs")
+    assert [q.text for q in await questions(harness, copy.id or 0)] == [
+        "City?",
+        "Topics?",
+        "Satisfied?",
+        "Children?",
+        "Idea?",
+        "Coming?",
+    ]
+    await harness.press(coordinator, card, t("🗑 Discard", "fr"))
+    await harness.edited(coordinator, card)
+    assert len(await surveys(harness)) == 1
+
+
+async def test_coordinators_and_organizers_see_the_survey_commands_members_do_not(
+    harness: Harness, registered
+) -> None:  # type: ignore[no-untyped-def]
+    coordinator = await make_coordinator(harness, registered, "ru")
+    member = await registered("Kofi", "en")
+    t = harness.t
+    lines = (await harness.send(coordinator, "/help"))["text"].splitlines()
+    for command, description in (
+        ("poll", "Ask a quick poll"),
+        ("newsurvey", "Create a survey"),
+        ("results", "Survey results"),
+    ):
+        assert f"/{command} — {t(description, 'ru')}" in lines
+    assert not any(line.startswith("/newevent") for line in lines)  # an organizer's command
+    member_lines = (await harness.send(member, "/help"))["text"].splitlines()
+    assert not any(line.startswith(("/poll", "/newsurvey", "/results")) for line in member_lines)
