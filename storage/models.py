@@ -194,7 +194,7 @@ class OutboxMessage(SQLModel, table=True):
     kind: str = Field(sa_type=String(32))  # "announcement", later "reminder", ...
     ref_id: int  # the announcement (reminder, ...) this message belongs to
     member_id: int | None = Field(default=None, foreign_key="members.id")
-    chat_id: int = Field(sa_type=BigInteger)
+    chat_id: int = Field(sa_type=BigInteger)  # 0 for anonymous polls: no chat linked to its counts
     language: str = Field(default="en", sa_type=String(8))
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: DeliveryStatus = Field(default=DeliveryStatus.PENDING, sa_type=String(16))

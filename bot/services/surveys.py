@@ -897,7 +897,9 @@ async def submitted_answers(session: AsyncSession, survey: Survey, member: Membe
 async def record_poll_delivery(
     session: AsyncSession, survey: Survey, telegram_poll_id: str, chat_id: int
 ) -> PollDelivery:
-    """The delivery engine sent a copy of the poll (sendPoll returned `poll.id`)."""
+    """The delivery engine sent a copy of the poll (sendPoll returned `poll.id`). An anonymous
+    poll's copy keeps no chat id: in a private chat its counts are one member's vote. (Stopping the
+    copies uses the outbox rows, which know the chats but not the poll ids.)"""
     question = await _question_at(session, survey.id or 0, 0)
     if question is None or not survey.native_poll:
         raise SurveyError("not_a_poll")
@@ -905,7 +907,7 @@ async def record_poll_delivery(
         survey_id=survey.id or 0,
         question_id=question.id or 0,
         telegram_poll_id=telegram_poll_id,
-        chat_id=chat_id,
+        chat_id=0 if survey.anonymous else chat_id,
         option_counts=[0] * len(question.options),
     )
     session.add(delivery)

@@ -169,4 +169,7 @@ async def test_anonymous_poll_sums_every_copy_and_closes_on_time(
     await polls_closed(harness, users, messages)
     async with create_session_factory(harness.app.engine)() as session:
         assert (await service.get_survey(session, survey.id or 0)).status == "closed"
+        # A private chat's copy counts one member's vote: no copy of an anonymous poll names its chat.
+        stored = (await session.exec(select(PollDelivery).where(PollDelivery.survey_id == survey.id))).all()
+        assert len(stored) == 4 and {copy.chat_id for copy in stored} == {0}
     await counted(harness, survey, [1, 0, 2], 3)
