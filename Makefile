@@ -36,6 +36,7 @@ sandbox: $(STAMP) compile-messages
 bench: $(STAMP) compile-messages
 	$(BIN)/python -m bench.broadcast
 	$(BIN)/python -m bench.reminders
+	$(BIN)/python -m bench.surveys
 
 migrate: $(STAMP)
 	$(BIN)/diaspora-bridge migrate
