@@ -254,7 +254,7 @@ async def _seed_surveys(session: AsyncSession, organization: Organization) -> No
     """An open survey of several question kinds and an open native poll, closing in a week; their
     invitations go to every demo member through the outbox. Once each."""
     now = utcnow()
-    closes = now + timedelta(days=7)
+    closes = (now + timedelta(days=7)).replace(hour=18, minute=0, second=0, microsecond=0)
     coordinator = await _coordinator(session)
     creator = coordinator.id if coordinator else None
     seeded = set(
