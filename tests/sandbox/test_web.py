@@ -17,6 +17,7 @@ from aiogram.types import BufferedInputFile, KeyboardButton, ReplyKeyboardMarkup
 from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
+from bot.charts import chart_size, render_bar_chart
 from bot.config import PROJECT_ROOT, Settings
 from bot.i18n import language_name
 from bot.sandbox.runner import (
@@ -148,11 +149,18 @@ async def test_documents_polls_reply_keyboards_and_refusals(page: tuple[Harness,
     bot = harness.app.bot
     await bot.send_document(user.id, BufferedInputFile(b"<script>alert(1)</script>", "notes.html"))
     await bot.send_poll(user.id, "Which day?", ["Saturday", "Sunday"], is_anonymous=False)
+    chart = render_bar_chart("Which day?", ["Saturday", "Sunday"], [2, 1], ["2 · 67 %", "1 · 33 %"])
+    await bot.send_photo(user.id, BufferedInputFile(chart.png, "survey-1-q1.png"), caption="Q1")
     keyboard = ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text="Yes")]], one_time_keyboard=True)
     await bot.send_message(user.id, "Coming?", reply_markup=keyboard)
 
     view = await ok(await client.get(f"/api/chats/{user.id}"))
-    document, poll, question = view["messages"]
+    document, poll, photo, question = view["messages"]
+    largest = photo["photo"][-1]  # what the page shows: the chart PNG the bot uploaded, inline
+    assert (largest["width"], largest["height"]) == chart_size(2) and photo["caption"] == "Q1"
+    image = await client.get(f"/api/files/{largest['file_id']}")
+    assert await image.read() == chart.png and image.content_type == "image/png"
+    assert "Content-Disposition" not in image.headers
     assert question["text"] == "Coming?"
     assert view["reply_keyboard"]["keyboard"] == [[{"text": "Yes"}]]
     download = await client.get(f"/api/files/{document['document']['file_id']}")
