@@ -56,7 +56,8 @@ def event_card(
     if event.place:
         lines.append(f"📍 {escape(event.place)}")
     if event.online_url:
-        lines.append(f'🔗 <a href="{escape(event.online_url, quote=True)}">{escape(_("Online link"))}</a>')
+        label = escape(_("Online link"))  # outside the f-string: pybabel does not look inside them
+        lines.append(f'🔗 <a href="{escape(event.online_url, quote=True)}">{label}</a>')
     if description:
         lines += ["", escape(description)]
     lines.append("")

@@ -79,7 +79,8 @@ def session_line(event: Event, number: int, locale: str, zone: str) -> str:
     if event.place:
         line += f"\n    📍 {escape(event.place)}"
     if event.online_url:
-        line += f'\n    🔗 <a href="{escape(event.online_url, quote=True)}">{escape(_("Online link"))}</a>'
+        label = escape(_("Online link"))  # outside the f-string: pybabel does not look inside them
+        line += f'\n    🔗 <a href="{escape(event.online_url, quote=True)}">{label}</a>'
     if event.status == EventStatus.CANCELLED:
         line += " ✖"
     return line

@@ -22,10 +22,12 @@ from aiohttp import web
 from pydantic import SecretStr
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
+from bot.services import surveys as survey_service
+from bot.services import trainings as training_service
 from bot.services.events import create_event, publish
 from bot.services.members import (
     TelegramIdentity,
@@ -36,7 +38,7 @@ from bot.services.members import (
 )
 from bot.services.roles import Actor, ensure_default_organization, grant_role, role_holders, role_of
 from storage.db import create_session_factory
-from storage.models import Event, Member, Organization, Role
+from storage.models import Event, Member, Organization, QuestionKind, Role, Survey, Training
 from storage.types import utcnow
 
 from .emulator import BotAPIEmulator
@@ -146,12 +148,15 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> Organization:
         if person.role is not None and await role_of(session, organization_id, member.id or 0) == Role.MEMBER:
             await grant_role(session, actor, organization_id, member, person.role)
     await _seed_events(session, organization)
+    await _seed_training(session, organization)
+    await _seed_surveys(session, organization)
     return organization
 
 
 async def _seed_events(session: AsyncSession, organization: Organization) -> None:
     """Two upcoming events (published quietly: no notices), once."""
-    if (await session.exec(select(func.count()).select_from(Event))).one():
+    events = select(func.count()).select_from(Event).where(col(Event.training_id).is_(None))
+    if (await session.exec(events)).one():  # training sessions are events too: not counted
         return
     now = utcnow()
     soon = (now + timedelta(days=3)).replace(hour=17, minute=0, second=0, microsecond=0)
@@ -171,8 +176,8 @@ async def _seed_events(session: AsyncSession, organization: Organization) -> Non
             "capacity": 40,
         },
         {
-            "title": "Grant writing for associations (online)",
-            "description": "A 90-minute workshop on finding and writing grant applications.",
+            "title": "Legal clinic: residence permits (online)",
+            "description": "Volunteer lawyers answer your questions on permits and renewals, 90 minutes.",
             "language": "en",
             "online_url": "https://example.org/workshop",
             "starts_at": soon + timedelta(days=4),
@@ -185,6 +190,151 @@ async def _seed_events(session: AsyncSession, organization: Organization) -> Non
             session, organization_id=organization.id or 0, now=now, timezone=organization.timezone, **sample
         )
         await publish(session, event, organization, now, announce=False)
+
+
+DEMO_TRAINING = "Grant writing for associations"
+DEMO_SURVEY = "Community needs 2027"
+DEMO_POLL = "Summer picnic day"
+DEMO_TRAINEES = (700_000_008, 700_000_007, 700_000_004, 700_000_005)  # Ivan, Wanjiru, Amina; Carlos waits
+
+
+async def _coordinator(session: AsyncSession) -> Member | None:
+    return await get_member(session, DEMO_PEOPLE[2].telegram_id)  # Oksana, the demo coordinator
+
+
+async def _seed_training(session: AsyncSession, organization: Organization) -> None:
+    """An open training of two sessions, its three seats taken and one member on the waitlist, once."""
+    if (await session.exec(select(Training.id).where(Training.title == DEMO_TRAINING))).first():
+        return
+    now = utcnow()
+    first = (now + timedelta(days=9)).replace(hour=17, minute=0, second=0, microsecond=0)
+    url = "https://example.org/grant-writing"
+    training = await training_service.create_training(
+        session,
+        organization,
+        await _coordinator(session),
+        title=DEMO_TRAINING,
+        description="Two evenings to find funders, write a convincing application and build its budget.",
+        language="en",
+        teaching_languages=["en", "fr"],
+        trainer="Oksana Kovalenko",
+        capacity=3,
+        timezone=organization.timezone,
+        questions=[
+            {"text": "Which association are you with?"},
+            {"text": "Have you written a grant application before?", "options": ["Yes", "No"]},
+        ],
+        translations={
+            "fr": {
+                "title": "Rédiger une demande de subvention pour son association",
+                "description": "Deux soirées pour trouver des financeurs, rédiger un dossier convaincant "
+                "et construire son budget.",
+            }
+        },
+        sessions=[
+            training_service.SessionInput(first, 120, online_url=url),
+            training_service.SessionInput(first + timedelta(days=7), 120, online_url=url),
+        ],
+        now=now,
+    )
+    await training_service.publish_training(session, training, organization, now)
+    associations = (
+        "Berlin Moldova e.V.",
+        "Toronto Kenyan Youth",
+        "Sudanese Women Nairobi",
+        "Colombia Toronto",
+    )
+    for telegram_id, association in zip(DEMO_TRAINEES, associations, strict=True):
+        member = await get_member(session, telegram_id)
+        if member is not None and member.id is not None:
+            await training_service.sign_up(session, training.id or 0, member.id, [association, "No"], now)
+
+
+async def _seed_surveys(session: AsyncSession, organization: Organization) -> None:
+    """An open survey of several question kinds and an open native poll, closing in a week; their
+    invitations go to every demo member through the outbox. Once each."""
+    now = utcnow()
+    closes = (now + timedelta(days=7)).replace(hour=18, minute=0, second=0, microsecond=0)
+    coordinator = await _coordinator(session)
+    creator = coordinator.id if coordinator else None
+    seeded = set(
+        (
+            await session.exec(select(Survey.title).where(col(Survey.title).in_([DEMO_SURVEY, DEMO_POLL])))
+        ).all()
+    )
+    if DEMO_SURVEY not in seeded:
+        survey = await survey_service.create_survey(
+            session,
+            organization.id or 0,
+            DEMO_SURVEY,
+            now,
+            translations={"fr": "Besoins de la communauté 2027"},
+            closes_at=closes,
+            created_by_member_id=creator,
+        )
+        questions = [
+            (
+                QuestionKind.MULTIPLE,
+                "Which activities should we run more of?",
+                ["Trainings", "Cultural events", "Legal help", "Job networking"],
+                "Quelles activités devrions-nous proposer davantage ?",
+                ["Formations", "Événements culturels", "Aide juridique", "Réseautage professionnel"],
+            ),
+            (
+                QuestionKind.RATING,
+                "How useful was the community this year?",
+                None,
+                "Quelle a été l'utilité de la communauté cette année ?",
+                None,
+            ),
+            (
+                QuestionKind.YES_NO,
+                "Would you volunteer a few hours a month?",
+                None,
+                "Seriez-vous bénévole quelques heures par mois ?",
+                None,
+            ),
+            (QuestionKind.TEXT, "Anything else we should know?", None, "Autre chose à nous dire ?", None),
+        ]
+        for kind, text, options, french, french_options in questions:
+            translation: dict[str, object] = {"text": french}
+            if french_options:
+                translation["options"] = french_options
+            await survey_service.add_question(
+                session,
+                survey,
+                kind,
+                text,
+                options=options,
+                translations={"fr": translation},
+                optional=kind == QuestionKind.TEXT,
+            )
+        await survey_service.open_survey(session, survey, organization, now)
+    if DEMO_POLL not in seeded:
+        poll = await survey_service.create_survey(
+            session,
+            organization.id or 0,
+            DEMO_POLL,
+            now,
+            translations={"fr": "Date du pique-nique d'été"},
+            closes_at=closes,
+            native_poll=True,
+            created_by_member_id=creator,
+        )
+        await survey_service.add_question(
+            session,
+            poll,
+            QuestionKind.SINGLE,
+            "Which day suits you for the summer picnic?",
+            options=["Saturday", "Sunday"],
+            translations={
+                "fr": {
+                    "text": "Quel jour vous convient pour le pique-nique d'été ?",
+                    "options": ["Samedi", "Dimanche"],
+                }
+            },
+        )
+        await survey_service.open_survey(session, poll, organization, now)
 
 
 @dataclass

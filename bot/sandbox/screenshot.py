@@ -1,8 +1,8 @@
 """`python -m bot.sandbox.screenshot out.png`: a demo sandbox opened in Chromium, for the README picture.
 
-Starts a demo sandbox on a temporary database, selects a member, sends /start and /profile, and saves a
-PNG. Needs the `playwright` package and a Chromium (Debian: `apt-get install chromium`); it never
-downloads browsers.
+Starts a demo sandbox on a temporary database, selects a member, waits for the demo survey's invitation
+and poll, sends /trainings, and saves a PNG. Needs the `playwright` package and a Chromium (Debian:
+`apt-get install chromium`); it never downloads browsers.
 """
 
 from __future__ import annotations
@@ -36,7 +36,13 @@ def chromium_path() -> str | None:
     return found if Path(found).exists() else None
 
 
-async def take(out: Path, member: str = "Fatou", width: int = 1180, height: int = 720) -> None:
+async def take(
+    out: Path,
+    member: str = "Fatou",
+    commands: tuple[str, ...] = ("/trainings",),
+    width: int = 1180,
+    height: int = 900,
+) -> None:
     from playwright.async_api import async_playwright
 
     executable = chromium_path()
@@ -59,10 +65,18 @@ async def take(out: Path, member: str = "Fatou", width: int = 1180, height: int 
             await page.goto(sandbox.url)
             await page.get_by_role("button", name=member).click()
             user = next(u for u in sandbox.emulator.users.values() if u.first_name == member)
-            for command in ("/start", "/profile"):
+            emulator = sandbox.emulator
+            await emulator.wait_for(lambda emu: any("poll" in m for m in emu.transcript(user)), timeout=30)
+            for command in commands:
+                before = len(emulator.transcript(user))
                 await page.get_by_label("Message", exact=True).fill(command)
                 await page.keyboard.press("Enter")
-                reply = await sandbox.emulator.next_bot_message(user.id, timeout=20)
+                reply = await emulator.wait_for(
+                    lambda emu, before=before: next(
+                        (m for m in emu.transcript(user)[before:] if m["outgoing"]), None
+                    ),
+                    timeout=20,
+                )
                 await page.locator(f'[data-message-id="{reply["message_id"]}"]').wait_for()
             await page.wait_for_timeout(300)
             await page.screenshot(path=str(out))

@@ -327,8 +327,8 @@ a { color: #1c6fd1; }
 .spoiler { background: #8889; color: transparent; border-radius: 3px; cursor: pointer; }
 .spoiler.open { background: #8882; color: inherit; }
 .linkish { border: 0; background: none; padding: 0; color: #1c6fd1; cursor: pointer; font: inherit; }
-.photo { display: block; max-width: 100%; max-height: 320px; border-radius: 10px; margin-bottom: 4px;
-  image-rendering: auto; min-width: 80px; }
+.photo { display: block; width: auto; height: auto; max-width: 100%; max-height: 320px; border-radius: 10px;
+  margin-bottom: 4px; image-rendering: auto; min-width: 80px; }
 .doc { display: flex; gap: 8px; align-items: center; text-decoration: none; color: inherit; padding: 4px 0; }
 .doc .icon { width: 40px; height: 40px; border-radius: 50%; background: var(--accent); color: #fff;
   display: grid; place-items: center; }

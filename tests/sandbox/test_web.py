@@ -15,17 +15,29 @@ import aiohttp
 import pytest
 from aiogram.types import BufferedInputFile, KeyboardButton, ReplyKeyboardMarkup
 from aiohttp.test_utils import TestClient, TestServer
+from sqlmodel import select
 
+from bot.charts import chart_size, render_bar_chart
 from bot.config import PROJECT_ROOT, Settings
 from bot.i18n import language_name
-from bot.sandbox.runner import DEMO_ADMIN, DEMO_PEOPLE, SandboxError, open_sandbox
+from bot.sandbox.runner import (
+    DEMO_ADMIN,
+    DEMO_PEOPLE,
+    DEMO_POLL,
+    DEMO_SURVEY,
+    DEMO_TRAINING,
+    SandboxError,
+    open_sandbox,
+)
 from bot.sandbox.web import SandboxWeb
 from bot.services.events import upcoming_events
 from bot.services.members import get_member
 from bot.services.roles import role_holders
+from bot.services.surveys import open_surveys_for
+from bot.services.trainings import open_trainings_for, roster, sessions_of
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head
-from storage.models import Role
+from storage.models import OutboxMessage, Role, Survey, Training
 from storage.types import utcnow
 from tests.e2e.conftest import Harness, start_harness
 from tests.e2e.test_registration import WELCOME, plain
@@ -137,11 +149,18 @@ async def test_documents_polls_reply_keyboards_and_refusals(page: tuple[Harness,
     bot = harness.app.bot
     await bot.send_document(user.id, BufferedInputFile(b"<script>alert(1)</script>", "notes.html"))
     await bot.send_poll(user.id, "Which day?", ["Saturday", "Sunday"], is_anonymous=False)
+    chart = render_bar_chart("Which day?", ["Saturday", "Sunday"], [2, 1], ["2 · 67 %", "1 · 33 %"])
+    await bot.send_photo(user.id, BufferedInputFile(chart.png, "survey-1-q1.png"), caption="Q1")
     keyboard = ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text="Yes")]], one_time_keyboard=True)
     await bot.send_message(user.id, "Coming?", reply_markup=keyboard)
 
     view = await ok(await client.get(f"/api/chats/{user.id}"))
-    document, poll, question = view["messages"]
+    document, poll, photo, question = view["messages"]
+    largest = photo["photo"][-1]  # what the page shows: the chart PNG the bot uploaded, inline
+    assert (largest["width"], largest["height"]) == chart_size(2) and photo["caption"] == "Q1"
+    image = await client.get(f"/api/files/{largest['file_id']}")
+    assert await image.read() == chart.png and image.content_type == "image/png"
+    assert "Content-Disposition" not in image.headers
     assert question["text"] == "Coming?"
     assert view["reply_keyboard"]["keyboard"] == [[{"text": "Yes"}]]
     download = await client.get(f"/api/files/{document['document']['file_id']}")
@@ -186,9 +205,18 @@ async def test_the_page_is_self_contained_and_never_parses_message_html(
     assert 'dir="auto"' in html and "<button" in html and "<label" in html
 
 
+def invitations_in(messages: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The survey invitation and the native poll among a member's messages, once both arrived
+    (the training's notice may come too, or later: it waits for the member's quiet hours to end)."""
+    invitation = next((m for m in messages if m.get("text", "").startswith("📋")), None)
+    poll = next((m for m in messages if "poll" in m), None)
+    return (invitation, poll) if invitation and poll else None
+
+
 async def test_demo_seeds_members_and_roles_idempotently(sqlite_url: str) -> None:
     settings = Settings(_env_file=None, admin_ids=frozenset({5}))  # type: ignore[call-arg]
-    for _ in range(2):  # a second start finds everything in place
+    emily = next(person for person in DEMO_PEOPLE if person.first_name == "Emily")
+    for run in range(2):  # a second start finds everything in place
         async with (
             open_sandbox(settings, web_port=0, demo=True, database_url=sqlite_url) as sandbox,
             aiohttp.ClientSession() as http,
@@ -204,6 +232,10 @@ async def test_demo_seeds_members_and_roles_idempotently(sqlite_url: str) -> Non
             async with create_session_factory(sandbox.app.engine)() as session:
                 holders = await role_holders(session, sandbox.app.dispatcher["organization"].id)
             assert sandbox.app.settings.admin_ids == {5, DEMO_ADMIN.telegram_id}
+            if run == 0:  # the seeded survey and poll reach a demo member through the outbox
+                received = await sandbox.emulator.wait_for(
+                    lambda emu: invitations_in(emu.transcript(emu.users[emily.telegram_id])), timeout=20
+                )
 
     assert set(users) == {person.first_name for person in DEMO_PEOPLE}
     assert users["Fatou"]["role"] == "organizer" and users["Oksana"]["role"] == "coordinator"
@@ -226,7 +258,39 @@ async def test_demo_seeds_members_and_roles_idempotently(sqlite_url: str) -> Non
             assert (member.residence_city, list(member.interests)) == (person.city, list(person.interests))
         page = await upcoming_events(session, None, member, utcnow(), 0, 10)
         assert [event.status for event in page.events] == ["published", "published"]  # seeded once, not twice
+
+        [training] = (await session.exec(select(Training).where(Training.title == DEMO_TRAINING))).all()
+        assert training.status == "open" and training.capacity == 3 and "fr" in training.translations
+        assert len(training.questions) == 2 and len(await sessions_of(session, training.id)) == 2
+        signed_up = await roster(session, training.id)
+        assert [entry.member.display_name for entry in signed_up.confirmed] == [
+            "Ivan Rusu",
+            "Wanjiru Kamau",
+            "Amina Hassan",
+        ]
+        assert [(entry.member.display_name, entry.position) for entry in signed_up.waitlisted] == [
+            ("Carlos Mendoza", 1)
+        ]
+        assert [t.title for t in await open_trainings_for(session, member, utcnow())] == [DEMO_TRAINING]
+
+        surveys = (await session.exec(select(Survey).order_by(Survey.id))).all()
+        assert [(s.title, s.native_poll, s.status) for s in surveys] == [
+            (DEMO_SURVEY, False, "open"),
+            (DEMO_POLL, True, "open"),
+        ]
+        # /surveys lists the survey (a native poll is answered where it was sent, in the chat)
+        assert [s.title for s in await open_surveys_for(session, member, utcnow())] == [DEMO_SURVEY]
+        invitations = (
+            await session.exec(select(OutboxMessage.ref_id).where(OutboxMessage.kind == "survey"))
+        ).all()
+        assert sorted(invitations) == sorted([s.id for s in surveys] * len(DEMO_PEOPLE))  # invited once
     await engine.dispose()
+
+    invitation, poll = received
+    assert invitation["text"].startswith(f"📋 New survey: {DEMO_SURVEY}\n4 questions.")
+    assert invitation["reply_markup"]["inline_keyboard"][0][0]["callback_data"].startswith("sv:")
+    assert poll["poll"]["question"] == "Which day suits you for the summer picnic?"
+    assert [option["text"] for option in poll["poll"]["options"]] == ["Saturday", "Sunday"]
 
 
 def busy_port() -> socket.socket:
