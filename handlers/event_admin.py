@@ -264,6 +264,7 @@ async def post_event(
     if (
         event is None
         or event.organization_id != organization.id
+        or event.training_id is not None  # a training session: seats are taken on the training's card
         or event.status != EventStatus.PUBLISHED
         or not upcoming(event, utcnow())
     ):
@@ -784,7 +785,12 @@ async def _event_of_step(
     event = None
     if isinstance(info, dict) and info.get("event_id"):
         event = await session.get(Event, int(info["event_id"]))
-    if event is None or event.organization_id != organization.id or event.status not in OPEN:
+    if (
+        event is None
+        or event.organization_id != organization.id
+        or event.training_id is not None
+        or event.status not in OPEN
+    ):
         await state.clear()
         await message.answer(_("This event can no longer be changed."))
         return None
@@ -863,6 +869,7 @@ async def _save_translation(
     if (
         event is None
         or event.organization_id != organization.id
+        or event.training_id is not None
         or event.status not in OPEN
         or language not in SHIPPED_LANGUAGES
         or not info.get("title")  # type: ignore[union-attr]
@@ -1178,7 +1185,12 @@ async def event_button(
         return
     statuses = (EventStatus.DRAFT,) if action in {"publish", "discard", "translate", "tr_lang"} else OPEN
     event = await session.get(Event, callback_data.id)
-    if event is None or event.organization_id != organization.id or event.status not in statuses:
+    if (
+        event is None
+        or event.organization_id != organization.id
+        or event.training_id is not None  # a training session changes with its training only
+        or event.status not in statuses
+    ):
         stale_button(callback_answer)
         return
     ident = event.id or 0

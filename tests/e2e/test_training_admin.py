@@ -798,3 +798,38 @@ async def test_feedback_survey_reaches_attendees_through_the_bot_and_averages_sh
         "⭐ Feedback about “Digital visibility”: 4.5 out of 5 (2 answers)."
     )
     assert harness.emulator.errors == []
+
+
+async def test_sessions_cannot_be_changed_or_posted_as_plain_events(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    from handlers.callbacks import EventAdmin
+
+    organizer = await make_coordinator(harness, registered, "Olu", "en", Role.ORGANIZER)
+    training_id = await published_training(harness)
+    async with create_session_factory(harness.app.engine)() as session:
+        first = (await service.sessions_of(session, training_id))[0]
+    session_id = first.id or 0
+    listing = await harness.send(organizer, "/myevents")
+    assert "Digital visibility" not in listing["text"]
+    for action in ("open", "cancel", "cancel_yes", "newcode", "edit", "csv", "att", "group"):
+        query = await harness.emulator.press_button(
+            organizer, listing, callback_data=EventAdmin(action=action, id=session_id).pack(), forge=True
+        )
+        await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
+        assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active.", action
+    group = harness.emulator.create_group("Diaspora Lyon", members=[organizer])
+    await harness.emulator.send_text(organizer, f"/postevent {session_id}", chat=group)
+    refused = await harness.emulator.next_bot_message(group.id, timeout=10)
+    assert refused["text"].startswith("Send /postevent followed by the number")
+    await asyncio.sleep(0.3)
+    async with create_session_factory(harness.app.engine)() as session:
+        stored = await session.get(Event, session_id, populate_existing=True)
+        assert stored is not None
+        assert (stored.status, stored.starts_at, stored.checkin_code) == (
+            EventStatus.PUBLISHED,
+            first.starts_at,
+            first.checkin_code,
+        )
+        assert (
+            await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "event_notice"))
+        ).all() == []
+    assert harness.emulator.errors == []
