@@ -153,7 +153,7 @@ def date_error_text(error: DateError) -> str:
     return _("I couldn't read that date. Please write it like 2027-03-14 18:30 or 14.03.2027 18:30.")
 
 
-def _parse_place(text: str) -> tuple[str | None, str | None]:
+def parse_place(text: str) -> tuple[str | None, str | None]:
     """(address, link): a web link for online events, anything else is an address."""
     stripped = text.strip()
     if _LINKISH.match(stripped) or (" " not in stripped and "://" in stripped):
@@ -388,7 +388,7 @@ def _audience_picker(audience: dict[str, Any]) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def _toggled(audience: dict[str, Any], field: str, value: str) -> dict[str, Any]:
+def toggled(audience: dict[str, Any], field: str, value: str) -> dict[str, Any]:
     values = list(audience.get(field, []))
     values = [item for item in values if item != value] if value in values else [*values, value]
     return {key: items for key, items in {**audience, field: values}.items() if items}
@@ -407,9 +407,9 @@ async def _audience_button(
     audience = dict(draft.get("audience") or {})
     message = query.message if isinstance(query.message, Message) else None
     if action == "aud_i" and value in INTERESTS:
-        draft["audience"] = _toggled(audience, "interests", value)
+        draft["audience"] = toggled(audience, "interests", value)
     elif action == "aud_l" and value in SHIPPED_LANGUAGES:
-        draft["audience"] = _toggled(audience, "languages", value)
+        draft["audience"] = toggled(audience, "languages", value)
     elif action == "aud" and value == "choose":
         draft["audience"] = audience
     elif action == "aud" and value in {"all", "done"}:
@@ -499,7 +499,7 @@ async def dialog_answer(
             service.validate_times(starts_at, ends_at, None, now, check_start=False)
             draft["ends_at"] = ends_at.isoformat()
         elif step == "place":
-            draft["place"], draft["online_url"] = _parse_place(text)
+            draft["place"], draft["online_url"] = parse_place(text)
             if draft["place"] is None and draft["online_url"] is None:
                 await message.answer(_("That looks empty. Please type your answer."))
                 return
@@ -926,7 +926,7 @@ async def edit_value(
         elif field == "description":
             changes = {"description": service.validate_description(text)}
         elif field == "place":
-            place, url = _parse_place(text)
+            place, url = parse_place(text)
             if place is None and url is None:
                 await message.answer(_("That looks empty. Please type your answer."))
                 return
