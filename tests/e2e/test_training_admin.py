@@ -833,3 +833,27 @@ async def test_sessions_cannot_be_changed_or_posted_as_plain_events(harness: Har
             await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "event_notice"))
         ).all() == []
     assert harness.emulator.errors == []
+
+
+async def test_roster_pages_with_emoji_answers_stay_within_telegram_limits(
+    harness: Harness, registered
+) -> None:  # type: ignore[no-untyped-def]
+    coordinator = await make_coordinator(harness, registered, "Grace", "en")
+    people = [await registered(f"Member {number:02}", "fr") for number in range(1, 13)]
+    training_id = await published_training(
+        harness, capacity=20, questions=[{"text": "Q" * 200, "options": []}]
+    )
+    for user in people:
+        await sign_up(harness, training_id, user, "🎉" * 150)  # 300 UTF-16 units: the longest answer
+    listing = await harness.send(coordinator, "/managetrainings")
+    await harness.press(coordinator, listing, "1. Digital visibility")
+    manage = await harness.reply(coordinator)
+    await harness.press(coordinator, manage, "👥 Roster")
+    roster = await harness.reply(coordinator)
+    assert len(roster["text"].encode("utf-16-le")) // 2 <= 4096
+    assert buttons(roster)[-1] == "▶️" and "1. Member 01" in roster["text"]
+    await harness.press(coordinator, roster, "▶️")
+    rest = await harness.edited(coordinator, roster)
+    assert len(rest["text"].encode("utf-16-le")) // 2 <= 4096
+    assert "Member 12" in rest["text"] and "Member 01" not in rest["text"]
+    assert harness.emulator.errors == []
