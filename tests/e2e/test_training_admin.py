@@ -752,6 +752,9 @@ async def test_feedback_survey_reaches_attendees_through_the_bot_and_averages_sh
     training_id = await published_training(
         harness, capacity=5, audience={}, translations={"fr": {"title": "Visibilité numérique"}}
     )
+    assert (await harness.reply(coordinator, timeout=15))["text"].startswith(
+        "🎓 New training"
+    )  # audience: all
     for user in (amina, kofi, omar):
         await sign_up(harness, training_id, user, "Asso")
     attendees = [await member_id(harness, user) for user in (amina, kofi)]
