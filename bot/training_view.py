@@ -6,9 +6,10 @@ a card looks the same wherever it appears. Callers set the gettext locale (the m
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from html import escape
+from html import escape, unescape
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
@@ -19,9 +20,26 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.event_view import EventAction, when_text
 from bot.i18n import format_when, language_name
 from bot.services import trainings as service
+from bot.services.events import telegram_length
 from storage.models import Event, EventStatus, SignupStatus, Training, TrainingSignup, TrainingStatus
 
 SESSIONS_SHOWN = 10  # a longer course lists the first ten and says how many more
+CARD_MAX = 3500  # visible characters: with a notice's or a confirmation's heading, under Telegram's 4096
+PLACE_SHOWN = 150  # characters of a session's place on the card (the calendar file has it all)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def visible_length(html: str) -> int:
+    """Length of an HTML message as Telegram counts it: after entity parsing, in UTF-16 units."""
+    return telegram_length(unescape(_TAG.sub("", html)))
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-16 units, ending with "…" when cut."""
+    if telegram_length(text) <= limit:
+        return text
+    cut = text.encode("utf-16-le")[: max(0, limit - 1) * 2].decode("utf-16-le", errors="ignore")
+    return cut.rstrip() + "…"
 
 
 class TrainingAction(CallbackData, prefix="tr"):
@@ -77,7 +95,7 @@ async def member_view(session: AsyncSession, training_id: int, member_id: int | 
 def session_line(event: Event, number: int, locale: str, zone: str) -> str:
     line = f"{number}. {escape(when_text(event, locale, zone))}"
     if event.place:
-        line += f"\n    📍 {escape(event.place)}"
+        line += f"\n    📍 {escape(clip(event.place, PLACE_SHOWN))}"
     if event.online_url:
         label = escape(_("Online link"))  # outside the f-string: pybabel does not look inside them
         line += f'\n    🔗 <a href="{escape(event.online_url, quote=True)}">{label}</a>'
@@ -93,7 +111,8 @@ def signups_open(training: Training, now: datetime) -> bool:
 
 
 def training_card(data: CardData, version: str, locale: str, zone: str, me: MemberView, now: datetime) -> str:
-    """The training as HTML: every coordinator-written value escaped."""
+    """The training as HTML: every coordinator-written value escaped. A long description is cut
+    so that the card stays within `CARD_MAX` visible characters."""
     training = data.training
     title, description = service.training_text(training, version)
     lines = [f"🎓 <b>{escape(title)}</b>"]
@@ -102,8 +121,7 @@ def training_card(data: CardData, version: str, locale: str, zone: str, me: Memb
     if training.teaching_languages:
         names = ", ".join(language_name(code) for code in training.teaching_languages)
         lines.append(_("🗣 Taught in: {languages}").format(languages=escape(names)))
-    if description:
-        lines += ["", escape(description)]
+    head = len(lines)
     lines += ["", _("🗓 <b>Sessions</b>")]
     for number, event in enumerate(data.sessions[:SESSIONS_SHOWN], start=1):
         lines.append(session_line(event, number, locale, zone))
@@ -126,6 +144,9 @@ def training_card(data: CardData, version: str, locale: str, zone: str, me: Memb
         lines.append(_("✅ You have a seat."))
     elif me.signup == SignupStatus.WAITLISTED and training.status != TrainingStatus.CANCELLED:
         lines.append(_("⏳ You are number {position} on the waitlist.").format(position=me.position or "?"))
+    if description:
+        room = CARD_MAX - visible_length("\n".join(lines)) - 2
+        lines[head:head] = ["", escape(clip(description, room))]
     return "\n".join(lines)
 
 

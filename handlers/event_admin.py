@@ -153,7 +153,7 @@ def date_error_text(error: DateError) -> str:
     return _("I couldn't read that date. Please write it like 2027-03-14 18:30 or 14.03.2027 18:30.")
 
 
-def _parse_place(text: str) -> tuple[str | None, str | None]:
+def parse_place(text: str) -> tuple[str | None, str | None]:
     """(address, link): a web link for online events, anything else is an address."""
     stripped = text.strip()
     if _LINKISH.match(stripped) or (" " not in stripped and "://" in stripped):
@@ -264,6 +264,7 @@ async def post_event(
     if (
         event is None
         or event.organization_id != organization.id
+        or event.training_id is not None  # a training session: seats are taken on the training's card
         or event.status != EventStatus.PUBLISHED
         or not upcoming(event, utcnow())
     ):
@@ -387,7 +388,7 @@ def _audience_picker(audience: dict[str, Any]) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def _toggled(audience: dict[str, Any], field: str, value: str) -> dict[str, Any]:
+def toggled(audience: dict[str, Any], field: str, value: str) -> dict[str, Any]:
     values = list(audience.get(field, []))
     values = [item for item in values if item != value] if value in values else [*values, value]
     return {key: items for key, items in {**audience, field: values}.items() if items}
@@ -406,9 +407,9 @@ async def _audience_button(
     audience = dict(draft.get("audience") or {})
     message = query.message if isinstance(query.message, Message) else None
     if action == "aud_i" and value in INTERESTS:
-        draft["audience"] = _toggled(audience, "interests", value)
+        draft["audience"] = toggled(audience, "interests", value)
     elif action == "aud_l" and value in SHIPPED_LANGUAGES:
-        draft["audience"] = _toggled(audience, "languages", value)
+        draft["audience"] = toggled(audience, "languages", value)
     elif action == "aud" and value == "choose":
         draft["audience"] = audience
     elif action == "aud" and value in {"all", "done"}:
@@ -498,7 +499,7 @@ async def dialog_answer(
             service.validate_times(starts_at, ends_at, None, now, check_start=False)
             draft["ends_at"] = ends_at.isoformat()
         elif step == "place":
-            draft["place"], draft["online_url"] = _parse_place(text)
+            draft["place"], draft["online_url"] = parse_place(text)
             if draft["place"] is None and draft["online_url"] is None:
                 await message.answer(_("That looks empty. Please type your answer."))
                 return
@@ -784,7 +785,12 @@ async def _event_of_step(
     event = None
     if isinstance(info, dict) and info.get("event_id"):
         event = await session.get(Event, int(info["event_id"]))
-    if event is None or event.organization_id != organization.id or event.status not in OPEN:
+    if (
+        event is None
+        or event.organization_id != organization.id
+        or event.training_id is not None
+        or event.status not in OPEN
+    ):
         await state.clear()
         await message.answer(_("This event can no longer be changed."))
         return None
@@ -863,6 +869,7 @@ async def _save_translation(
     if (
         event is None
         or event.organization_id != organization.id
+        or event.training_id is not None
         or event.status not in OPEN
         or language not in SHIPPED_LANGUAGES
         or not info.get("title")  # type: ignore[union-attr]
@@ -919,7 +926,7 @@ async def edit_value(
         elif field == "description":
             changes = {"description": service.validate_description(text)}
         elif field == "place":
-            place, url = _parse_place(text)
+            place, url = parse_place(text)
             if place is None and url is None:
                 await message.answer(_("That looks empty. Please type your answer."))
                 return
@@ -1178,7 +1185,12 @@ async def event_button(
         return
     statuses = (EventStatus.DRAFT,) if action in {"publish", "discard", "translate", "tr_lang"} else OPEN
     event = await session.get(Event, callback_data.id)
-    if event is None or event.organization_id != organization.id or event.status not in statuses:
+    if (
+        event is None
+        or event.organization_id != organization.id
+        or event.training_id is not None  # a training session changes with its training only
+        or event.status not in statuses
+    ):
         stale_button(callback_answer)
         return
     ident = event.id or 0

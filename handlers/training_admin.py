@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.delivery import DeliveryEngine
 from bot.i18n import _, ngettext
 from bot.services import trainings as service
+from bot.services.events import telegram_length
 from bot.services.roles import Actor, can_coordinate
 from bot.services.training_lists import organization_trainings, signup_counts
 from bot.services.trainings import TrainingError
@@ -534,7 +535,6 @@ async def _roster_view(
         *((_("<b>Cancelled</b>"), entry) for entry in roster.cancelled),
     ]
     offset = max(0, min(offset, max(0, len(entries) - 1)))
-    offset -= offset % ROSTER_PAGE
     lines = [
         _("👥 <b>{title}</b>").format(title=escape(title)),
         _(
@@ -549,7 +549,7 @@ async def _roster_view(
     if not entries:
         lines += ["", _("Nobody has signed up yet.")]
     builder = InlineKeyboardBuilder()
-    used, heading, shown = sum(len(line) + 1 for line in lines) + 200, None, 0
+    used, heading, shown = sum(telegram_length(line) + 1 for line in lines) + 200, None, 0
     questions = [str(question.get("text", "")) for question in training.questions]
     numbers = {
         id(entry): number
@@ -564,7 +564,7 @@ async def _roster_view(
         block.append(line)
         for question, answer in zip(questions, entry.answers, strict=False):
             block.append(f"    ↳ {escape(question)}: {escape(answer)}")
-        size = sum(len(item) + 1 for item in block)
+        size = sum(telegram_length(item) + 1 for item in block)  # as Telegram counts: emoji are 2
         if used + size > TEXT_BUDGET:
             break
         lines += block

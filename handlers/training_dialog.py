@@ -43,7 +43,7 @@ from bot.services.trainings import (
     SessionInput,
     TrainingError,
 )
-from handlers.event_admin import _parse_place, _toggled, date_error_text
+from handlers.event_admin import date_error_text, parse_place, toggled
 from handlers.fallback import stale_button, toast
 from handlers.training_common import DURATION_MIN, duration_label, error_text, markup, refusal, short_when
 from handlers.ui import INTEREST_LABELS, member_zone
@@ -427,7 +427,7 @@ async def dialog_answer(
             await _save_duration(bot, chat_id, state, draft, parse_duration(text))
             return
         elif step == DraftStates.session_place:
-            place, url = _parse_place(text)
+            place, url = parse_place(text)
             if place is None and url is None:
                 await message.answer(_("That looks empty. Please type your answer."))
                 return
@@ -679,9 +679,9 @@ async def _multi_select(
             await message.edit_reply_markup(reply_markup=_language_picker(draft["teaching"]))
         return
     if action == "aud_i" and value in INTEREST_LABELS:
-        draft["audience"] = _toggled(audience, "interests", value)
+        draft["audience"] = toggled(audience, "interests", value)
     elif action == "aud_l" and value in SHIPPED_LANGUAGES:
-        draft["audience"] = _toggled(audience, "languages", value)
+        draft["audience"] = toggled(audience, "languages", value)
     elif action == "aud" and value == "choose":
         draft["audience"] = audience
     elif action == "aud" and value in ("all", "done"):

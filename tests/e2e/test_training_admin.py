@@ -737,3 +737,126 @@ async def test_close_sign_ups_long_roster_pages_and_feedback_averages(harness: H
         "⭐ Feedback about “Digital visibility”: 4.5 out of 5 (2 answers)."
     )
     assert harness.emulator.errors == []
+
+
+async def test_feedback_survey_reaches_attendees_through_the_bot_and_averages_show(
+    harness: Harness, registered
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.e2e.test_surveys_member import tap
+
+    coordinator = await make_coordinator(harness, registered, "Grace", "en")
+    amina = await registered("Amina", "fr")
+    kofi = await registered("Kofi", "en")
+    omar = await registered("Omar", "fr")  # confirmed, but never came
+    await no_quiet_hours(harness)
+    training_id = await published_training(
+        harness, capacity=5, audience={}, translations={"fr": {"title": "Visibilité numérique"}}
+    )
+    assert (await harness.reply(coordinator, timeout=15))["text"].startswith(
+        "🎓 New training"
+    )  # audience: all
+    for user in (amina, kofi, omar):
+        await sign_up(harness, training_id, user, "Asso")
+    attendees = [await member_id(harness, user) for user in (amina, kofi)]
+    async with create_session_factory(harness.app.engine)() as session:
+        training = await service.get_training(session, training_id)
+        for number, event in enumerate(await service.sessions_of(session, training_id)):
+            event.starts_at = utcnow() - timedelta(days=10 - number)
+            event.ends_at = event.starts_at + timedelta(hours=2)
+            session.add(event)
+            for attendee in attendees:
+                await service.mark_attendance(session, training, event.id or 0, attendee, True)
+        await session.commit()
+
+    job = harness.app.scheduler.get_job("training_feedback")
+    assert job is not None
+    await job.func()  # the scheduler's job: completes the training and opens the survey
+    heading = plain(harness.t("📋 <b>New survey:</b> {title}", "fr", title="Visibilité numérique"))
+    invitation = await arrives(harness, amina, heading)
+    assert buttons(invitation) == [harness.t("▶️ Start", "fr")]
+    await harness.press(amina, invitation, harness.t("▶️ Start", "fr"))
+    rating = await arrives(harness, amina, harness.t("How would you rate this training?", "fr"))
+    assert buttons(rating) == ["1", "2", "3", "4", "5"]
+    comment = await tap(harness, amina, rating, "4")
+    assert (
+        harness.t("Anything you would like to tell the trainer or the organizers?", "fr") in comment["text"]
+    )
+    await harness.emulator.send_text(amina, "Très <utile>")
+    review = await arrives(harness, amina, "→ Très <utile>")
+    await tap(harness, amina, review, harness.t("✅ Submit", "fr"))
+
+    invitation = await arrives(harness, kofi, "📋 New survey: Digital visibility")
+    await harness.press(kofi, invitation, "▶️ Start")
+    rating = await arrives(harness, kofi, "How would you rate this training?")
+    comment = await tap(harness, kofi, rating, "5")
+    review = await tap(harness, kofi, comment, "Skip ⏭")
+    await tap(harness, kofi, review, "✅ Submit")
+    assert not got(harness, omar, plain(harness.t("📋 <b>New survey:</b> {title}", "fr", title="")).strip())
+
+    listing = await harness.send(coordinator, "/managetrainings")
+    await harness.press(coordinator, listing, "1. Digital visibility")
+    manage = await harness.reply(coordinator)
+    await harness.press(coordinator, manage, "⭐ Feedback")
+    assert (await harness.reply(coordinator))["text"] == (
+        "⭐ Feedback about “Digital visibility”: 4.5 out of 5 (2 answers)."
+    )
+    assert harness.emulator.errors == []
+
+
+async def test_sessions_cannot_be_changed_or_posted_as_plain_events(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    from handlers.callbacks import EventAdmin
+
+    organizer = await make_coordinator(harness, registered, "Olu", "en", Role.ORGANIZER)
+    training_id = await published_training(harness)
+    async with create_session_factory(harness.app.engine)() as session:
+        first = (await service.sessions_of(session, training_id))[0]
+    session_id = first.id or 0
+    listing = await harness.send(organizer, "/myevents")
+    assert "Digital visibility" not in listing["text"]
+    for action in ("open", "cancel", "cancel_yes", "newcode", "edit", "csv", "att", "group"):
+        query = await harness.emulator.press_button(
+            organizer, listing, callback_data=EventAdmin(action=action, id=session_id).pack(), forge=True
+        )
+        await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
+        assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active.", action
+    group = harness.emulator.create_group("Diaspora Lyon", members=[organizer])
+    await harness.emulator.send_text(organizer, f"/postevent {session_id}", chat=group)
+    refused = await harness.emulator.next_bot_message(group.id, timeout=10)
+    assert refused["text"].startswith("Send /postevent followed by the number")
+    await asyncio.sleep(0.3)
+    async with create_session_factory(harness.app.engine)() as session:
+        stored = await session.get(Event, session_id, populate_existing=True)
+        assert stored is not None
+        assert (stored.status, stored.starts_at, stored.checkin_code) == (
+            EventStatus.PUBLISHED,
+            first.starts_at,
+            first.checkin_code,
+        )
+        assert (
+            await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "event_notice"))
+        ).all() == []
+    assert harness.emulator.errors == []
+
+
+async def test_roster_pages_with_emoji_answers_stay_within_telegram_limits(
+    harness: Harness, registered
+) -> None:  # type: ignore[no-untyped-def]
+    coordinator = await make_coordinator(harness, registered, "Grace", "en")
+    people = [await registered(f"Member {number:02}", "fr") for number in range(1, 13)]
+    training_id = await published_training(
+        harness, capacity=20, questions=[{"text": "Q" * 200, "options": []}]
+    )
+    for user in people:
+        await sign_up(harness, training_id, user, "🎉" * 150)  # 300 UTF-16 units: the longest answer
+    listing = await harness.send(coordinator, "/managetrainings")
+    await harness.press(coordinator, listing, "1. Digital visibility")
+    manage = await harness.reply(coordinator)
+    await harness.press(coordinator, manage, "👥 Roster")
+    roster = await harness.reply(coordinator)
+    assert len(roster["text"].encode("utf-16-le")) // 2 <= 4096
+    assert buttons(roster)[-1] == "▶️" and "1. Member 01" in roster["text"]
+    await harness.press(coordinator, roster, "▶️")
+    rest = await harness.edited(coordinator, roster)
+    assert len(rest["text"].encode("utf-16-le")) // 2 <= 4096
+    assert "Member 12" in rest["text"] and "Member 01" not in rest["text"]
+    assert harness.emulator.errors == []

@@ -447,3 +447,36 @@ async def test_mydata_lists_sign_ups_and_forget_gives_the_seat_to_the_next(
         roster = await service.roster(session, tid)
     assert [entry.member.display_name for entry in roster.confirmed] == ["Lucía"]
     assert [(entry.status, entry.answers) for entry in roster.cancelled] == [(SignupStatus.CANCELLED, [])]
+
+
+async def test_cards_of_a_long_training_stay_within_telegram_limits(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    kofi = await registered("Kofi", "en")
+    first = utcnow() + timedelta(days=3)
+    training = await publish_training(
+        harness,
+        title="T" * 200,
+        trainer="Awa " + "D" * 196,
+        description="Long & <detailed> programme. " * 103,  # 2987 characters
+        questions=[],
+        capacity=5,
+        translations={},
+        sessions=[
+            SessionInput(first + timedelta(days=number), 60, f"{number} " + "P" * 297, None)
+            for number in range(12)
+        ],
+    )
+    published = await harness.reply(kofi)
+    await harness.send(kofi, "/trainings")
+    listed = await harness.reply(kofi)
+    await harness.press(kofi, listed, "✍️ Sign up")
+    confirmed = await harness.reply(kofi)
+    await harness.send(kofi, "/mytrainings")
+    mine = await harness.reply(kofi)
+    for message in (published, listed, confirmed, mine):
+        assert len(message["text"].encode("utf-16-le")) // 2 <= 4096
+        assert "Long & <detailed> programme." in message["text"]
+        assert "… and 2 more" in message["text"]
+    assert confirmed["text"].startswith("✅ You're signed up for " + "T" * 200)
+    assert "Completed: 0 of 12 sessions" in mine["text"]
+    assert await status_of(harness, training.id or 0, kofi.id) == SignupStatus.CONFIRMED
+    assert harness.emulator.errors == []
