@@ -52,12 +52,7 @@ def event_card(
 ) -> str:
     """The event as HTML: every organizer-written value escaped."""
     title, description = event_text(event, version)
-    lines = [f"📅 <b>{escape(title)}</b>", f"🕒 {escape(when_text(event, locale, timezone))}"]
-    if event.place:
-        lines.append(f"📍 {escape(event.place)}")
-    if event.online_url:
-        label = escape(_("Online link"))  # outside the f-string: pybabel does not look inside them
-        lines.append(f'🔗 <a href="{escape(event.online_url, quote=True)}">{label}</a>')
+    lines = [f"📅 <b>{escape(title)}</b>", *where_and_when(event, locale, timezone)]
     if description:
         lines += ["", escape(description)]
     lines.append("")
@@ -86,6 +81,26 @@ def event_card(
     elif answer is not None:
         lines.append(your_answer(answer, position))
     return "\n".join(lines)
+
+
+def where_and_when(event: Event, locale: str, timezone: str) -> list[str]:
+    """The time, place and online link lines of a card (HTML, escaped)."""
+    lines = [f"🕒 {escape(when_text(event, locale, timezone))}"]
+    if event.place:
+        lines.append(f"📍 {escape(event.place)}")
+    if event.online_url:
+        label = escape(_("Online link"))  # outside the f-string: pybabel does not look inside them
+        lines.append(f'🔗 <a href="{escape(event.online_url, quote=True)}">{label}</a>')
+    return lines
+
+
+def session_card(event: Event, version: str, number: int, total: int, locale: str, timezone: str) -> str:
+    """A training session (an event with `training_id`): which session of how many, and where."""
+    title = escape(event_text(event, version)[0])
+    heading = _("🎓 <b>{title}</b>: session {number} of {total}").format(
+        title=title, number=number, total=total
+    )
+    return "\n".join([heading, *where_and_when(event, locale, timezone)])
 
 
 def your_answer(answer: RsvpStatus, position: int | None) -> str:

@@ -14,10 +14,11 @@ from aiogram.methods import SendMessage, TelegramMethod
 from aiogram.utils.i18n import I18n
 from babel.dates import format_timedelta
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery.outbox import Claimed
-from bot.event_view import card_keyboard, event_card, when_text
+from bot.event_view import card_keyboard, event_card, session_card, when_text
 from bot.i18n import format_when
 from bot.logs import log_event
 from bot.services import events as service
@@ -128,9 +129,25 @@ class EventDelivery:
             _ = self.i18n.gettext
             left = format_timedelta(event.starts_at - utcnow(), add_direction=True, locale=row.language)
             text = _("⏰ <b>Reminder:</b> it starts {when}.").format(when=escape(left)) + "\n\n"
-            text += event_card(event, version, row.language, zone, counts, answer, position)
+            if event.training_id is None:
+                text += event_card(event, version, row.language, zone, counts, answer, position)
+            else:
+                number, total = await self._session_number(event)
+                text += session_card(event, version, number, total, row.language, zone)
             keyboard = card_keyboard(event, answer)
         return SendMessage(chat_id=row.chat_id, text=text, reply_markup=keyboard)
+
+    async def _session_number(self, event: Event) -> tuple[int, int]:
+        """(this session's number, how many sessions) among its training's sessions not cancelled."""
+        async with self.sessions() as session:
+            ids = (
+                await session.exec(
+                    select(Event.id)
+                    .where(Event.training_id == event.training_id, Event.status != EventStatus.CANCELLED)
+                    .order_by(col(Event.starts_at), col(Event.id))
+                )
+            ).all()
+        return (ids.index(event.id) + 1 if event.id in ids else 1), max(len(ids), 1)
 
     # -- scheduler jobs ---------------------------------------------------------------------
 

@@ -317,6 +317,10 @@ async def test_reminders_to_confirmed_only_urgent_promotion_and_completion(
         reminder["text"].startswith("⏰ Reminder:") and "Grant writing for associations" in reminder["text"]
     )
     assert buttons(reminder) == ["📅 Add to calendar"]  # no event RSVP buttons on a session
+    lines = reminder["text"].splitlines()
+    assert lines[2] == "🎓 Grant writing for associations: session 1 of 2"
+    assert lines[3].startswith("🕒 ") and lines[4] == "📍 Salle 2"
+    assert "Going:" not in reminder["text"]  # a session's card has no event counts
     async with create_session_factory(harness.app.engine)() as session:
         reminded = (
             await session.exec(select(OutboxMessage.chat_id).where(OutboxMessage.kind == "reminder"))
