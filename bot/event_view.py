@@ -19,6 +19,7 @@ from babel.dates import format_time
 from bot.i18n import format_when
 from bot.services.events import effective_end, event_text
 from storage.models import Event, EventStatus, RsvpStatus
+from storage.types import RowId
 
 
 class EventAction(CallbackData, prefix="ev"):
@@ -26,7 +27,7 @@ class EventAction(CallbackData, prefix="ev"):
     open (show the card), page (`id` is then the list offset)."""
 
     action: str
-    id: int
+    id: RowId
 
 
 def when_text(event: Event, locale: str, timezone: str) -> str:

@@ -22,6 +22,7 @@ from bot.i18n import format_when, language_name
 from bot.services import trainings as service
 from bot.services.events import telegram_length
 from storage.models import Event, EventStatus, SignupStatus, Training, TrainingSignup, TrainingStatus
+from storage.types import RowId
 
 SESSIONS_SHOWN = 10  # a longer course lists the first ten and says how many more
 CARD_MAX = 3500  # visible characters: with a notice's or a confirmation's heading, under Telegram's 4096
@@ -48,9 +49,9 @@ class TrainingAction(CallbackData, prefix="tr"):
     /mytrainings page at offset `id`)."""
 
     action: str
-    id: int
-    value: int = 0
-    step: int = 0
+    id: RowId
+    value: RowId = 0
+    step: RowId = 0
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
+from storage.types import RowId
+
 
 class LanguageChoice(CallbackData, prefix="lang"):
     code: str
@@ -44,7 +46,7 @@ class ForgetConfirm(CallbackData, prefix="forget"):
 class AdminAction(CallbackData, prefix="adm"):
     action: str  # "grant" | "revoke_menu" | "revoke" | "list"
     role: str = ""
-    member_id: int = 0
+    member_id: RowId = 0
 
 
 class MuteToggle(CallbackData, prefix="mute"):
@@ -56,7 +58,7 @@ class AnnounceAction(CallbackData, prefix="an"):
     key, a country code or an audience field depending on `action`."""
 
     action: str
-    id: int
+    id: RowId
     value: str = ""
 
 
@@ -66,7 +68,7 @@ class EventAdmin(CallbackData, prefix="ea"):
     language, a choice), `member` a member id (attendance toggles), `page` an offset in a list."""
 
     action: str
-    id: int = 0
+    id: RowId = 0
     value: str = ""
-    member: int = 0
-    page: int = 0
+    member: RowId = 0
+    page: RowId = 0

@@ -42,7 +42,7 @@ from handlers.training_common import (
 )
 from handlers.ui import member_zone
 from storage.models import Event, Member, Organization, SignupStatus, Training, TrainingStatus
-from storage.types import utcnow
+from storage.types import RowId, utcnow
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -60,10 +60,10 @@ class TrainingAdmin(CallbackData, prefix="tra"):
     `event` a session, `page` an offset in a list, `value` a short code."""
 
     action: str
-    id: int = 0
-    member: int = 0
-    event: int = 0
-    page: int = 0
+    id: RowId = 0
+    member: RowId = 0
+    event: RowId = 0
+    page: RowId = 0
     value: str = ""
 
 

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
+from pydantic import Field
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+# A row id (or a page offset) in callback data: callback data can be forged with any number, and one
+# beyond the database's integer columns would fail the lookup instead of finding nothing. Out of
+# range, the button does not match its handler and gets the "no longer active" answer.
+RowId = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -185,3 +185,32 @@ async def test_a_burst_of_updates_is_handled_a_few_at_a_time(tmp_path) -> None: 
         replies = [await harness.reply(user, timeout=30) for user in users]
         assert all(reply["text"].startswith("👋") for reply in replies)
         assert peak == 3
+
+
+async def test_forged_ids_beyond_the_database_integers_are_stale_buttons(
+    harness: Harness, registered
+) -> None:  # type: ignore[no-untyped-def]
+    """Callback data can carry any number; ids no row can have are refused before any lookup
+    (PostgreSQL would fail the query on an out-of-range integer, SQLite on one beyond 64 bits)."""
+    from tests.e2e.test_announce import make_organizer
+
+    organizer = await make_organizer(harness, registered, "en")
+    last = await harness.send(organizer, "/help")
+    huge = str(2**63)
+    for data in (
+        f"ev:open:{huge}",
+        f"ev:going:{huge}",
+        f"tr:open:{huge}:0:0",
+        f"tr:answer:1:{huge}:0",
+        f"tra:roster:{huge}:0:0:0",
+        f"ea:attendees:{huge}::0:0",
+        f"ea:att:1::{huge}:0",
+        f"an:preview:{huge}:",
+        f"adm:revoke:organizer:{huge}",
+    ):
+        query = await harness.emulator.press_button(organizer, last, callback_data=data, forge=True)
+        await harness.emulator.wait_for(
+            lambda emu, q=query: emu.callback_answers.get(q) is not None, timeout=10
+        )
+        assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active.", data
+    assert [m for m in harness.emulator.transcript(organizer.id) if m["outgoing"]][-1] == last
