@@ -32,6 +32,7 @@ from bot.services.geo import country_name
 from bot.services.roles import Actor, can_coordinate
 from bot.services.survey_exports import export_rows_csv, export_xlsx
 from bot.services.surveys import QuestionResult, SurveyError, SurveyResults
+from bot.survey_view import clip
 from handlers.fallback import stale_button, toast
 from handlers.survey_admin import ask_closing, send_draft
 from handlers.survey_kit import (
@@ -53,7 +54,7 @@ router.message.filter(F.chat.type == "private")
 
 PAGE_SIZE = 6  # surveys per page of the list
 TEXTS_PAGE = 8  # written answers per page
-ANSWER_SHOWN = 400  # characters of each written answer in the list
+ANSWER_SHOWN = 400  # UTF-16 code units of each written answer in the list (8 × 400 fit in a message)
 CAPTION_MAX = 1024
 CHART_KINDS = (QuestionKind.SINGLE, QuestionKind.MULTIPLE, QuestionKind.YES_NO, QuestionKind.RATING)
 BREAKDOWN_CODES: Final = {"lang": "language", "res": "residence_country", "orig": "origin_country"}
@@ -288,7 +289,8 @@ async def breakdown_lines(session: AsyncSession, survey: Survey, breakdown: str,
 async def _texts_page(
     session: AsyncSession, question: SurveyQuestion, survey: Survey, offset: int, locale: str
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    answers, total = await service.text_answers(session, question, max(offset, 0), TEXTS_PAGE)
+    offset = max(offset, 0)
+    answers, total = await service.text_answers(session, question, offset, TEXTS_PAGE)
     if not answers and offset > 0:  # fewer answers than when the button was sent
         offset = 0
         answers, total = await service.text_answers(session, question, 0, TEXTS_PAGE)
@@ -303,8 +305,7 @@ async def _texts_page(
         )
     )
     for answer in answers:
-        shown = answer if len(answer) <= ANSWER_SHOWN else answer[: ANSWER_SHOWN - 1] + "…"
-        lines += ["", f"• {escape(shown)}"]
+        lines += ["", f"• {escape(clip(answer, ANSWER_SHOWN))}"]
     builder = InlineKeyboardBuilder()
     ident, question_id = survey.id or 0, question.id or 0
     if offset > 0:

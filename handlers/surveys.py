@@ -86,6 +86,16 @@ async def _survey(session: AsyncSession, organization: Organization, survey_id: 
     return survey
 
 
+async def _started(session: AsyncSession, survey: Survey, member: Member) -> bool:
+    """Whether the member has begun the survey (only Start may begin it)."""
+    found = await session.exec(
+        select(SurveyParticipation.submitted).where(
+            SurveyParticipation.survey_id == survey.id, SurveyParticipation.member_id == member.id
+        )
+    )
+    return found.first() is not None
+
+
 async def _screen(
     session: AsyncSession,
     survey: Survey,
@@ -186,6 +196,9 @@ async def survey_button(
     survey = await _survey(session, organization, callback_data.survey)
     if survey is None:
         toast(callback_answer, _("This survey no longer exists."))
+        return
+    if callback_data.action != "start" and not await _started(session, survey, member):
+        stale_button(callback_answer)  # forged: a question of a survey never started stores nothing
         return
     now = utcnow()
     try:

@@ -1,0 +1,136 @@
+"""Surveys at Telegram's limits and under forged input, through the emulator (which refuses a message
+over 4096 UTF-16 code units, as Telegram does): long multiple-choice answers in the member's review,
+written answers made of emoji in the coordinator's list, results of many long options split into
+messages that each fit, and buttons of a survey the member never started."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import select
+
+from bot.services import surveys as service
+from bot.services.events import telegram_length
+from bot.survey_view import SurveyAction
+from storage.db import create_session_factory
+from storage.models import Member, Organization
+from storage.types import utcnow
+from tests.e2e.conftest import Harness, buttons
+from tests.e2e.test_survey_admin import invited, make_coordinator, respond
+from tests.e2e.test_surveys_member import make_survey, stored
+
+MESSAGE_MAX = 4096
+
+
+def emoji_options(count: int, prefix: str) -> list[str]:
+    """`count` options of exactly 100 UTF-16 code units each (an emoji counts two)."""
+    return [f"{prefix}{index:02d}" + "🌍" * ((100 - len(prefix) - 2) // 2) for index in range(count)]
+
+
+async def long_choice_survey(harness: Harness, kind: str, questions: int) -> int:
+    """An attributed survey of `questions` questions of `kind` with 12 options of 100 code units."""
+    async with create_session_factory(harness.app.engine)() as session:
+        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
+        assert organization is not None
+        survey = await service.create_survey(
+            session, organization.id or 0, "Long", utcnow(), closes_at=utcnow() + timedelta(days=2)
+        )
+        for number in range(questions):
+            options = emoji_options(12, f"Q{number}")
+            await service.add_question(session, survey, kind, f"Question {number}?", options=options)
+        await service.open_survey(session, survey, organization, utcnow())
+        await session.commit()
+        return survey.id or 0
+
+
+async def test_forged_buttons_of_a_survey_never_started_store_nothing(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    amina = await registered("Amina", "fr")
+    survey = await make_survey(harness)
+    invitation = await harness.reply(amina)
+    async with create_session_factory(harness.app.engine)() as session:
+        first = (await service.questions_of(session, survey.id or 0))[0]
+    for forged in (
+        {"action": "answer", "question": first.id, "value": 0},
+        {"action": "submit"},
+        {"action": "back", "question": first.id},
+        {"action": "skip", "question": first.id},
+    ):
+        data = SurveyAction(survey=survey.id or 0, **forged).pack()
+        query = await harness.emulator.press_button(amina, invitation, callback_data=data, forge=True)
+        await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
+        assert harness.emulator.callback_answers[query]["text"] == harness.t(
+            "This button is no longer active.", "fr"
+        )
+    assert await stored(harness, survey) == (0, 0)  # not even an empty response
+    listing = await harness.send(amina, "/surveys")
+    assert buttons(listing) == [harness.t("▶️ Start: {title}", "fr", title="Besoins de la communauté")]
+
+
+async def test_review_of_long_multiple_choice_answers_shows_every_question(
+    harness: Harness,
+    registered,  # type: ignore[no-untyped-def]
+) -> None:
+    kofi = await registered("Kofi", "en")
+    survey_id = await long_choice_survey(harness, "multiple", 4)
+    invitation = await harness.reply(kofi)
+    async with create_session_factory(harness.app.engine)() as session:
+        member = (await session.exec(select(Member).where(Member.telegram_id == kofi.id))).one()
+        survey = await service.get_survey(session, survey_id)
+        response, question = await service.start_or_resume(session, survey, member, utcnow())
+        while question is not None:  # every option of every question ticked
+            question = await service.answer(session, response, question, list(range(12)), utcnow())
+        await session.commit()
+    await harness.press(kofi, invitation, harness.t("▶️ Start", "en"))
+    review = await harness.reply(kofi)
+    assert buttons(review) == [harness.t("✅ Submit", "en"), harness.t("◀ Back", "en")]
+    assert telegram_length(review["text"]) <= MESSAGE_MAX
+    answers = [line for line in review["text"].splitlines() if line.lstrip().startswith("→")]
+    assert len(answers) == 4 and all(line.strip().startswith("→ Q") for line in answers)
+
+
+async def test_written_answers_of_emoji_fit_one_page(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    coordinator = await make_coordinator(harness, registered, "en")
+    people = [await registered(f"P{n}", "en") for n in range(8)]
+    async with create_session_factory(harness.app.engine)() as session:
+        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
+        assert organization is not None
+        survey = await service.create_survey(
+            session, organization.id or 0, "Ideas", utcnow(), closes_at=utcnow() + timedelta(days=2)
+        )
+        await service.add_question(session, survey, "text", "Your idea?")
+        await service.open_survey(session, survey, organization, utcnow())
+        await session.commit()
+        survey_id = survey.id or 0
+    await invited(harness, coordinator, *people)
+    answer = "🎉" * 500  # 1000 code units: the longest written answer allowed
+    for person in people:
+        await respond(harness, person, survey_id, [answer])
+    listing = await harness.send(coordinator, "/results")
+    await harness.press(coordinator, listing, f"#{survey_id} Ideas")
+    summary = await harness.reply(coordinator)
+    await harness.press(coordinator, summary, harness.t("📝 Answers to {number}", "en", number=1))
+    page = await harness.reply(coordinator)
+    assert harness.t("Answers {first}–{last} of {total}", "en", first=1, last=8, total=8) in page["text"]
+    shown = [line for line in page["text"].splitlines() if line.startswith("• ")]
+    assert len(shown) == 8 and all(line.endswith("…") and "🎉" in line for line in shown)
+    assert telegram_length(page["text"]) <= MESSAGE_MAX
+
+
+async def test_results_of_many_long_options_are_split_into_messages_that_fit(
+    harness: Harness,
+    registered,  # type: ignore[no-untyped-def]
+) -> None:
+    coordinator = await make_coordinator(harness, registered, "en")
+    survey_id = await long_choice_survey(harness, "single", 3)
+    await invited(harness, coordinator)
+    listing = await harness.send(coordinator, "/results")
+    await harness.press(coordinator, listing, f"#{survey_id} Long")
+    messages: list[dict[str, Any]] = []
+    while not messages or not buttons(messages[-1]):  # the buttons come under the last part
+        messages.append(await harness.reply(coordinator))
+    assert len(messages) >= 2 and all(telegram_length(m["text"]) <= MESSAGE_MAX for m in messages)
+    options = [line for m in messages for line in m["text"].splitlines() if line.startswith("• Q")]
+    assert len(options) == 36
+    for _ in range(3):
+        assert "photo" in await harness.reply(coordinator, timeout=30)
