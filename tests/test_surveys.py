@@ -660,3 +660,33 @@ async def test_forgetting_erases_attributed_answers_and_unsubmitted_anonymous_on
     assert len(responses) == 1 and responses[0].survey_id == anonymous.id  # the other member's
     assert await count(session, SurveyAnswer) == 1
     assert [p.member_id for p in (await session.exec(select(SurveyParticipation))).all()] == [other.id]
+
+
+async def test_no_reminder_with_or_before_the_invitation(session: AsyncSession) -> None:
+    """A survey open for less than its reminder's lead time gets no reminder: it would arrive right
+    after the invitation (or, for a survey opening later, before it)."""
+    org = await organization(session)
+    await add_members(session, org, 2)
+    short = await service.create_survey(
+        session, org.id or 0, "Short", NOW, closes_at=NOW + timedelta(hours=10), reminder_before_minutes=1440
+    )
+    await service.add_question(session, short, "yes_no", "Coming?")
+    await service.open_survey(session, short, org, NOW)
+    later = await service.create_survey(
+        session,
+        org.id or 0,
+        "Later",
+        NOW,
+        opens_at=NOW + timedelta(days=2),
+        closes_at=NOW + timedelta(days=2, hours=12),
+        reminder_before_minutes=1440,
+    )
+    await service.add_question(session, later, "yes_no", "Coming?")
+    await service.open_survey(session, later, org, NOW)
+    await session.commit()
+    assert (short.remind_at, later.remind_at) == (None, None)
+    assert await service.due_survey_reminders(session, NOW + timedelta(minutes=1)) == 0
+    assert await service.due_survey_reminders(session, NOW + timedelta(days=2, hours=1)) == 0
+    # Extended far enough, the reminder comes back (24 hours before the new closing time).
+    await service.extend(session, short, NOW + timedelta(days=3), NOW)
+    assert short.remind_at == NOW + timedelta(days=2)

@@ -74,6 +74,7 @@ QUESTIONS_MAX = 50
 TEXT_MAX = 1000
 TEXT_DEFAULT = 1000
 REMINDER_MAX = 28 * 24 * 60
+REMINDER_MIN_GAP = timedelta(hours=1)  # a reminder comes at least this long after the opening
 RATING_SCALES = ((1, 5), (0, 10))
 NUMBER_LIMIT = 1e12
 MIN_GROUP = 5  # attributed breakdowns: smaller groups are suppressed
@@ -211,7 +212,10 @@ def _remind_at(survey: Survey) -> datetime | None:
         return None
     if survey.native_poll and survey.anonymous:
         return None  # Telegram tells nobody who voted in an anonymous poll: no one to skip
-    return survey.closes_at - timedelta(minutes=survey.reminder_before_minutes)
+    remind_at = survey.closes_at - timedelta(minutes=survey.reminder_before_minutes)
+    if survey.opens_at is not None and remind_at < survey.opens_at + REMINDER_MIN_GAP:
+        return None  # open for less than the reminder's lead: it would come with (or before) the invitation
+    return remind_at
 
 
 async def create_survey(
