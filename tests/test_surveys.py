@@ -690,3 +690,29 @@ async def test_no_reminder_with_or_before_the_invitation(session: AsyncSession) 
     # Extended far enough, the reminder comes back (24 hours before the new closing time).
     await service.extend(session, short, NOW + timedelta(days=3), NOW)
     assert short.remind_at == NOW + timedelta(days=2)
+
+
+async def test_publishing_twice_at_once_invites_once(engine: AsyncEngine) -> None:
+    """Two Publish taps handled side by side: both read the draft, only the first opens it."""
+    factory = create_session_factory(engine)
+    async with factory() as session:
+        org = await organization(session)
+        await add_members(session, org, 3)
+        survey = await six_questions(session, org)
+        await session.commit()
+        survey_id = survey.id or 0
+    async with factory() as first, factory() as second:
+        mine = await first.get(Survey, survey_id)
+        theirs = await second.get(Survey, survey_id)
+        first_org = await first.get(Organization, org.id)
+        second_org = await second.get(Organization, org.id)
+        assert mine and theirs and first_org and second_org
+        assert mine.status == theirs.status == "draft"
+        assert await service.open_survey(first, mine, first_org, NOW) == 3
+        await first.commit()
+        with pytest.raises(SurveyError) as error:
+            await service.open_survey(second, theirs, second_org, NOW)
+        assert error.value.reason == "not_editable"
+        await second.rollback()
+    async with factory() as session:
+        assert await count(session, OutboxMessage, col(OutboxMessage.kind) == service.KIND) == 3

@@ -403,6 +403,17 @@ async def open_survey(
     if survey.native_poll and (len(questions) != 1 or questions[0].kind not in CHOICE_KINDS[:2]):
         raise SurveyError("not_a_poll")
     _validate_times(survey.opens_at, survey.closes_at, now)
+    # Claim the draft: of two Publish taps at once, the second finds it open and invites no one again.
+    claimed = (
+        await (await session.connection()).execute(
+            update(Survey)
+            .where(col(Survey.id) == survey.id, col(Survey.status) == SurveyStatus.DRAFT)
+            .values(status=SurveyStatus.OPEN, updated_at=now)
+            .returning(col(Survey.id))
+        )
+    ).first()
+    if claimed is None:
+        raise SurveyError("not_editable")
     survey.opens_at = max(survey.opens_at or now, now)
     survey.status = SurveyStatus.OPEN
     survey.remind_at = _remind_at(survey)
