@@ -152,7 +152,9 @@ def question_block(result: QuestionResult, locale: str, *, texts: bool = True) -
     else:
         lines.append(
             ngettext(
-                "{count} answered this question.", "{count} answered this question.", result.answered
+                "{count} person answered this question.",
+                "{count} people answered this question.",
+                result.answered,
             ).format(count=result.answered)
         )
     return lines
@@ -274,8 +276,10 @@ async def breakdown_lines(session: AsyncSession, survey: Survey, breakdown: str,
         lines += [
             "",
             ngettext(
-                "{count} group with fewer than {min} responses is not shown ({people} responses in all).",
-                "{count} groups with fewer than {min} responses are not shown ({people} responses in all).",
+                "🔒 {count} group is hidden to protect small groups (fewer than {min} responses): "
+                "{people} responses.",
+                "🔒 {count} groups are hidden to protect small groups (fewer than {min} responses): "
+                "{people} responses in all.",
                 outcome.suppressed_groups,
             ).format(
                 count=outcome.suppressed_groups, min=service.MIN_GROUP, people=outcome.suppressed_respondents

@@ -504,17 +504,23 @@ async def test_results_percentages_and_small_group_suppression(session: AsyncSes
     assert total == 3 and sorted(page) == ["idea 0", "idea 1", "idea 2"]
     assert len((await service.text_answers(session, text_question, 2, 10))[0]) == 1
 
+    # Germany (2) is under the threshold; France (5) is hidden too, or the overall results minus
+    # France's would be the two Germans' answers.
+    by_country = await service.results(session, survey, breakdown="residence_country")
+    assert by_country.groups == {}
+    assert by_country.suppressed_groups == 2 and by_country.suppressed_respondents == 7
+    spain = await add_members(session, org, 3, first_tg=3000, country="ES")
+    for i, member in enumerate(spain):
+        await answer_all(session, survey, member, [0, [1], str(i), 5, None, True])
+    # Germany and Spain (2 + 3) are hidden together: what they add up to is a group of 5.
     by_country = await service.results(session, survey, breakdown="residence_country")
     assert set(by_country.groups) == {"FR"}
-    assert by_country.suppressed_groups == 1 and by_country.suppressed_respondents == 2
+    assert by_country.suppressed_groups == 2 and by_country.suppressed_respondents == 5
     fr = by_country.groups["FR"]
     assert fr.respondents == 5 and fr.questions[0].counts == [3, 2, 0] and fr.questions[4].texts == []
     assert set(
         (await service.results(session, survey, breakdown="residence_country", min_group=2)).groups
-    ) == {
-        "FR",
-        "DE",
-    }
+    ) == {"FR", "DE", "ES"}
 
 
 async def test_csv_matches_the_answers(session: AsyncSession) -> None:

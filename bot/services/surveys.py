@@ -1136,6 +1136,19 @@ async def _poll_results(
     return SurveyResults(survey.id or 0, voters, [result])
 
 
+def _hidden_groups(sizes: dict[str, int], min_group: int) -> set[str]:
+    """The groups a breakdown does not show: those under `min_group`, and then the smallest others
+    until the hidden ones add up to `min_group` at least. (The overall results minus the shown groups
+    are the hidden ones together: hiding only a group of 2 would let anyone work out its answers.)"""
+    hidden = {group for group, size in sizes.items() if size < min_group}
+    total = sum(sizes[group] for group in hidden)
+    for group, size in sorted(sizes.items(), key=lambda item: (item[1], item[0])):
+        if 0 < total < min_group and group not in hidden:
+            hidden.add(group)
+            total += size
+    return hidden
+
+
 async def results(
     session: AsyncSession,
     survey: Survey,
@@ -1148,7 +1161,8 @@ async def results(
     text answers, over submitted responses; labels in `language` when translated.
 
     `breakdown` (attributed surveys only: one of BREAKDOWNS) adds the same results per group of
-    members; groups with fewer than `min_group` respondents are suppressed (counted, not shown),
+    members; groups with fewer than `min_group` respondents are suppressed (counted, not shown), with
+    as many of the smallest other groups as it takes for the suppressed ones to add up to `min_group`,
     and groups never list text answers."""
     if breakdown is not None and (survey.anonymous or breakdown not in BREAKDOWNS):
         raise SurveyError("anonymous" if survey.anonymous else "bad_breakdown")
@@ -1198,8 +1212,9 @@ async def results(
         sizes: dict[str, int] = {}
         for group in group_of.values():
             sizes[group] = sizes.get(group, 0) + 1
+        hidden = _hidden_groups(sizes, min_group)
         for group, size in sorted(sizes.items()):
-            if size < min_group:
+            if group in hidden:
                 overall.suppressed_groups += 1
                 overall.suppressed_respondents += size
                 continue
