@@ -13,6 +13,7 @@ from html import escape
 from typing import Final
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
@@ -333,6 +334,15 @@ async def _texts_page(
 # -- buttons ----------------------------------------------------------------------------------------
 
 
+async def _edit(message: Message, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+    """Replace a message; a double tap (the message already shows it) changes nothing."""
+    try:
+        await message.edit_text(text, reply_markup=keyboard)
+    except TelegramBadRequest as error:
+        if "not modified" not in str(error):
+            raise
+
+
 @router.callback_query(SurveyManage.filter())
 async def manage_button(
     query: CallbackQuery,
@@ -356,7 +366,7 @@ async def manage_button(
     if action == "page":
         if message is not None:
             text, keyboard = await _list_page(session, organization, callback_data.id, locale)
-            await message.edit_text(text, reply_markup=keyboard)
+            await _edit(message, text, keyboard)
         return
     survey = await session.get(Survey, callback_data.id)
     if survey is None or survey.organization_id != organization.id:
@@ -379,7 +389,7 @@ async def manage_button(
             return
         text, keyboard = await _texts_page(session, question, survey, callback_data.page, locale)
         if message is not None and message.text and message.text.startswith("📝"):
-            await message.edit_text(text, reply_markup=keyboard)
+            await _edit(message, text, keyboard)
         else:
             await bot.send_message(chat_id, text, reply_markup=keyboard)
     elif action == "by":
@@ -422,7 +432,7 @@ async def manage_button(
         )
     elif action == "keep":
         if message is not None:
-            await message.edit_text(_("Nothing was changed."))
+            await _edit(message, _("Nothing was changed."))
     elif action == "close_yes":
         await _close(bot, chat_id, session, survey, organization, message, locale, zone)
         delivery.wake()  # a native poll's copies are stopped through the outbox ("poll_stop")

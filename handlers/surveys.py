@@ -12,6 +12,7 @@ from html import escape
 from typing import Any, Final
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -250,7 +251,11 @@ async def survey_button(
                 session, survey, member, organization, response, current, callback_data.value
             )
             if isinstance(query.message, Message):
-                await query.message.edit_reply_markup(reply_markup=keyboard)
+                try:
+                    await query.message.edit_reply_markup(reply_markup=keyboard)
+                except TelegramBadRequest as error:  # a double tap: the keyboard already shows it
+                    if "not modified" not in str(error):
+                        raise
             return
         else:
             value = _button_value(current, action, callback_data.value)

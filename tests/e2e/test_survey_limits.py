@@ -5,6 +5,7 @@ messages that each fit, and buttons of a survey the member never started."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlmodel import select
 from bot.services import surveys as service
 from bot.services.events import telegram_length
 from bot.survey_view import SurveyAction
+from handlers.survey_kit import SurveyManage
 from storage.db import create_session_factory
 from storage.models import Member, Organization
 from storage.types import utcnow
@@ -134,3 +136,75 @@ async def test_results_of_many_long_options_are_split_into_messages_that_fit(
     assert len(options) == 36
     for _ in range(3):
         assert "photo" in await harness.reply(coordinator, timeout=30)
+
+
+async def test_a_double_tap_on_a_multiple_choice_option_is_answered_quietly(
+    harness: Harness,
+    registered,  # type: ignore[no-untyped-def]
+) -> None:
+    """Both taps carry the same selection: the second finds the keyboard already showing it (Telegram
+    refuses an edit that changes nothing). The tap is answered; no apology, nothing stored."""
+    amina = await registered("Amina", "en")
+    survey = await make_survey(harness)
+    invitation = await harness.reply(amina)
+    await harness.press(amina, invitation, harness.t("▶️ Start", "en"))
+    first = await harness.reply(amina)
+    await harness.press(amina, first, "Paris")
+    second = await harness.edited(amina, first)
+    assert "2/6" in second["text"]
+    async with create_session_factory(harness.app.engine)() as session:
+        question = (await service.questions_of(session, survey.id or 0))[1]
+    data = SurveyAction(action="toggle", survey=survey.id or 0, question=question.id or 0, value=1).pack()
+    for _ in range(2):
+        query = await harness.emulator.press_button(amina, second, callback_data=data, forge=True)
+        await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
+    assert buttons(harness.message(amina, second["message_id"]))[:3] == ["☑️ Jobs", "⬜ Housing", "⬜ Culture"]
+    await asyncio.sleep(1)
+    sorry = harness.t("😕 Sorry, something went wrong on my side. Please try again in a moment.", "en")
+    assert not [m for m in harness.emulator.transcript(amina.id) if m.get("text") == sorry]
+    assert await stored(harness, survey) == (1, 1)
+
+
+async def test_double_taps_on_the_coordinators_page_buttons_are_answered_quietly(
+    harness: Harness,
+    registered,  # type: ignore[no-untyped-def]
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    import handlers.survey_results as results_handlers
+
+    monkeypatch.setattr(results_handlers, "TEXTS_PAGE", 2)
+    coordinator = await make_coordinator(harness, registered, "en")
+    people = [await registered(f"P{n}", "en") for n in range(3)]
+    async with create_session_factory(harness.app.engine)() as session:
+        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
+        assert organization is not None
+        survey = await service.create_survey(
+            session, organization.id or 0, "Ideas", utcnow(), closes_at=utcnow() + timedelta(days=2)
+        )
+        question = await service.add_question(session, survey, "text", "Your idea?")
+        await service.open_survey(session, survey, organization, utcnow())
+        await session.commit()
+        survey_id, question_id = survey.id or 0, question.id or 0
+    await invited(harness, coordinator, *people)
+    for number, person in enumerate(people):
+        await respond(harness, person, survey_id, [f"idea {number}"])
+    listing = await harness.send(coordinator, "/results")
+    await harness.press(coordinator, listing, f"#{survey_id} Ideas")
+    summary = await harness.reply(coordinator)
+    await harness.press(coordinator, summary, harness.t("📝 Answers to {number}", "en", number=1))
+    page = await harness.reply(coordinator)
+    for data in (
+        SurveyManage(action="texts", id=survey_id, question=question_id, page=2).pack(),
+        SurveyManage(action="page", id=0).pack(),
+    ):
+        target = page if data.startswith("svr:texts") else listing
+        for _ in range(2):
+            query = await harness.emulator.press_button(coordinator, target, callback_data=data, forge=True)
+            await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
+    await asyncio.sleep(1)
+    assert (
+        harness.t("Answers {first}–{last} of {total}", "en", first=3, last=3, total=3)
+        in (harness.message(coordinator, page["message_id"])["text"])
+    )
+    sorry = harness.t("😕 Sorry, something went wrong on my side. Please try again in a moment.", "en")
+    assert not [m for m in harness.emulator.transcript(coordinator.id) if m.get("text") == sorry]
