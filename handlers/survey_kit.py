@@ -24,6 +24,12 @@ from handlers.announce import audience_summary
 from storage.models import Organization, QuestionKind, Survey, SurveyQuestion, SurveyStatus
 
 TEXT_BUDGET = 3900  # stay clear of Telegram's 4096
+ID_MAX = 2**31 - 1  # the database's integer keys: a forged id beyond cannot be looked up
+
+
+def known_id(value: int) -> bool:
+    """Whether a number from callback data (forgeable) can be a row id at all."""
+    return 0 < value <= ID_MAX
 
 
 class SurveyDialog(CallbackData, prefix="sva"):

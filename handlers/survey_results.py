@@ -37,8 +37,10 @@ from bot.survey_view import clip
 from handlers.fallback import stale_button, toast
 from handlers.survey_admin import ask_closing, send_draft
 from handlers.survey_kit import (
+    ID_MAX,
     SurveyManage,
     chunks,
+    known_id,
     number,
     percent,
     refusal,
@@ -294,7 +296,7 @@ async def breakdown_lines(session: AsyncSession, survey: Survey, breakdown: str,
 async def _texts_page(
     session: AsyncSession, question: SurveyQuestion, survey: Survey, offset: int, locale: str
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    offset = max(offset, 0)
+    offset = min(max(offset, 0), ID_MAX)
     answers, total = await service.text_answers(session, question, offset, TEXTS_PAGE)
     if not answers and offset > 0:  # fewer answers than when the button was sent
         offset = 0
@@ -368,7 +370,7 @@ async def manage_button(
             text, keyboard = await _list_page(session, organization, callback_data.id, locale)
             await _edit(message, text, keyboard)
         return
-    survey = await session.get(Survey, callback_data.id)
+    survey = await session.get(Survey, callback_data.id) if known_id(callback_data.id) else None
     if survey is None or survey.organization_id != organization.id:
         stale_button(callback_answer)
         return
@@ -383,7 +385,11 @@ async def manage_button(
         stale_button(callback_answer)
         return
     if action == "texts":
-        question = await session.get(SurveyQuestion, callback_data.question)
+        question = (
+            await session.get(SurveyQuestion, callback_data.question)
+            if known_id(callback_data.question)
+            else None
+        )
         if question is None or question.survey_id != survey.id or question.kind != QuestionKind.TEXT:
             stale_button(callback_answer)
             return

@@ -28,6 +28,7 @@ from bot.i18n import _, ngettext
 from bot.services import surveys as service
 from bot.services.surveys import SurveyError
 from handlers.fallback import stale_button, toast
+from handlers.survey_kit import known_id
 from handlers.ui import member_zone
 from storage.models import (
     Member,
@@ -81,7 +82,8 @@ def _registered(member: Member | None) -> bool:
 
 
 async def _survey(session: AsyncSession, organization: Organization, survey_id: Any) -> Survey | None:
-    survey = await session.get(Survey, survey_id) if isinstance(survey_id, int) else None
+    known = isinstance(survey_id, int) and known_id(survey_id)
+    survey = await session.get(Survey, survey_id) if known else None
     if survey is None or survey.organization_id != organization.id or survey.native_poll:
         return None
     return survey

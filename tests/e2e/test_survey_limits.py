@@ -14,7 +14,7 @@ from sqlmodel import select
 from bot.services import surveys as service
 from bot.services.events import telegram_length
 from bot.survey_view import SurveyAction
-from handlers.survey_kit import SurveyManage
+from handlers.survey_kit import SurveyDialog, SurveyManage
 from storage.db import create_session_factory
 from storage.models import Member, Organization
 from storage.types import utcnow
@@ -206,5 +206,40 @@ async def test_double_taps_on_the_coordinators_page_buttons_are_answered_quietly
         harness.t("Answers {first}–{last} of {total}", "en", first=3, last=3, total=3)
         in (harness.message(coordinator, page["message_id"])["text"])
     )
+    sorry = harness.t("😕 Sorry, something went wrong on my side. Please try again in a moment.", "en")
+    assert not [m for m in harness.emulator.transcript(coordinator.id) if m.get("text") == sorry]
+
+
+async def test_forged_ids_beyond_the_databases_integers_are_stale_buttons(
+    harness: Harness,
+    registered,  # type: ignore[no-untyped-def]
+) -> None:
+    """PostgreSQL refuses an integer key over 2³¹ − 1 and SQLite one over 2⁶³ − 1: such forged ids
+    get the stale-button notice, not an error."""
+    coordinator = await make_coordinator(harness, registered, "en")
+    survey = await make_survey(harness)
+    invitation = await harness.reply(coordinator)
+    async with create_session_factory(harness.app.engine)() as session:
+        question_id = (await service.questions_of(session, survey.id or 0))[4].id or 0
+    stale = harness.t("This button is no longer active.", "en")
+    gone = harness.t("This survey no longer exists.", "en")
+    for huge in (2**31, 2**63):
+        for data, expected in (
+            (SurveyAction(action="start", survey=huge).pack(), gone),
+            (SurveyManage(action="open", id=huge).pack(), stale),
+            (SurveyManage(action="texts", id=survey.id or 0, question=huge).pack(), stale),
+            (SurveyDialog(action="publish", id=huge).pack(), stale),
+        ):
+            query = await harness.emulator.press_button(
+                coordinator, invitation, callback_data=data, forge=True
+            )
+            await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
+            assert harness.emulator.callback_answers[query]["text"] == expected, data
+    # A page far beyond the written answers shows the first page.
+    data = SurveyManage(action="texts", id=survey.id or 0, question=question_id, page=2**63).pack()
+    await harness.emulator.press_button(coordinator, invitation, callback_data=data, forge=True)
+    page = await harness.reply(coordinator)
+    assert page["text"].startswith("📝 5. Any suggestion?")
+    await asyncio.sleep(0.5)
     sorry = harness.t("😕 Sorry, something went wrong on my side. Please try again in a moment.", "en")
     assert not [m for m in harness.emulator.transcript(coordinator.id) if m.get("text") == sorry]
