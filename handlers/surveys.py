@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import survey_view as view
 from bot.i18n import _, ngettext
 from bot.services import surveys as service
+from bot.services.events import telegram_length
 from bot.services.surveys import SurveyError
 from handlers.fallback import stale_button, toast
 from handlers.survey_kit import known_id
@@ -61,7 +62,7 @@ def error_text(error: SurveyError, question: SurveyQuestion | None = None, raw: 
         return _("That is not a number.") + " " + view.number_hint(question)
     if reason == "text_too_long":
         return _("That is too long: {limit} characters at most (yours has {length}).").format(
-            limit=error.limit, length=len(raw.strip())
+            limit=error.limit, length=telegram_length(raw.strip())
         )
     texts = {
         "not_found": _("This survey no longer exists."),

@@ -243,3 +243,27 @@ async def test_forged_ids_beyond_the_databases_integers_are_stale_buttons(
     await asyncio.sleep(0.5)
     sorry = harness.t("😕 Sorry, something went wrong on my side. Please try again in a moment.", "en")
     assert not [m for m in harness.emulator.transcript(coordinator.id) if m.get("text") == sorry]
+
+
+async def test_an_overlong_written_answer_is_measured_as_it_is_limited(
+    harness: Harness,
+    registered,  # type: ignore[no-untyped-def]
+) -> None:
+    """The limit counts an emoji as two (as Telegram does): so does the count the member is told."""
+    kofi = await registered("Kofi", "en")
+    survey = await make_survey(harness)
+    invitation = await harness.reply(kofi)
+    async with create_session_factory(harness.app.engine)() as session:
+        member = (await session.exec(select(Member).where(Member.telegram_id == kofi.id))).one()
+        current = await service.get_survey(session, survey.id or 0)
+        response, question = await service.start_or_resume(session, current, member, utcnow())
+        for value in (0, [1], 7, 3):
+            assert question is not None
+            question = await service.answer(session, response, question, value, utcnow())
+        await session.commit()
+    await harness.press(kofi, invitation, harness.t("▶️ Start", "en"))
+    assert "Any suggestion?" in (await harness.reply(kofi))["text"]
+    refused = await harness.send(kofi, "🎉" * 21)  # 42 code units, over the question's 40
+    assert refused["text"] == harness.t(
+        "That is too long: {limit} characters at most (yours has {length}).", "en", limit=40, length=42
+    )
