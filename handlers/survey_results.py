@@ -25,7 +25,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.charts import render_bar_chart
-from bot.config import SHIPPED_LANGUAGES
+from bot.config import SHIPPED_LANGUAGES, Settings
 from bot.delivery import DeliveryEngine
 from bot.i18n import _, language_name, ngettext
 from bot.services import surveys as service
@@ -255,9 +255,13 @@ def _group_name(breakdown: str, group: str, locale: str) -> str:
     return country_name(group, locale) or group
 
 
-async def breakdown_lines(session: AsyncSession, survey: Survey, breakdown: str, locale: str) -> list[str]:
+async def breakdown_lines(
+    session: AsyncSession, survey: Survey, breakdown: str, locale: str, min_group: int = service.MIN_GROUP
+) -> list[str]:
     """The results per group of members; groups under the threshold are not shown, only counted."""
-    outcome = await service.results(session, survey, language=locale, breakdown=breakdown)
+    outcome = await service.results(
+        session, survey, language=locale, breakdown=breakdown, min_group=min_group
+    )
     titles = {
         "language": _("👥 <b>By language</b>"),
         "residence_country": _("👥 <b>By country of residence</b>"),
@@ -284,9 +288,7 @@ async def breakdown_lines(session: AsyncSession, survey: Survey, breakdown: str,
                 "🔒 {count} groups are hidden to protect small groups (fewer than {min} responses): "
                 "{people} responses in all.",
                 outcome.suppressed_groups,
-            ).format(
-                count=outcome.suppressed_groups, min=service.MIN_GROUP, people=outcome.suppressed_respondents
-            ),
+            ).format(count=outcome.suppressed_groups, min=min_group, people=outcome.suppressed_respondents),
         ]
     if not outcome.groups and not outcome.suppressed_groups:
         lines += ["", _("No responses yet.")]
@@ -358,6 +360,7 @@ async def manage_button(
     i18n: I18n,
     bot: Bot,
     delivery: DeliveryEngine,
+    settings: Settings,
 ) -> None:
     if not await can_coordinate(session, actor, member, organization.id or 0):
         toast(callback_answer, refusal(), alert=True)
@@ -403,7 +406,8 @@ async def manage_button(
         if breakdown is None or survey.anonymous or survey.native_poll:
             stale_button(callback_answer)
             return
-        for text in chunks(await breakdown_lines(session, survey, breakdown, locale)):
+        lines = await breakdown_lines(session, survey, breakdown, locale, settings.survey_min_group)
+        for text in chunks(lines):
             await bot.send_message(chat_id, text)
     elif action == "csv":
         await bot.send_document(

@@ -19,7 +19,7 @@ from storage.db import create_session_factory
 from storage.models import Member, Organization
 from storage.types import utcnow
 from tests.e2e.conftest import Harness, buttons
-from tests.e2e.test_survey_admin import invited, make_coordinator, respond
+from tests.e2e.test_survey_admin import ANSWERS, attributed_survey, invited, make_coordinator, respond
 from tests.e2e.test_surveys_member import make_survey, stored
 
 MESSAGE_MAX = 4096
@@ -267,3 +267,25 @@ async def test_an_overlong_written_answer_is_measured_as_it_is_limited(
     assert refused["text"] == harness.t(
         "That is too long: {limit} characters at most (yours has {length}).", "en", limit=40, length=42
     )
+
+
+async def test_the_breakdown_threshold_is_a_setting(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    coordinator = await make_coordinator(harness, registered, "en")
+    people = [await registered(f"P{n}", "en" if n < 2 else "fr") for n in range(4)]
+    survey_id = await attributed_survey(harness)
+    await invited(harness, coordinator, *people)
+    for person, values in zip(people, ANSWERS, strict=False):
+        await respond(harness, person, survey_id, values)
+    listing = await harness.send(coordinator, "/results")
+    await harness.press(coordinator, listing, f"#{survey_id} Needs")
+    summary = await harness.reply(coordinator)
+    for _ in range(4):
+        assert "photo" in await harness.reply(coordinator, timeout=30)
+    by_language = harness.t("👥 By language", "en")
+    two = harness.t("{count} response", "en", "{count} responses", 2, count=2)
+    await harness.press(coordinator, summary, by_language)
+    assert "English — " + two not in (await harness.reply(coordinator))["text"]  # the default: 5
+    harness.settings.survey_min_group = 2
+    await harness.press(coordinator, summary, by_language)
+    breakdown = (await harness.reply(coordinator))["text"]
+    assert "English — " + two in breakdown and "Français — " + two in breakdown
