@@ -47,7 +47,7 @@ messages: $(STAMP)
 	  -k __ -k ngettext:1,2 -o locales/messages.pot bot handlers
 	for lang in $(LANGUAGES); do \
 	  if [ -f locales/$$lang/LC_MESSAGES/messages.po ]; then \
-	    $(BIN)/pybabel update --no-fuzzy-matching -i locales/messages.pot -d locales -D messages -l $$lang; \
+	    $(BIN)/pybabel update --ignore-obsolete --no-fuzzy-matching -i locales/messages.pot -d locales -D messages -l $$lang; \
 	  else \
 	    $(BIN)/pybabel init -i locales/messages.pot -d locales -D messages -l $$lang; \
 	  fi; \

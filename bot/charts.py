@@ -72,7 +72,7 @@ def render_bar_chart(
     positions = list(range(len(labels)))[::-1]  # the first option at the top
     wrapped = [wrap(label, LABEL_WIDTH, LABEL_LINES) for label in labels]
     axes.barh(positions, list(counts), color=BAR_COLOR, height=0.6)
-    axes.set_yticks(positions, wrapped, fontsize=FONT)
+    axes.set_yticks(positions, wrapped, fontsize=FONT, parse_math=False)  # "$10" is money, not TeX
     axes.set_xlim(0, max([*counts, 1]) * 1.45)  # room for the annotations to the right of the bars
     axes.set_ylim(-0.6, len(labels) - 0.4)
     axes.xaxis.set_visible(False)
@@ -80,8 +80,12 @@ def render_bar_chart(
         axes.spines[side].set_visible(False)
     notes = []
     for position, count, note in zip(positions, counts, annotations, strict=True):
-        notes.append(axes.text(count, position, "  " + note, va="center", ha="left", fontsize=FONT))
-    heading = figure.suptitle(wrap(title, TITLE_WIDTH, TITLE_LINES), fontsize=FONT + 2, fontweight="bold")
+        notes.append(
+            axes.text(count, position, "  " + note, va="center", ha="left", fontsize=FONT, parse_math=False)
+        )
+    heading = figure.suptitle(
+        wrap(title, TITLE_WIDTH, TITLE_LINES), fontsize=FONT + 2, fontweight="bold", parse_math=False
+    )
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI)
     drawn = sorted(axes.get_yticklabels(), key=lambda label: -label.get_position()[1])  # top first

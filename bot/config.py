@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # Updates handled at once; more wait their turn instead of waiting on the database pool (which
     # holds 15 connections, shared with the delivery engine and the scheduler).
     max_concurrent_updates: int = Field(default=10, ge=1, le=200)
+    # Survey breakdowns by group: groups with fewer respondents are not shown.
+    survey_min_group: int = Field(default=5, ge=2, le=1000)
 
     @model_validator(mode="after")
     def _rate_within_telegram_limits(self) -> Settings:

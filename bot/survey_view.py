@@ -17,6 +17,7 @@ from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import format_when
+from bot.services.events import telegram_length
 from bot.services.surveys import question_text
 from storage.models import QuestionKind, Survey, SurveyQuestion
 
@@ -126,7 +127,7 @@ def question_view(
     if question.optional:
         lines.append(_("<i>(optional: you may skip it)</i>"))
     if current is not None and QuestionKind(question.kind) in (QuestionKind.NUMBER, QuestionKind.TEXT):
-        lines += ["", _("Your answer so far: {answer}").format(answer=escape(_clip(str(current))))]
+        lines += ["", _("Your answer so far: {answer}").format(answer=escape(clip(str(current))))]
     builder = InlineKeyboardBuilder()
     sizes: list[int] = []
 
@@ -171,8 +172,17 @@ def question_view(
     return "\n".join(lines), builder.as_markup()
 
 
-def _clip(text: str, limit: int = REVIEW_ANSWER_MAX) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def clip(text: str, limit: int = REVIEW_ANSWER_MAX) -> str:
+    """`text` within `limit` UTF-16 code units (as Telegram counts: an emoji is two), cut with "…"."""
+    if telegram_length(text) <= limit:
+        return text
+    kept, used = [], 1
+    for char in text:
+        used += telegram_length(char)
+        if used > limit:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
 
 
 def answer_label(question: SurveyQuestion, version: str, value: Any) -> str:
@@ -186,25 +196,26 @@ def answer_label(question: SurveyQuestion, version: str, value: Any) -> str:
     if kind == QuestionKind.SINGLE:
         return options[value] if 0 <= value < len(options) else "?"
     if kind == QuestionKind.MULTIPLE:
-        return ", ".join(options[index] for index in value if 0 <= index < len(options))
+        return clip(", ".join(options[index] for index in value if 0 <= index < len(options)))
     if kind == QuestionKind.NUMBER:
         return _number(float(value))
-    return _clip(str(value))
+    return clip(str(value))
 
 
 def answers_list(questions: list[SurveyQuestion], version: str, answers: dict[int, Any]) -> list[str]:
     lines = []
     for question in questions:
-        text = _clip(question_text(question, version)[0], 80)
+        text = clip(question_text(question, version)[0], 80)
         label = answer_label(question, version, answers.get(question.id or 0))
         lines.append(f"{question.position + 1}. {escape(text)}\n    → <b>{escape(label)}</b>")
     return lines
 
 
 def fit(lines: list[str]) -> str:
-    """Join lines, dropping the last ones (marked "…") if the message would be over Telegram's limit."""
+    """Join lines, dropping the last ones (marked "…") if the message would be over Telegram's limit
+    (counted in UTF-16 code units, as Telegram does; markup counted too, which only errs on the safe side)."""
     text = "\n".join(lines)
-    while len(text) > MESSAGE_MAX - 2 and len(lines) > 1:
+    while telegram_length(text) > MESSAGE_MAX - 2 and len(lines) > 1:
         lines = lines[:-1]
         text = "\n".join(lines) + "\n…"
     return text

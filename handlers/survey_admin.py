@@ -57,6 +57,7 @@ from handlers.survey_kit import (
     expired,
     gone,
     kind_label,
+    known_id,
     refusal,
     token,
 )
@@ -745,7 +746,7 @@ async def _draft_button(
     i18n: I18n,
     bot: Bot,
 ) -> None:
-    survey = await session.get(Survey, callback_data.id)
+    survey = await session.get(Survey, callback_data.id) if known_id(callback_data.id) else None
     if survey is None or survey.organization_id != organization.id or survey.status != SurveyStatus.DRAFT:
         stale_button(callback_answer)
         return

@@ -17,12 +17,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.i18n import _, format_when, language_name, ngettext
 from bot.services import surveys as service
 from bot.services.dates import DateError
+from bot.services.events import telegram_length
 from bot.services.survey_drafts import count_audience
 from bot.services.surveys import SurveyError
 from handlers.announce import audience_summary
 from storage.models import Organization, QuestionKind, Survey, SurveyQuestion, SurveyStatus
 
 TEXT_BUDGET = 3900  # stay clear of Telegram's 4096
+ID_MAX = 2**31 - 1  # the database's integer keys: a forged id beyond cannot be looked up
+
+
+def known_id(value: int) -> bool:
+    """Whether a number from callback data (forgeable) can be a row id at all."""
+    return 0 < value <= ID_MAX
 
 
 class SurveyDialog(CallbackData, prefix="sva"):
@@ -246,10 +253,10 @@ async def draft_card(
         ),
     ]
     body: list[str] = []
-    used = len("\n".join(head + settings))
+    used = telegram_length("\n".join(head + settings))
     for shown, question in enumerate(questions):
         lines = question_lines(question)
-        if used + len("\n".join(lines)) + 60 > TEXT_BUDGET:
+        if used + telegram_length("\n".join(lines)) + 60 > TEXT_BUDGET:
             rest = len(questions) - shown
             body.append(
                 ngettext("… and {count} more question", "… and {count} more questions", rest).format(
@@ -258,7 +265,7 @@ async def draft_card(
             )
             break
         body += lines
-        used += len("\n".join(lines)) + 1
+        used += telegram_length("\n".join(lines)) + 1
     return "\n".join([*head, *body, "", *settings])
 
 
@@ -276,17 +283,20 @@ def draft_keyboard(survey: Survey) -> InlineKeyboardMarkup:
 
 
 def chunks(lines: list[str], budget: int = TEXT_BUDGET) -> list[str]:
-    """Lines joined into messages that each fit in Telegram's limit (cut at line ends)."""
+    """Lines joined into messages that each fit in Telegram's limit (cut at line ends; measured in
+    UTF-16 code units, as Telegram counts them)."""
     messages: list[str] = []
     current: list[str] = []
     size = 0
     for line in lines:
-        line = line if len(line) <= budget else line[: budget - 1] + "…"
-        if current and size + len(line) + 1 > budget:
+        length = telegram_length(line)
+        if length > budget:
+            line, length = line[: budget // 2 - 1] + "…", budget // 2
+        if current and size + length + 1 > budget:
             messages.append("\n".join(current))
             current, size = [], 0
         current.append(line)
-        size += len(line) + 1
+        size += length + 1
     if current:
         messages.append("\n".join(current))
     return messages

@@ -13,6 +13,7 @@ from html import escape
 from typing import Final
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
@@ -24,7 +25,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.charts import render_bar_chart
-from bot.config import SHIPPED_LANGUAGES
+from bot.config import SHIPPED_LANGUAGES, Settings
 from bot.delivery import DeliveryEngine
 from bot.i18n import _, language_name, ngettext
 from bot.services import surveys as service
@@ -32,11 +33,14 @@ from bot.services.geo import country_name
 from bot.services.roles import Actor, can_coordinate
 from bot.services.survey_exports import export_rows_csv, export_xlsx
 from bot.services.surveys import QuestionResult, SurveyError, SurveyResults
+from bot.survey_view import clip
 from handlers.fallback import stale_button, toast
 from handlers.survey_admin import ask_closing, send_draft
 from handlers.survey_kit import (
+    ID_MAX,
     SurveyManage,
     chunks,
+    known_id,
     number,
     percent,
     refusal,
@@ -53,7 +57,7 @@ router.message.filter(F.chat.type == "private")
 
 PAGE_SIZE = 6  # surveys per page of the list
 TEXTS_PAGE = 8  # written answers per page
-ANSWER_SHOWN = 400  # characters of each written answer in the list
+ANSWER_SHOWN = 400  # UTF-16 code units of each written answer in the list (8 × 400 fit in a message)
 CAPTION_MAX = 1024
 CHART_KINDS = (QuestionKind.SINGLE, QuestionKind.MULTIPLE, QuestionKind.YES_NO, QuestionKind.RATING)
 BREAKDOWN_CODES: Final = {"lang": "language", "res": "residence_country", "orig": "origin_country"}
@@ -151,7 +155,9 @@ def question_block(result: QuestionResult, locale: str, *, texts: bool = True) -
     else:
         lines.append(
             ngettext(
-                "{count} answered this question.", "{count} answered this question.", result.answered
+                "{count} person answered this question.",
+                "{count} people answered this question.",
+                result.answered,
             ).format(count=result.answered)
         )
     return lines
@@ -249,9 +255,13 @@ def _group_name(breakdown: str, group: str, locale: str) -> str:
     return country_name(group, locale) or group
 
 
-async def breakdown_lines(session: AsyncSession, survey: Survey, breakdown: str, locale: str) -> list[str]:
+async def breakdown_lines(
+    session: AsyncSession, survey: Survey, breakdown: str, locale: str, min_group: int = service.MIN_GROUP
+) -> list[str]:
     """The results per group of members; groups under the threshold are not shown, only counted."""
-    outcome = await service.results(session, survey, language=locale, breakdown=breakdown)
+    outcome = await service.results(
+        session, survey, language=locale, breakdown=breakdown, min_group=min_group
+    )
     titles = {
         "language": _("👥 <b>By language</b>"),
         "residence_country": _("👥 <b>By country of residence</b>"),
@@ -273,12 +283,12 @@ async def breakdown_lines(session: AsyncSession, survey: Survey, breakdown: str,
         lines += [
             "",
             ngettext(
-                "{count} group with fewer than {min} responses is not shown ({people} responses in all).",
-                "{count} groups with fewer than {min} responses are not shown ({people} responses in all).",
+                "🔒 {count} group is hidden to protect small groups (fewer than {min} responses): "
+                "{people} responses.",
+                "🔒 {count} groups are hidden to protect small groups (fewer than {min} responses): "
+                "{people} responses in all.",
                 outcome.suppressed_groups,
-            ).format(
-                count=outcome.suppressed_groups, min=service.MIN_GROUP, people=outcome.suppressed_respondents
-            ),
+            ).format(count=outcome.suppressed_groups, min=min_group, people=outcome.suppressed_respondents),
         ]
     if not outcome.groups and not outcome.suppressed_groups:
         lines += ["", _("No responses yet.")]
@@ -288,7 +298,8 @@ async def breakdown_lines(session: AsyncSession, survey: Survey, breakdown: str,
 async def _texts_page(
     session: AsyncSession, question: SurveyQuestion, survey: Survey, offset: int, locale: str
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    answers, total = await service.text_answers(session, question, max(offset, 0), TEXTS_PAGE)
+    offset = min(max(offset, 0), ID_MAX)
+    answers, total = await service.text_answers(session, question, offset, TEXTS_PAGE)
     if not answers and offset > 0:  # fewer answers than when the button was sent
         offset = 0
         answers, total = await service.text_answers(session, question, 0, TEXTS_PAGE)
@@ -303,8 +314,7 @@ async def _texts_page(
         )
     )
     for answer in answers:
-        shown = answer if len(answer) <= ANSWER_SHOWN else answer[: ANSWER_SHOWN - 1] + "…"
-        lines += ["", f"• {escape(shown)}"]
+        lines += ["", f"• {escape(clip(answer, ANSWER_SHOWN))}"]
     builder = InlineKeyboardBuilder()
     ident, question_id = survey.id or 0, question.id or 0
     if offset > 0:
@@ -328,6 +338,15 @@ async def _texts_page(
 # -- buttons ----------------------------------------------------------------------------------------
 
 
+async def _edit(message: Message, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+    """Replace a message; a double tap (the message already shows it) changes nothing."""
+    try:
+        await message.edit_text(text, reply_markup=keyboard)
+    except TelegramBadRequest as error:
+        if "not modified" not in str(error):
+            raise
+
+
 @router.callback_query(SurveyManage.filter())
 async def manage_button(
     query: CallbackQuery,
@@ -341,6 +360,7 @@ async def manage_button(
     i18n: I18n,
     bot: Bot,
     delivery: DeliveryEngine,
+    settings: Settings,
 ) -> None:
     if not await can_coordinate(session, actor, member, organization.id or 0):
         toast(callback_answer, refusal(), alert=True)
@@ -351,9 +371,9 @@ async def manage_button(
     if action == "page":
         if message is not None:
             text, keyboard = await _list_page(session, organization, callback_data.id, locale)
-            await message.edit_text(text, reply_markup=keyboard)
+            await _edit(message, text, keyboard)
         return
-    survey = await session.get(Survey, callback_data.id)
+    survey = await session.get(Survey, callback_data.id) if known_id(callback_data.id) else None
     if survey is None or survey.organization_id != organization.id:
         stale_button(callback_answer)
         return
@@ -368,13 +388,17 @@ async def manage_button(
         stale_button(callback_answer)
         return
     if action == "texts":
-        question = await session.get(SurveyQuestion, callback_data.question)
+        question = (
+            await session.get(SurveyQuestion, callback_data.question)
+            if known_id(callback_data.question)
+            else None
+        )
         if question is None or question.survey_id != survey.id or question.kind != QuestionKind.TEXT:
             stale_button(callback_answer)
             return
         text, keyboard = await _texts_page(session, question, survey, callback_data.page, locale)
         if message is not None and message.text and message.text.startswith("📝"):
-            await message.edit_text(text, reply_markup=keyboard)
+            await _edit(message, text, keyboard)
         else:
             await bot.send_message(chat_id, text, reply_markup=keyboard)
     elif action == "by":
@@ -382,7 +406,8 @@ async def manage_button(
         if breakdown is None or survey.anonymous or survey.native_poll:
             stale_button(callback_answer)
             return
-        for text in chunks(await breakdown_lines(session, survey, breakdown, locale)):
+        lines = await breakdown_lines(session, survey, breakdown, locale, settings.survey_min_group)
+        for text in chunks(lines):
             await bot.send_message(chat_id, text)
     elif action == "csv":
         await bot.send_document(
@@ -417,7 +442,7 @@ async def manage_button(
         )
     elif action == "keep":
         if message is not None:
-            await message.edit_text(_("Nothing was changed."))
+            await _edit(message, _("Nothing was changed."))
     elif action == "close_yes":
         await _close(bot, chat_id, session, survey, organization, message, locale, zone)
         delivery.wake()  # a native poll's copies are stopped through the outbox ("poll_stop")

@@ -12,6 +12,7 @@ from html import escape
 from typing import Any, Final
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -25,8 +26,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import survey_view as view
 from bot.i18n import _, ngettext
 from bot.services import surveys as service
+from bot.services.events import telegram_length
 from bot.services.surveys import SurveyError
 from handlers.fallback import stale_button, toast
+from handlers.survey_kit import known_id
 from handlers.ui import member_zone
 from storage.models import (
     Member,
@@ -59,7 +62,7 @@ def error_text(error: SurveyError, question: SurveyQuestion | None = None, raw: 
         return _("That is not a number.") + " " + view.number_hint(question)
     if reason == "text_too_long":
         return _("That is too long: {limit} characters at most (yours has {length}).").format(
-            limit=error.limit, length=len(raw.strip())
+            limit=error.limit, length=telegram_length(raw.strip())
         )
     texts = {
         "not_found": _("This survey no longer exists."),
@@ -80,10 +83,21 @@ def _registered(member: Member | None) -> bool:
 
 
 async def _survey(session: AsyncSession, organization: Organization, survey_id: Any) -> Survey | None:
-    survey = await session.get(Survey, survey_id) if isinstance(survey_id, int) else None
+    known = isinstance(survey_id, int) and known_id(survey_id)
+    survey = await session.get(Survey, survey_id) if known else None
     if survey is None or survey.organization_id != organization.id or survey.native_poll:
         return None
     return survey
+
+
+async def _started(session: AsyncSession, survey: Survey, member: Member) -> bool:
+    """Whether the member has begun the survey (only Start may begin it)."""
+    found = await session.exec(
+        select(SurveyParticipation.submitted).where(
+            SurveyParticipation.survey_id == survey.id, SurveyParticipation.member_id == member.id
+        )
+    )
+    return found.first() is not None
 
 
 async def _screen(
@@ -187,6 +201,9 @@ async def survey_button(
     if survey is None:
         toast(callback_answer, _("This survey no longer exists."))
         return
+    if callback_data.action != "start" and not await _started(session, survey, member):
+        stale_button(callback_answer)  # forged: a question of a survey never started stores nothing
+        return
     now = utcnow()
     try:
         response, current = await service.start_or_resume(session, survey, member, now)
@@ -237,7 +254,11 @@ async def survey_button(
                 session, survey, member, organization, response, current, callback_data.value
             )
             if isinstance(query.message, Message):
-                await query.message.edit_reply_markup(reply_markup=keyboard)
+                try:
+                    await query.message.edit_reply_markup(reply_markup=keyboard)
+                except TelegramBadRequest as error:  # a double tap: the keyboard already shows it
+                    if "not modified" not in str(error):
+                        raise
             return
         else:
             value = _button_value(current, action, callback_data.value)

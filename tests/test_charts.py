@@ -58,3 +58,12 @@ def test_a_chart_without_answers_and_mismatched_input() -> None:
     assert png_size(chart.png) == chart_size(2)
     with pytest.raises(ValueError):
         render_bar_chart("?", ["a", "b"], [1], ["1", "2"])
+
+
+def test_dollar_signs_are_money_not_tex() -> None:
+    """Labels are the coordinator's and members' text: "$" is drawn as typed, never parsed as a
+    formula (a stray "$\\frac$" or "$^$" used to fail the whole chart)."""
+    labels = ["Under $10", "$10 to $20", "a $\\frac$ b", "x_$^$"]
+    chart = render_bar_chart("Price $5 or $9?", labels, [1, 2, 3, 4], ["1", "2", "3", "4"])
+    assert png_size(chart.png) == chart_size(4)
+    assert chart.texts == ["Price $5 or $9?", *[t for pair in zip(labels, "1234", strict=True) for t in pair]]

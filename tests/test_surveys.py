@@ -504,17 +504,23 @@ async def test_results_percentages_and_small_group_suppression(session: AsyncSes
     assert total == 3 and sorted(page) == ["idea 0", "idea 1", "idea 2"]
     assert len((await service.text_answers(session, text_question, 2, 10))[0]) == 1
 
+    # Germany (2) is under the threshold; France (5) is hidden too, or the overall results minus
+    # France's would be the two Germans' answers.
+    by_country = await service.results(session, survey, breakdown="residence_country")
+    assert by_country.groups == {}
+    assert by_country.suppressed_groups == 2 and by_country.suppressed_respondents == 7
+    spain = await add_members(session, org, 3, first_tg=3000, country="ES")
+    for i, member in enumerate(spain):
+        await answer_all(session, survey, member, [0, [1], str(i), 5, None, True])
+    # Germany and Spain (2 + 3) are hidden together: what they add up to is a group of 5.
     by_country = await service.results(session, survey, breakdown="residence_country")
     assert set(by_country.groups) == {"FR"}
-    assert by_country.suppressed_groups == 1 and by_country.suppressed_respondents == 2
+    assert by_country.suppressed_groups == 2 and by_country.suppressed_respondents == 5
     fr = by_country.groups["FR"]
     assert fr.respondents == 5 and fr.questions[0].counts == [3, 2, 0] and fr.questions[4].texts == []
     assert set(
         (await service.results(session, survey, breakdown="residence_country", min_group=2)).groups
-    ) == {
-        "FR",
-        "DE",
-    }
+    ) == {"FR", "DE", "ES"}
 
 
 async def test_csv_matches_the_answers(session: AsyncSession) -> None:
@@ -660,3 +666,59 @@ async def test_forgetting_erases_attributed_answers_and_unsubmitted_anonymous_on
     assert len(responses) == 1 and responses[0].survey_id == anonymous.id  # the other member's
     assert await count(session, SurveyAnswer) == 1
     assert [p.member_id for p in (await session.exec(select(SurveyParticipation))).all()] == [other.id]
+
+
+async def test_no_reminder_with_or_before_the_invitation(session: AsyncSession) -> None:
+    """A survey open for less than its reminder's lead time gets no reminder: it would arrive right
+    after the invitation (or, for a survey opening later, before it)."""
+    org = await organization(session)
+    await add_members(session, org, 2)
+    short = await service.create_survey(
+        session, org.id or 0, "Short", NOW, closes_at=NOW + timedelta(hours=10), reminder_before_minutes=1440
+    )
+    await service.add_question(session, short, "yes_no", "Coming?")
+    await service.open_survey(session, short, org, NOW)
+    later = await service.create_survey(
+        session,
+        org.id or 0,
+        "Later",
+        NOW,
+        opens_at=NOW + timedelta(days=2),
+        closes_at=NOW + timedelta(days=2, hours=12),
+        reminder_before_minutes=1440,
+    )
+    await service.add_question(session, later, "yes_no", "Coming?")
+    await service.open_survey(session, later, org, NOW)
+    await session.commit()
+    assert (short.remind_at, later.remind_at) == (None, None)
+    assert await service.due_survey_reminders(session, NOW + timedelta(minutes=1)) == 0
+    assert await service.due_survey_reminders(session, NOW + timedelta(days=2, hours=1)) == 0
+    # Extended far enough, the reminder comes back (24 hours before the new closing time).
+    await service.extend(session, short, NOW + timedelta(days=3), NOW)
+    assert short.remind_at == NOW + timedelta(days=2)
+
+
+async def test_publishing_twice_at_once_invites_once(engine: AsyncEngine) -> None:
+    """Two Publish taps handled side by side: both read the draft, only the first opens it."""
+    factory = create_session_factory(engine)
+    async with factory() as session:
+        org = await organization(session)
+        await add_members(session, org, 3)
+        survey = await six_questions(session, org)
+        await session.commit()
+        survey_id = survey.id or 0
+    async with factory() as first, factory() as second:
+        mine = await first.get(Survey, survey_id)
+        theirs = await second.get(Survey, survey_id)
+        first_org = await first.get(Organization, org.id)
+        second_org = await second.get(Organization, org.id)
+        assert mine and theirs and first_org and second_org
+        assert mine.status == theirs.status == "draft"
+        assert await service.open_survey(first, mine, first_org, NOW) == 3
+        await first.commit()
+        with pytest.raises(SurveyError) as error:
+            await service.open_survey(second, theirs, second_org, NOW)
+        assert error.value.reason == "not_editable"
+        await second.rollback()
+    async with factory() as session:
+        assert await count(session, OutboxMessage, col(OutboxMessage.kind) == service.KIND) == 3

@@ -74,6 +74,7 @@ QUESTIONS_MAX = 50
 TEXT_MAX = 1000
 TEXT_DEFAULT = 1000
 REMINDER_MAX = 28 * 24 * 60
+REMINDER_MIN_GAP = timedelta(hours=1)  # a reminder comes at least this long after the opening
 RATING_SCALES = ((1, 5), (0, 10))
 NUMBER_LIMIT = 1e12
 MIN_GROUP = 5  # attributed breakdowns: smaller groups are suppressed
@@ -211,7 +212,10 @@ def _remind_at(survey: Survey) -> datetime | None:
         return None
     if survey.native_poll and survey.anonymous:
         return None  # Telegram tells nobody who voted in an anonymous poll: no one to skip
-    return survey.closes_at - timedelta(minutes=survey.reminder_before_minutes)
+    remind_at = survey.closes_at - timedelta(minutes=survey.reminder_before_minutes)
+    if survey.opens_at is not None and remind_at < survey.opens_at + REMINDER_MIN_GAP:
+        return None  # open for less than the reminder's lead: it would come with (or before) the invitation
+    return remind_at
 
 
 async def create_survey(
@@ -399,6 +403,17 @@ async def open_survey(
     if survey.native_poll and (len(questions) != 1 or questions[0].kind not in CHOICE_KINDS[:2]):
         raise SurveyError("not_a_poll")
     _validate_times(survey.opens_at, survey.closes_at, now)
+    # Claim the draft: of two Publish taps at once, the second finds it open and invites no one again.
+    claimed = (
+        await (await session.connection()).execute(
+            update(Survey)
+            .where(col(Survey.id) == survey.id, col(Survey.status) == SurveyStatus.DRAFT)
+            .values(status=SurveyStatus.OPEN, updated_at=now)
+            .returning(col(Survey.id))
+        )
+    ).first()
+    if claimed is None:
+        raise SurveyError("not_editable")
     survey.opens_at = max(survey.opens_at or now, now)
     survey.status = SurveyStatus.OPEN
     survey.remind_at = _remind_at(survey)
@@ -1123,6 +1138,19 @@ async def _poll_results(
     return SurveyResults(survey.id or 0, voters, [result])
 
 
+def _hidden_groups(sizes: dict[str, int], min_group: int) -> set[str]:
+    """The groups a breakdown does not show: those under `min_group`, and then the smallest others
+    until the hidden ones add up to `min_group` at least. (The overall results minus the shown groups
+    are the hidden ones together: hiding only a group of 2 would let anyone work out its answers.)"""
+    hidden = {group for group, size in sizes.items() if size < min_group}
+    total = sum(sizes[group] for group in hidden)
+    for group, size in sorted(sizes.items(), key=lambda item: (item[1], item[0])):
+        if 0 < total < min_group and group not in hidden:
+            hidden.add(group)
+            total += size
+    return hidden
+
+
 async def results(
     session: AsyncSession,
     survey: Survey,
@@ -1135,7 +1163,8 @@ async def results(
     text answers, over submitted responses; labels in `language` when translated.
 
     `breakdown` (attributed surveys only: one of BREAKDOWNS) adds the same results per group of
-    members; groups with fewer than `min_group` respondents are suppressed (counted, not shown),
+    members; groups with fewer than `min_group` respondents are suppressed (counted, not shown), with
+    as many of the smallest other groups as it takes for the suppressed ones to add up to `min_group`,
     and groups never list text answers."""
     if breakdown is not None and (survey.anonymous or breakdown not in BREAKDOWNS):
         raise SurveyError("anonymous" if survey.anonymous else "bad_breakdown")
@@ -1185,8 +1214,9 @@ async def results(
         sizes: dict[str, int] = {}
         for group in group_of.values():
             sizes[group] = sizes.get(group, 0) + 1
+        hidden = _hidden_groups(sizes, min_group)
         for group, size in sorted(sizes.items()):
-            if size < min_group:
+            if group in hidden:
                 overall.suppressed_groups += 1
                 overall.suppressed_respondents += size
                 continue

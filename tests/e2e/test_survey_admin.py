@@ -520,7 +520,10 @@ async def test_results_counts_charts_texts_breakdown_exports_close_extend_duplic
         start = lines.index(expected[0])
         assert lines[start : start + len(expected)] == expected
 
-    follows(block("1. Ville ?", [("Paris", 4, 57.1), ("Lyon", 2, 28.6), ("Autre", 1, 14.3)]))
+    answered = t(
+        "{count} person answered this question.", "fr", "{count} people answered this question.", 7, count=7
+    )
+    follows([*block("1. Ville ?", [("Paris", 4, 57.1), ("Lyon", 2, 28.6), ("Autre", 1, 14.3)]), answered])
     follows(block("2. Topics?", [("Jobs", 5, 71.4), ("Health", 3, 42.9), ("Housing", 2, 28.6)]))
     follows(
         block(
@@ -581,20 +584,22 @@ async def test_results_counts_charts_texts_breakdown_exports_close_extend_duplic
         in (await harness.edited(coordinator, page))["text"]
     )
 
-    # By language: English speakers (5) are shown; the 2 French speakers are a group too small to show.
+    # By language: the 2 French speakers are a group too small to show, and the 5 English speakers
+    # are hidden too (the overall results minus theirs would be the French speakers' answers).
     await harness.press(coordinator, summary, t("👥 By language", "fr"))
     breakdown = (await harness.reply(coordinator))["text"]
-    assert "English — " + t("{count} response", "fr", "{count} responses", 5, count=5) in breakdown
-    assert "Français" not in breakdown
+    assert "English" not in breakdown and "Français" not in breakdown
     assert (
         t(
-            "{count} group with fewer than {min} responses is not shown ({people} responses in all).",
+            "🔒 {count} group is hidden to protect small groups (fewer than {min} responses): "
+            "{people} responses.",
             "fr",
-            "{count} groups with fewer than {min} responses are not shown ({people} responses in all).",
-            1,
-            count=1,
+            "🔒 {count} groups are hidden to protect small groups (fewer than {min} responses): "
+            "{people} responses in all.",
+            2,
+            count=2,
             min=5,
-            people=2,
+            people=7,
         )
         in breakdown
     )

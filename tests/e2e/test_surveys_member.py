@@ -304,9 +304,13 @@ async def test_reminders_go_only_to_those_who_have_not_submitted(
     registered,  # type: ignore[no-untyped-def]
 ) -> None:
     users = [await registered(name, "en") for name in ("Ada", "Bola", "Chidi")]
-    survey = await make_survey(harness, closes_in=timedelta(hours=2))  # the reminder is due at once
+    survey = await make_survey(harness, closes_in=timedelta(hours=30))  # reminded 24 hours before
     invitations = [await harness.reply(user) for user in users]
     async with create_session_factory(harness.app.engine)() as session:
+        due = await service.get_survey(session, survey.id or 0)
+        assert due.remind_at == (due.closes_at or utcnow()) - timedelta(hours=24)
+        due.remind_at = utcnow()  # six hours later: the reminder is due
+        session.add(due)
         member = (await session.exec(select(Member).where(Member.telegram_id == users[0].id))).one()
         response, question = await service.start_or_resume(session, survey, member, utcnow())
         for raw in (0, [1], 5, 3, None, True):
