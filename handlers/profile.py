@@ -37,9 +37,14 @@ from handlers.events import show_linked_event
 from handlers.fallback import stale_button
 from handlers.filters import IsRegistered
 from handlers.states import ProfileStates
+from handlers.surveys import show_linked_survey
 from handlers.trainings import show_linked_training
 from handlers.ui import INTEREST_LABELS, interests_keyboard, locale_now, muted_keyboard, profile_card
 from storage.models import Member
+
+# Deep links (`?start=event_12`) that open something once the member is registered (at /start,
+# or at the end of registration for a newcomer who came through one).
+LINKED = {"event": show_linked_event, "training": show_linked_training, "survey": show_linked_survey}
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private", IsRegistered())
@@ -161,12 +166,13 @@ async def advance(bot: Bot, chat_id: int, member: Member, state: FSMContext, ses
         + "\n\n"
         + _("Change anything with /profile. See what I can do with /help."),
     )
-    if pending is not None and pending.kind in ("event", "training"):  # they came through a link
+    if pending is not None and pending.kind in LINKED:  # they came through a link
         await state.update_data(pending_link=None)
         organization = await organization_of(session, member)
-        show = show_linked_event if pending.kind == "event" else show_linked_training
         if organization is not None:
-            await show(bot, chat_id, session, int(pending.value), member, organization, locale_now())
+            await LINKED[pending.kind](
+                bot, chat_id, session, int(pending.value), member, organization, locale_now()
+            )
 
 
 def edit_keyboard() -> InlineKeyboardMarkup:

@@ -19,10 +19,8 @@ from bot.i18n import _
 from bot.services.deep_links import parse_deep_link
 from bot.services.members import TelegramIdentity, record_consent, record_decline
 from handlers.callbacks import ConsentAnswer, LanguageChoice
-from handlers.events import show_linked_event
-from handlers.profile import resume_profile, start_profile
+from handlers.profile import LINKED, resume_profile, start_profile
 from handlers.states import ProfileStates
-from handlers.trainings import show_linked_training
 from handlers.ui import language_keyboard
 from storage.models import Member, Organization
 
@@ -52,13 +50,8 @@ async def start(
         if (await state.get_state() or "").startswith(ProfileStates.__name__):
             await resume_profile(bot, message.chat.id, member, state)
             return
-        if link is not None and link.kind == "event":
-            await show_linked_event(
-                bot, message.chat.id, session, int(link.value), member, organization, i18n.current_locale
-            )
-            return
-        if link is not None and link.kind == "training":
-            await show_linked_training(
+        if link is not None and link.kind in LINKED:
+            await LINKED[link.kind](
                 bot, message.chat.id, session, int(link.value), member, organization, i18n.current_locale
             )
             return

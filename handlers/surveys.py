@@ -39,6 +39,7 @@ from storage.models import (
     SurveyParticipation,
     SurveyQuestion,
     SurveyResponse,
+    SurveyStatus,
 )
 from storage.types import utcnow
 
@@ -135,6 +136,38 @@ async def _show(query: CallbackQuery, bot: Bot, text: str, keyboard: InlineKeybo
         await query.message.edit_text(text, reply_markup=keyboard)
     else:
         await bot.send_message(query.from_user.id, text, reply_markup=keyboard)
+
+
+async def show_linked_survey(
+    bot: Bot,
+    chat_id: int,
+    session: AsyncSession,
+    survey_id: int,
+    member: Member | None,
+    organization: Organization,
+    locale: str,
+) -> None:
+    """A `?start=survey_<id>` deep link: the invitation with its Start button, or why not."""
+    survey = await _survey(session, organization, survey_id)
+    if survey is None or member is None or not _registered(member) or survey.status == SurveyStatus.DRAFT:
+        await bot.send_message(chat_id, error_text(SurveyError("not_found")))
+        return
+    now = utcnow()
+    if survey.id not in {open_one.id for open_one in await service.open_surveys_for(session, member, now)}:
+        if survey.status == SurveyStatus.CLOSED or (survey.closes_at is not None and survey.closes_at <= now):
+            reason = "closed"
+        elif survey.opens_at is not None and survey.opens_at > now:
+            reason = "not_open"
+        else:
+            reason = "submitted"  # open, in their organization, yet not listed: they submitted it
+        await bot.send_message(chat_id, error_text(SurveyError(reason)))
+        return
+    questions = await service.questions_of(session, survey.id or 0)
+    version = service.reading_version(survey, questions, member.language, organization.default_language)
+    text, keyboard = view.invitation(
+        survey, version, len(questions), locale, member_zone(member, organization)
+    )
+    await bot.send_message(chat_id, text, reply_markup=keyboard)
 
 
 # -- /surveys ------------------------------------------------------------------------------------

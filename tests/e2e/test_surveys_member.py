@@ -369,3 +369,27 @@ async def test_mydata_lists_survey_answers_and_forget_erases_them(
     async with create_session_factory(harness.app.engine)() as session:
         left = (await session.exec(select(SurveyParticipation))).all()
     assert left == []
+
+
+async def test_a_survey_link_opens_its_invitation_or_says_why_not(
+    harness: Harness,
+    registered,  # type: ignore[no-untyped-def]
+) -> None:
+    fatou = await registered("Fatou", "fr")
+    survey = await make_survey(harness)
+    await harness.reply(fatou)  # the invitation through the outbox
+    linked = await harness.send(fatou, f"/start survey_{survey.id}")
+    assert plain(linked["text"]).startswith(
+        plain(harness.t("📋 <b>New survey:</b> {title}", "fr", title=FR_TITLE))
+    )
+    await harness.press(fatou, linked, harness.t("▶️ Start", "fr"))
+    assert "1/6" in (await harness.reply(fatou))["text"]
+    unknown = await harness.send(fatou, "/start survey_999")
+    assert unknown["text"] == harness.t("This survey no longer exists.", "fr")
+    async with create_session_factory(harness.app.engine)() as session:
+        await service.close_survey(session, await service.get_survey(session, survey.id or 0), utcnow())
+        await session.commit()
+    closed = await harness.send(fatou, f"/start survey_{survey.id}")
+    assert closed["text"] == harness.t(
+        "This survey is closed, sorry: answers are no longer accepted. Thank you anyway!", "fr"
+    )
