@@ -33,7 +33,6 @@ from bot.i18n import _, format_when, language_name, ngettext
 from bot.services import events as service
 from bot.services.dates import DateError, parse_local_datetime
 from bot.services.events import EventError
-from bot.services.members import INTERESTS
 from bot.services.recurrence import (
     create_series,
     local_to_utc,
@@ -43,11 +42,12 @@ from bot.services.recurrence import (
 )
 from bot.services.roles import Actor, can_organize
 from bot.services.schedule_math import parse_clock
+from handlers.audience_picker import audience_choice, show_picker
 from handlers.callbacks import EventAdmin
 from handlers.events import render_group_card
 from handlers.fallback import stale_button, toast
 from handlers.states import EventStates
-from handlers.ui import INTEREST_LABELS, member_zone
+from handlers.ui import member_zone
 from storage.models import Event, EventSeries, EventStatus, Member, Organization, RsvpStatus, SeriesRule
 from storage.types import utcnow
 
@@ -369,31 +369,6 @@ async def _next(bot: Bot, chat_id: int, state: FSMContext, step: str, draft: dic
     await _ask(bot, chat_id, state, following, draft)
 
 
-def _audience_picker(audience: dict[str, Any]) -> InlineKeyboardMarkup:
-    """Interests and languages to tick (✅); none ticked is everyone."""
-    builder = InlineKeyboardBuilder()
-    for key in INTERESTS:
-        mark = "✅" if key in audience.get("interests", []) else "▫️"
-        builder.button(
-            text=f"{mark} {INTEREST_LABELS[key]}", callback_data=EventAdmin(action="aud_i", value=key)
-        )
-    for code in SHIPPED_LANGUAGES:
-        mark = "✅" if code in audience.get("languages", []) else "▫️"
-        builder.button(
-            text=f"{mark} {language_name(code)}", callback_data=EventAdmin(action="aud_l", value=code)
-        )
-    builder.button(text=_("Done"), callback_data=EventAdmin(action="aud", value="done"))
-    rows = [2] * (len(INTERESTS) // 2) + [1] * (len(INTERESTS) % 2)  # an odd one out stays alone
-    builder.adjust(*rows, *[2] * (len(SHIPPED_LANGUAGES) // 2), 1)
-    return builder.as_markup()
-
-
-def toggled(audience: dict[str, Any], field: str, value: str) -> dict[str, Any]:
-    values = list(audience.get(field, []))
-    values = [item for item in values if item != value] if value in values else [*values, value]
-    return {key: items for key, items in {**audience, field: values}.items() if items}
-
-
 async def _audience_button(
     query: CallbackQuery,
     callback_data: EventAdmin,
@@ -403,34 +378,22 @@ async def _audience_button(
     draft: dict[str, Any],
 ) -> None:
     """The audience question: everyone, or ticking interests and languages, then Done."""
-    action, value = callback_data.action, callback_data.value
-    audience = dict(draft.get("audience") or {})
     message = query.message if isinstance(query.message, Message) else None
-    if action == "aud_i" and value in INTERESTS:
-        draft["audience"] = toggled(audience, "interests", value)
-    elif action == "aud_l" and value in SHIPPED_LANGUAGES:
-        draft["audience"] = toggled(audience, "languages", value)
-    elif action == "aud" and value == "choose":
-        draft["audience"] = audience
-    elif action == "aud" and value in {"all", "done"}:
-        draft["audience"] = {} if value == "all" else audience
+    choice = audience_choice(dict(draft.get("audience") or {}), callback_data.action, callback_data.value)
+    if choice is None:
+        stale_button(callback_answer)
+        return
+    outcome, draft["audience"] = choice
+    if outcome == "done":
         if message is not None and message.reply_markup is not None:
             await message.edit_reply_markup(reply_markup=None)
         await _next(bot, query.from_user.id, state, "audience", draft)
         return
-    else:
-        stale_button(callback_answer)
-        return
     await state.update_data(draft=draft)
-    if message is None:
-        return
-    hint = _("Tick the interests and languages of the members to tell, then press Done.")
-    if action == "aud":  # "Choose…": the question turns into the picker (once: an edit must change it)
-        if hint not in (message.text or ""):
-            text = _("Who should be told about this event?") + "\n\n" + hint
-            await message.edit_text(text, reply_markup=_audience_picker(draft["audience"]))
-    else:
-        await message.edit_reply_markup(reply_markup=_audience_picker(draft["audience"]))
+    if message is not None:
+        question = _("Who should be told about this event?")
+        hint = _("Tick the interests and languages of the members to tell, then press Done.")
+        await show_picker(message, outcome, draft["audience"], question, hint, EventAdmin)
 
 
 async def _dialog_step(

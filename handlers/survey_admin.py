@@ -17,7 +17,7 @@ from typing import Any, Final
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -28,7 +28,6 @@ from bot.delivery import DeliveryEngine
 from bot.i18n import _, format_when, language_name, ngettext
 from bot.services import surveys as service
 from bot.services.dates import DateError, parse_local_datetime
-from bot.services.members import INTERESTS
 from bot.services.roles import Actor, can_coordinate
 from bot.services.survey_drafts import (
     build_survey,
@@ -44,6 +43,7 @@ from bot.services.survey_drafts import (
     translation_items,
 )
 from bot.services.surveys import SurveyError
+from handlers.audience_picker import audience_choice, show_picker
 from handlers.fallback import stale_button, toast
 from handlers.survey_kit import (
     KIND_BUTTONS,
@@ -61,7 +61,7 @@ from handlers.survey_kit import (
     refusal,
     token,
 )
-from handlers.ui import INTEREST_LABELS, member_zone
+from handlers.ui import member_zone
 from storage.models import Member, Organization, QuestionKind, Survey, SurveyStatus
 from storage.types import utcnow
 
@@ -485,31 +485,6 @@ async def _confirm_time(message: Message, step: str, moment: datetime, zone: str
 # -- dialog buttons -------------------------------------------------------------------------------
 
 
-def _audience_picker(audience: dict[str, Any]) -> InlineKeyboardMarkup:
-    """Interests and languages to tick (✅); none ticked is everyone."""
-    builder = InlineKeyboardBuilder()
-    for key in INTERESTS:
-        mark = "✅" if key in audience.get("interests", []) else "▫️"
-        builder.button(
-            text=f"{mark} {INTEREST_LABELS[key]}", callback_data=SurveyDialog(action="aud_i", value=key)
-        )
-    for code in SHIPPED_LANGUAGES:
-        mark = "✅" if code in audience.get("languages", []) else "▫️"
-        builder.button(
-            text=f"{mark} {language_name(code)}", callback_data=SurveyDialog(action="aud_l", value=code)
-        )
-    builder.button(text=_("Done"), callback_data=SurveyDialog(action="aud", value="done"))
-    rows = [2] * (len(INTERESTS) // 2) + [1] * (len(INTERESTS) % 2)
-    builder.adjust(*rows, *[2] * (len(SHIPPED_LANGUAGES) // 2), 1)
-    return builder.as_markup()
-
-
-def _toggled(audience: dict[str, Any], field: str, value: str) -> dict[str, Any]:
-    values = list(audience.get(field, []))
-    values = [item for item in values if item != value] if value in values else [*values, value]
-    return {key: items for key, items in {**audience, field: values}.items() if items}
-
-
 @router.callback_query(SurveyDialog.filter())
 async def dialog_button(
     query: CallbackQuery,
@@ -700,35 +675,22 @@ async def _audience_button(
     draft: dict[str, Any],
 ) -> None:
     """Everyone, or ticking interests and languages, then Done."""
-    action, value = callback_data.action, callback_data.value
-    audience = dict(draft.get("audience") or {})
     message = query.message if isinstance(query.message, Message) else None
-    if action == "aud_i" and value in INTERESTS:
-        draft["audience"] = _toggled(audience, "interests", value)
-    elif action == "aud_l" and value in SHIPPED_LANGUAGES:
-        draft["audience"] = _toggled(audience, "languages", value)
-    elif action == "aud" and value == "choose":
-        draft["audience"] = audience
-    elif action == "aud" and value in {"all", "done"}:
-        draft["audience"] = {} if value == "all" else audience
+    choice = audience_choice(dict(draft.get("audience") or {}), callback_data.action, callback_data.value)
+    if choice is None:
+        stale_button(callback_answer)
+        return
+    outcome, draft["audience"] = choice
+    if outcome == "done":
         if message is not None and message.reply_markup is not None:
             await message.edit_reply_markup(reply_markup=None)
         await _next(bot, query.from_user.id, session, organization, member, state, i18n, "audience", draft)
         return
-    else:
-        stale_button(callback_answer)
-        return
     await state.update_data(survey_draft=draft)
-    if message is None:
-        return
-    hint = _("Tick the interests and languages of the members to ask, then press Done.")
-    if action == "aud":
-        if hint not in (message.text or ""):
-            await message.edit_text(
-                _("Who should receive it?") + "\n\n" + hint, reply_markup=_audience_picker(draft["audience"])
-            )
-    else:
-        await message.edit_reply_markup(reply_markup=_audience_picker(draft["audience"]))
+    if message is not None:
+        question = _("Who should receive it?")
+        hint = _("Tick the interests and languages of the members to ask, then press Done.")
+        await show_picker(message, outcome, draft["audience"], question, hint, SurveyDialog)
 
 
 # -- the draft card: publish, translate, discard --------------------------------------------------

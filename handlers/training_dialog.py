@@ -43,10 +43,11 @@ from bot.services.trainings import (
     SessionInput,
     TrainingError,
 )
-from handlers.event_admin import date_error_text, parse_place, toggled
+from handlers.audience_picker import audience_choice, show_picker
+from handlers.event_admin import date_error_text, parse_place
 from handlers.fallback import stale_button, toast
 from handlers.training_common import DURATION_MIN, duration_label, error_text, markup, refusal, short_when
-from handlers.ui import INTEREST_LABELS, member_zone
+from handlers.ui import member_zone
 from storage.models import Member, Organization, Training
 from storage.types import utcnow
 
@@ -678,51 +679,22 @@ async def _multi_select(
         if message is not None:
             await message.edit_reply_markup(reply_markup=_language_picker(draft["teaching"]))
         return
-    if action == "aud_i" and value in INTEREST_LABELS:
-        draft["audience"] = toggled(audience, "interests", value)
-    elif action == "aud_l" and value in SHIPPED_LANGUAGES:
-        draft["audience"] = toggled(audience, "languages", value)
-    elif action == "aud" and value == "choose":
-        draft["audience"] = audience
-    elif action == "aud" and value in ("all", "done"):
-        draft["audience"] = {} if value == "all" else audience
+    choice = audience_choice(audience, action, value)
+    if choice is None:
+        stale_button(callback_answer)
+        return
+    outcome, draft["audience"] = choice
+    if outcome == "done":
         if message is not None and message.reply_markup is not None:
             await message.edit_reply_markup(reply_markup=None)
         await state.update_data(training=draft)
         await _preview(bot, query.from_user.id, session, organization, state, draft)
         return
-    else:
-        stale_button(callback_answer)
-        return
     await state.update_data(training=draft)
-    if message is None:
-        return
-    hint = _("Tick the interests and languages of the members to tell, then press Done.")
-    picker = _audience_keyboard(draft["audience"])
-    if action == "aud":
-        if hint not in (message.text or ""):
-            await message.edit_text(
-                _("Who should be told about this training?") + "\n\n" + hint, reply_markup=picker
-            )
-    else:
-        await message.edit_reply_markup(reply_markup=picker)
-
-
-def _audience_keyboard(audience: dict[str, Any]) -> InlineKeyboardMarkup:
-    """The events' audience picker (same keys), with this dialog's buttons."""
-    builder = InlineKeyboardBuilder()
-    for key, label in INTEREST_LABELS.items():
-        mark = "✅" if key in audience.get("interests", []) else "▫️"
-        builder.button(text=f"{mark} {label}", callback_data=TrainingDraft(action="aud_i", value=key))
-    for code in SHIPPED_LANGUAGES:
-        mark = "✅" if code in audience.get("languages", []) else "▫️"
-        builder.button(
-            text=f"{mark} {language_name(code)}", callback_data=TrainingDraft(action="aud_l", value=code)
-        )
-    builder.button(text=_("Done"), callback_data=TrainingDraft(action="aud", value="done"))
-    count = len(INTEREST_LABELS)
-    builder.adjust(*[2] * (count // 2), *[1] * (count % 2), *[2] * (len(SHIPPED_LANGUAGES) // 2), 1)
-    return builder.as_markup()
+    if message is not None:
+        question = _("Who should be told about this training?")
+        hint = _("Tick the interests and languages of the members to tell, then press Done.")
+        await show_picker(message, outcome, draft["audience"], question, hint, TrainingDraft)
 
 
 # -- preview and publish ------------------------------------------------------------------------
