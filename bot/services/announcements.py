@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.audience import audience_filter, member_pages, pick_version
+from bot.services.audience import audience_filter, count_members, member_pages, pick_version
 from bot.services.schedule_math import after_quiet_hours, next_local_time, parse_clock
 from storage.models import (
     Announcement,
@@ -46,13 +46,9 @@ def _members_of(organization_id: int, audience: dict[str, Any], category: str | 
 
 
 async def count_audience(session: AsyncSession, announcement: Announcement) -> int:
-    query = (
-        select(func.count())
-        .select_from(Member)
-        .join(Membership, col(Membership.member_id) == col(Member.id))
-        .where(audience_filter(announcement.organization_id, announcement.audience, announcement.category))
+    return await count_members(
+        session, announcement.organization_id, announcement.audience, announcement.category
     )
-    return int((await session.exec(query)).one())
 
 
 def version_for(announcement: Announcement, member_language: str | None, default_language: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from sqlalchemy import String, and_, cast, func, not_, or_
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Member, Membership, MemberStatus
@@ -46,6 +46,19 @@ def audience_filter(organization_id: int, audience: dict[str, Any], category: st
     if category:
         conditions.append(not_(_json_has(Member.muted, category)))
     return and_(*conditions)
+
+
+async def count_members(
+    session: AsyncSession, organization_id: int, audience: dict[str, Any], category: str | None
+) -> int:
+    """How many members `audience_filter` selects (the "reaches N members" of every composer)."""
+    query = (
+        select(func.count())
+        .select_from(Member)
+        .join(Membership, col(Membership.member_id) == col(Member.id))
+        .where(audience_filter(organization_id, audience, category))
+    )
+    return int((await session.exec(query)).one())
 
 
 async def member_pages(session: AsyncSession, query: Any) -> AsyncIterator[list[Any]]:

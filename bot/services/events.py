@@ -29,7 +29,14 @@ from sqlalchemy import and_, func, insert, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.audience import AUDIENCE_KEYS, audience_filter, member_pages, pick_version, spreadsheet_cell
+from bot.services.audience import (
+    AUDIENCE_KEYS,
+    audience_filter,
+    count_members,
+    member_pages,
+    pick_version,
+    spreadsheet_cell,
+)
 from bot.services.schedule_math import after_quiet_hours
 from bot.services.text import TextRejected, clean_line
 from storage.models import (
@@ -388,13 +395,7 @@ def _members_query(organization_id: int, audience: dict[str, Any]) -> Any:
 
 async def count_audience(session: AsyncSession, event: Event) -> int:
     """How many members publishing would notify (for the organizer's card)."""
-    query = (
-        select(func.count())
-        .select_from(Member)
-        .join(Membership, col(Membership.member_id) == col(Member.id))
-        .where(audience_filter(event.organization_id, event.audience, MUTE_TOPIC))
-    )
-    return int((await session.exec(query)).one())
+    return await count_members(session, event.organization_id, event.audience, MUTE_TOPIC)
 
 
 def _outbox_row(

@@ -13,11 +13,9 @@ import unicodedata
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.audience import audience_filter
+from bot.services.audience import count_members
 from bot.services.events import telegram_length
 from bot.services.surveys import (
     OPTION_MAX,
@@ -31,7 +29,7 @@ from bot.services.surveys import (
     validate_question,
 )
 from bot.services.text import TextRejected, clean_line
-from storage.models import Member, Membership, QuestionKind, Survey, SurveyStatus
+from storage.models import QuestionKind, Survey, SurveyStatus
 
 QUESTION_FIELDS = ("kind", "text", "options", "min_value", "max_value", "max_length")
 
@@ -109,13 +107,7 @@ def check_question(entry: dict[str, Any]) -> dict[str, Any]:
 
 async def count_audience(session: AsyncSession, organization_id: int, audience: dict[str, Any]) -> int:
     """How many members a survey with this audience invites (as `open_survey` will count them)."""
-    query = (
-        select(func.count(col(Member.id)))
-        .select_from(Member)
-        .join(Membership, col(Membership.member_id) == col(Member.id))
-        .where(audience_filter(organization_id, audience, None))
-    )
-    return int((await session.exec(query)).one())
+    return await count_members(session, organization_id, audience, None)
 
 
 async def build_survey(

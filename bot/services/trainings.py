@@ -35,7 +35,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import SHIPPED_LANGUAGES
 from bot.services import events as event_service
 from bot.services import surveys as survey_service
-from bot.services.audience import audience_filter, member_pages, pick_version, spreadsheet_cell
+from bot.services.audience import audience_filter, count_members, member_pages, pick_version, spreadsheet_cell
 from bot.services.events import EventError, effective_end, telegram_length
 from bot.services.schedule_math import after_quiet_hours
 from bot.services.text import TextRejected, clean_line, fold
@@ -415,13 +415,7 @@ def _audience_query(training: Training) -> Any:
 
 async def count_audience(session: AsyncSession, training: Training) -> int:
     """How many members publishing would notify (for the coordinator's preview)."""
-    query = (
-        select(func.count())
-        .select_from(Member)
-        .join(Membership, col(Membership.member_id) == col(Member.id))
-        .where(audience_filter(training.organization_id, training.audience, MUTE_TOPIC))
-    )
-    return int((await session.exec(query)).one())
+    return await count_members(session, training.organization_id, training.audience, MUTE_TOPIC)
 
 
 def _outbox_row(
