@@ -36,6 +36,7 @@ class EventDelivery:
         self.i18n = i18n
         self.on_enqueued: list[Any] = []
         self._cache: dict[int, tuple[float, Event | None, dict[RsvpStatus, int]]] = {}
+        self._sessions_cache: dict[int, tuple[float, list[int]]] = {}  # training id -> session ids
 
     async def _event(
         self, session: AsyncSession, event_id: int
@@ -138,15 +139,26 @@ class EventDelivery:
         return SendMessage(chat_id=row.chat_id, text=text, reply_markup=keyboard)
 
     async def _session_number(self, event: Event) -> tuple[int, int]:
-        """(this session's number, how many sessions) among its training's sessions not cancelled."""
-        async with self.sessions() as session:
-            ids = (
-                await session.exec(
-                    select(Event.id)
-                    .where(Event.training_id == event.training_id, Event.status != EventStatus.CANCELLED)
-                    .order_by(col(Event.starts_at), col(Event.id))
+        """(this session's number, how many sessions) among its training's sessions not cancelled;
+        read once for the messages of one batch, like `_event` (a reminder goes to every participant)."""
+        training_id = event.training_id or 0
+        cached = self._sessions_cache.get(training_id)
+        if cached and time.monotonic() - cached[0] < _CACHE_SECONDS:
+            ids = cached[1]
+        else:
+            async with self.sessions() as session:
+                ids = list(
+                    (
+                        await session.exec(
+                            select(Event.id)
+                            .where(Event.training_id == training_id, Event.status != EventStatus.CANCELLED)
+                            .order_by(col(Event.starts_at), col(Event.id))
+                        )
+                    ).all()
                 )
-            ).all()
+            if len(self._sessions_cache) > 1000:
+                self._sessions_cache.clear()
+            self._sessions_cache[training_id] = (time.monotonic(), ids)
         return (ids.index(event.id) + 1 if event.id in ids else 1), max(len(ids), 1)
 
     # -- scheduler jobs ---------------------------------------------------------------------
