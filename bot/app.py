@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.commands import refresh_chat_commands, set_default_commands
 from bot.commit_before_send import CommitBeforeSendMiddleware
 from bot.config import Settings
+from bot.context import ContextMiddleware, RightsMiddleware
 from bot.delivery import DeliveryEngine, EngineConfig
 from bot.delivery.announcements import AnnouncementDelivery
 from bot.delivery.events import EventDelivery
@@ -169,11 +170,13 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     dispatcher.update.outer_middleware(UpdateLogMiddleware())
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessions))
     dispatcher.update.outer_middleware(MemberMiddleware(settings.admin_ids, settings.default_language))
+    dispatcher.update.outer_middleware(ContextMiddleware())
     LocaleMiddleware(i18n).setup(dispatcher)
+    dispatcher.callback_query.middleware(CallbackAnswerMiddleware())
     for name, observer in dispatcher.observers.items():
         if name not in {"update", "error"}:
             observer.middleware(HandlerNameMiddleware())
-    dispatcher.callback_query.middleware(CallbackAnswerMiddleware())
+            observer.middleware(RightsMiddleware())  # after the callback answer: a refusal is a toast
     dispatcher.include_routers(*get_routers())
     app = App(settings, engine, bot, dispatcher, i18n, delivery, announcements, scheduler)
     dispatcher.startup.register(_on_startup)

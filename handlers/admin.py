@@ -32,6 +32,7 @@ from bot.commands import refresh_chat_commands
 from bot.config import Settings
 from bot.i18n import _, ngettext
 from bot.logs import log_event
+from bot.policy import Action, rights
 from bot.services.members import count_registered, get_member
 from bot.services.roles import (
     GRANTABLE_ROLES,
@@ -77,7 +78,7 @@ def menu_keyboard(actor: Actor) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-@router.message(Command("admin"))
+@router.message(Command("admin"), flags=rights(Action.MANAGE_ROLES))
 async def admin_menu(
     message: Message,
     actor: Actor,
@@ -99,7 +100,7 @@ async def admin_menu(
     )
 
 
-@router.callback_query(AdminAction.filter())
+@router.callback_query(AdminAction.filter(), flags=rights(Action.MANAGE_ROLES))
 async def admin_button(
     query: CallbackQuery,
     callback_data: AdminAction,
@@ -190,7 +191,7 @@ async def admin_button(
         toast(callback_answer, _("This button is no longer active."))
 
 
-@router.message(AdminStates.target)
+@router.message(AdminStates.target, flags=rights(Action.MANAGE_ROLES))
 async def target_named(
     message: Message,
     actor: Actor,
@@ -253,7 +254,7 @@ def describe_quiet_hours(organization: Organization) -> str:
     return f"{start // 60:02d}:{start % 60:02d}–{end // 60:02d}:{end % 60:02d}"
 
 
-@router.message(AdminStates.quiet_hours, F.text)
+@router.message(AdminStates.quiet_hours, F.text, flags=rights(Action.MANAGE_ROLES))
 async def quiet_hours_typed(
     message: Message,
     actor: Actor,

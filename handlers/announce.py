@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import SHIPPED_LANGUAGES
 from bot.delivery import DeliveryEngine
 from bot.i18n import _, format_when, language_name, ngettext
+from bot.policy import Action, rights
 from bot.services import announcements as service
 from bot.services.dates import DateError, parse_local_datetime
 from bot.services.geo import country_codes, country_name, find_countries
@@ -53,7 +54,7 @@ def refusal() -> str:
 # -- writing the text ------------------------------------------------------------------------------
 
 
-@router.message(Command("announce"))
+@router.message(Command("announce"), flags=rights(Action.ANNOUNCE))
 async def start_announcement(
     message: Message,
     actor: Actor,
@@ -97,7 +98,7 @@ def _content(message: Message) -> tuple[str, MediaKind | None, str | None] | str
     return _("Please send text, a photo or a document.")
 
 
-@router.message(AnnounceStates.text)
+@router.message(AnnounceStates.text, flags=rights(Action.ANNOUNCE))
 async def text_received(
     message: Message,
     actor: Actor,
@@ -233,7 +234,7 @@ async def _load(
     return announcement
 
 
-@router.callback_query(AnnounceAction.filter())
+@router.callback_query(AnnounceAction.filter(), flags=rights(Action.ANNOUNCE))
 async def composer_button(
     query: CallbackQuery,
     callback_data: AnnounceAction,
@@ -552,7 +553,7 @@ async def _step_draft(
     return announcement
 
 
-@router.message(AnnounceStates.translation, F.text)
+@router.message(AnnounceStates.translation, F.text, flags=rights(Action.ANNOUNCE))
 async def translation_received(
     message: Message,
     actor: Actor,
@@ -579,7 +580,7 @@ async def translation_received(
     await send_composer(message.bot, message.chat.id, session, announcement)  # type: ignore[arg-type]
 
 
-@router.message(AnnounceStates.country, F.text)
+@router.message(AnnounceStates.country, F.text, flags=rights(Action.ANNOUNCE))
 async def audience_country_typed(
     message: Message,
     actor: Actor,
@@ -612,7 +613,7 @@ async def audience_country_typed(
     await message.answer(_("Which one do you mean?"), reply_markup=builder.as_markup())
 
 
-@router.message(AnnounceStates.city, F.text)
+@router.message(AnnounceStates.city, F.text, flags=rights(Action.ANNOUNCE))
 async def audience_city_typed(
     message: Message,
     actor: Actor,
@@ -639,7 +640,7 @@ async def audience_city_typed(
     await send_composer(message.bot, message.chat.id, session, announcement)  # type: ignore[arg-type]
 
 
-@router.message(AnnounceStates.schedule, F.text)
+@router.message(AnnounceStates.schedule, F.text, flags=rights(Action.ANNOUNCE))
 async def schedule_typed(
     message: Message,
     actor: Actor,
@@ -674,7 +675,7 @@ async def schedule_typed(
     )
 
 
-@router.message(AnnounceStates.local_time, F.text)
+@router.message(AnnounceStates.local_time, F.text, flags=rights(Action.ANNOUNCE))
 async def local_time_typed(
     message: Message,
     actor: Actor,
@@ -711,7 +712,7 @@ async def local_time_typed(
 # -- /announcements: scheduled and running ones ----------------------------------------------------------
 
 
-@router.message(Command("announcements"))
+@router.message(Command("announcements"), flags=rights(Action.ANNOUNCE))
 async def list_announcements(
     message: Message,
     actor: Actor,
@@ -796,7 +797,7 @@ async def _manage(
         await query.message.edit_text(text)
 
 
-@router.message(AnnounceStates.edit_text, F.text)
+@router.message(AnnounceStates.edit_text, F.text, flags=rights(Action.ANNOUNCE))
 async def new_text_received(
     message: Message,
     actor: Actor,
@@ -822,12 +823,12 @@ async def new_text_received(
     await message.answer(_("✅ The text of announcement #{id} is updated.").format(id=announcement.id))
 
 
-@router.message(AnnounceStates.translation)
-@router.message(AnnounceStates.country)
-@router.message(AnnounceStates.city)
-@router.message(AnnounceStates.schedule)
-@router.message(AnnounceStates.local_time)
-@router.message(AnnounceStates.edit_text)
+@router.message(AnnounceStates.translation, flags=rights(Action.ANNOUNCE))
+@router.message(AnnounceStates.country, flags=rights(Action.ANNOUNCE))
+@router.message(AnnounceStates.city, flags=rights(Action.ANNOUNCE))
+@router.message(AnnounceStates.schedule, flags=rights(Action.ANNOUNCE))
+@router.message(AnnounceStates.local_time, flags=rights(Action.ANNOUNCE))
+@router.message(AnnounceStates.edit_text, flags=rights(Action.ANNOUNCE))
 async def not_text(message: Message) -> None:
     await message.answer(
         _("Please answer with a text message, or use the buttons above. Send /cancel to stop.")

@@ -20,6 +20,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 from sqlalchemy import func
@@ -30,6 +31,7 @@ from bot.config import SHIPPED_LANGUAGES
 from bot.delivery import DeliveryEngine
 from bot.event_view import event_card, upcoming, when_text
 from bot.i18n import _, format_when, language_name, ngettext
+from bot.policy import Action, rights
 from bot.services import events as service
 from bot.services.dates import DateError, parse_local_datetime
 from bot.services.events import EventError
@@ -204,7 +206,7 @@ def _rule_label(rule: str, starts_at: datetime, zone: str) -> str:
 # -- /newevent: the dialog ----------------------------------------------------------------------
 
 
-@router.message(Command("newevent"))
+@router.message(Command("newevent"), flags=rights(Action.MANAGE_EVENTS))
 async def new_event(
     message: Message,
     actor: Actor,
@@ -227,7 +229,7 @@ async def new_event(
     await _ask(bot, message.chat.id, state, "title", {})
 
 
-@router.message(Command("myevents"))
+@router.message(Command("myevents"), flags=rights(Action.MANAGE_EVENTS))
 async def my_events(
     message: Message,
     actor: Actor,
@@ -245,7 +247,11 @@ async def my_events(
     await message.answer(text, reply_markup=keyboard)
 
 
-@router.message(Command("postevent"), F.chat.type.in_({"group", "supergroup"}))
+@router.message(
+    Command("postevent"),
+    F.chat.type.in_({"group", "supergroup"}),
+    flags=rights(Action.MANAGE_EVENTS, __("Only organizers can post events here.")),
+)
 async def post_event(
     message: Message,
     command: CommandObject,
@@ -279,7 +285,7 @@ async def post_event(
     await message.answer(text, reply_markup=keyboard)
 
 
-@router.message(Command("postevent"))
+@router.message(Command("postevent"), flags=rights(Action.MANAGE_EVENTS))
 async def post_event_in_private(
     message: Message, actor: Actor, member: Member | None, session: AsyncSession, organization: Organization
 ) -> None:
@@ -425,6 +431,7 @@ async def _dialog_step(
 @router.message(
     StateFilter(*DIALOG_STATES),
     F.text,
+    flags=rights(Action.MANAGE_EVENTS),
 )
 async def dialog_answer(
     message: Message,
@@ -760,7 +767,7 @@ async def _event_of_step(
     return event, dict(info)  # type: ignore[arg-type]
 
 
-@router.message(EventStates.translation_title, F.text)
+@router.message(EventStates.translation_title, F.text, flags=rights(Action.MANAGE_EVENTS))
 async def translation_title(
     message: Message,
     actor: Actor,
@@ -792,7 +799,7 @@ async def translation_title(
     )
 
 
-@router.message(EventStates.translation_description, F.text)
+@router.message(EventStates.translation_description, F.text, flags=rights(Action.MANAGE_EVENTS))
 async def translation_description(
     message: Message,
     actor: Actor,
@@ -863,7 +870,7 @@ async def _save_translation(
     await bot.send_message(chat_id, card, reply_markup=keyboard)
 
 
-@router.message(EventStates.edit_value, F.text)
+@router.message(EventStates.edit_value, F.text, flags=rights(Action.MANAGE_EVENTS))
 async def edit_value(
     message: Message,
     actor: Actor,
@@ -994,7 +1001,8 @@ def _moved(event: Event, new_start: datetime, now: datetime) -> dict[str, Any]:
         EventStates.translation_title,
         EventStates.translation_description,
         EventStates.edit_value,
-    )
+    ),
+    flags=rights(Action.MANAGE_EVENTS),
 )
 async def not_text(message: Message) -> None:
     await message.answer(
@@ -1116,7 +1124,7 @@ DIALOG_ACTIONS: Final = frozenset(
 )
 
 
-@router.callback_query(EventAdmin.filter())
+@router.callback_query(EventAdmin.filter(), flags=rights(Action.MANAGE_EVENTS))
 async def event_button(
     query: CallbackQuery,
     callback_data: EventAdmin,

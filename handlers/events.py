@@ -25,6 +25,7 @@ from bot.delivery import DeliveryEngine
 from bot.event_view import EventAction, card_keyboard, event_card, when_text
 from bot.i18n import _, ngettext
 from bot.logs import log_event
+from bot.policy import Action, rights
 from bot.services import events as service
 from bot.services.calendar import event_ics, ics_filename
 from handlers.fallback import stale_button, toast
@@ -158,7 +159,7 @@ async def events_page(
     return "\n".join(lines), builder.as_markup()
 
 
-@router.message(Command("events"), F.chat.type == "private")
+@router.message(Command("events"), F.chat.type == "private", flags=rights(Action.PUBLIC))
 async def list_events(
     message: Message, member: Member | None, session: AsyncSession, organization: Organization, i18n: I18n
 ) -> None:
@@ -172,7 +173,7 @@ async def list_events(
 # -- buttons on cards and lists --------------------------------------------------------------------
 
 
-@router.callback_query(EventAction.filter())
+@router.callback_query(EventAction.filter(), flags=rights(Action.PUBLIC))
 async def event_button(
     query: CallbackQuery,
     callback_data: EventAction,
@@ -326,7 +327,7 @@ async def _refresh_group_card(
 # -- check-in ---------------------------------------------------------------------------------------
 
 
-@router.message(F.chat.type == "private", F.text.regexp(_CODE.pattern))
+@router.message(F.chat.type == "private", F.text.regexp(_CODE.pattern), flags=rights(Action.PUBLIC))
 async def check_in_code(
     message: Message,
     member: Member | None,

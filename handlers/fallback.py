@@ -12,6 +12,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _
+from bot.policy import Action, rights
 from storage.models import Member, MemberStatus
 
 router: Final[Router] = Router(name=__name__)
@@ -29,12 +30,12 @@ def stale_button(callback_answer: CallbackAnswer) -> None:
     toast(callback_answer, _("This button is no longer active."))
 
 
-@router.callback_query()
+@router.callback_query(flags=rights(Action.PUBLIC))
 async def unknown_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
     stale_button(callback_answer)
 
 
-@router.message(F.chat.type.in_({"group", "supergroup"}), F.text.startswith("/"))
+@router.message(F.chat.type.in_({"group", "supergroup"}), F.text.startswith("/"), flags=rights(Action.PUBLIC))
 async def command_in_group(message: Message) -> None:
     """Commands addressed to the bot in a group get a pointer to the private chat; chatter is ignored."""
     bot_user = await message.bot.me()  # type: ignore[union-attr]
@@ -49,7 +50,7 @@ async def command_in_group(message: Message) -> None:
     )
 
 
-@router.message(F.chat.type == "private")
+@router.message(F.chat.type == "private", flags=rights(Action.PUBLIC))
 async def anything_else(message: Message, member: Member | None) -> None:
     if member is None or member.status == MemberStatus.DELETED:
         await message.answer(_("Hello! I don't know you yet. Send /start to join the community."))

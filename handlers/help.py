@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands import command_list
 from bot.i18n import _
+from bot.policy import Action, rights
 from bot.services.roles import Actor, effective_roles
 from handlers.states import ProfileStates
 from storage.models import Member, Organization
@@ -21,7 +22,7 @@ router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 
 
-@router.message(Command("help"))
+@router.message(Command("help"), flags=rights(Action.PUBLIC))
 async def show_help(
     message: Message,
     member: Member | None,
@@ -39,7 +40,7 @@ async def show_help(
     await message.answer("\n".join(lines))
 
 
-@router.message(Command("cancel"))
+@router.message(Command("cancel"), flags=rights(Action.PUBLIC))
 async def cancel(message: Message, state: FSMContext) -> None:
     if await state.get_state() is None:
         await message.answer(_("There is nothing to cancel."))

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands import refresh_chat_commands
 from bot.i18n import _, language_name
+from bot.policy import Action, rights
 from bot.services.members import update_profile
 from bot.services.roles import Actor, effective_roles
 from handlers.callbacks import LanguageChoice
@@ -26,12 +27,12 @@ router.message.filter(F.chat.type == "private", IsRegistered())
 router.callback_query.filter(IsRegistered())
 
 
-@router.message(Command("language"))
+@router.message(Command("language"), flags=rights(Action.PUBLIC))
 async def ask_language(message: Message) -> None:
     await message.answer(_("Which language would you like me to use?"), reply_markup=language_keyboard(False))
 
 
-@router.callback_query(LanguageChoice.filter(~F.onboarding))
+@router.callback_query(LanguageChoice.filter(~F.onboarding), flags=rights(Action.PUBLIC))
 async def switch_language(
     query: CallbackQuery,
     callback_data: LanguageChoice,

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands import clear_chat_commands
 from bot.i18n import _
+from bot.policy import Action, rights
 from bot.services.events import member_answers, withdraw_member
 from bot.services.members import export_member_data, forget_member
 from bot.services.surveys import erase_member_surveys, member_survey_data
@@ -28,7 +29,7 @@ router.message.filter(F.chat.type == "private", IsRegistered())
 router.callback_query.filter(IsRegistered())
 
 
-@router.message(Command("mydata"))
+@router.message(Command("mydata"), flags=rights(Action.PUBLIC))
 async def send_my_data(message: Message, member: Member, session: AsyncSession) -> None:
     data = await export_member_data(session, member)
     data["event_answers"] = await member_answers(session, member.id or 0)
@@ -42,7 +43,7 @@ async def send_my_data(message: Message, member: Member, session: AsyncSession) 
     )
 
 
-@router.message(Command("forget"))
+@router.message(Command("forget"), flags=rights(Action.PUBLIC))
 async def ask_forget(message: Message) -> None:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("🗑 Yes, erase my data"), callback_data=ForgetConfirm(confirm=True))
@@ -57,7 +58,7 @@ async def ask_forget(message: Message) -> None:
     )
 
 
-@router.callback_query(ForgetConfirm.filter())
+@router.callback_query(ForgetConfirm.filter(), flags=rights(Action.PUBLIC))
 async def confirm_forget(
     query: CallbackQuery,
     callback_data: ForgetConfirm,

@@ -20,6 +20,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import _, ngettext
+from bot.policy import Action, rights
 from bot.services.deep_links import parse_deep_link
 from bot.services.geo import (
     country_codes,
@@ -195,13 +196,13 @@ def edit_keyboard() -> InlineKeyboardMarkup:
 # -- /profile ----------------------------------------------------------------------------------
 
 
-@router.message(Command("profile"))
+@router.message(Command("profile"), flags=rights(Action.PUBLIC))
 async def show_profile(message: Message, member: Member, state: FSMContext) -> None:
     await state.set_state(None)
     await message.answer(profile_card(member), reply_markup=edit_keyboard())
 
 
-@router.callback_query(ProfileEdit.filter())
+@router.callback_query(ProfileEdit.filter(), flags=rights(Action.PUBLIC))
 async def edit_field(
     query: CallbackQuery,
     callback_data: ProfileEdit,
@@ -221,7 +222,7 @@ async def edit_field(
 # -- answers -----------------------------------------------------------------------------------
 
 
-@router.message(ProfileStates.name, F.text)
+@router.message(ProfileStates.name, F.text, flags=rights(Action.PUBLIC))
 async def name_typed(
     message: Message, member: Member, state: FSMContext, session: AsyncSession, bot: Bot
 ) -> None:
@@ -233,7 +234,9 @@ async def name_typed(
     await advance(bot, message.chat.id, member, state, session)
 
 
-@router.callback_query(ProfileStates.name, StepAction.filter(F.action == "keep_name"))
+@router.callback_query(
+    ProfileStates.name, StepAction.filter(F.action == "keep_name"), flags=rights(Action.PUBLIC)
+)
 async def name_kept(
     query: CallbackQuery,
     member: Member,
@@ -250,7 +253,9 @@ async def name_kept(
     await advance(query.bot, query.from_user.id, member, state, session)  # type: ignore[arg-type]
 
 
-@router.message(StateFilter(ProfileStates.origin, ProfileStates.residence), F.text)
+@router.message(
+    StateFilter(ProfileStates.origin, ProfileStates.residence), F.text, flags=rights(Action.PUBLIC)
+)
 async def country_typed(
     message: Message, member: Member, state: FSMContext, session: AsyncSession, bot: Bot
 ) -> None:
@@ -276,7 +281,11 @@ async def country_typed(
     await message.answer(_("Which one do you mean?"), reply_markup=builder.as_markup())
 
 
-@router.callback_query(StateFilter(ProfileStates.origin, ProfileStates.residence), CountryChoice.filter())
+@router.callback_query(
+    StateFilter(ProfileStates.origin, ProfileStates.residence),
+    CountryChoice.filter(),
+    flags=rights(Action.PUBLIC),
+)
 async def country_chosen(
     query: CallbackQuery,
     callback_data: CountryChoice,
@@ -318,7 +327,7 @@ async def _save_country(
     await advance(bot, chat_id, member, state, session)
 
 
-@router.message(ProfileStates.city, F.text)
+@router.message(ProfileStates.city, F.text, flags=rights(Action.PUBLIC))
 async def city_typed(
     message: Message, member: Member, state: FSMContext, session: AsyncSession, bot: Bot
 ) -> None:
@@ -341,7 +350,7 @@ async def _after_city(
     await advance(bot, chat_id, member, state, session)
 
 
-@router.callback_query(ProfileStates.timezone, ZoneChoice.filter())
+@router.callback_query(ProfileStates.timezone, ZoneChoice.filter(), flags=rights(Action.PUBLIC))
 async def zone_chosen(
     query: CallbackQuery,
     callback_data: ZoneChoice,
@@ -360,7 +369,9 @@ async def zone_chosen(
     await advance(query.bot, query.from_user.id, member, state, session)  # type: ignore[arg-type]
 
 
-@router.callback_query(ProfileStates.interests, InterestToggle.filter(F.key != "done"))
+@router.callback_query(
+    ProfileStates.interests, InterestToggle.filter(F.key != "done"), flags=rights(Action.PUBLIC)
+)
 async def interest_toggled(
     query: CallbackQuery,
     callback_data: InterestToggle,
@@ -379,7 +390,9 @@ async def interest_toggled(
         await query.message.edit_reply_markup(reply_markup=interests_keyboard(list(member.interests)))
 
 
-@router.callback_query(ProfileStates.interests, InterestToggle.filter(F.key == "done"))
+@router.callback_query(
+    ProfileStates.interests, InterestToggle.filter(F.key == "done"), flags=rights(Action.PUBLIC)
+)
 async def interests_done(
     query: CallbackQuery, member: Member, state: FSMContext, session: AsyncSession
 ) -> None:
@@ -388,7 +401,7 @@ async def interests_done(
     await advance(query.bot, query.from_user.id, member, state, session)  # type: ignore[arg-type]
 
 
-@router.callback_query(ProfileStates.muted, MuteToggle.filter(F.key != "done"))
+@router.callback_query(ProfileStates.muted, MuteToggle.filter(F.key != "done"), flags=rights(Action.PUBLIC))
 async def mute_toggled(
     query: CallbackQuery,
     callback_data: MuteToggle,
@@ -405,14 +418,16 @@ async def mute_toggled(
         await query.message.edit_reply_markup(reply_markup=muted_keyboard(list(member.muted)))
 
 
-@router.callback_query(ProfileStates.muted, MuteToggle.filter(F.key == "done"))
+@router.callback_query(ProfileStates.muted, MuteToggle.filter(F.key == "done"), flags=rights(Action.PUBLIC))
 async def mute_done(query: CallbackQuery, member: Member, state: FSMContext, session: AsyncSession) -> None:
     chosen = ", ".join(str(INTEREST_LABELS[key]) for key in member.muted) or _("none")
     await _close_question(query, _("Muted topics: {topics}").format(topics=escape(chosen)))
     await advance(query.bot, query.from_user.id, member, state, session)  # type: ignore[arg-type]
 
 
-@router.callback_query(StateFilter(*ORDER), StepAction.filter(F.action == "skip"))
+@router.callback_query(
+    StateFilter(*ORDER), StepAction.filter(F.action == "skip"), flags=rights(Action.PUBLIC)
+)
 async def step_skipped(
     query: CallbackQuery, member: Member, state: FSMContext, session: AsyncSession
 ) -> None:
@@ -423,7 +438,7 @@ async def step_skipped(
     await advance(query.bot, query.from_user.id, member, state, session)  # type: ignore[arg-type]
 
 
-@router.message(StateFilter(*ORDER, ProfileStates.muted))
+@router.message(StateFilter(*ORDER, ProfileStates.muted), flags=rights(Action.PUBLIC))
 async def not_text(message: Message) -> None:
     """A sticker, photo or voice note where a typed answer is expected."""
     await message.answer(

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.commands import refresh_chat_commands
 from bot.config import Settings
 from bot.i18n import _
+from bot.policy import Action, rights
 from bot.services.deep_links import parse_deep_link
 from bot.services.members import TelegramIdentity, record_consent, record_decline
 from handlers.callbacks import ConsentAnswer, LanguageChoice
@@ -29,7 +30,7 @@ router.message.filter(F.chat.type == "private")
 router.callback_query.filter(F.message.chat.type == "private")
 
 
-@router.message(CommandStart())
+@router.message(CommandStart(), flags=rights(Action.PUBLIC))
 async def start(
     message: Message,
     command: CommandObject,
@@ -74,7 +75,7 @@ async def start(
     )
 
 
-@router.callback_query(LanguageChoice.filter(F.onboarding))
+@router.callback_query(LanguageChoice.filter(F.onboarding), flags=rights(Action.PUBLIC))
 async def choose_onboarding_language(
     query: CallbackQuery,
     callback_data: LanguageChoice,
@@ -115,7 +116,7 @@ def consent_keyboard() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-@router.callback_query(ConsentAnswer.filter())
+@router.callback_query(ConsentAnswer.filter(), flags=rights(Action.PUBLIC))
 async def answer_consent(
     query: CallbackQuery,
     callback_data: ConsentAnswer,

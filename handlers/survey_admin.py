@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import SHIPPED_LANGUAGES
 from bot.delivery import DeliveryEngine
 from bot.i18n import _, format_when, language_name, ngettext
+from bot.policy import Action, rights
 from bot.services import surveys as service
 from bot.services.dates import DateError, parse_local_datetime
 from bot.services.roles import Actor, can_coordinate
@@ -136,7 +137,7 @@ async def _start(
     await _ask(bot, message.chat.id, state, "question" if mode == "poll" else "title", draft)
 
 
-@router.message(Command("poll"))
+@router.message(Command("poll"), flags=rights(Action.RUN_SURVEYS))
 async def new_poll(
     message: Message,
     actor: Actor,
@@ -150,7 +151,7 @@ async def new_poll(
     await _start(message, actor, member, session, organization, state, i18n, bot, "poll")
 
 
-@router.message(Command("newsurvey"))
+@router.message(Command("newsurvey"), flags=rights(Action.RUN_SURVEYS))
 async def new_survey(
     message: Message,
     actor: Actor,
@@ -404,7 +405,7 @@ async def _allowed(
     return True
 
 
-@router.message(StateFilter(*STEP_STATES.values()), F.text)
+@router.message(StateFilter(*STEP_STATES.values()), F.text, flags=rights(Action.RUN_SURVEYS))
 async def dialog_answer(
     message: Message,
     actor: Actor,
@@ -485,7 +486,7 @@ async def _confirm_time(message: Message, step: str, moment: datetime, zone: str
 # -- dialog buttons -------------------------------------------------------------------------------
 
 
-@router.callback_query(SurveyDialog.filter())
+@router.callback_query(SurveyDialog.filter(), flags=rights(Action.RUN_SURVEYS))
 async def dialog_button(
     query: CallbackQuery,
     callback_data: SurveyDialog,
@@ -824,7 +825,7 @@ def _position(info: dict[str, Any]) -> int:
     return answered
 
 
-@router.message(SurveyStates.translation, F.text)
+@router.message(SurveyStates.translation, F.text, flags=rights(Action.RUN_SURVEYS))
 async def translation_typed(
     message: Message,
     actor: Actor,
@@ -901,7 +902,9 @@ async def translation_typed(
     )
 
 
-@router.message(StateFilter(*STEP_STATES.values(), SurveyStates.translation))
+@router.message(
+    StateFilter(*STEP_STATES.values(), SurveyStates.translation), flags=rights(Action.RUN_SURVEYS)
+)
 async def not_text(message: Message) -> None:
     """Last in the module: what the typed steps above did not take (a photo, a sticker...)."""
     await message.answer(

@@ -28,6 +28,7 @@ from bot.charts import render_bar_chart
 from bot.config import SHIPPED_LANGUAGES, Settings
 from bot.delivery import DeliveryEngine
 from bot.i18n import _, language_name, ngettext
+from bot.policy import Action, rights
 from bot.services import surveys as service
 from bot.services.geo import country_name
 from bot.services.roles import Actor, can_coordinate
@@ -66,7 +67,7 @@ BREAKDOWN_CODES: Final = {"lang": "language", "res": "residence_country", "orig"
 # -- the list ---------------------------------------------------------------------------------------
 
 
-@router.message(Command("results", "surveys_admin"))
+@router.message(Command("results", "surveys_admin"), flags=rights(Action.RUN_SURVEYS))
 async def list_surveys(
     message: Message,
     actor: Actor,
@@ -347,7 +348,7 @@ async def _edit(message: Message, text: str, keyboard: InlineKeyboardMarkup | No
             raise
 
 
-@router.callback_query(SurveyManage.filter())
+@router.callback_query(SurveyManage.filter(), flags=rights(Action.RUN_SURVEYS))
 async def manage_button(
     query: CallbackQuery,
     callback_data: SurveyManage,

@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import survey_view as view
 from bot.i18n import _, ngettext
+from bot.policy import Action, rights
 from bot.services import surveys as service
 from bot.services.events import telegram_length
 from bot.services.surveys import SurveyError
@@ -173,7 +174,7 @@ async def show_linked_survey(
 # -- /surveys ------------------------------------------------------------------------------------
 
 
-@router.message(Command("surveys"), F.chat.type == "private")
+@router.message(Command("surveys"), F.chat.type == "private", flags=rights(Action.PUBLIC))
 async def list_surveys(
     message: Message, member: Member | None, session: AsyncSession, organization: Organization, i18n: I18n
 ) -> None:
@@ -216,7 +217,7 @@ async def list_surveys(
 # -- buttons ---------------------------------------------------------------------------------------
 
 
-@router.callback_query(view.SurveyAction.filter())
+@router.callback_query(view.SurveyAction.filter(), flags=rights(Action.PUBLIC))
 async def survey_button(
     query: CallbackQuery,
     callback_data: view.SurveyAction,
@@ -332,7 +333,13 @@ def _button_value(question: SurveyQuestion, action: str, value: int) -> Any:
 # -- typed answers ---------------------------------------------------------------------------------
 
 
-@router.message(SurveyStates.answering, F.chat.type == "private", F.text, ~F.text.startswith("/"))
+@router.message(
+    SurveyStates.answering,
+    F.chat.type == "private",
+    F.text,
+    ~F.text.startswith("/"),
+    flags=rights(Action.PUBLIC),
+)
 async def typed_answer(
     message: Message,
     member: Member | None,
@@ -372,7 +379,7 @@ async def typed_answer(
     await message.answer(text, reply_markup=keyboard)
 
 
-@router.message(SurveyStates.answering, F.chat.type == "private", ~F.text)
+@router.message(SurveyStates.answering, F.chat.type == "private", ~F.text, flags=rights(Action.PUBLIC))
 async def not_text(message: Message) -> None:
     await message.answer(_("Please type your answer as text."))
 
@@ -380,7 +387,7 @@ async def not_text(message: Message) -> None:
 # -- native polls ----------------------------------------------------------------------------------
 
 
-@router.poll_answer()
+@router.poll_answer(flags=rights(Action.PUBLIC))
 async def poll_vote(poll_answer: PollAnswer, member: Member | None, session: AsyncSession) -> None:
     """A vote (or its withdrawal: no options) on any copy of a non-anonymous poll."""
     if member is None or not _registered(member):
@@ -393,7 +400,7 @@ async def poll_vote(poll_answer: PollAnswer, member: Member | None, session: Asy
         return  # not one of our polls, or an option the poll never had
 
 
-@router.poll()
+@router.poll(flags=rights(Action.PUBLIC))
 async def poll_counts(poll: Poll, session: AsyncSession) -> None:
     """A copy's new totals: all anonymous polls tell us."""
     try:

@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery import DeliveryEngine
 from bot.i18n import _, ngettext
+from bot.policy import Action, rights
 from bot.services import trainings as service
 from bot.services.events import telegram_length
 from bot.services.roles import Actor, can_coordinate
@@ -144,7 +145,7 @@ async def _training(session: AsyncSession, organization: Organization, training_
 # -- /managetrainings ---------------------------------------------------------------------------
 
 
-@router.message(Command("managetrainings"))
+@router.message(Command("managetrainings"), flags=rights(Action.MANAGE_TRAININGS))
 async def manage_trainings(
     message: Message,
     actor: Actor,
@@ -295,7 +296,7 @@ async def _typed_training(
     return training, dict(info)  # type: ignore[arg-type]
 
 
-@router.message(ManageStates.seats, F.text)
+@router.message(ManageStates.seats, F.text, flags=rights(Action.MANAGE_TRAININGS))
 async def seats_answer(
     message: Message,
     actor: Actor,
@@ -328,7 +329,7 @@ async def seats_answer(
     await message.answer(text)
 
 
-@router.message(ManageStates.message, F.text)
+@router.message(ManageStates.message, F.text, flags=rights(Action.MANAGE_TRAININGS))
 async def message_answer(
     message: Message,
     actor: Actor,
@@ -368,12 +369,12 @@ async def message_answer(
     )
 
 
-@router.message(StateFilter(ManageStates.seats, ManageStates.message))
+@router.message(StateFilter(ManageStates.seats, ManageStates.message), flags=rights(Action.MANAGE_TRAININGS))
 async def not_text(message: Message) -> None:
     await message.answer(_("Please answer with a text message. Send /cancel to stop."))
 
 
-@router.message(ManageStates.message_preview)
+@router.message(ManageStates.message_preview, flags=rights(Action.MANAGE_TRAININGS))
 async def waiting_for_button(message: Message) -> None:
     await message.answer(_("Please choose with the buttons above, or send /cancel to stop."))
 
@@ -381,7 +382,7 @@ async def waiting_for_button(message: Message) -> None:
 # -- buttons ------------------------------------------------------------------------------------
 
 
-@router.callback_query(TrainingAdmin.filter())
+@router.callback_query(TrainingAdmin.filter(), flags=rights(Action.MANAGE_TRAININGS))
 async def training_button(
     query: CallbackQuery,
     callback_data: TrainingAdmin,

@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import SHIPPED_LANGUAGES
 from bot.delivery import DeliveryEngine
 from bot.i18n import _, format_when, language_name, ngettext
+from bot.policy import Action, rights
 from bot.services import events as event_rules
 from bot.services import trainings as service
 from bot.services.dates import DateError, parse_local_datetime
@@ -171,7 +172,7 @@ def _overlapping(draft: dict[str, Any], starts_at: datetime, minutes: int) -> in
 # -- the command and the questions ----------------------------------------------------------------
 
 
-@router.message(Command("newtraining"))
+@router.message(Command("newtraining"), flags=rights(Action.MANAGE_TRAININGS))
 async def new_training(
     message: Message,
     actor: Actor,
@@ -389,7 +390,9 @@ def _question(text: str, options_text: str | None) -> dict[str, Any]:
     return service.validate_questions([{"text": text, "options": options}])[0]
 
 
-@router.message(StateFilter(*TEXT_STEPS, *BUTTON_STEPS.values()), F.text)
+@router.message(
+    StateFilter(*TEXT_STEPS, *BUTTON_STEPS.values()), F.text, flags=rights(Action.MANAGE_TRAININGS)
+)
 async def dialog_answer(
     message: Message,
     actor: Actor,
@@ -539,7 +542,7 @@ async def _save_session(
     await _ask(bot, chat_id, state, DraftStates.session_more, draft)
 
 
-@router.message(StateFilter(*DraftStates.__all_states__))
+@router.message(StateFilter(*DraftStates.__all_states__), flags=rights(Action.MANAGE_TRAININGS))
 async def not_text(message: Message) -> None:
     await message.answer(
         _("Please answer with a text message, or use the buttons above. Send /cancel to stop.")
@@ -549,7 +552,7 @@ async def not_text(message: Message) -> None:
 # -- buttons ------------------------------------------------------------------------------------
 
 
-@router.callback_query(TrainingDraft.filter())
+@router.callback_query(TrainingDraft.filter(), flags=rights(Action.MANAGE_TRAININGS))
 async def draft_button(
     query: CallbackQuery,
     callback_data: TrainingDraft,

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery import DeliveryEngine
 from bot.i18n import _, ngettext
+from bot.policy import Action, rights
 from bot.services import trainings as service
 from bot.training_view import (
     TrainingAction,
@@ -165,7 +166,7 @@ async def _send_open_trainings(
         await bot.send_message(chat_id, _("More trainings:"), reply_markup=navigation)
 
 
-@router.message(Command("trainings"), IsRegistered())
+@router.message(Command("trainings"), IsRegistered(), flags=rights(Action.PUBLIC))
 async def list_trainings(
     message: Message, member: Member, session: AsyncSession, organization: Organization, i18n: I18n, bot: Bot
 ) -> None:
@@ -204,14 +205,14 @@ async def _send_my_trainings(
         await bot.send_message(chat_id, _("More of your trainings:"), reply_markup=navigation)
 
 
-@router.message(Command("mytrainings"), IsRegistered())
+@router.message(Command("mytrainings"), IsRegistered(), flags=rights(Action.PUBLIC))
 async def my_trainings(
     message: Message, member: Member, session: AsyncSession, organization: Organization, i18n: I18n, bot: Bot
 ) -> None:
     await _send_my_trainings(bot, message.chat.id, session, member, organization, i18n.current_locale, 0)
 
 
-@router.message(Command("trainings", "mytrainings"))
+@router.message(Command("trainings", "mytrainings"), flags=rights(Action.PUBLIC))
 async def not_registered(message: Message) -> None:
     await message.answer(_("Hello! I don't know you yet. Send /start to join the community."))
 
@@ -343,7 +344,9 @@ async def _dialog_training(
     return training, index
 
 
-@router.message(TrainingSignupStates.answer, F.text, ~F.text.startswith("/"), IsRegistered())
+@router.message(
+    TrainingSignupStates.answer, F.text, ~F.text.startswith("/"), IsRegistered(), flags=rights(Action.PUBLIC)
+)
 async def typed_answer(
     message: Message,
     member: Member,
@@ -373,7 +376,7 @@ async def typed_answer(
     )
 
 
-@router.message(TrainingSignupStates.answer, ~F.text, IsRegistered())
+@router.message(TrainingSignupStates.answer, ~F.text, IsRegistered(), flags=rights(Action.PUBLIC))
 async def not_text_answer(message: Message) -> None:
     await message.answer(_("Please answer with text, or /cancel to stop."))
 
@@ -381,7 +384,7 @@ async def not_text_answer(message: Message) -> None:
 # -- buttons -----------------------------------------------------------------------------------------------
 
 
-@router.callback_query(TrainingAction.filter())
+@router.callback_query(TrainingAction.filter(), flags=rights(Action.PUBLIC))
 async def training_button(
     query: CallbackQuery,
     callback_data: TrainingAction,

@@ -13,7 +13,8 @@ from sqlalchemy.types import TypeDecorator
 # A row id (or a page offset) in callback data: callback data can be forged with any number, and one
 # beyond the database's integer columns would fail the lookup instead of finding nothing. Out of
 # range, the button does not match its handler and gets the "no longer active" answer.
-RowId = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+ROW_ID_MAX = 2**31 - 1
+RowId = Annotated[int, Field(ge=-(2**31), le=ROW_ID_MAX)]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -1,0 +1,138 @@
+"""The context of one update, injected into handlers as `ctx`, and the middleware that enforces
+the rights each handler declares (see `bot.policy`).
+
+`ctx` carries what nearly every handler needs (the database session, who acts, the member, the
+organization, the locale and time zone), so a handler's signature names only what is particular
+to it: `async def open_event(query: CallbackQuery, callback_data: EventButton, ctx: Context)`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from aiogram import BaseMiddleware
+from aiogram.dispatcher.flags import get_flag
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.utils.callback_answer import CallbackAnswer
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.logs import log_event
+from bot.policy import REFUSAL_FLAG, RIGHTS_FLAG, Action, refusal_text, role_allows, role_in
+from bot.services.roles import Actor
+from storage.models import Member, Organization, Role
+from storage.types import ROW_ID_MAX
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+_log = logging.getLogger("bot.policy")
+
+
+class Owned(Protocol):
+    """A row that belongs to one organization (an event, a survey, a training, an announcement)."""
+
+    id: int | None
+    organization_id: int
+
+
+OwnedT = TypeVar("OwnedT", bound=Owned)
+
+
+@dataclass
+class Context:
+    session: AsyncSession
+    actor: Actor | None
+    member: Member | None
+    organization: Organization
+    locale: str
+    _roles: dict[int, Role | None] = field(default_factory=dict, repr=False)
+
+    @property
+    def organization_id(self) -> int:
+        return self.organization.id or 0
+
+    @property
+    def zone(self) -> str:
+        """The member's time zone, else the organization's."""
+        return (self.member.timezone if self.member else None) or self.organization.timezone
+
+    @property
+    def user_id(self) -> int | None:
+        return self.actor.telegram_id if self.actor else None
+
+    async def role(self, organization_id: int | None = None) -> Role | None:
+        """The member's role in the organization (the update's one by default), read once."""
+        key = self.organization_id if organization_id is None else organization_id
+        if key not in self._roles:
+            self._roles[key] = await role_in(self.session, self.member, key)
+        return self._roles[key]
+
+    async def may(self, action: Action, target: Owned | None = None) -> bool:
+        """May the actor take `action` (on `target`, judged in the target's own organization)?"""
+        if action == Action.PUBLIC or (self.actor is not None and self.actor.is_super_admin):
+            return role_allows(self.actor, None, action)
+        organization_id = target.organization_id if target is not None else self.organization_id
+        return role_allows(self.actor, await self.role(organization_id), action)
+
+    async def load(self, action: Action, model: type[OwnedT], ident: int) -> OwnedT | None:
+        """The row with this id if the actor may take `action` on it; None when it does not exist
+        (or the id is forged) or belongs where the actor has no such right."""
+        if not 0 < ident <= ROW_ID_MAX:
+            return None
+        row = await self.session.get(model, ident)
+        if row is None or not await self.may(action, row):
+            return None
+        return row
+
+
+class ContextMiddleware(BaseMiddleware):
+    """Builds `ctx` from what the member middleware resolved (outer, after it)."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        data["ctx"] = Context(
+            session=data["session"],
+            actor=data.get("actor"),
+            member=data.get("member"),
+            organization=data["organization"],
+            locale=str(data.get("locale") or ""),
+        )
+        return await handler(event, data)
+
+
+class RightsMiddleware(BaseMiddleware):
+    """Inner middleware: refuses, in the member's language, a handler whose declared right the
+    actor lacks. A refused typed step also ends the dialog it belonged to."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        action = get_flag(data, RIGHTS_FLAG)
+        if action is None or action == Action.PUBLIC:
+            return await handler(event, data)
+        ctx: Context = data["ctx"]
+        if await ctx.may(action):
+            return await handler(event, data)
+        text = refusal_text(action, get_flag(data, REFUSAL_FLAG))
+        trace = data.get("trace")
+        if isinstance(trace, dict):
+            trace["outcome"] = "refused"
+        log_event(_log, "refused", action=str(action), user_id=ctx.user_id)
+        if isinstance(event, CallbackQuery):
+            answer: CallbackAnswer | None = data.get("callback_answer")
+            if answer is not None:
+                answer.text, answer.show_alert = text, True
+            return None
+        if isinstance(event, Message):
+            state: FSMContext | None = data.get("state")
+            if state is not None and _waits_in_a_state(data):
+                await state.clear()
+            await event.answer(text) if event.chat.type == "private" else await event.reply(text)
+        return None
+
+
+def _waits_in_a_state(data: dict[str, Any]) -> bool:
+    """Was the handler chosen because the sender is inside one of its dialog's states?"""
+    handler_object = data.get("handler")
+    filters = getattr(handler_object, "filters", None) or ()
+    return any(isinstance(item.callback, StateFilter) for item in filters)

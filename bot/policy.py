@@ -1,0 +1,108 @@
+"""Who may do what: the one place that answers "may this actor do this action (on this object)".
+
+Every staff handler declares the right it needs where it is registered,
+`@router.callback_query(EventButton.filter(F.action == "open"), flags=rights(Action.MANAGE_EVENTS))`,
+and `RightsMiddleware` (in `bot.context`) enforces it before the handler runs: commands, typed
+dialog steps and buttons alike, since callback data can be forged by any client. Handlers that act
+on an object from callback data load it with `Context.load`, which checks the right against the
+object's own organization in the same call, so a handler cannot load without checking.
+
+A member-facing handler declares `rights(Action.PUBLIC)`; `tests/test_policy_structure.py` walks
+every router and fails when a handler declares nothing.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Final
+
+from aiogram.utils.i18n import lazy_gettext as __
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services.roles import Actor
+from storage.models import Member, Membership, MemberStatus, Role
+
+RIGHTS_FLAG: Final = "rights"
+REFUSAL_FLAG: Final = "refusal"
+
+
+class Action(StrEnum):
+    """What a handler does, as far as rights go."""
+
+    PUBLIC = "public"  # anyone talking to the bot (the handler checks registration itself)
+    MANAGE_ROLES = "manage_roles"  # /admin: grant and revoke roles
+    ANNOUNCE = "announce"  # /announce, /announcements
+    MANAGE_EVENTS = "manage_events"  # /newevent, /myevents, /postevent
+    RUN_SURVEYS = "run_surveys"  # /poll, /newsurvey, /results
+    MANAGE_TRAININGS = "manage_trainings"  # /newtraining, /managetrainings
+
+
+# The roles (in the object's organization) that may take each staff action; super-admins may take
+# every action in every organization.
+ROLES_FOR: Final[dict[Action, frozenset[Role]]] = {
+    Action.MANAGE_ROLES: frozenset({Role.ADMIN}),
+    Action.ANNOUNCE: frozenset({Role.ORGANIZER, Role.ADMIN}),
+    Action.MANAGE_EVENTS: frozenset({Role.ORGANIZER, Role.ADMIN}),
+    Action.RUN_SURVEYS: frozenset({Role.COORDINATOR, Role.ORGANIZER, Role.ADMIN}),
+    Action.MANAGE_TRAININGS: frozenset({Role.COORDINATOR, Role.ORGANIZER, Role.ADMIN}),
+}
+
+REFUSALS: Final = {
+    Action.MANAGE_ROLES: __("Sorry, only administrators can do this."),
+    Action.ANNOUNCE: __("Sorry, only organizers can send announcements."),
+    Action.MANAGE_EVENTS: __("Sorry, only organizers can manage events."),
+    Action.RUN_SURVEYS: __("Sorry, only coordinators and organizers can run surveys."),
+    Action.MANAGE_TRAININGS: __("Sorry, only coordinators can manage trainings."),
+}
+assert set(ROLES_FOR) == set(REFUSALS) == set(Action) - {Action.PUBLIC}
+
+
+def rights(action: Action, refusal: Any = None) -> dict[str, Any]:
+    """Handler flags declaring the right a handler needs (and, optionally, its own refusal text,
+    a lazy gettext string)."""
+    flags: dict[str, Any] = {RIGHTS_FLAG: action}
+    if refusal is not None:
+        flags[REFUSAL_FLAG] = refusal
+    return flags
+
+
+def refusal_text(action: Action, override: Any = None) -> str:
+    return str(override if override is not None else REFUSALS.get(action, REFUSALS[Action.MANAGE_ROLES]))
+
+
+async def role_in(session: AsyncSession, member: Member | None, organization_id: int) -> Role | None:
+    """The member's role in the organization; None for someone who is not an active member."""
+    if member is None or member.id is None or member.status != MemberStatus.ACTIVE:
+        return None
+    result = await session.exec(
+        select(Membership.role).where(
+            Membership.organization_id == organization_id, Membership.member_id == member.id
+        )
+    )
+    role = result.first()
+    return Role(role) if role else Role.MEMBER
+
+
+def role_allows(actor: Actor | None, role: Role | None, action: Action) -> bool:
+    """The rule itself, free of any lookup."""
+    if action == Action.PUBLIC:
+        return True
+    if actor is None:
+        return False
+    if actor.is_super_admin:
+        return True
+    return role is not None and role in ROLES_FOR[action]
+
+
+async def allows(
+    session: AsyncSession,
+    actor: Actor | None,
+    member: Member | None,
+    action: Action,
+    organization_id: int,
+) -> bool:
+    """May this person take `action` in the organization? (Without a `Context`, e.g. in services.)"""
+    if action == Action.PUBLIC or (actor is not None and actor.is_super_admin):
+        return role_allows(actor, None, action)
+    return role_allows(actor, await role_in(session, member, organization_id), action)
