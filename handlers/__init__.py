@@ -8,18 +8,12 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     from handlers import (
-        admin,
         announce,
-        chat_member,
         errors,
         event_admin,
         events,
         fallback,
         help,
-        language,
-        privacy,
-        profile,
-        start,
         survey_admin,
         survey_results,
         surveys,
@@ -27,13 +21,16 @@ def get_routers() -> list[Router]:
         training_dialog,
         trainings,
     )
+    from handlers.admin import quiet_hours, roles
+    from handlers.members import blocking, language, privacy, profile, profile_steps, start
 
     return [
         errors.router,
-        chat_member.router,
+        blocking.router,
         help.router,
         start.router,
-        admin.router,
+        roles.router,
+        quiet_hours.router,
         announce.router,
         event_admin.router,
         survey_admin.router,
@@ -43,6 +40,7 @@ def get_routers() -> list[Router]:
         language.router,
         privacy.router,
         profile.router,
+        profile_steps.router,
         events.router,
         surveys.router,
         trainings.router,
