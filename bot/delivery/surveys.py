@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import survey_view as view
+from bot.views import surveys as view
 from bot.delivery.outbox import Claimed
 from bot.i18n import resolve_locale
 from bot.logs import log_event

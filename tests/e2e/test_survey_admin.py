@@ -19,7 +19,7 @@ from bot.charts import chart_size
 from bot.i18n import format_when
 from bot.services import surveys as service
 from bot.services.roles import Actor, grant_role
-from handlers.survey_kit import SurveyDialog, SurveyManage
+from handlers.surveys.callbacks import SurveyDialog, SurveyManage
 from storage.db import create_session_factory
 from storage.models import (
     Member,
@@ -494,8 +494,8 @@ async def test_results_counts_charts_texts_breakdown_exports_close_extend_duplic
     registered,  # type: ignore[no-untyped-def]
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    import handlers.survey_results as results_handlers
-    from handlers.survey_kit import percent
+    import handlers.surveys.written_answers as results_handlers
+    from handlers.surveys.texts import percent
 
     monkeypatch.setattr(results_handlers, "TEXTS_PAGE", 3)
     coordinator = await make_coordinator(harness, registered, "fr")

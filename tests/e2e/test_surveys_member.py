@@ -15,7 +15,7 @@ from sqlmodel import col, func, select
 
 from bot.sandbox import SimUser
 from bot.services import surveys as service
-from bot.survey_view import SurveyAction
+from bot.views.surveys import SurveyAction
 from storage.db import create_session_factory
 from storage.models import (
     Member,
