@@ -13,6 +13,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import surveys as service
+from bot.services.surveys import SurveyError
 from bot.services.surveys.drafts import (
     build_survey,
     count_audience,
@@ -22,7 +23,6 @@ from bot.services.surveys.drafts import (
     set_translation,
 )
 from bot.services.surveys.exports import export_rows_csv, export_xlsx
-from bot.services.surveys import SurveyError
 from storage.models import SurveyQuestion, SurveyStatus
 from tests.test_surveys import CLOSES, NOW, add_members, answer_all, organization, six_questions
 

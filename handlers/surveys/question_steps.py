@@ -55,7 +55,7 @@ async def question_typed(message: Message, ctx: Context, state: FSMContext, bot:
     await advance(bot, message.chat.id, ctx, state, step, draft)
 
 
-@router.message(States.options, F.text, flags=rights(Action.RUN_SURVEYS))
+@router.message(StateFilter(States.options), F.text, flags=rights(Action.RUN_SURVEYS))
 async def options_typed(message: Message, state: FSMContext) -> None:
     """More options (one per line); the dialog stays at this step until Done."""
     if (found := await typed_step(message, state)) is None:
@@ -72,7 +72,7 @@ async def options_typed(message: Message, state: FSMContext) -> None:
     await options_reply(message, current["options"])
 
 
-@router.message(States.bounds, F.text, flags=rights(Action.RUN_SURVEYS))
+@router.message(StateFilter(States.bounds), F.text, flags=rights(Action.RUN_SURVEYS))
 async def bounds_typed(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
     if (found := await typed_step(message, state)) is None:
         return
@@ -88,7 +88,7 @@ async def bounds_typed(message: Message, ctx: Context, state: FSMContext, bot: B
     await advance(bot, message.chat.id, ctx, state, step, draft)
 
 
-@router.message(States.max_length, F.text, flags=rights(Action.RUN_SURVEYS))
+@router.message(StateFilter(States.max_length), F.text, flags=rights(Action.RUN_SURVEYS))
 async def max_length_typed(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
     if (found := await typed_step(message, state)) is None:
         return

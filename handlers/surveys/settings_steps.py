@@ -13,6 +13,7 @@ from html import escape
 from typing import Any, Final
 
 from aiogram import Bot, F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -42,7 +43,7 @@ router.message.filter(F.chat.type == "private")
 # -- typed ----------------------------------------------------------------------------------------
 
 
-@router.message(States.title, F.text, flags=rights(Action.RUN_SURVEYS))
+@router.message(StateFilter(States.title), F.text, flags=rights(Action.RUN_SURVEYS))
 async def title_typed(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
     if (found := await typed_step(message, state)) is None:
         return
@@ -55,7 +56,7 @@ async def title_typed(message: Message, ctx: Context, state: FSMContext, bot: Bo
     await advance(bot, message.chat.id, ctx, state, step, draft)
 
 
-@router.message(States.opens, F.text, flags=rights(Action.RUN_SURVEYS))
+@router.message(StateFilter(States.opens), F.text, flags=rights(Action.RUN_SURVEYS))
 async def opening_typed(message: Message, ctx: Context, state: FSMContext) -> None:
     """The opening time, once "Later…" was chosen (before that, the step offers buttons)."""
     if (found := await typed_step(message, state)) is None:
@@ -67,7 +68,7 @@ async def opening_typed(message: Message, ctx: Context, state: FSMContext) -> No
     await _time_typed(message, ctx, state, step, draft)
 
 
-@router.message(States.closes, F.text, flags=rights(Action.RUN_SURVEYS))
+@router.message(StateFilter(States.closes), F.text, flags=rights(Action.RUN_SURVEYS))
 async def closing_typed(message: Message, ctx: Context, state: FSMContext) -> None:
     if (found := await typed_step(message, state)) is None:
         return

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from bot.charts import chart_size
 from bot.i18n import format_when
 from bot.services import surveys as service
-from bot.services.roles import Actor, grant_role
+from bot.services.roles import Actor, grant_role, revoke_role
 from handlers.surveys.callbacks import SurveyDialog, SurveyManage
 from handlers.surveys.steps import BUTTON_STEPS
 from storage.db import create_session_factory
@@ -756,3 +756,26 @@ async def test_coordinators_and_organizers_see_the_survey_commands_members_do_no
     assert not any(line.startswith("/newevent") for line in lines)  # an organizer's command
     member_lines = (await harness.send(member, "/help"))["text"].splitlines()
     assert not any(line.startswith(("/poll", "/newsurvey", "/results")) for line in member_lines)
+
+
+async def test_a_coordinator_who_loses_the_role_mid_dialog_is_refused_and_the_dialog_ends(
+    harness: Harness, registered
+) -> None:  # type: ignore[no-untyped-def]
+    """Every typed step is authorized, not only the command: the refusal also ends the dialog, so
+    what they type next is no longer taken as an answer."""
+    coordinator = await make_coordinator(harness, registered, "en")
+    t = harness.t
+    await harness.send(coordinator, "/newsurvey")
+    kind = await harness.send(coordinator, "Community needs")
+    await harness.press(coordinator, kind, t("🔘 One choice", "en"))
+    await harness.reply(coordinator)
+    await harness.send(coordinator, "Which city?")  # its options are asked next
+    async with create_session_factory(harness.app.engine)() as session:
+        member = (await session.exec(select(Member).where(Member.telegram_id == coordinator.id))).one()
+        await revoke_role(session, Actor(1, True), harness.app.dispatcher["organization"].id, member)
+        await session.commit()
+    refused = await harness.send(coordinator, "Paris\nLyon")
+    assert refused["text"] == t("Sorry, only coordinators and organizers can run surveys.", "en")
+    after = await harness.send(coordinator, "Paris\nLyon")
+    assert after["text"] == t("I'm not sure what you mean. Send /help to see what I can do.", "en")
+    assert await surveys(harness) == []
