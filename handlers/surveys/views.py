@@ -1,6 +1,7 @@
 """The coordinator's survey cards: a draft with its settings and questions (after /poll and
 /newsurvey, a duplicate or a translation, and from /results), and the results with their buttons
-and a chart per choice or rating question."""
+and a chart per choice or rating question; and replacing a message's text, where a double tap
+(Telegram's "message is not modified") changes nothing."""
 
 from __future__ import annotations
 
