@@ -8,30 +8,27 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     from handlers import (
-        admin,
         announce,
-        chat_member,
         errors,
         event_admin,
         events,
         fallback,
         help,
-        language,
-        privacy,
-        profile,
-        start,
         surveys,
         training_admin,
         training_dialog,
         trainings,
     )
+    from handlers.admin import quiet_hours, roles
+    from handlers.members import blocking, language, privacy, profile, profile_steps, start
 
     return [
         errors.router,
-        chat_member.router,
+        blocking.router,
         help.router,
         start.router,
-        admin.router,
+        roles.router,
+        quiet_hours.router,
         announce.router,
         event_admin.router,
         *surveys.staff_routers,
@@ -40,6 +37,7 @@ def get_routers() -> list[Router]:
         language.router,
         privacy.router,
         profile.router,
+        profile_steps.router,
         events.router,
         *surveys.member_routers,
         trainings.router,

@@ -8,51 +8,6 @@ from aiogram.filters.callback_data import CallbackData
 from storage.types import RowId
 
 
-class LanguageChoice(CallbackData, prefix="lang"):
-    code: str
-    onboarding: bool = False
-
-
-class ConsentAnswer(CallbackData, prefix="consent"):
-    accept: bool
-
-
-class StepAction(CallbackData, prefix="step"):
-    """Skip the current profile step, or keep the name Telegram gave us."""
-
-    action: str  # "skip" | "keep_name"
-
-
-class CountryChoice(CallbackData, prefix="cty"):
-    code: str
-
-
-class ZoneChoice(CallbackData, prefix="tz"):
-    zone: str
-
-
-class InterestToggle(CallbackData, prefix="int"):
-    key: str  # an interest key, or "done"
-
-
-class ProfileEdit(CallbackData, prefix="edit"):
-    field: str
-
-
-class ForgetConfirm(CallbackData, prefix="forget"):
-    confirm: bool
-
-
-class AdminAction(CallbackData, prefix="adm"):
-    action: str  # "grant" | "revoke_menu" | "revoke" | "list"
-    role: str = ""
-    member_id: RowId = 0
-
-
-class MuteToggle(CallbackData, prefix="mute"):
-    key: str  # an interest key, or "done"
-
-
 class AnnounceAction(CallbackData, prefix="an"):
     """Composer and management buttons; `id` is the announcement, `value` a language, an interest
     key, a country code or an audience field depending on `action`."""

@@ -3,21 +3,6 @@
 from aiogram.fsm.state import State, StatesGroup
 
 
-class ProfileStates(StatesGroup):
-    name = State()
-    origin = State()
-    residence = State()
-    city = State()
-    timezone = State()
-    interests = State()
-    muted = State()
-
-
-class AdminStates(StatesGroup):
-    target = State()
-    quiet_hours = State()
-
-
 class AnnounceStates(StatesGroup):
     text = State()
     translation = State()

@@ -15,12 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.commands import clear_chat_commands
 from bot.i18n import _
 from bot.policy import Action, rights
-from bot.services.events import member_answers, withdraw_member
-from bot.services.members import export_member_data, forget_member
-from bot.services.surveys import erase_member_surveys, member_survey_data
-from bot.services.trainings import erase_member, member_signups
-from handlers.callbacks import ForgetConfirm
+from bot.services.privacy import erase_everything, everything_about
 from handlers.filters import IsRegistered
+from handlers.members.callbacks import ForgetConfirm
 from storage.models import Member
 from storage.types import utcnow
 
@@ -31,10 +28,7 @@ router.callback_query.filter(IsRegistered())
 
 @router.message(Command("mydata"), flags=rights(Action.PUBLIC))
 async def send_my_data(message: Message, member: Member, session: AsyncSession) -> None:
-    data = await export_member_data(session, member)
-    data["event_answers"] = await member_answers(session, member.id or 0)
-    data["surveys"] = await member_survey_data(session, member.id or 0)
-    data["training_signups"] = await member_signups(session, member.id or 0)
+    data = await everything_about(session, member)
     document = BufferedInputFile(
         json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"), filename="my-data.json"
     )
@@ -70,10 +64,7 @@ async def confirm_forget(
     if not callback_data.confirm:
         text = _("Good, nothing was erased.")
     else:
-        await erase_member(session, member.id or 0, utcnow())  # training seats go to the next in line
-        await withdraw_member(session, member.id or 0, utcnow())  # their seats go to the waitlist
-        await erase_member_surveys(session, member.id or 0)  # anonymous answers stay: they are no one's
-        await forget_member(session, member)
+        await erase_everything(session, member, utcnow())
         await state.clear()
         await clear_chat_commands(bot, query.from_user.id)
         text = _("Your personal data has been erased. If you ever want to come back, just send /start.")

@@ -10,20 +10,19 @@ from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
-from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.commands import refresh_chat_commands
+from bot.commands import refresh_member_menu
 from bot.config import Settings
+from bot.context import Context
 from bot.i18n import _
 from bot.policy import Action, rights
 from bot.services.deep_links import parse_deep_link
 from bot.services.members import TelegramIdentity, record_consent, record_decline
-from handlers.callbacks import ConsentAnswer, LanguageChoice
-from handlers.profile import LINKED, resume_profile, start_profile
-from handlers.states import ProfileStates
-from handlers.ui import language_keyboard
-from storage.models import Member, Organization
+from handlers.members.callbacks import ConsentAnswer, LanguageChoice
+from handlers.members.links import open_linked
+from handlers.members.profile import resume_profile, start_profile
+from handlers.members.states import ProfileStates
+from handlers.members.views import consent_keyboard, language_keyboard, privacy_notice
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -31,30 +30,19 @@ router.callback_query.filter(F.message.chat.type == "private")
 
 
 @router.message(CommandStart(), flags=rights(Action.PUBLIC))
-async def start(
-    message: Message,
-    command: CommandObject,
-    state: FSMContext,
-    member: Member | None,
-    organization: Organization,
-    session: AsyncSession,
-    i18n: I18n,
-    bot: Bot,
-) -> None:
+async def start(message: Message, command: CommandObject, state: FSMContext, ctx: Context, bot: Bot) -> None:
     link = parse_deep_link(command.args)
     if link is not None:
         await state.update_data(pending_link=link.payload())
     elif command.args:
         await message.answer(_("I don't recognise that link, so let's simply start from the beginning."))
 
+    member = ctx.member
     if member is not None and member.is_registered:
         if (await state.get_state() or "").startswith(ProfileStates.__name__):
             await resume_profile(bot, message.chat.id, member, state)
             return
-        if link is not None and link.kind in LINKED:
-            await LINKED[link.kind](
-                bot, message.chat.id, session, int(link.value), member, organization, i18n.current_locale
-            )
+        if link is not None and await open_linked(bot, message.chat.id, ctx, link):
             return
         name = member.display_name or (message.from_user.first_name if message.from_user else "")
         await message.answer(
@@ -70,50 +58,23 @@ async def start(
             "👋 Welcome to <b>{organization}</b>!\n\n"
             "I help our community stay connected: events, trainings and quick surveys, in your language.\n\n"
             "Which language would you like to use?"
-        ).format(organization=escape(organization.name)),
+        ).format(organization=escape(ctx.organization.name)),
         reply_markup=language_keyboard(onboarding=True),
     )
 
 
 @router.callback_query(LanguageChoice.filter(F.onboarding), flags=rights(Action.PUBLIC))
 async def choose_onboarding_language(
-    query: CallbackQuery,
-    callback_data: LanguageChoice,
-    state: FSMContext,
-    member: Member | None,
-    organization: Organization,
-    i18n: I18n,
+    query: CallbackQuery, callback_data: LanguageChoice, state: FSMContext, ctx: Context, i18n: I18n
 ) -> None:
     if callback_data.code not in i18n.available_locales:
         return
-    if member is not None and member.is_registered:
+    if ctx.member is not None and ctx.member.is_registered:
         await _edit(query, _("You are already registered. Use /language to change the language."))
         return
     await state.update_data(language=callback_data.code)
     with i18n.use_locale(callback_data.code):
-        await _edit(query, privacy_notice(organization), consent_keyboard())
-
-
-def privacy_notice(organization: Organization) -> str:
-    return _(
-        "🔒 <b>Before we start: your data</b>\n\n"
-        "If you agree, I will store:\n"
-        "• your Telegram id and username, and the name you choose;\n"
-        "• your language and time zone;\n"
-        "• if you wish: your country of origin, where you live and your interests.\n\n"
-        "<b>Why:</b> to send you news, events and trainings in your language, at a sensible hour, "
-        "about what interests you.\n"
-        "<b>Who sees it:</b> the organizers of {organization}. It is never sold or given to anyone else.\n\n"
-        "You can see everything I store with /mydata and erase it at any time with /forget."
-    ).format(organization=escape(organization.name))
-
-
-def consent_keyboard() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ I agree"), callback_data=ConsentAnswer(accept=True))
-    builder.button(text=_("No, thanks"), callback_data=ConsentAnswer(accept=False))
-    builder.adjust(1)
-    return builder.as_markup()
+        await _edit(query, privacy_notice(ctx.organization), consent_keyboard())
 
 
 @router.callback_query(ConsentAnswer.filter(), flags=rights(Action.PUBLIC))
@@ -121,14 +82,12 @@ async def answer_consent(
     query: CallbackQuery,
     callback_data: ConsentAnswer,
     state: FSMContext,
-    session: AsyncSession,
-    member: Member | None,
+    ctx: Context,
     settings: Settings,
-    organization: Organization,
     i18n: I18n,
     bot: Bot,
 ) -> None:
-    if member is not None and member.is_registered:
+    if ctx.member is not None and ctx.member.is_registered:
         await _edit(query, _("You are already registered. Send /profile to see your profile."))
         return
     data = await state.get_data()
@@ -136,7 +95,7 @@ async def answer_consent(
     user = query.from_user
     with i18n.use_locale(language):
         if not callback_data.accept:
-            await record_decline(session, user.id, language)
+            await record_decline(ctx.session, user.id, language)
             await state.set_state(None)
             await _edit(
                 query,
@@ -147,14 +106,15 @@ async def answer_consent(
             )
             return
         member = await record_consent(
-            session,
+            ctx.session,
             TelegramIdentity(user.id, user.username, user.full_name),
             language,
             settings.default_timezone,
-            organization.id,
+            ctx.organization_id,
         )
         await _edit(query, _("✅ Thank you! Your consent is saved."))
-        await refresh_chat_commands(bot, i18n, user.id, language, roles=())
+        if ctx.actor is not None:
+            await refresh_member_menu(bot, i18n, ctx.session, ctx.actor, member, ctx.organization_id)
         await start_profile(bot, user.id, member, state, user.full_name)
 
 

@@ -9,18 +9,17 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.commands import refresh_chat_commands
+from bot.commands import refresh_member_menu
+from bot.context import Context
 from bot.i18n import _, language_name
 from bot.policy import Action, rights
 from bot.services.members import update_profile
-from bot.services.roles import Actor, effective_roles
-from handlers.callbacks import LanguageChoice
 from handlers.fallback import stale_button
 from handlers.filters import IsRegistered
-from handlers.ui import language_keyboard
-from storage.models import Member, Organization
+from handlers.members.callbacks import LanguageChoice
+from handlers.members.views import language_keyboard
+from storage.models import Member
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private", IsRegistered())
@@ -37,21 +36,18 @@ async def switch_language(
     query: CallbackQuery,
     callback_data: LanguageChoice,
     member: Member,
-    actor: Actor,
-    session: AsyncSession,
-    organization: Organization,
+    ctx: Context,
     i18n: I18n,
     bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
     code = callback_data.code
-    if code not in i18n.available_locales:
+    if code not in i18n.available_locales or ctx.actor is None:
         stale_button(callback_answer)
         return
-    await update_profile(session, member, language=code)
+    await update_profile(ctx.session, member, language=code)
     i18n.current_locale = code  # this very answer already speaks the new language
-    roles = await effective_roles(session, actor, member, organization.id or 0)
-    await refresh_chat_commands(bot, i18n, query.from_user.id, code, roles)
+    await refresh_member_menu(bot, i18n, ctx.session, ctx.actor, member, ctx.organization_id)
     text = _("✅ Done! I will speak {language} with you from now on.").format(language=language_name(code))
     if isinstance(query.message, Message):
         await query.message.edit_text(text)
