@@ -36,7 +36,7 @@ from handlers.surveys.member_screens import (
     submitted_text,
 )
 from handlers.surveys.states import AnsweringStates
-from storage.models import QuestionKind
+from storage.models import QuestionKind, SurveyQuestion
 from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)
@@ -97,10 +97,9 @@ async def choices_done(
     """Done under a multiple choice: `value` is the selection, a bit per option."""
     if (place := await progress(query, callback_data, ctx, state, callback_answer, bot)) is None:
         return
-    current, value = place.current, callback_data.value
-    if current is None or current.kind != QuestionKind.MULTIPLE or not 0 <= value < 1 << len(current.options):
-        stale_button(callback_answer)
+    if (current := _selection_of(place, callback_data, callback_answer)) is None:
         return
+    value = callback_data.value
     chosen = [index for index in range(len(current.options)) if value & (1 << index)]
     await _store(query, ctx, state, callback_answer, bot, place, chosen)
 
@@ -121,6 +120,18 @@ async def skipped(
         stale_button(callback_answer)
         return
     await _store(query, ctx, state, callback_answer, bot, place, None)
+
+
+def _selection_of(
+    place: Progress, callback_data: SurveyAction, callback_answer: CallbackAnswer
+) -> SurveyQuestion | None:
+    """The multiple-choice question a selection (`value`, a bit per option) belongs to; None (a
+    stale button) for another kind of question or bits beyond its options."""
+    current, value = place.current, callback_data.value
+    if current is None or current.kind != QuestionKind.MULTIPLE or not 0 <= value < 1 << len(current.options):
+        stale_button(callback_answer)
+        return None
+    return current
 
 
 async def _store(
@@ -155,11 +166,11 @@ async def option_toggled(
     selection after the tap); nothing is stored until Done."""
     if (place := await progress(query, callback_data, ctx, state, callback_answer, bot)) is None:
         return
-    current, value = place.current, callback_data.value
-    if current is None or current.kind != QuestionKind.MULTIPLE or not 0 <= value < 1 << len(current.options):
-        stale_button(callback_answer)
+    if (current := _selection_of(place, callback_data, callback_answer)) is None:
         return
-    _text, keyboard = await screen(ctx, place.survey, place.member, place.response, current, value)
+    _text, keyboard = await screen(
+        ctx, place.survey, place.member, place.response, current, callback_data.value
+    )
     if isinstance(query.message, Message):
         try:
             await query.message.edit_reply_markup(reply_markup=keyboard)

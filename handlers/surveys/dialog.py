@@ -133,12 +133,8 @@ async def create_draft(
     try:
         survey = await build_survey(ctx.session, ctx.organization_id, draft, utcnow(), member_id)
     except SurveyError as error:
-        await ctx.session.rollback()
-        await bot.send_message(chat_id, error_text(error))
-        if error.reason == "bad_times":
-            await ask(bot, chat_id, state, "closes", draft)
-        else:
-            await state.clear()
+        await refused(bot, chat_id, ctx, state, draft, error)
+        if error.reason != "bad_times":
             await bot.send_message(chat_id, expired())
         return
     await state.clear()
@@ -147,6 +143,19 @@ async def create_draft(
         chat_id, _("👁 Preview: nothing is sent until you press Publish. Members get it in their language.")
     )
     await send_draft(bot, chat_id, ctx, survey, draft["zone"])
+
+
+async def refused(
+    bot: Bot, chat_id: int, ctx: Context, state: FSMContext, draft: dict[str, Any], error: SurveyError
+) -> None:
+    """The service refused the dialog's outcome: nothing is kept, a closing time too early is asked
+    again, anything else ends the dialog."""
+    await ctx.session.rollback()
+    await bot.send_message(chat_id, error_text(error))
+    if error.reason == "bad_times":
+        await ask(bot, chat_id, state, "closes", draft)
+    else:
+        await state.clear()
 
 
 # -- messages that are no answer ------------------------------------------------------------------

@@ -8,7 +8,7 @@ with a message the coordinator can act on; the dialog then waits for a corrected
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from aiogram import Bot, F, Router
 from aiogram.filters import StateFilter
@@ -80,12 +80,10 @@ async def bounds_typed(message: Message, ctx: Context, state: FSMContext, bot: B
     current = dict(draft.get("current") or {})
     try:
         current["min_value"], current["max_value"] = parse_bounds(message.text or "")
-        check_question({**current, "text": current.get("text") or "?"})
     except SurveyError as error:
         await message.answer(error_text(error))
         return
-    draft["current"] = current
-    await advance(bot, message.chat.id, ctx, state, step, draft)
+    await _limit_set(message, ctx, state, bot, step, draft, current)
 
 
 @router.message(StateFilter(States.max_length), F.text, flags=rights(Action.RUN_SURVEYS))
@@ -96,6 +94,19 @@ async def max_length_typed(message: Message, ctx: Context, state: FSMContext, bo
     current = dict(draft.get("current") or {})
     text = (message.text or "").strip()
     current["max_length"] = int(text) if text.isdigit() and len(text) < 6 else 0
+    await _limit_set(message, ctx, state, bot, step, draft, current)
+
+
+async def _limit_set(
+    message: Message,
+    ctx: Context,
+    state: FSMContext,
+    bot: Bot,
+    step: str,
+    draft: dict[str, Any],
+    current: dict[str, Any],
+) -> None:
+    """A number's bounds or a text's length, checked with the question as the service will."""
     try:
         check_question({**current, "text": current.get("text") or "?"})
     except SurveyError as error:

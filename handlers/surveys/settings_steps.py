@@ -28,7 +28,7 @@ from bot.services.surveys.rules import SurveyError
 from handlers.audience_picker import audience_choice, show_picker
 from handlers.fallback import stale_button
 from handlers.surveys.callbacks import SurveyDialog
-from handlers.surveys.dialog import advance, button_step, hide_buttons, step_button, typed_step
+from handlers.surveys.dialog import advance, button_step, hide_buttons, refused, step_button, typed_step
 from handlers.surveys.states import SurveyDialogStates as States
 from handlers.surveys.steps import REMINDERS, ask, confirm_time, token
 from handlers.surveys.texts import date_error_text, error_text, gone
@@ -188,10 +188,20 @@ async def time_change(
     await ask(bot, query.from_user.id, state, step, draft)
 
 
-def _pending(draft: dict[str, Any], callback_data: SurveyDialog) -> bool:
-    """Whether the ✅ Correct button confirms the time typed last."""
+async def _confirmed_time(
+    query: CallbackQuery, callback_data: SurveyDialog, state: FSMContext, callback_answer: CallbackAnswer
+) -> tuple[str, dict[str, Any], datetime] | None:
+    """✅ Correct under an echoed time: the step, the draft and the time, if the button confirms
+    the time typed last (an older echo is a stale button)."""
+    if (found := await button_step(callback_data, state, callback_answer)) is None:
+        return None
+    step, draft = found
     pending = draft.get("pending")
-    return bool(pending) and token(datetime.fromisoformat(pending)) == callback_data.value
+    if not pending or token(datetime.fromisoformat(pending)) != callback_data.value:
+        stale_button(callback_answer)
+        return None
+    await hide_buttons(query)
+    return step, draft, datetime.fromisoformat(draft.pop("pending"))
 
 
 @router.callback_query(step_button("opens_ok"), flags=rights(Action.RUN_SURVEYS))
@@ -203,15 +213,10 @@ async def opening_confirmed(
     callback_answer: CallbackAnswer,
     bot: Bot,
 ) -> None:
-    if (found := await button_step(callback_data, state, callback_answer)) is None:
+    if (confirmed := await _confirmed_time(query, callback_data, state, callback_answer)) is None:
         return
-    step, draft = found
-    if not _pending(draft, callback_data):
-        stale_button(callback_answer)
-        return
-    await hide_buttons(query)
+    step, draft, moment = confirmed
     chat_id = query.from_user.id
-    moment = datetime.fromisoformat(draft.pop("pending"))
     if moment <= utcnow():
         await bot.send_message(chat_id, date_error_text(DateError("past")))
         await ask(bot, chat_id, state, step, draft)
@@ -230,15 +235,10 @@ async def closing_confirmed(
     bot: Bot,
 ) -> None:
     """A confirmed closing time: for the dialog, for extending an open survey, or for a copy."""
-    if (found := await button_step(callback_data, state, callback_answer)) is None:
+    if (confirmed := await _confirmed_time(query, callback_data, state, callback_answer)) is None:
         return
-    step, draft = found
-    if not _pending(draft, callback_data):
-        stale_button(callback_answer)
-        return
-    await hide_buttons(query)
+    step, draft, moment = confirmed
     chat_id, now = query.from_user.id, utcnow()
-    moment = datetime.fromisoformat(draft.pop("pending"))
     opens_at = draft.get("opens_at")
     if moment <= now or (opens_at and moment <= datetime.fromisoformat(opens_at)):
         await bot.send_message(chat_id, error_text(SurveyError("bad_times")))
@@ -273,12 +273,7 @@ async def _new_closing(
         else:
             await set_copy_closing(ctx.session, survey, moment, now)
     except SurveyError as error:
-        await ctx.session.rollback()
-        await bot.send_message(chat_id, error_text(error))
-        if error.reason == "bad_times":
-            await ask(bot, chat_id, state, "closes", draft)
-        else:
-            await state.clear()
+        await refused(bot, chat_id, ctx, state, draft, error)
         return
     await state.clear()
     await ctx.session.commit()
