@@ -18,7 +18,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import format_when
 from bot.services.events import telegram_length
-from bot.services.surveys import question_text
+from bot.services.surveys.languages import question_text
 from storage.models import QuestionKind, Survey, SurveyQuestion
 
 MESSAGE_MAX = 4096

@@ -1,10 +1,10 @@
-"""What the coordinator's dialogs need around `bot.services.surveys`: step-by-step checks of typed
+"""What the coordinator's dialogs need around the survey services: step-by-step checks of typed
 values (with the same `SurveyError` reasons the service raises), the audience's size, turning the
-dialog's answers into a survey, translating a draft, and the closing time of a draft copy.
+dialog's answers into a survey, translating a draft, the closing time of a draft copy and
+discarding a draft.
 
-The dialog keeps its answers as plain JSON in the FSM data (see `handlers/survey_admin.py`); every
-question is checked with `surveys.validate_question`, so what the dialog accepts the service stores.
-"""
+The dialog keeps its answers as plain JSON in the FSM data (see `handlers/surveys/steps.py`); every
+question is checked with `validate_question`, so what the dialog accepts the service stores."""
 
 from __future__ import annotations
 
@@ -16,33 +16,19 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.audience import count_members
-from bot.services.events import telegram_length
-from bot.services.surveys import (
+from bot.services.surveys.building import add_question, create_survey, questions_of
+from bot.services.surveys.closing import extend
+from bot.services.surveys.rules import (
     OPTION_MAX,
     OPTIONS_MAX,
     TITLE_MAX,
     SurveyError,
-    add_question,
-    create_survey,
-    extend,
-    questions_of,
+    checked_line,
     validate_question,
 )
-from bot.services.text import TextRejected, clean_line
 from storage.models import QuestionKind, Survey, SurveyStatus
 
 QUESTION_FIELDS = ("kind", "text", "options", "min_value", "max_value", "max_length")
-
-
-def checked_line(text: str | None, limit: int, empty: str, too_long: str) -> str:
-    """One line of typed text, cleaned; raises `SurveyError(empty | too_long, limit)`."""
-    try:
-        cleaned = clean_line(text, limit)
-    except TextRejected as error:
-        raise SurveyError(empty if error.reason == "empty" else too_long, limit) from None
-    if telegram_length(cleaned) > limit:
-        raise SurveyError(too_long, limit)
-    return cleaned
 
 
 def check_title(text: str | None) -> str:

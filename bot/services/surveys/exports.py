@@ -1,16 +1,17 @@
-"""Survey exports beyond `surveys.export_csv`: an XLSX workbook (the responses, as in the CSV, and a
-summary per question), and the votes of a non-anonymous native poll as CSV.
+"""Exports: the responses as CSV (one row per submitted response), an XLSX workbook (the CSV's rows
+and a summary per question), and the votes of a non-anonymous native poll as CSV.
 
-The responses sheet is the CSV itself (`surveys.export_csv`), so both exports always hold the same
-rows and columns: anonymous surveys carry no member data in either, and every text cell is already
-neutralized against formula injection (`spreadsheet_cell`). Numbers become numeric cells.
-"""
+The responses sheet is the CSV itself, so both exports always hold the same rows and columns:
+anonymous surveys carry no member data in either (rows in the random order of their keys), and
+every text cell is already neutralized against formula injection (`spreadsheet_cell`). Numbers
+become numeric cells."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
@@ -18,9 +19,83 @@ from openpyxl.styles import Font
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.audience import spreadsheet_cell
-from bot.services.surveys import QuestionResult, export_csv, questions_of, results
-from storage.models import Member, PollVote, QuestionKind, Survey
+from bot.services.audience import PAGE, spreadsheet_cell
+from bot.services.surveys.building import questions_of
+from bot.services.surveys.results import results
+from bot.services.surveys.tally import QuestionResult
+from storage.models import (
+    Member,
+    PollVote,
+    QuestionKind,
+    ResponseStatus,
+    Survey,
+    SurveyAnswer,
+    SurveyQuestion,
+    SurveyResponse,
+)
+
+
+def cell_text(question: SurveyQuestion, value: Any) -> str:
+    if value is None:
+        return ""
+    if question.kind == QuestionKind.YES_NO:
+        return "yes" if value else "no"
+    if question.kind == QuestionKind.SINGLE:
+        return spreadsheet_cell(question.options[value])
+    if question.kind == QuestionKind.MULTIPLE:
+        return spreadsheet_cell("; ".join(question.options[index] for index in value))
+    if question.kind == QuestionKind.TEXT:
+        return spreadsheet_cell(str(value))
+    return str(value)
+
+
+async def export_csv(session: AsyncSession, survey: Survey) -> bytes:
+    """One row per submitted response (UTF-8 with BOM for Excel). Attributed surveys carry the
+    member id and name; anonymous ones no member data, rows in random order."""
+    questions = await questions_of(session, survey.id or 0)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    member_columns = [] if survey.anonymous else ["member_id", "name"]
+    writer.writerow(
+        [
+            "response",
+            *member_columns,
+            "submitted_at",
+            *(spreadsheet_cell(f"Q{q.position + 1}. {q.text}") for q in questions),
+        ]
+    )
+    query = (
+        select(SurveyResponse, Member.display_name)
+        .outerjoin(Member, col(Member.id) == col(SurveyResponse.member_id))
+        .where(SurveyResponse.survey_id == survey.id, SurveyResponse.status == ResponseStatus.SUBMITTED)
+        .order_by(col(SurveyResponse.respondent_key))
+    )
+    responses = (await session.exec(query)).all()
+    answers: dict[int, dict[int, Any]] = {}
+    ids = [response.id for response, _ in responses]
+    for start in range(0, len(ids), PAGE):
+        rows = await session.exec(
+            select(SurveyAnswer.response_id, SurveyAnswer.question_id, SurveyAnswer.value).where(
+                col(SurveyAnswer.response_id).in_(ids[start : start + PAGE])
+            )
+        )
+        for response_id, question_id, value in rows.all():
+            answers.setdefault(response_id, {})[question_id] = value
+    for number, (response, name) in enumerate(responses, start=1):
+        given = answers.get(response.id or 0, {})
+        member = [] if survey.anonymous else [response.member_id, spreadsheet_cell(name or "")]
+        submitted = response.submitted_at
+        when = submitted.date().isoformat() if survey.anonymous and submitted else (submitted or "")
+        writer.writerow(
+            [
+                number,
+                *member,
+                when.isoformat() if isinstance(when, datetime) else when,
+                *(cell_text(q, given.get(q.id or 0)) for q in questions),
+            ]
+        )
+    return buffer.getvalue().encode("utf-8-sig")
+
 
 NUMERIC_KINDS = (QuestionKind.NUMBER, QuestionKind.RATING)
 
