@@ -35,7 +35,7 @@ from bot.policy import Action, rights
 from bot.services import events as service
 from bot.services.dates import DateError, parse_local_datetime
 from bot.services.events import EventError
-from bot.services.recurrence import (
+from bot.services.events.series import (
     create_series,
     local_to_utc,
     publish_series,

@@ -27,7 +27,7 @@ from bot.i18n import _, ngettext
 from bot.logs import log_event
 from bot.policy import Action, rights
 from bot.services import events as service
-from bot.services.calendar import event_ics, ics_filename
+from bot.services.events.calendar import event_ics, ics_filename
 from handlers.fallback import stale_button, toast
 from handlers.ui import member_zone
 from storage.db import current_session
