@@ -29,7 +29,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import SHIPPED_LANGUAGES
 from bot.delivery import DeliveryEngine
-from bot.event_view import event_card, upcoming, when_text
 from bot.i18n import _, format_when, language_name, ngettext
 from bot.policy import Action, rights
 from bot.services import events as service
@@ -44,6 +43,7 @@ from bot.services.events.series import (
 )
 from bot.services.roles import Actor, can_organize
 from bot.services.schedule_math import parse_clock
+from bot.views.events import event_card, upcoming, when_text
 from handlers.audience_picker import audience_choice, show_picker
 from handlers.callbacks import EventAdmin
 from handlers.events import render_group_card

@@ -22,12 +22,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery import DeliveryEngine
-from bot.event_view import EventAction, card_keyboard, event_card, when_text
 from bot.i18n import _, ngettext
 from bot.logs import log_event
 from bot.policy import Action, rights
 from bot.services import events as service
 from bot.services.events.calendar import event_ics, ics_filename
+from bot.views.events import EventAction, card_keyboard, event_card, when_text
 from handlers.fallback import stale_button, toast
 from handlers.ui import member_zone
 from storage.db import current_session

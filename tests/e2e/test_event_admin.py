@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from bot.event_view import event_card
 from bot.i18n import format_when
 from bot.services import events as service
+from bot.views.events import event_card
 from handlers.callbacks import EventAdmin
 from storage.db import create_session_factory
 from storage.models import (
