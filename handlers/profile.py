@@ -34,7 +34,7 @@ from bot.services.members import CITY_MAX, INTERESTS, NAME_MAX, complete_profile
 from bot.services.roles import organization_of
 from bot.services.text import TextRejected, clean_line
 from handlers.callbacks import CountryChoice, InterestToggle, MuteToggle, ProfileEdit, StepAction, ZoneChoice
-from handlers.events import show_linked_event
+from handlers.events.member import show_linked_event
 from handlers.fallback import stale_button
 from handlers.filters import IsRegistered
 from handlers.states import ProfileStates

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from bot.i18n import format_when
 from bot.services import events as service
 from bot.views.events import event_card
-from handlers.callbacks import EventAdmin
+from handlers.events.callbacks import EventAdmin
 from storage.db import create_session_factory
 from storage.models import (
     Event,

@@ -241,7 +241,7 @@ async def test_a_card_posted_in_a_group_shows_the_new_counts_after_taps(
     registered,
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    from handlers import events as member_events
+    from handlers.events import group as member_events
     from tests.e2e.test_announce import make_organizer
 
     monkeypatch.setattr(member_events, "GROUP_REFRESH_DELAY", 0.5)
