@@ -4,7 +4,8 @@ typed check-in codes).
 
 `staff_routers` go with the other staff dialogs, before the member handlers; `member_routers`
 go with the member handlers (the typed check-in code after every dialog that waits for text).
-Inside each list the order matters only for the one text handler without a state (the code)."""
+The commands come before the typed steps: /myevents or /postevent sent while a dialog waits is
+the command, not an answer (and /newevent starts afresh)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ from aiogram import Router
 from handlers.events import attendees, checkin, drafts, edit, group, manage, member, new_event
 
 staff_routers: list[Router] = [
-    new_event.router,
+    manage.router,  # /myevents
+    group.router,  # /postevent
+    new_event.router,  # /newevent, then its typed steps
     drafts.router,
     edit.router,
-    manage.router,
     attendees.router,
     checkin.router,
-    group.router,
 ]
 member_routers: list[Router] = [member.router, checkin.member_router]
 routers: list[Router] = [*staff_routers, *member_routers]

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from bot.i18n import format_when
 from bot.services import events as service
+from bot.services.roles import Actor, revoke_role
 from bot.views.events import event_card
 from handlers.events.callbacks import EventAdmin
 from storage.db import create_session_factory
@@ -876,4 +877,38 @@ async def test_dialog_with_a_chosen_audience_and_claim_window_and_forged_buttons
     await asyncio.sleep(0.3)
     for user in (sports_fan, nobody):
         assert not any("Film night" in (m.get("text") or "") for m in harness.emulator.transcript(user.id))
+    assert harness.emulator.errors == []
+
+
+async def test_an_organizer_who_loses_the_role_mid_dialog_is_refused_and_the_dialog_ends(
+    harness: Harness,
+    registered,  # type: ignore[no-untyped-def]
+) -> None:
+    organizer = await make_organizer(harness, registered, "en")
+    event_id = await published_event(harness)
+    await harness.send(organizer, "/newevent")
+    await harness.send(organizer, "Book club")  # -> the description question
+    listing = await harness.send(organizer, "/myevents")  # a command, not the description
+    assert listing["text"].startswith("🗓 Upcoming events (1–1 of 1)")
+    await harness.press(organizer, listing, "1. Assemblée générale")
+    manage = await harness.reply(organizer)
+    await harness.press(organizer, manage, "✏️ Edit")
+    await harness.press(organizer, await harness.reply(organizer), "Title")
+    await harness.reply(organizer)  # "send the new title", the dialog now waits in that step
+    async with create_session_factory(harness.app.engine)() as session:
+        member = (await session.exec(select(Member).where(Member.telegram_id == organizer.id))).one()
+        await revoke_role(session, Actor(1, True), harness.app.dispatcher["organization"].id, member)
+        await session.commit()
+
+    refusal = "Sorry, only organizers can manage events."
+    assert (await harness.send(organizer, "A new title"))["text"] == refusal
+    async with create_session_factory(harness.app.engine)() as session:
+        event = await session.get(Event, event_id)
+        assert event is not None and event.title == "Assemblée générale"
+        states = (await session.exec(select(DialogState.state))).all()
+        assert not any(state and state.startswith("EventStates") for state in states)
+    assert (await harness.send(organizer, "A new title"))["text"] == (
+        "I'm not sure what you mean. Send /help to see what I can do."
+    )  # no dialog waits any more
+    assert await count_events(harness) == 1
     assert harness.emulator.errors == []
