@@ -303,22 +303,24 @@ async def _save_translation(
 ) -> None:
     """Store the translation on the event (and the later dates of its series), then show the
     card in that language."""
-    info = (await state.get_data()).get("translate")
+    found = (await state.get_data()).get("translate")
+    info: dict[str, Any] = found if isinstance(found, dict) else {}
     event = None
-    if isinstance(info, dict) and info.get("event_id"):
+    if info.get("event_id"):
         event = await ctx.load(Action.MANAGE_EVENTS, Event, int(info["event_id"]))
-    language = info.get("language") if isinstance(info, dict) else None
+    language, title = info.get("language"), info.get("title")
     if (
         event is None
         or event.training_id is not None
         or event.status not in OPEN
+        or not isinstance(language, str)
         or language not in SHIPPED_LANGUAGES
-        or not info.get("title")  # type: ignore[union-attr]
+        or not title
     ):
         await state.clear()
         await bot.send_message(chat_id, _("This event can no longer be changed."))
         return
-    entry = {"title": info["title"]}  # type: ignore[index]
+    entry = {"title": title}
     if description:
         entry["description"] = description
     translations = {**event.translations, language: entry}
@@ -331,10 +333,10 @@ async def _save_translation(
     await bot.send_message(
         chat_id,
         _("✅ Translation saved: {language}. Members who use it will see:").format(
-            language=language_name(language)  # type: ignore[arg-type]
+            language=language_name(language)
         ),
     )
     keyboard = draft_keyboard(event) if event.status == EventStatus.DRAFT else None
-    with i18n.use_locale(language):  # type: ignore[arg-type]
-        card = await preview_card(ctx.session, event, ctx.organization, language, ctx.zone, version=language)  # type: ignore[arg-type]
+    with i18n.use_locale(language):
+        card = await preview_card(ctx.session, event, ctx.organization, language, ctx.zone, version=language)
     await bot.send_message(chat_id, card, reply_markup=keyboard)
