@@ -87,8 +87,29 @@ async def choose_field(
     )
 
 
-@router.callback_query(EventAdmin.filter(F.action.in_({"ef", "scope_one", "scope_all"})), flags=MANAGE)
-async def ask_value(
+async def _field_event(
+    ctx: Context, callback_data: EventAdmin, callback_answer: CallbackAnswer
+) -> Event | None:
+    """The event whose field a button names, if the field is one that can be edited."""
+    event = await managed_event(ctx, callback_data.id, callback_answer)
+    if event is not None and callback_data.value not in EDIT_FIELDS:
+        stale_button(callback_answer)
+        return None
+    return event
+
+
+async def _ask_value(
+    bot: Bot, chat_id: int, ctx: Context, state: FSMContext, event: Event, field: str, scope: str
+) -> None:
+    """Wait for the new value of `field`, for this date (`scope` "one") or all later ones ("all")."""
+    ident = event.id or 0
+    await state.set_state(EventStates.edit_value)
+    await state.update_data(edit={"event_id": ident, "field": field, "scope": scope}, translate=None)
+    await bot.send_message(chat_id, _edit_prompt(field, ctx.zone), reply_markup=_edit_buttons(field, ident))
+
+
+@router.callback_query(EventAdmin.filter(F.action == "ef"), flags=MANAGE)
+async def field_chosen(
     query: CallbackQuery,
     callback_data: EventAdmin,
     ctx: Context,
@@ -96,38 +117,44 @@ async def ask_value(
     callback_answer: CallbackAnswer,
     bot: Bot,
 ) -> None:
-    """A field was chosen (for a repeating event, first: which dates); then its new value."""
-    event = await managed_event(ctx, callback_data.id, callback_answer)
+    """A field was chosen: its new value, or first (for a repeating event) which dates."""
+    event = await _field_event(ctx, callback_data, callback_answer)
     if event is None:
         return
-    action, value, ident, chat_id = (
-        callback_data.action,
-        callback_data.value,
-        event.id or 0,
-        query.from_user.id,
+    field, ident = callback_data.value, event.id or 0
+    if event.series_id is None:
+        await _ask_value(bot, query.from_user.id, ctx, state, event, field, "one")
+        return
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("This date only"), callback_data=EventAdmin(action="scope_one", id=ident, value=field)
     )
-    if value not in EDIT_FIELDS:
-        stale_button(callback_answer)
+    builder.button(
+        text=_("All future dates"), callback_data=EventAdmin(action="scope_all", id=ident, value=field)
+    )
+    builder.adjust(1)
+    await bot.send_message(
+        query.from_user.id,
+        _("This event repeats. Change this date only, or this one and all later ones?"),
+        reply_markup=builder.as_markup(),
+    )
+
+
+@router.callback_query(EventAdmin.filter(F.action.in_({"scope_one", "scope_all"})), flags=MANAGE)
+async def scope_chosen(
+    query: CallbackQuery,
+    callback_data: EventAdmin,
+    ctx: Context,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
+) -> None:
+    """This date only, or this one and all later ones: then the new value."""
+    event = await _field_event(ctx, callback_data, callback_answer)
+    if event is None:
         return
-    if action == "ef" and event.series_id is not None:
-        builder = InlineKeyboardBuilder()
-        builder.button(
-            text=_("This date only"), callback_data=EventAdmin(action="scope_one", id=ident, value=value)
-        )
-        builder.button(
-            text=_("All future dates"), callback_data=EventAdmin(action="scope_all", id=ident, value=value)
-        )
-        builder.adjust(1)
-        await bot.send_message(
-            chat_id,
-            _("This event repeats. Change this date only, or this one and all later ones?"),
-            reply_markup=builder.as_markup(),
-        )
-        return
-    scope = "all" if action == "scope_all" else "one"
-    await state.set_state(EventStates.edit_value)
-    await state.update_data(edit={"event_id": ident, "field": value, "scope": scope}, translate=None)
-    await bot.send_message(chat_id, _edit_prompt(value, ctx.zone), reply_markup=_edit_buttons(value, ident))
+    scope = "all" if callback_data.action == "scope_all" else "one"
+    await _ask_value(bot, query.from_user.id, ctx, state, event, callback_data.value, scope)
 
 
 async def _editing(state: FSMContext, event: Event, callback_answer: CallbackAnswer) -> dict[str, Any] | None:
