@@ -17,10 +17,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.event_view import EventAction, when_text
 from bot.i18n import format_when, language_name
 from bot.services import trainings as service
 from bot.services.events import telegram_length
+from bot.views.events import EventAction, when_text
 from storage.models import Event, EventStatus, SignupStatus, Training, TrainingSignup, TrainingStatus
 from storage.types import RowId
 

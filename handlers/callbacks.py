@@ -15,15 +15,3 @@ class AnnounceAction(CallbackData, prefix="an"):
     action: str
     id: RowId
     value: str = ""
-
-
-class EventAdmin(CallbackData, prefix="ea"):
-    """Organizer buttons for events: the /newevent dialog (`id` 0), the draft preview and /myevents.
-    `id` is the event (or the list offset for "page"), `value` a short code (a step, a field, a
-    language, a choice), `member` a member id (attendance toggles), `page` an offset in a list."""
-
-    action: str
-    id: RowId = 0
-    value: str = ""
-    member: RowId = 0
-    page: RowId = 0

@@ -13,7 +13,7 @@ from babel.dates import format_date, format_time
 from bot.i18n import _, ngettext
 from bot.services.events import EventError
 from bot.services.trainings import OPTIONS_MAX, TrainingError
-from handlers.event_admin import error_text as event_error_text
+from handlers.events.texts import error_text as event_error_text
 
 LABEL_MAX: Final = 40  # characters of a name or title on a button
 DURATION_MIN: Final = 15  # minutes: a shorter session is surely a typo

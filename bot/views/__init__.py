@@ -1,2 +1,3 @@
-"""Views (cards, keyboards, texts built from rows) shared by the handlers and the delivery code, one
-module per capability."""
+"""Views shared by handlers and the delivery code: cards, keyboards and texts built from rows,
+one module per capability (`bot.views.events`, ...). Handler-only views live in `handlers/<cap>/views.py`.
+"""

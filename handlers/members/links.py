@@ -17,7 +17,7 @@ Opener = Callable[[Bot, int, AsyncSession, int, Member, Organization, str], Awai
 
 def _openers() -> dict[str, Opener]:
     # Imported when used: the capabilities' routers import the members' package, not the reverse.
-    from handlers.events import show_linked_event
+    from handlers.events.member import show_linked_event
     from handlers.surveys import show_linked_survey
     from handlers.trainings import show_linked_training
 

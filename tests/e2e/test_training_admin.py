@@ -804,7 +804,7 @@ async def test_feedback_survey_reaches_attendees_through_the_bot_and_averages_sh
 
 
 async def test_sessions_cannot_be_changed_or_posted_as_plain_events(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
-    from handlers.callbacks import EventAdmin
+    from handlers.events.callbacks import EventAdmin
 
     organizer = await make_coordinator(harness, registered, "Olu", "en", Role.ORGANIZER)
     training_id = await published_training(harness)

@@ -1,7 +1,9 @@
-"""Event reminders: due rows claimed atomically, then handed to the outbox.
+"""Event reminders: the rows that follow an event's start, due rows claimed atomically, then
+handed to the outbox.
 
-Every reminder is a `Reminder` row (written by `events.publish`/`update_event`), so a restart loses
-none. A tick runs `release_reminders`:
+Every reminder is a `Reminder` row (kept in step with the event by `sync_reminders`, called when it
+is published or its start or offsets change), so a restart loses none. A tick runs
+`release_reminders`:
 
 1. `claim_due_reminders` moves due rows pending → claimed in one
    `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING` and commits: two instances
@@ -29,7 +31,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.events import version_for
+from bot.services.events.notices import cancel_outbox
+from bot.services.events.rules import version_for
 from storage.models import (
     DeliveryStatus,
     Event,
@@ -64,6 +67,65 @@ class Released:
         self.messages += other.messages
         self.skipped += other.skipped
         self.cancelled += other.cancelled
+
+
+# -- the rows that follow the event ------------------------------------------------------------
+
+
+async def sync_reminders(session: AsyncSession, event: Event, now: datetime) -> None:
+    """Make the reminder rows match the event's start and offsets: pending ones get their new due
+    time, those already in the past are skipped, removed offsets are cancelled, and a reminder
+    already sent whose time moves into the future again is replaced (so it goes out again)."""
+    existing = {
+        reminder.offset_minutes: reminder
+        for reminder in (
+            await session.exec(
+                select(Reminder)
+                .where(Reminder.event_id == event.id)
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+    }
+    wanted = set(event.reminder_offsets) if event.status == EventStatus.PUBLISHED else set()
+    open_states = (ReminderStatus.PENDING, ReminderStatus.CLAIMED)
+    for offset, reminder in existing.items():
+        if offset not in wanted and reminder.status in open_states:
+            reminder.status, reminder.claimed_at = ReminderStatus.CANCELLED, None
+            session.add(reminder)
+    for offset in sorted(wanted):
+        due = event.starts_at - timedelta(minutes=offset)
+        reminder = existing.get(offset)
+        if reminder is not None and reminder.status == ReminderStatus.SENT:
+            if due == reminder.due_at or due <= now:
+                continue
+            await session.delete(reminder)  # sent for the old time; a new row for the new one
+            await session.flush()
+            reminder = None
+        if reminder is None:
+            if due > now:
+                session.add(Reminder(event_id=event.id or 0, offset_minutes=offset, due_at=due))
+            continue
+        reminder.due_at, reminder.claimed_at = due, None
+        reminder.status = ReminderStatus.PENDING if due > now else ReminderStatus.SKIPPED
+        session.add(reminder)
+    await session.flush()
+
+
+def reminder_ids_of(event_id: int) -> Any:
+    return select(Reminder.id).where(Reminder.event_id == event_id).scalar_subquery()
+
+
+async def forget_reminders_for(session: AsyncSession, event_id: int, member_id: int) -> None:
+    """A member who changed their mind gets no reminder still waiting in the outbox."""
+    await cancel_outbox(
+        session,
+        OutboxMessage.kind == "reminder",
+        OutboxMessage.member_id == member_id,
+        col(OutboxMessage.ref_id).in_(reminder_ids_of(event_id)),
+    )
+
+
+# -- releasing due reminders ---------------------------------------------------------------------
 
 
 async def claim_due_reminders(

@@ -12,7 +12,7 @@ from datetime import UTC
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 
-from bot.services.events import effective_end, event_text
+from bot.services.events.rules import effective_end, event_text
 from storage.models import Event, EventStatus
 from storage.types import utcnow
 
@@ -26,7 +26,7 @@ def event_uid(event: Event) -> str:
 
 def event_ics(event: Event, language: str, *, url: str | None = None) -> bytes:
     """The event as an .ics file, title and description in `language` (a version name as given
-    by `events.version_for`). `url` (e.g. the bot's deep link) is used when there is no online
+    by `events.rules.version_for`). `url` (e.g. the bot's deep link) is used when there is no online
     link."""
     title, description = event_text(event, language)
     calendar = Calendar()

@@ -15,20 +15,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.events import (
-    EDITABLE,
-    EventError,
-    EventUpdate,
-    check_update,
-    create_event,
-    publish,
-    update_event,
-    validate_event,
-    validate_timezone,
-)
+from bot.services.events.lifecycle import EventUpdate, create_event, delete_draft, publish, update_event
+from bot.services.events.rules import EDITABLE, EventError, check_update, validate_event, validate_timezone
 from storage.models import Event, EventSeries, EventStatus, Organization, SeriesRule
 
 DEFAULT_HORIZON = 12  # occurrences created when neither `until` nor `count` is given
@@ -285,3 +277,35 @@ async def update_series_from(
     session.add(series)
     await session.flush()
     return results
+
+
+# -- drafts: a series goes along --------------------------------------------------------------------
+
+
+async def publish_draft(
+    session: AsyncSession, event: Event, organization: Organization, now: datetime
+) -> int:
+    """Publish a draft, or every draft of its series (announced once). Returns members notified."""
+    series = await session.get(EventSeries, event.series_id) if event.series_id else None
+    if series is not None:
+        return await publish_series(session, series, organization, now)
+    return await publish(session, event, organization, now)
+
+
+async def discard_draft(session: AsyncSession, event: Event) -> None:
+    """A draft (and the other drafts of its series) simply goes: members never saw it. The series
+    row goes too when no occurrence is left."""
+    if event.series_id is None:
+        await delete_draft(session, event)
+        return
+    series_id = event.series_id
+    for occurrence in await series_events(session, series_id):
+        if occurrence.status == EventStatus.DRAFT:
+            await delete_draft(session, occurrence)
+    remaining = (
+        await session.exec(select(func.count()).select_from(Event).where(Event.series_id == series_id))
+    ).one()
+    series = await session.get(EventSeries, series_id)
+    if not remaining and series is not None:
+        await session.delete(series)
+        await session.flush()

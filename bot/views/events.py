@@ -17,7 +17,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_time
 
 from bot.i18n import format_when
-from bot.services.events import effective_end, event_text
+from bot.services.events.rules import effective_end, event_text
 from storage.models import Event, EventStatus, RsvpStatus
 from storage.types import RowId
 
