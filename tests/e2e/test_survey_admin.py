@@ -779,3 +779,48 @@ async def test_a_coordinator_who_loses_the_role_mid_dialog_is_refused_and_the_di
     after = await harness.send(coordinator, "Paris\nLyon")
     assert after["text"] == t("I'm not sure what you mean. Send /help to see what I can do.", "en")
     assert await surveys(harness) == []
+
+
+async def test_no_reminder_means_none_for_surveys_and_quick_polls(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    """"No reminder" is kept as chosen: the preview says so and no reminder is stored; a quick poll
+    (no reminder step) gets none either."""
+    coordinator = await make_coordinator(harness, registered, "en")
+    await registered("Kofi", "en")
+    t = harness.t
+
+    async def pick(message: dict[str, Any], label: str) -> dict[str, Any]:
+        await harness.press(coordinator, message, t(label, "en"))
+        return await harness.reply(coordinator)
+
+    await harness.send(coordinator, "/newsurvey")
+    kind = await harness.send(coordinator, "Short check-in")
+    await harness.press(coordinator, kind, t("👍 Yes / no", "en"))
+    await harness.reply(coordinator)
+    more = await pick(await harness.send(coordinator, "All good?"), "Required")
+    anonymous = await pick(more, "✅ That's all")
+    audience = await pick(anonymous, "👤 With names")
+    opens = await pick(audience, "Everyone")
+    closes = await pick(opens, "When I publish it")
+    typed, _ = closing_day(5)
+    reminder = await pick(await harness.send(coordinator, typed), "✅ Correct")
+    await harness.press(coordinator, reminder, t("No reminder", "en"))
+    await harness.reply(coordinator)  # the preview notice
+    card = await harness.reply(coordinator)
+    assert closes["text"]
+    assert t("24 hours before", "en") not in card["text"]
+    (survey,) = await surveys(harness)
+    assert survey.reminder_before_minutes is None
+
+    await harness.send(coordinator, "/poll")
+    options = await harness.send(coordinator, "Tea or coffee?")
+    await harness.send(coordinator, "Tea\nCoffee")
+    multiple = await pick(harness.message(coordinator, options["message_id"] + 2), "Done")
+    anonymous = await pick(multiple, "One answer")
+    closes = await pick(anonymous, "👤 With names")
+    confirm = await harness.send(coordinator, closing_day(3)[0])
+    audience = await pick(confirm, "✅ Correct")
+    await harness.press(coordinator, audience, "Everyone")
+    await harness.reply(coordinator)
+    await harness.reply(coordinator)
+    poll = next(s for s in await surveys(harness) if s.native_poll)
+    assert poll.reminder_before_minutes is None
