@@ -29,7 +29,7 @@ from bot.policy import Action, rights
 from bot.services import trainings as service
 from bot.services.events import telegram_length
 from bot.services.roles import Actor, can_coordinate
-from bot.services.training_lists import organization_trainings, signup_counts
+from bot.services.trainings.queries import organization_trainings, signup_counts
 from bot.services.trainings import TrainingError
 from handlers.fallback import stale_button, toast
 from handlers.training_common import (
