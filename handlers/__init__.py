@@ -23,8 +23,6 @@ def get_routers() -> list[Router]:
         survey_admin,
         survey_results,
         surveys,
-        training_admin,
-        training_dialog,
         trainings,
     )
 
@@ -38,13 +36,12 @@ def get_routers() -> list[Router]:
         event_admin.router,
         survey_admin.router,
         survey_results.router,
-        training_dialog.router,
-        training_admin.router,
+        *trainings.coordinator_routers,
         language.router,
         privacy.router,
         profile.router,
         events.router,
         surveys.router,
-        trainings.router,
+        *trainings.member_routers,
         fallback.router,
     ]

@@ -46,10 +46,3 @@ class EventStates(StatesGroup):
     edit_value = State()
     audience = State()  # buttons: everyone, or a multi-select of interests and languages
     claim_window = State()  # buttons, asked only when there is a capacity
-
-
-class TrainingSignupStates(StatesGroup):
-    """Signing up for a training: the eligibility questions, one at a time (the FSM data holds the
-    training id and the answers so far)."""
-
-    answer = State()

@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from bot.event_view import EventAction
 from bot.services import trainings as service
 from bot.services.trainings import SessionInput
-from bot.training_view import TrainingAction
+from bot.views.trainings import TrainingAction
 from storage.db import create_session_factory
 from storage.models import (
     DeliveryStatus,
