@@ -141,13 +141,10 @@ async def ask_to_remove(
     callback_answer: CallbackAnswer,
     bot: Bot,
 ) -> None:
-    training = await managed_training(ctx, callback_data, callback_answer)
-    if training is None:
+    found = await _removal(ctx, callback_data, callback_answer)
+    if found is None:
         return
-    entry = await _holding_seat(ctx, training, callback_data.member)
-    if entry is None:
-        stale_button(callback_answer)
-        return
+    training, entry = found
     ident = training.id or 0
     builder = InlineKeyboardBuilder()
     builder.button(
@@ -175,13 +172,10 @@ async def remove(
     delivery: DeliveryEngine,
     bot: Bot,
 ) -> None:
-    training = await managed_training(ctx, callback_data, callback_answer)
-    if training is None:
+    found = await _removal(ctx, callback_data, callback_answer)
+    if found is None:
         return
-    entry = await _holding_seat(ctx, training, callback_data.member)
-    if entry is None:
-        stale_button(callback_answer)
-        return
+    training, entry = found
     title = title_of(training, ctx)
     try:
         result = await remove_participant(ctx.session, training, callback_data.member, utcnow())
@@ -205,9 +199,20 @@ async def remove(
     delivery.wake()
 
 
-async def _holding_seat(ctx: Context, training: Training, member_id: int) -> RosterEntry | None:
-    """The roster entry of someone confirmed or waiting, or None."""
+async def _removal(
+    ctx: Context, callback_data: TrainingAdmin, callback_answer: CallbackAnswer
+) -> tuple[Training, RosterEntry] | None:
+    """The training and the roster entry of the person a removal button names, if they still hold
+    or await a seat; None after answering that the button is stale."""
+    training = await managed_training(ctx, callback_data, callback_answer)
+    if training is None:
+        return None
     people = await roster(ctx.session, training.id or 0)
-    return next(
-        (item for item in [*people.confirmed, *people.waitlisted] if item.member.id == member_id), None
+    entry = next(
+        (item for item in [*people.confirmed, *people.waitlisted] if item.member.id == callback_data.member),
+        None,
     )
+    if entry is None:
+        stale_button(callback_answer)
+        return None
+    return training, entry
