@@ -37,6 +37,7 @@ from storage.models import (
 from storage.types import utcnow
 from tests.e2e.conftest import Harness, buttons
 from tests.e2e.test_event_admin import member_id, no_quiet_hours, plain
+from tests.e2e.test_trainings import drained
 
 
 async def make_coordinator(
@@ -539,9 +540,12 @@ async def test_members_are_refused_and_forged_buttons_change_nothing(harness: Ha
     intruder = await registered("Olena", "fr")
     waiting = await registered("Bob", "es")
     organizer = await make_coordinator(harness, registered, "Sam", "es", Role.ORGANIZER)
+    await no_quiet_hours(harness)
     training_id = await published_training(harness, capacity=1)
     await sign_up(harness, training_id, intruder, "x")
     await sign_up(harness, training_id, waiting, "y")
+    await drained(harness)  # the "new training" notice is out: what follows is the bot's answers
+    assert "Digital visibility" in (await harness.reply(intruder))["text"]
     intruder_id = await member_id(harness, intruder)
     async with create_session_factory(harness.app.engine)() as session:
         event_id = (await service.sessions_of(session, training_id))[0].id or 0
