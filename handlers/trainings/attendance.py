@@ -7,79 +7,23 @@ from html import escape
 from typing import Final
 
 from aiogram import Bot, F, Router
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.context import Context
-from bot.i18n import _, ngettext
+from bot.i18n import _
 from bot.services.trainings.attendance import attendance, mark_attendance
 from bot.services.trainings.queries import sessions_of
 from bot.services.trainings.roster import roster
 from bot.services.trainings.rules import TrainingError
 from handlers.fallback import stale_button, toast
 from handlers.trainings.callbacks import TrainingAdmin
-from handlers.trainings.managed import COORDINATOR, managed_training, plain_name, title_of
-from handlers.trainings.texts import button_label, error_text, markup, short_when
-from storage.models import Event, Training
+from handlers.trainings.managed import COORDINATOR, managed_training
+from handlers.trainings.texts import button_label, error_text, short_when
+from handlers.trainings.views import session_view, title_of
 
 router: Final[Router] = Router(name=__name__)
-
-TOGGLES: Final = 20  # attendance buttons per page
-
-
-async def session_view(
-    ctx: Context, training: Training, sessions: list[Event], event: Event, offset: int
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """One session's confirmed participants with their ✅/❌ toggles, `TOGGLES` at a time."""
-    ident, event_id, title = training.id or 0, event.id or 0, title_of(training, ctx)
-    confirmed = (await roster(ctx.session, ident)).confirmed
-    marks = await attendance(ctx.session, ident)
-    present = sum(1 for entry in confirmed if marks.get((entry.member.id or 0, event_id), False))
-    number = next(index for index, item in enumerate(sessions, start=1) if item.id == event_id)
-    lines = [
-        _("✅ <b>{title}</b>: session {number} of {total}").format(
-            title=escape(title), number=number, total=len(sessions)
-        ),
-        f"🕒 {escape(short_when(event.starts_at, ctx.locale, ctx.zone))}",
-        ngettext(
-            "{present} of {count} participant attended.",
-            "{present} of {count} participants attended.",
-            len(confirmed),
-        ).format(present=present, count=len(confirmed)),
-    ]
-    lines.append(
-        _("Tap a name to switch between ✅ attended and ❌ absent.")
-        if confirmed
-        else _("Nobody is confirmed.")
-    )
-    offset = max(0, min(offset, max(0, len(confirmed) - 1)))
-    offset -= offset % TOGGLES
-    builder = InlineKeyboardBuilder()
-    for entry in confirmed[offset : offset + TOGGLES]:
-        mark = "✅" if marks.get((entry.member.id or 0, event_id), False) else "❌"
-        builder.button(
-            text=button_label(f"{mark} {plain_name(entry.member)}"),
-            callback_data=TrainingAdmin(
-                action="mark", id=ident, event=event_id, member=entry.member.id or 0, page=offset
-            ),
-        )
-    shown = min(TOGGLES, max(0, len(confirmed) - offset))
-    sizes = [2] * (shown // 2) + [1] * (shown % 2)
-    navigation = 0
-    for condition, page, arrow in (
-        (offset > 0, offset - TOGGLES, "◀️"),
-        (offset + TOGGLES < len(confirmed), offset + TOGGLES, "▶️"),
-    ):
-        if condition:
-            builder.button(
-                text=arrow,
-                callback_data=TrainingAdmin(action="att_s", id=ident, event=event_id, page=page, value="nav"),
-            )
-            navigation += 1
-    if navigation:
-        sizes.append(navigation)
-    return "\n".join(lines), markup(builder, *sizes)
 
 
 @router.callback_query(TrainingAdmin.filter(F.action == "att"), flags=COORDINATOR)

@@ -1,6 +1,7 @@
 """/managetrainings: the organization's trainings page by page, and each training's page (counts,
 sessions and the buttons to manage it); its CSV files, closing sign-ups, cancelling, and the
-feedback averages. The roster, seats, messages and attendance have their own modules.
+feedback averages. The roster, seats, messages and attendance have their own modules; the
+screens (texts and keyboards) are in `views`.
 
 The rights middleware refuses anyone who may not manage trainings before a handler runs, and a
 training named by a button is loaded through the policy (`managed_training`): callback data can
@@ -13,7 +14,7 @@ from typing import Final
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -22,128 +23,15 @@ from bot.delivery import DeliveryEngine
 from bot.i18n import _, ngettext
 from bot.services.trainings.feedback import feedback_averages
 from bot.services.trainings.lifecycle import cancel_training, close_training
-from bot.services.trainings.queries import organization_trainings, sessions_of, signup_counts
 from bot.services.trainings.roster import export_attendance_csv, export_roster_csv
 from handlers.fallback import stale_button
 from handlers.trainings.callbacks import TrainingAdmin
-from handlers.trainings.managed import (
-    COORDINATOR,
-    KNOWN,
-    RUNNING,
-    managed_training,
-    status_label,
-    title_of,
-)
-from handlers.trainings.texts import button_label, duration_label, short_when
-from storage.models import Event, SignupStatus, Training, TrainingStatus
+from handlers.trainings.managed import COORDINATOR, KNOWN, managed_training
+from handlers.trainings.views import list_page, manage_view, title_of
 from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
-
-PAGE_SIZE: Final = 5  # trainings per list page
-
-
-async def list_page(ctx: Context, offset: int) -> tuple[str, InlineKeyboardMarkup | None]:
-    offset = max(0, offset)
-    page = await organization_trainings(ctx.session, ctx.organization_id, offset, PAGE_SIZE)
-    if not page.trainings and offset > 0:  # the list got shorter since that button was sent
-        offset = 0
-        page = await organization_trainings(ctx.session, ctx.organization_id, 0, PAGE_SIZE)
-    if not page.trainings:
-        return _("There are no trainings yet. /newtraining creates one."), None
-    lines = [
-        _("🎓 <b>Trainings</b> ({first}–{last} of {total})").format(
-            first=offset + 1, last=offset + len(page.trainings), total=page.total
-        )
-    ]
-    builder = InlineKeyboardBuilder()
-    for number, training in enumerate(page.trainings, start=offset + 1):
-        title = title_of(training, ctx)
-        counts = await signup_counts(ctx.session, training.id or 0)
-        lines += [
-            "",
-            f"{number}. <b>{escape(title)}</b> · {status_label(training.status)}",
-            _("🎟 {confirmed} of {capacity} seats taken · ⏳ waitlist: {waiting}").format(
-                confirmed=counts[SignupStatus.CONFIRMED],
-                capacity=training.capacity,
-                waiting=counts[SignupStatus.WAITLISTED],
-            ),
-        ]
-        builder.button(
-            text=button_label(f"{number}. {title}"),
-            callback_data=TrainingAdmin(action="open", id=training.id or 0),
-        )
-    sizes = [1] * len(page.trainings)
-    navigation = 0
-    if offset > 0:
-        builder.button(text="◀️", callback_data=TrainingAdmin(action="page", id=max(0, offset - PAGE_SIZE)))
-        navigation += 1
-    if offset + PAGE_SIZE < page.total:
-        builder.button(text="▶️", callback_data=TrainingAdmin(action="page", id=offset + PAGE_SIZE))
-        navigation += 1
-    if navigation:
-        sizes.append(navigation)
-    builder.adjust(*sizes)
-    return "\n".join(lines), builder.as_markup()
-
-
-def _session_line(number: int, event: Event, locale: str, zone: str) -> str:
-    minutes = int(((event.ends_at or event.starts_at) - event.starts_at).total_seconds() // 60)
-    where = f"📍 {escape(event.place)}" if event.place else f"🔗 {escape(event.online_url or '')}"
-    when = short_when(event.starts_at, locale, zone)
-    length = f" · {escape(duration_label(minutes))}" if minutes > 0 else ""
-    return f"{number}. {escape(when)}{length} · {where}"
-
-
-async def manage_view(ctx: Context, training: Training) -> tuple[str, InlineKeyboardMarkup]:
-    ident, locale, zone = training.id or 0, ctx.locale, ctx.zone
-    counts = await signup_counts(ctx.session, ident)
-    sessions = await sessions_of(ctx.session, ident)
-    lines = [
-        _("🎓 Training #{id} · {status}").format(id=ident, status=status_label(training.status)),
-        "",
-        f"<b>{escape(title_of(training, ctx))}</b>",
-        _("👤 Trainer: {name}").format(name=escape(training.trainer)),
-        _(
-            "🎟 Seats: {capacity} · ✅ confirmed: {confirmed} · ⏳ waitlist: {waiting} · "
-            "✖ cancelled: {cancelled}"
-        ).format(
-            capacity=training.capacity,
-            confirmed=counts[SignupStatus.CONFIRMED],
-            waiting=counts[SignupStatus.WAITLISTED],
-            cancelled=counts[SignupStatus.CANCELLED],
-        ),
-    ]
-    if training.signup_deadline is not None:
-        lines.append(
-            _("⏳ Sign up until {when}").format(
-                when=escape(short_when(training.signup_deadline, locale, zone))
-            )
-        )
-    lines += ["", _("🗓 <b>Sessions</b>")]
-    lines += [_session_line(number, event, locale, zone) for number, event in enumerate(sessions, start=1)]
-    builder = InlineKeyboardBuilder()
-
-    def add(text: str, action: str) -> None:
-        builder.button(text=text, callback_data=TrainingAdmin(action=action, id=ident))
-
-    add(_("👥 Roster"), "roster")
-    add(_("✅ Attendance"), "att")
-    add(_("📄 Roster CSV"), "csv_r")
-    add(_("📄 Attendance CSV"), "csv_a")
-    if training.status in RUNNING:
-        add(_("🎟 Seats"), "seats")
-        add(_("✉️ Message participants"), "msg")
-    if training.feedback_survey_id is not None:
-        add(_("⭐ Feedback"), "fb")
-    if training.status == TrainingStatus.OPEN:
-        add(_("🔒 Close sign-ups"), "close")
-    if training.status in RUNNING:
-        add(_("✖ Cancel training"), "cancel")
-    builder.adjust(2)
-    return "\n".join(lines), builder.as_markup()
-
 
 # -- the list and a training's page --------------------------------------------------------------
 

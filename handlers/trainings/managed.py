@@ -1,10 +1,9 @@
 """What the /managetrainings handlers share: the right they declare, which training statuses each
 button accepts, loading the training a button or a typed step is about (through the policy, then
-its state), and how a training and a participant are named."""
+its state). How trainings and participants are named is in `views`."""
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any, Final
 
 from aiogram.fsm.context import FSMContext
@@ -14,11 +13,10 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from bot.context import Context
 from bot.i18n import _
 from bot.policy import Action, rights
-from bot.services.trainings.rules import training_text, version_for
 from handlers.fallback import stale_button
 from handlers.trainings.callbacks import TrainingAdmin
 from handlers.trainings.texts import gone
-from storage.models import Member, Training, TrainingStatus
+from storage.models import Training, TrainingStatus
 
 COORDINATOR: Final = rights(Action.MANAGE_TRAININGS)
 RUNNING: Final = (TrainingStatus.OPEN, TrainingStatus.CLOSED)
@@ -77,31 +75,3 @@ async def typed_training(
         await message.answer(gone())
         return None
     return training, dict(info)  # type: ignore[arg-type]
-
-
-def title_of(training: Training, ctx: Context) -> str:
-    """The title in the version a coordinator reading in their language gets."""
-    version = version_for(training, ctx.locale, ctx.organization.default_language)
-    return training_text(training, version)[0]
-
-
-def status_label(status: TrainingStatus) -> str:
-    labels = {
-        TrainingStatus.OPEN: _("🟢 sign-ups open"),
-        TrainingStatus.CLOSED: _("🔒 sign-ups closed"),
-        TrainingStatus.COMPLETED: _("🏁 completed"),
-        TrainingStatus.CANCELLED: _("✖ cancelled"),
-        TrainingStatus.DRAFT: _("📝 draft"),
-    }
-    return labels[status]
-
-
-def who(member: Member) -> str:
-    """A participant as HTML (escaped)."""
-    name = escape(member.display_name) if member.display_name else _("member #{id}").format(id=member.id)
-    return f"{name} (@{escape(member.username)})" if member.username else name
-
-
-def plain_name(member: Member) -> str:
-    """A participant on a button (plain text)."""
-    return member.display_name or (f"@{member.username}" if member.username else f"#{member.id}")

@@ -20,9 +20,10 @@ from bot.services.trainings.roster import message_participants
 from bot.services.trainings.rules import MESSAGE_MAX, TrainingError, validate_message
 from handlers.fallback import stale_button
 from handlers.trainings.callbacks import TrainingAdmin
-from handlers.trainings.managed import COORDINATOR, managed_training, title_of, typed_training
+from handlers.trainings.managed import COORDINATOR, managed_training, typed_training
 from handlers.trainings.states import ManageStates
 from handlers.trainings.texts import error_text
+from handlers.trainings.views import title_of
 from storage.models import SignupStatus, Training
 from storage.types import utcnow
 

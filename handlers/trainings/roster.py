@@ -8,110 +8,25 @@ from html import escape
 from typing import Final
 
 from aiogram import Bot, F, Router
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import Context
 from bot.delivery import DeliveryEngine
 from bot.i18n import _, ngettext
-from bot.services.events import telegram_length
 from bot.services.trainings.roster import RosterEntry, roster
 from bot.services.trainings.rules import TrainingError
 from bot.services.trainings.seats import remove_participant
 from handlers.fallback import stale_button, toast
 from handlers.trainings.callbacks import TrainingAdmin
-from handlers.trainings.managed import COORDINATOR, managed_training, plain_name, title_of, who
-from handlers.trainings.texts import button_label, error_text, markup
-from storage.models import SignupStatus, Training
+from handlers.trainings.managed import COORDINATOR, managed_training
+from handlers.trainings.texts import error_text
+from handlers.trainings.views import roster_view, title_of, who
+from storage.models import Training
 from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)
-
-ROSTER_PAGE: Final = 15  # people per roster page
-TEXT_BUDGET: Final = 3900  # stay clear of Telegram's 4096
-
-
-async def roster_view(
-    session: AsyncSession, training: Training, title: str, offset: int
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """Confirmed, then the waitlist in order, then cancelled, `ROSTER_PAGE` people at a time."""
-    people = await roster(session, training.id or 0)
-    ident = training.id or 0
-    entries = [
-        *((_("<b>Confirmed</b>"), entry) for entry in people.confirmed),
-        *((_("<b>Waitlist</b>"), entry) for entry in people.waitlisted),
-        *((_("<b>Cancelled</b>"), entry) for entry in people.cancelled),
-    ]
-    offset = max(0, min(offset, max(0, len(entries) - 1)))
-    lines = [
-        _("👥 <b>{title}</b>").format(title=escape(title)),
-        _(
-            "✅ Confirmed: {confirmed} of {capacity} · ⏳ Waitlist: {waiting} · ✖ Cancelled: {cancelled}"
-        ).format(
-            confirmed=len(people.confirmed),
-            capacity=training.capacity,
-            waiting=len(people.waitlisted),
-            cancelled=len(people.cancelled),
-        ),
-    ]
-    if not entries:
-        lines += ["", _("Nobody has signed up yet.")]
-    builder = InlineKeyboardBuilder()
-    used, heading, shown = sum(telegram_length(line) + 1 for line in lines) + 200, None, 0
-    questions = [str(question.get("text", "")) for question in training.questions]
-    numbers = {
-        id(entry): number
-        for group in (people.confirmed, people.waitlisted, people.cancelled)
-        for number, entry in enumerate(group, start=1)
-    }
-    for section, entry in entries[offset : offset + ROSTER_PAGE]:
-        block = []
-        if section != heading:
-            block += ["", section]
-        line = f"{numbers[id(entry)]}. {who(entry.member)}"
-        block.append(line)
-        for question, answer in zip(questions, entry.answers, strict=False):
-            block.append(f"    ↳ {escape(question)}: {escape(answer)}")
-        size = sum(telegram_length(item) + 1 for item in block)  # as Telegram counts: emoji are 2
-        if used + size > TEXT_BUDGET:
-            break
-        lines += block
-        used, heading, shown = used + size, section, shown + 1
-        if entry.status in (SignupStatus.CONFIRMED, SignupStatus.WAITLISTED):
-            builder.button(
-                text=button_label(f"✖ {plain_name(entry.member)}"),
-                callback_data=TrainingAdmin(action="rm", id=ident, member=entry.member.id or 0),
-            )
-    removable = len(list(builder.buttons))
-    if entries:
-        lines += [
-            "",
-            _("Showing {first}–{last} of {total}.").format(
-                first=offset + 1, last=offset + shown, total=len(entries)
-            ),
-        ]
-    if removable:
-        lines.append(_("Press ✖ next to a name to remove that person."))
-    sizes = [2] * (removable // 2) + [1] * (removable % 2)
-    navigation = 0
-    if offset > 0:
-        builder.button(
-            text="◀️",
-            callback_data=TrainingAdmin(
-                action="roster", id=ident, value="nav", page=max(0, offset - ROSTER_PAGE)
-            ),
-        )
-        navigation += 1
-    if offset + shown < len(entries):
-        builder.button(
-            text="▶️", callback_data=TrainingAdmin(action="roster", id=ident, value="nav", page=offset + shown)
-        )
-        navigation += 1
-    if navigation:
-        sizes.append(navigation)
-    return "\n".join(lines), markup(builder, *sizes)
 
 
 @router.callback_query(TrainingAdmin.filter(F.action == "roster"), flags=COORDINATOR)

@@ -19,9 +19,10 @@ from bot.services.trainings.queries import signup_counts
 from bot.services.trainings.rules import TrainingError, validate_capacity
 from bot.services.trainings.seats import set_capacity
 from handlers.trainings.callbacks import TrainingAdmin
-from handlers.trainings.managed import COORDINATOR, managed_training, title_of, typed_training
+from handlers.trainings.managed import COORDINATOR, managed_training, typed_training
 from handlers.trainings.states import ManageStates
 from handlers.trainings.texts import error_text
+from handlers.trainings.views import title_of
 from storage.models import SignupStatus
 from storage.types import utcnow
 
