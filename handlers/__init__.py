@@ -14,8 +14,6 @@ def get_routers() -> list[Router]:
         fallback,
         help,
         surveys,
-        training_admin,
-        training_dialog,
         trainings,
     )
     from handlers.admin import quiet_hours, roles
@@ -31,14 +29,13 @@ def get_routers() -> list[Router]:
         announce.router,
         *events.staff_routers,
         *surveys.staff_routers,
-        training_dialog.router,
-        training_admin.router,
+        *trainings.coordinator_routers,
         language.router,
         privacy.router,
         profile.router,
         profile_steps.router,
         *events.member_routers,
         *surveys.member_routers,
-        trainings.router,
+        *trainings.member_routers,
         fallback.router,
     ]

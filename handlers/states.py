@@ -11,10 +11,3 @@ class AnnounceStates(StatesGroup):
     schedule = State()
     local_time = State()
     edit_text = State()
-
-
-class TrainingSignupStates(StatesGroup):
-    """Signing up for a training: the eligibility questions, one at a time (the FSM data holds the
-    training id and the answers so far)."""
-
-    answer = State()

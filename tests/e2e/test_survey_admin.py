@@ -782,7 +782,7 @@ async def test_a_coordinator_who_loses_the_role_mid_dialog_is_refused_and_the_di
 
 
 async def test_no_reminder_means_none_for_surveys_and_quick_polls(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
-    """"No reminder" is kept as chosen: the preview says so and no reminder is stored; a quick poll
+    """ "No reminder" is kept as chosen: the preview says so and no reminder is stored; a quick poll
     (no reminder step) gets none either."""
     coordinator = await make_coordinator(harness, registered, "en")
     await registered("Kofi", "en")

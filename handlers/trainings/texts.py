@@ -1,4 +1,5 @@
-"""What the coordinator side of trainings shares: who may act, refusals and error texts, labels."""
+"""The words of trainings on the Telegram side: refusals and error texts for members and for
+coordinators, and the small labels (durations, short dates, button labels) both sides share."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from babel.dates import format_date, format_time
 
 from bot.i18n import _, ngettext
 from bot.services.events import EventError
-from bot.services.trainings import OPTIONS_MAX, TrainingError
+from bot.services.trainings.rules import OPTIONS_MAX, TrainingError
 from handlers.events.texts import error_text as event_error_text
 
 LABEL_MAX: Final = 40  # characters of a name or title on a button
@@ -22,12 +23,12 @@ EVENT_REASONS: Final = frozenset(
 )
 
 
-def refusal() -> str:
-    return _("Sorry, only coordinators can manage trainings.")
-
-
 def gone() -> str:
     return _("This training can no longer be changed.")
+
+
+def no_such_training() -> str:
+    return _("This training no longer exists.")
 
 
 def duration_label(minutes: int) -> str:
@@ -55,6 +56,23 @@ def markup(builder: InlineKeyboardBuilder, *sizes: int) -> InlineKeyboardMarkup 
         return None
     builder.adjust(*(sizes or (1,)))
     return builder.as_markup()
+
+
+def signup_error_text(error: TrainingError) -> str:
+    """Why a member's sign-up, answer or cancellation was refused."""
+    texts = {
+        "not_found": _("This training no longer exists."),
+        "cancelled": _("This training was cancelled."),
+        "closed": _("Sign-ups for this training are closed."),
+        "deadline_passed": _("The sign-up deadline for this training has passed."),
+        "already_signed_up": _("You are already signed up for this training."),
+        "not_signed_up": _("You are not signed up for this training."),
+        "answer_empty": _("Please type an answer."),
+        "answer_too_long": _("That answer is too long (at most {limit} characters). Please shorten it."),
+        "bad_option": _("Please choose one of the buttons."),
+        "answers_count": _("The questions of this training have changed. Please sign up again."),
+    }
+    return texts.get(error.reason, _("This button is no longer active.")).format(limit=error.limit)
 
 
 def error_text(error: TrainingError | EventError) -> str:

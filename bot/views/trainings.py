@@ -18,8 +18,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import format_when, language_name
-from bot.services import trainings as service
 from bot.services.events import telegram_length
+from bot.services.trainings.attendance import completion
+from bot.services.trainings.queries import my_signup, sessions_of, signup_counts, waitlist_position
+from bot.services.trainings.rules import TAKING, training_text
 from bot.views.events import EventAction, when_text
 from storage.models import Event, EventStatus, SignupStatus, Training, TrainingSignup, TrainingStatus
 from storage.types import RowId
@@ -72,10 +74,10 @@ class CardData:
 
 
 async def load(session: AsyncSession, training: Training) -> CardData:
-    counts = await service.signup_counts(session, training.id or 0)
+    counts = await signup_counts(session, training.id or 0)
     return CardData(
         training,
-        await service.sessions_of(session, training.id or 0),
+        await sessions_of(session, training.id or 0),
         counts[SignupStatus.CONFIRMED],
         counts[SignupStatus.WAITLISTED],
     )
@@ -84,12 +86,12 @@ async def load(session: AsyncSession, training: Training) -> CardData:
 async def member_view(session: AsyncSession, training_id: int, member_id: int | None) -> MemberView:
     if member_id is None:
         return MemberView()
-    signup: TrainingSignup | None = await service.my_signup(session, training_id, member_id)
+    signup: TrainingSignup | None = await my_signup(session, training_id, member_id)
     if signup is None or signup.status == SignupStatus.CANCELLED:
         return MemberView()
-    position = await service.waitlist_position(session, training_id, member_id)
+    position = await waitlist_position(session, training_id, member_id)
     return MemberView(
-        SignupStatus(signup.status), position, await service.completion(session, training_id, member_id)
+        SignupStatus(signup.status), position, await completion(session, training_id, member_id)
     )
 
 
@@ -115,7 +117,7 @@ def training_card(data: CardData, version: str, locale: str, zone: str, me: Memb
     """The training as HTML: every coordinator-written value escaped. A long description is cut
     so that the card stays within `CARD_MAX` visible characters."""
     training = data.training
-    title, description = service.training_text(training, version)
+    title, description = training_text(training, version)
     lines = [f"🎓 <b>{escape(title)}</b>"]
     if training.trainer:
         lines.append(_("👩‍🏫 Trainer: {name}").format(name=escape(training.trainer)))
@@ -164,7 +166,7 @@ def card_keyboard(
     if me.signup is None and signups_open(training, now):
         builder.button(text=_("✍️ Sign up"), callback_data=TrainingAction(action="signup", id=training.id))
         rows.append(1)
-    elif me.signup is not None and training.status in service.TAKING:
+    elif me.signup is not None and training.status in TAKING:
         builder.button(
             text=_("Cancel my sign-up"), callback_data=TrainingAction(action="cancel", id=training.id)
         )
