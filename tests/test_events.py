@@ -280,6 +280,39 @@ async def test_publish_reaches_only_the_audience_and_waits_for_morning(session: 
     assert rows[1] == datetime(2027, 3, 11, 7, 0, tzinfo=UTC)  # 08:00 in Paris
 
 
+async def test_changes_and_cancellations_wait_for_morning_like_the_announcement(
+    session: AsyncSession,
+) -> None:
+    """One rule for every notice to those who answered: "changed" and "cancelled" wait for the end
+    of quiet hours as "published" does (never arriving before it), unless the morning would be too
+    late for the event, judged by the earlier of its old and new start."""
+    org, _ = await community(session)
+    event = await new_event(session, org)  # 20 March 18:30 Paris
+    await service.publish(session, event, org, NOW)
+    await service.rsvp(session, event.id or 0, 1, RsvpStatus.GOING, NOW)  # Paris
+    await service.rsvp(session, event.id or 0, 3, RsvpStatus.GOING, NOW)  # Toronto
+    await session.commit()
+    late = datetime(2027, 3, 10, 23, 30, tzinfo=UTC)  # Paris 00:30 (quiet), Toronto 19:30
+    await service.update_event(session, event, org, late, place="Salle B")
+    await session.commit()
+    changed = {row.chat_id: row.not_before for row in await notice_rows(session, "changed")}
+    assert changed[1] == datetime(2027, 3, 11, 7, 0, tzinfo=UTC)  # 08:00 in Paris
+    assert changed[3] == late
+
+    # Moved to early tomorrow: the morning would be too late, so now.
+    soon = await new_event(session, org, starts_at=datetime(2027, 3, 11, 9, 0, tzinfo=UTC))
+    await service.publish(session, soon, org, NOW)
+    await service.rsvp(session, soon.id or 0, 1, RsvpStatus.GOING, NOW)
+    await session.commit()
+    await service.update_event(session, soon, org, late, starts_at=datetime(2027, 3, 11, 6, 30, tzinfo=UTC))
+    await service.cancel_event(session, event, org, late)
+    await session.commit()
+    rows = await notice_rows(session, "changed")
+    assert [row.not_before for row in rows if row.payload["event_id"] == soon.id] == [late]
+    cancelled = {row.chat_id: row.not_before for row in await notice_rows(session, "cancelled")}
+    assert cancelled == {1: datetime(2027, 3, 11, 7, 0, tzinfo=UTC), 3: late}
+
+
 # -- edits and cancellation ------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from bot.services.events.notices import (
     insert_outbox,
     members_query,
     new_notice,
+    notice_time,
     notify_answered,
     outbox_row,
 )
@@ -36,7 +37,6 @@ from bot.services.events.rules import (
 )
 from bot.services.events.seats import lock_event
 from bot.services.events.waitlist import fill_seats
-from bot.services.schedule_math import after_quiet_hours
 from storage.models import (
     Event,
     EventNotice,
@@ -135,10 +135,9 @@ async def publish(
     async for page in member_pages(session, members_query(event.organization_id, event.audience)):
         rows = []
         for recipient in page:
-            zone = recipient[3] or organization.timezone
-            not_before = after_quiet_hours(now, zone, organization.quiet_start, organization.quiet_end)
-            if not_before >= event.starts_at:  # quiet until after the start: better now than never
-                not_before = now
+            not_before = notice_time(
+                now, recipient[3] or organization.timezone, organization, event.starts_at
+            )
             rows.append(
                 outbox_row(
                     kind=NOTICE_KIND,
@@ -198,7 +197,10 @@ async def update_event(
     notified = 0
     if before:
         details = {"fields": list(before), "before": before}
-        notified = await notify_answered(session, event, organization, "changed", details, now)
+        old_start = datetime.fromisoformat(before["starts_at"]) if "starts_at" in before else event.starts_at
+        notified = await notify_answered(
+            session, event, organization, "changed", details, now, starts_at=min(old_start, event.starts_at)
+        )
     return EventUpdate(changed, notified, tuple(promoted))
 
 

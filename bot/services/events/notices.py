@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.audience import audience_filter, count_members, member_pages
 from bot.services.events.rules import AFFECTED, version_for
+from bot.services.schedule_math import after_quiet_hours
 from storage.models import (
     DeliveryStatus,
     Event,
@@ -29,6 +30,15 @@ from storage.models import (
 
 NOTICE_KIND = "event_notice"  # outbox kind of every notice; reminders use "reminder"
 MUTE_TOPIC = "events"  # members who muted this interest get no "published" notices
+
+
+def notice_time(now: datetime, zone: str, organization: Organization, starts_at: datetime) -> datetime:
+    """When a notice to a group of members may reach one of them: inside their quiet hours it waits
+    for their morning, unless that morning is at or after the event's start (better now than
+    never). One rule for "published", "changed" and "cancelled", so a change never overtakes the
+    announcement it changes."""
+    not_before = after_quiet_hours(now, zone, organization.quiet_start, organization.quiet_end)
+    return now if not_before >= starts_at else not_before
 
 
 def members_query(organization_id: int, audience: dict[str, Any]) -> Any:
@@ -107,8 +117,13 @@ async def notify_answered(
     kind: str,
     details: dict[str, Any],
     now: datetime,
+    *,
+    starts_at: datetime | None = None,
 ) -> int:
-    """A notice to everyone whose answer is in AFFECTED, each with their RSVP status."""
+    """A notice to everyone whose answer is in AFFECTED, each with their RSVP status, at the time
+    `notice_time` gives for their zone (`starts_at`: the start that makes it urgent, by default
+    the event's)."""
+    urgent_from = starts_at or event.starts_at
     notice_id = await new_notice(session, event.id or 0, kind, details, now)
     query = (
         recipient_query()
@@ -126,7 +141,7 @@ async def notify_answered(
                 event=event,
                 organization=organization,
                 payload={"notice": kind, "rsvp": str(row[4]), **details},
-                not_before=now,
+                not_before=notice_time(now, row[3] or organization.timezone, organization, urgent_from),
                 now=now,
             )
             for row in page
