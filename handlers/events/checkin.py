@@ -21,6 +21,7 @@ from bot.context import Context
 from bot.i18n import _
 from bot.policy import Action, rights
 from bot.services import events as service
+from bot.services.events import checkin
 from bot.services.events.rules import EventError
 from handlers.events.callbacks import EventAdmin
 from handlers.events.common import managed_event
@@ -63,7 +64,7 @@ async def check_in_code(message: Message, ctx: Context, state: FSMContext) -> No
     try:
         event = await service.check_in(ctx.session, member.id, message.text or "", utcnow())
     except EventError as error:
-        if error.reason == "bad_code" and not any(char.isdigit() for char in message.text or ""):
+        if error.reason == "bad_code" and not await _meant_as_a_code(ctx, message.text or ""):
             raise SkipHandler from None  # an ordinary word, not a code: let the fallback answer
         await message.answer(member_error_text(error))
         return
@@ -71,3 +72,14 @@ async def check_in_code(message: Message, ctx: Context, state: FSMContext) -> No
         event, service.version_for(event, member.language, ctx.organization.default_language)
     )[0]
     await message.answer(_("✅ You're checked in at <b>{title}</b>. Enjoy!").format(title=escape(title)))
+
+
+async def _meant_as_a_code(ctx: Context, text: str) -> bool:
+    """A wrong code is told so when the text has a digit, or has exactly a code's shape while an
+    event of the organization takes codes (a code of letters only is still a code); other words
+    go to the fallback."""
+    if any(char.isdigit() for char in text):
+        return True
+    return checkin.looks_like_a_code(text) and await service.checkin_window_open(
+        ctx.session, ctx.organization_id, utcnow()
+    )

@@ -39,7 +39,12 @@ async def my_events(message: Message, ctx: Context) -> None:
 async def turn_page(query: CallbackQuery, callback_data: EventAdmin, ctx: Context) -> None:
     if isinstance(query.message, Message):
         text, keyboard = await list_page(
-            ctx.session, ctx.organization, callback_data.id, ctx.locale, ctx.zone
+            ctx.session,
+            ctx.organization,
+            callback_data.id,
+            ctx.locale,
+            ctx.zone,
+            past=callback_data.value == "past",
         )
         await query.message.edit_text(text, reply_markup=keyboard)
 

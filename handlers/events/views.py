@@ -5,6 +5,7 @@ organizer-written value is escaped. (Cards the delivery code also sends: `bot.vi
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 from typing import Final
 
@@ -60,30 +61,45 @@ def draft_keyboard(event: Event) -> InlineKeyboardMarkup:
 
 
 async def list_page(
-    session: AsyncSession, organization: Organization, offset: int, locale: str, zone: str
+    session: AsyncSession,
+    organization: Organization,
+    offset: int,
+    locale: str,
+    zone: str,
+    *,
+    past: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """A page of /myevents: upcoming events, drafts included, with their counts."""
-    offset = max(0, offset)
-    page = await service.upcoming_events(
-        session, organization.id, None, utcnow(), offset, PAGE_SIZE, include_drafts=True
-    )
+    """A page of /myevents: drafts and events still taking check-in codes (soonest first, those
+    happening now marked), or with `past` the events after that (latest first), with their counts.
+    Each opens the event's card: the code and the attendance stay reachable."""
+    offset, now = max(0, offset), utcnow()
+    page = await service.organizer_events(session, organization.id or 0, now, offset, PAGE_SIZE, past=past)
     if not page.events and offset > 0:  # the list got shorter since that button was sent
         offset = 0
-        page = await service.upcoming_events(
-            session, organization.id, None, utcnow(), 0, PAGE_SIZE, include_drafts=True
-        )
-    if not page.events:
-        return _("There are no upcoming events. /newevent creates one."), None
-    lines = [
-        _("🗓 <b>Upcoming events</b> ({first}–{last} of {total})").format(
-            first=offset + 1, last=offset + len(page.events), total=page.total
-        )
-    ]
+        page = await service.organizer_events(session, organization.id or 0, now, 0, PAGE_SIZE, past=past)
     builder = InlineKeyboardBuilder()
+    other = EventAdmin(action="page", id=0, value="" if past else "past")
+    switch = _("🗓 Upcoming events") if past else _("🕘 Past events")
+    if not page.events:
+        empty = (
+            _("There are no past events yet.")
+            if past
+            else _("There are no upcoming events. /newevent creates one.")
+        )
+        builder.button(text=switch, callback_data=other)
+        return empty, builder.as_markup()
+    header = (
+        _("🕘 <b>Past events</b> ({first}–{last} of {total})")
+        if past
+        else _("🗓 <b>Upcoming events</b> ({first}–{last} of {total})")
+    )
+    lines = [header.format(first=offset + 1, last=offset + len(page.events), total=page.total)]
     for number, event in enumerate(page.events, start=offset + 1):
         title = event_title(event, locale, organization)
         counts = await service.counts(session, event.id or 0)
         status = " · " + _("📝 draft") if event.status == EventStatus.DRAFT else ""
+        if event.status == EventStatus.PUBLISHED and not past and event.starts_at <= now:
+            status += " · " + _("🟢 happening now")
         repeat = " 🔁" if event.series_id else ""
         lines += [
             "",
@@ -100,20 +116,28 @@ async def list_page(
         )
     sizes = [1] * len(page.events)
     navigation = 0
+    value = "past" if past else ""
     if offset > 0:
-        builder.button(text="◀️", callback_data=EventAdmin(action="page", id=max(0, offset - PAGE_SIZE)))
+        builder.button(
+            text="◀️", callback_data=EventAdmin(action="page", id=max(0, offset - PAGE_SIZE), value=value)
+        )
         navigation += 1
     if offset + PAGE_SIZE < page.total:
-        builder.button(text="▶️", callback_data=EventAdmin(action="page", id=offset + PAGE_SIZE))
+        builder.button(text="▶️", callback_data=EventAdmin(action="page", id=offset + PAGE_SIZE, value=value))
         navigation += 1
     if navigation:
         sizes.append(navigation)
+    builder.button(text=switch, callback_data=other)
+    sizes.append(1)
     builder.adjust(*sizes)
     return "\n".join(lines), builder.as_markup()
 
 
-def manage_keyboard(event: Event) -> InlineKeyboardMarkup:
+def manage_keyboard(event: Event, now: datetime | None = None) -> InlineKeyboardMarkup:
+    """The organizer's buttons; once the event is over only its attendance remains (and the code
+    while check-in still takes it)."""
     ident = event.id or 0
+    now = now or utcnow()
     builder = InlineKeyboardBuilder()
 
     def add(text: str, action: str) -> None:
@@ -121,14 +145,17 @@ def manage_keyboard(event: Event) -> InlineKeyboardMarkup:
 
     add(_("👥 Attendees"), "att")
     add(_("📄 CSV"), "csv")
-    add(_("✏️ Edit"), "edit")
-    add(_("🔑 Check-in code"), "code")
+    over = event.status == EventStatus.PUBLISHED and service.effective_end(event) <= now
+    if not over:
+        add(_("✏️ Edit"), "edit")
+    if not over or now <= service.effective_end(event) + service.CHECKIN_AFTER:
+        add(_("🔑 Check-in code"), "code")
     if event.status == EventStatus.DRAFT:
         builder.button(
             text=_("📤 Publish"), callback_data=EventAdmin(action="publish", id=ident, value="manage")
         )
         add(_("🗑 Discard"), "discard")
-    else:
+    elif not over:
         add(_("📢 Post in a group"), "group")
         add(_("✖ Cancel event"), "cancel")
     builder.adjust(2)

@@ -330,11 +330,17 @@ async def test_english_dialog_repeating_event_and_paginated_list(harness: Harnes
 
     listing = await harness.send(organizer, "/myevents")
     assert listing["text"].startswith("🗓 Upcoming events (1–5 of 8)")
-    assert buttons(listing)[-1] == "▶️" and len(buttons(listing)) == 6
+    assert buttons(listing)[-2:] == ["▶️", "🕘 Past events"] and len(buttons(listing)) == 7
     await harness.press(organizer, listing, "▶️")
     listing = await harness.edited(organizer, listing)
     assert listing["text"].startswith("🗓 Upcoming events (6–8 of 8)")
-    assert buttons(listing) == ["6. Language café", "7. Language café", "8. Language café", "◀️"]
+    assert buttons(listing) == [
+        "6. Language café",
+        "7. Language café",
+        "8. Language café",
+        "◀️",
+        "🕘 Past events",
+    ]
 
     # Editing a date of a series asks which dates.
     await harness.press(organizer, listing, "6. Language café")
@@ -912,3 +918,76 @@ async def test_an_organizer_who_loses_the_role_mid_dialog_is_refused_and_the_dia
     )  # no dialog waits any more
     assert await count_events(harness) == 1
     assert harness.emulator.errors == []
+
+
+async def test_myevents_keeps_events_while_check_in_takes_codes_then_shows_their_attendance(
+    harness: Harness, registered
+) -> None:  # type: ignore[no-untyped-def]
+    """An event stays in /myevents during it and until check-in closes (an hour after its end; an
+    event without an end lasts two hours), then moves to 🕘 Past events with its attendance; a
+    wrong code of letters only is told so while an event takes codes."""
+    organizer = await make_organizer(harness, registered, "en")
+    ana = await registered("Ana", "en")
+    now = utcnow()
+
+    async def held(title: str, starts: timedelta, ends: timedelta | None, code: str) -> int:
+        async with create_session_factory(harness.app.engine)() as session:
+            organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
+            assert organization is not None
+            earlier = now - timedelta(days=1)
+            event = await service.create_event(
+                session,
+                organization_id=organization.id or 0,
+                now=earlier,
+                title=title,
+                language="en",
+                starts_at=now + starts,
+                ends_at=now + ends if ends is not None else None,
+            )
+            await service.publish(session, event, organization, earlier, announce=False)
+            event.checkin_code = code
+            session.add(event)
+            await session.commit()
+            return event.id or 0
+
+    await held("No end, started", -timedelta(minutes=30), None, "KPQXRT")  # open until start + 3 h
+    await held("Just ended", -timedelta(hours=2), -timedelta(minutes=30), "AB2CD3")  # open until end + 1 h
+    long_ago = await held("Long ago", -timedelta(hours=5), -timedelta(hours=3), "ZX9WV8")
+
+    listing = await harness.send(organizer, "/myevents")
+    assert listing["text"].startswith("🗓 Upcoming events (1–2 of 2)")
+    assert "No end, started" in listing["text"] and "Just ended" in listing["text"]
+    assert "Long ago" not in listing["text"]
+    assert listing["text"].count("🟢 happening now") == 2
+    await harness.press(organizer, listing, "2. No end, started")
+    card = await harness.reply(organizer)
+    assert "🔑 Check-in code" in buttons(card) and "✏️ Edit" in buttons(card)
+
+    await harness.press(organizer, listing, "🕘 Past events")
+    past = await harness.edited(organizer, listing)
+    assert past["text"].startswith("🕘 Past events (1–1 of 1)") and "Long ago" in past["text"]
+    await harness.press(organizer, past, "1. Long ago")
+    card = await harness.reply(organizer)
+    assert buttons(card) == ["👥 Attendees", "📄 CSV"]  # over: nothing left to edit, cancel or code
+
+    # A member checks in at the event without an end; a wrong code of letters only is told so.
+    wrong = await harness.send(ana, "KPQXRS")
+    assert wrong["text"] == "That check-in code doesn't match an event happening now."
+    checked = await harness.send(ana, "kpqxrt")
+    assert checked["text"] == "✅ You're checked in at No end, started. Enjoy!"
+    assert (await harness.send(ana, "hello"))["text"].startswith("I'm not sure what you mean")
+    await harness.press(organizer, card, "👥 Attendees")
+    attendance = await harness.reply(organizer)
+    assert "Long ago" in attendance["text"]
+    async with create_session_factory(harness.app.engine)() as session:
+        assert await service.attendees(session, long_ago) == []
+    assert harness.emulator.errors == []
+
+
+def test_new_check_in_codes_always_mix_a_digit_and_a_letter() -> None:
+    from bot.services.events.checkin import looks_like_a_code, new_checkin_code
+
+    codes = {new_checkin_code() for _ in range(2000)}
+    assert all(any(c.isdigit() for c in code) and any(c.isalpha() for c in code) for code in codes)
+    assert all(looks_like_a_code(code.lower()) for code in codes)
+    assert not looks_like_a_code("hello") and not looks_like_a_code("merci!")

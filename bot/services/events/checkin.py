@@ -19,8 +19,23 @@ CHECKIN_AFTER = timedelta(hours=1)  # ... and closes this long after the end
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
+CODE_LENGTH = 6
+
+
 def new_checkin_code() -> str:
-    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
+    """Six characters with at least one digit and one letter: a typed word is never a code, and a
+    code never reads as a word (one code in five had no digit when drawn freely)."""
+    while True:
+        code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if any(char.isdigit() for char in code) and any(char.isalpha() for char in code):
+            return code
+
+
+def looks_like_a_code(text: str) -> bool:
+    """Typed text shaped like a check-in code (the alphabet and length of `new_checkin_code`,
+    any case, spaces ignored); whether it is one is for `check_in` to say."""
+    normalized = "".join(text.split()).upper()
+    return len(normalized) == CODE_LENGTH and all(char in _CODE_ALPHABET for char in normalized)
 
 
 async def mark_attendance(

@@ -16,7 +16,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.audience import spreadsheet_cell
-from bot.services.events.rules import EventError
+from bot.services.events.checkin import CHECKIN_AFTER, CHECKIN_BEFORE
+from bot.services.events.rules import DEFAULT_DURATION, EventError
 from storage.models import Event, EventStatus, Member, Membership, Organization, Rsvp, RsvpStatus
 
 
@@ -84,6 +85,47 @@ async def upcoming_events(
         )
         answers = {event_id: RsvpStatus(status) for event_id, status in result.all()}
     return EventPage(events, total, answers)
+
+
+def _checkin_still_open(now: datetime) -> Any:
+    """Not over for the organizer: check-in still takes codes (until an hour after the end; an
+    event without an end lasts DEFAULT_DURATION)."""
+    return or_(
+        and_(col(Event.ends_at).is_not(None), col(Event.ends_at) > now - CHECKIN_AFTER),
+        and_(col(Event.ends_at).is_(None), col(Event.starts_at) > now - DEFAULT_DURATION - CHECKIN_AFTER),
+    )
+
+
+async def organizer_events(
+    session: AsyncSession, organization_id: int, now: datetime, offset: int, limit: int, *, past: bool = False
+) -> EventPage:
+    """/myevents: drafts and events still taking check-in codes, soonest first (an event stays
+    here during it and until check-in closes); with `past`, the published events after that,
+    latest first, for their attendance."""
+    base = and_(col(Event.organization_id) == organization_id, col(Event.training_id).is_(None))
+    if past:
+        where = and_(base, col(Event.status) == EventStatus.PUBLISHED, ~_checkin_still_open(now))
+        order: tuple[Any, ...] = (col(Event.starts_at).desc(), col(Event.id).desc())
+    else:
+        statuses = (EventStatus.PUBLISHED, EventStatus.DRAFT)
+        where = and_(base, col(Event.status).in_(statuses), _checkin_still_open(now))
+        order = (col(Event.starts_at), col(Event.id))
+    total = int((await session.exec(select(func.count()).select_from(Event).where(where))).one())
+    events = list(
+        (await session.exec(select(Event).where(where).order_by(*order).offset(offset).limit(limit))).all()
+    )
+    return EventPage(events, total, {})
+
+
+async def checkin_window_open(session: AsyncSession, organization_id: int, now: datetime) -> bool:
+    """Is any published event of the organization taking check-in codes right now?"""
+    query = select(Event.id).where(
+        col(Event.organization_id) == organization_id,
+        col(Event.status) == EventStatus.PUBLISHED,
+        col(Event.starts_at) <= now + CHECKIN_BEFORE,
+        _checkin_still_open(now),
+    )
+    return (await session.exec(query.limit(1))).first() is not None
 
 
 async def counts(session: AsyncSession, event_id: int) -> dict[RsvpStatus, int]:
