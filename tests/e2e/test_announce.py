@@ -210,3 +210,87 @@ async def test_help_lists_the_commands_of_each_role(harness: Harness, registered
     assert "/announce" in organizer_help and "/newevent" in organizer_help and "/admin" not in organizer_help
     member_help = (await harness.send(member, "/help"))["text"]
     assert "/events" in member_help and "/announce" not in member_help
+
+
+INVISIBLE = "\u200b\u2060\u200b"  # zero-width space, word joiner, zero-width space
+
+
+async def test_text_of_invisible_characters_is_refused_at_every_step(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11, defect 5b: the kit's one validation of typed texts, in the text, translation and
+    edit-text steps (the translation step used to save an invisible version)."""
+    organizer = await make_organizer(harness, registered, "en")
+    empty = "That looks empty. Please type your answer."
+    await harness.send(organizer, "/announce")
+    assert (await harness.send(organizer, INVISIBLE))["text"] == empty
+    card = await harness.send(organizer, "Real news")
+    await harness.press(organizer, card, "🌐 Add a translation")
+    languages = await harness.reply(organizer)
+    await harness.press(organizer, languages, "Français")
+    await harness.reply(organizer)  # "Send the text in French"
+    assert (await harness.send(organizer, INVISIBLE))["text"] == empty
+    assert (await harness.send(organizer, "Vraies nouvelles"))["text"] == "✅ Translation saved: Français."
+    card = await harness.reply(organizer)
+
+    await harness.press(organizer, card, "🕒 Schedule")
+    await harness.reply(organizer)
+    confirm = await harness.send(organizer, "14.03.2099 18:30")
+    await harness.press(organizer, confirm, "✅ Confirm")
+    listing = await harness.send(organizer, "/announcements")
+    await harness.press(organizer, listing, "✏️ Edit text")
+    await harness.reply(organizer)
+    assert (await harness.send(organizer, INVISIBLE))["text"] == empty
+    async with create_session_factory(harness.app.engine)() as session:
+        announcement = await session.get(Announcement, 1)
+        assert announcement is not None
+        assert announcement.text == "Real news" and announcement.translations == {"fr": "Vraies nouvelles"}
+
+
+async def test_a_text_telegram_cut_in_two_is_not_kept_half(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11, defect 5c: a 5,000-character text reaches the bot as 4,096 + 904 characters (the
+    Telegram app cuts it). The organizer is told, nothing cut is kept, and the shorter text they
+    send next is the announcement; a delivered message never exceeds Telegram's limit."""
+    organizer = await make_organizer(harness, registered, "en")
+    await registered("Bob", "en")
+    text = ("Assemblée générale samedi. " * 200)[:5000]
+    await harness.send(organizer, "/announce")
+    await harness.emulator.send_text(organizer, text[:4096])
+    card = await harness.reply(organizer)
+    await harness.emulator.send_text(organizer, text[4096:])
+    told = await harness.reply(organizer)
+    assert told["text"] == harness.t(
+        "✂️ Telegram cut your text into several messages: it is longer than one message can be "
+        "({limit} characters). Nothing of it was kept. Please send a shorter text, in one message.",
+        "en",
+        limit=4096,
+    )
+    query = await harness.press(organizer, card, "📤 Send now")  # the card of the cut draft is gone
+    assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
+    card = await harness.send(organizer, text[:3000])
+    assert card["text"].startswith("📣 Announcement #")
+    await harness.press(organizer, card, "⚡ Urgent: off")
+    await harness.press(organizer, harness.message(organizer, card["message_id"]), "📤 Send now")
+    confirm = await harness.reply(organizer)
+    await harness.press(organizer, confirm, "✅ Yes, send it")
+    status = await harness.reply(organizer)
+    await wait_delivered(harness, organizer, status, "en")
+    assert harness.emulator.errors == []
+    async with create_session_factory(harness.app.engine)() as session:
+        rows = (await session.exec(select(Announcement))).all()
+        assert [row.text for row in rows] == [text[:3000]]
+
+
+async def test_translation_of_a_photo_is_held_to_the_caption_limit(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    """A translation goes out as the photo's caption: Telegram's 1,024, not a message's 4,096."""
+    organizer = await make_organizer(harness, registered, "en")
+    await harness.send(organizer, "/announce")
+    await harness.emulator.send_photo(organizer, caption="Our new hall")
+    card = await harness.reply(organizer)
+    await harness.press(organizer, card, "🌐 Add a translation")
+    languages = await harness.reply(organizer)
+    await harness.press(organizer, languages, "Français")
+    await harness.reply(organizer)
+    refused = await harness.send(organizer, "é" * 1025)
+    assert refused["text"] == "A caption can have at most 1024 characters."
+    async with create_session_factory(harness.app.engine)() as session:
+        announcement = await session.get(Announcement, 1)
+        assert announcement is not None and announcement.translations == {}
