@@ -9,7 +9,7 @@ from aiogram import Router
 def get_routers() -> list[Router]:
     from handlers import (
         admin,
-        announce,
+        announcements,
         chat_member,
         errors,
         event_admin,
@@ -34,7 +34,7 @@ def get_routers() -> list[Router]:
         help.router,
         start.router,
         admin.router,
-        announce.router,
+        *announcements.get_routers(),
         event_admin.router,
         survey_admin.router,
         survey_results.router,

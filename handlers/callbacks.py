@@ -53,15 +53,6 @@ class MuteToggle(CallbackData, prefix="mute"):
     key: str  # an interest key, or "done"
 
 
-class AnnounceAction(CallbackData, prefix="an"):
-    """Composer and management buttons; `id` is the announcement, `value` a language, an interest
-    key, a country code or an audience field depending on `action`."""
-
-    action: str
-    id: RowId
-    value: str = ""
-
-
 class EventAdmin(CallbackData, prefix="ea"):
     """Organizer buttons for events: the /newevent dialog (`id` 0), the draft preview and /myevents.
     `id` is the event (or the list offset for "page"), `value` a short code (a step, a field, a

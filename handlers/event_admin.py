@@ -44,8 +44,8 @@ from bot.services.recurrence import (
 )
 from bot.services.roles import Actor, can_organize
 from bot.services.schedule_math import parse_clock
-from handlers.audience_picker import audience_choice, show_picker
 from handlers.callbacks import EventAdmin
+from handlers.composer.audience import audience_choice, show_picker
 from handlers.events import render_group_card
 from handlers.fallback import stale_button, toast
 from handlers.states import EventStates

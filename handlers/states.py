@@ -18,16 +18,6 @@ class AdminStates(StatesGroup):
     quiet_hours = State()
 
 
-class AnnounceStates(StatesGroup):
-    text = State()
-    translation = State()
-    country = State()  # typing a country for the audience (residence or origin)
-    city = State()
-    schedule = State()
-    local_time = State()
-    edit_text = State()
-
-
 class EventStates(StatesGroup):
     """/newevent, one question at a time (answers kept in the FSM data until the draft is created),
     then translations and edits of an existing event."""

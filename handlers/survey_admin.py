@@ -44,7 +44,7 @@ from bot.services.survey_drafts import (
     translation_items,
 )
 from bot.services.surveys import SurveyError
-from handlers.audience_picker import audience_choice, show_picker
+from handlers.composer.audience import audience_choice, show_picker
 from handlers.fallback import stale_button, toast
 from handlers.survey_kit import (
     KIND_BUTTONS,

@@ -20,7 +20,7 @@ from bot.services.dates import DateError
 from bot.services.events import telegram_length
 from bot.services.survey_drafts import count_audience
 from bot.services.surveys import SurveyError
-from handlers.announce import audience_summary
+from handlers.composer.audience import audience_summary
 from storage.models import Organization, QuestionKind, Survey, SurveyQuestion, SurveyStatus
 
 TEXT_BUDGET = 3900  # stay clear of Telegram's 4096

@@ -44,7 +44,7 @@ from bot.services.trainings import (
     SessionInput,
     TrainingError,
 )
-from handlers.audience_picker import audience_choice, show_picker
+from handlers.composer.audience import audience_choice, show_picker
 from handlers.event_admin import date_error_text, parse_place
 from handlers.fallback import stale_button, toast
 from handlers.training_common import DURATION_MIN, duration_label, error_text, markup, refusal, short_when

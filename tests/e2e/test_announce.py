@@ -7,7 +7,7 @@ import asyncio
 from sqlmodel import select
 
 from bot.services.roles import Actor, grant_role
-from handlers.callbacks import AnnounceAction
+from handlers.announcements.callbacks import ACTIONS, AnnounceAction
 from storage.db import create_session_factory
 from storage.models import Announcement, AnnouncementStatus, Member, OutboxMessage, Role
 from tests.e2e.conftest import Harness
@@ -127,15 +127,23 @@ async def test_members_and_forged_buttons_cannot_announce(harness: Harness, regi
     refusal = await harness.send(intruder, "/announce")
     assert refusal["text"] == harness.t("Sorry, only organizers can send announcements.", "uk")
     assert (await harness.send(intruder, "/announcements"))["text"] == refusal["text"]
-    for action in ("send_confirm", "urgent", "discard", "cancel_scheduled", "edit_text", "local_confirm"):
-        data = AnnounceAction(action=action, id=1).pack()
+    async with create_session_factory(harness.app.engine)() as session:
+        before = (await session.get(Announcement, 1)).model_dump(mode="json")  # type: ignore[union-attr]
+    # Every action of the family, the kit's own among them (Skip, ✏️ Edit, a field, a language...),
+    # with the values a real button would carry.
+    values = {"translate_to": "fr", "tr_skip": "text", "ef": "text", "topic_set": "culture"}
+    values |= {"aud_interest": "culture", "aud_language": "fr", "aud_country": "SN"}
+    assert {"translate", "translate_to", "tr_skip", "edit", "ef", "send_confirm", "discard"} <= set(ACTIONS)
+    for action in ACTIONS:
+        data = AnnounceAction(action=action, id=1, value=values.get(action, "")).pack()
         query = await harness.emulator.press_button(intruder, refusal, callback_data=data, forge=True)
         await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
-        assert harness.emulator.callback_answers[query]["text"] == refusal["text"]
+        assert harness.emulator.callback_answers[query]["text"] == refusal["text"], action
     await asyncio.sleep(0.3)
     async with create_session_factory(harness.app.engine)() as session:
         announcement = await session.get(Announcement, 1)
         assert announcement is not None and announcement.status == AnnouncementStatus.DRAFT
+        assert announcement.model_dump(mode="json") == before  # nothing changed: text, audience, topic, urgency
         assert (await session.exec(select(OutboxMessage))).all() == []
     assert "It reaches 3 members." in card["text"]  # the draft the intruder tried to act on
 
@@ -265,6 +273,7 @@ async def test_a_text_telegram_cut_in_two_is_not_kept_half(harness: Harness, reg
     )
     query = await harness.press(organizer, card, "📤 Send now")  # the card of the cut draft is gone
     assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
+    harness.emulator.advance_clock(60)  # the organizer shortens the text: no longer a continuation
     card = await harness.send(organizer, text[:3000])
     assert card["text"].startswith("📣 Announcement #")
     await harness.press(organizer, card, "⚡ Urgent: off")

@@ -1,0 +1,196 @@
+"""When an announcement goes out: now (after a confirmation), at a date and time in the
+organizer's zone, or at a clock time on each member's own clock. Sending claims the draft through
+the composer kit's publish (`AnnouncementComposer.publish`), so a second tap is refused cleanly."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from typing import Final
+
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.context import Context
+from bot.delivery import DeliveryEngine
+from bot.i18n import _, format_when, ngettext
+from bot.policy import Action, rights
+from bot.services.announcements import EDITABLE, count_audience, schedule, set_local_time
+from bot.services.dates import DateError, parse_local_datetime
+from bot.services.schedule_math import parse_clock
+from handlers.announcements.callbacks import AnnounceAction
+from handlers.announcements.composer import COMPOSER, DRAFT, gone_text, load_announcement
+from handlers.announcements.states import AnnounceStates
+from handlers.composer import button_turn
+from handlers.fallback import stale_button
+from storage.models import Announcement, AnnouncementStatus
+from storage.types import utcnow
+
+router: Final[Router] = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+FLAGS: Final = rights(Action.ANNOUNCE)
+
+
+def _confirm(ident: int, action: str, text: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=text, callback_data=AnnounceAction(action=action, id=ident))
+    builder.button(text=_("← Back"), callback_data=AnnounceAction(action="aud_done", id=ident))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+@router.callback_query(AnnounceAction.filter(F.action == "send"), flags=FLAGS)
+async def send_now(
+    query: CallbackQuery,
+    callback_data: AnnounceAction,
+    ctx: Context,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
+) -> None:
+    announcement = await load_announcement(ctx, callback_data.id)
+    if announcement is None:
+        stale_button(callback_answer)
+        return
+    count = await count_audience(ctx.session, announcement)
+    note = "" if announcement.urgent else "\n" + _("Members in their quiet hours get it when those end.")
+    question = ngettext("Send it to {count} member now?", "Send it to {count} members now?", count)
+    await bot.send_message(
+        query.from_user.id,
+        question.format(count=count) + note,
+        reply_markup=_confirm(announcement.id or 0, COMPOSER.codes.publish, _("✅ Yes, send it")),
+    )
+
+
+@router.callback_query(AnnounceAction.filter(F.action.in_({"schedule", "local"})), flags=FLAGS)
+async def ask_when(
+    query: CallbackQuery,
+    callback_data: AnnounceAction,
+    ctx: Context,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
+) -> None:
+    """🕒 Schedule (a date and time) or 🌅 At members' local time (a clock time): typed next."""
+    announcement = await load_announcement(ctx, callback_data.id)
+    if announcement is None:
+        stale_button(callback_answer)
+        return
+    if callback_data.action == "schedule":
+        await state.set_state(AnnounceStates.schedule)
+        text = _(
+            "When should it go out? Send the date and time in your time zone ({zone}), "
+            "for example 2027-03-14 18:30 or 14.03.2027 18:30."
+        ).format(zone=announcement.author_timezone)
+    else:
+        await state.set_state(AnnounceStates.local_time)
+        text = _(
+            "At what time on each member's own clock? For example 10:00: members in Toronto, "
+            "Nairobi and Manila each get it at 10:00 their time."
+        )
+    await state.update_data(announcement_id=announcement.id)
+    await bot.send_message(query.from_user.id, text)
+
+
+async def _typed_step(
+    message: Message, ctx: Context, state: FSMContext, statuses: tuple[AnnouncementStatus, ...] = EDITABLE
+) -> Announcement | None:
+    ident = (await state.get_data()).get("announcement_id")
+    announcement = await load_announcement(ctx, int(ident or 0), statuses)
+    if announcement is None:
+        await state.clear()
+        await message.answer(gone_text())
+    return announcement
+
+
+@router.message(AnnounceStates.schedule, F.text, flags=FLAGS)
+async def schedule_typed(message: Message, ctx: Context, state: FSMContext) -> None:
+    announcement = await _typed_step(message, ctx, state)
+    if announcement is None:
+        return
+    try:
+        moment = parse_local_datetime(message.text or "", announcement.author_timezone, utcnow())
+    except DateError as error:
+        await message.answer(
+            _("That time has already passed. Please send a time in the future.")
+            if error.reason == "past"
+            else _("I couldn't read that date. Please write it like 2027-03-14 18:30 or 14.03.2027 18:30.")
+        )
+        return
+    await state.update_data(scheduled_at=moment.utc.isoformat())
+    when = format_when(moment.utc, ctx.locale, announcement.author_timezone, "words")
+    await message.answer(
+        _("It will go out on {when}. Confirm?").format(when=escape(when)),
+        reply_markup=_confirm(announcement.id or 0, "schedule_confirm", _("✅ Confirm")),
+    )
+
+
+@router.message(AnnounceStates.local_time, F.text, flags=FLAGS)
+async def local_time_typed(message: Message, ctx: Context, state: FSMContext) -> None:
+    announcement = await _typed_step(message, ctx, state, DRAFT)
+    if announcement is None:
+        return
+    minutes = parse_clock(message.text or "")
+    if minutes is None:
+        await message.answer(_("Please send a time such as 10:00 or 9:30."))
+        return
+    clock = f"{minutes // 60:02d}:{minutes % 60:02d}"
+    await state.update_data(local_time=clock)
+    await message.answer(
+        _("Each member gets it at {time} on their own clock, within the next 24 hours. Confirm?").format(
+            time=clock
+        ),
+        reply_markup=_confirm(announcement.id or 0, "local_confirm", _("✅ Confirm")),
+    )
+
+
+@router.callback_query(AnnounceAction.filter(F.action == "schedule_confirm"), flags=FLAGS)
+async def schedule_confirmed(
+    query: CallbackQuery,
+    callback_data: AnnounceAction,
+    ctx: Context,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+) -> None:
+    announcement = await load_announcement(ctx, callback_data.id)
+    at = (await state.get_data()).get("scheduled_at")
+    if announcement is None or not at:
+        stale_button(callback_answer)
+        return
+    await schedule(ctx.session, announcement, datetime.fromisoformat(at))
+    await state.clear()
+    when = format_when(
+        announcement.scheduled_at or utcnow(), ctx.locale, announcement.author_timezone, "words"
+    )
+    if isinstance(query.message, Message):
+        await query.message.edit_text(
+            _(
+                "🕒 Announcement #{id} is scheduled for {when}. /announcements lists, edits and cancels it."
+            ).format(id=announcement.id, when=escape(when))
+        )
+
+
+@router.callback_query(AnnounceAction.filter(F.action == "local_confirm"), flags=FLAGS)
+async def local_time_confirmed(
+    query: CallbackQuery,
+    callback_data: AnnounceAction,
+    ctx: Context,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
+    delivery: DeliveryEngine,
+) -> None:
+    """Each member at the clock time on their own clock: published like Send now, once."""
+    announcement = await load_announcement(ctx, callback_data.id)
+    clock = (await state.get_data()).get("local_time")
+    if announcement is None or not clock:
+        stale_button(callback_answer)
+        return
+    await set_local_time(ctx.session, announcement, clock)
+    await state.clear()
+    if not await COMPOSER.publish(
+        button_turn(query, ctx, state, bot, callback_answer, delivery), announcement
+    ):
+        stale_button(callback_answer)
