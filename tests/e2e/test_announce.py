@@ -118,6 +118,21 @@ async def test_audience_and_muting(harness: Harness, registered) -> None:  # typ
     assert "It reaches 1 member." in card["text"]
 
 
+def _state(announcement: Announcement | None) -> dict:
+    assert announcement is not None
+    fields = (
+        "text",
+        "translations",
+        "audience",
+        "category",
+        "urgent",
+        "status",
+        "local_time",
+        "scheduled_at",
+    )
+    return {name: getattr(announcement, name) for name in fields}
+
+
 async def test_members_and_forged_buttons_cannot_announce(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
     organizer = await make_organizer(harness, registered, "en")
     intruder = await registered("Eve", "uk")
@@ -128,7 +143,7 @@ async def test_members_and_forged_buttons_cannot_announce(harness: Harness, regi
     assert refusal["text"] == harness.t("Sorry, only organizers can send announcements.", "uk")
     assert (await harness.send(intruder, "/announcements"))["text"] == refusal["text"]
     async with create_session_factory(harness.app.engine)() as session:
-        before = (await session.get(Announcement, 1)).model_dump(mode="json")  # type: ignore[union-attr]
+        before = _state(await session.get(Announcement, 1))
     # Every action of the family, the kit's own among them (Skip, ✏️ Edit, a field, a language...),
     # with the values a real button would carry.
     values = {"translate_to": "fr", "tr_skip": "text", "ef": "text", "topic_set": "culture"}
@@ -143,7 +158,9 @@ async def test_members_and_forged_buttons_cannot_announce(harness: Harness, regi
     async with create_session_factory(harness.app.engine)() as session:
         announcement = await session.get(Announcement, 1)
         assert announcement is not None and announcement.status == AnnouncementStatus.DRAFT
-        assert announcement.model_dump(mode="json") == before  # nothing changed: text, audience, topic, urgency
+        assert (
+            announcement.model_dump(mode="json") == before
+        )  # nothing changed: text, audience, topic, urgency
         assert (await session.exec(select(OutboxMessage))).all() == []
     assert "It reaches 3 members." in card["text"]  # the draft the intruder tried to act on
 
@@ -303,3 +320,26 @@ async def test_translation_of_a_photo_is_held_to_the_caption_limit(harness: Harn
     async with create_session_factory(harness.app.engine)() as session:
         announcement = await session.get(Announcement, 1)
         assert announcement is not None and announcement.translations == {}
+
+
+async def test_a_second_send_tap_is_refused_and_sends_nothing_twice(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    """The kit's publish claims the draft once: a second tap on "Yes, send it" (however fast) is
+    answered "no longer active" and queues nothing more."""
+    organizer = await make_organizer(harness, registered, "en")
+    await registered("Bob", "en")
+    card = await composer(harness, organizer, "Once only")
+    await harness.press(organizer, card, "⚡ Urgent: off")
+    await harness.press(organizer, harness.message(organizer, card["message_id"]), "📤 Send now")
+    confirm = await harness.reply(organizer)
+    first = await harness.emulator.press_button(organizer, confirm, text="✅ Yes, send it")
+    second = await harness.emulator.press_button(organizer, confirm, text="✅ Yes, send it")
+    await harness.emulator.wait_for(
+        lambda emu: all(emu.callback_answers.get(q) is not None for q in (first, second)), timeout=10
+    )
+    answers = [harness.emulator.callback_answers[q].get("text") for q in (first, second)]
+    assert "This button is no longer active." in answers
+    status = await harness.reply(organizer)
+    await wait_delivered(harness, organizer, status, "en")
+    async with create_session_factory(harness.app.engine)() as session:
+        assert len((await session.exec(select(OutboxMessage))).all()) == 2
+    assert harness.emulator.errors == []
