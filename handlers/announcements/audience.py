@@ -8,8 +8,7 @@ from typing import Any, Final
 
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
-from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.types import Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import SHIPPED_LANGUAGES
@@ -21,11 +20,10 @@ from bot.services.geo import country_codes, country_name, find_countries
 from bot.services.members import CITY_MAX, INTERESTS
 from bot.services.text import clean_line
 from handlers.announcements.callbacks import AnnounceAction
-from handlers.announcements.composer import gone_text, load_announcement
+from handlers.announcements.composer import COMPOSER, gone_text, load_announcement
 from handlers.announcements.states import AnnounceStates
 from handlers.announcements.views import audience_keyboard, send_composer
-from handlers.composer import TextRule, read_text, toggled
-from handlers.fallback import stale_button, toast
+from handlers.composer import TextRule, Turn, draft_button, read_text, toggled
 from handlers.ui import locale_now
 from storage.models import Announcement
 
@@ -35,111 +33,57 @@ FLAGS: Final = rights(Action.ANNOUNCE)
 TICKS: Final = {"aud_interest": ("interests", INTERESTS), "aud_language": ("languages", SHIPPED_LANGUAGES)}
 
 
-@router.callback_query(AnnounceAction.filter(F.action == "audience"), flags=FLAGS)
-async def audience(
-    query: CallbackQuery,
-    callback_data: AnnounceAction,
-    ctx: Context,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-) -> None:
-    announcement = await load_announcement(ctx, callback_data.id)
-    if announcement is None:
-        stale_button(callback_answer)
-        return
-    await bot.send_message(
-        query.from_user.id, _("Who should receive it?"), reply_markup=audience_keyboard(announcement)
-    )
+@draft_button(COMPOSER, router, "audience")
+async def audience(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
+    await turn.say(_("Who should receive it?"), audience_keyboard(announcement))
 
 
-@router.callback_query(
-    AnnounceAction.filter(F.action.in_({"aud_interest", "aud_language", "aud_clear"})), flags=FLAGS
-)
-async def audience_ticked(
-    query: CallbackQuery, callback_data: AnnounceAction, ctx: Context, callback_answer: CallbackAnswer
-) -> None:
+@draft_button(COMPOSER, router, "aud_interest", "aud_language", "aud_clear")
+async def audience_ticked(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
     """An interest or a language ticked or unticked, or Everyone (no filter at all)."""
-    announcement = await load_announcement(ctx, callback_data.id)
-    if announcement is None:
-        stale_button(callback_answer)
-        return
     chosen: dict[str, Any] = {}
-    if callback_data.action in TICKS:
-        field, allowed = TICKS[callback_data.action]
+    if data.action in TICKS:
+        field, allowed = TICKS[data.action]
         chosen = dict(announcement.audience)
-        if callback_data.value in allowed:
-            chosen = toggled(chosen, field, callback_data.value)
-    await set_audience(ctx.session, announcement, chosen)
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=audience_keyboard(announcement))
-    count = await count_audience(ctx.session, announcement)
-    toast(
-        callback_answer,
-        ngettext("Reaches {count} member", "Reaches {count} members", count).format(count=count),
-    )
+        if data.value in allowed:
+            chosen = toggled(chosen, field, data.value)
+    await set_audience(turn.ctx.session, announcement, chosen)
+    if turn.message is not None:
+        await turn.message.edit_reply_markup(reply_markup=audience_keyboard(announcement))
+    count = await count_audience(turn.ctx.session, announcement)
+    turn.toast(ngettext("Reaches {count} member", "Reaches {count} members", count).format(count=count))
 
 
-@router.callback_query(
-    AnnounceAction.filter(F.action.in_({"aud_residence", "aud_origin", "aud_city"})), flags=FLAGS
-)
-async def audience_to_type(
-    query: CallbackQuery,
-    callback_data: AnnounceAction,
-    ctx: Context,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-) -> None:
+@draft_button(COMPOSER, router, "aud_residence", "aud_origin", "aud_city")
+async def audience_to_type(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
     """A country of residence or origin, or a city: typed next."""
-    announcement = await load_announcement(ctx, callback_data.id)
-    if announcement is None:
-        stale_button(callback_answer)
-        return
-    city = callback_data.action == "aud_city"
-    await state.set_state(AnnounceStates.city if city else AnnounceStates.country)
-    await state.update_data(announcement_id=announcement.id, field=callback_data.action)
+    city = data.action == "aud_city"
+    await turn.state.set_state(AnnounceStates.city if city else AnnounceStates.country)
+    await turn.state.update_data(announcement_id=announcement.id, field=data.action)
     prompt = (
         _("Which city? Members who live there receive it.")
         if city
         else _("Type a country (in any language). Send it again to remove it.")
     )
-    await bot.send_message(query.from_user.id, prompt)
+    await turn.say(prompt)
 
 
-@router.callback_query(AnnounceAction.filter(F.action == "aud_country"), flags=FLAGS)
-async def country_chosen(
-    query: CallbackQuery,
-    callback_data: AnnounceAction,
-    ctx: Context,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-) -> None:
-    announcement = await load_announcement(ctx, callback_data.id)
-    if announcement is None or callback_data.value not in country_codes():
-        stale_button(callback_answer)
+@draft_button(COMPOSER, router, "aud_country")
+async def country_chosen(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
+    if data.value not in country_codes():
+        turn.stale()
         return
-    origin = (await state.get_data()).get("field") == "aud_origin"
+    origin = (await turn.state.get_data()).get("field") == "aud_origin"
     field = "origin_countries" if origin else "residence_countries"
-    await set_audience(ctx.session, announcement, toggled(announcement.audience, field, callback_data.value))
-    await state.set_state(None)
-    await send_composer(bot, query.from_user.id, ctx.session, announcement)
+    await set_audience(turn.ctx.session, announcement, toggled(announcement.audience, field, data.value))
+    await turn.state.set_state(None)
+    await send_composer(turn.bot, turn.chat_id, turn.ctx.session, announcement)
 
 
-@router.callback_query(AnnounceAction.filter(F.action == "aud_done"), flags=FLAGS)
-async def audience_done(
-    query: CallbackQuery,
-    callback_data: AnnounceAction,
-    ctx: Context,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-) -> None:
+@draft_button(COMPOSER, router, "aud_done")
+async def audience_done(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
     """Done (or ← Back from a confirmation): the composer card again."""
-    announcement = await load_announcement(ctx, callback_data.id)
-    if announcement is None:
-        stale_button(callback_answer)
-        return
-    await send_composer(bot, query.from_user.id, ctx.session, announcement)
+    await send_composer(turn.bot, turn.chat_id, turn.ctx.session, announcement)
 
 
 async def step_announcement(message: Message, ctx: Context, state: FSMContext) -> Announcement | None:

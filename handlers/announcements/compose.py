@@ -9,8 +9,7 @@ from typing import Final
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.context import Context
@@ -19,13 +18,12 @@ from bot.policy import Action, rights
 from bot.services.announcements import create_draft, set_category, set_urgent
 from bot.services.members import INTERESTS
 from handlers.announcements.callbacks import AnnounceAction
-from handlers.announcements.composer import COMPOSER, load_announcement, text_rule
+from handlers.announcements.composer import COMPOSER, text_rule
 from handlers.announcements.states import AnnounceStates
 from handlers.announcements.views import composer_keyboard, composer_text, send_composer, send_version
-from handlers.composer import TextRefused, is_blank, remember_part, typed
-from handlers.fallback import stale_button
+from handlers.composer import TextRefused, Turn, draft_button, is_blank, remember_part, typed
 from handlers.ui import INTEREST_LABELS
-from storage.models import MediaKind
+from storage.models import Announcement, MediaKind
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -89,24 +87,13 @@ async def text_received(message: Message, ctx: Context, state: FSMContext, bot: 
 # -- the card's own buttons ----------------------------------------------------------------------
 
 
-@router.callback_query(AnnounceAction.filter(F.action == "preview"), flags=FLAGS)
-async def preview(
-    query: CallbackQuery,
-    callback_data: AnnounceAction,
-    ctx: Context,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-) -> None:
-    announcement = await load_announcement(ctx, callback_data.id)
-    if announcement is None:
-        stale_button(callback_answer)
-        return
-    chat_id = query.from_user.id
-    await bot.send_message(chat_id, _("👁 Preview: this is exactly what members will see."))
+@draft_button(COMPOSER, router, "preview")
+async def preview(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
+    await turn.say(_("👁 Preview: this is exactly what members will see."))
     for language in [announcement.language, *sorted(announcement.translations)]:
         if announcement.translations:
-            await bot.send_message(chat_id, f"— {language_name(language)} —")
-        await send_version(bot, chat_id, announcement, language)
+            await turn.say(f"— {language_name(language)} —")
+        await send_version(turn.bot, turn.chat_id, announcement, language)
 
 
 def _topics(ident: int, current: str | None) -> InlineKeyboardMarkup:
@@ -122,55 +109,27 @@ def _topics(ident: int, current: str | None) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-@router.callback_query(AnnounceAction.filter(F.action == "topic"), flags=FLAGS)
-async def topic(
-    query: CallbackQuery,
-    callback_data: AnnounceAction,
-    ctx: Context,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-) -> None:
-    announcement = await load_announcement(ctx, callback_data.id)
-    if announcement is None:
-        stale_button(callback_answer)
-        return
-    await bot.send_message(
-        query.from_user.id,
+@draft_button(COMPOSER, router, "topic")
+async def topic(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
+    await turn.say(
         _("Which topic is it about? Members who muted that topic won't receive it."),
-        reply_markup=_topics(announcement.id or 0, announcement.category),
+        _topics(announcement.id or 0, announcement.category),
     )
 
 
-@router.callback_query(AnnounceAction.filter(F.action == "topic_set"), flags=FLAGS)
-async def topic_chosen(
-    query: CallbackQuery,
-    callback_data: AnnounceAction,
-    ctx: Context,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-) -> None:
-    announcement = await load_announcement(ctx, callback_data.id)
-    value = callback_data.value
-    if announcement is None or (value and value not in INTERESTS):
-        stale_button(callback_answer)
+@draft_button(COMPOSER, router, "topic_set")
+async def topic_chosen(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
+    if data.value and data.value not in INTERESTS:
+        turn.stale()
         return
-    await set_category(ctx.session, announcement, value or None)
-    await send_composer(bot, query.from_user.id, ctx.session, announcement)
+    await set_category(turn.ctx.session, announcement, data.value or None)
+    await send_composer(turn.bot, turn.chat_id, turn.ctx.session, announcement)
 
 
-@router.callback_query(AnnounceAction.filter(F.action == "urgent"), flags=FLAGS)
-async def urgent(
-    query: CallbackQuery, callback_data: AnnounceAction, ctx: Context, callback_answer: CallbackAnswer
-) -> None:
-    announcement = await load_announcement(ctx, callback_data.id)
-    if announcement is None:
-        stale_button(callback_answer)
-        return
-    await set_urgent(ctx.session, announcement, not announcement.urgent)
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            await composer_text(ctx.session, announcement), reply_markup=composer_keyboard(announcement)
-        )
+@draft_button(COMPOSER, router, "urgent")
+async def urgent(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
+    await set_urgent(turn.ctx.session, announcement, not announcement.urgent)
+    await turn.replace(await composer_text(turn.ctx.session, announcement), composer_keyboard(announcement))
 
 
 @router.message(

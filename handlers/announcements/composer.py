@@ -11,7 +11,6 @@ from bot.policy import Action
 from bot.services.announcements import (
     EDITABLE,
     AnnouncementError,
-    count_audience,
     delete_draft,
     enqueue_announcement,
     set_text,
@@ -24,9 +23,17 @@ from handlers.composer import CAPTION_MAX, TEXT_MAX, Codes, Composer, Item, Text
 from storage.models import Announcement, AnnouncementStatus
 
 DRAFT: Final = (AnnouncementStatus.DRAFT,)
-# What each kit step accepts: the card's buttons act on drafts only (a scheduled one is changed
-# from /announcements), its text and translations may change until it goes out.
-STATUSES_FOR: Final = {"translation": EDITABLE, "edit": EDITABLE, "field": EDITABLE}
+SCHEDULED: Final = (AnnouncementStatus.SCHEDULED,)
+CANCELLABLE: Final = (AnnouncementStatus.DRAFT, AnnouncementStatus.SCHEDULED, AnnouncementStatus.SENDING)
+# What each button (by action code) or typed step accepts: the card's buttons act on drafts only
+# (a scheduled one is changed from /announcements); text and translations change until it goes out.
+STATUSES_FOR: Final = {
+    "translation": EDITABLE,
+    "edit": EDITABLE,
+    "ef": EDITABLE,
+    "edit_text": SCHEDULED,
+    "cancel_scheduled": CANCELLABLE,
+}
 
 
 def gone_text() -> str:
@@ -138,7 +145,3 @@ class AnnouncementComposer(Composer[Announcement]):
 
 
 COMPOSER: Final = AnnouncementComposer(AnnounceStates.translation, AnnounceStates.edit_text)
-
-
-async def reach(ctx: Context, announcement: Announcement) -> int:
-    return await count_audience(ctx.session, announcement)

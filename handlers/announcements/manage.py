@@ -6,11 +6,9 @@ from __future__ import annotations
 from html import escape
 from typing import Final
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.context import Context
@@ -18,16 +16,14 @@ from bot.i18n import _, format_when, ngettext
 from bot.policy import Action, rights
 from bot.services.announcements import cancel, scheduled_or_sending
 from handlers.announcements.callbacks import AnnounceAction
-from handlers.announcements.composer import COMPOSER, load_announcement
+from handlers.announcements.composer import COMPOSER
 from handlers.announcements.views import plain_preview
-from handlers.composer import ask_field, button_turn
-from handlers.fallback import stale_button
+from handlers.composer import Turn, ask_field, draft_button
 from storage.models import Announcement, AnnouncementStatus
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 FLAGS: Final = rights(Action.ANNOUNCE)
-CANCELLABLE: Final = (AnnouncementStatus.DRAFT, AnnouncementStatus.SCHEDULED, AnnouncementStatus.SENDING)
 
 
 def _entry(announcement: Announcement, locale: str, zone: str) -> tuple[str, InlineKeyboardMarkup]:
@@ -56,35 +52,20 @@ async def list_announcements(message: Message, ctx: Context) -> None:
         await message.answer(text, reply_markup=keyboard)
 
 
-@router.callback_query(AnnounceAction.filter(F.action == "edit_text"), flags=FLAGS)
-async def edit_text(
-    query: CallbackQuery,
-    callback_data: AnnounceAction,
-    ctx: Context,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-) -> None:
+@draft_button(COMPOSER, router, "edit_text")
+async def edit_text(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
     """A scheduled announcement's new text, through the kit's field edit."""
-    announcement = await load_announcement(ctx, callback_data.id, (AnnouncementStatus.SCHEDULED,))
-    turn = button_turn(query, ctx, state, bot, callback_answer)
-    if announcement is None or not await ask_field(COMPOSER, turn, announcement, "text"):
-        stale_button(callback_answer)
+    if not await ask_field(COMPOSER, turn, announcement, "text"):
+        turn.stale()
 
 
-@router.callback_query(AnnounceAction.filter(F.action == "cancel_scheduled"), flags=FLAGS)
-async def cancel_announcement(
-    query: CallbackQuery, callback_data: AnnounceAction, ctx: Context, callback_answer: CallbackAnswer
-) -> None:
-    announcement = await load_announcement(ctx, callback_data.id, CANCELLABLE)
-    if announcement is None:
-        stale_button(callback_answer)
-        return
-    stopped = await cancel(ctx.session, announcement)
+@draft_button(COMPOSER, router, "cancel_scheduled")
+async def cancel_announcement(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
+    stopped = await cancel(turn.ctx.session, announcement)
     text = ngettext(
         "✖ Announcement #{id} is cancelled: {count} message will not be sent.",
         "✖ Announcement #{id} is cancelled: {count} messages will not be sent.",
         stopped,
     ).format(id=announcement.id, count=stopped)
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text)
+    if turn.message is not None:
+        await turn.message.edit_text(text)

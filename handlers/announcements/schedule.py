@@ -8,14 +8,12 @@ from datetime import datetime
 from html import escape
 from typing import Final
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.context import Context
-from bot.delivery import DeliveryEngine
 from bot.i18n import _, format_when, ngettext
 from bot.policy import Action, rights
 from bot.services.announcements import EDITABLE, count_audience, schedule, set_local_time
@@ -24,8 +22,7 @@ from bot.services.schedule_math import parse_clock
 from handlers.announcements.callbacks import AnnounceAction
 from handlers.announcements.composer import COMPOSER, DRAFT, gone_text, load_announcement
 from handlers.announcements.states import AnnounceStates
-from handlers.composer import button_turn
-from handlers.fallback import stale_button
+from handlers.composer import Turn, draft_button
 from storage.models import Announcement, AnnouncementStatus
 from storage.types import utcnow
 
@@ -42,56 +39,34 @@ def _confirm(ident: int, action: str, text: str) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-@router.callback_query(AnnounceAction.filter(F.action == "send"), flags=FLAGS)
-async def send_now(
-    query: CallbackQuery,
-    callback_data: AnnounceAction,
-    ctx: Context,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-) -> None:
-    announcement = await load_announcement(ctx, callback_data.id)
-    if announcement is None:
-        stale_button(callback_answer)
-        return
-    count = await count_audience(ctx.session, announcement)
+@draft_button(COMPOSER, router, "send")
+async def send_now(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
+    count = await count_audience(turn.ctx.session, announcement)
     note = "" if announcement.urgent else "\n" + _("Members in their quiet hours get it when those end.")
     question = ngettext("Send it to {count} member now?", "Send it to {count} members now?", count)
-    await bot.send_message(
-        query.from_user.id,
+    await turn.say(
         question.format(count=count) + note,
-        reply_markup=_confirm(announcement.id or 0, COMPOSER.codes.publish, _("✅ Yes, send it")),
+        _confirm(announcement.id or 0, COMPOSER.codes.publish, _("✅ Yes, send it")),
     )
 
 
-@router.callback_query(AnnounceAction.filter(F.action.in_({"schedule", "local"})), flags=FLAGS)
-async def ask_when(
-    query: CallbackQuery,
-    callback_data: AnnounceAction,
-    ctx: Context,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-) -> None:
+@draft_button(COMPOSER, router, "schedule", "local")
+async def ask_when(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
     """🕒 Schedule (a date and time) or 🌅 At members' local time (a clock time): typed next."""
-    announcement = await load_announcement(ctx, callback_data.id)
-    if announcement is None:
-        stale_button(callback_answer)
-        return
-    if callback_data.action == "schedule":
-        await state.set_state(AnnounceStates.schedule)
+    if data.action == "schedule":
+        await turn.state.set_state(AnnounceStates.schedule)
         text = _(
             "When should it go out? Send the date and time in your time zone ({zone}), "
             "for example 2027-03-14 18:30 or 14.03.2027 18:30."
         ).format(zone=announcement.author_timezone)
     else:
-        await state.set_state(AnnounceStates.local_time)
+        await turn.state.set_state(AnnounceStates.local_time)
         text = _(
             "At what time on each member's own clock? For example 10:00: members in Toronto, "
             "Nairobi and Manila each get it at 10:00 their time."
         )
-    await state.update_data(announcement_id=announcement.id)
-    await bot.send_message(query.from_user.id, text)
+    await turn.state.update_data(announcement_id=announcement.id)
+    await turn.say(text)
 
 
 async def _typed_step(
@@ -146,51 +121,31 @@ async def local_time_typed(message: Message, ctx: Context, state: FSMContext) ->
     )
 
 
-@router.callback_query(AnnounceAction.filter(F.action == "schedule_confirm"), flags=FLAGS)
-async def schedule_confirmed(
-    query: CallbackQuery,
-    callback_data: AnnounceAction,
-    ctx: Context,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-) -> None:
-    announcement = await load_announcement(ctx, callback_data.id)
-    at = (await state.get_data()).get("scheduled_at")
-    if announcement is None or not at:
-        stale_button(callback_answer)
+@draft_button(COMPOSER, router, "schedule_confirm")
+async def schedule_confirmed(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
+    at = (await turn.state.get_data()).get("scheduled_at")
+    if not at:
+        turn.stale()
         return
-    await schedule(ctx.session, announcement, datetime.fromisoformat(at))
-    await state.clear()
-    when = format_when(
-        announcement.scheduled_at or utcnow(), ctx.locale, announcement.author_timezone, "words"
+    await schedule(turn.ctx.session, announcement, datetime.fromisoformat(at))
+    await turn.state.clear()
+    moment = announcement.scheduled_at or utcnow()
+    when = format_when(moment, turn.ctx.locale, announcement.author_timezone, "words")
+    await turn.replace(
+        _(
+            "🕒 Announcement #{id} is scheduled for {when}. /announcements lists, edits and cancels it."
+        ).format(id=announcement.id, when=escape(when))
     )
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            _(
-                "🕒 Announcement #{id} is scheduled for {when}. /announcements lists, edits and cancels it."
-            ).format(id=announcement.id, when=escape(when))
-        )
 
 
-@router.callback_query(AnnounceAction.filter(F.action == "local_confirm"), flags=FLAGS)
-async def local_time_confirmed(
-    query: CallbackQuery,
-    callback_data: AnnounceAction,
-    ctx: Context,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-    delivery: DeliveryEngine,
-) -> None:
+@draft_button(COMPOSER, router, "local_confirm")
+async def local_time_confirmed(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
     """Each member at the clock time on their own clock: published like Send now, once."""
-    announcement = await load_announcement(ctx, callback_data.id)
-    clock = (await state.get_data()).get("local_time")
-    if announcement is None or not clock:
-        stale_button(callback_answer)
+    clock = (await turn.state.get_data()).get("local_time")
+    if not clock:
+        turn.stale()
         return
-    await set_local_time(ctx.session, announcement, clock)
-    await state.clear()
-    if not await COMPOSER.publish(
-        button_turn(query, ctx, state, bot, callback_answer, delivery), announcement
-    ):
-        stale_button(callback_answer)
+    await set_local_time(turn.ctx.session, announcement, clock)
+    await turn.state.clear()
+    if not await COMPOSER.publish(turn, announcement):
+        turn.stale()

@@ -68,7 +68,7 @@ from handlers.composer.audience import (
     ticks_keyboard,
     toggled,
 )
-from handlers.composer.router import button_turn, composer_router, message_turn
+from handlers.composer.router import button_turn, composer_router, draft_button, message_turn
 from handlers.composer.spec import Codes, Composer, Item, Turn
 from handlers.composer.steps import (
     ask_field,
@@ -107,6 +107,7 @@ __all__ = [
     "check_text",
     "composer_router",
     "discard_button",
+    "draft_button",
     "is_blank",
     "kit_button",
     "message_turn",

@@ -1,9 +1,11 @@
 """`composer_router(spec)`: the kit's handlers for one capability, each declaring the capability's
-right, routed by the capability's own callback data class and states (one handler per action)."""
+right, routed by the capability's own callback data class and states (one handler per action);
+and `draft_button`, which the capability's own buttons use the same way."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Filter, StateFilter
@@ -19,6 +21,9 @@ from bot.policy import rights
 from handlers.composer import steps
 from handlers.composer.spec import Composer, Turn
 from handlers.composer.text import continuation, cut_record, cut_text
+
+DraftButton = Callable[[Turn, Any, Any], Awaitable[None]]
+HandlerT = TypeVar("HandlerT", bound=DraftButton)
 
 
 class CutContinuation(Filter):
@@ -52,18 +57,47 @@ def ident_of(callback_data: CallbackData) -> int:
     return int(getattr(callback_data, "id", 0) or 0)
 
 
+def draft_button(spec: Composer[Any], router: Router, *codes: str) -> Callable[[HandlerT], HandlerT]:
+    """Register `handler(turn, draft, callback_data)` for the buttons of `spec` with these action
+    codes: the right is declared, the draft is loaded through `spec.load(turn, id, code)` (None:
+    "This button is no longer active."), the rest is the handler's."""
+
+    def register(handler: HandlerT) -> HandlerT:
+        async def on_button(
+            query: CallbackQuery,
+            callback_data: CallbackData,
+            ctx: Context,
+            state: FSMContext,
+            bot: Bot,
+            callback_answer: CallbackAnswer,
+            delivery: DeliveryEngine,
+        ) -> None:
+            turn = button_turn(query, ctx, state, bot, callback_answer, delivery)
+            use = str(getattr(callback_data, "action", ""))
+            draft = await spec.load(turn, ident_of(callback_data), use)
+            if draft is None:
+                turn.stale()
+                return
+            await handler(turn, draft, callback_data)
+
+        on_button.__name__, on_button.__qualname__ = handler.__name__, handler.__qualname__
+        on_button.__module__ = handler.__module__
+        action = spec.button_class.filter(F.action.in_(set(codes)))
+        router.callback_query(action, flags=rights(spec.action))(on_button)
+        return handler
+
+    return register
+
+
 def composer_router(spec: Composer[Any]) -> Router:
     """The kit's buttons (language list, language, Skip, ✏️ Edit, field, Publish, Discard), its
     typed steps (translation items, a field's value) and the cut-text guard, for `spec`."""
     router = Router(name=f"composer.{spec.name}")
     router.message.filter(F.chat.type == "private")
-    flags, codes, buttons = rights(spec.action), spec.codes, spec.button_class
+    flags, codes, on = rights(spec.action), spec.codes, lambda code: draft_button(spec, router, code)
 
-    async def loaded(turn: Turn, callback_data: CallbackData, use: str) -> Any:
-        draft = await spec.load(turn, ident_of(callback_data), use)
-        if draft is None:
-            turn.stale()
-        return draft
+    def value(callback_data: Any) -> str:
+        return str(getattr(callback_data, "value", ""))
 
     @router.message(CutContinuation(spec.name), flags=flags)
     async def text_was_cut(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
@@ -73,35 +107,35 @@ def composer_router(spec: Composer[Any]) -> Router:
         await message.answer(cut_text(int(record.get("limit") or 0)))
         await spec.text_was_cut(message_turn(message, ctx, state, bot), int(record.get("id") or 0))
 
-    @router.callback_query(buttons.filter(F.action == codes.translate), flags=flags)
-    async def translate(
-        query: CallbackQuery,
-        callback_data: CallbackData,
-        ctx: Context,
-        state: FSMContext,
-        bot: Bot,
-        callback_answer: CallbackAnswer,
-    ) -> None:
-        turn = button_turn(query, ctx, state, bot, callback_answer)
-        if (draft := await loaded(turn, callback_data, "translate")) is not None:
-            await steps.offer_languages(spec, turn, draft)
+    @on(codes.translate)
+    async def translate(turn: Turn, draft: Any, callback_data: Any) -> None:
+        await steps.offer_languages(spec, turn, draft)
 
-    @router.callback_query(buttons.filter(F.action == codes.language), flags=flags)
-    async def translate_to(
-        query: CallbackQuery,
-        callback_data: CallbackData,
-        ctx: Context,
-        state: FSMContext,
-        bot: Bot,
-        callback_answer: CallbackAnswer,
-    ) -> None:
-        turn = button_turn(query, ctx, state, bot, callback_answer)
-        draft = await loaded(turn, callback_data, "language")
-        language = str(getattr(callback_data, "value", ""))
-        if draft is not None and not await steps.start_translation(spec, turn, draft, language):
+    @on(codes.language)
+    async def translate_to(turn: Turn, draft: Any, callback_data: Any) -> None:
+        if not await steps.start_translation(spec, turn, draft, value(callback_data)):
             turn.stale()
 
-    @router.callback_query(buttons.filter(F.action == codes.skip), flags=flags)
+    @on(codes.edit)
+    async def edit(turn: Turn, draft: Any, callback_data: Any) -> None:
+        if not await steps.offer_fields(spec, turn, draft):
+            turn.stale()
+
+    @on(codes.field)
+    async def edit_field(turn: Turn, draft: Any, callback_data: Any) -> None:
+        if not await steps.ask_field(spec, turn, draft, value(callback_data)):
+            turn.stale()
+
+    @on(codes.publish)
+    async def publish(turn: Turn, draft: Any, callback_data: Any) -> None:
+        if not await spec.publish(turn, draft):
+            turn.stale()  # another tap claimed it first
+
+    @on(codes.discard)
+    async def discard(turn: Turn, draft: Any, callback_data: Any) -> None:
+        await steps.discard(spec, turn, draft)
+
+    @router.callback_query(spec.button_class.filter(F.action == codes.skip), flags=flags)
     async def skip_item(
         query: CallbackQuery,
         callback_data: CallbackData,
@@ -111,65 +145,8 @@ def composer_router(spec: Composer[Any]) -> Router:
         callback_answer: CallbackAnswer,
     ) -> None:
         turn = button_turn(query, ctx, state, bot, callback_answer)
-        if not await steps.skipped(spec, turn, str(getattr(callback_data, "value", ""))):
+        if not await steps.skipped(spec, turn, value(callback_data)):
             turn.stale()
-
-    @router.callback_query(buttons.filter(F.action == codes.edit), flags=flags)
-    async def edit(
-        query: CallbackQuery,
-        callback_data: CallbackData,
-        ctx: Context,
-        state: FSMContext,
-        bot: Bot,
-        callback_answer: CallbackAnswer,
-    ) -> None:
-        turn = button_turn(query, ctx, state, bot, callback_answer)
-        draft = await loaded(turn, callback_data, "edit")
-        if draft is not None and not await steps.offer_fields(spec, turn, draft):
-            turn.stale()
-
-    @router.callback_query(buttons.filter(F.action == codes.field), flags=flags)
-    async def edit_field(
-        query: CallbackQuery,
-        callback_data: CallbackData,
-        ctx: Context,
-        state: FSMContext,
-        bot: Bot,
-        callback_answer: CallbackAnswer,
-    ) -> None:
-        turn = button_turn(query, ctx, state, bot, callback_answer)
-        draft = await loaded(turn, callback_data, "field")
-        key = str(getattr(callback_data, "value", ""))
-        if draft is not None and not await steps.ask_field(spec, turn, draft, key):
-            turn.stale()
-
-    @router.callback_query(buttons.filter(F.action == codes.publish), flags=flags)
-    async def publish(
-        query: CallbackQuery,
-        callback_data: CallbackData,
-        ctx: Context,
-        state: FSMContext,
-        bot: Bot,
-        callback_answer: CallbackAnswer,
-        delivery: DeliveryEngine,
-    ) -> None:
-        turn = button_turn(query, ctx, state, bot, callback_answer, delivery)
-        draft = await loaded(turn, callback_data, "publish")
-        if draft is not None and not await spec.publish(turn, draft):
-            turn.stale()  # another tap claimed it first
-
-    @router.callback_query(buttons.filter(F.action == codes.discard), flags=flags)
-    async def discard(
-        query: CallbackQuery,
-        callback_data: CallbackData,
-        ctx: Context,
-        state: FSMContext,
-        bot: Bot,
-        callback_answer: CallbackAnswer,
-    ) -> None:
-        turn = button_turn(query, ctx, state, bot, callback_answer)
-        if (draft := await loaded(turn, callback_data, "discard")) is not None:
-            await steps.discard(spec, turn, draft)
 
     @router.message(spec.translating, F.text, flags=flags)
     async def translation_typed(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:

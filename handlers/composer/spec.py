@@ -110,9 +110,9 @@ class Composer(Generic[DraftT]):
     # -- the draft (must) ---------------------------------------------------------------------
 
     async def load(self, turn: Turn, ident: int, use: str) -> DraftT | None:
-        """`use` names what the draft is loaded for: a kit button ("translate", "language",
-        "skip", "edit", "field", "publish", "discard") or a typed step ("translation", "edit"),
-        so a capability can accept, say, a scheduled announcement's text edit but not its Discard."""
+        """`use` names what the draft is loaded for: the pressed button's action code, or a typed
+        step ("translation", "edit"), so a capability can accept, say, a scheduled announcement's
+        text edit but not its Discard."""
         raise NotImplementedError
 
     def ident(self, draft: DraftT) -> int:

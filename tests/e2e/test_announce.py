@@ -158,9 +158,7 @@ async def test_members_and_forged_buttons_cannot_announce(harness: Harness, regi
     async with create_session_factory(harness.app.engine)() as session:
         announcement = await session.get(Announcement, 1)
         assert announcement is not None and announcement.status == AnnouncementStatus.DRAFT
-        assert (
-            announcement.model_dump(mode="json") == before
-        )  # nothing changed: text, audience, topic, urgency
+        assert _state(announcement) == before  # nothing changed: text, audience, topic, urgency
         assert (await session.exec(select(OutboxMessage))).all() == []
     assert "It reaches 3 members." in card["text"]  # the draft the intruder tried to act on
 
