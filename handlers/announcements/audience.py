@@ -20,7 +20,7 @@ from bot.services.geo import country_codes, country_name, find_countries
 from bot.services.members import CITY_MAX, INTERESTS
 from bot.services.text import clean_line
 from handlers.announcements.callbacks import AnnounceAction
-from handlers.announcements.composer import COMPOSER, gone_text, load_announcement
+from handlers.announcements.composer import COMPOSER, step_announcement
 from handlers.announcements.states import AnnounceStates
 from handlers.announcements.views import audience_keyboard, send_composer
 from handlers.composer import TextRule, Turn, draft_button, read_text, toggled
@@ -84,16 +84,6 @@ async def country_chosen(turn: Turn, announcement: Announcement, data: AnnounceA
 async def audience_done(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
     """Done (or ← Back from a confirmation): the composer card again."""
     await send_composer(turn.bot, turn.chat_id, turn.ctx.session, announcement)
-
-
-async def step_announcement(message: Message, ctx: Context, state: FSMContext) -> Announcement | None:
-    """For a typed step: the draft it edits, or None after ending the dialog with why not."""
-    ident = (await state.get_data()).get("announcement_id")
-    announcement = await load_announcement(ctx, int(ident or 0))
-    if announcement is None:
-        await state.clear()
-        await message.answer(gone_text())
-    return announcement
 
 
 @router.message(AnnounceStates.country, F.text, flags=FLAGS)

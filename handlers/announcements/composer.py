@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Final
 
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+
 from bot.context import Context
 from bot.i18n import _, language_name, ngettext
 from bot.policy import Action
@@ -63,6 +66,19 @@ async def load_announcement(
     organization and it is in one of `statuses`."""
     announcement = await ctx.load(Action.ANNOUNCE, Announcement, ident)
     return announcement if announcement is not None and announcement.status in statuses else None
+
+
+async def step_announcement(
+    message: Message, ctx: Context, state: FSMContext, statuses: tuple[AnnouncementStatus, ...] = DRAFT
+) -> Announcement | None:
+    """For a typed step of the dialog: the announcement it changes, or None after ending the
+    dialog and saying why."""
+    ident = (await state.get_data()).get("announcement_id")
+    announcement = await load_announcement(ctx, int(ident or 0), statuses)
+    if announcement is None:
+        await state.clear()
+        await message.answer(gone_text())
+    return announcement
 
 
 class AnnouncementComposer(Composer[Announcement]):

@@ -20,10 +20,10 @@ from bot.services.announcements import EDITABLE, count_audience, schedule, set_l
 from bot.services.dates import DateError, parse_local_datetime
 from bot.services.schedule_math import parse_clock
 from handlers.announcements.callbacks import AnnounceAction
-from handlers.announcements.composer import COMPOSER, DRAFT, gone_text, load_announcement
+from handlers.announcements.composer import COMPOSER, step_announcement
 from handlers.announcements.states import AnnounceStates
 from handlers.composer import Turn, draft_button
-from storage.models import Announcement, AnnouncementStatus
+from storage.models import Announcement
 from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)
@@ -69,20 +69,9 @@ async def ask_when(turn: Turn, announcement: Announcement, data: AnnounceAction)
     await turn.say(text)
 
 
-async def _typed_step(
-    message: Message, ctx: Context, state: FSMContext, statuses: tuple[AnnouncementStatus, ...] = EDITABLE
-) -> Announcement | None:
-    ident = (await state.get_data()).get("announcement_id")
-    announcement = await load_announcement(ctx, int(ident or 0), statuses)
-    if announcement is None:
-        await state.clear()
-        await message.answer(gone_text())
-    return announcement
-
-
 @router.message(AnnounceStates.schedule, F.text, flags=FLAGS)
 async def schedule_typed(message: Message, ctx: Context, state: FSMContext) -> None:
-    announcement = await _typed_step(message, ctx, state)
+    announcement = await step_announcement(message, ctx, state, EDITABLE)
     if announcement is None:
         return
     try:
@@ -104,7 +93,7 @@ async def schedule_typed(message: Message, ctx: Context, state: FSMContext) -> N
 
 @router.message(AnnounceStates.local_time, F.text, flags=FLAGS)
 async def local_time_typed(message: Message, ctx: Context, state: FSMContext) -> None:
-    announcement = await _typed_step(message, ctx, state, DRAFT)
+    announcement = await step_announcement(message, ctx, state)
     if announcement is None:
         return
     minutes = parse_clock(message.text or "")
@@ -121,11 +110,18 @@ async def local_time_typed(message: Message, ctx: Context, state: FSMContext) ->
     )
 
 
+async def _typed_before(turn: Turn, key: str) -> str | None:
+    """What the confirmed step typed (None, and "no longer active", if the dialog moved on)."""
+    value = (await turn.state.get_data()).get(key)
+    if not value:
+        turn.stale()
+    return str(value) if value else None
+
+
 @draft_button(COMPOSER, router, "schedule_confirm")
 async def schedule_confirmed(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
-    at = (await turn.state.get_data()).get("scheduled_at")
-    if not at:
-        turn.stale()
+    at = await _typed_before(turn, "scheduled_at")
+    if at is None:
         return
     await schedule(turn.ctx.session, announcement, datetime.fromisoformat(at))
     await turn.state.clear()
@@ -141,9 +137,8 @@ async def schedule_confirmed(turn: Turn, announcement: Announcement, data: Annou
 @draft_button(COMPOSER, router, "local_confirm")
 async def local_time_confirmed(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
     """Each member at the clock time on their own clock: published like Send now, once."""
-    clock = (await turn.state.get_data()).get("local_time")
-    if not clock:
-        turn.stale()
+    clock = await _typed_before(turn, "local_time")
+    if clock is None:
         return
     await set_local_time(turn.ctx.session, announcement, clock)
     await turn.state.clear()

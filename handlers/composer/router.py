@@ -89,12 +89,23 @@ def draft_button(spec: Composer[Any], router: Router, *codes: str) -> Callable[[
     return register
 
 
+def _kit_button(spec: Composer[Any], step: steps.DraftStep) -> DraftButton:
+    """A kit button: its step with the button's value; a refused value is a stale button."""
+
+    async def on_kit_button(turn: Turn, draft: Any, callback_data: Any) -> None:
+        if not await step(spec, turn, draft, str(getattr(callback_data, "value", ""))):
+            turn.stale()
+
+    on_kit_button.__name__ = on_kit_button.__qualname__ = step.__name__
+    return on_kit_button
+
+
 def composer_router(spec: Composer[Any]) -> Router:
     """The kit's buttons (language list, language, Skip, ✏️ Edit, field, Publish, Discard), its
     typed steps (translation items, a field's value) and the cut-text guard, for `spec`."""
     router = Router(name=f"composer.{spec.name}")
     router.message.filter(F.chat.type == "private")
-    flags, codes, on = rights(spec.action), spec.codes, lambda code: draft_button(spec, router, code)
+    flags, codes = rights(spec.action), spec.codes
 
     def value(callback_data: Any) -> str:
         return str(getattr(callback_data, "value", ""))
@@ -107,33 +118,16 @@ def composer_router(spec: Composer[Any]) -> Router:
         await message.answer(cut_text(int(record.get("limit") or 0)))
         await spec.text_was_cut(message_turn(message, ctx, state, bot), int(record.get("id") or 0))
 
-    @on(codes.translate)
-    async def translate(turn: Turn, draft: Any, callback_data: Any) -> None:
-        await steps.offer_languages(spec, turn, draft)
-
-    @on(codes.language)
-    async def translate_to(turn: Turn, draft: Any, callback_data: Any) -> None:
-        if not await steps.start_translation(spec, turn, draft, value(callback_data)):
-            turn.stale()
-
-    @on(codes.edit)
-    async def edit(turn: Turn, draft: Any, callback_data: Any) -> None:
-        if not await steps.offer_fields(spec, turn, draft):
-            turn.stale()
-
-    @on(codes.field)
-    async def edit_field(turn: Turn, draft: Any, callback_data: Any) -> None:
-        if not await steps.ask_field(spec, turn, draft, value(callback_data)):
-            turn.stale()
-
-    @on(codes.publish)
-    async def publish(turn: Turn, draft: Any, callback_data: Any) -> None:
-        if not await spec.publish(turn, draft):
-            turn.stale()  # another tap claimed it first
-
-    @on(codes.discard)
-    async def discard(turn: Turn, draft: Any, callback_data: Any) -> None:
-        await steps.discard(spec, turn, draft)
+    kit_buttons: dict[str, steps.DraftStep] = {
+        codes.translate: steps.offer_languages,
+        codes.language: steps.start_translation,
+        codes.edit: steps.offer_fields,
+        codes.field: steps.ask_field,
+        codes.publish: steps.publish,
+        codes.discard: steps.discard,
+    }
+    for code, step in kit_buttons.items():
+        draft_button(spec, router, code)(_kit_button(spec, step))
 
     @router.callback_query(spec.button_class.filter(F.action == codes.skip), flags=flags)
     async def skip_item(

@@ -5,6 +5,7 @@ announcements' "✏️ Edit text" of /announcements is `ask_field(..., "text")`)
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -14,6 +15,9 @@ from bot.config import SHIPPED_LANGUAGES
 from bot.i18n import _, language_name
 from handlers.composer.spec import STEP_KEY, Composer, Item, Turn
 from handlers.composer.text import read_text
+
+# A kit step behind a button: (spec, turn, draft, the button's value) -> False for a refused value.
+DraftStep = Callable[[Composer[Any], Turn, Any, str], Awaitable[bool]]
 
 # -- the preview card's buttons ----------------------------------------------------------------
 
@@ -77,7 +81,7 @@ async def _ask(spec: Composer[Any], turn: Turn, draft: Any, item: Item) -> None:
 # -- translations ----------------------------------------------------------------------------------
 
 
-async def offer_languages(spec: Composer[Any], turn: Turn, draft: Any) -> None:
+async def offer_languages(spec: Composer[Any], turn: Turn, draft: Any, value: str = "") -> bool:
     """The shipped languages but the original's, ✅ on those already translated."""
     done, source, ident = set(spec.translated(draft)), spec.source_language(draft), spec.ident(draft)
     builder = InlineKeyboardBuilder()
@@ -89,6 +93,7 @@ async def offer_languages(spec: Composer[Any], turn: Turn, draft: Any) -> None:
             )
     builder.adjust(2)
     await turn.say(_("Which language is the translation in?"), builder.as_markup())
+    return True
 
 
 async def start_translation(spec: Composer[Any], turn: Turn, draft: Any, language: str) -> bool:
@@ -182,7 +187,7 @@ async def skipped(spec: Composer[Any], turn: Turn, key: str) -> bool:
 # -- ✏️ Edit -----------------------------------------------------------------------------------------
 
 
-async def offer_fields(spec: Composer[Any], turn: Turn, draft: Any) -> bool:
+async def offer_fields(spec: Composer[Any], turn: Turn, draft: Any, value: str = "") -> bool:
     fields = spec.fields(draft)
     if not fields:
         return False
@@ -221,7 +226,13 @@ async def _field_answer(spec: Composer[Any], turn: Turn, draft: Any, item: Item,
 # -- publish and discard ---------------------------------------------------------------------------
 
 
-async def discard(spec: Composer[Any], turn: Turn, draft: Any) -> None:
+async def publish(spec: Composer[Any], turn: Turn, draft: Any, value: str = "") -> bool:
+    """False when another tap claimed the draft first (answered "no longer active")."""
+    return await spec.publish(turn, draft)
+
+
+async def discard(spec: Composer[Any], turn: Turn, draft: Any, value: str = "") -> bool:
     await spec.discard(turn, draft)
     await turn.state.update_data({STEP_KEY: None})
     await turn.replace(_("🗑 The draft was discarded."))
+    return True

@@ -8,36 +8,17 @@ from typing import Any, Final
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Announcement, AnnouncementStatus, MediaKind
+from storage.models import Announcement, AnnouncementStatus
 
 EDITABLE: Final = (AnnouncementStatus.DRAFT, AnnouncementStatus.SCHEDULED)
 LISTED: Final = 20
 
 
-async def create_draft(
-    session: AsyncSession,
-    *,
-    organization_id: int,
-    author_member_id: int | None,
-    author_chat_id: int,
-    author_language: str,
-    author_timezone: str,
-    text: str,
-    media_kind: MediaKind | None = None,
-    media_file_id: str | None = None,
-) -> Announcement:
-    """A draft in the author's language (the organizer's text as Telegram HTML)."""
-    announcement = Announcement(
-        organization_id=organization_id,
-        author_member_id=author_member_id,
-        author_chat_id=author_chat_id,
-        author_language=author_language,
-        author_timezone=author_timezone,
-        text=text,
-        language=author_language,
-        media_kind=media_kind,
-        media_file_id=media_file_id,
-    )
+async def create_draft(session: AsyncSession, **columns: Any) -> Announcement:
+    """A draft from the organizer's message: `columns` are the announcement's (organization,
+    author, their chat, language and zone, the text as Telegram HTML, the media); the text is in
+    the author's language."""
+    announcement = Announcement(**columns, language=columns["author_language"])
     session.add(announcement)
     await session.flush()
     return announcement
