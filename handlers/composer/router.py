@@ -115,8 +115,9 @@ def composer_router(spec: Composer[Any]) -> Router:
         record = await continuation(state, message)
         if record is None or record.get("told"):
             return
-        await message.answer(cut_text(int(record.get("limit") or 0)))
+        # Undone first: the notice commits the unit of work before it is sent (commit before send).
         await spec.text_was_cut(message_turn(message, ctx, state, bot), int(record.get("id") or 0))
+        await message.answer(cut_text(int(record.get("limit") or 0)))
 
     kit_buttons: dict[str, steps.DraftStep] = {
         codes.translate: steps.offer_languages,
