@@ -138,7 +138,7 @@ async def baseline_release(workdir: Path) -> float:
     best of five, the reminder put back to pending and its outbox rows deleted in between)."""
     from sqlalchemy import delete, update
 
-    from bot.services.reminders import release_reminders
+    from bot.services.events.reminders import release_reminders
     from storage.db import create_engine, create_session_factory
     from storage.models import OutboxMessage, Reminder
     from storage.types import utcnow
@@ -164,7 +164,7 @@ async def hand_over_latency(workdir: Path, events: int, spread: float, tick: flo
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
     from sqlmodel import col, select
 
-    from bot.services.reminders import KIND, release_reminders
+    from bot.services.events.reminders import KIND, release_reminders
     from storage.db import create_engine, create_session_factory
     from storage.models import OutboxMessage, Reminder
     from storage.types import utcnow

@@ -38,8 +38,8 @@ from bot.middlewares import (
 )
 from bot.services.announcements import KIND as ANNOUNCEMENT
 from bot.services.events import NOTICE_KIND as EVENT_NOTICE
+from bot.services.events.reminders import KIND as REMINDER
 from bot.services.members import get_member
-from bot.services.reminders import KIND as REMINDER
 from bot.services.roles import ensure_default_organization, role_holders
 from bot.services.surveys import KIND as SURVEY
 from bot.services.surveys import POLL_STOP_KIND as POLL_STOP

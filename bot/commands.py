@@ -11,10 +11,12 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import lazy_gettext as __
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import SHIPPED_LANGUAGES
 from bot.logs import log_event
-from storage.models import Role
+from bot.services.roles import Actor, effective_roles
+from storage.models import Member, Role
 
 log = logging.getLogger(__name__)
 
@@ -87,3 +89,13 @@ async def clear_chat_commands(bot: Bot, chat_id: int) -> None:
         await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=chat_id))
     except (TelegramBadRequest, TelegramForbiddenError) as error:
         log_event(log, "commands_not_cleared", logging.WARNING, chat_id=chat_id, error=type(error).__name__)
+
+
+async def refresh_member_menu(
+    bot: Bot, i18n: I18n, session: AsyncSession, actor: Actor, member: Member, organization_id: int
+) -> None:
+    """After any change (consent, language, a role granted or taken): the person's own menu, in
+    their language, with the commands of the roles they really hold — a super-admin's included."""
+    roles = await effective_roles(session, actor, member, organization_id)
+    language = member.language or i18n.default_locale
+    await refresh_chat_commands(bot, i18n, actor.telegram_id, language, roles)

@@ -17,6 +17,7 @@ from aiogram import BaseMiddleware
 from aiogram.dispatcher.flags import get_flag
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.callback_answer import CallbackAnswer
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -132,7 +133,8 @@ class RightsMiddleware(BaseMiddleware):
 
 
 def _waits_in_a_state(data: dict[str, Any]) -> bool:
-    """Was the handler chosen because the sender is inside one of its dialog's states?"""
+    """Was the handler chosen because the sender is inside one of its dialog's states (a
+    `StateFilter`, or a bare `State` given as a filter)?"""
     handler_object = data.get("handler")
     filters = getattr(handler_object, "filters", None) or ()
-    return any(isinstance(item.callback, StateFilter) for item in filters)
+    return any(isinstance(item.callback, StateFilter | State) for item in filters)

@@ -15,7 +15,7 @@ from bot.commands import command_list
 from bot.i18n import _
 from bot.policy import Action, rights
 from bot.services.roles import Actor, effective_roles
-from handlers.states import ProfileStates
+from handlers.members.states import ProfileStates
 from storage.models import Member, Organization
 
 router: Final[Router] = Router(name=__name__)

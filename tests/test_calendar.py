@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
-from bot.services.calendar import event_ics, event_uid
+from bot.services.events.calendar import event_ics, event_uid
 from storage.models import Event, EventStatus
 
 BERLIN = ZoneInfo("Europe/Berlin")

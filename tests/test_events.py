@@ -16,8 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import events as service
 from bot.services.events import EventError
+from bot.services.events.series import create_series, occurrences, publish_series, update_series_from
 from bot.services.members import TelegramIdentity, record_consent, update_profile
-from bot.services.recurrence import create_series, occurrences, publish_series, update_series_from
 from bot.services.roles import ensure_default_organization
 from storage.models import (
     DeliveryStatus,

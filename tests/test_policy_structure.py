@@ -71,3 +71,31 @@ def test_roles_per_action(action: Action) -> None:
     assert not role_allows(member, None, action), "someone who is not a member is refused"
     assert not role_allows(None, Role.ADMIN, action), "no actor, no right"
     assert role_allows(Actor(telegram_id=2, is_super_admin=True), None, action), "super-admins may"
+
+
+def test_a_refused_typed_step_is_recognised_with_either_kind_of_state_filter() -> None:
+    """The rights middleware ends the dialog of a refused typed step: the step may be routed by a
+    `StateFilter` or by a bare `State` given as a filter."""
+    from aiogram.filters import Command, StateFilter
+    from aiogram.fsm.state import State, StatesGroup
+
+    from bot.context import _waits_in_a_state
+
+    class Steps(StatesGroup):
+        typed = State()
+
+    router = Router()
+
+    @router.message(Steps.typed)
+    async def bare_state(_: object) -> None: ...
+
+    @router.message(StateFilter(Steps.typed))
+    async def state_filter(_: object) -> None: ...
+
+    @router.message(Command("x"))
+    async def command(_: object) -> None: ...
+
+    bare, filtered, plain = router.message.handlers
+    assert _waits_in_a_state({"handler": bare})
+    assert _waits_in_a_state({"handler": filtered})
+    assert not _waits_in_a_state({"handler": plain})

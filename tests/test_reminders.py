@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import events as service
-from bot.services import reminders
+from bot.services.events import reminders
 from storage.db import create_session_factory
 from storage.models import DeliveryStatus, Event, OutboxMessage, Reminder, ReminderStatus
 from tests.test_events import NOW, START, add_members, community, published

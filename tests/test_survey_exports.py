@@ -13,7 +13,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import surveys as service
-from bot.services.survey_drafts import (
+from bot.services.surveys import SurveyError
+from bot.services.surveys.drafts import (
     build_survey,
     count_audience,
     delete_draft,
@@ -21,8 +22,7 @@ from bot.services.survey_drafts import (
     parse_bounds,
     set_translation,
 )
-from bot.services.survey_exports import export_rows_csv, export_xlsx
-from bot.services.surveys import SurveyError
+from bot.services.surveys.exports import export_rows_csv, export_xlsx
 from storage.models import SurveyQuestion, SurveyStatus
 from tests.test_surveys import CLOSES, NOW, add_members, answer_all, organization, six_questions
 

@@ -17,10 +17,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import events as event_service
-from bot.services import reminders
 from bot.services import surveys as survey_service
 from bot.services import trainings as service
-from bot.services.events import EventError
+from bot.services.events import EventError, reminders
 from bot.services.roles import ensure_default_organization
 from bot.services.trainings import SessionInput, TrainingError
 from storage.db import create_session_factory

@@ -18,11 +18,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery.outbox import Claimed
-from bot.event_view import card_keyboard, event_card, session_card, when_text
 from bot.i18n import format_when
 from bot.logs import log_event
 from bot.services import events as service
-from bot.services.reminders import release_reminders
+from bot.services.events.reminders import release_reminders
+from bot.views.events import card_keyboard, event_card, session_card, when_text
 from storage.models import Event, EventStatus, RsvpStatus
 from storage.types import utcnow
 

@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import survey_view as view
 from bot.delivery.outbox import Claimed
 from bot.i18n import resolve_locale
 from bot.logs import log_event
 from bot.services import surveys as service
+from bot.views import surveys as view
 from storage.models import (
     Member,
     Organization,

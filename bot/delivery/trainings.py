@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery.outbox import Claimed
-from bot.event_view import when_text
 from bot.logs import log_event
 from bot.services import trainings as service
-from bot.training_view import card_keyboard, load, member_view, signups_open, training_card
+from bot.views.events import when_text
+from bot.views.trainings import card_keyboard, load, member_view, signups_open, training_card
 from storage.models import SignupStatus, Training, TrainingStatus
 from storage.types import utcnow
 

@@ -41,6 +41,11 @@ async def get_member(session: AsyncSession, telegram_id: int) -> Member | None:
     return result.first()
 
 
+async def member_by_id(session: AsyncSession, member_id: int) -> Member | None:
+    """A member by our own row id (as carried by callback data); None for a missing or forged id."""
+    return await session.get(Member, member_id) if member_id > 0 else None
+
+
 async def count_registered(session: AsyncSession) -> int:
     result = await session.exec(
         select(func.count()).select_from(Member).where(col(Member.consent_at).is_not(None))

@@ -47,7 +47,9 @@ class Survey(SQLModel, table=True):
     status: SurveyStatus = Field(default=SurveyStatus.DRAFT, sa_type=String(16))
     opens_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closes_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    reminder_before_minutes: int | None = 1440  # None: no reminder
+    # None: no reminder. No Python default here: the ORM omits a None for a column that has a default,
+    # so a default of 1440 turned an explicit "No reminder" into 24 hours (create_survey sets it).
+    reminder_before_minutes: int | None = Field(default=None)
     remind_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # closes_at - reminder
     reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # set once, when claimed
     native_poll: bool = False  # a one-question quick poll sent as a Telegram poll

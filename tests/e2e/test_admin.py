@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.services.roles import role_of
-from handlers.callbacks import AdminAction
+from handlers.admin.callbacks import AdminAction
 from storage.db import create_session_factory
 from storage.models import AuditEntry, Member, Role
 from tests.e2e.conftest import SUPER_ADMIN_ID, Harness, buttons

@@ -13,12 +13,14 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from bot.event_view import event_card
 from bot.i18n import format_when
 from bot.services import events as service
-from handlers.callbacks import EventAdmin
+from bot.services.roles import Actor, revoke_role
+from bot.views.events import event_card
+from handlers.events.callbacks import EventAdmin
 from storage.db import create_session_factory
 from storage.models import (
+    DialogState,
     Event,
     EventSeries,
     EventStatus,
@@ -501,6 +503,106 @@ async def test_attendees_attendance_csv_edit_code_group_and_cancel(harness: Harn
     assert harness.emulator.errors == []
 
 
+def organizer_buttons(event_id: int, draft_id: int, member: int) -> list[EventAdmin]:
+    """Every action of the organizer's event buttons: the /newevent questions, the /myevents list,
+    the management card of an open event, its edits, attendees, check-in code and cancellation, and
+    the draft preview (publish, translations, discard)."""
+    return [
+        *(EventAdmin(action="skip", value=value) for value in ("description", "end", "tr_description")),
+        EventAdmin(action="start_ok"),
+        EventAdmin(action="start_change"),
+        EventAdmin(action="nolimit"),
+        EventAdmin(action="rem", value="dh"),
+        EventAdmin(action="aud", value="all"),
+        EventAdmin(action="aud_i", value="culture"),
+        EventAdmin(action="aud_l", value="fr"),
+        EventAdmin(action="claim", value="12"),
+        EventAdmin(action="rep", value="once"),
+        EventAdmin(action="page", id=5),
+        *managing_buttons(event_id, member),
+        *draft_buttons(draft_id),
+    ]
+
+
+def managing_buttons(event_id: int, member: int) -> list[EventAdmin]:
+    """The buttons that name an open event (published or draft)."""
+    return [
+        EventAdmin(action="open", id=event_id),
+        EventAdmin(action="att", id=event_id),
+        EventAdmin(action="att", id=event_id, value="nav", page=20),
+        EventAdmin(action="mark", id=event_id, member=member),
+        EventAdmin(action="csv", id=event_id),
+        EventAdmin(action="edit", id=event_id),
+        EventAdmin(action="ef", id=event_id, value="start"),
+        EventAdmin(action="scope_one", id=event_id, value="title"),
+        EventAdmin(action="scope_all", id=event_id, value="place"),
+        EventAdmin(action="edit_nolimit", id=event_id),
+        EventAdmin(action="edit_start_ok", id=event_id),
+        EventAdmin(action="edit_start_change", id=event_id),
+        EventAdmin(action="code", id=event_id),
+        EventAdmin(action="newcode", id=event_id),
+        EventAdmin(action="group", id=event_id),
+        EventAdmin(action="cancel", id=event_id),
+        EventAdmin(action="keep", id=event_id),
+        EventAdmin(action="cancel_yes", id=event_id),
+    ]
+
+
+def draft_buttons(draft_id: int) -> list[EventAdmin]:
+    """The buttons of a draft's preview (and its /myevents card)."""
+    return [
+        EventAdmin(action="publish", id=draft_id),
+        EventAdmin(action="publish", id=draft_id, value="manage"),
+        EventAdmin(action="translate", id=draft_id),
+        EventAdmin(action="tr_lang", id=draft_id, value="fr"),
+        EventAdmin(action="discard", id=draft_id),
+    ]
+
+
+async def draft_event(harness: Harness, organization_id: int | None = None, **fields: Any) -> int:
+    """A draft of the organization (by default the bot's own), not published."""
+    async with create_session_factory(harness.app.engine)() as session:
+        values: dict[str, Any] = {
+            "title": "Draft picnic",
+            "starts_at": utcnow() + timedelta(days=12),
+            "capacity": 10,
+        } | fields
+        event = await service.create_event(
+            session,
+            organization_id=organization_id or harness.app.dispatcher["organization"].id,
+            now=utcnow(),
+            **values,
+        )
+        await session.commit()
+        return event.id or 0
+
+
+async def event_rows(harness: Harness) -> dict[int, tuple[Any, ...]]:
+    """What the forged buttons must not change: every event as stored, its answers and dialogs."""
+    async with create_session_factory(harness.app.engine)() as session:
+        return {
+            event.id or 0: (
+                event.status,
+                event.title,
+                event.translations,
+                event.starts_at,
+                event.capacity,
+                event.checkin_code,
+                event.updated_at,
+            )
+            for event in (await session.exec(select(Event))).all()
+        }
+
+
+async def press_forged(harness: Harness, user: Any, message: dict[str, Any], data: EventAdmin) -> str:
+    """Press a button the bot never sent; returns the toast it got."""
+    packed = data.pack()
+    assert len(packed.encode()) <= 64
+    query = await harness.emulator.press_button(user, message, callback_data=packed, forge=True)
+    await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
+    return harness.emulator.callback_answers[query]["text"]
+
+
 async def test_members_and_forged_buttons_cannot_manage_events(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
     organizer = await make_organizer(harness, registered, "en")
     intruder = await registered("Eve", "uk")
@@ -525,29 +627,20 @@ async def test_members_and_forged_buttons_cannot_manage_events(harness: Harness,
         "Only organizers can post events here.", "uk"
     )
     bob = await member_id(harness, going)
+    draft_id = await draft_event(harness)
+    stored = await event_rows(harness)
+    # Every organizer button, forged by a registered plain member for real events of the
+    # organization (the published one for the card's buttons, a draft for the preview's): refused
+    # by the policy before any handler runs.
     forged = [
-        EventAdmin(action="cancel_yes", id=event_id),
-        EventAdmin(action="newcode", id=event_id),
-        EventAdmin(action="mark", id=event_id, member=bob),
-        EventAdmin(action="edit_start_ok", id=event_id),
-        EventAdmin(action="edit_nolimit", id=event_id),
-        EventAdmin(action="publish", id=event_id),
-        EventAdmin(action="discard", id=event_id),
-        EventAdmin(action="csv", id=event_id),
-        EventAdmin(action="att", id=event_id),
-        EventAdmin(action="rep", value="once"),
-        EventAdmin(action="start_ok"),
-        EventAdmin(action="aud", value="all"),
-        EventAdmin(action="aud_i", value="culture"),
-        EventAdmin(action="claim", value="12"),
+        *organizer_buttons(event_id, draft_id, bob),
+        *draft_buttons(event_id),  # a draft's buttons on the published event
+        *managing_buttons(draft_id, bob),  # the card's buttons on the draft
     ]
     for data in forged:
-        packed = data.pack()
-        assert len(packed.encode()) <= 64
-        query = await harness.emulator.press_button(intruder, last, callback_data=packed, forge=True)
-        await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
-        assert harness.emulator.callback_answers[query]["text"] == refusal
+        assert await press_forged(harness, intruder, last, data) == refusal, data
     await asyncio.sleep(0.3)
+    assert await event_rows(harness) == stored
     async with create_session_factory(harness.app.engine)() as session:
         event = await session.get(Event, event_id)
         assert event is not None
@@ -555,6 +648,8 @@ async def test_members_and_forged_buttons_cannot_manage_events(harness: Harness,
         rsvp = (await session.exec(select(Rsvp))).one()
         assert (rsvp.status, rsvp.attended) == (RsvpStatus.GOING, False)
         assert (await session.exec(select(OutboxMessage))).all() == []
+        dialogs = (await session.exec(select(DialogState.state))).all()
+        assert not any(state and state.startswith("EventStates") for state in dialogs)  # no step opened
     transcript = [m for m in harness.emulator.transcript(intruder.id) if m["outgoing"]]
     assert not any(m.get("document") for m in transcript)  # no CSV, no attendee list
     assert all(m["text"] == refusal for m in transcript)
@@ -570,6 +665,50 @@ async def test_members_and_forged_buttons_cannot_manage_events(harness: Harness,
         await session.commit()
     query = await harness.press(organizer, manage, "🔑 Check-in code")
     assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
+    assert harness.emulator.errors == []
+
+
+async def test_organizer_buttons_for_missing_or_foreign_events_are_stale(
+    harness: Harness, registered
+) -> None:  # type: ignore[no-untyped-def]
+    """An organizer's forged ids: an event that does not exist, or one of another organization
+    (where they hold no role), is "no longer active", and nothing is sent or changed."""
+    organizer = await make_organizer(harness, registered, "en")
+    going = await registered("Bob", "en")
+    async with create_session_factory(harness.app.engine)() as session:
+        other = Organization(slug="diaspora-elsewhere", name="Diaspora elsewhere")
+        session.add(other)
+        await session.commit()
+        other_id = other.id or 0
+    foreign_id = await draft_event(harness, other_id, title="Their meeting")
+    foreign_draft = await draft_event(harness, other_id, title="Their draft")
+    async with create_session_factory(harness.app.engine)() as session:
+        foreign = await session.get(Event, foreign_id)
+        organization = await session.get(Organization, other_id)
+        await service.publish(session, foreign, organization, utcnow(), announce=False)  # type: ignore[arg-type]
+        await service.rsvp(session, foreign_id, await member_id(harness, going), RsvpStatus.GOING, utcnow())
+        await session.commit()
+    stored = await event_rows(harness)
+    listing = await harness.send(organizer, "/myevents")
+    assert listing["text"] == "There are no upcoming events. /newevent creates one."  # theirs is not listed
+    bob = await member_id(harness, going)
+    sent = len(harness.emulator.transcript(organizer.id))
+    stale = "This button is no longer active."
+    for event_id, draft_id in ((999, 998), (foreign_id, foreign_draft)):
+        for data in (*managing_buttons(event_id, bob), *draft_buttons(draft_id)):
+            assert await press_forged(harness, organizer, listing, data) == stale, data
+    group = harness.emulator.create_group("Diaspora Lyon", members=[organizer])
+    for ident in (999, foreign_id):
+        await harness.emulator.send_text(organizer, f"/postevent {ident}", chat=group)
+        refused = await harness.emulator.next_bot_message(group.id, timeout=10)
+        assert refused["text"].startswith("Send /postevent followed by the number")
+    await asyncio.sleep(0.3)
+    assert len(harness.emulator.transcript(organizer.id)) == sent  # no card, no CSV, no question
+    assert await event_rows(harness) == stored
+    async with create_session_factory(harness.app.engine)() as session:
+        rsvp = (await session.exec(select(Rsvp))).one()
+        assert (rsvp.status, rsvp.attended) == (RsvpStatus.GOING, False)
+        assert (await session.exec(select(OutboxMessage))).all() == []
     assert harness.emulator.errors == []
 
 
@@ -738,4 +877,38 @@ async def test_dialog_with_a_chosen_audience_and_claim_window_and_forged_buttons
     await asyncio.sleep(0.3)
     for user in (sports_fan, nobody):
         assert not any("Film night" in (m.get("text") or "") for m in harness.emulator.transcript(user.id))
+    assert harness.emulator.errors == []
+
+
+async def test_an_organizer_who_loses_the_role_mid_dialog_is_refused_and_the_dialog_ends(
+    harness: Harness,
+    registered,  # type: ignore[no-untyped-def]
+) -> None:
+    organizer = await make_organizer(harness, registered, "en")
+    event_id = await published_event(harness)
+    await harness.send(organizer, "/newevent")
+    await harness.send(organizer, "Book club")  # -> the description question
+    listing = await harness.send(organizer, "/myevents")  # a command, not the description
+    assert listing["text"].startswith("🗓 Upcoming events (1–1 of 1)")
+    await harness.press(organizer, listing, "1. Assemblée générale")
+    manage = await harness.reply(organizer)
+    await harness.press(organizer, manage, "✏️ Edit")
+    await harness.press(organizer, await harness.reply(organizer), "Title")
+    await harness.reply(organizer)  # "send the new title", the dialog now waits in that step
+    async with create_session_factory(harness.app.engine)() as session:
+        member = (await session.exec(select(Member).where(Member.telegram_id == organizer.id))).one()
+        await revoke_role(session, Actor(1, True), harness.app.dispatcher["organization"].id, member)
+        await session.commit()
+
+    refusal = "Sorry, only organizers can manage events."
+    assert (await harness.send(organizer, "A new title"))["text"] == refusal
+    async with create_session_factory(harness.app.engine)() as session:
+        event = await session.get(Event, event_id)
+        assert event is not None and event.title == "Assemblée générale"
+        states = (await session.exec(select(DialogState.state))).all()
+        assert not any(state and state.startswith("EventStates") for state in states)
+    assert (await harness.send(organizer, "A new title"))["text"] == (
+        "I'm not sure what you mean. Send /help to see what I can do."
+    )  # no dialog waits any more
+    assert await count_events(harness) == 1
     assert harness.emulator.errors == []

@@ -125,7 +125,7 @@ async def test_deep_link_check_in_and_reminder(harness: Harness, registered) -> 
 
 
 async def test_stale_and_forged_event_buttons(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
-    from bot.event_view import EventAction
+    from bot.views.events import EventAction
 
     eve = await registered("Eve", "en")
     stranger = harness.emulator.create_user("Stranger", language_code="en")
@@ -159,8 +159,8 @@ async def test_two_hundred_taps_for_twenty_seats_through_the_bot(harness: Harnes
     waitlist numbered 1..180 in the order the taps were handled, and every tap answered."""
     import asyncio
 
-    from bot.event_view import EventAction
     from bot.services.members import TelegramIdentity, record_consent
+    from bot.views.events import EventAction
 
     users = [harness.emulator.create_user(f"M{i}", language_code="en") for i in range(200)]
     async with create_session_factory(harness.app.engine)() as session:
@@ -241,7 +241,7 @@ async def test_a_card_posted_in_a_group_shows_the_new_counts_after_taps(
     registered,
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    from handlers import events as member_events
+    from handlers.events import group as member_events
     from tests.e2e.test_announce import make_organizer
 
     monkeypatch.setattr(member_events, "GROUP_REFRESH_DELAY", 0.5)

@@ -177,3 +177,34 @@ async def test_mydata_and_forget(harness: Harness, registered) -> None:  # type:
     )
     again = await harness.send(user, "/profile")
     assert again["text"] == harness.t("Hello! I don't know you yet. Send /start to join the community.", "fr")
+
+
+async def test_a_super_admin_keeps_the_staff_commands_after_registering(harness: Harness) -> None:
+    """Consent sets the member's own menu: for a super-admin (ADMIN_IDS) it must keep /admin,
+    /announce, /newevent, /poll ... — the menu after any change reflects the person's real roles."""
+    from tests.e2e.conftest import SUPER_ADMIN_ID
+
+    admin = harness.emulator.create_user("Ada", language_code="fr", user_id=SUPER_ADMIN_ID)
+    greeting = await harness.send(admin, "/start")
+    await harness.press(admin, greeting, language_name("fr"))
+    notice = await harness.edited(admin, greeting)
+    await harness.press(admin, notice, harness.t("✅ I agree", "fr"))
+    await harness.reply(admin)  # "let's set up your profile"
+    await harness.reply(admin)  # the name question
+
+    menu = harness.emulator.commands(scope={"type": "chat", "chat_id": admin.id}, language_code="")
+    assert menu is not None
+    commands = {item["command"]: item["description"] for item in menu}
+    assert {"admin", "announce", "newevent", "poll", "newtraining", "profile"} <= set(commands)
+    assert commands["admin"] == harness.t("Manage roles", "fr")
+
+    # A plain member's menu, by contrast, has no staff command.
+    member = harness.emulator.create_user("Bintou", language_code="fr")
+    greeting = await harness.send(member, "/start")
+    await harness.press(member, greeting, language_name("fr"))
+    notice = await harness.edited(member, greeting)
+    await harness.press(member, notice, harness.t("✅ I agree", "fr"))
+    await harness.reply(member)
+    await harness.reply(member)
+    menu = harness.emulator.commands(scope={"type": "chat", "chat_id": member.id}, language_code="")
+    assert menu is not None and "admin" not in {item["command"] for item in menu}

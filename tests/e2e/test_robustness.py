@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from bot.sandbox import Faults, Limits
-from handlers.callbacks import CountryChoice, InterestToggle, ProfileEdit, ZoneChoice
+from handlers.members.callbacks import CountryChoice, InterestToggle, ProfileEdit, ZoneChoice
 from storage.migrate import upgrade_to_head
 from tests.e2e.conftest import Harness, buttons, start_harness
 from tests.e2e.test_registration import members

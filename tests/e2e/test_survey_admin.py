@@ -18,8 +18,9 @@ from sqlmodel import col, select
 from bot.charts import chart_size
 from bot.i18n import format_when
 from bot.services import surveys as service
-from bot.services.roles import Actor, grant_role
-from handlers.survey_kit import SurveyDialog, SurveyManage
+from bot.services.roles import Actor, grant_role, revoke_role
+from handlers.surveys.callbacks import SurveyDialog, SurveyManage
+from handlers.surveys.steps import BUTTON_STEPS
 from storage.db import create_session_factory
 from storage.models import (
     Member,
@@ -29,6 +30,7 @@ from storage.models import (
     Role,
     Survey,
     SurveyQuestion,
+    SurveyResponse,
     SurveyStatus,
 )
 from storage.types import utcnow
@@ -73,6 +75,19 @@ async def invitations(harness: Harness, survey_id: int) -> int:
             .where(OutboxMessage.kind == service.KIND, OutboxMessage.ref_id == survey_id)
         )
         return int((await session.exec(query)).one())
+
+
+async def database_state(harness: Harness) -> tuple[list[dict[str, Any]], list[int]]:
+    """Every survey as stored, and how many questions, responses and outbox rows there are."""
+    async with create_session_factory(harness.app.engine)() as session:
+        stored = (await session.exec(select(Survey).order_by(col(Survey.id)))).all()
+        columns = [column.name for column in Survey.__table__.columns]  # type: ignore[attr-defined]
+        rows = [{name: getattr(survey, name) for name in columns} for survey in stored]
+        counts = [
+            int((await session.exec(select(func.count()).select_from(model))).one())
+            for model in (SurveyQuestion, SurveyResponse, OutboxMessage)
+        ]
+    return rows, counts
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -390,18 +405,63 @@ async def test_cancel_and_forged_or_foreign_buttons_change_nothing(harness: Harn
             session, organization.id or 0, "Ours", now, closes_at=now + timedelta(days=2)
         )
         await service.add_question(session, ours, "yes_no", "Ok?")
+        written = await service.add_question(session, ours, "text", "Why?", optional=True)
         await service.open_survey(session, ours, organization, now)
+        draft = await service.create_survey(
+            session, organization.id or 0, "Draft", now, closes_at=now + timedelta(days=2)
+        )
+        await service.add_question(session, draft, "yes_no", "Ok?")
         await session.commit()
-        foreign_id, ours_id = foreign.id or 0, ours.id or 0
+        foreign_id, ours_id, draft_id, written_id = (
+            foreign.id or 0,
+            ours.id or 0,
+            draft.id or 0,
+            written.id or 0,
+        )
     await invited(harness, coordinator, member)
 
+    # A member forges every coordinator button (the draft card's, the dialog's steps, /results'):
+    # each is refused by the policy before any handler runs, and nothing changes.
+    draft_buttons = [
+        SurveyDialog(action="publish", id=draft_id),
+        SurveyDialog(action="discard", id=draft_id),
+        SurveyDialog(action="translate", id=draft_id),
+        SurveyDialog(action="tr_lang", id=draft_id, value="fr"),
+    ]
+    step_buttons = [SurveyDialog(action=action, value="yes") for action in BUTTON_STEPS]
+    results_buttons = [
+        SurveyManage(action="page", id=0),
+        SurveyManage(action="open", id=ours_id),
+        SurveyManage(action="open", id=draft_id),
+        SurveyManage(action="texts", id=ours_id, question=written_id),
+        SurveyManage(action="texts", id=ours_id, question=written_id, page=8),
+        *(SurveyManage(action="by", id=ours_id, value=code) for code in ("lang", "res", "orig")),
+        SurveyManage(action="csv", id=ours_id),
+        SurveyManage(action="xlsx", id=ours_id),
+        SurveyManage(action="close", id=ours_id),
+        SurveyManage(action="close_yes", id=ours_id),
+        SurveyManage(action="keep", id=ours_id),
+        SurveyManage(action="extend", id=ours_id),
+        SurveyManage(action="duplicate", id=ours_id),
+    ]
+    before = await database_state(harness)
     last = await harness.send(member, "/help")
-    for data in (SurveyManage(action="close_yes", id=ours_id), SurveyDialog(action="publish", id=ours_id)):
+    sent = len(harness.emulator.transcript(member.id))
+    published = SurveyDialog(action="publish", id=ours_id)
+    for data in (published, *draft_buttons, *step_buttons, *results_buttons):
         query = await harness.emulator.press_button(member, last, callback_data=data.pack(), forge=True)
-        assert await toast_of(harness, query) == refusal
+        assert await toast_of(harness, query) == refusal, data
+    assert await database_state(harness) == before
+    assert len(harness.emulator.transcript(member.id)) == sent  # no file, no results, no question
 
     last = await harness.send(coordinator, "/help")
     stale = "This button is no longer active."
+    missing = draft_id + 1000  # no such survey: every button naming it is stale
+    vanished = [
+        type(button)(**{**button.model_dump(), "id": missing})
+        for button in (*draft_buttons, *results_buttons)
+        if button.action != "page"
+    ]
     for data in (
         SurveyManage(action="close_yes", id=foreign_id),
         SurveyManage(action="csv", id=foreign_id),
@@ -409,10 +469,16 @@ async def test_cancel_and_forged_or_foreign_buttons_change_nothing(harness: Harn
         SurveyManage(action="by", id=ours_id, value="nope"),
         SurveyDialog(action="anon", value="yes"),  # no dialog is waiting for it
         SurveyDialog(action="publish", id=foreign_id),
+        *vanished,
     ):
         query = await harness.emulator.press_button(coordinator, last, callback_data=data.pack(), forge=True)
         assert await toast_of(harness, query) == stale, data
-    assert [s.status for s in await surveys(harness)] == [SurveyStatus.OPEN, SurveyStatus.OPEN]
+    assert [s.status for s in await surveys(harness)] == [
+        SurveyStatus.OPEN,
+        SurveyStatus.OPEN,
+        SurveyStatus.DRAFT,
+    ]
+    assert await database_state(harness) == before
 
     # A dialog's buttons belong to their step; /cancel ends the dialog and its buttons.
     await harness.send(coordinator, "/poll")
@@ -431,7 +497,7 @@ async def test_cancel_and_forged_or_foreign_buttons_change_nothing(harness: Harn
     )
     query = await harness.press(coordinator, options, "Done")
     assert await toast_of(harness, query) == stale
-    assert len(await surveys(harness)) == 2
+    assert len(await surveys(harness)) == 3
 
 
 async def invited(harness: Harness, *users: Any) -> None:
@@ -494,8 +560,8 @@ async def test_results_counts_charts_texts_breakdown_exports_close_extend_duplic
     registered,  # type: ignore[no-untyped-def]
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    import handlers.survey_results as results_handlers
-    from handlers.survey_kit import percent
+    import handlers.surveys.written_answers as results_handlers
+    from handlers.surveys.texts import percent
 
     monkeypatch.setattr(results_handlers, "TEXTS_PAGE", 3)
     coordinator = await make_coordinator(harness, registered, "fr")
@@ -690,3 +756,71 @@ async def test_coordinators_and_organizers_see_the_survey_commands_members_do_no
     assert not any(line.startswith("/newevent") for line in lines)  # an organizer's command
     member_lines = (await harness.send(member, "/help"))["text"].splitlines()
     assert not any(line.startswith(("/poll", "/newsurvey", "/results")) for line in member_lines)
+
+
+async def test_a_coordinator_who_loses_the_role_mid_dialog_is_refused_and_the_dialog_ends(
+    harness: Harness, registered
+) -> None:  # type: ignore[no-untyped-def]
+    """Every typed step is authorized, not only the command: the refusal also ends the dialog, so
+    what they type next is no longer taken as an answer."""
+    coordinator = await make_coordinator(harness, registered, "en")
+    t = harness.t
+    await harness.send(coordinator, "/newsurvey")
+    kind = await harness.send(coordinator, "Community needs")
+    await harness.press(coordinator, kind, t("🔘 One choice", "en"))
+    await harness.reply(coordinator)
+    await harness.send(coordinator, "Which city?")  # its options are asked next
+    async with create_session_factory(harness.app.engine)() as session:
+        member = (await session.exec(select(Member).where(Member.telegram_id == coordinator.id))).one()
+        await revoke_role(session, Actor(1, True), harness.app.dispatcher["organization"].id, member)
+        await session.commit()
+    refused = await harness.send(coordinator, "Paris\nLyon")
+    assert refused["text"] == t("Sorry, only coordinators and organizers can run surveys.", "en")
+    after = await harness.send(coordinator, "Paris\nLyon")
+    assert after["text"] == t("I'm not sure what you mean. Send /help to see what I can do.", "en")
+    assert await surveys(harness) == []
+
+
+async def test_no_reminder_means_none_for_surveys_and_quick_polls(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    """ "No reminder" is kept as chosen: the preview says so and no reminder is stored; a quick poll
+    (no reminder step) gets none either."""
+    coordinator = await make_coordinator(harness, registered, "en")
+    await registered("Kofi", "en")
+    t = harness.t
+
+    async def pick(message: dict[str, Any], label: str) -> dict[str, Any]:
+        await harness.press(coordinator, message, t(label, "en"))
+        return await harness.reply(coordinator)
+
+    await harness.send(coordinator, "/newsurvey")
+    kind = await harness.send(coordinator, "Short check-in")
+    await harness.press(coordinator, kind, t("👍 Yes / no", "en"))
+    await harness.reply(coordinator)
+    more = await pick(await harness.send(coordinator, "All good?"), "Required")
+    anonymous = await pick(more, "✅ That's all")
+    audience = await pick(anonymous, "👤 With names")
+    opens = await pick(audience, "Everyone")
+    closes = await pick(opens, "When I publish it")
+    typed, _ = closing_day(5)
+    reminder = await pick(await harness.send(coordinator, typed), "✅ Correct")
+    await harness.press(coordinator, reminder, t("No reminder", "en"))
+    await harness.reply(coordinator)  # the preview notice
+    card = await harness.reply(coordinator)
+    assert closes["text"]
+    assert t("24 hours before", "en") not in card["text"]
+    (survey,) = await surveys(harness)
+    assert survey.reminder_before_minutes is None
+
+    await harness.send(coordinator, "/poll")
+    options = await harness.send(coordinator, "Tea or coffee?")
+    await harness.send(coordinator, "Tea\nCoffee")
+    multiple = await pick(harness.message(coordinator, options["message_id"] + 2), "Done")
+    anonymous = await pick(multiple, "One answer")
+    closes = await pick(anonymous, "👤 With names")
+    confirm = await harness.send(coordinator, closing_day(3)[0])
+    audience = await pick(confirm, "✅ Correct")
+    await harness.press(coordinator, audience, "Everyone")
+    await harness.reply(coordinator)
+    await harness.reply(coordinator)
+    poll = next(s for s in await surveys(harness) if s.native_poll)
+    assert poll.reminder_before_minutes is None

@@ -13,8 +13,8 @@ from sqlmodel import select
 
 from bot.services import surveys as service
 from bot.services.events import telegram_length
-from bot.survey_view import SurveyAction
-from handlers.survey_kit import SurveyDialog, SurveyManage
+from bot.views.surveys import SurveyAction
+from handlers.surveys.callbacks import SurveyDialog, SurveyManage
 from storage.db import create_session_factory
 from storage.models import Member, Organization
 from storage.types import utcnow
@@ -170,7 +170,7 @@ async def test_double_taps_on_the_coordinators_page_buttons_are_answered_quietly
     registered,  # type: ignore[no-untyped-def]
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    import handlers.survey_results as results_handlers
+    import handlers.surveys.written_answers as results_handlers
 
     monkeypatch.setattr(results_handlers, "TEXTS_PAGE", 2)
     coordinator = await make_coordinator(harness, registered, "en")

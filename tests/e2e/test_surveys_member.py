@@ -15,7 +15,7 @@ from sqlmodel import col, func, select
 
 from bot.sandbox import SimUser
 from bot.services import surveys as service
-from bot.survey_view import SurveyAction
+from bot.views.surveys import SurveyAction
 from storage.db import create_session_factory
 from storage.models import (
     Member,
@@ -393,3 +393,14 @@ async def test_a_survey_link_opens_its_invitation_or_says_why_not(
     assert closed["text"] == harness.t(
         "This survey is closed, sorry: answers are no longer accepted. Thank you anyway!", "fr"
     )
+
+
+def test_dialog_states_keep_the_names_stored_in_the_database() -> None:
+    """Dialog states are stored by name (`storage/fsm.py`): whoever is in the middle of answering a
+    survey or of the coordinator's dialogs keeps their place only if the names never change."""
+    from handlers.surveys.states import AnsweringStates, SurveyDialogStates
+
+    assert AnsweringStates.answering.state == "SurveyStates:answering"
+    steps = "question title kind text options bounds max_length optional more multiple anonymous audience"
+    names = [*steps.split(), "opens", "closes", "reminder", "translation"]
+    assert [state.state for state in SurveyDialogStates] == [f"SurveyStates:{name}" for name in names]

@@ -18,8 +18,9 @@ from bot.services import surveys as survey_service
 from bot.services import trainings as service
 from bot.services.roles import Actor, grant_role
 from bot.services.trainings import SessionInput
-from handlers.training_admin import TrainingAdmin
-from handlers.training_dialog import TrainingDraft
+from handlers.trainings.callbacks import TrainingAdmin, TrainingDraft
+from handlers.trainings.managed import ACTIONS
+from handlers.trainings.managed import KNOWN as MANAGE_ACTIONS
 from storage.db import create_session_factory
 from storage.models import (
     Event,
@@ -36,6 +37,7 @@ from storage.models import (
 from storage.types import utcnow
 from tests.e2e.conftest import Harness, buttons
 from tests.e2e.test_event_admin import member_id, no_quiet_hours, plain
+from tests.e2e.test_trainings import drained
 
 
 async def make_coordinator(
@@ -538,9 +540,12 @@ async def test_members_are_refused_and_forged_buttons_change_nothing(harness: Ha
     intruder = await registered("Olena", "fr")
     waiting = await registered("Bob", "es")
     organizer = await make_coordinator(harness, registered, "Sam", "es", Role.ORGANIZER)
+    await no_quiet_hours(harness)
     training_id = await published_training(harness, capacity=1)
     await sign_up(harness, training_id, intruder, "x")
     await sign_up(harness, training_id, waiting, "y")
+    await drained(harness)  # the "new training" notice is out: what follows is the bot's answers
+    assert "Digital visibility" in (await harness.reply(intruder))["text"]
     intruder_id = await member_id(harness, intruder)
     async with create_session_factory(harness.app.engine)() as session:
         event_id = (await service.sessions_of(session, training_id))[0].id or 0
@@ -565,13 +570,55 @@ async def test_members_are_refused_and_forged_buttons_change_nothing(harness: Ha
         TrainingDraft(action="publish"),
         TrainingDraft(action="lang", value="fr"),
         TrainingDraft(action="aud", value="all"),
+        # Every other coordinator button, on the same real training: refused by the policy before
+        # any handler looks at the training (an unknown action and an unknown training too).
+        TrainingAdmin(action="rm", id=training_id, member=await member_id(harness, waiting)),
+        TrainingAdmin(action="msg", id=training_id),
+        TrainingAdmin(action="msg_drop", id=training_id),
+        TrainingAdmin(action="att", id=training_id),
+        TrainingAdmin(action="att_s", id=training_id, event=event_id),
+        TrainingAdmin(action="close", id=training_id),
+        TrainingAdmin(action="cancel", id=training_id),
+        TrainingAdmin(action="keep", id=training_id),
+        TrainingAdmin(action="fb", id=training_id),
+        TrainingAdmin(action="page", id=5),
+        TrainingAdmin(action="bogus", id=training_id),
+        TrainingAdmin(action="open", id=99999),
+        *(
+            TrainingDraft(action=action, value=value)
+            for action, value in (
+                ("skip", "description"),
+                ("skip", "deadline"),
+                ("skip", "tr_description"),
+                ("lang_done", ""),
+                ("start_ok", "123"),
+                ("start_change", ""),
+                ("dur", "90"),
+                ("same", ""),
+                ("more", ""),
+                ("sessions_done", ""),
+                ("q_add", ""),
+                ("q_done", ""),
+                ("free", ""),
+                ("tr", "fr"),
+                ("tr_done", ""),
+                ("aud", "choose"),
+                ("aud_i", "culture"),
+                ("aud_l", "fr"),
+                ("discard", ""),
+            )
+        ),
     ]
+    assert {data.action for data in forged if isinstance(data, TrainingAdmin)} >= MANAGE_ACTIONS
+    said_before = len([m for m in harness.emulator.transcript(intruder.id) if m["outgoing"]])
     for data in forged:
         packed = data.pack()
         assert len(packed.encode()) <= 64
         query = await harness.emulator.press_button(intruder, last, callback_data=packed, forge=True)
         await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
-        assert harness.emulator.callback_answers[query]["text"] == refusal
+        assert harness.emulator.callback_answers[query]["text"] == refusal, data
+    # Only the refusal toasts: no message, card, question or file was sent for any of them.
+    assert len([m for m in harness.emulator.transcript(intruder.id) if m["outgoing"]]) == said_before
     # A typed text from someone with no dialog is not taken as an answer.
     await harness.send(intruder, "100")
     await asyncio.sleep(0.3)
@@ -607,6 +654,7 @@ async def test_members_are_refused_and_forged_buttons_change_nothing(harness: Ha
         await service.publish_training(session, foreign, other, now)
         await session.commit()
         foreign_id = foreign.id or 0
+        outbox_before = len((await session.exec(select(OutboxMessage))).all())
     listing = await harness.send(coordinator, "/managetrainings")
     assert "Elsewhere" not in listing["text"]
     for data in (
@@ -620,15 +668,22 @@ async def test_members_are_refused_and_forged_buttons_change_nothing(harness: Ha
         TrainingAdmin(action="msg_send", id=training_id),
         TrainingDraft(action="publish"),
         TrainingDraft(action="start_ok", value="123"),
+        # A training that does not exist, whatever the action: a stale button.
+        *(TrainingAdmin(action=action, id=99999, member=intruder_id, event=event_id) for action in ACTIONS),
     ):
         query = await harness.emulator.press_button(
             coordinator, listing, callback_data=data.pack(), forge=True
         )
         await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
-        assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
+        assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active.", data
+    assert harness.emulator.transcript(coordinator.id)[-1]["message_id"] == listing["message_id"]
     async with create_session_factory(harness.app.engine)() as session:
         assert (await session.get(Training, foreign_id)).status == TrainingStatus.OPEN  # type: ignore[union-attr]
         assert not any((await service.attendance(session, training_id)).values())
+        training = await session.get(Training, training_id)
+        assert training is not None
+        assert (training.status, training.capacity) == (TrainingStatus.OPEN, 1)
+        assert len((await session.exec(select(OutboxMessage))).all()) == outbox_before
 
     # Organizers coordinate too (in Spanish); /cancel leaves the dialog and nothing is written.
     question = await harness.send(organizer, "/newtraining")
@@ -804,7 +859,7 @@ async def test_feedback_survey_reaches_attendees_through_the_bot_and_averages_sh
 
 
 async def test_sessions_cannot_be_changed_or_posted_as_plain_events(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
-    from handlers.callbacks import EventAdmin
+    from handlers.events.callbacks import EventAdmin
 
     organizer = await make_coordinator(harness, registered, "Olu", "en", Role.ORGANIZER)
     training_id = await published_training(harness)

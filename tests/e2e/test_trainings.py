@@ -14,10 +14,10 @@ from icalendar import Calendar
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot.event_view import EventAction
 from bot.services import trainings as service
 from bot.services.trainings import SessionInput
-from bot.training_view import TrainingAction
+from bot.views.events import EventAction
+from bot.views.trainings import TrainingAction
 from storage.db import create_session_factory
 from storage.models import (
     DeliveryStatus,

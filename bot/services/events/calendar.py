@@ -1,0 +1,60 @@
+"""Calendar files (RFC 5545) for "Add to calendar": one VEVENT per file, times in UTC.
+
+Times are written in UTC (`DTSTART:20270328T170000Z`), which Google Calendar, Outlook and Apple
+Calendar all place correctly in the reader's own zone; `X-WR-TIMEZONE` names the zone the
+organizer used, for clients that show it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from icalendar import Calendar
+from icalendar import Event as CalendarEvent
+
+from bot.services.events.rules import effective_end, event_text
+from storage.models import Event, EventStatus
+from storage.types import utcnow
+
+PRODID = "-//Diaspora Bridge//Events//EN"
+
+
+def event_uid(event: Event) -> str:
+    """Stable across edits, so a re-imported file updates the entry instead of adding one."""
+    return f"event-{event.id}@diaspora-bridge"
+
+
+def event_ics(event: Event, language: str, *, url: str | None = None) -> bytes:
+    """The event as an .ics file, title and description in `language` (a version name as given
+    by `events.rules.version_for`). `url` (e.g. the bot's deep link) is used when there is no online
+    link."""
+    title, description = event_text(event, language)
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-timezone", event.timezone)
+    entry = CalendarEvent()
+    entry.add("uid", event_uid(event))
+    entry.add("dtstamp", utcnow().replace(microsecond=0))
+    entry.add("last-modified", event.updated_at.astimezone(UTC).replace(microsecond=0))
+    entry.add("dtstart", event.starts_at.astimezone(UTC))
+    entry.add("dtend", effective_end(event).astimezone(UTC))
+    entry.add("summary", title)
+    if description:
+        entry.add("description", description)
+    location = event.place or event.online_url
+    if location:
+        entry.add("location", location)
+    if event.online_url or url:
+        entry.add("url", event.online_url or url)
+    # Each edit of the event makes a newer version for clients that compare SEQUENCE.
+    entry.add("sequence", int(event.updated_at.timestamp() - event.created_at.timestamp()) // 60)
+    entry.add("status", "CANCELLED" if event.status == EventStatus.CANCELLED else "CONFIRMED")
+    calendar.add_component(entry)
+    return calendar.to_ical()
+
+
+def ics_filename(event: Event) -> str:
+    return f"event-{event.id}.ics"

@@ -1,0 +1,234 @@
+"""An event's life: created as a draft (validated first, nothing written on error), published
+(reminders scheduled, the audience told), edited (those who answered told of a new time or place,
+reminders moved, a larger capacity filling seats from the waitlist) and cancelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services.audience import member_pages
+from bot.services.events.checkin import new_checkin_code
+from bot.services.events.notices import (
+    NOTICE_KIND,
+    cancel_outbox,
+    insert_outbox,
+    members_query,
+    new_notice,
+    notify_answered,
+    outbox_row,
+)
+from bot.services.events.reminders import reminder_ids_of, sync_reminders
+from bot.services.events.rules import (
+    EDITABLE,
+    NOTIFY_FIELDS,
+    EventError,
+    check_update,
+    validate_event,
+    validate_times,
+)
+from bot.services.events.seats import lock_event
+from bot.services.events.waitlist import fill_seats
+from bot.services.schedule_math import after_quiet_hours
+from storage.models import (
+    Event,
+    EventNotice,
+    EventStatus,
+    Organization,
+    OutboxMessage,
+    Reminder,
+    ReminderStatus,
+)
+
+
+async def create_event(
+    session: AsyncSession,
+    *,
+    organization_id: int,
+    title: str,
+    starts_at: datetime,
+    now: datetime,
+    timezone: str = "UTC",
+    description: str = "",
+    language: str = "en",
+    translations: dict[str, dict[str, str]] | None = None,
+    ends_at: datetime | None = None,
+    place: str | None = None,
+    online_url: str | None = None,
+    capacity: int | str | None = None,
+    rsvp_deadline: datetime | None = None,
+    claim_window_hours: int | str | None = None,
+    reminder_offsets: Sequence[int] | None = None,
+    audience: dict[str, Any] | None = None,
+    created_by_member_id: int | None = None,
+    series_id: int | None = None,
+) -> Event:
+    """A draft event. Everything is validated first: on EventError nothing was written."""
+    values = validate_event(
+        now,
+        title=title,
+        description=description,
+        language=language,
+        translations=translations,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        timezone=timezone,
+        place=place,
+        online_url=online_url,
+        capacity=capacity,
+        rsvp_deadline=rsvp_deadline,
+        claim_window_hours=claim_window_hours,
+        reminder_offsets=None if reminder_offsets is None else list(reminder_offsets),
+        audience=audience,
+    )
+    event = Event(
+        organization_id=organization_id,
+        series_id=series_id,
+        created_by_member_id=created_by_member_id,
+        status=EventStatus.DRAFT,
+        created_at=now,
+        updated_at=now,
+        **values,
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def delete_draft(session: AsyncSession, event: Event) -> None:
+    """A draft was never seen by members: it can simply go."""
+    if event.status != EventStatus.DRAFT:
+        raise EventError("not_editable")
+    await session.delete(event)
+    await session.flush()
+
+
+async def publish(
+    session: AsyncSession, event: Event, organization: Organization, now: datetime, *, announce: bool = True
+) -> int:
+    """Publish a draft: reminders are scheduled and (with `announce`) a "published" notice goes to
+    the event's audience, each member in their quiet-hours-respecting morning if it is night.
+    Returns how many members are notified (0 is fine: the event can be shared by link)."""
+    if event.status != EventStatus.DRAFT:
+        raise EventError("not_editable")
+    if event.organization_id != organization.id:
+        raise ValueError("event of another organization")
+    validate_times(event.starts_at, event.ends_at, event.rsvp_deadline, now)
+    event.status = EventStatus.PUBLISHED
+    event.checkin_code = event.checkin_code or new_checkin_code()
+    event.updated_at = now
+    session.add(event)
+    await session.flush()
+    await sync_reminders(session, event, now)
+    if not announce or event.training_id is not None:  # a session is announced with its training
+        return 0
+    details: dict[str, Any] = {"series_id": event.series_id} if event.series_id else {}
+    notice_id = await new_notice(session, event.id or 0, "published", details, now)
+    total = 0
+    async for page in member_pages(session, members_query(event.organization_id, event.audience)):
+        rows = []
+        for recipient in page:
+            zone = recipient[3] or organization.timezone
+            not_before = after_quiet_hours(now, zone, organization.quiet_start, organization.quiet_end)
+            if not_before >= event.starts_at:  # quiet until after the start: better now than never
+                not_before = now
+            rows.append(
+                outbox_row(
+                    kind=NOTICE_KIND,
+                    ref_id=notice_id,
+                    recipient=recipient,
+                    event=event,
+                    organization=organization,
+                    payload={"notice": "published", **details},
+                    not_before=not_before,
+                    now=now,
+                )
+            )
+        await insert_outbox(session, rows)
+        total += len(rows)
+    return total
+
+
+@dataclass(frozen=True)
+class EventUpdate:
+    changed: tuple[str, ...]  # fields that really changed
+    notified: int  # members sent a "changed" notice
+    promoted: tuple[int, ...] = ()  # members given a seat because the capacity grew
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+async def update_event(
+    session: AsyncSession, event: Event, organization: Organization, now: datetime, **changes: Any
+) -> EventUpdate:
+    """Edit any field of a draft or published event (see EDITABLE).
+
+    Published events: a change of time or place sends a "changed" notice (payload `fields` and
+    `before`) to everyone in AFFECTED; reminders follow the new start; a larger capacity gives seats
+    to the waitlist. A smaller one takes no seat back. All values are validated first.
+    """
+    cleaned = check_update(event, now, **changes)
+    changed = tuple(name for name in EDITABLE if name in changes and cleaned[name] != getattr(event, name))
+    if not changed:
+        return EventUpdate((), 0)
+    before = {name: _iso(getattr(event, name)) for name in changed if name in NOTIFY_FIELDS}
+    for name in changed:
+        setattr(event, name, cleaned[name])
+    event.updated_at = now
+    session.add(event)
+    await session.flush()  # the UPDATE of the event row: from here on the event is locked
+    if event.status != EventStatus.PUBLISHED:
+        return EventUpdate(changed, 0)
+    if "starts_at" in changed or "reminder_offsets" in changed:
+        await sync_reminders(session, event, now)
+    promoted: list[int] = []
+    if "capacity" in changed or "claim_window_hours" in changed:
+        locked = await lock_event(session, event.id or 0)
+        assert locked is not None
+        promoted = await fill_seats(session, event.id or 0, locked, now)
+    notified = 0
+    if before:
+        details = {"fields": list(before), "before": before}
+        notified = await notify_answered(session, event, organization, "changed", details, now)
+    return EventUpdate(changed, notified, tuple(promoted))
+
+
+async def cancel_event(session: AsyncSession, event: Event, organization: Organization, now: datetime) -> int:
+    """Cancel: reminders and messages still waiting are cancelled and everyone in AFFECTED gets a
+    "cancelled" notice. Returns how many are notified."""
+    if event.status == EventStatus.CANCELLED:
+        raise EventError("not_editable")
+    published = event.status == EventStatus.PUBLISHED
+    if published:
+        await lock_event(session, event.id or 0)
+    event.status = EventStatus.CANCELLED
+    event.updated_at = now
+    session.add(event)
+    await session.flush()
+    await (await session.connection()).execute(
+        update(Reminder)
+        .where(
+            Reminder.event_id == event.id,
+            col(Reminder.status).in_((ReminderStatus.PENDING, ReminderStatus.CLAIMED)),
+        )
+        .values(status=ReminderStatus.CANCELLED, claimed_at=None)
+    )
+    await cancel_outbox(
+        session,
+        OutboxMessage.kind == "reminder",
+        col(OutboxMessage.ref_id).in_(reminder_ids_of(event.id or 0)),
+    )
+    notices = select(EventNotice.id).where(EventNotice.event_id == event.id).scalar_subquery()
+    await cancel_outbox(session, OutboxMessage.kind == NOTICE_KIND, col(OutboxMessage.ref_id).in_(notices))
+    if not published:
+        return 0
+    return await notify_answered(session, event, organization, "cancelled", {}, now)

@@ -1,0 +1,122 @@
+"""One-tap answers: going, maybe or can't go, with capacity and a waitlist in tap order; taking an
+offered seat; a member's own answer and place in line; withdrawing everywhere for `/forget`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services.events.reminders import forget_reminders_for
+from bot.services.events.rules import AFFECTED, CHOICES, HOLDS_SEAT, EventError
+from bot.services.events.seats import answer_of, has_free_seat, lock_open_event, waitlist_place
+from bot.services.events.waitlist import expire_locked_offers, fill_seats
+from storage.models import Event, EventStatus, Rsvp, RsvpStatus
+
+
+@dataclass(frozen=True)
+class RsvpResult:
+    status: RsvpStatus
+    previous: RsvpStatus | None
+    changed: bool
+    position: int | None = None  # place on the waitlist, 1 = next in line
+    offered_until: datetime | None = None
+    promoted: tuple[int, ...] = ()  # members promoted or offered a seat because of this change
+
+
+async def rsvp(
+    session: AsyncSession, event_id: int, member_id: int, choice: RsvpStatus | str, now: datetime
+) -> RsvpResult:
+    """One tap: going, maybe or not_going; tapping again changes the answer.
+
+    Going on a full event (or while others wait) is waitlisted in tap order; a waitlisted member
+    tapping Going again keeps their place; an offered member tapping Going takes the seat. When a
+    seat is freed the waitlist moves up (see `fill_seats`). After the RSVP deadline only
+    "not_going" is accepted (so seats can still be freed). Runs in the caller's transaction.
+    """
+    choice = RsvpStatus(choice)
+    if choice not in CHOICES:
+        raise ValueError(f"not a choice: {choice}")
+    locked = await lock_open_event(session, event_id, now, deadline=choice != RsvpStatus.NOT_GOING)
+    await expire_locked_offers(session, event_id, locked, now)
+    answer = await answer_of(session, event_id, member_id)
+    previous = answer.status if answer is not None else None
+    if answer is not None and (
+        previous == choice or (previous == RsvpStatus.WAITLISTED and choice == RsvpStatus.GOING)
+    ):
+        position = (
+            await waitlist_place(session, event_id, answer.seq) if previous == RsvpStatus.WAITLISTED else None
+        )
+        return RsvpResult(answer.status, previous, False, position, answer.offered_until)
+    if answer is not None and previous == RsvpStatus.OFFERED and choice == RsvpStatus.GOING:
+        answer.status, answer.offered_until, answer.updated_at = RsvpStatus.GOING, None, now
+        session.add(answer)
+        await session.flush()
+        return RsvpResult(RsvpStatus.GOING, previous, True)
+    status = choice
+    if choice == RsvpStatus.GOING and not await has_free_seat(session, event_id, locked):
+        status = RsvpStatus.WAITLISTED
+    if answer is None:
+        answer = Rsvp(event_id=event_id, member_id=member_id, status=status, seq=locked.seq, created_at=now)
+    answer.status, answer.seq, answer.offered_until, answer.updated_at = status, locked.seq, None, now
+    session.add(answer)
+    await session.flush()
+    promoted: list[int] = []
+    if previous in HOLDS_SEAT:
+        promoted = await fill_seats(session, event_id, locked, now)
+    if status not in (RsvpStatus.GOING, RsvpStatus.MAYBE):
+        await forget_reminders_for(session, event_id, member_id)
+    position = (
+        await waitlist_place(session, event_id, locked.seq) if status == RsvpStatus.WAITLISTED else None
+    )
+    return RsvpResult(status, previous, True, position, None, tuple(promoted))
+
+
+async def confirm_offer(session: AsyncSession, event_id: int, member_id: int, now: datetime) -> RsvpResult:
+    """The offered member takes the seat (allowed after the RSVP deadline, until `offered_until`)."""
+    locked = await lock_open_event(session, event_id, now, deadline=False)
+    await expire_locked_offers(session, event_id, locked, now)
+    answer = await answer_of(session, event_id, member_id)
+    if answer is not None and answer.status == RsvpStatus.GOING:
+        return RsvpResult(RsvpStatus.GOING, RsvpStatus.GOING, False)
+    if answer is None or answer.status != RsvpStatus.OFFERED:
+        raise EventError("offer_expired")
+    answer.status, answer.offered_until, answer.updated_at = RsvpStatus.GOING, None, now
+    session.add(answer)
+    await session.flush()
+    return RsvpResult(RsvpStatus.GOING, RsvpStatus.OFFERED, True)
+
+
+async def my_answer(session: AsyncSession, event_id: int, member_id: int) -> Rsvp | None:
+    return await answer_of(session, event_id, member_id)
+
+
+async def waitlist_position(session: AsyncSession, event_id: int, member_id: int) -> int | None:
+    answer = await answer_of(session, event_id, member_id)
+    if answer is None or answer.status != RsvpStatus.WAITLISTED:
+        return None
+    return await waitlist_place(session, event_id, answer.seq)
+
+
+async def withdraw_member(session: AsyncSession, member_id: int, now: datetime) -> int:
+    """Answer "not going" to every upcoming event the member holds or waits for a seat at (for
+    `/forget`): their seats go to the waitlist. Returns how many answers changed."""
+    event_ids = (
+        await session.exec(
+            select(Rsvp.event_id)
+            .join(Event, col(Event.id) == col(Rsvp.event_id))
+            .where(
+                Rsvp.member_id == member_id,
+                col(Rsvp.status).in_(AFFECTED),
+                Event.status == EventStatus.PUBLISHED,
+                col(Event.starts_at) > now,
+                col(Event.training_id).is_(None),  # seats at trainings: trainings.withdraw_member
+            )
+        )
+    ).all()
+    for event_id in sorted(event_ids):
+        await rsvp(session, event_id, member_id, RsvpStatus.NOT_GOING, now)
+    return len(event_ids)

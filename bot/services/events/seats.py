@@ -1,0 +1,116 @@
+"""The event lock and seat counting, shared by RSVPs, seat offers, edits, cancellations and check-in.
+
+Every transaction that can change who holds a seat (a tap, confirming or expiring an offer, a
+capacity change, a check-in) starts with
+`UPDATE events SET rsvp_seq = rsvp_seq + 1 WHERE id = :id ... RETURNING ...`. On PostgreSQL that
+holds the event's row lock until commit; on SQLite it takes the database write lock (pysqlite
+begins the transaction only at the first write, so reading first would race). Counting seats
+after it is safe on both, and the returned number is the tap's place in tap order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services.events.rules import HOLDS_SEAT, EventError
+from storage.models import Event, EventStatus, Rsvp, RsvpStatus
+
+
+@dataclass(frozen=True)
+class Locked:
+    seq: int
+    status: EventStatus
+    starts_at: datetime
+    capacity: int | None
+    claim_window_hours: int | None
+
+
+async def lock_event(session: AsyncSession, event_id: int, *conditions: Any) -> Locked | None:
+    """The first statement of every seat-changing transaction (see the module docstring)."""
+    statement = (
+        update(Event)
+        .where(col(Event.id) == event_id, *conditions)
+        .values(rsvp_seq=col(Event.rsvp_seq) + 1)
+        .returning(
+            col(Event.rsvp_seq),
+            col(Event.status),
+            col(Event.starts_at),
+            col(Event.capacity),
+            col(Event.claim_window_hours),
+        )
+    )
+    row = (await (await session.connection()).execute(statement)).first()
+    if row is None:
+        return None
+    seq, status, starts_at, capacity, window = row
+    return Locked(int(seq), EventStatus(status), starts_at, capacity, window)
+
+
+async def lock_open_event(session: AsyncSession, event_id: int, now: datetime, *, deadline: bool) -> Locked:
+    """Lock an event that takes answers; nothing is written when it does not."""
+    conditions = [
+        Event.status == EventStatus.PUBLISHED,
+        col(Event.starts_at) > now,
+        col(Event.training_id).is_(None),
+    ]
+    if deadline:
+        conditions.append(or_(col(Event.rsvp_deadline).is_(None), col(Event.rsvp_deadline) > now))
+    locked = await lock_event(session, event_id, *conditions)
+    if locked is not None:
+        return locked
+    event = (
+        await session.exec(
+            select(Event).where(Event.id == event_id).execution_options(populate_existing=True)
+        )
+    ).first()
+    if event is None or event.training_id is not None:  # a training session: seats are the training's
+        raise EventError("not_found")
+    if event.status == EventStatus.CANCELLED:
+        raise EventError("cancelled")
+    if event.status == EventStatus.DRAFT:
+        raise EventError("closed")
+    if event.starts_at <= now:
+        raise EventError("event_past")
+    raise EventError("deadline_passed")
+
+
+async def answer_of(session: AsyncSession, event_id: int, member_id: int) -> Rsvp | None:
+    result = await session.exec(
+        select(Rsvp)
+        .where(Rsvp.event_id == event_id, Rsvp.member_id == member_id)
+        .execution_options(populate_existing=True)
+    )
+    return result.first()
+
+
+async def count_answers(session: AsyncSession, event_id: int, statuses: Sequence[RsvpStatus]) -> int:
+    result = await session.exec(
+        select(func.count())
+        .select_from(Rsvp)
+        .where(Rsvp.event_id == event_id, col(Rsvp.status).in_(statuses))
+    )
+    return int(result.one())
+
+
+async def waitlist_place(session: AsyncSession, event_id: int, seq: int) -> int:
+    result = await session.exec(
+        select(func.count())
+        .select_from(Rsvp)
+        .where(Rsvp.event_id == event_id, Rsvp.status == RsvpStatus.WAITLISTED, col(Rsvp.seq) <= seq)
+    )
+    return int(result.one())
+
+
+async def has_free_seat(session: AsyncSession, event_id: int, locked: Locked) -> bool:
+    if locked.capacity is None:
+        return True
+    if await count_answers(session, event_id, (RsvpStatus.WAITLISTED,)):
+        return False  # those waiting come first
+    return await count_answers(session, event_id, HOLDS_SEAT) < locked.capacity

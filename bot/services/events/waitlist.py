@@ -1,0 +1,117 @@
+"""The waitlist: freed seats go to those waiting in tap order, at once or as an offer to take within
+the claim window; offers not taken in time pass to the next in line (a scheduler job). Every
+function here runs with the event locked (see `seats`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services.events.notices import notify_member
+from bot.services.events.queries import get_event
+from bot.services.events.rules import HOLDS_SEAT
+from bot.services.events.seats import Locked, count_answers, lock_event
+from storage.models import Event, EventStatus, Organization, Rsvp, RsvpStatus
+
+
+async def _context(session: AsyncSession, event_id: int) -> tuple[Event, Organization]:
+    event = await get_event(session, event_id)
+    organization = await session.get(Organization, event.organization_id)
+    assert organization is not None
+    return event, organization
+
+
+async def fill_seats(session: AsyncSession, event_id: int, locked: Locked, now: datetime) -> list[int]:
+    """Give free seats to the waitlist in tap order: promoted at once, or offered for the claim
+    window (never past the start). Each one gets a notice. Call with the event locked."""
+    if locked.starts_at <= now:
+        return []
+    query = (
+        select(Rsvp)
+        .where(Rsvp.event_id == event_id, Rsvp.status == RsvpStatus.WAITLISTED)
+        .order_by(col(Rsvp.seq))
+        .execution_options(populate_existing=True)
+    )
+    if locked.capacity is not None:
+        free = locked.capacity - await count_answers(session, event_id, HOLDS_SEAT)
+        if free <= 0:
+            return []
+        query = query.limit(free)
+    waiting = list((await session.exec(query)).all())
+    if not waiting:
+        return []
+    event, organization = await _context(session, event_id)
+    for answer in waiting:
+        answer.updated_at = now
+        if locked.claim_window_hours:
+            answer.status = RsvpStatus.OFFERED
+            answer.offered_until = min(now + timedelta(hours=locked.claim_window_hours), locked.starts_at)
+        else:
+            answer.status = RsvpStatus.GOING
+        session.add(answer)
+    await session.flush()
+    for answer in waiting:
+        if answer.status == RsvpStatus.OFFERED:
+            assert answer.offered_until is not None
+            details = {"offered_until": answer.offered_until.isoformat()}
+            await notify_member(session, event, organization, answer.member_id, "offered", details, now)
+        else:
+            await notify_member(session, event, organization, answer.member_id, "promoted", {}, now)
+    return [answer.member_id for answer in waiting]
+
+
+async def expire_locked_offers(session: AsyncSession, event_id: int, locked: Locked, now: datetime) -> int:
+    """Offers not confirmed in time: the member is marked not going and told, and the seat passes
+    to the next in line. Call with the event locked."""
+    expired = list(
+        (
+            await session.exec(
+                select(Rsvp)
+                .where(
+                    Rsvp.event_id == event_id,
+                    Rsvp.status == RsvpStatus.OFFERED,
+                    col(Rsvp.offered_until) <= now,
+                )
+                .order_by(col(Rsvp.seq))
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+    )
+    if not expired:
+        return 0
+    for answer in expired:
+        answer.status, answer.offered_until, answer.updated_at = RsvpStatus.NOT_GOING, None, now
+        session.add(answer)
+    await session.flush()
+    if locked.status == EventStatus.PUBLISHED and locked.starts_at > now:
+        event, organization = await _context(session, event_id)
+        for answer in expired:
+            await notify_member(session, event, organization, answer.member_id, "offer_expired", {}, now)
+        await fill_seats(session, event_id, locked, now)
+    return len(expired)
+
+
+async def expire_offers(session: AsyncSession, now: datetime) -> int:
+    """Scheduler job: offers whose claim window ended pass to the next in line. Returns how many
+    expired. Events are locked one by one in id order; the caller commits."""
+    event_ids = (
+        await session.exec(
+            select(Rsvp.event_id)
+            .join(Event, col(Event.id) == col(Rsvp.event_id))
+            .where(
+                Rsvp.status == RsvpStatus.OFFERED,
+                col(Rsvp.offered_until) <= now,
+                Event.status == EventStatus.PUBLISHED,
+            )
+            .distinct()
+        )
+    ).all()
+    expired = 0
+    for event_id in sorted(event_ids):
+        locked = await lock_event(session, event_id)
+        if locked is not None:
+            expired += await expire_locked_offers(session, event_id, locked, now)
+    return expired

@@ -1,0 +1,35 @@
+"""A member's rights over their data, across every capability: a copy of everything stored
+(/mydata) and erasure (/forget)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services.events import member_answers, withdraw_member
+from bot.services.members import export_member_data, forget_member
+from bot.services.surveys import erase_member_surveys, member_survey_data
+from bot.services.trainings import erase_member, member_signups
+from storage.models import Member
+
+
+async def everything_about(session: AsyncSession, member: Member) -> dict[str, Any]:
+    """The profile, event answers, attributed survey answers and poll votes, training sign-ups."""
+    data = await export_member_data(session, member)
+    member_id = member.id or 0
+    data["event_answers"] = await member_answers(session, member_id)
+    data["surveys"] = await member_survey_data(session, member_id)
+    data["training_signups"] = await member_signups(session, member_id)
+    return data
+
+
+async def erase_everything(session: AsyncSession, member: Member, now: datetime) -> None:
+    """Seats go to the next in line; anonymous survey answers stay (they are no one's); the member
+    row keeps only what aggregate counts need."""
+    member_id = member.id or 0
+    await erase_member(session, member_id, now)
+    await withdraw_member(session, member_id, now)
+    await erase_member_surveys(session, member_id)
+    await forget_member(session, member)

@@ -1,0 +1,63 @@
+"""Results per group of members (language, country of residence, country of origin) of an
+attributed survey, with small groups suppressed so that nobody's answers can be worked out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services.surveys.tally import SurveyResults, tally_question
+from storage.models import Member, ResponseStatus, SurveyQuestion, SurveyResponse
+
+
+def hidden_groups(sizes: dict[str, int], min_group: int) -> set[str]:
+    """The groups a breakdown does not show: those under `min_group`, and then the smallest others
+    until the hidden ones add up to `min_group` at least. (The overall results minus the shown groups
+    are the hidden ones together: hiding only a group of 2 would let anyone work out its answers.)"""
+    hidden = {group for group, size in sizes.items() if size < min_group}
+    total = sum(sizes[group] for group in hidden)
+    for group, size in sorted(sizes.items(), key=lambda item: (item[1], item[0])):
+        if 0 < total < min_group and group not in hidden:
+            hidden.add(group)
+            total += size
+    return hidden
+
+
+async def response_groups(session: AsyncSession, survey_id: int, breakdown: str) -> dict[int, str]:
+    """{submitted response id: its member's group} ("?" for a member who did not say)."""
+    group_column = getattr(Member, breakdown)
+    group_rows = (
+        await session.exec(
+            select(SurveyResponse.id, group_column)
+            .join(Member, col(Member.id) == col(SurveyResponse.member_id))
+            .where(SurveyResponse.survey_id == survey_id, SurveyResponse.status == ResponseStatus.SUBMITTED)
+        )
+    ).all()
+    return {response_id: value or "?" for response_id, value in group_rows}
+
+
+def add_groups(
+    overall: SurveyResults,
+    questions: list[SurveyQuestion],
+    group_of: dict[int, str],
+    by_group: dict[str, dict[int, list[Any]]],
+    min_group: int,
+    language: str | None,
+) -> None:
+    """The shown groups' results (never their text answers) into `overall.groups`, and the hidden
+    ones counted."""
+    sizes: dict[str, int] = {}
+    for group in group_of.values():
+        sizes[group] = sizes.get(group, 0) + 1
+    hidden = hidden_groups(sizes, min_group)
+    for group, size in sorted(sizes.items()):
+        if group in hidden:
+            overall.suppressed_groups += 1
+            overall.suppressed_respondents += size
+            continue
+        tallies = [tally_question(q, by_group.get(group, {}).get(q.id or 0, []), language) for q in questions]
+        for tally in tallies:
+            tally.texts = []
+        overall.groups[group] = SurveyResults(overall.survey_id, size, tallies)

@@ -1,0 +1,76 @@
+"""Lists of surveys: the open ones a member may answer (`/surveys`), which they have begun, and the
+coordinator's surveys of an organization page by page (`/results`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, func, not_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Member, Membership, Survey, SurveyParticipation, SurveyStatus
+
+
+async def open_surveys_for(session: AsyncSession, member: Member, now: datetime) -> list[Survey]:
+    """Open surveys of the member's organizations they have not submitted (for `/surveys`).
+    (The audience filter is not re-applied: a member may answer a survey forwarded to them.)"""
+    submitted = exists().where(
+        SurveyParticipation.survey_id == Survey.id,
+        SurveyParticipation.member_id == member.id,
+        col(SurveyParticipation.submitted).is_(True),
+    )
+    result = await session.exec(
+        select(Survey)
+        .where(
+            col(Survey.organization_id).in_(
+                select(Membership.organization_id).where(Membership.member_id == member.id)
+            ),
+            Survey.status == SurveyStatus.OPEN,
+            col(Survey.native_poll).is_(False),
+            col(Survey.opens_at) <= now,
+            (col(Survey.closes_at).is_(None)) | (col(Survey.closes_at) > now),
+            not_(submitted),
+        )
+        .order_by(col(Survey.closes_at), col(Survey.id))
+    )
+    return list(result.all())
+
+
+async def started_survey_ids(session: AsyncSession, member_id: int) -> set[int]:
+    """The surveys the member has begun (submitted or not)."""
+    result = await session.exec(
+        select(SurveyParticipation.survey_id).where(SurveyParticipation.member_id == member_id)
+    )
+    return set(result.all())
+
+
+async def has_started(session: AsyncSession, survey_id: int, member_id: int) -> bool:
+    """Whether the member has begun the survey (only Start may begin it)."""
+    found = await session.exec(
+        select(SurveyParticipation.submitted).where(
+            SurveyParticipation.survey_id == survey_id, SurveyParticipation.member_id == member_id
+        )
+    )
+    return found.first() is not None
+
+
+@dataclass(frozen=True)
+class SurveysPage:
+    surveys: list[Survey]
+    offset: int  # of the first one shown (moved back into the list when asked beyond its end)
+    total: int
+
+
+async def surveys_page(session: AsyncSession, organization_id: int, offset: int, size: int) -> SurveysPage:
+    """A page of the organization's surveys, newest first (every status)."""
+    where = Survey.organization_id == organization_id
+    total = int((await session.exec(select(func.count()).select_from(Survey).where(where))).one())
+    offset = max(0, min(offset, max(total - 1, 0)))
+    surveys = (
+        await session.exec(
+            select(Survey).where(where).order_by(col(Survey.id).desc()).offset(offset).limit(size)
+        )
+    ).all()
+    return SurveysPage(list(surveys), offset, total)

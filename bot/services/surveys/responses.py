@@ -1,0 +1,204 @@
+"""A member's response: starting or resuming it, answering one question at a time, going back,
+submitting, and reading the answers back.
+
+Anonymity. An anonymous survey stores no link between a member and their answers once they have
+submitted: the response carries a random `respondent_key` and no member id, no start time and a
+submission time rounded to the day; the member's `SurveyParticipation` row (which says only
+"started"/"submitted", and has no id or timestamps to correlate) holds that key as `progress_token`
+while the member is answering, so they can resume after a restart, and the token is erased at
+submission and when the survey closes. Residual: while a member is still answering, the token
+links them to their partial answers.
+
+Every change starts with `lock_response` (see `store`)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services.surveys.answers import clean_answer
+from bot.services.surveys.building import questions_of
+from bot.services.surveys.rules import SurveyError
+from bot.services.surveys.store import (
+    ensure_open,
+    insert_ignore,
+    lock_response,
+    question_at,
+    response_by_key,
+    survey_for_share,
+)
+from storage.models import (
+    Member,
+    ResponseStatus,
+    Survey,
+    SurveyAnswer,
+    SurveyParticipation,
+    SurveyQuestion,
+    SurveyResponse,
+)
+
+
+async def start_or_resume(
+    session: AsyncSession, survey: Survey, member: Member, now: datetime
+) -> tuple[SurveyResponse, SurveyQuestion | None]:
+    """The member's response and the question to show (None: all answered, Submit is next).
+
+    Raises "submitted" when the member already submitted (attributed surveys: show them
+    `submitted_answers`), "closed"/"not_open" when the survey takes no answers."""
+    survey = await survey_for_share(session, survey.id or 0)
+    ensure_open(survey, now)
+    if survey.native_poll:
+        raise SurveyError("not_a_poll")
+    member_id = member.id or 0
+    # "a…" random tokens can never be mistaken for the "m<id>" keys of attributed surveys.
+    token = "a" + secrets.token_urlsafe(24) if survey.anonymous else None
+    connection = await session.connection()
+    inserted = (
+        await connection.execute(
+            insert_ignore(connection.dialect.name, SurveyParticipation)
+            .values(survey_id=survey.id, member_id=member_id, submitted=False, progress_token=token)
+            .returning(col(SurveyParticipation.member_id))
+        )
+    ).first()
+    if inserted is not None:
+        response = SurveyResponse(
+            survey_id=survey.id or 0,
+            member_id=None if survey.anonymous else member_id,
+            respondent_key=token or f"m{member_id}",
+            started_at=None if survey.anonymous else now,
+        )
+        session.add(response)
+        await session.flush()
+        return response, await question_at(session, survey.id or 0, 0)
+    participation = (
+        await session.exec(
+            select(SurveyParticipation)
+            .where(SurveyParticipation.survey_id == survey.id, SurveyParticipation.member_id == member_id)
+            .execution_options(populate_existing=True)
+        )
+    ).one()
+    if participation.submitted:
+        raise SurveyError("submitted")
+    key = participation.progress_token if survey.anonymous else f"m{member_id}"
+    found = await response_by_key(session, survey.id or 0, key or "")
+    if found is None:  # only if a token was erased on an open survey: never expected
+        raise SurveyError("not_found")
+    return found, await question_at(session, survey.id or 0, found.position)
+
+
+async def _refresh(session: AsyncSession, response: SurveyResponse) -> None:
+    await session.refresh(response)
+
+
+async def answer(
+    session: AsyncSession, response: SurveyResponse, question: SurveyQuestion, raw_value: Any, now: datetime
+) -> SurveyQuestion | None:
+    """Store the answer to the question being answered and move on; returns the next question
+    (None: all answered, Submit is next). `raw_value` None or empty skips an optional question.
+    The value is validated before anything is written."""
+    if question.survey_id != response.survey_id:
+        raise SurveyError("stale_question")
+    value = clean_answer(question, raw_value)
+    position, status = await lock_response(session, response)
+    if status == ResponseStatus.SUBMITTED:
+        raise SurveyError("submitted")
+    ensure_open(await survey_for_share(session, response.survey_id), now)
+    if question.position != position:
+        raise SurveyError("stale_question")
+    connection = await session.connection()
+    existing = SurveyAnswer.response_id == response.id, SurveyAnswer.question_id == question.id
+    if value is None:
+        await connection.execute(SurveyAnswer.__table__.delete().where(*existing))  # type: ignore[attr-defined]
+    else:
+        changed = await connection.execute(update(SurveyAnswer).where(*existing).values(value=value))
+        if not changed.rowcount:
+            await connection.execute(
+                insert(SurveyAnswer).values(response_id=response.id, question_id=question.id, value=value)
+            )
+    await connection.execute(
+        update(SurveyResponse).where(col(SurveyResponse.id) == response.id).values(position=position + 1)
+    )
+    await _refresh(session, response)
+    return await question_at(session, response.survey_id, position + 1)
+
+
+async def back(
+    session: AsyncSession, response: SurveyResponse, now: datetime, expected: int | None = None
+) -> SurveyQuestion:
+    """Go back to the previous question (its stored answer is kept until it is answered again).
+    `expected`: the position the Back button was pressed at; another one (a double tap, an old
+    message) raises "stale_question"."""
+    position, status = await lock_response(session, response)
+    if status == ResponseStatus.SUBMITTED:
+        raise SurveyError("submitted")
+    if expected is not None and position != expected:
+        raise SurveyError("stale_question")
+    ensure_open(await survey_for_share(session, response.survey_id), now)
+    target = max(position - 1, 0)
+    await (await session.connection()).execute(
+        update(SurveyResponse).where(col(SurveyResponse.id) == response.id).values(position=target)
+    )
+    await _refresh(session, response)
+    question = await question_at(session, response.survey_id, target)
+    assert question is not None
+    return question
+
+
+async def answers_of(session: AsyncSession, response_id: int) -> dict[int, Any]:
+    """{question id: stored value} of one response."""
+    result = await session.exec(
+        select(SurveyAnswer.question_id, SurveyAnswer.value).where(SurveyAnswer.response_id == response_id)
+    )
+    return {question_id: value for question_id, value in result.all()}
+
+
+@dataclass(frozen=True)
+class Submitted:
+    answers: dict[int, Any]  # question id -> value
+    already: bool  # True: this was a second attempt; nothing changed
+
+
+async def submit(session: AsyncSession, response: SurveyResponse, now: datetime) -> Submitted:
+    """Make the answers final. A second attempt changes nothing and returns the submitted answers."""
+    position, status = await lock_response(session, response)
+    if status == ResponseStatus.SUBMITTED:
+        return Submitted(await answers_of(session, response.id or 0), True)
+    survey = await survey_for_share(session, response.survey_id)
+    ensure_open(survey, now)
+    questions = await questions_of(session, survey.id or 0)
+    answers = await answers_of(session, response.id or 0)
+    if position < len(questions) or any(q.id not in answers and not q.optional for q in questions):
+        raise SurveyError("incomplete")
+    submitted_at = now.replace(hour=0, minute=0, second=0, microsecond=0) if survey.anonymous else now
+    connection = await session.connection()
+    await connection.execute(
+        update(SurveyResponse)
+        .where(col(SurveyResponse.id) == response.id)
+        .values(status=ResponseStatus.SUBMITTED, submitted_at=submitted_at)
+    )
+    participation = update(SurveyParticipation).where(col(SurveyParticipation.survey_id) == survey.id)
+    if survey.anonymous:
+        participation = participation.where(
+            col(SurveyParticipation.progress_token) == response.respondent_key
+        )
+    else:
+        participation = participation.where(col(SurveyParticipation.member_id) == response.member_id)
+    await connection.execute(participation.values(submitted=True, progress_token=None))
+    await _refresh(session, response)
+    return Submitted(answers, False)
+
+
+async def submitted_answers(session: AsyncSession, survey: Survey, member: Member) -> dict[int, Any] | None:
+    """An attributed survey's submitted answers of a member (None for anonymous surveys: unknowable)."""
+    if survey.anonymous:
+        return None
+    response = await response_by_key(session, survey.id or 0, f"m{member.id}")
+    if response is None or response.status != ResponseStatus.SUBMITTED:
+        return None
+    return await answers_of(session, response.id or 0)

@@ -1,0 +1,150 @@
+"""How an event looks to a member: the card (in their language and zone) and its buttons.
+
+Used by the /events handlers, by the organizer's preview and by the delivery renderers, so a card
+looks the same wherever it appears. Callers set the gettext locale (the member's language).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from zoneinfo import ZoneInfo
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.dates import format_time
+
+from bot.i18n import format_when
+from bot.services.events.rules import effective_end, event_text
+from storage.models import Event, EventStatus, RsvpStatus
+from storage.types import RowId
+
+
+class EventAction(CallbackData, prefix="ev"):
+    """Member buttons on an event card. `action`: going, maybe, no, ics, take (an offered seat),
+    open (show the card), page (`id` is then the list offset)."""
+
+    action: str
+    id: RowId
+
+
+def when_text(event: Event, locale: str, timezone: str) -> str:
+    """Start in words in the member's zone, with the end time when there is one."""
+    start = format_when(event.starts_at, locale, timezone, "words")
+    if event.ends_at is None:
+        return start
+    end = event.ends_at.astimezone(ZoneInfo(timezone))
+    same_day = event.starts_at.astimezone(ZoneInfo(timezone)).date() == end.date()
+    if same_day:
+        return start.replace(f" ({timezone})", f" – {format_time(end, 'short', locale=locale)} ({timezone})")
+    return f"{start} – {format_when(event.ends_at, locale, timezone, 'words')}"
+
+
+def event_card(
+    event: Event,
+    version: str,
+    locale: str,
+    timezone: str,
+    counts: dict[RsvpStatus, int],
+    answer: RsvpStatus | None = None,
+    position: int | None = None,
+) -> str:
+    """The event as HTML: every organizer-written value escaped."""
+    title, description = event_text(event, version)
+    lines = [f"📅 <b>{escape(title)}</b>", *where_and_when(event, locale, timezone)]
+    if description:
+        lines += ["", escape(description)]
+    lines.append("")
+    going, maybe = counts.get(RsvpStatus.GOING, 0), counts.get(RsvpStatus.MAYBE, 0)
+    lines.append(_("✅ Going: {going} · 🤔 Maybe: {maybe}").format(going=going, maybe=maybe))
+    if event.capacity is not None:
+        taken = going + counts.get(RsvpStatus.OFFERED, 0)
+        if taken >= event.capacity:
+            lines.append(
+                _("🎟 Full. On the waitlist: {count}").format(count=counts.get(RsvpStatus.WAITLISTED, 0))
+            )
+        else:
+            lines.append(
+                _("🎟 Seats left: {free} of {capacity}").format(
+                    free=event.capacity - taken, capacity=event.capacity
+                )
+            )
+    if event.rsvp_deadline:
+        lines.append(
+            _("Answer by {when}").format(
+                when=escape(format_when(event.rsvp_deadline, locale, timezone, "words"))
+            )
+        )
+    if event.status == EventStatus.CANCELLED:
+        lines.append(_("✖ This event is cancelled."))
+    elif answer is not None:
+        lines.append(your_answer(answer, position))
+    return "\n".join(lines)
+
+
+def where_and_when(event: Event, locale: str, timezone: str) -> list[str]:
+    """The time, place and online link lines of a card (HTML, escaped)."""
+    lines = [f"🕒 {escape(when_text(event, locale, timezone))}"]
+    if event.place:
+        lines.append(f"📍 {escape(event.place)}")
+    if event.online_url:
+        label = escape(_("Online link"))  # outside the f-string: pybabel does not look inside them
+        lines.append(f'🔗 <a href="{escape(event.online_url, quote=True)}">{label}</a>')
+    return lines
+
+
+def session_card(event: Event, version: str, number: int, total: int, locale: str, timezone: str) -> str:
+    """A training session (an event with `training_id`): which session of how many, and where."""
+    title = escape(event_text(event, version)[0])
+    heading = _("🎓 <b>{title}</b>: session {number} of {total}").format(
+        title=title, number=number, total=total
+    )
+    return "\n".join([heading, *where_and_when(event, locale, timezone)])
+
+
+def your_answer(answer: RsvpStatus, position: int | None) -> str:
+    texts = {
+        RsvpStatus.GOING: _("Your answer: going ✅"),
+        RsvpStatus.MAYBE: _("Your answer: maybe 🤔"),
+        RsvpStatus.NOT_GOING: _("Your answer: can't go"),
+        RsvpStatus.OFFERED: _("A seat is waiting for you: take it with the button below."),
+    }
+    if answer == RsvpStatus.WAITLISTED:
+        return _("You are on the waitlist, number {position}.").format(position=position or "?")
+    return texts[answer]
+
+
+def card_keyboard(event: Event, answer: RsvpStatus | None = None) -> InlineKeyboardMarkup | None:
+    if event.status != EventStatus.PUBLISHED or event.id is None:
+        return None
+    builder = InlineKeyboardBuilder()
+    if event.training_id is not None:  # a training session: seats are taken on the training's card
+        builder.button(text=_("📅 Add to calendar"), callback_data=EventAction(action="ics", id=event.id))
+        return builder.as_markup()
+
+    def mark(status: RsvpStatus, label: str) -> str:
+        return f"• {label} •" if answer == status else label
+
+    if answer == RsvpStatus.OFFERED:
+        builder.button(text=_("🎟 Take the seat"), callback_data=EventAction(action="take", id=event.id))
+    builder.button(
+        text=mark(RsvpStatus.GOING, _("✅ Going")), callback_data=EventAction(action="going", id=event.id)
+    )
+    builder.button(
+        text=mark(RsvpStatus.MAYBE, _("🤔 Maybe")), callback_data=EventAction(action="maybe", id=event.id)
+    )
+    builder.button(
+        text=mark(RsvpStatus.NOT_GOING, _("❌ Can't go")), callback_data=EventAction(action="no", id=event.id)
+    )
+    builder.button(text=_("📅 Add to calendar"), callback_data=EventAction(action="ics", id=event.id))
+    if answer == RsvpStatus.OFFERED:
+        builder.adjust(1, 3, 1)
+    else:
+        builder.adjust(3, 1)
+    return builder.as_markup()
+
+
+def upcoming(event: Event, now: datetime) -> bool:
+    return effective_end(event) > now

@@ -1,0 +1,1 @@
+"""The organization's administration: /admin (roles) and its settings (quiet hours)."""

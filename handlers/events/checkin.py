@@ -1,0 +1,73 @@
+"""Check-in codes: the organizer shows the event's code (🔑, or a new one with 🔄) during the
+event; a member who sends it to the bot is recorded as attending.
+
+Two routers: `router` (organizer buttons, with the staff dialogs) and `member_router` (the typed
+code, with the member handlers, after every dialog that waits for text)."""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from typing import Final
+
+from aiogram import Bot, F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.context import Context
+from bot.i18n import _
+from bot.policy import Action, rights
+from bot.services import events as service
+from bot.services.events.rules import EventError
+from handlers.events.callbacks import EventAdmin
+from handlers.events.common import managed_event
+from handlers.events.texts import member_error_text
+from handlers.events.views import code_text
+from storage.types import utcnow
+
+router: Final[Router] = Router(name=__name__)
+member_router: Final[Router] = Router(name=f"{__name__}.member")
+_CODE: Final = re.compile(r"^\s*[A-Za-z0-9]{4,12}\s*$")
+
+
+@router.callback_query(
+    EventAdmin.filter(F.action.in_({"code", "newcode"})), flags=rights(Action.MANAGE_EVENTS)
+)
+async def show_code(
+    query: CallbackQuery, callback_data: EventAdmin, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
+) -> None:
+    """🔑 shows the code (made now if there is none); 🔄 replaces it, in the same message."""
+    event = await managed_event(ctx, callback_data.id, callback_answer)
+    if event is None:
+        return
+    renew = callback_data.action == "newcode"
+    await service.checkin_code(ctx.session, event, utcnow(), renew=renew)
+    text = code_text(event, ctx.organization, ctx.locale)
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("🔄 New code"), callback_data=EventAdmin(action="newcode", id=event.id or 0))
+    if renew and isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=builder.as_markup())
+    else:
+        await bot.send_message(query.from_user.id, text, reply_markup=builder.as_markup())
+
+
+@member_router.message(F.chat.type == "private", F.text.regexp(_CODE.pattern), flags=rights(Action.PUBLIC))
+async def check_in_code(message: Message, ctx: Context, state: FSMContext) -> None:
+    """A member sends the code the organizer shows during the event."""
+    member = ctx.member
+    if member is None or not member.is_registered or member.id is None or await state.get_state() is not None:
+        raise SkipHandler
+    try:
+        event = await service.check_in(ctx.session, member.id, message.text or "", utcnow())
+    except EventError as error:
+        if error.reason == "bad_code" and not any(char.isdigit() for char in message.text or ""):
+            raise SkipHandler from None  # an ordinary word, not a code: let the fallback answer
+        await message.answer(member_error_text(error))
+        return
+    title = service.event_text(
+        event, service.version_for(event, member.language, ctx.organization.default_language)
+    )[0]
+    await message.answer(_("✅ You're checked in at <b>{title}</b>. Enjoy!").format(title=escape(title)))

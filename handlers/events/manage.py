@@ -1,0 +1,129 @@
+"""/myevents: the organization's upcoming events (drafts too), each opening its management card;
+cancelling an event (everyone who answered is told) and how to post it in a group."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Final
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.context import Context
+from bot.delivery import DeliveryEngine
+from bot.i18n import _, ngettext
+from bot.policy import Action, rights
+from bot.services import events as service
+from bot.views.events import when_text
+from handlers.events.callbacks import EventAdmin
+from handlers.events.common import managed_event, send_manage
+from handlers.events.texts import event_title
+from handlers.events.views import list_page
+from storage.types import utcnow
+
+router: Final[Router] = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+MANAGE: Final = rights(Action.MANAGE_EVENTS)
+
+
+@router.message(Command("myevents"), flags=MANAGE)
+async def my_events(message: Message, ctx: Context) -> None:
+    text, keyboard = await list_page(ctx.session, ctx.organization, 0, ctx.locale, ctx.zone)
+    await message.answer(text, reply_markup=keyboard)
+
+
+@router.callback_query(EventAdmin.filter(F.action == "page"), flags=MANAGE)
+async def turn_page(query: CallbackQuery, callback_data: EventAdmin, ctx: Context) -> None:
+    if isinstance(query.message, Message):
+        text, keyboard = await list_page(
+            ctx.session, ctx.organization, callback_data.id, ctx.locale, ctx.zone
+        )
+        await query.message.edit_text(text, reply_markup=keyboard)
+
+
+@router.callback_query(EventAdmin.filter(F.action == "open"), flags=MANAGE)
+async def open_event(
+    query: CallbackQuery, callback_data: EventAdmin, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
+) -> None:
+    event = await managed_event(ctx, callback_data.id, callback_answer)
+    if event is not None:
+        await send_manage(bot, query.from_user.id, ctx, event)
+
+
+@router.callback_query(EventAdmin.filter(F.action == "cancel"), flags=MANAGE)
+async def ask_cancel(
+    query: CallbackQuery, callback_data: EventAdmin, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
+) -> None:
+    event = await managed_event(ctx, callback_data.id, callback_answer)
+    if event is None:
+        return
+    ident = event.id or 0
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("✖ Yes, cancel it"), callback_data=EventAdmin(action="cancel_yes", id=ident))
+    builder.button(text=_("← No, keep it"), callback_data=EventAdmin(action="keep", id=ident))
+    builder.adjust(1)
+    await bot.send_message(
+        query.from_user.id,
+        _("Cancel “{title}” on {when}? Everyone who answered will be told.").format(
+            title=escape(event_title(event, ctx.locale, ctx.organization)),
+            when=escape(when_text(event, ctx.locale, ctx.zone)),
+        ),
+        reply_markup=builder.as_markup(),
+    )
+
+
+@router.callback_query(EventAdmin.filter(F.action == "keep"), flags=MANAGE)
+async def keep_event(
+    query: CallbackQuery, callback_data: EventAdmin, ctx: Context, callback_answer: CallbackAnswer
+) -> None:
+    event = await managed_event(ctx, callback_data.id, callback_answer)
+    if event is not None and isinstance(query.message, Message):
+        await query.message.edit_text(_("Nothing was changed."))
+
+
+@router.callback_query(EventAdmin.filter(F.action == "cancel_yes"), flags=MANAGE)
+async def cancel_event(
+    query: CallbackQuery,
+    callback_data: EventAdmin,
+    ctx: Context,
+    callback_answer: CallbackAnswer,
+    delivery: DeliveryEngine,
+    bot: Bot,
+) -> None:
+    event = await managed_event(ctx, callback_data.id, callback_answer)
+    if event is None:
+        return
+    told = await service.cancel_event(ctx.session, event, ctx.organization, utcnow())
+    await ctx.session.commit()
+    text = ngettext(
+        "✖ “{title}” is cancelled. {count} member who answered is told.",
+        "✖ “{title}” is cancelled. {count} members who answered are told.",
+        told,
+    ).format(title=escape(event_title(event, ctx.locale, ctx.organization)), count=told)
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text)
+    else:
+        await bot.send_message(query.from_user.id, text)
+    if told:
+        delivery.wake()
+
+
+@router.callback_query(EventAdmin.filter(F.action == "group"), flags=MANAGE)
+async def how_to_post(
+    query: CallbackQuery, callback_data: EventAdmin, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
+) -> None:
+    event = await managed_event(ctx, callback_data.id, callback_answer)
+    if event is None:
+        return
+    await bot.send_message(
+        query.from_user.id,
+        _(
+            "📢 To post this event in a group chat:\n"
+            "1. Add me to the group.\n"
+            "2. In the group, send <code>/postevent {id}</code>\n\n"
+            "Only organizers can post events there. Members answer with the buttons under the post."
+        ).format(id=event.id or 0),
+    )

@@ -1,0 +1,215 @@
+"""Events for members: /events, the event card with one-tap RSVP (going, maybe, can't go, take
+an offered seat), calendar files and deep links (`?start=event_<id>`). Seats and the waitlist are
+decided in `bot.services.events`; here a tap is parsed, passed on, and the card shows the result."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.context import Context
+from bot.delivery import DeliveryEngine
+from bot.i18n import _
+from bot.policy import Action, rights
+from bot.services import events as service
+from bot.services.events.calendar import event_ics, ics_filename
+from bot.services.events.rules import EventError
+from bot.views.events import EventAction
+from handlers.events.group import refresh_group_card_soon
+from handlers.events.texts import member_error_text
+from handlers.events.views import events_page, member_card
+from handlers.fallback import toast
+from handlers.ui import member_zone
+from storage.models import Event, Member, Organization, RsvpStatus
+from storage.types import utcnow
+
+router: Final[Router] = Router(name=__name__)
+PUBLIC: Final = rights(Action.PUBLIC)
+CHOICE: Final = {"going": RsvpStatus.GOING, "maybe": RsvpStatus.MAYBE, "no": RsvpStatus.NOT_GOING}
+
+
+async def send_card(
+    bot: Bot,
+    chat_id: int,
+    session: AsyncSession,
+    event: Event,
+    member: Member | None,
+    organization: Organization,
+    locale: str,
+) -> None:
+    zone = member_zone(member, organization)
+    text, keyboard = await member_card(session, event, member, organization, locale, zone)
+    await bot.send_message(chat_id, text, reply_markup=keyboard)
+
+
+async def show_linked_event(
+    bot: Bot,
+    chat_id: int,
+    session: AsyncSession,
+    event_id: int,
+    member: Member | None,
+    organization: Organization,
+    locale: str,
+) -> None:
+    """A `?start=event_<id>` deep link: the card, or why it can't be shown."""
+    event = await service.shown_event(session, organization.id or 0, event_id)
+    if event is None or event.training_id is not None:
+        await bot.send_message(chat_id, _("This event no longer exists."))
+        return
+    await send_card(bot, chat_id, session, event, member, organization, locale)
+
+
+@router.message(Command("events"), F.chat.type == "private", flags=PUBLIC)
+async def list_events(message: Message, ctx: Context) -> None:
+    if ctx.member is None or not ctx.member.is_registered:
+        await message.answer(_("Hello! I don't know you yet. Send /start to join the community."))
+        return
+    text, keyboard = await events_page(ctx.session, ctx.member, ctx.organization, ctx.locale, ctx.zone, 0)
+    await message.answer(text, reply_markup=keyboard)
+
+
+# -- buttons on cards and lists --------------------------------------------------------------------
+
+
+def _registered(ctx: Context, callback_answer: CallbackAnswer) -> Member | None:
+    """The member pressing, if registered; None after asking them to register first."""
+    member = ctx.member
+    if member is None or not member.is_registered or member.id is None:
+        toast(
+            callback_answer,
+            _("Please register first: open a private chat with me and send /start."),
+            alert=True,
+        )
+        return None
+    return member
+
+
+async def _shown_event(
+    ctx: Context, callback_data: EventAction, callback_answer: CallbackAnswer, *, session_too: bool = False
+) -> Event | None:
+    """The event a member's button names; None after saying it no longer exists (a training
+    session only when `session_too`: its calendar file)."""
+    event = await service.shown_event(ctx.session, ctx.organization_id, callback_data.id)
+    if event is None or (event.training_id is not None and not session_too):
+        toast(callback_answer, _("This event no longer exists."))
+        return None
+    return event
+
+
+@router.callback_query(EventAction.filter(F.action == "page"), flags=PUBLIC)
+async def turn_page(
+    query: CallbackQuery, callback_data: EventAction, ctx: Context, callback_answer: CallbackAnswer
+) -> None:
+    member = _registered(ctx, callback_answer)
+    if member is None:
+        return
+    offset = max(0, callback_data.id)
+    text, keyboard = await events_page(ctx.session, member, ctx.organization, ctx.locale, ctx.zone, offset)
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=keyboard)
+
+
+@router.callback_query(EventAction.filter(F.action == "open"), flags=PUBLIC)
+async def open_card(
+    query: CallbackQuery, callback_data: EventAction, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
+) -> None:
+    member = _registered(ctx, callback_answer)
+    if member is None:
+        return
+    event = await _shown_event(ctx, callback_data, callback_answer)
+    if event is not None:
+        await send_card(bot, query.from_user.id, ctx.session, event, member, ctx.organization, ctx.locale)
+
+
+@router.callback_query(EventAction.filter(F.action == "ics"), flags=PUBLIC)
+async def calendar_file(
+    query: CallbackQuery, callback_data: EventAction, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
+) -> None:
+    """Add to calendar: an .ics file (a training session's too)."""
+    member = _registered(ctx, callback_answer)
+    if member is None:
+        return
+    event = await _shown_event(ctx, callback_data, callback_answer, session_too=True)
+    if event is None:
+        return
+    version = service.version_for(event, member.language, ctx.organization.default_language)
+    me = await bot.me()
+    link = f"https://t.me/{me.username}?start=event_{event.id}" if me.username else None
+    await bot.send_document(
+        query.from_user.id,
+        BufferedInputFile(event_ics(event, version, url=link), filename=ics_filename(event)),
+        caption=_("📅 Open this file to add the event to your calendar."),
+    )
+
+
+@router.callback_query(EventAction.filter(F.action.in_({*CHOICE, "take"})), flags=PUBLIC)
+async def answer(
+    query: CallbackQuery,
+    callback_data: EventAction,
+    ctx: Context,
+    callback_answer: CallbackAnswer,
+    delivery: DeliveryEngine,
+    i18n: I18n,
+    bot: Bot,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Going, maybe, can't go (tapping again changes the answer), or taking an offered seat."""
+    member = _registered(ctx, callback_answer)
+    if member is None or member.id is None:
+        return
+    event = await _shown_event(ctx, callback_data, callback_answer)
+    if event is None:
+        return
+    event_id, now = event.id or 0, utcnow()
+    try:
+        if callback_data.action == "take":
+            result = await service.confirm_offer(ctx.session, event_id, member.id, now)
+        else:
+            result = await service.rsvp(ctx.session, event_id, member.id, CHOICE[callback_data.action], now)
+    except EventError as error:
+        await ctx.session.commit()  # keeps offers that expired on the way; nothing else was written
+        toast(
+            callback_answer,
+            member_error_text(error),
+            alert=error.reason in {"offer_expired", "deadline_passed"},
+        )
+        return
+    await ctx.session.commit()
+    toast(callback_answer, _rsvp_text(result))
+    if result.promoted:
+        delivery.wake()  # the promoted members' notices are in the outbox
+    await _refresh_card(query, ctx, event, member)
+    if isinstance(query.message, Message) and query.message.chat.type in {"group", "supergroup"}:
+        refresh_group_card_soon(bot, sessions, i18n, query.message, event_id, ctx.organization_id)
+
+
+def _rsvp_text(result: service.RsvpResult) -> str:
+    if result.status == RsvpStatus.GOING:
+        return _("✅ You're going. See you there!")
+    if result.status == RsvpStatus.MAYBE:
+        return _("🤔 Noted as maybe.")
+    if result.status == RsvpStatus.NOT_GOING:
+        return _("Noted: you can't go.")
+    if result.status == RsvpStatus.WAITLISTED:
+        return _("⏳ The event is full: you are number {position} on the waitlist.").format(
+            position=result.position or "?"
+        )
+    return _("Saved.")
+
+
+async def _refresh_card(query: CallbackQuery, ctx: Context, event: Event, member: Member) -> None:
+    """Show the new counts and answer on the pressed card (in a private chat)."""
+    if not isinstance(query.message, Message) or query.message.chat.type != "private":
+        return
+    text, keyboard = await member_card(ctx.session, event, member, ctx.organization, ctx.locale, ctx.zone)
+    if query.message.text and query.message.html_text.endswith(text):
+        return
+    prefix = query.message.html_text.split("📅", 1)[0] if "📅" in (query.message.text or "") else ""
+    await query.message.edit_text(prefix + text, reply_markup=keyboard)

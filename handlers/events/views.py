@@ -1,0 +1,305 @@
+"""What the event handlers show (and the delivery code does not): the organizer's preview card,
+/myevents list, management card and keyboards, attendee list and check-in code; the member's
+/events list and card with their own answer. Built from rows the services return; every
+organizer-written value is escaped. (Cards the delivery code also sends: `bot.views.events`.)"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Final
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.i18n import _, ngettext
+from bot.services import events as service
+from bot.views.events import EventAction, card_keyboard, event_card, when_text
+from handlers.events.callbacks import EventAdmin
+from handlers.events.texts import event_title
+from storage.models import Event, EventStatus, Member, Organization, RsvpStatus
+from storage.types import utcnow
+
+PAGE_SIZE: Final = 5  # events per page, in /myevents and /events
+TOGGLES: Final = 20  # attendance buttons per attendee page
+TEXT_BUDGET: Final = 3900  # stay clear of Telegram's 4096
+
+
+def markup(builder: InlineKeyboardBuilder, *sizes: int) -> InlineKeyboardMarkup | None:
+    if not list(builder.buttons):
+        return None
+    builder.adjust(*(sizes or (1,)))
+    return builder.as_markup()
+
+
+# -- the organizer's side -------------------------------------------------------------------------
+
+
+async def preview_card(
+    session: AsyncSession,
+    event: Event,
+    organization: Organization,
+    locale: str,
+    zone: str,
+    version: str | None = None,
+) -> str:
+    """The card as members see it (in `locale`, the organizer's zone)."""
+    counts = await service.counts(session, event.id or 0)
+    chosen = version or service.version_for(event, locale, organization.default_language)
+    return event_card(event, chosen, locale, zone, counts)
+
+
+def draft_keyboard(event: Event) -> InlineKeyboardMarkup:
+    ident = event.id or 0
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("📤 Publish"), callback_data=EventAdmin(action="publish", id=ident))
+    builder.button(text=_("🌐 Add a translation"), callback_data=EventAdmin(action="translate", id=ident))
+    builder.button(text=_("🗑 Discard"), callback_data=EventAdmin(action="discard", id=ident))
+    builder.adjust(1, 2)
+    return builder.as_markup()
+
+
+async def list_page(
+    session: AsyncSession, organization: Organization, offset: int, locale: str, zone: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A page of /myevents: upcoming events, drafts included, with their counts."""
+    offset = max(0, offset)
+    page = await service.upcoming_events(
+        session, organization.id, None, utcnow(), offset, PAGE_SIZE, include_drafts=True
+    )
+    if not page.events and offset > 0:  # the list got shorter since that button was sent
+        offset = 0
+        page = await service.upcoming_events(
+            session, organization.id, None, utcnow(), 0, PAGE_SIZE, include_drafts=True
+        )
+    if not page.events:
+        return _("There are no upcoming events. /newevent creates one."), None
+    lines = [
+        _("🗓 <b>Upcoming events</b> ({first}–{last} of {total})").format(
+            first=offset + 1, last=offset + len(page.events), total=page.total
+        )
+    ]
+    builder = InlineKeyboardBuilder()
+    for number, event in enumerate(page.events, start=offset + 1):
+        title = event_title(event, locale, organization)
+        counts = await service.counts(session, event.id or 0)
+        status = " · " + _("📝 draft") if event.status == EventStatus.DRAFT else ""
+        repeat = " 🔁" if event.series_id else ""
+        lines += [
+            "",
+            f"{number}. <b>{escape(title)}</b>{repeat}{status}",
+            f"🕒 {escape(when_text(event, locale, zone))}",
+            _("✅ Going: {going} · 🤔 Maybe: {maybe}").format(
+                going=counts[RsvpStatus.GOING], maybe=counts[RsvpStatus.MAYBE]
+            ),
+        ]
+        label = f"{number}. {title}"
+        builder.button(
+            text=label if len(label) <= 40 else label[:39] + "…",
+            callback_data=EventAdmin(action="open", id=event.id or 0),
+        )
+    sizes = [1] * len(page.events)
+    navigation = 0
+    if offset > 0:
+        builder.button(text="◀️", callback_data=EventAdmin(action="page", id=max(0, offset - PAGE_SIZE)))
+        navigation += 1
+    if offset + PAGE_SIZE < page.total:
+        builder.button(text="▶️", callback_data=EventAdmin(action="page", id=offset + PAGE_SIZE))
+        navigation += 1
+    if navigation:
+        sizes.append(navigation)
+    builder.adjust(*sizes)
+    return "\n".join(lines), builder.as_markup()
+
+
+def manage_keyboard(event: Event) -> InlineKeyboardMarkup:
+    ident = event.id or 0
+    builder = InlineKeyboardBuilder()
+
+    def add(text: str, action: str) -> None:
+        builder.button(text=text, callback_data=EventAdmin(action=action, id=ident))
+
+    add(_("👥 Attendees"), "att")
+    add(_("📄 CSV"), "csv")
+    add(_("✏️ Edit"), "edit")
+    add(_("🔑 Check-in code"), "code")
+    if event.status == EventStatus.DRAFT:
+        builder.button(
+            text=_("📤 Publish"), callback_data=EventAdmin(action="publish", id=ident, value="manage")
+        )
+        add(_("🗑 Discard"), "discard")
+    else:
+        add(_("📢 Post in a group"), "group")
+        add(_("✖ Cancel event"), "cancel")
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+async def manage_text(
+    session: AsyncSession, event: Event, organization: Organization, locale: str, zone: str
+) -> str:
+    head = _("🗓 Event #{id}").format(id=event.id)
+    if event.status == EventStatus.DRAFT:
+        head += " · " + _("📝 draft, not published yet")
+    if event.series_id:
+        head += " · " + _("🔁 repeating")
+    return head + "\n\n" + await preview_card(session, event, organization, locale, zone)
+
+
+def code_text(event: Event, organization: Organization, locale: str) -> str:
+    title = event_title(event, locale, organization)
+    return _(
+        "🔑 Check-in code for “{title}”: <code>{code}</code>\n\n"
+        "Members send this code to the bot during the event (from an hour before the start until an "
+        "hour after the end) and their attendance is recorded. Show it on a screen or read it out."
+    ).format(title=escape(title), code=escape(event.checkin_code or ""))
+
+
+def _who(row: service.Attendee) -> str:
+    """An attendee as HTML (escaped)."""
+    name = escape(row.name) if row.name else _("member #{id}").format(id=row.member_id)
+    return f"{name} (@{escape(row.username)})" if row.username else name
+
+
+async def attendees_view(
+    session: AsyncSession, event: Event, organization: Organization, locale: str, offset: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Counts, then everyone who answered by status (as much as fits in one message), and a page
+    of attendance toggles for those going."""
+    rows = await service.attendees(session, event.id or 0)
+    counts = await service.counts(session, event.id or 0)
+    title = event_title(event, locale, organization)
+    lines = [
+        _("👥 <b>{title}</b>").format(title=escape(title)),
+        _("✅ Going: {going} · 🤔 Maybe: {maybe} · ❌ Can't go: {no}").format(
+            going=counts[RsvpStatus.GOING], maybe=counts[RsvpStatus.MAYBE], no=counts[RsvpStatus.NOT_GOING]
+        ),
+        _("⏳ Waitlist: {waiting} · 🎟 Offered a seat: {offered}").format(
+            waiting=counts[RsvpStatus.WAITLISTED], offered=counts[RsvpStatus.OFFERED]
+        ),
+    ]
+    sections = (
+        (RsvpStatus.GOING, _("<b>Going</b>")),
+        (RsvpStatus.OFFERED, _("<b>Offered a seat</b>")),
+        (RsvpStatus.MAYBE, _("<b>Maybe</b>")),
+        (RsvpStatus.WAITLISTED, _("<b>Waitlist</b>")),
+        (RsvpStatus.NOT_GOING, _("<b>Can't go</b>")),
+    )
+    going = [row for row in rows if row.status == RsvpStatus.GOING]
+    footer = [_("Tap a name below to mark who attended (✔️).")] if going else []
+    used = sum(len(line) + 1 for line in lines + footer) + 120
+    shown = 0
+    for status, heading in sections:
+        group = [row for row in rows if row.status == status]
+        if not group:
+            continue
+        if used + len(heading) + 2 > TEXT_BUDGET:
+            break
+        lines += ["", heading]
+        used += len(heading) + 2
+        for number, row in enumerate(group, start=1):
+            line = f"{number}. {_who(row)}" + (" ✔️" if row.attended else "")
+            if used + len(line) + 1 > TEXT_BUDGET:
+                break
+            lines.append(line)
+            used += len(line) + 1
+            shown += 1
+    if shown < len(rows):
+        lines += ["", _("…and {count} more: the CSV file has everyone.").format(count=len(rows) - shown)]
+    if footer:
+        lines += ["", *footer]
+    builder = InlineKeyboardBuilder()
+    offset = max(0, min(offset, max(0, len(going) - 1)))
+    offset -= offset % TOGGLES
+    for row in going[offset : offset + TOGGLES]:
+        name = row.name or (f"@{row.username}" if row.username else f"#{row.member_id}")
+        label = f"{'✅' if row.attended else '▫️'} {name}"
+        builder.button(
+            text=label if len(label) <= 40 else label[:39] + "…",
+            callback_data=EventAdmin(action="mark", id=event.id or 0, member=row.member_id, page=offset),
+        )
+    sizes = [2] * ((min(TOGGLES, len(going) - offset) + 1) // 2) if going else []
+    navigation = 0
+    if offset > 0:
+        builder.button(
+            text="◀️",
+            callback_data=EventAdmin(action="att", id=event.id or 0, value="nav", page=offset - TOGGLES),
+        )
+        navigation += 1
+    if offset + TOGGLES < len(going):
+        builder.button(
+            text="▶️",
+            callback_data=EventAdmin(action="att", id=event.id or 0, value="nav", page=offset + TOGGLES),
+        )
+        navigation += 1
+    if navigation:
+        sizes.append(navigation)
+    return "\n".join(lines), markup(builder, *sizes)
+
+
+# -- the member's side ----------------------------------------------------------------------------
+
+
+async def member_card(
+    session: AsyncSession,
+    event: Event,
+    member: Member | None,
+    organization: Organization,
+    locale: str,
+    zone: str,
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The card in the member's version and zone, with their answer (and place in line)."""
+    version = service.version_for(event, member.language if member else locale, organization.default_language)
+    counts = await service.counts(session, event.id or 0)
+    answer = position = None
+    if member is not None and member.id is not None:
+        mine = await service.my_answer(session, event.id or 0, member.id)
+        answer = mine.status if mine else None
+        position = await service.waitlist_position(session, event.id or 0, member.id)
+    text = event_card(event, version, locale, zone, counts, answer, position)
+    return text, card_keyboard(event, answer)
+
+
+async def events_page(
+    session: AsyncSession,
+    member: Member | None,
+    organization: Organization,
+    locale: str,
+    zone: str,
+    offset: int,
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A page of /events: upcoming published events, the member's own answer marked."""
+    page = await service.upcoming_events(session, organization.id, member, utcnow(), offset, PAGE_SIZE)
+    if not page.events:
+        return _("No upcoming events right now. You'll hear from me when there is one!"), None
+    lines = [
+        ngettext("📅 <b>{count} upcoming event</b>", "📅 <b>{count} upcoming events</b>", page.total).format(
+            count=page.total
+        ),
+        "",
+    ]
+    builder = InlineKeyboardBuilder()
+    for number, event in enumerate(page.events, start=offset + 1):
+        version = service.version_for(
+            event, member.language if member else locale, organization.default_language
+        )
+        title = service.event_text(event, version)[0]
+        mark = {RsvpStatus.GOING: " ✅", RsvpStatus.MAYBE: " 🤔", RsvpStatus.WAITLISTED: " ⏳"}.get(
+            page.answers.get(event.id or 0),
+            "",  # type: ignore[arg-type]
+        )
+        lines.append(f"{number}. <b>{escape(title)}</b>{mark}\n    {escape(when_text(event, locale, zone))}")
+        builder.button(
+            text=f"{number}. {title}"[:60], callback_data=EventAction(action="open", id=event.id or 0)
+        )
+    builder.adjust(1)
+    navigation = []
+    if offset > 0:
+        navigation.append(("◀", max(0, offset - PAGE_SIZE)))
+    if offset + PAGE_SIZE < page.total:
+        navigation.append(("▶", offset + PAGE_SIZE))
+    for label, target in navigation:
+        builder.button(text=label, callback_data=EventAction(action="page", id=target))
+    if navigation:
+        builder.adjust(*([1] * len(page.events)), len(navigation))
+    return "\n".join(lines), builder.as_markup()

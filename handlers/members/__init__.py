@@ -1,0 +1,1 @@
+"""The member's own side: first contact and consent, the profile, language, their data."""

@@ -1,0 +1,126 @@
+"""First contact: /start with or without a deep link, language choice and consent."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Final
+
+from aiogram import Bot, F, Router
+from aiogram.filters import CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+
+from bot.commands import refresh_member_menu
+from bot.config import Settings
+from bot.context import Context
+from bot.i18n import _
+from bot.policy import Action, rights
+from bot.services.deep_links import parse_deep_link
+from bot.services.members import TelegramIdentity, record_consent, record_decline
+from handlers.members.callbacks import ConsentAnswer, LanguageChoice
+from handlers.members.links import open_linked
+from handlers.members.profile import resume_profile, start_profile
+from handlers.members.states import ProfileStates
+from handlers.members.views import consent_keyboard, language_keyboard, privacy_notice
+
+router: Final[Router] = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+router.callback_query.filter(F.message.chat.type == "private")
+
+
+@router.message(CommandStart(), flags=rights(Action.PUBLIC))
+async def start(message: Message, command: CommandObject, state: FSMContext, ctx: Context, bot: Bot) -> None:
+    link = parse_deep_link(command.args)
+    if link is not None:
+        await state.update_data(pending_link=link.payload())
+    elif command.args:
+        await message.answer(_("I don't recognise that link, so let's simply start from the beginning."))
+
+    member = ctx.member
+    if member is not None and member.is_registered:
+        if (await state.get_state() or "").startswith(ProfileStates.__name__):
+            await resume_profile(bot, message.chat.id, member, state)
+            return
+        if link is not None and await open_linked(bot, message.chat.id, ctx, link):
+            return
+        name = member.display_name or (message.from_user.first_name if message.from_user else "")
+        await message.answer(
+            _(
+                "👋 Welcome back, {name}! Send /help to see what I can do, or /profile to see your profile."
+            ).format(name=escape(name))
+        )
+        return
+
+    await state.set_state(None)
+    await message.answer(
+        _(
+            "👋 Welcome to <b>{organization}</b>!\n\n"
+            "I help our community stay connected: events, trainings and quick surveys, in your language.\n\n"
+            "Which language would you like to use?"
+        ).format(organization=escape(ctx.organization.name)),
+        reply_markup=language_keyboard(onboarding=True),
+    )
+
+
+@router.callback_query(LanguageChoice.filter(F.onboarding), flags=rights(Action.PUBLIC))
+async def choose_onboarding_language(
+    query: CallbackQuery, callback_data: LanguageChoice, state: FSMContext, ctx: Context, i18n: I18n
+) -> None:
+    if callback_data.code not in i18n.available_locales:
+        return
+    if ctx.member is not None and ctx.member.is_registered:
+        await _edit(query, _("You are already registered. Use /language to change the language."))
+        return
+    await state.update_data(language=callback_data.code)
+    with i18n.use_locale(callback_data.code):
+        await _edit(query, privacy_notice(ctx.organization), consent_keyboard())
+
+
+@router.callback_query(ConsentAnswer.filter(), flags=rights(Action.PUBLIC))
+async def answer_consent(
+    query: CallbackQuery,
+    callback_data: ConsentAnswer,
+    state: FSMContext,
+    ctx: Context,
+    settings: Settings,
+    i18n: I18n,
+    bot: Bot,
+) -> None:
+    if ctx.member is not None and ctx.member.is_registered:
+        await _edit(query, _("You are already registered. Send /profile to see your profile."))
+        return
+    data = await state.get_data()
+    language = data.get("language") or i18n.current_locale
+    user = query.from_user
+    with i18n.use_locale(language):
+        if not callback_data.accept:
+            await record_decline(ctx.session, user.id, language)
+            await state.set_state(None)
+            await _edit(
+                query,
+                _(
+                    "Understood. I keep nothing about you except this answer, so that I don't ask again.\n\n"
+                    "If you change your mind, just send /start."
+                ),
+            )
+            return
+        member = await record_consent(
+            ctx.session,
+            TelegramIdentity(user.id, user.username, user.full_name),
+            language,
+            settings.default_timezone,
+            ctx.organization_id,
+        )
+        await _edit(query, _("✅ Thank you! Your consent is saved."))
+        if ctx.actor is not None:
+            await refresh_member_menu(bot, i18n, ctx.session, ctx.actor, member, ctx.organization_id)
+        await start_profile(bot, user.id, member, state, user.full_name)
+
+
+async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Replace the pressed message (a one-shot question) with its outcome."""
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=markup)
+    elif query.message is not None:
+        await query.bot.send_message(query.message.chat.id, text, reply_markup=markup)  # type: ignore[union-attr]

@@ -1,0 +1,13 @@
+"""The profile wizard's states (persisted by name: never rename them)."""
+
+from aiogram.fsm.state import State, StatesGroup
+
+
+class ProfileStates(StatesGroup):
+    name = State()
+    origin = State()
+    residence = State()
+    city = State()
+    timezone = State()
+    interests = State()
+    muted = State()

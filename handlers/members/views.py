@@ -1,0 +1,112 @@
+"""What members see of their own data: the profile card, the privacy notice, and the keyboards
+of language, consent, interests, muted topics and profile edits."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.i18n import SHIPPED_LANGUAGES, _, language_name
+from bot.services.geo import country_name, zone_label
+from bot.services.members import INTERESTS
+from handlers.members.callbacks import ConsentAnswer, InterestToggle, LanguageChoice, MuteToggle, ProfileEdit
+from handlers.ui import INTEREST_LABELS, locale_now, not_set
+from storage.models import Member, Organization
+
+
+def profile_card(member: Member) -> str:
+    """The member's profile as a short HTML card; every stored value escaped."""
+    locale = locale_now()
+    residence = ", ".join(
+        part for part in (member.residence_city, country_name(member.residence_country, locale)) if part
+    )
+    interests = ", ".join(str(INTEREST_LABELS[key]) for key in member.interests if key in INTEREST_LABELS)
+    rows = [
+        (_("Name"), member.display_name),
+        (_("Language"), language_name(member.language) if member.language else None),
+        (_("Country of origin"), country_name(member.origin_country, locale)),
+        (_("Lives in"), residence),
+        (_("Time zone"), zone_label(member.timezone, locale) if member.timezone else None),
+        (_("Interests"), interests),
+        (
+            _("Muted topics"),
+            ", ".join(str(INTEREST_LABELS[key]) for key in member.muted if key in INTEREST_LABELS)
+            or _("none"),
+        ),
+    ]
+    lines = [
+        f"<b>{escape(label)}:</b> {escape(value) if value else '<i>' + escape(not_set()) + '</i>'}"
+        for label, value in rows
+    ]
+    return "\n".join([_("👤 <b>Your profile</b>"), "", *lines])
+
+
+def privacy_notice(organization: Organization) -> str:
+    return _(
+        "🔒 <b>Before we start: your data</b>\n\n"
+        "If you agree, I will store:\n"
+        "• your Telegram id and username, and the name you choose;\n"
+        "• your language and time zone;\n"
+        "• if you wish: your country of origin, where you live and your interests.\n\n"
+        "<b>Why:</b> to send you news, events and trainings in your language, at a sensible hour, "
+        "about what interests you.\n"
+        "<b>Who sees it:</b> the organizers of {organization}. It is never sold or given to anyone else.\n\n"
+        "You can see everything I store with /mydata and erase it at any time with /forget."
+    ).format(organization=escape(organization.name))
+
+
+def consent_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("✅ I agree"), callback_data=ConsentAnswer(accept=True))
+    builder.button(text=_("No, thanks"), callback_data=ConsentAnswer(accept=False))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def language_keyboard(onboarding: bool) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for code in SHIPPED_LANGUAGES:
+        builder.button(
+            text=language_name(code), callback_data=LanguageChoice(code=code, onboarding=onboarding)
+        )
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def interests_keyboard(selected: list[str]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for key in INTERESTS:
+        mark = "✅" if key in selected else "▫️"
+        builder.button(text=f"{mark} {INTEREST_LABELS[key]}", callback_data=InterestToggle(key=key))
+    builder.button(text=_("Done"), callback_data=InterestToggle(key="done"))
+    builder.adjust(2, 2, 2, 2, 1, 1)
+    return builder.as_markup()
+
+
+def muted_keyboard(muted: list[str]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for key in INTERESTS:
+        mark = "🔕" if key in muted else "🔔"
+        builder.button(text=f"{mark} {INTEREST_LABELS[key]}", callback_data=MuteToggle(key=key))
+    builder.button(text=_("Done"), callback_data=MuteToggle(key="done"))
+    builder.adjust(2, 2, 2, 2, 1, 1)
+    return builder.as_markup()
+
+
+def edit_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    labels = {
+        "name": _("✏️ Name"),
+        "origin": _("✏️ Origin"),
+        "residence": _("✏️ Country"),
+        "city": _("✏️ City"),
+        "timezone": _("✏️ Time zone"),
+        "interests": _("✏️ Interests"),
+        "muted": _("🔕 Muted topics"),
+    }
+    for field, label in labels.items():
+        builder.button(text=label, callback_data=ProfileEdit(field=field))
+    builder.adjust(2)
+    return builder.as_markup()

@@ -1,0 +1,97 @@
+"""👥 The results of an attributed survey per group of members (language, country of residence,
+country of origin). Groups under the threshold (`SURVEY_MIN_GROUP`) are hidden, only counted, and
+so are as many of the smallest others as it takes, so nobody's answers can be worked out."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Final
+
+from aiogram import Bot, F, Router
+from aiogram.types import CallbackQuery
+from aiogram.utils.callback_answer import CallbackAnswer
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import SHIPPED_LANGUAGES, Settings
+from bot.context import Context
+from bot.i18n import _, language_name, ngettext
+from bot.policy import Action, rights
+from bot.services.geo import country_name
+from bot.services.surveys.results import results
+from bot.services.surveys.rules import MIN_GROUP
+from handlers.fallback import stale_button
+from handlers.surveys.callbacks import SurveyManage
+from handlers.surveys.lookups import published_named
+from handlers.surveys.texts import chunks
+from handlers.surveys.views import question_block
+from storage.models import QuestionKind, Survey
+
+router: Final[Router] = Router(name=__name__)
+
+BREAKDOWN_CODES: Final = {"lang": "language", "res": "residence_country", "orig": "origin_country"}
+
+
+@router.callback_query(SurveyManage.filter(F.action == "by"), flags=rights(Action.RUN_SURVEYS))
+async def breakdown(
+    query: CallbackQuery,
+    callback_data: SurveyManage,
+    ctx: Context,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
+    settings: Settings,
+) -> None:
+    if (survey := await published_named(ctx, callback_answer, callback_data.id)) is None:
+        return
+    breakdown = BREAKDOWN_CODES.get(callback_data.value)
+    if breakdown is None or survey.anonymous or survey.native_poll:
+        stale_button(callback_answer)
+        return
+    lines = await breakdown_lines(ctx.session, survey, breakdown, ctx.locale, settings.survey_min_group)
+    for text in chunks(lines):
+        await bot.send_message(query.from_user.id, text)
+
+
+def _group_name(breakdown: str, group: str, locale: str) -> str:
+    if group == "?":
+        return _("not given")
+    if breakdown == "language":
+        return language_name(group) if group in SHIPPED_LANGUAGES else group
+    return country_name(group, locale) or group
+
+
+async def breakdown_lines(
+    session: AsyncSession, survey: Survey, breakdown: str, locale: str, min_group: int = MIN_GROUP
+) -> list[str]:
+    """The results per group of members; groups under the threshold are not shown, only counted."""
+    outcome = await results(session, survey, language=locale, breakdown=breakdown, min_group=min_group)
+    titles = {
+        "language": _("👥 <b>By language</b>"),
+        "residence_country": _("👥 <b>By country of residence</b>"),
+        "origin_country": _("👥 <b>By country of origin</b>"),
+    }
+    lines = [titles[breakdown]]
+    for group, part in sorted(outcome.groups.items()):
+        lines += [
+            "",
+            f"<b>{escape(_group_name(breakdown, group, locale))}</b> — "
+            + ngettext("{count} response", "{count} responses", part.respondents).format(
+                count=part.respondents
+            ),
+        ]
+        for result in part.questions:
+            if result.kind != QuestionKind.TEXT:
+                lines += question_block(result, locale, texts=False)
+    if outcome.suppressed_groups:
+        lines += [
+            "",
+            ngettext(
+                "🔒 {count} group is hidden to protect small groups (fewer than {min} responses): "
+                "{people} responses.",
+                "🔒 {count} groups are hidden to protect small groups (fewer than {min} responses): "
+                "{people} responses in all.",
+                outcome.suppressed_groups,
+            ).format(count=outcome.suppressed_groups, min=min_group, people=outcome.suppressed_respondents),
+        ]
+    if not outcome.groups and not outcome.suppressed_groups:
+        lines += ["", _("No responses yet.")]
+    return lines

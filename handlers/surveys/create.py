@@ -1,0 +1,32 @@
+"""/poll (a one-question Telegram poll) and /newsurvey (a survey, question after question): each
+starts the creation dialog, whose steps live in `question_steps` and `settings_steps`.
+
+The draft is written only at the end of the dialog, and members are invited only when the
+coordinator presses Publish on its card (`draft`).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+
+from bot.context import Context
+from bot.policy import Action, rights
+from handlers.surveys.dialog import start_dialog
+
+router: Final[Router] = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+
+
+@router.message(Command("poll"), flags=rights(Action.RUN_SURVEYS))
+async def new_poll(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
+    await start_dialog(message, ctx, state, bot, "poll")
+
+
+@router.message(Command("newsurvey"), flags=rights(Action.RUN_SURVEYS))
+async def new_survey(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
+    await start_dialog(message, ctx, state, bot, "survey")

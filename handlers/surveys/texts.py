@@ -1,0 +1,147 @@
+"""The coordinator's survey texts shared by several handlers: kinds of question, refused values in
+words, the status of a survey, numbers and percentages in the coordinator's locale, and long text
+cut into messages that fit."""
+
+from __future__ import annotations
+
+from html import escape
+
+from babel.numbers import format_decimal, format_percent
+
+from bot.i18n import _, format_when, ngettext
+from bot.services.dates import DateError
+from bot.services.events import telegram_length
+from bot.services.surveys.languages import version_for
+from bot.services.surveys.rules import OPTIONS_MAX, OPTIONS_MIN, QUESTIONS_MAX, TEXT_MAX, SurveyError
+from storage.models import Organization, Survey, SurveyQuestion, SurveyStatus
+
+TEXT_BUDGET = 3900  # stay clear of Telegram's 4096
+
+
+def gone() -> str:
+    return _("This survey can no longer be changed.")
+
+
+def expired() -> str:
+    return _("This dialog has expired. Send /poll or /newsurvey to start again.")
+
+
+def kind_label(kind: str, question: SurveyQuestion | None = None) -> str:
+    if kind in ("rating", "rating5", "rating10"):
+        low, high = (0, 10) if kind == "rating10" else (1, 5)
+        if question is not None:
+            low, high = int(question.min_value or 0), int(question.max_value or 0)
+        return _("⭐ Rating {low}–{high}").format(low=low, high=high)
+    labels = {
+        "single": _("🔘 One choice"),
+        "multiple": _("☑️ Several choices"),
+        "number": _("🔢 Number"),
+        "text": _("✍️ Free text"),
+        "yes_no": _("👍 Yes / no"),
+    }
+    return labels.get(kind, kind)
+
+
+def yes_no(label: str) -> str:
+    """The service's "yes"/"no" labels, in words."""
+    return {"yes": _("Yes"), "no": _("No")}.get(label, label)
+
+
+def error_text(error: SurveyError) -> str:
+    """A refused value, in words the coordinator can act on."""
+    limit = error.limit
+    texts = {
+        "title_empty": lambda: _("That looks empty. Please type your answer."),
+        "question_empty": lambda: _("That looks empty. Please type your answer."),
+        "option_empty": lambda: _("That looks empty. Please type your answer."),
+        "title_too_long": lambda: _(
+            "That title is too long: at most {limit} characters. Please send a shorter one."
+        ).format(limit=limit),
+        "question_too_long": lambda: _(
+            "That question is too long: at most {limit} characters. Please send a shorter one."
+        ).format(limit=limit),
+        "option_too_long": lambda: _(
+            "An answer option can have at most {limit} characters. Please send that message again "
+            "with shorter options."
+        ).format(limit=limit),
+        "options_count": lambda: _("A question needs from {low} to {high} answer options.").format(
+            low=OPTIONS_MIN, high=OPTIONS_MAX
+        ),
+        "options_duplicate": lambda: _(
+            "Each answer option must be different. Please send that message again."
+        ),
+        "bad_bounds": lambda: _(
+            "Please send the lowest and the highest number allowed, for example 0 100 (a dash leaves "
+            "one side open: - 100), or press Skip."
+        ),
+        "bad_max_length": lambda: _("Please send a whole number from 1 to {limit}.").format(limit=TEXT_MAX),
+        "too_many_questions": lambda: _("A survey can have at most {limit} questions.").format(
+            limit=QUESTIONS_MAX
+        ),
+        "bad_times": lambda: _(
+            "The closing time must be in the future and after the opening time. Please send a later time."
+        ),
+        "bad_translation": lambda: _(
+            "Please send exactly {count} options, one per line, in the same order."
+        ).format(count=limit or 0),
+        "closed": lambda: _("This survey is closed."),
+    }
+    make = texts.get(error.reason)
+    return make() if make else gone()
+
+
+def date_error_text(error: DateError) -> str:
+    if error.reason == "past":
+        return _("That time has already passed. Please send a time in the future.")
+    return _("I couldn't read that date. Please write it like 2027-03-14 18:30 or 14.03.2027 18:30.")
+
+
+def number(value: float, locale: str) -> str:
+    return format_decimal(value, locale=locale)
+
+
+def percent(value: float, locale: str) -> str:
+    return format_percent(value / 100, format="#,##0.#%", locale=locale)
+
+
+def survey_title(survey: Survey, locale: str, organization: Organization) -> str:
+    version = version_for(survey, locale, organization.default_language)
+    return survey.translations.get(version, survey.title) if version != survey.language else survey.title
+
+
+def status_line(survey: Survey, locale: str, zone: str) -> str:
+    if survey.status == SurveyStatus.DRAFT:
+        return _("📝 Draft, not published yet")
+    if survey.status == SurveyStatus.CLOSED:
+        when = format_when(survey.closed_at or survey.updated_at, locale, zone)
+        return _("🔒 Closed on {when}").format(when=escape(when))
+    if survey.closes_at is None:
+        return _("🟢 Open")
+    return _("🟢 Open until {when}").format(when=escape(format_when(survey.closes_at, locale, zone)))
+
+
+def reminder_text(minutes: int | None) -> str:
+    if minutes is None:
+        return _("no reminder")
+    hours = minutes // 60
+    return ngettext("{count} hour before closing", "{count} hours before closing", hours).format(count=hours)
+
+
+def chunks(lines: list[str], budget: int = TEXT_BUDGET) -> list[str]:
+    """Lines joined into messages that each fit in Telegram's limit (cut at line ends; measured in
+    UTF-16 code units, as Telegram counts them)."""
+    messages: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        length = telegram_length(line)
+        if length > budget:
+            line, length = line[: budget // 2 - 1] + "…", budget // 2
+        if current and size + length + 1 > budget:
+            messages.append("\n".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += length + 1
+    if current:
+        messages.append("\n".join(current))
+    return messages

@@ -1,0 +1,47 @@
+"""Trainings on Telegram: courses whose sessions are events, with seats, a waitlist, sign-up
+questions, attendance and feedback (rules in `bot.services.trainings`, cards in
+`bot.views.trainings`).
+
+Coordinators: `new_training` (the /newtraining command and typed answers, the questions in
+`new_training_steps`), `draft` (the steps' buttons) and `publish` (audience, preview, publish,
+discard; last of the three: it answers any other draft button as stale); `manage`
+(/managetrainings, a training's page, CSV files, closing, cancelling, feedback), `roster`, `seats`,
+`messages` and `attendance`. Members: `member` (/trainings, cards, deep links), `my_trainings` and
+`signup` (the questions, signing up and leaving).
+
+`handlers.get_routers` places the coordinator routers with the other staff dialogs and the member
+routers with the other member handlers, where the single modules used to be.
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers.trainings import (
+    attendance,
+    draft,
+    manage,
+    member,
+    messages,
+    my_trainings,
+    new_training,
+    publish,
+    roster,
+    seats,
+    signup,
+)
+from handlers.trainings.member import show_linked_training
+
+coordinator_routers: list[Router] = [
+    new_training.router,
+    draft.router,
+    publish.router,  # after the other /newtraining routers: it ends with the catch-all
+    manage.router,
+    roster.router,
+    seats.router,
+    messages.router,
+    attendance.router,
+]
+member_routers: list[Router] = [member.router, my_trainings.router, signup.router]
+
+__all__ = ["coordinator_routers", "member_routers", "show_linked_training"]

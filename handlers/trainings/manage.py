@@ -1,0 +1,198 @@
+"""/managetrainings: the organization's trainings page by page, and each training's page (counts,
+sessions and the buttons to manage it); its CSV files, closing sign-ups, cancelling, and the
+feedback averages. The roster, seats, messages and attendance have their own modules; the
+screens (texts and keyboards) are in `views`.
+
+The rights middleware refuses anyone who may not manage trainings before a handler runs, and a
+training named by a button is loaded through the policy (`managed_training`): callback data can
+be forged."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Final
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.context import Context
+from bot.delivery import DeliveryEngine
+from bot.i18n import _, ngettext
+from bot.services.trainings.feedback import feedback_averages
+from bot.services.trainings.lifecycle import cancel_training, close_training
+from bot.services.trainings.roster import export_attendance_csv, export_roster_csv
+from handlers.fallback import stale_button
+from handlers.trainings.callbacks import TrainingAdmin
+from handlers.trainings.managed import COORDINATOR, KNOWN, managed_training
+from handlers.trainings.views import list_page, manage_view, title_of
+from storage.types import utcnow
+
+router: Final[Router] = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+
+# -- the list and a training's page --------------------------------------------------------------
+
+
+@router.message(Command("managetrainings"), flags=COORDINATOR)
+async def manage_trainings(message: Message, ctx: Context) -> None:
+    text, keyboard = await list_page(ctx, 0)
+    await message.answer(text, reply_markup=keyboard)
+
+
+@router.callback_query(TrainingAdmin.filter(F.action == "page"), flags=COORDINATOR)
+async def trainings_page(query: CallbackQuery, callback_data: TrainingAdmin, ctx: Context) -> None:
+    if isinstance(query.message, Message):
+        text, keyboard = await list_page(ctx, callback_data.id)
+        await query.message.edit_text(text, reply_markup=keyboard)
+
+
+@router.callback_query(TrainingAdmin.filter(F.action == "open"), flags=COORDINATOR)
+async def open_training(
+    query: CallbackQuery,
+    callback_data: TrainingAdmin,
+    ctx: Context,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
+) -> None:
+    training = await managed_training(ctx, callback_data, callback_answer)
+    if training is None:
+        return
+    text, keyboard = await manage_view(ctx, training)
+    await bot.send_message(query.from_user.id, text, reply_markup=keyboard)
+
+
+@router.callback_query(TrainingAdmin.filter(F.action.in_({"csv_r", "csv_a"})), flags=COORDINATOR)
+async def send_csv(
+    query: CallbackQuery,
+    callback_data: TrainingAdmin,
+    ctx: Context,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
+) -> None:
+    """ "csv_r": the roster with the answers; "csv_a": attendance and completion."""
+    training = await managed_training(ctx, callback_data, callback_answer)
+    if training is None:
+        return
+    roster = callback_data.action == "csv_r"
+    export = export_roster_csv if roster else export_attendance_csv
+    kind = "roster" if roster else "attendance"
+    caption = _("👥 Roster of “{title}”") if roster else _("✅ Attendance and completion for “{title}”")
+    await bot.send_document(
+        query.from_user.id,
+        BufferedInputFile(await export(ctx.session, training), filename=f"training-{training.id}-{kind}.csv"),
+        caption=caption.format(title=escape(title_of(training, ctx))),
+    )
+
+
+@router.callback_query(TrainingAdmin.filter(F.action == "fb"), flags=COORDINATOR)
+async def feedback(
+    query: CallbackQuery,
+    callback_data: TrainingAdmin,
+    ctx: Context,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
+) -> None:
+    training = await managed_training(ctx, callback_data, callback_answer)
+    if training is None:
+        return
+    title = escape(title_of(training, ctx))
+    averages = await feedback_averages(ctx.session, training)
+    if averages is None:
+        text = _("No feedback about “{title}” yet.").format(title=title)
+    else:
+        average, count = averages
+        text = ngettext(
+            "⭐ Feedback about “{title}”: {average} out of 5 ({count} answer).",
+            "⭐ Feedback about “{title}”: {average} out of 5 ({count} answers).",
+            count,
+        ).format(title=title, average=f"{average:.1f}", count=count)
+    await bot.send_message(query.from_user.id, text)
+
+
+# -- closing sign-ups and cancelling: asked, then done -------------------------------------------
+
+
+@router.callback_query(TrainingAdmin.filter(F.action.in_({"close", "cancel"})), flags=COORDINATOR)
+async def ask_to_end(
+    query: CallbackQuery,
+    callback_data: TrainingAdmin,
+    ctx: Context,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
+) -> None:
+    training = await managed_training(ctx, callback_data, callback_answer)
+    if training is None:
+        return
+    action, ident = callback_data.action, training.id or 0
+    builder = InlineKeyboardBuilder()
+    yes = _("🔒 Yes, close sign-ups") if action == "close" else _("✖ Yes, cancel it")
+    builder.button(text=yes, callback_data=TrainingAdmin(action=f"{action}_yes", id=ident))
+    builder.button(text=_("← No, keep it"), callback_data=TrainingAdmin(action="keep", id=ident))
+    builder.adjust(1)
+    question = (
+        _("Close sign-ups for “{title}”? Confirmed participants keep their seats; the waitlist is told.")
+        if action == "close"
+        else _("Cancel “{title}”? Everyone signed up or waiting will be told.")
+    )
+    await bot.send_message(
+        query.from_user.id,
+        question.format(title=escape(title_of(training, ctx))),
+        reply_markup=builder.as_markup(),
+    )
+
+
+@router.callback_query(TrainingAdmin.filter(F.action == "keep"), flags=COORDINATOR)
+async def keep(
+    query: CallbackQuery, callback_data: TrainingAdmin, ctx: Context, callback_answer: CallbackAnswer
+) -> None:
+    """ "No, keep it" under a removal, closing or cancelling question."""
+    if await managed_training(ctx, callback_data, callback_answer) is None:
+        return
+    if isinstance(query.message, Message):
+        await query.message.edit_text(_("Nothing was changed."))
+
+
+@router.callback_query(TrainingAdmin.filter(F.action.in_({"close_yes", "cancel_yes"})), flags=COORDINATOR)
+async def end_training(
+    query: CallbackQuery,
+    callback_data: TrainingAdmin,
+    ctx: Context,
+    callback_answer: CallbackAnswer,
+    delivery: DeliveryEngine,
+    bot: Bot,
+) -> None:
+    training = await managed_training(ctx, callback_data, callback_answer)
+    if training is None:
+        return
+    title, now = title_of(training, ctx), utcnow()
+    if callback_data.action == "close_yes":
+        told = await close_training(ctx.session, training, now)
+        text = ngettext(
+            "🔒 Sign-ups for “{title}” are closed. {count} member is told.",
+            "🔒 Sign-ups for “{title}” are closed. {count} members are told.",
+            told,
+        )
+    else:
+        told = await cancel_training(ctx.session, training, now)
+        text = ngettext(
+            "✖ “{title}” is cancelled. {count} member is told.",
+            "✖ “{title}” is cancelled. {count} members are told.",
+            told,
+        )
+    await ctx.session.commit()
+    result = text.format(title=escape(title), count=told)
+    if isinstance(query.message, Message):
+        await query.message.edit_text(result)
+    else:
+        await bot.send_message(query.from_user.id, result)
+    if told:
+        delivery.wake()
+
+
+@router.callback_query(TrainingAdmin.filter(~F.action.in_(KNOWN)), flags=COORDINATOR)
+async def unknown_action(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    """A forged or retired action (refused by the policy before this for anyone else)."""
+    stale_button(callback_answer)
