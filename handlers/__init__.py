@@ -8,7 +8,7 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     from handlers import (
-        announce,
+        announcements,
         errors,
         events,
         fallback,
@@ -26,7 +26,7 @@ def get_routers() -> list[Router]:
         start.router,
         roles.router,
         quiet_hours.router,
-        announce.router,
+        *announcements.get_routers(),
         *events.staff_routers,
         *surveys.staff_routers,
         *trainings.coordinator_routers,

@@ -19,7 +19,7 @@ from bot.policy import Action, rights
 from bot.services.dates import DateError, parse_local_datetime
 from bot.services.events import rules
 from bot.services.events.rules import EventError
-from handlers.audience_picker import audience_choice, show_picker
+from handlers.composer.audience import audience_choice, show_picker
 from handlers.events.callbacks import EventAdmin
 from handlers.events.common import close_question, typed_answer
 from handlers.events.drafts import create_drafts

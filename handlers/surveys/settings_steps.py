@@ -25,7 +25,7 @@ from bot.services.dates import DateError, parse_local_datetime
 from bot.services.surveys.closing import extend
 from bot.services.surveys.drafts import check_title, set_copy_closing
 from bot.services.surveys.rules import SurveyError
-from handlers.audience_picker import audience_choice, show_picker
+from handlers.composer.audience import audience_choice, show_picker
 from handlers.fallback import stale_button
 from handlers.surveys.callbacks import SurveyDialog
 from handlers.surveys.dialog import advance, button_step, hide_buttons, refused, step_button, typed_step

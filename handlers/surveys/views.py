@@ -22,7 +22,7 @@ from bot.services.surveys.building import questions_of
 from bot.services.surveys.drafts import count_audience
 from bot.services.surveys.results import results
 from bot.services.surveys.tally import QuestionResult, SurveyResults
-from handlers.announce import audience_summary
+from handlers.composer.audience import audience_summary
 from handlers.surveys.callbacks import SurveyDialog, SurveyManage
 from handlers.surveys.texts import (
     TEXT_BUDGET,

@@ -22,7 +22,7 @@ from bot.services.events import EventError
 from bot.services.trainings.create import create_training, publish_training
 from bot.services.trainings.notices import count_audience_of
 from bot.services.trainings.rules import SessionInput, TrainingError
-from handlers.audience_picker import audience_choice, show_picker
+from handlers.composer.audience import audience_choice, show_picker
 from handlers.fallback import stale_button, toast
 from handlers.trainings.callbacks import TrainingDraft
 from handlers.trainings.draft import answered, current_draft, draft_button
@@ -46,7 +46,7 @@ async def audience(
     callback_answer: CallbackAnswer,
     bot: Bot,
 ) -> None:
-    """Everyone, or the interests and languages ticked (see `handlers.audience_picker`)."""
+    """Everyone, or the interests and languages ticked (see `handlers.composer.audience`)."""
     draft = await current_draft(state, callback_answer)
     if draft is None:
         return

@@ -7,7 +7,7 @@ import asyncio
 from sqlmodel import select
 
 from bot.services.roles import Actor, grant_role
-from handlers.callbacks import AnnounceAction
+from handlers.announcements.callbacks import ACTIONS, AnnounceAction
 from storage.db import create_session_factory
 from storage.models import Announcement, AnnouncementStatus, Member, OutboxMessage, Role
 from tests.e2e.conftest import Harness
@@ -35,8 +35,10 @@ def last_text(harness: Harness, user) -> str:  # type: ignore[no-untyped-def]
     return outgoing[-1].get("text") or outgoing[-1].get("caption") or ""
 
 
-async def wait_delivered(harness: Harness, organizer, status_message: dict, language: str) -> str:  # type: ignore[no-untyped-def]
-    done = harness.t("✅ Announcement #{id} is delivered.", language, id=1)
+async def wait_delivered(
+    harness: Harness, organizer, status_message: dict, language: str, ident: int = 1
+) -> str:  # type: ignore[no-untyped-def]
+    done = harness.t("✅ Announcement #{id} is delivered.", language, id=ident)
 
     def finished(_: object) -> bool:
         return harness.message(organizer, status_message["message_id"]).get("text", "").startswith(done)
@@ -118,6 +120,21 @@ async def test_audience_and_muting(harness: Harness, registered) -> None:  # typ
     assert "It reaches 1 member." in card["text"]
 
 
+def _state(announcement: Announcement | None) -> dict:
+    assert announcement is not None
+    fields = (
+        "text",
+        "translations",
+        "audience",
+        "category",
+        "urgent",
+        "status",
+        "local_time",
+        "scheduled_at",
+    )
+    return {name: getattr(announcement, name) for name in fields}
+
+
 async def test_members_and_forged_buttons_cannot_announce(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
     organizer = await make_organizer(harness, registered, "en")
     intruder = await registered("Eve", "uk")
@@ -127,15 +144,23 @@ async def test_members_and_forged_buttons_cannot_announce(harness: Harness, regi
     refusal = await harness.send(intruder, "/announce")
     assert refusal["text"] == harness.t("Sorry, only organizers can send announcements.", "uk")
     assert (await harness.send(intruder, "/announcements"))["text"] == refusal["text"]
-    for action in ("send_confirm", "urgent", "discard", "cancel_scheduled", "edit_text", "local_confirm"):
-        data = AnnounceAction(action=action, id=1).pack()
+    async with create_session_factory(harness.app.engine)() as session:
+        before = _state(await session.get(Announcement, 1))
+    # Every action of the family, the kit's own among them (Skip, ✏️ Edit, a field, a language...),
+    # with the values a real button would carry.
+    values = {"translate_to": "fr", "tr_skip": "text", "ef": "text", "topic_set": "culture"}
+    values |= {"aud_interest": "culture", "aud_language": "fr", "aud_country": "SN"}
+    assert {"translate", "translate_to", "tr_skip", "edit", "ef", "send_confirm", "discard"} <= set(ACTIONS)
+    for action in ACTIONS:
+        data = AnnounceAction(action=action, id=1, value=values.get(action, "")).pack()
         query = await harness.emulator.press_button(intruder, refusal, callback_data=data, forge=True)
         await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
-        assert harness.emulator.callback_answers[query]["text"] == refusal["text"]
+        assert harness.emulator.callback_answers[query]["text"] == refusal["text"], action
     await asyncio.sleep(0.3)
     async with create_session_factory(harness.app.engine)() as session:
         announcement = await session.get(Announcement, 1)
         assert announcement is not None and announcement.status == AnnouncementStatus.DRAFT
+        assert _state(announcement) == before  # nothing changed: text, audience, topic, urgency
         assert (await session.exec(select(OutboxMessage))).all() == []
     assert "It reaches 3 members." in card["text"]  # the draft the intruder tried to act on
 
@@ -210,3 +235,113 @@ async def test_help_lists_the_commands_of_each_role(harness: Harness, registered
     assert "/announce" in organizer_help and "/newevent" in organizer_help and "/admin" not in organizer_help
     member_help = (await harness.send(member, "/help"))["text"]
     assert "/events" in member_help and "/announce" not in member_help
+
+
+INVISIBLE = "\u200b\u2060\u200b"  # zero-width space, word joiner, zero-width space
+
+
+async def test_text_of_invisible_characters_is_refused_at_every_step(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11, defect 5b: the kit's one validation of typed texts, in the text, translation and
+    edit-text steps (the translation step used to save an invisible version)."""
+    organizer = await make_organizer(harness, registered, "en")
+    empty = "That looks empty. Please type your answer."
+    await harness.send(organizer, "/announce")
+    assert (await harness.send(organizer, INVISIBLE))["text"] == empty
+    card = await harness.send(organizer, "Real news")
+    await harness.press(organizer, card, "🌐 Add a translation")
+    languages = await harness.reply(organizer)
+    await harness.press(organizer, languages, "Français")
+    await harness.reply(organizer)  # "Send the text in French"
+    assert (await harness.send(organizer, INVISIBLE))["text"] == empty
+    assert (await harness.send(organizer, "Vraies nouvelles"))["text"] == "✅ Translation saved: Français."
+    card = await harness.reply(organizer)
+
+    await harness.press(organizer, card, "🕒 Schedule")
+    await harness.reply(organizer)
+    confirm = await harness.send(organizer, "14.03.2099 18:30")
+    await harness.press(organizer, confirm, "✅ Confirm")
+    listing = await harness.send(organizer, "/announcements")
+    await harness.press(organizer, listing, "✏️ Edit text")
+    await harness.reply(organizer)
+    assert (await harness.send(organizer, INVISIBLE))["text"] == empty
+    async with create_session_factory(harness.app.engine)() as session:
+        announcement = await session.get(Announcement, 1)
+        assert announcement is not None
+        assert announcement.text == "Real news" and announcement.translations == {"fr": "Vraies nouvelles"}
+
+
+async def test_a_text_telegram_cut_in_two_is_not_kept_half(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11, defect 5c: a 5,000-character text reaches the bot as 4,096 + 904 characters (the
+    Telegram app cuts it). The organizer is told, nothing cut is kept, and the shorter text they
+    send next is the announcement; a delivered message never exceeds Telegram's limit."""
+    organizer = await make_organizer(harness, registered, "en")
+    await registered("Bob", "en")
+    text = ("Assemblée générale samedi. " * 200)[:5000]
+    await harness.send(organizer, "/announce")
+    await harness.emulator.send_text(organizer, text[:4096])
+    card = await harness.reply(organizer)
+    await harness.emulator.send_text(organizer, text[4096:])
+    told = await harness.reply(organizer)
+    assert told["text"] == harness.t(
+        "✂️ Telegram cut your text into several messages: it is longer than one message can be "
+        "({limit} characters). Nothing of it was kept. Please send a shorter text, in one message.",
+        "en",
+        limit=4096,
+    )
+    query = await harness.press(organizer, card, "📤 Send now")  # the card of the cut draft is gone
+    assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
+    harness.emulator.advance_clock(60)  # the organizer shortens the text: no longer a continuation
+    card = await harness.send(organizer, text[:3000])
+    assert card["text"].startswith("📣 Announcement #")
+    await harness.press(organizer, card, "⚡ Urgent: off")
+    await harness.press(organizer, harness.message(organizer, card["message_id"]), "📤 Send now")
+    confirm = await harness.reply(organizer)
+    await harness.press(organizer, confirm, "✅ Yes, send it")
+    status = await harness.reply(organizer)
+    async with create_session_factory(harness.app.engine)() as session:
+        rows = (await session.exec(select(Announcement))).all()
+    await wait_delivered(harness, organizer, status, "en", rows[0].id)  # PostgreSQL: #2, SQLite: #1 again
+    assert harness.emulator.errors == []
+    async with create_session_factory(harness.app.engine)() as session:
+        rows = (await session.exec(select(Announcement))).all()
+        assert [row.text for row in rows] == [text[:3000]]
+
+
+async def test_translation_of_a_photo_is_held_to_the_caption_limit(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    """A translation goes out as the photo's caption: Telegram's 1,024, not a message's 4,096."""
+    organizer = await make_organizer(harness, registered, "en")
+    await harness.send(organizer, "/announce")
+    await harness.emulator.send_photo(organizer, caption="Our new hall")
+    card = await harness.reply(organizer)
+    await harness.press(organizer, card, "🌐 Add a translation")
+    languages = await harness.reply(organizer)
+    await harness.press(organizer, languages, "Français")
+    await harness.reply(organizer)
+    refused = await harness.send(organizer, "é" * 1025)
+    assert refused["text"] == "A caption can have at most 1024 characters."
+    async with create_session_factory(harness.app.engine)() as session:
+        announcement = await session.get(Announcement, 1)
+        assert announcement is not None and announcement.translations == {}
+
+
+async def test_a_second_send_tap_is_refused_and_sends_nothing_twice(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    """The kit's publish claims the draft once: a second tap on "Yes, send it" (however fast) is
+    answered "no longer active" and queues nothing more."""
+    organizer = await make_organizer(harness, registered, "en")
+    await registered("Bob", "en")
+    card = await composer(harness, organizer, "Once only")
+    await harness.press(organizer, card, "⚡ Urgent: off")
+    await harness.press(organizer, harness.message(organizer, card["message_id"]), "📤 Send now")
+    confirm = await harness.reply(organizer)
+    first = await harness.emulator.press_button(organizer, confirm, text="✅ Yes, send it")
+    second = await harness.emulator.press_button(organizer, confirm, text="✅ Yes, send it")
+    await harness.emulator.wait_for(
+        lambda emu: all(emu.callback_answers.get(q) is not None for q in (first, second)), timeout=10
+    )
+    answers = [harness.emulator.callback_answers[q].get("text") for q in (first, second)]
+    assert "This button is no longer active." in answers
+    status = await harness.reply(organizer)
+    await wait_delivered(harness, organizer, status, "en")
+    async with create_session_factory(harness.app.engine)() as session:
+        assert len((await session.exec(select(OutboxMessage))).all()) == 2
+    assert harness.emulator.errors == []

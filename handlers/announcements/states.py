@@ -1,4 +1,6 @@
-"""FSM states of every multi-step dialog, in one place."""
+"""The /announce dialog's FSM states (names kept: dialogs in progress survive a deployment)."""
+
+from __future__ import annotations
 
 from aiogram.fsm.state import State, StatesGroup
 

@@ -1,7 +1,9 @@
-"""Announcements: audiences, translations per member, scheduling and the hand-over to the outbox.
+"""Sending announcements: audiences, each member's version, scheduling and the hand-over to the
+outbox.
 
-Nothing here sends: `enqueue_announcement` writes one outbox row per recipient in the caller's
-transaction (the decision to send and the rows commit together), and `bot.delivery` drains them.
+Nothing here sends: `enqueue_announcement` claims the announcement (once: a second Send tap, or the
+scheduler's tick racing a tap, finds it claimed) and writes one outbox row per recipient in the
+caller's transaction (the decision to send and the rows commit together); `bot.delivery` drains them.
 """
 
 from __future__ import annotations
@@ -61,14 +63,33 @@ def text_for(announcement: Announcement, language: str) -> str:
     return announcement.translations.get(language, announcement.text)
 
 
+async def _claim(session: AsyncSession, announcement: Announcement, to: AnnouncementStatus) -> bool:
+    """Move a draft or scheduled announcement to `to` in one conditional update: of two
+    transactions claiming the same row, the second finds it claimed (PostgreSQL re-reads the row
+    after the first commits; SQLite serializes writers) instead of queuing a second copy."""
+    result = await (await session.connection()).execute(
+        update(Announcement)
+        .where(
+            col(Announcement.id) == announcement.id,
+            col(Announcement.status).in_([AnnouncementStatus.DRAFT, AnnouncementStatus.SCHEDULED]),
+        )
+        .values(status=to)
+    )
+    return int(result.rowcount or 0) == 1
+
+
 async def enqueue_announcement(
     session: AsyncSession, announcement: Announcement, organization: Organization, now: datetime | None = None
 ) -> int:
-    """Write the outbox rows for every recipient; mark the announcement as sending.
+    """Claim the announcement and write the outbox rows for every recipient; mark it as sending.
 
     Idempotent: a row per chat is unique, so re-running after a crash adds only the missing ones.
     """
-    if announcement.status not in (AnnouncementStatus.DRAFT, AnnouncementStatus.SCHEDULED):
+    previous = announcement.status
+    if previous not in (AnnouncementStatus.DRAFT, AnnouncementStatus.SCHEDULED):
+        raise AnnouncementError("not_editable")
+    await session.flush()  # the caller's last changes (the local time) go with the claim
+    if not await _claim(session, announcement, AnnouncementStatus.SENDING):
         raise AnnouncementError("not_editable")
     now = now or utcnow()
     start = max(now, announcement.scheduled_at or now)
@@ -104,6 +125,9 @@ async def enqueue_announcement(
         await (await session.connection()).execute(insert(OutboxMessage), rows)
         total += len(rows)
     if total == 0:
+        await (await session.connection()).execute(
+            update(Announcement).where(col(Announcement.id) == announcement.id).values(status=previous)
+        )
         raise AnnouncementError("empty_audience")
     announcement.status = AnnouncementStatus.SENDING
     announcement.recipients = total
