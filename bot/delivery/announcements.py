@@ -19,7 +19,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery.outbox import Claimed
 from bot.logs import log_event
-from bot.services.announcements import KIND, delivery_counts, due_scheduled, enqueue_announcement, text_for
+from bot.services.announcements import (
+    KIND,
+    claim_status_message,
+    delivery_counts,
+    due_scheduled,
+    enqueue_announcement,
+    store_status_message,
+    text_for,
+)
 from storage.models import Announcement, AnnouncementStatus, DeliveryStatus, MediaKind, Organization
 from storage.types import utcnow
 
@@ -113,12 +121,14 @@ class AnnouncementDelivery:
                 text = _("📣 Announcement #{id} was not sent: nobody in its audience can receive it.").format(
                     id=announcement.id
                 )
-            await self._tell(announcement, text)
+            await self._notify(announcement, text)
 
     # -- the organizer's view ---------------------------------------------------------------
 
     async def report(self) -> None:
-        """Edit each running announcement's status message; finish those with nothing left."""
+        """Edit each running announcement's one status message; finish those with nothing left.
+        The message is made once: by the organizer's Send (we wait for it while its creator
+        holds the claim), or here for a scheduled announcement (see `services.announcements.status`)."""
         async with self.sessions() as session:
             running = (
                 await session.exec(
@@ -128,6 +138,17 @@ class AnnouncementDelivery:
             for announcement in running:
                 counts = await delivery_counts(session, announcement.id or 0)
                 left = counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0)
+                if not announcement.status_message_id:  # None, or CREATING by someone
+                    if not await claim_status_message(session, announcement.id or 0, utcnow()):
+                        continue  # its creator (the Send) is still sending it: next tick
+                    await session.commit()
+                    text = (
+                        self.final_report(announcement, counts)
+                        if left == 0
+                        else self.progress(announcement, counts)
+                    )
+                    if not await self._create(session, announcement, text):
+                        continue
                 if left == 0:
                     announcement.status = AnnouncementStatus.SENT
                     announcement.finished_at = utcnow()
@@ -138,17 +159,37 @@ class AnnouncementDelivery:
                     continue
                 await self._tell(announcement, self.progress(announcement, counts))
 
+    async def _create(self, session: AsyncSession, announcement: Announcement, text: str) -> bool:
+        """Send the status message this job claimed and record it."""
+        key = announcement.id or 0
+        try:
+            message = await self.bot.send_message(announcement.author_chat_id, text)
+        except TelegramAPIError as error:
+            log_event(log, "progress_not_shown", logging.WARNING, announcement=key, error=error.message)
+            return False
+        await store_status_message(session, key, message.message_id)
+        await session.commit()
+        announcement.status_message_id = message.message_id
+        self._shown[key] = text
+        return True
+
+    async def _notify(self, announcement: Announcement, text: str) -> None:
+        """A one-off word to the organizer (no status message exists for it)."""
+        try:
+            await self.bot.send_message(announcement.author_chat_id, text)
+        except TelegramAPIError as error:
+            log_event(
+                log, "notice_not_shown", logging.WARNING, announcement=announcement.id, error=error.message
+            )
+
     async def _tell(self, announcement: Announcement, text: str) -> None:
         key = announcement.id or 0
-        if self._shown.get(key) == text:
+        if self._shown.get(key) == text or not announcement.status_message_id:
             return
         try:
-            if announcement.status_message_id:
-                await self.bot.edit_message_text(
-                    text=text, chat_id=announcement.author_chat_id, message_id=announcement.status_message_id
-                )
-            else:
-                await self.bot.send_message(announcement.author_chat_id, text)
+            await self.bot.edit_message_text(
+                text=text, chat_id=announcement.author_chat_id, message_id=announcement.status_message_id
+            )
             self._shown[key] = text
         except TelegramAPIError as error:
             log_event(log, "progress_not_shown", logging.WARNING, announcement=key, error=error.message)

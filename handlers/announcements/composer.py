@@ -18,6 +18,7 @@ from bot.services.announcements import (
     enqueue_announcement,
     set_text,
     set_translation,
+    store_status_message,
 )
 from handlers.announcements.callbacks import AnnounceAction
 from handlers.announcements.states import AnnounceStates
@@ -126,7 +127,7 @@ class AnnouncementComposer(Composer[Announcement]):
         """Send now (or at each member's local time): the claim is `enqueue_announcement`'s."""
         session = turn.ctx.session
         try:
-            count = await enqueue_announcement(session, draft, turn.ctx.organization)
+            count = await enqueue_announcement(session, draft, turn.ctx.organization, tell_sender=True)
         except AnnouncementError as error:
             await session.rollback()
             if error.reason != "empty_audience":
@@ -140,8 +141,8 @@ class AnnouncementComposer(Composer[Announcement]):
                 count,
             ).format(id=draft.id, count=count)
         )
-        draft.status_message_id = status.message_id
-        session.add(draft)
+        # The status message is this one from now on (the progress job waited for it).
+        await store_status_message(session, draft.id or 0, status.message_id)
         await session.commit()
         if turn.delivery is not None:
             turn.delivery.wake()

@@ -1,5 +1,6 @@
 """Announcements: drafts and their translations (`drafts`), and sending — audiences, each member's
-version, scheduling and the hand-over to the outbox (`sending`). The public names are re-exported
+version, scheduling and the hand-over to the outbox (`sending`) —, and the organizer's one status
+message per broadcast (`status`). The public names are re-exported
 so `from bot.services import announcements as service; service.enqueue_announcement(...)` works for
 the delivery code; new code imports from the submodules."""
 
@@ -29,12 +30,21 @@ from bot.services.announcements.sending import (
     text_for,
     version_for,
 )
+from bot.services.announcements.status import (
+    CREATING,
+    STATUS_GRACE,
+    claim_status_message,
+    store_status_message,
+)
 
 __all__ = [
+    "CREATING",
     "EDITABLE",
     "KIND",
+    "STATUS_GRACE",
     "AnnouncementError",
     "cancel",
+    "claim_status_message",
     "count_audience",
     "create_draft",
     "delete_draft",
@@ -49,6 +59,7 @@ __all__ = [
     "set_text",
     "set_translation",
     "set_urgent",
+    "store_status_message",
     "text_for",
     "version_for",
 ]

@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.announcements.status import CREATING
 from bot.services.audience import audience_filter, count_members, member_pages, pick_version
 from bot.services.schedule_math import after_quiet_hours, next_local_time, parse_clock
 from storage.models import (
@@ -79,9 +80,15 @@ async def _claim(session: AsyncSession, announcement: Announcement, to: Announce
 
 
 async def enqueue_announcement(
-    session: AsyncSession, announcement: Announcement, organization: Organization, now: datetime | None = None
+    session: AsyncSession,
+    announcement: Announcement,
+    organization: Organization,
+    now: datetime | None = None,
+    *,
+    tell_sender: bool = False,
 ) -> int:
     """Claim the announcement and write the outbox rows for every recipient; mark it as sending.
+    With `tell_sender`, the caller also claims the status message (`status.CREATING`) and sends it.
 
     Idempotent: a row per chat is unique, so re-running after a crash adds only the missing ones.
     """
@@ -132,6 +139,8 @@ async def enqueue_announcement(
     announcement.status = AnnouncementStatus.SENDING
     announcement.recipients = total
     announcement.started_at = now
+    if tell_sender:
+        announcement.status_message_id = CREATING
     session.add(announcement)
     await session.flush()
     return total
