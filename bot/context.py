@@ -23,7 +23,17 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.logs import log_event
-from bot.policy import REFUSAL_FLAG, RIGHTS_FLAG, Action, refusal_text, role_allows, role_in
+from bot.policy import (
+    LOADS_FLAG,
+    REFUSAL_FLAG,
+    RIGHTS_FLAG,
+    STALE,
+    Action,
+    Loads,
+    refusal_text,
+    role_allows,
+    role_in,
+)
 from bot.services.roles import Actor
 from storage.models import Member, Organization, Role
 from storage.types import ROW_ID_MAX
@@ -113,7 +123,10 @@ class RightsMiddleware(BaseMiddleware):
             return await handler(event, data)
         ctx: Context = data["ctx"]
         if await ctx.may(action):
-            return await handler(event, data)
+            loads: Loads | None = get_flag(data, LOADS_FLAG)
+            if loads is None or await _load(ctx, action, loads, event, data):
+                return await handler(event, data)
+            return None
         text = refusal_text(action, get_flag(data, REFUSAL_FLAG))
         trace = data.get("trace")
         if isinstance(trace, dict):
@@ -130,6 +143,24 @@ class RightsMiddleware(BaseMiddleware):
                 await state.clear()
             await event.answer(text) if event.chat.type == "private" else await event.reply(text)
         return None
+
+
+async def _load(
+    ctx: Context, action: Action, loads: Loads, event: TelegramObject, data: dict[str, Any]
+) -> bool:
+    """Put the row the button names into the handler's arguments; False after answering that the
+    button is stale (missing or forged id, another organization's row, a state that no longer
+    allows the action)."""
+    callback_data = data.get("callback_data")
+    ident = getattr(callback_data, loads.field, 0)
+    row = await ctx.load(action, loads.model, ident) if isinstance(ident, int) else None
+    if row is not None and (loads.accepts is None or loads.accepts(row, callback_data)):
+        data[loads.name] = row
+        return True
+    answer: CallbackAnswer | None = data.get("callback_answer")
+    if isinstance(event, CallbackQuery) and answer is not None:
+        answer.text = str(STALE)
+    return False
 
 
 def _waits_in_a_state(data: dict[str, Any]) -> bool:

@@ -13,6 +13,8 @@ every router and fails when a handler declares nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
@@ -25,6 +27,8 @@ from storage.models import Member, Membership, MemberStatus, Role
 
 RIGHTS_FLAG: Final = "rights"
 REFUSAL_FLAG: Final = "refusal"
+LOADS_FLAG: Final = "loads"
+STALE: Final = __("This button is no longer active.")
 
 
 class Action(StrEnum):
@@ -58,12 +62,28 @@ REFUSALS: Final = {
 assert set(ROLES_FOR) == set(REFUSALS) == set(Action) - {Action.PUBLIC}
 
 
-def rights(action: Action, refusal: Any = None) -> dict[str, Any]:
-    """Handler flags declaring the right a handler needs (and, optionally, its own refusal text,
-    a lazy gettext string)."""
+@dataclass(frozen=True)
+class Loads:
+    """The row a staff button names, loaded for the handler by the rights middleware: `model` by
+    the callback data's `field`, injected as the handler argument `name` once the actor's right is
+    checked against the row's own organization, and only when `accepts(row, callback_data)` (its
+    state allows the action). A missing, foreign or refused row is a stale button, answered as
+    such; the handler never runs without its row."""
+
+    model: type[Any]
+    name: str
+    field: str = "id"
+    accepts: Callable[[Any, Any], bool] | None = None
+
+
+def rights(action: Action, refusal: Any = None, *, loads: Loads | None = None) -> dict[str, Any]:
+    """Handler flags declaring the right a handler needs (optionally its own refusal text, a lazy
+    gettext string, and the row its button names: `loads`)."""
     flags: dict[str, Any] = {RIGHTS_FLAG: action}
     if refusal is not None:
         flags[REFUSAL_FLAG] = refusal
+    if loads is not None:
+        flags[LOADS_FLAG] = loads
     return flags
 
 

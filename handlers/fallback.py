@@ -12,7 +12,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _
-from bot.policy import Action, rights
+from bot.policy import STALE, Action, rights
 from storage.models import Member, MemberStatus
 
 router: Final[Router] = Router(name=__name__)
@@ -27,7 +27,7 @@ def toast(callback_answer: CallbackAnswer, text: str, alert: bool = False) -> No
 
 def stale_button(callback_answer: CallbackAnswer) -> None:
     """A button from an old message, a finished dialog, or forged data: say so, change nothing."""
-    toast(callback_answer, _("This button is no longer active."))
+    toast(callback_answer, str(STALE))
 
 
 @router.callback_query(flags=rights(Action.PUBLIC))

@@ -19,24 +19,18 @@ from bot.services.trainings.roster import roster
 from bot.services.trainings.rules import TrainingError
 from handlers.fallback import stale_button, toast
 from handlers.trainings.callbacks import TrainingAdmin
-from handlers.trainings.managed import COORDINATOR, managed_training
+from handlers.trainings.managed import ON_TRAINING
 from handlers.trainings.texts import button_label, error_text, short_when
 from handlers.trainings.views import session_view, title_of
+from storage.models import Training
 
 router: Final[Router] = Router(name=__name__)
 
 
-@router.callback_query(TrainingAdmin.filter(F.action == "att"), flags=COORDINATOR)
+@router.callback_query(TrainingAdmin.filter(F.action == "att"), flags=ON_TRAINING)
 async def choose_session(
-    query: CallbackQuery,
-    callback_data: TrainingAdmin,
-    ctx: Context,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
+    query: CallbackQuery, training: Training, callback_data: TrainingAdmin, ctx: Context, bot: Bot
 ) -> None:
-    training = await managed_training(ctx, callback_data, callback_answer)
-    if training is None:
-        return
     ident = training.id or 0
     builder = InlineKeyboardBuilder()
     for number, event in enumerate(await sessions_of(ctx.session, ident), start=1):
@@ -53,18 +47,16 @@ async def choose_session(
     )
 
 
-@router.callback_query(TrainingAdmin.filter(F.action == "att_s"), flags=COORDINATOR)
+@router.callback_query(TrainingAdmin.filter(F.action == "att_s"), flags=ON_TRAINING)
 async def show_session(
     query: CallbackQuery,
+    training: Training,
     callback_data: TrainingAdmin,
     ctx: Context,
     callback_answer: CallbackAnswer,
     bot: Bot,
 ) -> None:
     """A session's toggles: a new message, or another page of them ("nav": edited)."""
-    training = await managed_training(ctx, callback_data, callback_answer)
-    if training is None:
-        return
     sessions = await sessions_of(ctx.session, training.id or 0)
     event = next((item for item in sessions if item.id == callback_data.event), None)
     if event is None:
@@ -77,14 +69,15 @@ async def show_session(
         await bot.send_message(query.from_user.id, text, reply_markup=keyboard)
 
 
-@router.callback_query(TrainingAdmin.filter(F.action == "mark"), flags=COORDINATOR)
+@router.callback_query(TrainingAdmin.filter(F.action == "mark"), flags=ON_TRAINING)
 async def toggle_attendance(
-    query: CallbackQuery, callback_data: TrainingAdmin, ctx: Context, callback_answer: CallbackAnswer
+    query: CallbackQuery,
+    training: Training,
+    callback_data: TrainingAdmin,
+    ctx: Context,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """One toggle: attended ↔ absent, for a confirmed participant; the toggles are redrawn."""
-    training = await managed_training(ctx, callback_data, callback_answer)
-    if training is None:
-        return
     ident = training.id or 0
     sessions = await sessions_of(ctx.session, ident)
     event = next((item for item in sessions if item.id == callback_data.event), None)

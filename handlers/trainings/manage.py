@@ -4,8 +4,8 @@ feedback averages. The roster, seats, messages and attendance have their own mod
 screens (texts and keyboards) are in `views`.
 
 The rights middleware refuses anyone who may not manage trainings before a handler runs, and a
-training named by a button is loaded through the policy (`managed_training`): callback data can
-be forged."""
+training named by a button is loaded by that middleware too (`managed.ON_TRAINING`): callback data
+can be forged."""
 
 from __future__ import annotations
 
@@ -26,8 +26,9 @@ from bot.services.trainings.lifecycle import cancel_training, close_training
 from bot.services.trainings.roster import export_attendance_csv, export_roster_csv
 from handlers.fallback import stale_button
 from handlers.trainings.callbacks import TrainingAdmin
-from handlers.trainings.managed import COORDINATOR, KNOWN, managed_training
+from handlers.trainings.managed import COORDINATOR, KNOWN, ON_TRAINING
 from handlers.trainings.views import list_page, manage_view, title_of
+from storage.models import Training
 from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)
@@ -49,33 +50,17 @@ async def trainings_page(query: CallbackQuery, callback_data: TrainingAdmin, ctx
         await query.message.edit_text(text, reply_markup=keyboard)
 
 
-@router.callback_query(TrainingAdmin.filter(F.action == "open"), flags=COORDINATOR)
-async def open_training(
-    query: CallbackQuery,
-    callback_data: TrainingAdmin,
-    ctx: Context,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-) -> None:
-    training = await managed_training(ctx, callback_data, callback_answer)
-    if training is None:
-        return
+@router.callback_query(TrainingAdmin.filter(F.action == "open"), flags=ON_TRAINING)
+async def open_training(query: CallbackQuery, training: Training, ctx: Context, bot: Bot) -> None:
     text, keyboard = await manage_view(ctx, training)
     await bot.send_message(query.from_user.id, text, reply_markup=keyboard)
 
 
-@router.callback_query(TrainingAdmin.filter(F.action.in_({"csv_r", "csv_a"})), flags=COORDINATOR)
+@router.callback_query(TrainingAdmin.filter(F.action.in_({"csv_r", "csv_a"})), flags=ON_TRAINING)
 async def send_csv(
-    query: CallbackQuery,
-    callback_data: TrainingAdmin,
-    ctx: Context,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
+    query: CallbackQuery, training: Training, callback_data: TrainingAdmin, ctx: Context, bot: Bot
 ) -> None:
     """ "csv_r": the roster with the answers; "csv_a": attendance and completion."""
-    training = await managed_training(ctx, callback_data, callback_answer)
-    if training is None:
-        return
     roster = callback_data.action == "csv_r"
     export = export_roster_csv if roster else export_attendance_csv
     kind = "roster" if roster else "attendance"
@@ -87,17 +72,8 @@ async def send_csv(
     )
 
 
-@router.callback_query(TrainingAdmin.filter(F.action == "fb"), flags=COORDINATOR)
-async def feedback(
-    query: CallbackQuery,
-    callback_data: TrainingAdmin,
-    ctx: Context,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-) -> None:
-    training = await managed_training(ctx, callback_data, callback_answer)
-    if training is None:
-        return
+@router.callback_query(TrainingAdmin.filter(F.action == "fb"), flags=ON_TRAINING)
+async def feedback(query: CallbackQuery, training: Training, ctx: Context, bot: Bot) -> None:
     title = escape(title_of(training, ctx))
     averages = await feedback_averages(ctx.session, training)
     if averages is None:
@@ -115,17 +91,10 @@ async def feedback(
 # -- closing sign-ups and cancelling: asked, then done -------------------------------------------
 
 
-@router.callback_query(TrainingAdmin.filter(F.action.in_({"close", "cancel"})), flags=COORDINATOR)
+@router.callback_query(TrainingAdmin.filter(F.action.in_({"close", "cancel"})), flags=ON_TRAINING)
 async def ask_to_end(
-    query: CallbackQuery,
-    callback_data: TrainingAdmin,
-    ctx: Context,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
+    query: CallbackQuery, training: Training, callback_data: TrainingAdmin, ctx: Context, bot: Bot
 ) -> None:
-    training = await managed_training(ctx, callback_data, callback_answer)
-    if training is None:
-        return
     action, ident = callback_data.action, training.id or 0
     builder = InlineKeyboardBuilder()
     yes = _("🔒 Yes, close sign-ups") if action == "close" else _("✖ Yes, cancel it")
@@ -144,29 +113,22 @@ async def ask_to_end(
     )
 
 
-@router.callback_query(TrainingAdmin.filter(F.action == "keep"), flags=COORDINATOR)
-async def keep(
-    query: CallbackQuery, callback_data: TrainingAdmin, ctx: Context, callback_answer: CallbackAnswer
-) -> None:
+@router.callback_query(TrainingAdmin.filter(F.action == "keep"), flags=ON_TRAINING)
+async def keep(query: CallbackQuery) -> None:
     """ "No, keep it" under a removal, closing or cancelling question."""
-    if await managed_training(ctx, callback_data, callback_answer) is None:
-        return
     if isinstance(query.message, Message):
         await query.message.edit_text(_("Nothing was changed."))
 
 
-@router.callback_query(TrainingAdmin.filter(F.action.in_({"close_yes", "cancel_yes"})), flags=COORDINATOR)
+@router.callback_query(TrainingAdmin.filter(F.action.in_({"close_yes", "cancel_yes"})), flags=ON_TRAINING)
 async def end_training(
     query: CallbackQuery,
+    training: Training,
     callback_data: TrainingAdmin,
     ctx: Context,
-    callback_answer: CallbackAnswer,
     delivery: DeliveryEngine,
     bot: Bot,
 ) -> None:
-    training = await managed_training(ctx, callback_data, callback_answer)
-    if training is None:
-        return
     title, now = title_of(training, ctx), utcnow()
     if callback_data.action == "close_yes":
         told = await close_training(ctx.session, training, now)

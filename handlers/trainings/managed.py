@@ -8,13 +8,10 @@ from typing import Any, Final
 
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
-from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.context import Context
 from bot.i18n import _
-from bot.policy import Action, rights
-from handlers.fallback import stale_button
-from handlers.trainings.callbacks import TrainingAdmin
+from bot.policy import Action, Loads, rights
 from handlers.trainings.texts import gone
 from storage.models import Training, TrainingStatus
 
@@ -45,18 +42,12 @@ ACTIONS: Final[dict[str, tuple[TrainingStatus, ...]]] = {
     "fb": SHOWN,
 }
 KNOWN: Final = frozenset({*ACTIONS, "page"})  # every TrainingAdmin action a handler takes
-
-
-async def managed_training(
-    ctx: Context, callback_data: TrainingAdmin, callback_answer: CallbackAnswer
-) -> Training | None:
-    """The training a coordinator button names, if the presser may manage it and its status allows
-    the action; otherwise None, after answering that the button is stale."""
-    training = await ctx.load(Action.MANAGE_TRAININGS, Training, callback_data.id)
-    if training is None or training.status not in ACTIONS.get(callback_data.action, ()):
-        stale_button(callback_answer)
-        return None
-    return training
+# A coordinator button about one training: the rights middleware loads it through the policy and
+# checks that its status allows the button's action (else the button is stale).
+ON_TRAINING: Final = rights(
+    Action.MANAGE_TRAININGS,
+    loads=Loads(Training, "training", accepts=lambda row, data: row.status in ACTIONS.get(data.action, ())),
+)
 
 
 async def typed_training(

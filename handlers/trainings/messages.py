@@ -20,7 +20,7 @@ from bot.services.trainings.roster import message_participants
 from bot.services.trainings.rules import MESSAGE_MAX, TrainingError, validate_message
 from handlers.fallback import stale_button
 from handlers.trainings.callbacks import TrainingAdmin
-from handlers.trainings.managed import COORDINATOR, managed_training, typed_training
+from handlers.trainings.managed import COORDINATOR, ON_TRAINING, typed_training
 from handlers.trainings.states import ManageStates
 from handlers.trainings.texts import error_text
 from handlers.trainings.views import title_of
@@ -31,18 +31,10 @@ router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 
 
-@router.callback_query(TrainingAdmin.filter(F.action == "msg"), flags=COORDINATOR)
+@router.callback_query(TrainingAdmin.filter(F.action == "msg"), flags=ON_TRAINING)
 async def ask_message(
-    query: CallbackQuery,
-    callback_data: TrainingAdmin,
-    ctx: Context,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
+    query: CallbackQuery, training: Training, ctx: Context, state: FSMContext, bot: Bot
 ) -> None:
-    training = await managed_training(ctx, callback_data, callback_answer)
-    if training is None:
-        return
     await state.set_state(ManageStates.message)
     await state.update_data(manage_training={"training_id": training.id or 0})
     await bot.send_message(
@@ -105,18 +97,15 @@ async def _previewed_text(state: FSMContext, training: Training) -> str | None:
     return str(info["text"])
 
 
-@router.callback_query(TrainingAdmin.filter(F.action == "msg_drop"), flags=COORDINATOR)
+@router.callback_query(TrainingAdmin.filter(F.action == "msg_drop"), flags=ON_TRAINING)
 async def drop_message(
     query: CallbackQuery,
-    callback_data: TrainingAdmin,
+    training: Training,
     ctx: Context,
     state: FSMContext,
     callback_answer: CallbackAnswer,
     bot: Bot,
 ) -> None:
-    training = await managed_training(ctx, callback_data, callback_answer)
-    if training is None:
-        return
     if await _previewed_text(state, training) is None:
         stale_button(callback_answer)
         return
@@ -126,19 +115,16 @@ async def drop_message(
     await bot.send_message(query.from_user.id, _("The message was not sent."))
 
 
-@router.callback_query(TrainingAdmin.filter(F.action == "msg_send"), flags=COORDINATOR)
+@router.callback_query(TrainingAdmin.filter(F.action == "msg_send"), flags=ON_TRAINING)
 async def send_message(
     query: CallbackQuery,
-    callback_data: TrainingAdmin,
+    training: Training,
     ctx: Context,
     state: FSMContext,
     callback_answer: CallbackAnswer,
     delivery: DeliveryEngine,
     bot: Bot,
 ) -> None:
-    training = await managed_training(ctx, callback_data, callback_answer)
-    if training is None:
-        return
     text = await _previewed_text(state, training)
     if text is None:
         stale_button(callback_answer)

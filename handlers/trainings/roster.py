@@ -20,7 +20,7 @@ from bot.services.trainings.rules import TrainingError
 from bot.services.trainings.seats import remove_participant
 from handlers.fallback import stale_button, toast
 from handlers.trainings.callbacks import TrainingAdmin
-from handlers.trainings.managed import COORDINATOR, managed_training
+from handlers.trainings.managed import ON_TRAINING
 from handlers.trainings.texts import error_text
 from handlers.trainings.views import roster_view, title_of, who
 from storage.models import Training
@@ -29,18 +29,11 @@ from storage.types import utcnow
 router: Final[Router] = Router(name=__name__)
 
 
-@router.callback_query(TrainingAdmin.filter(F.action == "roster"), flags=COORDINATOR)
+@router.callback_query(TrainingAdmin.filter(F.action == "roster"), flags=ON_TRAINING)
 async def show_roster(
-    query: CallbackQuery,
-    callback_data: TrainingAdmin,
-    ctx: Context,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
+    query: CallbackQuery, training: Training, callback_data: TrainingAdmin, ctx: Context, bot: Bot
 ) -> None:
     """The roster from the training's page (a new message), or another page of it ("nav": edited)."""
-    training = await managed_training(ctx, callback_data, callback_answer)
-    if training is None:
-        return
     text, keyboard = await roster_view(ctx.session, training, title_of(training, ctx), callback_data.page)
     if callback_data.value == "nav" and isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=keyboard)
@@ -48,15 +41,16 @@ async def show_roster(
         await bot.send_message(query.from_user.id, text, reply_markup=keyboard)
 
 
-@router.callback_query(TrainingAdmin.filter(F.action == "rm"), flags=COORDINATOR)
+@router.callback_query(TrainingAdmin.filter(F.action == "rm"), flags=ON_TRAINING)
 async def ask_to_remove(
     query: CallbackQuery,
+    training: Training,
     callback_data: TrainingAdmin,
     ctx: Context,
     callback_answer: CallbackAnswer,
     bot: Bot,
 ) -> None:
-    found = await _removal(ctx, callback_data, callback_answer)
+    found = await _removal(ctx, training, callback_data, callback_answer)
     if found is None:
         return
     training, entry = found
@@ -78,16 +72,17 @@ async def ask_to_remove(
     )
 
 
-@router.callback_query(TrainingAdmin.filter(F.action == "rm_yes"), flags=COORDINATOR)
+@router.callback_query(TrainingAdmin.filter(F.action == "rm_yes"), flags=ON_TRAINING)
 async def remove(
     query: CallbackQuery,
+    training: Training,
     callback_data: TrainingAdmin,
     ctx: Context,
     callback_answer: CallbackAnswer,
     delivery: DeliveryEngine,
     bot: Bot,
 ) -> None:
-    found = await _removal(ctx, callback_data, callback_answer)
+    found = await _removal(ctx, training, callback_data, callback_answer)
     if found is None:
         return
     training, entry = found
@@ -115,13 +110,10 @@ async def remove(
 
 
 async def _removal(
-    ctx: Context, callback_data: TrainingAdmin, callback_answer: CallbackAnswer
+    ctx: Context, training: Training, callback_data: TrainingAdmin, callback_answer: CallbackAnswer
 ) -> tuple[Training, RosterEntry] | None:
     """The training and the roster entry of the person a removal button names, if they still hold
     or await a seat; None after answering that the button is stale."""
-    training = await managed_training(ctx, callback_data, callback_answer)
-    if training is None:
-        return None
     people = await roster(ctx.session, training.id or 0)
     entry = next(
         (item for item in [*people.confirmed, *people.waitlisted] if item.member.id == callback_data.member),

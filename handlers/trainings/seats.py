@@ -10,7 +10,6 @@ from aiogram import Bot, F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.context import Context
 from bot.delivery import DeliveryEngine
@@ -19,29 +18,21 @@ from bot.services.trainings.queries import signup_counts
 from bot.services.trainings.rules import TrainingError, validate_capacity
 from bot.services.trainings.seats import set_capacity
 from handlers.trainings.callbacks import TrainingAdmin
-from handlers.trainings.managed import COORDINATOR, managed_training, typed_training
+from handlers.trainings.managed import COORDINATOR, ON_TRAINING, typed_training
 from handlers.trainings.states import ManageStates
 from handlers.trainings.texts import error_text
 from handlers.trainings.views import title_of
-from storage.models import SignupStatus
+from storage.models import SignupStatus, Training
 from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 
 
-@router.callback_query(TrainingAdmin.filter(F.action == "seats"), flags=COORDINATOR)
+@router.callback_query(TrainingAdmin.filter(F.action == "seats"), flags=ON_TRAINING)
 async def ask_seats(
-    query: CallbackQuery,
-    callback_data: TrainingAdmin,
-    ctx: Context,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
+    query: CallbackQuery, training: Training, ctx: Context, state: FSMContext, bot: Bot
 ) -> None:
-    training = await managed_training(ctx, callback_data, callback_answer)
-    if training is None:
-        return
     ident = training.id or 0
     counts = await signup_counts(ctx.session, ident)
     await state.set_state(ManageStates.seats)
