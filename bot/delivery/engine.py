@@ -8,7 +8,10 @@
 - 5xx and network errors: retried with capped exponential backoff, then failed with the reason.
 
 Outcomes are written in small batches; a crash loses at most the outcomes of the messages in
-flight, and those rows are sent again after the claim lease expires.
+flight, and those rows are sent again after the claim lease expires. Leases: every sender renews
+its own claims and releases claims older than the lease every third of the lease, so the rows of
+a sender that died are sent again once their claim passes the lease, however soon after the
+crash the bot was restarted (and by whichever process is alive when several run).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -36,7 +40,15 @@ from aiogram.methods import TelegramMethod
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.delivery.outbox import Claimed, Outcome, claim_due, record, release_claims, release_stale
+from bot.delivery.outbox import (
+    Claimed,
+    Outcome,
+    claim_due,
+    record,
+    release_claims,
+    release_stale,
+    renew_claims,
+)
 from bot.delivery.ratelimit import ChatSpacing, TokenBucket
 from bot.logs import log_event
 from storage.models import DeliveryStatus
@@ -64,12 +76,23 @@ class EngineConfig:
     backoff_cap: float = 60.0
     flush_interval: float = 0.2
     report_interval: float = 3.0
-    worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    # Unique per start: a restarted process may get the same host name and pid (PID 1 in a
+    # container) and must not take the dead one's claims for its own.
+    worker: str = field(default_factory=lambda: _worker_name())
 
     @property
     def batch(self) -> int:
         """Claim about one second of work at a time, so claims never outlive the lease."""
         return max(5, min(500, int(self.rate)))
+
+    @property
+    def lease_interval(self) -> float:
+        """How often claims are renewed and stale ones released: well within the lease."""
+        return max(0.1, min(self.lease / 3, 10.0))
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 class DeliveryEngine:
@@ -109,6 +132,7 @@ class DeliveryEngine:
             asyncio.create_task(self._drain(), name="delivery-drain"),
             asyncio.create_task(self._flush_loop(), name="delivery-flush"),
             asyncio.create_task(self._report_loop(), name="delivery-report"),
+            asyncio.create_task(self._lease_loop(), name="delivery-leases"),
         ]
 
     def wake(self) -> None:
@@ -132,10 +156,6 @@ class DeliveryEngine:
     # -- draining ----------------------------------------------------------------------------
 
     async def _drain(self) -> None:
-        async with self.sessions() as session:
-            released = await release_stale(session, utcnow(), timedelta(seconds=self.config.lease))
-        if released:
-            log_event(log, "outbox_released", logging.WARNING, rows=released)
         while not self._stopping.is_set():
             try:
                 async with self._db_turn, self.sessions() as session:
@@ -239,6 +259,25 @@ class DeliveryEngine:
         while True:
             await asyncio.sleep(self.config.flush_interval)
             await self._flush()
+
+    async def _keep_leases(self) -> None:
+        """Renew this sender's claims, then release those of senders that died."""
+        try:
+            async with self._db_turn, self.sessions() as session:
+                now = utcnow()
+                await renew_claims(session, self.config.worker, now)
+                released = await release_stale(session, now, timedelta(seconds=self.config.lease))
+        except Exception:
+            log.exception("outbox_lease_failed")
+            return
+        if released:
+            log_event(log, "outbox_released", logging.WARNING, rows=released)
+            self.wake()
+
+    async def _lease_loop(self) -> None:
+        while True:
+            await self._keep_leases()
+            await asyncio.sleep(self.config.lease_interval)
 
     async def _report_loop(self) -> None:
         while True:
