@@ -121,7 +121,7 @@ async def test_sigkill_mid_broadcast_and_restart_at_once_loses_nobody(
     """The same, restarted at once as systemd or Docker do, well within the lease: the claims of
     the dead process are too young to release when the new one starts, and must still be sent
     once they pass the lease."""
-    await _broadcast_killed_and_restarted(emulator, tmp_path, database_url, lease=20.0)
+    await _broadcast_killed_and_restarted(emulator, tmp_path, database_url, lease=30.0)
 
 
 async def _broadcast_killed_and_restarted(
@@ -186,8 +186,8 @@ async def _broadcast_killed_and_restarted(
             timeout=60,
         )
         restarted_after = time.monotonic() - killed_at
-        if lease > 10:
-            assert restarted_after < lease / 2, f"restart took {restarted_after:.1f} s: not within the lease"
+        if lease > 10:  # the new engine started (before its first poll) while the claims were young
+            assert restarted_after < lease - 3, f"restart took {restarted_after:.1f} s: not within the lease"
         await emulator.wait_for(lambda _: len(received()) == 200, timeout=lease + 60)
         async with create_session_factory(engine)() as session:
             for _ in range(50):
