@@ -26,6 +26,7 @@ from bot.context import ContextMiddleware, RightsMiddleware
 from bot.delivery import DeliveryEngine, EngineConfig
 from bot.delivery.announcements import AnnouncementDelivery
 from bot.delivery.events import EventDelivery
+from bot.delivery.ratelimit import ChatBudget
 from bot.delivery.surveys import SurveyDelivery
 from bot.delivery.trainings import TrainingDelivery
 from bot.i18n import create_i18n
@@ -36,6 +37,7 @@ from bot.middlewares import (
     MemberMiddleware,
     UpdateLogMiddleware,
 )
+from bot.reply_requests import EditOutcomeMiddleware, ReplyBudgetMiddleware
 from bot.services.announcements import KIND as ANNOUNCEMENT
 from bot.services.events import NOTICE_KIND as EVENT_NOTICE
 from bot.services.members import get_member
@@ -96,14 +98,18 @@ class App:
         self.dispatcher.sub_routers.clear()
 
 
-def create_bot(settings: Settings, *, for_replies: bool = True) -> Bot:
-    """The Bot for direct replies (commit before send, retries) or, with `for_replies=False`, the
-    delivery engine's Bot, which handles 429 and 5xx itself."""
+def create_bot(settings: Settings, *, for_replies: bool = True, budget: ChatBudget | None = None) -> Bot:
+    """The Bot for direct replies (edits already done are done, commit before send, retries, each
+    chat's budget shared with the outbox) or, with `for_replies=False`, the delivery engine's Bot,
+    which handles 429 and 5xx itself. Request middlewares run in the order they are added."""
     assert settings.bot_token is not None
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     if for_replies:
+        session.middleware(EditOutcomeMiddleware())  # outermost: its fallback is a whole new call
         session.middleware(CommitBeforeSendMiddleware())
         session.middleware(RetryMiddleware())
+        if budget is not None:  # innermost: after the commit, and booked again on every retry
+            session.middleware(ReplyBudgetMiddleware(budget))
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -123,7 +129,9 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         await session.commit()
 
     i18n = create_i18n(settings.default_language)
-    bot = create_bot(settings)
+    engine_config = EngineConfig(rate=settings.delivery_rate, lease=settings.delivery_lease_seconds)
+    budget = ChatBudget(engine_config.per_chat_interval, engine_config.per_group_interval)
+    bot = create_bot(settings, budget=budget)
     announcements = AnnouncementDelivery(bot, sessions, i18n, paid_broadcast=settings.paid_broadcast)
     events = EventDelivery(sessions, i18n)
     surveys = SurveyDelivery(sessions, i18n)
@@ -140,9 +148,10 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
             POLL_STOP: surveys.render_poll_stop,
             TRAINING_NOTICE: trainings.render_notice,
         },
-        config=EngineConfig(rate=settings.delivery_rate, lease=settings.delivery_lease_seconds),
+        config=engine_config,
         reporters=[announcements.report],
         after_send={SURVEY: surveys.poll_sent},
+        budget=budget,
     )
     announcements.on_enqueued.append(delivery.wake)
     events.on_enqueued.append(delivery.wake)

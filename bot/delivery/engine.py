@@ -49,7 +49,7 @@ from bot.delivery.outbox import (
     release_stale,
     renew_claims,
 )
-from bot.delivery.ratelimit import ChatSpacing, TokenBucket
+from bot.delivery.ratelimit import ChatBudget, TokenBucket
 from bot.logs import log_event
 from storage.models import DeliveryStatus
 from storage.types import utcnow
@@ -67,7 +67,8 @@ AfterSend = Callable[[Claimed, Any], Awaitable[None]]
 @dataclass
 class EngineConfig:
     rate: float = 25.0  # messages per second for the whole bot (Telegram allows about 30)
-    per_chat_interval: float = 1.0  # seconds between two messages to one chat
+    per_chat_interval: float = 1.0  # seconds between two messages to one private chat
+    per_group_interval: float = 3.0  # ... to one group (Telegram: 20 a minute)
     concurrency: int = 32  # requests in flight at once
     poll_interval: float = 0.5  # how often to look for due rows when idle
     lease: float = 60.0  # a claim older than this belongs to a dead sender
@@ -104,6 +105,7 @@ class DeliveryEngine:
         config: EngineConfig | None = None,
         reporters: list[Reporter] | None = None,
         after_send: dict[str, AfterSend] | None = None,
+        budget: ChatBudget | None = None,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
@@ -114,7 +116,8 @@ class DeliveryEngine:
         # A fifth of a second of burst: no wave of messages at start that Telegram could count
         # against the bot, and the configured rate is what is achieved.
         self.bucket = TokenBucket(self.config.rate, max(1.0, self.config.rate / 5))
-        self.spacing = ChatSpacing(self.config.per_chat_interval)
+        # Shared with the replies Bot (see bot.reply_requests) when the app builds both.
+        self.budget = budget or ChatBudget(self.config.per_chat_interval, self.config.per_group_interval)
         self._outcomes: list[Outcome] = []
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -171,7 +174,7 @@ class DeliveryEngine:
             for row in rows:
                 await self.bucket.acquire()
                 await self._slots.acquire()
-                task = asyncio.create_task(self._send(row, self.spacing.reserve(row.chat_id)))
+                task = asyncio.create_task(self._send(row, self.budget.reserve(row.chat_id)))
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
 
@@ -197,6 +200,7 @@ class DeliveryEngine:
             result = await self.bot(method)
         except TelegramRetryAfter as error:
             self.bucket.pause(error.retry_after)
+            self.budget.hold(row.chat_id, error.retry_after)
             log_event(log, "flood_wait", logging.WARNING, retry_after=error.retry_after)
             retry_at = utcnow() + timedelta(seconds=error.retry_after)
             return Outcome(row.id, DeliveryStatus.PENDING, row.attempts, retry_at=retry_at)
