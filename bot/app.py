@@ -6,6 +6,7 @@ Nothing heavy happens at import time; `create_app` is called by the CLI and by t
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
@@ -54,6 +55,9 @@ from storage.fsm import SQLStorage
 from storage.migrate import upgrade_to_head
 from storage.models import Organization, Role
 
+log = logging.getLogger(__name__)
+UPDATES_GRACE_SECONDS = 10.0  # at a stop, updates being handled get this long to finish
+
 
 @dataclass
 class App:
@@ -82,15 +86,34 @@ class App:
             self.scheduler.start()
 
     async def stop_background(self) -> None:
+        """Updates still being handled get a moment to finish, then the clock and the delivery
+        engine stop. Never raises: aiogram sets the signal `stop_polling()` waits for only after
+        every shutdown handler returned, so an exception here left whoever stopped the bot waiting
+        forever (the rare hang of the test suite)."""
+        handling = getattr(self.dispatcher, "_handle_update_tasks", set())  # aiogram: no public API
+        if handling:
+            await asyncio.wait(set(handling), timeout=UPDATES_GRACE_SECONDS)
+        for step, stop in (("scheduler", self._stop_scheduler), ("delivery", self.delivery.stop)):
+            try:
+                await stop()
+            except Exception:
+                log.exception("shutdown_step_failed", extra={"fields": {"step": step}})
+
+    async def _stop_scheduler(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        await self.delivery.stop()
 
     async def close(self) -> None:
         await self.stop_background()
-        await self.bot.session.close()
-        await self.delivery.bot.session.close()
-        await self.engine.dispose()
+        for step, close in (
+            ("bot", self.bot.session.close),
+            ("delivery_bot", self.delivery.bot.session.close),
+            ("database", self.engine.dispose),
+        ):
+            try:
+                await close()
+            except Exception:
+                log.exception("shutdown_step_failed", extra={"fields": {"step": step}})
         # The feature routers are module-level singletons; detach them so another App in the same
         # process (the tests build one per test) can include them again. aiogram has no public API.
         for router in self.dispatcher.sub_routers:

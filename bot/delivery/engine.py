@@ -142,19 +142,43 @@ class DeliveryEngine:
         """New rows were written: look now instead of at the next poll."""
         self._wake.set()
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop sending. Never raises: it runs in the bot's shutdown, where an exception would leave
+        aiogram's `stop_polling()` waiting forever for a signal set only after a clean shutdown.
+
+        The loops end at their next turn, so no database write is cut in the middle (a cut outcome
+        write would put sent rows back in the queue, to be sent again); a loop still busy after
+        `grace` seconds (a flood wait, a database that does not answer) is cancelled. Messages in
+        flight get `grace` seconds to finish; their outcomes are written, and rows claimed but
+        never tried go back to the queue."""
         self._stopping.set()
         self._wake.set()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        tasks, self._tasks = self._tasks, []
+        if tasks:
+            _, busy = await asyncio.wait(tasks, timeout=grace)
+            for task in busy:
+                task.cancel()
+            for task in tasks:
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+                except Exception:
+                    log.exception("delivery_loop_failed", extra={"fields": {"loop": task.get_name()}})
         if self._in_flight:
-            await asyncio.wait(self._in_flight, timeout=10)
+            await asyncio.wait(self._in_flight, timeout=grace)
         await self._flush()
-        async with self.sessions() as session:  # claimed but never started: back to the queue
-            await release_claims(session, self.config.worker)
+        try:
+            async with self.sessions() as session:  # claimed but never started: back to the queue
+                await release_claims(session, self.config.worker)
+        except Exception:  # released by the lease instead
+            log.exception("outbox_release_failed")
+
+    async def _pause(self, seconds: float) -> bool:
+        """Sleep between two turns of a loop; True when the engine is stopping."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        return self._stopping.is_set()
 
     # -- draining ----------------------------------------------------------------------------
 
@@ -172,6 +196,8 @@ class DeliveryEngine:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.config.poll_interval)
                 continue
             for row in rows:
+                if self._stopping.is_set():  # the rest go back to the queue at the stop
+                    break
                 await self.bucket.acquire()
                 await self._slots.acquire()
                 task = asyncio.create_task(self._send(row, self.budget.reserve(row.chat_id)))
@@ -255,13 +281,14 @@ class DeliveryEngine:
         try:
             async with self._db_turn, self.sessions() as session:
                 await record(session, batch, utcnow())
-        except Exception:
-            log.exception("outbox_record_failed")
+        except BaseException as error:  # a cancelled write too: the final flush writes them
             self._outcomes[:0] = batch  # keep them for the next flush
+            if not isinstance(error, Exception):
+                raise
+            log.exception("outbox_record_failed")
 
     async def _flush_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.flush_interval)
+        while not await self._pause(self.config.flush_interval):
             await self._flush()
 
     async def _keep_leases(self) -> None:
@@ -279,13 +306,12 @@ class DeliveryEngine:
             self.wake()
 
     async def _lease_loop(self) -> None:
-        while True:
+        await self._keep_leases()
+        while not await self._pause(self.config.lease_interval):
             await self._keep_leases()
-            await asyncio.sleep(self.config.lease_interval)
 
     async def _report_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.report_interval)
+        while not await self._pause(self.config.report_interval):
             await self._flush()
             for reporter in self.reporters:
                 try:
