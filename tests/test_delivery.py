@@ -257,3 +257,32 @@ async def test_a_live_sender_holding_claims_longer_than_the_lease_keeps_them(
         await first.stop()
         await first.bot.session.close()
     assert delivered(emulator, users) == Counter({user.id: 1 for user in users})
+
+
+def test_replies_and_outbox_booked_on_one_chat_budget_never_exceed_telegrams_bucket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whatever the mix of outbox messages and quick replies to one private chat, the send times the
+    shared budget gives conform to a bucket of 3 messages refilled at one a second (the emulator's
+    model of Telegram's limit), with room to spare for timing jitter; replies keep a small burst."""
+    import random
+
+    from bot.delivery import ratelimit
+
+    clock = [1000.0]
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock[0])
+    budget = ratelimit.ChatBudget(interval=1.0)
+    rng = random.Random(11)
+    sends: list[float] = []
+    for _ in range(300):
+        clock[0] += rng.choice([0.0, 0.05, 0.1, 0.3, 1.0])
+        delay = budget.reserve_reply(7) if rng.random() < 0.6 else budget.reserve(7)
+        sends.append(clock[0] + delay)
+    tokens, last = 3.0, sends[0]
+    for at in sorted(sends):
+        tokens = min(3.0, tokens + (at - last) * 1.0)
+        last = at
+        assert tokens >= 1.15, f"a message at {at - 1000:.2f} s would get a 429"
+        tokens -= 1
+    clock[0] += 60  # an idle chat: a reply and the next two go at once
+    assert [budget.reserve_reply(8) for _ in range(2)] == [0.0, 0.0]
