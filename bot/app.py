@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -156,7 +158,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     budget = ChatBudget(engine_config.per_chat_interval, engine_config.per_group_interval)
     bot = create_bot(settings, budget=budget)
     announcements = AnnouncementDelivery(bot, sessions, i18n, paid_broadcast=settings.paid_broadcast)
-    events = EventDelivery(sessions, i18n)
+    events = EventDelivery(sessions, i18n, lease=timedelta(seconds=settings.delivery_lease_seconds))
     surveys = SurveyDelivery(sessions, i18n)
     trainings = TrainingDelivery(sessions, i18n)
     delivery = DeliveryEngine(
@@ -193,6 +195,9 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         scheduler.add_job(job, "interval", seconds=seconds, id=name, coalesce=True, max_instances=1)
     dispatcher = Dispatcher(
         storage=SQLStorage(engine),
+        # One update of a chat at a time, in order (a double tap, the parts of a long text Telegram
+        # cut): updates of different chats still run side by side.
+        events_isolation=SimpleEventIsolation(),
         settings=settings,
         organization=organization,
         i18n=i18n,
