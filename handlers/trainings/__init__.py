@@ -2,9 +2,10 @@
 questions, attendance and feedback (rules in `bot.services.trainings`, cards in
 `bot.views.trainings`).
 
-Coordinators: `new_training` (the /newtraining command and typed answers, the questions in
-`new_training_steps`), `draft` (the steps' buttons) and `publish` (audience, preview, publish,
-discard; last of the three: it answers any other draft button as stale); `manage`
+Coordinators: /newtraining is `new_training` (the command and the typed answers, a step table),
+`new_training_steps` (the questions and the draft), `draft` (the steps' buttons), `audience` (last:
+it answers any other draft button as stale) and `composer` (on the composer kit: translations,
+preview, Publish, Discard); `manage`
 (/managetrainings, a training's page, CSV files, closing, cancelling, feedback), `roster`, `seats`,
 `messages` and `attendance`. Members: `member` (/trainings, cards, deep links), `my_trainings` and
 `signup` (the questions, signing up and leaving).
@@ -17,25 +18,28 @@ from __future__ import annotations
 
 from aiogram import Router
 
+from handlers.composer import composer_router
 from handlers.trainings import (
     attendance,
+    audience,
     draft,
     manage,
     member,
     messages,
     my_trainings,
     new_training,
-    publish,
     roster,
     seats,
     signup,
 )
+from handlers.trainings.composer import COMPOSER
 from handlers.trainings.member import show_linked_training
 
 coordinator_routers: list[Router] = [
+    composer_router(COMPOSER),  # first: a continuation of a cut text is not taken as an answer
     new_training.router,
     draft.router,
-    publish.router,  # after the other /newtraining routers: it ends with the catch-all
+    audience.router,  # after the other /newtraining routers: it ends with the catch-all
     manage.router,
     roster.router,
     seats.router,

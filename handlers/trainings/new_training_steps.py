@@ -1,21 +1,20 @@
-"""The steps of /newtraining: the question each step asks (with its buttons), the draft kept in the
-FSM data and the pure helpers that read and change it, and the preview text.
+"""The steps of /newtraining: the question each step asks (with its buttons, one function per step
+in `QUESTIONS`), the draft kept in the FSM data and the pure helpers that read and change it, and
+the preview text.
 
 The draft is a plain dict under the FSM key "training" (in the database: a restart loses nothing):
 title, description, language, zone, teaching, trainer, sessions (each starts_at ISO, duration in
 minutes, place or online_url), capacity, deadline, questions, translations and audience; plus the
-half-answered values of the step in progress (pending_start, pending_duration, pending_question,
-tr_language, tr_title).
+half-answered values of the step in progress (pending_start, pending_duration, pending_question).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from html import escape
 from typing import Any, Final
 
-from aiogram import Bot
-from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
@@ -36,39 +35,13 @@ from bot.services.trainings.rules import (
     TrainingError,
     validate_questions,
 )
+from handlers.composer import Turn
 from handlers.trainings.callbacks import TrainingDraft
 from handlers.trainings.states import DraftStates
 from handlers.trainings.texts import duration_label, markup, short_when
 
 DURATIONS: Final = (60, 90, 120, 180)  # minutes offered as buttons
-TEXT_STEPS: Final = frozenset(
-    {
-        DraftStates.title,
-        DraftStates.description,
-        DraftStates.trainer,
-        DraftStates.session_start,
-        DraftStates.session_duration,
-        DraftStates.session_place,
-        DraftStates.capacity,
-        DraftStates.deadline,
-        DraftStates.question_text,
-        DraftStates.question_options,
-        DraftStates.translation_title,
-        DraftStates.translation_description,
-    }
-)
-# The steps that are answered with their buttons only.
-BUTTON_STEPS: Final = frozenset(
-    {
-        DraftStates.teaching,
-        DraftStates.session_more,
-        DraftStates.questions,
-        DraftStates.translations,
-        DraftStates.audience,
-        DraftStates.preview,
-    }
-)
-assert set(DraftStates.__all_states__) == TEXT_STEPS | BUTTON_STEPS
+Draft = dict[str, Any]
 
 
 def expired() -> str:
@@ -99,16 +72,16 @@ def parse_duration(text: str) -> int | None:
     return parse_clock(stripped)
 
 
-def sessions(draft: dict[str, Any]) -> list[dict[str, Any]]:
+def sessions(draft: Draft) -> list[dict[str, Any]]:
     return list(draft.get("sessions") or [])
 
 
-def first_start(draft: dict[str, Any]) -> datetime | None:
+def first_start(draft: Draft) -> datetime | None:
     starts = [moment(item["starts_at"]) for item in sessions(draft)]
     return min((when for when in starts if when), default=None)
 
 
-def overlapping(draft: dict[str, Any], starts_at: datetime, minutes: int) -> int | None:
+def overlapping(draft: Draft, starts_at: datetime, minutes: int) -> int | None:
     """The number (1-based) of a session the new one overlaps, if any."""
     ends_at = starts_at + timedelta(minutes=minutes)
     for number, item in enumerate(sessions(draft), start=1):
@@ -134,15 +107,54 @@ def question(text: str, options_text: str | None) -> dict[str, Any]:
     return validate_questions([{"text": text, "options": options}])[0]
 
 
-def save_translation(draft: dict[str, Any], description: str | None) -> None:
-    """The translation being typed (title, then the description or none) joins the others."""
-    language, title = draft.pop("tr_language", None), draft.pop("tr_title", None)
-    if language in SHIPPED_LANGUAGES and title:
-        entry = {"title": title} | ({"description": description} if description else {})
-        draft["translations"] = {**(draft.get("translations") or {}), language: entry}
-
-
 # -- the questions -------------------------------------------------------------------------------
+
+
+class Question:
+    """The buttons under a step's question, as its function adds them (`TrainingDraft` data), or a
+    whole `keyboard` of its own."""
+
+    def __init__(self) -> None:
+        self.builder = InlineKeyboardBuilder()
+        self.keyboard: InlineKeyboardMarkup | None = None
+
+    def button(self, text: str, action: str, value: str = "") -> None:
+        self.builder.button(text=text, callback_data=TrainingDraft(action=action, value=value))
+
+
+Asker = Callable[[Draft, Question], str]
+QUESTIONS: Final[dict[str, Asker]] = {}
+
+
+def asks(step: State) -> Callable[[Asker], Asker]:
+    """Register the function that words `step`'s question (and adds its buttons)."""
+
+    def register(function: Asker) -> Asker:
+        QUESTIONS[str(step.state)] = function
+        return function
+
+    return register
+
+
+async def ask(turn: Turn, step: State, draft: Draft) -> None:
+    """Send the question of a step (with its buttons) and wait for the answer in its state."""
+    await turn.state.set_state(step)
+    question = Question()
+    text = QUESTIONS[str(step.state)](draft, question)
+    await turn.say(text, question.keyboard or markup(question.builder))
+
+
+async def close_question(turn: Turn) -> None:
+    """A question answered with one of its buttons: its buttons go."""
+    if turn.answer is not None and turn.message is not None and turn.message.reply_markup is not None:
+        await turn.message.edit_reply_markup(reply_markup=None)
+
+
+async def go_on(turn: Turn, draft: Draft, step: State) -> None:
+    """The question is answered: it is closed, the draft kept, and the next step's question asked."""
+    await close_question(turn)
+    await turn.state.update_data(training=draft)
+    await ask(turn, step, draft)
 
 
 def language_picker(selected: list[str]) -> InlineKeyboardMarkup:
@@ -157,7 +169,7 @@ def language_picker(selected: list[str]) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def questions_text(draft: dict[str, Any]) -> str:
+def questions_text(draft: Draft) -> str:
     lines = []
     for number, item in enumerate(draft.get("questions") or [], start=1):
         options = item.get("options") or []
@@ -176,130 +188,150 @@ def session_line(number: int, item: dict[str, Any], zone: str) -> str:
     return f"{number}. {escape(when)} · {escape(duration_label(int(item['duration'])))} · {where}"
 
 
-def session_list(draft: dict[str, Any]) -> str:
+def session_list(draft: Draft) -> str:
     zone = draft.get("zone", "UTC")
     ordered = sorted(sessions(draft), key=lambda item: item["starts_at"])
     lines = [session_line(number, item, zone) for number, item in enumerate(ordered, start=1)]
     return _("🗓 <b>Sessions</b>") + "\n" + "\n".join(lines)
 
 
-async def ask(bot: Bot, chat_id: int, state: FSMContext, step: State, draft: dict[str, Any]) -> None:
-    """Send the question of a step (with its buttons) and wait for the answer in its state."""
-    await state.set_state(step)
-    builder = InlineKeyboardBuilder()
+@asks(DraftStates.title)
+def _title(draft: Draft, question: Question) -> str:
+    return _(
+        "🎓 <b>New training</b>\n\nWhat is it called? Send the title (at most {limit} characters). "
+        "Send /cancel to stop."
+    ).format(limit=event_rules.TITLE_MAX)
 
-    def button(text: str, action: str, value: str = "") -> None:
-        builder.button(text=text, callback_data=TrainingDraft(action=action, value=value))
 
-    keyboard: InlineKeyboardMarkup | None = None
-    zone = draft.get("zone", "UTC")
-    if step == DraftStates.title:
-        text = _(
-            "🎓 <b>New training</b>\n\nWhat is it called? Send the title (at most {limit} characters). "
-            "Send /cancel to stop."
-        ).format(limit=event_rules.TITLE_MAX)
-    elif step == DraftStates.description:
-        text = _("Describe the training for members (at most {limit} characters), or press Skip.").format(
-            limit=event_rules.DESCRIPTION_MAX
-        )
-        button(_("Skip"), "skip", "description")
-    elif step == DraftStates.teaching:
-        text = _("Which language or languages is it taught in? Tick them, then press Done.")
-        keyboard = language_picker(list(draft.get("teaching") or []))
-    elif step == DraftStates.trainer:
-        text = _("Who is the trainer? Send their name (at most {limit} characters).").format(
-            limit=TRAINER_MAX
-        )
-    elif step == DraftStates.session_start:
-        number = len(sessions(draft)) + 1
-        text = _(
-            "Session {number}: when does it start? Send the date and time in your time zone ({zone}), "
-            "for example 2027-03-14 18:30 or 14.03.2027 18:30."
-        ).format(number=number, zone=escape(zone))
-    elif step == DraftStates.session_duration:
-        text = _("How long is the session? Press a button or send the length, for example 90 or 1:30.")
-        for minutes in DURATIONS:
-            button(duration_label(minutes), "dur", str(minutes))
-    elif step == DraftStates.session_place:
-        text = _(
-            "Where does the session take place? Send an address, or a link (https://…) for an online session."
-        )
-        if sessions(draft):
-            button(_("Same place as the previous session"), "same")
-    elif step == DraftStates.session_more:
-        text = session_list(draft) + "\n\n" + _("Add another session, or press Done.")
-        if len(sessions(draft)) < SESSIONS_MAX:
-            button(_("➕ Add another session"), "more")
-        button(_("Done"), "sessions_done")
-    elif step == DraftStates.capacity:
-        text = _("How many seats are there? Send a number (at least 1).")
-    elif step == DraftStates.deadline:
-        first = first_start(draft)
-        assert first is not None
-        text = _(
-            "Until when can members sign up? Send a date and time before the first session ({when}), "
-            "or press Skip to take sign-ups until it starts."
-        ).format(when=escape(format_when(first, locale(), zone, "words")))
-        button(_("Skip"), "skip", "deadline")
-    elif step == DraftStates.questions:
-        listed = questions_text(draft)
-        text = (
+@asks(DraftStates.description)
+def _description(draft: Draft, question: Question) -> str:
+    question.button(_("Skip"), "skip", "description")
+    return _("Describe the training for members (at most {limit} characters), or press Skip.").format(
+        limit=event_rules.DESCRIPTION_MAX
+    )
+
+
+@asks(DraftStates.teaching)
+def _teaching(draft: Draft, question: Question) -> str:
+    question.keyboard = language_picker(list(draft.get("teaching") or []))
+    return _("Which language or languages is it taught in? Tick them, then press Done.")
+
+
+@asks(DraftStates.trainer)
+def _trainer(draft: Draft, question: Question) -> str:
+    return _("Who is the trainer? Send their name (at most {limit} characters).").format(limit=TRAINER_MAX)
+
+
+@asks(DraftStates.session_start)
+def _session_start(draft: Draft, question: Question) -> str:
+    return _(
+        "Session {number}: when does it start? Send the date and time in your time zone ({zone}), "
+        "for example 2027-03-14 18:30 or 14.03.2027 18:30."
+    ).format(number=len(sessions(draft)) + 1, zone=escape(draft.get("zone", "UTC")))
+
+
+@asks(DraftStates.session_duration)
+def _session_duration(draft: Draft, question: Question) -> str:
+    for minutes in DURATIONS:
+        question.button(duration_label(minutes), "dur", str(minutes))
+    return _("How long is the session? Press a button or send the length, for example 90 or 1:30.")
+
+
+@asks(DraftStates.session_place)
+def _session_place(draft: Draft, question: Question) -> str:
+    if sessions(draft):
+        question.button(_("Same place as the previous session"), "same")
+    return _(
+        "Where does the session take place? Send an address, or a link (https://…) for an online session."
+    )
+
+
+@asks(DraftStates.session_more)
+def _session_more(draft: Draft, question: Question) -> str:
+    if len(sessions(draft)) < SESSIONS_MAX:
+        question.button(_("➕ Add another session"), "more")
+    question.button(_("Done"), "sessions_done")
+    return session_list(draft) + "\n\n" + _("Add another session, or press Done.")
+
+
+@asks(DraftStates.capacity)
+def _capacity(draft: Draft, question: Question) -> str:
+    return _("How many seats are there? Send a number (at least 1).")
+
+
+@asks(DraftStates.deadline)
+def _deadline(draft: Draft, question: Question) -> str:
+    first = first_start(draft)
+    assert first is not None
+    question.button(_("Skip"), "skip", "deadline")
+    return _(
+        "Until when can members sign up? Send a date and time before the first session ({when}), "
+        "or press Skip to take sign-ups until it starts."
+    ).format(when=escape(format_when(first, locale(), draft.get("zone", "UTC"), "words")))
+
+
+@asks(DraftStates.questions)
+def _questions(draft: Draft, question: Question) -> str:
+    listed = questions_text(draft)
+    if len(draft.get("questions") or []) < QUESTIONS_MAX:
+        question.button(_("➕ Add a question"), "q_add")
+    question.button(_("Done") if listed else _("No questions"), "q_done")
+    if listed:
+        return (
             _("Questions asked at sign-up:")
             + "\n"
             + listed
             + "\n\n"
             + _("Add another question, or press Done.")
-            if listed
-            else _(
-                "Do you want to ask members something when they sign up, for example “Which organization "
-                "are you with?” (at most {limit} questions)?"
-            ).format(limit=QUESTIONS_MAX)
         )
-        if len(draft.get("questions") or []) < QUESTIONS_MAX:
-            button(_("➕ Add a question"), "q_add")
-        button(_("Done") if listed else _("No questions"), "q_done")
-    elif step == DraftStates.question_text:
-        text = _("Send the question (at most {limit} characters).").format(limit=QUESTION_MAX)
-    elif step == DraftStates.question_options:
-        text = _(
-            "Send the choices, one per line (2 to {count}, each at most {limit} characters), or press "
-            "“Free text answer”."
-        ).format(count=OPTIONS_MAX, limit=OPTION_MAX)
-        button(_("Free text answer"), "free")
-    elif step == DraftStates.translations:
-        done = draft.get("translations") or {}
-        text = _("Add a translation of the title and description? Members who use that language will see it.")
-        if done:
-            text += "\n" + _("Translated: {languages}").format(
-                languages=", ".join(language_name(code) for code in done)
-            )
-        for code in SHIPPED_LANGUAGES:
-            if code != draft.get("language"):
-                button(("✅ " if code in done else "") + language_name(code), "tr", code)
-        button(_("Done") if done else _("No translations"), "tr_done")
-        keyboard = markup(builder, *[2] * ((len(SHIPPED_LANGUAGES) - 1) // 2), 1, 1)
-    elif step == DraftStates.translation_title:
-        text = _("Send the title in {language} (at most {limit} characters).").format(
-            language=language_name(draft.get("tr_language", "en")), limit=event_rules.TITLE_MAX
+    return _(
+        "Do you want to ask members something when they sign up, for example “Which organization "
+        "are you with?” (at most {limit} questions)?"
+    ).format(limit=QUESTIONS_MAX)
+
+
+@asks(DraftStates.question_text)
+def _question_text(draft: Draft, question: Question) -> str:
+    return _("Send the question (at most {limit} characters).").format(limit=QUESTION_MAX)
+
+
+@asks(DraftStates.question_options)
+def _question_options(draft: Draft, question: Question) -> str:
+    question.button(_("Free text answer"), "free")
+    return _(
+        "Send the choices, one per line (2 to {count}, each at most {limit} characters), or press "
+        "“Free text answer”."
+    ).format(count=OPTIONS_MAX, limit=OPTION_MAX)
+
+
+@asks(DraftStates.translations)
+def _translations(draft: Draft, question: Question) -> str:
+    """The languages to translate the title and description into (the kit asks for the texts)."""
+    done = draft.get("translations") or {}
+    text = _("Add a translation of the title and description? Members who use that language will see it.")
+    if done:
+        text += "\n" + _("Translated: {languages}").format(
+            languages=", ".join(language_name(code) for code in done)
         )
-    elif step == DraftStates.translation_description:
-        text = _("Now the description in {language}, or press Skip to show the original one.").format(
-            language=language_name(draft.get("tr_language", "en"))
-        )
-        button(_("Skip"), "skip", "tr_description")
-    elif step == DraftStates.audience:
-        text = _("Who should be told about this training?")
-        button(_("Everyone"), "aud", "all")
-        button(_("Choose…"), "aud", "choose")
-    else:
-        raise ValueError(step)
-    await bot.send_message(chat_id, text, reply_markup=keyboard or markup(builder))
+    for code in SHIPPED_LANGUAGES:
+        if code != draft.get("language"):
+            question.button(("✅ " if code in done else "") + language_name(code), "tr", code)
+    question.button(_("Done") if done else _("No translations"), "tr_done")
+    question.keyboard = markup(question.builder, *[2] * ((len(SHIPPED_LANGUAGES) - 1) // 2), 1, 1)
+    return text
+
+
+@asks(DraftStates.audience)
+def _audience(draft: Draft, question: Question) -> str:
+    question.button(_("Everyone"), "aud", "all")
+    question.button(_("Choose…"), "aud", "choose")
+    return _("Who should be told about this training?")
 
 
 # -- the preview ---------------------------------------------------------------------------------
 
 
-def preview_text(draft: dict[str, Any]) -> str:
+def preview_text(draft: Draft) -> str:
     """The whole training as the coordinator entered it (every typed value escaped)."""
     zone = draft.get("zone", "UTC")
     lines = [f"🎓 <b>{escape(draft.get('title', ''))}</b>"]

@@ -4,7 +4,7 @@ coordinators, and the small labels (durations, short dates, button labels) both 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
@@ -14,6 +14,7 @@ from babel.dates import format_date, format_time
 from bot.i18n import _, ngettext
 from bot.services.events import EventError
 from bot.services.trainings.rules import OPTIONS_MAX, TrainingError
+from handlers.composer import TextRule
 from handlers.events.texts import error_text as event_error_text
 
 LABEL_MAX: Final = 40  # characters of a name or title on a button
@@ -128,3 +129,14 @@ def error_text(error: TrainingError | EventError) -> str:
     if error.reason in EVENT_REASONS:  # title, description, place and link: worded as for events
         return event_error_text(EventError(error.reason, error.limit))
     return gone()
+
+
+def text_rule(limit: int, too_long: str = "", empty: str = "", *, optional: bool = False) -> TextRule:
+    """The kit's check of a typed text, refusing in the dialog's own words: `too_long` and
+    `empty` are `error_text` reasons (else the kit's wording)."""
+    words: dict[str, Any] = {}
+    if too_long:
+        words["too_long"] = lambda most, length: error_text(TrainingError(too_long, most))
+    if empty:
+        words["empty"] = lambda: error_text(TrainingError(empty))
+    return TextRule(limit, optional=optional, **words)
