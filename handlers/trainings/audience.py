@@ -17,7 +17,8 @@ from handlers.fallback import stale_button
 from handlers.trainings.callbacks import TrainingDraft
 from handlers.trainings.composer import COMPOSER
 from handlers.trainings.managed import COORDINATOR
-from handlers.trainings.new_training_steps import Draft, close_question
+from handlers.trainings.new_training_steps import close_question
+from handlers.trainings.training_draft import Draft
 
 router: Final[Router] = Router(name=__name__)
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from aiogram.fsm.state import State
-
 from bot.i18n import _, language_name, ngettext
 from bot.policy import Action
 from bot.services import events as event_rules
@@ -23,53 +21,17 @@ from bot.services.trainings.notices import count_audience_of
 from bot.services.trainings.rules import SessionInput, TrainingError
 from handlers.composer import Codes, Composer, Item, Turn, preview_keyboard
 from handlers.trainings.callbacks import TrainingDraft
-from handlers.trainings.new_training_steps import Draft, ask, expired, moment, preview_text
+from handlers.trainings.new_training_steps import STEPS, ask, step_of
 from handlers.trainings.states import DraftStates
 from handlers.trainings.texts import error_text, text_rule
+from handlers.trainings.training_draft import Draft, expired, moment, preview_text, saved_draft
 from storage.types import utcnow
 
 S = DraftStates
 UNDO_KEY: Final = "training_undo"  # FSM data: the step and draft before a text that may be cut
-# The steps whose typed answers the dialog takes, and the states in which each button (by action
-# code) or typed text counts; any other press is a stale button.
-TYPED_STEPS: Final = (
-    S.title,
-    S.description,
-    S.trainer,
-    S.session_start,
-    S.session_duration,
-    S.session_place,
-    S.capacity,
-    S.deadline,
-    S.question_text,
-    S.question_options,
-    S.translation_description,  # no longer entered (see `states`)
-)
-BUTTON_STEPS: Final = (S.teaching, S.session_more, S.questions, S.translations, S.audience, S.preview)
-STATES_FOR: Final[dict[str, tuple[State, ...]]] = {
-    "typed": TYPED_STEPS,  # a typed answer (`new_training.TYPED`)
-    "buttons": BUTTON_STEPS,  # a text where buttons are awaited
-    "skip": (S.description, S.deadline),
-    "lang": (S.teaching,),
-    "lang_done": (S.teaching,),
-    "start_ok": (S.session_start,),
-    "start_change": (S.session_start,),
-    "dur": (S.session_duration,),
-    "same": (S.session_place,),
-    "more": (S.session_more,),
-    "sessions_done": (S.session_more,),
-    "q_add": (S.questions,),
-    "q_done": (S.questions,),
-    "free": (S.question_options,),
-    "tr": (S.translations,),
-    "tr_done": (S.translations,),
-    "translation": (S.translation_title,),  # the kit's typed items and Skip
-    "aud": (S.audience,),
-    "aud_i": (S.audience,),
-    "aud_l": (S.audience,),
-    "publish": (S.preview,),
-    "discard": (S.preview,),
-}
+# The kit's steps: its typed translation items (and their Skip), and the preview's buttons.
+step_of(S.translation_title).buttons = frozenset({"translation"})
+step_of(S.preview).buttons = frozenset({"publish", "discard"})
 
 
 class TrainingComposer(Composer[Draft]):
@@ -79,15 +41,14 @@ class TrainingComposer(Composer[Draft]):
     codes = Codes(language="tr")
 
     async def load(self, turn: Turn, ident: int, use: str) -> Draft | None:
-        """The draft, if the dialog is at a step where `use` counts (the step goes in `turn.data`)."""
-        draft = (await turn.state.get_data()).get("training")
-        current = await turn.state.get_state()
-        if not isinstance(draft, dict) or not draft.get("zone"):
-            return None
-        if current not in {str(step.state) for step in STATES_FOR.get(use, ())}:
+        """The draft, if the dialog is at a step where the button `use` counts (the step's name
+        goes in `turn.data`); "translation" counts while the kit asks for translated texts."""
+        current = await turn.state.get_state() or ""
+        step = STEPS.get(current)
+        if step is None or use not in step.buttons:
             return None
         turn.data["step"] = current
-        return dict(draft)
+        return await saved_draft(turn.state)
 
     def gone(self) -> str:
         return expired()

@@ -20,9 +20,10 @@ from handlers.events.texts import date_error_text
 from handlers.trainings.callbacks import TrainingDraft
 from handlers.trainings.composer import COMPOSER
 from handlers.trainings.new_training import answer, duration_taken, session_taken
-from handlers.trainings.new_training_steps import Draft, go_on, language_picker, moment, sessions, token
+from handlers.trainings.new_training_steps import go_on, language_picker
 from handlers.trainings.states import DraftStates as S
 from handlers.trainings.texts import error_text
+from handlers.trainings.training_draft import Draft, moment, sessions, token
 from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from copy import deepcopy
-from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from typing import Final
@@ -37,48 +36,38 @@ from handlers.composer import TEXT_MAX, TextRule, Turn, message_turn, read_text,
 from handlers.composer.text import command_text, is_long_part
 from handlers.events.texts import date_error_text, parse_place
 from handlers.trainings.callbacks import TrainingDraft
-from handlers.trainings.composer import COMPOSER, STATES_FOR, TYPED_STEPS, UNDO_KEY
+from handlers.trainings.composer import COMPOSER, UNDO_KEY
 from handlers.trainings.managed import COORDINATOR
-from handlers.trainings.new_training_steps import (
+from handlers.trainings.new_training_steps import STEPS, Take, Typed, ask, go_on, step_of
+from handlers.trainings.states import DraftStates as S
+from handlers.trainings.texts import DURATION_MIN, error_text, text_rule
+from handlers.trainings.training_draft import (
     Draft,
-    ask,
+    checked_question,
     clean,
     expired,
     first_start,
-    go_on,
     moment,
     overlapping,
     parse_duration,
-    question,
+    saved_draft,
     sessions,
     token,
 )
-from handlers.trainings.states import DraftStates as S
-from handlers.trainings.texts import DURATION_MIN, error_text, text_rule
 from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 
 Refused = TrainingError | EventError | DateError
-Take = Callable[[Turn, Draft, str], Awaitable[State | None]]  # the next step, or None: asked already
 ANY_TEXT: Final = text_rule(TEXT_MAX)  # a value the step parses itself (a date, a number, a place)
 
 
-@dataclass(frozen=True)
-class Typed:
-    rule: TextRule
-    take: Take
-
-
-TYPED: Final[dict[str, Typed]] = {}
-
-
-def takes(step: State, rule: TextRule = ANY_TEXT) -> Callable[[Take], Take]:
-    """Register how `step` takes a typed answer (after `rule`, the kit's check)."""
+def takes(state: State, rule: TextRule = ANY_TEXT) -> Callable[[Take], Take]:
+    """Register how `state`'s step takes a typed answer (after `rule`, the kit's check)."""
 
     def register(function: Take) -> Take:
-        TYPED[str(step.state)] = Typed(rule, function)
+        step_of(state).typed = Typed(rule, function)
         return function
 
     return register
@@ -99,12 +88,12 @@ async def answer(turn: Turn, draft: Draft, taking: Awaitable[State | None]) -> N
         await go_on(turn, draft, following)
 
 
-async def dialog_draft(turn: Turn, use: str) -> Draft | None:
+async def dialog_draft(message: Message, state: FSMContext) -> Draft | None:
     """The draft a typed text belongs to; None after saying the dialog has expired."""
-    draft = await COMPOSER.load(turn, 0, use)
+    draft = await saved_draft(state)
     if draft is None:
-        await turn.state.clear()
-        await turn.say(expired())
+        await state.clear()
+        await message.answer(expired())
     return draft
 
 
@@ -113,22 +102,6 @@ async def new_training(message: Message, ctx: Context, state: FSMContext, bot: B
     await state.set_state(None)
     await state.update_data(training={"zone": ctx.zone, "language": ctx.locale})
     await ask(message_turn(message, ctx, state, bot), S.title, {})
-
-
-@router.message(StateFilter(*TYPED_STEPS), F.text, flags=COORDINATOR)
-async def answer_typed(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
-    turn = message_turn(message, ctx, state, bot)
-    draft = await dialog_draft(turn, "typed")
-    if draft is None:
-        return
-    step, before = TYPED[turn.data["step"]], deepcopy(draft)
-    text = await read_text(message, state, step.rule)
-    if text is None:
-        return
-    await answer(turn, draft, step.take(turn, draft, text))
-    if is_long_part(message):  # its continuation, if Telegram cut it, undoes this step
-        await state.update_data({UNDO_KEY: {"step": turn.data["step"], "draft": before}})
-        await remember_part(state, message, COMPOSER.name)
 
 
 # -- the steps -----------------------------------------------------------------------------------
@@ -195,13 +168,13 @@ async def _deadline(turn: Turn, draft: Draft, text: str) -> State:
 
 @takes(S.question_text, text_rule(QUESTION_MAX, "question_too_long", "question_empty"))
 async def _question_text(turn: Turn, draft: Draft, text: str) -> State:
-    draft["pending_question"] = question(text, None)["text"]
+    draft["pending_question"] = checked_question(text, None)["text"]
     return S.question_options
 
 
 @takes(S.question_options, text_rule(TEXT_MAX, empty="option_empty"))
 async def _question_options(turn: Turn, draft: Draft, text: str) -> State:
-    asked = question(draft.get("pending_question", ""), text)
+    asked = checked_question(draft.get("pending_question", ""), text)
     draft.pop("pending_question", None)
     draft["questions"] = [*(draft.get("questions") or []), asked]
     return S.questions
@@ -213,9 +186,6 @@ async def _retired_step(turn: Turn, draft: Draft, text: str) -> State:
     draft.pop("tr_language", None)
     draft.pop("tr_title", None)
     return S.translations
-
-
-assert set(TYPED) == {str(step.state) for step in STATES_FOR["typed"]}
 
 
 # -- sessions: start (confirmed), length, place ----------------------------------------------------
@@ -263,12 +233,33 @@ def session_taken(draft: Draft, place: str | None, url: str | None) -> State:
     return S.session_more
 
 
-# -- anything else while the dialog waits ----------------------------------------------------------
+# -- the answers ----------------------------------------------------------------------------------
+
+TYPED_STATES: Final = [name for name, step in STEPS.items() if step.typed is not None]
+WAITING_STATES: Final = [  # the steps answered with buttons (the kit takes the translation items)
+    name for name, step in STEPS.items() if step.typed is None and name != COMPOSER.translating.state
+]
 
 
-@router.message(StateFilter(*STATES_FOR["buttons"]), F.text, flags=COORDINATOR)
-async def text_at_a_button_step(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
-    if await dialog_draft(message_turn(message, ctx, state, bot), "buttons") is None:
+@router.message(StateFilter(*TYPED_STATES), F.text, flags=COORDINATOR)
+async def answer_typed(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
+    draft, current = await dialog_draft(message, state), await state.get_state() or ""
+    step = STEPS[current].typed
+    if draft is None or step is None:
+        return
+    text, before = await read_text(message, state, step.rule), deepcopy(draft)
+    if text is None:
+        return
+    turn = message_turn(message, ctx, state, bot)
+    await answer(turn, draft, step.take(turn, draft, text))
+    if is_long_part(message):  # its continuation, if Telegram cut it, undoes this step
+        await state.update_data({UNDO_KEY: {"step": current, "draft": before}})
+        await remember_part(state, message, COMPOSER.name)
+
+
+@router.message(StateFilter(*WAITING_STATES), F.text, flags=COORDINATOR)
+async def text_at_a_button_step(message: Message, state: FSMContext) -> None:
+    if await dialog_draft(message, state) is None:
         return
     if (message.text or "").startswith("/"):
         await message.answer(command_text())

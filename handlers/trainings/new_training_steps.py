@@ -1,30 +1,22 @@
-"""The steps of /newtraining: the question each step asks (with its buttons, one function per step
-in `QUESTIONS`), the draft kept in the FSM data and the pure helpers that read and change it, and
-the preview text.
-
-The draft is a plain dict under the FSM key "training" (in the database: a restart loses nothing):
-title, description, language, zone, teaching, trainer, sessions (each starts_at ISO, duration in
-minutes, place or online_url), capacity, deadline, questions, translations and audience; plus the
-half-answered values of the step in progress (pending_start, pending_duration, pending_question).
-"""
+"""The steps of /newtraining (`STEPS`, by state): the question each step asks, one function per
+step with the buttons it answers to (`asks`), how it takes a typed answer (`new_training.takes`);
+asking a step's question, and `go_on`: close the question answered and ask the next one. The draft
+and its helpers are in `training_draft`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from html import escape
-from typing import Any, Final
+from typing import Final
 
 from aiogram.fsm.state import State
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import SHIPPED_LANGUAGES
 from bot.i18n import _, format_when, language_name
 from bot.services import events as event_rules
-from bot.services.schedule_math import parse_clock
-from bot.services.text import TextRejected, clean_line
 from bot.services.trainings.rules import (
     OPTION_MAX,
     OPTIONS_MAX,
@@ -32,79 +24,21 @@ from bot.services.trainings.rules import (
     QUESTIONS_MAX,
     SESSIONS_MAX,
     TRAINER_MAX,
-    TrainingError,
-    validate_questions,
 )
-from handlers.composer import Turn
+from handlers.composer import TextRule, Turn
 from handlers.trainings.callbacks import TrainingDraft
 from handlers.trainings.states import DraftStates
-from handlers.trainings.texts import duration_label, markup, short_when
+from handlers.trainings.texts import duration_label, markup
+from handlers.trainings.training_draft import (
+    Draft,
+    first_start,
+    locale,
+    questions_text,
+    session_list,
+    sessions,
+)
 
 DURATIONS: Final = (60, 90, 120, 180)  # minutes offered as buttons
-Draft = dict[str, Any]
-
-
-def expired() -> str:
-    return _("This dialog has expired. Send /newtraining to start again.")
-
-
-def locale() -> str:
-    return I18n.get_current().current_locale
-
-
-# -- the draft -----------------------------------------------------------------------------------
-
-
-def moment(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def token(when: datetime) -> str:
-    """The minute of `when`, carried by a confirmation button (an older echo cannot confirm)."""
-    return str(int(when.timestamp()) // 60)
-
-
-def parse_duration(text: str) -> int | None:
-    """ "90" (minutes), "1:30", "1h30", "2h" → minutes; None if not a duration."""
-    stripped = text.strip().lower().removesuffix("min").strip()
-    if stripped.isdigit() and len(stripped) <= 4:
-        return int(stripped)
-    return parse_clock(stripped)
-
-
-def sessions(draft: Draft) -> list[dict[str, Any]]:
-    return list(draft.get("sessions") or [])
-
-
-def first_start(draft: Draft) -> datetime | None:
-    starts = [moment(item["starts_at"]) for item in sessions(draft)]
-    return min((when for when in starts if when), default=None)
-
-
-def overlapping(draft: Draft, starts_at: datetime, minutes: int) -> int | None:
-    """The number (1-based) of a session the new one overlaps, if any."""
-    ends_at = starts_at + timedelta(minutes=minutes)
-    for number, item in enumerate(sessions(draft), start=1):
-        other = moment(item["starts_at"])
-        assert other is not None
-        if starts_at < other + timedelta(minutes=int(item["duration"])) and other < ends_at:
-            return number
-    return None
-
-
-def clean(text: str, limit: int, empty: str, too_long: str) -> str:
-    try:
-        return clean_line(text, limit)
-    except TextRejected as error:
-        raise TrainingError(empty if error.reason == "empty" else too_long, limit) from None
-
-
-def question(text: str, options_text: str | None) -> dict[str, Any]:
-    """A question with its choices (one per line), checked by the service's rules."""
-    options = [line for line in (options_text or "").splitlines() if line.strip()]
-    if options_text is not None and len(options) < 2:
-        raise TrainingError("options_count", OPTIONS_MAX)
-    return validate_questions([{"text": text, "options": options}])[0]
 
 
 # -- the questions -------------------------------------------------------------------------------
@@ -122,26 +56,52 @@ class Question:
         self.builder.button(text=text, callback_data=TrainingDraft(action=action, value=value))
 
 
-Asker = Callable[[Draft, Question], str]
-QUESTIONS: Final[dict[str, Asker]] = {}
+Asker = Callable[[Draft, Question], str]  # words a step's question and adds its buttons
+Take = Callable[[Turn, Draft, str], Awaitable[State | None]]  # the next step (None: asked already)
 
 
-def asks(step: State) -> Callable[[Asker], Asker]:
-    """Register the function that words `step`'s question (and adds its buttons)."""
+@dataclass(frozen=True)
+class Typed:
+    """How a step takes a typed answer: the kit's check (`rule`), then `take`."""
+
+    rule: TextRule
+    take: Take
+
+
+@dataclass
+class Step:
+    """One step of the dialog: its question, the button actions that count while it waits (any
+    other is stale), and how it takes a typed answer (`new_training.takes`), if it does."""
+
+    question: Asker | None = None
+    buttons: frozenset[str] = frozenset()
+    typed: Typed | None = None
+
+
+STEPS: Final[dict[str, Step]] = {}  # by state name
+
+
+def step_of(state: State) -> Step:
+    return STEPS.setdefault(str(state.state), Step())
+
+
+def asks(state: State, *buttons: str) -> Callable[[Asker], Asker]:
+    """Register the function that words `state`'s question, and the `buttons` it answers to."""
 
     def register(function: Asker) -> Asker:
-        QUESTIONS[str(step.state)] = function
+        step = step_of(state)
+        step.question, step.buttons = function, frozenset(buttons)
         return function
 
     return register
 
 
-async def ask(turn: Turn, step: State, draft: Draft) -> None:
+async def ask(turn: Turn, state: State, draft: Draft) -> None:
     """Send the question of a step (with its buttons) and wait for the answer in its state."""
-    await turn.state.set_state(step)
-    question = Question()
-    text = QUESTIONS[str(step.state)](draft, question)
-    await turn.say(text, question.keyboard or markup(question.builder))
+    await turn.state.set_state(state)
+    question, asker = Question(), step_of(state).question
+    assert asker is not None, state
+    await turn.say(asker(draft, question), question.keyboard or markup(question.builder))
 
 
 async def close_question(turn: Turn) -> None:
@@ -169,32 +129,6 @@ def language_picker(selected: list[str]) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def questions_text(draft: Draft) -> str:
-    lines = []
-    for number, item in enumerate(draft.get("questions") or [], start=1):
-        options = item.get("options") or []
-        kind = " / ".join(escape(option) for option in options) if options else _("free text answer")
-        lines.append(f"{number}. {escape(item['text'])} <i>({kind})</i>")
-    return "\n".join(lines)
-
-
-def session_line(number: int, item: dict[str, Any], zone: str) -> str:
-    starts_at = moment(item["starts_at"])
-    assert starts_at is not None
-    where = (
-        f"📍 {escape(item['place'])}" if item.get("place") else f"🔗 {escape(item.get('online_url') or '')}"
-    )
-    when = short_when(starts_at, locale(), zone)
-    return f"{number}. {escape(when)} · {escape(duration_label(int(item['duration'])))} · {where}"
-
-
-def session_list(draft: Draft) -> str:
-    zone = draft.get("zone", "UTC")
-    ordered = sorted(sessions(draft), key=lambda item: item["starts_at"])
-    lines = [session_line(number, item, zone) for number, item in enumerate(ordered, start=1)]
-    return _("🗓 <b>Sessions</b>") + "\n" + "\n".join(lines)
-
-
 @asks(DraftStates.title)
 def _title(draft: Draft, question: Question) -> str:
     return _(
@@ -203,7 +137,7 @@ def _title(draft: Draft, question: Question) -> str:
     ).format(limit=event_rules.TITLE_MAX)
 
 
-@asks(DraftStates.description)
+@asks(DraftStates.description, "skip")
 def _description(draft: Draft, question: Question) -> str:
     question.button(_("Skip"), "skip", "description")
     return _("Describe the training for members (at most {limit} characters), or press Skip.").format(
@@ -211,7 +145,7 @@ def _description(draft: Draft, question: Question) -> str:
     )
 
 
-@asks(DraftStates.teaching)
+@asks(DraftStates.teaching, "lang", "lang_done")
 def _teaching(draft: Draft, question: Question) -> str:
     question.keyboard = language_picker(list(draft.get("teaching") or []))
     return _("Which language or languages is it taught in? Tick them, then press Done.")
@@ -222,7 +156,7 @@ def _trainer(draft: Draft, question: Question) -> str:
     return _("Who is the trainer? Send their name (at most {limit} characters).").format(limit=TRAINER_MAX)
 
 
-@asks(DraftStates.session_start)
+@asks(DraftStates.session_start, "start_ok", "start_change")
 def _session_start(draft: Draft, question: Question) -> str:
     return _(
         "Session {number}: when does it start? Send the date and time in your time zone ({zone}), "
@@ -230,14 +164,14 @@ def _session_start(draft: Draft, question: Question) -> str:
     ).format(number=len(sessions(draft)) + 1, zone=escape(draft.get("zone", "UTC")))
 
 
-@asks(DraftStates.session_duration)
+@asks(DraftStates.session_duration, "dur")
 def _session_duration(draft: Draft, question: Question) -> str:
     for minutes in DURATIONS:
         question.button(duration_label(minutes), "dur", str(minutes))
     return _("How long is the session? Press a button or send the length, for example 90 or 1:30.")
 
 
-@asks(DraftStates.session_place)
+@asks(DraftStates.session_place, "same")
 def _session_place(draft: Draft, question: Question) -> str:
     if sessions(draft):
         question.button(_("Same place as the previous session"), "same")
@@ -246,7 +180,7 @@ def _session_place(draft: Draft, question: Question) -> str:
     )
 
 
-@asks(DraftStates.session_more)
+@asks(DraftStates.session_more, "more", "sessions_done")
 def _session_more(draft: Draft, question: Question) -> str:
     if len(sessions(draft)) < SESSIONS_MAX:
         question.button(_("➕ Add another session"), "more")
@@ -259,7 +193,7 @@ def _capacity(draft: Draft, question: Question) -> str:
     return _("How many seats are there? Send a number (at least 1).")
 
 
-@asks(DraftStates.deadline)
+@asks(DraftStates.deadline, "skip")
 def _deadline(draft: Draft, question: Question) -> str:
     first = first_start(draft)
     assert first is not None
@@ -270,7 +204,7 @@ def _deadline(draft: Draft, question: Question) -> str:
     ).format(when=escape(format_when(first, locale(), draft.get("zone", "UTC"), "words")))
 
 
-@asks(DraftStates.questions)
+@asks(DraftStates.questions, "q_add", "q_done")
 def _questions(draft: Draft, question: Question) -> str:
     listed = questions_text(draft)
     if len(draft.get("questions") or []) < QUESTIONS_MAX:
@@ -295,7 +229,7 @@ def _question_text(draft: Draft, question: Question) -> str:
     return _("Send the question (at most {limit} characters).").format(limit=QUESTION_MAX)
 
 
-@asks(DraftStates.question_options)
+@asks(DraftStates.question_options, "free")
 def _question_options(draft: Draft, question: Question) -> str:
     question.button(_("Free text answer"), "free")
     return _(
@@ -304,7 +238,7 @@ def _question_options(draft: Draft, question: Question) -> str:
     ).format(count=OPTIONS_MAX, limit=OPTION_MAX)
 
 
-@asks(DraftStates.translations)
+@asks(DraftStates.translations, "tr", "tr_done")
 def _translations(draft: Draft, question: Question) -> str:
     """The languages to translate the title and description into (the kit asks for the texts)."""
     done = draft.get("translations") or {}
@@ -321,41 +255,8 @@ def _translations(draft: Draft, question: Question) -> str:
     return text
 
 
-@asks(DraftStates.audience)
+@asks(DraftStates.audience, "aud", "aud_i", "aud_l")
 def _audience(draft: Draft, question: Question) -> str:
     question.button(_("Everyone"), "aud", "all")
     question.button(_("Choose…"), "aud", "choose")
     return _("Who should be told about this training?")
-
-
-# -- the preview ---------------------------------------------------------------------------------
-
-
-def preview_text(draft: Draft) -> str:
-    """The whole training as the coordinator entered it (every typed value escaped)."""
-    zone = draft.get("zone", "UTC")
-    lines = [f"🎓 <b>{escape(draft.get('title', ''))}</b>"]
-    if draft.get("description"):
-        lines += ["", escape(draft["description"])]
-    lines += [
-        "",
-        _("🗣 Taught in: {languages}").format(
-            languages=", ".join(language_name(code) for code in draft.get("teaching") or [])
-        ),
-        _("👤 Trainer: {name}").format(name=escape(draft.get("trainer", ""))),
-        _("🎟 Seats: {count}").format(count=draft.get("capacity")),
-    ]
-    deadline = moment(draft.get("deadline"))
-    if deadline is not None:
-        lines.append(_("⏳ Sign up until {when}").format(when=escape(short_when(deadline, locale(), zone))))
-    lines += ["", session_list(draft)]
-    if draft.get("questions"):
-        lines += ["", _("❓ <b>Questions at sign-up</b>"), questions_text(draft)]
-    if draft.get("translations"):
-        lines += [
-            "",
-            _("🌐 Translated: {languages}").format(
-                languages=", ".join(language_name(code) for code in draft["translations"])
-            ),
-        ]
-    return "\n".join(lines)
