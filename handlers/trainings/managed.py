@@ -1,13 +1,15 @@
 """What the /managetrainings handlers share: the right they declare, which training statuses each
-button accepts, loading the training a button or a typed step is about (through the policy, then
-its state). How trainings and participants are named is in `views`."""
+button accepts (the rights middleware loads the training a button names, `ON_TRAINING`), loading
+the training a typed step is about, asking for a typed value, and showing a screen (a new message,
+or the pressed one edited). How trainings and participants are named is in `views`."""
 
 from __future__ import annotations
 
 from typing import Any, Final
 
 from aiogram.fsm.context import FSMContext
-from aiogram.types import Message
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.context import Context
 from bot.i18n import _
@@ -66,3 +68,23 @@ async def typed_training(
         await message.answer(gone())
         return None
     return training, dict(info)  # type: ignore[arg-type]
+
+
+async def show(
+    query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None = None, *, edit: bool = False
+) -> None:
+    """The screen a button asked for: the pressed message edited into it (`edit`, when the message
+    can still be edited), else a new message."""
+    if edit and isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=keyboard)
+    elif query.bot is not None:
+        await query.bot.send_message(query.from_user.id, text, reply_markup=keyboard)
+
+
+async def ask_typed(
+    query: CallbackQuery, state: FSMContext, step: State, training: Training, text: str
+) -> None:
+    """Ask for a typed value about `training` (`typed_training` finds it again)."""
+    await state.set_state(step)
+    await state.update_data(manage_training={"training_id": training.id or 0})
+    await show(query, text)
