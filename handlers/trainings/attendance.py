@@ -15,11 +15,10 @@ from bot.context import Context
 from bot.i18n import _
 from bot.services.trainings.attendance import attendance, mark_attendance
 from bot.services.trainings.queries import sessions_of
-from bot.services.trainings.roster import roster
 from bot.services.trainings.rules import TrainingError
-from handlers.fallback import stale_button, toast
+from handlers.fallback import toast
 from handlers.trainings.callbacks import TrainingAdmin
-from handlers.trainings.managed import ON_TRAINING, show
+from handlers.trainings.managed import ON_SESSION, ON_TRAINING, show
 from handlers.trainings.texts import button_label, error_text, short_when
 from handlers.trainings.views import session_view, title_of
 from storage.models import Event, Training
@@ -44,46 +43,32 @@ async def choose_session(query: CallbackQuery, training: Training, ctx: Context)
     )
 
 
-async def session_named(ctx: Context, training: Training, event_id: int) -> tuple[list[Event], Event] | None:
-    """The training's sessions and the one a button names, if it is one of them."""
-    sessions = await sessions_of(ctx.session, training.id or 0)
-    event = next((item for item in sessions if item.id == event_id), None)
-    return (sessions, event) if event is not None else None
-
-
-@router.callback_query(TrainingAdmin.filter(F.action == "att_s"), flags=ON_TRAINING)
+@router.callback_query(TrainingAdmin.filter(F.action == "att_s"), flags=ON_SESSION)
 async def show_session(
     query: CallbackQuery,
     training: Training,
+    sessions: list[Event],
+    event: Event,
     callback_data: TrainingAdmin,
     ctx: Context,
-    callback_answer: CallbackAnswer,
 ) -> None:
     """A session's toggles: a new message, or another page of them ("nav": edited)."""
-    found = await session_named(ctx, training, callback_data.event)
-    if found is None:
-        stale_button(callback_answer)
-        return
-    text, keyboard = await session_view(ctx, training, *found, callback_data.page)
+    text, keyboard = await session_view(ctx, training, sessions, event, callback_data.page)
     await show(query, text, keyboard, edit=callback_data.value == "nav")
 
 
-@router.callback_query(TrainingAdmin.filter(F.action == "mark"), flags=ON_TRAINING)
+@router.callback_query(TrainingAdmin.filter(F.action == "mark"), flags=ON_SESSION)
 async def toggle_attendance(
     query: CallbackQuery,
     training: Training,
+    sessions: list[Event],
+    event: Event,
     callback_data: TrainingAdmin,
     ctx: Context,
     callback_answer: CallbackAnswer,
 ) -> None:
     """One toggle: attended ↔ absent, for a confirmed participant; the toggles are redrawn."""
-    ident, member_id = training.id or 0, callback_data.member
-    found = await session_named(ctx, training, callback_data.event)
-    confirmed = (await roster(ctx.session, ident)).confirmed
-    if found is None or not any(entry.member.id == member_id for entry in confirmed):
-        stale_button(callback_answer)
-        return
-    event_id = found[1].id or 0
+    ident, event_id, member_id = training.id or 0, event.id or 0, callback_data.member
     attended = not (await attendance(ctx.session, ident)).get((member_id, event_id), False)
     try:
         await mark_attendance(ctx.session, training, event_id, member_id, attended)
@@ -91,4 +76,4 @@ async def toggle_attendance(
         toast(callback_answer, error_text(error), alert=True)
         return
     toast(callback_answer, _("Marked as attended.") if attended else _("Marked as absent."))
-    await show(query, *await session_view(ctx, training, *found, callback_data.page), edit=True)
+    await show(query, *await session_view(ctx, training, sessions, event, callback_data.page), edit=True)
