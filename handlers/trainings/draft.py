@@ -1,9 +1,10 @@
 """The buttons of the /newtraining steps, one handler per action: skips, the teaching languages,
-session confirmations, lengths and places, questions, and the buttons that only lead on. The
-audience is in `audience`; translations, Publish and Discard are the kit's (`composer`).
+the buttons that only lead on, and a question's free text answer. The sessions' buttons are in
+`new_training_sessions`, the audience in `audience`; translations, Publish and Discard are the
+kit's (`composer`).
 
 Each handler is registered with the kit's `draft_button`: the right is declared, and the draft is
-loaded by `COMPOSER.load` only while the dialog is at a step where that button counts (else the
+loaded by `COMPOSER.load` only while the dialog is at a step that answers to that button (else the
 press is answered as stale; the catch-all `audience.stale` takes every other `TrainingDraft`)."""
 
 from __future__ import annotations
@@ -13,18 +14,14 @@ from typing import Final
 from aiogram import Router
 
 from bot.config import SHIPPED_LANGUAGES
-from bot.services.dates import DateError
-from bot.services.trainings.rules import SESSIONS_MAX, TrainingError
+from bot.services.trainings.rules import TrainingError
 from handlers.composer import Turn, draft_button
-from handlers.events.texts import date_error_text
 from handlers.trainings.callbacks import TrainingDraft
 from handlers.trainings.composer import COMPOSER
-from handlers.trainings.new_training import answer, duration_taken, session_taken
 from handlers.trainings.new_training_steps import go_on, language_picker
 from handlers.trainings.states import DraftStates as S
 from handlers.trainings.texts import error_text
-from handlers.trainings.training_draft import Draft, moment, sessions, token
-from storage.types import utcnow
+from handlers.trainings.training_draft import Draft
 
 router: Final[Router] = Router(name=__name__)
 
@@ -75,52 +72,6 @@ async def languages_done(turn: Turn, draft: Draft, data: TrainingDraft) -> None:
         turn.toast(error_text(TrainingError("no_teaching_language")), alert=True)
         return
     await go_on(turn, draft, S.trainer)
-
-
-@draft_button(COMPOSER, router, "start_ok")
-async def start_confirmed(turn: Turn, draft: Draft, data: TrainingDraft) -> None:
-    """The echoed start is right (the button carries the moment it showed)."""
-    pending = moment(draft.get("pending_start"))
-    if pending is None or token(pending) != data.value:
-        turn.stale()
-        return
-    following = S.session_duration
-    if pending <= utcnow():
-        draft.pop("pending_start", None)
-        await turn.say(date_error_text(DateError("past")))
-        following = S.session_start
-    await go_on(turn, draft, following)
-
-
-@draft_button(COMPOSER, router, "start_change")
-async def start_changed(turn: Turn, draft: Draft, data: TrainingDraft) -> None:
-    draft.pop("pending_start", None)
-    await go_on(turn, draft, S.session_start)
-
-
-@draft_button(COMPOSER, router, "dur")
-async def duration_chosen(turn: Turn, draft: Draft, data: TrainingDraft) -> None:
-    if not data.value.isdigit():
-        turn.stale()
-        return
-    await answer(turn, draft, duration_taken(turn, draft, int(data.value)))
-
-
-@draft_button(COMPOSER, router, "same")
-async def same_place(turn: Turn, draft: Draft, data: TrainingDraft) -> None:
-    previous = sessions(draft)[-1] if sessions(draft) else None
-    if previous is None:
-        turn.stale()
-        return
-    await go_on(turn, draft, session_taken(draft, previous.get("place"), previous.get("online_url")))
-
-
-@draft_button(COMPOSER, router, "more")
-async def another_session(turn: Turn, draft: Draft, data: TrainingDraft) -> None:
-    if len(sessions(draft)) >= SESSIONS_MAX:
-        turn.stale()
-        return
-    await go_on(turn, draft, S.session_start)
 
 
 @draft_button(COMPOSER, router, "free")

@@ -17,6 +17,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.config import SHIPPED_LANGUAGES
 from bot.i18n import _, format_when, language_name
 from bot.services import events as event_rules
+from bot.services.dates import DateError
+from bot.services.events import EventError
 from bot.services.trainings.rules import (
     OPTION_MAX,
     OPTIONS_MAX,
@@ -24,11 +26,13 @@ from bot.services.trainings.rules import (
     QUESTIONS_MAX,
     SESSIONS_MAX,
     TRAINER_MAX,
+    TrainingError,
 )
-from handlers.composer import TextRule, Turn
+from handlers.composer import TEXT_MAX, TextRule, Turn
+from handlers.events.texts import date_error_text
 from handlers.trainings.callbacks import TrainingDraft
 from handlers.trainings.states import DraftStates
-from handlers.trainings.texts import duration_label, markup
+from handlers.trainings.texts import duration_label, error_text, markup, text_rule
 from handlers.trainings.training_draft import (
     Draft,
     first_start,
@@ -115,6 +119,36 @@ async def go_on(turn: Turn, draft: Draft, step: State) -> None:
     await close_question(turn)
     await turn.state.update_data(training=draft)
     await ask(turn, step, draft)
+
+
+Refused = TrainingError | EventError | DateError
+ANY_TEXT: Final = text_rule(TEXT_MAX)  # a value the step parses itself (a date, a number, a place)
+
+
+def takes(state: State, rule: TextRule = ANY_TEXT) -> Callable[[Take], Take]:
+    """Register how `state`'s step takes a typed answer (after `rule`, the kit's check)."""
+
+    def register(function: Take) -> Take:
+        step_of(state).typed = Typed(rule, function)
+        return function
+
+    return register
+
+
+def refusal_text(error: Refused) -> str:
+    """A refused answer in words the coordinator can act on."""
+    return date_error_text(error) if isinstance(error, DateError) else error_text(error)
+
+
+async def answer(turn: Turn, draft: Draft, taking: Awaitable[State | None]) -> None:
+    """A step's answer (typed or a button): refused in words, or taken and the next question asked."""
+    try:
+        following = await taking
+    except (TrainingError, EventError, DateError) as error:
+        await turn.say(refusal_text(error))
+        return
+    if following is not None:
+        await go_on(turn, draft, following)
 
 
 def language_picker(selected: list[str]) -> InlineKeyboardMarkup:
