@@ -21,12 +21,7 @@ from bot.context import Context
 from bot.i18n import _, format_when
 from bot.services import events as event_rules
 from bot.services.dates import parse_local_datetime
-from bot.services.trainings.rules import (
-    QUESTION_MAX,
-    TRAINER_MAX,
-    TrainingError,
-    validate_capacity,
-)
+from bot.services.trainings.rules import QUESTION_MAX, TRAINER_MAX, TrainingError, validate_capacity
 from handlers.composer import TEXT_MAX, Turn, message_turn, read_text, remember_part
 from handlers.composer.text import command_text, is_long_part
 from handlers.trainings.composer import COMPOSER, UNDO_KEY
@@ -34,27 +29,11 @@ from handlers.trainings.managed import COORDINATOR
 from handlers.trainings.new_training_steps import STEPS, answer, ask, takes
 from handlers.trainings.states import DraftStates as S
 from handlers.trainings.texts import text_rule
-from handlers.trainings.training_draft import (
-    Draft,
-    checked_question,
-    clean,
-    expired,
-    first_start,
-    saved_draft,
-)
+from handlers.trainings.training_draft import Draft, checked_question, clean, dialog_draft, first_start
 from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
-
-
-async def dialog_draft(message: Message, state: FSMContext) -> Draft | None:
-    """The draft a typed text belongs to; None after saying the dialog has expired."""
-    draft = await saved_draft(state)
-    if draft is None:
-        await state.clear()
-        await message.answer(expired())
-    return draft
 
 
 @router.message(Command("newtraining"), flags=COORDINATOR)

@@ -11,6 +11,7 @@ from html import escape
 from typing import Any
 
 from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 
 from bot.i18n import _, language_name
@@ -89,6 +90,15 @@ async def saved_draft(state: FSMContext) -> Draft | None:
     """The draft being written (a copy), if the dialog still has one."""
     draft = (await state.get_data()).get("training")
     return dict(draft) if isinstance(draft, dict) and draft.get("zone") else None
+
+
+async def dialog_draft(message: Message, state: FSMContext) -> Draft | None:
+    """The draft a typed text belongs to; None after saying the dialog has expired."""
+    draft = await saved_draft(state)
+    if draft is None:
+        await state.clear()
+        await message.answer(expired())
+    return draft
 
 
 def questions_text(draft: Draft) -> str:
