@@ -55,6 +55,12 @@ class TrainingComposer(Composer[Draft]):
 
     # -- translations -------------------------------------------------------------------------
 
+    def source_language(self, draft: Draft) -> str:
+        return str(draft.get("language") or "")
+
+    def translated(self, draft: Draft) -> list[str]:
+        return list(draft.get("translations") or {})
+
     def items(self, draft: Draft, language: str) -> list[Item]:
         name = language_name(language)
         title = _("Send the title in {language} (at most {limit} characters).")

@@ -234,6 +234,11 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
     await harness.press(coordinator, questions, "Done")
     translations = await harness.reply(coordinator)
     assert "English" not in buttons(translations) and buttons(translations)[-1] == "No translations"
+    query = await harness.emulator.press_button(  # the original's language is not a translation
+        coordinator, translations, callback_data=TrainingDraft(action="tr", value="en").pack(), forge=True
+    )
+    await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(query) is not None)
+    assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
     await harness.press(coordinator, translations, "Français")
     assert (await harness.reply(coordinator))[
         "text"
