@@ -1,7 +1,8 @@
 """The steps of /newtraining (`STEPS`, by state): the question each step asks, one function per
-step with the buttons it answers to (`asks`), how it takes a typed answer (`new_training.takes`);
-asking a step's question, and `go_on`: close the question answered and ask the next one. The draft
-and its helpers are in `training_draft`."""
+step with the buttons it answers to (`asks`, here), and how it takes a typed answer (`takes`, in
+`new_training` and `new_training_sessions`); asking a step's question, `answer` (a refusal in
+words, or the next step) and `go_on` (close the question answered, ask the next one). The draft and
+its helpers are in `training_draft`."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ from handlers.trainings.training_draft import (
 DURATIONS: Final = (60, 90, 120, 180)  # minutes offered as buttons
 
 
-# -- the questions -------------------------------------------------------------------------------
+# -- the step table ------------------------------------------------------------------------------
 
 
 class Question:
@@ -75,7 +76,7 @@ class Typed:
 @dataclass
 class Step:
     """One step of the dialog: its question, the button actions that count while it waits (any
-    other is stale), and how it takes a typed answer (`new_training.takes`), if it does."""
+    other is stale), and how it takes a typed answer (`takes`), if it does."""
 
     question: Asker | None = None
     buttons: frozenset[str] = frozenset()
@@ -98,6 +99,9 @@ def asks(state: State, *buttons: str) -> Callable[[Asker], Asker]:
         return function
 
     return register
+
+
+# -- asking and answering --------------------------------------------------------------------------
 
 
 async def ask(turn: Turn, state: State, draft: Draft) -> None:
@@ -149,6 +153,9 @@ async def answer(turn: Turn, draft: Draft, taking: Awaitable[State | None]) -> N
         return
     if following is not None:
         await go_on(turn, draft, following)
+
+
+# -- the questions -------------------------------------------------------------------------------
 
 
 def language_picker(selected: list[str]) -> InlineKeyboardMarkup:

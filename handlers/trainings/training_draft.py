@@ -2,7 +2,8 @@
 loses nothing) — title, description, language, zone, teaching, trainer, sessions (each starts_at
 ISO, duration in minutes, place or online_url), capacity, deadline, questions, translations and
 audience, plus the half-answered values of the step in progress (pending_start, pending_duration,
-pending_question) — the pure helpers that read and change it, and the preview text."""
+pending_question) — reading it back (`saved_draft`, `dialog_draft`), the pure helpers that read and
+change it, and the preview text."""
 
 from __future__ import annotations
 
