@@ -7,26 +7,31 @@ from __future__ import annotations
 from typing import Final
 
 from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.context import Context
-from bot.policy import Action, rights
+from handlers.composer import button_turn
 from handlers.surveys.callbacks import SurveyManage
-from handlers.surveys.lookups import survey_named
-from handlers.surveys.views import send_draft, show_results
-from storage.models import SurveyStatus
+from handlers.surveys.composer import show_card
+from handlers.surveys.lookups import ON_SURVEY
+from handlers.surveys.views import show_results
+from storage.models import Survey, SurveyStatus
 
 router: Final[Router] = Router(name=__name__)
 
 
-@router.callback_query(SurveyManage.filter(F.action == "open"), flags=rights(Action.RUN_SURVEYS))
+@router.callback_query(SurveyManage.filter(F.action == "open"), flags=ON_SURVEY)
 async def open_survey(
-    query: CallbackQuery, callback_data: SurveyManage, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
+    query: CallbackQuery,
+    survey: Survey,
+    ctx: Context,
+    state: FSMContext,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
-    if (survey := await survey_named(ctx, callback_answer, callback_data.id)) is None:
-        return
     if survey.status == SurveyStatus.DRAFT:
-        await send_draft(bot, query.from_user.id, ctx, survey, ctx.zone)
+        await show_card(button_turn(query, ctx, state, bot, callback_answer), survey)
     else:
         await show_results(bot, query.from_user.id, ctx, survey)

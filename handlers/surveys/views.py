@@ -23,7 +23,7 @@ from bot.services.surveys.drafts import count_audience
 from bot.services.surveys.results import results
 from bot.services.surveys.tally import QuestionResult, SurveyResults
 from handlers.composer.audience import audience_summary
-from handlers.surveys.callbacks import SurveyDialog, SurveyManage
+from handlers.surveys.callbacks import SurveyManage
 from handlers.surveys.texts import (
     TEXT_BUDGET,
     chunks,
@@ -91,7 +91,7 @@ async def draft_card(
         settings.append(
             _("<b>Reminder:</b> {when}").format(when=reminder_text(survey.reminder_before_minutes))
         )
-        settings.append(_("<b>Languages:</b> {languages}").format(languages=", ".join(versions)))
+    settings.append(_("<b>Languages:</b> {languages}").format(languages=", ".join(versions)))
     settings += [
         "",
         ngettext("It reaches <b>{count}</b> member.", "It reaches <b>{count}</b> members.", reach).format(
@@ -113,27 +113,6 @@ async def draft_card(
         body += lines
         used += telegram_length("\n".join(lines)) + 1
     return "\n".join([*head, *body, "", *settings])
-
-
-def draft_keyboard(survey: Survey) -> InlineKeyboardMarkup:
-    ident = survey.id or 0
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("📤 Publish"), callback_data=SurveyDialog(action="publish", id=ident))
-    if not survey.native_poll:
-        builder.button(
-            text=_("🌐 Add a translation"), callback_data=SurveyDialog(action="translate", id=ident)
-        )
-    builder.button(text=_("🗑 Discard"), callback_data=SurveyDialog(action="discard", id=ident))
-    builder.adjust(1, 2)
-    return builder.as_markup()
-
-
-async def send_draft(bot: Bot, chat_id: int, ctx: Context, survey: Survey, zone: str) -> None:
-    await bot.send_message(
-        chat_id,
-        await draft_card(ctx.session, survey, ctx.organization, ctx.locale, zone),
-        reply_markup=draft_keyboard(survey),
-    )
 
 
 # -- results ------------------------------------------------------------------------------------

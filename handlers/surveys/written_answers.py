@@ -13,14 +13,13 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.context import Context
 from bot.i18n import _
-from bot.policy import Action, rights
 from bot.services.surveys.building import question_in
 from bot.services.surveys.languages import question_text
 from bot.services.surveys.results import text_answers
 from bot.views.surveys import clip
 from handlers.fallback import stale_button
 from handlers.surveys.callbacks import SurveyManage
-from handlers.surveys.lookups import published_named
+from handlers.surveys.lookups import ON_SURVEY
 from handlers.surveys.views import replace_text
 from storage.models import QuestionKind, Survey, SurveyQuestion
 from storage.types import ROW_ID_MAX
@@ -31,13 +30,16 @@ TEXTS_PAGE = 8  # written answers per page
 ANSWER_SHOWN = 400  # UTF-16 code units of each written answer in the list (8 × 400 fit in a message)
 
 
-@router.callback_query(SurveyManage.filter(F.action == "texts"), flags=rights(Action.RUN_SURVEYS))
+@router.callback_query(SurveyManage.filter(F.action == "texts"), flags=ON_SURVEY)
 async def written_answers(
-    query: CallbackQuery, callback_data: SurveyManage, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
+    query: CallbackQuery,
+    survey: Survey,
+    callback_data: SurveyManage,
+    ctx: Context,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
 ) -> None:
     """A page of answers: in place when pressed under a page, else as a new message."""
-    if (survey := await published_named(ctx, callback_answer, callback_data.id)) is None:
-        return
     question = await question_in(ctx.session, survey, callback_data.question)
     if question is None or question.kind != QuestionKind.TEXT:
         stale_button(callback_answer)
