@@ -19,24 +19,17 @@ from bot.policy import Action
 from bot.services.surveys.building import questions_of
 from bot.services.surveys.drafts import delete_draft, more_options, set_translation
 from bot.services.surveys.publish import publish
-from bot.services.surveys.rules import QUESTION_MAX, TITLE_MAX, SurveyError
-from handlers.composer import TEXT_MAX, Composer, Item, TextRule, Turn, preview_keyboard
+from bot.services.surveys.rules import SurveyError
+from handlers.composer import Composer, Item, Turn, preview_keyboard
 from handlers.surveys.callbacks import SurveyDialog
 from handlers.surveys.states import SurveyDialogStates
 from handlers.surveys.steps import ask_closing
-from handlers.surveys.texts import error_text, gone
+from handlers.surveys.texts import ANY_TEXT, QUESTION_TEXT, TITLE_TEXT, error_text, gone
 from handlers.surveys.views import draft_card
 from storage.models import Survey, SurveyQuestion, SurveyStatus
 from storage.types import utcnow
 
-OPTIONS: Final = TextRule(TEXT_MAX)  # one option, or several one per line: each checked on its own
 OPTION_KEY: Final = re.compile(r"q(\d+)o(\d+)")
-
-
-def too_long(reason: str) -> TextRule:
-    """A title or a question, refused in the dialog's own words when too long."""
-    limit = TITLE_MAX if reason == "title_too_long" else QUESTION_MAX
-    return TextRule(limit, too_long=lambda limit, length: error_text(SurveyError(reason, limit)))
 
 
 @dataclass(frozen=True)
@@ -103,13 +96,13 @@ class SurveyComposer(Composer[SurveyDraft]):
                 Item(
                     "title",
                     prompt.format(language=name, original=original(draft.survey.title)),
-                    too_long("title_too_long"),
+                    TITLE_TEXT,
                 )
             )
         for index, question in enumerate(draft.questions):
             prompt = _("Question {number} in {language}. The original: {original}")
             text = prompt.format(number=index + 1, language=name, original=original(question.text))
-            items.append(Item(f"q{index}", text, too_long("question_too_long")))
+            items.append(Item(f"q{index}", text, QUESTION_TEXT))
             for position, option in enumerate(question.options):
                 prompt = _(
                     "Answer option {option} of question {number} in {language}. The original: {original}"
@@ -117,7 +110,7 @@ class SurveyComposer(Composer[SurveyDraft]):
                 text = prompt.format(
                     option=position + 1, number=index + 1, language=name, original=original(option)
                 )
-                items.append(Item(option_key(index, position), text, OPTIONS))
+                items.append(Item(option_key(index, position), text, ANY_TEXT))
         return items
 
     def translation_answer(

@@ -19,57 +19,29 @@ from aiogram import Bot, F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, Message
-from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.types import Message
 
 from bot.context import Context
 from bot.i18n import _
 from bot.policy import Action, rights
 from bot.services.surveys.drafts import build_survey
 from bot.services.surveys.rules import SurveyError
-from handlers.composer import TEXT_MAX, TextRule, Turn, button_turn, message_turn, read_text
+from handlers.composer import TextRule, Turn, message_turn, read_text
+from handlers.surveys.buttons import register_button
 from handlers.surveys.callbacks import SurveyDialog
 from handlers.surveys.composer import show_card
-from handlers.surveys.steps import (
-    BUTTON_STATES,
-    BUTTON_STEPS,
-    BUTTON_VALUES,
-    STEP_OF_STATE,
-    STEPS,
-    ask,
-    draft_of,
-    following,
-    go_to,
-)
-from handlers.surveys.texts import error_text, expired
+from handlers.surveys.steps import BUTTON_STATES, STATES, ask, current_step, following, go_to, offers
+from handlers.surveys.texts import ANY_TEXT, error_text, expired
 from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 
 RUN_SURVEYS: Final = rights(Action.RUN_SURVEYS)
-ANY_TEXT: Final = TextRule(TEXT_MAX)  # a step whose answer the service reads (options, a number, a time)
 Draft = dict[str, Any]
 TypedStep = Callable[[Turn, str, Draft, str], Awaitable[None]]  # (turn, step, draft, text)
 ButtonStep = Callable[[Turn, str, Draft, SurveyDialog], Awaitable[None]]  # (turn, step, draft, button)
 StepT = TypeVar("StepT", TypedStep, ButtonStep)
-
-
-def _named_like(wrapper: Any, handler: Any) -> None:
-    """The registered handler carries the step's name (the update log names the handler)."""
-    wrapper.__name__, wrapper.__qualname__ = handler.__name__, handler.__qualname__
-    wrapper.__module__ = handler.__module__
-
-
-async def _current(state: FSMContext) -> tuple[str | None, Draft | None]:
-    """The step the dialog is at, and the draft so far."""
-    return STEP_OF_STATE.get(await state.get_state() or ""), draft_of(await state.get_data())
-
-
-def _offered(button: SurveyDialog, step: str) -> bool:
-    """Does the current step offer this button, with this value?"""
-    values = BUTTON_VALUES.get(button.action)
-    return BUTTON_STEPS.get(button.action) == step and (values is None or button.value in values)
 
 
 def typed_step(on: Router, rule: TextRule, *states: State) -> Callable[[TypedStep], TypedStep]:
@@ -84,7 +56,7 @@ def typed_step(on: Router, rule: TextRule, *states: State) -> Callable[[TypedSte
             text = await read_text(message, state, rule)
             if text is None:
                 return
-            step, draft = await _current(state)
+            step, draft = await current_step(state)
             if step is None or draft is None:
                 await state.clear()
                 await turn.say(expired())
@@ -94,7 +66,8 @@ def typed_step(on: Router, rule: TextRule, *states: State) -> Callable[[TypedSte
             except SurveyError as error:
                 await turn.say(error_text(error))
 
-        _named_like(on_text, handler)
+        on_text.__name__, on_text.__qualname__ = handler.__name__, handler.__qualname__
+        on_text.__module__ = handler.__module__
         on.message(StateFilter(*states), F.text, flags=RUN_SURVEYS)(on_text)
         return handler
 
@@ -107,27 +80,18 @@ def step_button(on: Router, *actions: str) -> Callable[[ButtonStep], ButtonStep]
     a value it never offers, is stale; a value the service's checks refuse is an alert."""
 
     def register(handler: ButtonStep) -> ButtonStep:
-        async def on_button(
-            query: CallbackQuery,
-            callback_data: SurveyDialog,
-            ctx: Context,
-            state: FSMContext,
-            bot: Bot,
-            callback_answer: CallbackAnswer,
-        ) -> None:
-            turn = button_turn(query, ctx, state, bot, callback_answer)
-            step, draft = await _current(state)
-            if step is None or draft is None or not _offered(callback_data, step):
+        async def run(turn: Turn, button: SurveyDialog, data: dict[str, Any]) -> None:
+            step, draft = await current_step(turn.state)
+            if step is None or draft is None or not offers(step, button):
                 turn.stale()
-            else:
-                try:
-                    await handler(turn, step, draft, callback_data)
-                except SurveyError as error:
-                    turn.toast(error_text(error), alert=True)
+                return
+            try:
+                await handler(turn, step, draft, button)
+            except SurveyError as error:
+                turn.toast(error_text(error), alert=True)
 
-        _named_like(on_button, handler)
         buttons = SurveyDialog.filter(F.action.in_(actions) & (F.id == 0))
-        on.callback_query(buttons, flags=RUN_SURVEYS)(on_button)
+        register_button(on, buttons, RUN_SURVEYS, handler, run)
         return handler
 
     return register
@@ -208,7 +172,7 @@ async def buttons_expected(turn: Turn, step: str, draft: Draft, text: str) -> No
     await turn.say(_("Please choose with the buttons above, or send /cancel to stop."))
 
 
-@router.message(StateFilter(*(step.state for step in STEPS.values())), ~F.text, flags=RUN_SURVEYS)
+@router.message(StateFilter(*STATES.values()), ~F.text, flags=RUN_SURVEYS)
 async def not_text(message: Message) -> None:
     """A photo, a sticker... where the dialog waits for text or a button."""
     await message.answer(

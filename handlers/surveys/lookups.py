@@ -6,18 +6,20 @@ buttons load their survey through the composer kit (`composer.SurveyComposer.loa
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Final
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
 
-from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram import F, Router
 
 from bot.i18n import _
 from bot.policy import Action, Loads, rights
-from handlers.fallback import toast
+from handlers.composer import Turn
+from handlers.surveys.buttons import register_button
 from handlers.surveys.callbacks import BREAKDOWN_CODES, SurveyManage
 from storage.models import Survey, SurveyStatus
 
 Accepts = Callable[[Survey, SurveyManage], bool]
+ResultsButton = Callable[[Turn, Survey, SurveyManage], Awaitable[None]]
 
 
 def any_state(survey: Survey, button: SurveyManage) -> bool:
@@ -53,9 +55,23 @@ ON_SURVEY: Final = rights(
 )
 
 
-def closed(survey: Survey, callback_answer: CallbackAnswer) -> bool:
+def results_button(on: Router, action: str) -> Callable[[ResultsButton], ResultsButton]:
+    """Register `handler(turn, survey, button)` for a /results button about one survey (`ON_SURVEY`
+    loads it, or answers the button as stale)."""
+
+    def register(handler: ResultsButton) -> ResultsButton:
+        async def run(turn: Turn, button: SurveyManage, data: dict[str, Any]) -> None:
+            await handler(turn, data["survey"], button)
+
+        register_button(on, SurveyManage.filter(F.action == action), ON_SURVEY, handler, run)
+        return handler
+
+    return register
+
+
+def closed(turn: Turn, survey: Survey) -> bool:
     """A survey no longer open (to close early or extend): an alert says so."""
     if survey.status == SurveyStatus.OPEN:
         return False
-    toast(callback_answer, _("This survey is closed."), alert=True)
+    turn.toast(_("This survey is closed."), alert=True)
     return True

@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from aiogram import Bot, F, Router
-from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup
-from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram import F, Router
+from aiogram.types import InlineKeyboardMarkup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import Context
@@ -31,7 +29,8 @@ from bot.services.surveys.lists import has_started
 from bot.services.surveys.responses import answers_of, start_or_resume, submitted_answers
 from bot.services.surveys.rules import SurveyError
 from bot.views import surveys as view
-from handlers.composer import Turn, button_turn
+from handlers.composer import Turn
+from handlers.surveys.buttons import register_button
 from handlers.surveys.states import AnsweringStates
 from storage.models import Member, Survey, SurveyQuestion, SurveyResponse
 from storage.types import utcnow
@@ -163,23 +162,13 @@ def survey_button(on: Router, action: str) -> Callable[[SurveyButton], SurveyBut
     the member's place is found (`progress`; else the button was answered already)."""
 
     def register(handler: SurveyButton) -> SurveyButton:
-        async def on_button(
-            query: CallbackQuery,
-            callback_data: view.SurveyAction,
-            ctx: Context,
-            state: FSMContext,
-            callback_answer: CallbackAnswer,
-            bot: Bot,
-        ) -> None:
-            place = await progress(button_turn(query, ctx, state, bot, callback_answer), callback_data)
+        async def run(turn: Turn, button: view.SurveyAction, data: dict[str, Any]) -> None:
+            place = await progress(turn, button)
             if place is not None:
-                await handler(place, callback_data)
+                await handler(place, button)
 
-        on_button.__name__, on_button.__qualname__ = handler.__name__, handler.__qualname__
-        on_button.__module__ = handler.__module__
-        on.callback_query(view.SurveyAction.filter(F.action == action), flags=rights(Action.PUBLIC))(
-            on_button
-        )
+        buttons = view.SurveyAction.filter(F.action == action)
+        register_button(on, buttons, rights(Action.PUBLIC), handler, run)
         return handler
 
     return register

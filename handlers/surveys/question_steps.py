@@ -13,22 +13,19 @@ from typing import Any, Final
 from aiogram import F, Router
 
 from bot.services.surveys.drafts import check_question, more_options, parse_bounds
-from bot.services.surveys.rules import QUESTION_MAX, QUESTIONS_MAX, TEXT_DEFAULT, SurveyError
-from handlers.composer import TextRule, Turn
+from bot.services.surveys.rules import QUESTIONS_MAX, TEXT_DEFAULT, SurveyError
+from handlers.composer import Turn
 from handlers.surveys.callbacks import SurveyDialog
-from handlers.surveys.dialog import ANY_TEXT, Draft, advance, answered, hide_buttons, step_button, typed_step
+from handlers.surveys.dialog import Draft, advance, answered, hide_buttons, step_button, typed_step
 from handlers.surveys.states import SurveyDialogStates as States
 from handlers.surveys.steps import ask, go_to, options_reply
-from handlers.surveys.texts import error_text
+from handlers.surveys.texts import ANY_TEXT, QUESTION_TEXT, error_text
 from storage.models import QuestionKind
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 
 RATING_SCALES: Final = {"rating5": (1, 5), "rating10": (0, 10)}
-QUESTION_TEXT: Final = TextRule(
-    QUESTION_MAX, too_long=lambda limit, length: error_text(SurveyError("question_too_long", limit))
-)
 
 
 def current(draft: Draft, **changes: Any) -> dict[str, Any]:

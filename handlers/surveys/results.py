@@ -6,32 +6,21 @@ from __future__ import annotations
 
 from typing import Final
 
-from aiogram import Bot, F, Router
-from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery
-from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram import Router
 
-from bot.context import Context
-from handlers.composer import button_turn
+from handlers.composer import Turn
 from handlers.surveys.callbacks import SurveyManage
 from handlers.surveys.composer import show_card
-from handlers.surveys.lookups import ON_SURVEY
+from handlers.surveys.lookups import results_button
 from handlers.surveys.views import show_results
 from storage.models import Survey, SurveyStatus
 
 router: Final[Router] = Router(name=__name__)
 
 
-@router.callback_query(SurveyManage.filter(F.action == "open"), flags=ON_SURVEY)
-async def open_survey(
-    query: CallbackQuery,
-    survey: Survey,
-    ctx: Context,
-    state: FSMContext,
-    bot: Bot,
-    callback_answer: CallbackAnswer,
-) -> None:
+@results_button(router, "open")
+async def open_survey(turn: Turn, survey: Survey, button: SurveyManage) -> None:
     if survey.status == SurveyStatus.DRAFT:
-        await show_card(button_turn(query, ctx, state, bot, callback_answer), survey)
+        await show_card(turn, survey)
     else:
-        await show_results(bot, query.from_user.id, ctx, survey)
+        await show_results(turn, survey)

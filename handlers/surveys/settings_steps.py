@@ -19,39 +19,26 @@ from bot.policy import Action
 from bot.services.dates import DateError, parse_local_datetime
 from bot.services.surveys.closing import extend
 from bot.services.surveys.drafts import set_copy_closing
-from bot.services.surveys.rules import TITLE_MAX, SurveyError
-from handlers.composer import TextRule, Turn
+from bot.services.surveys.rules import SurveyError
+from handlers.composer import Turn
 from handlers.composer.audience import audience_choice, show_picker
 from handlers.surveys.callbacks import SurveyDialog
 from handlers.surveys.composer import show_card
-from handlers.surveys.dialog import (
-    ANY_TEXT,
-    Draft,
-    advance,
-    answered,
-    hide_buttons,
-    refused,
-    step_button,
-    typed_step,
-)
+from handlers.surveys.dialog import Draft, advance, answered, hide_buttons, refused, step_button, typed_step
 from handlers.surveys.states import SurveyDialogStates as States
 from handlers.surveys.steps import REMINDERS, ask, confirm_time, go_to, token
-from handlers.surveys.texts import date_error_text, error_text, gone
+from handlers.surveys.texts import ANY_TEXT, TITLE_TEXT, date_error_text, error_text, gone
 from storage.models import Survey
 from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 
-TITLE: Final = TextRule(
-    TITLE_MAX, too_long=lambda limit, length: error_text(SurveyError("title_too_long", limit))
-)
-
 
 # -- typed ----------------------------------------------------------------------------------------
 
 
-@typed_step(router, TITLE, States.title)
+@typed_step(router, TITLE_TEXT, States.title)
 async def title_typed(turn: Turn, step: str, draft: Draft, text: str) -> None:
     draft["title"] = text
     await advance(turn, step, draft)

@@ -15,6 +15,7 @@ from datetime import datetime
 from html import escape
 from typing import Any, Final
 
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.support import LazyProxy
@@ -50,140 +51,119 @@ def default_length() -> str:
     return ngettext("{count} character", "{count} characters", TEXT_DEFAULT).format(count=TEXT_DEFAULT)
 
 
-def number(draft: dict[str, Any]) -> int:
-    """The number of the question being written (the questions so far, plus this one)."""
-    return len(draft.get("questions") or []) + 1
+def choices(action: str, *labels: tuple[Any, str]) -> tuple[Button, ...]:
+    """A choice's buttons: (label, value) each, all with `action`."""
+    return tuple((label, action, value) for label, value in labels)
 
 
 @dataclass(frozen=True)
 class Step:
-    """One step: its state, its question (given the draft so far) and its buttons, `width` a row.
-    A `typed` step takes text (and may offer a button too); the others take only their buttons."""
+    """One step: its question (lazy text: "{number}", "{limit}", "{low}", "{high}" and "{zone}"
+    are filled in when it is asked) and its buttons, `width` a row. A `typed` step takes text (and
+    may offer a button too); the others take only their buttons. `added`: "{number}" is the
+    question just added, not the one being written."""
 
-    state: State
-    question: Callable[[dict[str, Any]], str]
+    question: Any
     buttons: tuple[Button, ...] = ()
-    width: int = 1
+    width: int = 2
     typed: bool = False
+    limit: int = 0
+    added: bool = False
 
 
-STEPS: Final[dict[str, Step]] = {
+STEPS: Final[dict[str, Step]] = {  # by the name of the state each waits in
     "question": Step(
-        States.question,
-        lambda draft: _(
+        __(
             "📊 <b>New quick poll</b>\n\nSend the question (at most {limit} characters). "
             "Send /cancel to stop."
-        ).format(limit=QUESTION_MAX),
-        typed=True,
-    ),
-    "title": Step(
-        States.title,
-        lambda draft: _(
-            "📋 <b>New survey</b>\n\nWhat is the survey called? Send its title (at most {limit} "
-            "characters). Send /cancel to stop."
-        ).format(limit=TITLE_MAX),
-        typed=True,
-    ),
-    "kind": Step(
-        States.kind,
-        lambda draft: _("<b>Question {number}</b>: what kind of answer?").format(number=number(draft)),
-        tuple((lazy(kind_label, kind), "kind", kind) for kind in KIND_BUTTONS),
-        width=2,
-    ),
-    "text": Step(
-        States.text,
-        lambda draft: _("Send the text of question {number} (at most {limit} characters).").format(
-            number=number(draft), limit=QUESTION_MAX
         ),
         typed=True,
+        limit=QUESTION_MAX,
+    ),
+    "title": Step(
+        __(
+            "📋 <b>New survey</b>\n\nWhat is the survey called? Send its title (at most {limit} "
+            "characters). Send /cancel to stop."
+        ),
+        typed=True,
+        limit=TITLE_MAX,
+    ),
+    "kind": Step(
+        __("<b>Question {number}</b>: what kind of answer?"),
+        choices("kind", *((lazy(kind_label, kind), kind) for kind in KIND_BUTTONS)),
+    ),
+    "text": Step(
+        __("Send the text of question {number} (at most {limit} characters)."), typed=True, limit=QUESTION_MAX
     ),
     "options": Step(
-        States.options,
-        lambda draft: _(
+        __(
             "Send the answer options, one per line or one per message: from {low} to {high} options, "
             "each at most {limit} characters. Press Done when they are all there."
-        ).format(low=OPTIONS_MIN, high=OPTIONS_MAX, limit=OPTION_MAX),
-        ((__("Done"), "opt_done", ""),),
+        ),
+        choices("opt_done", (__("Done"), "")),
         typed=True,
+        limit=OPTION_MAX,
     ),
     "bounds": Step(
-        States.bounds,
-        lambda draft: _(
+        __(
             "Should the number have limits? Send the lowest and the highest allowed, for example "
             "0 100, or press Skip."
         ),
-        ((__("Skip"), "skip_bounds", ""),),
+        choices("skip_bounds", (__("Skip"), "")),
         typed=True,
     ),
     "max_length": Step(
-        States.max_length,
-        lambda draft: _(
-            "How long may an answer be? Send the maximum number of characters (1 to {limit})."
-        ).format(limit=TEXT_MAX),
-        ((lazy(default_length), "maxlen_default", ""),),
+        __("How long may an answer be? Send the maximum number of characters (1 to {limit})."),
+        choices("maxlen_default", (lazy(default_length), "")),
         typed=True,
+        limit=TEXT_MAX,
     ),
     "optional": Step(
-        States.optional,
-        lambda draft: _("Must members answer this question?"),
-        ((__("Required"), "optional", "no"), (__("Optional (can be skipped)"), "optional", "yes")),
-        width=2,
+        __("Must members answer this question?"),
+        choices("optional", (__("Required"), "no"), (__("Optional (can be skipped)"), "yes")),
     ),
     "more": Step(
-        States.more,
-        lambda draft: _("✅ Question {number} is added. Add another one?").format(number=number(draft) - 1),
-        ((__("➕ Another question"), "more", "add"), (__("✅ That's all"), "more", "done")),
-        width=2,
+        __("✅ Question {number} is added. Add another one?"),
+        choices("more", (__("➕ Another question"), "add"), (__("✅ That's all"), "done")),
+        added=True,
     ),
     "multiple": Step(
-        States.multiple,
-        lambda draft: _("May members choose one answer, or several?"),
-        ((__("One answer"), "multiple", "no"), (__("Several answers"), "multiple", "yes")),
-        width=2,
+        __("May members choose one answer, or several?"),
+        choices("multiple", (__("One answer"), "no"), (__("Several answers"), "yes")),
     ),
     "anonymous": Step(
-        States.anonymous,
-        lambda draft: _(
-            "Should the answers be anonymous? Then nobody, not even you, can see who answered what."
-        ),
-        ((__("🙈 Anonymous"), "anon", "yes"), (__("👤 With names"), "anon", "no")),
-        width=2,
+        __("Should the answers be anonymous? Then nobody, not even you, can see who answered what."),
+        choices("anon", (__("🙈 Anonymous"), "yes"), (__("👤 With names"), "no")),
     ),
     "audience": Step(
-        States.audience,
-        lambda draft: _("Who should receive it?"),
-        ((__("Everyone"), "aud", "all"), (__("Choose…"), "aud", "choose")),
-        width=2,
+        __("Who should receive it?"), choices("aud", (__("Everyone"), "all"), (__("Choose…"), "choose"))
     ),
     "opens": Step(  # typed once "Later…" was chosen
-        States.opens,
-        lambda draft: _("When should it open?"),
-        ((__("When I publish it"), "opens", "now"), (__("Later…"), "opens", "later")),
-        width=2,
+        __("When should it open?"),
+        choices("opens", (__("When I publish it"), "now"), (__("Later…"), "later")),
         typed=True,
     ),
     "closes": Step(
-        States.closes,
-        lambda draft: _(
+        __(
             "When does it close? Send the date and time in your time zone ({zone}), for example "
             "2027-03-14 18:30, 14.03.2027 18:30 or tomorrow 18:00."
-        ).format(zone=escape(draft.get("zone", "UTC"))),
+        ),
         typed=True,
     ),
     "reminder": Step(
-        States.reminder,
-        lambda draft: _("Remind the members who have not answered yet, before it closes?"),
-        (
-            (__("24 hours before"), "reminder", "24"),
-            (__("2 hours before"), "reminder", "2"),
-            (__("48 hours before"), "reminder", "48"),
-            (__("No reminder"), "reminder", "off"),
+        __("Remind the members who have not answered yet, before it closes?"),
+        choices(
+            "reminder",
+            (__("24 hours before"), "24"),
+            (__("2 hours before"), "2"),
+            (__("48 hours before"), "48"),
+            (__("No reminder"), "off"),
         ),
-        width=2,
     ),
 }
-STEP_OF_STATE: Final = {step.state.state: name for name, step in STEPS.items()}
-BUTTON_STATES: Final = tuple(step.state for step in STEPS.values() if not step.typed)
+STATES: Final[dict[str, State]] = {name: getattr(States, name) for name in STEPS}
+STEP_OF_STATE: Final = {state.state: name for name, state in STATES.items()}
+BUTTON_STATES: Final = tuple(STATES[name] for name, step in STEPS.items() if not step.typed)
 # Which step each dialog button belongs to (pressed in any other, it is stale): the table's, the
 # audience picker's ticks, and the confirmation under an echoed time.
 BUTTON_STEPS: Final = {
@@ -227,20 +207,36 @@ def following(step: str, draft: dict[str, Any]) -> str | None:
     return after.get(step)
 
 
-def draft_of(data: dict[str, Any]) -> dict[str, Any] | None:
-    draft = data.get("survey_draft")
-    return dict(draft) if isinstance(draft, dict) and draft.get("zone") else None
+async def current_step(state: FSMContext) -> tuple[str | None, dict[str, Any] | None]:
+    """The step the dialog is at, and the draft so far (kept in the FSM data)."""
+    draft = (await state.get_data()).get("survey_draft")
+    draft = dict(draft) if isinstance(draft, dict) and draft.get("zone") else None
+    return STEP_OF_STATE.get(await state.get_state() or ""), draft
+
+
+def offers(step: str, button: SurveyDialog) -> bool:
+    """Does `step` offer this button, with this value?"""
+    values = BUTTON_VALUES.get(button.action)
+    return BUTTON_STEPS.get(button.action) == step and (values is None or button.value in values)
 
 
 async def ask(turn: Turn, step: str, draft: dict[str, Any]) -> None:
     """Send the question of a step (with its buttons) and wait for the answer in its state."""
     found = STEPS[step]
-    await turn.state.set_state(found.state)
+    await turn.state.set_state(STATES[step])
     builder = InlineKeyboardBuilder()
     for label, action, value in found.buttons:
         builder.button(text=str(label), callback_data=SurveyDialog(action=action, value=value))
     builder.adjust(found.width)
-    await turn.say(found.question(draft), builder.as_markup() if found.buttons else None)
+    written = len(draft.get("questions") or [])
+    question = str(found.question).format(
+        number=written if found.added else written + 1,
+        limit=found.limit,
+        low=OPTIONS_MIN,
+        high=OPTIONS_MAX,
+        zone=escape(draft.get("zone", "UTC")),
+    )
+    await turn.say(question, builder.as_markup() if found.buttons else None)
 
 
 async def go_to(turn: Turn, step: str, draft: dict[str, Any]) -> None:

@@ -15,13 +15,13 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.charts import render_bar_chart
-from bot.context import Context
 from bot.i18n import _, format_when, language_name, ngettext
 from bot.services.events import telegram_length
 from bot.services.surveys.building import questions_of
 from bot.services.surveys.drafts import count_audience
 from bot.services.surveys.results import results
 from bot.services.surveys.tally import QuestionResult, SurveyResults
+from handlers.composer import Turn
 from handlers.composer.audience import audience_summary
 from handlers.surveys.callbacks import SurveyManage
 from handlers.surveys.texts import (
@@ -239,8 +239,9 @@ async def send_results(
         )
 
 
-async def show_results(bot: Bot, chat_id: int, ctx: Context, survey: Survey) -> None:
-    await send_results(bot, chat_id, ctx.session, survey, ctx.organization, ctx.locale, ctx.zone)
+async def show_results(turn: Turn, survey: Survey) -> None:
+    ctx = turn.ctx
+    await send_results(turn.bot, turn.chat_id, ctx.session, survey, ctx.organization, ctx.locale, ctx.zone)
 
 
 async def replace_text(message: Message, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
