@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 from aiogram import Bot, F, Router
 from aiogram.filters import StateFilter
@@ -41,7 +41,6 @@ RUN_SURVEYS: Final = rights(Action.RUN_SURVEYS)
 Draft = dict[str, Any]
 TypedStep = Callable[[Turn, str, Draft, str], Awaitable[None]]  # (turn, step, draft, text)
 ButtonStep = Callable[[Turn, str, Draft, SurveyDialog], Awaitable[None]]  # (turn, step, draft, button)
-StepT = TypeVar("StepT", TypedStep, ButtonStep)
 
 
 def typed_step(on: Router, rule: TextRule, *states: State) -> Callable[[TypedStep], TypedStep]:
