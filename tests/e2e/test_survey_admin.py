@@ -349,15 +349,12 @@ async def test_newsurvey_in_french_every_kind_translation_and_publish(harness: H
     await harness.press(coordinator, languages, "English")
     await harness.reply(coordinator)
     await harness.send(coordinator, "Community needs")
-    option_prompt = "Answer option {option} of question {number} in {language}. The original: {original}"
-    said(
-        await harness.send(coordinator, "Which city do you live in?"),
-        option_prompt,
-        option=1,
-        number=1,
-        language="English",
-        original="Paris",
-    )
+
+    def option_asked(reply: dict[str, Any], option: int, original: str) -> None:
+        prompt = "Answer option {option} of question {number} in {language}. The original: {original}"
+        said(reply, prompt, option=option, number=1, language="English", original=original)
+
+    option_asked(await harness.send(coordinator, "Which city do you live in?"), 1, "Paris")
     assert (await harness.send(coordinator, "Paris\nLyon\nOther\nNice"))["text"] == t(
         "Only {count} answer option of question {number} is left to translate. "
         "Please send that message again.",
@@ -368,14 +365,7 @@ async def test_newsurvey_in_french_every_kind_translation_and_publish(harness: H
         count=3,
         number=1,
     )
-    said(
-        await harness.send(coordinator, "Paris\nLyon"),
-        option_prompt,
-        option=3,
-        number=1,
-        language="English",
-        original="Autre",
-    )
+    option_asked(await harness.send(coordinator, "Paris\nLyon"), 3, "Autre")
     said(
         await harness.send(coordinator, "lyon"),
         "Each answer option must be different. Please send that message again.",
