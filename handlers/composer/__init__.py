@@ -25,7 +25,8 @@ intent stack in the FSM storage; and the kit below is a few hundred lines we ful
   `rule.optional` gives a Skip button), and `save_translation(turn, draft, language, answers)`;
 - `fields(draft)` / `save_field(turn, draft, key, value)`: what ✏️ Edit offers (issue 16);
 - `show_preview(turn, draft)`, `publish(turn, draft)` (claim + publish; False if already claimed),
-  `discard(turn, draft)`, and optionally `translation_saved`, `field_saved`, `text_was_cut`.
+  `discard(turn, draft)`, and optionally `translation_answer`, `translation_saved`, `field_saved`,
+  `text_was_cut`.
 
 `composer_router(spec)` returns the router with the kit's handlers for it (language list, language,
 Skip, ✏️ Edit, field, Publish, Discard, typed items and values, the cut-text guard), each with

@@ -138,6 +138,15 @@ class Composer(Generic[DraftT]):
         """The texts to translate into `language`, in order (must, to offer translations)."""
         raise NotImplementedError
 
+    def translation_answer(
+        self, draft: DraftT, language: str, answers: dict[str, str | None], item: Item, text: str
+    ) -> dict[str, str | None] | str:
+        """What a typed item of a translation answers, once its rule took the text: the item itself
+        by default. A capability may refuse it with a text (the step waits for a corrected one:
+        an option repeated, say), or let one message answer the items after it too (their keys in
+        order: several options typed one per line)."""
+        return {item.key: text}
+
     async def save_translation(
         self, turn: Turn, draft: DraftT, language: str, answers: dict[str, str | None]
     ) -> str | None:

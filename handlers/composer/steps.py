@@ -108,9 +108,9 @@ async def start_translation(spec: Composer[Any], turn: Turn, draft: Any, languag
 
 
 async def _translation_answer(
-    spec: Composer[Any], turn: Turn, step: dict[str, Any], draft: Any, item: Item, value: str | None
+    spec: Composer[Any], turn: Turn, step: dict[str, Any], draft: Any, added: dict[str, str | None]
 ) -> None:
-    answers = {**step.get("answers", {}), item.key: value}
+    answers = {**step.get("answers", {}), **added}
     items = spec.items(draft, step["language"])
     if len(answers) < len(items):
         await turn.state.update_data({STEP_KEY: {**step, "answers": answers}})
@@ -159,8 +159,13 @@ async def typed_answer(spec: Composer[Any], turn: Turn, message: Message, kind: 
         return
     if kind == "edit":
         await _field_answer(spec, turn, draft, item, text)
-    else:
-        await _translation_answer(spec, turn, step, draft, item, text)
+        return
+    answers = dict(step.get("answers") or {})
+    added = spec.translation_answer(draft, step["language"], answers, item, text)
+    if isinstance(added, str):
+        await turn.say(added)  # the step goes on: a corrected text is welcome
+        return
+    await _translation_answer(spec, turn, step, draft, added)
 
 
 async def skipped(spec: Composer[Any], turn: Turn, key: str) -> bool:
@@ -179,7 +184,7 @@ async def skipped(spec: Composer[Any], turn: Turn, key: str) -> bool:
         if kind == "edit":
             await _field_answer(spec, turn, draft, item, None)
         else:
-            await _translation_answer(spec, turn, step, draft, item, None)
+            await _translation_answer(spec, turn, step, draft, {item.key: None})
         return True
     return False
 
