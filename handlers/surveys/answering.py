@@ -12,7 +12,6 @@ from html import escape
 from typing import Any, Final
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
@@ -83,12 +82,8 @@ async def option_toggled(place: Progress, button: SurveyAction) -> None:
         return
     ctx, message = place.turn.ctx, place.turn.message
     _text, keyboard = await screen(ctx, place.survey, place.member, place.response, current, button.value)
-    if message is not None:
-        try:
-            await message.edit_reply_markup(reply_markup=keyboard)
-        except TelegramBadRequest as error:  # a double tap: the keyboard already shows it
-            if "not modified" not in str(error):
-                raise
+    if message is not None:  # a double tap ("not modified") is done: the replies Bot says so
+        await message.edit_reply_markup(reply_markup=keyboard)
 
 
 def _selection_of(place: Progress, button: SurveyAction) -> SurveyQuestion | None:

@@ -1,7 +1,6 @@
 """The coordinator's survey cards: a draft with its settings and questions (after /poll and
 /newsurvey, a duplicate or a translation, and from /results), and the results with their buttons
-and a chart per choice or rating question; and replacing a message's text, where a double tap
-(Telegram's "message is not modified") changes nothing."""
+and a chart per choice or rating question; and replacing a message's text."""
 
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ import asyncio
 from html import escape
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -245,9 +243,5 @@ async def show_results(turn: Turn, survey: Survey) -> None:
 
 
 async def replace_text(message: Message, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
-    """Replace a message; a double tap (the message already shows it) changes nothing."""
-    try:
-        await message.edit_text(text, reply_markup=keyboard)
-    except TelegramBadRequest as error:
-        if "not modified" not in str(error):
-            raise
+    """Replace a message (a double tap, "message is not modified", is done: see bot/reply_requests.py)."""
+    await message.edit_text(text, reply_markup=keyboard)
