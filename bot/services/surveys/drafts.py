@@ -21,6 +21,7 @@ from bot.services.surveys.closing import extend
 from bot.services.surveys.rules import (
     OPTION_MAX,
     OPTIONS_MAX,
+    SETTINGS_KEYS,
     TITLE_MAX,
     SurveyError,
     checked_line,
@@ -151,7 +152,7 @@ async def set_translation(
         raise SurveyError("bad_translation")
     checked = []
     for question, version in zip(questions, versions, strict=True):
-        settings = question_settings(question.model_dump())
+        settings = question_settings({key: getattr(question, key) for key in SETTINGS_KEYS})
         settings["translations"] = {language: version}
         checked.append(validate_question(question.kind, question.text, **settings)["translations"][language])
     survey.translations = {**survey.translations, language: check_title(title)}
