@@ -1,5 +1,6 @@
-"""Texts of the event handlers: refused values and actions in words a person can act on, the
-place/link parser shared with the training dialog, titles and repeat-rule labels.
+"""Texts of the event handlers: refused values and actions in words a person can act on, how a
+typed title or description is checked, the place/link and seats parsers, titles and repeat-rule
+labels.
 
 `error_text`, `date_error_text` and `parse_place` are also used by the training dialogs (a
 training session is an event underneath)."""
@@ -7,6 +8,7 @@ training session is an event underneath)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -18,6 +20,8 @@ from bot.i18n import _
 from bot.services.dates import DateError
 from bot.services.events import rules
 from bot.services.events.rules import EventError
+from bot.services.events.series import week_of_month
+from handlers.composer import TEXT_MAX, TextRule
 from storage.models import Event, Organization
 
 _LINKISH: Final = re.compile(r"^([a-z][a-z0-9+.-]*://|www\.)", re.IGNORECASE)
@@ -73,6 +77,22 @@ def date_error_text(error: DateError) -> str:
     return _("I couldn't read that date. Please write it like 2027-03-14 18:30 or 14.03.2027 18:30.")
 
 
+def refusal(error: EventError | DateError) -> str:
+    """A typed value that was refused, whichever check refused it."""
+    return error_text(error) if isinstance(error, EventError) else date_error_text(error)
+
+
+def _too_long(reason: str) -> Callable[[int, int], str]:
+    return lambda limit, length: error_text(EventError(reason, limit))
+
+
+# How typed texts are checked before their own parser sees them (empty or invisible text, a
+# command, a text over Telegram's limit): a title, a description, anything else.
+TITLE: Final = TextRule(rules.TITLE_MAX, too_long=_too_long("title_too_long"))
+DESCRIPTION: Final = TextRule(rules.DESCRIPTION_MAX, too_long=_too_long("description_too_long"))
+ANSWER: Final = TextRule(TEXT_MAX)
+
+
 def member_error_text(error: EventError) -> str:
     """Why a member's tap (or check-in code) was not taken."""
     texts = {
@@ -95,6 +115,14 @@ def parse_place(text: str) -> tuple[str | None, str | None]:
     return rules.validate_place(stripped), None
 
 
+def parse_capacity(text: str) -> int:
+    """A number of seats (“No limit” is a button)."""
+    capacity = rules.validate_capacity(text)
+    if capacity is None:
+        raise EventError("capacity_range", rules.CAPACITY_MAX)
+    return capacity
+
+
 def event_title(event: Event, locale: str, organization: Organization) -> str:
     """The title in the version an organizer reading in `locale` gets."""
     return rules.event_text(event, rules.version_for(event, locale, organization.default_language))[0]
@@ -103,9 +131,7 @@ def event_title(event: Event, locale: str, organization: Organization) -> str:
 def weekday_position(moment: datetime, zone: str) -> tuple[int, str]:
     """The nth weekday of its month the start falls on (-1: the last one), and its label."""
     local = moment.astimezone(ZoneInfo(zone))
-    nth = (local.day - 1) // 7 + 1
-    if nth == 5:
-        nth = -1
+    nth = week_of_month(local)
     weekday = format_date(local, "EEEE", locale=I18n.get_current().current_locale)
     labels = {
         1: _("Every month on the first {weekday}"),

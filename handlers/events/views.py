@@ -50,16 +50,6 @@ async def preview_card(
     return event_card(event, chosen, locale, zone, counts)
 
 
-def draft_keyboard(event: Event) -> InlineKeyboardMarkup:
-    ident = event.id or 0
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("📤 Publish"), callback_data=EventAdmin(action="publish", id=ident))
-    builder.button(text=_("🌐 Add a translation"), callback_data=EventAdmin(action="translate", id=ident))
-    builder.button(text=_("🗑 Discard"), callback_data=EventAdmin(action="discard", id=ident))
-    builder.adjust(1, 2)
-    return builder.as_markup()
-
-
 async def list_page(
     session: AsyncSession,
     organization: Organization,

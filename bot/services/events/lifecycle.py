@@ -110,17 +110,33 @@ async def delete_draft(session: AsyncSession, event: Event) -> None:
     await session.flush()
 
 
+async def _claim_draft(session: AsyncSession, event: Event) -> bool:
+    """Draft → published in one conditional update: of two transactions publishing the same draft
+    (two taps on Publish), the second finds it claimed (PostgreSQL re-reads the row once the first
+    commits; SQLite serializes writers) and publishes nothing."""
+    result = await (await session.connection()).execute(
+        update(Event)
+        .where(col(Event.id) == event.id, col(Event.status) == EventStatus.DRAFT)
+        .values(status=EventStatus.PUBLISHED)
+    )
+    return int(result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+
 async def publish(
     session: AsyncSession, event: Event, organization: Organization, now: datetime, *, announce: bool = True
 ) -> int:
     """Publish a draft: reminders are scheduled and (with `announce`) a "published" notice goes to
     the event's audience, each member in their quiet-hours-respecting morning if it is night.
-    Returns how many members are notified (0 is fine: the event can be shared by link)."""
+    Returns how many members are notified (0 is fine: the event can be shared by link).
+    "not_editable" when it is no longer a draft (or another transaction published it first)."""
     if event.status != EventStatus.DRAFT:
         raise EventError("not_editable")
     if event.organization_id != organization.id:
         raise ValueError("event of another organization")
     validate_times(event.starts_at, event.ends_at, event.rsvp_deadline, now)
+    await session.flush()  # the caller's pending changes go before the claim
+    if not await _claim_draft(session, event):
+        raise EventError("not_editable")
     event.status = EventStatus.PUBLISHED
     event.checkin_code = event.checkin_code or new_checkin_code()
     event.updated_at = now
