@@ -14,7 +14,7 @@ from bot.context import Context
 from bot.i18n import _
 from bot.services import events as service
 from handlers.events.callbacks import EventAdmin
-from handlers.events.common import ON_EVENT
+from handlers.events.common import ON_EVENT, show
 from handlers.events.texts import event_title
 from handlers.events.views import attendees_view
 from handlers.fallback import stale_button, toast
@@ -31,10 +31,7 @@ async def show_attendees(
     text, keyboard = await attendees_view(
         ctx.session, event, ctx.organization, ctx.locale, callback_data.page
     )
-    if callback_data.value == "nav" and isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=keyboard)
-    else:
-        await bot.send_message(query.from_user.id, text, reply_markup=keyboard)
+    await show(query, bot, text, keyboard, in_place=callback_data.value == "nav")
 
 
 @router.callback_query(EventAdmin.filter(F.action == "mark"), flags=ON_EVENT)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from aiogram import Bot
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.context import Context
 from bot.policy import Action, Loads, rights
@@ -49,6 +50,20 @@ async def close_question(turn: Turn) -> None:
     """The question is answered: its buttons go."""
     if turn.message is not None and turn.message.reply_markup is not None:
         await turn.message.edit_reply_markup(reply_markup=None)
+
+
+async def show(
+    query: CallbackQuery,
+    bot: Bot,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+    in_place: bool = True,
+) -> None:
+    """On the pressed message (`in_place`, when it can still be edited), else as a new message."""
+    if in_place and isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=markup)
+    else:
+        await bot.send_message(query.from_user.id, text, reply_markup=markup)
 
 
 async def send_manage(bot: Bot, chat_id: int, ctx: Context, event: Event) -> None:

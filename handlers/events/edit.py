@@ -11,7 +11,6 @@ from html import escape
 from typing import Any, Final
 
 from aiogram.fsm.context import FSMContext
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _, ngettext
 from bot.services import events as service
@@ -20,7 +19,6 @@ from bot.services.events.rules import EventError
 from bot.services.events.series import update_series_from
 from handlers.composer import Composer, Item, Turn, ask_field
 from handlers.composer.steps import current_step, end_step
-from handlers.events.callbacks import EventAdmin
 from handlers.events.common import ComposedEvent, close_question, send_manage
 from handlers.events.new_event_steps import confirm_start, moment, token
 from handlers.events.texts import (
@@ -33,6 +31,7 @@ from handlers.events.texts import (
     parse_place,
     refusal,
 )
+from handlers.events.views import admin_keyboard
 from storage.models import Event, EventStatus
 from storage.types import utcnow
 
@@ -88,12 +87,10 @@ async def pick_scope(turn: Turn, event: Event, key: str) -> bool:
     await _keep(turn.state, event, scope="one", pending=None)
     if event.series_id is None:
         return True
-    builder = InlineKeyboardBuilder()
-    for text, action in ((_("This date only"), "scope_one"), (_("All future dates"), "scope_all")):
-        builder.button(text=text, callback_data=EventAdmin(action=action, id=event.id or 0, value=key))
-    builder.adjust(1)
+    choices = [(_("This date only"), "scope_one", key), (_("All future dates"), "scope_all", key)]
     await turn.say(
-        _("This event repeats. Change this date only, or this one and all later ones?"), builder.as_markup()
+        _("This event repeats. Change this date only, or this one and all later ones?"),
+        admin_keyboard(event.id or 0, choices),
     )
     return False
 

@@ -9,7 +9,6 @@ from typing import Final
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.context import Context
 from bot.delivery import DeliveryEngine
@@ -17,9 +16,9 @@ from bot.i18n import _, ngettext
 from bot.services import events as service
 from bot.views.events import when_text
 from handlers.events.callbacks import EventAdmin
-from handlers.events.common import MANAGE, ON_EVENT, send_manage
+from handlers.events.common import MANAGE, ON_EVENT, send_manage, show
 from handlers.events.texts import event_title
-from handlers.events.views import list_page
+from handlers.events.views import admin_keyboard, list_page
 from storage.models import Event
 from storage.types import utcnow
 
@@ -54,18 +53,14 @@ async def open_event(query: CallbackQuery, event: Event, ctx: Context, bot: Bot)
 
 @router.callback_query(EventAdmin.filter(F.action == "cancel"), flags=ON_EVENT)
 async def ask_cancel(query: CallbackQuery, event: Event, ctx: Context, bot: Bot) -> None:
-    ident = event.id or 0
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("✖ Yes, cancel it"), callback_data=EventAdmin(action="cancel_yes", id=ident))
-    builder.button(text=_("← No, keep it"), callback_data=EventAdmin(action="keep", id=ident))
-    builder.adjust(1)
+    choices = [(_("✖ Yes, cancel it"), "cancel_yes", ""), (_("← No, keep it"), "keep", "")]
     await bot.send_message(
         query.from_user.id,
         _("Cancel “{title}” on {when}? Everyone who answered will be told.").format(
             title=escape(event_title(event, ctx.locale, ctx.organization)),
             when=escape(when_text(event, ctx.locale, ctx.zone)),
         ),
-        reply_markup=builder.as_markup(),
+        reply_markup=admin_keyboard(event.id or 0, choices),
     )
 
 
@@ -86,10 +81,7 @@ async def cancel_event(
         "✖ “{title}” is cancelled. {count} members who answered are told.",
         told,
     ).format(title=escape(event_title(event, ctx.locale, ctx.organization)), count=told)
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text)
-    else:
-        await bot.send_message(query.from_user.id, text)
+    await show(query, bot, text)
     if told:
         delivery.wake()
 

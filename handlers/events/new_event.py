@@ -19,27 +19,11 @@ from bot.services.dates import DateError
 from bot.services.events.rules import EventError
 from handlers.composer import Turn, audience_choice, button_turn, message_turn, read_text, show_picker
 from handlers.composer.spec import STEP_KEY
+from handlers.events import new_event_steps as steps
 from handlers.events.callbacks import EventAdmin
 from handlers.events.common import MANAGE, close_question
 from handlers.events.drafts import create_drafts
 from handlers.events.edit import EDIT_KEY
-from handlers.events.new_event_steps import (
-    BUTTON_STEPS,
-    CLAIM_WINDOWS,
-    DIALOG_STATES,
-    REMINDERS,
-    RULES,
-    SKIPPABLE,
-    STEP_OF_STATE,
-    STEPS,
-    TEXT_RULES,
-    TYPED,
-    ask,
-    ask_next,
-    confirm_start,
-    moment,
-    token,
-)
 from handlers.events.texts import ANSWER, date_error_text, refusal
 from storage.types import utcnow
 
@@ -58,19 +42,19 @@ async def new_event(message: Message, ctx: Context, state: FSMContext, bot: Bot)
     await state.update_data(
         {"draft": {"zone": ctx.zone, "language": ctx.locale}, STEP_KEY: None, EDIT_KEY: None}
     )
-    await ask(message_turn(message, ctx, state, bot), "title", {})
+    await steps.ask(message_turn(message, ctx, state, bot), "title", {})
 
 
 async def _waiting(state: FSMContext) -> tuple[str, dict[str, Any]] | None:
     """The step the dialog waits in and the answers so far (None: no such dialog any more)."""
-    step = STEP_OF_STATE.get(await state.get_state() or "")
+    step = steps.STEP_OF_STATE.get(await state.get_state() or "")
     draft = (await state.get_data()).get("draft")
     if step is None or not isinstance(draft, dict) or not draft.get("zone"):
         return None
     return step, dict(draft)
 
 
-@router.message(StateFilter(*DIALOG_STATES), F.text, flags=MANAGE)
+@router.message(StateFilter(*steps.DIALOG_STATES), F.text, flags=MANAGE)
 async def dialog_answer(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
     """A typed answer: checked (empty, a command, too long; then by its step), kept, and the next
     question; a typed start is echoed in words to confirm first."""
@@ -80,28 +64,28 @@ async def dialog_answer(message: Message, ctx: Context, state: FSMContext, bot: 
         await message.answer(expired())
         return
     step, draft = found
-    text = await read_text(message, state, TEXT_RULES.get(step, ANSWER))
+    text = await read_text(message, state, steps.TEXT_RULES.get(step, ANSWER))
     if text is None:
         return
-    if step in BUTTON_STEPS:
+    if step in steps.BUTTON_STEPS:
         await message.answer(_("Please choose with the buttons above, or send /cancel to stop."))
         return
     try:
-        draft.update(TYPED[step](text, draft, utcnow()))
+        draft.update(steps.TYPED[step](text, draft, utcnow()))
     except (EventError, DateError) as error:
         await message.answer(refusal(error))
         return
     turn = message_turn(message, ctx, state, bot)
     if step != "start":
-        await ask_next(turn, step, draft)
+        await steps.ask_next(turn, step, draft)
         return
     await state.update_data(draft=draft)
-    start = moment(draft["pending_start"])
+    start = steps.moment(draft["pending_start"])
     assert start is not None
-    await confirm_start(turn, start, draft["zone"], "start_ok", "start_change", 0)
+    await steps.confirm_start(turn, start, draft["zone"], "start_ok", "start_change", 0)
 
 
-@router.message(StateFilter(*DIALOG_STATES), ~F.text, flags=MANAGE)
+@router.message(StateFilter(*steps.DIALOG_STATES), ~F.text, flags=MANAGE)
 async def not_text(message: Message) -> None:
     await message.answer(
         _("Please answer with a text message, or use the buttons above. Send /cancel to stop.")
@@ -127,7 +111,7 @@ def question_button(step: str | None, *actions: str) -> Callable[[QuestionButton
             bot: Bot,
         ) -> None:
             turn = button_turn(query, ctx, state, bot, callback_answer)
-            expected = step or (callback_data.value if callback_data.value in SKIPPABLE else None)
+            expected = step or (callback_data.value if callback_data.value in steps.SKIPPABLE else None)
             found = await _waiting(state)
             if found is None or found[0] != expected:
                 turn.stale()
@@ -148,8 +132,8 @@ async def answered(turn: Turn, step: str, draft: dict[str, Any] | None) -> None:
         turn.stale()
         return
     await close_question(turn)
-    if step != STEPS[-1]:
-        await ask_next(turn, step, draft)
+    if step != steps.STEPS[-1]:
+        await steps.ask_next(turn, step, draft)
         return
     await turn.state.update_data(draft=draft)
     await create_drafts(turn, draft)
@@ -165,21 +149,21 @@ async def change_start(turn: Turn, draft: dict[str, Any], data: EventAdmin) -> N
     await close_question(turn)
     draft.pop("pending_start", None)
     await turn.state.update_data(draft=draft)
-    await ask(turn, "start", draft)
+    await steps.ask(turn, "start", draft)
 
 
 @question_button("start", "start_ok")
 async def confirm_start_button(turn: Turn, draft: dict[str, Any], data: EventAdmin) -> None:
     """✅ Correct under the echo of a typed start: it confirms the moment it shows, or nothing."""
-    pending = moment(draft.pop("pending_start", None))
-    if pending is None or token(pending) != data.value:
+    pending = steps.moment(draft.pop("pending_start", None))
+    if pending is None or steps.token(pending) != data.value:
         turn.stale()
     elif pending > utcnow():
         await answered(turn, "start", {**draft, "starts_at": pending.isoformat()})
     else:
         await close_question(turn)
         await turn.say(date_error_text(DateError("past")))
-        await ask(turn, "start", draft)
+        await steps.ask(turn, "start", draft)
 
 
 @question_button("capacity", "nolimit")
@@ -189,7 +173,7 @@ async def no_limit(turn: Turn, draft: dict[str, Any], data: EventAdmin) -> None:
 
 @question_button("reminders", "rem")
 async def choose_reminders(turn: Turn, draft: dict[str, Any], data: EventAdmin) -> None:
-    reminders = REMINDERS.get(data.value)
+    reminders = steps.REMINDERS.get(data.value)
     await answered(turn, "reminders", None if reminders is None else {**draft, "reminders": reminders})
 
 
@@ -210,14 +194,14 @@ async def choose_audience(turn: Turn, draft: dict[str, Any], data: EventAdmin) -
 
 @question_button("claim_window", "claim")
 async def choose_claim_window(turn: Turn, draft: dict[str, Any], data: EventAdmin) -> None:
-    known = data.value in CLAIM_WINDOWS
+    known = data.value in steps.CLAIM_WINDOWS
     await answered(
-        turn, "claim_window", {**draft, "claim_window": CLAIM_WINDOWS[data.value]} if known else None
+        turn, "claim_window", {**draft, "claim_window": steps.CLAIM_WINDOWS[data.value]} if known else None
     )
 
 
 @question_button("repeat", "rep")
 async def choose_repeat(turn: Turn, draft: dict[str, Any], data: EventAdmin) -> None:
     """The last answer: then the draft (or the series of drafts) is written and previewed."""
-    known = data.value == "once" or data.value in RULES
+    known = data.value == "once" or data.value in steps.RULES
     await answered(turn, "repeat", {**draft, "repeat": data.value} if known else None)

@@ -11,18 +11,15 @@ from html import escape
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from aiogram.utils.keyboard import InlineKeyboardBuilder
-
 from bot.i18n import _, format_when, ngettext
 from bot.services.dates import parse_local_datetime
 from bot.services.events import rules
 from bot.services.events.series import local_to_utc
 from bot.services.schedule_math import parse_clock
 from handlers.composer import TextRule, Turn
-from handlers.events.callbacks import EventAdmin
 from handlers.events.states import EventStates
 from handlers.events.texts import DESCRIPTION, TITLE, parse_capacity, parse_place, weekday_position
-from handlers.events.views import markup
+from handlers.events.views import admin_keyboard
 from storage.models import SeriesRule
 
 SERIES_COUNT: Final = 8  # occurrences created for a repeating event
@@ -126,10 +123,7 @@ def moment(value: Any) -> datetime | None:
 async def ask(turn: Turn, step: str, draft: dict[str, Any]) -> None:
     """Send the question of a step (with its buttons) and wait for the answer in its state."""
     await turn.state.set_state(STEP_STATES[step])
-    builder = InlineKeyboardBuilder()
-    for text, action, value in buttons(step, draft):
-        builder.button(text=text, callback_data=EventAdmin(action=action, value=value))
-    await turn.say(QUESTIONS[step](draft), markup(builder))
+    await turn.say(QUESTIONS[step](draft), admin_keyboard(0, buttons(step, draft)))
 
 
 async def ask_next(turn: Turn, step: str, draft: dict[str, Any]) -> None:
@@ -195,9 +189,9 @@ TEXT_RULES: Final[dict[str, TextRule]] = {"title": TITLE, "description": DESCRIP
 async def confirm_start(turn: Turn, start: datetime, zone: str, ok: str, change: str, event_id: int) -> None:
     """Echo a typed start in words, with Correct / Change buttons."""
     when = format_when(start, turn.ctx.locale, zone, "words")
-    builder = InlineKeyboardBuilder()
     # The moment this message shows rides on its button: an older echo cannot confirm a newer time.
-    builder.button(text=_("✅ Correct"), callback_data=EventAdmin(action=ok, id=event_id, value=token(start)))
-    builder.button(text=_("✏️ Change"), callback_data=EventAdmin(action=change, id=event_id))
-    builder.adjust(2)
-    await turn.say(_("It starts on {when}. Is that right?").format(when=escape(when)), builder.as_markup())
+    choices = [(_("✅ Correct"), ok, token(start)), (_("✏️ Change"), change, "")]
+    await turn.say(
+        _("It starts on {when}. Is that right?").format(when=escape(when)),
+        admin_keyboard(event_id, choices, 2),
+    )

@@ -14,9 +14,11 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import lazy_gettext as __
 from babel.dates import format_date
 
 from bot.i18n import _
+from bot.policy import STALE
 from bot.services.dates import DateError
 from bot.services.events import rules
 from bot.services.events.rules import EventError
@@ -27,48 +29,47 @@ from storage.models import Event, Organization
 _LINKISH: Final = re.compile(r"^([a-z][a-z0-9+.-]*://|www\.)", re.IGNORECASE)
 
 
+# A refused value or action, in words the organizer can act on ({limit}: the reason's maximum).
+ERRORS: Final = {
+    "title_empty": __("The title can't be empty. Please send a title."),
+    "title_too_long": __("That title is too long: at most {limit} characters. Please send a shorter one."),
+    "description_too_long": __(
+        "That description is too long: at most {limit} characters. Please send a shorter one."
+    ),
+    "place_too_long": __("That address is too long: at most {limit} characters. Please send a shorter one."),
+    "bad_url": __("That link doesn't work. Please send a full web link starting with https:// or http://."),
+    "capacity_range": __("Please send a whole number of seats from 1 to {limit}, or press “No limit”."),
+    "past_start": __("That time has already passed. Please send a time in the future."),
+    "deadline_in_past": __("That time has already passed. Please send a time in the future."),
+    "end_before_start": __(
+        "The end must be after the start. Please send a later time (with the date if the event "
+        "ends on another day)."
+    ),
+    "deadline_after_start": __("Answers must close before the event starts. Please send an earlier time."),
+    "duration_range": __(
+        "A repeating event can last at most {days} days. Choose “Only once”, or change the end time."
+    ),
+    **dict.fromkeys(
+        ("series_empty", "count_range", "bad_rule"),
+        __("These dates don't work for a repeating event. Please choose another option."),
+    ),
+}
+# Why a member's tap (or check-in code) was not taken.
+MEMBER_ERRORS: Final = {
+    "not_found": __("This event no longer exists."),
+    "closed": __("This event is not open yet."),
+    "cancelled": __("This event was cancelled."),
+    "event_past": __("This event is over."),
+    "deadline_passed": __("Answers for this event are closed."),
+    "offer_expired": __("Sorry, this seat offer has expired."),
+    "bad_code": __("That check-in code doesn't match an event happening now."),
+}
+
+
 def error_text(error: EventError) -> str:
-    """A refused value or action, in words the organizer can act on."""
     limit = error.limit or 0
-    texts = {
-        "title_empty": lambda: _("The title can't be empty. Please send a title."),
-        "title_too_long": lambda: _(
-            "That title is too long: at most {limit} characters. Please send a shorter one."
-        ).format(limit=limit),
-        "description_too_long": lambda: _(
-            "That description is too long: at most {limit} characters. Please send a shorter one."
-        ).format(limit=limit),
-        "place_too_long": lambda: _(
-            "That address is too long: at most {limit} characters. Please send a shorter one."
-        ).format(limit=limit),
-        "bad_url": lambda: _(
-            "That link doesn't work. Please send a full web link starting with https:// or http://."
-        ),
-        "capacity_range": lambda: _(
-            "Please send a whole number of seats from 1 to {limit}, or press “No limit”."
-        ).format(limit=limit),
-        "past_start": lambda: _("That time has already passed. Please send a time in the future."),
-        "deadline_in_past": lambda: _("That time has already passed. Please send a time in the future."),
-        "end_before_start": lambda: _(
-            "The end must be after the start. Please send a later time (with the date if the event "
-            "ends on another day)."
-        ),
-        "deadline_after_start": lambda: _(
-            "Answers must close before the event starts. Please send an earlier time."
-        ),
-        "duration_range": lambda: _(
-            "A repeating event can last at most {days} days. Choose “Only once”, or change the end time."
-        ).format(days=limit // (24 * 60)),
-        "series_empty": lambda: _(
-            "These dates don't work for a repeating event. Please choose another option."
-        ),
-        "count_range": lambda: _(
-            "These dates don't work for a repeating event. Please choose another option."
-        ),
-        "bad_rule": lambda: _("These dates don't work for a repeating event. Please choose another option."),
-    }
-    make = texts.get(error.reason)
-    return make() if make else _("This event can no longer be changed.")
+    text = ERRORS.get(error.reason, __("This event can no longer be changed."))
+    return str(text).format(limit=limit, days=limit // (24 * 60))
 
 
 def date_error_text(error: DateError) -> str:
@@ -94,17 +95,7 @@ ANSWER: Final = TextRule(TEXT_MAX)
 
 
 def member_error_text(error: EventError) -> str:
-    """Why a member's tap (or check-in code) was not taken."""
-    texts = {
-        "not_found": _("This event no longer exists."),
-        "closed": _("This event is not open yet."),
-        "cancelled": _("This event was cancelled."),
-        "event_past": _("This event is over."),
-        "deadline_passed": _("Answers for this event are closed."),
-        "offer_expired": _("Sorry, this seat offer has expired."),
-        "bad_code": _("That check-in code doesn't match an event happening now."),
-    }
-    return texts.get(error.reason, _("This button is no longer active."))
+    return str(MEMBER_ERRORS.get(error.reason, STALE))
 
 
 def parse_place(text: str) -> tuple[str | None, str | None]:
