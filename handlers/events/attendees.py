@@ -31,7 +31,7 @@ async def show_attendees(
     text, keyboard = await attendees_view(
         ctx.session, event, ctx.organization, ctx.locale, callback_data.page
     )
-    await show(query, bot, text, keyboard, in_place=callback_data.value == "nav")
+    await show(query, bot, text, keyboard, edit=callback_data.value == "nav")
 
 
 @router.callback_query(EventAdmin.filter(F.action == "mark"), flags=ON_EVENT)

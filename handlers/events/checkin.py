@@ -41,7 +41,7 @@ async def show_code(
     renew = callback_data.action == "newcode"
     await service.checkin_code(ctx.session, event, utcnow(), renew=renew)
     keyboard = admin_keyboard(event.id or 0, [(_("🔄 New code"), "newcode", "")])
-    await show(query, bot, code_text(event, ctx.organization, ctx.locale), keyboard, in_place=renew)
+    await show(query, bot, code_text(event, ctx.organization, ctx.locale), keyboard, edit=renew)
 
 
 @member_router.message(F.chat.type == "private", F.text.regexp(_CODE.pattern), flags=rights(Action.PUBLIC))

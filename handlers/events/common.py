@@ -16,6 +16,7 @@ from handlers.composer import Turn
 from handlers.events.views import manage_keyboard, manage_text
 from storage.models import Event, EventStatus
 
+Markup = InlineKeyboardMarkup | None
 OPEN: Final = (EventStatus.DRAFT, EventStatus.PUBLISHED)
 DRAFT: Final = (EventStatus.DRAFT,)
 MANAGE: Final = rights(Action.MANAGE_EVENTS)
@@ -52,15 +53,9 @@ async def close_question(turn: Turn) -> None:
         await turn.message.edit_reply_markup(reply_markup=None)
 
 
-async def show(
-    query: CallbackQuery,
-    bot: Bot,
-    text: str,
-    markup: InlineKeyboardMarkup | None = None,
-    in_place: bool = True,
-) -> None:
-    """On the pressed message (`in_place`, when it can still be edited), else as a new message."""
-    if in_place and isinstance(query.message, Message):
+async def show(query: CallbackQuery, bot: Bot, text: str, markup: Markup = None, edit: bool = True) -> None:
+    """On the pressed message (`edit`, when it can still be edited), else as a new message."""
+    if edit and isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=markup)
     else:
         await bot.send_message(query.from_user.id, text, reply_markup=markup)

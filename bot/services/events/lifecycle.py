@@ -14,18 +14,8 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.audience import member_pages
 from bot.services.events.checkin import new_checkin_code
-from bot.services.events.notices import (
-    NOTICE_KIND,
-    cancel_outbox,
-    insert_outbox,
-    members_query,
-    new_notice,
-    notice_time,
-    notify_answered,
-    outbox_row,
-)
+from bot.services.events.notices import NOTICE_KIND, cancel_outbox, notify_answered, notify_audience
 from bot.services.events.reminders import reminder_ids_of, sync_reminders
 from bot.services.events.rules import (
     EDITABLE,
@@ -146,29 +136,7 @@ async def publish(
     if not announce or event.training_id is not None:  # a session is announced with its training
         return 0
     details: dict[str, Any] = {"series_id": event.series_id} if event.series_id else {}
-    notice_id = await new_notice(session, event.id or 0, "published", details, now)
-    total = 0
-    async for page in member_pages(session, members_query(event.organization_id, event.audience)):
-        rows = []
-        for recipient in page:
-            not_before = notice_time(
-                now, recipient[3] or organization.timezone, organization, event.starts_at
-            )
-            rows.append(
-                outbox_row(
-                    kind=NOTICE_KIND,
-                    ref_id=notice_id,
-                    recipient=recipient,
-                    event=event,
-                    organization=organization,
-                    payload={"notice": "published", **details},
-                    not_before=not_before,
-                    now=now,
-                )
-            )
-        await insert_outbox(session, rows)
-        total += len(rows)
-    return total
+    return await notify_audience(session, event, organization, now, details)
 
 
 @dataclass(frozen=True)

@@ -71,15 +71,19 @@ def telegram_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def validate_title(text: str) -> str:
+def _line(text: str, limit: int, too_long: str, empty: str) -> str:
+    """One line (see `clean_line`) of at most `limit` characters as Telegram counts them."""
     try:
-        title = clean_line(text, TITLE_MAX)
+        line = clean_line(text, limit)
     except TextRejected as error:
-        reason = "title_empty" if error.reason == "empty" else "title_too_long"
-        raise EventError(reason, TITLE_MAX) from None
-    if telegram_length(title) > TITLE_MAX:
-        raise EventError("title_too_long", TITLE_MAX)
-    return title
+        raise EventError(empty if error.reason == "empty" else too_long, limit) from None
+    if telegram_length(line) > limit:
+        raise EventError(too_long, limit)
+    return line
+
+
+def validate_title(text: str) -> str:
+    return _line(text, TITLE_MAX, "title_too_long", "title_empty")
 
 
 def validate_description(text: str | None) -> str:
@@ -90,15 +94,10 @@ def validate_description(text: str | None) -> str:
 
 
 def validate_place(text: str | None) -> str | None:
+    """An address, or None when there is no text."""
     if text is None or not text.strip():
         return None
-    try:
-        place = clean_line(text, PLACE_MAX)
-    except TextRejected:
-        raise EventError("place_too_long", PLACE_MAX) from None
-    if telegram_length(place) > PLACE_MAX:
-        raise EventError("place_too_long", PLACE_MAX)
-    return place
+    return _line(text, PLACE_MAX, "place_too_long", "place_too_long")
 
 
 def validate_url(text: str | None) -> str | None:
