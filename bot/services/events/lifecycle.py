@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.events.checkin import new_checkin_code
-from bot.services.events.notices import NOTICE_KIND, cancel_outbox, notify_answered, notify_audience
+from bot.services.events.notices import NOTICE_KIND, answered, cancel_outbox, members_query, write_notice
 from bot.services.events.reminders import reminder_ids_of, sync_reminders
 from bot.services.events.rules import (
     EDITABLE,
@@ -136,7 +136,10 @@ async def publish(
     if not announce or event.training_id is not None:  # a session is announced with its training
         return 0
     details: dict[str, Any] = {"series_id": event.series_id} if event.series_id else {}
-    return await notify_audience(session, event, organization, now, details)
+    audience = members_query(event.organization_id, event.audience)
+    return await write_notice(
+        session, event, organization, "published", details, now, audience, urgent_from=event.starts_at
+    )
 
 
 @dataclass(frozen=True)
@@ -182,8 +185,9 @@ async def update_event(
     if before:
         details = {"fields": list(before), "before": before}
         old_start = datetime.fromisoformat(before["starts_at"]) if "starts_at" in before else event.starts_at
-        notified = await notify_answered(
-            session, event, organization, "changed", details, now, starts_at=min(old_start, event.starts_at)
+        urgent_from = min(old_start, event.starts_at)
+        notified = await write_notice(
+            session, event, organization, "changed", details, now, answered(event), urgent_from=urgent_from
         )
     return EventUpdate(changed, notified, tuple(promoted))
 
@@ -217,4 +221,6 @@ async def cancel_event(session: AsyncSession, event: Event, organization: Organi
     await cancel_outbox(session, OutboxMessage.kind == NOTICE_KIND, col(OutboxMessage.ref_id).in_(notices))
     if not published:
         return 0
-    return await notify_answered(session, event, organization, "cancelled", {}, now)
+    return await write_notice(
+        session, event, organization, "cancelled", {}, now, answered(event), urgent_from=event.starts_at
+    )

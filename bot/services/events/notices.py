@@ -140,38 +140,14 @@ async def write_notice(
     return total
 
 
-async def notify_audience(
-    session: AsyncSession, event: Event, organization: Organization, now: datetime, details: dict[str, Any]
-) -> int:
-    """The "published" notice to the event's audience (who did not mute events)."""
-    recipients = members_query(event.organization_id, event.audience)
-    return await write_notice(
-        session, event, organization, "published", details, now, recipients, urgent_from=event.starts_at
-    )
-
-
-async def notify_answered(
-    session: AsyncSession,
-    event: Event,
-    organization: Organization,
-    kind: str,
-    details: dict[str, Any],
-    now: datetime,
-    *,
-    starts_at: datetime | None = None,
-) -> int:
-    """A notice to everyone whose answer is in AFFECTED, each with their RSVP status, at the time
-    `notice_time` gives for their zone (`starts_at`: the start that makes it urgent, by default
-    the event's)."""
-    recipients = (
+def answered(event: Event) -> Any:
+    """Everyone whose answer is in AFFECTED, with their RSVP status (told of a change or a
+    cancellation)."""
+    return (
         recipient_query()
         .add_columns(Rsvp.status)
         .join(Rsvp, col(Rsvp.member_id) == col(Member.id))
         .where(Rsvp.event_id == event.id, col(Rsvp.status).in_(AFFECTED))
-    )
-    urgent_from = starts_at or event.starts_at
-    return await write_notice(
-        session, event, organization, kind, details, now, recipients, urgent_from=urgent_from
     )
 
 

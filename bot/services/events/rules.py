@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.services.audience import AUDIENCE_KEYS, pick_version
-from bot.services.text import TextRejected, clean_line
+from bot.services.text import TextRejected, limited_line, telegram_length
 from storage.models import Event, EventStatus, RsvpStatus
 
 TITLE_MAX = 200
@@ -66,20 +66,12 @@ class EventError(Exception):
         self.limit = limit
 
 
-def telegram_length(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units: an emoji counts two)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
 def _line(text: str, limit: int, too_long: str, empty: str) -> str:
-    """One line (see `clean_line`) of at most `limit` characters as Telegram counts them."""
+    """One line of text (see `limited_line`), or EventError with the reason for the field."""
     try:
-        line = clean_line(text, limit)
+        return limited_line(text, limit)
     except TextRejected as error:
         raise EventError(empty if error.reason == "empty" else too_long, limit) from None
-    if telegram_length(line) > limit:
-        raise EventError(too_long, limit)
-    return line
 
 
 def validate_title(text: str) -> str:
