@@ -22,10 +22,10 @@ DRAFT: Final = (EventStatus.DRAFT,)
 MANAGE: Final = rights(Action.MANAGE_EVENTS)
 
 
-def managed(event: Event | None, statuses: tuple[EventStatus, ...] = OPEN) -> bool:
+def managed(event: Event, statuses: tuple[EventStatus, ...] = OPEN) -> bool:
     """An event the organizer's buttons still act on: not a training session (which changes with
     its training only) and in one of `statuses`."""
-    return event is not None and event.training_id is None and event.status in statuses
+    return event.training_id is None and event.status in statuses
 
 
 def _open(event: Event, callback_data: Any) -> bool:

@@ -11,6 +11,7 @@ from typing import Final
 
 from aiogram import Router
 from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.i18n import _, language_name, ngettext
 from bot.policy import Action
@@ -38,16 +39,13 @@ from storage.types import utcnow
 PREVIEW_BUTTONS: Final = frozenset({"translate", "tr_lang", "publish", "discard"})  # drafts only
 
 
-def publish_refusal(error: EventError) -> str:
-    texts = {
-        "past_start": lambda: _(
-            "The start time has passed. Change it with ✏️ Edit in /myevents, then publish."
-        ),
-        "deadline_in_past": lambda: _(
-            "The deadline for answers has passed. Discard this draft and create the event again."
-        ),
-    }
-    return texts[error.reason]() if error.reason in texts else error_text(error)
+# Why a draft cannot be published (else `error_text`).
+PUBLISH_REFUSALS: Final = {
+    "past_start": __("The start time has passed. Change it with ✏️ Edit in /myevents, then publish."),
+    "deadline_in_past": __(
+        "The deadline for answers has passed. Discard this draft and create the event again."
+    ),
+}
 
 
 class EventComposer(Composer[ComposedEvent]):
@@ -147,7 +145,8 @@ class EventComposer(Composer[ComposedEvent]):
             await session.rollback()
             if error.reason == "not_editable":
                 return False
-            turn.toast(publish_refusal(error), alert=True)
+            refusal = PUBLISH_REFUSALS.get(error.reason)
+            turn.toast(error_text(error) if refusal is None else str(refusal), alert=True)
             return True
         await session.commit()
         if turn.message is not None:

@@ -19,7 +19,7 @@ from handlers.composer import Turn
 from handlers.events.common import ComposedEvent
 from handlers.events.composer import COMPOSER
 from handlers.events.new_event_steps import REMINDERS, RULES, SERIES_COUNT, ask, moment
-from handlers.events.texts import error_text, rule_label
+from handlers.events.texts import error_text, expired, rule_label
 from storage.models import Event
 from storage.types import utcnow
 
@@ -47,7 +47,7 @@ async def create_drafts(turn: Turn, draft: dict[str, Any]) -> None:
     starts_at = moment(draft.get("starts_at"))
     if starts_at is None or not draft.get("title"):
         await turn.state.clear()
-        await turn.say(_("This dialog has expired. Send /newevent to start again."))
+        await turn.say(expired())
         return
     repeat = draft.get("repeat", "once")
     try:

@@ -24,16 +24,12 @@ from handlers.events.callbacks import EventAdmin
 from handlers.events.common import MANAGE, close_question
 from handlers.events.drafts import create_drafts
 from handlers.events.edit import EDIT_KEY
-from handlers.events.texts import ANSWER, date_error_text, refusal
+from handlers.events.texts import ANSWER, date_error_text, expired, refusal
 from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 QuestionButton = Callable[[Turn, dict[str, Any], EventAdmin], Awaitable[None]]
-
-
-def expired() -> str:
-    return _("This dialog has expired. Send /newevent to start again.")
 
 
 @router.message(Command("newevent"), flags=MANAGE)

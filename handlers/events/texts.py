@@ -78,6 +78,10 @@ def date_error_text(error: DateError) -> str:
     return _("I couldn't read that date. Please write it like 2027-03-14 18:30 or 14.03.2027 18:30.")
 
 
+def expired() -> str:
+    return _("This dialog has expired. Send /newevent to start again.")
+
+
 def refusal(error: EventError | DateError) -> str:
     """A typed value that was refused, whichever check refused it."""
     return error_text(error) if isinstance(error, EventError) else date_error_text(error)
