@@ -6,13 +6,16 @@ Nothing heavy happens at import time; `create_app` is called by the CLI and by t
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -26,6 +29,7 @@ from bot.context import ContextMiddleware, RightsMiddleware
 from bot.delivery import DeliveryEngine, EngineConfig
 from bot.delivery.announcements import AnnouncementDelivery
 from bot.delivery.events import EventDelivery
+from bot.delivery.ratelimit import ChatBudget
 from bot.delivery.surveys import SurveyDelivery
 from bot.delivery.trainings import TrainingDelivery
 from bot.i18n import create_i18n
@@ -36,6 +40,7 @@ from bot.middlewares import (
     MemberMiddleware,
     UpdateLogMiddleware,
 )
+from bot.reply_requests import EditOutcomeMiddleware, ReplyBudgetMiddleware
 from bot.services.announcements import KIND as ANNOUNCEMENT
 from bot.services.events import NOTICE_KIND as EVENT_NOTICE
 from bot.services.events.reminders import KIND as REMINDER
@@ -51,6 +56,9 @@ from storage.db import create_engine, create_session_factory
 from storage.fsm import SQLStorage
 from storage.migrate import upgrade_to_head
 from storage.models import Organization, Role
+
+log = logging.getLogger(__name__)
+UPDATES_GRACE_SECONDS = 10.0  # at a stop, updates being handled get this long to finish
 
 
 @dataclass
@@ -80,15 +88,34 @@ class App:
             self.scheduler.start()
 
     async def stop_background(self) -> None:
+        """Updates still being handled get a moment to finish, then the clock and the delivery
+        engine stop. Never raises: aiogram sets the signal `stop_polling()` waits for only after
+        every shutdown handler returned, so an exception here left whoever stopped the bot waiting
+        forever (the rare hang of the test suite)."""
+        handling = getattr(self.dispatcher, "_handle_update_tasks", set())  # aiogram: no public API
+        if handling:
+            await asyncio.wait(set(handling), timeout=UPDATES_GRACE_SECONDS)
+        for step, stop in (("scheduler", self._stop_scheduler), ("delivery", self.delivery.stop)):
+            try:
+                await stop()
+            except Exception:
+                log.exception("shutdown_step_failed", extra={"fields": {"step": step}})
+
+    async def _stop_scheduler(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        await self.delivery.stop()
 
     async def close(self) -> None:
         await self.stop_background()
-        await self.bot.session.close()
-        await self.delivery.bot.session.close()
-        await self.engine.dispose()
+        for step, close in (
+            ("bot", self.bot.session.close),
+            ("delivery_bot", self.delivery.bot.session.close),
+            ("database", self.engine.dispose),
+        ):
+            try:
+                await close()
+            except Exception:
+                log.exception("shutdown_step_failed", extra={"fields": {"step": step}})
         # The feature routers are module-level singletons; detach them so another App in the same
         # process (the tests build one per test) can include them again. aiogram has no public API.
         for router in self.dispatcher.sub_routers:
@@ -96,14 +123,18 @@ class App:
         self.dispatcher.sub_routers.clear()
 
 
-def create_bot(settings: Settings, *, for_replies: bool = True) -> Bot:
-    """The Bot for direct replies (commit before send, retries) or, with `for_replies=False`, the
-    delivery engine's Bot, which handles 429 and 5xx itself."""
+def create_bot(settings: Settings, *, for_replies: bool = True, budget: ChatBudget | None = None) -> Bot:
+    """The Bot for direct replies (edits already done are done, commit before send, retries, each
+    chat's budget shared with the outbox) or, with `for_replies=False`, the delivery engine's Bot,
+    which handles 429 and 5xx itself. Request middlewares run in the order they are added."""
     assert settings.bot_token is not None
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     if for_replies:
+        session.middleware(EditOutcomeMiddleware())  # outermost: its fallback is a whole new call
         session.middleware(CommitBeforeSendMiddleware())
         session.middleware(RetryMiddleware())
+        if budget is not None:  # innermost: after the commit, and booked again on every retry
+            session.middleware(ReplyBudgetMiddleware(budget))
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -123,9 +154,11 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         await session.commit()
 
     i18n = create_i18n(settings.default_language)
-    bot = create_bot(settings)
+    engine_config = EngineConfig(rate=settings.delivery_rate, lease=settings.delivery_lease_seconds)
+    budget = ChatBudget(engine_config.per_chat_interval, engine_config.per_group_interval)
+    bot = create_bot(settings, budget=budget)
     announcements = AnnouncementDelivery(bot, sessions, i18n, paid_broadcast=settings.paid_broadcast)
-    events = EventDelivery(sessions, i18n)
+    events = EventDelivery(sessions, i18n, lease=timedelta(seconds=settings.delivery_lease_seconds))
     surveys = SurveyDelivery(sessions, i18n)
     trainings = TrainingDelivery(sessions, i18n)
     delivery = DeliveryEngine(
@@ -140,9 +173,10 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
             POLL_STOP: surveys.render_poll_stop,
             TRAINING_NOTICE: trainings.render_notice,
         },
-        config=EngineConfig(rate=settings.delivery_rate, lease=settings.delivery_lease_seconds),
+        config=engine_config,
         reporters=[announcements.report],
         after_send={SURVEY: surveys.poll_sent},
+        budget=budget,
     )
     announcements.on_enqueued.append(delivery.wake)
     events.on_enqueued.append(delivery.wake)
@@ -161,6 +195,9 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         scheduler.add_job(job, "interval", seconds=seconds, id=name, coalesce=True, max_instances=1)
     dispatcher = Dispatcher(
         storage=SQLStorage(engine),
+        # One update of a chat at a time, in order (a double tap, the parts of a long text Telegram
+        # cut): updates of different chats still run side by side.
+        events_isolation=SimpleEventIsolation(),
         settings=settings,
         organization=organization,
         i18n=i18n,

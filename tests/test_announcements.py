@@ -176,3 +176,33 @@ def test_clock_and_zone_arithmetic_across_dst() -> None:
         0,
         tzinfo=UTC,  # 08:00 CEST
     )
+
+
+async def test_two_processes_releasing_a_scheduled_announcement_send_it_once(
+    engine, session: AsyncSession
+) -> None:  # type: ignore[no-untyped-def]
+    """Two processes' clocks tick at once: one releases the announcement, the other skips it —
+    it must never be cancelled as if its audience were empty."""
+    import asyncio
+
+    from bot.delivery.announcements import AnnouncementDelivery
+    from bot.i18n import create_i18n
+    from storage.db import create_session_factory
+    from storage.types import utcnow
+
+    org = await community(session)
+    scheduled = draft(org, status=AnnouncementStatus.SCHEDULED, scheduled_at=utcnow(), urgent=True)
+    session.add(scheduled)
+    await session.commit()
+    i18n = create_i18n("fr")
+    clocks = [
+        AnnouncementDelivery(None, create_session_factory(engine), i18n)  # type: ignore[arg-type]
+        for _ in range(2)
+    ]
+    await asyncio.gather(*(clock.release_scheduled() for clock in clocks))
+
+    async with create_session_factory(engine)() as fresh:
+        stored = await fresh.get(Announcement, scheduled.id)
+        rows = (await fresh.exec(select(OutboxMessage).where(OutboxMessage.ref_id == scheduled.id))).all()
+    assert stored is not None and stored.status == AnnouncementStatus.SENDING
+    assert sorted(row.chat_id for row in rows) == [1, 2, 3, 4, 5]

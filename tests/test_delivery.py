@@ -208,3 +208,81 @@ async def test_two_senders_on_one_outbox_never_send_a_row_twice(
     async with create_session_factory(engine)() as session:
         rows = (await session.exec(select(OutboxMessage))).all()
     assert {row.status for row in rows} == {DeliveryStatus.SENT}
+
+
+async def claim_all_as(engine: AsyncEngine, worker: str) -> None:
+    """Every pending row claimed by `worker` just now, as a sender does right before it dies."""
+    async with create_session_factory(engine)() as session:
+        rows = (await session.exec(select(OutboxMessage))).all()
+        for row in rows:
+            row.status, row.claimed_by, row.claimed_at = DeliveryStatus.SENDING, worker, utcnow()
+            session.add(row)
+        await session.commit()
+
+
+async def test_a_dead_senders_fresh_claims_are_released_once_they_pass_the_lease(
+    engine: AsyncEngine, emulator: BotAPIEmulator
+) -> None:
+    """A sender restarted within the lease (as systemd or Docker do) finds claims too young to
+    release at its start; it must still release them once they pass the lease, and send them."""
+    users = await given_members(engine, emulator, 8)
+    await claim_all_as(engine, "host:1234:dead")
+    await run_until_done(engine, [sender(engine, emulator, lease=1.5)], timeout=15)
+    assert delivered(emulator, users) == Counter({user.id: 1 for user in users})
+
+
+async def test_a_live_sender_holding_claims_longer_than_the_lease_keeps_them(
+    engine: AsyncEngine, emulator: BotAPIEmulator
+) -> None:
+    """Claims of a sender that is alive but slow (a long flood wait, a slow answer) are renewed:
+    another sender does not take them for a dead one's and send them a second time."""
+    users = await given_members(engine, emulator, 6)
+
+    async def slow(row: Claimed) -> SendMessage:
+        await asyncio.sleep(2.5)  # far longer than the lease below
+        return await render(row)
+
+    first = sender(engine, emulator, worker="slow", lease=0.6)
+    first.renderers = {"test": slow}
+    first.start()
+    try:
+        async with create_session_factory(engine)() as session:
+            for _ in range(100):  # the slow sender has claimed everything
+                statuses = (await session.exec(select(OutboxMessage.status))).all()
+                if set(statuses) == {DeliveryStatus.SENDING}:
+                    break
+                await asyncio.sleep(0.05)
+        await run_until_done(engine, [sender(engine, emulator, worker="quick", lease=0.6)])
+    finally:
+        await first.stop()
+        await first.bot.session.close()
+    assert delivered(emulator, users) == Counter({user.id: 1 for user in users})
+
+
+def test_replies_and_outbox_booked_on_one_chat_budget_never_exceed_telegrams_bucket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whatever the mix of outbox messages and quick replies to one private chat, the send times the
+    shared budget gives conform to a bucket of 3 messages refilled at one a second (the emulator's
+    model of Telegram's limit), with room to spare for timing jitter; replies keep a small burst."""
+    import random
+
+    from bot.delivery import ratelimit
+
+    clock = [1000.0]
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock[0])
+    budget = ratelimit.ChatBudget(interval=1.0)
+    rng = random.Random(11)
+    sends: list[float] = []
+    for _ in range(300):
+        clock[0] += rng.choice([0.0, 0.05, 0.1, 0.3, 1.0])
+        delay = budget.reserve_reply(7) if rng.random() < 0.6 else budget.reserve(7)
+        sends.append(clock[0] + delay)
+    tokens, last = 3.0, sends[0]
+    for at in sorted(sends):
+        tokens = min(3.0, tokens + (at - last) * 1.0)
+        last = at
+        assert tokens >= 1.15, f"a message at {at - 1000:.2f} s would get a 429"
+        tokens -= 1
+    clock[0] += 60  # an idle chat: a reply and the next two go at once
+    assert [budget.reserve_reply(8) for _ in range(2)] == [0.0, 0.0]

@@ -21,6 +21,7 @@ from bot.delivery.outbox import Claimed
 from bot.logs import log_event
 from bot.services.announcements import (
     KIND,
+    AnnouncementError,
     claim_status_message,
     delivery_counts,
     due_scheduled,
@@ -82,8 +83,9 @@ class AnnouncementDelivery:
     # -- the clock ------------------------------------------------------------------------------
 
     async def release_scheduled(self) -> None:
-        """APScheduler job: scheduled announcements whose time has come are enqueued. The status
-        check in `enqueue_announcement` and the unique outbox rows make a double run harmless."""
+        """APScheduler job: scheduled announcements whose time has come are enqueued. The claim in
+        `enqueue_announcement` makes a run in several processes harmless: the one that loses the
+        claim skips the announcement (it never cancels one that another process is sending)."""
         async with self.sessions() as session:
             for announcement in await due_scheduled(session, utcnow()):
                 organization = await session.get(Organization, announcement.organization_id)
@@ -91,16 +93,21 @@ class AnnouncementDelivery:
                     continue
                 try:
                     count = await enqueue_announcement(session, announcement, organization)
-                except Exception as error:  # an empty audience, most often: tell the organizer
+                except AnnouncementError as error:
+                    await session.rollback()
+                    if error.reason == "empty_audience":  # tell the organizer; nobody to send to
+                        log_event(log, "scheduled_not_sent", logging.WARNING, announcement=announcement.id)
+                        await self._mark_empty(announcement.id)
+                    continue  # "not_editable": another process claimed it first
+                except Exception as error:  # a passing fault: the next tick tries again
                     await session.rollback()
                     log_event(
                         log,
-                        "scheduled_not_sent",
+                        "scheduled_release_failed",
                         logging.WARNING,
                         announcement=announcement.id,
                         error=type(error).__name__,
                     )
-                    await self._mark_empty(announcement.id)
                     continue
                 await session.commit()
                 log_event(log, "scheduled_released", announcement=announcement.id, recipients=count)

@@ -8,7 +8,10 @@
 - 5xx and network errors: retried with capped exponential backoff, then failed with the reason.
 
 Outcomes are written in small batches; a crash loses at most the outcomes of the messages in
-flight, and those rows are sent again after the claim lease expires.
+flight, and those rows are sent again after the claim lease expires. Leases: every sender renews
+its own claims and releases claims older than the lease every third of the lease, so the rows of
+a sender that died are sent again once their claim passes the lease, however soon after the
+crash the bot was restarted (and by whichever process is alive when several run).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -36,8 +40,16 @@ from aiogram.methods import TelegramMethod
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.delivery.outbox import Claimed, Outcome, claim_due, record, release_claims, release_stale
-from bot.delivery.ratelimit import ChatSpacing, TokenBucket
+from bot.delivery.outbox import (
+    Claimed,
+    Outcome,
+    claim_due,
+    record,
+    release_claims,
+    release_stale,
+    renew_claims,
+)
+from bot.delivery.ratelimit import ChatBudget, TokenBucket
 from bot.logs import log_event
 from storage.models import DeliveryStatus
 from storage.types import utcnow
@@ -55,7 +67,8 @@ AfterSend = Callable[[Claimed, Any], Awaitable[None]]
 @dataclass
 class EngineConfig:
     rate: float = 25.0  # messages per second for the whole bot (Telegram allows about 30)
-    per_chat_interval: float = 1.0  # seconds between two messages to one chat
+    per_chat_interval: float = 1.0  # seconds between two messages to one private chat
+    per_group_interval: float = 3.0  # ... to one group (Telegram: 20 a minute)
     concurrency: int = 32  # requests in flight at once
     poll_interval: float = 0.5  # how often to look for due rows when idle
     lease: float = 60.0  # a claim older than this belongs to a dead sender
@@ -64,12 +77,23 @@ class EngineConfig:
     backoff_cap: float = 60.0
     flush_interval: float = 0.2
     report_interval: float = 3.0
-    worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    # Unique per start: a restarted process may get the same host name and pid (PID 1 in a
+    # container) and must not take the dead one's claims for its own.
+    worker: str = field(default_factory=lambda: _worker_name())
 
     @property
     def batch(self) -> int:
         """Claim about one second of work at a time, so claims never outlive the lease."""
         return max(5, min(500, int(self.rate)))
+
+    @property
+    def lease_interval(self) -> float:
+        """How often claims are renewed and stale ones released: well within the lease."""
+        return max(0.1, min(self.lease / 3, 10.0))
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 class DeliveryEngine:
@@ -81,6 +105,7 @@ class DeliveryEngine:
         config: EngineConfig | None = None,
         reporters: list[Reporter] | None = None,
         after_send: dict[str, AfterSend] | None = None,
+        budget: ChatBudget | None = None,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
@@ -91,7 +116,8 @@ class DeliveryEngine:
         # A fifth of a second of burst: no wave of messages at start that Telegram could count
         # against the bot, and the configured rate is what is achieved.
         self.bucket = TokenBucket(self.config.rate, max(1.0, self.config.rate / 5))
-        self.spacing = ChatSpacing(self.config.per_chat_interval)
+        # Shared with the replies Bot (see bot.reply_requests) when the app builds both.
+        self.budget = budget or ChatBudget(self.config.per_chat_interval, self.config.per_group_interval)
         self._outcomes: list[Outcome] = []
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -109,33 +135,54 @@ class DeliveryEngine:
             asyncio.create_task(self._drain(), name="delivery-drain"),
             asyncio.create_task(self._flush_loop(), name="delivery-flush"),
             asyncio.create_task(self._report_loop(), name="delivery-report"),
+            asyncio.create_task(self._lease_loop(), name="delivery-leases"),
         ]
 
     def wake(self) -> None:
         """New rows were written: look now instead of at the next poll."""
         self._wake.set()
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop sending. Never raises: it runs in the bot's shutdown, where an exception would leave
+        aiogram's `stop_polling()` waiting forever for a signal set only after a clean shutdown.
+
+        The loops end at their next turn, so no database write is cut in the middle (a cut outcome
+        write would put sent rows back in the queue, to be sent again); a loop still busy after
+        `grace` seconds (a flood wait, a database that does not answer) is cancelled. Messages in
+        flight get `grace` seconds to finish; their outcomes are written, and rows claimed but
+        never tried go back to the queue."""
         self._stopping.set()
         self._wake.set()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        tasks, self._tasks = self._tasks, []
+        if tasks:
+            _, busy = await asyncio.wait(tasks, timeout=grace)
+            for task in busy:
+                task.cancel()
+            for task in tasks:
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+                except Exception:
+                    log.exception("delivery_loop_failed", extra={"fields": {"loop": task.get_name()}})
         if self._in_flight:
-            await asyncio.wait(self._in_flight, timeout=10)
+            await asyncio.wait(self._in_flight, timeout=grace)
         await self._flush()
-        async with self.sessions() as session:  # claimed but never started: back to the queue
-            await release_claims(session, self.config.worker)
+        try:
+            async with self.sessions() as session:  # claimed but never started: back to the queue
+                await release_claims(session, self.config.worker)
+        except Exception:  # released by the lease instead
+            log.exception("outbox_release_failed")
+
+    async def _pause(self, seconds: float) -> bool:
+        """Sleep between two turns of a loop; True when the engine is stopping."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        return self._stopping.is_set()
 
     # -- draining ----------------------------------------------------------------------------
 
     async def _drain(self) -> None:
-        async with self.sessions() as session:
-            released = await release_stale(session, utcnow(), timedelta(seconds=self.config.lease))
-        if released:
-            log_event(log, "outbox_released", logging.WARNING, rows=released)
         while not self._stopping.is_set():
             try:
                 async with self._db_turn, self.sessions() as session:
@@ -149,9 +196,11 @@ class DeliveryEngine:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.config.poll_interval)
                 continue
             for row in rows:
+                if self._stopping.is_set():  # the rest go back to the queue at the stop
+                    break
                 await self.bucket.acquire()
                 await self._slots.acquire()
-                task = asyncio.create_task(self._send(row, self.spacing.reserve(row.chat_id)))
+                task = asyncio.create_task(self._send(row, self.budget.reserve(row.chat_id)))
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
 
@@ -177,6 +226,7 @@ class DeliveryEngine:
             result = await self.bot(method)
         except TelegramRetryAfter as error:
             self.bucket.pause(error.retry_after)
+            self.budget.hold(row.chat_id, error.retry_after)
             log_event(log, "flood_wait", logging.WARNING, retry_after=error.retry_after)
             retry_at = utcnow() + timedelta(seconds=error.retry_after)
             return Outcome(row.id, DeliveryStatus.PENDING, row.attempts, retry_at=retry_at)
@@ -231,18 +281,37 @@ class DeliveryEngine:
         try:
             async with self._db_turn, self.sessions() as session:
                 await record(session, batch, utcnow())
-        except Exception:
-            log.exception("outbox_record_failed")
+        except BaseException as error:  # a cancelled write too: the final flush writes them
             self._outcomes[:0] = batch  # keep them for the next flush
+            if not isinstance(error, Exception):
+                raise
+            log.exception("outbox_record_failed")
 
     async def _flush_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.flush_interval)
+        while not await self._pause(self.config.flush_interval):
             await self._flush()
 
+    async def _keep_leases(self) -> None:
+        """Renew this sender's claims, then release those of senders that died."""
+        try:
+            async with self._db_turn, self.sessions() as session:
+                now = utcnow()
+                await renew_claims(session, self.config.worker, now)
+                released = await release_stale(session, now, timedelta(seconds=self.config.lease))
+        except Exception:
+            log.exception("outbox_lease_failed")
+            return
+        if released:
+            log_event(log, "outbox_released", logging.WARNING, rows=released)
+            self.wake()
+
+    async def _lease_loop(self) -> None:
+        await self._keep_leases()
+        while not await self._pause(self.config.lease_interval):
+            await self._keep_leases()
+
     async def _report_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.report_interval)
+        while not await self._pause(self.config.report_interval):
             await self._flush()
             for reporter in self.reporters:
                 try:

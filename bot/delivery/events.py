@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 
@@ -31,9 +31,12 @@ _CACHE_SECONDS = 3.0  # counts on a notice may be this much behind
 
 
 class EventDelivery:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], i18n: I18n) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], i18n: I18n, lease: timedelta | None = None
+    ) -> None:
         self.sessions = sessions
         self.i18n = i18n
+        self.lease = lease  # a reminder claimed by a process that died is taken again after it
         self.on_enqueued: list[Any] = []
         self._cache: dict[int, tuple[float, Event | None, dict[RsvpStatus, int]]] = {}
         self._sessions_cache: dict[int, tuple[float, list[int]]] = {}  # training id -> session ids
@@ -165,7 +168,9 @@ class EventDelivery:
 
     async def release_due_reminders(self) -> None:
         async with self.sessions() as session:
-            released = await release_reminders(session, utcnow())
+            released = await release_reminders(
+                session, utcnow(), **({"lease": self.lease} if self.lease else {})
+            )
         for reminder_id, event_id in released.skipped:
             log_event(log, "reminder_skipped", reminder=reminder_id, event=event_id, reason="event_started")
         if released.messages:

@@ -72,7 +72,10 @@ async def claim_due(session: AsyncSession, worker: str, limit: int, now: datetim
 async def release_stale(session: AsyncSession, now: datetime, lease: timedelta) -> int:
     """Rows claimed by a sender that died (claim older than the lease) go back to pending.
 
-    Those are the messages that were in flight at the crash: they may be sent a second time.
+    Every live sender runs this periodically (live senders renew their own claims meanwhile), so
+    the claims of a sender that died are released once they pass the lease, however soon a new
+    process started. Those are the messages that were in flight at the crash: they may be sent a
+    second time.
     """
     result = await (await session.connection()).execute(
         update(OutboxMessage)
@@ -81,6 +84,18 @@ async def release_stale(session: AsyncSession, now: datetime, lease: timedelta) 
             col(OutboxMessage.claimed_at) < now - lease,
         )
         .values(status=DeliveryStatus.PENDING, claimed_by=None, claimed_at=None)
+    )
+    await session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def renew_claims(session: AsyncSession, worker: str, now: datetime) -> int:
+    """A live sender's heartbeat: its claims are dated `now`, so no one takes them for a dead
+    sender's while it is still working on them (a long flood wait, a slow answer)."""
+    result = await (await session.connection()).execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == DeliveryStatus.SENDING, OutboxMessage.claimed_by == worker)
+        .values(claimed_at=now)
     )
     await session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

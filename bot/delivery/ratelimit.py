@@ -1,4 +1,4 @@
-"""Rate limits: a token bucket for the whole bot and a minimum spacing per chat."""
+"""Rate limits: a token bucket for the whole bot and a budget per chat shared with direct replies."""
 
 from __future__ import annotations
 
@@ -37,18 +37,57 @@ class TokenBucket:
                 await asyncio.sleep((1 - self._tokens) / self.rate)
 
 
-class ChatSpacing:
-    """At most one message per `interval` seconds to the same chat (Telegram: about 1/s)."""
+class ChatBudget:
+    """Telegram's per-chat limit (about one message a second in a private chat, 20 a minute in a
+    group), kept in one place for everything one process sends: the outbox and direct replies.
 
-    def __init__(self, interval: float) -> None:
+    Virtual scheduling (GCRA): each chat has the time its budget is next free; a message books the
+    earliest slot it may take and moves that time one interval on, so whoever sends, the chat never
+    gets more than its budget. The outbox takes slots a whole interval apart (no burst: it leaves
+    the chat's small burst to the member's own replies); a direct reply may use the burst Telegram
+    tolerates (a few messages at once), minus a safety margin. After a 429 the chat is held for
+    `retry_after` for everyone.
+
+    In-process only: several processes sending to the same chats would need this state in a shared
+    store (Redis), or each chat's replies and outbox rows routed to one process.
+    """
+
+    def __init__(
+        self,
+        interval: float = 1.0,
+        group_interval: float = 3.0,
+        reply_burst: int = 3,
+        margin: float = 0.2,
+    ) -> None:
         self.interval = interval
+        self.group_interval = group_interval
+        self.reply_burst = reply_burst
+        self.margin = margin  # a fraction of an interval kept free against timing jitter
         self._next: dict[int, float] = {}
+        self._held: dict[int, float] = {}
 
-    def reserve(self, chat_id: int) -> float:
-        """Book the chat's next slot; returns how long to wait for it."""
+    def _interval_of(self, chat_id: int) -> float:
+        return self.interval if chat_id > 0 else self.group_interval
+
+    def reserve(self, chat_id: int, *, burst: int = 1) -> float:
+        """Book the chat's next slot (`burst` > 1: may run ahead of the even pace by that many
+        messages); returns how long to wait for it."""
         now = time.monotonic()
-        slot = max(now, self._next.get(chat_id, 0.0))
-        self._next[chat_id] = slot + self.interval
+        interval = self._interval_of(chat_id)
+        due = self._next.get(chat_id, now)
+        tolerance = max(0.0, (burst - 1 - self.margin) * interval) if burst > 1 else 0.0
+        slot = max(now, due - tolerance, self._held.get(chat_id, 0.0))
+        self._next[chat_id] = max(slot, due) + interval
         if len(self._next) > 50_000:  # forget chats whose slot is long past
             self._next = {chat: at for chat, at in self._next.items() if at > now}
+            self._held = {chat: at for chat, at in self._held.items() if at > now}
         return slot - now
+
+    def reserve_reply(self, chat_id: int) -> float:
+        """A direct reply's slot: it may use the chat's burst."""
+        return self.reserve(chat_id, burst=self.reply_burst)
+
+    def hold(self, chat_id: int, seconds: float) -> None:
+        """Telegram answered 429 for this chat: nobody sends to it for `seconds`."""
+        now = time.monotonic()
+        self._held[chat_id] = max(self._held.get(chat_id, 0.0), now + seconds)

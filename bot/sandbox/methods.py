@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .entities import utf16_len
 from .media import guess_mime, image_size
 from .params import Params, Upload
 from .rules import (
@@ -23,6 +22,7 @@ from .rules import (
     formatted_text,
     language_code,
     reply_markup,
+    text_length,
 )
 from .state import CallbackState, PollState, SimChat, StoredMessage, World
 
@@ -126,7 +126,7 @@ class BotApi(World):
 
     def _caption(self, p: Params, *, edit: bool = False) -> dict[str, Any]:
         caption, entities = self._text(p, "caption", "parse_mode", "caption_entities", allow_empty=True)
-        if utf16_len(caption) > self.limits.caption:
+        if text_length(caption) > self.limits.caption:
             raise bad("MEDIA_CAPTION_TOO_LONG" if edit else "message caption is too long")
         content: dict[str, Any] = {}
         if caption:
@@ -345,7 +345,7 @@ class BotApi(World):
         text, entities = self._text(p, "text", "parse_mode", "entities", allow_empty=False)
         markup = self._markup(p)
         chat = self.chat(p.raw.get("chat_id"))
-        if utf16_len(text) > self.limits.message_text:
+        if text_length(text) > self.limits.message_text:
             raise bad("message is too long")
         content: dict[str, Any] = {"text": text}
         if entities:
@@ -382,7 +382,7 @@ class BotApi(World):
         )
         if not question:
             raise bad("poll question must be non-empty")
-        if utf16_len(question) > limits.poll_question:
+        if text_length(question) > limits.poll_question:
             raise bad(f"poll question length must not exceed {limits.poll_question}")
         raw_options = p.json("options", "options")
         if raw_options is None:
@@ -400,12 +400,14 @@ class BotApi(World):
             )
             if not text:
                 raise bad("poll options must be non-empty")
-            if utf16_len(text) > limits.poll_option:
+            if text_length(text) > limits.poll_option:
                 raise bad(f"poll options length must not exceed {limits.poll_option}")
             option: dict[str, Any] = {"persistent_id": str(number), "text": text, "voter_count": 0}
             if custom := [e for e in entities if e["type"] == "custom_emoji"]:
                 option["text_entities"] = custom
             options.append(option)
+        if not options:
+            raise bad("poll must have at least one answer option")
         if len(options) < limits.poll_min_options:
             raise bad(f"poll must have at least {limits.poll_min_options} option")
         if len(options) > limits.poll_max_options:
@@ -448,7 +450,7 @@ class BotApi(World):
                 text, entities = self._text(
                     p, "explanation", "explanation_parse_mode", "explanation_entities", allow_empty=True
                 )
-                if utf16_len(text) > 200:
+                if text_length(text) > 200:
                     raise bad("explanation length must not exceed 200")
                 poll["explanation"] = text
                 if entities:
@@ -561,7 +563,7 @@ class BotApi(World):
         stored = self._editable(p)
         if "text" not in stored.data:
             raise bad("there is no text in the message to edit")
-        if utf16_len(text) > self.limits.message_text:
+        if text_length(text) > self.limits.message_text:
             raise bad("MESSAGE_TOO_LONG")
         changes = {"text": text, "entities": entities or None, "reply_markup": markup}
         if isinstance(options := p.json("link_preview_options", "link preview options"), dict) and options:

@@ -156,6 +156,12 @@ def tdlib_error(message: str) -> ApiError:
     return bad(message[:1].lower() + message[1:])
 
 
+def text_length(text: str) -> int:
+    """A text's length as TDLib checks a bot's texts (`utf8_length`): characters (code points) after
+    entity parsing, not UTF-16 code units (those count only for entity offsets)."""
+    return len(text)
+
+
 @dataclass
 class Limits:
     """Every limit the emulator enforces; tests and benchmarks can raise, lower or disable them."""
@@ -167,7 +173,8 @@ class Limits:
     group_per_minute: float = 20.0  # one group
     group_burst: int = 20
     count_edits: bool = False  # edits are not flood-counted unless True
-    message_text: int = 4096  # UTF-16 code units after entity parsing
+    # Text lengths in characters (code points) after entity parsing, as TDLib counts a bot's texts.
+    message_text: int = 4096
     caption: int = 1024
     callback_data_bytes: int = 64
     inline_buttons: int = 100
@@ -179,7 +186,7 @@ class Limits:
     command_description: int = 256
     poll_question: int = 300
     poll_option: int = 100
-    poll_min_options: int = 2
+    poll_min_options: int = 1  # Bot API 10.1: 1-12 answer options
     poll_max_options: int = 12
     upload_bytes: int = 50 * 1024 * 1024
     photo_bytes: int = 10 * 1024 * 1024

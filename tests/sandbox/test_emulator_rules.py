@@ -103,17 +103,27 @@ async def test_missing_parameters_use_telegram_wording(api: RawApi, emu: BotAPIE
     )
 
 
-async def test_text_limit_counts_utf16_code_units(api: RawApi, emu: BotAPIEmulator, bot: Bot) -> None:
+async def test_text_limit_counts_characters_as_tdlib(api: RawApi, emu: BotAPIEmulator, bot: Bot) -> None:
+    """TDLib refuses a bot's text over 4096 characters (`utf8_length`: code points, not UTF-16
+    units), after entity parsing."""
     user = emu.create_user("Amina")
     assert len((await api.ok("sendMessage", chat_id=user.id, text="a" * 4096))["text"]) == 4096
     assert await api.error("sendMessage", chat_id=user.id, text="a" * 4097) == (
         400,
         "Bad Request: message is too long",
     )
-    await api.ok("sendMessage", chat_id=user.id, text="😀" * 2048)  # 4096 UTF-16 code units
+    await api.ok("sendMessage", chat_id=user.id, text="😀" * 4096)  # 8192 UTF-16 code units
     with pytest.raises(TelegramBadRequest, match="message is too long"):
-        await bot.send_message(user.id, "😀" * 2049)
+        await bot.send_message(user.id, "😀" * 4097)
     await api.ok("sendMessage", chat_id=user.id, text="<b>" + "a" * 4096 + "</b>", parse_mode="HTML")
+    await api.ok("sendMessage", chat_id=user.id, text="<b>" + "ж" * 4096 + "</b>", parse_mode="HTML")
+    sent = await api.ok("sendMessage", chat_id=user.id, text="draft")
+    edit = {"chat_id": user.id, "message_id": sent["message_id"]}
+    await api.ok("editMessageText", **edit, text="🌍" * 4096)
+    assert await api.error("editMessageText", **edit, text="🌍" * 4097) == (
+        400,
+        "Bad Request: MESSAGE_TOO_LONG",
+    )
 
 
 async def test_caption_limit(api: RawApi, emu: BotAPIEmulator, bot: Bot) -> None:
@@ -126,6 +136,11 @@ async def test_caption_limit(api: RawApi, emu: BotAPIEmulator, bot: Bot) -> None
     with pytest.raises(TelegramBadRequest) as error:
         await bot.edit_message_caption(chat_id=user.id, message_id=sent.message_id, caption="d" * 1025)
     assert error.value.message == "Bad Request: MEDIA_CAPTION_TOO_LONG"
+    sent = await bot.send_photo(user.id, photo, caption="🇸🇳" * 512)  # 1024 characters, 2048 UTF-16 units
+    assert sent.caption == "🇸🇳" * 512
+    with pytest.raises(TelegramBadRequest, match="message caption is too long"):
+        await bot.send_photo(user.id, photo, caption="😀" * 1025)
+    await bot.edit_message_caption(chat_id=user.id, message_id=sent.message_id, caption="😀" * 1024)
 
 
 async def test_files_are_checked(api: RawApi, emu: BotAPIEmulator, bot: Bot) -> None:
@@ -359,11 +374,13 @@ async def test_press_button_finds_buttons_or_forges(api: RawApi, emu: BotAPIEmul
 @pytest.mark.parametrize(
     ("params", "description"),
     [
-        ({"options": ["only"]}, "Bad Request: poll must have at least 2 option"),
+        ({"options": []}, "Bad Request: poll must have at least one answer option"),
         ({"options": [str(i) for i in range(13)]}, "Bad Request: poll can't have more than 12 options"),
         ({"question": "q" * 301}, "Bad Request: poll question length must not exceed 300"),
+        ({"question": "😀" * 301}, "Bad Request: poll question length must not exceed 300"),
         ({"question": ""}, "Bad Request: poll question must be non-empty"),
         ({"options": ["a", "o" * 101]}, "Bad Request: poll options length must not exceed 100"),
+        ({"options": ["a", "🌍" * 101]}, "Bad Request: poll options length must not exceed 100"),
         ({"options": ["a", ""]}, "Bad Request: poll options must be non-empty"),
         ({"type": "quiz"}, "Bad Request: wrong correct option ID specified"),
     ],
@@ -374,6 +391,16 @@ async def test_poll_limits(
     user = emu.create_user("Amina")
     request = {"chat_id": user.id, "question": "Which day?", "options": ["Sat", "Sun"], **params}
     assert await api.error("sendPoll", **request) == (400, description)
+
+
+async def test_a_poll_of_one_option_and_texts_counted_in_characters(api: RawApi, emu: BotAPIEmulator) -> None:
+    """Bot API 10.1: 1-12 answer options; TDLib counts the question (300) and each option (100) in
+    characters (code points), as it does message texts."""
+    user = emu.create_user("Amina")
+    sent = await api.ok("sendPoll", chat_id=user.id, question="Coming?", options=["Yes"])
+    assert [option["text"] for option in sent["poll"]["options"]] == ["Yes"]
+    sent = await api.ok("sendPoll", chat_id=user.id, question="😀" * 300, options=["🌍" * 100, "b"])
+    assert sent["poll"]["question"] == "😀" * 300 and sent["poll"]["options"][0]["text"] == "🌍" * 100
 
 
 async def test_polls_votes_and_stop(api: RawApi, emu: BotAPIEmulator, bot: Bot) -> None:

@@ -177,10 +177,12 @@ async def cancel(session: AsyncSession, announcement: Announcement) -> int:
 
 
 async def due_scheduled(session: AsyncSession, now: datetime) -> list[Announcement]:
+    """Scheduled announcements whose time has come; rows another process is releasing right now are
+    skipped (PostgreSQL's SKIP LOCKED), not waited for."""
     result = await session.exec(
-        select(Announcement).where(
-            Announcement.status == AnnouncementStatus.SCHEDULED, col(Announcement.scheduled_at) <= now
-        )
+        select(Announcement)
+        .where(Announcement.status == AnnouncementStatus.SCHEDULED, col(Announcement.scheduled_at) <= now)
+        .with_for_update(skip_locked=True)
     )
     return list(result.all())
 
