@@ -142,18 +142,14 @@ def composer_router(spec: Composer[Any]) -> Router:
         state: FSMContext,
         bot: Bot,
         callback_answer: CallbackAnswer,
-        delivery: DeliveryEngine,
     ) -> None:
-        turn = button_turn(query, ctx, state, bot, callback_answer, delivery)
+        turn = button_turn(query, ctx, state, bot, callback_answer)
         if not await steps.skipped(spec, turn, value(callback_data)):
             turn.stale()
 
     @router.message(spec.translating, F.text, flags=flags)
-    async def translation_typed(
-        message: Message, ctx: Context, state: FSMContext, bot: Bot, delivery: DeliveryEngine
-    ) -> None:
-        turn = message_turn(message, ctx, state, bot, delivery)
-        await steps.typed_answer(spec, turn, message, "translation")
+    async def translation_typed(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
+        await steps.typed_answer(spec, message_turn(message, ctx, state, bot), message, "translation")
 
     states = [spec.translating]
     if spec.editing is not None:
@@ -163,6 +159,7 @@ def composer_router(spec: Composer[Any]) -> Router:
         async def field_typed(
             message: Message, ctx: Context, state: FSMContext, bot: Bot, delivery: DeliveryEngine
         ) -> None:
+            """A field's new value (a change members are told about wakes the delivery)."""
             await steps.typed_answer(spec, message_turn(message, ctx, state, bot, delivery), message, "edit")
 
     @router.message(StateFilter(*states), flags=flags)
