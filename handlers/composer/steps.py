@@ -72,7 +72,8 @@ async def _ask(spec: Composer[Any], turn: Turn, draft: Any, item: Item) -> None:
     if item.rule.optional:
         builder = InlineKeyboardBuilder()
         builder.button(
-            text=_("Skip"), callback_data=spec.button(spec.codes.skip, spec.ident(draft), item.key)
+            text=item.skip_label or _("Skip"),
+            callback_data=spec.button(spec.codes.skip, spec.ident(draft), item.key),
         )
         markup = builder.as_markup()
     await turn.say(item.prompt, markup)
@@ -206,6 +207,14 @@ async def offer_fields(spec: Composer[Any], turn: Turn, draft: Any, value: str =
     return True
 
 
+async def choose_field(spec: Composer[Any], turn: Turn, draft: Any, key: str) -> bool:
+    """A field of the ✏️ Edit list: its new value is asked for, unless the capability asks
+    something first (`Composer.pick_field`). False for a field the draft does not have."""
+    if not any(item.key == key for item in spec.fields(draft)):
+        return False
+    return await ask_field(spec, turn, draft, key) if await spec.pick_field(turn, draft, key) else True
+
+
 async def ask_field(spec: Composer[Any], turn: Turn, draft: Any, key: str) -> bool:
     """Ask for a field's new value (False for a field the draft does not have)."""
     item = next((item for item in spec.fields(draft) if item.key == key), None)
@@ -222,7 +231,8 @@ async def ask_field(spec: Composer[Any], turn: Turn, draft: Any, key: str) -> bo
 async def _field_answer(spec: Composer[Any], turn: Turn, draft: Any, item: Item, value: str | None) -> None:
     error = await spec.save_field(turn, draft, item.key, value)
     if error is not None:
-        await turn.say(error)  # the step goes on: a corrected value is welcome
+        if error:
+            await turn.say(error)  # the step goes on: a corrected value is welcome
         return
     await end_step(spec, turn)
     await spec.field_saved(turn, draft, item.key)
