@@ -1,9 +1,10 @@
-"""What announcements, events and surveys share about reaching members: the audience filter,
-paging through an audience without loading it whole, and choosing each member's language version."""
+"""What announcements, events and surveys share about reaching members: the audience filter and
+paging through an audience without loading it whole (each member's language version:
+`bot.services.versions`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import String, and_, cast, func, not_, or_
@@ -72,16 +73,6 @@ async def member_pages(session: AsyncSession, query: Any) -> AsyncIterator[list[
             return
         yield list(rows)
         last_id = rows[-1][0]
-
-
-def pick_version(original: str, translated: Iterable[str], member_language: str | None, default: str) -> str:
-    """The language version a member gets: theirs if written, else the organization's default,
-    else the original."""
-    available = {original, *translated}
-    for candidate in (member_language, default):
-        if candidate in available:
-            return candidate
-    return original
 
 
 def spreadsheet_cell(value: str) -> str:

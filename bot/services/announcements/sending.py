@@ -16,8 +16,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.announcements.status import CREATING
-from bot.services.audience import audience_filter, count_members, member_pages, pick_version
+from bot.services.audience import audience_filter, count_members, member_pages
 from bot.services.schedule_math import after_quiet_hours, next_local_time, parse_clock
+from bot.services.versions import version_for
 from storage.models import (
     Announcement,
     AnnouncementStatus,
@@ -52,10 +53,6 @@ async def count_audience(session: AsyncSession, announcement: Announcement) -> i
     return await count_members(
         session, announcement.organization_id, announcement.audience, announcement.category
     )
-
-
-def version_for(announcement: Announcement, member_language: str | None, default_language: str) -> str:
-    return pick_version(announcement.language, announcement.translations, member_language, default_language)
 
 
 def text_for(announcement: Announcement, language: str) -> str:

@@ -12,8 +12,10 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.services.audience import AUDIENCE_KEYS, pick_version
+from bot.services.audience import AUDIENCE_KEYS
 from bot.services.text import TextRejected, limited_line, telegram_length
+from bot.services.versions import title_and_description
+from bot.services.versions import version_for as version_for  # re-exported: events.version_for
 from storage.models import Event, EventStatus, RsvpStatus
 
 TITLE_MAX = 200
@@ -256,17 +258,8 @@ def check_update(event: Event, now: datetime, **changes: Any) -> dict[str, Any]:
     )
 
 
-def version_for(event: Event, member_language: str | None, default_language: str) -> str:
-    """The version of title/description a member gets (see `pick_version`)."""
-    return pick_version(event.language, event.translations, member_language, default_language)
-
-
-def event_text(event: Event, version: str) -> tuple[str, str]:
-    """(title, description) in `version`; a translation without description falls back."""
-    if version == event.language or version not in event.translations:
-        return event.title, event.description
-    entry = event.translations[version]
-    return entry.get("title") or event.title, entry.get("description") or event.description
+# (title, description) of an event in a language version (`version_for` picks the member's).
+event_text = title_and_description
 
 
 def effective_end(event: Event) -> datetime:

@@ -11,10 +11,11 @@ from itertools import pairwise
 from typing import Any
 
 from bot.services import events as event_service
-from bot.services.audience import pick_version
 from bot.services.events import EventError, telegram_length
 from bot.services.text import TextRejected, clean_line, fold
-from storage.models import SignupStatus, Training, TrainingStatus
+from bot.services.versions import title_and_description
+from bot.services.versions import version_for as version_for  # re-exported: trainings.version_for
+from storage.models import SignupStatus, TrainingStatus
 
 NOTICE_KIND = "training_notice"  # outbox kind of every training notice
 MUTE_TOPIC = "trainings"  # members who muted this interest get no "published" notices
@@ -236,14 +237,5 @@ def validate_message(text: str | None) -> str:
 # -- languages ---------------------------------------------------------------------------------
 
 
-def version_for(training: Training, member_language: str | None, default_language: str) -> str:
-    """The version of title/description a member gets (see `pick_version`)."""
-    return pick_version(training.language, training.translations, member_language, default_language)
-
-
-def training_text(training: Training, version: str) -> tuple[str, str]:
-    """(title, description) in `version`; a translation without description falls back."""
-    if version == training.language or version not in training.translations:
-        return training.title, training.description
-    entry = training.translations[version]
-    return entry.get("title") or training.title, entry.get("description") or training.description
+# (title, description) of a training in a language version (`version_for` picks the member's).
+training_text = title_and_description
