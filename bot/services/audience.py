@@ -49,6 +49,25 @@ def audience_filter(organization_id: int, audience: dict[str, Any], category: st
     return and_(*conditions)
 
 
+def reachable_members() -> Any:
+    """(member id, chat id, language, zone) of every member who can be told anything: active,
+    consenting, with a chat. Callers narrow it (those who answered an event, one member)."""
+    return select(Member.id, Member.telegram_id, Member.language, Member.timezone).where(
+        Member.status == MemberStatus.ACTIVE,
+        col(Member.consent_at).is_not(None),
+        col(Member.telegram_id).is_not(None),
+    )
+
+
+def audience_members(organization_id: int, audience: dict[str, Any], category: str | None) -> Any:
+    """(member id, chat id, language, zone) of the members `audience_filter` selects."""
+    return (
+        select(Member.id, Member.telegram_id, Member.language, Member.timezone)
+        .join(Membership, col(Membership.member_id) == col(Member.id))
+        .where(audience_filter(organization_id, audience, category))
+    )
+
+
 async def count_members(
     session: AsyncSession, organization_id: int, audience: dict[str, Any], category: str | None
 ) -> int:

@@ -14,8 +14,9 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.audience import audience_members
 from bot.services.events.checkin import new_checkin_code
-from bot.services.events.notices import NOTICE_KIND, answered, cancel_outbox, members_query, write_notice
+from bot.services.events.notices import MUTE_TOPIC, NOTICE_KIND, answered, write_notice
 from bot.services.events.reminders import reminder_ids_of, sync_reminders
 from bot.services.events.rules import (
     EDITABLE,
@@ -27,6 +28,7 @@ from bot.services.events.rules import (
 )
 from bot.services.events.seats import lock_event
 from bot.services.events.waitlist import fill_seats
+from bot.services.outbox_rows import cancel_pending
 from storage.models import (
     Event,
     EventNotice,
@@ -136,7 +138,7 @@ async def publish(
     if not announce or event.training_id is not None:  # a session is announced with its training
         return 0
     details: dict[str, Any] = {"series_id": event.series_id} if event.series_id else {}
-    audience = members_query(event.organization_id, event.audience)
+    audience = audience_members(event.organization_id, event.audience, MUTE_TOPIC)
     return await write_notice(
         session, event, organization, "published", details, now, audience, urgent_from=event.starts_at
     )
@@ -212,13 +214,13 @@ async def cancel_event(session: AsyncSession, event: Event, organization: Organi
         )
         .values(status=ReminderStatus.CANCELLED, claimed_at=None)
     )
-    await cancel_outbox(
+    await cancel_pending(
         session,
         OutboxMessage.kind == "reminder",
         col(OutboxMessage.ref_id).in_(reminder_ids_of(event.id or 0)),
     )
     notices = select(EventNotice.id).where(EventNotice.event_id == event.id).scalar_subquery()
-    await cancel_outbox(session, OutboxMessage.kind == NOTICE_KIND, col(OutboxMessage.ref_id).in_(notices))
+    await cancel_pending(session, OutboxMessage.kind == NOTICE_KIND, col(OutboxMessage.ref_id).in_(notices))
     if not published:
         return 0
     return await write_notice(

@@ -31,10 +31,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.events.notices import cancel_outbox
-from bot.services.events.rules import version_for
+from bot.services.outbox_rows import cancel_pending, notice_row
 from storage.models import (
-    DeliveryStatus,
     Event,
     EventStatus,
     Member,
@@ -117,7 +115,7 @@ def reminder_ids_of(event_id: int) -> Any:
 
 async def forget_reminders_for(session: AsyncSession, event_id: int, member_id: int) -> None:
     """A member who changed their mind gets no reminder still waiting in the outbox."""
-    await cancel_outbox(
+    await cancel_pending(
         session,
         OutboxMessage.kind == "reminder",
         OutboxMessage.member_id == member_id,
@@ -261,24 +259,10 @@ async def hand_over(session: AsyncSession, reminder_ids: Sequence[int], now: dat
         event = events[event_id]
         organization = organizations[event.organization_id]
         for reminder_id, offset in by_event[event_id]:
+            recipient = (member_id, chat_id, language, zone)
+            extra = {"offset_minutes": offset}
             rows.append(
-                {
-                    "kind": KIND,
-                    "ref_id": reminder_id,
-                    "member_id": member_id,
-                    "chat_id": chat_id,
-                    "language": language or organization.default_language,
-                    "payload": {
-                        "event_id": event_id,
-                        "offset_minutes": offset,
-                        "version": version_for(event, language, organization.default_language),
-                        "timezone": zone or organization.timezone,
-                    },
-                    "status": DeliveryStatus.PENDING,
-                    "not_before": now,
-                    "attempts": 0,
-                    "created_at": now,
-                }
+                notice_row(KIND, reminder_id, recipient, "event_id", event, organization, extra, now, now)
             )
     statement = _insert_ignoring_duplicates(connection.dialect.name)
     for start in range(0, len(rows), 1000):
