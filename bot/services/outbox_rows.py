@@ -10,6 +10,7 @@ version the member reads (`versions`) and the member's time zone; reminders carr
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -23,30 +24,20 @@ from storage.models import DeliveryStatus, Organization, OutboxMessage
 
 
 class Subject(Translated, Protocol):
-    """What a notice is about (an event, a training): its id goes into the payload."""
+    """What a notice is about (an event, a training)."""
 
     @property
     def id(self) -> int | None: ...
 
 
-class Notice(Protocol):
-    """A notice row (`EventNotice`, `TrainingNotice`): one notification decision."""
-
-    id: int | None
-    kind: str
+Addressee = tuple[int | None, int, str]  # (member id, chat id, language of the row)
 
 
 def pending_row(
-    kind: str,
-    ref_id: int | None,
-    member_id: int | None,
-    chat_id: int,
-    language: str,
-    payload: dict[str, Any],
-    not_before: datetime,
-    now: datetime,
+    kind: str, ref_id: int | None, to: Addressee, payload: dict[str, Any], not_before: datetime, now: datetime
 ) -> dict[str, Any]:
     """One outbox row (for `insert_rows`), due at `not_before`."""
+    member_id, chat_id, language = to
     return {
         "kind": kind,
         "ref_id": ref_id,
@@ -61,37 +52,20 @@ def pending_row(
     }
 
 
-def notice_row(
-    kind: str,
-    ref_id: int,
-    recipient: Any,
-    subject_key: str,
-    subject: Subject,
-    organization: Organization,
-    payload: dict[str, Any],
-    not_before: datetime,
-    now: datetime,
-) -> dict[str, Any]:
-    """The row of a notice or reminder about `subject` (an event, a training). `recipient` is
-    (member id, chat id, language, zone); the row's `language` is the member's interface language
-    (for the message chrome), and the payload carries `subject_key` (the subject's id), `payload`,
-    `version` (the language of the title and description they get) and their `timezone`."""
+def personalized(
+    recipient: Any, subject: Subject, organization: Organization, payload: dict[str, Any]
+) -> tuple[Addressee, dict[str, Any]]:
+    """A notice or reminder about `subject` for `recipient` (member id, chat id, language, zone):
+    addressed in the member's interface language (for the message chrome), its payload completed
+    with `version` (the language of the title and description they get) and their `timezone`."""
     member_id, chat_id, language, zone = recipient
-    return pending_row(
-        kind,
-        ref_id,
-        member_id,
-        chat_id,
-        language or organization.default_language,
-        {
-            subject_key: subject.id,
-            **payload,
-            "version": version_for(subject, language, organization.default_language),
-            "timezone": zone or organization.timezone,
-        },
-        not_before,
-        now,
-    )
+    default = organization.default_language
+    payload = {
+        **payload,
+        "version": version_for(subject, language, default),
+        "timezone": zone or organization.timezone,
+    }
+    return (member_id, chat_id, language or default), payload
 
 
 async def insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -119,36 +93,52 @@ def notice_time(now: datetime, zone: str, organization: Organization, deadline: 
     return now if not_before >= deadline else not_before
 
 
+@dataclass(frozen=True)
+class Notices:
+    """How a capability records its notices: their table (`EventNotice`), the column naming the
+    subject (also the payload key of its id: "event_id") and the outbox kind of their rows."""
+
+    table: type[Any]
+    subject_key: str
+    outbox_kind: str
+
+
 async def write_notice(
     session: AsyncSession,
-    notice: Notice,
-    outbox_kind: str,
-    subject_key: str,
+    notices: Notices,
     subject: Subject,
     organization: Organization,
-    recipients: Any,
+    kind: str,
     details: dict[str, Any],
+    recipients: Any,
     now: datetime,
     *,
     urgent_from: datetime | None = None,
+    recorded: dict[str, Any] | None = None,
 ) -> int:
-    """Save `notice` (a decision about `subject`) and write one outbox row of `outbox_kind` for each
-    of `recipients` (a query of member id, chat id, language, zone, and optionally their RSVP
-    status, carried as "rsvp"); the payload carries the notice's kind and `details`. Each row waits
-    for its member's morning at night, unless that is at or after `urgent_from` (see
-    `notice_time`); without `urgent_from` it goes now. Returns how many members are told."""
+    """The notice of `kind` about `subject` (its row records `recorded`, by default `details`) and
+    one outbox row for each of `recipients` (a query of member id, chat id, language, zone, and
+    optionally their RSVP status, carried as "rsvp"); ref_id = the notice id. Each row waits for its
+    member's morning at night, unless that is at or after `urgent_from` (see `notice_time`); without
+    `urgent_from` it goes now. Returns how many members are told."""
+    notice = notices.table(
+        **{notices.subject_key: subject.id or 0},
+        kind=kind,
+        details=details if recorded is None else recorded,
+        created_at=now,
+    )
     session.add(notice)
     await session.flush()
     assert notice.id is not None
     notice_id = notice.id
 
     def row_for(row: Any) -> dict[str, Any]:
-        payload = {"notice": notice.kind, **({"rsvp": str(row[4])} if len(row) > 4 else {}), **details}
+        rsvp = {"rsvp": str(row[4])} if len(row) > 4 else {}
+        payload = {notices.subject_key: subject.id, "notice": kind, **rsvp, **details}
+        to, payload = personalized(row[:4], subject, organization, payload)
         zone = row[3] or organization.timezone
         not_before = now if urgent_from is None else notice_time(now, zone, organization, urgent_from)
-        return notice_row(
-            outbox_kind, notice_id, row[:4], subject_key, subject, organization, payload, not_before, now
-        )
+        return pending_row(notices.outbox_kind, notice_id, to, payload, not_before, now)
 
     return await write_rows(session, recipients, row_for)
 

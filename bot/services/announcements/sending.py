@@ -100,8 +100,8 @@ async def enqueue_announcement(
             not_before = start
         else:
             not_before = after_quiet_hours(start, zone, organization.quiet_start, organization.quiet_end)
-        language = version_for(announcement, language, default_language)
-        return pending_row(KIND, announcement.id, member_id, chat_id, language, {}, not_before, now)
+        to = (member_id, chat_id, version_for(announcement, language, default_language))
+        return pending_row(KIND, announcement.id, to, {}, not_before, now)
 
     audience = audience_members(announcement.organization_id, announcement.audience, announcement.category)
     total = await write_rows(session, audience, row_for)

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.audience import audience_members
 from bot.services.events.checkin import new_checkin_code
-from bot.services.events.notices import MUTE_TOPIC, NOTICE_KIND, answered, write_notice
+from bot.services.events.notices import MUTE_TOPIC, NOTICE_KIND, NOTICES, answered
 from bot.services.events.reminders import reminder_ids_of, sync_reminders
 from bot.services.events.rules import (
     EDITABLE,
@@ -28,7 +28,7 @@ from bot.services.events.rules import (
 )
 from bot.services.events.seats import lock_event
 from bot.services.events.waitlist import fill_seats
-from bot.services.outbox_rows import cancel_pending
+from bot.services.outbox_rows import cancel_pending, write_notice
 from storage.models import (
     Event,
     EventNotice,
@@ -138,9 +138,9 @@ async def publish(
     if not announce or event.training_id is not None:  # a session is announced with its training
         return 0
     details: dict[str, Any] = {"series_id": event.series_id} if event.series_id else {}
-    audience = audience_members(event.organization_id, event.audience, MUTE_TOPIC)
+    members = audience_members(event.organization_id, event.audience, MUTE_TOPIC)
     return await write_notice(
-        session, event, organization, "published", details, now, audience, urgent_from=event.starts_at
+        session, NOTICES, event, organization, "published", details, members, now, urgent_from=event.starts_at
     )
 
 
@@ -188,8 +188,9 @@ async def update_event(
         details = {"fields": list(before), "before": before}
         old_start = datetime.fromisoformat(before["starts_at"]) if "starts_at" in before else event.starts_at
         urgent_from = min(old_start, event.starts_at)
+        affected = answered(event)
         notified = await write_notice(
-            session, event, organization, "changed", details, now, answered(event), urgent_from=urgent_from
+            session, NOTICES, event, organization, "changed", details, affected, now, urgent_from=urgent_from
         )
     return EventUpdate(changed, notified, tuple(promoted))
 
@@ -223,6 +224,7 @@ async def cancel_event(session: AsyncSession, event: Event, organization: Organi
     await cancel_pending(session, OutboxMessage.kind == NOTICE_KIND, col(OutboxMessage.ref_id).in_(notices))
     if not published:
         return 0
+    affected = answered(event)
     return await write_notice(
-        session, event, organization, "cancelled", {}, now, answered(event), urgent_from=event.starts_at
+        session, NOTICES, event, organization, "cancelled", {}, affected, now, urgent_from=event.starts_at
     )

@@ -31,7 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.outbox_rows import cancel_pending, notice_row
+from bot.services.outbox_rows import cancel_pending, pending_row, personalized
 from storage.models import (
     Event,
     EventStatus,
@@ -259,11 +259,9 @@ async def hand_over(session: AsyncSession, reminder_ids: Sequence[int], now: dat
         event = events[event_id]
         organization = organizations[event.organization_id]
         for reminder_id, offset in by_event[event_id]:
-            recipient = (member_id, chat_id, language, zone)
-            extra = {"offset_minutes": offset}
-            rows.append(
-                notice_row(KIND, reminder_id, recipient, "event_id", event, organization, extra, now, now)
-            )
+            payload = {"event_id": event_id, "offset_minutes": offset}
+            to, payload = personalized((member_id, chat_id, language, zone), event, organization, payload)
+            rows.append(pending_row(KIND, reminder_id, to, payload, now, now))
     statement = _insert_ignoring_duplicates(connection.dialect.name)
     for start in range(0, len(rows), 1000):
         await connection.execute(statement, rows[start : start + 1000])

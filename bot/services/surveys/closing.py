@@ -72,10 +72,8 @@ async def enqueue_poll_stops(
         copies = copies.where(OutboxMessage.id == outbox_id)
     connection = await session.connection()
     rows = [
-        pending_row(
-            POLL_STOP_KIND, survey_id, member_id, chat_id, language, {"message_id": message_id}, now, now
-        )
-        for member_id, chat_id, language, message_id in (await session.exec(copies)).all()
+        pending_row(POLL_STOP_KIND, survey_id, (member, chat, language), {"message_id": message_id}, now, now)
+        for member, chat, language, message_id in (await session.exec(copies)).all()
     ]
     if rows:
         await connection.execute(insert_ignore(connection.dialect.name, OutboxMessage), rows)

@@ -40,8 +40,8 @@ async def enqueue(
 
     def row_for(recipient: Any) -> dict[str, Any]:
         member_id, chat_id, language, _zone = recipient
-        language = version_for(survey, language, organization.default_language)
-        return pending_row(kind, survey.id, member_id, chat_id, language, payload, not_before, now)
+        to = (member_id, chat_id, version_for(survey, language, organization.default_language))
+        return pending_row(kind, survey.id, to, payload, not_before, now)
 
     return await write_rows(session, query, row_for)
 

@@ -11,7 +11,8 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import events as event_service
-from bot.services.trainings.notices import audience_query, write_training_notice
+from bot.services.outbox_rows import write_notice
+from bot.services.trainings.notices import NOTICES, audience_query
 from bot.services.trainings.queries import fresh, sessions_of
 from bot.services.trainings.rules import SESSION_REMINDERS, SessionInput, TrainingError, validate_training
 from storage.models import Member, Organization, Training, TrainingStatus
@@ -124,6 +125,6 @@ async def publish_training(
         await event_service.publish(session, event, organization, now, announce=False)
     closes = training.signup_deadline or sessions[0].starts_at  # quiet until then: better now than never
     audience = audience_query(training)
-    return await write_training_notice(
-        session, training, organization, "published", {}, audience, now, urgent_from=closes
+    return await write_notice(
+        session, NOTICES, training, organization, "published", {}, audience, now, urgent_from=closes
     )

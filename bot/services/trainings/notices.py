@@ -13,9 +13,11 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.audience import audience_members, count_members, reachable_members
-from bot.services.outbox_rows import write_notice
+from bot.services.outbox_rows import Notices, write_notice
 from bot.services.trainings.rules import MUTE_TOPIC, NOTICE_KIND
 from storage.models import Member, Organization, SignupStatus, Training, TrainingNotice, TrainingSignup
+
+NOTICES = Notices(TrainingNotice, "training_id", NOTICE_KIND)
 
 
 def audience_query(training: Training) -> Any:
@@ -39,33 +41,6 @@ async def organization_of(session: AsyncSession, training: Training) -> Organiza
     return organization
 
 
-async def write_training_notice(
-    session: AsyncSession,
-    training: Training,
-    organization: Organization,
-    kind: str,
-    details: dict[str, Any],
-    recipients: Any,
-    now: datetime,
-    *,
-    urgent_from: datetime | None = None,
-) -> int:
-    """The notice and one outbox row for each of `recipients` (see `outbox_rows.write_notice`)."""
-    notice = TrainingNotice(training_id=training.id or 0, kind=kind, details=details, created_at=now)
-    return await write_notice(
-        session,
-        notice,
-        NOTICE_KIND,
-        "training_id",
-        training,
-        organization,
-        recipients,
-        details,
-        now,
-        urgent_from=urgent_from,
-    )
-
-
 async def notify(
     session: AsyncSession,
     training: Training,
@@ -85,4 +60,4 @@ async def notify(
         query = query.join(TrainingSignup, col(TrainingSignup.member_id) == col(Member.id)).where(
             TrainingSignup.training_id == training.id, col(TrainingSignup.status).in_(statuses)
         )
-    return await write_training_notice(session, training, organization, kind, details, query, now)
+    return await write_notice(session, NOTICES, training, organization, kind, details, query, now)
