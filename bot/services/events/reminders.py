@@ -32,6 +32,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.outbox_rows import cancel_pending, pending_row, personalized
+from bot.services.row_locks import claim
 from storage.models import (
     Event,
     EventStatus,
@@ -130,25 +131,13 @@ async def claim_due_reminders(
     session: AsyncSession, now: datetime, limit: int = BATCH, lease: timedelta = LEASE
 ) -> list[int]:
     """Claim up to `limit` due reminders (and stale claims); commits. Returns their ids."""
-    due = (
-        select(Reminder.id)
-        .where(
-            or_(
-                and_(Reminder.status == ReminderStatus.PENDING, col(Reminder.due_at) <= now),
-                and_(Reminder.status == ReminderStatus.CLAIMED, col(Reminder.claimed_at) < now - lease),
-            )
-        )
-        .order_by(col(Reminder.due_at), col(Reminder.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    due = or_(
+        and_(Reminder.status == ReminderStatus.PENDING, col(Reminder.due_at) <= now),
+        and_(Reminder.status == ReminderStatus.CLAIMED, col(Reminder.claimed_at) < now - lease),
     )
-    statement = (
-        update(Reminder)
-        .where(col(Reminder.id).in_(due.scalar_subquery()))
-        .values(status=ReminderStatus.CLAIMED, claimed_at=now)
-        .returning(col(Reminder.id))
-    )
-    ids = [row[0] for row in (await (await session.connection()).execute(statement)).all()]
+    values = {"status": ReminderStatus.CLAIMED, "claimed_at": now}
+    order = (col(Reminder.due_at), col(Reminder.id))
+    ids = await claim(session, Reminder, due, values, order_by=order, limit=limit)
     await session.commit()
     return sorted(ids)
 

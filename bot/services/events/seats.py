@@ -2,10 +2,9 @@
 
 Every transaction that can change who holds a seat (a tap, confirming or expiring an offer, a
 capacity change, a check-in) starts with
-`UPDATE events SET rsvp_seq = rsvp_seq + 1 WHERE id = :id ... RETURNING ...`. On PostgreSQL that
-holds the event's row lock until commit; on SQLite it takes the database write lock (pysqlite
-begins the transaction only at the first write, so reading first would race). Counting seats
-after it is safe on both, and the returned number is the tap's place in tap order.
+`UPDATE events SET rsvp_seq = rsvp_seq + 1 WHERE id = :id ... RETURNING ...` (`row_locks.bump`:
+the event's row lock on PostgreSQL, the write lock on SQLite), so counting seats after it is safe
+and the returned number is the tap's place in tap order.
 """
 
 from __future__ import annotations
@@ -15,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.events.rules import HOLDS_SEAT, EventError
+from bot.services.row_locks import bump
 from storage.models import Event, EventStatus, Rsvp, RsvpStatus
 
 
@@ -34,19 +34,8 @@ class Locked:
 
 async def lock_event(session: AsyncSession, event_id: int, *conditions: Any) -> Locked | None:
     """The first statement of every seat-changing transaction (see the module docstring)."""
-    statement = (
-        update(Event)
-        .where(col(Event.id) == event_id, *conditions)
-        .values(rsvp_seq=col(Event.rsvp_seq) + 1)
-        .returning(
-            col(Event.rsvp_seq),
-            col(Event.status),
-            col(Event.starts_at),
-            col(Event.capacity),
-            col(Event.claim_window_hours),
-        )
-    )
-    row = (await (await session.connection()).execute(statement)).first()
+    columns = (col(Event.status), col(Event.starts_at), col(Event.capacity), col(Event.claim_window_hours))
+    row = await bump(session, col(Event.rsvp_seq), col(Event.id) == event_id, *conditions, returning=columns)
     if row is None:
         return None
     seq, status, starts_at, capacity, window = row
