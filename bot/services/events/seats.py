@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services import seat_queries
 from bot.services.events.rules import HOLDS_SEAT, EventError
 from bot.services.row_locks import bump
 from storage.models import Event, EventStatus, Rsvp, RsvpStatus
@@ -71,30 +72,17 @@ async def lock_open_event(session: AsyncSession, event_id: int, now: datetime, *
 
 
 async def answer_of(session: AsyncSession, event_id: int, member_id: int) -> Rsvp | None:
-    result = await session.exec(
-        select(Rsvp)
-        .where(Rsvp.event_id == event_id, Rsvp.member_id == member_id)
-        .execution_options(populate_existing=True)
-    )
-    return result.first()
+    return await seat_queries.answer_of(session, col(Rsvp.event_id), event_id, member_id)
 
 
 async def count_answers(session: AsyncSession, event_id: int, statuses: Sequence[RsvpStatus]) -> int:
-    result = await session.exec(
-        select(func.count())
-        .select_from(Rsvp)
-        .where(Rsvp.event_id == event_id, col(Rsvp.status).in_(statuses))
+    return await seat_queries.count_answers(
+        session, col(Rsvp.event_id), event_id, col(Rsvp.status).in_(statuses)
     )
-    return int(result.one())
 
 
 async def waitlist_place(session: AsyncSession, event_id: int, seq: int) -> int:
-    result = await session.exec(
-        select(func.count())
-        .select_from(Rsvp)
-        .where(Rsvp.event_id == event_id, Rsvp.status == RsvpStatus.WAITLISTED, col(Rsvp.seq) <= seq)
-    )
-    return int(result.one())
+    return await seat_queries.place_in_line(session, col(Rsvp.event_id), event_id, RsvpStatus.WAITLISTED, seq)
 
 
 async def has_free_seat(session: AsyncSession, event_id: int, locked: Locked) -> bool:
