@@ -29,6 +29,7 @@ from bot.services.events.rules import (
 from bot.services.events.seats import lock_event
 from bot.services.events.waitlist import fill_seats
 from bot.services.outbox_rows import cancel_pending, write_notice
+from bot.services.rows import delete_rows, saved
 from storage.models import (
     Event,
     EventNotice,
@@ -89,17 +90,14 @@ async def create_event(
         updated_at=now,
         **values,
     )
-    session.add(event)
-    await session.flush()
-    return event
+    return await saved(session, event)
 
 
 async def delete_draft(session: AsyncSession, event: Event) -> None:
     """A draft was never seen by members: it can simply go."""
     if event.status != EventStatus.DRAFT:
         raise EventError("not_editable")
-    await session.delete(event)
-    await session.flush()
+    await delete_rows(session, [event])
 
 
 async def _claim_draft(session: AsyncSession, event: Event) -> bool:

@@ -15,12 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import seat_queries
 from bot.services.events.rules import HOLDS_SEAT, EventError
 from bot.services.row_locks import bump
+from bot.services.rows import reloaded
 from storage.models import Event, EventStatus, Rsvp, RsvpStatus
 
 
@@ -55,11 +56,7 @@ async def lock_open_event(session: AsyncSession, event_id: int, now: datetime, *
     locked = await lock_event(session, event_id, *conditions)
     if locked is not None:
         return locked
-    event = (
-        await session.exec(
-            select(Event).where(Event.id == event_id).execution_options(populate_existing=True)
-        )
-    ).first()
+    event = await reloaded(session, Event, event_id)
     if event is None or event.training_id is not None:  # a training session: seats are the training's
         raise EventError("not_found")
     if event.status == EventStatus.CANCELLED:

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import events as event_service
 from bot.services.outbox_rows import write_notice
+from bot.services.rows import delete_rows, saved
 from bot.services.trainings.notices import NOTICES, audience_query
 from bot.services.trainings.queries import fresh, sessions_of
 from bot.services.trainings.rules import SESSION_REMINDERS, SessionInput, TrainingError, validate_training
@@ -63,8 +64,7 @@ async def create_training(
         updated_at=now,
         **values,
     )
-    session.add(training)
-    await session.flush()
+    await saved(session, training)
     for item in items:
         event = await event_service.create_event(
             session,
@@ -92,11 +92,7 @@ async def delete_draft(session: AsyncSession, training: Training) -> None:
     """A draft was never seen by members: it and its sessions can simply go."""
     if training.status != TrainingStatus.DRAFT:
         raise TrainingError("not_editable")
-    for event in await sessions_of(session, training.id or 0):
-        await session.delete(event)
-    await session.flush()
-    await session.delete(training)
-    await session.flush()
+    await delete_rows(session, await sessions_of(session, training.id or 0), [training])
 
 
 async def publish_training(

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import seat_queries
+from bot.services.rows import reloaded
 from bot.services.trainings.rules import TrainingError
 from storage.models import Event, EventStatus, SignupStatus, Training, TrainingSignup, TrainingStatus
 
@@ -21,11 +22,7 @@ LISTED = (TrainingStatus.OPEN, TrainingStatus.CLOSED, TrainingStatus.COMPLETED)
 
 
 async def get_training(session: AsyncSession, training_id: int) -> Training:
-    training = (
-        await session.exec(
-            select(Training).where(Training.id == training_id).execution_options(populate_existing=True)
-        )
-    ).first()
+    training = await reloaded(session, Training, training_id)
     if training is None:
         raise TrainingError("not_found")
     return training
