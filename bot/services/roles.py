@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.refusal import Refusal
 from storage.models import AuditEntry, Member, Membership, MemberStatus, Organization, Role
 from storage.types import utcnow
 
@@ -23,12 +24,8 @@ _IMPLIED = {
 }
 
 
-class RoleError(Exception):
+class RoleError(Refusal):
     """A role change that is not allowed; `reason` is a stable code handlers translate."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)

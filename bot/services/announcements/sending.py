@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services.announcements.status import CREATING
 from bot.services.audience import audience_members, count_members
 from bot.services.outbox_rows import pending_row, write_rows
+from bot.services.refusal import Refusal
 from bot.services.schedule_math import after_quiet_hours, next_local_time, parse_clock
 from bot.services.versions import version_for
 from storage.models import (
@@ -32,12 +33,8 @@ from storage.types import utcnow
 KIND = "announcement"
 
 
-class AnnouncementError(Exception):
+class AnnouncementError(Refusal):
     """`reason`: "not_editable", "empty_audience", "not_found"."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 async def count_audience(session: AsyncSession, announcement: Announcement) -> int:

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.services.audience import AUDIENCE_KEYS
-from bot.services.text import TextRejected, limited_line, telegram_length
+from bot.services.refusal import Refusal
+from bot.services.text import telegram_length
 from bot.services.versions import title_and_description
 from bot.services.versions import version_for as version_for  # re-exported: events.version_for
 from storage.models import Event, EventStatus, RsvpStatus
@@ -50,7 +51,7 @@ EDITABLE = (
 )
 
 
-class EventError(Exception):
+class EventError(Refusal):
     """A refused event operation; `reason` is a stable code the handlers translate.
 
     Validation: "title_empty", "title_too_long", "description_too_long", "place_too_long",
@@ -62,22 +63,9 @@ class EventError(Exception):
     `limit` is the maximum for the "…_too_long" and "…_range" reasons.
     """
 
-    def __init__(self, reason: str, limit: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.limit = limit
-
-
-def _line(text: str, limit: int, too_long: str, empty: str) -> str:
-    """One line of text (see `limited_line`), or EventError with the reason for the field."""
-    try:
-        return limited_line(text, limit)
-    except TextRejected as error:
-        raise EventError(empty if error.reason == "empty" else too_long, limit) from None
-
 
 def validate_title(text: str) -> str:
-    return _line(text, TITLE_MAX, "title_too_long", "title_empty")
+    return EventError.checked_line(text, TITLE_MAX, "title_empty", "title_too_long")
 
 
 def validate_description(text: str | None) -> str:
@@ -91,7 +79,7 @@ def validate_place(text: str | None) -> str | None:
     """An address, or None when there is no text."""
     if text is None or not text.strip():
         return None
-    return _line(text, PLACE_MAX, "place_too_long", "place_too_long")
+    return EventError.checked_line(text, PLACE_MAX, "place_too_long", "place_too_long")
 
 
 def validate_url(text: str | None) -> str | None:

@@ -12,7 +12,8 @@ from typing import Any
 
 from bot.services import events as event_service
 from bot.services.events import EventError, telegram_length
-from bot.services.text import TextRejected, clean_line, fold
+from bot.services.refusal import Refusal
+from bot.services.text import fold
 from bot.services.versions import title_and_description
 from bot.services.versions import version_for as version_for  # re-exported: trainings.version_for
 from storage.models import SignupStatus, TrainingStatus
@@ -44,7 +45,7 @@ FEEDBACK_RATING = N_("How would you rate this training?")
 FEEDBACK_COMMENT = N_("Anything you would like to tell the trainer or the organizers?")
 
 
-class TrainingError(Exception):
+class TrainingError(Refusal):
     """A refused training operation; `reason` is a stable code the handlers translate.
 
     Validation: the events reasons ("title_empty", "title_too_long", "description_too_long",
@@ -59,11 +60,6 @@ class TrainingError(Exception):
     `limit` is the maximum for the "…_too_long", "too_many_…" and "…_invalid" reasons.
     """
 
-    def __init__(self, reason: str, limit: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.limit = limit
-
 
 # -- validation --------------------------------------------------------------------------------
 
@@ -76,14 +72,7 @@ class SessionInput:
     online_url: str | None = None
 
 
-def _line(text: str | None, limit: int, empty: str, too_long: str) -> str:
-    try:
-        cleaned = clean_line(text, limit)
-    except TextRejected as error:
-        raise TrainingError(empty if error.reason == "empty" else too_long, limit) from None
-    if telegram_length(cleaned) > limit:
-        raise TrainingError(too_long, limit)
-    return cleaned
+_line = TrainingError.checked_line  # one line of typed text, or TrainingError(empty | too_long)
 
 
 def validate_capacity(value: int | str | None) -> int:
