@@ -9,6 +9,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -33,6 +34,7 @@ from bot.delivery.ratelimit import ChatBudget
 from bot.delivery.surveys import SurveyDelivery
 from bot.delivery.trainings import TrainingDelivery
 from bot.i18n import create_i18n
+from bot.metrics import PROCESS
 from bot.middlewares import (
     DbSessionMiddleware,
     HandlerNameMiddleware,
@@ -40,6 +42,7 @@ from bot.middlewares import (
     MemberMiddleware,
     UpdateLogMiddleware,
 )
+from bot.observability import FloodCountMiddleware, UpdateMetricsMiddleware, watch_scheduler_lag
 from bot.reply_requests import EditOutcomeMiddleware, ReplyBudgetMiddleware
 from bot.services.announcements import KIND as ANNOUNCEMENT
 from bot.services.events import NOTICE_KIND as EVENT_NOTICE
@@ -51,6 +54,7 @@ from bot.services.surveys import POLL_STOP_KIND as POLL_STOP
 from bot.services.surveys import REMINDER_KIND as SURVEY_REMINDER
 from bot.services.trainings import NOTICE_KIND as TRAINING_NOTICE
 from bot.telegram_retry import RetryMiddleware
+from bot.web.inbox_worker import InboxMiddleware
 from handlers import get_routers
 from storage.db import create_engine, create_session_factory
 from storage.fsm import SQLStorage
@@ -71,6 +75,13 @@ class App:
     delivery: DeliveryEngine
     announcements: AnnouncementDelivery
     scheduler: AsyncIOScheduler
+    sessions: async_sessionmaker[AsyncSession]
+    redis: Any | None = None  # redis.asyncio.Redis when REDIS_URL is set
+
+    @property
+    def worker(self) -> str:
+        """This process's name in claims (outbox, inbox) and in /metrics."""
+        return self.delivery.config.worker
 
     async def poll(self, *, handle_signals: bool) -> None:
         """Long polling for the update types the routers use, `max_concurrent_updates` at a time."""
@@ -105,12 +116,17 @@ class App:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
+    async def _close_redis(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+
     async def close(self) -> None:
         await self.stop_background()
         for step, close in (
             ("bot", self.bot.session.close),
             ("delivery_bot", self.delivery.bot.session.close),
             ("database", self.engine.dispose),
+            ("redis", self._close_redis),
         ):
             try:
                 await close()
@@ -133,8 +149,9 @@ def create_bot(settings: Settings, *, for_replies: bool = True, budget: ChatBudg
         session.middleware(EditOutcomeMiddleware())  # outermost: its fallback is a whole new call
         session.middleware(CommitBeforeSendMiddleware())
         session.middleware(RetryMiddleware())
-        if budget is not None:  # innermost: after the commit, and booked again on every retry
+        if budget is not None:  # after the commit, and booked again on every retry
             session.middleware(ReplyBudgetMiddleware(budget))
+        session.middleware(FloodCountMiddleware())  # innermost: sees each 429 before it is waited out
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -193,6 +210,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     )
     for job, seconds, name in jobs:
         scheduler.add_job(job, "interval", seconds=seconds, id=name, coalesce=True, max_instances=1)
+    watch_scheduler_lag(scheduler)
     dispatcher = Dispatcher(
         storage=SQLStorage(engine),
         # One update of a chat at a time, in order (a double tap, the parts of a long text Telegram
@@ -205,7 +223,9 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         delivery=delivery,
     )
     dispatcher.update.outer_middleware(UpdateLogMiddleware())
+    dispatcher.update.outer_middleware(UpdateMetricsMiddleware())
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessions))
+    dispatcher.update.outer_middleware(InboxMiddleware())  # webhook mode: handled once, or skipped
     dispatcher.update.outer_middleware(MemberMiddleware(settings.admin_ids, settings.default_language))
     dispatcher.update.outer_middleware(ContextMiddleware())
     LocaleMiddleware(i18n).setup(dispatcher)
@@ -215,7 +235,8 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
             observer.middleware(HandlerNameMiddleware())
             observer.middleware(RightsMiddleware())  # after the callback answer: a refusal is a toast
     dispatcher.include_routers(*get_routers())
-    app = App(settings, engine, bot, dispatcher, i18n, delivery, announcements, scheduler)
+    app = App(settings, engine, bot, dispatcher, i18n, delivery, announcements, scheduler, sessions)
+    PROCESS.info({"worker": app.worker})
     dispatcher.startup.register(_on_startup)
     dispatcher.startup.register(app.start_background)
     dispatcher.shutdown.register(app.stop_background)

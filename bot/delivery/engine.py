@@ -51,6 +51,7 @@ from bot.delivery.outbox import (
 )
 from bot.delivery.ratelimit import ChatBudget, TokenBucket
 from bot.logs import log_event
+from bot.metrics import MESSAGES, count_flood_wait
 from storage.models import DeliveryStatus
 from storage.types import utcnow
 
@@ -138,6 +139,11 @@ class DeliveryEngine:
             asyncio.create_task(self._lease_loop(), name="delivery-leases"),
         ]
 
+    @property
+    def alive(self) -> bool:
+        """Started, and none of its loops has ended (for /healthz)."""
+        return bool(self._tasks) and not any(task.done() for task in self._tasks)
+
     def wake(self) -> None:
         """New rows were written: look now instead of at the next poll."""
         self._wake.set()
@@ -216,6 +222,8 @@ class DeliveryEngine:
             self._slots.release()
         # Appended only after the await: `_flush` swaps the list in the meantime.
         self._outcomes.append(outcome)
+        status = outcome.status
+        MESSAGES.labels(row.kind, "retry" if status == DeliveryStatus.PENDING else str(status)).inc()
 
     async def _attempt(self, row: Claimed) -> Outcome:
         renderer = self.renderers.get(row.kind)
@@ -227,6 +235,7 @@ class DeliveryEngine:
         except TelegramRetryAfter as error:
             self.bucket.pause(error.retry_after)
             self.budget.hold(row.chat_id, error.retry_after)
+            count_flood_wait("outbox", error.retry_after)
             log_event(log, "flood_wait", logging.WARNING, retry_after=error.retry_after)
             retry_at = utcnow() + timedelta(seconds=error.retry_after)
             return Outcome(row.id, DeliveryStatus.PENDING, row.attempts, retry_at=retry_at)

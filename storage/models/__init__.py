@@ -35,6 +35,11 @@ from storage.models.outbox import (
     DeliveryStatus,
     OutboxMessage,
 )
+from storage.models.production import (
+    CalendarFeed,
+    InboxStatus,
+    InboxUpdate,
+)
 from storage.models.surveys import (
     PollDelivery,
     PollVote,
@@ -59,12 +64,15 @@ __all__ = [
     "Announcement",
     "AnnouncementStatus",
     "AuditEntry",
+    "CalendarFeed",
     "DeliveryStatus",
     "DialogState",
     "Event",
     "EventNotice",
     "EventSeries",
     "EventStatus",
+    "InboxStatus",
+    "InboxUpdate",
     "MediaKind",
     "Member",
     "MemberStatus",
