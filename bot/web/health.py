@@ -36,7 +36,7 @@ async def outbox_depth(session: AsyncSession) -> dict[tuple[str, str], int]:
     """Rows waiting or being sent, by (kind, status)."""
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     rows = (
-        await session.execute(
+        await (await session.connection()).execute(
             select(table.c.kind, table.c.status, func.count())
             .where(table.c.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING]))
             .group_by(table.c.kind, table.c.status)

@@ -83,7 +83,7 @@ async def store(session: AsyncSession, received: Received, now: datetime) -> boo
         )
         .on_conflict_do_nothing(index_elements=["update_id"])
     )
-    result = await session.execute(statement)
+    result = await (await session.connection()).execute(statement)
     return bool(result.rowcount)
 
 
@@ -108,7 +108,7 @@ async def claim(session: AsyncSession, worker: str, limit: int, now: datetime) -
         .values(status=InboxStatus.CLAIMED, claimed_by=worker, claimed_at=now, attempts=T.c.attempts + 1)
         .returning(T.c.update_id, T.c.payload)
     )
-    rows = (await session.execute(statement)).all()
+    rows = (await (await session.connection()).execute(statement)).all()
     await session.commit()
     return sorted((ClaimedUpdate(row[0], row[1]) for row in rows), key=lambda claimed: claimed.update_id)
 
@@ -116,7 +116,7 @@ async def claim(session: AsyncSession, worker: str, limit: int, now: datetime) -
 async def mark_handled(session: AsyncSession, update_id: int, worker: str, now: datetime) -> bool:
     """In the update's own unit of work: True if this worker still holds the claim and nobody
     handled the update yet (on PostgreSQL the row stays locked until that unit of work commits)."""
-    result = await session.execute(
+    result = await (await session.connection()).execute(
         update(T)
         .where(
             T.c.update_id == update_id,
@@ -133,7 +133,7 @@ async def finish(
     session: AsyncSession, update_id: int, worker: str, status: InboxStatus, now: datetime
 ) -> None:
     """The handler returned (DONE) or raised (FAILED): the chat's next update may go."""
-    await session.execute(
+    await (await session.connection()).execute(
         update(T)
         .where(T.c.update_id == update_id, T.c.claimed_by == worker, T.c.status == InboxStatus.CLAIMED)
         .values(status=status, finished_at=now)
@@ -142,7 +142,7 @@ async def finish(
 
 
 async def renew(session: AsyncSession, worker: str, now: datetime) -> None:
-    await session.execute(
+    await (await session.connection()).execute(
         update(T).where(T.c.claimed_by == worker, T.c.status == InboxStatus.CLAIMED).values(claimed_at=now)
     )
     await session.commit()
@@ -153,12 +153,12 @@ async def release_stale(session: AsyncSession, now: datetime, lease: timedelta) 
     others go back to pending. Returns how many went back."""
     cutoff = now - lease
     stale = (T.c.status == InboxStatus.CLAIMED, T.c.claimed_at < cutoff)
-    back = await session.execute(
+    back = await (await session.connection()).execute(
         update(T)
         .where(*stale, T.c.handled_at.is_(None))
         .values(status=InboxStatus.PENDING, claimed_by=None, claimed_at=None)
     )
-    await session.execute(
+    await (await session.connection()).execute(
         update(T).where(*stale, T.c.handled_at.is_not(None)).values(status=InboxStatus.DONE, finished_at=now)
     )
     await session.commit()
@@ -169,12 +169,12 @@ async def release_own(session: AsyncSession, worker: str, now: datetime) -> int:
     """At a stop: this worker's claims whose handling never committed go back to pending (any
     process handles them), the others are finished. Returns how many went back."""
     own = (T.c.claimed_by == worker, T.c.status == InboxStatus.CLAIMED)
-    back = await session.execute(
+    back = await (await session.connection()).execute(
         update(T)
         .where(*own, T.c.handled_at.is_(None))
         .values(status=InboxStatus.PENDING, claimed_by=None, claimed_at=None)
     )
-    await session.execute(
+    await (await session.connection()).execute(
         update(T).where(*own, T.c.handled_at.is_not(None)).values(status=InboxStatus.DONE, finished_at=now)
     )
     await session.commit()
@@ -184,7 +184,7 @@ async def release_own(session: AsyncSession, worker: str, now: datetime) -> int:
 async def purge(session: AsyncSession, before: datetime) -> int:
     """Forget finished updates received before `before` (Telegram gives up redelivering an update
     after 24 hours, so older ids need no remembering)."""
-    result = await session.execute(
+    result = await (await session.connection()).execute(
         delete(T).where(T.c.status.in_([InboxStatus.DONE, InboxStatus.FAILED]), T.c.received_at < before)
     )
     await session.commit()
@@ -194,7 +194,7 @@ async def purge(session: AsyncSession, before: datetime) -> int:
 async def depth(session: AsyncSession) -> dict[str, int]:
     """Updates waiting or being handled, by status (for /metrics and /healthz)."""
     rows = (
-        await session.execute(
+        await (await session.connection()).execute(
             select(T.c.status, func.count())
             .where(T.c.status.in_([InboxStatus.PENDING, InboxStatus.CLAIMED]))
             .group_by(T.c.status)
