@@ -30,7 +30,8 @@ from bot.context import ContextMiddleware, RightsMiddleware
 from bot.delivery import DeliveryEngine, EngineConfig
 from bot.delivery.announcements import AnnouncementDelivery
 from bot.delivery.events import EventDelivery
-from bot.delivery.ratelimit import ChatBudget
+from bot.delivery.ratelimit import ChatBudget, TokenBucket
+from bot.delivery.shared_limits import SharedChatBudget, SharedReplyBudgetMiddleware, shared_limits
 from bot.delivery.surveys import SurveyDelivery
 from bot.delivery.trainings import TrainingDelivery
 from bot.i18n import create_i18n
@@ -149,7 +150,9 @@ def create_bot(settings: Settings, *, for_replies: bool = True, budget: ChatBudg
         session.middleware(EditOutcomeMiddleware())  # outermost: its fallback is a whole new call
         session.middleware(CommitBeforeSendMiddleware())
         session.middleware(RetryMiddleware())
-        if budget is not None:  # after the commit, and booked again on every retry
+        if isinstance(budget, SharedChatBudget):  # after the commit, and booked again on every retry
+            session.middleware(SharedReplyBudgetMiddleware(budget))
+        elif budget is not None:
             session.middleware(ReplyBudgetMiddleware(budget))
         session.middleware(FloodCountMiddleware())  # innermost: sees each 429 before it is waited out
     return Bot(
@@ -157,6 +160,21 @@ def create_bot(settings: Settings, *, for_replies: bool = True, budget: ChatBudg
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
+
+
+def _flood_budget(
+    settings: Settings, config: EngineConfig
+) -> tuple[Any | None, TokenBucket | None, ChatBudget]:
+    """The bot's flood budget: in this process, or shared by every process through Redis."""
+    per_chat = (config.per_chat_interval, config.per_group_interval)
+    if settings.redis_url is None or settings.bot_token is None:
+        return None, None, ChatBudget(*per_chat)
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+    bot_id = int(settings.bot_token.get_secret_value().split(":", 1)[0])
+    bucket, budget = shared_limits(client, bot_id, config.rate, max(1.0, config.rate / 5), *per_chat)
+    return client, bucket, budget
 
 
 async def create_app(settings: Settings, *, migrate: bool = True) -> App:
@@ -172,7 +190,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
 
     i18n = create_i18n(settings.default_language)
     engine_config = EngineConfig(rate=settings.delivery_rate, lease=settings.delivery_lease_seconds)
-    budget = ChatBudget(engine_config.per_chat_interval, engine_config.per_group_interval)
+    redis_client, bucket, budget = _flood_budget(settings, engine_config)
     bot = create_bot(settings, budget=budget)
     announcements = AnnouncementDelivery(bot, sessions, i18n, paid_broadcast=settings.paid_broadcast)
     events = EventDelivery(sessions, i18n, lease=timedelta(seconds=settings.delivery_lease_seconds))
@@ -194,6 +212,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         reporters=[announcements.report],
         after_send={SURVEY: surveys.poll_sent},
         budget=budget,
+        bucket=bucket,
     )
     announcements.on_enqueued.append(delivery.wake)
     events.on_enqueued.append(delivery.wake)
@@ -235,7 +254,9 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
             observer.middleware(HandlerNameMiddleware())
             observer.middleware(RightsMiddleware())  # after the callback answer: a refusal is a toast
     dispatcher.include_routers(*get_routers())
-    app = App(settings, engine, bot, dispatcher, i18n, delivery, announcements, scheduler, sessions)
+    app = App(
+        settings, engine, bot, dispatcher, i18n, delivery, announcements, scheduler, sessions, redis_client
+    )
     PROCESS.info({"worker": app.worker})
     dispatcher.startup.register(_on_startup)
     dispatcher.startup.register(app.start_background)

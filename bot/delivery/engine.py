@@ -107,6 +107,7 @@ class DeliveryEngine:
         reporters: list[Reporter] | None = None,
         after_send: dict[str, AfterSend] | None = None,
         budget: ChatBudget | None = None,
+        bucket: TokenBucket | None = None,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
@@ -116,7 +117,7 @@ class DeliveryEngine:
         self.after_send = after_send or {}
         # A fifth of a second of burst: no wave of messages at start that Telegram could count
         # against the bot, and the configured rate is what is achieved.
-        self.bucket = TokenBucket(self.config.rate, max(1.0, self.config.rate / 5))
+        self.bucket = bucket or TokenBucket(self.config.rate, max(1.0, self.config.rate / 5))
         # Shared with the replies Bot (see bot.reply_requests) when the app builds both.
         self.budget = budget or ChatBudget(self.config.per_chat_interval, self.config.per_group_interval)
         self._outcomes: list[Outcome] = []
@@ -206,7 +207,7 @@ class DeliveryEngine:
                     break
                 await self.bucket.acquire()
                 await self._slots.acquire()
-                task = asyncio.create_task(self._send(row, self.budget.reserve(row.chat_id)))
+                task = asyncio.create_task(self._send(row, await self.budget.book(row.chat_id)))
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
 
