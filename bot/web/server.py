@@ -38,7 +38,7 @@ class WebServer:
     def application(self) -> web.Application:
         application = web.Application(client_max_size=4 * 1024 * 1024)
         if self.receiver is not None:
-            application.router.add_post(self.webhook_path, self.receiver)
+            application.router.add_post(self.webhook_path, self.receiver.receive)
         application.router.add_get("/healthz", self.health.healthz)
         application.router.add_get("/metrics", self.health.metrics)
         if self.app.settings.public_url:

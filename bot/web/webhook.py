@@ -34,7 +34,7 @@ class WebhookReceiver:
         self.worker = worker
         self.accepting = True
 
-    async def __call__(self, request: web.Request) -> web.Response:
+    async def receive(self, request: web.Request) -> web.Response:
         if not self.accepting:
             WEBHOOK_REQUESTS.labels("unavailable").inc()
             return web.Response(status=503, text="stopping")

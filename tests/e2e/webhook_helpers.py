@@ -38,6 +38,7 @@ class BotProcess:
         database_url: str,
         *,
         webhook_url: str | None = None,
+        token: str = TOKEN,
         **extra_env: str,
     ) -> None:
         self.port = free_port()
@@ -45,7 +46,7 @@ class BotProcess:
         env = extra_env | {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(workdir),
-            "BOT_TOKEN": TOKEN,
+            "BOT_TOKEN": token,
             "TELEGRAM_API_URL": emulator.base_url,
             "DATABASE_URL": database_url,
             "WEBHOOK_URL": webhook_url or f"{self.base}/telegram",
@@ -63,6 +64,11 @@ class BotProcess:
             stdout=subprocess.DEVNULL,
             stderr=self._log,
         )
+
+    @property
+    def worker_prefix(self) -> str:
+        """The start of this process's name in outbox and inbox claims."""
+        return f"{socket.gethostname()[:40]}:{self.process.pid}:"
 
     @property
     def log(self) -> str:
