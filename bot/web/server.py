@@ -45,7 +45,7 @@ class WebServer:
             from bot.web.calendar_feed import CalendarFeedRoute
 
             route = CalendarFeedRoute(self.app.sessions, self.app.i18n, self.app.settings)
-            application.router.add_get("/calendar/{token}.ics", route)
+            application.router.add_get("/calendar/{token}.ics", route.serve)
         return application
 
     async def start(self, listen: str) -> str:
