@@ -27,7 +27,9 @@ import argparse
 import asyncio
 import contextlib
 import itertools
+import os
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -43,6 +45,15 @@ from tests.e2e.webhook_helpers import SECRET, BotProcess
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 CONNECTIONS = 40
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU time of a process (this one by default), from /proc."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -176,6 +187,7 @@ async def run(processes: int, members: int, actions: int, server_url: str) -> di
 
             await asyncio.gather(*(act(user, 0, False) for user in users))  # warm-up: every list
             started = time.perf_counter()
+            cpu_before = [cpu_seconds(bot.process.pid) for bot in bots], cpu_seconds()
 
             async def member(user: Any) -> None:
                 for step in range(1, actions + 1):
@@ -183,6 +195,8 @@ async def run(processes: int, members: int, actions: int, server_url: str) -> di
 
             await asyncio.gather(*(member(user) for user in users))
             elapsed = time.perf_counter() - started
+            bots_cpu = sum(cpu_seconds(bot.process.pid) for bot in bots) - sum(cpu_before[0])
+            driver_cpu = cpu_seconds() - cpu_before[1]
             delivering.cancel()
             with contextlib.suppress(asyncio.CancelledError, aiohttp.ClientError):
                 await delivering
@@ -191,6 +205,9 @@ async def run(processes: int, members: int, actions: int, server_url: str) -> di
             "p50_ms": percentile(latencies, 0.5) * 1000,
             "p99_ms": percentile(latencies, 0.99) * 1000,
             "updates": float(len(latencies)),
+            "bot_cpu_ms": bots_cpu / len(latencies) * 1000,
+            "driver_cpu_share": driver_cpu / elapsed,
+            "load": os.getloadavg()[0],
         }
     finally:
         for bot in bots:
@@ -207,7 +224,9 @@ async def main_async(members: int, actions: int, server_url: str) -> int:
         print(
             f"{processes} process{'es' if processes > 1 else ''}: {figures['updates']:.0f} updates, "
             f"{figures['updates_per_s']:.1f} updates/s, p50 {figures['p50_ms']:.0f} ms, "
-            f"p99 {figures['p99_ms']:.0f} ms",
+            f"p99 {figures['p99_ms']:.0f} ms; bot CPU {figures['bot_cpu_ms']:.1f} ms per update, "
+            f"emulator and driver busy {figures['driver_cpu_share']:.0%} of a core, "
+            f"load average {figures['load']:.1f} on {os.cpu_count()} cores",
             flush=True,
         )
     ratio = results[2]["updates_per_s"] / results[1]["updates_per_s"]
