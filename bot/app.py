@@ -189,7 +189,12 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         await session.commit()
 
     i18n = create_i18n(settings.default_language)
-    engine_config = EngineConfig(rate=settings.delivery_rate, lease=settings.delivery_lease_seconds)
+    engine_config = EngineConfig(
+        rate=settings.delivery_rate,
+        lease=settings.delivery_lease_seconds,
+        per_chat_interval=settings.chat_interval,
+        per_group_interval=3 * settings.chat_interval,
+    )
     redis_client, bucket, budget = _flood_budget(settings, engine_config)
     bot = create_bot(settings, budget=budget)
     announcements = AnnouncementDelivery(bot, sessions, i18n, paid_broadcast=settings.paid_broadcast)

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     delivery_rate: float = Field(default=25.0, gt=0, le=1000)
     paid_broadcast: bool = False
     delivery_lease_seconds: float = Field(default=60.0, gt=0)
+    # Seconds between two messages to one private chat, replies and outbox together (Telegram:
+    # about one a second, short bursts tolerated); a group gets three times as long (20 a minute).
+    chat_interval: float = Field(default=1.0, gt=0, le=60)
     # Updates handled at once; more wait their turn instead of waiting on the database pool (which
     # holds 15 connections, shared with the delivery engine and the scheduler).
     max_concurrent_updates: int = Field(default=10, ge=1, le=200)

@@ -148,15 +148,18 @@ class RightsMiddleware(BaseMiddleware):
 async def _load(
     ctx: Context, action: Action, loads: Loads, event: TelegramObject, data: dict[str, Any]
 ) -> bool:
-    """Put the row the button names into the handler's arguments; False after answering that the
-    button is stale (missing or forged id, another organization's row, a state that no longer
-    allows the action)."""
+    """Put the row the button names (and its `extra`) into the handler's arguments; False after
+    answering that the button is stale (missing or forged id, another organization's row, a state
+    that no longer allows the action, an extra that is not there)."""
     callback_data = data.get("callback_data")
     ident = getattr(callback_data, loads.field, 0)
     row = await ctx.load(action, loads.model, ident) if isinstance(ident, int) else None
     if row is not None and (loads.accepts is None or loads.accepts(row, callback_data)):
-        data[loads.name] = row
-        return True
+        extra = {} if loads.extra is None else await loads.extra(ctx, row, callback_data)
+        if extra is not None:
+            data[loads.name] = row
+            data.update(extra)
+            return True
     answer: CallbackAnswer | None = data.get("callback_answer")
     if isinstance(event, CallbackQuery) and answer is not None:
         answer.text = str(STALE)

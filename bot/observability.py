@@ -8,15 +8,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
-from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.exceptions import TelegramRetryAfter
-from aiogram.methods import TelegramMethod
-from aiogram.methods.base import Response, TelegramType
 from aiogram.types import TelegramObject, Update
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.base import BaseScheduler
 
 from bot.metrics import HANDLER_SECONDS, SCHEDULER_LAG, UPDATES, count_flood_wait
+from bot.request_types import Method, Next, Result
 from storage.types import utcnow
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -44,12 +43,7 @@ class UpdateMetricsMiddleware(BaseMiddleware):
 class FloodCountMiddleware(BaseRequestMiddleware):
     """Innermost on the replies Bot: counts every 429 before the retry middleware waits it out."""
 
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+    async def __call__(self, make_request: Next, bot: Bot, method: Method) -> Result:
         try:
             return await make_request(bot, method)
         except TelegramRetryAfter as error:

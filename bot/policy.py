@@ -13,7 +13,7 @@ every router and fails when a handler declares nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
@@ -68,12 +68,17 @@ class Loads:
     the callback data's `field`, injected as the handler argument `name` once the actor's right is
     checked against the row's own organization, and only when `accepts(row, callback_data)` (its
     state allows the action). A missing, foreign or refused row is a stale button, answered as
-    such; the handler never runs without its row."""
+    such; the handler never runs without its row.
+
+    `extra(ctx, row, callback_data)`, if given, loads what else the button names within that row
+    (a participant of a training, one of its sessions): more handler arguments, or None for a
+    stale button."""
 
     model: type[Any]
     name: str
     field: str = "id"
     accepts: Callable[[Any, Any], bool] | None = None
+    extra: Callable[[Any, Any, Any], Awaitable[dict[str, Any] | None]] | None = None
 
 
 def rights(action: Action, refusal: Any = None, *, loads: Loads | None = None) -> dict[str, Any]:

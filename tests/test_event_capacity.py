@@ -19,10 +19,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import events as service
 from bot.services.events import EventError
+from bot.services.events.series import create_series, publish_draft
 from bot.services.roles import ensure_default_organization
 from storage.db import create_session_factory
-from storage.models import EventNotice, Organization, OutboxMessage, Rsvp, RsvpStatus
-from tests.test_events import NOW, START, add_members, published
+from storage.models import Event, EventNotice, EventStatus, Organization, OutboxMessage, Rsvp, RsvpStatus
+from tests.test_events import NOW, START, add_members, new_event, published
 
 GOING, MAYBE, NOT_GOING = RsvpStatus.GOING, RsvpStatus.MAYBE, RsvpStatus.NOT_GOING
 WAITLISTED, OFFERED = RsvpStatus.WAITLISTED, RsvpStatus.OFFERED
@@ -101,6 +102,48 @@ async def test_200_simultaneous_taps_for_20_seats(engine: AsyncEngine, session: 
         WAITLISTED: 180,
         OFFERED: 0,
     }
+
+
+def publish_tap(event_id: int, organization_id: int) -> Callable[[AsyncSession], Awaitable[Any]]:
+    """An organizer's tap on Publish: the draft as that tap loaded it, then published."""
+
+    async def job(session: AsyncSession) -> int:
+        event = await session.get(Event, event_id)
+        organization = await session.get(Organization, organization_id)
+        assert event is not None and organization is not None
+        return await publish_draft(session, event, organization, NOW)
+
+    return job
+
+
+async def test_two_taps_on_publish_announce_a_draft_or_a_series_once(
+    engine: AsyncEngine, session: AsyncSession
+) -> None:
+    """Both taps loaded the draft; the conditional update lets one publish, the other finds it
+    claimed ("not_editable": the button is no longer active)."""
+    org = await organization(session)
+    people = await add_members(session, org, 5)
+    single = await new_event(session, org)
+    _series, dates = await create_series(
+        session,
+        organization_id=org.id or 0,
+        rule="weekly",
+        timezone="Europe/Paris",
+        starts_on=START.date(),
+        local_start=18 * 60 + 30,
+        now=NOW,
+        count=3,
+        title="Chorale",
+        language="fr",
+    )
+    await session.commit()
+    for event_id in (single.id or 0, dates[0].id or 0):
+        results = await concurrently(engine, [publish_tap(event_id, org.id or 0)] * 2)
+        assert sorted(map(repr, results)) == sorted([repr(5), repr(EventError("not_editable"))])
+        assert sorted(await notices(session, event_id, "published")) == sorted(people)
+    statuses = (await session.exec(select(Event.status).execution_options(populate_existing=True))).all()
+    assert set(statuses) == {EventStatus.PUBLISHED}
+    assert len(await notices(session, dates[1].id or 0, "published")) == 0  # a series is told once
 
 
 async def test_tapping_again_changes_the_answer_and_a_freed_seat_goes_to_the_first_waiting(

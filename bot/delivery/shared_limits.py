@@ -19,14 +19,12 @@ import time
 from typing import Any
 
 from aiogram import Bot
-from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
 from aiogram.exceptions import TelegramRetryAfter
-from aiogram.methods import TelegramMethod
-from aiogram.methods.base import Response, TelegramType
 
 from bot.delivery.ratelimit import ChatBudget, TokenBucket
 from bot.logs import log_event
 from bot.reply_requests import SENDS, ReplyBudgetMiddleware, _messages
+from bot.request_types import Method, Next, Result
 
 log = logging.getLogger(__name__)
 
@@ -166,12 +164,7 @@ class SharedReplyBudgetMiddleware(ReplyBudgetMiddleware):
 
     budget: SharedChatBudget
 
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+    async def __call__(self, make_request: Next, bot: Bot, method: Method) -> Result:
         chat_id = getattr(method, "chat_id", None) if isinstance(method, SENDS) else None
         if not isinstance(chat_id, int):
             return await make_request(bot, method)

@@ -38,6 +38,19 @@ def clean_line(text: str | None, max_length: int) -> str:
     return visible
 
 
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units: an emoji counts two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def limited_line(text: str | None, limit: int) -> str:
+    """`clean_line` with the limit counted as Telegram counts it (see `telegram_length`)."""
+    line = clean_line(text, limit)
+    if telegram_length(line) > limit:
+        raise TextRejected("too_long", limit)
+    return line
+
+
 def fold(text: str) -> str:
     """Text for matching what people type: case, accents, Arabic short vowels (tanween) and curly
     apostrophes ignored ("Sénégal" ~ "senegal", "غدًا" ~ "غدا", "aujourd’hui" ~ "aujourd'hui")."""

@@ -23,9 +23,11 @@ intent stack in the FSM storage; and the kit below is a few hundred lines we ful
   data (None: the kit answers "This button is no longer active." or `gone()`);
 - `items(draft, language)`: the texts to translate, one `Item` each (key, prompt, `TextRule`;
   `rule.optional` gives a Skip button), and `save_translation(turn, draft, language, answers)`;
-- `fields(draft)` / `save_field(turn, draft, key, value)`: what ✏️ Edit offers (issue 16);
+- `fields(draft)` / `save_field(turn, draft, key, value)`: what ✏️ Edit offers (issue 16), and
+  optionally `pick_field` (ask something before the value, e.g. which dates of a series);
 - `show_preview(turn, draft)`, `publish(turn, draft)` (claim + publish; False if already claimed),
-  `discard(turn, draft)`, and optionally `translation_saved`, `field_saved`, `text_was_cut`.
+  `discard(turn, draft)`, and optionally `translation_answer`, `translation_saved`, `field_saved`,
+  `text_was_cut`.
 
 `composer_router(spec)` returns the router with the kit's handlers for it (language list, language,
 Skip, ✏️ Edit, field, Publish, Discard, typed items and values, the cut-text guard), each with

@@ -49,8 +49,10 @@ def button_turn(
     return Turn(ctx, state, bot, query.from_user.id, message, callback_answer, delivery)
 
 
-def message_turn(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> Turn:
-    return Turn(ctx, state, bot, message.chat.id, message)
+def message_turn(
+    message: Message, ctx: Context, state: FSMContext, bot: Bot, delivery: DeliveryEngine | None = None
+) -> Turn:
+    return Turn(ctx, state, bot, message.chat.id, message, delivery=delivery)
 
 
 def ident_of(callback_data: CallbackData) -> int:
@@ -90,10 +92,12 @@ def draft_button(spec: Composer[Any], router: Router, *codes: str) -> Callable[[
 
 
 def _kit_button(spec: Composer[Any], step: steps.DraftStep) -> DraftButton:
-    """A kit button: its step with the button's value; a refused value is a stale button."""
+    """A kit button: its step with the button's value (also in `turn.data["value"]`, e.g. for
+    `publish`); a refused value is a stale button."""
 
     async def on_kit_button(turn: Turn, draft: Any, callback_data: Any) -> None:
-        if not await step(spec, turn, draft, str(getattr(callback_data, "value", ""))):
+        turn.data["value"] = str(getattr(callback_data, "value", ""))
+        if not await step(spec, turn, draft, turn.data["value"]):
             turn.stale()
 
     on_kit_button.__name__ = on_kit_button.__qualname__ = step.__name__
@@ -123,7 +127,7 @@ def composer_router(spec: Composer[Any]) -> Router:
         codes.translate: steps.offer_languages,
         codes.language: steps.start_translation,
         codes.edit: steps.offer_fields,
-        codes.field: steps.ask_field,
+        codes.field: steps.choose_field,
         codes.publish: steps.publish,
         codes.discard: steps.discard,
     }
@@ -152,8 +156,11 @@ def composer_router(spec: Composer[Any]) -> Router:
         states.append(spec.editing)
 
         @router.message(spec.editing, F.text, flags=flags)
-        async def field_typed(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
-            await steps.typed_answer(spec, message_turn(message, ctx, state, bot), message, "edit")
+        async def field_typed(
+            message: Message, ctx: Context, state: FSMContext, bot: Bot, delivery: DeliveryEngine
+        ) -> None:
+            """A field's new value (a change members are told about wakes the delivery)."""
+            await steps.typed_answer(spec, message_turn(message, ctx, state, bot, delivery), message, "edit")
 
     @router.message(StateFilter(*states), flags=flags)
     async def not_text(message: Message) -> None:

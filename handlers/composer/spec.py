@@ -49,6 +49,7 @@ class Item:
     prompt: str
     rule: TextRule
     label: str = ""  # the field's button in the ✏️ Edit list
+    skip_label: str = ""  # the Skip button's text, when "Skip" is not the word (“No limit”)
 
 
 @dataclass
@@ -138,6 +139,15 @@ class Composer(Generic[DraftT]):
         """The texts to translate into `language`, in order (must, to offer translations)."""
         raise NotImplementedError
 
+    def translation_answer(
+        self, draft: DraftT, language: str, answers: dict[str, str | None], item: Item, text: str
+    ) -> dict[str, str | None] | str:
+        """What a typed item of a translation answers, once its rule took the text: the item itself
+        by default. A capability may refuse it with a text (the step waits for a corrected one:
+        an option repeated, say), or let one message answer the items after it too (their keys in
+        order: several options typed one per line)."""
+        return {item.key: text}
+
     async def save_translation(
         self, turn: Turn, draft: DraftT, language: str, answers: dict[str, str | None]
     ) -> str | None:
@@ -153,8 +163,15 @@ class Composer(Generic[DraftT]):
     def fields(self, draft: DraftT) -> list[Item]:
         return []
 
+    async def pick_field(self, turn: Turn, draft: DraftT, key: str) -> bool:
+        """A field was chosen in the ✏️ Edit list: True to ask for its new value now. A capability
+        that first asks something else (which dates of a series) returns False and calls
+        `ask_field` itself once it knows."""
+        return True
+
     async def save_field(self, turn: Turn, draft: DraftT, key: str, value: str | None) -> str | None:
-        """Keep a field's new value; an error text to show, or None."""
+        """Keep a field's new value; an error text to show, or None. An empty text: the step goes
+        on and the capability has answered itself (a typed start time it asks to confirm)."""
         raise NotImplementedError
 
     async def field_saved(self, turn: Turn, draft: DraftT, key: str) -> None:

@@ -72,7 +72,8 @@ async def _ask(spec: Composer[Any], turn: Turn, draft: Any, item: Item) -> None:
     if item.rule.optional:
         builder = InlineKeyboardBuilder()
         builder.button(
-            text=_("Skip"), callback_data=spec.button(spec.codes.skip, spec.ident(draft), item.key)
+            text=item.skip_label or _("Skip"),
+            callback_data=spec.button(spec.codes.skip, spec.ident(draft), item.key),
         )
         markup = builder.as_markup()
     await turn.say(item.prompt, markup)
@@ -108,9 +109,9 @@ async def start_translation(spec: Composer[Any], turn: Turn, draft: Any, languag
 
 
 async def _translation_answer(
-    spec: Composer[Any], turn: Turn, step: dict[str, Any], draft: Any, item: Item, value: str | None
+    spec: Composer[Any], turn: Turn, step: dict[str, Any], draft: Any, added: dict[str, str | None]
 ) -> None:
-    answers = {**step.get("answers", {}), item.key: value}
+    answers = {**step.get("answers", {}), **added}
     items = spec.items(draft, step["language"])
     if len(answers) < len(items):
         await turn.state.update_data({STEP_KEY: {**step, "answers": answers}})
@@ -159,8 +160,13 @@ async def typed_answer(spec: Composer[Any], turn: Turn, message: Message, kind: 
         return
     if kind == "edit":
         await _field_answer(spec, turn, draft, item, text)
-    else:
-        await _translation_answer(spec, turn, step, draft, item, text)
+        return
+    answers = dict(step.get("answers") or {})
+    added = spec.translation_answer(draft, step["language"], answers, item, text)
+    if isinstance(added, str):
+        await turn.say(added)  # the step goes on: a corrected text is welcome
+        return
+    await _translation_answer(spec, turn, step, draft, added)
 
 
 async def skipped(spec: Composer[Any], turn: Turn, key: str) -> bool:
@@ -179,7 +185,7 @@ async def skipped(spec: Composer[Any], turn: Turn, key: str) -> bool:
         if kind == "edit":
             await _field_answer(spec, turn, draft, item, None)
         else:
-            await _translation_answer(spec, turn, step, draft, item, None)
+            await _translation_answer(spec, turn, step, draft, {item.key: None})
         return True
     return False
 
@@ -201,6 +207,14 @@ async def offer_fields(spec: Composer[Any], turn: Turn, draft: Any, value: str =
     return True
 
 
+async def choose_field(spec: Composer[Any], turn: Turn, draft: Any, key: str) -> bool:
+    """A field of the ✏️ Edit list: its new value is asked for, unless the capability asks
+    something first (`Composer.pick_field`). False for a field the draft does not have."""
+    if not any(item.key == key for item in spec.fields(draft)):
+        return False
+    return await ask_field(spec, turn, draft, key) if await spec.pick_field(turn, draft, key) else True
+
+
 async def ask_field(spec: Composer[Any], turn: Turn, draft: Any, key: str) -> bool:
     """Ask for a field's new value (False for a field the draft does not have)."""
     item = next((item for item in spec.fields(draft) if item.key == key), None)
@@ -217,7 +231,8 @@ async def ask_field(spec: Composer[Any], turn: Turn, draft: Any, key: str) -> bo
 async def _field_answer(spec: Composer[Any], turn: Turn, draft: Any, item: Item, value: str | None) -> None:
     error = await spec.save_field(turn, draft, item.key, value)
     if error is not None:
-        await turn.say(error)  # the step goes on: a corrected value is welcome
+        if error:
+            await turn.say(error)  # the step goes on: a corrected value is welcome
         return
     await end_step(spec, turn)
     await spec.field_saved(turn, draft, item.key)

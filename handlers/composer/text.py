@@ -76,14 +76,15 @@ def cut_text(limit: int) -> str:
 
 @dataclass(frozen=True)
 class TextRule:
-    """How one typed item is checked. `limit` is in Telegram's units; `too_long(limit, length)`
-    and `command` let a capability keep its own wording (existing msgids)."""
+    """How one typed item is checked. `limit` is in Telegram's units; `too_long(limit, length)`,
+    `command` and `empty` let a capability keep its own wording (existing msgids)."""
 
     limit: int
     keep_formatting: bool = False
     optional: bool = False
     too_long: Callable[[int, int], str] = too_long_text
     command: Callable[[], str] = command_text
+    empty: Callable[[], str] = empty_text
 
 
 def is_blank(text: str | None) -> bool:
@@ -95,7 +96,7 @@ def is_blank(text: str | None) -> bool:
 def check_text(plain: str | None, rule: TextRule, html: str | None = None) -> str:
     """The text to keep (plain and stripped, or the HTML with formatting), or `TextRefused`."""
     if plain is None or is_blank(plain):
-        raise TextRefused(empty_text())
+        raise TextRefused(rule.empty())
     length = telegram_length(plain)
     if length > rule.limit:
         raise TextRefused(rule.too_long(rule.limit, length))

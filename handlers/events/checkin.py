@@ -14,8 +14,6 @@ from aiogram import Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.context import Context
 from bot.i18n import _
@@ -24,9 +22,10 @@ from bot.services import events as service
 from bot.services.events import checkin
 from bot.services.events.rules import EventError
 from handlers.events.callbacks import EventAdmin
-from handlers.events.common import managed_event
+from handlers.events.common import ON_EVENT, show
 from handlers.events.texts import member_error_text
-from handlers.events.views import code_text
+from handlers.events.views import admin_keyboard, code_text
+from storage.models import Event
 from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)
@@ -34,25 +33,15 @@ member_router: Final[Router] = Router(name=f"{__name__}.member")
 _CODE: Final = re.compile(r"^\s*[A-Za-z0-9]{4,12}\s*$")
 
 
-@router.callback_query(
-    EventAdmin.filter(F.action.in_({"code", "newcode"})), flags=rights(Action.MANAGE_EVENTS)
-)
+@router.callback_query(EventAdmin.filter(F.action.in_({"code", "newcode"})), flags=ON_EVENT)
 async def show_code(
-    query: CallbackQuery, callback_data: EventAdmin, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
+    query: CallbackQuery, callback_data: EventAdmin, event: Event, ctx: Context, bot: Bot
 ) -> None:
     """🔑 shows the code (made now if there is none); 🔄 replaces it, in the same message."""
-    event = await managed_event(ctx, callback_data.id, callback_answer)
-    if event is None:
-        return
     renew = callback_data.action == "newcode"
     await service.checkin_code(ctx.session, event, utcnow(), renew=renew)
-    text = code_text(event, ctx.organization, ctx.locale)
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("🔄 New code"), callback_data=EventAdmin(action="newcode", id=event.id or 0))
-    if renew and isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=builder.as_markup())
-    else:
-        await bot.send_message(query.from_user.id, text, reply_markup=builder.as_markup())
+    keyboard = admin_keyboard(event.id or 0, [(_("🔄 New code"), "newcode", "")])
+    await show(query, bot, code_text(event, ctx.organization, ctx.locale), keyboard, edit=renew)
 
 
 @member_router.message(F.chat.type == "private", F.text.regexp(_CODE.pattern), flags=rights(Action.PUBLIC))

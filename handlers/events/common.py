@@ -1,67 +1,64 @@
-"""Steps the organizer's event handlers share: loading the event a button or a dialog names
-(through the policy, then its state), checking a typed answer, and sending the management card."""
+"""What the organizer's event handlers share: the right they declare, which events their buttons
+act on (loaded by the rights middleware through the policy, then checked for their state), the
+event as the composer kit holds it, closing an answered question, and the management card."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Final
 
 from aiogram import Bot
-from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
-from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.context import Context
-from bot.i18n import _
-from bot.policy import Action
+from bot.policy import Action, Loads, rights
+from handlers.composer import Turn
 from handlers.events.views import manage_keyboard, manage_text
-from handlers.fallback import stale_button
 from storage.models import Event, EventStatus
 
+Markup = InlineKeyboardMarkup | None
 OPEN: Final = (EventStatus.DRAFT, EventStatus.PUBLISHED)
 DRAFT: Final = (EventStatus.DRAFT,)
+MANAGE: Final = rights(Action.MANAGE_EVENTS)
 
 
-async def managed_event(
-    ctx: Context, event_id: int, callback_answer: CallbackAnswer, statuses: tuple[EventStatus, ...] = OPEN
-) -> Event | None:
-    """The event a button names if the organizer may manage it and it is still in one of
-    `statuses`; None after answering "no longer active" (missing, forged, foreign, a training
-    session — which changes with its training only — or in another state)."""
-    event = await ctx.load(Action.MANAGE_EVENTS, Event, event_id)
-    if event is None or event.training_id is not None or event.status not in statuses:
-        stale_button(callback_answer)
-        return None
-    return event
+def managed(event: Event, statuses: tuple[EventStatus, ...] = OPEN) -> bool:
+    """An event the organizer's buttons still act on: not a training session (which changes with
+    its training only) and in one of `statuses`."""
+    return event.training_id is None and event.status in statuses
 
 
-async def event_of_step(
-    message: Message, ctx: Context, state: FSMContext, key: str
-) -> tuple[Event, dict[str, Any]] | None:
-    """For a typed step after the draft (a translation, an edit): the event the dialog is about
-    and the dialog's data; None after ending the dialog when the event can no longer change."""
-    info = (await state.get_data()).get(key)
-    event = None
-    if isinstance(info, dict) and info.get("event_id"):
-        event = await ctx.load(Action.MANAGE_EVENTS, Event, int(info["event_id"]))
-    if event is None or event.training_id is not None or event.status not in OPEN:
-        await state.clear()
-        await message.answer(_("This event can no longer be changed."))
-        return None
-    return event, dict(info)  # type: ignore[arg-type]
+def _open(event: Event, callback_data: Any) -> bool:
+    return managed(event)
 
 
-async def typed_answer(message: Message) -> bool:
-    """A command is not an answer: the organizer is asked again (False)."""
-    if (message.text or "").startswith("/"):
-        await message.answer(_("Please answer the question above, or send /cancel to stop."))
-        return False
-    return True
+# An organizer button about one open event: the rights middleware loads it through the policy
+# (missing, forged, foreign, cancelled or a training session: "This button is no longer active.")
+# and hands it to the handler as `event`.
+ON_EVENT: Final = rights(Action.MANAGE_EVENTS, loads=Loads(Event, "event", accepts=_open))
 
 
-async def close_question(query: CallbackQuery) -> None:
+@dataclass(frozen=True)
+class ComposedEvent:
+    """An event as the composer kit holds it: the row, and the zone the organizer reads and types
+    times in (theirs, else the organization's)."""
+
+    event: Event
+    zone: str
+
+
+async def close_question(turn: Turn) -> None:
     """The question is answered: its buttons go."""
-    if isinstance(query.message, Message) and query.message.reply_markup is not None:
-        await query.message.edit_reply_markup(reply_markup=None)
+    if turn.message is not None and turn.message.reply_markup is not None:
+        await turn.message.edit_reply_markup(reply_markup=None)
+
+
+async def show(query: CallbackQuery, bot: Bot, text: str, markup: Markup = None, edit: bool = True) -> None:
+    """On the pressed message (`edit`, when it can still be edited), else as a new message."""
+    if edit and isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=markup)
+    else:
+        await bot.send_message(query.from_user.id, text, reply_markup=markup)
 
 
 async def send_manage(bot: Bot, chat_id: int, ctx: Context, event: Event) -> None:

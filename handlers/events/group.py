@@ -120,7 +120,7 @@ async def _refresh_group_card(
             await bot.edit_message_text(
                 text, chat_id=message.chat.id, message_id=message.message_id, reply_markup=keyboard
             )
-    except TelegramAPIError as error:  # "message is not modified", a deleted card, a left group
+    except TelegramAPIError as error:  # a deleted card, a group the bot left
         log_event(log, "group_card_not_refreshed", chat=message.chat.id, reason=str(error)[:80])
     except Exception as error:  # e.g. the bot shutting down meanwhile: the next tap refreshes it
         log_event(log, "group_card_not_refreshed", chat=message.chat.id, reason=type(error).__name__)

@@ -9,24 +9,21 @@ from typing import Final
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.context import Context
 from bot.delivery import DeliveryEngine
 from bot.i18n import _, ngettext
-from bot.policy import Action, rights
 from bot.services import events as service
 from bot.views.events import when_text
 from handlers.events.callbacks import EventAdmin
-from handlers.events.common import managed_event, send_manage
+from handlers.events.common import MANAGE, ON_EVENT, send_manage, show
 from handlers.events.texts import event_title
-from handlers.events.views import list_page
+from handlers.events.views import admin_keyboard, list_page
+from storage.models import Event
 from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
-MANAGE: Final = rights(Action.MANAGE_EVENTS)
 
 
 @router.message(Command("myevents"), flags=MANAGE)
@@ -49,58 +46,34 @@ async def turn_page(query: CallbackQuery, callback_data: EventAdmin, ctx: Contex
         await query.message.edit_text(text, reply_markup=keyboard)
 
 
-@router.callback_query(EventAdmin.filter(F.action == "open"), flags=MANAGE)
-async def open_event(
-    query: CallbackQuery, callback_data: EventAdmin, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
-) -> None:
-    event = await managed_event(ctx, callback_data.id, callback_answer)
-    if event is not None:
-        await send_manage(bot, query.from_user.id, ctx, event)
+@router.callback_query(EventAdmin.filter(F.action == "open"), flags=ON_EVENT)
+async def open_event(query: CallbackQuery, event: Event, ctx: Context, bot: Bot) -> None:
+    await send_manage(bot, query.from_user.id, ctx, event)
 
 
-@router.callback_query(EventAdmin.filter(F.action == "cancel"), flags=MANAGE)
-async def ask_cancel(
-    query: CallbackQuery, callback_data: EventAdmin, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
-) -> None:
-    event = await managed_event(ctx, callback_data.id, callback_answer)
-    if event is None:
-        return
-    ident = event.id or 0
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("✖ Yes, cancel it"), callback_data=EventAdmin(action="cancel_yes", id=ident))
-    builder.button(text=_("← No, keep it"), callback_data=EventAdmin(action="keep", id=ident))
-    builder.adjust(1)
+@router.callback_query(EventAdmin.filter(F.action == "cancel"), flags=ON_EVENT)
+async def ask_cancel(query: CallbackQuery, event: Event, ctx: Context, bot: Bot) -> None:
+    choices = [(_("✖ Yes, cancel it"), "cancel_yes", ""), (_("← No, keep it"), "keep", "")]
     await bot.send_message(
         query.from_user.id,
         _("Cancel “{title}” on {when}? Everyone who answered will be told.").format(
             title=escape(event_title(event, ctx.locale, ctx.organization)),
             when=escape(when_text(event, ctx.locale, ctx.zone)),
         ),
-        reply_markup=builder.as_markup(),
+        reply_markup=admin_keyboard(event.id or 0, choices),
     )
 
 
-@router.callback_query(EventAdmin.filter(F.action == "keep"), flags=MANAGE)
-async def keep_event(
-    query: CallbackQuery, callback_data: EventAdmin, ctx: Context, callback_answer: CallbackAnswer
-) -> None:
-    event = await managed_event(ctx, callback_data.id, callback_answer)
-    if event is not None and isinstance(query.message, Message):
+@router.callback_query(EventAdmin.filter(F.action == "keep"), flags=ON_EVENT)
+async def keep_event(query: CallbackQuery) -> None:
+    if isinstance(query.message, Message):
         await query.message.edit_text(_("Nothing was changed."))
 
 
-@router.callback_query(EventAdmin.filter(F.action == "cancel_yes"), flags=MANAGE)
+@router.callback_query(EventAdmin.filter(F.action == "cancel_yes"), flags=ON_EVENT)
 async def cancel_event(
-    query: CallbackQuery,
-    callback_data: EventAdmin,
-    ctx: Context,
-    callback_answer: CallbackAnswer,
-    delivery: DeliveryEngine,
-    bot: Bot,
+    query: CallbackQuery, event: Event, ctx: Context, delivery: DeliveryEngine, bot: Bot
 ) -> None:
-    event = await managed_event(ctx, callback_data.id, callback_answer)
-    if event is None:
-        return
     told = await service.cancel_event(ctx.session, event, ctx.organization, utcnow())
     await ctx.session.commit()
     text = ngettext(
@@ -108,21 +81,13 @@ async def cancel_event(
         "✖ “{title}” is cancelled. {count} members who answered are told.",
         told,
     ).format(title=escape(event_title(event, ctx.locale, ctx.organization)), count=told)
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text)
-    else:
-        await bot.send_message(query.from_user.id, text)
+    await show(query, bot, text)
     if told:
         delivery.wake()
 
 
-@router.callback_query(EventAdmin.filter(F.action == "group"), flags=MANAGE)
-async def how_to_post(
-    query: CallbackQuery, callback_data: EventAdmin, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
-) -> None:
-    event = await managed_event(ctx, callback_data.id, callback_answer)
-    if event is None:
-        return
+@router.callback_query(EventAdmin.filter(F.action == "group"), flags=ON_EVENT)
+async def how_to_post(query: CallbackQuery, event: Event, bot: Bot) -> None:
     await bot.send_message(
         query.from_user.id,
         _(

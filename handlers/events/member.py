@@ -91,16 +91,20 @@ def _registered(ctx: Context, callback_answer: CallbackAnswer) -> Member | None:
     return member
 
 
-async def _shown_event(
+async def _tapped(
     ctx: Context, callback_data: EventAction, callback_answer: CallbackAnswer, *, session_too: bool = False
-) -> Event | None:
-    """The event a member's button names; None after saying it no longer exists (a training
-    session only when `session_too`: its calendar file)."""
+) -> tuple[Member, Event] | None:
+    """The registered member pressing and the event their button names; None after saying why
+    not (register first, or it no longer exists; a training session counts only when
+    `session_too`: its calendar file)."""
+    member = _registered(ctx, callback_answer)
+    if member is None:
+        return None
     event = await service.shown_event(ctx.session, ctx.organization_id, callback_data.id)
     if event is None or (event.training_id is not None and not session_too):
         toast(callback_answer, _("This event no longer exists."))
         return None
-    return event
+    return member, event
 
 
 @router.callback_query(EventAction.filter(F.action == "page"), flags=PUBLIC)
@@ -120,11 +124,8 @@ async def turn_page(
 async def open_card(
     query: CallbackQuery, callback_data: EventAction, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
 ) -> None:
-    member = _registered(ctx, callback_answer)
-    if member is None:
-        return
-    event = await _shown_event(ctx, callback_data, callback_answer)
-    if event is not None:
+    if (tapped := await _tapped(ctx, callback_data, callback_answer)) is not None:
+        member, event = tapped
         await send_card(bot, query.from_user.id, ctx.session, event, member, ctx.organization, ctx.locale)
 
 
@@ -133,12 +134,10 @@ async def calendar_file(
     query: CallbackQuery, callback_data: EventAction, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
 ) -> None:
     """Add to calendar: an .ics file (a training session's too)."""
-    member = _registered(ctx, callback_answer)
-    if member is None:
+    tapped = await _tapped(ctx, callback_data, callback_answer, session_too=True)
+    if tapped is None:
         return
-    event = await _shown_event(ctx, callback_data, callback_answer, session_too=True)
-    if event is None:
-        return
+    member, event = tapped
     version = service.version_for(event, member.language, ctx.organization.default_language)
     me = await bot.me()
     link = f"https://t.me/{me.username}?start=event_{event.id}" if me.username else None
@@ -161,18 +160,16 @@ async def answer(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     """Going, maybe, can't go (tapping again changes the answer), or taking an offered seat."""
-    member = _registered(ctx, callback_answer)
-    if member is None or member.id is None:
+    tapped = await _tapped(ctx, callback_data, callback_answer)
+    if tapped is None:
         return
-    event = await _shown_event(ctx, callback_data, callback_answer)
-    if event is None:
-        return
-    event_id, now = event.id or 0, utcnow()
+    member, event = tapped
+    member_id, event_id, now = member.id or 0, event.id or 0, utcnow()
     try:
         if callback_data.action == "take":
-            result = await service.confirm_offer(ctx.session, event_id, member.id, now)
+            result = await service.confirm_offer(ctx.session, event_id, member_id, now)
         else:
-            result = await service.rsvp(ctx.session, event_id, member.id, CHOICE[callback_data.action], now)
+            result = await service.rsvp(ctx.session, event_id, member_id, CHOICE[callback_data.action], now)
     except EventError as error:
         await ctx.session.commit()  # keeps offers that expired on the way; nothing else was written
         toast(

@@ -8,7 +8,7 @@ from aiogram.fsm.state import State, StatesGroup
 
 class EventStates(StatesGroup):
     """/newevent, one question at a time (answers kept in the FSM data until the draft is created),
-    then translations and edits of an existing event."""
+    then translations and edits of an existing event (the composer kit's steps)."""
 
     title = State()
     description = State()
@@ -19,8 +19,7 @@ class EventStates(StatesGroup):
     deadline = State()
     reminders = State()  # buttons
     repeat = State()  # buttons
-    translation_title = State()
-    translation_description = State()
-    edit_value = State()
+    translation_title = State()  # the kit's translation items: the title, then the description
+    edit_value = State()  # the kit's ✏️ Edit: a field's new value
     audience = State()  # buttons: everyone, or a multi-select of interests and languages
     claim_window = State()  # buttons, asked only when there is a capacity

@@ -5,6 +5,7 @@ organizer-written value is escaped. (Cards the delivery code also sends: `bot.vi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from html import escape
 from typing import Final
@@ -33,6 +34,17 @@ def markup(builder: InlineKeyboardBuilder, *sizes: int) -> InlineKeyboardMarkup 
     return builder.as_markup()
 
 
+def admin_keyboard(
+    ident: int, choices: Iterable[tuple[str, str, str]], *sizes: int
+) -> InlineKeyboardMarkup | None:
+    """Organizer buttons about one event (0: the /newevent dialog's questions), each (text, action,
+    value), one a row unless `sizes` says otherwise."""
+    builder = InlineKeyboardBuilder()
+    for text, action, value in choices:
+        builder.button(text=text, callback_data=EventAdmin(action=action, id=ident, value=value))
+    return markup(builder, *sizes)
+
+
 # -- the organizer's side -------------------------------------------------------------------------
 
 
@@ -48,16 +60,6 @@ async def preview_card(
     counts = await service.counts(session, event.id or 0)
     chosen = version or service.version_for(event, locale, organization.default_language)
     return event_card(event, chosen, locale, zone, counts)
-
-
-def draft_keyboard(event: Event) -> InlineKeyboardMarkup:
-    ident = event.id or 0
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("📤 Publish"), callback_data=EventAdmin(action="publish", id=ident))
-    builder.button(text=_("🌐 Add a translation"), callback_data=EventAdmin(action="translate", id=ident))
-    builder.button(text=_("🗑 Discard"), callback_data=EventAdmin(action="discard", id=ident))
-    builder.adjust(1, 2)
-    return builder.as_markup()
 
 
 async def list_page(
@@ -133,33 +135,21 @@ async def list_page(
     return "\n".join(lines), builder.as_markup()
 
 
-def manage_keyboard(event: Event, now: datetime | None = None) -> InlineKeyboardMarkup:
+def manage_keyboard(event: Event, now: datetime | None = None) -> InlineKeyboardMarkup | None:
     """The organizer's buttons; once the event is over only its attendance remains (and the code
     while check-in still takes it)."""
-    ident = event.id or 0
     now = now or utcnow()
-    builder = InlineKeyboardBuilder()
-
-    def add(text: str, action: str) -> None:
-        builder.button(text=text, callback_data=EventAdmin(action=action, id=ident))
-
-    add(_("👥 Attendees"), "att")
-    add(_("📄 CSV"), "csv")
+    choices = [(_("👥 Attendees"), "att", ""), (_("📄 CSV"), "csv", "")]
     over = event.status == EventStatus.PUBLISHED and service.effective_end(event) <= now
     if not over:
-        add(_("✏️ Edit"), "edit")
+        choices.append((_("✏️ Edit"), "edit", ""))
     if not over or now <= service.effective_end(event) + service.CHECKIN_AFTER:
-        add(_("🔑 Check-in code"), "code")
+        choices.append((_("🔑 Check-in code"), "code", ""))
     if event.status == EventStatus.DRAFT:
-        builder.button(
-            text=_("📤 Publish"), callback_data=EventAdmin(action="publish", id=ident, value="manage")
-        )
-        add(_("🗑 Discard"), "discard")
+        choices += [(_("📤 Publish"), "publish", "manage"), (_("🗑 Discard"), "discard", "")]
     elif not over:
-        add(_("📢 Post in a group"), "group")
-        add(_("✖ Cancel event"), "cancel")
-    builder.adjust(2)
-    return builder.as_markup()
+        choices += [(_("📢 Post in a group"), "group", ""), (_("✖ Cancel event"), "cancel", "")]
+    return admin_keyboard(event.id or 0, choices, 2)
 
 
 async def manage_text(

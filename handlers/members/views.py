@@ -83,21 +83,22 @@ def language_keyboard(onboarding: bool) -> InlineKeyboardMarkup:
 
 
 def interests_keyboard(selected: list[str]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for key in INTERESTS:
-        mark = "✅" if key in selected else "▫️"
-        builder.button(text=f"{mark} {INTEREST_LABELS[key]}", callback_data=InterestToggle(key=key))
-    builder.button(text=_("Done"), callback_data=InterestToggle(key="done"))
-    builder.adjust(2, 2, 2, 2, 1, 1)
-    return builder.as_markup()
+    return _toggles(selected, ("✅", "▫️"), InterestToggle)
 
 
 def muted_keyboard(muted: list[str]) -> InlineKeyboardMarkup:
+    return _toggles(muted, ("🔕", "🔔"), MuteToggle)
+
+
+def _toggles(
+    chosen: list[str], marks: tuple[str, str], button: type[InterestToggle] | type[MuteToggle]
+) -> InlineKeyboardMarkup:
+    """Every interest with its mark (chosen or not), two a row, then Done."""
     builder = InlineKeyboardBuilder()
     for key in INTERESTS:
-        mark = "🔕" if key in muted else "🔔"
-        builder.button(text=f"{mark} {INTEREST_LABELS[key]}", callback_data=MuteToggle(key=key))
-    builder.button(text=_("Done"), callback_data=MuteToggle(key="done"))
+        mark = marks[0] if key in chosen else marks[1]
+        builder.button(text=f"{mark} {INTEREST_LABELS[key]}", callback_data=button(key=key))
+    builder.button(text=_("Done"), callback_data=button(key="done"))
     builder.adjust(2, 2, 2, 2, 1, 1)
     return builder.as_markup()
 

@@ -1,6 +1,7 @@
-"""Surveys and quick polls in Telegram: the coordinator's /poll and /newsurvey dialogs, draft cards,
-translations and /results (counts, charts, written answers, breakdowns, exports, closing, extending,
-duplicating); and the member's /surveys, answering, review and native poll votes.
+"""Surveys and quick polls in Telegram: the coordinator's /poll and /newsurvey dialogs, draft cards
+on the composer kit (translations, Publish, Discard) and /results (counts, charts, written answers,
+breakdowns, exports, closing, extending, duplicating); and the member's /surveys, answering, review
+and native poll votes.
 
 The routers come in two groups, placed apart in `handlers.get_routers()` as before the split: the
 coordinator's with the other staff dialogs (commands first, then the typed steps: a command typed
@@ -13,12 +14,12 @@ from typing import Final
 
 from aiogram import Router
 
+from handlers.composer import composer_router
 from handlers.surveys import (
     answering,
     breakdowns,
     create,
     dialog,
-    draft,
     exports,
     manage,
     polls,
@@ -28,9 +29,9 @@ from handlers.surveys import (
     review,
     settings_steps,
     surveys_list,
-    translations,
     written_answers,
 )
+from handlers.surveys.composer import COMPOSER
 from handlers.surveys.surveys_list import show_linked_survey
 
 staff_routers: Final[list[Router]] = [
@@ -38,8 +39,7 @@ staff_routers: Final[list[Router]] = [
     question_steps.router,
     settings_steps.router,
     dialog.router,
-    translations.router,
-    draft.router,
+    composer_router(COMPOSER),  # the draft's card: translations, Publish, Discard
     results_list.router,
     results.router,
     written_answers.router,

@@ -9,43 +9,34 @@ from typing import Final
 
 from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery
-from aiogram.utils.callback_answer import CallbackAnswer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import SHIPPED_LANGUAGES, Settings
 from bot.context import Context
 from bot.i18n import _, language_name, ngettext
-from bot.policy import Action, rights
 from bot.services.geo import country_name
 from bot.services.surveys.results import results
 from bot.services.surveys.rules import MIN_GROUP
-from handlers.fallback import stale_button
-from handlers.surveys.callbacks import SurveyManage
-from handlers.surveys.lookups import published_named
+from handlers.surveys.callbacks import BREAKDOWN_CODES, SurveyManage
+from handlers.surveys.lookups import ON_SURVEY
 from handlers.surveys.texts import chunks
 from handlers.surveys.views import question_block
 from storage.models import QuestionKind, Survey
 
 router: Final[Router] = Router(name=__name__)
 
-BREAKDOWN_CODES: Final = {"lang": "language", "res": "residence_country", "orig": "origin_country"}
 
-
-@router.callback_query(SurveyManage.filter(F.action == "by"), flags=rights(Action.RUN_SURVEYS))
+@router.callback_query(SurveyManage.filter(F.action == "by"), flags=ON_SURVEY)
 async def breakdown(
     query: CallbackQuery,
+    survey: Survey,
     callback_data: SurveyManage,
     ctx: Context,
-    callback_answer: CallbackAnswer,
     bot: Bot,
     settings: Settings,
 ) -> None:
-    if (survey := await published_named(ctx, callback_answer, callback_data.id)) is None:
-        return
-    breakdown = BREAKDOWN_CODES.get(callback_data.value)
-    if breakdown is None or survey.anonymous or survey.native_poll:
-        stale_button(callback_answer)
-        return
+    """`value` names the groups (`lookups` accepts only known ones, of surveys with names)."""
+    breakdown = BREAKDOWN_CODES[callback_data.value]
     lines = await breakdown_lines(ctx.session, survey, breakdown, ctx.locale, settings.survey_min_group)
     for text in chunks(lines):
         await bot.send_message(query.from_user.id, text)

@@ -8,6 +8,8 @@ buttons already sitting in chats must keep working.
 
 from __future__ import annotations
 
+from typing import Final
+
 from aiogram.filters.callback_data import CallbackData
 
 
@@ -30,3 +32,7 @@ class SurveyManage(CallbackData, prefix="svr"):
     question: int = 0
     page: int = 0
     value: str = ""
+
+
+# The groups a /results breakdown button ("by") may name, and the member field each one reads.
+BREAKDOWN_CODES: Final = {"lang": "language", "res": "residence_country", "orig": "origin_country"}

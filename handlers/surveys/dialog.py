@@ -1,7 +1,9 @@
-"""What the step handlers of the /poll and /newsurvey dialogs share: starting a dialog, reading the
-draft back for a typed answer or a button (and refusing what does not belong to the current step),
-moving to the next step, and writing the draft survey at the end; and what the dialog says to a
-message that is no answer (a command, text where buttons are expected, a photo).
+"""What the steps of the /poll and /newsurvey dialogs share: starting a dialog; registering a step's
+handler (`typed_step`, `step_button`), which reads the draft back, refuses what does not belong to
+the current step and checks typed text with the composer kit's rule; moving on to the next step
+(`answered`: the question's buttons go, the next question comes); and writing the draft survey at
+the end. Also what the dialog says to a message that is no answer (text where buttons are expected,
+a photo).
 
 Rights are declared on every handler (`rights(Action.RUN_SURVEYS)`): the policy refuses a typed step
 or a button of someone who may not run surveys, and ends their dialog, before any handler runs.
@@ -10,46 +12,91 @@ or a button of someone who may not run surveys, and ends their dialog, before an
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from aiogram import Bot, F, Router
 from aiogram.filters import StateFilter
-from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
-from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.fsm.state import State
+from aiogram.types import Message
 
 from bot.context import Context
 from bot.i18n import _
 from bot.policy import Action, rights
 from bot.services.surveys.drafts import build_survey
 from bot.services.surveys.rules import SurveyError
-from handlers.fallback import stale_button
+from handlers.composer import TextRule, Turn, message_turn, read_text
+from handlers.surveys.buttons import register_button
 from handlers.surveys.callbacks import SurveyDialog
-from handlers.surveys.states import SurveyDialogStates
-from handlers.surveys.steps import (
-    BUTTON_STEPS,
-    BUTTON_VALUES,
-    BUTTONS,
-    STEP_OF_STATE,
-    STEP_STATES,
-    ask,
-    draft_of,
-    following,
-)
-from handlers.surveys.texts import error_text, expired
-from handlers.surveys.views import send_draft
+from handlers.surveys.composer import show_card
+from handlers.surveys.steps import BUTTON_STATES, STATES, ask, current_step, following, go_to, offers
+from handlers.surveys.texts import ANY_TEXT, error_text, expired
 from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 
-Step = tuple[str, dict[str, Any]]  # the current step's name and the draft so far
+RUN_SURVEYS: Final = rights(Action.RUN_SURVEYS)
+Draft = dict[str, Any]
+TypedStep = Callable[[Turn, str, Draft, str], Awaitable[None]]  # (turn, step, draft, text)
+ButtonStep = Callable[[Turn, str, Draft, SurveyDialog], Awaitable[None]]  # (turn, step, draft, button)
 
 
-def step_button(*actions: str) -> CallbackQueryFilter:
-    """The filter of a dialog button (`id` 0: a draft card's buttons carry the survey's id)."""
-    return SurveyDialog.filter(F.action.in_(actions) & (F.id == 0))
+def typed_step(on: Router, rule: TextRule, *states: State) -> Callable[[TypedStep], TypedStep]:
+    """Register `handler(turn, step, draft, text)` for text typed in these states: the text is
+    checked by `rule` (empty or invisible, too long, a command: the dialog says so and waits), the
+    draft read back (gone: the dialog has expired). A value the service's checks refuse
+    (`SurveyError`) is said in words, and the step waits for a corrected one."""
+
+    def register(handler: TypedStep) -> TypedStep:
+        async def on_text(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
+            turn = message_turn(message, ctx, state, bot)
+            text = await read_text(message, state, rule)
+            if text is None:
+                return
+            step, draft = await current_step(state)
+            if step is None or draft is None:
+                await state.clear()
+                await turn.say(expired())
+                return
+            try:
+                await handler(turn, step, draft, text)
+            except SurveyError as error:
+                await turn.say(error_text(error))
+
+        on_text.__name__, on_text.__qualname__ = handler.__name__, handler.__qualname__
+        on_text.__module__ = handler.__module__
+        on.message(StateFilter(*states), F.text, flags=RUN_SURVEYS)(on_text)
+        return handler
+
+    return register
+
+
+def step_button(on: Router, *actions: str) -> Callable[[ButtonStep], ButtonStep]:
+    """Register `handler(turn, step, draft, button)` for these dialog buttons (`id` 0: a draft
+    card's buttons carry the survey's id). A button of another step than the current one, or with
+    a value it never offers, is stale; a value the service's checks refuse is an alert."""
+
+    def register(handler: ButtonStep) -> ButtonStep:
+        async def run(turn: Turn, button: SurveyDialog, data: dict[str, Any]) -> None:
+            step, draft = await current_step(turn.state)
+            if step is None or draft is None or not offers(step, button):
+                turn.stale()
+                return
+            try:
+                await handler(turn, step, draft, button)
+            except SurveyError as error:
+                turn.toast(error_text(error), alert=True)
+
+        buttons = SurveyDialog.filter(F.action.in_(actions) & (F.id == 0))
+        register_button(on, buttons, RUN_SURVEYS, handler, run)
+        return handler
+
+    return register
+
+
+# -- moving on ------------------------------------------------------------------------------------
 
 
 async def start_dialog(message: Message, ctx: Context, state: FSMContext, bot: Bot, mode: str) -> None:
@@ -64,118 +111,67 @@ async def start_dialog(message: Message, ctx: Context, state: FSMContext, bot: B
         "nonce": secrets.token_hex(4),
     }
     await state.set_state(None)
-    await state.update_data(survey_draft=draft, survey_translation=None)
-    await ask(bot, message.chat.id, state, "question" if mode == "poll" else "title", draft)
+    await go_to(message_turn(message, ctx, state, bot), "question" if mode == "poll" else "title", draft)
 
 
-async def is_command(message: Message) -> bool:
-    """A command typed where the dialog waits for an answer: say so (the answer is not taken)."""
-    if (message.text or "").startswith("/"):
-        await message.answer(_("Please answer the question above, or send /cancel to stop."))
-        return True
-    return False
-
-
-async def typed_step(message: Message, state: FSMContext) -> Step | None:
-    """The step a typed answer belongs to, and the draft; None once the sender was told why not."""
-    if await is_command(message):
-        return None
-    step = STEP_OF_STATE.get(await state.get_state() or "")
-    draft = draft_of(await state.get_data())
-    if step is None or draft is None:
-        await state.clear()
-        await message.answer(expired())
-        return None
-    return step, draft
-
-
-async def button_step(
-    callback_data: SurveyDialog, state: FSMContext, callback_answer: CallbackAnswer
-) -> Step | None:
-    """The step a dialog button belongs to, and the draft; None (a stale button) when the dialog
-    is not at that step, or the button carries a value it never offers."""
-    action, value = callback_data.action, callback_data.value
-    step = STEP_OF_STATE.get(await state.get_state() or "")
-    draft = draft_of(await state.get_data())
-    if draft is None or step is None or BUTTON_STEPS.get(action) != step:
-        stale_button(callback_answer)
-        return None
-    if action in BUTTON_VALUES and value not in BUTTON_VALUES[action]:
-        stale_button(callback_answer)
-        return None
-    return step, draft
-
-
-async def hide_buttons(query: CallbackQuery) -> None:
+async def hide_buttons(turn: Turn) -> None:
     """A question is answered: its buttons go."""
-    message = query.message if isinstance(query.message, Message) else None
-    if message is not None and message.reply_markup is not None:
-        await message.edit_reply_markup(reply_markup=None)
+    if turn.message is not None and turn.message.reply_markup is not None:
+        await turn.message.edit_reply_markup(reply_markup=None)
 
 
-async def advance(
-    bot: Bot, chat_id: int, ctx: Context, state: FSMContext, step: str, draft: dict[str, Any]
-) -> None:
+async def advance(turn: Turn, step: str, draft: Draft) -> None:
     """Keep the draft and ask the step after `step` (or write the survey when it was the last)."""
-    await state.update_data(survey_draft=draft)
     after = following(step, draft)
     if after is None:
-        await create_draft(bot, chat_id, ctx, state, draft)
-        return
-    await ask(bot, chat_id, state, after, draft)
+        await create_draft(turn, draft)
+    else:
+        await go_to(turn, after, draft)
 
 
-async def create_draft(
-    bot: Bot, chat_id: int, ctx: Context, state: FSMContext, draft: dict[str, Any]
-) -> None:
+async def answered(turn: Turn, step: str, draft: Draft) -> None:
+    """A step answered with a button: the question's buttons go, the next step comes."""
+    await hide_buttons(turn)
+    await advance(turn, step, draft)
+
+
+async def create_draft(turn: Turn, draft: Draft) -> None:
     """The end of a dialog: the draft is written, then shown with its Publish button."""
+    ctx = turn.ctx
     member_id = ctx.member.id if ctx.member else None
     try:
         survey = await build_survey(ctx.session, ctx.organization_id, draft, utcnow(), member_id)
     except SurveyError as error:
-        await refused(bot, chat_id, ctx, state, draft, error)
+        await refused(turn, draft, error)
         if error.reason != "bad_times":
-            await bot.send_message(chat_id, expired())
+            await turn.say(expired())
         return
-    await state.clear()
-    await ctx.session.commit()
-    await bot.send_message(
-        chat_id, _("👁 Preview: nothing is sent until you press Publish. Members get it in their language.")
-    )
-    await send_draft(bot, chat_id, ctx, survey, draft["zone"])
+    await turn.state.clear()
+    await turn.say(_("👁 Preview: nothing is sent until you press Publish. Members get it in their language."))
+    await show_card(turn, survey, draft["zone"])
 
 
-async def refused(
-    bot: Bot, chat_id: int, ctx: Context, state: FSMContext, draft: dict[str, Any], error: SurveyError
-) -> None:
+async def refused(turn: Turn, draft: Draft, error: SurveyError) -> None:
     """The service refused the dialog's outcome: nothing is kept, a closing time too early is asked
     again, anything else ends the dialog."""
-    await ctx.session.rollback()
-    await bot.send_message(chat_id, error_text(error))
+    await turn.ctx.session.rollback()
+    await turn.say(error_text(error))
     if error.reason == "bad_times":
-        await ask(bot, chat_id, state, "closes", draft)
+        await ask(turn, "closes", draft)
     else:
-        await state.clear()
+        await turn.state.clear()
 
 
 # -- messages that are no answer ------------------------------------------------------------------
 
 
-BUTTON_STATES: Final = tuple(STEP_STATES[step] for step in BUTTONS)
+@typed_step(router, ANY_TEXT, *BUTTON_STATES)
+async def buttons_expected(turn: Turn, step: str, draft: Draft, text: str) -> None:
+    """Text typed where the step offers only buttons."""
+    await turn.say(_("Please choose with the buttons above, or send /cancel to stop."))
 
 
-@router.message(StateFilter(*BUTTON_STATES), F.text, flags=rights(Action.RUN_SURVEYS))
-async def buttons_expected(message: Message, state: FSMContext) -> None:
-    """Text typed where the step offers buttons."""
-    if await typed_step(message, state) is not None:
-        await message.answer(_("Please choose with the buttons above, or send /cancel to stop."))
-
-
-@router.message(
-    StateFilter(*STEP_STATES.values(), SurveyDialogStates.translation),
-    ~F.text,
-    flags=rights(Action.RUN_SURVEYS),
-)
+@router.message(StateFilter(*STATES.values()), ~F.text, flags=RUN_SURVEYS)
 async def not_text(message: Message) -> None:
     """A photo, a sticker... where the dialog waits for text or a button."""
     await message.answer(

@@ -6,51 +6,38 @@ from __future__ import annotations
 from html import escape
 from typing import Final
 
-from aiogram import Bot, F, Router
-from aiogram.types import BufferedInputFile, CallbackQuery
-from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram import Router
+from aiogram.types import BufferedInputFile
 
-from bot.context import Context
 from bot.i18n import _
-from bot.policy import Action, rights
 from bot.services.surveys.exports import export_rows_csv, export_xlsx
+from handlers.composer import Turn
 from handlers.surveys.callbacks import SurveyManage
-from handlers.surveys.lookups import published_named
+from handlers.surveys.lookups import results_button
 from handlers.surveys.texts import survey_title, yes_no
+from storage.models import Survey
 
 router: Final[Router] = Router(name=__name__)
 
 
-@router.callback_query(SurveyManage.filter(F.action == "csv"), flags=rights(Action.RUN_SURVEYS))
-async def export_csv(
-    query: CallbackQuery, callback_data: SurveyManage, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
-) -> None:
-    if (survey := await published_named(ctx, callback_answer, callback_data.id)) is None:
-        return
-    await bot.send_document(
-        query.from_user.id,
-        BufferedInputFile(await export_rows_csv(ctx.session, survey), filename=f"survey-{survey.id}.csv"),
-        caption=_("📄 Responses to “{title}”").format(
-            title=escape(survey_title(survey, ctx.locale, ctx.organization))
-        ),
-    )
+@results_button(router, "csv")
+async def export_csv(turn: Turn, survey: Survey, button: SurveyManage) -> None:
+    data = await export_rows_csv(turn.ctx.session, survey)
+    await _send(turn, survey, data, "csv", _("📄 Responses to “{title}”"))
 
 
-@router.callback_query(SurveyManage.filter(F.action == "xlsx"), flags=rights(Action.RUN_SURVEYS))
-async def export_workbook(
-    query: CallbackQuery, callback_data: SurveyManage, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
-) -> None:
+@results_button(router, "xlsx")
+async def export_workbook(turn: Turn, survey: Survey, button: SurveyManage) -> None:
     """The responses and a summary per question, headings and yes/no in the coordinator's language."""
-    if (survey := await published_named(ctx, callback_answer, callback_data.id)) is None:
-        return
+    ctx = turn.ctx
     data = await export_xlsx(ctx.session, survey, language=ctx.locale, translate=yes_no, headings=_headings())
-    await bot.send_document(
-        query.from_user.id,
-        BufferedInputFile(data, filename=f"survey-{survey.id}.xlsx"),
-        caption=_("📗 Responses to “{title}”").format(
-            title=escape(survey_title(survey, ctx.locale, ctx.organization))
-        ),
-    )
+    await _send(turn, survey, data, "xlsx", _("📗 Responses to “{title}”"))
+
+
+async def _send(turn: Turn, survey: Survey, data: bytes, kind: str, caption: str) -> None:
+    title = escape(survey_title(survey, turn.ctx.locale, turn.ctx.organization))
+    document = BufferedInputFile(data, filename=f"survey-{survey.id}.{kind}")
+    await turn.bot.send_document(turn.chat_id, document, caption=caption.format(title=title))
 
 
 def _headings() -> dict[str, str]:

@@ -1,49 +1,77 @@
-"""How the coordinator's buttons find the survey they name: through the policy (`ctx.load` checks
-the right in the survey's own organization, and finds nothing for a forged, foreign or vanished
-id), then the survey's state. Each answers the button itself (stale, or closed) when it returns
-None."""
+"""How the coordinator's /results buttons find the survey they name: the rights middleware loads it
+(`ON_SURVEY`: the right checked in the survey's own organization; nothing for a forged, foreign or
+vanished id) and checks that its state allows the button's action, else the button is stale. A
+closed survey's Close and Extend get an alert that says so instead (`closed`). The draft card's
+buttons load their survey through the composer kit (`composer.SurveyComposer.load`)."""
 
 from __future__ import annotations
 
-from aiogram.utils.callback_answer import CallbackAnswer
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
 
-from bot.context import Context
+from aiogram import F, Router
+
 from bot.i18n import _
-from bot.policy import Action
-from handlers.fallback import stale_button, toast
+from bot.policy import Action, Loads, rights
+from handlers.composer import Turn
+from handlers.surveys.buttons import register_button
+from handlers.surveys.callbacks import BREAKDOWN_CODES, SurveyManage
 from storage.models import Survey, SurveyStatus
 
-
-async def survey_named(ctx: Context, callback_answer: CallbackAnswer, survey_id: int) -> Survey | None:
-    """A survey in any state."""
-    survey = await ctx.load(Action.RUN_SURVEYS, Survey, survey_id)
-    if survey is None:
-        stale_button(callback_answer)
-    return survey
+Accepts = Callable[[Survey, SurveyManage], bool]
+ResultsButton = Callable[[Turn, Survey, SurveyManage], Awaitable[None]]
 
 
-async def draft_named(ctx: Context, callback_answer: CallbackAnswer, survey_id: int) -> Survey | None:
-    """A survey still a draft (its card's buttons are stale once it is published or discarded)."""
-    survey = await ctx.load(Action.RUN_SURVEYS, Survey, survey_id)
-    if survey is None or survey.status != SurveyStatus.DRAFT:
-        stale_button(callback_answer)
-        return None
-    return survey
+def any_state(survey: Survey, button: SurveyManage) -> bool:
+    return True
 
 
-async def published_named(ctx: Context, callback_answer: CallbackAnswer, survey_id: int) -> Survey | None:
-    """A survey published (open or closed): results, exports and copies exist only for those."""
-    survey = await ctx.load(Action.RUN_SURVEYS, Survey, survey_id)
-    if survey is None or survey.status == SurveyStatus.DRAFT:
-        stale_button(callback_answer)
-        return None
-    return survey
+def published(survey: Survey, button: SurveyManage) -> bool:
+    """Open or closed: results, exports and copies exist only for those."""
+    return survey.status != SurveyStatus.DRAFT
 
 
-async def open_named(ctx: Context, callback_answer: CallbackAnswer, survey_id: int) -> Survey | None:
-    """A survey open now (to close early or extend); a closed one gets an alert that says so."""
-    survey = await published_named(ctx, callback_answer, survey_id)
-    if survey is not None and survey.status != SurveyStatus.OPEN:
-        toast(callback_answer, _("This survey is closed."), alert=True)
-        return None
-    return survey
+def broken_down(survey: Survey, button: SurveyManage) -> bool:
+    """Breakdowns exist for published surveys with names (not a native poll), by a known group."""
+    return (
+        published(survey, button)
+        and not survey.anonymous
+        and not survey.native_poll
+        and (button.value in BREAKDOWN_CODES)
+    )
+
+
+# What each /results button accepts; any other action is a stale (or forged) button.
+ACCEPTS: Final[dict[str, Accepts]] = {
+    "open": any_state,  # a draft shows its card
+    "by": broken_down,
+    **dict.fromkeys(("texts", "csv", "xlsx", "duplicate", "close", "close_yes", "keep", "extend"), published),
+}
+ON_SURVEY: Final = rights(
+    Action.RUN_SURVEYS,
+    loads=Loads(
+        Survey, "survey", accepts=lambda row, data: ACCEPTS.get(data.action, lambda *_: False)(row, data)
+    ),
+)
+
+
+def results_button(on: Router, action: str) -> Callable[[ResultsButton], ResultsButton]:
+    """Register `handler(turn, survey, button)` for a /results button about one survey (`ON_SURVEY`
+    loads it, or answers the button as stale)."""
+
+    def register(handler: ResultsButton) -> ResultsButton:
+        async def run(turn: Turn, button: SurveyManage, data: dict[str, Any]) -> None:
+            await handler(turn, data["survey"], button)
+
+        register_button(on, SurveyManage.filter(F.action == action), ON_SURVEY, handler, run)
+        return handler
+
+    return register
+
+
+def closed(turn: Turn, survey: Survey) -> bool:
+    """A survey no longer open (to close early or extend): an alert says so."""
+    if survey.status == SurveyStatus.OPEN:
+        return False
+    turn.toast(_("This survey is closed."), alert=True)
+    return True

@@ -1,6 +1,7 @@
 """What the member's survey handlers share: finding the survey a button or a link names, where the
-member is in it (a button counts only for the question being answered), the screen to show (the
-current question, or the review when all are answered), and refusals in words.
+member is in it (`progress`: a button counts only for the question being answered), registering a
+survey button's handler (`survey_button`), the screen to show (the current question, or the review
+when all are answered), and refusals in words.
 
 Where a member is in a survey lives in the database (the response's position); the FSM state (also
 in the database) only says which survey typed answers belong to, so a restart loses nothing. No
@@ -9,18 +10,18 @@ answer is ever logged: the update log names the handler, not the member's choice
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from aiogram import Bot
-from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram import F, Router
+from aiogram.types import InlineKeyboardMarkup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import Context
 from bot.i18n import _
+from bot.policy import Action, rights
 from bot.services.events import telegram_length
 from bot.services.surveys.building import questions_of, survey_in
 from bot.services.surveys.languages import reading_version
@@ -28,7 +29,8 @@ from bot.services.surveys.lists import has_started
 from bot.services.surveys.responses import answers_of, start_or_resume, submitted_answers
 from bot.services.surveys.rules import SurveyError
 from bot.views import surveys as view
-from handlers.fallback import stale_button, toast
+from handlers.composer import Turn
+from handlers.surveys.buttons import register_button
 from handlers.surveys.states import AnsweringStates
 from storage.models import Member, Survey, SurveyQuestion, SurveyResponse
 from storage.types import utcnow
@@ -96,19 +98,12 @@ async def submitted_text(ctx: Context, survey: Survey, member: Member) -> str:
     return view.submitted_view(survey, questions, version, answers)
 
 
-async def show(query: CallbackQuery, bot: Bot, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
-    """Replace the pressed message (a new message if it can no longer be edited)."""
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=keyboard)
-    else:
-        await bot.send_message(query.from_user.id, text, reply_markup=keyboard)
-
-
 @dataclass
 class Progress:
-    """Where the member who pressed a survey button is: the response, and the question being
-    answered (None: all answered, the review)."""
+    """Where the member who pressed a survey button (or typed an answer) is: the response, and the
+    question being answered (None: all answered, the review)."""
 
+    turn: Turn
     survey: Survey
     member: Member
     response: SurveyResponse
@@ -116,65 +111,84 @@ class Progress:
     now: datetime
 
 
-async def progress(
-    query: CallbackQuery,
-    callback_data: view.SurveyAction,
-    ctx: Context,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-) -> Progress | None:
+async def resume(turn: Turn, survey: Survey, member: Member) -> Progress | None:
+    """The member's place in the survey, begun now if need be; None once they were told why not
+    (submitted already: their answers; closed or not open yet: an alert, or a message for a typed
+    answer). The answering then ends."""
+    now = utcnow()
+    try:
+        response, current = await start_or_resume(turn.ctx.session, survey, member, now)
+    except SurveyError as error:
+        await turn.state.clear()
+        if error.reason == "submitted":
+            await turn.say(await submitted_text(turn.ctx, survey, member))
+        elif turn.answer is None:
+            await turn.say(answer_error_text(error))
+        else:
+            turn.toast(answer_error_text(error), alert=error.reason == "closed")
+        return None
+    return Progress(turn, survey, member, response, current, now)
+
+
+async def progress(turn: Turn, button: view.SurveyAction) -> Progress | None:
     """The member's place in the survey the button names, begun by Start only; None once the
     button was answered (not registered, no such survey, never started, submitted, closed, or a
     button of another question than the current one: nothing is stored)."""
-    member = ctx.member
+    member = turn.ctx.member
     if member is None or not registered(member):
-        toast(callback_answer, _("Please register first: open a private chat with me and send /start."), True)
+        turn.toast(_("Please register first: open a private chat with me and send /start."), True)
         return None
-    survey = await member_survey(ctx.session, ctx.organization_id, callback_data.survey)
+    survey = await member_survey(turn.ctx.session, turn.ctx.organization_id, button.survey)
     if survey is None:
-        toast(callback_answer, _("This survey no longer exists."))
+        turn.toast(_("This survey no longer exists."))
         return None
-    starting = callback_data.action == "start"
-    if not starting and not await has_started(ctx.session, survey.id or 0, member.id or 0):
-        stale_button(callback_answer)  # forged: a question of a survey never started stores nothing
+    starting = button.action == "start"
+    if not starting and not await has_started(turn.ctx.session, survey.id or 0, member.id or 0):
+        turn.stale()  # forged: a question of a survey never started stores nothing
         return None
-    now = utcnow()
-    try:
-        response, current = await start_or_resume(ctx.session, survey, member, now)
-    except SurveyError as error:
-        await state.clear()
-        if error.reason == "submitted":
-            await bot.send_message(query.from_user.id, await submitted_text(ctx, survey, member))
-            return None
-        toast(callback_answer, answer_error_text(error), alert=error.reason == "closed")
-        return None
+    place = await resume(turn, survey, member)
     # Every other button belongs to one question (0: the review) and counts only while it is current.
-    if not starting and callback_data.question != (current.id if current is not None else 0):
-        toast(callback_answer, answer_error_text(SurveyError("stale_question")))  # older, or forged
+    if place is not None and not starting and button.question != (place.current.id if place.current else 0):
+        turn.toast(answer_error_text(SurveyError("stale_question")))  # older, or forged
         return None
-    return Progress(survey, member, response, current, now)
+    return place
 
 
-async def refused(error: SurveyError, state: FSMContext, callback_answer: CallbackAnswer) -> None:
+SurveyButton = Callable[[Progress, view.SurveyAction], Awaitable[None]]
+
+
+def survey_button(on: Router, action: str) -> Callable[[SurveyButton], SurveyButton]:
+    """Register `handler(place, button)` for the member's survey buttons with this action, once
+    the member's place is found (`progress`; else the button was answered already)."""
+
+    def register(handler: SurveyButton) -> SurveyButton:
+        async def run(turn: Turn, button: view.SurveyAction, data: dict[str, Any]) -> None:
+            place = await progress(turn, button)
+            if place is not None:
+                await handler(place, button)
+
+        buttons = view.SurveyAction.filter(F.action == action)
+        register_button(on, buttons, rights(Action.PUBLIC), handler, run)
+        return handler
+
+    return register
+
+
+async def refused(place: Progress, error: SurveyError) -> None:
     """A step the service refused, as a toast (an alert when it matters); a closed survey also
     ends the answering."""
     if error.reason == "closed":
-        await state.clear()
-    toast(callback_answer, answer_error_text(error), alert=error.reason in {"closed", "required"})
+        await place.turn.state.clear()
+    place.turn.toast(answer_error_text(error), alert=error.reason in {"closed", "required"})
 
 
-async def show_current(
-    query: CallbackQuery,
-    bot: Bot,
-    ctx: Context,
-    state: FSMContext,
-    place: Progress,
-    current: SurveyQuestion | None,
-) -> None:
-    """After a step: the question now current (or the review) replaces the pressed message, and
-    typed answers go to this survey."""
-    await state.set_state(AnsweringStates.answering)
-    await state.update_data(survey_id=place.survey.id)
-    text, keyboard = await screen(ctx, place.survey, place.member, place.response, current)
-    await show(query, bot, text, keyboard)
+async def show(place: Progress, current: SurveyQuestion | None, *, new: bool = False) -> None:
+    """The question now current (or the review) replaces the pressed message (`new`: comes as a new
+    message), and typed answers go to this survey."""
+    await place.turn.state.set_state(AnsweringStates.answering)
+    await place.turn.state.update_data(survey_id=place.survey.id)
+    text, keyboard = await screen(place.turn.ctx, place.survey, place.member, place.response, current)
+    if new:
+        await place.turn.say(text, keyboard)
+    else:
+        await place.turn.replace(text, keyboard)

@@ -10,22 +10,16 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from aiogram import Bot, F, Router
-from aiogram.filters import StateFilter
-from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
-from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram import F, Router
 
-from bot.context import Context
-from bot.policy import Action, rights
-from bot.services.surveys.drafts import check_question, checked_line, more_options, parse_bounds
-from bot.services.surveys.rules import QUESTION_MAX, QUESTIONS_MAX, TEXT_DEFAULT, SurveyError
-from handlers.fallback import toast
+from bot.services.surveys.drafts import check_question, more_options, parse_bounds
+from bot.services.surveys.rules import QUESTIONS_MAX, TEXT_DEFAULT, SurveyError
+from handlers.composer import Turn
 from handlers.surveys.callbacks import SurveyDialog
-from handlers.surveys.dialog import advance, button_step, hide_buttons, step_button, typed_step
+from handlers.surveys.dialog import Draft, advance, answered, hide_buttons, step_button, typed_step
 from handlers.surveys.states import SurveyDialogStates as States
-from handlers.surveys.steps import ask, options_reply
-from handlers.surveys.texts import error_text
+from handlers.surveys.steps import ask, go_to, options_reply
+from handlers.surveys.texts import ANY_TEXT, QUESTION_TEXT, error_text
 from storage.models import QuestionKind
 
 router: Final[Router] = Router(name=__name__)
@@ -34,239 +28,107 @@ router.message.filter(F.chat.type == "private")
 RATING_SCALES: Final = {"rating5": (1, 5), "rating10": (0, 10)}
 
 
+def current(draft: Draft, **changes: Any) -> dict[str, Any]:
+    """The question being written, with `changes`."""
+    return {**(draft.get("current") or {}), **changes}
+
+
+async def limits_set(turn: Turn, step: str, draft: Draft, **limits: Any) -> None:
+    """A number's bounds or a text's length, checked with the question as the service will."""
+    question = current(draft, **limits)
+    check_question({**question, "text": question.get("text") or "?"})
+    draft["current"] = question
+    await advance(turn, step, draft)
+
+
 # -- typed ----------------------------------------------------------------------------------------
 
 
-@router.message(StateFilter(States.question, States.text), F.text, flags=rights(Action.RUN_SURVEYS))
-async def question_typed(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
+@typed_step(router, QUESTION_TEXT, States.question, States.text)
+async def question_typed(turn: Turn, step: str, draft: Draft, text: str) -> None:
     """The poll's question, or the text of a survey's question."""
-    if (found := await typed_step(message, state)) is None:
-        return
-    step, draft = found
-    current = dict(draft.get("current") or {})
-    try:
-        current["text"] = checked_line(
-            message.text or "", QUESTION_MAX, "question_empty", "question_too_long"
-        )
-    except SurveyError as error:
-        await message.answer(error_text(error))
-        return
-    draft["current"] = current
-    await advance(bot, message.chat.id, ctx, state, step, draft)
+    draft["current"] = current(draft, text=text)
+    await advance(turn, step, draft)
 
 
-@router.message(StateFilter(States.options), F.text, flags=rights(Action.RUN_SURVEYS))
-async def options_typed(message: Message, state: FSMContext) -> None:
+@typed_step(router, ANY_TEXT, States.options)
+async def options_typed(turn: Turn, step: str, draft: Draft, text: str) -> None:
     """More options (one per line); the dialog stays at this step until Done."""
-    if (found := await typed_step(message, state)) is None:
-        return
-    _step, draft = found
-    current = dict(draft.get("current") or {})
-    try:
-        current["options"] = more_options(list(current.get("options") or []), message.text or "")
-    except SurveyError as error:
-        await message.answer(error_text(error))
-        return
-    draft["current"] = current
-    await state.update_data(survey_draft=draft)
-    await options_reply(message, current["options"])
+    draft["current"] = current(draft, options=more_options(list(current(draft).get("options") or []), text))
+    await turn.state.update_data(survey_draft=draft)
+    await options_reply(turn, draft["current"]["options"])
 
 
-@router.message(StateFilter(States.bounds), F.text, flags=rights(Action.RUN_SURVEYS))
-async def bounds_typed(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
-    if (found := await typed_step(message, state)) is None:
-        return
-    step, draft = found
-    current = dict(draft.get("current") or {})
-    try:
-        current["min_value"], current["max_value"] = parse_bounds(message.text or "")
-    except SurveyError as error:
-        await message.answer(error_text(error))
-        return
-    await _limit_set(message, ctx, state, bot, step, draft, current)
+@typed_step(router, ANY_TEXT, States.bounds)
+async def bounds_typed(turn: Turn, step: str, draft: Draft, text: str) -> None:
+    low, high = parse_bounds(text)
+    await limits_set(turn, step, draft, min_value=low, max_value=high)
 
 
-@router.message(StateFilter(States.max_length), F.text, flags=rights(Action.RUN_SURVEYS))
-async def max_length_typed(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
-    if (found := await typed_step(message, state)) is None:
-        return
-    step, draft = found
-    current = dict(draft.get("current") or {})
-    text = (message.text or "").strip()
-    current["max_length"] = int(text) if text.isdigit() and len(text) < 6 else 0
-    await _limit_set(message, ctx, state, bot, step, draft, current)
-
-
-async def _limit_set(
-    message: Message,
-    ctx: Context,
-    state: FSMContext,
-    bot: Bot,
-    step: str,
-    draft: dict[str, Any],
-    current: dict[str, Any],
-) -> None:
-    """A number's bounds or a text's length, checked with the question as the service will."""
-    try:
-        check_question({**current, "text": current.get("text") or "?"})
-    except SurveyError as error:
-        await message.answer(error_text(error))
-        return
-    draft["current"] = current
-    await advance(bot, message.chat.id, ctx, state, step, draft)
+@typed_step(router, ANY_TEXT, States.max_length)
+async def max_length_typed(turn: Turn, step: str, draft: Draft, text: str) -> None:
+    await limits_set(turn, step, draft, max_length=int(text) if text.isdigit() and len(text) < 6 else 0)
 
 
 # -- buttons --------------------------------------------------------------------------------------
 
 
-@router.callback_query(step_button("kind"), flags=rights(Action.RUN_SURVEYS))
-async def kind_chosen(
-    query: CallbackQuery,
-    callback_data: SurveyDialog,
-    ctx: Context,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-) -> None:
-    if (found := await button_step(callback_data, state, callback_answer)) is None:
-        return
-    step, draft = found
-    await hide_buttons(query)
-    value = callback_data.value
-    current: dict[str, object] = {"kind": "rating" if value in RATING_SCALES else value}
-    if value in RATING_SCALES:
-        current["min_value"], current["max_value"] = RATING_SCALES[value]
-    draft["current"] = current
-    await advance(bot, query.from_user.id, ctx, state, step, draft)
+@step_button(router, "kind")
+async def kind_chosen(turn: Turn, step: str, draft: Draft, button: SurveyDialog) -> None:
+    low, high = RATING_SCALES.get(button.value, (None, None))
+    kind = "rating" if button.value in RATING_SCALES else button.value
+    draft["current"] = {"kind": kind} if low is None else {"kind": kind, "min_value": low, "max_value": high}
+    await answered(turn, step, draft)
 
 
-@router.callback_query(step_button("opt_done"), flags=rights(Action.RUN_SURVEYS))
-async def options_done(
-    query: CallbackQuery,
-    callback_data: SurveyDialog,
-    ctx: Context,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-) -> None:
-    if (found := await button_step(callback_data, state, callback_answer)) is None:
-        return
-    step, draft = found
-    current = dict(draft.get("current") or {})
-    try:
-        check_question({**current, "text": current.get("text") or "?"})
-    except SurveyError as error:
-        toast(callback_answer, error_text(error), alert=True)
-        return
-    await hide_buttons(query)
-    await advance(bot, query.from_user.id, ctx, state, step, draft)
+@step_button(router, "opt_done")
+async def options_done(turn: Turn, step: str, draft: Draft, button: SurveyDialog) -> None:
+    check_question(current(draft, text=current(draft).get("text") or "?"))
+    await answered(turn, step, draft)
 
 
-@router.callback_query(step_button("skip_bounds"), flags=rights(Action.RUN_SURVEYS))
-async def bounds_skipped(
-    query: CallbackQuery,
-    callback_data: SurveyDialog,
-    ctx: Context,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-) -> None:
+@step_button(router, "skip_bounds")
+async def bounds_skipped(turn: Turn, step: str, draft: Draft, button: SurveyDialog) -> None:
     """A number without bounds."""
-    if (found := await button_step(callback_data, state, callback_answer)) is None:
-        return
-    step, draft = found
-    await hide_buttons(query)
-    current = dict(draft.get("current") or {})
-    current["min_value"] = current["max_value"] = None
-    draft["current"] = current
-    await advance(bot, query.from_user.id, ctx, state, step, draft)
+    await hide_buttons(turn)
+    await limits_set(turn, step, draft, min_value=None, max_value=None)
 
 
-@router.callback_query(step_button("maxlen_default"), flags=rights(Action.RUN_SURVEYS))
-async def default_length_chosen(
-    query: CallbackQuery,
-    callback_data: SurveyDialog,
-    ctx: Context,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-) -> None:
+@step_button(router, "maxlen_default")
+async def default_length_chosen(turn: Turn, step: str, draft: Draft, button: SurveyDialog) -> None:
     """A written answer of the default length."""
-    if (found := await button_step(callback_data, state, callback_answer)) is None:
-        return
-    step, draft = found
-    await hide_buttons(query)
-    current = dict(draft.get("current") or {})
-    current["max_length"] = TEXT_DEFAULT
-    draft["current"] = current
-    await advance(bot, query.from_user.id, ctx, state, step, draft)
+    await hide_buttons(turn)
+    await limits_set(turn, step, draft, max_length=TEXT_DEFAULT)
 
 
-@router.callback_query(step_button("optional"), flags=rights(Action.RUN_SURVEYS))
-async def optional_chosen(
-    query: CallbackQuery,
-    callback_data: SurveyDialog,
-    ctx: Context,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-) -> None:
+@step_button(router, "optional")
+async def optional_chosen(turn: Turn, step: str, draft: Draft, button: SurveyDialog) -> None:
     """The question is complete: it joins the draft's questions."""
-    if (found := await button_step(callback_data, state, callback_answer)) is None:
-        return
-    step, draft = found
-    await hide_buttons(query)
-    chat_id = query.from_user.id
-    current = dict(draft.get("current") or {})
-    current["optional"] = callback_data.value == "yes"
+    await hide_buttons(turn)
     try:
-        draft["questions"] = [*draft.get("questions", []), check_question(current)]
+        question = check_question(current(draft, optional=button.value == "yes"))
     except SurveyError as error:
-        await bot.send_message(chat_id, error_text(error))
-        await ask(bot, chat_id, state, "kind", draft)
+        await turn.say(error_text(error))
+        await ask(turn, "kind", draft)
         return
-    draft["current"] = {}
-    if len(draft["questions"]) >= QUESTIONS_MAX:
-        await bot.send_message(chat_id, error_text(SurveyError("too_many_questions")))
-        await state.update_data(survey_draft=draft)
-        await ask(bot, chat_id, state, "anonymous", draft)  # the settings come next
+    draft["questions"], draft["current"] = [*draft.get("questions", []), question], {}
+    if len(draft["questions"]) < QUESTIONS_MAX:
+        await advance(turn, step, draft)
         return
-    await advance(bot, chat_id, ctx, state, step, draft)
+    await turn.say(error_text(SurveyError("too_many_questions")))
+    await go_to(turn, "anonymous", draft)  # the settings come next
 
 
-@router.callback_query(step_button("more"), flags=rights(Action.RUN_SURVEYS))
-async def more_chosen(
-    query: CallbackQuery,
-    callback_data: SurveyDialog,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-) -> None:
+@step_button(router, "more")
+async def more_chosen(turn: Turn, step: str, draft: Draft, button: SurveyDialog) -> None:
     """Another question, or on to the survey's settings."""
-    if (found := await button_step(callback_data, state, callback_answer)) is None:
-        return
-    _step, draft = found
-    await hide_buttons(query)
-    await state.update_data(survey_draft=draft)
-    following = "kind" if callback_data.value == "add" else "anonymous"
-    await ask(bot, query.from_user.id, state, following, draft)
+    await hide_buttons(turn)
+    await go_to(turn, "kind" if button.value == "add" else "anonymous", draft)
 
 
-@router.callback_query(step_button("multiple"), flags=rights(Action.RUN_SURVEYS))
-async def multiple_chosen(
-    query: CallbackQuery,
-    callback_data: SurveyDialog,
-    ctx: Context,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-) -> None:
+@step_button(router, "multiple")
+async def multiple_chosen(turn: Turn, step: str, draft: Draft, button: SurveyDialog) -> None:
     """The poll's one answer or several: its question is complete."""
-    if (found := await button_step(callback_data, state, callback_answer)) is None:
-        return
-    step, draft = found
-    await hide_buttons(query)
-    current = dict(draft.get("current") or {})
-    current["kind"] = str(QuestionKind.MULTIPLE if callback_data.value == "yes" else QuestionKind.SINGLE)
-    draft["questions"] = [check_question(current)]
-    await advance(bot, query.from_user.id, ctx, state, step, draft)
+    kind = QuestionKind.MULTIPLE if button.value == "yes" else QuestionKind.SINGLE
+    draft["questions"] = [check_question(current(draft, kind=str(kind)))]
+    await answered(turn, step, draft)

@@ -6,27 +6,21 @@ from __future__ import annotations
 
 from typing import Final
 
-from aiogram import Bot, F, Router
-from aiogram.types import CallbackQuery
-from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram import Router
 
-from bot.context import Context
-from bot.policy import Action, rights
+from handlers.composer import Turn
 from handlers.surveys.callbacks import SurveyManage
-from handlers.surveys.lookups import survey_named
-from handlers.surveys.views import send_draft, show_results
-from storage.models import SurveyStatus
+from handlers.surveys.composer import show_card
+from handlers.surveys.lookups import results_button
+from handlers.surveys.views import show_results
+from storage.models import Survey, SurveyStatus
 
 router: Final[Router] = Router(name=__name__)
 
 
-@router.callback_query(SurveyManage.filter(F.action == "open"), flags=rights(Action.RUN_SURVEYS))
-async def open_survey(
-    query: CallbackQuery, callback_data: SurveyManage, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
-) -> None:
-    if (survey := await survey_named(ctx, callback_answer, callback_data.id)) is None:
-        return
+@results_button(router, "open")
+async def open_survey(turn: Turn, survey: Survey, button: SurveyManage) -> None:
     if survey.status == SurveyStatus.DRAFT:
-        await send_draft(bot, query.from_user.id, ctx, survey, ctx.zone)
+        await show_card(turn, survey)
     else:
-        await show_results(bot, query.from_user.id, ctx, survey)
+        await show_results(turn, survey)

@@ -5,14 +5,25 @@ cut into messages that fit."""
 from __future__ import annotations
 
 from html import escape
+from typing import Final
 
 from babel.numbers import format_decimal, format_percent
 
-from bot.i18n import _, format_when, ngettext
+from bot.i18n import _, __, format_when, ngettext
 from bot.services.dates import DateError
 from bot.services.events import telegram_length
 from bot.services.surveys.languages import version_for
-from bot.services.surveys.rules import OPTIONS_MAX, OPTIONS_MIN, QUESTIONS_MAX, TEXT_MAX, SurveyError
+from bot.services.surveys.rules import (
+    OPTIONS_MAX,
+    OPTIONS_MIN,
+    QUESTION_MAX,
+    QUESTIONS_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+    SurveyError,
+)
+from handlers.composer import TEXT_MAX as COMPOSER_TEXT_MAX
+from handlers.composer import TextRule
 from storage.models import Organization, Survey, SurveyQuestion, SurveyStatus
 
 TEXT_BUDGET = 3900  # stay clear of Telegram's 4096
@@ -47,47 +58,57 @@ def yes_no(label: str) -> str:
     return {"yes": _("Yes"), "no": _("No")}.get(label, label)
 
 
+EMPTY: Final = __("That looks empty. Please type your answer.")
+# A refused value in words (lazy: in the coordinator's language when said); "{limit}" is the
+# error's own limit but where `LIMITS` names the rule's, "{low}"/"{high}" the options' bounds.
+REFUSALS: Final = {
+    "title_empty": EMPTY,
+    "question_empty": EMPTY,
+    "option_empty": EMPTY,
+    "title_too_long": __("That title is too long: at most {limit} characters. Please send a shorter one."),
+    "question_too_long": __(
+        "That question is too long: at most {limit} characters. Please send a shorter one."
+    ),
+    "option_too_long": __(
+        "An answer option can have at most {limit} characters. Please send that message again "
+        "with shorter options."
+    ),
+    "options_count": __("A question needs from {low} to {high} answer options."),
+    "options_duplicate": __("Each answer option must be different. Please send that message again."),
+    "bad_bounds": __(
+        "Please send the lowest and the highest number allowed, for example 0 100 (a dash leaves "
+        "one side open: - 100), or press Skip."
+    ),
+    "bad_max_length": __("Please send a whole number from 1 to {limit}."),
+    "too_many_questions": __("A survey can have at most {limit} questions."),
+    "bad_times": __(
+        "The closing time must be in the future and after the opening time. Please send a later time."
+    ),
+    "bad_translation": __("Please send exactly {count} options, one per line, in the same order."),
+    "closed": __("This survey is closed."),
+}
+LIMITS: Final = {"bad_max_length": TEXT_MAX, "too_many_questions": QUESTIONS_MAX}
+
+
 def error_text(error: SurveyError) -> str:
     """A refused value, in words the coordinator can act on."""
-    limit = error.limit
-    texts = {
-        "title_empty": lambda: _("That looks empty. Please type your answer."),
-        "question_empty": lambda: _("That looks empty. Please type your answer."),
-        "option_empty": lambda: _("That looks empty. Please type your answer."),
-        "title_too_long": lambda: _(
-            "That title is too long: at most {limit} characters. Please send a shorter one."
-        ).format(limit=limit),
-        "question_too_long": lambda: _(
-            "That question is too long: at most {limit} characters. Please send a shorter one."
-        ).format(limit=limit),
-        "option_too_long": lambda: _(
-            "An answer option can have at most {limit} characters. Please send that message again "
-            "with shorter options."
-        ).format(limit=limit),
-        "options_count": lambda: _("A question needs from {low} to {high} answer options.").format(
-            low=OPTIONS_MIN, high=OPTIONS_MAX
-        ),
-        "options_duplicate": lambda: _(
-            "Each answer option must be different. Please send that message again."
-        ),
-        "bad_bounds": lambda: _(
-            "Please send the lowest and the highest number allowed, for example 0 100 (a dash leaves "
-            "one side open: - 100), or press Skip."
-        ),
-        "bad_max_length": lambda: _("Please send a whole number from 1 to {limit}.").format(limit=TEXT_MAX),
-        "too_many_questions": lambda: _("A survey can have at most {limit} questions.").format(
-            limit=QUESTIONS_MAX
-        ),
-        "bad_times": lambda: _(
-            "The closing time must be in the future and after the opening time. Please send a later time."
-        ),
-        "bad_translation": lambda: _(
-            "Please send exactly {count} options, one per line, in the same order."
-        ).format(count=limit or 0),
-        "closed": lambda: _("This survey is closed."),
-    }
-    make = texts.get(error.reason)
-    return make() if make else gone()
+    text = REFUSALS.get(error.reason)
+    if text is None:
+        return gone()
+    limit = LIMITS.get(error.reason, error.limit)
+    return str(text).format(limit=limit, count=error.limit or 0, low=OPTIONS_MIN, high=OPTIONS_MAX)
+
+
+def refused_as(reason: str, limit: int) -> TextRule:
+    """The rule of a typed title or question: too long, it is refused in the dialog's own words."""
+    return TextRule(limit, too_long=lambda limit, length: error_text(SurveyError(reason, limit)))
+
+
+# How the dialogs' typed texts are checked (the composer kit's one validation: empty or invisible
+# text, Telegram's limits, commands); the service then reads and checks what it needs.
+TITLE_TEXT: Final = refused_as("title_too_long", TITLE_MAX)
+QUESTION_TEXT: Final = refused_as("question_too_long", QUESTION_MAX)
+ANY_TEXT: Final = TextRule(COMPOSER_TEXT_MAX)  # options (one per line), a number, a time
 
 
 def date_error_text(error: DateError) -> str:

@@ -1,7 +1,6 @@
 """The coordinator's survey cards: a draft with its settings and questions (after /poll and
 /newsurvey, a duplicate or a translation, and from /results), and the results with their buttons
-and a chart per choice or rating question; and replacing a message's text, where a double tap
-(Telegram's "message is not modified") changes nothing."""
+and a chart per choice or rating question; and replacing a message's text."""
 
 from __future__ import annotations
 
@@ -9,21 +8,20 @@ import asyncio
 from html import escape
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.charts import render_bar_chart
-from bot.context import Context
 from bot.i18n import _, format_when, language_name, ngettext
 from bot.services.events import telegram_length
 from bot.services.surveys.building import questions_of
 from bot.services.surveys.drafts import count_audience
 from bot.services.surveys.results import results
 from bot.services.surveys.tally import QuestionResult, SurveyResults
+from handlers.composer import Turn
 from handlers.composer.audience import audience_summary
-from handlers.surveys.callbacks import SurveyDialog, SurveyManage
+from handlers.surveys.callbacks import SurveyManage
 from handlers.surveys.texts import (
     TEXT_BUDGET,
     chunks,
@@ -91,7 +89,7 @@ async def draft_card(
         settings.append(
             _("<b>Reminder:</b> {when}").format(when=reminder_text(survey.reminder_before_minutes))
         )
-        settings.append(_("<b>Languages:</b> {languages}").format(languages=", ".join(versions)))
+    settings.append(_("<b>Languages:</b> {languages}").format(languages=", ".join(versions)))
     settings += [
         "",
         ngettext("It reaches <b>{count}</b> member.", "It reaches <b>{count}</b> members.", reach).format(
@@ -113,27 +111,6 @@ async def draft_card(
         body += lines
         used += telegram_length("\n".join(lines)) + 1
     return "\n".join([*head, *body, "", *settings])
-
-
-def draft_keyboard(survey: Survey) -> InlineKeyboardMarkup:
-    ident = survey.id or 0
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("📤 Publish"), callback_data=SurveyDialog(action="publish", id=ident))
-    if not survey.native_poll:
-        builder.button(
-            text=_("🌐 Add a translation"), callback_data=SurveyDialog(action="translate", id=ident)
-        )
-    builder.button(text=_("🗑 Discard"), callback_data=SurveyDialog(action="discard", id=ident))
-    builder.adjust(1, 2)
-    return builder.as_markup()
-
-
-async def send_draft(bot: Bot, chat_id: int, ctx: Context, survey: Survey, zone: str) -> None:
-    await bot.send_message(
-        chat_id,
-        await draft_card(ctx.session, survey, ctx.organization, ctx.locale, zone),
-        reply_markup=draft_keyboard(survey),
-    )
 
 
 # -- results ------------------------------------------------------------------------------------
@@ -260,14 +237,11 @@ async def send_results(
         )
 
 
-async def show_results(bot: Bot, chat_id: int, ctx: Context, survey: Survey) -> None:
-    await send_results(bot, chat_id, ctx.session, survey, ctx.organization, ctx.locale, ctx.zone)
+async def show_results(turn: Turn, survey: Survey) -> None:
+    ctx = turn.ctx
+    await send_results(turn.bot, turn.chat_id, ctx.session, survey, ctx.organization, ctx.locale, ctx.zone)
 
 
 async def replace_text(message: Message, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
-    """Replace a message; a double tap (the message already shows it) changes nothing."""
-    try:
-        await message.edit_text(text, reply_markup=keyboard)
-    except TelegramBadRequest as error:
-        if "not modified" not in str(error):
-            raise
+    """Replace a message (a double tap, "message is not modified", is done: see bot/reply_requests.py)."""
+    await message.edit_text(text, reply_markup=keyboard)

@@ -6,21 +6,19 @@ from __future__ import annotations
 from html import escape
 from typing import Final
 
-from aiogram import Bot, F, Router
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram import Router
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.context import Context
 from bot.i18n import _
-from bot.policy import Action, rights
 from bot.services.surveys.building import question_in
 from bot.services.surveys.languages import question_text
 from bot.services.surveys.results import text_answers
 from bot.views.surveys import clip
-from handlers.fallback import stale_button
+from handlers.composer import Turn
 from handlers.surveys.callbacks import SurveyManage
-from handlers.surveys.lookups import published_named
+from handlers.surveys.lookups import results_button
 from handlers.surveys.views import replace_text
 from storage.models import QuestionKind, Survey, SurveyQuestion
 from storage.types import ROW_ID_MAX
@@ -31,23 +29,18 @@ TEXTS_PAGE = 8  # written answers per page
 ANSWER_SHOWN = 400  # UTF-16 code units of each written answer in the list (8 × 400 fit in a message)
 
 
-@router.callback_query(SurveyManage.filter(F.action == "texts"), flags=rights(Action.RUN_SURVEYS))
-async def written_answers(
-    query: CallbackQuery, callback_data: SurveyManage, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
-) -> None:
+@results_button(router, "texts")
+async def written_answers(turn: Turn, survey: Survey, button: SurveyManage) -> None:
     """A page of answers: in place when pressed under a page, else as a new message."""
-    if (survey := await published_named(ctx, callback_answer, callback_data.id)) is None:
-        return
-    question = await question_in(ctx.session, survey, callback_data.question)
+    question = await question_in(turn.ctx.session, survey, button.question)
     if question is None or question.kind != QuestionKind.TEXT:
-        stale_button(callback_answer)
+        turn.stale()
         return
-    text, keyboard = await _texts_page(ctx, question, survey, callback_data.page)
-    message = query.message if isinstance(query.message, Message) else None
-    if message is not None and message.text and message.text.startswith("📝"):
-        await replace_text(message, text, keyboard)
+    text, keyboard = await _texts_page(turn.ctx, question, survey, button.page)
+    if turn.message is not None and (turn.message.text or "").startswith("📝"):
+        await replace_text(turn.message, text, keyboard)
     else:
-        await bot.send_message(query.from_user.id, text, reply_markup=keyboard)
+        await turn.say(text, keyboard)
 
 
 async def _texts_page(

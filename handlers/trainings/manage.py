@@ -16,7 +16,6 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.context import Context
 from bot.delivery import DeliveryEngine
@@ -26,8 +25,8 @@ from bot.services.trainings.lifecycle import cancel_training, close_training
 from bot.services.trainings.roster import export_attendance_csv, export_roster_csv
 from handlers.fallback import stale_button
 from handlers.trainings.callbacks import TrainingAdmin
-from handlers.trainings.managed import COORDINATOR, KNOWN, ON_TRAINING
-from handlers.trainings.views import list_page, manage_view, title_of
+from handlers.trainings.managed import COORDINATOR, KNOWN, ON_TRAINING, show
+from handlers.trainings.views import confirm_keyboard, list_page, manage_view, title_of
 from storage.models import Training
 from storage.types import utcnow
 
@@ -51,9 +50,8 @@ async def trainings_page(query: CallbackQuery, callback_data: TrainingAdmin, ctx
 
 
 @router.callback_query(TrainingAdmin.filter(F.action == "open"), flags=ON_TRAINING)
-async def open_training(query: CallbackQuery, training: Training, ctx: Context, bot: Bot) -> None:
-    text, keyboard = await manage_view(ctx, training)
-    await bot.send_message(query.from_user.id, text, reply_markup=keyboard)
+async def open_training(query: CallbackQuery, training: Training, ctx: Context) -> None:
+    await show(query, *await manage_view(ctx, training))
 
 
 @router.callback_query(TrainingAdmin.filter(F.action.in_({"csv_r", "csv_a"})), flags=ON_TRAINING)
@@ -73,7 +71,7 @@ async def send_csv(
 
 
 @router.callback_query(TrainingAdmin.filter(F.action == "fb"), flags=ON_TRAINING)
-async def feedback(query: CallbackQuery, training: Training, ctx: Context, bot: Bot) -> None:
+async def feedback(query: CallbackQuery, training: Training, ctx: Context) -> None:
     title = escape(title_of(training, ctx))
     averages = await feedback_averages(ctx.session, training)
     if averages is None:
@@ -85,7 +83,7 @@ async def feedback(query: CallbackQuery, training: Training, ctx: Context, bot: 
             "⭐ Feedback about “{title}”: {average} out of 5 ({count} answers).",
             count,
         ).format(title=title, average=f"{average:.1f}", count=count)
-    await bot.send_message(query.from_user.id, text)
+    await show(query, text)
 
 
 # -- closing sign-ups and cancelling: asked, then done -------------------------------------------
@@ -93,31 +91,25 @@ async def feedback(query: CallbackQuery, training: Training, ctx: Context, bot: 
 
 @router.callback_query(TrainingAdmin.filter(F.action.in_({"close", "cancel"})), flags=ON_TRAINING)
 async def ask_to_end(
-    query: CallbackQuery, training: Training, callback_data: TrainingAdmin, ctx: Context, bot: Bot
+    query: CallbackQuery, training: Training, callback_data: TrainingAdmin, ctx: Context
 ) -> None:
-    action, ident = callback_data.action, training.id or 0
-    builder = InlineKeyboardBuilder()
-    yes = _("🔒 Yes, close sign-ups") if action == "close" else _("✖ Yes, cancel it")
-    builder.button(text=yes, callback_data=TrainingAdmin(action=f"{action}_yes", id=ident))
-    builder.button(text=_("← No, keep it"), callback_data=TrainingAdmin(action="keep", id=ident))
-    builder.adjust(1)
+    closing = callback_data.action == "close"
+    yes = _("🔒 Yes, close sign-ups") if closing else _("✖ Yes, cancel it")
     question = (
         _("Close sign-ups for “{title}”? Confirmed participants keep their seats; the waitlist is told.")
-        if action == "close"
+        if closing
         else _("Cancel “{title}”? Everyone signed up or waiting will be told.")
     )
-    await bot.send_message(
-        query.from_user.id,
-        question.format(title=escape(title_of(training, ctx))),
-        reply_markup=builder.as_markup(),
+    confirmed = TrainingAdmin(action=f"{callback_data.action}_yes", id=training.id or 0)
+    await show(
+        query, question.format(title=escape(title_of(training, ctx))), confirm_keyboard(yes, confirmed)
     )
 
 
 @router.callback_query(TrainingAdmin.filter(F.action == "keep"), flags=ON_TRAINING)
 async def keep(query: CallbackQuery) -> None:
     """ "No, keep it" under a removal, closing or cancelling question."""
-    if isinstance(query.message, Message):
-        await query.message.edit_text(_("Nothing was changed."))
+    await show(query, _("Nothing was changed."), edit=True)
 
 
 @router.callback_query(TrainingAdmin.filter(F.action.in_({"close_yes", "cancel_yes"})), flags=ON_TRAINING)
@@ -127,7 +119,6 @@ async def end_training(
     callback_data: TrainingAdmin,
     ctx: Context,
     delivery: DeliveryEngine,
-    bot: Bot,
 ) -> None:
     title, now = title_of(training, ctx), utcnow()
     if callback_data.action == "close_yes":
@@ -145,11 +136,7 @@ async def end_training(
             told,
         )
     await ctx.session.commit()
-    result = text.format(title=escape(title), count=told)
-    if isinstance(query.message, Message):
-        await query.message.edit_text(result)
-    else:
-        await bot.send_message(query.from_user.id, result)
+    await show(query, text.format(title=escape(title), count=told), edit=True)
     if told:
         delivery.wake()
 

@@ -1,14 +1,18 @@
 """Trainings for members: /trainings (the open trainings with seats left, a card each, page by
 page), a card opened from a button or a `?start=training_<id>` deep link, and what someone not
-registered yet is told. Signing up is in `signup`, /mytrainings in `my_trainings`; every button is
-re-checked on the server."""
+registered yet is told. Signing up is in `signup`, /mytrainings in `my_trainings`.
+
+Every button is re-checked on the server: the training a button names is loaded by the `SHOWN`
+filter (members see the published trainings of this organization) and injected as `training`; a
+button whose training is not shown falls through to `signup.training_gone`, the last handler."""
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, Filter
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -21,7 +25,7 @@ from bot.services.trainings.members import open_trainings_for
 from bot.services.trainings.queries import visible_training
 from bot.services.trainings.rules import version_for
 from bot.views.trainings import TrainingAction, card_keyboard, load, member_view, training_card
-from handlers.fallback import stale_button, toast
+from handlers.fallback import toast
 from handlers.filters import IsRegistered
 from handlers.trainings.texts import no_such_training
 from storage.models import Member, Organization, SignupStatus, Training
@@ -31,7 +35,20 @@ router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 MEMBER: Final = rights(Action.PUBLIC)
 PAGE_SIZE: Final = 3  # cards per page of /trainings and /mytrainings
-ACTIONS: Final = frozenset({"page", "mine", "open", "signup", "answer", "cancel"})  # TrainingAction.action
+
+
+class Shown(Filter):
+    """The training a member's button names, if members may see it (of this organization, and
+    published): injected as the handler argument `training`."""
+
+    async def __call__(
+        self, query: CallbackQuery, callback_data: TrainingAction, ctx: Context
+    ) -> bool | dict[str, Any]:
+        training = await visible_training(ctx.session, ctx.organization_id, callback_data.id)
+        return {"training": training} if training is not None else False
+
+
+SHOWN: Final = Shown()
 
 
 def registered(ctx: Context) -> Member:
@@ -93,6 +110,31 @@ def navigation(action: str, offset: int, total: int) -> InlineKeyboardMarkup | N
     return builder.as_markup() if offset > 0 or offset + PAGE_SIZE < total else None
 
 
+async def send_page(
+    bot: Bot,
+    chat_id: int,
+    ctx: Context,
+    trainings: list[Training],
+    offset: int,
+    heading: Callable[[int, int], str],
+    navigate: tuple[str, str],
+    *,
+    calendar: bool = False,
+) -> None:
+    """`heading(offset, shown)`, the cards of one page, then ◀ ▶ under `navigate` (the buttons'
+    action, the text above them) when there are more."""
+    offset = min(max(0, offset), (len(trainings) - 1) // PAGE_SIZE * PAGE_SIZE)
+    page = trainings[offset : offset + PAGE_SIZE]
+    await bot.send_message(chat_id, heading(offset, len(page)))
+    for training in page:
+        text, keyboard = await render_card(ctx, training, calendar=calendar)
+        await bot.send_message(chat_id, text, reply_markup=keyboard)
+    action, more = navigate
+    buttons = navigation(action, offset, len(trainings))
+    if buttons is not None:
+        await bot.send_message(chat_id, more, reply_markup=buttons)
+
+
 async def send_open_trainings(bot: Bot, chat_id: int, ctx: Context, offset: int) -> None:
     trainings = await open_trainings_for(ctx.session, registered(ctx), utcnow())
     if not trainings:
@@ -100,22 +142,18 @@ async def send_open_trainings(bot: Bot, chat_id: int, ctx: Context, offset: int)
             chat_id, _("No trainings are open for sign-up right now. I'll tell you when there is one!")
         )
         return
-    offset = min(max(0, offset), (len(trainings) - 1) // PAGE_SIZE * PAGE_SIZE)
-    page = trainings[offset : offset + PAGE_SIZE]
-    heading = ngettext(
-        "🎓 <b>{count} training open for sign-up</b>",
-        "🎓 <b>{count} trainings open for sign-up</b>",
-        len(trainings),
-    ).format(count=len(trainings))
-    if len(trainings) > PAGE_SIZE:
-        heading += "\n" + _("Showing {first}–{last}.").format(first=offset + 1, last=offset + len(page))
-    await bot.send_message(chat_id, heading)
-    for training in page:
-        text, keyboard = await render_card(ctx, training)
-        await bot.send_message(chat_id, text, reply_markup=keyboard)
-    more = navigation("page", offset, len(trainings))
-    if more is not None:
-        await bot.send_message(chat_id, _("More trainings:"), reply_markup=more)
+
+    def heading(offset: int, shown: int) -> str:
+        text = ngettext(
+            "🎓 <b>{count} training open for sign-up</b>",
+            "🎓 <b>{count} trainings open for sign-up</b>",
+            len(trainings),
+        ).format(count=len(trainings))
+        if len(trainings) > PAGE_SIZE:
+            text += "\n" + _("Showing {first}–{last}.").format(first=offset + 1, last=offset + shown)
+        return text
+
+    await send_page(bot, chat_id, ctx, trainings, offset, heading, ("page", _("More trainings:")))
 
 
 @router.message(Command("trainings"), IsRegistered(), flags=MEMBER)
@@ -148,27 +186,6 @@ async def open_trainings_page(
     await send_open_trainings(bot, query.from_user.id, ctx, callback_data.id)
 
 
-@router.callback_query(TrainingAction.filter(F.action == "open"), IsRegistered(), flags=MEMBER)
-async def open_card(
-    query: CallbackQuery,
-    callback_data: TrainingAction,
-    ctx: Context,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-) -> None:
-    training = await visible_training(ctx.session, ctx.organization_id, callback_data.id)
-    if training is None:
-        toast(callback_answer, no_such_training())
-        return
+@router.callback_query(TrainingAction.filter(F.action == "open"), IsRegistered(), SHOWN, flags=MEMBER)
+async def open_card(query: CallbackQuery, training: Training, ctx: Context, bot: Bot) -> None:
     await send_card(bot, query.from_user.id, ctx, training)
-
-
-@router.callback_query(TrainingAction.filter(~F.action.in_(ACTIONS)), IsRegistered(), flags=MEMBER)
-async def unknown_action(
-    query: CallbackQuery, callback_data: TrainingAction, ctx: Context, callback_answer: CallbackAnswer
-) -> None:
-    """A forged or retired action: about a training that is gone, or stale."""
-    if await visible_training(ctx.session, ctx.organization_id, callback_data.id) is None:
-        toast(callback_answer, no_such_training())
-        return
-    stale_button(callback_answer)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Final
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -20,7 +20,7 @@ from bot.services.trainings.roster import message_participants
 from bot.services.trainings.rules import MESSAGE_MAX, TrainingError, validate_message
 from handlers.fallback import stale_button
 from handlers.trainings.callbacks import TrainingAdmin
-from handlers.trainings.managed import COORDINATOR, ON_TRAINING, typed_training
+from handlers.trainings.managed import COORDINATOR, ON_TRAINING, ask_typed, show, typed_training
 from handlers.trainings.states import ManageStates
 from handlers.trainings.texts import error_text
 from handlers.trainings.views import title_of
@@ -32,18 +32,12 @@ router.message.filter(F.chat.type == "private")
 
 
 @router.callback_query(TrainingAdmin.filter(F.action == "msg"), flags=ON_TRAINING)
-async def ask_message(
-    query: CallbackQuery, training: Training, ctx: Context, state: FSMContext, bot: Bot
-) -> None:
-    await state.set_state(ManageStates.message)
-    await state.update_data(manage_training={"training_id": training.id or 0})
-    await bot.send_message(
-        query.from_user.id,
-        _(
-            "Send the message for the confirmed participants of “{title}” (at most {limit} characters). "
-            "You will see it before it is sent."
-        ).format(title=escape(title_of(training, ctx)), limit=MESSAGE_MAX),
-    )
+async def ask_message(query: CallbackQuery, training: Training, ctx: Context, state: FSMContext) -> None:
+    question = _(
+        "Send the message for the confirmed participants of “{title}” (at most {limit} characters). "
+        "You will see it before it is sent."
+    ).format(title=escape(title_of(training, ctx)), limit=MESSAGE_MAX)
+    await ask_typed(query, state, ManageStates.message, training, question)
 
 
 @router.message(ManageStates.message, F.text, flags=COORDINATOR)
@@ -84,8 +78,11 @@ async def waiting_for_button(message: Message) -> None:
     await message.answer(_("Please choose with the buttons above, or send /cancel to stop."))
 
 
-async def _previewed_text(state: FSMContext, training: Training) -> str | None:
-    """The message shown in the preview, if that preview is the one still waiting for a button."""
+async def _previewed_text(
+    query: CallbackQuery, state: FSMContext, training: Training, callback_answer: CallbackAnswer
+) -> str | None:
+    """The message shown in the preview, if that preview is the one still waiting for a button:
+    the dialog ends and the preview's buttons go. None: the button is stale (answered so)."""
     info = (await state.get_data()).get("manage_training")
     if (
         await state.get_state() != ManageStates.message_preview.state
@@ -93,26 +90,20 @@ async def _previewed_text(state: FSMContext, training: Training) -> str | None:
         or info.get("training_id") != training.id
         or not info.get("text")
     ):
+        stale_button(callback_answer)
         return None
+    await state.clear()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
     return str(info["text"])
 
 
 @router.callback_query(TrainingAdmin.filter(F.action == "msg_drop"), flags=ON_TRAINING)
 async def drop_message(
-    query: CallbackQuery,
-    training: Training,
-    ctx: Context,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
+    query: CallbackQuery, training: Training, state: FSMContext, callback_answer: CallbackAnswer
 ) -> None:
-    if await _previewed_text(state, training) is None:
-        stale_button(callback_answer)
-        return
-    await state.clear()
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
-    await bot.send_message(query.from_user.id, _("The message was not sent."))
+    if await _previewed_text(query, state, training, callback_answer) is not None:
+        await show(query, _("The message was not sent."))
 
 
 @router.callback_query(TrainingAdmin.filter(F.action == "msg_send"), flags=ON_TRAINING)
@@ -123,19 +114,14 @@ async def send_message(
     state: FSMContext,
     callback_answer: CallbackAnswer,
     delivery: DeliveryEngine,
-    bot: Bot,
 ) -> None:
-    text = await _previewed_text(state, training)
+    text = await _previewed_text(query, state, training, callback_answer)
     if text is None:
-        stale_button(callback_answer)
         return
-    await state.clear()
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
     count = await message_participants(ctx.session, training, text, utcnow())
     await ctx.session.commit()
-    await bot.send_message(
-        query.from_user.id,
+    await show(
+        query,
         ngettext(
             "✉️ Sent to {count} confirmed participant.", "✉️ Sent to {count} confirmed participants.", count
         ).format(count=count),

@@ -11,40 +11,30 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.context import Context
 from bot.i18n import _
-from bot.policy import Action, rights
 from bot.services.trainings.members import my_trainings as signed_up_trainings
 from bot.views.trainings import TrainingAction
 from handlers.filters import IsRegistered
-from handlers.trainings.member import PAGE_SIZE, navigation, registered, render_card
+from handlers.trainings.member import MEMBER, registered, send_page
 from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
-MEMBER: Final = rights(Action.PUBLIC)
 
 
 async def send_my_trainings(bot: Bot, chat_id: int, ctx: Context, offset: int) -> None:
     mine = await signed_up_trainings(ctx.session, registered(ctx).id or 0, utcnow())
-    mine = [
-        (training, signup, done)
-        for training, signup, done in mine
-        if training.organization_id == ctx.organization_id
+    trainings = [
+        training for training, _signup, _done in mine if training.organization_id == ctx.organization_id
     ]
-    if not mine:
+    if not trainings:
         await bot.send_message(chat_id, _("You have not signed up for any training yet. See /trainings."))
         return
-    offset = min(max(0, offset), (len(mine) - 1) // PAGE_SIZE * PAGE_SIZE)
-    page = mine[offset : offset + PAGE_SIZE]
-    await bot.send_message(
-        chat_id,
-        _("🎓 <b>Your trainings: {count}</b>").format(count=len(mine)),
-    )
-    for training, _signup, _done in page:
-        text, keyboard = await render_card(ctx, training, calendar=True)
-        await bot.send_message(chat_id, text, reply_markup=keyboard)
-    more = navigation("mine", offset, len(mine))
-    if more is not None:
-        await bot.send_message(chat_id, _("More of your trainings:"), reply_markup=more)
+
+    def heading(offset: int, shown: int) -> str:
+        return _("🎓 <b>Your trainings: {count}</b>").format(count=len(trainings))
+
+    navigate = ("mine", _("More of your trainings:"))
+    await send_page(bot, chat_id, ctx, trainings, offset, heading, navigate, calendar=True)
 
 
 @router.message(Command("mytrainings"), IsRegistered(), flags=MEMBER)

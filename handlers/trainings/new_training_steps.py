@@ -1,31 +1,25 @@
-"""The steps of /newtraining: the question each step asks (with its buttons), the draft kept in the
-FSM data and the pure helpers that read and change it, and the preview text.
-
-The draft is a plain dict under the FSM key "training" (in the database: a restart loses nothing):
-title, description, language, zone, teaching, trainer, sessions (each starts_at ISO, duration in
-minutes, place or online_url), capacity, deadline, questions, translations and audience; plus the
-half-answered values of the step in progress (pending_start, pending_duration, pending_question,
-tr_language, tr_title).
-"""
+"""The steps of /newtraining (`STEPS`, by state): the question each step asks, one function per
+step with the buttons it answers to (`asks`, here), and how it takes a typed answer (`takes`, in
+`new_training` and `new_training_sessions`); asking a step's question, `answer` (a refusal in
+words, or the next step) and `go_on` (close the question answered, ask the next one). The draft and
+its helpers are in `training_draft`."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from html import escape
-from typing import Any, Final
+from typing import Final
 
-from aiogram import Bot
-from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import SHIPPED_LANGUAGES
 from bot.i18n import _, format_when, language_name
 from bot.services import events as event_rules
-from bot.services.schedule_math import parse_clock
-from bot.services.text import TextRejected, clean_line
+from bot.services.dates import DateError
+from bot.services.events import EventError
 from bot.services.trainings.rules import (
     OPTION_MAX,
     OPTIONS_MAX,
@@ -34,112 +28,131 @@ from bot.services.trainings.rules import (
     SESSIONS_MAX,
     TRAINER_MAX,
     TrainingError,
-    validate_questions,
 )
+from handlers.composer import TEXT_MAX, TextRule, Turn
+from handlers.events.texts import date_error_text
 from handlers.trainings.callbacks import TrainingDraft
 from handlers.trainings.states import DraftStates
-from handlers.trainings.texts import duration_label, markup, short_when
+from handlers.trainings.texts import duration_label, error_text, markup, text_rule
+from handlers.trainings.training_draft import (
+    Draft,
+    first_start,
+    locale,
+    questions_text,
+    session_list,
+    sessions,
+)
 
 DURATIONS: Final = (60, 90, 120, 180)  # minutes offered as buttons
-TEXT_STEPS: Final = frozenset(
-    {
-        DraftStates.title,
-        DraftStates.description,
-        DraftStates.trainer,
-        DraftStates.session_start,
-        DraftStates.session_duration,
-        DraftStates.session_place,
-        DraftStates.capacity,
-        DraftStates.deadline,
-        DraftStates.question_text,
-        DraftStates.question_options,
-        DraftStates.translation_title,
-        DraftStates.translation_description,
-    }
-)
-# The steps that are answered with their buttons only.
-BUTTON_STEPS: Final = frozenset(
-    {
-        DraftStates.teaching,
-        DraftStates.session_more,
-        DraftStates.questions,
-        DraftStates.translations,
-        DraftStates.audience,
-        DraftStates.preview,
-    }
-)
-assert set(DraftStates.__all_states__) == TEXT_STEPS | BUTTON_STEPS
 
 
-def expired() -> str:
-    return _("This dialog has expired. Send /newtraining to start again.")
+# -- the step table ------------------------------------------------------------------------------
 
 
-def locale() -> str:
-    return I18n.get_current().current_locale
+class Question:
+    """The buttons under a step's question, as its function adds them (`TrainingDraft` data), or a
+    whole `keyboard` of its own."""
+
+    def __init__(self) -> None:
+        self.builder = InlineKeyboardBuilder()
+        self.keyboard: InlineKeyboardMarkup | None = None
+
+    def button(self, text: str, action: str, value: str = "") -> None:
+        self.builder.button(text=text, callback_data=TrainingDraft(action=action, value=value))
 
 
-# -- the draft -----------------------------------------------------------------------------------
+Asker = Callable[[Draft, Question], str]  # words a step's question and adds its buttons
+Take = Callable[[Turn, Draft, str], Awaitable[State | None]]  # the next step (None: asked already)
 
 
-def moment(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+@dataclass(frozen=True)
+class Typed:
+    """How a step takes a typed answer: the kit's check (`rule`), then `take`."""
+
+    rule: TextRule
+    take: Take
 
 
-def token(when: datetime) -> str:
-    """The minute of `when`, carried by a confirmation button (an older echo cannot confirm)."""
-    return str(int(when.timestamp()) // 60)
+@dataclass
+class Step:
+    """One step of the dialog: its question, the button actions that count while it waits (any
+    other is stale), and how it takes a typed answer (`takes`), if it does."""
+
+    question: Asker | None = None
+    buttons: frozenset[str] = frozenset()
+    typed: Typed | None = None
 
 
-def parse_duration(text: str) -> int | None:
-    """ "90" (minutes), "1:30", "1h30", "2h" → minutes; None if not a duration."""
-    stripped = text.strip().lower().removesuffix("min").strip()
-    if stripped.isdigit() and len(stripped) <= 4:
-        return int(stripped)
-    return parse_clock(stripped)
+STEPS: Final[dict[str, Step]] = {}  # by state name
 
 
-def sessions(draft: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(draft.get("sessions") or [])
+def step_of(state: State) -> Step:
+    return STEPS.setdefault(str(state.state), Step())
 
 
-def first_start(draft: dict[str, Any]) -> datetime | None:
-    starts = [moment(item["starts_at"]) for item in sessions(draft)]
-    return min((when for when in starts if when), default=None)
+def asks(state: State, *buttons: str) -> Callable[[Asker], Asker]:
+    """Register the function that words `state`'s question, and the `buttons` it answers to."""
+
+    def register(function: Asker) -> Asker:
+        step = step_of(state)
+        step.question, step.buttons = function, frozenset(buttons)
+        return function
+
+    return register
 
 
-def overlapping(draft: dict[str, Any], starts_at: datetime, minutes: int) -> int | None:
-    """The number (1-based) of a session the new one overlaps, if any."""
-    ends_at = starts_at + timedelta(minutes=minutes)
-    for number, item in enumerate(sessions(draft), start=1):
-        other = moment(item["starts_at"])
-        assert other is not None
-        if starts_at < other + timedelta(minutes=int(item["duration"])) and other < ends_at:
-            return number
-    return None
+# -- asking and answering --------------------------------------------------------------------------
 
 
-def clean(text: str, limit: int, empty: str, too_long: str) -> str:
+async def ask(turn: Turn, state: State, draft: Draft) -> None:
+    """Send the question of a step (with its buttons) and wait for the answer in its state."""
+    await turn.state.set_state(state)
+    question, asker = Question(), step_of(state).question
+    assert asker is not None, state
+    await turn.say(asker(draft, question), question.keyboard or markup(question.builder))
+
+
+async def close_question(turn: Turn) -> None:
+    """A question answered with one of its buttons: its buttons go."""
+    if turn.answer is not None and turn.message is not None and turn.message.reply_markup is not None:
+        await turn.message.edit_reply_markup(reply_markup=None)
+
+
+async def go_on(turn: Turn, draft: Draft, step: State) -> None:
+    """The question is answered: it is closed, the draft kept, and the next step's question asked."""
+    await close_question(turn)
+    await turn.state.update_data(training=draft)
+    await ask(turn, step, draft)
+
+
+Refused = TrainingError | EventError | DateError
+ANY_TEXT: Final = text_rule(TEXT_MAX)  # a value the step parses itself (a date, a number, a place)
+
+
+def takes(state: State, rule: TextRule = ANY_TEXT) -> Callable[[Take], Take]:
+    """Register how `state`'s step takes a typed answer (after `rule`, the kit's check)."""
+
+    def register(function: Take) -> Take:
+        step_of(state).typed = Typed(rule, function)
+        return function
+
+    return register
+
+
+def refusal_text(error: Refused) -> str:
+    """A refused answer in words the coordinator can act on."""
+    return date_error_text(error) if isinstance(error, DateError) else error_text(error)
+
+
+async def answer(turn: Turn, draft: Draft, taking: Awaitable[State | None]) -> None:
+    """A step's answer (typed or a button): refused in words, or taken and the next question asked."""
     try:
-        return clean_line(text, limit)
-    except TextRejected as error:
-        raise TrainingError(empty if error.reason == "empty" else too_long, limit) from None
-
-
-def question(text: str, options_text: str | None) -> dict[str, Any]:
-    """A question with its choices (one per line), checked by the service's rules."""
-    options = [line for line in (options_text or "").splitlines() if line.strip()]
-    if options_text is not None and len(options) < 2:
-        raise TrainingError("options_count", OPTIONS_MAX)
-    return validate_questions([{"text": text, "options": options}])[0]
-
-
-def save_translation(draft: dict[str, Any], description: str | None) -> None:
-    """The translation being typed (title, then the description or none) joins the others."""
-    language, title = draft.pop("tr_language", None), draft.pop("tr_title", None)
-    if language in SHIPPED_LANGUAGES and title:
-        entry = {"title": title} | ({"description": description} if description else {})
-        draft["translations"] = {**(draft.get("translations") or {}), language: entry}
+        following = await taking
+    except (TrainingError, EventError, DateError) as error:
+        await turn.say(refusal_text(error))
+        return
+    if following is not None:
+        await go_on(turn, draft, following)
 
 
 # -- the questions -------------------------------------------------------------------------------
@@ -157,173 +170,134 @@ def language_picker(selected: list[str]) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def questions_text(draft: dict[str, Any]) -> str:
-    lines = []
-    for number, item in enumerate(draft.get("questions") or [], start=1):
-        options = item.get("options") or []
-        kind = " / ".join(escape(option) for option in options) if options else _("free text answer")
-        lines.append(f"{number}. {escape(item['text'])} <i>({kind})</i>")
-    return "\n".join(lines)
+@asks(DraftStates.title)
+def _title(draft: Draft, question: Question) -> str:
+    return _(
+        "🎓 <b>New training</b>\n\nWhat is it called? Send the title (at most {limit} characters). "
+        "Send /cancel to stop."
+    ).format(limit=event_rules.TITLE_MAX)
 
 
-def session_line(number: int, item: dict[str, Any], zone: str) -> str:
-    starts_at = moment(item["starts_at"])
-    assert starts_at is not None
-    where = (
-        f"📍 {escape(item['place'])}" if item.get("place") else f"🔗 {escape(item.get('online_url') or '')}"
+@asks(DraftStates.description, "skip")
+def _description(draft: Draft, question: Question) -> str:
+    question.button(_("Skip"), "skip", "description")
+    return _("Describe the training for members (at most {limit} characters), or press Skip.").format(
+        limit=event_rules.DESCRIPTION_MAX
     )
-    when = short_when(starts_at, locale(), zone)
-    return f"{number}. {escape(when)} · {escape(duration_label(int(item['duration'])))} · {where}"
 
 
-def session_list(draft: dict[str, Any]) -> str:
-    zone = draft.get("zone", "UTC")
-    ordered = sorted(sessions(draft), key=lambda item: item["starts_at"])
-    lines = [session_line(number, item, zone) for number, item in enumerate(ordered, start=1)]
-    return _("🗓 <b>Sessions</b>") + "\n" + "\n".join(lines)
+@asks(DraftStates.teaching, "lang", "lang_done")
+def _teaching(draft: Draft, question: Question) -> str:
+    question.keyboard = language_picker(list(draft.get("teaching") or []))
+    return _("Which language or languages is it taught in? Tick them, then press Done.")
 
 
-async def ask(bot: Bot, chat_id: int, state: FSMContext, step: State, draft: dict[str, Any]) -> None:
-    """Send the question of a step (with its buttons) and wait for the answer in its state."""
-    await state.set_state(step)
-    builder = InlineKeyboardBuilder()
+@asks(DraftStates.trainer)
+def _trainer(draft: Draft, question: Question) -> str:
+    return _("Who is the trainer? Send their name (at most {limit} characters).").format(limit=TRAINER_MAX)
 
-    def button(text: str, action: str, value: str = "") -> None:
-        builder.button(text=text, callback_data=TrainingDraft(action=action, value=value))
 
-    keyboard: InlineKeyboardMarkup | None = None
-    zone = draft.get("zone", "UTC")
-    if step == DraftStates.title:
-        text = _(
-            "🎓 <b>New training</b>\n\nWhat is it called? Send the title (at most {limit} characters). "
-            "Send /cancel to stop."
-        ).format(limit=event_rules.TITLE_MAX)
-    elif step == DraftStates.description:
-        text = _("Describe the training for members (at most {limit} characters), or press Skip.").format(
-            limit=event_rules.DESCRIPTION_MAX
-        )
-        button(_("Skip"), "skip", "description")
-    elif step == DraftStates.teaching:
-        text = _("Which language or languages is it taught in? Tick them, then press Done.")
-        keyboard = language_picker(list(draft.get("teaching") or []))
-    elif step == DraftStates.trainer:
-        text = _("Who is the trainer? Send their name (at most {limit} characters).").format(
-            limit=TRAINER_MAX
-        )
-    elif step == DraftStates.session_start:
-        number = len(sessions(draft)) + 1
-        text = _(
-            "Session {number}: when does it start? Send the date and time in your time zone ({zone}), "
-            "for example 2027-03-14 18:30 or 14.03.2027 18:30."
-        ).format(number=number, zone=escape(zone))
-    elif step == DraftStates.session_duration:
-        text = _("How long is the session? Press a button or send the length, for example 90 or 1:30.")
-        for minutes in DURATIONS:
-            button(duration_label(minutes), "dur", str(minutes))
-    elif step == DraftStates.session_place:
-        text = _(
-            "Where does the session take place? Send an address, or a link (https://…) for an online session."
-        )
-        if sessions(draft):
-            button(_("Same place as the previous session"), "same")
-    elif step == DraftStates.session_more:
-        text = session_list(draft) + "\n\n" + _("Add another session, or press Done.")
-        if len(sessions(draft)) < SESSIONS_MAX:
-            button(_("➕ Add another session"), "more")
-        button(_("Done"), "sessions_done")
-    elif step == DraftStates.capacity:
-        text = _("How many seats are there? Send a number (at least 1).")
-    elif step == DraftStates.deadline:
-        first = first_start(draft)
-        assert first is not None
-        text = _(
-            "Until when can members sign up? Send a date and time before the first session ({when}), "
-            "or press Skip to take sign-ups until it starts."
-        ).format(when=escape(format_when(first, locale(), zone, "words")))
-        button(_("Skip"), "skip", "deadline")
-    elif step == DraftStates.questions:
-        listed = questions_text(draft)
-        text = (
+@asks(DraftStates.session_start, "start_ok", "start_change")
+def _session_start(draft: Draft, question: Question) -> str:
+    return _(
+        "Session {number}: when does it start? Send the date and time in your time zone ({zone}), "
+        "for example 2027-03-14 18:30 or 14.03.2027 18:30."
+    ).format(number=len(sessions(draft)) + 1, zone=escape(draft.get("zone", "UTC")))
+
+
+@asks(DraftStates.session_duration, "dur")
+def _session_duration(draft: Draft, question: Question) -> str:
+    for minutes in DURATIONS:
+        question.button(duration_label(minutes), "dur", str(minutes))
+    return _("How long is the session? Press a button or send the length, for example 90 or 1:30.")
+
+
+@asks(DraftStates.session_place, "same")
+def _session_place(draft: Draft, question: Question) -> str:
+    if sessions(draft):
+        question.button(_("Same place as the previous session"), "same")
+    return _(
+        "Where does the session take place? Send an address, or a link (https://…) for an online session."
+    )
+
+
+@asks(DraftStates.session_more, "more", "sessions_done")
+def _session_more(draft: Draft, question: Question) -> str:
+    if len(sessions(draft)) < SESSIONS_MAX:
+        question.button(_("➕ Add another session"), "more")
+    question.button(_("Done"), "sessions_done")
+    return session_list(draft) + "\n\n" + _("Add another session, or press Done.")
+
+
+@asks(DraftStates.capacity)
+def _capacity(draft: Draft, question: Question) -> str:
+    return _("How many seats are there? Send a number (at least 1).")
+
+
+@asks(DraftStates.deadline, "skip")
+def _deadline(draft: Draft, question: Question) -> str:
+    first = first_start(draft)
+    assert first is not None
+    question.button(_("Skip"), "skip", "deadline")
+    return _(
+        "Until when can members sign up? Send a date and time before the first session ({when}), "
+        "or press Skip to take sign-ups until it starts."
+    ).format(when=escape(format_when(first, locale(), draft.get("zone", "UTC"), "words")))
+
+
+@asks(DraftStates.questions, "q_add", "q_done")
+def _questions(draft: Draft, question: Question) -> str:
+    listed = questions_text(draft)
+    if len(draft.get("questions") or []) < QUESTIONS_MAX:
+        question.button(_("➕ Add a question"), "q_add")
+    question.button(_("Done") if listed else _("No questions"), "q_done")
+    if listed:
+        return (
             _("Questions asked at sign-up:")
             + "\n"
             + listed
             + "\n\n"
             + _("Add another question, or press Done.")
-            if listed
-            else _(
-                "Do you want to ask members something when they sign up, for example “Which organization "
-                "are you with?” (at most {limit} questions)?"
-            ).format(limit=QUESTIONS_MAX)
         )
-        if len(draft.get("questions") or []) < QUESTIONS_MAX:
-            button(_("➕ Add a question"), "q_add")
-        button(_("Done") if listed else _("No questions"), "q_done")
-    elif step == DraftStates.question_text:
-        text = _("Send the question (at most {limit} characters).").format(limit=QUESTION_MAX)
-    elif step == DraftStates.question_options:
-        text = _(
-            "Send the choices, one per line (2 to {count}, each at most {limit} characters), or press "
-            "“Free text answer”."
-        ).format(count=OPTIONS_MAX, limit=OPTION_MAX)
-        button(_("Free text answer"), "free")
-    elif step == DraftStates.translations:
-        done = draft.get("translations") or {}
-        text = _("Add a translation of the title and description? Members who use that language will see it.")
-        if done:
-            text += "\n" + _("Translated: {languages}").format(
-                languages=", ".join(language_name(code) for code in done)
-            )
-        for code in SHIPPED_LANGUAGES:
-            if code != draft.get("language"):
-                button(("✅ " if code in done else "") + language_name(code), "tr", code)
-        button(_("Done") if done else _("No translations"), "tr_done")
-        keyboard = markup(builder, *[2] * ((len(SHIPPED_LANGUAGES) - 1) // 2), 1, 1)
-    elif step == DraftStates.translation_title:
-        text = _("Send the title in {language} (at most {limit} characters).").format(
-            language=language_name(draft.get("tr_language", "en")), limit=event_rules.TITLE_MAX
+    return _(
+        "Do you want to ask members something when they sign up, for example “Which organization "
+        "are you with?” (at most {limit} questions)?"
+    ).format(limit=QUESTIONS_MAX)
+
+
+@asks(DraftStates.question_text)
+def _question_text(draft: Draft, question: Question) -> str:
+    return _("Send the question (at most {limit} characters).").format(limit=QUESTION_MAX)
+
+
+@asks(DraftStates.question_options, "free")
+def _question_options(draft: Draft, question: Question) -> str:
+    question.button(_("Free text answer"), "free")
+    return _(
+        "Send the choices, one per line (2 to {count}, each at most {limit} characters), or press "
+        "“Free text answer”."
+    ).format(count=OPTIONS_MAX, limit=OPTION_MAX)
+
+
+@asks(DraftStates.translations, "tr", "tr_done")
+def _translations(draft: Draft, question: Question) -> str:
+    """The languages to translate the title and description into (the kit asks for the texts)."""
+    done = draft.get("translations") or {}
+    text = _("Add a translation of the title and description? Members who use that language will see it.")
+    if done:
+        text += "\n" + _("Translated: {languages}").format(
+            languages=", ".join(language_name(code) for code in done)
         )
-    elif step == DraftStates.translation_description:
-        text = _("Now the description in {language}, or press Skip to show the original one.").format(
-            language=language_name(draft.get("tr_language", "en"))
-        )
-        button(_("Skip"), "skip", "tr_description")
-    elif step == DraftStates.audience:
-        text = _("Who should be told about this training?")
-        button(_("Everyone"), "aud", "all")
-        button(_("Choose…"), "aud", "choose")
-    else:
-        raise ValueError(step)
-    await bot.send_message(chat_id, text, reply_markup=keyboard or markup(builder))
+    for code in SHIPPED_LANGUAGES:
+        if code != draft.get("language"):
+            question.button(("✅ " if code in done else "") + language_name(code), "tr", code)
+    question.button(_("Done") if done else _("No translations"), "tr_done")
+    question.keyboard = markup(question.builder, *[2] * ((len(SHIPPED_LANGUAGES) - 1) // 2), 1, 1)
+    return text
 
 
-# -- the preview ---------------------------------------------------------------------------------
-
-
-def preview_text(draft: dict[str, Any]) -> str:
-    """The whole training as the coordinator entered it (every typed value escaped)."""
-    zone = draft.get("zone", "UTC")
-    lines = [f"🎓 <b>{escape(draft.get('title', ''))}</b>"]
-    if draft.get("description"):
-        lines += ["", escape(draft["description"])]
-    lines += [
-        "",
-        _("🗣 Taught in: {languages}").format(
-            languages=", ".join(language_name(code) for code in draft.get("teaching") or [])
-        ),
-        _("👤 Trainer: {name}").format(name=escape(draft.get("trainer", ""))),
-        _("🎟 Seats: {count}").format(count=draft.get("capacity")),
-    ]
-    deadline = moment(draft.get("deadline"))
-    if deadline is not None:
-        lines.append(_("⏳ Sign up until {when}").format(when=escape(short_when(deadline, locale(), zone))))
-    lines += ["", session_list(draft)]
-    if draft.get("questions"):
-        lines += ["", _("❓ <b>Questions at sign-up</b>"), questions_text(draft)]
-    if draft.get("translations"):
-        lines += [
-            "",
-            _("🌐 Translated: {languages}").format(
-                languages=", ".join(language_name(code) for code in draft["translations"])
-            ),
-        ]
-    return "\n".join(lines)
+@asks(DraftStates.audience, "aud", "aud_i", "aud_l")
+def _audience(draft: Draft, question: Question) -> str:
+    question.button(_("Everyone"), "aud", "all")
+    question.button(_("Choose…"), "aud", "choose")
+    return _("Who should be told about this training?")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Final
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -18,7 +18,7 @@ from bot.services.trainings.queries import signup_counts
 from bot.services.trainings.rules import TrainingError, validate_capacity
 from bot.services.trainings.seats import set_capacity
 from handlers.trainings.callbacks import TrainingAdmin
-from handlers.trainings.managed import COORDINATOR, ON_TRAINING, typed_training
+from handlers.trainings.managed import COORDINATOR, ON_TRAINING, ask_typed, typed_training
 from handlers.trainings.states import ManageStates
 from handlers.trainings.texts import error_text
 from handlers.trainings.views import title_of
@@ -30,25 +30,18 @@ router.message.filter(F.chat.type == "private")
 
 
 @router.callback_query(TrainingAdmin.filter(F.action == "seats"), flags=ON_TRAINING)
-async def ask_seats(
-    query: CallbackQuery, training: Training, ctx: Context, state: FSMContext, bot: Bot
-) -> None:
-    ident = training.id or 0
-    counts = await signup_counts(ctx.session, ident)
-    await state.set_state(ManageStates.seats)
-    await state.update_data(manage_training={"training_id": ident})
-    await bot.send_message(
-        query.from_user.id,
-        _(
-            "“{title}” has {capacity} seats: {confirmed} confirmed, {waiting} on the waitlist. Send the "
-            "new number of seats. When there are more, the waitlist moves up at once, in order."
-        ).format(
-            title=escape(title_of(training, ctx)),
-            capacity=training.capacity,
-            confirmed=counts[SignupStatus.CONFIRMED],
-            waiting=counts[SignupStatus.WAITLISTED],
-        ),
+async def ask_seats(query: CallbackQuery, training: Training, ctx: Context, state: FSMContext) -> None:
+    counts = await signup_counts(ctx.session, training.id or 0)
+    question = _(
+        "“{title}” has {capacity} seats: {confirmed} confirmed, {waiting} on the waitlist. Send the "
+        "new number of seats. When there are more, the waitlist moves up at once, in order."
+    ).format(
+        title=escape(title_of(training, ctx)),
+        capacity=training.capacity,
+        confirmed=counts[SignupStatus.CONFIRMED],
+        waiting=counts[SignupStatus.WAITLISTED],
     )
+    await ask_typed(query, state, ManageStates.seats, training, question)
 
 
 @router.message(ManageStates.seats, F.text, flags=COORDINATOR)

@@ -30,8 +30,8 @@ class DraftStates(StatesGroup):
     question_text = State()
     question_options = State()
     translations = State()  # buttons: a language, or done
-    translation_title = State()
-    translation_description = State()
+    translation_title = State()  # the kit's translation items (title, then description), typed
+    translation_description = State()  # no longer entered: an older version's dialog goes back
     audience = State()  # buttons, as for events
     preview = State()  # buttons: publish or discard
 

@@ -4,7 +4,7 @@ coordinators, and the small labels (durations, short dates, button labels) both 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
@@ -14,6 +14,7 @@ from babel.dates import format_date, format_time
 from bot.i18n import _, ngettext
 from bot.services.events import EventError
 from bot.services.trainings.rules import OPTIONS_MAX, TrainingError
+from handlers.composer import TextRule
 from handlers.events.texts import error_text as event_error_text
 
 LABEL_MAX: Final = 40  # characters of a name or title on a button
@@ -79,52 +80,54 @@ def error_text(error: TrainingError | EventError) -> str:
     """A refused value or action, in words the coordinator can act on."""
     limit = error.limit or 0
     texts = {
-        "trainer_empty": lambda: _("Please send the trainer's name."),
-        "trainer_too_long": lambda: _(
+        "trainer_empty": _("Please send the trainer's name."),
+        "trainer_too_long": _(
             "That name is too long: at most {limit} characters. Please send a shorter one."
-        ).format(limit=limit),
-        "capacity_invalid": lambda: _("Please send a whole number of seats from 1 to {limit}.").format(
-            limit=limit
         ),
-        "capacity_range": lambda: _("Please send a whole number of seats from 1 to {limit}.").format(
-            limit=limit
-        ),
-        "no_sessions": lambda: _("A training needs at least one session."),
-        "too_many_sessions": lambda: _("A training can have at most {limit} sessions.").format(limit=limit),
-        "session_past": lambda: _("That time has already passed. Please send a time in the future."),
-        "duration_invalid": lambda: _(
-            "Please send a length from {low} to {high} minutes, for example 90 or 1:30."
-        ).format(low=DURATION_MIN, high=limit or DURATION_MIN),
-        "sessions_overlap": lambda: _("Two sessions overlap. Please send another time."),
-        "deadline_after_start": lambda: _(
+        "capacity_invalid": _("Please send a whole number of seats from 1 to {limit}."),
+        "capacity_range": _("Please send a whole number of seats from 1 to {limit}."),
+        "no_sessions": _("A training needs at least one session."),
+        "too_many_sessions": _("A training can have at most {limit} sessions."),
+        "session_past": _("That time has already passed. Please send a time in the future."),
+        "duration_invalid": _("Please send a length from {low} to {high} minutes, for example 90 or 1:30."),
+        "sessions_overlap": _("Two sessions overlap. Please send another time."),
+        "deadline_after_start": _(
             "Sign-ups must close before the first session starts. Please send an earlier time."
         ),
-        "deadline_in_past": lambda: _("That time has already passed. Please send a time in the future."),
-        "question_empty": lambda: _("The question can't be empty. Please send it."),
-        "question_too_long": lambda: _(
+        "deadline_in_past": _("That time has already passed. Please send a time in the future."),
+        "question_empty": _("The question can't be empty. Please send it."),
+        "question_too_long": _(
             "That question is too long: at most {limit} characters. Please send a shorter one."
-        ).format(limit=limit),
-        "options_count": lambda: _("Please send between 2 and {count} choices, one per line.").format(
-            count=limit
         ),
-        "option_empty": lambda: _("Please send between 2 and {count} choices, one per line.").format(
-            count=OPTIONS_MAX
-        ),
-        "option_too_long": lambda: _(
-            "Each choice can have at most {limit} characters. Please send shorter ones."
-        ).format(limit=limit),
-        "options_duplicate": lambda: _("Two choices are the same. Please send different ones."),
-        "no_teaching_language": lambda: _("Please tick at least one language."),
-        "message_empty": lambda: _("That looks empty. Please type your answer."),
-        "message_too_long": lambda: _(
+        "options_count": _("Please send between 2 and {count} choices, one per line."),
+        "option_empty": _("Please send between 2 and {count} choices, one per line."),
+        "option_too_long": _("Each choice can have at most {limit} characters. Please send shorter ones."),
+        "options_duplicate": _("Two choices are the same. Please send different ones."),
+        "no_teaching_language": _("Please tick at least one language."),
+        "message_empty": _("That looks empty. Please type your answer."),
+        "message_too_long": _(
             "That message is too long: at most {limit} characters. Please send a shorter one."
-        ).format(limit=limit),
-        "cancelled": lambda: _("This training was cancelled."),
-        "closed": lambda: _("Sign-ups for this training are closed."),
-        "not_signed_up": lambda: _("This person is no longer signed up."),
+        ),
+        "cancelled": _("This training was cancelled."),
+        "closed": _("Sign-ups for this training are closed."),
+        "not_signed_up": _("This person is no longer signed up."),
     }
     if error.reason in texts:
-        return texts[error.reason]()
+        count = OPTIONS_MAX if error.reason == "option_empty" else limit  # an empty choice: the count
+        return texts[error.reason].format(
+            limit=limit, count=count, low=DURATION_MIN, high=limit or DURATION_MIN
+        )
     if error.reason in EVENT_REASONS:  # title, description, place and link: worded as for events
         return event_error_text(EventError(error.reason, error.limit))
     return gone()
+
+
+def text_rule(limit: int, too_long: str = "", empty: str = "", *, optional: bool = False) -> TextRule:
+    """The kit's check of a typed text, refusing in the dialog's own words: `too_long` and
+    `empty` are `error_text` reasons (else the kit's wording)."""
+    words: dict[str, Any] = {}
+    if too_long:
+        words["too_long"] = lambda most, length: error_text(TrainingError(too_long, most))
+    if empty:
+        words["empty"] = lambda: error_text(TrainingError(empty))
+    return TextRule(limit, optional=optional, **words)

@@ -52,6 +52,15 @@ def plain_name(member: Member) -> str:
     return member.display_name or (f"@{member.username}" if member.username else f"#{member.id}")
 
 
+def confirm_keyboard(yes: str, confirmed: TrainingAdmin) -> InlineKeyboardMarkup:
+    """Yes (`confirmed`) or "← No, keep it", under a question before a change."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=yes, callback_data=confirmed)
+    builder.button(text=_("← No, keep it"), callback_data=TrainingAdmin(action="keep", id=confirmed.id))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
 # -- the list and a training's page ----------------------------------------------------------
 
 

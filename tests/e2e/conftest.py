@@ -98,6 +98,10 @@ async def start_harness(
         bot_username="diaspora_bridge_bot",
     )
     base_url = await emulator.start(host="127.0.0.1", port=0)
+    if not emulator.limits.flood_control:
+        # No flood control to respect: the bot's own per-chat pacing would only slow the dialogs
+        # down (a test types far faster than a person). Flood tests keep the real interval.
+        overrides.setdefault("chat_interval", 0.01)
     settings = Settings(
         bot_token=TOKEN,
         telegram_api_url=base_url,

@@ -5,11 +5,14 @@ flood control: about one message per second per private chat, short bursts toler
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
 
 from bot.services.announcements import enqueue_announcement
 from storage.db import create_session_factory
 from storage.models import Announcement, Organization
-from tests.e2e.conftest import Harness
+from tests.e2e.conftest import Harness, start_harness
 
 ANNOUNCEMENTS = 4
 COMMANDS = 6
@@ -26,6 +29,13 @@ async def announce(harness: Harness, author_chat_id: int, text: str) -> None:
         await session.flush()
         await enqueue_announcement(session, announcement, organization)
         await session.commit()
+
+
+@pytest.fixture
+async def harness(migrated_url: str) -> AsyncIterator[Harness]:
+    """The real per-chat pacing (a second between two messages): flood control is turned on below."""
+    async for running in start_harness(migrated_url, chat_interval=1.0):
+        yield running
 
 
 async def test_a_member_typing_during_notices_to_their_chat_provokes_no_429(

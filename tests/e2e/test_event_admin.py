@@ -89,12 +89,19 @@ async def test_newevent_dialog_in_french_bad_input_preview_translation_and_publi
     def said(message: dict[str, Any], msgid: str, **values: Any) -> None:
         assert message["text"] == plain(t(msgid, "fr", **values)), message["text"]
 
+    async def invisible_is_refused() -> None:
+        """Zero-width characters only: empty, in every typed step (the kit's check)."""
+        said(
+            await harness.send(organizer, "\u200b\u2060\u200b"), "That looks empty. Please type your answer."
+        )
+
     prompt = await harness.send(organizer, "/newevent")
     title_question = (
         "🗓 <b>New event</b>\n\nWhat is it called? Send the title (at most {limit} characters). "
         "Send /cancel to stop."
     )
     said(prompt, title_question, limit=200)
+    await invisible_is_refused()
     said(
         await harness.send(organizer, "T" * 201),
         "That title is too long: at most {limit} characters. Please send a shorter one.",
@@ -106,13 +113,16 @@ async def test_newevent_dialog_in_french_bad_input_preview_translation_and_publi
         "Describe the event for members (at most {limit} characters), or press Skip.",
         limit=3000,
     )
+    await invisible_is_refused()
     said(
         await harness.send(organizer, "D" * 3001),
         "That description is too long: at most {limit} characters. Please send a shorter one.",
         limit=3000,
     )
+    harness.emulator.advance_clock(60)  # the organizer shortens it: not the rest of a text Telegram cut
     question = await harness.send(organizer, "Musique & <danse> pour tous")
     assert "({zone})".format(zone="UTC") in question["text"]
+    await invisible_is_refused()
     said(
         await harness.send(organizer, "mardi prochain vers midi"),
         "I couldn't read that date. Please write it like 2027-03-14 18:30 or 14.03.2027 18:30.",
@@ -131,6 +141,7 @@ async def test_newevent_dialog_in_french_bad_input_preview_translation_and_publi
     await harness.press(organizer, confirm, t("✅ Correct", "fr"))
     question = await harness.reply(organizer)
     said(question, "When does it end? Send a time (for example 20:30) or a date and time, or press Skip.")
+    await invisible_is_refused()
     end_error = (
         "The end must be after the start. Please send a later time (with the date if the event ends on "
         "another day)."
@@ -138,16 +149,19 @@ async def test_newevent_dialog_in_french_bad_input_preview_translation_and_publi
     said(await harness.send(organizer, "17:00"), end_error)
     said(await harness.send(organizer, "13.03.2099 21:00"), end_error)
     await harness.send(organizer, "21:00")  # -> the place question
+    await invisible_is_refused()
     bad_link = "That link doesn't work. Please send a full web link starting with https:// or http://."
     said(await harness.send(organizer, "ftp://example.org/salle"), bad_link)
     said(await harness.send(organizer, "www.example.org/salle"), bad_link)
     question = await harness.send(organizer, "https://meet.example.org/fete")
     said(question, "How many seats are there? Send a number, or press “No limit”.")
+    await invisible_is_refused()
     capacity_error = "Please send a whole number of seats from 1 to {limit}, or press “No limit”."
     for wrong in ("0", "-5", "1000000", "beaucoup"):
         said(await harness.send(organizer, wrong), capacity_error, limit=100_000)
     assert await count_events(harness) == 0  # nothing half-created while the dialog runs
     question = await harness.send(organizer, "40")
+    await invisible_is_refused()
     said(
         await harness.send(organizer, "15.03.2099 10:00"),
         "Answers must close before the event starts. Please send an earlier time.",
@@ -208,12 +222,14 @@ async def test_newevent_dialog_in_french_bad_input_preview_translation_and_publi
     assert "Français" not in buttons(languages)
     await harness.press(organizer, languages, "English")
     await harness.reply(organizer)  # "send the title in English"
+    await invisible_is_refused()
     said(
         await harness.send(organizer, "x" * 201),
         "That title is too long: at most {limit} characters. Please send a shorter one.",
         limit=200,
     )
     await harness.send(organizer, "Neighbourhood party")  # -> the description in English, or Skip
+    await invisible_is_refused()  # which `validate_description` took as a description before the kit
     saved = await harness.send(organizer, "Music & dance for everyone")
     said(saved, "✅ Translation saved: {language}. Members who use it will see:", language="English")
     english = await harness.reply(organizer)
@@ -448,6 +464,9 @@ async def test_attendees_attendance_csv_edit_code_group_and_cancel(harness: Harn
     await harness.press(organizer, fields, "Start time")
     await harness.reply(organizer)
     assert (await harness.send(organizer, "yesterday"))["text"].startswith("I couldn't read that date.")
+    assert (await harness.send(organizer, "\u200b\u2060\u200b"))["text"] == (
+        "That looks empty. Please type your answer."
+    )
     confirm = await harness.send(organizer, "2099-06-01 19:00")
     assert confirm["text"] == "It starts on Monday, June 1, 2099, 7:00\u202fPM (UTC). Is that right?"
     await harness.press(organizer, confirm, "✅ Correct")
@@ -515,6 +534,7 @@ def organizer_buttons(event_id: int, draft_id: int, member: int) -> list[EventAd
     the draft preview (publish, translations, discard)."""
     return [
         *(EventAdmin(action="skip", value=value) for value in ("description", "end", "tr_description")),
+        EventAdmin(action="tr_skip", value="description"),  # the translation's Skip (the kit's)
         EventAdmin(action="start_ok"),
         EventAdmin(action="start_change"),
         EventAdmin(action="nolimit"),
@@ -542,7 +562,7 @@ def managing_buttons(event_id: int, member: int) -> list[EventAdmin]:
         EventAdmin(action="ef", id=event_id, value="start"),
         EventAdmin(action="scope_one", id=event_id, value="title"),
         EventAdmin(action="scope_all", id=event_id, value="place"),
-        EventAdmin(action="edit_nolimit", id=event_id),
+        EventAdmin(action="tr_skip", id=event_id, value="capacity"),  # “No limit” of the new capacity
         EventAdmin(action="edit_start_ok", id=event_id),
         EventAdmin(action="edit_start_change", id=event_id),
         EventAdmin(action="code", id=event_id),
@@ -772,6 +792,8 @@ async def test_skipping_everything_then_translation_without_description_edits_an
     await harness.press(organizer, await harness.reply(organizer), "Capacity")
     await harness.press(organizer, await harness.reply(organizer), "This date only")
     question = await harness.reply(organizer)
+    empty = "That looks empty. Please type your answer."
+    assert (await harness.send(organizer, "\u200b\u2060\u200b"))["text"] == empty
     assert (await harness.send(organizer, "0"))["text"].startswith("Please send a whole number of seats")
     assert (await harness.send(organizer, "12"))["text"] == "✅ Saved."
     await harness.reply(organizer)  # the event again
@@ -786,6 +808,7 @@ async def test_skipping_everything_then_translation_without_description_edits_an
     await harness.press(organizer, await harness.reply(organizer), "Title")
     await harness.press(organizer, await harness.reply(organizer), "This date only")
     await harness.reply(organizer)
+    assert (await harness.send(organizer, "\u200b\u2060\u200b"))["text"] == empty
     assert (await harness.send(organizer, "T" * 201))["text"].startswith("That title is too long")
     assert (await harness.send(organizer, "Choir: New Year concert"))["text"] == "✅ Saved."
     async with create_session_factory(harness.app.engine)() as session:

@@ -12,13 +12,15 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from bot.i18n import language_name
 from bot.sandbox import SimUser
 from bot.services import surveys as service
 from storage.db import create_session_factory
 from storage.models import DeliveryStatus, Organization, OutboxMessage, PollDelivery, Survey
 from storage.types import utcnow
-from tests.e2e.conftest import Harness
-from tests.e2e.test_survey_admin import make_coordinator
+from tests.e2e.conftest import Harness, buttons
+from tests.e2e.test_event_admin import plain
+from tests.e2e.test_survey_admin import closing_day, make_coordinator
 
 
 async def make_poll(
@@ -173,3 +175,76 @@ async def test_anonymous_poll_sums_every_copy_and_closes_on_time(
         stored = (await session.exec(select(PollDelivery).where(PollDelivery.survey_id == survey.id))).all()
         assert len(stored) == 4 and {copy.chat_id for copy in stored} == {0}
     await counted(harness, survey, [1, 0, 2], 3)
+
+
+async def test_a_ukrainian_poll_translated_reaches_each_member_in_their_language(
+    harness: Harness,
+    registered,  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 16: a quick poll gets the translation step (its question, then each option, one per
+    message or several lines at once): an Arabic member votes in Arabic, a French one in French, and
+    a Russian one, with no version of their own, gets the original (Ukrainian)."""
+    coordinator = await make_coordinator(harness, registered, "uk")
+    members = {language: await registered(f"Member {language}", language) for language in ("ar", "fr", "ru")}
+
+    def t(msgid: str, **values: Any) -> str:
+        return harness.t(msgid, "uk", **values)
+
+    async def pick(message: dict[str, Any], label: str) -> dict[str, Any]:
+        await harness.press(coordinator, message, t(label))
+        return await harness.reply(coordinator)
+
+    await harness.send(coordinator, "/poll")
+    await harness.send(coordinator, "Коли зустрічаємося?")
+    so_far = await harness.send(coordinator, "Субота\nНеділя")
+    anonymous = await pick(await pick(so_far, "Done"), "One answer")
+    await pick(anonymous, "👤 With names")  # the closing time is asked next
+    confirm = await harness.send(coordinator, closing_day(3)[0])
+    audience = await pick(confirm, "✅ Correct")
+    await harness.press(coordinator, audience, t("Everyone"))
+    await harness.reply(coordinator)  # the preview notice
+    card = await harness.reply(coordinator)
+    assert buttons(card) == [t("📤 Publish"), t("🌐 Add a translation"), t("🗑 Discard")]
+
+    for language, question, options in (
+        ("ar", "متى نلتقي؟", ["السبت", "الأحد"]),  # one option per message
+        ("fr", "Quand nous retrouvons-nous ?", ["Samedi\nDimanche"]),  # both in one message
+    ):
+        languages = await pick(card, "🌐 Add a translation")
+        prompt = await pick(languages, language_name(language))
+        assert "Коли зустрічаємося?" in prompt["text"]
+        option = await harness.send(coordinator, question)
+        assert option["text"] == plain(
+            t(
+                "Answer option {option} of question {number} in {language}. The original: {original}",
+                option=1,
+                number=1,
+                language=language_name(language),
+                original="Субота",
+            )
+        )
+        for answer in options:
+            saved = await harness.send(coordinator, answer)
+        assert saved["text"] == t("✅ Translation saved: {language}.", language=language_name(language))
+        card = await harness.reply(coordinator)
+    assert ", ".join(language_name(code) for code in ("uk", "ar", "fr")) in card["text"]
+
+    await harness.press(coordinator, card, t("📤 Publish"))
+    polls = {language: (await harness.reply(user))["poll"] for language, user in members.items()}
+    assert {language: poll["question"] for language, poll in polls.items()} == {
+        "ar": "متى نلتقي؟",
+        "fr": "Quand nous retrouvons-nous ?",
+        "ru": "Коли зустрічаємося?",
+    }
+    assert {language: [option["text"] for option in poll["options"]] for language, poll in polls.items()} == {
+        "ar": ["السبت", "الأحد"],
+        "fr": ["Samedi", "Dimanche"],
+        "ru": ["Субота", "Неділя"],
+    }
+    async with create_session_factory(harness.app.engine)() as session:
+        (poll,) = (await session.exec(select(Survey))).all()
+    assert (poll.native_poll, poll.language, poll.translations) == (
+        True,
+        "uk",
+        {"ar": "متى نلتقي؟", "fr": "Quand nous retrouvons-nous ?"},
+    )

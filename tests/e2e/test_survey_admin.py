@@ -342,26 +342,44 @@ async def test_newsurvey_in_french_every_kind_translation_and_publish(harness: H
     )
     assert (survey.opens_at, survey.closes_at, survey.language) == (opens_at, closes_at, "fr")
 
-    # A translation into English: the title, then each question and its options.
+    # A translation into English: the title, then each question and each of its options, one per
+    # message (several lines answer as many options, never more than the question has left).
     await harness.press(coordinator, card, t("🌐 Add a translation", "fr"))
     languages = await harness.reply(coordinator)
     await harness.press(coordinator, languages, "English")
     await harness.reply(coordinator)
-    answers = [
-        "Community needs",
-        "Which city do you live in?",
-        "Paris\nLyon",  # one option short: refused
-        "Paris\nLyon\nOther",
+    await harness.send(coordinator, "Community needs")
+
+    def option_asked(reply: dict[str, Any], option: int, original: str) -> None:
+        prompt = "Answer option {option} of question {number} in {language}. The original: {original}"
+        said(reply, prompt, option=option, number=1, language="English", original=original)
+
+    option_asked(await harness.send(coordinator, "Which city do you live in?"), 1, "Paris")
+    assert (await harness.send(coordinator, "Paris\nLyon\nOther\nNice"))["text"] == t(
+        "Only {count} answer option of question {number} is left to translate. "
+        "Please send that message again.",
+        "fr",
+        "Only {count} answer options of question {number} are left to translate. "
+        "Please send that message again.",
+        3,
+        count=3,
+        number=1,
+    )
+    option_asked(await harness.send(coordinator, "Paris\nLyon"), 3, "Autre")
+    said(
+        await harness.send(coordinator, "lyon"),
+        "Each answer option must be different. Please send that message again.",
+    )
+    for answer in [
+        "Other",
         "Which topics interest you?",
-        "Jobs\nHealth",
+        "Jobs",
+        "Health",
         "How satisfied are you?",
         "How many children?",
         "An idea for us?",
-    ]
-    for answer in answers:
-        reply = await harness.send(coordinator, answer)
-        if answer == "Paris\nLyon":
-            said(reply, "Please send exactly {count} options, one per line, in the same order.", count=3)
+    ]:
+        await harness.send(coordinator, answer)
     said(
         await harness.send(coordinator, "Will you come to the party?"),
         "✅ Translation saved: {language}.",
@@ -824,3 +842,63 @@ async def test_no_reminder_means_none_for_surveys_and_quick_polls(harness: Harne
     await harness.reply(coordinator)
     poll = next(s for s in await surveys(harness) if s.native_poll)
     assert poll.reminder_before_minutes is None
+
+
+async def test_invisible_text_is_refused_at_every_typed_step(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    """Zero-width characters only ("\u200b\u2060\u200b") look like nothing: every typed step of /poll,
+    /newsurvey and of a translation says so and waits for a real answer (the composer kit's check)."""
+    coordinator = await make_coordinator(harness, registered, "en")
+    t = harness.t
+    invisible = "\u200b\u2060\u200b"
+    empty = t("That looks empty. Please type your answer.", "en")
+
+    async def refused_then(answer: str) -> dict[str, Any]:
+        """The invisible text is refused; `answer` is taken: the bot's next message."""
+        assert (await harness.send(coordinator, invisible))["text"] == empty
+        return await harness.send(coordinator, answer)
+
+    async def pick(message: dict[str, Any], label: str) -> dict[str, Any]:
+        await harness.press(coordinator, message, t(label, "en"))
+        return await harness.reply(coordinator)
+
+    await harness.send(coordinator, "/poll")
+    await refused_then("Tea or coffee?")  # the question
+    so_far = await refused_then("Tea\nCoffee")  # the options
+    assert so_far["text"].splitlines()[1:3] == ["1. Tea", "2. Coffee"]
+    assert (await harness.send(coordinator, "/cancel"))["text"] == t(
+        "Cancelled. Nothing else was changed.", "en"
+    )
+
+    await harness.send(coordinator, "/newsurvey")
+    kind = await refused_then("Community needs")  # the title
+    await pick(kind, "🔢 Number")
+    bounds = await refused_then("How many children?")  # a question's text
+    more = await pick(await refused_then("0 20"), "Required")  # a number's bounds
+    assert bounds["text"]
+    kind = await pick(more, "➕ Another question")
+    await pick(kind, "✍️ Free text")
+    await harness.send(coordinator, "An idea for us?")
+    more = await pick(await refused_then("200"), "Optional (can be skipped)")  # a text's length
+    audience = await pick(await pick(more, "✅ That's all"), "👤 With names")
+    opens = await pick(audience, "Everyone")
+    await pick(opens, "Later…")
+    opening, _ = closing_day(1)
+    closes = await pick(await refused_then(opening), "✅ Correct")  # the opening time
+    assert closes["text"]
+    reminder = await pick(await refused_then(closing_day(5)[0]), "✅ Correct")  # the closing time
+    await harness.press(coordinator, reminder, t("No reminder", "en"))
+    await harness.reply(coordinator)  # the preview notice
+    card = await harness.reply(coordinator)
+
+    languages = await pick(card, "🌐 Add a translation")
+    await pick(languages, "Français")
+    await refused_then("Besoins")  # a translation's title
+    await refused_then("Combien d'enfants ?")  # a translated question
+    saved = await refused_then("Une idée ?")
+    assert saved["text"] == t("✅ Translation saved: {language}.", "en", language="Français")
+    (survey,) = await surveys(harness)
+    assert (survey.title, survey.translations) == ("Community needs", {"fr": "Besoins"})
+    assert [q.text for q in await questions(harness, survey.id or 0)] == [
+        "How many children?",
+        "An idea for us?",
+    ]

@@ -1,5 +1,5 @@
 """Surveys at Telegram's limits and under forged input, through the emulator (which refuses a message
-over 4096 UTF-16 code units, as Telegram does): long multiple-choice answers in the member's review,
+over 4096 characters, as TDLib counts them; the bot measures in UTF-16 units, stricter still): long multiple-choice answers in the member's review,
 written answers made of emoji in the coordinator's list, results of many long options split into
 messages that each fit, and buttons of a survey the member never started."""
 

@@ -87,12 +87,15 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
         assert reply["text"] == expected, reply["text"]
         return reply
 
+    invisible, empty = "\u200b\u2060\u200b", "That looks empty. Please type your answer."
+
     prompt = await harness.send(coordinator, "/newtraining")
     assert prompt["text"] == (
         "🎓 New training\n\nWhat is it called? Send the title (at most 200 characters). Send /cancel to stop."
     )
     await says("T" * 201, "That title is too long: at most 200 characters. Please send a shorter one.")
     await says("\u200b \u200b", "The title can't be empty. Please send a title.")
+    await says(invisible, "The title can't be empty. Please send a title.")
     await says(
         "Grant writing for associations",
         "Describe the training for members (at most 3000 characters), or press Skip.",
@@ -100,6 +103,8 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
     await says(
         "D" * 3001, "That description is too long: at most 3000 characters. Please send a shorter one."
     )
+    harness.emulator.advance_clock(60)  # a text right after a long one would be its continuation
+    await says(invisible, empty)  # invisible text is refused at every typed step
     languages = await says(
         "Write <winning> grant applications & budgets",
         "Which language or languages is it taught in? Tick them, then press Done.",
@@ -117,6 +122,7 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
         "Who is the trainer? Send their name (at most 200 characters)."
     )
     await says("N" * 201, "That name is too long: at most 200 characters. Please send a shorter one.")
+    await says(invisible, "Please send the trainer's name.")
     start_question = (
         "Session {number}: when does it start? Send the date and time in your time zone (UTC), for example "
         "2027-03-14 18:30 or 14.03.2027 18:30."
@@ -124,6 +130,7 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
     await says("Aïcha Diallo", start_question.format(number=1))
     date_error = "I couldn't read that date. Please write it like 2027-03-14 18:30 or 14.03.2027 18:30."
     await says("next tuesday around noon", date_error)
+    await says(invisible, empty)
     await says("31.02.2099 10:00", date_error)
     await says("01.01.2020 10:00", "That time has already passed. Please send a time in the future.")
     confirm = await says(
@@ -139,6 +146,7 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
     length_error = "Please send a length from 15 to 720 minutes, for example 90 or 1:30."
     await says("5", length_error)
     await says("a while", length_error)
+    await says(invisible, empty)
     place = await says(
         "2h",
         "Where does the session take place? Send an address, or a link (https://…) for an online session.",
@@ -146,6 +154,7 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
     assert buttons(place) == []  # nothing to repeat for the first session
     bad_link = "That link doesn't work. Please send a full web link starting with https:// or http://."
     await says("ftp://example.org/room", bad_link)
+    await says(invisible, empty)
     more = await harness.send(coordinator, "Maison des associations, Lyon")
     assert more["text"] == (
         "🗓 Sessions\n1. Mar 14, 2099, 6:30\u202fPM · 2 hours · 📍 Maison des associations, Lyon\n\n"
@@ -177,6 +186,7 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
     ] == "How many seats are there? Send a number (at least 1)."
     for wrong in ("0", "-3", "many", "1000000"):
         await says(wrong, "Please send a whole number of seats from 1 to 100000.")
+    await says(invisible, empty)
     deadline = await says(
         "12",
         "Until when can members sign up? Send a date and time before the first session (Saturday, March 14, "
@@ -189,6 +199,7 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
     )
     await says("01.01.2020 10:00", "That time has already passed. Please send a time in the future.")
     await says("sometime", date_error)
+    await says(invisible, empty)
     assert await count_trainings(harness) == 0  # nothing half-created while the dialog runs
     await says("2099-03-10 12:00", "✅ Sign-ups close on Tuesday, March 10, 2099, 12:00\u202fPM (UTC).")
     questions = await harness.reply(coordinator)
@@ -200,11 +211,13 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
     await harness.press(coordinator, questions, "➕ Add a question")
     assert (await harness.reply(coordinator))["text"] == "Send the question (at most 200 characters)."
     await says("Q" * 201, "That question is too long: at most 200 characters. Please send a shorter one.")
+    await says(invisible, "The question can't be empty. Please send it.")
     options = await says(
         "Which organization are you with?",
         "Send the choices, one per line (2 to 10, each at most 100 characters), or press “Free text answer”.",
     )
     await says("Only one", "Please send between 2 and 10 choices, one per line.")
+    await says(invisible, "Please send between 2 and 10 choices, one per line.")
     await says("A\na", "Two choices are the same. Please send different ones.")
     await says("A\n" + "B" * 101, "Each choice can have at most 100 characters. Please send shorter ones.")
     questions = await harness.send(coordinator, "Association <A>\nCollectif B\nOther")
@@ -221,15 +234,22 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
     await harness.press(coordinator, questions, "Done")
     translations = await harness.reply(coordinator)
     assert "English" not in buttons(translations) and buttons(translations)[-1] == "No translations"
+    query = await harness.emulator.press_button(  # the original's language is not a translation
+        coordinator, translations, callback_data=TrainingDraft(action="tr", value="en").pack(), forge=True
+    )
+    await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(query) is not None)
+    assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
     await harness.press(coordinator, translations, "Français")
     assert (await harness.reply(coordinator))[
         "text"
     ] == "Send the title in Français (at most 200 characters)."
     await says("x" * 201, "That title is too long: at most 200 characters. Please send a shorter one.")
+    await says(invisible, "The title can't be empty. Please send a title.")
     await says(
         "Rédiger des demandes de subvention",
         "Now the description in Français, or press Skip to show the original one.",
     )
+    await says(invisible, empty)
     translations = await harness.send(coordinator, "Des dossiers de subvention qui convainquent")
     assert translations["text"].endswith("Translated: Français")
     assert "✅ Français" in buttons(translations) and buttons(translations)[-1] == "Done"
@@ -300,6 +320,64 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
     spanish = await arrives(harness, lucia, "Grant writing for associations")  # no Spanish version
     for card, language in ((french, "fr"), (spanish, "es")):
         assert any(label == harness.t("✍️ Sign up", language) for label in buttons(card)), buttons(card)
+    assert harness.emulator.errors == []
+
+
+async def test_newtraining_a_cut_description_a_skipped_translation_and_discard(
+    harness: Harness, registered
+) -> None:  # type: ignore[no-untyped-def]
+    """The kit's guard: a description Telegram cut in two is not kept half (the step is asked
+    again); a translation's description may be skipped; Discard turns the preview into the notice
+    and leaves nothing to publish."""
+    coordinator = await make_coordinator(harness, registered, "Grace", "en")
+    await harness.send(coordinator, "/newtraining")
+    await harness.send(coordinator, "Budget basics")
+    text = ("Plan the year, then the month. " * 200)[:5000]
+    languages = await harness.send(coordinator, text[:2600])  # Telegram Desktop cut at a word
+    assert buttons(languages)[-1] == "Done"
+    told = await harness.send(coordinator, text[2600:])
+    assert told["text"] == (
+        "✂️ Telegram cut your text into several messages: it is longer than one message can be (4096 "
+        "characters). Nothing of it was kept. Please send a shorter text, in one message."
+    )
+    query = await harness.press(coordinator, languages, "▫️ English")  # the description is asked again
+    assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
+    harness.emulator.advance_clock(60)
+    languages = await harness.send(coordinator, "Money for associations, step by step.")
+    await harness.press(coordinator, languages, "▫️ English")
+    await harness.press(coordinator, languages, "Done")
+    await harness.reply(coordinator)  # who is the trainer
+    confirm = await harness.send(coordinator, "Kwame")
+    confirm = await harness.send(coordinator, "2099-05-01 10:00")
+    await harness.press(coordinator, confirm, "✅ Correct")
+    await harness.press(coordinator, await harness.reply(coordinator), "1 hour")
+    await harness.reply(coordinator)  # where
+    await harness.press(coordinator, await harness.send(coordinator, "Room 4"), "Done")
+    await harness.reply(coordinator)  # how many seats
+    await harness.press(coordinator, await harness.send(coordinator, "5"), "Skip")
+    await harness.press(coordinator, await harness.reply(coordinator), "No questions")
+    await harness.press(coordinator, await harness.reply(coordinator), "Français")
+    await harness.reply(coordinator)  # the title in French
+    description = await harness.send(coordinator, "Les bases du budget")
+    assert description["text"] == "Now the description in Français, or press Skip to show the original one."
+    await harness.press(coordinator, description, "Skip")
+    assert buttons(harness.message(coordinator, description["message_id"])) == []
+    translations = await harness.reply(coordinator)
+    assert translations["text"].endswith("Translated: Français")
+    await harness.press(coordinator, translations, "Done")
+    await harness.press(coordinator, await harness.reply(coordinator), "Everyone")
+    preview = await harness.reply(coordinator)
+    assert preview["text"].startswith("👁 Preview.") and "🌐 Translated: Français" in preview["text"]
+    assert "step by step." in preview["text"] and "Plan the year" not in preview["text"]
+    await harness.press(coordinator, preview, "🗑 Discard")
+    discarded = await harness.edited(coordinator, preview)
+    assert (discarded["text"], buttons(discarded)) == ("🗑 The draft was discarded.", [])
+    query = await harness.emulator.press_button(
+        coordinator, preview, callback_data=TrainingDraft(action="publish").pack(), forge=True
+    )
+    await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(query) is not None)
+    assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
+    assert await count_trainings(harness) == 0
     assert harness.emulator.errors == []
 
 

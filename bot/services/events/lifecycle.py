@@ -14,18 +14,8 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.audience import member_pages
 from bot.services.events.checkin import new_checkin_code
-from bot.services.events.notices import (
-    NOTICE_KIND,
-    cancel_outbox,
-    insert_outbox,
-    members_query,
-    new_notice,
-    notice_time,
-    notify_answered,
-    outbox_row,
-)
+from bot.services.events.notices import NOTICE_KIND, answered, cancel_outbox, members_query, write_notice
 from bot.services.events.reminders import reminder_ids_of, sync_reminders
 from bot.services.events.rules import (
     EDITABLE,
@@ -110,17 +100,33 @@ async def delete_draft(session: AsyncSession, event: Event) -> None:
     await session.flush()
 
 
+async def _claim_draft(session: AsyncSession, event: Event) -> bool:
+    """Draft → published in one conditional update: of two transactions publishing the same draft
+    (two taps on Publish), the second finds it claimed (PostgreSQL re-reads the row once the first
+    commits; SQLite serializes writers) and publishes nothing."""
+    result = await (await session.connection()).execute(
+        update(Event)
+        .where(col(Event.id) == event.id, col(Event.status) == EventStatus.DRAFT)
+        .values(status=EventStatus.PUBLISHED)
+    )
+    return int(result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+
 async def publish(
     session: AsyncSession, event: Event, organization: Organization, now: datetime, *, announce: bool = True
 ) -> int:
     """Publish a draft: reminders are scheduled and (with `announce`) a "published" notice goes to
     the event's audience, each member in their quiet-hours-respecting morning if it is night.
-    Returns how many members are notified (0 is fine: the event can be shared by link)."""
+    Returns how many members are notified (0 is fine: the event can be shared by link).
+    "not_editable" when it is no longer a draft (or another transaction published it first)."""
     if event.status != EventStatus.DRAFT:
         raise EventError("not_editable")
     if event.organization_id != organization.id:
         raise ValueError("event of another organization")
     validate_times(event.starts_at, event.ends_at, event.rsvp_deadline, now)
+    await session.flush()  # the caller's pending changes go before the claim
+    if not await _claim_draft(session, event):
+        raise EventError("not_editable")
     event.status = EventStatus.PUBLISHED
     event.checkin_code = event.checkin_code or new_checkin_code()
     event.updated_at = now
@@ -130,29 +136,10 @@ async def publish(
     if not announce or event.training_id is not None:  # a session is announced with its training
         return 0
     details: dict[str, Any] = {"series_id": event.series_id} if event.series_id else {}
-    notice_id = await new_notice(session, event.id or 0, "published", details, now)
-    total = 0
-    async for page in member_pages(session, members_query(event.organization_id, event.audience)):
-        rows = []
-        for recipient in page:
-            not_before = notice_time(
-                now, recipient[3] or organization.timezone, organization, event.starts_at
-            )
-            rows.append(
-                outbox_row(
-                    kind=NOTICE_KIND,
-                    ref_id=notice_id,
-                    recipient=recipient,
-                    event=event,
-                    organization=organization,
-                    payload={"notice": "published", **details},
-                    not_before=not_before,
-                    now=now,
-                )
-            )
-        await insert_outbox(session, rows)
-        total += len(rows)
-    return total
+    audience = members_query(event.organization_id, event.audience)
+    return await write_notice(
+        session, event, organization, "published", details, now, audience, urgent_from=event.starts_at
+    )
 
 
 @dataclass(frozen=True)
@@ -198,8 +185,9 @@ async def update_event(
     if before:
         details = {"fields": list(before), "before": before}
         old_start = datetime.fromisoformat(before["starts_at"]) if "starts_at" in before else event.starts_at
-        notified = await notify_answered(
-            session, event, organization, "changed", details, now, starts_at=min(old_start, event.starts_at)
+        urgent_from = min(old_start, event.starts_at)
+        notified = await write_notice(
+            session, event, organization, "changed", details, now, answered(event), urgent_from=urgent_from
         )
     return EventUpdate(changed, notified, tuple(promoted))
 
@@ -233,4 +221,6 @@ async def cancel_event(session: AsyncSession, event: Event, organization: Organi
     await cancel_outbox(session, OutboxMessage.kind == NOTICE_KIND, col(OutboxMessage.ref_id).in_(notices))
     if not published:
         return 0
-    return await notify_answered(session, event, organization, "cancelled", {}, now)
+    return await write_notice(
+        session, event, organization, "cancelled", {}, now, answered(event), urgent_from=event.starts_at
+    )

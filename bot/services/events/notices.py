@@ -55,9 +55,7 @@ async def count_audience(session: AsyncSession, event: Event) -> int:
 
 
 def outbox_row(
-    *,
-    kind: str,
-    ref_id: int,
+    notice_id: int,
     recipient: Any,
     event: Event,
     organization: Organization,
@@ -65,12 +63,13 @@ def outbox_row(
     not_before: datetime,
     now: datetime,
 ) -> dict[str, Any]:
-    """`language` is the member's interface language (for the message chrome); the payload
-    carries `version`, the language of the title/description they get, and their `timezone`."""
+    """`recipient` is (member id, chat id, language, zone); `language` is the member's interface
+    language (for the message chrome); the payload carries `version`, the language of the
+    title/description they get, and their `timezone`."""
     member_id, chat_id, language, zone = recipient
     return {
-        "kind": kind,
-        "ref_id": ref_id,
+        "kind": NOTICE_KIND,
+        "ref_id": notice_id,
         "member_id": member_id,
         "chat_id": chat_id,
         "language": language or organization.default_language,
@@ -110,45 +109,46 @@ def recipient_query() -> Any:
     )
 
 
-async def notify_answered(
+async def write_notice(
     session: AsyncSession,
     event: Event,
     organization: Organization,
     kind: str,
     details: dict[str, Any],
     now: datetime,
+    recipients: Any,
     *,
-    starts_at: datetime | None = None,
+    urgent_from: datetime | None = None,
+    recorded: dict[str, Any] | None = None,
 ) -> int:
-    """A notice to everyone whose answer is in AFFECTED, each with their RSVP status, at the time
-    `notice_time` gives for their zone (`starts_at`: the start that makes it urgent, by default
-    the event's)."""
-    urgent_from = starts_at or event.starts_at
-    notice_id = await new_notice(session, event.id or 0, kind, details, now)
-    query = (
+    """The notice (its row records `recorded`, by default `details`) and one outbox row for each
+    of `recipients` (a query of member id, chat id, language, zone, and optionally their RSVP
+    status, carried as "rsvp"). Each row waits for its member's morning at night, unless that is at
+    or after `urgent_from` (see `notice_time`); without `urgent_from` it goes now. Returns how many
+    members are told."""
+    notice_id = await new_notice(session, event.id or 0, kind, details if recorded is None else recorded, now)
+    total = 0
+    async for page in member_pages(session, recipients):
+        rows = []
+        for row in page:
+            payload = {"notice": kind, **({"rsvp": str(row[4])} if len(row) > 4 else {}), **details}
+            zone = row[3] or organization.timezone
+            not_before = now if urgent_from is None else notice_time(now, zone, organization, urgent_from)
+            rows.append(outbox_row(notice_id, row[:4], event, organization, payload, not_before, now))
+        await insert_outbox(session, rows)
+        total += len(rows)
+    return total
+
+
+def answered(event: Event) -> Any:
+    """Everyone whose answer is in AFFECTED, with their RSVP status (told of a change or a
+    cancellation)."""
+    return (
         recipient_query()
         .add_columns(Rsvp.status)
         .join(Rsvp, col(Rsvp.member_id) == col(Member.id))
         .where(Rsvp.event_id == event.id, col(Rsvp.status).in_(AFFECTED))
     )
-    total = 0
-    async for page in member_pages(session, query):
-        rows = [
-            outbox_row(
-                kind=NOTICE_KIND,
-                ref_id=notice_id,
-                recipient=row[:4],
-                event=event,
-                organization=organization,
-                payload={"notice": kind, "rsvp": str(row[4]), **details},
-                not_before=notice_time(now, row[3] or organization.timezone, organization, urgent_from),
-                now=now,
-            )
-            for row in page
-        ]
-        await insert_outbox(session, rows)
-        total += len(rows)
-    return total
 
 
 async def notify_member(
@@ -160,21 +160,11 @@ async def notify_member(
     details: dict[str, Any],
     now: datetime,
 ) -> None:
-    notice_id = await new_notice(session, event.id or 0, kind, {"member_id": member_id, **details}, now)
-    recipient = (await session.exec(recipient_query().where(Member.id == member_id))).first()
-    if recipient is None:  # blocked or gone: the decision is recorded, there is no one to tell
-        return
-    row = outbox_row(
-        kind=NOTICE_KIND,
-        ref_id=notice_id,
-        recipient=recipient,
-        event=event,
-        organization=organization,
-        payload={"notice": kind, **details},
-        not_before=now,
-        now=now,
-    )
-    await insert_outbox(session, [row])
+    """A notice to one member, at once (a seat offered or given, an offer expired); the decision
+    is recorded even when they can no longer be told (blocked or gone)."""
+    recipients = recipient_query().where(Member.id == member_id)
+    recorded = {"member_id": member_id, **details}
+    await write_notice(session, event, organization, kind, details, now, recipients, recorded=recorded)
 
 
 async def cancel_outbox(session: AsyncSession, *conditions: Any) -> int:

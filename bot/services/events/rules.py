@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.services.audience import AUDIENCE_KEYS, pick_version
-from bot.services.text import TextRejected, clean_line
+from bot.services.text import TextRejected, limited_line, telegram_length
 from storage.models import Event, EventStatus, RsvpStatus
 
 TITLE_MAX = 200
@@ -66,20 +66,16 @@ class EventError(Exception):
         self.limit = limit
 
 
-def telegram_length(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units: an emoji counts two)."""
-    return len(text.encode("utf-16-le")) // 2
+def _line(text: str, limit: int, too_long: str, empty: str) -> str:
+    """One line of text (see `limited_line`), or EventError with the reason for the field."""
+    try:
+        return limited_line(text, limit)
+    except TextRejected as error:
+        raise EventError(empty if error.reason == "empty" else too_long, limit) from None
 
 
 def validate_title(text: str) -> str:
-    try:
-        title = clean_line(text, TITLE_MAX)
-    except TextRejected as error:
-        reason = "title_empty" if error.reason == "empty" else "title_too_long"
-        raise EventError(reason, TITLE_MAX) from None
-    if telegram_length(title) > TITLE_MAX:
-        raise EventError("title_too_long", TITLE_MAX)
-    return title
+    return _line(text, TITLE_MAX, "title_too_long", "title_empty")
 
 
 def validate_description(text: str | None) -> str:
@@ -90,15 +86,10 @@ def validate_description(text: str | None) -> str:
 
 
 def validate_place(text: str | None) -> str | None:
+    """An address, or None when there is no text."""
     if text is None or not text.strip():
         return None
-    try:
-        place = clean_line(text, PLACE_MAX)
-    except TextRejected:
-        raise EventError("place_too_long", PLACE_MAX) from None
-    if telegram_length(place) > PLACE_MAX:
-        raise EventError("place_too_long", PLACE_MAX)
-    return place
+    return _line(text, PLACE_MAX, "place_too_long", "place_too_long")
 
 
 def validate_url(text: str | None) -> str | None:

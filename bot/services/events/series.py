@@ -282,6 +282,64 @@ async def update_series_from(
 # -- drafts: a series goes along --------------------------------------------------------------------
 
 
+def week_of_month(local: datetime) -> int:
+    """Which of its month's weekdays a local date is: 1 to 4, or -1 for the last (a fifth one)."""
+    nth = (local.day - 1) // 7 + 1
+    return -1 if nth == 5 else nth
+
+
+async def create_drafts(
+    session: AsyncSession,
+    *,
+    organization: Organization,
+    rule: SeriesRule | None,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    rsvp_deadline: datetime | None,
+    timezone: str,
+    now: datetime,
+    count: int,
+    **fields: Any,
+) -> list[Event]:
+    """One draft (`rule` None), or a series of `count` drafts on the first one's local clock (a
+    monthly one on the same weekday of the month), each closing answers as long before its start
+    as `rsvp_deadline` is before `starts_at`. `fields` are `create_event`'s."""
+    if rule is None:
+        event = await create_event(
+            session,
+            organization_id=organization.id or 0,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            rsvp_deadline=rsvp_deadline,
+            timezone=timezone,
+            now=now,
+            **fields,
+        )
+        return [event]
+    local = starts_at.astimezone(ZoneInfo(timezone))
+    _series, events = await create_series(
+        session,
+        organization_id=organization.id or 0,
+        rule=rule,
+        timezone=timezone,
+        starts_on=local.date(),
+        local_start=local.hour * 60 + local.minute,
+        now=now,
+        duration_minutes=int((ends_at - starts_at).total_seconds() // 60) if ends_at else None,
+        weekday=local.weekday(),
+        nth=week_of_month(local) if rule == SeriesRule.MONTHLY_WEEKDAY else None,
+        count=count,
+        **fields,
+    )
+    if rsvp_deadline is not None:
+        lead = starts_at - rsvp_deadline
+        for occurrence in events:
+            await update_event(
+                session, occurrence, organization, now, rsvp_deadline=occurrence.starts_at - lead
+            )
+    return events
+
+
 async def publish_draft(
     session: AsyncSession, event: Event, organization: Organization, now: datetime
 ) -> int:

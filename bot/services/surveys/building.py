@@ -3,9 +3,8 @@ duplicating a survey into a new draft."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -15,6 +14,7 @@ from bot.services.surveys.rules import (
     QUESTIONS_MAX,
     REMINDER_MAX,
     TITLE_MAX,
+    QuestionSettings,
     SurveyError,
     checked_line,
     validate_audience,
@@ -114,25 +114,13 @@ async def add_question(
     kind: QuestionKind | str,
     text: str,
     *,
-    options: Sequence[str] | None = None,
-    translations: dict[str, dict[str, Any]] | None = None,
-    min_value: float | None = None,
-    max_value: float | None = None,
-    max_length: int | None = None,
     optional: bool = False,
+    **settings: Unpack[QuestionSettings],
 ) -> SurveyQuestion:
     """Append a question to a draft survey."""
     if survey.status != SurveyStatus.DRAFT:
         raise SurveyError("not_editable")
-    fields = validate_question(
-        kind,
-        text,
-        options=options,
-        translations=translations,
-        min_value=min_value,
-        max_value=max_value,
-        max_length=max_length,
-    )
+    fields = validate_question(kind, text, **settings)
     count = int(
         (
             await session.exec(

@@ -21,14 +21,17 @@ from bot.services.surveys.closing import extend
 from bot.services.surveys.rules import (
     OPTION_MAX,
     OPTIONS_MAX,
+    SETTINGS_KEYS,
     TITLE_MAX,
     SurveyError,
     checked_line,
+    question_settings,
     validate_question,
 )
 from storage.models import QuestionKind, Survey, SurveyStatus
 
-QUESTION_FIELDS = ("kind", "text", "options", "min_value", "max_value", "max_length")
+# A question as the dialog keeps it (JSON), besides whether it may be skipped.
+DRAFT_KEYS = ("kind", "text", "options", "min_value", "max_value", "max_length")
 
 
 def check_title(text: str | None) -> str:
@@ -77,15 +80,8 @@ def parse_bounds(text: str) -> tuple[float | None, float | None]:
 
 def check_question(entry: dict[str, Any]) -> dict[str, Any]:
     """A question of the dialog, validated as the service will store it (JSON-safe)."""
-    fields = validate_question(
-        entry["kind"],
-        entry.get("text") or "",
-        options=entry.get("options") or None,
-        min_value=entry.get("min_value"),
-        max_value=entry.get("max_value"),
-        max_length=entry.get("max_length"),
-    )
-    cleaned = {name: fields[name] for name in QUESTION_FIELDS}
+    fields = validate_question(entry["kind"], entry.get("text") or "", **question_settings(entry))
+    cleaned = {name: fields[name] for name in DRAFT_KEYS}
     cleaned["kind"] = str(cleaned["kind"])
     cleaned["optional"] = bool(entry.get("optional"))
     return cleaned
@@ -126,16 +122,9 @@ async def build_survey(
         created_by_member_id=created_by_member_id,
     )
     for entry in questions:
+        fields = question_settings(entry)
         await add_question(
-            session,
-            survey,
-            entry["kind"],
-            entry["text"],
-            options=entry.get("options") or None,
-            min_value=entry.get("min_value"),
-            max_value=entry.get("max_value"),
-            max_length=entry.get("max_length"),
-            optional=bool(entry.get("optional")),
+            session, survey, entry["kind"], entry["text"], optional=bool(entry.get("optional")), **fields
         )
     return survey
 
@@ -163,16 +152,9 @@ async def set_translation(
         raise SurveyError("bad_translation")
     checked = []
     for question, version in zip(questions, versions, strict=True):
-        fields = validate_question(
-            question.kind,
-            question.text,
-            options=question.options or None,
-            translations={language: version},
-            min_value=question.min_value,
-            max_value=question.max_value,
-            max_length=question.max_length,
-        )
-        checked.append(fields["translations"][language])
+        settings = question_settings({key: getattr(question, key) for key in SETTINGS_KEYS})
+        settings["translations"] = {language: version}
+        checked.append(validate_question(question.kind, question.text, **settings)["translations"][language])
     survey.translations = {**survey.translations, language: check_title(title)}
     session.add(survey)
     for question, entry in zip(questions, checked, strict=True):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final, TypedDict, Unpack
 
 from bot.services.audience import AUDIENCE_KEYS
 from bot.services.events import telegram_length
@@ -83,17 +83,34 @@ def _number_or_none(value: Any, reason: str) -> float | None:
     return float(value)
 
 
+class QuestionSettings(TypedDict, total=False):
+    """A question's settings besides its kind and text, as `validate_question` and `add_question`
+    take them (each optional): its options (choices), its translations ({language: {"text",
+    "options"}}), a number's or rating's bounds, a written answer's length."""
+
+    options: Sequence[str] | None
+    translations: dict[str, dict[str, Any]] | None
+    min_value: float | None
+    max_value: float | None
+    max_length: int | None
+
+
+SETTINGS_KEYS: Final = tuple(QuestionSettings.__annotations__)
+
+
+def question_settings(entry: dict[str, Any]) -> QuestionSettings:
+    """The settings of a question kept as JSON (the dialog's draft: [] for no options)."""
+    fields: dict[str, Any] = {key: entry.get(key) for key in SETTINGS_KEYS}
+    fields["options"] = fields["options"] or None
+    return fields  # type: ignore[return-value]
+
+
 def validate_question(
-    kind: QuestionKind | str,
-    text: str,
-    *,
-    options: Sequence[str] | None = None,
-    translations: dict[str, dict[str, Any]] | None = None,
-    min_value: float | None = None,
-    max_value: float | None = None,
-    max_length: int | None = None,
+    kind: QuestionKind | str, text: str, **given: Unpack[QuestionSettings]
 ) -> dict[str, Any]:
     """The question's stored fields, cleaned; raises `SurveyError`."""
+    options, translations = given.get("options"), given.get("translations")
+    min_value, max_value, max_length = given.get("min_value"), given.get("max_value"), given.get("max_length")
     try:
         kind = QuestionKind(kind)
     except ValueError:
