@@ -10,5 +10,6 @@ from storage.models.dialogs import *  # noqa: F403
 from storage.models.events import *  # noqa: F403
 from storage.models.members import *  # noqa: F403
 from storage.models.outbox import *  # noqa: F403
+from storage.models.production import *  # noqa: F403
 from storage.models.surveys import *  # noqa: F403
 from storage.models.trainings import *  # noqa: F403
