@@ -21,8 +21,15 @@ from bot.services.refusal import Refusal
 from bot.services.schedule_math import parse_clock
 from bot.services.text import fold
 
-# Little words people put between the day and the time ("demain à 18h", "завтра в 18:30").
-_CONNECTORS = {"at", "à", "a", "las", "la", "às", "as", "в", "во", "о", "об", "saa", "الساعة", ","}
+# Little words people put around the time ("demain à 18h", "завтра в 18:30", "morgen um 18:00",
+# "yarın saat 18:00", "कल 18:00 बजे"), compared after `fold`.
+_CONNECTORS = {
+    fold(word)
+    for word in (
+        *("at", "à", "a", "las", "la", "às", "as", "в", "во", "о", "об", "saa", "الساعة", ","),
+        *("um", "alle", "ore", "saat", "ساعت", "बजे", "بجے", "টায়", "টা", "点"),
+    )
+}
 
 
 @cache

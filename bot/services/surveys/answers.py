@@ -12,10 +12,17 @@ from bot.services.surveys.rules import NUMBER_LIMIT, TEXT_DEFAULT, SurveyError
 from bot.services.text import TextRejected, clean_line
 from storage.models import QuestionKind, SurveyQuestion
 
-YES_WORDS = {"yes", "y", "true", "1", "oui", "да", "так", "sí", "si", "ja", "sim", "ndiyo", "نعم"}
+# Typed yes/no in every shipped language (and a few common variants): the buttons are the usual way.
+YES_WORDS = {
+    *("yes", "y", "true", "1", "oui", "да", "так", "sí", "si", "sì", "ja", "sim", "ndiyo", "نعم"),
+    *("evet", "بله", "آره", "हाँ", "हां", "ہاں", "جی", "হ্যাঁ", "হাঁ", "是", "是的", "对"),
+}
 
 
-NO_WORDS = {"no", "n", "false", "0", "non", "нет", "ні", "nein", "não", "nao", "hapana", "لا"}
+NO_WORDS = {
+    *("no", "n", "false", "0", "non", "нет", "ні", "nein", "não", "nao", "hapana", "لا"),
+    *("hayır", "hayir", "نه", "خیر", "नहीं", "नही", "نہیں", "না", "否", "不", "不是"),
+}
 
 
 def _number(raw: Any) -> float:
