@@ -32,6 +32,11 @@ _CONNECTORS = {
 }
 
 
+# Words CLDR gives for both yesterday and tomorrow (Hindi and Urdu "kal", "parson"): a date typed
+# for an event or a closing time is in the future, so they mean tomorrow and the day after.
+_FUTURE_DAYS = {"कल": 1, "کل": 1, "परसों": 2, "پرسوں": 2}
+
+
 @cache
 def _relative_days() -> list[tuple[str, int]]:
     """("demain", 1), ("apres-demain", 2), ("kesho kutwa", 2)... longest first, from Babel's CLDR data."""
@@ -41,6 +46,7 @@ def _relative_days() -> list[tuple[str, int]]:
         for offset in (0, 1, 2):
             if offset in relative:
                 words[fold(relative[offset])] = offset
+    words.update({fold(word): offset for word, offset in _FUTURE_DAYS.items()})
     return sorted(words.items(), key=lambda item: -len(item[0]))
 
 
