@@ -38,6 +38,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from bench.common import insert_members, percentile
+
 QUESTIONS: list[dict[str, Any]] = [
     {"kind": "single", "text": "Which region are you from?", "options": ["North", "South", "East", "West"]},
     {"kind": "multiple", "text": "Which topics interest you?", "options": ["Jobs", "Culture", "Health"]},
@@ -45,11 +47,6 @@ QUESTIONS: list[dict[str, Any]] = [
     {"kind": "number", "text": "How many years abroad?", "min_value": 0, "max_value": 80},
     {"kind": "text", "text": "One idea for next year?", "max_length": 500},
 ]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def raw_answers(index: int) -> list[Any]:
@@ -103,22 +100,7 @@ async def prepare(database_url: str, members: int) -> tuple[int, list[int]]:
         now = utcnow()
         stamps = {"created_at": now, "updated_at": now}
         connection = await session.connection()
-        await connection.execute(
-            insert(Member),
-            [
-                {
-                    "telegram_id": 700_000 + i,
-                    "language": "en",
-                    "timezone": "UTC",
-                    "interests": [],
-                    "muted": [],
-                    "status": "active",
-                    "consent_at": now,
-                    **stamps,
-                }
-                for i in range(members)
-            ],
-        )
+        await insert_members(connection, [700_000 + i for i in range(members)], now)
         member_ids = list((await session.exec(select(Member.id).order_by(col(Member.id)))).all())
         await connection.execute(
             insert(Membership),
