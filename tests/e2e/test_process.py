@@ -4,45 +4,40 @@ answers; killed with SIGKILL mid-conversation and restarted, it continues where 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.config import PROJECT_ROOT
 from bot.sandbox import BotAPIEmulator, Limits
+from tests.bot_process import bot_command, bot_environment
 from tests.e2e.conftest import TOKEN
 
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[BotAPIEmulator]:
-    emulator = BotAPIEmulator(
+    async with BotAPIEmulator(
         token=TOKEN, limits=Limits(flood_control=False), bot_username="diaspora_bridge_bot"
-    )
-    await emulator.start(host="127.0.0.1", port=0)
-    yield emulator
-    await emulator.stop()
+    ) as emulator:
+        yield emulator
 
 
 def start_bot(
     emulator: BotAPIEmulator, workdir: Path, database_url: str, **extra_env: str
 ) -> subprocess.Popen[bytes]:
-    env = extra_env | {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(workdir),
-        "BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": emulator.base_url,
-        "DATABASE_URL": database_url,
-        "LOG_LEVEL": "INFO",
-        "PYTHONPATH": str(PROJECT_ROOT),
-    }
+    env = bot_environment(
+        workdir,
+        **extra_env,
+        BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=emulator.base_url,
+        DATABASE_URL=database_url,
+        LOG_LEVEL="INFO",
+    )
     return subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
+        bot_command("run"),
         cwd=workdir,
         env=env,
         stdout=subprocess.PIPE,
