@@ -12,16 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import BotAPIEmulator, Limits
+from bot.sandbox import BotAPIEmulator
 from tests.bot_process import bot_command, bot_environment
-from tests.e2e.conftest import TOKEN
+from tests.e2e.conftest import TOKEN, bot_api
 
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[BotAPIEmulator]:
-    async with BotAPIEmulator(
-        token=TOKEN, limits=Limits(flood_control=False), bot_username="diaspora_bridge_bot"
-    ) as emulator:
+    async with bot_api() as emulator:
         yield emulator
 
 
