@@ -17,7 +17,8 @@ import pytest
 from bot.i18n import create_i18n
 from bot.sandbox.screenshot import CHROMIUM_ARGS, chromium_path
 from tests.bot_process import bot_command, bot_environment
-from tests.e2e.test_registration import WELCOME, plain
+from tests.e2e.helpers import plain
+from tests.e2e.test_registration import WELCOME
 
 try:
     from playwright.sync_api import expect, sync_playwright

@@ -39,7 +39,8 @@ from storage.models import OutboxMessage, Role, Survey, Training
 from storage.types import utcnow
 from tests.bot_process import bot_command, bot_environment
 from tests.e2e.conftest import Harness, start_harness
-from tests.e2e.test_registration import WELCOME, plain
+from tests.e2e.helpers import plain
+from tests.e2e.test_registration import WELCOME
 
 View = dict[str, Any]
 
