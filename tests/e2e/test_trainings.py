@@ -32,6 +32,7 @@ from storage.models import (
 from storage.types import utcnow
 from tests.e2e.conftest import Harness, buttons, restart_bot
 from tests.e2e.helpers import our_organization
+from tests.helpers import grant_writing
 
 QUESTIONS = [
     {"text": "Which organization are you with?", "options": []},
@@ -45,21 +46,13 @@ async def publish_training(harness: Harness, **fields: Any) -> Training:
         organization = await our_organization(harness, session)
         organization.quiet_start = organization.quiet_end = 0  # no quiet hours: the notice goes now
         first = utcnow() + timedelta(days=3)
-        values: dict[str, Any] = {
+        values: dict[str, Any] = grant_writing(first) | {
             "title": "Grant writing for associations",
             "description": "Two evenings <with> practice.",
-            "language": "en",
-            "teaching_languages": ["fr", "en"],
-            "trainer": "Awa Diop",
             "capacity": 1,
             "signup_deadline": None,
-            "timezone": "Europe/Paris",
             "questions": QUESTIONS,
             "translations": {"es": {"title": "Redacción de subvenciones", "description": "Dos tardes."}},
-            "sessions": [
-                SessionInput(first, 120, "Maison des associations", None),
-                SessionInput(first + timedelta(days=7), 90, None, "https://meet.example.org/grant"),
-            ],
             "now": utcnow(),
         }
         training = await service.create_training(session, organization, None, **(values | fields))
