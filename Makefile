@@ -32,11 +32,12 @@ test: $(STAMP) compile-messages
 sandbox: $(STAMP) compile-messages
 	$(BIN)/diaspora-bridge sandbox --demo
 
-## Delivery benchmark (figures printed; not part of the test suite).
+## Benchmarks (figures printed; not part of the test suite); bench.scale needs PostgreSQL.
 bench: $(STAMP) compile-messages
 	$(BIN)/python -m bench.broadcast
 	$(BIN)/python -m bench.reminders
 	$(BIN)/python -m bench.surveys
+	$(BIN)/python -m bench.scale
 
 migrate: $(STAMP)
 	$(BIN)/diaspora-bridge migrate

@@ -9,6 +9,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -29,10 +30,12 @@ from bot.context import ContextMiddleware, RightsMiddleware
 from bot.delivery import DeliveryEngine, EngineConfig
 from bot.delivery.announcements import AnnouncementDelivery
 from bot.delivery.events import EventDelivery
-from bot.delivery.ratelimit import ChatBudget
+from bot.delivery.ratelimit import ChatBudget, TokenBucket
+from bot.delivery.shared_limits import SharedChatBudget, SharedReplyBudgetMiddleware, shared_limits
 from bot.delivery.surveys import SurveyDelivery
 from bot.delivery.trainings import TrainingDelivery
 from bot.i18n import create_i18n
+from bot.metrics import PROCESS
 from bot.middlewares import (
     DbSessionMiddleware,
     HandlerNameMiddleware,
@@ -40,6 +43,7 @@ from bot.middlewares import (
     MemberMiddleware,
     UpdateLogMiddleware,
 )
+from bot.observability import FloodCountMiddleware, UpdateMetricsMiddleware, watch_scheduler_lag
 from bot.reply_requests import EditOutcomeMiddleware, ReplyBudgetMiddleware
 from bot.services.announcements import KIND as ANNOUNCEMENT
 from bot.services.events import NOTICE_KIND as EVENT_NOTICE
@@ -51,6 +55,7 @@ from bot.services.surveys import POLL_STOP_KIND as POLL_STOP
 from bot.services.surveys import REMINDER_KIND as SURVEY_REMINDER
 from bot.services.trainings import NOTICE_KIND as TRAINING_NOTICE
 from bot.telegram_retry import RetryMiddleware
+from bot.web.inbox_worker import InboxMiddleware
 from handlers import get_routers
 from storage.db import create_engine, create_session_factory
 from storage.fsm import SQLStorage
@@ -71,6 +76,13 @@ class App:
     delivery: DeliveryEngine
     announcements: AnnouncementDelivery
     scheduler: AsyncIOScheduler
+    sessions: async_sessionmaker[AsyncSession]
+    redis: Any | None = None  # redis.asyncio.Redis when REDIS_URL is set
+
+    @property
+    def worker(self) -> str:
+        """This process's name in claims (outbox, inbox) and in /metrics."""
+        return self.delivery.config.worker
 
     async def poll(self, *, handle_signals: bool) -> None:
         """Long polling for the update types the routers use, `max_concurrent_updates` at a time."""
@@ -105,12 +117,17 @@ class App:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
+    async def _close_redis(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+
     async def close(self) -> None:
         await self.stop_background()
         for step, close in (
             ("bot", self.bot.session.close),
             ("delivery_bot", self.delivery.bot.session.close),
             ("database", self.engine.dispose),
+            ("redis", self._close_redis),
         ):
             try:
                 await close()
@@ -133,13 +150,31 @@ def create_bot(settings: Settings, *, for_replies: bool = True, budget: ChatBudg
         session.middleware(EditOutcomeMiddleware())  # outermost: its fallback is a whole new call
         session.middleware(CommitBeforeSendMiddleware())
         session.middleware(RetryMiddleware())
-        if budget is not None:  # innermost: after the commit, and booked again on every retry
+        if isinstance(budget, SharedChatBudget):  # after the commit, and booked again on every retry
+            session.middleware(SharedReplyBudgetMiddleware(budget))
+        elif budget is not None:
             session.middleware(ReplyBudgetMiddleware(budget))
+        session.middleware(FloodCountMiddleware())  # innermost: sees each 429 before it is waited out
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
+
+
+def _flood_budget(
+    settings: Settings, config: EngineConfig
+) -> tuple[Any | None, TokenBucket | None, ChatBudget]:
+    """The bot's flood budget: in this process, or shared by every process through Redis."""
+    per_chat = (config.per_chat_interval, config.per_group_interval)
+    if settings.redis_url is None or settings.bot_token is None:
+        return None, None, ChatBudget(*per_chat)
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+    bot_id = int(settings.bot_token.get_secret_value().split(":", 1)[0])
+    bucket, budget = shared_limits(client, bot_id, config.rate, max(1.0, config.rate / 5), *per_chat)
+    return client, bucket, budget
 
 
 async def create_app(settings: Settings, *, migrate: bool = True) -> App:
@@ -160,7 +195,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         per_chat_interval=settings.chat_interval,
         per_group_interval=3 * settings.chat_interval,
     )
-    budget = ChatBudget(engine_config.per_chat_interval, engine_config.per_group_interval)
+    redis_client, bucket, budget = _flood_budget(settings, engine_config)
     bot = create_bot(settings, budget=budget)
     announcements = AnnouncementDelivery(bot, sessions, i18n, paid_broadcast=settings.paid_broadcast)
     events = EventDelivery(sessions, i18n, lease=timedelta(seconds=settings.delivery_lease_seconds))
@@ -182,6 +217,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         reporters=[announcements.report],
         after_send={SURVEY: surveys.poll_sent},
         budget=budget,
+        bucket=bucket,
     )
     announcements.on_enqueued.append(delivery.wake)
     events.on_enqueued.append(delivery.wake)
@@ -198,6 +234,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     )
     for job, seconds, name in jobs:
         scheduler.add_job(job, "interval", seconds=seconds, id=name, coalesce=True, max_instances=1)
+    watch_scheduler_lag(scheduler)
     dispatcher = Dispatcher(
         storage=SQLStorage(engine),
         # One update of a chat at a time, in order (a double tap, the parts of a long text Telegram
@@ -210,7 +247,9 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         delivery=delivery,
     )
     dispatcher.update.outer_middleware(UpdateLogMiddleware())
+    dispatcher.update.outer_middleware(UpdateMetricsMiddleware())
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessions))
+    dispatcher.update.outer_middleware(InboxMiddleware())  # webhook mode: handled once, or skipped
     dispatcher.update.outer_middleware(MemberMiddleware(settings.admin_ids, settings.default_language))
     dispatcher.update.outer_middleware(ContextMiddleware())
     LocaleMiddleware(i18n).setup(dispatcher)
@@ -220,7 +259,10 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
             observer.middleware(HandlerNameMiddleware())
             observer.middleware(RightsMiddleware())  # after the callback answer: a refusal is a toast
     dispatcher.include_routers(*get_routers())
-    app = App(settings, engine, bot, dispatcher, i18n, delivery, announcements, scheduler)
+    app = App(
+        settings, engine, bot, dispatcher, i18n, delivery, announcements, scheduler, sessions, redis_client
+    )
+    PROCESS.info({"worker": app.worker})
     dispatcher.startup.register(_on_startup)
     dispatcher.startup.register(app.start_background)
     dispatcher.shutdown.register(app.stop_background)

@@ -1,4 +1,4 @@
-"""`diaspora-bridge [run|migrate|sandbox]`: the one entry point (also `python -m bot`)."""
+"""`diaspora-bridge [run|migrate|backup|restore|sandbox]`: the one entry point (also `python -m bot`)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ import asyncio
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from bot.config import OFFICIAL_API_URL, Settings, SettingsError, load_settings
 from bot.logs import log_event, setup_logging
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 log = logging.getLogger("bot")
 
@@ -41,6 +45,21 @@ def main(argv: list[str] | None = None) -> int:
         upgrade_to_head(settings.database_url)
         log_event(log, "migrated")
         return 0
+    if args.command in ("backup", "restore"):
+        from bot.backup import BackupError, backup, restore
+
+        try:
+            done = backup if args.command == "backup" else restore
+            summary = done(
+                settings.database_url,
+                args.path,
+                **({"force": args.force} if args.command == "restore" else {}),
+            )
+        except BackupError as error:
+            print(f"diaspora-bridge {args.command}: {error}", file=sys.stderr)
+            return 1
+        print(summary)
+        return 0
     if args.command == "sandbox":
         from bot.sandbox.runner import sandbox_main
 
@@ -52,7 +71,18 @@ def main(argv: list[str] | None = None) -> int:
         from bot.sandbox.runner import sandbox_main
 
         return sandbox_main(settings, demo=True)
+    webhook = args.command == "run" and (getattr(args, "webhook", False) or settings.webhook_url is not None)
+    if webhook and settings.webhook_url is None:
+        print(
+            "diaspora-bridge: --webhook needs WEBHOOK_URL (the HTTPS address Telegram posts to)",
+            file=sys.stderr,
+        )
+        return 2
     try:
+        if webhook:
+            from bot.web.runner import run_webhook
+
+            return asyncio.run(run_webhook(settings))
         return asyncio.run(run_polling(settings))
     except KeyboardInterrupt:
         return 0
@@ -60,9 +90,17 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="diaspora-bridge", description="Diaspora Bridge Telegram bot")
-    commands = parser.add_subparsers(dest="command", metavar="{run,migrate,sandbox}")
-    commands.add_parser("run", help="start long polling (the default)")
+    commands = parser.add_subparsers(dest="command", metavar="{run,migrate,backup,restore,sandbox}")
+    run = commands.add_parser("run", help="start the bot: long polling (the default) or webhook")
+    run.add_argument(
+        "--webhook", action="store_true", help="webhook mode (WEBHOOK_URL; on by itself when it is set)"
+    )
     commands.add_parser("migrate", help="apply database migrations")
+    backup = commands.add_parser("backup", help="copy the database to PATH (safe while the bot runs)")
+    backup.add_argument("path", help="file to write (SQLite copy, or pg_dump archive for PostgreSQL)")
+    restore = commands.add_parser("restore", help="load a backup from PATH into an empty database")
+    restore.add_argument("path", help="a file written by `diaspora-bridge backup`")
+    restore.add_argument("--force", action="store_true", help="replace a database that is not empty")
     sandbox = commands.add_parser("sandbox", help="chat with the bot in a browser: no token, no internet")
     sandbox.add_argument("--demo", action="store_true", help="seed a small demo community")
     sandbox.add_argument("--port", type=_port, default=8765, help="web page port (default 8765)")
@@ -77,29 +115,45 @@ def _port(value: str) -> int:
     return int(value)
 
 
-async def run_polling(settings: Settings) -> int:
+async def check_bot(app: App, settings: Settings) -> int | None:
+    """Ask the Bot API who the bot is: None when it answers, else the exit code (the reason printed)."""
     from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
+    try:
+        me = await app.bot.get_me()
+    except TelegramUnauthorizedError:
+        print(
+            "diaspora-bridge: BOT_TOKEN was refused by the Bot API: check it with @BotFather.",
+            file=sys.stderr,
+        )
+        return 2
+    except TelegramNetworkError:
+        where = settings.telegram_api_url
+        hint = "" if where != OFFICIAL_API_URL else " (is this machine online?)"
+        print(f"diaspora-bridge: cannot reach the Bot API at {where}{hint}.", file=sys.stderr)
+        return 1
+    log_event(log, "starting", bot_username=me.username, api=settings.telegram_api_url)
+    return None
+
+
+async def run_polling(settings: Settings) -> int:
     from bot.app import create_app
+    from bot.metrics import PROCESS
+    from bot.web.server import WebServer
 
     app = await create_app(settings)
+    server = WebServer(app) if settings.health_listen else None
     try:
-        try:
-            me = await app.bot.get_me()
-        except TelegramUnauthorizedError:
-            print(
-                "diaspora-bridge: BOT_TOKEN was refused by the Bot API: check it with @BotFather.",
-                file=sys.stderr,
-            )
-            return 2
-        except TelegramNetworkError:
-            where = settings.telegram_api_url
-            hint = "" if where != OFFICIAL_API_URL else " (is this machine online?)"
-            print(f"diaspora-bridge: cannot reach the Bot API at {where}{hint}.", file=sys.stderr)
-            return 1
-        log_event(log, "starting", bot_username=me.username, api=settings.telegram_api_url)
+        code = await check_bot(app, settings)
+        if code is not None:
+            return code
+        PROCESS.info({"worker": app.worker, "mode": "polling"})
+        if server is not None and settings.health_listen:
+            log_event(log, "health_listening", listen=await server.start(settings.health_listen))
         await app.bot.delete_webhook(drop_pending_updates=False)
         await app.poll(handle_signals=True)
         return 0
     finally:
+        if server is not None:
+            await server.stop()
         await app.close()

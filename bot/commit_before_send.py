@@ -8,20 +8,15 @@ after its last message.
 from __future__ import annotations
 
 from aiogram import Bot
-from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.methods import GetUpdates, TelegramMethod
-from aiogram.methods.base import Response, TelegramType
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
+from aiogram.methods import GetUpdates
 
+from bot.request_types import Method, Next, Result
 from storage.db import current_session
 
 
 class CommitBeforeSendMiddleware(BaseRequestMiddleware):
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+    async def __call__(self, make_request: Next, bot: Bot, method: Method) -> Result:
         session = current_session.get()
         if session is not None and not isinstance(method, GetUpdates) and session.in_transaction():
             await session.commit()

@@ -5,6 +5,9 @@ A missing or malformed setting stops the program with one line naming it: see `l
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -44,6 +47,14 @@ class Settings(BaseSettings):
     max_concurrent_updates: int = Field(default=10, ge=1, le=200)
     # Survey breakdowns by group: groups with fewer respondents are not shown.
     survey_min_group: int = Field(default=5, ge=2, le=1000)
+    # Webhook mode and the web endpoints (deploy/README.md).
+    webhook_url: str | None = None  # the public HTTPS address Telegram posts updates to
+    webhook_secret: SecretStr | None = None  # checked on every post; derived from the token if unset
+    webhook_listen: str = "127.0.0.1:8080"  # where this process listens (behind the reverse proxy)
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    health_listen: str | None = None  # long polling: also serve /healthz, /metrics (and feeds) here
+    redis_url: str | None = None  # several processes: the flood budget shared through Redis
+    public_url: str | None = None  # the bot's public base URL: members' calendar feed links
 
     @model_validator(mode="after")
     def _rate_within_telegram_limits(self) -> Settings:
@@ -70,6 +81,50 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator(
+        "webhook_url", "public_url", "redis_url", "health_listen", "webhook_secret", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_url", "public_url")
+    @classmethod
+    def _public_url_shape(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (http:// only for local tests)")
+        return value.rstrip("/") if value else value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_shape(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("use redis://host:6379/0")
+        return value
+
+    @field_validator("webhook_listen", "health_listen")
+    @classmethod
+    def _listen_shape(cls, value: str | None) -> str | None:
+        if value is not None:
+            split_listen(value)
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("1 to 256 characters among A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    def webhook_secret_token(self) -> str:
+        """The secret Telegram sends with every update: WEBHOOK_SECRET, else one derived from the
+        token (the same in every process of the bot, unknown to whoever does not hold the token)."""
+        if self.webhook_secret is not None:
+            return self.webhook_secret.get_secret_value()
+        assert self.bot_token is not None
+        key = self.bot_token.get_secret_value().encode()
+        return hmac.new(key, b"diaspora-bridge webhook", hashlib.sha256).hexdigest()
 
     @field_validator("database_url")
     @classmethod
@@ -115,6 +170,14 @@ class Settings(BaseSettings):
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return value
+
+
+def split_listen(value: str) -> tuple[str, int]:
+    """`host:port` (`[::1]:8080` for IPv6) into its parts; ValueError when malformed."""
+    host, _, port = value.strip().rpartition(":")
+    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError("expected host:port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080")
+    return host.strip("[]"), int(port)
 
 
 def load_settings(**overrides: object) -> Settings:

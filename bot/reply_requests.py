@@ -20,7 +20,7 @@ import logging
 from typing import Any
 
 from aiogram import Bot
-from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.methods import (
     CopyMessage,
@@ -48,12 +48,11 @@ from aiogram.methods import (
     SendVideoNote,
     SendVoice,
     StopMessageLiveLocation,
-    TelegramMethod,
 )
-from aiogram.methods.base import Response, TelegramType
 
 from bot.delivery.ratelimit import ChatBudget
 from bot.logs import log_event
+from bot.request_types import Method, Next, Result
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +92,7 @@ SENDS = (
 
 
 class EditOutcomeMiddleware(BaseRequestMiddleware):
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+    async def __call__(self, make_request: Next, bot: Bot, method: Method) -> Result:
         if not isinstance(method, EDITS):
             return await make_request(bot, method)
         try:
@@ -132,12 +126,7 @@ class ReplyBudgetMiddleware(BaseRequestMiddleware):
     def __init__(self, budget: ChatBudget) -> None:
         self.budget = budget
 
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+    async def __call__(self, make_request: Next, bot: Bot, method: Method) -> Result:
         chat_id = getattr(method, "chat_id", None) if isinstance(method, SENDS) else None
         if not isinstance(chat_id, int):  # not a message, or a channel named by @username
             return await make_request(bot, method)

@@ -9,38 +9,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Bot
-from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods import GetUpdates, TelegramMethod
-from aiogram.methods.base import Response, TelegramType
 
 from bot.logs import log_event
+from bot.request_types import Method, Next, Result
 
 log = logging.getLogger(__name__)
 
 
+@dataclass
 class RetryMiddleware(BaseRequestMiddleware):
-    def __init__(
-        self,
-        attempts: int = 5,
-        base_delay: float = 0.5,
-        max_delay: float = 8.0,
-        max_retry_after: float = 300.0,
-    ) -> None:
-        self.attempts = attempts
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self.max_retry_after = max_retry_after
+    attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    max_retry_after: float = 300.0  # a longer flood wait is raised (the caller decides)
 
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+    async def __call__(self, make_request: Next, bot: Bot, method: Method) -> Result:
         if isinstance(method, GetUpdates):  # the polling loop has its own backoff
             return await make_request(bot, method)
         failures = 0

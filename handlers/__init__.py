@@ -17,7 +17,7 @@ def get_routers() -> list[Router]:
         trainings,
     )
     from handlers.admin import quiet_hours, roles
-    from handlers.members import blocking, language, privacy, profile, profile_steps, start
+    from handlers.members import blocking, calendar, language, privacy, profile, profile_steps, start
 
     return [
         errors.router,
@@ -34,6 +34,7 @@ def get_routers() -> list[Router]:
         privacy.router,
         profile.router,
         profile_steps.router,
+        calendar.router,
         *events.member_routers,
         *surveys.member_routers,
         *trainings.member_routers,

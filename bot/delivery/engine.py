@@ -51,6 +51,7 @@ from bot.delivery.outbox import (
 )
 from bot.delivery.ratelimit import ChatBudget, TokenBucket
 from bot.logs import log_event
+from bot.metrics import MESSAGES, count_flood_wait
 from storage.models import DeliveryStatus
 from storage.types import utcnow
 
@@ -106,6 +107,7 @@ class DeliveryEngine:
         reporters: list[Reporter] | None = None,
         after_send: dict[str, AfterSend] | None = None,
         budget: ChatBudget | None = None,
+        bucket: TokenBucket | None = None,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
@@ -115,7 +117,7 @@ class DeliveryEngine:
         self.after_send = after_send or {}
         # A fifth of a second of burst: no wave of messages at start that Telegram could count
         # against the bot, and the configured rate is what is achieved.
-        self.bucket = TokenBucket(self.config.rate, max(1.0, self.config.rate / 5))
+        self.bucket = bucket or TokenBucket(self.config.rate, max(1.0, self.config.rate / 5))
         # Shared with the replies Bot (see bot.reply_requests) when the app builds both.
         self.budget = budget or ChatBudget(self.config.per_chat_interval, self.config.per_group_interval)
         self._outcomes: list[Outcome] = []
@@ -137,6 +139,11 @@ class DeliveryEngine:
             asyncio.create_task(self._report_loop(), name="delivery-report"),
             asyncio.create_task(self._lease_loop(), name="delivery-leases"),
         ]
+
+    @property
+    def alive(self) -> bool:
+        """Started, and none of its loops has ended (for /healthz)."""
+        return bool(self._tasks) and not any(task.done() for task in self._tasks)
 
     def wake(self) -> None:
         """New rows were written: look now instead of at the next poll."""
@@ -200,7 +207,7 @@ class DeliveryEngine:
                     break
                 await self.bucket.acquire()
                 await self._slots.acquire()
-                task = asyncio.create_task(self._send(row, self.budget.reserve(row.chat_id)))
+                task = asyncio.create_task(self._send(row, await self.budget.book(row.chat_id)))
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
 
@@ -216,6 +223,8 @@ class DeliveryEngine:
             self._slots.release()
         # Appended only after the await: `_flush` swaps the list in the meantime.
         self._outcomes.append(outcome)
+        status = outcome.status
+        MESSAGES.labels(row.kind, "retry" if status == DeliveryStatus.PENDING else str(status)).inc()
 
     async def _attempt(self, row: Claimed) -> Outcome:
         renderer = self.renderers.get(row.kind)
@@ -227,6 +236,7 @@ class DeliveryEngine:
         except TelegramRetryAfter as error:
             self.bucket.pause(error.retry_after)
             self.budget.hold(row.chat_id, error.retry_after)
+            count_flood_wait("outbox", error.retry_after)
             log_event(log, "flood_wait", logging.WARNING, retry_after=error.retry_after)
             retry_at = utcnow() + timedelta(seconds=error.retry_after)
             return Outcome(row.id, DeliveryStatus.PENDING, row.attempts, retry_at=retry_at)

@@ -48,8 +48,8 @@ class ChatBudget:
     tolerates (a few messages at once), minus a safety margin. After a 429 the chat is held for
     `retry_after` for everyone.
 
-    In-process only: several processes sending to the same chats would need this state in a shared
-    store (Redis), or each chat's replies and outbox rows routed to one process.
+    In-process; with several processes, `bot.delivery.shared_limits.SharedChatBudget` keeps the
+    same state in Redis (`book` is the awaitable form both offer).
     """
 
     def __init__(
@@ -82,6 +82,10 @@ class ChatBudget:
             self._next = {chat: at for chat, at in self._next.items() if at > now}
             self._held = {chat: at for chat, at in self._held.items() if at > now}
         return slot - now
+
+    async def book(self, chat_id: int, *, burst: int = 1) -> float:
+        """`reserve`, awaitable: the shared budget books its slots in Redis."""
+        return self.reserve(chat_id, burst=burst)
 
     def reserve_reply(self, chat_id: int) -> float:
         """A direct reply's slot: it may use the chat's burst."""

@@ -1,9 +1,10 @@
-"""What announcements, events and surveys share about reaching members: the audience filter,
-paging through an audience without loading it whole, and choosing each member's language version."""
+"""What announcements, events and surveys share about reaching members: the audience filter and
+paging through an audience without loading it whole (each member's language version:
+`bot.services.versions`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import String, and_, cast, func, not_, or_
@@ -48,6 +49,25 @@ def audience_filter(organization_id: int, audience: dict[str, Any], category: st
     return and_(*conditions)
 
 
+def reachable_members() -> Any:
+    """(member id, chat id, language, zone) of every member who can be told anything: active,
+    consenting, with a chat. Callers narrow it (those who answered an event, one member)."""
+    return select(Member.id, Member.telegram_id, Member.language, Member.timezone).where(
+        Member.status == MemberStatus.ACTIVE,
+        col(Member.consent_at).is_not(None),
+        col(Member.telegram_id).is_not(None),
+    )
+
+
+def audience_members(organization_id: int, audience: dict[str, Any], category: str | None) -> Any:
+    """(member id, chat id, language, zone) of the members `audience_filter` selects."""
+    return (
+        select(Member.id, Member.telegram_id, Member.language, Member.timezone)
+        .join(Membership, col(Membership.member_id) == col(Member.id))
+        .where(audience_filter(organization_id, audience, category))
+    )
+
+
 async def count_members(
     session: AsyncSession, organization_id: int, audience: dict[str, Any], category: str | None
 ) -> int:
@@ -72,16 +92,6 @@ async def member_pages(session: AsyncSession, query: Any) -> AsyncIterator[list[
             return
         yield list(rows)
         last_id = rows[-1][0]
-
-
-def pick_version(original: str, translated: Iterable[str], member_language: str | None, default: str) -> str:
-    """The language version a member gets: theirs if written, else the organization's default,
-    else the original."""
-    available = {original, *translated}
-    for candidate in (member_language, default):
-        if candidate in available:
-            return candidate
-    return original
 
 
 def spreadsheet_cell(value: str) -> str:

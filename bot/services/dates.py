@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 
 from bot.config import SHIPPED_LANGUAGES
+from bot.services.refusal import Refusal
 from bot.services.schedule_math import parse_clock
 from bot.services.text import fold
 
@@ -49,12 +50,8 @@ _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})[ T,]+(.+)")
 _DMY = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})[ ,]+(.+)")
 
 
-class DateError(ValueError):
+class DateError(Refusal, ValueError):
     """`reason`: "format" (not understood) or "past"."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.calendar_feed import disable_feed
 from bot.services.events import member_answers, withdraw_member
 from bot.services.members import export_member_data, forget_member
 from bot.services.surveys import erase_member_surveys, member_survey_data
@@ -32,4 +33,5 @@ async def erase_everything(session: AsyncSession, member: Member, now: datetime)
     await erase_member(session, member_id, now)
     await withdraw_member(session, member_id, now)
     await erase_member_surveys(session, member_id)
+    await disable_feed(session, member_id)
     await forget_member(session, member)

@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.refusal import Refusal
 from storage.models import AuditEntry, Member, Membership, MemberStatus, Organization, Role
 from storage.types import utcnow
 
@@ -23,12 +24,8 @@ _IMPLIED = {
 }
 
 
-class RoleError(Exception):
+class RoleError(Refusal):
     """A role change that is not allowed; `reason` is a stable code handlers translate."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -126,6 +123,31 @@ async def can_manage_roles(session: AsyncSession, actor: Actor, member: Member |
     return await acts_as(session, actor, member, org_id, Role.ADMIN)
 
 
+async def _set_role(
+    session: AsyncSession,
+    actor: Actor,
+    membership: Membership,
+    role: Role,
+    action: str,
+    details: dict[str, str],
+) -> None:
+    """Give the membership `role`, recorded in the audit log as `action` with `details`."""
+    membership.role = role
+    membership.granted_by_telegram_id = actor.telegram_id
+    membership.updated_at = utcnow()
+    session.add(membership)
+    session.add(
+        AuditEntry(
+            actor_telegram_id=actor.telegram_id,
+            action=action,
+            organization_id=membership.organization_id,
+            target_member_id=membership.member_id,
+            details=details,
+        )
+    )
+    await session.flush()
+
+
 async def grant_role(
     session: AsyncSession, actor: Actor, organization_id: int, target: Member, role: Role
 ) -> None:
@@ -141,20 +163,9 @@ async def grant_role(
         raise RoleError("already_has_role")
     if membership is None:
         membership = Membership(organization_id=organization_id, member_id=target.id)
-    membership.role = role
-    membership.granted_by_telegram_id = actor.telegram_id
-    membership.updated_at = utcnow()
-    session.add(membership)
-    session.add(
-        AuditEntry(
-            actor_telegram_id=actor.telegram_id,
-            action="role.granted",
-            organization_id=organization_id,
-            target_member_id=target.id,
-            details={"role": str(role), "previous": str(previous)},
-        )
+    await _set_role(
+        session, actor, membership, role, "role.granted", {"role": str(role), "previous": str(previous)}
     )
-    await session.flush()
 
 
 async def revoke_role(session: AsyncSession, actor: Actor, organization_id: int, target: Member) -> Role:
@@ -165,20 +176,7 @@ async def revoke_role(session: AsyncSession, actor: Actor, organization_id: int,
     previous = Role(membership.role)
     if previous == Role.ADMIN and not actor.is_super_admin:
         raise RoleError("super_admin_only")
-    membership.role = Role.MEMBER
-    membership.granted_by_telegram_id = actor.telegram_id
-    membership.updated_at = utcnow()
-    session.add(membership)
-    session.add(
-        AuditEntry(
-            actor_telegram_id=actor.telegram_id,
-            action="role.revoked",
-            organization_id=organization_id,
-            target_member_id=target.id,
-            details={"role": str(previous)},
-        )
-    )
-    await session.flush()
+    await _set_role(session, actor, membership, Role.MEMBER, "role.revoked", {"role": str(previous)})
     return previous
 
 

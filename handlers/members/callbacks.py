@@ -43,3 +43,7 @@ class ForgetConfirm(CallbackData, prefix="forget"):
 
 class MuteToggle(CallbackData, prefix="mute"):
     key: str  # an interest key, or "done"
+
+
+class CalendarFeedAction(CallbackData, prefix="calfeed"):
+    action: str  # "show" | "new" | "off"

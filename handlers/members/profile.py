@@ -19,6 +19,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.config import Settings
 from bot.i18n import _
 from bot.policy import Action, rights
 from bot.services.deep_links import parse_deep_link
@@ -166,9 +167,11 @@ async def advance(bot: Bot, chat_id: int, member: Member, state: FSMContext, ses
 
 
 @router.message(Command("profile"), flags=rights(Action.PUBLIC))
-async def show_profile(message: Message, member: Member, state: FSMContext) -> None:
+async def show_profile(message: Message, member: Member, state: FSMContext, settings: Settings) -> None:
     await state.set_state(None)
-    await message.answer(profile_card(member), reply_markup=edit_keyboard())
+    await message.answer(
+        profile_card(member), reply_markup=edit_keyboard(calendar_feed=settings.public_url is not None)
+    )
 
 
 @router.callback_query(ProfileEdit.filter(), flags=rights(Action.PUBLIC))

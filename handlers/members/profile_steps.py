@@ -11,6 +11,7 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,16 +37,29 @@ router.callback_query.filter(IsRegistered())
 # -- answers -----------------------------------------------------------------------------------
 
 
-@router.message(ProfileStates.name, F.text, flags=rights(Action.PUBLIC))
-async def name_typed(
+# A typed line per step: the field it fills, its limit, and how it is echoed.
+LINES: Final = {
+    ProfileStates.name.state: ("display_name", NAME_MAX, __("Nice to meet you, {name}!")),
+    ProfileStates.city.state: ("residence_city", CITY_MAX, __("City: {city}")),
+}
+
+
+@router.message(StateFilter(ProfileStates.name, ProfileStates.city), F.text, flags=rights(Action.PUBLIC))
+async def line_typed(
     message: Message, member: Member, state: FSMContext, session: AsyncSession, bot: Bot
 ) -> None:
-    name = await _clean(message, NAME_MAX)
-    if name is None:
+    """The name or the city, typed."""
+    current = await state.get_state() or ""
+    field, limit, echo = LINES[current]
+    value = await _clean(message, limit)
+    if value is None:
         return
-    await update_profile(session, member, display_name=name)
-    await message.answer(_("Nice to meet you, {name}!").format(name=escape(name)))
-    await advance(bot, message.chat.id, member, state, session)
+    await update_profile(session, member, **{field: value})
+    await message.answer(str(echo).format(name=escape(value), city=escape(value)))
+    if current == ProfileStates.city.state:
+        await _after_city(bot, message.chat.id, member, state, session)
+    else:
+        await advance(bot, message.chat.id, member, state, session)
 
 
 @router.callback_query(
@@ -139,18 +153,6 @@ async def _save_country(
             await ask(bot, chat_id, member, state, ProfileStates.city)
             return
     await advance(bot, chat_id, member, state, session)
-
-
-@router.message(ProfileStates.city, F.text, flags=rights(Action.PUBLIC))
-async def city_typed(
-    message: Message, member: Member, state: FSMContext, session: AsyncSession, bot: Bot
-) -> None:
-    city = await _clean(message, CITY_MAX)
-    if city is None:
-        return
-    await update_profile(session, member, residence_city=city)
-    await message.answer(_("City: {city}").format(city=escape(city)))
-    await _after_city(bot, message.chat.id, member, state, session)
 
 
 async def _after_city(

@@ -1,5 +1,5 @@
-"""What members see of their own data: the profile card, the privacy notice, and the keyboards
-of language, consent, interests, muted topics and profile edits."""
+"""What members see of their own data: the profile card, the privacy notice, the keyboards of
+language, consent, interests, muted topics and profile edits, and their calendar feed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,14 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.i18n import SHIPPED_LANGUAGES, _, language_name
 from bot.services.geo import country_name, zone_label
 from bot.services.members import INTERESTS
-from handlers.members.callbacks import ConsentAnswer, InterestToggle, LanguageChoice, MuteToggle, ProfileEdit
+from handlers.members.callbacks import (
+    CalendarFeedAction,
+    ConsentAnswer,
+    InterestToggle,
+    LanguageChoice,
+    MuteToggle,
+    ProfileEdit,
+)
 from handlers.ui import INTEREST_LABELS, locale_now, not_set
 from storage.models import Member, Organization
 
@@ -76,26 +83,28 @@ def language_keyboard(onboarding: bool) -> InlineKeyboardMarkup:
 
 
 def interests_keyboard(selected: list[str]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for key in INTERESTS:
-        mark = "✅" if key in selected else "▫️"
-        builder.button(text=f"{mark} {INTEREST_LABELS[key]}", callback_data=InterestToggle(key=key))
-    builder.button(text=_("Done"), callback_data=InterestToggle(key="done"))
-    builder.adjust(2, 2, 2, 2, 1, 1)
-    return builder.as_markup()
+    return _toggles(selected, ("✅", "▫️"), InterestToggle)
 
 
 def muted_keyboard(muted: list[str]) -> InlineKeyboardMarkup:
+    return _toggles(muted, ("🔕", "🔔"), MuteToggle)
+
+
+def _toggles(
+    chosen: list[str], marks: tuple[str, str], button: type[InterestToggle] | type[MuteToggle]
+) -> InlineKeyboardMarkup:
+    """Every interest with its mark (chosen or not), two a row, then Done."""
     builder = InlineKeyboardBuilder()
     for key in INTERESTS:
-        mark = "🔕" if key in muted else "🔔"
-        builder.button(text=f"{mark} {INTEREST_LABELS[key]}", callback_data=MuteToggle(key=key))
-    builder.button(text=_("Done"), callback_data=MuteToggle(key="done"))
+        mark = marks[0] if key in chosen else marks[1]
+        builder.button(text=f"{mark} {INTEREST_LABELS[key]}", callback_data=button(key=key))
+    builder.button(text=_("Done"), callback_data=button(key="done"))
     builder.adjust(2, 2, 2, 2, 1, 1)
     return builder.as_markup()
 
 
-def edit_keyboard() -> InlineKeyboardMarkup:
+def edit_keyboard(calendar_feed: bool = False) -> InlineKeyboardMarkup:
+    """The profile's buttons; `calendar_feed` when the bot has a public address (PUBLIC_URL)."""
     builder = InlineKeyboardBuilder()
     labels = {
         "name": _("✏️ Name"),
@@ -108,5 +117,33 @@ def edit_keyboard() -> InlineKeyboardMarkup:
     }
     for field, label in labels.items():
         builder.button(text=label, callback_data=ProfileEdit(field=field))
+    if calendar_feed:
+        builder.button(text=_("📅 Calendar feed"), callback_data=CalendarFeedAction(action="show"))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def calendar_feed_text(url: str) -> str:
+    return (
+        _("📅 <b>Your private calendar feed</b>")
+        + "\n\n"
+        + _(
+            "Add this address to your calendar app: the events you answered Going or Maybe to and "
+            "your training sessions appear there and stay up to date."
+        )
+        + f"\n\n<code>{escape(url)}</code>\n\n"
+        + _(
+            "Google Calendar: Other calendars → From URL. Outlook: Add calendar → Subscribe from web. "
+            "Apple Calendar: File → New Calendar Subscription."
+        )
+        + "\n\n"
+        + _("Anyone with this address sees these events: keep it to yourself.")
+    )
+
+
+def calendar_feed_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("🔄 New address"), callback_data=CalendarFeedAction(action="new"))
+    builder.button(text=_("🚫 Turn off"), callback_data=CalendarFeedAction(action="off"))
     builder.adjust(2)
     return builder.as_markup()

@@ -10,6 +10,8 @@ from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
 
+__all__ = ["DialogState"]
+
 
 class DialogState(SQLModel, table=True):
     """aiogram FSM state and data, so a restart or a crash mid-dialog loses nothing."""

@@ -11,6 +11,18 @@ from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
 
+__all__ = [
+    "Event",
+    "EventNotice",
+    "EventSeries",
+    "EventStatus",
+    "Reminder",
+    "ReminderStatus",
+    "Rsvp",
+    "RsvpStatus",
+    "SeriesRule",
+]
+
 
 class EventStatus(StrEnum):
     DRAFT = "draft"

@@ -11,6 +11,8 @@ from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
 
+__all__ = ["AuditEntry", "Member", "MemberStatus", "Membership", "Organization", "Role"]
+
 
 class MemberStatus(StrEnum):
     ACTIVE = "active"

@@ -11,6 +11,8 @@ from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
 
+__all__ = ["DeliveryStatus", "OutboxMessage"]
+
 
 class DeliveryStatus(StrEnum):
     PENDING = "pending"

@@ -11,6 +11,19 @@ from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
 
+__all__ = [
+    "PollDelivery",
+    "PollVote",
+    "QuestionKind",
+    "ResponseStatus",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyParticipation",
+    "SurveyQuestion",
+    "SurveyResponse",
+    "SurveyStatus",
+]
+
 
 class SurveyStatus(StrEnum):
     DRAFT = "draft"

@@ -11,19 +11,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.announcements.status import CREATING
-from bot.services.audience import audience_filter, count_members, member_pages, pick_version
+from bot.services.audience import audience_members, count_members
+from bot.services.outbox_rows import pending_row, write_rows
+from bot.services.refusal import Refusal
 from bot.services.schedule_math import after_quiet_hours, next_local_time, parse_clock
+from bot.services.versions import version_for
 from storage.models import (
     Announcement,
     AnnouncementStatus,
     DeliveryStatus,
-    Member,
-    Membership,
     Organization,
     OutboxMessage,
 )
@@ -32,30 +33,14 @@ from storage.types import utcnow
 KIND = "announcement"
 
 
-class AnnouncementError(Exception):
+class AnnouncementError(Refusal):
     """`reason`: "not_editable", "empty_audience", "not_found"."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _members_of(organization_id: int, audience: dict[str, Any], category: str | None) -> Any:
-    return (
-        select(Member.id, Member.telegram_id, Member.language, Member.timezone)
-        .join(Membership, col(Membership.member_id) == col(Member.id))
-        .where(audience_filter(organization_id, audience, category))
-    )
 
 
 async def count_audience(session: AsyncSession, announcement: Announcement) -> int:
     return await count_members(
         session, announcement.organization_id, announcement.audience, announcement.category
     )
-
-
-def version_for(announcement: Announcement, member_language: str | None, default_language: str) -> str:
-    return pick_version(announcement.language, announcement.translations, member_language, default_language)
 
 
 def text_for(announcement: Announcement, language: str) -> str:
@@ -102,35 +87,21 @@ async def enqueue_announcement(
     start = max(now, announcement.scheduled_at or now)
     local_minutes = parse_clock(announcement.local_time) if announcement.local_time else None
     default_language = organization.default_language
-    total = 0
-    async for page in member_pages(
-        session, _members_of(announcement.organization_id, announcement.audience, announcement.category)
-    ):
-        rows = []
-        for member_id, chat_id, language, zone in page:
-            zone = zone or organization.timezone
-            if local_minutes is not None:
-                not_before = next_local_time(start, zone, local_minutes)
-            elif announcement.urgent:
-                not_before = start
-            else:
-                not_before = after_quiet_hours(start, zone, organization.quiet_start, organization.quiet_end)
-            rows.append(
-                {
-                    "kind": KIND,
-                    "ref_id": announcement.id,
-                    "member_id": member_id,
-                    "chat_id": chat_id,
-                    "language": version_for(announcement, language, default_language),
-                    "payload": {},
-                    "status": DeliveryStatus.PENDING,
-                    "not_before": not_before,
-                    "attempts": 0,
-                    "created_at": now,
-                }
-            )
-        await (await session.connection()).execute(insert(OutboxMessage), rows)
-        total += len(rows)
+
+    def row_for(recipient: Any) -> dict[str, Any]:
+        member_id, chat_id, language, zone = recipient
+        zone = zone or organization.timezone
+        if local_minutes is not None:
+            not_before = next_local_time(start, zone, local_minutes)
+        elif announcement.urgent:
+            not_before = start
+        else:
+            not_before = after_quiet_hours(start, zone, organization.quiet_start, organization.quiet_end)
+        to = (member_id, chat_id, version_for(announcement, language, default_language))
+        return pending_row(KIND, announcement.id, to, {}, not_before, now)
+
+    audience = audience_members(announcement.organization_id, announcement.audience, announcement.category)
+    total = await write_rows(session, audience, row_for)
     if total == 0:
         await (await session.connection()).execute(
             update(Announcement).where(col(Announcement.id) == announcement.id).values(status=previous)

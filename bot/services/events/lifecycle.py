@@ -14,8 +14,9 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.audience import audience_members
 from bot.services.events.checkin import new_checkin_code
-from bot.services.events.notices import NOTICE_KIND, answered, cancel_outbox, members_query, write_notice
+from bot.services.events.notices import MUTE_TOPIC, NOTICE_KIND, NOTICES, answered
 from bot.services.events.reminders import reminder_ids_of, sync_reminders
 from bot.services.events.rules import (
     EDITABLE,
@@ -27,6 +28,8 @@ from bot.services.events.rules import (
 )
 from bot.services.events.seats import lock_event
 from bot.services.events.waitlist import fill_seats
+from bot.services.outbox_rows import cancel_pending, write_notice
+from bot.services.rows import delete_rows, saved
 from storage.models import (
     Event,
     EventNotice,
@@ -87,17 +90,14 @@ async def create_event(
         updated_at=now,
         **values,
     )
-    session.add(event)
-    await session.flush()
-    return event
+    return await saved(session, event)
 
 
 async def delete_draft(session: AsyncSession, event: Event) -> None:
     """A draft was never seen by members: it can simply go."""
     if event.status != EventStatus.DRAFT:
         raise EventError("not_editable")
-    await session.delete(event)
-    await session.flush()
+    await delete_rows(session, [event])
 
 
 async def _claim_draft(session: AsyncSession, event: Event) -> bool:
@@ -136,9 +136,9 @@ async def publish(
     if not announce or event.training_id is not None:  # a session is announced with its training
         return 0
     details: dict[str, Any] = {"series_id": event.series_id} if event.series_id else {}
-    audience = members_query(event.organization_id, event.audience)
+    members = audience_members(event.organization_id, event.audience, MUTE_TOPIC)
     return await write_notice(
-        session, event, organization, "published", details, now, audience, urgent_from=event.starts_at
+        session, NOTICES, event, organization, "published", details, members, now, urgent_from=event.starts_at
     )
 
 
@@ -186,8 +186,9 @@ async def update_event(
         details = {"fields": list(before), "before": before}
         old_start = datetime.fromisoformat(before["starts_at"]) if "starts_at" in before else event.starts_at
         urgent_from = min(old_start, event.starts_at)
+        affected = answered(event)
         notified = await write_notice(
-            session, event, organization, "changed", details, now, answered(event), urgent_from=urgent_from
+            session, NOTICES, event, organization, "changed", details, affected, now, urgent_from=urgent_from
         )
     return EventUpdate(changed, notified, tuple(promoted))
 
@@ -212,15 +213,16 @@ async def cancel_event(session: AsyncSession, event: Event, organization: Organi
         )
         .values(status=ReminderStatus.CANCELLED, claimed_at=None)
     )
-    await cancel_outbox(
+    await cancel_pending(
         session,
         OutboxMessage.kind == "reminder",
         col(OutboxMessage.ref_id).in_(reminder_ids_of(event.id or 0)),
     )
     notices = select(EventNotice.id).where(EventNotice.event_id == event.id).scalar_subquery()
-    await cancel_outbox(session, OutboxMessage.kind == NOTICE_KIND, col(OutboxMessage.ref_id).in_(notices))
+    await cancel_pending(session, OutboxMessage.kind == NOTICE_KIND, col(OutboxMessage.ref_id).in_(notices))
     if not published:
         return 0
+    affected = answered(event)
     return await write_notice(
-        session, event, organization, "cancelled", {}, now, answered(event), urgent_from=event.starts_at
+        session, NOTICES, event, organization, "cancelled", {}, affected, now, urgent_from=event.starts_at
     )

@@ -31,10 +31,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.events.notices import cancel_outbox
-from bot.services.events.rules import version_for
+from bot.services.outbox_rows import cancel_pending, pending_row, personalized
+from bot.services.row_locks import claim
 from storage.models import (
-    DeliveryStatus,
     Event,
     EventStatus,
     Member,
@@ -117,7 +116,7 @@ def reminder_ids_of(event_id: int) -> Any:
 
 async def forget_reminders_for(session: AsyncSession, event_id: int, member_id: int) -> None:
     """A member who changed their mind gets no reminder still waiting in the outbox."""
-    await cancel_outbox(
+    await cancel_pending(
         session,
         OutboxMessage.kind == "reminder",
         OutboxMessage.member_id == member_id,
@@ -132,25 +131,13 @@ async def claim_due_reminders(
     session: AsyncSession, now: datetime, limit: int = BATCH, lease: timedelta = LEASE
 ) -> list[int]:
     """Claim up to `limit` due reminders (and stale claims); commits. Returns their ids."""
-    due = (
-        select(Reminder.id)
-        .where(
-            or_(
-                and_(Reminder.status == ReminderStatus.PENDING, col(Reminder.due_at) <= now),
-                and_(Reminder.status == ReminderStatus.CLAIMED, col(Reminder.claimed_at) < now - lease),
-            )
-        )
-        .order_by(col(Reminder.due_at), col(Reminder.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    due = or_(
+        and_(Reminder.status == ReminderStatus.PENDING, col(Reminder.due_at) <= now),
+        and_(Reminder.status == ReminderStatus.CLAIMED, col(Reminder.claimed_at) < now - lease),
     )
-    statement = (
-        update(Reminder)
-        .where(col(Reminder.id).in_(due.scalar_subquery()))
-        .values(status=ReminderStatus.CLAIMED, claimed_at=now)
-        .returning(col(Reminder.id))
-    )
-    ids = [row[0] for row in (await (await session.connection()).execute(statement)).all()]
+    values = {"status": ReminderStatus.CLAIMED, "claimed_at": now}
+    order = (col(Reminder.due_at), col(Reminder.id))
+    ids = await claim(session, Reminder, due, values, order_by=order, limit=limit)
     await session.commit()
     return sorted(ids)
 
@@ -261,25 +248,9 @@ async def hand_over(session: AsyncSession, reminder_ids: Sequence[int], now: dat
         event = events[event_id]
         organization = organizations[event.organization_id]
         for reminder_id, offset in by_event[event_id]:
-            rows.append(
-                {
-                    "kind": KIND,
-                    "ref_id": reminder_id,
-                    "member_id": member_id,
-                    "chat_id": chat_id,
-                    "language": language or organization.default_language,
-                    "payload": {
-                        "event_id": event_id,
-                        "offset_minutes": offset,
-                        "version": version_for(event, language, organization.default_language),
-                        "timezone": zone or organization.timezone,
-                    },
-                    "status": DeliveryStatus.PENDING,
-                    "not_before": now,
-                    "attempts": 0,
-                    "created_at": now,
-                }
-            )
+            payload = {"event_id": event_id, "offset_minutes": offset}
+            to, payload = personalized((member_id, chat_id, language, zone), event, organization, payload)
+            rows.append(pending_row(KIND, reminder_id, to, payload, now, now))
     statement = _insert_ignoring_duplicates(connection.dialect.name)
     for start in range(0, len(rows), 1000):
         await connection.execute(statement, rows[start : start + 1000])

@@ -7,13 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.events.reminders import forget_reminders_for
 from bot.services.events.rules import AFFECTED, CHOICES, HOLDS_SEAT, EventError
 from bot.services.events.seats import answer_of, has_free_seat, lock_open_event, waitlist_place
 from bot.services.events.waitlist import expire_locked_offers, fill_seats
+from bot.services.seat_queries import held_parent_ids
 from storage.models import Event, EventStatus, Rsvp, RsvpStatus
 
 
@@ -104,19 +105,12 @@ async def waitlist_position(session: AsyncSession, event_id: int, member_id: int
 async def withdraw_member(session: AsyncSession, member_id: int, now: datetime) -> int:
     """Answer "not going" to every upcoming event the member holds or waits for a seat at (for
     `/forget`): their seats go to the waitlist. Returns how many answers changed."""
-    event_ids = (
-        await session.exec(
-            select(Rsvp.event_id)
-            .join(Event, col(Event.id) == col(Rsvp.event_id))
-            .where(
-                Rsvp.member_id == member_id,
-                col(Rsvp.status).in_(AFFECTED),
-                Event.status == EventStatus.PUBLISHED,
-                col(Event.starts_at) > now,
-                col(Event.training_id).is_(None),  # seats at trainings: trainings.withdraw_member
-            )
-        )
-    ).all()
-    for event_id in sorted(event_ids):
+    upcoming = (
+        Event.status == EventStatus.PUBLISHED,
+        col(Event.starts_at) > now,
+        col(Event.training_id).is_(None),  # seats at trainings: trainings.withdraw_member
+    )
+    event_ids = await held_parent_ids(session, col(Rsvp.event_id), Event, member_id, AFFECTED, *upcoming)
+    for event_id in event_ids:
         await rsvp(session, event_id, member_id, RsvpStatus.NOT_GOING, now)
     return len(event_ids)

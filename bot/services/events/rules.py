@@ -12,8 +12,11 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.services.audience import AUDIENCE_KEYS, pick_version
-from bot.services.text import TextRejected, limited_line, telegram_length
+from bot.services.audience import AUDIENCE_KEYS
+from bot.services.refusal import Refusal
+from bot.services.text import telegram_length
+from bot.services.versions import title_and_description
+from bot.services.versions import version_for as version_for  # re-exported: events.version_for
 from storage.models import Event, EventStatus, RsvpStatus
 
 TITLE_MAX = 200
@@ -48,7 +51,7 @@ EDITABLE = (
 )
 
 
-class EventError(Exception):
+class EventError(Refusal):
     """A refused event operation; `reason` is a stable code the handlers translate.
 
     Validation: "title_empty", "title_too_long", "description_too_long", "place_too_long",
@@ -60,22 +63,9 @@ class EventError(Exception):
     `limit` is the maximum for the "…_too_long" and "…_range" reasons.
     """
 
-    def __init__(self, reason: str, limit: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.limit = limit
-
-
-def _line(text: str, limit: int, too_long: str, empty: str) -> str:
-    """One line of text (see `limited_line`), or EventError with the reason for the field."""
-    try:
-        return limited_line(text, limit)
-    except TextRejected as error:
-        raise EventError(empty if error.reason == "empty" else too_long, limit) from None
-
 
 def validate_title(text: str) -> str:
-    return _line(text, TITLE_MAX, "title_too_long", "title_empty")
+    return EventError.checked_line(text, TITLE_MAX, "title_empty", "title_too_long")
 
 
 def validate_description(text: str | None) -> str:
@@ -89,7 +79,7 @@ def validate_place(text: str | None) -> str | None:
     """An address, or None when there is no text."""
     if text is None or not text.strip():
         return None
-    return _line(text, PLACE_MAX, "place_too_long", "place_too_long")
+    return EventError.checked_line(text, PLACE_MAX, "place_too_long", "place_too_long")
 
 
 def validate_url(text: str | None) -> str | None:
@@ -256,17 +246,8 @@ def check_update(event: Event, now: datetime, **changes: Any) -> dict[str, Any]:
     )
 
 
-def version_for(event: Event, member_language: str | None, default_language: str) -> str:
-    """The version of title/description a member gets (see `pick_version`)."""
-    return pick_version(event.language, event.translations, member_language, default_language)
-
-
-def event_text(event: Event, version: str) -> tuple[str, str]:
-    """(title, description) in `version`; a translation without description falls back."""
-    if version == event.language or version not in event.translations:
-        return event.title, event.description
-    entry = event.translations[version]
-    return entry.get("title") or event.title, entry.get("description") or event.description
+# (title, description) of an event in a language version (`version_for` picks the member's).
+event_text = title_and_description
 
 
 def effective_end(event: Event) -> datetime:

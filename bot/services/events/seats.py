@@ -2,10 +2,9 @@
 
 Every transaction that can change who holds a seat (a tap, confirming or expiring an offer, a
 capacity change, a check-in) starts with
-`UPDATE events SET rsvp_seq = rsvp_seq + 1 WHERE id = :id ... RETURNING ...`. On PostgreSQL that
-holds the event's row lock until commit; on SQLite it takes the database write lock (pysqlite
-begins the transaction only at the first write, so reading first would race). Counting seats
-after it is safe on both, and the returned number is the tap's place in tap order.
+`UPDATE events SET rsvp_seq = rsvp_seq + 1 WHERE id = :id ... RETURNING ...` (`row_locks.bump`:
+the event's row lock on PostgreSQL, the write lock on SQLite), so counting seats after it is safe
+and the returned number is the tap's place in tap order.
 """
 
 from __future__ import annotations
@@ -15,11 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, update
-from sqlmodel import col, select
+from sqlalchemy import or_
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services import seat_queries
 from bot.services.events.rules import HOLDS_SEAT, EventError
+from bot.services.row_locks import bump
+from bot.services.rows import reloaded
 from storage.models import Event, EventStatus, Rsvp, RsvpStatus
 
 
@@ -34,19 +36,8 @@ class Locked:
 
 async def lock_event(session: AsyncSession, event_id: int, *conditions: Any) -> Locked | None:
     """The first statement of every seat-changing transaction (see the module docstring)."""
-    statement = (
-        update(Event)
-        .where(col(Event.id) == event_id, *conditions)
-        .values(rsvp_seq=col(Event.rsvp_seq) + 1)
-        .returning(
-            col(Event.rsvp_seq),
-            col(Event.status),
-            col(Event.starts_at),
-            col(Event.capacity),
-            col(Event.claim_window_hours),
-        )
-    )
-    row = (await (await session.connection()).execute(statement)).first()
+    columns = (col(Event.status), col(Event.starts_at), col(Event.capacity), col(Event.claim_window_hours))
+    row = await bump(session, col(Event.rsvp_seq), col(Event.id) == event_id, *conditions, returning=columns)
     if row is None:
         return None
     seq, status, starts_at, capacity, window = row
@@ -65,11 +56,7 @@ async def lock_open_event(session: AsyncSession, event_id: int, now: datetime, *
     locked = await lock_event(session, event_id, *conditions)
     if locked is not None:
         return locked
-    event = (
-        await session.exec(
-            select(Event).where(Event.id == event_id).execution_options(populate_existing=True)
-        )
-    ).first()
+    event = await reloaded(session, Event, event_id)
     if event is None or event.training_id is not None:  # a training session: seats are the training's
         raise EventError("not_found")
     if event.status == EventStatus.CANCELLED:
@@ -82,30 +69,17 @@ async def lock_open_event(session: AsyncSession, event_id: int, now: datetime, *
 
 
 async def answer_of(session: AsyncSession, event_id: int, member_id: int) -> Rsvp | None:
-    result = await session.exec(
-        select(Rsvp)
-        .where(Rsvp.event_id == event_id, Rsvp.member_id == member_id)
-        .execution_options(populate_existing=True)
-    )
-    return result.first()
+    return await seat_queries.answer_of(session, col(Rsvp.event_id), event_id, member_id)
 
 
 async def count_answers(session: AsyncSession, event_id: int, statuses: Sequence[RsvpStatus]) -> int:
-    result = await session.exec(
-        select(func.count())
-        .select_from(Rsvp)
-        .where(Rsvp.event_id == event_id, col(Rsvp.status).in_(statuses))
+    return await seat_queries.count_answers(
+        session, col(Rsvp.event_id), event_id, col(Rsvp.status).in_(statuses)
     )
-    return int(result.one())
 
 
 async def waitlist_place(session: AsyncSession, event_id: int, seq: int) -> int:
-    result = await session.exec(
-        select(func.count())
-        .select_from(Rsvp)
-        .where(Rsvp.event_id == event_id, Rsvp.status == RsvpStatus.WAITLISTED, col(Rsvp.seq) <= seq)
-    )
-    return int(result.one())
+    return await seat_queries.place_in_line(session, col(Rsvp.event_id), event_id, RsvpStatus.WAITLISTED, seq)
 
 
 async def has_free_seat(session: AsyncSession, event_id: int, locked: Locked) -> bool:

@@ -14,6 +14,7 @@ from bot.services.events.notices import notify_member
 from bot.services.events.queries import get_event
 from bot.services.events.rules import HOLDS_SEAT
 from bot.services.events.seats import Locked, count_answers, lock_event
+from bot.services.seat_queries import in_tap_order
 from storage.models import Event, EventStatus, Organization, Rsvp, RsvpStatus
 
 
@@ -29,18 +30,12 @@ async def fill_seats(session: AsyncSession, event_id: int, locked: Locked, now: 
     window (never past the start). Each one gets a notice. Call with the event locked."""
     if locked.starts_at <= now:
         return []
-    query = (
-        select(Rsvp)
-        .where(Rsvp.event_id == event_id, Rsvp.status == RsvpStatus.WAITLISTED)
-        .order_by(col(Rsvp.seq))
-        .execution_options(populate_existing=True)
-    )
+    free = None
     if locked.capacity is not None:
         free = locked.capacity - await count_answers(session, event_id, HOLDS_SEAT)
         if free <= 0:
             return []
-        query = query.limit(free)
-    waiting = list((await session.exec(query)).all())
+    waiting = await in_tap_order(session, col(Rsvp.event_id), event_id, RsvpStatus.WAITLISTED, limit=free)
     if not waiting:
         return []
     event, organization = await _context(session, event_id)
@@ -66,20 +61,8 @@ async def fill_seats(session: AsyncSession, event_id: int, locked: Locked, now: 
 async def expire_locked_offers(session: AsyncSession, event_id: int, locked: Locked, now: datetime) -> int:
     """Offers not confirmed in time: the member is marked not going and told, and the seat passes
     to the next in line. Call with the event locked."""
-    expired = list(
-        (
-            await session.exec(
-                select(Rsvp)
-                .where(
-                    Rsvp.event_id == event_id,
-                    Rsvp.status == RsvpStatus.OFFERED,
-                    col(Rsvp.offered_until) <= now,
-                )
-                .order_by(col(Rsvp.seq))
-                .execution_options(populate_existing=True)
-            )
-        ).all()
-    )
+    ended = col(Rsvp.offered_until) <= now
+    expired = await in_tap_order(session, col(Rsvp.event_id), event_id, RsvpStatus.OFFERED, ended)
     if not expired:
         return 0
     for answer in expired:

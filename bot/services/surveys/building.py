@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.rows import reloaded, saved
 from bot.services.surveys.rules import (
     QUESTIONS_MAX,
     REMINDER_MAX,
@@ -65,17 +66,11 @@ async def create_survey(
         created_at=now,
         updated_at=now,
     )
-    session.add(survey)
-    await session.flush()
-    return survey
+    return await saved(session, survey)
 
 
 async def get_survey(session: AsyncSession, survey_id: int) -> Survey:
-    survey = (
-        await session.exec(
-            select(Survey).where(Survey.id == survey_id).execution_options(populate_existing=True)
-        )
-    ).first()
+    survey = await reloaded(session, Survey, survey_id)
     if survey is None:
         raise SurveyError("not_found")
     return survey
@@ -132,10 +127,9 @@ async def add_question(
         raise SurveyError("too_many_questions", 1 if survey.native_poll else QUESTIONS_MAX)
     if survey.native_poll and fields["kind"] not in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
         raise SurveyError("not_a_poll")
-    question = SurveyQuestion(survey_id=survey.id or 0, position=count, optional=optional, **fields)
-    session.add(question)
-    await session.flush()
-    return question
+    return await saved(
+        session, SurveyQuestion(survey_id=survey.id or 0, position=count, optional=optional, **fields)
+    )
 
 
 async def duplicate(
@@ -155,8 +149,7 @@ async def duplicate(
         created_at=now,
         updated_at=now,
     )
-    session.add(copy)
-    await session.flush()
+    await saved(session, copy)
     for question in await questions_of(session, survey.id or 0):
         session.add(
             SurveyQuestion(

@@ -10,6 +10,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.outbox_rows import cancel_pending, pending_row
 from bot.services.surveys.rules import (
     KIND,
     POLL_STOP_KIND,
@@ -19,7 +20,7 @@ from bot.services.surveys.rules import (
     validate_times,
 )
 from bot.services.surveys.store import insert_ignore
-from storage.models import DeliveryStatus, OutboxMessage, Survey, SurveyParticipation, SurveyStatus
+from storage.models import OutboxMessage, Survey, SurveyParticipation, SurveyStatus
 
 
 async def _cut_progress_links(session: AsyncSession, survey_id: int) -> None:
@@ -46,14 +47,8 @@ async def close_survey(session: AsyncSession, survey: Survey, now: datetime) -> 
     session.add(survey)
     await session.flush()  # the survey's row lock: submissions in flight finish first
     await _cut_progress_links(session, survey.id or 0)
-    await (await session.connection()).execute(
-        update(OutboxMessage)
-        .where(
-            col(OutboxMessage.kind).in_((KIND, REMINDER_KIND)),
-            col(OutboxMessage.ref_id) == survey.id,
-            col(OutboxMessage.status) == DeliveryStatus.PENDING,
-        )
-        .values(status=DeliveryStatus.CANCELLED)
+    await cancel_pending(
+        session, col(OutboxMessage.kind).in_((KIND, REMINDER_KIND)), col(OutboxMessage.ref_id) == survey.id
     )
     if survey.native_poll:
         await enqueue_poll_stops(session, survey.id or 0, now)
@@ -77,19 +72,8 @@ async def enqueue_poll_stops(
         copies = copies.where(OutboxMessage.id == outbox_id)
     connection = await session.connection()
     rows = [
-        {
-            "kind": POLL_STOP_KIND,
-            "ref_id": survey_id,
-            "member_id": member_id,
-            "chat_id": chat_id,
-            "language": language,
-            "payload": {"message_id": message_id},
-            "status": DeliveryStatus.PENDING,
-            "not_before": now,
-            "attempts": 0,
-            "created_at": now,
-        }
-        for member_id, chat_id, language, message_id in (await session.exec(copies)).all()
+        pending_row(POLL_STOP_KIND, survey_id, (member, chat, language), {"message_id": message_id}, now, now)
+        for member, chat, language, message_id in (await session.exec(copies)).all()
     ]
     if rows:
         await connection.execute(insert_ignore(connection.dialect.name, OutboxMessage), rows)

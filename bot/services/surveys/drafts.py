@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.audience import count_members
+from bot.services.rows import delete_rows
 from bot.services.surveys.building import add_question, create_survey, questions_of
 from bot.services.surveys.closing import extend
 from bot.services.surveys.rules import (
@@ -176,11 +177,7 @@ async def delete_draft(session: AsyncSession, survey: Survey) -> None:
     """A draft simply goes (nobody was invited, nobody answered)."""
     if survey.status != SurveyStatus.DRAFT:
         raise SurveyError("not_editable")
-    for question in await questions_of(session, survey.id or 0):
-        await session.delete(question)
-    await session.flush()
-    await session.delete(survey)
-    await session.flush()
+    await delete_rows(session, await questions_of(session, survey.id or 0), [survey])
 
 
 def is_choice(kind: str) -> bool:

@@ -23,33 +23,24 @@ from bot.services.audience import PAGE, spreadsheet_cell
 from bot.services.surveys.building import questions_of
 from bot.services.surveys.results import results
 from bot.services.surveys.tally import QuestionResult
-from storage.models import (
-    Member,
-    PollVote,
-    QuestionKind,
-    ResponseStatus,
-    Survey,
-    SurveyAnswer,
-    SurveyQuestion,
-    SurveyResponse,
-)
+from storage import models
 
 
-def cell_text(question: SurveyQuestion, value: Any) -> str:
+def cell_text(question: models.SurveyQuestion, value: Any) -> str:
     if value is None:
         return ""
-    if question.kind == QuestionKind.YES_NO:
+    if question.kind == models.QuestionKind.YES_NO:
         return "yes" if value else "no"
-    if question.kind == QuestionKind.SINGLE:
+    if question.kind == models.QuestionKind.SINGLE:
         return spreadsheet_cell(question.options[value])
-    if question.kind == QuestionKind.MULTIPLE:
+    if question.kind == models.QuestionKind.MULTIPLE:
         return spreadsheet_cell("; ".join(question.options[index] for index in value))
-    if question.kind == QuestionKind.TEXT:
+    if question.kind == models.QuestionKind.TEXT:
         return spreadsheet_cell(str(value))
     return str(value)
 
 
-async def export_csv(session: AsyncSession, survey: Survey) -> bytes:
+async def export_csv(session: AsyncSession, survey: models.Survey) -> bytes:
     """One row per submitted response (UTF-8 with BOM for Excel). Attributed surveys carry the
     member id and name; anonymous ones no member data, rows in random order."""
     questions = await questions_of(session, survey.id or 0)
@@ -65,19 +56,22 @@ async def export_csv(session: AsyncSession, survey: Survey) -> bytes:
         ]
     )
     query = (
-        select(SurveyResponse, Member.display_name)
-        .outerjoin(Member, col(Member.id) == col(SurveyResponse.member_id))
-        .where(SurveyResponse.survey_id == survey.id, SurveyResponse.status == ResponseStatus.SUBMITTED)
-        .order_by(col(SurveyResponse.respondent_key))
+        select(models.SurveyResponse, models.Member.display_name)
+        .outerjoin(models.Member, col(models.Member.id) == col(models.SurveyResponse.member_id))
+        .where(
+            models.SurveyResponse.survey_id == survey.id,
+            models.SurveyResponse.status == models.ResponseStatus.SUBMITTED,
+        )
+        .order_by(col(models.SurveyResponse.respondent_key))
     )
     responses = (await session.exec(query)).all()
     answers: dict[int, dict[int, Any]] = {}
     ids = [response.id for response, _ in responses]
     for start in range(0, len(ids), PAGE):
         rows = await session.exec(
-            select(SurveyAnswer.response_id, SurveyAnswer.question_id, SurveyAnswer.value).where(
-                col(SurveyAnswer.response_id).in_(ids[start : start + PAGE])
-            )
+            select(
+                models.SurveyAnswer.response_id, models.SurveyAnswer.question_id, models.SurveyAnswer.value
+            ).where(col(models.SurveyAnswer.response_id).in_(ids[start : start + PAGE]))
         )
         for response_id, question_id, value in rows.all():
             answers.setdefault(response_id, {})[question_id] = value
@@ -97,7 +91,7 @@ async def export_csv(session: AsyncSession, survey: Survey) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-NUMERIC_KINDS = (QuestionKind.NUMBER, QuestionKind.RATING)
+NUMERIC_KINDS = (models.QuestionKind.NUMBER, models.QuestionKind.RATING)
 
 
 def _number(text: str) -> int | float | str:
@@ -116,7 +110,7 @@ def _text(value: str) -> str:
     return spreadsheet_cell(value)
 
 
-async def export_votes_csv(session: AsyncSession, survey: Survey) -> bytes:
+async def export_votes_csv(session: AsyncSession, survey: models.Survey) -> bytes:
     """A native poll's votes, one row per voter (non-anonymous polls; anonymous ones: header only,
     since Telegram tells nobody who voted)."""
     questions = await questions_of(session, survey.id or 0)
@@ -128,10 +122,10 @@ async def export_votes_csv(session: AsyncSession, survey: Survey) -> bytes:
     if not survey.anonymous:
         rows = (
             await session.exec(
-                select(PollVote.member_id, Member.display_name, PollVote.option_ids)
-                .join(Member, col(Member.id) == col(PollVote.member_id))
-                .where(PollVote.survey_id == survey.id)
-                .order_by(col(PollVote.id))
+                select(models.PollVote.member_id, models.Member.display_name, models.PollVote.option_ids)
+                .join(models.Member, col(models.Member.id) == col(models.PollVote.member_id))
+                .where(models.PollVote.survey_id == survey.id)
+                .order_by(col(models.PollVote.id))
             )
         ).all()
         for number, (member_id, name, option_ids) in enumerate(rows, start=1):
@@ -140,14 +134,14 @@ async def export_votes_csv(session: AsyncSession, survey: Survey) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-async def export_rows_csv(session: AsyncSession, survey: Survey) -> bytes:
+async def export_rows_csv(session: AsyncSession, survey: models.Survey) -> bytes:
     """The CSV of a survey: one row per response, or per vote for a native poll."""
     return await (export_votes_csv if survey.native_poll else export_csv)(session, survey)
 
 
 async def export_xlsx(
     session: AsyncSession,
-    survey: Survey,
+    survey: models.Survey,
     *,
     language: str | None = None,
     translate: Callable[[str], str] = str,
@@ -209,7 +203,9 @@ def _summary_rows(
     sheet.append([title, _text(names["answered"]), result.answered, None])
     sheet.cell(sheet.max_row, 1).font = Font(bold=True)
     labels = (
-        [translate(label) for label in result.labels] if result.kind == QuestionKind.YES_NO else result.labels
+        [translate(label) for label in result.labels]
+        if result.kind == models.QuestionKind.YES_NO
+        else result.labels
     )
     for label, count, percent in zip(labels, result.counts, result.percentages, strict=True):
         sheet.append([None, _text(label), count, round(percent / 100, 4)])

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.services.audience import pick_version
+from bot.services.versions import pick_version
+from bot.services.versions import version_for as version_for  # re-exported: surveys.version_for
 from storage.models import Survey, SurveyQuestion
-
-
-def version_for(survey: Survey, member_language: str | None, default_language: str) -> str:
-    return pick_version(survey.language, survey.translations, member_language, default_language)
 
 
 def reading_version(

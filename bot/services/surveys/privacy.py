@@ -12,16 +12,7 @@ from bot.services.audience import PAGE
 from bot.services.surveys.building import questions_of
 from bot.services.surveys.exports import cell_text
 from bot.services.surveys.responses import answers_of
-from storage.models import (
-    PollDelivery,
-    PollVote,
-    ResponseStatus,
-    Survey,
-    SurveyAnswer,
-    SurveyParticipation,
-    SurveyQuestion,
-    SurveyResponse,
-)
+from storage import models
 
 
 async def member_survey_data(session: AsyncSession, member_id: int) -> dict[str, Any]:
@@ -29,10 +20,10 @@ async def member_survey_data(session: AsyncSession, member_id: int) -> dict[str,
     they took part in (their answers there cannot be told apart from others', so are not listed)."""
     responses = (
         await session.exec(
-            select(SurveyResponse, Survey.title)
-            .join(Survey, col(Survey.id) == col(SurveyResponse.survey_id))
-            .where(SurveyResponse.member_id == member_id)
-            .order_by(col(SurveyResponse.id))
+            select(models.SurveyResponse, models.Survey.title)
+            .join(models.Survey, col(models.Survey.id) == col(models.SurveyResponse.survey_id))
+            .where(models.SurveyResponse.member_id == member_id)
+            .order_by(col(models.SurveyResponse.id))
         )
     ).all()
     answered = []
@@ -54,20 +45,22 @@ async def member_survey_data(session: AsyncSession, member_id: int) -> dict[str,
         )
     votes = (
         await session.exec(
-            select(PollVote, Survey.title, SurveyQuestion)
-            .join(Survey, col(Survey.id) == col(PollVote.survey_id))
-            .join(PollDelivery, col(PollDelivery.id) == col(PollVote.delivery_id))
-            .join(SurveyQuestion, col(SurveyQuestion.id) == col(PollDelivery.question_id))
-            .where(PollVote.member_id == member_id)
-            .order_by(col(PollVote.id))
+            select(models.PollVote, models.Survey.title, models.SurveyQuestion)
+            .join(models.Survey, col(models.Survey.id) == col(models.PollVote.survey_id))
+            .join(models.PollDelivery, col(models.PollDelivery.id) == col(models.PollVote.delivery_id))
+            .join(
+                models.SurveyQuestion, col(models.SurveyQuestion.id) == col(models.PollDelivery.question_id)
+            )
+            .where(models.PollVote.member_id == member_id)
+            .order_by(col(models.PollVote.id))
         )
     ).all()
     anonymous = (
         await session.exec(
-            select(Survey.title, SurveyParticipation.submitted)
-            .join(Survey, col(Survey.id) == col(SurveyParticipation.survey_id))
-            .where(SurveyParticipation.member_id == member_id, col(Survey.anonymous).is_(True))
-            .order_by(col(Survey.id))
+            select(models.Survey.title, models.SurveyParticipation.submitted)
+            .join(models.Survey, col(models.Survey.id) == col(models.SurveyParticipation.survey_id))
+            .where(models.SurveyParticipation.member_id == member_id, col(models.Survey.anonymous).is_(True))
+            .order_by(col(models.Survey.id))
         )
     ).all()
     return {
@@ -93,28 +86,28 @@ async def erase_member_surveys(session: AsyncSession, member_id: int) -> None:
     tokens = list(
         (
             await session.exec(
-                select(SurveyParticipation.progress_token).where(
-                    SurveyParticipation.member_id == member_id,
-                    col(SurveyParticipation.progress_token).is_not(None),
+                select(models.SurveyParticipation.progress_token).where(
+                    models.SurveyParticipation.member_id == member_id,
+                    col(models.SurveyParticipation.progress_token).is_not(None),
                 )
             )
         ).all()
     )
-    mine = select(SurveyResponse.id).where(
-        (col(SurveyResponse.member_id) == member_id)
+    mine = select(models.SurveyResponse.id).where(
+        (col(models.SurveyResponse.member_id) == member_id)
         | (
-            col(SurveyResponse.respondent_key).in_(tokens)
-            & (col(SurveyResponse.status) == ResponseStatus.IN_PROGRESS)
+            col(models.SurveyResponse.respondent_key).in_(tokens)
+            & (col(models.SurveyResponse.status) == models.ResponseStatus.IN_PROGRESS)
         )
     )
     ids = list((await session.exec(mine)).all())
-    answers_table = SurveyAnswer.__table__  # type: ignore[attr-defined]
-    responses_table = SurveyResponse.__table__  # type: ignore[attr-defined]
+    answers_table = models.SurveyAnswer.__table__  # type: ignore[attr-defined]
+    responses_table = models.SurveyResponse.__table__  # type: ignore[attr-defined]
     for start in range(0, len(ids), PAGE):
         chunk = ids[start : start + PAGE]
         await connection.execute(answers_table.delete().where(answers_table.c.response_id.in_(chunk)))
         await connection.execute(responses_table.delete().where(responses_table.c.id.in_(chunk)))
-    votes = PollVote.__table__  # type: ignore[attr-defined]
+    votes = models.PollVote.__table__  # type: ignore[attr-defined]
     await connection.execute(votes.delete().where(votes.c.member_id == member_id))
-    participations = SurveyParticipation.__table__  # type: ignore[attr-defined]
+    participations = models.SurveyParticipation.__table__  # type: ignore[attr-defined]
     await connection.execute(participations.delete().where(participations.c.member_id == member_id))

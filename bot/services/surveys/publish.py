@@ -6,31 +6,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
-from sqlmodel import col, select
+from sqlalchemy import update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.audience import audience_filter, member_pages
+from bot.services.audience import audience_members
+from bot.services.outbox_rows import pending_row, write_rows
 from bot.services.surveys.building import questions_of
 from bot.services.surveys.languages import version_for
 from bot.services.surveys.rules import CHOICE_KINDS, KIND, SurveyError, reminder_time, validate_times
 from storage.models import (
-    DeliveryStatus,
-    Member,
-    Membership,
     Organization,
-    OutboxMessage,
     Survey,
     SurveyStatus,
 )
 
 
 def audience_query(survey: Survey) -> Any:
-    return (
-        select(Member.id, Member.telegram_id, Member.language)
-        .join(Membership, col(Membership.member_id) == col(Member.id))
-        .where(audience_filter(survey.organization_id, survey.audience, None))
-    )
+    return audience_members(survey.organization_id, survey.audience, None)
 
 
 async def enqueue(
@@ -43,26 +36,14 @@ async def enqueue(
     not_before: datetime,
     now: datetime,
 ) -> int:
-    total = 0
-    async for page in member_pages(session, query):
-        rows = [
-            {
-                "kind": kind,
-                "ref_id": survey.id,
-                "member_id": member_id,
-                "chat_id": chat_id,
-                "language": version_for(survey, language, organization.default_language),
-                "payload": payload,
-                "status": DeliveryStatus.PENDING,
-                "not_before": not_before,
-                "attempts": 0,
-                "created_at": now,
-            }
-            for member_id, chat_id, language in page
-        ]
-        await (await session.connection()).execute(insert(OutboxMessage), rows)
-        total += len(rows)
-    return total
+    """One outbox row of `kind` per member of `query` (see `audience_query`), in their version."""
+
+    def row_for(recipient: Any) -> dict[str, Any]:
+        member_id, chat_id, language, _zone = recipient
+        to = (member_id, chat_id, version_for(survey, language, organization.default_language))
+        return pending_row(kind, survey.id, to, payload, not_before, now)
+
+    return await write_rows(session, query, row_for)
 
 
 async def open_survey(

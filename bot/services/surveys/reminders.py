@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, not_, update
-from sqlmodel import col, select
+from sqlalchemy import and_, exists, not_
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.row_locks import claim
 from bot.services.surveys.building import get_survey
 from bot.services.surveys.publish import audience_query, enqueue
 from bot.services.surveys.rules import REMINDER_KIND
@@ -21,26 +22,16 @@ async def due_survey_reminders(session: AsyncSession, now: datetime) -> int:
     PostgreSQL) and write a "survey_reminder" outbox row to every member of the audience who has
     not submitted. The claim and the rows commit together (the caller commits), so a crash loses
     neither and two instances never both remind. Returns the outbox rows written."""
-    due = (
-        select(Survey.id)
-        .where(
-            Survey.status == SurveyStatus.OPEN,
-            col(Survey.remind_at) <= now,
-            col(Survey.reminded_at).is_(None),
-            col(Survey.closes_at) > now,
-        )
-        .with_for_update(skip_locked=True)
+    due = and_(
+        Survey.status == SurveyStatus.OPEN,
+        col(Survey.remind_at) <= now,
+        col(Survey.reminded_at).is_(None),
+        col(Survey.closes_at) > now,
     )
-    claimed = (
-        await (await session.connection()).execute(
-            update(Survey)
-            .where(col(Survey.id).in_(due.scalar_subquery()), col(Survey.reminded_at).is_(None))
-            .values(reminded_at=now)
-            .returning(col(Survey.id))
-        )
-    ).all()
+    still_due = [col(Survey.reminded_at).is_(None)]
+    claimed = await claim(session, Survey, due, {"reminded_at": now}, recheck=still_due)
     total = 0
-    for (survey_id,) in sorted(claimed):
+    for survey_id in sorted(claimed):
         survey = await get_survey(session, survey_id)
         organization = await session.get(Organization, survey.organization_id)
         assert organization is not None

@@ -33,20 +33,12 @@ from bot.services.surveys.store import (
     response_by_key,
     survey_for_share,
 )
-from storage.models import (
-    Member,
-    ResponseStatus,
-    Survey,
-    SurveyAnswer,
-    SurveyParticipation,
-    SurveyQuestion,
-    SurveyResponse,
-)
+from storage import models
 
 
 async def start_or_resume(
-    session: AsyncSession, survey: Survey, member: Member, now: datetime
-) -> tuple[SurveyResponse, SurveyQuestion | None]:
+    session: AsyncSession, survey: models.Survey, member: models.Member, now: datetime
+) -> tuple[models.SurveyResponse, models.SurveyQuestion | None]:
     """The member's response and the question to show (None: all answered, Submit is next).
 
     Raises "submitted" when the member already submitted (attributed surveys: show them
@@ -61,13 +53,13 @@ async def start_or_resume(
     connection = await session.connection()
     inserted = (
         await connection.execute(
-            insert_ignore(connection.dialect.name, SurveyParticipation)
+            insert_ignore(connection.dialect.name, models.SurveyParticipation)
             .values(survey_id=survey.id, member_id=member_id, submitted=False, progress_token=token)
-            .returning(col(SurveyParticipation.member_id))
+            .returning(col(models.SurveyParticipation.member_id))
         )
     ).first()
     if inserted is not None:
-        response = SurveyResponse(
+        response = models.SurveyResponse(
             survey_id=survey.id or 0,
             member_id=None if survey.anonymous else member_id,
             respondent_key=token or f"m{member_id}",
@@ -78,8 +70,11 @@ async def start_or_resume(
         return response, await question_at(session, survey.id or 0, 0)
     participation = (
         await session.exec(
-            select(SurveyParticipation)
-            .where(SurveyParticipation.survey_id == survey.id, SurveyParticipation.member_id == member_id)
+            select(models.SurveyParticipation)
+            .where(
+                models.SurveyParticipation.survey_id == survey.id,
+                models.SurveyParticipation.member_id == member_id,
+            )
             .execution_options(populate_existing=True)
         )
     ).one()
@@ -92,13 +87,17 @@ async def start_or_resume(
     return found, await question_at(session, survey.id or 0, found.position)
 
 
-async def _refresh(session: AsyncSession, response: SurveyResponse) -> None:
+async def _refresh(session: AsyncSession, response: models.SurveyResponse) -> None:
     await session.refresh(response)
 
 
 async def answer(
-    session: AsyncSession, response: SurveyResponse, question: SurveyQuestion, raw_value: Any, now: datetime
-) -> SurveyQuestion | None:
+    session: AsyncSession,
+    response: models.SurveyResponse,
+    question: models.SurveyQuestion,
+    raw_value: Any,
+    now: datetime,
+) -> models.SurveyQuestion | None:
     """Store the answer to the question being answered and move on; returns the next question
     (None: all answered, Submit is next). `raw_value` None or empty skips an optional question.
     The value is validated before anything is written."""
@@ -106,43 +105,49 @@ async def answer(
         raise SurveyError("stale_question")
     value = clean_answer(question, raw_value)
     position, status = await lock_response(session, response)
-    if status == ResponseStatus.SUBMITTED:
+    if status == models.ResponseStatus.SUBMITTED:
         raise SurveyError("submitted")
     ensure_open(await survey_for_share(session, response.survey_id), now)
     if question.position != position:
         raise SurveyError("stale_question")
     connection = await session.connection()
-    existing = SurveyAnswer.response_id == response.id, SurveyAnswer.question_id == question.id
+    existing = models.SurveyAnswer.response_id == response.id, models.SurveyAnswer.question_id == question.id
     if value is None:
-        await connection.execute(SurveyAnswer.__table__.delete().where(*existing))  # type: ignore[attr-defined]
+        await connection.execute(models.SurveyAnswer.__table__.delete().where(*existing))  # type: ignore[attr-defined]
     else:
-        changed = await connection.execute(update(SurveyAnswer).where(*existing).values(value=value))
+        changed = await connection.execute(update(models.SurveyAnswer).where(*existing).values(value=value))
         if not changed.rowcount:
             await connection.execute(
-                insert(SurveyAnswer).values(response_id=response.id, question_id=question.id, value=value)
+                insert(models.SurveyAnswer).values(
+                    response_id=response.id, question_id=question.id, value=value
+                )
             )
     await connection.execute(
-        update(SurveyResponse).where(col(SurveyResponse.id) == response.id).values(position=position + 1)
+        update(models.SurveyResponse)
+        .where(col(models.SurveyResponse.id) == response.id)
+        .values(position=position + 1)
     )
     await _refresh(session, response)
     return await question_at(session, response.survey_id, position + 1)
 
 
 async def back(
-    session: AsyncSession, response: SurveyResponse, now: datetime, expected: int | None = None
-) -> SurveyQuestion:
+    session: AsyncSession, response: models.SurveyResponse, now: datetime, expected: int | None = None
+) -> models.SurveyQuestion:
     """Go back to the previous question (its stored answer is kept until it is answered again).
     `expected`: the position the Back button was pressed at; another one (a double tap, an old
     message) raises "stale_question"."""
     position, status = await lock_response(session, response)
-    if status == ResponseStatus.SUBMITTED:
+    if status == models.ResponseStatus.SUBMITTED:
         raise SurveyError("submitted")
     if expected is not None and position != expected:
         raise SurveyError("stale_question")
     ensure_open(await survey_for_share(session, response.survey_id), now)
     target = max(position - 1, 0)
     await (await session.connection()).execute(
-        update(SurveyResponse).where(col(SurveyResponse.id) == response.id).values(position=target)
+        update(models.SurveyResponse)
+        .where(col(models.SurveyResponse.id) == response.id)
+        .values(position=target)
     )
     await _refresh(session, response)
     question = await question_at(session, response.survey_id, target)
@@ -153,7 +158,9 @@ async def back(
 async def answers_of(session: AsyncSession, response_id: int) -> dict[int, Any]:
     """{question id: stored value} of one response."""
     result = await session.exec(
-        select(SurveyAnswer.question_id, SurveyAnswer.value).where(SurveyAnswer.response_id == response_id)
+        select(models.SurveyAnswer.question_id, models.SurveyAnswer.value).where(
+            models.SurveyAnswer.response_id == response_id
+        )
     )
     return {question_id: value for question_id, value in result.all()}
 
@@ -164,10 +171,10 @@ class Submitted:
     already: bool  # True: this was a second attempt; nothing changed
 
 
-async def submit(session: AsyncSession, response: SurveyResponse, now: datetime) -> Submitted:
+async def submit(session: AsyncSession, response: models.SurveyResponse, now: datetime) -> Submitted:
     """Make the answers final. A second attempt changes nothing and returns the submitted answers."""
     position, status = await lock_response(session, response)
-    if status == ResponseStatus.SUBMITTED:
+    if status == models.ResponseStatus.SUBMITTED:
         return Submitted(await answers_of(session, response.id or 0), True)
     survey = await survey_for_share(session, response.survey_id)
     ensure_open(survey, now)
@@ -178,27 +185,31 @@ async def submit(session: AsyncSession, response: SurveyResponse, now: datetime)
     submitted_at = now.replace(hour=0, minute=0, second=0, microsecond=0) if survey.anonymous else now
     connection = await session.connection()
     await connection.execute(
-        update(SurveyResponse)
-        .where(col(SurveyResponse.id) == response.id)
-        .values(status=ResponseStatus.SUBMITTED, submitted_at=submitted_at)
+        update(models.SurveyResponse)
+        .where(col(models.SurveyResponse.id) == response.id)
+        .values(status=models.ResponseStatus.SUBMITTED, submitted_at=submitted_at)
     )
-    participation = update(SurveyParticipation).where(col(SurveyParticipation.survey_id) == survey.id)
+    participation = update(models.SurveyParticipation).where(
+        col(models.SurveyParticipation.survey_id) == survey.id
+    )
     if survey.anonymous:
         participation = participation.where(
-            col(SurveyParticipation.progress_token) == response.respondent_key
+            col(models.SurveyParticipation.progress_token) == response.respondent_key
         )
     else:
-        participation = participation.where(col(SurveyParticipation.member_id) == response.member_id)
+        participation = participation.where(col(models.SurveyParticipation.member_id) == response.member_id)
     await connection.execute(participation.values(submitted=True, progress_token=None))
     await _refresh(session, response)
     return Submitted(answers, False)
 
 
-async def submitted_answers(session: AsyncSession, survey: Survey, member: Member) -> dict[int, Any] | None:
+async def submitted_answers(
+    session: AsyncSession, survey: models.Survey, member: models.Member
+) -> dict[int, Any] | None:
     """An attributed survey's submitted answers of a member (None for anonymous surveys: unknowable)."""
     if survey.anonymous:
         return None
     response = await response_by_key(session, survey.id or 0, f"m{member.id}")
-    if response is None or response.status != ResponseStatus.SUBMITTED:
+    if response is None or response.status != models.ResponseStatus.SUBMITTED:
         return None
     return await answers_of(session, response.id or 0)

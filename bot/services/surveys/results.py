@@ -14,31 +14,22 @@ from bot.services.surveys.building import questions_of
 from bot.services.surveys.languages import question_text
 from bot.services.surveys.rules import BREAKDOWNS, MIN_GROUP, SurveyError
 from bot.services.surveys.tally import QuestionResult, SurveyResults, option_labels, tally_question
-from storage.models import (
-    PollDelivery,
-    PollVote,
-    QuestionKind,
-    ResponseStatus,
-    Survey,
-    SurveyAnswer,
-    SurveyQuestion,
-    SurveyResponse,
-)
+from storage import models
 
 
 async def _poll_results(
-    session: AsyncSession, survey: Survey, question: SurveyQuestion, language: str | None
+    session: AsyncSession, survey: models.Survey, question: models.SurveyQuestion, language: str | None
 ) -> SurveyResults:
     result = QuestionResult(
-        question.id or 0, 0, QuestionKind(question.kind), question_text(question, language or "")[0]
+        question.id or 0, 0, models.QuestionKind(question.kind), question_text(question, language or "")[0]
     )
     result.labels = option_labels(question, language)
     counts = [0] * len(question.options)
     if survey.anonymous:
         rows = (
             await session.exec(
-                select(PollDelivery.option_counts, PollDelivery.voter_count).where(
-                    PollDelivery.survey_id == survey.id
+                select(models.PollDelivery.option_counts, models.PollDelivery.voter_count).where(
+                    models.PollDelivery.survey_id == survey.id
                 )
             )
         ).all()
@@ -48,7 +39,11 @@ async def _poll_results(
             for index, count in enumerate(option_counts[: len(counts)]):
                 counts[index] += count
     else:
-        votes = (await session.exec(select(PollVote.option_ids).where(PollVote.survey_id == survey.id))).all()
+        votes = (
+            await session.exec(
+                select(models.PollVote.option_ids).where(models.PollVote.survey_id == survey.id)
+            )
+        ).all()
         voters = len(votes)
         for option_ids in votes:
             for index in option_ids:
@@ -61,7 +56,7 @@ async def _poll_results(
 
 async def results(
     session: AsyncSession,
-    survey: Survey,
+    survey: models.Survey,
     *,
     language: str | None = None,
     breakdown: str | None = None,
@@ -80,25 +75,31 @@ async def results(
     if survey.native_poll and questions:
         return await _poll_results(session, survey, questions[0], language)
     query = (
-        select(SurveyResponse.id, SurveyAnswer.question_id, SurveyAnswer.value)
-        .join(SurveyAnswer, col(SurveyAnswer.response_id) == col(SurveyResponse.id))
-        .where(SurveyResponse.survey_id == survey.id, SurveyResponse.status == ResponseStatus.SUBMITTED)
+        select(models.SurveyResponse.id, models.SurveyAnswer.question_id, models.SurveyAnswer.value)
+        .join(models.SurveyAnswer, col(models.SurveyAnswer.response_id) == col(models.SurveyResponse.id))
+        .where(
+            models.SurveyResponse.survey_id == survey.id,
+            models.SurveyResponse.status == models.ResponseStatus.SUBMITTED,
+        )
     )
     group_of = await response_groups(session, survey.id or 0, breakdown) if breakdown else {}
     respondents = int(
         (
             await session.exec(
                 select(func.count())
-                .select_from(SurveyResponse)
+                .select_from(models.SurveyResponse)
                 .where(
-                    SurveyResponse.survey_id == survey.id, SurveyResponse.status == ResponseStatus.SUBMITTED
+                    models.SurveyResponse.survey_id == survey.id,
+                    models.SurveyResponse.status == models.ResponseStatus.SUBMITTED,
                 )
             )
         ).one()
     )
     values: dict[int, list[Any]] = {question.id or 0: [] for question in questions}
     by_group: dict[str, dict[int, list[Any]]] = {}
-    for response_id, question_id, value in (await session.exec(query.order_by(col(SurveyResponse.id)))).all():
+    for response_id, question_id, value in (
+        await session.exec(query.order_by(col(models.SurveyResponse.id)))
+    ).all():
         values[question_id].append(value)
         if group_of:
             group = by_group.setdefault(group_of[response_id], {q.id or 0: [] for q in questions})
@@ -112,26 +113,29 @@ async def results(
 
 
 async def text_answers(
-    session: AsyncSession, question: SurveyQuestion, offset: int = 0, limit: int = 20
+    session: AsyncSession, question: models.SurveyQuestion, offset: int = 0, limit: int = 20
 ) -> tuple[list[str], int]:
     """A page of a text question's submitted answers and their total (for paginated lists)."""
     where = and_(
-        SurveyAnswer.question_id == question.id,
-        SurveyResponse.status == ResponseStatus.SUBMITTED,
+        models.SurveyAnswer.question_id == question.id,
+        models.SurveyResponse.status == models.ResponseStatus.SUBMITTED,
     )
-    base = select(SurveyAnswer.value).join(
-        SurveyResponse, col(SurveyResponse.id) == col(SurveyAnswer.response_id)
+    base = select(models.SurveyAnswer.value).join(
+        models.SurveyResponse, col(models.SurveyResponse.id) == col(models.SurveyAnswer.response_id)
     )
     total = int(
         (
             await session.exec(
                 select(func.count())
-                .select_from(SurveyAnswer)
-                .join(SurveyResponse, col(SurveyResponse.id) == col(SurveyAnswer.response_id))
+                .select_from(models.SurveyAnswer)
+                .join(
+                    models.SurveyResponse,
+                    col(models.SurveyResponse.id) == col(models.SurveyAnswer.response_id),
+                )
                 .where(where)
             )
         ).one()
     )
-    order = col(SurveyResponse.respondent_key)  # random for anonymous surveys: no order leaks
+    order = col(models.SurveyResponse.respondent_key)  # random for anonymous surveys: no order leaks
     rows = (await session.exec(base.where(where).order_by(order).offset(offset).limit(limit))).all()
     return [str(value) for value in rows], total

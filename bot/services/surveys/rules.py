@@ -10,8 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final, TypedDict, Unpack
 
 from bot.services.audience import AUDIENCE_KEYS
-from bot.services.events import telegram_length
-from bot.services.text import TextRejected, clean_line
+from bot.services.refusal import Refusal
 from storage.models import QuestionKind, Survey
 
 KIND = "survey"  # outbox: the invitation (or the native poll)
@@ -33,7 +32,7 @@ BREAKDOWNS = ("language", "residence_country", "origin_country")
 CHOICE_KINDS = (QuestionKind.SINGLE, QuestionKind.MULTIPLE, QuestionKind.YES_NO)
 
 
-class SurveyError(Exception):
+class SurveyError(Refusal):
     """A refused survey operation; `reason` is a stable code the handlers translate.
 
     Building: "title_empty", "title_too_long", "question_empty", "question_too_long",
@@ -48,21 +47,8 @@ class SurveyError(Exception):
     `limit` is the maximum (or bounds) for the "…_too_long"/"…_range"/"…count" reasons.
     """
 
-    def __init__(self, reason: str, limit: Any = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.limit = limit
 
-
-def checked_line(text: str | None, limit: int, empty: str, too_long: str) -> str:
-    """One line of typed text, cleaned; raises `SurveyError(empty | too_long, limit)`."""
-    try:
-        cleaned = clean_line(text, limit)
-    except TextRejected as error:
-        raise SurveyError(empty if error.reason == "empty" else too_long, limit) from None
-    if telegram_length(cleaned) > limit:
-        raise SurveyError(too_long, limit)
-    return cleaned
+checked_line = SurveyError.checked_line  # one line of typed text, or SurveyError(empty | too_long)
 
 
 def checked_options(options: Sequence[str] | None) -> list[str]:

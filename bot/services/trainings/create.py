@@ -11,9 +11,9 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import events as event_service
-from bot.services.audience import member_pages
-from bot.services.schedule_math import after_quiet_hours
-from bot.services.trainings.notices import audience_query, insert_outbox, new_notice, outbox_row
+from bot.services.outbox_rows import write_notice
+from bot.services.rows import delete_rows, saved
+from bot.services.trainings.notices import NOTICES, audience_query
 from bot.services.trainings.queries import fresh, sessions_of
 from bot.services.trainings.rules import SESSION_REMINDERS, SessionInput, TrainingError, validate_training
 from storage.models import Member, Organization, Training, TrainingStatus
@@ -64,8 +64,7 @@ async def create_training(
         updated_at=now,
         **values,
     )
-    session.add(training)
-    await session.flush()
+    await saved(session, training)
     for item in items:
         event = await event_service.create_event(
             session,
@@ -93,11 +92,7 @@ async def delete_draft(session: AsyncSession, training: Training) -> None:
     """A draft was never seen by members: it and its sessions can simply go."""
     if training.status != TrainingStatus.DRAFT:
         raise TrainingError("not_editable")
-    for event in await sessions_of(session, training.id or 0):
-        await session.delete(event)
-    await session.flush()
-    await session.delete(training)
-    await session.flush()
+    await delete_rows(session, await sessions_of(session, training.id or 0), [training])
 
 
 async def publish_training(
@@ -124,18 +119,8 @@ async def publish_training(
     await session.flush()
     for event in sessions:
         await event_service.publish(session, event, organization, now, announce=False)
-    notice_id = await new_notice(session, training.id or 0, "published", {}, now)
-    closes = training.signup_deadline or sessions[0].starts_at
-    total = 0
-    async for page in member_pages(session, audience_query(training)):
-        rows = []
-        for recipient in page:
-            zone = recipient[3] or organization.timezone
-            not_before = after_quiet_hours(now, zone, organization.quiet_start, organization.quiet_end)
-            if not_before >= closes:  # quiet until sign-ups close: better now than never
-                not_before = now
-            payload = {"notice": "published"}
-            rows.append(outbox_row(notice_id, recipient, training, organization, payload, not_before, now))
-        await insert_outbox(session, rows)
-        total += len(rows)
-    return total
+    closes = training.signup_deadline or sessions[0].starts_at  # quiet until then: better now than never
+    audience = audience_query(training)
+    return await write_notice(
+        session, NOTICES, training, organization, "published", {}, audience, now, urgent_from=closes
+    )

@@ -10,12 +10,12 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.outbox_rows import cancel_pending
 from bot.services.trainings.lock import lock_training, refusal
 from bot.services.trainings.notices import notify
 from bot.services.trainings.queries import fresh, sessions_of
 from bot.services.trainings.rules import HOLDING, NOTICE_KIND, TrainingError
 from storage.models import (
-    DeliveryStatus,
     Event,
     EventStatus,
     OutboxMessage,
@@ -93,15 +93,7 @@ async def cancel_training(session: AsyncSession, training: Training, now: dateti
         .values(status=ReminderStatus.CANCELLED, claimed_at=None)
     )
     notices = select(TrainingNotice.id).where(TrainingNotice.training_id == training.id).scalar_subquery()
-    await connection.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.status == DeliveryStatus.PENDING,
-            OutboxMessage.kind == NOTICE_KIND,
-            col(OutboxMessage.ref_id).in_(notices),
-        )
-        .values(status=DeliveryStatus.CANCELLED)
-    )
+    await cancel_pending(session, OutboxMessage.kind == NOTICE_KIND, col(OutboxMessage.ref_id).in_(notices))
     for event in events:
         await session.refresh(event)
     if was_draft:

@@ -2,8 +2,8 @@
 
 Seat counting follows `bot.services.events`: every transaction that can change who holds a seat
 starts with `UPDATE trainings SET signup_seq = signup_seq + 1 WHERE id = :id ... RETURNING ...`
-(the row lock on PostgreSQL, the write lock on SQLite), so counting after it is safe and the
-returned number is the sign-up's place in tap order.
+(`row_locks.bump`: the row lock on PostgreSQL, the write lock on SQLite), so counting after it is
+safe and the returned number is the sign-up's place in tap order.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.row_locks import bump
 from bot.services.trainings.queries import get_training
 from bot.services.trainings.rules import TrainingError
 from storage.models import Training, TrainingStatus
@@ -32,18 +32,10 @@ class Locked:
 async def lock_training(session: AsyncSession, training_id: int, *conditions: Any) -> Locked | None:
     """The first statement of every seat-changing transaction (see the module docstring); None when
     the training does not exist or does not meet `conditions` (nothing was written)."""
-    statement = (
-        update(Training)
-        .where(col(Training.id) == training_id, *conditions)
-        .values(signup_seq=col(Training.signup_seq) + 1)
-        .returning(
-            col(Training.signup_seq),
-            col(Training.status),
-            col(Training.capacity),
-            col(Training.signup_deadline),
-        )
+    columns = (col(Training.status), col(Training.capacity), col(Training.signup_deadline))
+    row = await bump(
+        session, col(Training.signup_seq), col(Training.id) == training_id, *conditions, returning=columns
     )
-    row = (await (await session.connection()).execute(statement)).first()
     if row is None:
         return None
     seq, status, capacity, deadline = row

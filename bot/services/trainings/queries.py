@@ -11,6 +11,8 @@ from sqlalchemy import inspect as sa_inspect
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services import seat_queries
+from bot.services.rows import reloaded
 from bot.services.trainings.rules import TrainingError
 from storage.models import Event, EventStatus, SignupStatus, Training, TrainingSignup, TrainingStatus
 
@@ -20,11 +22,7 @@ LISTED = (TrainingStatus.OPEN, TrainingStatus.CLOSED, TrainingStatus.COMPLETED)
 
 
 async def get_training(session: AsyncSession, training_id: int) -> Training:
-    training = (
-        await session.exec(
-            select(Training).where(Training.id == training_id).execution_options(populate_existing=True)
-        )
-    ).first()
+    training = await reloaded(session, Training, training_id)
     if training is None:
         raise TrainingError("not_found")
     return training
@@ -97,21 +95,12 @@ async def organization_trainings(
 
 async def my_signup(session: AsyncSession, training_id: int, member_id: int) -> TrainingSignup | None:
     """The member's sign-up for the training (whatever its status), as stored now."""
-    result = await session.exec(
-        select(TrainingSignup)
-        .where(TrainingSignup.training_id == training_id, TrainingSignup.member_id == member_id)
-        .execution_options(populate_existing=True)
-    )
-    return result.first()
+    return await seat_queries.answer_of(session, col(TrainingSignup.training_id), training_id, member_id)
 
 
 async def count_signups(session: AsyncSession, training_id: int, status: SignupStatus) -> int:
-    result = await session.exec(
-        select(func.count())
-        .select_from(TrainingSignup)
-        .where(TrainingSignup.training_id == training_id, TrainingSignup.status == status)
-    )
-    return int(result.one())
+    parent = col(TrainingSignup.training_id)
+    return await seat_queries.count_answers(session, parent, training_id, TrainingSignup.status == status)
 
 
 async def signup_counts(session: AsyncSession, training_id: int) -> dict[SignupStatus, int]:
@@ -131,16 +120,8 @@ async def seats_left(session: AsyncSession, training: Training) -> int:
 
 async def place_in_line(session: AsyncSession, training_id: int, seq: int) -> int:
     """The waitlist place (1 = next in line) of the sign-up taken at `seq`."""
-    result = await session.exec(
-        select(func.count())
-        .select_from(TrainingSignup)
-        .where(
-            TrainingSignup.training_id == training_id,
-            TrainingSignup.status == SignupStatus.WAITLISTED,
-            col(TrainingSignup.seq) <= seq,
-        )
-    )
-    return int(result.one())
+    parent = col(TrainingSignup.training_id)
+    return await seat_queries.place_in_line(session, parent, training_id, SignupStatus.WAITLISTED, seq)
 
 
 async def waitlist_position(session: AsyncSession, training_id: int, member_id: int) -> int | None:

@@ -11,10 +11,12 @@ from itertools import pairwise
 from typing import Any
 
 from bot.services import events as event_service
-from bot.services.audience import pick_version
 from bot.services.events import EventError, telegram_length
-from bot.services.text import TextRejected, clean_line, fold
-from storage.models import SignupStatus, Training, TrainingStatus
+from bot.services.refusal import Refusal
+from bot.services.text import fold
+from bot.services.versions import title_and_description
+from bot.services.versions import version_for as version_for  # re-exported: trainings.version_for
+from storage.models import SignupStatus, TrainingStatus
 
 NOTICE_KIND = "training_notice"  # outbox kind of every training notice
 MUTE_TOPIC = "trainings"  # members who muted this interest get no "published" notices
@@ -43,7 +45,7 @@ FEEDBACK_RATING = N_("How would you rate this training?")
 FEEDBACK_COMMENT = N_("Anything you would like to tell the trainer or the organizers?")
 
 
-class TrainingError(Exception):
+class TrainingError(Refusal):
     """A refused training operation; `reason` is a stable code the handlers translate.
 
     Validation: the events reasons ("title_empty", "title_too_long", "description_too_long",
@@ -58,11 +60,6 @@ class TrainingError(Exception):
     `limit` is the maximum for the "…_too_long", "too_many_…" and "…_invalid" reasons.
     """
 
-    def __init__(self, reason: str, limit: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.limit = limit
-
 
 # -- validation --------------------------------------------------------------------------------
 
@@ -75,14 +72,7 @@ class SessionInput:
     online_url: str | None = None
 
 
-def _line(text: str | None, limit: int, empty: str, too_long: str) -> str:
-    try:
-        cleaned = clean_line(text, limit)
-    except TextRejected as error:
-        raise TrainingError(empty if error.reason == "empty" else too_long, limit) from None
-    if telegram_length(cleaned) > limit:
-        raise TrainingError(too_long, limit)
-    return cleaned
+_line = TrainingError.checked_line  # one line of typed text, or TrainingError(empty | too_long)
 
 
 def validate_capacity(value: int | str | None) -> int:
@@ -236,14 +226,5 @@ def validate_message(text: str | None) -> str:
 # -- languages ---------------------------------------------------------------------------------
 
 
-def version_for(training: Training, member_language: str | None, default_language: str) -> str:
-    """The version of title/description a member gets (see `pick_version`)."""
-    return pick_version(training.language, training.translations, member_language, default_language)
-
-
-def training_text(training: Training, version: str) -> tuple[str, str]:
-    """(title, description) in `version`; a translation without description falls back."""
-    if version == training.language or version not in training.translations:
-        return training.title, training.description
-    entry = training.translations[version]
-    return entry.get("title") or training.title, entry.get("description") or training.description
+# (title, description) of a training in a language version (`version_for` picks the member's).
+training_text = title_and_description

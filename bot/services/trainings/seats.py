@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.seat_queries import held_parent_ids, in_tap_order
 from bot.services.trainings.lock import Locked, deadline_open, lock_training, refusal
 from bot.services.trainings.notices import notify
 from bot.services.trainings.queries import (
@@ -106,20 +107,8 @@ async def promote_from_waitlist(
     free = locked.capacity - await count_signups(session, training_id, SignupStatus.CONFIRMED)
     if free <= 0:
         return []
-    waiting = list(
-        (
-            await session.exec(
-                select(TrainingSignup)
-                .where(
-                    TrainingSignup.training_id == training_id,
-                    TrainingSignup.status == SignupStatus.WAITLISTED,
-                )
-                .order_by(col(TrainingSignup.seq))
-                .limit(free)
-                .execution_options(populate_existing=True)
-            )
-        ).all()
-    )
+    parent = col(TrainingSignup.training_id)
+    waiting = await in_tap_order(session, parent, training_id, SignupStatus.WAITLISTED, limit=free)
     if not waiting:
         return []
     for signup in waiting:
@@ -249,19 +238,11 @@ async def set_capacity(
 async def withdraw_member(session: AsyncSession, member_id: int, now: datetime) -> int:
     """Leave every running training (for `/forget`): confirmed seats go to the next in line, whatever
     the deadline. Returns how many sign-ups ended."""
-    training_ids = (
-        await session.exec(
-            select(TrainingSignup.training_id)
-            .join(Training, col(Training.id) == col(TrainingSignup.training_id))
-            .where(
-                TrainingSignup.member_id == member_id,
-                col(TrainingSignup.status).in_(HOLDING),
-                col(Training.status).in_(TAKING),
-            )
-        )
-    ).all()
+    running = col(Training.status).in_(TAKING)
+    parent = col(TrainingSignup.training_id)
+    training_ids = await held_parent_ids(session, parent, Training, member_id, HOLDING, running)
     ended = 0
-    for training_id in sorted(training_ids):
+    for training_id in training_ids:
         locked = await lock_training(session, training_id, col(Training.status).in_(TAKING))
         signup = await my_signup(session, training_id, member_id)
         if locked is not None and signup is not None and signup.status in HOLDING:

@@ -1,0 +1,36 @@
+"""Small steps every capability takes on its own rows, in the caller's transaction: saving a new
+row, reading one as stored now, and deleting a draft together with the rows that hang from it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlmodel import SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+async def saved(session: AsyncSession, row: Row) -> Row:
+    """`row` added and flushed: its id is assigned (the caller commits)."""
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def reloaded(session: AsyncSession, table: type[Row], row_id: int) -> Row | None:
+    """The row with this id as stored now: reloaded even when the session already holds it
+    (another transaction may have changed it since, or a rollback expired it)."""
+    key = table.id  # type: ignore[attr-defined]
+    statement = select(table).where(key == row_id).execution_options(populate_existing=True)
+    return (await session.exec(statement)).first()
+
+
+async def delete_rows(session: AsyncSession, *groups: Sequence[Any]) -> None:
+    """Delete each group of rows in turn, flushing after each: the rows that hang from a draft (a
+    training's sessions, a survey's questions) before the draft itself."""
+    for group in groups:
+        for row in group:
+            await session.delete(row)
+        await session.flush()

@@ -1,0 +1,282 @@
+"""Two real bot processes in webhook mode behind a round-robin proxy, on one PostgreSQL and one
+Redis, against the emulator (Telegram's flood limits on): 200 members tap Going for 20 seats, a
+burst of reminders and a broadcast go out, a member's registration dialog alternates between the
+processes, and one process is killed with SIGKILL mid-broadcast.
+
+Then: exactly 20 seats, every tap answered once, every reminder and every announcement delivered
+(only messages in flight at the kill may arrive twice), the two processes together kept
+`DELIVERY_RATE` (it is the bot's rate, not each process's), and the dialog was finished on the
+other process than the one that started it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+from sqlmodel import select
+
+from bot.sandbox import BotAPIEmulator, Limits
+from bot.services import events as service
+from bot.services.announcements import enqueue_announcement
+from bot.services.members import TelegramIdentity, record_consent
+from bot.services.roles import ensure_default_organization
+from bot.views.events import EventAction
+from storage.db import create_engine, create_session_factory
+from storage.migrate import upgrade_to_head
+from storage.models import Announcement, DeliveryStatus, InboxUpdate, OutboxMessage, RsvpStatus
+from storage.types import utcnow
+from tests.e2e.webhook_helpers import BotProcess
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+RATE = 20  # DELIVERY_RATE of the bot: both processes together
+NEWS = "Shared news for everyone"
+
+
+class RoundRobin:
+    """What a load balancer does: each post to the next process; one that is gone is skipped."""
+
+    def __init__(self) -> None:
+        self.targets: list[str] = []
+        self.turn = 0
+        self.http: aiohttp.ClientSession | None = None
+
+    async def forward(self, request: web.Request) -> web.Response:
+        assert self.http is not None
+        body = await request.read()
+        headers = {
+            "X-Telegram-Bot-Api-Secret-Token": request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        }
+        headers["Content-Type"] = "application/json"
+        for attempt in range(len(self.targets)):
+            target = self.targets[(self.turn + attempt) % len(self.targets)]
+            try:
+                async with self.http.post(target, data=body, headers=headers, timeout=5) as response:
+                    if response.status < 500:
+                        self.turn += 1
+                        return web.Response(status=response.status)
+            except (aiohttp.ClientError, TimeoutError):
+                continue
+        return web.Response(status=502)
+
+
+@pytest.fixture
+async def redis_available() -> None:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except Exception:
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+async def proxy() -> AsyncIterator[tuple[RoundRobin, str]]:
+    balancer = RoundRobin()
+    balancer.http = aiohttp.ClientSession()
+    application = web.Application()
+    application.router.add_post("/telegram", balancer.forward)
+    runner = web.AppRunner(application, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    yield balancer, f"http://{host}:{port}/telegram"
+    await balancer.http.close()
+    await runner.cleanup()
+
+
+async def test_two_processes_share_the_work(
+    redis_available: None, proxy: tuple[RoundRobin, str], tmp_path: Path, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several processes share one PostgreSQL database")
+    balancer, proxy_url = proxy
+    token = f"{random.randint(10**8, 10**9)}:TWO-processes"  # Redis keys of its own
+    emulator = BotAPIEmulator(token=token, limits=Limits(), bot_username="diaspora_bridge_bot")
+    await emulator.start(host="127.0.0.1", port=0)
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    processes: list[BotProcess] = []
+    try:
+        await asyncio.to_thread(upgrade_to_head, database_url)
+        members = [emulator.create_user(f"M{i}", language_code="en") for i in range(200)]
+        async with sessions() as session:
+            org = await ensure_default_organization(session, "Diaspora Bridge community", "en", "UTC")
+            ids = []
+            for user in members:
+                member = await record_consent(
+                    session, TelegramIdentity(user.id, None, user.first_name), "en", "UTC", org.id
+                )
+                ids.append(member.id or 0)
+            gala = await service.create_event(
+                session,
+                organization_id=org.id or 0,
+                title="Gala",
+                starts_at=utcnow() + timedelta(days=2),
+                now=utcnow(),
+                capacity=20,
+            )
+            await service.publish(session, gala, org, utcnow(), announce=False)
+            # A reminder an hour before an event starting in an hour and 20 seconds: due during the test.
+            meeting = await service.create_event(
+                session,
+                organization_id=org.id or 0,
+                title="Meeting",
+                starts_at=utcnow() + timedelta(minutes=60, seconds=20),
+                now=utcnow(),
+                reminder_offsets=[60],
+            )
+            await service.publish(session, meeting, org, utcnow(), announce=False)
+            for member_id in ids[:60]:
+                await service.rsvp(session, meeting.id or 0, member_id, "maybe", utcnow())
+            await session.commit()
+
+        env = {"REDIS_URL": REDIS_URL, "DELIVERY_RATE": str(RATE), "DELIVERY_LEASE_SECONDS": "3"}
+        for _ in range(2):
+            processes.append(
+                BotProcess(emulator, tmp_path, database_url, webhook_url=proxy_url, token=token, **env)
+            )
+        balancer.targets = [f"{process.base}/telegram" for process in processes]
+        await asyncio.gather(*(process.ready() for process in processes))
+
+        # A registration dialog, its steps posted alternately to the two processes.
+        newcomer = emulator.create_user("Wanjiru", language_code="sw")
+        await emulator.send_text(newcomer, "/start")
+        greeting = await emulator.next_bot_message(newcomer.id, timeout=30)
+        await emulator.press_button(newcomer, greeting, text="Kiswahili")
+        await emulator.wait_for(lambda emu: "/mydata" in emu.transcript(newcomer.id)[-1]["text"], timeout=30)
+        notice = emulator.transcript(newcomer.id)[-1]
+        await emulator.press_button(
+            newcomer, notice, text=notice["reply_markup"]["inline_keyboard"][0][0]["text"]
+        )
+        await emulator.next_bot_message(newcomer.id, timeout=30)
+        await emulator.next_bot_message(newcomer.id, timeout=30)  # the name question
+        await emulator.send_text(newcomer, "Wanjiru Kamau")
+        await emulator.next_bot_message(newcomer.id, timeout=30)
+        await emulator.next_bot_message(newcomer.id, timeout=30)  # the origin question
+        await emulator.send_text(newcomer, "Kenya")
+        echo = await emulator.next_bot_message(newcomer.id, timeout=30)
+        assert "Kenya" in echo["text"]
+
+        # 200 members open /events, then all tap Going at once.
+        for user in members:
+            await emulator.send_text(user, "/events")
+        lists = [await emulator.next_bot_message(user.id, timeout=60) for user in members]
+        data = EventAction(action="going", id=gala.id).pack()
+        queries = await asyncio.gather(
+            *(
+                emulator.press_button(user, listing, callback_data=data, forge=True)
+                for user, listing in zip(members, lists, strict=True)
+            )
+        )
+        await emulator.wait_for(
+            lambda emu: all(emu.callback_answers.get(query) is not None for query in queries), timeout=120
+        )
+
+        # The broadcast; one process is killed once a third of it is out.
+        async with sessions() as session:
+            org = await ensure_default_organization(session, "Diaspora Bridge community", "en", "UTC")
+            announcement = Announcement(
+                organization_id=org.id, author_chat_id=members[0].id, text=NEWS, urgent=True
+            )
+            session.add(announcement)
+            await session.flush()
+            await enqueue_announcement(session, announcement, org)
+            await session.commit()
+
+        def news() -> list[object]:
+            return [
+                call
+                for call in emulator.calls
+                if call.method == "sendMessage" and call.ok and call.params.get("text") == NEWS
+            ]
+
+        await emulator.wait_for(lambda _: len(news()) >= 70, timeout=60)
+        await processes[0].stop(signal.SIGKILL)
+        async with sessions() as session:
+            in_flight = (
+                await session.exec(
+                    select(OutboxMessage.id).where(
+                        OutboxMessage.status == DeliveryStatus.SENDING,
+                        OutboxMessage.claimed_by.startswith(processes[0].worker_prefix),  # type: ignore[union-attr]
+                    )
+                )
+            ).all()
+        await emulator.wait_for(lambda _: len({call.params["chat_id"] for call in news()}) == 201, timeout=90)
+
+        async with sessions() as session:
+            counts = await service.counts(session, gala.id or 0)
+            dialog_workers = set(
+                (
+                    await session.exec(
+                        select(InboxUpdate.claimed_by).where(InboxUpdate.chat_key == f"c{newcomer.id}")
+                    )
+                ).all()
+            )
+            for _ in range(50):
+                left = (
+                    await session.exec(
+                        select(OutboxMessage.id).where(
+                            OutboxMessage.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING])  # type: ignore[attr-defined]
+                        )
+                    )
+                ).all()
+                if not left:
+                    break
+                await asyncio.sleep(0.2)
+        assert await processes[1].stop() == 0
+    finally:
+        for process in processes:
+            await process.stop(signal.SIGKILL)
+        await engine.dispose()
+        await emulator.stop()
+
+    # Exactly 20 seats; every tap answered once, by one process or the other.
+    assert (counts[RsvpStatus.GOING], counts[RsvpStatus.WAITLISTED]) == (20, 180)
+    answers = [emulator.callback_answers[query]["text"] for query in queries]
+    assert sum(text == "✅ You're going. See you there!" for text in answers) == 20
+    assert len(lists) == 200 and all(
+        sum(
+            1
+            for call in emulator.calls
+            if call.method == "answerCallbackQuery" and call.params.get("callback_query_id") == query
+        )
+        == 1
+        for query in queries
+    )
+    # Reminders: each of the 60 once.
+    reminded = Counter(
+        call.params["chat_id"]
+        for call in emulator.calls
+        if call.method == "sendMessage" and call.ok and (call.params.get("text") or "").startswith("⏰")
+    )
+    assert set(reminded) == {user.id for user in members[:60]} and max(reminded.values()) == 1
+    # The broadcast: nobody lost, doubles only among the messages in flight at the kill.
+    received = Counter(call.params["chat_id"] for call in news())
+    assert set(received) == {user.id for user in [*members, newcomer]}  # the newcomer registered
+    assert sum(count - 1 for count in received.values()) <= len(in_flight)
+    assert not left
+    # The two processes together kept the bot's rate: at most RATE (+ the bucket's burst) in any second.
+    times = sorted(call.timestamp for call in news())
+    busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+    assert busiest <= RATE + RATE / 5 + 1, f"{busiest} messages in one second with DELIVERY_RATE={RATE}"
+    span = times[-1] - times[0]
+    assert len(times) / span <= RATE * 1.1, f"{len(times) / span:.1f}/s on average"
+    assert not [
+        call for call in emulator.errors if call.error_code == 429 and call.params.get("text") == NEWS
+    ]
+    # The dialog went through both processes, and no process logged a traceback.
+    assert len(dialog_workers) == 2, dialog_workers
+    assert all("Traceback" not in process.log for process in processes)

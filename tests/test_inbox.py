@@ -1,0 +1,134 @@
+"""The webhook inbox on SQLite and PostgreSQL: an update stored once per update_id, a chat's
+updates claimed one at a time and in order (also by workers claiming at once), dead claims
+finished or handed back by the lease."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+
+from bot.config import load_settings
+from bot.web import inbox
+from storage.db import create_session_factory
+from storage.models import InboxStatus, InboxUpdate
+from storage.types import utcnow
+
+
+def message(update_id: int, chat_id: int) -> inbox.Received:
+    return inbox.describe(
+        {"update_id": update_id, "message": {"message_id": 1, "chat": {"id": chat_id}, "text": "hi"}}
+    )
+
+
+def test_describe_keys_updates_by_their_chat() -> None:
+    assert message(1, 42).chat_key == "c42"
+    press = {
+        "update_id": 2,
+        "callback_query": {"id": "q", "from": {"id": 7}, "message": {"chat": {"id": -100}}},
+    }
+    assert inbox.describe(press).chat_key == "c-100"
+    vote = {"update_id": 3, "poll_answer": {"poll_id": "p", "user": {"id": 7}, "option_ids": [0]}}
+    assert inbox.describe(vote).chat_key == "c7"  # queues with the member's private chat
+    counts = {"update_id": 4, "poll": {"id": "p", "question": "?"}}
+    assert inbox.describe(counts).chat_key == "u4"
+    for bad in ({}, {"update_id": "1", "message": {}}, {"update_id": 5}):
+        try:
+            inbox.describe(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"accepted {bad}")
+
+
+async def test_an_update_is_stored_once_and_a_chat_is_handled_in_order(engine: AsyncEngine) -> None:
+    sessions = create_session_factory(engine)
+    async with sessions() as session:
+        for update_id, chat in ((10, 1), (11, 1), (12, 2), (13, 1)):
+            assert await inbox.store(session, message(update_id, chat), utcnow())
+        assert not await inbox.store(session, message(10, 1), utcnow())
+        await session.commit()
+        first = await inbox.claim(session, "w1", 10, utcnow())
+        assert [item.update_id for item in first] == [10, 12]
+        assert await inbox.claim(session, "w2", 10, utcnow()) == []  # both chats busy
+        await inbox.finish(session, 10, "w1", InboxStatus.DONE, utcnow())
+        assert [item.update_id for item in await inbox.claim(session, "w2", 10, utcnow())] == [11]
+        assert await inbox.depth(session) == {"pending": 1, "claimed": 2}
+
+
+async def test_workers_claiming_at_once_never_take_two_updates_of_one_chat(engine: AsyncEngine) -> None:
+    sessions = create_session_factory(engine)
+    async with sessions() as session:
+        for update_id in range(1, 121):
+            await inbox.store(session, message(update_id, update_id % 6), utcnow())
+        await session.commit()
+    handled: list[int] = []
+    busy: set[str] = set()
+
+    async def work(worker: str) -> None:
+        while True:
+            async with sessions() as session:
+                claimed = await inbox.claim(session, worker, 3, utcnow())
+            if not claimed:
+                async with sessions() as session:
+                    if (await inbox.depth(session))["pending"] == 0:
+                        return
+                await asyncio.sleep(0.01)
+                continue
+            for item in claimed:
+                key = f"c{item.update_id % 6}"
+                assert key not in busy, f"two updates of chat {key} at once"
+                busy.add(key)
+            await asyncio.sleep(0.005)
+            for item in claimed:
+                busy.discard(f"c{item.update_id % 6}")
+                handled.append(item.update_id)
+                async with sessions() as session:
+                    await inbox.finish(session, item.update_id, worker, InboxStatus.DONE, utcnow())
+
+    await asyncio.gather(*(work(f"w{n}") for n in range(3)))
+    assert sorted(handled) == list(range(1, 121))
+    for chat in range(6):
+        ordered = [update_id for update_id in handled if update_id % 6 == chat]
+        assert ordered == sorted(ordered), f"chat {chat} out of order"
+
+
+async def test_the_lease_finishes_handled_claims_and_hands_back_the_others(engine: AsyncEngine) -> None:
+    sessions = create_session_factory(engine)
+    long_ago = utcnow() - timedelta(minutes=5)
+    async with sessions() as session:
+        await inbox.store(session, message(1, 1), long_ago)
+        await inbox.store(session, message(2, 2), long_ago)
+        await inbox.store(session, message(3, 3), long_ago)
+        await session.commit()
+        await inbox.claim(session, "dead", 10, long_ago)
+        assert await inbox.mark_handled(session, 1, "dead", long_ago)
+        assert not await inbox.mark_handled(session, 1, "dead", long_ago)  # once
+        assert not await inbox.mark_handled(session, 2, "someone-else", long_ago)
+        await session.commit()
+        await inbox.claim(session, "alive", 10, utcnow())  # nothing: the chats are busy
+        assert await inbox.release_stale(session, utcnow(), timedelta(seconds=60)) == 2
+        rows = {row.update_id: row for row in (await session.exec(select(InboxUpdate))).all()}
+        assert rows[1].status == InboxStatus.DONE
+        assert rows[2].status == rows[3].status == InboxStatus.PENDING
+        assert await inbox.purge(session, utcnow()) == 1
+
+
+def test_webhook_settings() -> None:
+    settings = load_settings(bot_token="1:abc", webhook_url="https://bot.example.org/tg/")
+    assert settings.webhook_url == "https://bot.example.org/tg"
+    derived = settings.webhook_secret_token()
+    assert derived == load_settings(bot_token="1:abc").webhook_secret_token() and len(derived) == 64
+    assert load_settings(bot_token="1:abc", webhook_secret="a_B-9").webhook_secret_token() == "a_B-9"
+    for name, value in (
+        ("webhook_secret", "no spaces"),
+        ("webhook_listen", "8080"),
+        ("redis_url", "localhost"),
+    ):
+        try:
+            load_settings(**{name: value})
+        except Exception as error:
+            assert name.upper() in str(error)
+            continue
+        raise AssertionError(f"{name}={value!r} accepted")
