@@ -28,6 +28,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from bench.common import insert_members
+
 TOKEN = "1000:bench"
 
 
@@ -114,7 +116,7 @@ async def prepare(database_url: str, members: int) -> list[int]:
     from bot.services.roles import ensure_default_organization
     from storage.db import create_engine, create_session_factory
     from storage.migrate import upgrade_to_head
-    from storage.models import Announcement, Member, Membership
+    from storage.models import Announcement, Membership
     from storage.types import utcnow
 
     await asyncio.to_thread(upgrade_to_head, database_url)
@@ -124,25 +126,7 @@ async def prepare(database_url: str, members: int) -> list[int]:
         org = await ensure_default_organization(session, "Bench", "en", "UTC")
         connection = await session.connection()
         now = utcnow()
-        for start in range(0, members, 5000):
-            chunk = chat_ids[start : start + 5000]
-            await connection.execute(
-                insert(Member),
-                [
-                    {
-                        "telegram_id": chat_id,
-                        "language": "en",
-                        "timezone": "UTC",
-                        "interests": [],
-                        "muted": [],
-                        "status": "active",
-                        "consent_at": now,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for chat_id in chunk
-                ],
-            )
+        await insert_members(connection, chat_ids, now)
         await connection.execute(
             insert(Membership).from_select(
                 ["organization_id", "member_id", "role", "created_at", "updated_at"],
@@ -201,6 +185,13 @@ async def measure(members: int, memory_rows: int) -> None:
         await emulator.start()
         return emulator
 
+    async def broadcast_to(name: str, rows: int, limits: Limits) -> tuple[str, list[int], BotAPIEmulator]:
+        """A database with `rows` members and one announcement to them all, and an emulator with as
+        many users: the database URL, the members' chat ids, the running emulator."""
+        url = f"sqlite+aiosqlite:///{workdir / f'{name}.sqlite3'}"
+        chat_ids = await prepare(url, rows)
+        return url, chat_ids, await emulator_with(limits, rows)
+
     def outcome(emulator: BotAPIEmulator, chat_ids: list[int]) -> tuple[int, int, int]:
         received = Counter(
             call.params.get("chat_id") for call in emulator.calls if call.method == "sendMessage" and call.ok
@@ -212,9 +203,7 @@ async def measure(members: int, memory_rows: int) -> None:
 
     # 1. Rate-limited broadcast.
     limit, configured = 300.0, 290.0
-    url = f"sqlite+aiosqlite:///{workdir / 'limited.sqlite3'}"
-    chat_ids = await prepare(url, members)
-    emulator = await emulator_with(Limits(global_per_second=limit), members)
+    url, chat_ids, emulator = await broadcast_to("limited", members, Limits(global_per_second=limit))
     result = await asyncio.to_thread(run_sender, emulator.base_url, url, configured, 32)
     lost, doubled, flood = outcome(emulator, chat_ids)
     await emulator.stop()
@@ -227,9 +216,7 @@ async def measure(members: int, memory_rows: int) -> None:
     print(f"   429 answers: {flood}, duplicates: {doubled}, lost: {lost}")
 
     # 2. Raw throughput, limits off, against a bare HTTP loop.
-    url = f"sqlite+aiosqlite:///{workdir / 'raw.sqlite3'}"
-    chat_ids = await prepare(url, members)
-    emulator = await emulator_with(Limits(flood_control=False), members)
+    url, chat_ids, emulator = await broadcast_to("raw", members, Limits(flood_control=False))
     baseline = await asyncio.to_thread(run_sender, emulator.base_url, url, 1e6, 64, members)
     emulator.calls.clear()
     result = await asyncio.to_thread(run_sender, emulator.base_url, url, 1e6, 64)
@@ -243,9 +230,7 @@ async def measure(members: int, memory_rows: int) -> None:
     print(f"   duplicates: {doubled}, lost: {lost}")
 
     # 3. Memory while draining many rows.
-    url = f"sqlite+aiosqlite:///{workdir / 'memory.sqlite3'}"
-    chat_ids = await prepare(url, memory_rows)
-    emulator = await emulator_with(Limits(flood_control=False), memory_rows)
+    url, chat_ids, emulator = await broadcast_to("memory", memory_rows, Limits(flood_control=False))
     emulator.keep_history = False if hasattr(emulator, "keep_history") else None
     result = await asyncio.to_thread(run_sender, emulator.base_url, url, 1e6, 64)
     lost, doubled, _ = outcome(emulator, chat_ids)

@@ -34,15 +34,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.common import insert_members, percentile
+
 TOKEN = "1000:bench"
 PER_EVENT = 100
 OFFSET = 60  # minutes before the start
 TARGET_BEYOND_TICK = 2.0  # seconds
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 async def prepare(database_url: str, chat_ids: list[int], due: list[datetime]) -> None:
@@ -53,7 +50,7 @@ async def prepare(database_url: str, chat_ids: list[int], due: list[datetime]) -
     from bot.services.roles import ensure_default_organization
     from storage.db import create_engine, create_session_factory
     from storage.migrate import upgrade_to_head
-    from storage.models import Event, Member, Membership, Reminder, Rsvp
+    from storage.models import Event, Membership, Reminder, Rsvp
     from storage.types import utcnow
 
     await asyncio.to_thread(upgrade_to_head, database_url)
@@ -63,23 +60,7 @@ async def prepare(database_url: str, chat_ids: list[int], due: list[datetime]) -
         connection = await session.connection()
         now = utcnow()
         stamps = {"created_at": now, "updated_at": now}
-        for start in range(0, len(chat_ids), 5000):
-            await connection.execute(
-                insert(Member),
-                [
-                    {
-                        "telegram_id": chat_id,
-                        "language": "en",
-                        "timezone": "UTC",
-                        "interests": [],
-                        "muted": [],
-                        "status": "active",
-                        "consent_at": now,
-                        **stamps,
-                    }
-                    for chat_id in chat_ids[start : start + 5000]
-                ],
-            )
+        await insert_members(connection, chat_ids, now)
         member_ids = list(range(1, len(chat_ids) + 1))  # fresh database: ids in insertion order
         await connection.execute(
             insert(Membership),

@@ -33,15 +33,15 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy.engine import make_url
 
+from bench.common import percentile
 from tests.e2e.webhook_helpers import SECRET, BotProcess
+from tests.postgres import create_database, drop_database
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 CONNECTIONS = 40
@@ -54,28 +54,6 @@ def cpu_seconds(pid: int | None = None) -> float:
         return usage.ru_utime + usage.ru_stime
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-async def _admin(server_url: str, sql: str) -> None:
-    import asyncpg
-
-    url = make_url(server_url)
-    connection = await asyncpg.connect(
-        host=url.host or "127.0.0.1",
-        port=url.port or 5432,
-        user=url.username or "postgres",
-        password=url.password,
-        database=url.database or "postgres",
-    )
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
 
 
 class Delivery:
@@ -118,16 +96,13 @@ class Delivery:
 async def run(processes: int, members: int, actions: int, server_url: str) -> dict[str, float]:
     from bot.sandbox import BotAPIEmulator, Limits
     from bot.services import events as service
-    from bot.services.members import TelegramIdentity, record_consent
-    from bot.services.roles import ensure_default_organization
     from bot.views.events import EventAction
     from storage.db import create_engine, create_session_factory
     from storage.migrate import upgrade_to_head
     from storage.types import utcnow
+    from tests.e2e.helpers import bot_organization, consented
 
-    name = f"bench_scale_{uuid.uuid4().hex[:10]}"
-    await _admin(server_url, f'CREATE DATABASE "{name}"')
-    database_url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    database_url = await create_database(server_url, "bench_scale")
     token = f"{random.randint(10**8, 10**9)}:BENCH-scale"
     emulator = BotAPIEmulator(token=token, limits=Limits(flood_control=False))
     await emulator.start()
@@ -138,11 +113,8 @@ async def run(processes: int, members: int, actions: int, server_url: str) -> di
         users = [emulator.create_user(f"M{i}", language_code="en") for i in range(members)]
         engine = create_engine(database_url)
         async with create_session_factory(engine)() as session:
-            org = await ensure_default_organization(session, "Diaspora Bridge community", "en", "UTC")
-            for user in users:
-                await record_consent(
-                    session, TelegramIdentity(user.id, None, user.first_name), "en", "UTC", org.id
-                )
+            org = await bot_organization(session)
+            await consented(session, org.id, users)
             event = await service.create_event(
                 session,
                 organization_id=org.id or 0,
@@ -213,7 +185,7 @@ async def run(processes: int, members: int, actions: int, server_url: str) -> di
         for bot in bots:
             await bot.stop()
         await emulator.stop()
-        await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await drop_database(server_url, database_url)
 
 
 async def main_async(members: int, actions: int, server_url: str) -> int:

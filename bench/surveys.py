@@ -29,14 +29,14 @@ import argparse
 import asyncio
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
+from bench.common import insert_members, percentile
+from tests.postgres import create_database, drop_database
 
 QUESTIONS: list[dict[str, Any]] = [
     {"kind": "single", "text": "Which region are you from?", "options": ["North", "South", "East", "West"]},
@@ -45,11 +45,6 @@ QUESTIONS: list[dict[str, Any]] = [
     {"kind": "number", "text": "How many years abroad?", "min_value": 0, "max_value": 80},
     {"kind": "text", "text": "One idea for next year?", "max_length": 500},
 ]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def raw_answers(index: int) -> list[Any]:
@@ -68,20 +63,11 @@ async def fresh_database(base_url: str | None, workdir: Path, name: str) -> Asyn
     if base_url is None:
         yield f"sqlite+aiosqlite:///{workdir / f'{name}.sqlite3'}"
         return
-    import asyncpg
-
-    url = make_url(base_url)
-    database = f"bench_{name}_{uuid.uuid4().hex[:8]}"
-    admin = {"host": url.host, "port": url.port or 5432, "user": url.username, "database": url.database}
-    connection = await asyncpg.connect(**admin)
-    await connection.execute(f'CREATE DATABASE "{database}"')
-    await connection.close()
+    database_url = await create_database(base_url, f"bench_{name}")
     try:
-        yield url.set(database=database).render_as_string(hide_password=False)
+        yield database_url
     finally:
-        connection = await asyncpg.connect(**admin)
-        await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await connection.close()
+        await drop_database(base_url, database_url)
 
 
 async def prepare(database_url: str, members: int) -> tuple[int, list[int]]:
@@ -103,22 +89,7 @@ async def prepare(database_url: str, members: int) -> tuple[int, list[int]]:
         now = utcnow()
         stamps = {"created_at": now, "updated_at": now}
         connection = await session.connection()
-        await connection.execute(
-            insert(Member),
-            [
-                {
-                    "telegram_id": 700_000 + i,
-                    "language": "en",
-                    "timezone": "UTC",
-                    "interests": [],
-                    "muted": [],
-                    "status": "active",
-                    "consent_at": now,
-                    **stamps,
-                }
-                for i in range(members)
-            ],
-        )
+        await insert_members(connection, [700_000 + i for i in range(members)], now)
         member_ids = list((await session.exec(select(Member.id).order_by(col(Member.id)))).all())
         await connection.execute(
             insert(Membership),

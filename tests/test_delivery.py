@@ -29,10 +29,8 @@ TOKEN = "42:delivery-test"
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[BotAPIEmulator]:
-    emulator = BotAPIEmulator(token=TOKEN, limits=Limits(flood_control=False))
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
+    async with BotAPIEmulator(token=TOKEN, limits=Limits(flood_control=False)) as emulator:
+        yield emulator
 
 
 def make_bot(emulator: BotAPIEmulator) -> Bot:
@@ -144,16 +142,12 @@ async def test_after_send_hooks_see_each_sent_message_once_and_a_failing_hook_se
 
 
 async def test_flood_control_429_is_honoured_without_skips_or_doubles(engine: AsyncEngine) -> None:
-    emulator = BotAPIEmulator(token=TOKEN, limits=Limits(global_per_second=20))
-    await emulator.start()
-    try:
+    async with BotAPIEmulator(token=TOKEN, limits=Limits(global_per_second=20)) as emulator:
         users = await given_members(engine, emulator, 50)
         await run_until_done(engine, [sender(engine, emulator, rate=80.0)], timeout=90)
         flood = [call for call in emulator.errors if call.error_code == 429]
         assert flood, "sending at 80/s against a 20/s limit must provoke 429"
         assert delivered(emulator, users) == Counter({user.id: 1 for user in users})
-    finally:
-        await emulator.stop()
 
 
 async def test_blocked_and_missing_chats_are_marked(engine: AsyncEngine, emulator: BotAPIEmulator) -> None:
@@ -172,11 +166,9 @@ async def test_blocked_and_missing_chats_are_marked(engine: AsyncEngine, emulato
 
 
 async def test_server_errors_are_retried_then_given_up(engine: AsyncEngine) -> None:
-    emulator = BotAPIEmulator(
+    async with BotAPIEmulator(
         token=TOKEN, limits=Limits(flood_control=False), faults=Faults(error_rate=0.4, seed=3)
-    )
-    await emulator.start()
-    try:
+    ) as emulator:
         users = await given_members(engine, emulator, 40)
         await run_until_done(engine, [sender(engine, emulator, max_attempts=8)])
         assert [call for call in emulator.errors if call.error_code in (500, 502)]
@@ -193,8 +185,6 @@ async def test_server_errors_are_retried_then_given_up(engine: AsyncEngine) -> N
             row = (await session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == more[0].id))).one()
         assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 3)
         assert "TelegramServerError" in (row.last_error or "")
-    finally:
-        await emulator.stop()
 
 
 async def test_two_senders_on_one_outbox_never_send_a_row_twice(

@@ -3,7 +3,6 @@ promotion, the claim window, and a property test of the rules over random sequen
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import random
 from collections.abc import Awaitable, Callable
@@ -14,25 +13,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import events as service
 from bot.services.events import EventError
 from bot.services.events.series import create_series, publish_draft
-from bot.services.roles import ensure_default_organization
-from storage.db import create_session_factory
-from storage.models import Event, EventNotice, EventStatus, Organization, OutboxMessage, Rsvp, RsvpStatus
+from storage.models import Event, EventNotice, EventStatus, Organization, Rsvp, RsvpStatus
+from tests.helpers import concurrently, notice_recipients, organization
 from tests.test_events import NOW, START, add_members, new_event, published
 
 GOING, MAYBE, NOT_GOING = RsvpStatus.GOING, RsvpStatus.MAYBE, RsvpStatus.NOT_GOING
 WAITLISTED, OFFERED = RsvpStatus.WAITLISTED, RsvpStatus.OFFERED
-
-
-async def organization(session: AsyncSession) -> Organization:
-    org = await ensure_default_organization(session, "Diaspora", "en", "Europe/Paris")
-    await session.commit()
-    return org
 
 
 async def answers(session: AsyncSession, event_id: int) -> dict[int, Rsvp]:
@@ -43,37 +35,10 @@ async def answers(session: AsyncSession, event_id: int) -> dict[int, Rsvp]:
 
 
 async def notices(session: AsyncSession, event_id: int, kind: str) -> list[int]:
-    """Member ids with an outbox row for the event's notices of `kind`, in notice order."""
-    rows = await session.exec(
-        select(OutboxMessage.member_id)
-        .join(EventNotice, col(EventNotice.id) == col(OutboxMessage.ref_id))
-        .where(
-            OutboxMessage.kind == service.NOTICE_KIND,
-            EventNotice.event_id == event_id,
-            EventNotice.kind == kind,
-        )
-        .order_by(col(EventNotice.id))
+    """Member ids told by the event's notices of `kind`, in notice order."""
+    return await notice_recipients(
+        session, EventNotice, service.NOTICE_KIND, EventNotice.event_id == event_id, EventNotice.kind == kind
     )
-    return [member_id for member_id in rows.all() if member_id is not None]
-
-
-async def concurrently(
-    engine: AsyncEngine, jobs: list[Callable[[AsyncSession], Awaitable[Any]]]
-) -> list[Any]:
-    """Each job in its own session and transaction, all at once; EventErrors are returned."""
-    sessions = create_session_factory(engine)
-
-    async def run(job: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
-        async with sessions() as session:
-            try:
-                result = await job(session)
-            except EventError as error:
-                await session.rollback()
-                return error
-            await session.commit()
-            return result
-
-    return await asyncio.gather(*(run(job) for job in jobs))
 
 
 def tap(
@@ -86,7 +51,7 @@ async def test_200_simultaneous_taps_for_20_seats(engine: AsyncEngine, session: 
     org = await organization(session)
     people = await add_members(session, org, 200)
     event = await published(session, org, capacity=20)
-    results = await concurrently(engine, [tap(event.id or 0, member, GOING) for member in people])
+    results = await concurrently(engine, [tap(event.id or 0, member, GOING) for member in people], EventError)
     assert not [r for r in results if isinstance(r, Exception)]
 
     rows = sorted((await answers(session, event.id or 0)).values(), key=lambda row: row.seq)
@@ -138,7 +103,7 @@ async def test_two_taps_on_publish_announce_a_draft_or_a_series_once(
     )
     await session.commit()
     for event_id in (single.id or 0, dates[0].id or 0):
-        results = await concurrently(engine, [publish_tap(event_id, org.id or 0)] * 2)
+        results = await concurrently(engine, [publish_tap(event_id, org.id or 0)] * 2, EventError)
         assert sorted(map(repr, results)) == sorted([repr(5), repr(EventError("not_editable"))])
         assert sorted(await notices(session, event_id, "published")) == sorted(people)
     statuses = (await session.exec(select(Event.status).execution_options(populate_existing=True))).all()
@@ -273,7 +238,7 @@ async def test_no_seat_is_given_twice_under_concurrent_cancellations_and_taps(
         + [lambda s: service.expire_offers(s, NOW) for _ in range(3)]
     )
     random.Random(7).shuffle(jobs)
-    results = await concurrently(engine, jobs)
+    results = await concurrently(engine, jobs, EventError)
     assert not [r for r in results if isinstance(r, Exception)]
     state = await answers(session, eid)
     holders = sorted(m for m, row in state.items() if row.status in (GOING, OFFERED))
@@ -302,7 +267,7 @@ async def test_concurrent_expiry_and_late_confirmations_give_each_seat_once(
     jobs = [lambda s, m=m: service.confirm_offer(s, eid, m, later) for m in first_offers] + [
         lambda s: service.expire_offers(s, later) for _ in range(4)
     ]
-    results = await concurrently(engine, jobs)
+    results = await concurrently(engine, jobs, EventError)
     assert sum(isinstance(r, EventError) and r.reason == "offer_expired" for r in results) == 3
     assert sum(r for r in results if isinstance(r, int)) == 3  # each offer expired once
     state = await answers(session, eid)

@@ -24,7 +24,8 @@ from bot.services.surveys.drafts import (
 )
 from bot.services.surveys.exports import export_rows_csv, export_xlsx
 from storage.models import SurveyQuestion, SurveyStatus
-from tests.test_surveys import CLOSES, NOW, add_members, answer_all, organization, six_questions
+from tests.helpers import organization
+from tests.test_surveys import CLOSES, NOW, add_members, answer_all, survey_open_to
 
 
 def csv_rows(data: bytes) -> list[list[str]]:
@@ -32,11 +33,7 @@ def csv_rows(data: bytes) -> list[list[str]]:
 
 
 async def test_xlsx_matches_the_csv_and_summarizes_each_question(session: AsyncSession) -> None:
-    org = await organization(session)
-    members = await add_members(session, org, 2)
-    survey = await six_questions(session, org)
-    await service.open_survey(session, survey, org, NOW)
-    await session.commit()
+    survey, members = await survey_open_to(session, 2)
     await answer_all(session, survey, members[0])  # Lyon, Jobs+Language, 8, 3.5, =HYPERLINK, yes
     await answer_all(session, survey, members[1], [2, [1], 0, 12, None, "no"])
     expected = csv_rows(await export_rows_csv(session, survey))
@@ -72,11 +69,7 @@ async def test_xlsx_matches_the_csv_and_summarizes_each_question(session: AsyncS
 
 
 async def test_anonymous_exports_carry_no_member_data(session: AsyncSession) -> None:
-    org = await organization(session)
-    members = await add_members(session, org, 2)
-    survey = await six_questions(session, org, anonymous=True)
-    await service.open_survey(session, survey, org, NOW)
-    await session.commit()
+    survey, members = await survey_open_to(session, 2, anonymous=True)
     for member in members:
         await answer_all(session, survey, member)
     rows = csv_rows(await export_rows_csv(session, survey))
@@ -90,7 +83,7 @@ async def test_anonymous_exports_carry_no_member_data(session: AsyncSession) -> 
 
 
 async def test_native_poll_votes_as_csv_and_anonymous_polls_name_nobody(session: AsyncSession) -> None:
-    org = await organization(session)
+    org = await organization(session, "fr")
     members = await add_members(session, org, 3)
     poll = await service.create_survey(session, org.id or 0, "Day?", NOW, closes_at=CLOSES, native_poll=True)
     await service.add_question(session, poll, "multiple", "Day?", options=["=Sat", "Sun"])
@@ -130,7 +123,7 @@ def test_options_and_bounds_typed_in_the_dialog() -> None:
 
 
 async def test_a_dialog_becomes_a_draft_that_is_translated_or_discarded(session: AsyncSession) -> None:
-    org = await organization(session)
+    org = await organization(session, "fr")
     await add_members(session, org, 2, language="fr")
     await add_members(session, org, 1, first_tg=3000, language="en")
     answers = {

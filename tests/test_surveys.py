@@ -16,7 +16,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import surveys as service
-from bot.services.roles import ensure_default_organization
 from bot.services.surveys import SurveyError
 from storage.db import create_session_factory
 from storage.models import (
@@ -33,15 +32,10 @@ from storage.models import (
     SurveyQuestion,
     SurveyResponse,
 )
+from tests.helpers import organization
 
 NOW = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
 CLOSES = NOW + timedelta(days=3)
-
-
-async def organization(session: AsyncSession) -> Organization:
-    org = await ensure_default_organization(session, "Diaspora", "fr", "Europe/Paris")
-    await session.commit()
-    return org
 
 
 async def add_members(
@@ -89,6 +83,17 @@ async def six_questions(session: AsyncSession, org: Organization, **fields: Any)
     return survey
 
 
+async def survey_open_to(session: AsyncSession, count: int, **fields: Any) -> tuple[Survey, list[Member]]:
+    """Given `count` members of a French-speaking organization, and the six-question survey open to
+    them: the survey, and the members."""
+    org = await organization(session, "fr")
+    members = await add_members(session, org, count)
+    survey = await six_questions(session, org, **fields)
+    await service.open_survey(session, survey, org, NOW)
+    await session.commit()
+    return survey, members
+
+
 ANSWERS: list[Any] = [1, [2, 0], "8", "3,5", '=HYPERLINK("x")', "yes"]
 STORED: list[Any] = [1, [0, 2], 8, 3.5, '=HYPERLINK("x")', True]
 
@@ -124,7 +129,7 @@ async def count(session: AsyncSession, model: Any, *where: Any) -> int:
 async def test_six_questions_every_kind_resumed_after_restart_and_submitted(engine: AsyncEngine) -> None:
     factory = create_session_factory(engine)
     async with factory() as session:
-        org = await organization(session)
+        org = await organization(session, "fr")
         (alice,) = await add_members(session, org, 1, language="fr")
         await add_members(session, org, 2, first_tg=2000, language="en")
         survey = await six_questions(session, org)
@@ -174,11 +179,7 @@ async def test_six_questions_every_kind_resumed_after_restart_and_submitted(engi
 
 
 async def test_skipping_an_optional_question_and_incomplete_submit(session: AsyncSession) -> None:
-    org = await organization(session)
-    (member,) = await add_members(session, org, 1)
-    survey = await six_questions(session, org)
-    await service.open_survey(session, survey, org, NOW)
-    await session.commit()
+    survey, (member,) = await survey_open_to(session, 1)
     response, question = await service.start_or_resume(session, survey, member, NOW)
     await session.commit()
     with pytest.raises(SurveyError) as error:
@@ -280,7 +281,7 @@ def test_question_text_limit() -> None:
 
 
 async def test_building_rules(session: AsyncSession) -> None:
-    org = await organization(session)
+    org = await organization(session, "fr")
     with pytest.raises(SurveyError) as error:
         await service.create_survey(session, org.id or 0, "T", NOW, closes_at=NOW - timedelta(hours=1))
     assert error.value.reason == "bad_times"
@@ -302,11 +303,7 @@ async def test_building_rules(session: AsyncSession) -> None:
 
 
 async def test_anonymous_survey_stores_no_link_between_member_and_answers(session: AsyncSession) -> None:
-    org = await organization(session)
-    members = await add_members(session, org, 3)
-    survey = await six_questions(session, org, anonymous=True)
-    await service.open_survey(session, survey, org, NOW)
-    await session.commit()
+    survey, members = await survey_open_to(session, 3, anonymous=True)
     for member in members[:2]:
         await answer_all(session, survey, member)
     # the third stops halfway: their token links them to partial answers until the survey closes
@@ -344,7 +341,7 @@ async def test_anonymous_survey_stores_no_link_between_member_and_answers(sessio
 
 
 async def test_late_stale_and_forged_answers_are_refused(session: AsyncSession) -> None:
-    org = await organization(session)
+    org = await organization(session, "fr")
     member, other = await add_members(session, org, 2)
     survey = await six_questions(session, org)
     second = await six_questions(session, org)
@@ -388,7 +385,7 @@ async def test_late_stale_and_forged_answers_are_refused(session: AsyncSession) 
 
 
 async def test_close_extend_duplicate(session: AsyncSession) -> None:
-    org = await organization(session)
+    org = await organization(session, "fr")
     await add_members(session, org, 2)
     survey = await six_questions(session, org)
     await service.open_survey(session, survey, org, NOW)
@@ -420,7 +417,7 @@ async def test_close_extend_duplicate(session: AsyncSession) -> None:
 async def test_native_poll_votes_from_many_copies_merge_and_a_changed_vote_replaces(
     session: AsyncSession,
 ) -> None:
-    org = await organization(session)
+    org = await organization(session, "fr")
     members = await add_members(session, org, 4)
     poll = await service.create_survey(
         session, org.id or 0, "Picnic day?", NOW, closes_at=CLOSES, native_poll=True
@@ -457,7 +454,7 @@ async def test_native_poll_votes_from_many_copies_merge_and_a_changed_vote_repla
 
 
 async def test_anonymous_native_poll_sums_the_copies(session: AsyncSession) -> None:
-    org = await organization(session)
+    org = await organization(session, "fr")
     await add_members(session, org, 2)
     poll = await service.create_survey(
         session, org.id or 0, "Q", NOW, closes_at=CLOSES, native_poll=True, anonymous=True
@@ -479,7 +476,7 @@ async def test_anonymous_native_poll_sums_the_copies(session: AsyncSession) -> N
 
 
 async def test_results_percentages_and_small_group_suppression(session: AsyncSession) -> None:
-    org = await organization(session)
+    org = await organization(session, "fr")
     french = await add_members(session, org, 5, first_tg=1000, country="FR")
     german = await add_members(session, org, 2, first_tg=2000, country="DE")
     survey = await six_questions(session, org)
@@ -524,11 +521,7 @@ async def test_results_percentages_and_small_group_suppression(session: AsyncSes
 
 
 async def test_csv_matches_the_answers(session: AsyncSession) -> None:
-    org = await organization(session)
-    members = await add_members(session, org, 2)
-    survey = await six_questions(session, org)
-    await service.open_survey(session, survey, org, NOW)
-    await session.commit()
+    survey, members = await survey_open_to(session, 2)
     await answer_all(session, survey, members[0])
     await answer_all(session, survey, members[1], [2, [1], 0, 12, None, "no"])
     rows = list(csv.reader(io.StringIO((await service.export_csv(session, survey)).decode("utf-8-sig"))))
@@ -550,11 +543,7 @@ async def test_csv_matches_the_answers(session: AsyncSession) -> None:
 
 
 async def test_reminder_once_to_those_who_have_not_submitted(session: AsyncSession) -> None:
-    org = await organization(session)
-    members = await add_members(session, org, 3)
-    survey = await six_questions(session, org, reminder_before_minutes=60)
-    await service.open_survey(session, survey, org, NOW)
-    await session.commit()
+    survey, members = await survey_open_to(session, 3, reminder_before_minutes=60)
     await answer_all(session, survey, members[0])
     await service.start_or_resume(session, survey, members[1], NOW)  # halfway: reminded
     await session.commit()
@@ -577,7 +566,7 @@ async def test_reminder_once_to_those_who_have_not_submitted(session: AsyncSessi
 async def test_fifty_members_answering_at_once_lose_nothing(engine: AsyncEngine) -> None:
     factory = create_session_factory(engine)
     async with factory() as session:
-        org = await organization(session)
+        org = await organization(session, "fr")
         members = await add_members(session, org, 50)
         survey = await six_questions(session, org, anonymous=True)
         await service.open_survey(session, survey, org, NOW)
@@ -615,7 +604,7 @@ async def test_fifty_members_answering_at_once_lose_nothing(engine: AsyncEngine)
 async def test_a_poll_copy_sent_while_closing_is_stopped_and_every_sent_copy_gets_a_stop(
     session: AsyncSession,
 ) -> None:
-    org = await organization(session)
+    org = await organization(session, "fr")
     members = await add_members(session, org, 3)
     poll = await service.create_survey(session, org.id or 0, "Day?", NOW, closes_at=CLOSES, native_poll=True)
     await service.add_question(session, poll, "single", "Day?", options=["Sat", "Sun"])
@@ -646,7 +635,7 @@ async def test_a_poll_copy_sent_while_closing_is_stopped_and_every_sent_copy_get
 async def test_forgetting_erases_attributed_answers_and_unsubmitted_anonymous_ones(
     session: AsyncSession,
 ) -> None:
-    org = await organization(session)
+    org = await organization(session, "fr")
     member, other = await add_members(session, org, 2)
     attributed = await six_questions(session, org)
     anonymous = await six_questions(session, org, anonymous=True)
@@ -671,7 +660,7 @@ async def test_forgetting_erases_attributed_answers_and_unsubmitted_anonymous_on
 async def test_no_reminder_with_or_before_the_invitation(session: AsyncSession) -> None:
     """A survey open for less than its reminder's lead time gets no reminder: it would arrive right
     after the invitation (or, for a survey opening later, before it)."""
-    org = await organization(session)
+    org = await organization(session, "fr")
     await add_members(session, org, 2)
     short = await service.create_survey(
         session, org.id or 0, "Short", NOW, closes_at=NOW + timedelta(hours=10), reminder_before_minutes=1440
@@ -702,7 +691,7 @@ async def test_publishing_twice_at_once_invites_once(engine: AsyncEngine) -> Non
     """Two Publish taps handled side by side: both read the draft, only the first opens it."""
     factory = create_session_factory(engine)
     async with factory() as session:
-        org = await organization(session)
+        org = await organization(session, "fr")
         await add_members(session, org, 3)
         survey = await six_questions(session, org)
         await session.commit()

@@ -4,10 +4,8 @@ as events (reminders only to confirmed participants), attendance, completion and
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -20,9 +18,7 @@ from bot.services import events as event_service
 from bot.services import surveys as survey_service
 from bot.services import trainings as service
 from bot.services.events import EventError, reminders
-from bot.services.roles import ensure_default_organization
 from bot.services.trainings import SessionInput, TrainingError
-from storage.db import create_session_factory
 from storage.models import (
     EventStatus,
     Member,
@@ -38,6 +34,7 @@ from storage.models import (
     TrainingSignup,
     TrainingStatus,
 )
+from tests.helpers import concurrently, grant_writing, notice_recipients, organization, two_sessions
 from tests.test_events import NOW, add_members
 
 CONFIRMED, WAITLISTED, CANCELLED = SignupStatus.CONFIRMED, SignupStatus.WAITLISTED, SignupStatus.CANCELLED
@@ -49,33 +46,14 @@ QUESTIONS = [
 ANSWERS = ["Lyon Sénégal", "new"]
 
 
-async def organization(session: AsyncSession) -> Organization:
-    org = await ensure_default_organization(session, "Diaspora", "en", "Europe/Paris")
-    await session.commit()
-    return org
-
-
-def two_sessions(first: Any = FIRST) -> list[SessionInput]:
-    return [
-        SessionInput(first, 120, "Maison des associations", None),
-        SessionInput(first + timedelta(days=7), 90, None, "https://meet.example.org/grant"),
-    ]
-
-
 async def draft(session: AsyncSession, org: Organization, **fields: Any) -> Training:
-    values: dict[str, Any] = {
-        "title": "Grant writing",
+    values: dict[str, Any] = grant_writing(FIRST) | {
         "description": "For associations",
-        "language": "en",
-        "teaching_languages": ["fr", "en"],
-        "trainer": "Awa Diop",
         "capacity": 2,
         "signup_deadline": FIRST - timedelta(days=1),
-        "timezone": "Europe/Paris",
         "questions": QUESTIONS,
         "translations": {"fr": {"title": "Rédiger une demande de subvention"}},
         "audience": {},
-        "sessions": two_sessions(),
         "now": NOW,
     }
     training = await service.create_training(session, org, None, **(values | fields))
@@ -90,6 +68,19 @@ async def opened(session: AsyncSession, org: Organization, **fields: Any) -> Tra
     return training
 
 
+async def signed_up(
+    session: AsyncSession, count: int, capacity: int, answers: list[str] = ANSWERS
+) -> tuple[Training, list[int]]:
+    """Given `count` members who signed up in turn for an open training of `capacity` seats: the
+    training, and the members in the order they signed up."""
+    org = await organization(session)
+    people = await add_members(session, org, count)
+    training = await opened(session, org, capacity=capacity)
+    for member in people:
+        await service.sign_up(session, training.id or 0, member, answers, NOW)
+    return training, people
+
+
 async def signups(session: AsyncSession, training_id: int) -> dict[int, TrainingSignup]:
     rows = await session.exec(
         select(TrainingSignup)
@@ -100,18 +91,14 @@ async def signups(session: AsyncSession, training_id: int) -> dict[int, Training
 
 
 async def notices(session: AsyncSession, training_id: int, kind: str) -> list[int]:
-    """Member ids with an outbox row for the training's notices of `kind`, in notice order."""
-    rows = await session.exec(
-        select(OutboxMessage.member_id)
-        .join(TrainingNotice, col(TrainingNotice.id) == col(OutboxMessage.ref_id))
-        .where(
-            OutboxMessage.kind == service.NOTICE_KIND,
-            TrainingNotice.training_id == training_id,
-            TrainingNotice.kind == kind,
-        )
-        .order_by(col(TrainingNotice.id), col(OutboxMessage.member_id))
+    """Member ids told by the training's notices of `kind`, in notice order."""
+    return await notice_recipients(
+        session,
+        TrainingNotice,
+        service.NOTICE_KIND,
+        TrainingNotice.training_id == training_id,
+        TrainingNotice.kind == kind,
     )
-    return [member_id for member_id in rows.all() if member_id is not None]
 
 
 async def going(session: AsyncSession, training_id: int) -> dict[int, set[int]]:
@@ -123,25 +110,6 @@ async def going(session: AsyncSession, training_id: int) -> dict[int, set[int]]:
         )
         result[event.id or 0] = set(rows.all())
     return result
-
-
-async def concurrently(
-    engine: AsyncEngine, jobs: list[Callable[[AsyncSession], Awaitable[Any]]]
-) -> list[Any]:
-    """Each job in its own session and transaction, all at once; TrainingErrors are returned."""
-    sessions = create_session_factory(engine)
-
-    async def run(job: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
-        async with sessions() as session:
-            try:
-                result = await job(session)
-            except TrainingError as error:
-                await session.rollback()
-                return error
-            await session.commit()
-            return result
-
-    return await asyncio.gather(*(run(job) for job in jobs))
 
 
 # -- creating and publishing -----------------------------------------------------------------------
@@ -277,7 +245,7 @@ async def test_100_members_at_once_for_10_seats(engine: AsyncEngine, session: As
     training = await opened(session, org, capacity=10)
     tid = training.id or 0
     results = await concurrently(
-        engine, [lambda s, m=m: service.sign_up(s, tid, m, ANSWERS, NOW) for m in people]
+        engine, [lambda s, m=m: service.sign_up(s, tid, m, ANSWERS, NOW) for m in people], TrainingError
     )
     assert not [r for r in results if isinstance(r, Exception)]
     rows = sorted((await signups(session, tid)).values(), key=lambda row: row.seq)
@@ -291,12 +259,8 @@ async def test_100_members_at_once_for_10_seats(engine: AsyncEngine, session: As
 async def test_cancellation_promotes_exactly_the_next_in_line(
     engine: AsyncEngine, session: AsyncSession
 ) -> None:
-    org = await organization(session)
-    people = await add_members(session, org, 8)
-    training = await opened(session, org, capacity=3)
+    training, people = await signed_up(session, 8, capacity=3)
     tid = training.id or 0
-    for member in people:
-        await service.sign_up(session, tid, member, ANSWERS, NOW)
     await session.commit()
     left = await service.cancel_signup(session, tid, people[1], NOW)
     await session.commit()
@@ -310,7 +274,7 @@ async def test_cancellation_promotes_exactly_the_next_in_line(
     confirmed = [people[0], people[2], people[3]]
     await session.commit()
     results = await concurrently(
-        engine, [lambda s, m=m: service.cancel_signup(s, tid, m, NOW) for m in confirmed]
+        engine, [lambda s, m=m: service.cancel_signup(s, tid, m, NOW) for m in confirmed], TrainingError
     )
     assert sorted(p for r in results for p in r.promoted) == sorted([people[4], people[6], people[7]])
     state = await signups(session, tid)
@@ -352,12 +316,8 @@ async def test_promotion_close_to_a_session_says_so(session: AsyncSession) -> No
 
 
 async def test_set_capacity_promotes_in_order_and_removal_tells_the_member(session: AsyncSession) -> None:
-    org = await organization(session)
-    people = await add_members(session, org, 6)
-    training = await opened(session, org, capacity=1)
+    training, people = await signed_up(session, 6, capacity=1)
     tid = training.id or 0
-    for member in people:
-        await service.sign_up(session, tid, member, ANSWERS, NOW)
     assert await service.set_capacity(session, training, 3, NOW) == people[1:3]
     await session.commit()
     assert await notices(session, tid, "promoted") == people[1:3]
@@ -390,12 +350,8 @@ async def test_event_rsvp_and_listings_leave_sessions_alone(session: AsyncSessio
 
 
 async def test_reminders_go_to_confirmed_participants_only(session: AsyncSession) -> None:
-    org = await organization(session)
-    a, b, c = await add_members(session, org, 3)
-    training = await opened(session, org, capacity=2)
+    training, (a, b, c) = await signed_up(session, 3, capacity=2)
     tid = training.id or 0
-    for member in (a, b, c):
-        await service.sign_up(session, tid, member, ANSWERS, NOW)
     await service.cancel_signup(session, tid, b, NOW)  # c is promoted
     await service.sign_up(session, tid, b, ANSWERS, NOW)  # b waits
     await session.commit()
@@ -406,12 +362,8 @@ async def test_reminders_go_to_confirmed_participants_only(session: AsyncSession
 
 
 async def test_close_cancel_and_messages(session: AsyncSession) -> None:
-    org = await organization(session)
-    a, b, c = await add_members(session, org, 3)
-    training = await opened(session, org, capacity=1)
+    training, (a, b, c) = await signed_up(session, 3, capacity=1)
     tid = training.id or 0
-    for member in (a, b, c):
-        await service.sign_up(session, tid, member, ANSWERS, NOW)
     assert await service.message_participants(session, training, "Bring a laptop <b>", NOW) == 1
     with pytest.raises(TrainingError, match="message_empty"):
         await service.message_participants(session, training, "  ", NOW)
@@ -432,12 +384,8 @@ async def test_close_cancel_and_messages(session: AsyncSession) -> None:
 
 
 async def test_attendance_completion_exports_and_feedback(session: AsyncSession) -> None:
-    org = await organization(session)
-    a, b, c = await add_members(session, org, 3)
-    training = await opened(session, org, capacity=2)
+    training, (a, b, c) = await signed_up(session, 3, capacity=2, answers=["=cmd()", "Some"])
     tid = training.id or 0
-    for member in (a, b, c):
-        await service.sign_up(session, tid, member, ["=cmd()", "Some"], NOW)
     first, second = await service.sessions_of(session, tid)
     await service.mark_attendance(session, training, first.id or 0, a, True, NOW)
     await service.mark_attendance(session, training, second.id or 0, a, True, NOW)
@@ -489,12 +437,8 @@ async def test_attendance_completion_exports_and_feedback(session: AsyncSession)
 
 
 async def test_forget_leaves_trainings_and_promotes(session: AsyncSession) -> None:
-    org = await organization(session)
-    a, b = await add_members(session, org, 2)
-    training = await opened(session, org, capacity=1)
+    training, (a, b) = await signed_up(session, 2, capacity=1)
     tid = training.id or 0
-    await service.sign_up(session, tid, a, ANSWERS, NOW)
-    await service.sign_up(session, tid, b, ANSWERS, NOW)
     exported = await service.member_signups(session, a)
     assert exported[0]["answers"] == {"Which organization are you with?": "Lyon Sénégal", "Level?": "New"}
     # Erasure works after the deadline too.

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from aiogram.filters.callback_data import CallbackData
 from aiogram.utils.i18n import I18n
 
 from bot.app import App, create_app
@@ -58,6 +59,25 @@ class Harness:
         await self.emulator.wait_for(lambda emu: emu.callback_answers.get(query_id) is not None, timeout=10)
         return query_id
 
+    async def choose(self, user: SimUser, message: dict[str, Any], text: str) -> dict[str, Any]:
+        """Press the button labelled `text` and return the bot's next message to that user."""
+        await self.press(user, message, text)
+        return await self.reply(user)
+
+    async def forge(self, user: SimUser, message: dict[str, Any], data: str | CallbackData) -> str:
+        """Press a button the bot never sent on `message`: callback data of the test's making (no
+        more than the 64 bytes Telegram carries). Returns the toast the bot answered with."""
+        packed = data if isinstance(data, str) else data.pack()
+        assert len(packed.encode()) <= 64, packed
+        query = await self.emulator.press_button(user, message, callback_data=packed, forge=True)
+        await self.emulator.wait_for(lambda emu: emu.callback_answers.get(query) is not None, timeout=10)
+        return self.emulator.callback_answers[query]["text"]
+
+    def apologized(self, user: SimUser, locale: str = "en") -> bool:
+        """Whether the bot ever sent `user` its apology for an error on its side."""
+        apology = self.t("😕 Sorry, something went wrong on my side. Please try again in a moment.", locale)
+        return any(m.get("text") == apology for m in self.emulator.transcript(user.id) if m["outgoing"])
+
     def message(self, user: SimUser, message_id: int) -> dict[str, Any]:
         """A message of the chat in its current state (after edits)."""
         for item in self.emulator.transcript(user.id):
@@ -88,15 +108,20 @@ def buttons(message: dict[str, Any]) -> list[str]:
 TEARDOWN_SECONDS = 60
 
 
-async def start_harness(
-    database_url: str, *, limits: Limits | None = None, faults: Faults | None = None, **overrides: Any
-) -> AsyncIterator[Harness]:
-    emulator = BotAPIEmulator(
+def bot_api(limits: Limits | None = None, faults: Faults | None = None) -> BotAPIEmulator:
+    """The Bot API our bot talks to (its token, its username), without flood control unless told."""
+    return BotAPIEmulator(
         token=TOKEN,
         limits=limits or Limits(flood_control=False),
         faults=faults or Faults(),
         bot_username="diaspora_bridge_bot",
     )
+
+
+async def start_harness(
+    database_url: str, *, limits: Limits | None = None, faults: Faults | None = None, **overrides: Any
+) -> AsyncIterator[Harness]:
+    emulator = bot_api(limits, faults)
     base_url = await emulator.start(host="127.0.0.1", port=0)
     if not emulator.limits.flood_control:
         # No flood control to respect: the bot's own per-chat pacing would only slow the dialogs

@@ -54,11 +54,7 @@ async def test_non_admin_is_refused_and_forged_buttons_change_nothing(harness: H
         AdminAction(action="revoke", member_id=1),
     ]
     for data in forged:
-        query_id = await harness.emulator.press_button(
-            intruder, refusal, callback_data=data.pack(), forge=True
-        )
-        await harness.emulator.wait_for(lambda emu, q=query_id: emu.callback_answers.get(q) is not None)
-        assert harness.emulator.callback_answers[query_id]["text"] == harness.t(REFUSAL, "ru")
+        assert await harness.forge(intruder, refusal, data) == harness.t(REFUSAL, "ru")
     # Even in the "name the member" step (if they had forged their way there), nothing is granted.
     await harness.emulator.send_text(intruder, "@bob_b")
     await harness.reply(intruder)
@@ -80,8 +76,9 @@ async def test_super_admin_grants_by_username_id_and_forward_then_revokes(
     assert harness.t("➕ Make someone admin", "en") in buttons(menu)
 
     # By @username.
-    await harness.press(root, menu, "➕ Make someone organizer")
-    assert (await harness.reply(root))["text"] == harness.t(WHO, "en", role="organizer")
+    assert (await harness.choose(root, menu, "➕ Make someone organizer"))["text"] == harness.t(
+        WHO, "en", role="organizer"
+    )
     done = await harness.send(root, "@Amina_D")
     assert done["text"] == "✅ Done: Amina is now organizer."
     notice = await harness.reply(amina)
@@ -92,12 +89,10 @@ async def test_super_admin_grants_by_username_id_and_forward_then_revokes(
         organization=harness.settings.organization_name,
     )
     # By numeric id.
-    await harness.press(root, menu, "➕ Make someone coordinator")
-    await harness.reply(root)
+    await harness.choose(root, menu, "➕ Make someone coordinator")
     assert (await harness.send(root, str(ivan.id)))["text"] == "✅ Done: Ivan is now coordinator."
     # By forwarding one of their messages.
-    await harness.press(root, menu, "➕ Make someone admin")
-    await harness.reply(root)
+    await harness.choose(root, menu, "➕ Make someone admin")
     await harness.emulator.forward_to_bot(root, original_sender=lucia, text="hola")
     assert (await harness.reply(root))["text"] == "✅ Done: Lucía is now admin."
 
@@ -107,14 +102,11 @@ async def test_super_admin_grants_by_username_id_and_forward_then_revokes(
     admin_menu = harness.emulator.commands(scope={"type": "chat", "chat_id": lucia.id}, language_code="")
     assert "admin" in [command["command"] for command in admin_menu]
 
-    await harness.press(root, menu, "👥 Who has which role")
-    listing = await harness.reply(root)
+    listing = await harness.choose(root, menu, "👥 Who has which role")
     assert "Amina — organizer" in listing["text"] and "Lucía — admin" in listing["text"]
 
-    await harness.press(root, menu, "➖ Remove a role")
-    choices = await harness.reply(root)
-    await harness.press(root, choices, "Amina")
-    assert (await harness.reply(root))["text"] == "Done: Amina is no longer organizer."
+    choices = await harness.choose(root, menu, "➖ Remove a role")
+    assert (await harness.choose(root, choices, "Amina"))["text"] == "Done: Amina is no longer organizer."
     assert await role_in_db(harness, amina.id) == Role.MEMBER
     # Pressing the same (now stale) revoke button again changes nothing.
     query_id = await harness.press(root, choices, "Amina")
@@ -132,8 +124,7 @@ async def test_super_admin_grants_by_username_id_and_forward_then_revokes(
 async def test_unknown_or_hidden_targets_are_explained(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
     root = await super_admin(harness, registered)
     menu = await harness.send(root, "/admin")
-    await harness.press(root, menu, "➕ Make someone organizer")
-    await harness.reply(root)
+    await harness.choose(root, menu, "➕ Make someone organizer")
     assert "/start" in (await harness.send(root, "@nobody_here"))["text"]
     assert "/start" in (await harness.send(root, "<b>&amp;</b>"))["text"]
     await harness.emulator.forward_to_bot(root, original_sender=None, sender_name="Hidden Person", text="x")
@@ -147,20 +138,14 @@ async def test_organization_admin_can_grant_but_not_make_admins(harness: Harness
     boss = await registered("Boss", "en", username="boss_admin")
     await registered("Helper", "en", username="helper_one")
     menu = await harness.send(root, "/admin")
-    await harness.press(root, menu, "➕ Make someone admin")
-    await harness.reply(root)
+    await harness.choose(root, menu, "➕ Make someone admin")
     await harness.send(root, "@boss_admin")
     await harness.reply(boss)  # role notice
 
     boss_menu = await harness.send(boss, "/admin")
     assert "➕ Make someone admin" not in buttons(boss_menu)
-    query_id = await harness.emulator.press_button(
-        boss, boss_menu, callback_data=AdminAction(action="grant", role="admin").pack(), forge=True
-    )
-    await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(query_id) is not None)
-    assert "super-admins" in harness.emulator.callback_answers[query_id]["text"]
-    await harness.press(boss, boss_menu, "➕ Make someone coordinator")
-    await harness.reply(boss)
+    assert "super-admins" in await harness.forge(boss, boss_menu, AdminAction(action="grant", role="admin"))
+    await harness.choose(boss, boss_menu, "➕ Make someone coordinator")
     assert (await harness.send(boss, "@helper_one"))["text"] == "✅ Done: Helper is now coordinator."
 
 
@@ -169,23 +154,17 @@ async def test_admin_sets_quiet_hours_and_announcements_follow(harness: Harness,
 
     root = await super_admin(harness, registered)
     menu = await harness.send(root, "/admin")
-    await harness.press(root, menu, "🌙 Quiet hours")
-    prompt = await harness.reply(root)
+    prompt = await harness.choose(root, menu, "🌙 Quiet hours")
     assert "22:00–08:00" in prompt["text"]
     assert (await harness.send(root, "late")).get("text", "").startswith("Please send hours like")
     assert (await harness.send(root, "21:30 - 7:00"))["text"] == "✅ Quiet hours: 21:30–07:00."
     async with create_session_factory(harness.app.engine)() as session:
         org = await session.get(Organization, harness.app.dispatcher["organization"].id)
         assert (org.quiet_start, org.quiet_end) == (21 * 60 + 30, 7 * 60)
-    await harness.press(root, menu, "🌙 Quiet hours")
-    await harness.reply(root)
+    await harness.choose(root, menu, "🌙 Quiet hours")
     assert (await harness.send(root, "off"))["text"] == "✅ Quiet hours: off."
     assert ("organization.quiet_hours", SUPER_ADMIN_ID, "") in await audit(harness)
 
     intruder = await registered("Eve", "en")
     forged = await harness.send(intruder, "/help")
-    query_id = await harness.emulator.press_button(
-        intruder, forged, callback_data=AdminAction(action="quiet").pack(), forge=True
-    )
-    await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(query_id) is not None)
-    assert harness.emulator.callback_answers[query_id]["text"] == REFUSAL
+    assert await harness.forge(intruder, forged, AdminAction(action="quiet")) == REFUSAL

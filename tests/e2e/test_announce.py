@@ -61,10 +61,8 @@ async def test_organizer_composes_translates_targets_and_sends(harness: Harness,
         in card["text"]
     )
 
-    await harness.press(organizer, card, harness.t("🌐 Add a translation", "fr"))
-    languages = await harness.reply(organizer)
-    await harness.press(organizer, languages, "العربية")
-    await harness.reply(organizer)  # "send the text in Arabic"
+    languages = await harness.choose(organizer, card, harness.t("🌐 Add a translation", "fr"))
+    await harness.choose(organizer, languages, "العربية")  # "send the text in Arabic"
     await harness.emulator.send_text(organizer, "حفلة ورقص يوم السبت!")
     await harness.reply(organizer)  # "translation saved"
     card = await harness.reply(organizer)
@@ -72,13 +70,11 @@ async def test_organizer_composes_translates_targets_and_sends(harness: Harness,
 
     await harness.press(organizer, card, harness.t("⚡ Urgent: off", "fr"))  # deterministic: no quiet hours
     card = harness.message(organizer, card["message_id"])
-    await harness.press(organizer, card, harness.t("📤 Send now", "fr"))
-    confirm = await harness.reply(organizer)
+    confirm = await harness.choose(organizer, card, harness.t("📤 Send now", "fr"))
     assert confirm["text"].startswith(
         harness.t("Send it to {count} member now?", "fr", "Send it to {count} members now?", 4, count=4)
     )
-    await harness.press(organizer, confirm, harness.t("✅ Yes, send it", "fr"))
-    status = await harness.reply(organizer)
+    status = await harness.choose(organizer, confirm, harness.t("✅ Yes, send it", "fr"))
     report = await wait_delivered(harness, organizer, status, "fr")
     assert harness.t("Received it: {count}", "fr", count=4) in report
 
@@ -104,19 +100,15 @@ async def test_audience_and_muting(harness: Harness, registered) -> None:  # typ
         await session.commit()
 
     card = await composer(harness, organizer, "Concert tonight")
-    await harness.press(organizer, card, "🏷 Topic")
-    topics = await harness.reply(organizer)
-    await harness.press(organizer, topics, "🎭 Culture")
-    card = await harness.reply(organizer)
+    topics = await harness.choose(organizer, card, "🏷 Topic")
+    card = await harness.choose(organizer, topics, "🎭 Culture")
     assert "It reaches 2 members." in card["text"]  # Kofi muted culture: organizer and Ana remain
-    await harness.press(organizer, card, "🎯 Audience")
-    audience = await harness.reply(organizer)
+    audience = await harness.choose(organizer, card, "🎯 Audience")
     query = await harness.press(organizer, audience, "🎉 Events")
     assert harness.emulator.callback_answers[query]["text"] == "Reaches 0 members"
     await harness.press(organizer, harness.message(organizer, audience["message_id"]), "🎉 Events")
     await harness.press(organizer, harness.message(organizer, audience["message_id"]), "🎭 Culture")
-    await harness.press(organizer, harness.message(organizer, audience["message_id"]), "Done")
-    card = await harness.reply(organizer)
+    card = await harness.choose(organizer, harness.message(organizer, audience["message_id"]), "Done")
     assert "It reaches 1 member." in card["text"]
 
 
@@ -153,9 +145,7 @@ async def test_members_and_forged_buttons_cannot_announce(harness: Harness, regi
     assert {"translate", "translate_to", "tr_skip", "edit", "ef", "send_confirm", "discard"} <= set(ACTIONS)
     for action in ACTIONS:
         data = AnnounceAction(action=action, id=1, value=values.get(action, "")).pack()
-        query = await harness.emulator.press_button(intruder, refusal, callback_data=data, forge=True)
-        await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
-        assert harness.emulator.callback_answers[query]["text"] == refusal["text"], action
+        assert await harness.forge(intruder, refusal, data) == refusal["text"], action
     await asyncio.sleep(0.3)
     async with create_session_factory(harness.app.engine)() as session:
         announcement = await session.get(Announcement, 1)
@@ -169,8 +159,7 @@ async def test_schedule_list_and_cancel(harness: Harness, registered) -> None:  
     organizer = await make_organizer(harness, registered, "en")
     await registered("Bob", "en")
     card = await composer(harness, organizer, "Assembly next year")
-    await harness.press(organizer, card, "🕒 Schedule")
-    await harness.reply(organizer)
+    await harness.choose(organizer, card, "🕒 Schedule")
     assert (await harness.send(organizer, "next tuesday-ish"))["text"].startswith(
         "I couldn't read that date."
     )
@@ -185,8 +174,7 @@ async def test_schedule_list_and_cancel(harness: Harness, registered) -> None:  
 
     listing = await harness.send(organizer, "/announcements")
     assert listing["text"].startswith("🕒 #1, scheduled for") and "Assembly next year" in listing["text"]
-    await harness.press(organizer, listing, "✏️ Edit text")
-    await harness.reply(organizer)
+    await harness.choose(organizer, listing, "✏️ Edit text")
     assert (await harness.send(organizer, "Assembly, new room"))[
         "text"
     ] == "✅ The text of announcement #1 is updated."
@@ -212,10 +200,10 @@ async def test_blocked_member_is_marked_and_skipped_next_time(harness: Harness, 
         expected = 3 if round_number == 1 else 2
         assert f"It reaches {expected} members." in card["text"]
         await harness.press(organizer, card, "⚡ Urgent: off")
-        await harness.press(organizer, harness.message(organizer, card["message_id"]), "📤 Send now")
-        confirm = await harness.reply(organizer)
-        await harness.press(organizer, confirm, "✅ Yes, send it")
-        status = await harness.reply(organizer)
+        confirm = await harness.choose(
+            organizer, harness.message(organizer, card["message_id"]), "📤 Send now"
+        )
+        status = await harness.choose(organizer, confirm, "✅ Yes, send it")
         done = f"✅ Announcement #{round_number} is delivered."
         await harness.emulator.wait_for(
             lambda _, s=status, d=done: harness.message(organizer, s["message_id"])["text"].startswith(d),
@@ -248,21 +236,17 @@ async def test_text_of_invisible_characters_is_refused_at_every_step(harness: Ha
     await harness.send(organizer, "/announce")
     assert (await harness.send(organizer, INVISIBLE))["text"] == empty
     card = await harness.send(organizer, "Real news")
-    await harness.press(organizer, card, "🌐 Add a translation")
-    languages = await harness.reply(organizer)
-    await harness.press(organizer, languages, "Français")
-    await harness.reply(organizer)  # "Send the text in French"
+    languages = await harness.choose(organizer, card, "🌐 Add a translation")
+    await harness.choose(organizer, languages, "Français")  # "Send the text in French"
     assert (await harness.send(organizer, INVISIBLE))["text"] == empty
     assert (await harness.send(organizer, "Vraies nouvelles"))["text"] == "✅ Translation saved: Français."
     card = await harness.reply(organizer)
 
-    await harness.press(organizer, card, "🕒 Schedule")
-    await harness.reply(organizer)
+    await harness.choose(organizer, card, "🕒 Schedule")
     confirm = await harness.send(organizer, "14.03.2099 18:30")
     await harness.press(organizer, confirm, "✅ Confirm")
     listing = await harness.send(organizer, "/announcements")
-    await harness.press(organizer, listing, "✏️ Edit text")
-    await harness.reply(organizer)
+    await harness.choose(organizer, listing, "✏️ Edit text")
     assert (await harness.send(organizer, INVISIBLE))["text"] == empty
     async with create_session_factory(harness.app.engine)() as session:
         announcement = await session.get(Announcement, 1)
@@ -294,10 +278,8 @@ async def test_a_text_telegram_cut_in_two_is_not_kept_half(harness: Harness, reg
     card = await harness.send(organizer, text[:3000])
     assert card["text"].startswith("📣 Announcement #")
     await harness.press(organizer, card, "⚡ Urgent: off")
-    await harness.press(organizer, harness.message(organizer, card["message_id"]), "📤 Send now")
-    confirm = await harness.reply(organizer)
-    await harness.press(organizer, confirm, "✅ Yes, send it")
-    status = await harness.reply(organizer)
+    confirm = await harness.choose(organizer, harness.message(organizer, card["message_id"]), "📤 Send now")
+    status = await harness.choose(organizer, confirm, "✅ Yes, send it")
     async with create_session_factory(harness.app.engine)() as session:
         rows = (await session.exec(select(Announcement))).all()
     await wait_delivered(harness, organizer, status, "en", rows[0].id)  # PostgreSQL: #2, SQLite: #1 again
@@ -313,10 +295,8 @@ async def test_translation_of_a_photo_is_held_to_the_caption_limit(harness: Harn
     await harness.send(organizer, "/announce")
     await harness.emulator.send_photo(organizer, caption="Our new hall")
     card = await harness.reply(organizer)
-    await harness.press(organizer, card, "🌐 Add a translation")
-    languages = await harness.reply(organizer)
-    await harness.press(organizer, languages, "Français")
-    await harness.reply(organizer)
+    languages = await harness.choose(organizer, card, "🌐 Add a translation")
+    await harness.choose(organizer, languages, "Français")
     refused = await harness.send(organizer, "é" * 1025)
     assert refused["text"] == "A caption can have at most 1024 characters."
     async with create_session_factory(harness.app.engine)() as session:
@@ -331,8 +311,7 @@ async def test_a_second_send_tap_is_refused_and_sends_nothing_twice(harness: Har
     await registered("Bob", "en")
     card = await composer(harness, organizer, "Once only")
     await harness.press(organizer, card, "⚡ Urgent: off")
-    await harness.press(organizer, harness.message(organizer, card["message_id"]), "📤 Send now")
-    confirm = await harness.reply(organizer)
+    confirm = await harness.choose(organizer, harness.message(organizer, card["message_id"]), "📤 Send now")
     first = await harness.emulator.press_button(organizer, confirm, text="✅ Yes, send it")
     second = await harness.emulator.press_button(organizer, confirm, text="✅ Yes, send it")
     await harness.emulator.wait_for(

@@ -5,23 +5,21 @@ without --force."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from bot.backup import BackupError, backup, restore, table_counts
 from bot.sandbox import BotAPIEmulator, Limits
-from bot.services.announcements import enqueue_announcement
-from bot.services.members import TelegramIdentity, record_consent
 from storage.db import create_engine, create_session_factory
-from storage.models import Announcement, DeliveryStatus, OutboxMessage
-from tests.conftest import PG_URL, _pg_admin
+from storage.models import DeliveryStatus, OutboxMessage
+from tests.conftest import PG_URL
 from tests.e2e.conftest import start_harness
+from tests.e2e.helpers import consented, urgent_announcement
+from tests.postgres import throwaway_database
 
 
 @pytest.fixture
@@ -30,12 +28,8 @@ def empty_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     if database_url.startswith("sqlite"):
         yield f"sqlite+aiosqlite:///{tmp_path / 'restored.sqlite3'}"
         return
-    name = f"db_restore_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with throwaway_database(PG_URL, "db_restore") as url:
+        yield url
 
 
 async def test_backup_during_a_broadcast_restores_into_an_empty_database(
@@ -46,16 +40,8 @@ async def test_backup_during_a_broadcast_restores_into_an_empty_database(
         sessions = create_session_factory(harness.app.engine)
         organization = harness.app.dispatcher["organization"]
         async with sessions() as session:
-            for user in users:
-                await record_consent(
-                    session, TelegramIdentity(user.id, None, user.first_name), "en", "UTC", organization.id
-                )
-            announcement = Announcement(
-                organization_id=organization.id, author_chat_id=users[0].id, text="Backup news", urgent=True
-            )
-            session.add(announcement)
-            await session.flush()
-            await enqueue_announcement(session, announcement, organization)
+            await consented(session, organization.id, users)
+            await urgent_announcement(session, organization, users[0], "Backup news")
             await session.commit()
         harness.app.delivery.wake()
 

@@ -15,6 +15,7 @@ from storage.db import create_session_factory
 from storage.models import Announcement, AnnouncementStatus, Organization
 from storage.types import utcnow
 from tests.e2e.conftest import Harness
+from tests.e2e.helpers import our_organization
 
 REPORT_TICKS = 3.5  # a little more than the engine's report interval (3 s)
 
@@ -28,8 +29,7 @@ def outgoing(harness: Harness, user) -> list[dict]:  # type: ignore[no-untyped-d
 
 async def announcement(harness: Harness, author, **fields) -> tuple[int, Organization]:  # type: ignore[no-untyped-def]
     async with create_session_factory(harness.app.engine)() as session:
-        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
-        assert organization is not None
+        organization = await our_organization(harness, session)
         row = Announcement(
             organization_id=organization.id or 0,
             author_chat_id=author.id,

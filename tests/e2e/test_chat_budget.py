@@ -11,8 +11,9 @@ import pytest
 
 from bot.services.announcements import enqueue_announcement
 from storage.db import create_session_factory
-from storage.models import Announcement, Organization
+from storage.models import Announcement
 from tests.e2e.conftest import Harness, start_harness
+from tests.e2e.helpers import our_organization
 
 ANNOUNCEMENTS = 4
 COMMANDS = 6
@@ -20,8 +21,7 @@ COMMANDS = 6
 
 async def announce(harness: Harness, author_chat_id: int, text: str) -> None:
     async with create_session_factory(harness.app.engine)() as session:
-        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
-        assert organization is not None
+        organization = await our_organization(harness, session)
         announcement = Announcement(
             organization_id=organization.id or 0, author_chat_id=author_chat_id, text=text, urgent=True
         )

@@ -5,9 +5,7 @@ attendance, CSV, edits, cancellation, check-in code), /postevent in a group, and
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import UTC, datetime, timedelta
-from html import unescape
 from typing import Any
 
 from sqlalchemy import func
@@ -33,19 +31,14 @@ from storage.models import (
 )
 from storage.types import utcnow
 from tests.e2e.conftest import Harness, buttons
+from tests.e2e.helpers import our_organization, plain, refuses_unreadable_and_past_times
 from tests.e2e.test_announce import make_organizer
-
-
-def plain(html: str) -> str:
-    """What Telegram shows for an HTML text (the emulator keeps the parsed text)."""
-    return unescape(re.sub(r"<[^>]+>", "", html))
 
 
 async def no_quiet_hours(harness: Harness) -> None:
     """Notices go out at once whatever the hour the test runs at."""
     async with create_session_factory(harness.app.engine)() as session:
-        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
-        assert organization is not None
+        organization = await our_organization(harness, session)
         organization.quiet_start = organization.quiet_end = 0
         session.add(organization)
         await session.commit()
@@ -123,23 +116,14 @@ async def test_newevent_dialog_in_french_bad_input_preview_translation_and_publi
     question = await harness.send(organizer, "Musique & <danse> pour tous")
     assert "({zone})".format(zone="UTC") in question["text"]
     await invisible_is_refused()
-    said(
-        await harness.send(organizer, "mardi prochain vers midi"),
-        "I couldn't read that date. Please write it like 2027-03-14 18:30 or 14.03.2027 18:30.",
-    )
-    said(
-        await harness.send(organizer, "01.01.2020 10:00"),
-        "That time has already passed. Please send a time in the future.",
-    )
+    await refuses_unreadable_and_past_times(harness, organizer, "fr", "mardi prochain vers midi")
     start = datetime(2099, 3, 14, 18, 30, tzinfo=UTC)
     confirm = await harness.send(organizer, "14.03.2099 18:30")
     said(confirm, "It starts on {when}. Is that right?", when=format_when(start, "fr", "UTC", "words"))
     assert "samedi 14 mars 2099" in confirm["text"]  # in words, in French
-    await harness.press(organizer, confirm, t("✏️ Change", "fr"))
-    await harness.reply(organizer)  # the start question again
+    await harness.choose(organizer, confirm, t("✏️ Change", "fr"))  # the start question again
     confirm = await harness.send(organizer, "2099-03-14 18:30")
-    await harness.press(organizer, confirm, t("✅ Correct", "fr"))
-    question = await harness.reply(organizer)
+    question = await harness.choose(organizer, confirm, t("✅ Correct", "fr"))
     said(question, "When does it end? Send a time (for example 20:30) or a date and time, or press Skip.")
     await invisible_is_refused()
     end_error = (
@@ -166,29 +150,27 @@ async def test_newevent_dialog_in_french_bad_input_preview_translation_and_publi
         await harness.send(organizer, "15.03.2099 10:00"),
         "Answers must close before the event starts. Please send an earlier time.",
     )
-    await harness.press(organizer, question, t("Skip", "fr"))
-    question = await harness.reply(organizer)
+    question = await harness.choose(organizer, question, t("Skip", "fr"))
     said(question, "When should members who answered Going or Maybe get a reminder?")
     said(
         await harness.send(organizer, "un jour avant"),
         "Please choose with the buttons above, or send /cancel to stop.",
     )
-    await harness.press(organizer, question, t("1 day and 1 hour before", "fr"))
-    question = await harness.reply(organizer)
+    question = await harness.choose(organizer, question, t("1 day and 1 hour before", "fr"))
     said(question, "Who should be told about this event?")
     assert buttons(question) == [t("Everyone", "fr"), t("Choose…", "fr")]
-    await harness.press(organizer, question, t("Everyone", "fr"))
-    question = await harness.reply(organizer)  # a capacity was given: the claim window
+    # A capacity was given: the claim window.
+    question = await harness.choose(organizer, question, t("Everyone", "fr"))
     said(question, "When a seat frees up, how long does the next person on the waitlist have to take it?")
     assert buttons(question) == [
         t("Automatically (no waiting)", "fr"),
         *(t("{count} hour", "fr", "{count} hours", n, count=n) for n in (12, 24, 48)),
     ]
-    await harness.press(organizer, question, t("{count} hour", "fr", "{count} hours", 24, count=24))
-    question = await harness.reply(organizer)
+    question = await harness.choose(
+        organizer, question, t("{count} hour", "fr", "{count} hours", 24, count=24)
+    )
     assert t("Every month on the second {weekday}", "fr", weekday="samedi") in buttons(question)
-    await harness.press(organizer, question, t("Only once", "fr"))
-    header = await harness.reply(organizer)
+    header = await harness.choose(organizer, question, t("Only once", "fr"))
     assert header["text"] == plain(
         t("👁 Preview: this is how members will see it. Nothing is sent until you press Publish.", "fr")
         + "\n"
@@ -217,11 +199,9 @@ async def test_newevent_dialog_in_french_bad_input_preview_translation_and_publi
     assert "Musique & <danse> pour tous" in preview["text"]  # shown as typed, not as HTML
     assert buttons(preview) == [t("📤 Publish", "fr"), t("🌐 Add a translation", "fr"), t("🗑 Discard", "fr")]
 
-    await harness.press(organizer, preview, t("🌐 Add a translation", "fr"))
-    languages = await harness.reply(organizer)
+    languages = await harness.choose(organizer, preview, t("🌐 Add a translation", "fr"))
     assert "Français" not in buttons(languages)
-    await harness.press(organizer, languages, "English")
-    await harness.reply(organizer)  # "send the title in English"
+    await harness.choose(organizer, languages, "English")  # "send the title in English"
     await invisible_is_refused()
     said(
         await harness.send(organizer, "x" * 201),
@@ -240,8 +220,7 @@ async def test_newevent_dialog_in_french_bad_input_preview_translation_and_publi
     }
     assert english["text"] == expected_card(harness, event, "en", "en")
 
-    await harness.press(organizer, english, t("📤 Publish", "fr"))
-    published = await harness.reply(organizer)
+    published = await harness.choose(organizer, english, t("📤 Publish", "fr"))
     assert published["text"].startswith(
         t(
             "📤 Published: {count} member will be told.",
@@ -288,33 +267,27 @@ async def test_english_dialog_repeating_event_and_paginated_list(harness: Harnes
 
     await harness.send(organizer, "/newevent")
     question = await harness.send(organizer, "Language café")
-    await harness.press(organizer, question, "Skip")
-    await harness.reply(organizer)  # the start question
+    await harness.choose(organizer, question, "Skip")  # the start question
     older = await harness.send(organizer, "13.03.2099 18:30")
     confirm = await harness.send(organizer, "14/03/2099 6:30pm")  # typed again instead of pressing
     assert confirm["text"] == "It starts on Saturday, March 14, 2099, 6:30\u202fPM (UTC). Is that right?"
     query = await harness.press(organizer, older, "✅ Correct")  # confirms what it shows, or nothing
     assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
-    await harness.press(organizer, confirm, "✅ Correct")
-    await harness.reply(organizer)  # the end question
+    await harness.choose(organizer, confirm, "✅ Correct")  # the end question
     await harness.send(organizer, "20:00")  # ends the same day
     question = await harness.send(organizer, "Café Lumière, 3 rue des Lilas")
-    await harness.press(organizer, question, "No limit")
-    await harness.reply(organizer)  # the deadline question
+    await harness.choose(organizer, question, "No limit")  # the deadline question
     question = await harness.send(organizer, "2099-03-14 12:00")  # 6 h 30 before the start
-    await harness.press(organizer, question, "1 hour before")
-    question = await harness.reply(organizer)
+    question = await harness.choose(organizer, question, "1 hour before")
     assert buttons(question) == ["Everyone", "Choose…"]
-    await harness.press(organizer, question, "Everyone")
-    question = await harness.reply(organizer)  # no capacity: no claim window question
+    question = await harness.choose(organizer, question, "Everyone")  # no capacity: no claim window question
     assert buttons(question) == [
         "Only once",
         "Every week",
         "Every two weeks",
         "Every month on the second Saturday",
     ]
-    await harness.press(organizer, question, "Every month on the second Saturday")
-    header = await harness.reply(organizer)
+    header = await harness.choose(organizer, question, "Every month on the second Saturday")
     assert header["text"].endswith(
         "This event reaches 2 members.\n🔁 Every month on the second Saturday: 8 dates, the last on October 10, 2099."
     )
@@ -336,8 +309,7 @@ async def test_english_dialog_repeating_event_and_paginated_list(harness: Harnes
         )
         assert (event.audience, event.claim_window_hours) == ({}, None)
 
-    await harness.press(organizer, preview, "📤 Publish")
-    published = await harness.reply(organizer)
+    published = await harness.choose(organizer, preview, "📤 Publish")
     assert published["text"].startswith("📤 Published: 2 members will be told.")  # announced once
     async with create_session_factory(harness.app.engine)() as session:
         statuses = (await session.exec(select(Event.status))).all()
@@ -359,15 +331,11 @@ async def test_english_dialog_repeating_event_and_paginated_list(harness: Harnes
     ]
 
     # Editing a date of a series asks which dates.
-    await harness.press(organizer, listing, "6. Language café")
-    manage = await harness.reply(organizer)
+    manage = await harness.choose(organizer, listing, "6. Language café")
     assert manage["text"].startswith("🗓 Event #6 · 🔁 repeating")
-    await harness.press(organizer, manage, "✏️ Edit")
-    fields = await harness.reply(organizer)
-    await harness.press(organizer, fields, "Place or link")
-    scope = await harness.reply(organizer)
-    await harness.press(organizer, scope, "All future dates")
-    await harness.reply(organizer)  # "send the new address..."
+    fields = await harness.choose(organizer, manage, "✏️ Edit")
+    scope = await harness.choose(organizer, fields, "Place or link")
+    await harness.choose(organizer, scope, "All future dates")  # "send the new address..."
     saved = await harness.send(organizer, "Café Soleil")
     assert saved["text"] == "✅ Saved for 3 dates.\n0 members who answered are told about the change."
     async with create_session_factory(harness.app.engine)() as session:
@@ -378,8 +346,7 @@ async def test_english_dialog_repeating_event_and_paginated_list(harness: Harnes
 
 async def published_event(harness: Harness, **fields: Any) -> int:
     async with create_session_factory(harness.app.engine)() as session:
-        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
-        assert organization is not None
+        organization = await our_organization(harness, session)
         now = utcnow()
         values: dict[str, Any] = {
             "title": "Assemblée générale",
@@ -418,8 +385,7 @@ async def test_attendees_attendance_csv_edit_code_group_and_cancel(harness: Harn
     listing = await harness.send(organizer, "/myevents")
     assert listing["text"].startswith("🗓 Upcoming events (1–1 of 1)")
     assert "✅ Going: 2 · 🤔 Maybe: 0" in listing["text"]
-    await harness.press(organizer, listing, "1. Assemblée générale")
-    manage = await harness.reply(organizer)
+    manage = await harness.choose(organizer, listing, "1. Assemblée générale")
     assert buttons(manage) == [
         "👥 Attendees",
         "📄 CSV",
@@ -429,8 +395,7 @@ async def test_attendees_attendance_csv_edit_code_group_and_cancel(harness: Harn
         "✖ Cancel event",
     ]
 
-    await harness.press(organizer, manage, "👥 Attendees")
-    people = await harness.reply(organizer)
+    people = await harness.choose(organizer, manage, "👥 Attendees")
     text = people["text"]
     assert "✅ Going: 2 · 🤔 Maybe: 0 · ❌ Can't go: 1" in text
     assert "⏳ Waitlist: 1 · 🎟 Offered a seat: 0" in text
@@ -445,8 +410,7 @@ async def test_attendees_attendance_csv_edit_code_group_and_cancel(harness: Harn
     assert harness.emulator.callback_answers[query]["text"] == "No longer marked as attended."
     await harness.press(organizer, harness.message(organizer, people["message_id"]), "▫️ Ivan")
 
-    await harness.press(organizer, manage, "📄 CSV")
-    document = await harness.reply(organizer)
+    document = await harness.choose(organizer, manage, "📄 CSV")
     assert document["document"]["file_name"] == f"event-{event_id}.csv"
     rows = harness.emulator.file_bytes(document["document"]["file_id"]).decode("utf-8-sig").splitlines()
     assert rows == [
@@ -458,19 +422,16 @@ async def test_attendees_attendance_csv_edit_code_group_and_cancel(harness: Harn
     ]
 
     # A new time: everyone who answered (but "can't go") is told, in the outbox.
-    await harness.press(organizer, manage, "✏️ Edit")
-    fields = await harness.reply(organizer)
+    fields = await harness.choose(organizer, manage, "✏️ Edit")
     assert buttons(fields) == ["Title", "Description", "Start time", "Place or link", "Capacity"]
-    await harness.press(organizer, fields, "Start time")
-    await harness.reply(organizer)
+    await harness.choose(organizer, fields, "Start time")
     assert (await harness.send(organizer, "yesterday"))["text"].startswith("I couldn't read that date.")
     assert (await harness.send(organizer, "\u200b\u2060\u200b"))["text"] == (
         "That looks empty. Please type your answer."
     )
     confirm = await harness.send(organizer, "2099-06-01 19:00")
     assert confirm["text"] == "It starts on Monday, June 1, 2099, 7:00\u202fPM (UTC). Is that right?"
-    await harness.press(organizer, confirm, "✅ Correct")
-    saved = await harness.reply(organizer)
+    saved = await harness.choose(organizer, confirm, "✅ Correct")
     assert saved["text"] == "✅ Saved.\n3 members who answered are told about the change."
     updated = await harness.reply(organizer)  # the event again, as it is now
     assert "Monday, June 1, 2099" in updated["text"]
@@ -479,8 +440,7 @@ async def test_attendees_attendance_csv_edit_code_group_and_cancel(harness: Harn
     assert {row.member_id for row in changed} == ids
     assert {row.payload["rsvp"] for row in changed} == {"going", "waitlisted"}
 
-    await harness.press(organizer, manage, "🔑 Check-in code")
-    code_message = await harness.reply(organizer)
+    code_message = await harness.choose(organizer, manage, "🔑 Check-in code")
     async with create_session_factory(harness.app.engine)() as session:
         event = await session.get(Event, event_id)
     assert event is not None and event.checkin_code
@@ -493,8 +453,7 @@ async def test_attendees_attendance_csv_edit_code_group_and_cancel(harness: Harn
         event = await session.get(Event, event_id)
     assert event is not None and event.checkin_code != old_code and event.checkin_code in code_message["text"]
 
-    await harness.press(organizer, manage, "📢 Post in a group")
-    how = await harness.reply(organizer)
+    how = await harness.choose(organizer, manage, "📢 Post in a group")
     assert f"/postevent {event_id}" in how["text"]
     group = harness.emulator.create_group("Diaspora Lyon", members=[organizer, ivan])
     await harness.emulator.send_text(ivan, f"/postevent {event_id}", chat=group)
@@ -510,8 +469,7 @@ async def test_attendees_attendance_csv_edit_code_group_and_cancel(harness: Harn
         "Send /postevent followed by the number"
     )
 
-    await harness.press(organizer, manage, "✖ Cancel event")
-    confirm = await harness.reply(organizer)
+    confirm = await harness.choose(organizer, manage, "✖ Cancel event")
     assert confirm["text"].startswith("Cancel “Assemblée générale” on Monday, June 1, 2099")
     await harness.press(organizer, confirm, "✖ Yes, cancel it")
     done = await harness.edited(organizer, confirm)
@@ -550,27 +508,33 @@ def organizer_buttons(event_id: int, draft_id: int, member: int) -> list[EventAd
     ]
 
 
+# The management card's actions that carry nothing but the event's id.
+ONE_EVENT_ACTIONS = (
+    "open",
+    "att",
+    "csv",
+    "edit",
+    "edit_start_ok",
+    "edit_start_change",
+    "code",
+    "newcode",
+    "group",
+    "cancel",
+    "keep",
+    "cancel_yes",
+)
+
+
 def managing_buttons(event_id: int, member: int) -> list[EventAdmin]:
     """The buttons that name an open event (published or draft)."""
     return [
-        EventAdmin(action="open", id=event_id),
-        EventAdmin(action="att", id=event_id),
         EventAdmin(action="att", id=event_id, value="nav", page=20),
         EventAdmin(action="mark", id=event_id, member=member),
-        EventAdmin(action="csv", id=event_id),
-        EventAdmin(action="edit", id=event_id),
         EventAdmin(action="ef", id=event_id, value="start"),
         EventAdmin(action="scope_one", id=event_id, value="title"),
         EventAdmin(action="scope_all", id=event_id, value="place"),
         EventAdmin(action="tr_skip", id=event_id, value="capacity"),  # “No limit” of the new capacity
-        EventAdmin(action="edit_start_ok", id=event_id),
-        EventAdmin(action="edit_start_change", id=event_id),
-        EventAdmin(action="code", id=event_id),
-        EventAdmin(action="newcode", id=event_id),
-        EventAdmin(action="group", id=event_id),
-        EventAdmin(action="cancel", id=event_id),
-        EventAdmin(action="keep", id=event_id),
-        EventAdmin(action="cancel_yes", id=event_id),
+        *(EventAdmin(action=action, id=event_id) for action in ONE_EVENT_ACTIONS),
     ]
 
 
@@ -620,15 +584,6 @@ async def event_rows(harness: Harness) -> dict[int, tuple[Any, ...]]:
         }
 
 
-async def press_forged(harness: Harness, user: Any, message: dict[str, Any], data: EventAdmin) -> str:
-    """Press a button the bot never sent; returns the toast it got."""
-    packed = data.pack()
-    assert len(packed.encode()) <= 64
-    query = await harness.emulator.press_button(user, message, callback_data=packed, forge=True)
-    await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
-    return harness.emulator.callback_answers[query]["text"]
-
-
 async def test_members_and_forged_buttons_cannot_manage_events(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
     organizer = await make_organizer(harness, registered, "en")
     intruder = await registered("Eve", "uk")
@@ -664,7 +619,7 @@ async def test_members_and_forged_buttons_cannot_manage_events(harness: Harness,
         *managing_buttons(draft_id, bob),  # the card's buttons on the draft
     ]
     for data in forged:
-        assert await press_forged(harness, intruder, last, data) == refusal, data
+        assert await harness.forge(intruder, last, data) == refusal, data
     await asyncio.sleep(0.3)
     assert await event_rows(harness) == stored
     async with create_session_factory(harness.app.engine)() as session:
@@ -682,8 +637,7 @@ async def test_members_and_forged_buttons_cannot_manage_events(harness: Harness,
 
     # The organizer's own stale buttons: a cancelled event's buttons answer, change nothing.
     listing = await harness.send(organizer, "/myevents")
-    await harness.press(organizer, listing, "1. Assemblée générale")
-    manage = await harness.reply(organizer)
+    manage = await harness.choose(organizer, listing, "1. Assemblée générale")
     async with create_session_factory(harness.app.engine)() as session:
         event = await session.get(Event, event_id)
         organization = await session.get(Organization, event.organization_id)  # type: ignore[union-attr]
@@ -722,7 +676,7 @@ async def test_organizer_buttons_for_missing_or_foreign_events_are_stale(
     stale = "This button is no longer active."
     for event_id, draft_id in ((999, 998), (foreign_id, foreign_draft)):
         for data in (*managing_buttons(event_id, bob), *draft_buttons(draft_id)):
-            assert await press_forged(harness, organizer, listing, data) == stale, data
+            assert await harness.forge(organizer, listing, data) == stale, data
     group = harness.emulator.create_group("Diaspora Lyon", members=[organizer])
     for ident in (999, foreign_id):
         await harness.emulator.send_text(organizer, f"/postevent {ident}", chat=group)
@@ -745,21 +699,18 @@ async def test_skipping_everything_then_translation_without_description_edits_an
     organizer = await make_organizer(harness, registered, "en")
     await harness.send(organizer, "/newevent")
     question = await harness.send(organizer, "Weekly choir")
-    await harness.press(organizer, question, "Skip")  # description
-    await harness.reply(organizer)
+    await harness.choose(organizer, question, "Skip")  # description
     confirm = await harness.send(organizer, "2099-01-03 10:00")
     await harness.press(organizer, confirm, "✅ Correct")
     for _question in ("end", "place"):
         question = await harness.reply(organizer)
         await harness.press(organizer, question, "Skip")
     await harness.press(organizer, await harness.reply(organizer), "No limit")
-    await harness.press(organizer, await harness.reply(organizer), "Skip")  # deadline
-    reminders = await harness.reply(organizer)
+    reminders = await harness.choose(organizer, await harness.reply(organizer), "Skip")  # deadline
     await harness.press(organizer, reminders, "No reminders")
     assert buttons(harness.message(organizer, reminders["message_id"])) == []  # answered: no buttons left
     await harness.press(organizer, await harness.reply(organizer), "Everyone")
-    await harness.press(organizer, await harness.reply(organizer), "Every week")
-    header = await harness.reply(organizer)
+    header = await harness.choose(organizer, await harness.reply(organizer), "Every week")
     assert "🔁 Every week: 8 dates, the last on February 21, 2099." in header["text"]
     preview = await harness.reply(organizer)
     assert preview["text"].startswith(
@@ -767,11 +718,11 @@ async def test_skipping_everything_then_translation_without_description_edits_an
     )
 
     await harness.press(organizer, preview, "🌐 Add a translation")
-    await harness.press(organizer, await harness.reply(organizer), "Français")
-    await harness.reply(organizer)
+    await harness.choose(organizer, await harness.reply(organizer), "Français")
     question = await harness.send(organizer, "Chorale hebdomadaire")
-    await harness.press(organizer, question, "Skip")
-    assert (await harness.reply(organizer))["text"].startswith("✅ Translation saved: Français.")
+    assert (await harness.choose(organizer, question, "Skip"))["text"].startswith(
+        "✅ Translation saved: Français."
+    )
     french = await harness.reply(organizer)
     assert french["text"].startswith("📅 Chorale hebdomadaire")
     async with create_session_factory(harness.app.engine)() as session:
@@ -784,14 +735,12 @@ async def test_skipping_everything_then_translation_without_description_edits_an
     # A draft can be edited from /myevents before it is published.
     listing = await harness.send(organizer, "/myevents")
     assert "📝 draft" in listing["text"]
-    await harness.press(organizer, listing, "1. Weekly choir")
-    manage = await harness.reply(organizer)
+    manage = await harness.choose(organizer, listing, "1. Weekly choir")
     assert manage["text"].startswith("🗓 Event #1 · 📝 draft, not published yet · 🔁 repeating")
     assert buttons(manage)[-2:] == ["📤 Publish", "🗑 Discard"]
     await harness.press(organizer, manage, "✏️ Edit")
     await harness.press(organizer, await harness.reply(organizer), "Capacity")
-    await harness.press(organizer, await harness.reply(organizer), "This date only")
-    question = await harness.reply(organizer)
+    question = await harness.choose(organizer, await harness.reply(organizer), "This date only")
     empty = "That looks empty. Please type your answer."
     assert (await harness.send(organizer, "\u200b\u2060\u200b"))["text"] == empty
     assert (await harness.send(organizer, "0"))["text"].startswith("Please send a whole number of seats")
@@ -799,15 +748,12 @@ async def test_skipping_everything_then_translation_without_description_edits_an
     await harness.reply(organizer)  # the event again
     await harness.press(organizer, manage, "✏️ Edit")
     await harness.press(organizer, await harness.reply(organizer), "Capacity")
-    await harness.press(organizer, await harness.reply(organizer), "All future dates")
-    question = await harness.reply(organizer)
-    await harness.press(organizer, question, "No limit")
-    assert (await harness.reply(organizer))["text"] == "✅ Saved for 8 dates."
+    question = await harness.choose(organizer, await harness.reply(organizer), "All future dates")
+    assert (await harness.choose(organizer, question, "No limit"))["text"] == "✅ Saved for 8 dates."
     await harness.reply(organizer)
     await harness.press(organizer, manage, "✏️ Edit")
     await harness.press(organizer, await harness.reply(organizer), "Title")
-    await harness.press(organizer, await harness.reply(organizer), "This date only")
-    await harness.reply(organizer)
+    await harness.choose(organizer, await harness.reply(organizer), "This date only")
     assert (await harness.send(organizer, "\u200b\u2060\u200b"))["text"] == empty
     assert (await harness.send(organizer, "T" * 201))["text"].startswith("That title is too long")
     assert (await harness.send(organizer, "Choir: New Year concert"))["text"] == "✅ Saved."
@@ -841,23 +787,18 @@ async def test_dialog_with_a_chosen_audience_and_claim_window_and_forged_buttons
         await session.commit()
 
     async def forged(message: dict[str, Any], data: EventAdmin) -> None:
-        query = await harness.emulator.press_button(organizer, message, callback_data=data.pack(), forge=True)
-        await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(query) is not None)
-        assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
+        assert await harness.forge(organizer, message, data) == "This button is no longer active."
 
     await harness.send(organizer, "/newevent")
     question = await harness.send(organizer, "Film night")
-    await harness.press(organizer, question, "Skip")
-    await harness.reply(organizer)
+    await harness.choose(organizer, question, "Skip")
     await harness.press(organizer, await harness.send(organizer, "2099-05-02 19:00"), "✅ Correct")
     for _question in ("end", "place"):
         await harness.press(organizer, await harness.reply(organizer), "Skip")
     await harness.reply(organizer)  # capacity
-    await harness.press(organizer, await harness.send(organizer, "30"), "Skip")  # deadline
-    reminders = await harness.reply(organizer)
+    reminders = await harness.choose(organizer, await harness.send(organizer, "30"), "Skip")  # deadline
     await forged(reminders, EventAdmin(action="aud", value="all"))  # not this step's button
-    await harness.press(organizer, reminders, "1 hour before")
-    question = await harness.reply(organizer)
+    question = await harness.choose(organizer, reminders, "1 hour before")
     await forged(question, EventAdmin(action="claim", value="12"))
     assert (await harness.send(organizer, "culture fans"))["text"] == (
         "Please choose with the buttons above, or send /cancel to stop."
@@ -888,16 +829,16 @@ async def test_dialog_with_a_chosen_audience_and_claim_window_and_forged_buttons
     await forged(claim, EventAdmin(action="aud_i", value="events"))  # the audience is done
     assert buttons(harness.message(organizer, claim["message_id"])) == buttons(claim)
     await harness.press(organizer, claim, "48 hours")
-    await harness.press(organizer, await harness.reply(organizer), "Only once")
-    header = await harness.reply(organizer)
+    header = await harness.choose(organizer, await harness.reply(organizer), "Only once")
     assert header["text"].endswith("\nThis event reaches 1 member.")
     preview = await harness.reply(organizer)
     async with create_session_factory(harness.app.engine)() as session:
         event = (await session.exec(select(Event))).one()
     assert (event.audience, event.claim_window_hours, event.capacity) == ({"interests": ["culture"]}, 48, 30)
 
-    await harness.press(organizer, preview, "📤 Publish")
-    assert (await harness.reply(organizer))["text"].startswith("📤 Published: 1 member will be told.")
+    assert (await harness.choose(organizer, preview, "📤 Publish"))["text"].startswith(
+        "📤 Published: 1 member will be told."
+    )
     assert {row.member_id for row in await notices(harness, "published")} == {
         await member_id(harness, culture_fan)
     }
@@ -919,11 +860,11 @@ async def test_an_organizer_who_loses_the_role_mid_dialog_is_refused_and_the_dia
     await harness.send(organizer, "Book club")  # -> the description question
     listing = await harness.send(organizer, "/myevents")  # a command, not the description
     assert listing["text"].startswith("🗓 Upcoming events (1–1 of 1)")
-    await harness.press(organizer, listing, "1. Assemblée générale")
-    manage = await harness.reply(organizer)
-    await harness.press(organizer, manage, "✏️ Edit")
-    await harness.press(organizer, await harness.reply(organizer), "Title")
-    await harness.reply(organizer)  # "send the new title", the dialog now waits in that step
+    manage = await harness.choose(organizer, listing, "1. Assemblée générale")
+    fields = await harness.choose(organizer, manage, "✏️ Edit")
+    await harness.choose(
+        organizer, fields, "Title"
+    )  # "send the new title", the dialog now waits in that step
     async with create_session_factory(harness.app.engine)() as session:
         member = (await session.exec(select(Member).where(Member.telegram_id == organizer.id))).one()
         await revoke_role(session, Actor(1, True), harness.app.dispatcher["organization"].id, member)
@@ -955,8 +896,7 @@ async def test_myevents_keeps_events_while_check_in_takes_codes_then_shows_their
 
     async def held(title: str, starts: timedelta, ends: timedelta | None, code: str) -> int:
         async with create_session_factory(harness.app.engine)() as session:
-            organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
-            assert organization is not None
+            organization = await our_organization(harness, session)
             earlier = now - timedelta(days=1)
             event = await service.create_event(
                 session,
@@ -982,15 +922,13 @@ async def test_myevents_keeps_events_while_check_in_takes_codes_then_shows_their
     assert "No end, started" in listing["text"] and "Just ended" in listing["text"]
     assert "Long ago" not in listing["text"]
     assert listing["text"].count("🟢 happening now") == 2
-    await harness.press(organizer, listing, "2. No end, started")
-    card = await harness.reply(organizer)
+    card = await harness.choose(organizer, listing, "2. No end, started")
     assert "🔑 Check-in code" in buttons(card) and "✏️ Edit" in buttons(card)
 
     await harness.press(organizer, listing, "🕘 Past events")
     past = await harness.edited(organizer, listing)
     assert past["text"].startswith("🕘 Past events (1–1 of 1)") and "Long ago" in past["text"]
-    await harness.press(organizer, past, "1. Long ago")
-    card = await harness.reply(organizer)
+    card = await harness.choose(organizer, past, "1. Long ago")
     assert buttons(card) == ["👥 Attendees", "📄 CSV"]  # over: nothing left to edit, cancel or code
 
     # A member checks in at the event without an end; a wrong code of letters only is told so.
@@ -999,8 +937,7 @@ async def test_myevents_keeps_events_while_check_in_takes_codes_then_shows_their
     checked = await harness.send(ana, "kpqxrt")
     assert checked["text"] == "✅ You're checked in at No end, started. Enjoy!"
     assert (await harness.send(ana, "hello"))["text"].startswith("I'm not sure what you mean")
-    await harness.press(organizer, card, "👥 Attendees")
-    attendance = await harness.reply(organizer)
+    attendance = await harness.choose(organizer, card, "👥 Attendees")
     assert "Long ago" in attendance["text"]
     async with create_session_factory(harness.app.engine)() as session:
         assert await service.attendees(session, long_ago) == []

@@ -81,10 +81,8 @@ async def test_rsvp_waitlist_promotion_calendar_and_list(harness: Harness, regis
 
     listing = await harness.send(kofi, "/events")
     assert "1 upcoming event" in listing["text"] and "General assembly ✅" in listing["text"]
-    await harness.press(kofi, listing, "1. General assembly")
-    card = await harness.reply(kofi)
-    await harness.press(kofi, card, "📅 Add to calendar")
-    document = await harness.reply(kofi)
+    card = await harness.choose(kofi, listing, "1. General assembly")
+    document = await harness.choose(kofi, card, "📅 Add to calendar")
     calendar = Calendar.from_ical(harness.emulator.file_bytes(document["document"]["file_id"]))
     [vevent] = [item for item in calendar.walk() if item.name == "VEVENT"]
     assert str(vevent["SUMMARY"]) == "General assembly"
@@ -142,9 +140,7 @@ async def test_stale_and_forged_event_buttons(harness: Harness, registered) -> N
             "Please register first: open a private chat with me and send /start.",
         ),
     ):
-        query = await harness.emulator.press_button(user, message, callback_data=data, forge=True)
-        await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
-        assert harness.emulator.callback_answers[query]["text"] == expected
+        assert await harness.forge(user, message, data) == expected
     async with create_session_factory(harness.app.engine)() as session:
         stored = await session.get(Event, event.id)
         await service.cancel_event(session, stored, harness.app.dispatcher["organization"], utcnow())
@@ -217,8 +213,7 @@ async def test_a_newcomer_follows_an_event_link_registers_and_lands_on_the_card(
     greeting = await harness.send(newcomer, f"/start event_{event.id}")
     await harness.press(newcomer, greeting, "Kiswahili")
     notice = await harness.edited(newcomer, greeting)
-    await harness.press(newcomer, notice, harness.t("✅ I agree", "sw"))
-    await harness.reply(newcomer)  # "let's set up your profile"
+    await harness.choose(newcomer, notice, harness.t("✅ I agree", "sw"))  # "let's set up your profile"
     question = await harness.reply(newcomer)
     skip = harness.t("Skip", "sw")
     await harness.press(newcomer, question, skip)  # name
@@ -226,8 +221,7 @@ async def test_a_newcomer_follows_an_event_link_registers_and_lands_on_the_card(
         question = await harness.reply(newcomer)
         await harness.press(newcomer, question, skip)
     interests = await harness.reply(newcomer)
-    await harness.press(newcomer, interests, harness.t("Done", "sw"))
-    ready = await harness.reply(newcomer)
+    ready = await harness.choose(newcomer, interests, harness.t("Done", "sw"))
     assert ready["text"].startswith(harness.t("🎉 Your profile is ready!", "sw"))
     card = await harness.reply(newcomer)
     assert "General assembly" in card["text"]  # no Swahili version: the organization's default (en)

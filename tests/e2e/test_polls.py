@@ -16,42 +16,26 @@ from bot.i18n import language_name
 from bot.sandbox import SimUser
 from bot.services import surveys as service
 from storage.db import create_session_factory
-from storage.models import DeliveryStatus, Organization, OutboxMessage, PollDelivery, Survey
+from storage.models import DeliveryStatus, OutboxMessage, PollDelivery, Survey
 from storage.types import utcnow
 from tests.e2e.conftest import Harness, buttons
-from tests.e2e.test_event_admin import plain
+from tests.e2e.helpers import opened_survey, plain
 from tests.e2e.test_survey_admin import closing_day, make_coordinator
 
 
 async def make_poll(
     harness: Harness, *, anonymous: bool, multiple: bool, closes_in: timedelta = timedelta(days=1)
 ) -> Survey:
-    async with create_session_factory(harness.app.engine)() as session:
-        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
-        assert organization is not None
-        survey = await service.create_survey(
-            session,
-            organization.id or 0,
-            "Meeting day",
-            utcnow(),
-            anonymous=anonymous,
-            native_poll=True,
-            closes_at=utcnow() + closes_in,
-        )
-        await service.add_question(
-            session,
-            survey,
-            "multiple" if multiple else "single",
-            "Which day suits you? <3 & more",
-            options=["Saturday", "Sunday", "A weekday"],
-            translations={
-                "fr": {"text": "Quel jour vous convient ?", "options": ["Samedi", "Dimanche", "En semaine"]}
-            },
-        )
-        await service.open_survey(session, survey, organization, utcnow())
-        await session.commit()
-    harness.app.delivery.wake()
-    return survey
+    french = {"text": "Quel jour vous convient ?", "options": ["Samedi", "Dimanche", "En semaine"]}
+    question = {"options": ["Saturday", "Sunday", "A weekday"], "translations": {"fr": french}}
+    return await opened_survey(
+        harness,
+        "Meeting day",
+        [("multiple" if multiple else "single", "Which day suits you? <3 & more", question)],
+        anonymous=anonymous,
+        native_poll=True,
+        closes_at=utcnow() + closes_in,
+    )
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 10.0) -> None:
@@ -128,11 +112,9 @@ async def test_votes_from_every_copy_merge_into_one_result_and_closing_stops_the
     # Closed early by a coordinator (/results, Close now): every copy is stopped through the outbox.
     coordinator = await make_coordinator(harness, registered, "en")
     listing = await harness.send(coordinator, "/results")
-    await harness.press(coordinator, listing, f"#{survey.id} ")
-    summary = await harness.reply(coordinator)
+    summary = await harness.choose(coordinator, listing, f"#{survey.id} ")
     assert "photo" in await harness.reply(coordinator)  # the chart of the only question
-    await harness.press(coordinator, summary, "⏹ Close now")
-    confirm = await harness.reply(coordinator)
+    confirm = await harness.choose(coordinator, summary, "⏹ Close now")
     await harness.press(coordinator, confirm, "⏹ Yes, close it")
     await polls_closed(harness, users, messages)
     with pytest.raises(ValueError, match="closed"):
@@ -201,8 +183,7 @@ async def test_a_ukrainian_poll_translated_reaches_each_member_in_their_language
     await pick(anonymous, "👤 With names")  # the closing time is asked next
     confirm = await harness.send(coordinator, closing_day(3)[0])
     audience = await pick(confirm, "✅ Correct")
-    await harness.press(coordinator, audience, t("Everyone"))
-    await harness.reply(coordinator)  # the preview notice
+    await harness.choose(coordinator, audience, t("Everyone"))  # the preview notice
     card = await harness.reply(coordinator)
     assert buttons(card) == [t("📤 Publish"), t("🌐 Add a translation"), t("🗑 Discard")]
 

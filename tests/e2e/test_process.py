@@ -4,45 +4,39 @@ answers; killed with SIGKILL mid-conversation and restarted, it continues where 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.config import PROJECT_ROOT
-from bot.sandbox import BotAPIEmulator, Limits
-from tests.e2e.conftest import TOKEN
+from bot.sandbox import BotAPIEmulator
+from tests.bot_process import bot_command, bot_environment
+from tests.e2e.conftest import TOKEN, bot_api
+from tests.e2e.helpers import broadcast_waiting, consents_in_swahili, copies_sent
 
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[BotAPIEmulator]:
-    emulator = BotAPIEmulator(
-        token=TOKEN, limits=Limits(flood_control=False), bot_username="diaspora_bridge_bot"
-    )
-    await emulator.start(host="127.0.0.1", port=0)
-    yield emulator
-    await emulator.stop()
+    async with bot_api() as emulator:
+        yield emulator
 
 
 def start_bot(
     emulator: BotAPIEmulator, workdir: Path, database_url: str, **extra_env: str
 ) -> subprocess.Popen[bytes]:
-    env = extra_env | {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(workdir),
-        "BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": emulator.base_url,
-        "DATABASE_URL": database_url,
-        "LOG_LEVEL": "INFO",
-        "PYTHONPATH": str(PROJECT_ROOT),
-    }
+    env = extra_env | bot_environment(
+        workdir,
+        BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=emulator.base_url,
+        DATABASE_URL=database_url,
+        LOG_LEVEL="INFO",
+    )
     return subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
+        bot_command("run"),
         cwd=workdir,
         env=env,
         stdout=subprocess.PIPE,
@@ -70,15 +64,7 @@ async def test_process_starts_sets_menus_answers_and_survives_sigkill(
         await emulator.wait_for(
             lambda emu: emu.commands(scope={"type": "default"}, language_code="sw") is not None, timeout=60
         )
-        user = emulator.create_user("Wanjiru", language_code="sw")
-        await emulator.send_text(user, "/start")
-        greeting = await emulator.next_bot_message(user.id, timeout=30)
-        await emulator.press_button(user, greeting, text="Kiswahili")
-        await emulator.wait_for(lambda emu: "/mydata" in emu.transcript(user.id)[-1]["text"], timeout=30)
-        notice = emulator.transcript(user.id)[-1]
-        await emulator.press_button(
-            user, notice, text=notice["reply_markup"]["inline_keyboard"][0][0]["text"]
-        )
+        user = await consents_in_swahili(emulator)
         await emulator.next_bot_message(user.id, timeout=30)  # "let's set up your profile"
         name_question = await emulator.next_bot_message(user.id, timeout=30)
         await emulator.send_text(user, "Wanjiru Kamau")
@@ -127,41 +113,16 @@ async def test_sigkill_mid_broadcast_and_restart_at_once_loses_nobody(
 async def _broadcast_killed_and_restarted(
     emulator: BotAPIEmulator, tmp_path: Path, database_url: str, lease: float
 ) -> None:
-    from collections import Counter
-
     from sqlmodel import select
 
-    from bot.services.announcements import enqueue_announcement
-    from bot.services.members import TelegramIdentity, record_consent
-    from bot.services.roles import ensure_default_organization
     from storage.db import create_engine, create_session_factory
-    from storage.migrate import upgrade_to_head
-    from storage.models import Announcement, DeliveryStatus, OutboxMessage
+    from storage.models import DeliveryStatus, OutboxMessage
 
-    emulator.limits.flood_control = True  # Telegram's limits: the bot must stay under them
-    await asyncio.to_thread(upgrade_to_head, database_url)
-    users = [emulator.create_user(f"M{i}", language_code="en") for i in range(200)]
+    users = await broadcast_waiting(emulator, database_url, 200, "Big news")
     engine = create_engine(database_url)
-    async with create_session_factory(engine)() as session:
-        org = await ensure_default_organization(session, "Diaspora Bridge community", "en", "UTC")
-        for user in users:
-            await record_consent(
-                session, TelegramIdentity(user.id, None, user.first_name), "en", "UTC", org.id
-            )
-        announcement = Announcement(
-            organization_id=org.id, author_chat_id=users[0].id, text="Big news", urgent=True
-        )
-        session.add(announcement)
-        await session.flush()
-        await enqueue_announcement(session, announcement, org)
-        await session.commit()
 
     def received() -> Counter[int]:
-        return Counter(
-            call.params.get("chat_id")
-            for call in emulator.calls
-            if call.method == "sendMessage" and call.ok and call.params.get("text") == "Big news"
-        )
+        return copies_sent(emulator, "Big news")
 
     env = {"DELIVERY_LEASE_SECONDS": str(lease)}
     process = start_bot(emulator, tmp_path, database_url, **env)

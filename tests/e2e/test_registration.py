@@ -12,20 +12,13 @@ from bot.services.geo import country_name, zone_label
 from storage.db import create_session_factory
 from storage.models import Member, MemberStatus
 from tests.e2e.conftest import Harness, buttons
+from tests.e2e.helpers import plain
 
 WELCOME = (
     "👋 Welcome to <b>{organization}</b>!\n\n"
     "I help our community stay connected: events, trainings and quick surveys, in your language.\n\n"
     "Which language would you like to use?"
 )
-
-
-def plain(html: str) -> str:
-    """The text Telegram shows for an HTML message (tags gone, entities decoded)."""
-    import re
-    from html import unescape
-
-    return unescape(re.sub(r"<[^>]+>", "", html))
 
 
 async def members(harness: Harness) -> list[Member]:
@@ -61,8 +54,7 @@ async def test_full_registration(
     assert "/mydata" in notice["text"] and "/forget" in notice["text"]
     assert notice["text"] != greeting["text"]
 
-    await harness.press(user, notice, harness.t("✅ I agree", language))
-    assert (await harness.reply(user))["text"] == harness.t(
+    assert (await harness.choose(user, notice, harness.t("✅ I agree", language)))["text"] == harness.t(
         "Let's set up your profile. It takes a minute, and you can skip any step.", language
     )
     name_question = await harness.reply(user)
@@ -70,8 +62,7 @@ async def test_full_registration(
         "What name should we use for you? Send it as a message.", language
     )
 
-    await harness.press(user, name_question, "Amina Diallo")
-    origin_question = await harness.reply(user)
+    origin_question = await harness.choose(user, name_question, "Amina Diallo")
     assert origin_question["text"].startswith(
         harness.t(
             "Which country are you originally from? Type its name in any language, e.g. Senegal.", language
@@ -188,8 +179,7 @@ async def test_a_super_admin_keeps_the_staff_commands_after_registering(harness:
     greeting = await harness.send(admin, "/start")
     await harness.press(admin, greeting, language_name("fr"))
     notice = await harness.edited(admin, greeting)
-    await harness.press(admin, notice, harness.t("✅ I agree", "fr"))
-    await harness.reply(admin)  # "let's set up your profile"
+    await harness.choose(admin, notice, harness.t("✅ I agree", "fr"))  # "let's set up your profile"
     await harness.reply(admin)  # the name question
 
     menu = harness.emulator.commands(scope={"type": "chat", "chat_id": admin.id}, language_code="")
@@ -203,8 +193,7 @@ async def test_a_super_admin_keeps_the_staff_commands_after_registering(harness:
     greeting = await harness.send(member, "/start")
     await harness.press(member, greeting, language_name("fr"))
     notice = await harness.edited(member, greeting)
-    await harness.press(member, notice, harness.t("✅ I agree", "fr"))
-    await harness.reply(member)
+    await harness.choose(member, notice, harness.t("✅ I agree", "fr"))
     await harness.reply(member)
     menu = harness.emulator.commands(scope={"type": "chat", "chat_id": member.id}, language_code="")
     assert menu is not None and "admin" not in {item["command"] for item in menu}

@@ -52,8 +52,7 @@ async def test_overlong_empty_and_html_names(harness: Harness) -> None:
     greeting = await harness.send(user, "/start")
     await harness.press(user, greeting, "English")
     notice = await harness.edited(user, greeting)
-    await harness.press(user, notice, "✅ I agree")
-    await harness.reply(user)
+    await harness.choose(user, notice, "✅ I agree")
     question = await harness.reply(user)
     assert buttons(question)[0] == "Use “<b>Ali</b> &”"  # a button label is plain text
 
@@ -83,11 +82,8 @@ async def test_stale_and_forged_buttons_change_nothing(harness: Harness, registe
         InterestToggle(key="hacking"),
         ProfileEdit(field="telegram_id"),
     ):
-        query_id = await harness.emulator.press_button(user, card, callback_data=data.pack(), forge=True)
-        await harness.emulator.wait_for(lambda emu, q=query_id: emu.callback_answers.get(q) is not None)
-        assert harness.emulator.callback_answers[query_id]["text"] == "This button is no longer active."
-    query_id = await harness.emulator.press_button(user, card, callback_data="garbage:::", forge=True)
-    await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(query_id) is not None)
+        assert await harness.forge(user, card, data) == "This button is no longer active."
+    await harness.forge(user, card, "garbage:::")
     assert [(m.timezone, m.origin_country, m.interests) for m in await members(harness)] == before
 
 
@@ -208,9 +204,5 @@ async def test_forged_ids_beyond_the_database_integers_are_stale_buttons(
         f"an:preview:{huge}:",
         f"adm:revoke:organizer:{huge}",
     ):
-        query = await harness.emulator.press_button(organizer, last, callback_data=data, forge=True)
-        await harness.emulator.wait_for(
-            lambda emu, q=query: emu.callback_answers.get(q) is not None, timeout=10
-        )
-        assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active.", data
+        assert await harness.forge(organizer, last, data) == "This button is no longer active.", data
     assert [m for m in harness.emulator.transcript(organizer.id) if m["outgoing"]][-1] == last

@@ -11,6 +11,7 @@ import struct
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -35,7 +36,7 @@ from storage.models import (
 )
 from storage.types import utcnow
 from tests.e2e.conftest import Harness, buttons
-from tests.e2e.test_event_admin import plain
+from tests.e2e.helpers import Question, opened_survey, plain, refuses_unreadable_and_past_times
 
 
 async def make_coordinator(harness: Harness, registered, language: str, role: Role = Role.COORDINATOR):  # type: ignore[no-untyped-def]
@@ -88,6 +89,13 @@ async def database_state(harness: Harness) -> tuple[list[dict[str, Any]], list[i
             for model in (SurveyQuestion, SurveyResponse, OutboxMessage)
         ]
     return rows, counts
+
+
+def written_answers_per_page(monkeypatch: pytest.MonkeyPatch, count: int) -> None:
+    """/results shows `count` written answers a page (so a few answers make several pages)."""
+    import handlers.surveys.written_answers
+
+    monkeypatch.setattr(handlers.surveys.written_answers, "TEXTS_PAGE", count)
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -146,31 +154,20 @@ async def test_poll_dialog_with_bad_input_at_every_step_then_published(harness: 
     )
     so_far = await harness.send(coordinator, "Lyon\nDakar")
     assert so_far["text"].splitlines()[1:4] == ["1. Paris", "2. Lyon", "3. Dakar"]
-    await harness.press(coordinator, so_far, "Done")
-    multiple = await harness.reply(coordinator)
+    multiple = await harness.choose(coordinator, so_far, "Done")
     said(multiple, "May members choose one answer, or several?")
     said(
         await harness.send(coordinator, "several"),
         "Please choose with the buttons above, or send /cancel to stop.",
     )
-    await harness.press(coordinator, multiple, "Several answers")
-    anonymous = await harness.reply(coordinator)
-    await harness.press(coordinator, anonymous, t("👤 With names", "en"))
-    closes = await harness.reply(coordinator)
+    anonymous = await harness.choose(coordinator, multiple, "Several answers")
+    closes = await harness.choose(coordinator, anonymous, t("👤 With names", "en"))
     assert "(UTC)" in closes["text"]
-    said(
-        await harness.send(coordinator, "next tuesday-ish"),
-        "I couldn't read that date. Please write it like 2027-03-14 18:30 or 14.03.2027 18:30.",
-    )
-    said(
-        await harness.send(coordinator, "01.01.2020 10:00"),
-        "That time has already passed. Please send a time in the future.",
-    )
+    await refuses_unreadable_and_past_times(harness, coordinator, "en")
     typed, moment = closing_day()
     confirm = await harness.send(coordinator, typed)
     said(confirm, "It closes on {when}. Is that right?", when=format_when(moment, "en", "UTC", "words"))
-    await harness.press(coordinator, confirm, t("✅ Correct", "en"))
-    audience = await harness.reply(coordinator)
+    audience = await harness.choose(coordinator, confirm, t("✅ Correct", "en"))
     await harness.press(coordinator, audience, "Everyone")
     said(
         await harness.reply(coordinator),
@@ -184,8 +181,7 @@ async def test_poll_dialog_with_bad_input_at_every_step_then_published(harness: 
     )
     assert [s.status for s in await surveys(harness)] == [SurveyStatus.DRAFT]
 
-    await harness.press(coordinator, card, t("📤 Publish", "en"))
-    published = await harness.reply(coordinator)
+    published = await harness.choose(coordinator, card, t("📤 Publish", "en"))
     assert published["text"].startswith(
         plain(
             t(
@@ -209,10 +205,8 @@ async def test_poll_dialog_with_bad_input_at_every_step_then_published(harness: 
     assert (question.kind, question.options) == (QuestionKind.MULTIPLE, ["Paris", "Lyon", "Dakar"])
     assert await invitations(harness, poll.id or 0) == 3
     # The published card's buttons are gone; pressing Publish again (forged) changes nothing.
-    query = await harness.emulator.press_button(
-        coordinator, card, callback_data=SurveyDialog(action="publish", id=poll.id or 0).pack(), forge=True
-    )
-    assert await toast_of(harness, query) == "This button is no longer active."
+    publish_again = SurveyDialog(action="publish", id=poll.id or 0)
+    assert await harness.forge(coordinator, card, publish_again) == "This button is no longer active."
     assert await invitations(harness, poll.id or 0) == 3
 
 
@@ -262,8 +256,7 @@ async def test_newsurvey_in_french_every_kind_translation_and_publish(harness: H
     more = await pick(await pick(so_far, "Done"), "Optional (can be skipped)")
     # 3. Rating 0-10.
     kind = await pick(more, "➕ Another question")
-    await harness.press(coordinator, kind, t("⭐ Rating {low}–{high}", "fr").format(low=0, high=10))
-    await harness.reply(coordinator)
+    await harness.choose(coordinator, kind, t("⭐ Rating {low}–{high}", "fr").format(low=0, high=10))
     optional = await harness.send(coordinator, "Votre satisfaction ?")
     more = await pick(optional, "Required")
     # 4. A number with bounds (bad bounds first).
@@ -296,8 +289,7 @@ async def test_newsurvey_in_french_every_kind_translation_and_publish(harness: H
     await harness.press(coordinator, picker, "▫️ English")
     await harness.press(coordinator, harness.message(coordinator, audience["message_id"]), "▫️ Français")
     opens = await pick(harness.message(coordinator, audience["message_id"]), "Done")
-    await harness.press(coordinator, opens, t("Later…", "fr"))
-    await harness.reply(coordinator)
+    await harness.choose(coordinator, opens, t("Later…", "fr"))
     opening, opens_at = closing_day(1)
     await pick(await harness.send(coordinator, opening), "✅ Correct")  # the closing question comes next
     confirm = await harness.send(coordinator, opening)  # closing when it opens: refused once confirmed
@@ -309,8 +301,7 @@ async def test_newsurvey_in_french_every_kind_translation_and_publish(harness: H
     await harness.reply(coordinator)  # the closing question again
     closing, closes_at = closing_day(5)
     reminder = await pick(await harness.send(coordinator, closing), "✅ Correct")
-    await harness.press(coordinator, reminder, t("2 hours before", "fr"))
-    await harness.reply(coordinator)  # preview notice
+    await harness.choose(coordinator, reminder, t("2 hours before", "fr"))  # preview notice
     card = await harness.reply(coordinator)
     assert "Besoins de la communauté" in card["text"] and "Viendrez-vous à la fête ?" in card["text"]
     assert (
@@ -344,10 +335,8 @@ async def test_newsurvey_in_french_every_kind_translation_and_publish(harness: H
 
     # A translation into English: the title, then each question and each of its options, one per
     # message (several lines answer as many options, never more than the question has left).
-    await harness.press(coordinator, card, t("🌐 Add a translation", "fr"))
-    languages = await harness.reply(coordinator)
-    await harness.press(coordinator, languages, "English")
-    await harness.reply(coordinator)
+    languages = await harness.choose(coordinator, card, t("🌐 Add a translation", "fr"))
+    await harness.choose(coordinator, languages, "English")
     await harness.send(coordinator, "Community needs")
 
     def option_asked(reply: dict[str, Any], option: int, original: str) -> None:
@@ -393,8 +382,7 @@ async def test_newsurvey_in_french_every_kind_translation_and_publish(harness: H
     assert stored[5].translations == {"en": {"text": "Will you come to the party?"}}
     assert (await surveys(harness))[0].translations == {"en": "Community needs"}
 
-    await harness.press(coordinator, card, t("📤 Publish", "fr"))
-    await harness.reply(coordinator)
+    await harness.choose(coordinator, card, t("📤 Publish", "fr"))
     (survey,) = await surveys(harness)
     assert survey.status == SurveyStatus.OPEN and survey.remind_at == closes_at - timedelta(hours=2)
     assert await invitations(harness, survey.id or 0) == 2  # the English and French speakers
@@ -454,21 +442,17 @@ async def test_cancel_and_forged_or_foreign_buttons_change_nothing(harness: Harn
         SurveyManage(action="texts", id=ours_id, question=written_id),
         SurveyManage(action="texts", id=ours_id, question=written_id, page=8),
         *(SurveyManage(action="by", id=ours_id, value=code) for code in ("lang", "res", "orig")),
-        SurveyManage(action="csv", id=ours_id),
-        SurveyManage(action="xlsx", id=ours_id),
-        SurveyManage(action="close", id=ours_id),
-        SurveyManage(action="close_yes", id=ours_id),
-        SurveyManage(action="keep", id=ours_id),
-        SurveyManage(action="extend", id=ours_id),
-        SurveyManage(action="duplicate", id=ours_id),
+        *(
+            SurveyManage(action=action, id=ours_id)
+            for action in ("csv", "xlsx", "close", "close_yes", "keep", "extend", "duplicate")
+        ),
     ]
     before = await database_state(harness)
     last = await harness.send(member, "/help")
     sent = len(harness.emulator.transcript(member.id))
     published = SurveyDialog(action="publish", id=ours_id)
     for data in (published, *draft_buttons, *step_buttons, *results_buttons):
-        query = await harness.emulator.press_button(member, last, callback_data=data.pack(), forge=True)
-        assert await toast_of(harness, query) == refusal, data
+        assert await harness.forge(member, last, data) == refusal, data
     assert await database_state(harness) == before
     assert len(harness.emulator.transcript(member.id)) == sent  # no file, no results, no question
 
@@ -489,8 +473,7 @@ async def test_cancel_and_forged_or_foreign_buttons_change_nothing(harness: Harn
         SurveyDialog(action="publish", id=foreign_id),
         *vanished,
     ):
-        query = await harness.emulator.press_button(coordinator, last, callback_data=data.pack(), forge=True)
-        assert await toast_of(harness, query) == stale, data
+        assert await harness.forge(coordinator, last, data) == stale, data
     assert [s.status for s in await surveys(harness)] == [
         SurveyStatus.OPEN,
         SurveyStatus.OPEN,
@@ -501,14 +484,8 @@ async def test_cancel_and_forged_or_foreign_buttons_change_nothing(harness: Harn
     # A dialog's buttons belong to their step; /cancel ends the dialog and its buttons.
     await harness.send(coordinator, "/poll")
     options = await harness.send(coordinator, "Lunch or dinner?")
-    query = await harness.emulator.press_button(
-        coordinator, options, callback_data=SurveyDialog(action="multiple", value="yes").pack(), forge=True
-    )
-    assert await toast_of(harness, query) == stale
-    query = await harness.emulator.press_button(
-        coordinator, options, callback_data=SurveyDialog(action="kind", value="bogus").pack(), forge=True
-    )
-    assert await toast_of(harness, query) == stale
+    assert await harness.forge(coordinator, options, SurveyDialog(action="multiple", value="yes")) == stale
+    assert await harness.forge(coordinator, options, SurveyDialog(action="kind", value="bogus")) == stale
     await harness.send(coordinator, "Lunch\nDinner")
     assert (await harness.send(coordinator, "/cancel"))["text"] == t(
         "Cancelled. Nothing else was changed.", "en"
@@ -550,27 +527,16 @@ ANSWERS = [  # city, topics, rating, children, idea, coming
 
 
 async def attributed_survey(harness: Harness) -> int:
-    now = utcnow()
-    async with create_session_factory(harness.app.engine)() as session:
-        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
-        assert organization is not None
-        survey = await service.create_survey(
-            session, organization.id or 0, "Needs", now, language="en", closes_at=now + timedelta(days=2)
-        )
-        fr = {"fr": {"text": "Ville ?", "options": ["Paris", "Lyon", "Autre"]}}
-        await service.add_question(
-            session, survey, "single", "City?", options=["Paris", "Lyon", "Other"], translations=fr
-        )
-        await service.add_question(
-            session, survey, "multiple", "Topics?", options=["Jobs", "Health", "Housing"]
-        )
-        await service.add_question(session, survey, "rating", "Satisfied?")
-        await service.add_question(session, survey, "number", "Children?", min_value=0, max_value=20)
-        await service.add_question(session, survey, "text", "Idea?", optional=True)
-        await service.add_question(session, survey, "yes_no", "Coming?")
-        await service.open_survey(session, survey, organization, now)
-        await session.commit()
-        return survey.id or 0
+    fr = {"fr": {"text": "Ville ?", "options": ["Paris", "Lyon", "Autre"]}}
+    questions: list[Question] = [
+        ("single", "City?", {"options": ["Paris", "Lyon", "Other"], "translations": fr}),
+        ("multiple", "Topics?", {"options": ["Jobs", "Health", "Housing"]}),
+        ("rating", "Satisfied?", {}),
+        ("number", "Children?", {"min_value": 0, "max_value": 20}),
+        ("text", "Idea?", {"optional": True}),
+        ("yes_no", "Coming?", {}),
+    ]
+    return (await opened_survey(harness, "Needs", questions, language="en")).id or 0
 
 
 async def test_results_counts_charts_texts_breakdown_exports_close_extend_duplicate(
@@ -578,10 +544,9 @@ async def test_results_counts_charts_texts_breakdown_exports_close_extend_duplic
     registered,  # type: ignore[no-untyped-def]
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    import handlers.surveys.written_answers as results_handlers
     from handlers.surveys.texts import percent
 
-    monkeypatch.setattr(results_handlers, "TEXTS_PAGE", 3)
+    written_answers_per_page(monkeypatch, 3)
     coordinator = await make_coordinator(harness, registered, "fr")
     people = [await registered(f"P{n}", "en" if n < 5 else "fr") for n in range(7)]
     survey_id = await attributed_survey(harness)
@@ -592,8 +557,7 @@ async def test_results_counts_charts_texts_breakdown_exports_close_extend_duplic
 
     listing = await harness.send(coordinator, "/results")
     assert f"#{survey_id} Needs" in listing["text"]
-    await harness.press(coordinator, listing, f"#{survey_id} Needs")
-    text = (await harness.reply(coordinator))["text"]
+    text = (await harness.choose(coordinator, listing, f"#{survey_id} Needs"))["text"]
     lines = text.splitlines()
     assert plain(t("<b>{count}</b> response", "fr", "<b>{count}</b> responses", 7, count=7)) in lines
 
@@ -647,8 +611,7 @@ async def test_results_counts_charts_texts_breakdown_exports_close_extend_duplic
     ]
 
     summary = harness.message(coordinator, charts[0]["message_id"] - 1)
-    await harness.press(coordinator, summary, t("📝 Answers to {number}", "fr", number=5))
-    page = await harness.reply(coordinator)
+    page = await harness.choose(coordinator, summary, t("📝 Answers to {number}", "fr", number=5))
     assert t("Answers {first}–{last} of {total}", "fr", first=1, last=3, total=6) in page["text"]
     await harness.press(coordinator, page, t("Next ▶️", "fr"))
     page = await harness.edited(coordinator, page)
@@ -670,8 +633,7 @@ async def test_results_counts_charts_texts_breakdown_exports_close_extend_duplic
 
     # By language: the 2 French speakers are a group too small to show, and the 5 English speakers
     # are hidden too (the overall results minus theirs would be the French speakers' answers).
-    await harness.press(coordinator, summary, t("👥 By language", "fr"))
-    breakdown = (await harness.reply(coordinator))["text"]
+    breakdown = (await harness.choose(coordinator, summary, t("👥 By language", "fr")))["text"]
     assert "English" not in breakdown and "Français" not in breakdown
     assert (
         t(
@@ -689,15 +651,13 @@ async def test_results_counts_charts_texts_breakdown_exports_close_extend_duplic
     )
 
     # CSV and XLSX: one row per response, the answers given.
-    await harness.press(coordinator, summary, "📄 CSV")
-    document = (await harness.reply(coordinator))["document"]
+    document = (await harness.choose(coordinator, summary, "📄 CSV"))["document"]
     rows = list(csv.reader(io.StringIO(harness.emulator.file_bytes(document["file_id"]).decode("utf-8-sig"))))
     assert rows[0][:3] == ["response", "member_id", "name"] and len(rows) == 8
     by_name = {row[2]: row for row in rows[1:]}
     assert by_name["P1"][4:] == ["Paris", "Jobs; Health", "4", "1", '\'=HYPERLINK("x")', "yes"]
     assert by_name["P3"][4:] == ["Lyon", "Jobs; Housing", "3", "2", "", "yes"]
-    await harness.press(coordinator, summary, t("📗 Excel (XLSX)", "fr"))
-    document = (await harness.reply(coordinator))["document"]
+    document = (await harness.choose(coordinator, summary, t("📗 Excel (XLSX)", "fr")))["document"]
     assert document["file_name"] == f"survey-{survey_id}.xlsx"
     workbook = load_workbook(io.BytesIO(harness.emulator.file_bytes(document["file_id"])))
     sheet_rows = [
@@ -709,19 +669,16 @@ async def test_results_counts_charts_texts_breakdown_exports_close_extend_duplic
     assert (None, "Autre", 1, 0.143) in summary_rows and (None, yes, 5, 0.714) in summary_rows
 
     # Extend, then close early; a duplicate is a new draft with the same questions.
-    await harness.press(coordinator, summary, t("🕒 Extend", "fr"))
-    await harness.reply(coordinator)
+    await harness.choose(coordinator, summary, t("🕒 Extend", "fr"))
     typed, moment = closing_day(9)
     confirm = await harness.send(coordinator, typed)
-    await harness.press(coordinator, confirm, t("✅ Correct", "fr"))
-    assert (await harness.reply(coordinator))["text"] == t(
+    assert (await harness.choose(coordinator, confirm, t("✅ Correct", "fr")))["text"] == t(
         "🕒 Survey #{id} now closes on {when}.",
         "fr",
         id=survey_id,
         when=format_when(moment, "fr", "UTC", "words"),
     )
-    await harness.press(coordinator, summary, t("⏹ Close now", "fr"))
-    confirm = await harness.reply(coordinator)
+    confirm = await harness.choose(coordinator, summary, t("⏹ Close now", "fr"))
     await harness.press(coordinator, confirm, t("⏹ Yes, close it", "fr"))
     closed = await harness.edited(coordinator, confirm)
     assert closed["text"] == t("🔒 Survey #{id} is closed. The final results:", "fr", id=survey_id)
@@ -734,14 +691,12 @@ async def test_results_counts_charts_texts_breakdown_exports_close_extend_duplic
     query = await harness.press(coordinator, summary, t("⏹ Close now", "fr"))
     assert await toast_of(harness, query) == t("This survey is closed.", "fr")
 
-    await harness.press(coordinator, summary, t("📑 Duplicate", "fr"))
-    assert (await harness.reply(coordinator))["text"] == t(
+    assert (await harness.choose(coordinator, summary, t("📑 Duplicate", "fr")))["text"] == t(
         "📑 A copy is ready as draft #{id}.", "fr", id=survey_id + 1
     )
     await harness.reply(coordinator)  # its closing time
     confirm = await harness.send(coordinator, typed)
-    await harness.press(coordinator, confirm, t("✅ Correct", "fr"))
-    card = await harness.reply(coordinator)
+    card = await harness.choose(coordinator, confirm, t("✅ Correct", "fr"))
     assert buttons(card) == [t("📤 Publish", "fr"), t("🌐 Add a translation", "fr"), t("🗑 Discard", "fr")]
     copy = (await surveys(harness))[1]
     assert (copy.status, copy.closes_at, copy.title) == (SurveyStatus.DRAFT, moment, "Needs")
@@ -785,8 +740,7 @@ async def test_a_coordinator_who_loses_the_role_mid_dialog_is_refused_and_the_di
     t = harness.t
     await harness.send(coordinator, "/newsurvey")
     kind = await harness.send(coordinator, "Community needs")
-    await harness.press(coordinator, kind, t("🔘 One choice", "en"))
-    await harness.reply(coordinator)
+    await harness.choose(coordinator, kind, t("🔘 One choice", "en"))
     await harness.send(coordinator, "Which city?")  # its options are asked next
     async with create_session_factory(harness.app.engine)() as session:
         member = (await session.exec(select(Member).where(Member.telegram_id == coordinator.id))).one()
@@ -812,8 +766,7 @@ async def test_no_reminder_means_none_for_surveys_and_quick_polls(harness: Harne
 
     await harness.send(coordinator, "/newsurvey")
     kind = await harness.send(coordinator, "Short check-in")
-    await harness.press(coordinator, kind, t("👍 Yes / no", "en"))
-    await harness.reply(coordinator)
+    await harness.choose(coordinator, kind, t("👍 Yes / no", "en"))
     more = await pick(await harness.send(coordinator, "All good?"), "Required")
     anonymous = await pick(more, "✅ That's all")
     audience = await pick(anonymous, "👤 With names")
@@ -821,8 +774,7 @@ async def test_no_reminder_means_none_for_surveys_and_quick_polls(harness: Harne
     closes = await pick(opens, "When I publish it")
     typed, _ = closing_day(5)
     reminder = await pick(await harness.send(coordinator, typed), "✅ Correct")
-    await harness.press(coordinator, reminder, t("No reminder", "en"))
-    await harness.reply(coordinator)  # the preview notice
+    await harness.choose(coordinator, reminder, t("No reminder", "en"))  # the preview notice
     card = await harness.reply(coordinator)
     assert closes["text"]
     assert t("24 hours before", "en") not in card["text"]
@@ -837,8 +789,7 @@ async def test_no_reminder_means_none_for_surveys_and_quick_polls(harness: Harne
     closes = await pick(anonymous, "👤 With names")
     confirm = await harness.send(coordinator, closing_day(3)[0])
     audience = await pick(confirm, "✅ Correct")
-    await harness.press(coordinator, audience, "Everyone")
-    await harness.reply(coordinator)
+    await harness.choose(coordinator, audience, "Everyone")
     await harness.reply(coordinator)
     poll = next(s for s in await surveys(harness) if s.native_poll)
     assert poll.reminder_before_minutes is None
@@ -886,8 +837,7 @@ async def test_invisible_text_is_refused_at_every_typed_step(harness: Harness, r
     closes = await pick(await refused_then(opening), "✅ Correct")  # the opening time
     assert closes["text"]
     reminder = await pick(await refused_then(closing_day(5)[0]), "✅ Correct")  # the closing time
-    await harness.press(coordinator, reminder, t("No reminder", "en"))
-    await harness.reply(coordinator)  # the preview notice
+    await harness.choose(coordinator, reminder, t("No reminder", "en"))  # the preview notice
     card = await harness.reply(coordinator)
 
     languages = await pick(card, "🌐 Add a translation")

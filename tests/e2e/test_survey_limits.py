@@ -6,7 +6,6 @@ messages that each fit, and buttons of a survey the member never started."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from typing import Any
 
 from sqlmodel import select
@@ -16,11 +15,19 @@ from bot.services.events import telegram_length
 from bot.views.surveys import SurveyAction
 from handlers.surveys.callbacks import SurveyDialog, SurveyManage
 from storage.db import create_session_factory
-from storage.models import Member, Organization
+from storage.models import Member
 from storage.types import utcnow
 from tests.e2e.conftest import Harness, buttons
-from tests.e2e.test_survey_admin import ANSWERS, attributed_survey, invited, make_coordinator, respond
-from tests.e2e.test_surveys_member import make_survey, stored
+from tests.e2e.helpers import opened_survey
+from tests.e2e.test_survey_admin import (
+    ANSWERS,
+    attributed_survey,
+    invited,
+    make_coordinator,
+    respond,
+    written_answers_per_page,
+)
+from tests.e2e.test_surveys_member import make_survey, member_invited, stored
 
 MESSAGE_MAX = 4096
 
@@ -32,24 +39,16 @@ def emoji_options(count: int, prefix: str) -> list[str]:
 
 async def long_choice_survey(harness: Harness, kind: str, questions: int) -> int:
     """An attributed survey of `questions` questions of `kind` with 12 options of 100 code units."""
-    async with create_session_factory(harness.app.engine)() as session:
-        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
-        assert organization is not None
-        survey = await service.create_survey(
-            session, organization.id or 0, "Long", utcnow(), closes_at=utcnow() + timedelta(days=2)
-        )
-        for number in range(questions):
-            options = emoji_options(12, f"Q{number}")
-            await service.add_question(session, survey, kind, f"Question {number}?", options=options)
-        await service.open_survey(session, survey, organization, utcnow())
-        await session.commit()
-        return survey.id or 0
+    survey = await opened_survey(
+        harness,
+        "Long",
+        [(kind, f"Question {n}?", {"options": emoji_options(12, f"Q{n}")}) for n in range(questions)],
+    )
+    return survey.id or 0
 
 
 async def test_forged_buttons_of_a_survey_never_started_store_nothing(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
-    amina = await registered("Amina", "fr")
-    survey = await make_survey(harness)
-    invitation = await harness.reply(amina)
+    amina, survey, invitation = await member_invited(harness, registered, "Amina", "fr")
     async with create_session_factory(harness.app.engine)() as session:
         first = (await service.questions_of(session, survey.id or 0))[0]
     for forged in (
@@ -59,9 +58,7 @@ async def test_forged_buttons_of_a_survey_never_started_store_nothing(harness: H
         {"action": "skip", "question": first.id},
     ):
         data = SurveyAction(survey=survey.id or 0, **forged).pack()
-        query = await harness.emulator.press_button(amina, invitation, callback_data=data, forge=True)
-        await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
-        assert harness.emulator.callback_answers[query]["text"] == harness.t(
+        assert await harness.forge(amina, invitation, data) == harness.t(
             "This button is no longer active.", "fr"
         )
     assert await stored(harness, survey) == (0, 0)  # not even an empty response
@@ -83,8 +80,7 @@ async def test_review_of_long_multiple_choice_answers_shows_every_question(
         while question is not None:  # every option of every question ticked
             question = await service.answer(session, response, question, list(range(12)), utcnow())
         await session.commit()
-    await harness.press(kofi, invitation, harness.t("▶️ Start", "en"))
-    review = await harness.reply(kofi)
+    review = await harness.choose(kofi, invitation, harness.t("▶️ Start", "en"))
     assert buttons(review) == [harness.t("✅ Submit", "en"), harness.t("◀ Back", "en")]
     assert telegram_length(review["text"]) <= MESSAGE_MAX
     answers = [line for line in review["text"].splitlines() if line.lstrip().startswith("→")]
@@ -94,25 +90,14 @@ async def test_review_of_long_multiple_choice_answers_shows_every_question(
 async def test_written_answers_of_emoji_fit_one_page(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
     coordinator = await make_coordinator(harness, registered, "en")
     people = [await registered(f"P{n}", "en") for n in range(8)]
-    async with create_session_factory(harness.app.engine)() as session:
-        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
-        assert organization is not None
-        survey = await service.create_survey(
-            session, organization.id or 0, "Ideas", utcnow(), closes_at=utcnow() + timedelta(days=2)
-        )
-        await service.add_question(session, survey, "text", "Your idea?")
-        await service.open_survey(session, survey, organization, utcnow())
-        await session.commit()
-        survey_id = survey.id or 0
+    survey_id = (await opened_survey(harness, "Ideas", [("text", "Your idea?", {})])).id or 0
     await invited(harness, coordinator, *people)
     answer = "🎉" * 500  # 1000 code units: the longest written answer allowed
     for person in people:
         await respond(harness, person, survey_id, [answer])
     listing = await harness.send(coordinator, "/results")
-    await harness.press(coordinator, listing, f"#{survey_id} Ideas")
-    summary = await harness.reply(coordinator)
-    await harness.press(coordinator, summary, harness.t("📝 Answers to {number}", "en", number=1))
-    page = await harness.reply(coordinator)
+    summary = await harness.choose(coordinator, listing, f"#{survey_id} Ideas")
+    page = await harness.choose(coordinator, summary, harness.t("📝 Answers to {number}", "en", number=1))
     assert harness.t("Answers {first}–{last} of {total}", "en", first=1, last=8, total=8) in page["text"]
     shown = [line for line in page["text"].splitlines() if line.startswith("• ")]
     assert len(shown) == 8 and all(line.endswith("…") and "🎉" in line for line in shown)
@@ -144,11 +129,8 @@ async def test_a_double_tap_on_a_multiple_choice_option_is_answered_quietly(
 ) -> None:
     """Both taps carry the same selection: the second finds the keyboard already showing it (Telegram
     refuses an edit that changes nothing). The tap is answered; no apology, nothing stored."""
-    amina = await registered("Amina", "en")
-    survey = await make_survey(harness)
-    invitation = await harness.reply(amina)
-    await harness.press(amina, invitation, harness.t("▶️ Start", "en"))
-    first = await harness.reply(amina)
+    amina, survey, invitation = await member_invited(harness, registered, "Amina", "en")
+    first = await harness.choose(amina, invitation, harness.t("▶️ Start", "en"))
     await harness.press(amina, first, "Paris")
     second = await harness.edited(amina, first)
     assert "2/6" in second["text"]
@@ -156,12 +138,10 @@ async def test_a_double_tap_on_a_multiple_choice_option_is_answered_quietly(
         question = (await service.questions_of(session, survey.id or 0))[1]
     data = SurveyAction(action="toggle", survey=survey.id or 0, question=question.id or 0, value=1).pack()
     for _ in range(2):
-        query = await harness.emulator.press_button(amina, second, callback_data=data, forge=True)
-        await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
+        await harness.forge(amina, second, data)
     assert buttons(harness.message(amina, second["message_id"]))[:3] == ["☑️ Jobs", "⬜ Housing", "⬜ Culture"]
     await asyncio.sleep(1)
-    sorry = harness.t("😕 Sorry, something went wrong on my side. Please try again in a moment.", "en")
-    assert not [m for m in harness.emulator.transcript(amina.id) if m.get("text") == sorry]
+    assert not harness.apologized(amina)
     assert await stored(harness, survey) == (1, 1)
 
 
@@ -170,44 +150,32 @@ async def test_double_taps_on_the_coordinators_page_buttons_are_answered_quietly
     registered,  # type: ignore[no-untyped-def]
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    import handlers.surveys.written_answers as results_handlers
-
-    monkeypatch.setattr(results_handlers, "TEXTS_PAGE", 2)
+    written_answers_per_page(monkeypatch, 2)
     coordinator = await make_coordinator(harness, registered, "en")
     people = [await registered(f"P{n}", "en") for n in range(3)]
+    survey_id = (await opened_survey(harness, "Ideas", [("text", "Your idea?", {})])).id or 0
     async with create_session_factory(harness.app.engine)() as session:
-        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
-        assert organization is not None
-        survey = await service.create_survey(
-            session, organization.id or 0, "Ideas", utcnow(), closes_at=utcnow() + timedelta(days=2)
-        )
-        question = await service.add_question(session, survey, "text", "Your idea?")
-        await service.open_survey(session, survey, organization, utcnow())
-        await session.commit()
-        survey_id, question_id = survey.id or 0, question.id or 0
+        (question,) = await service.questions_of(session, survey_id)
+    question_id = question.id or 0
     await invited(harness, coordinator, *people)
     for number, person in enumerate(people):
         await respond(harness, person, survey_id, [f"idea {number}"])
     listing = await harness.send(coordinator, "/results")
-    await harness.press(coordinator, listing, f"#{survey_id} Ideas")
-    summary = await harness.reply(coordinator)
-    await harness.press(coordinator, summary, harness.t("📝 Answers to {number}", "en", number=1))
-    page = await harness.reply(coordinator)
+    summary = await harness.choose(coordinator, listing, f"#{survey_id} Ideas")
+    page = await harness.choose(coordinator, summary, harness.t("📝 Answers to {number}", "en", number=1))
     for data in (
         SurveyManage(action="texts", id=survey_id, question=question_id, page=2).pack(),
         SurveyManage(action="page", id=0).pack(),
     ):
         target = page if data.startswith("svr:texts") else listing
         for _ in range(2):
-            query = await harness.emulator.press_button(coordinator, target, callback_data=data, forge=True)
-            await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
+            await harness.forge(coordinator, target, data)
     await asyncio.sleep(1)
     assert (
         harness.t("Answers {first}–{last} of {total}", "en", first=3, last=3, total=3)
         in (harness.message(coordinator, page["message_id"])["text"])
     )
-    sorry = harness.t("😕 Sorry, something went wrong on my side. Please try again in a moment.", "en")
-    assert not [m for m in harness.emulator.transcript(coordinator.id) if m.get("text") == sorry]
+    assert not harness.apologized(coordinator)
 
 
 async def test_forged_ids_beyond_the_databases_integers_are_stale_buttons(
@@ -230,19 +198,14 @@ async def test_forged_ids_beyond_the_databases_integers_are_stale_buttons(
             (SurveyManage(action="texts", id=survey.id or 0, question=huge).pack(), stale),
             (SurveyDialog(action="publish", id=huge).pack(), stale),
         ):
-            query = await harness.emulator.press_button(
-                coordinator, invitation, callback_data=data, forge=True
-            )
-            await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
-            assert harness.emulator.callback_answers[query]["text"] == expected, data
+            assert await harness.forge(coordinator, invitation, data) == expected, data
     # A page far beyond the written answers shows the first page.
     data = SurveyManage(action="texts", id=survey.id or 0, question=question_id, page=2**63).pack()
     await harness.emulator.press_button(coordinator, invitation, callback_data=data, forge=True)
     page = await harness.reply(coordinator)
     assert page["text"].startswith("📝 5. Any suggestion?")
     await asyncio.sleep(0.5)
-    sorry = harness.t("😕 Sorry, something went wrong on my side. Please try again in a moment.", "en")
-    assert not [m for m in harness.emulator.transcript(coordinator.id) if m.get("text") == sorry]
+    assert not harness.apologized(coordinator)
 
 
 async def test_an_overlong_written_answer_is_measured_as_it_is_limited(
@@ -250,9 +213,7 @@ async def test_an_overlong_written_answer_is_measured_as_it_is_limited(
     registered,  # type: ignore[no-untyped-def]
 ) -> None:
     """The limit counts an emoji as two (as Telegram does): so does the count the member is told."""
-    kofi = await registered("Kofi", "en")
-    survey = await make_survey(harness)
-    invitation = await harness.reply(kofi)
+    kofi, survey, invitation = await member_invited(harness, registered, "Kofi", "en")
     async with create_session_factory(harness.app.engine)() as session:
         member = (await session.exec(select(Member).where(Member.telegram_id == kofi.id))).one()
         current = await service.get_survey(session, survey.id or 0)
@@ -261,8 +222,7 @@ async def test_an_overlong_written_answer_is_measured_as_it_is_limited(
             assert question is not None
             question = await service.answer(session, response, question, value, utcnow())
         await session.commit()
-    await harness.press(kofi, invitation, harness.t("▶️ Start", "en"))
-    assert "Any suggestion?" in (await harness.reply(kofi))["text"]
+    assert "Any suggestion?" in (await harness.choose(kofi, invitation, harness.t("▶️ Start", "en")))["text"]
     refused = await harness.send(kofi, "🎉" * 21)  # 42 code units, over the question's 40
     assert refused["text"] == harness.t(
         "That is too long: {limit} characters at most (yours has {length}).", "en", limit=40, length=42
@@ -277,15 +237,13 @@ async def test_the_breakdown_threshold_is_a_setting(harness: Harness, registered
     for person, values in zip(people, ANSWERS, strict=False):
         await respond(harness, person, survey_id, values)
     listing = await harness.send(coordinator, "/results")
-    await harness.press(coordinator, listing, f"#{survey_id} Needs")
-    summary = await harness.reply(coordinator)
+    summary = await harness.choose(coordinator, listing, f"#{survey_id} Needs")
     for _ in range(4):
         assert "photo" in await harness.reply(coordinator, timeout=30)
     by_language = harness.t("👥 By language", "en")
     two = harness.t("{count} response", "en", "{count} responses", 2, count=2)
-    await harness.press(coordinator, summary, by_language)
-    assert "English — " + two not in (await harness.reply(coordinator))["text"]  # the default: 5
+    breakdown = (await harness.choose(coordinator, summary, by_language))["text"]
+    assert "English — " + two not in breakdown  # the default: 5
     harness.settings.survey_min_group = 2
-    await harness.press(coordinator, summary, by_language)
-    breakdown = (await harness.reply(coordinator))["text"]
+    breakdown = (await harness.choose(coordinator, summary, by_language))["text"]
     assert "English — " + two in breakdown and "Français — " + two in breakdown

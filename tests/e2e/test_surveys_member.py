@@ -6,9 +6,7 @@ after closing, /surveys, reminders only to those who have not answered, and /myd
 from __future__ import annotations
 
 import json
-import re
 from datetime import timedelta
-from html import unescape
 from typing import Any
 
 from sqlmodel import col, func, select
@@ -19,7 +17,6 @@ from bot.views.surveys import SurveyAction
 from storage.db import create_session_factory
 from storage.models import (
     Member,
-    Organization,
     Survey,
     SurveyAnswer,
     SurveyParticipation,
@@ -27,50 +24,47 @@ from storage.models import (
 )
 from storage.types import utcnow
 from tests.e2e.conftest import Harness, buttons, restart_bot
+from tests.e2e.helpers import opened_survey, plain
 
 FR_TITLE = "Besoins de la communauté"
-
-
-def plain(html: str) -> str:
-    return unescape(re.sub(r"<[^>]+>", "", html))
 
 
 async def make_survey(
     harness: Harness, *, anonymous: bool = False, closes_in: timedelta | None = None
 ) -> Survey:
     """A six-question survey in English with a French translation, opened to everyone."""
-    async with create_session_factory(harness.app.engine)() as session:
-        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
-        assert organization is not None
-        survey = await service.create_survey(
-            session,
-            organization.id or 0,
-            "Community needs",
-            utcnow(),
-            language="en",
-            translations={"fr": FR_TITLE},
-            anonymous=anonymous,
-            closes_at=utcnow() + (closes_in or timedelta(days=3)),
-        )
-        questions: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
-            ("single", "Which city?", {"options": ["Paris", "Lyon", "Other"]},
-             {"text": "Quelle ville ?", "options": ["Paris", "Lyon", "Autre"]}),
-            ("multiple", "Which topics?", {"options": ["Jobs", "Housing", "Culture"]},
-             {"text": "Quels sujets ?", "options": ["Emploi", "Logement", "Culture"]}),
-            ("rating", "How satisfied are you?", {"min_value": 0, "max_value": 10},
-             {"text": "Êtes-vous satisfait ?"}),
-            ("number", "How many years here?", {"min_value": 0, "max_value": 80},
-             {"text": "Depuis combien d'années ?"}),
-            ("text", "Any suggestion?", {"max_length": 40, "optional": True},
-             {"text": "Une suggestion ?"}),
-            ("yes_no", "Would you volunteer?", {}, {"text": "Seriez-vous bénévole ?"}),
-        ]  # fmt: skip
-        for kind, text, fields, french in questions:
-            await service.add_question(session, survey, kind, text, translations={"fr": french}, **fields)
-        await service.open_survey(session, survey, organization, utcnow())
-        await session.commit()
-    harness.app.delivery.wake()
-    return survey
+    questions: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
+        ("single", "Which city?", {"options": ["Paris", "Lyon", "Other"]},
+         {"text": "Quelle ville ?", "options": ["Paris", "Lyon", "Autre"]}),
+        ("multiple", "Which topics?", {"options": ["Jobs", "Housing", "Culture"]},
+         {"text": "Quels sujets ?", "options": ["Emploi", "Logement", "Culture"]}),
+        ("rating", "How satisfied are you?", {"min_value": 0, "max_value": 10},
+         {"text": "Êtes-vous satisfait ?"}),
+        ("number", "How many years here?", {"min_value": 0, "max_value": 80},
+         {"text": "Depuis combien d'années ?"}),
+        ("text", "Any suggestion?", {"max_length": 40, "optional": True},
+         {"text": "Une suggestion ?"}),
+        ("yes_no", "Would you volunteer?", {}, {"text": "Seriez-vous bénévole ?"}),
+    ]  # fmt: skip
+    return await opened_survey(
+        harness,
+        "Community needs",
+        [(kind, text, fields | {"translations": {"fr": french}}) for kind, text, fields, french in questions],
+        language="en",
+        translations={"fr": FR_TITLE},
+        anonymous=anonymous,
+        closes_at=utcnow() + (closes_in or timedelta(days=3)),
+    )
+
+
+async def member_invited(
+    harness: Harness, registered: Any, name: str, language: str
+) -> tuple[SimUser, Survey, dict[str, Any]]:
+    """Given `name`, a member writing `language`, and the six-question survey opened to everyone: the
+    member, the survey, and the invitation that reached their chat."""
+    member = await registered(name, language)
+    survey = await make_survey(harness)
+    return member, survey, await harness.reply(member)
 
 
 async def tap(harness: Harness, user: SimUser, message: dict[str, Any], label: str) -> dict[str, Any]:
@@ -97,10 +91,7 @@ def _names_survey(message: dict[str, Any], survey_id: int) -> bool:
 
 async def toast_of(harness: Harness, user: SimUser, message: dict[str, Any], **forged: Any) -> str | None:
     """Press with (possibly forged) callback data; the toast the bot answered with."""
-    data = SurveyAction(**forged).pack()
-    query = await harness.emulator.press_button(user, message, callback_data=data, forge=True)
-    await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(query) is not None, timeout=10)
-    return harness.emulator.callback_answers[query]["text"]
+    return await harness.forge(user, message, SurveyAction(**forged))
 
 
 async def stored(harness: Harness, survey: Survey) -> tuple[int, int]:
@@ -149,8 +140,7 @@ async def test_six_questions_in_two_languages_with_back_skip_restart_and_submit(
     await harness.reply(kofi)
 
     # Question 1 (single choice), in French, with progress.
-    await harness.press(amina, invitation, harness.t("▶️ Start", "fr"))
-    first = await harness.reply(amina)
+    first = await harness.choose(amina, invitation, harness.t("▶️ Start", "fr"))
     assert first["text"].startswith(f"📋 {FR_TITLE} · 1/6") and "Quelle ville ?" in first["text"]
     assert buttons(first) == ["Paris", "Lyon", "Autre"]
     # A forged button: another survey's question, a question of this survey that is not current.
@@ -230,8 +220,7 @@ async def test_six_questions_in_two_languages_with_back_skip_restart_and_submit(
     )
 
     # A second attempt shows the submitted answers and changes nothing.
-    await harness.press(amina, invitation, harness.t("▶️ Start", "fr"))
-    again = await harness.reply(amina)
+    again = await harness.choose(amina, invitation, harness.t("▶️ Start", "fr"))
     assert again["text"].startswith(
         plain(
             harness.t(
@@ -242,8 +231,7 @@ async def test_six_questions_in_two_languages_with_back_skip_restart_and_submit(
     assert "→ Lyon" in again["text"]
 
     # Kofi answers everything in English, typed text included.
-    await harness.press(kofi, kofi_invitation, harness.t("▶️ Start", "en"))
-    message = await harness.reply(kofi)
+    message = await harness.choose(kofi, kofi_invitation, harness.t("▶️ Start", "en"))
     assert "Which city?" in message["text"]
     message = await tap(harness, kofi, message, "Paris")
     message = await tap(harness, kofi, message, "⬜ Jobs")
@@ -275,19 +263,15 @@ async def test_late_taps_after_closing_are_refused_and_surveys_lists_what_is_lef
     harness: Harness,
     registered,  # type: ignore[no-untyped-def]
 ) -> None:
-    fatou = await registered("Fatou", "fr")
-    survey = await make_survey(harness)
-    invitation = await harness.reply(fatou)
+    fatou, survey, invitation = await member_invited(harness, registered, "Fatou", "fr")
     listing = await harness.send(fatou, "/surveys")
     assert buttons(listing) == [harness.t("▶️ Start: {title}", "fr", title=FR_TITLE)]
-    await harness.press(fatou, invitation, harness.t("▶️ Start", "fr"))
-    first = await harness.reply(fatou)
+    first = await harness.choose(fatou, invitation, harness.t("▶️ Start", "fr"))
     second = await tap(harness, fatou, first, "Paris")
     listing = await harness.send(fatou, "/surveys")
     assert buttons(listing) == [harness.t("↪️ Continue: {title}", "fr", title=FR_TITLE)]
     # Continuing from the list shows the question where Fatou stopped.
-    await harness.press(fatou, listing, harness.t("↪️ Continue: {title}", "fr", title=FR_TITLE))
-    resumed = await harness.reply(fatou)
+    resumed = await harness.choose(fatou, listing, harness.t("↪️ Continue: {title}", "fr", title=FR_TITLE))
     assert "2/6" in resumed["text"]
 
     async with create_session_factory(harness.app.engine)() as session:
@@ -386,15 +370,12 @@ async def test_a_survey_link_opens_its_invitation_or_says_why_not(
     harness: Harness,
     registered,  # type: ignore[no-untyped-def]
 ) -> None:
-    fatou = await registered("Fatou", "fr")
-    survey = await make_survey(harness)
-    await harness.reply(fatou)  # the invitation through the outbox
+    fatou, survey, _invitation = await member_invited(harness, registered, "Fatou", "fr")  # via the outbox
     linked = await harness.send(fatou, f"/start survey_{survey.id}")
     assert plain(linked["text"]).startswith(
         plain(harness.t("📋 <b>New survey:</b> {title}", "fr", title=FR_TITLE))
     )
-    await harness.press(fatou, linked, harness.t("▶️ Start", "fr"))
-    assert "1/6" in (await harness.reply(fatou))["text"]
+    assert "1/6" in (await harness.choose(fatou, linked, harness.t("▶️ Start", "fr")))["text"]
     unknown = await harness.send(fatou, "/start survey_999")
     assert unknown["text"] == harness.t("This survey no longer exists.", "fr")
     async with create_session_factory(harness.app.engine)() as session:

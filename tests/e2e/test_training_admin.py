@@ -36,8 +36,11 @@ from storage.models import (
 )
 from storage.types import utcnow
 from tests.e2e.conftest import Harness, buttons
-from tests.e2e.test_event_admin import member_id, no_quiet_hours, plain
+from tests.e2e.helpers import our_organization, plain
+from tests.e2e.test_event_admin import member_id, no_quiet_hours
 from tests.e2e.test_trainings import drained
+
+STALE = "This button is no longer active."
 
 
 async def make_coordinator(
@@ -117,8 +120,7 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
         await harness.press(coordinator, languages, label)
     languages = harness.message(coordinator, languages["message_id"])
     assert [label for label in buttons(languages) if label.startswith("✅")] == ["✅ English", "✅ Français"]
-    await harness.press(coordinator, languages, "Done")
-    assert (await harness.reply(coordinator))["text"] == (
+    assert (await harness.choose(coordinator, languages, "Done"))["text"] == (
         "Who is the trainer? Send their name (at most 200 characters)."
     )
     await says("N" * 201, "That name is too long: at most 200 characters. Please send a shorter one.")
@@ -137,11 +139,9 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
         "14.03.2099 18:30",
         "The session starts on Saturday, March 14, 2099, 6:30\u202fPM (UTC). Is that right?",
     )
-    await harness.press(coordinator, confirm, "✏️ Change")
-    assert (await harness.reply(coordinator))["text"] == start_question.format(number=1)
+    assert (await harness.choose(coordinator, confirm, "✏️ Change"))["text"] == start_question.format(number=1)
     confirm = await harness.send(coordinator, "2099-03-14 18:30")
-    await harness.press(coordinator, confirm, "✅ Correct")
-    duration = await harness.reply(coordinator)
+    duration = await harness.choose(coordinator, confirm, "✅ Correct")
     assert buttons(duration) == ["1 hour", "1 h 30 min", "2 hours", "3 hours"]
     length_error = "Please send a length from 15 to 720 minutes, for example 90 or 1:30."
     await says("5", length_error)
@@ -160,30 +160,24 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
         "🗓 Sessions\n1. Mar 14, 2099, 6:30\u202fPM · 2 hours · 📍 Maison des associations, Lyon\n\n"
         "Add another session, or press Done."
     )
-    await harness.press(coordinator, more, "➕ Add another session")
-    assert (await harness.reply(coordinator))["text"] == start_question.format(number=2)
+    question = await harness.choose(coordinator, more, "➕ Add another session")
+    assert question["text"] == start_question.format(number=2)
     confirm = await harness.send(coordinator, "2099-03-14 19:00")  # during the first session
-    await harness.press(coordinator, confirm, "✅ Correct")
-    duration = await harness.reply(coordinator)
-    await harness.press(coordinator, duration, "1 h 30 min")
-    assert (await harness.reply(coordinator))["text"] == (
+    duration = await harness.choose(coordinator, confirm, "✅ Correct")
+    assert (await harness.choose(coordinator, duration, "1 h 30 min"))["text"] == (
         "This session overlaps session 1. Please send another start time."
     )
     assert (await harness.reply(coordinator))["text"] == start_question.format(number=2)
     confirm = await harness.send(coordinator, "2099-03-21 18:30")
-    await harness.press(coordinator, confirm, "✅ Correct")
-    await harness.reply(coordinator)  # how long
+    await harness.choose(coordinator, confirm, "✅ Correct")  # how long
     place = await says(
         "1:30",
         "Where does the session take place? Send an address, or a link (https://…) for an online session.",
     )
-    await harness.press(coordinator, place, "Same place as the previous session")
-    more = await harness.reply(coordinator)
+    more = await harness.choose(coordinator, place, "Same place as the previous session")
     assert "2. Mar 21, 2099, 6:30\u202fPM · 1 h 30 min · 📍 Maison des associations, Lyon" in more["text"]
-    await harness.press(coordinator, more, "Done")
-    assert (await harness.reply(coordinator))[
-        "text"
-    ] == "How many seats are there? Send a number (at least 1)."
+    question = await harness.choose(coordinator, more, "Done")
+    assert question["text"] == "How many seats are there? Send a number (at least 1)."
     for wrong in ("0", "-3", "many", "1000000"):
         await says(wrong, "Please send a whole number of seats from 1 to 100000.")
     await says(invisible, empty)
@@ -208,8 +202,8 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
         "with?” (at most 5 questions)?"
     )
     assert buttons(questions) == ["➕ Add a question", "No questions"]
-    await harness.press(coordinator, questions, "➕ Add a question")
-    assert (await harness.reply(coordinator))["text"] == "Send the question (at most 200 characters)."
+    question = await harness.choose(coordinator, questions, "➕ Add a question")
+    assert question["text"] == "Send the question (at most 200 characters)."
     await says("Q" * 201, "That question is too long: at most 200 characters. Please send a shorter one.")
     await says(invisible, "The question can't be empty. Please send it.")
     options = await says(
@@ -225,24 +219,16 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
         "Questions asked at sign-up:\n1. Which organization are you with? (Association <A> / Collectif B / "
         "Other)\n\nAdd another question, or press Done."
     )
-    await harness.press(coordinator, questions, "➕ Add a question")
-    await harness.reply(coordinator)
+    await harness.choose(coordinator, questions, "➕ Add a question")
     options = await harness.send(coordinator, "What do you expect from it?")
-    await harness.press(coordinator, options, "Free text answer")
-    questions = await harness.reply(coordinator)
+    questions = await harness.choose(coordinator, options, "Free text answer")
     assert "2. What do you expect from it? (free text answer)" in questions["text"]
-    await harness.press(coordinator, questions, "Done")
-    translations = await harness.reply(coordinator)
+    translations = await harness.choose(coordinator, questions, "Done")
     assert "English" not in buttons(translations) and buttons(translations)[-1] == "No translations"
-    query = await harness.emulator.press_button(  # the original's language is not a translation
-        coordinator, translations, callback_data=TrainingDraft(action="tr", value="en").pack(), forge=True
-    )
-    await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(query) is not None)
-    assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
-    await harness.press(coordinator, translations, "Français")
-    assert (await harness.reply(coordinator))[
-        "text"
-    ] == "Send the title in Français (at most 200 characters)."
+    # The original's language is not a translation.
+    assert await harness.forge(coordinator, translations, TrainingDraft(action="tr", value="en")) == STALE
+    question = await harness.choose(coordinator, translations, "Français")
+    assert question["text"] == "Send the title in Français (at most 200 characters)."
     await says("x" * 201, "That title is too long: at most 200 characters. Please send a shorter one.")
     await says(invisible, "The title can't be empty. Please send a title.")
     await says(
@@ -253,12 +239,10 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
     translations = await harness.send(coordinator, "Des dossiers de subvention qui convainquent")
     assert translations["text"].endswith("Translated: Français")
     assert "✅ Français" in buttons(translations) and buttons(translations)[-1] == "Done"
-    await harness.press(coordinator, translations, "Done")
-    audience = await harness.reply(coordinator)
+    audience = await harness.choose(coordinator, translations, "Done")
     assert audience["text"] == "Who should be told about this training?"
     await says("everyone", "Please choose with the buttons above, or send /cancel to stop.")
-    await harness.press(coordinator, audience, "Everyone")
-    preview = await harness.reply(coordinator)
+    preview = await harness.choose(coordinator, audience, "Everyone")
     assert preview["text"].startswith(
         "👁 Preview. Nothing is sent until you press Publish.\nThis training reaches 3 members.\n\n"
         "🎓 Grant writing for associations\n\nWrite <winning> grant applications & budgets\n\n"
@@ -269,17 +253,12 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
     assert buttons(preview) == ["📤 Publish", "🗑 Discard"]
     assert await count_trainings(harness) == 0
 
-    await harness.press(coordinator, preview, "📤 Publish")
-    published = await harness.reply(coordinator)
+    published = await harness.choose(coordinator, preview, "📤 Publish")
     assert published["text"] == (
         "📤 Published: 3 members will be told.\n/managetrainings shows the sign-ups, attendance and more."
     )
     assert buttons(harness.message(coordinator, preview["message_id"])) == []
-    query = await harness.emulator.press_button(
-        coordinator, preview, callback_data=TrainingDraft(action="publish").pack(), forge=True
-    )
-    await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(query) is not None)
-    assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
+    assert await harness.forge(coordinator, preview, TrainingDraft(action="publish")) == STALE
 
     async with create_session_factory(harness.app.engine)() as session:
         training = (await session.exec(select(Training))).one()
@@ -345,19 +324,15 @@ async def test_newtraining_a_cut_description_a_skipped_translation_and_discard(
     harness.emulator.advance_clock(60)
     languages = await harness.send(coordinator, "Money for associations, step by step.")
     await harness.press(coordinator, languages, "▫️ English")
-    await harness.press(coordinator, languages, "Done")
-    await harness.reply(coordinator)  # who is the trainer
+    await harness.choose(coordinator, languages, "Done")  # who is the trainer
     confirm = await harness.send(coordinator, "Kwame")
     confirm = await harness.send(coordinator, "2099-05-01 10:00")
     await harness.press(coordinator, confirm, "✅ Correct")
-    await harness.press(coordinator, await harness.reply(coordinator), "1 hour")
-    await harness.reply(coordinator)  # where
-    await harness.press(coordinator, await harness.send(coordinator, "Room 4"), "Done")
-    await harness.reply(coordinator)  # how many seats
+    await harness.choose(coordinator, await harness.reply(coordinator), "1 hour")  # where
+    await harness.choose(coordinator, await harness.send(coordinator, "Room 4"), "Done")  # how many seats
     await harness.press(coordinator, await harness.send(coordinator, "5"), "Skip")
     await harness.press(coordinator, await harness.reply(coordinator), "No questions")
-    await harness.press(coordinator, await harness.reply(coordinator), "Français")
-    await harness.reply(coordinator)  # the title in French
+    await harness.choose(coordinator, await harness.reply(coordinator), "Français")  # the title in French
     description = await harness.send(coordinator, "Les bases du budget")
     assert description["text"] == "Now the description in Français, or press Skip to show the original one."
     await harness.press(coordinator, description, "Skip")
@@ -365,18 +340,13 @@ async def test_newtraining_a_cut_description_a_skipped_translation_and_discard(
     translations = await harness.reply(coordinator)
     assert translations["text"].endswith("Translated: Français")
     await harness.press(coordinator, translations, "Done")
-    await harness.press(coordinator, await harness.reply(coordinator), "Everyone")
-    preview = await harness.reply(coordinator)
+    preview = await harness.choose(coordinator, await harness.reply(coordinator), "Everyone")
     assert preview["text"].startswith("👁 Preview.") and "🌐 Translated: Français" in preview["text"]
     assert "step by step." in preview["text"] and "Plan the year" not in preview["text"]
     await harness.press(coordinator, preview, "🗑 Discard")
     discarded = await harness.edited(coordinator, preview)
     assert (discarded["text"], buttons(discarded)) == ("🗑 The draft was discarded.", [])
-    query = await harness.emulator.press_button(
-        coordinator, preview, callback_data=TrainingDraft(action="publish").pack(), forge=True
-    )
-    await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(query) is not None)
-    assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active."
+    assert await harness.forge(coordinator, preview, TrainingDraft(action="publish")) == STALE
     assert await count_trainings(harness) == 0
     assert harness.emulator.errors == []
 
@@ -384,8 +354,7 @@ async def test_newtraining_a_cut_description_a_skipped_translation_and_discard(
 async def published_training(harness: Harness, capacity: int = 2, **fields: Any) -> int:
     """An open training with two sessions and one eligibility question, created through the service."""
     async with create_session_factory(harness.app.engine)() as session:
-        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
-        assert organization is not None
+        organization = await our_organization(harness, session)
         now = utcnow()
         values: dict[str, Any] = {
             "title": "Digital visibility",
@@ -409,6 +378,20 @@ async def sign_up(harness: Harness, training_id: int, user: Any, answer: str) ->
     identifier = await member_id(harness, user)
     async with create_session_factory(harness.app.engine)() as session:
         await service.sign_up(session, training_id, identifier, [answer], utcnow())
+        await session.commit()
+
+
+async def sessions_held(harness: Harness, training_id: int, attendees: list[int]) -> None:
+    """The training's sessions moved into the past (from ten days ago, a day apart, two hours each),
+    with `attendees` (member ids) marked present at every one."""
+    async with create_session_factory(harness.app.engine)() as session:
+        training = await service.get_training(session, training_id)
+        for number, event in enumerate(await service.sessions_of(session, training_id)):
+            event.starts_at = utcnow() - timedelta(days=10 - number)
+            event.ends_at = event.starts_at + timedelta(hours=2)
+            session.add(event)
+            for attendee in attendees:
+                await service.mark_attendance(session, training, event.id or 0, attendee, True)
         await session.commit()
 
 
@@ -437,8 +420,7 @@ async def test_roster_seats_removal_message_attendance_csv_and_cancel(harness: H
         "🎓 Trainings (1–1 of 1)\n\n1. Digital visibility · 🟢 sign-ups open\n"
         "🎟 2 of 2 seats taken · ⏳ waitlist: 2"
     )
-    await harness.press(coordinator, listing, "1. Digital visibility")
-    manage = await harness.reply(coordinator)
+    manage = await harness.choose(coordinator, listing, "1. Digital visibility")
     assert manage["text"].startswith(f"🎓 Training #{training_id} · 🟢 sign-ups open\n\nDigital visibility\n")
     assert "🎟 Seats: 2 · ✅ confirmed: 2 · ⏳ waitlist: 2 · ✖ cancelled: 0" in manage["text"]
     assert buttons(manage) == [
@@ -452,8 +434,7 @@ async def test_roster_seats_removal_message_attendance_csv_and_cancel(harness: H
         "✖ Cancel training",
     ]
 
-    await harness.press(coordinator, manage, "👥 Roster")
-    roster = await harness.reply(coordinator)
+    roster = await harness.choose(coordinator, manage, "👥 Roster")
     assert roster["text"] == (
         "👥 Digital visibility\n✅ Confirmed: 2 of 2 · ⏳ Waitlist: 2 · ✖ Cancelled: 0\n\n"
         "Confirmed\n1. <Zoé & Co> (@zoe_co)\n    ↳ Your <association>?: Asso <Lyon>\n"
@@ -464,8 +445,7 @@ async def test_roster_seats_removal_message_attendance_csv_and_cancel(harness: H
     assert buttons(roster) == ["✖ <Zoé & Co>", "✖ Ivan", "✖ Lucía", "✖ Omar"]
 
     # More seats: the first on the waitlist moves up at once and is told, in Spanish.
-    await harness.press(coordinator, manage, "🎟 Seats")
-    assert (await harness.reply(coordinator))["text"] == (
+    assert (await harness.choose(coordinator, manage, "🎟 Seats"))["text"] == (
         "“Digital visibility” has 2 seats: 2 confirmed, 2 on the waitlist. Send the new number of seats. "
         "When there are more, the waitlist moves up at once, in order."
     )
@@ -481,8 +461,7 @@ async def test_roster_seats_removal_message_attendance_csv_and_cancel(harness: H
     await arrives(harness, lucia, plain(harness.t(promoted, "es", title="Digital visibility")))
 
     # Removing a confirmed participant: they are told, and Omar gets the seat.
-    await harness.press(coordinator, roster, "✖ Ivan")
-    confirm = await harness.reply(coordinator)
+    confirm = await harness.choose(coordinator, roster, "✖ Ivan")
     assert confirm["text"] == (
         "Remove Ivan from “Digital visibility”? They will be told, and the next person on the waitlist gets "
         "the seat."
@@ -503,22 +482,15 @@ async def test_roster_seats_removal_message_attendance_csv_and_cancel(harness: H
     await arrives(harness, ivan, plain(harness.t(removed, "es", title="Digital visibility")))
     await arrives(harness, omar, plain(harness.t(promoted, "fr", title="Digital visibility")))
     assert buttons(harness.message(coordinator, confirm["message_id"])) == []  # answered
-    stale = await harness.emulator.press_button(
-        coordinator,
-        confirm,
-        callback_data=TrainingAdmin(action="rm_yes", id=training_id, member=ids[ivan.id]).pack(),
-        forge=True,
-    )
-    await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(stale) is not None)
-    assert harness.emulator.callback_answers[stale]["text"] == "This button is no longer active."
+    removed_again = TrainingAdmin(action="rm_yes", id=training_id, member=ids[ivan.id])
+    assert await harness.forge(coordinator, confirm, removed_again) == STALE
 
     # A message reaches the confirmed participants only.
-    await harness.press(coordinator, manage, "✉️ Message participants")
-    await harness.reply(coordinator)
+    await harness.choose(coordinator, manage, "✉️ Message participants")
     preview = await harness.send(coordinator, "Bring a <laptop> & charger")
     assert preview["text"] == "👁 The 3 confirmed participants will get:\n\nBring a <laptop> & charger"
-    await harness.press(coordinator, preview, "📤 Send")
-    assert (await harness.reply(coordinator))["text"] == "✉️ Sent to 3 confirmed participants."
+    sent = await harness.choose(coordinator, preview, "📤 Send")
+    assert sent["text"] == "✉️ Sent to 3 confirmed participants."
     for user, language in ((zoe, "fr"), (lucia, "es"), (omar, "fr")):
         heading = plain(harness.t("✉️ <b>Message about {title}</b>", language, title="Digital visibility"))
         assert (await arrives(harness, user, "Bring a <laptop> & charger"))["text"] == (
@@ -528,12 +500,10 @@ async def test_roster_seats_removal_message_attendance_csv_and_cancel(harness: H
     assert not got(harness, ivan, "Bring a <laptop>")
 
     # Attendance per session, then completion and the attendance CSV.
-    await harness.press(coordinator, manage, "✅ Attendance")
-    which = await harness.reply(coordinator)
+    which = await harness.choose(coordinator, manage, "✅ Attendance")
     assert which["text"] == "✅ Attendance for “Digital visibility”: which session?"
     assert len(buttons(which)) == 2
-    await harness.press(coordinator, which, buttons(which)[0])
-    marks = await harness.reply(coordinator)
+    marks = await harness.choose(coordinator, which, buttons(which)[0])
     assert marks["text"].startswith("✅ Digital visibility: session 1 of 2\n🕒 ")
     assert "0 of 3 participants attended." in marks["text"]
     assert buttons(marks) == ["❌ <Zoé & Co>", "❌ Lucía", "❌ Omar"]
@@ -545,8 +515,7 @@ async def test_roster_seats_removal_message_attendance_csv_and_cancel(harness: H
     marks = await harness.edited(coordinator, marks)
     query = await harness.press(coordinator, marks, "✅ Omar")
     assert harness.emulator.callback_answers[query]["text"] == "Marked as absent."
-    await harness.press(coordinator, which, buttons(which)[1])
-    second = await harness.reply(coordinator)
+    second = await harness.choose(coordinator, which, buttons(which)[1])
     await harness.press(coordinator, second, "❌ Lucía")
     await harness.edited(coordinator, second)
     async with create_session_factory(harness.app.engine)() as session:
@@ -555,8 +524,7 @@ async def test_roster_seats_removal_message_attendance_csv_and_cancel(harness: H
         expected_csv = await service.export_attendance_csv(
             session, await service.get_training(session, training_id)
         )
-    await harness.press(coordinator, manage, "📄 Attendance CSV")
-    document = await harness.reply(coordinator)
+    document = await harness.choose(coordinator, manage, "📄 Attendance CSV")
     assert document["document"]["file_name"] == f"training-{training_id}-attendance.csv"
     data = harness.emulator.file_bytes(document["document"]["file_id"])
     assert data == expected_csv
@@ -567,8 +535,7 @@ async def test_roster_seats_removal_message_attendance_csv_and_cancel(harness: H
         ["Lucía", "yes", "yes", "2 of 2"],
         ["Omar", "", "", "0 of 2"],
     ]
-    await harness.press(coordinator, manage, "📄 Roster CSV")
-    document = await harness.reply(coordinator)
+    document = await harness.choose(coordinator, manage, "📄 Roster CSV")
     assert document["document"]["file_name"] == f"training-{training_id}-roster.csv"
     data = harness.emulator.file_bytes(document["document"]["file_id"])
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
@@ -581,13 +548,11 @@ async def test_roster_seats_removal_message_attendance_csv_and_cancel(harness: H
     ]
 
     # Cancelling: confirmation first, then everyone affected is told; old buttons change nothing.
-    await harness.press(coordinator, manage, "✖ Cancel training")
-    confirm = await harness.reply(coordinator)
+    confirm = await harness.choose(coordinator, manage, "✖ Cancel training")
     assert confirm["text"] == "Cancel “Digital visibility”? Everyone signed up or waiting will be told."
     await harness.press(coordinator, confirm, "← No, keep it")
     assert (await harness.edited(coordinator, confirm))["text"] == "Nothing was changed."
-    await harness.press(coordinator, manage, "✖ Cancel training")
-    confirm = await harness.reply(coordinator)
+    confirm = await harness.choose(coordinator, manage, "✖ Cancel training")
     await harness.press(coordinator, confirm, "✖ Yes, cancel it")
     cancelled = await harness.edited(coordinator, confirm)
     assert cancelled["text"] == "✖ “Digital visibility” is cancelled. 3 members are told."
@@ -690,11 +655,7 @@ async def test_members_are_refused_and_forged_buttons_change_nothing(harness: Ha
     assert {data.action for data in forged if isinstance(data, TrainingAdmin)} >= MANAGE_ACTIONS
     said_before = len([m for m in harness.emulator.transcript(intruder.id) if m["outgoing"]])
     for data in forged:
-        packed = data.pack()
-        assert len(packed.encode()) <= 64
-        query = await harness.emulator.press_button(intruder, last, callback_data=packed, forge=True)
-        await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
-        assert harness.emulator.callback_answers[query]["text"] == refusal, data
+        assert await harness.forge(intruder, last, data) == refusal, data  # each within 64 bytes
     # Only the refusal toasts: no message, card, question or file was sent for any of them.
     assert len([m for m in harness.emulator.transcript(intruder.id) if m["outgoing"]]) == said_before
     # A typed text from someone with no dialog is not taken as an answer.
@@ -749,11 +710,7 @@ async def test_members_are_refused_and_forged_buttons_change_nothing(harness: Ha
         # A training that does not exist, whatever the action: a stale button.
         *(TrainingAdmin(action=action, id=99999, member=intruder_id, event=event_id) for action in ACTIONS),
     ):
-        query = await harness.emulator.press_button(
-            coordinator, listing, callback_data=data.pack(), forge=True
-        )
-        await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
-        assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active.", data
+        assert await harness.forge(coordinator, listing, data) == STALE, data
     assert harness.emulator.transcript(coordinator.id)[-1]["message_id"] == listing["message_id"]
     async with create_session_factory(harness.app.engine)() as session:
         assert (await session.get(Training, foreign_id)).status == TrainingStatus.OPEN  # type: ignore[union-attr]
@@ -792,10 +749,8 @@ async def test_close_sign_ups_long_roster_pages_and_feedback_averages(harness: H
         await sign_up(harness, training_id, user, "x")
 
     listing = await harness.send(coordinator, "/managetrainings")
-    await harness.press(coordinator, listing, "1. Digital visibility")
-    manage = await harness.reply(coordinator)
-    await harness.press(coordinator, manage, "👥 Roster")
-    roster = await harness.reply(coordinator)
+    manage = await harness.choose(coordinator, listing, "1. Digital visibility")
+    roster = await harness.choose(coordinator, manage, "👥 Roster")
     assert "Waitlist\n1. Member 06\n" in roster["text"]  # in the order they signed up
     assert roster["text"].endswith("Showing 1–15 of 17.\nPress ✖ next to a name to remove that person.")
     assert buttons(roster)[-1] == "▶️" and len(buttons(roster)) == 16
@@ -806,8 +761,7 @@ async def test_close_sign_ups_long_roster_pages_and_feedback_averages(harness: H
     assert buttons(roster) == ["✖ Member 16", "✖ Member 17", "◀️"]
 
     # Closing sign-ups: the waitlist is told (in French), confirmed participants keep their seats.
-    await harness.press(coordinator, manage, "🔒 Close sign-ups")
-    confirm = await harness.reply(coordinator)
+    confirm = await harness.choose(coordinator, manage, "🔒 Close sign-ups")
     assert confirm["text"] == (
         "Close sign-ups for “Digital visibility”? Confirmed participants keep their seats; the waitlist is told."
     )
@@ -828,21 +782,13 @@ async def test_close_sign_ups_long_roster_pages_and_feedback_averages(harness: H
 
     # After the last session: completed, the attendees' feedback survey, and the averages.
     attendees = [await member_id(harness, user) for user in people[:2]]
+    await sessions_held(harness, training_id, attendees)
     async with create_session_factory(harness.app.engine)() as session:
-        training = await service.get_training(session, training_id)
-        for number, event in enumerate(await service.sessions_of(session, training_id)):
-            event.starts_at = utcnow() - timedelta(days=10 - number)
-            event.ends_at = event.starts_at + timedelta(hours=2)
-            session.add(event)
-            for attendee in attendees:
-                await service.mark_attendance(session, training, event.id or 0, attendee, True)
-        await session.commit()
         assert await service.send_due_feedback(session, utcnow()) == 1
         await session.commit()
     listing = await harness.send(coordinator, "/managetrainings")
     assert "1. Digital visibility · 🏁 completed" in listing["text"]
-    await harness.press(coordinator, listing, "1. Digital visibility")
-    manage = await harness.reply(coordinator)
+    manage = await harness.choose(coordinator, listing, "1. Digital visibility")
     assert buttons(manage) == [
         "👥 Roster",
         "✅ Attendance",
@@ -850,8 +796,8 @@ async def test_close_sign_ups_long_roster_pages_and_feedback_averages(harness: H
         "📄 Attendance CSV",
         "⭐ Feedback",
     ]
-    await harness.press(coordinator, manage, "⭐ Feedback")
-    assert (await harness.reply(coordinator))["text"] == "No feedback about “Digital visibility” yet."
+    feedback = await harness.choose(coordinator, manage, "⭐ Feedback")
+    assert feedback["text"] == "No feedback about “Digital visibility” yet."
     async with create_session_factory(harness.app.engine)() as session:
         training = await service.get_training(session, training_id)
         survey = await survey_service.get_survey(session, training.feedback_survey_id or 0)
@@ -865,8 +811,7 @@ async def test_close_sign_ups_long_roster_pages_and_feedback_averages(harness: H
             await survey_service.answer(session, response, comment, None, utcnow())
             await survey_service.submit(session, response, utcnow())
         await session.commit()
-    await harness.press(coordinator, manage, "⭐ Feedback")
-    assert (await harness.reply(coordinator))["text"] == (
+    assert (await harness.choose(coordinator, manage, "⭐ Feedback"))["text"] == (
         "⭐ Feedback about “Digital visibility”: 4.5 out of 5 (2 answers)."
     )
     assert harness.emulator.errors == []
@@ -890,16 +835,7 @@ async def test_feedback_survey_reaches_attendees_through_the_bot_and_averages_sh
     )  # audience: all
     for user in (amina, kofi, omar):
         await sign_up(harness, training_id, user, "Asso")
-    attendees = [await member_id(harness, user) for user in (amina, kofi)]
-    async with create_session_factory(harness.app.engine)() as session:
-        training = await service.get_training(session, training_id)
-        for number, event in enumerate(await service.sessions_of(session, training_id)):
-            event.starts_at = utcnow() - timedelta(days=10 - number)
-            event.ends_at = event.starts_at + timedelta(hours=2)
-            session.add(event)
-            for attendee in attendees:
-                await service.mark_attendance(session, training, event.id or 0, attendee, True)
-        await session.commit()
+    await sessions_held(harness, training_id, [await member_id(harness, user) for user in (amina, kofi)])
 
     job = harness.app.scheduler.get_job("training_feedback")
     assert job is not None
@@ -927,10 +863,8 @@ async def test_feedback_survey_reaches_attendees_through_the_bot_and_averages_sh
     assert not got(harness, omar, plain(harness.t("📋 <b>New survey:</b> {title}", "fr", title="")).strip())
 
     listing = await harness.send(coordinator, "/managetrainings")
-    await harness.press(coordinator, listing, "1. Digital visibility")
-    manage = await harness.reply(coordinator)
-    await harness.press(coordinator, manage, "⭐ Feedback")
-    assert (await harness.reply(coordinator))["text"] == (
+    manage = await harness.choose(coordinator, listing, "1. Digital visibility")
+    assert (await harness.choose(coordinator, manage, "⭐ Feedback"))["text"] == (
         "⭐ Feedback about “Digital visibility”: 4.5 out of 5 (2 answers)."
     )
     assert harness.emulator.errors == []
@@ -947,11 +881,9 @@ async def test_sessions_cannot_be_changed_or_posted_as_plain_events(harness: Har
     listing = await harness.send(organizer, "/myevents")
     assert "Digital visibility" not in listing["text"]
     for action in ("open", "cancel", "cancel_yes", "newcode", "edit", "csv", "att", "group"):
-        query = await harness.emulator.press_button(
-            organizer, listing, callback_data=EventAdmin(action=action, id=session_id).pack(), forge=True
+        assert await harness.forge(organizer, listing, EventAdmin(action=action, id=session_id)) == STALE, (
+            action
         )
-        await harness.emulator.wait_for(lambda emu, q=query: emu.callback_answers.get(q) is not None)
-        assert harness.emulator.callback_answers[query]["text"] == "This button is no longer active.", action
     group = harness.emulator.create_group("Diaspora Lyon", members=[organizer])
     await harness.emulator.send_text(organizer, f"/postevent {session_id}", chat=group)
     refused = await harness.emulator.next_bot_message(group.id, timeout=10)
@@ -982,10 +914,8 @@ async def test_roster_pages_with_emoji_answers_stay_within_telegram_limits(
     for user in people:
         await sign_up(harness, training_id, user, "🎉" * 150)  # 300 UTF-16 units: the longest answer
     listing = await harness.send(coordinator, "/managetrainings")
-    await harness.press(coordinator, listing, "1. Digital visibility")
-    manage = await harness.reply(coordinator)
-    await harness.press(coordinator, manage, "👥 Roster")
-    roster = await harness.reply(coordinator)
+    manage = await harness.choose(coordinator, listing, "1. Digital visibility")
+    roster = await harness.choose(coordinator, manage, "👥 Roster")
     assert len(roster["text"].encode("utf-16-le")) // 2 <= 4096
     assert buttons(roster)[-1] == "▶️" and "1. Member 01" in roster["text"]
     await harness.press(coordinator, roster, "▶️")

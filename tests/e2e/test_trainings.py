@@ -14,6 +14,7 @@ from icalendar import Calendar
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from bot.sandbox import SimUser
 from bot.services import trainings as service
 from bot.services.trainings import SessionInput
 from bot.views.events import EventAction
@@ -22,7 +23,6 @@ from storage.db import create_session_factory
 from storage.models import (
     DeliveryStatus,
     Member,
-    Organization,
     OutboxMessage,
     Reminder,
     SignupStatus,
@@ -31,6 +31,8 @@ from storage.models import (
 )
 from storage.types import utcnow
 from tests.e2e.conftest import Harness, buttons, restart_bot
+from tests.e2e.helpers import our_organization
+from tests.helpers import grant_writing
 
 QUESTIONS = [
     {"text": "Which organization are you with?", "options": []},
@@ -41,25 +43,16 @@ QUESTIONS = [
 async def publish_training(harness: Harness, **fields: Any) -> Training:
     """A training created and published through the service (the coordinators' side)."""
     async with create_session_factory(harness.app.engine)() as session:
-        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
-        assert organization is not None
+        organization = await our_organization(harness, session)
         organization.quiet_start = organization.quiet_end = 0  # no quiet hours: the notice goes now
         first = utcnow() + timedelta(days=3)
-        values: dict[str, Any] = {
+        values: dict[str, Any] = grant_writing(first) | {
             "title": "Grant writing for associations",
             "description": "Two evenings <with> practice.",
-            "language": "en",
-            "teaching_languages": ["fr", "en"],
-            "trainer": "Awa Diop",
             "capacity": 1,
             "signup_deadline": None,
-            "timezone": "Europe/Paris",
             "questions": QUESTIONS,
             "translations": {"es": {"title": "Redacción de subvenciones", "description": "Dos tardes."}},
-            "sessions": [
-                SessionInput(first, 120, "Maison des associations", None),
-                SessionInput(first + timedelta(days=7), 90, None, "https://meet.example.org/grant"),
-            ],
             "now": utcnow(),
         }
         training = await service.create_training(session, organization, None, **(values | fields))
@@ -75,6 +68,27 @@ async def member_id(harness: Harness, telegram_id: int) -> int:
         return member.id or 0
 
 
+async def signed_up(harness: Harness, training_id: int, *users: SimUser) -> None:
+    """Once the training's card has reached each of them, `users` sign up in turn (no questions)."""
+    for user in users:
+        await harness.reply(user)
+    async with create_session_factory(harness.app.engine)() as session:
+        for user in users:
+            await service.sign_up(session, training_id, await member_id(harness, user.id), [], utcnow())
+        await session.commit()
+
+
+async def deadline_passes(harness: Harness, training: Training) -> None:
+    """The training's sign-up deadline moves to a minute ago (as if the time had come)."""
+    async with create_session_factory(harness.app.engine)() as session:
+        await session.exec(  # type: ignore[call-overload]
+            update(Training)
+            .where(col(Training.id) == training.id)
+            .values(signup_deadline=utcnow() - timedelta(minutes=1))
+        )
+        await session.commit()
+
+
 async def status_of(harness: Harness, training_id: int, telegram_id: int) -> SignupStatus | None:
     async with create_session_factory(harness.app.engine)() as session:
         signup = await service.my_signup(session, training_id, await member_id(harness, telegram_id))
@@ -83,12 +97,6 @@ async def status_of(harness: Harness, training_id: int, telegram_id: int) -> Sig
 
 async def toast_of(harness: Harness, query: str) -> str:
     return harness.emulator.callback_answers[query]["text"]
-
-
-async def forge(harness: Harness, user: Any, message: dict[str, Any], data: str) -> str:
-    query = await harness.emulator.press_button(user, message, callback_data=data, forge=True)
-    await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(query) is not None)
-    return await toast_of(harness, query)
 
 
 async def test_sign_up_waitlist_cancel_promotion_and_my_trainings(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
@@ -113,8 +121,8 @@ async def test_sign_up_waitlist_cancel_promotion_and_my_trainings(harness: Harne
     assert heading["text"] == "🎓 1 training open for sign-up"
     listed = await harness.reply(kofi)
     assert "Grant writing for associations" in listed["text"]
-    await harness.press(kofi, listed, "✍️ Sign up")
-    assert (await harness.reply(kofi))["text"] == "Before you sign up, 2 questions from the organizers."
+    intro = await harness.choose(kofi, listed, "✍️ Sign up")
+    assert intro["text"] == "Before you sign up, 2 questions from the organizers."
     first = await harness.reply(kofi)
     assert first["text"].startswith("Question 1 of 2:\nWhich organization are you with?")
     too_long = await harness.send(kofi, "x" * 301)
@@ -125,8 +133,7 @@ async def test_sign_up_waitlist_cancel_promotion_and_my_trainings(harness: Harne
         "Advanced",
     ]
     assert (await harness.send(kofi, "Expert"))["text"] == "Please choose one of the buttons."
-    await harness.press(kofi, second, "Beginner")
-    done = await harness.reply(kofi)
+    done = await harness.choose(kofi, second, "Beginner")
     assert done["text"].startswith("✅ You're signed up for Grant writing for associations!")
     assert "You have a seat." in done["text"]
     # A second tap on Sign up changes nothing.
@@ -134,8 +141,7 @@ async def test_sign_up_waitlist_cancel_promotion_and_my_trainings(harness: Harne
     assert await toast_of(harness, query) == "You are already signed up for this training."
 
     # Lucía, in Spanish: the training is full, she is first on the waitlist (typing the option's number).
-    await harness.press(lucia, card_l, harness.t("✍️ Sign up", "es"))
-    await harness.reply(lucia)
+    await harness.choose(lucia, card_l, harness.t("✍️ Sign up", "es"))
     await harness.reply(lucia)
     await harness.send(lucia, "Asociación Andina")
     waitlisted = await harness.send(lucia, "2")
@@ -165,8 +171,7 @@ async def test_sign_up_waitlist_cancel_promotion_and_my_trainings(harness: Harne
     assert "Completed: 0 of 2 sessions" in mine["text"]
     calendar_buttons = [label for label in buttons(mine) if label.startswith("📅")]
     assert len(calendar_buttons) == 2
-    await harness.press(kofi, mine, calendar_buttons[0])
-    document = await harness.reply(kofi)
+    document = await harness.choose(kofi, mine, calendar_buttons[0])
     calendar = Calendar.from_ical(harness.emulator.file_bytes(document["document"]["file_id"]))
     [vevent] = [item for item in calendar.walk() if item.name == "VEVENT"]
     assert str(vevent["SUMMARY"]) == "Grant writing for associations"
@@ -208,7 +213,7 @@ async def test_sign_up_waitlist_cancel_promotion_and_my_trainings(harness: Harne
         (EventAction(action="going", id=sessions[0]).pack(), "This event no longer exists."),
         (EventAction(action="open", id=sessions[0]).pack(), "This event no longer exists."),
     ):
-        assert await forge(harness, kofi, listed, data) == expected
+        assert await harness.forge(kofi, listed, data) == expected
     assert await status_of(harness, training.id or 0, kofi.id) == SignupStatus.CANCELLED
     assert await status_of(harness, training.id or 0, lucia.id) == SignupStatus.CONFIRMED
     assert harness.emulator.errors == []
@@ -227,17 +232,10 @@ async def test_refusals_after_the_deadline_twice_and_when_cancelled(harness: Har
     card_k = await harness.reply(kofi)
 
     # No questions: one tap signs up.
-    await harness.press(kofi, card_k, "✍️ Sign up")
-    assert (await harness.reply(kofi))["text"].startswith("✅ You're signed up for")
+    assert (await harness.choose(kofi, card_k, "✍️ Sign up"))["text"].startswith("✅ You're signed up for")
 
     # The deadline passes: the button is refused in French and nothing is written.
-    async with create_session_factory(harness.app.engine)() as session:
-        await session.exec(  # type: ignore[call-overload]
-            update(Training)
-            .where(col(Training.id) == training.id)
-            .values(signup_deadline=utcnow() - timedelta(minutes=1))
-        )
-        await session.commit()
+    await deadline_passes(harness, training)
     query = await harness.press(amina, card_a, harness.t("✍️ Sign up", "fr"))
     assert await toast_of(harness, query) == harness.t(
         "The sign-up deadline for this training has passed.", "fr"
@@ -268,16 +266,9 @@ async def test_deadline_passing_during_the_questions_is_checked_at_the_end(
     lucia = await registered("Lucía", "es")
     training = await publish_training(harness, questions=QUESTIONS[:1])
     card = await harness.reply(lucia)
-    await harness.press(lucia, card, harness.t("✍️ Sign up", "es"))
+    await harness.choose(lucia, card, harness.t("✍️ Sign up", "es"))
     await harness.reply(lucia)
-    await harness.reply(lucia)
-    async with create_session_factory(harness.app.engine)() as session:
-        await session.exec(  # type: ignore[call-overload]
-            update(Training)
-            .where(col(Training.id) == training.id)
-            .values(signup_deadline=utcnow() - timedelta(minutes=1))
-        )
-        await session.commit()
+    await deadline_passes(harness, training)
     refused = await harness.send(lucia, "Asociación Andina")
     assert refused["text"] == harness.t("The sign-up deadline for this training has passed.", "es")
     assert await status_of(harness, training.id or 0, lucia.id) is None
@@ -298,12 +289,8 @@ async def test_reminders_to_confirmed_only_urgent_promotion_and_completion(
         ],
     )
     tid = training.id or 0
-    await harness.reply(kofi)
-    await harness.reply(lucia)
+    await signed_up(harness, tid, kofi, lucia)
     async with create_session_factory(harness.app.engine)() as session:
-        await service.sign_up(session, tid, await member_id(harness, kofi.id), [], utcnow())
-        await service.sign_up(session, tid, await member_id(harness, lucia.id), [], utcnow())
-        await session.commit()
         first_session = (await service.sessions_of(session, tid))[0]
         # The reminder job finds the first session's day-before reminder due.
         await session.exec(  # type: ignore[call-overload]
@@ -375,12 +362,7 @@ async def test_a_restart_between_a_promotion_and_its_message_loses_nothing(
     lucia = await registered("Lucía", "es")
     training = await publish_training(harness, questions=[])
     tid = training.id or 0
-    await harness.reply(kofi)
-    await harness.reply(lucia)
-    async with create_session_factory(harness.app.engine)() as session:
-        await service.sign_up(session, tid, await member_id(harness, kofi.id), [], utcnow())
-        await service.sign_up(session, tid, await member_id(harness, lucia.id), [], utcnow())
-        await session.commit()
+    await signed_up(harness, tid, kofi, lucia)
 
     # The process stops sending (as if it died) once the earlier messages are recorded as sent;
     # Kofi's cancellation commits the promotion and its message, which the dying sender had claimed
@@ -472,8 +454,7 @@ async def test_cards_of_a_long_training_stay_within_telegram_limits(harness: Har
     published = await harness.reply(kofi)
     await harness.send(kofi, "/trainings")
     listed = await harness.reply(kofi)
-    await harness.press(kofi, listed, "✍️ Sign up")
-    confirmed = await harness.reply(kofi)
+    confirmed = await harness.choose(kofi, listed, "✍️ Sign up")
     await harness.send(kofi, "/mytrainings")
     mine = await harness.reply(kofi)
     for message in (published, listed, confirmed, mine):

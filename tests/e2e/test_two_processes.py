@@ -26,14 +26,12 @@ from sqlmodel import select
 
 from bot.sandbox import BotAPIEmulator, Limits
 from bot.services import events as service
-from bot.services.announcements import enqueue_announcement
-from bot.services.members import TelegramIdentity, record_consent
-from bot.services.roles import ensure_default_organization
 from bot.views.events import EventAction
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head
-from storage.models import Announcement, DeliveryStatus, InboxUpdate, OutboxMessage, RsvpStatus
+from storage.models import DeliveryStatus, InboxUpdate, OutboxMessage, RsvpStatus
 from storage.types import utcnow
+from tests.e2e.helpers import bot_organization, consented, consents_in_swahili, urgent_announcement
 from tests.e2e.webhook_helpers import BotProcess
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -113,13 +111,8 @@ async def test_two_processes_share_the_work(
         await asyncio.to_thread(upgrade_to_head, database_url)
         members = [emulator.create_user(f"M{i}", language_code="en") for i in range(200)]
         async with sessions() as session:
-            org = await ensure_default_organization(session, "Diaspora Bridge community", "en", "UTC")
-            ids = []
-            for user in members:
-                member = await record_consent(
-                    session, TelegramIdentity(user.id, None, user.first_name), "en", "UTC", org.id
-                )
-                ids.append(member.id or 0)
+            org = await bot_organization(session)
+            ids = [member.id or 0 for member in await consented(session, org.id, members)]
             gala = await service.create_event(
                 session,
                 organization_id=org.id or 0,
@@ -152,15 +145,7 @@ async def test_two_processes_share_the_work(
         await asyncio.gather(*(process.ready() for process in processes))
 
         # A registration dialog, its steps posted alternately to the two processes.
-        newcomer = emulator.create_user("Wanjiru", language_code="sw")
-        await emulator.send_text(newcomer, "/start")
-        greeting = await emulator.next_bot_message(newcomer.id, timeout=30)
-        await emulator.press_button(newcomer, greeting, text="Kiswahili")
-        await emulator.wait_for(lambda emu: "/mydata" in emu.transcript(newcomer.id)[-1]["text"], timeout=30)
-        notice = emulator.transcript(newcomer.id)[-1]
-        await emulator.press_button(
-            newcomer, notice, text=notice["reply_markup"]["inline_keyboard"][0][0]["text"]
-        )
+        newcomer = await consents_in_swahili(emulator)
         await emulator.next_bot_message(newcomer.id, timeout=30)
         await emulator.next_bot_message(newcomer.id, timeout=30)  # the name question
         await emulator.send_text(newcomer, "Wanjiru Kamau")
@@ -187,13 +172,7 @@ async def test_two_processes_share_the_work(
 
         # The broadcast; one process is killed once a third of it is out.
         async with sessions() as session:
-            org = await ensure_default_organization(session, "Diaspora Bridge community", "en", "UTC")
-            announcement = Announcement(
-                organization_id=org.id, author_chat_id=members[0].id, text=NEWS, urgent=True
-            )
-            session.add(announcement)
-            await session.flush()
-            await enqueue_announcement(session, announcement, org)
+            await urgent_announcement(session, await bot_organization(session), members[0], NEWS)
             await session.commit()
 
         def news() -> list[object]:

@@ -15,23 +15,20 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
-from bot.sandbox import BotAPIEmulator, Limits
+from bot.sandbox import BotAPIEmulator
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head
 from storage.models import DeliveryStatus, InboxStatus, InboxUpdate, OutboxMessage
 from storage.types import utcnow
-from tests.e2e.conftest import TOKEN
+from tests.e2e.conftest import bot_api
+from tests.e2e.helpers import broadcast_waiting, copies_sent
 from tests.e2e.webhook_helpers import BotProcess, command_update, post_update, replies_to
 
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[BotAPIEmulator]:
-    emulator = BotAPIEmulator(
-        token=TOKEN, limits=Limits(flood_control=False), bot_username="diaspora_bridge_bot"
-    )
-    await emulator.start(host="127.0.0.1", port=0)
-    yield emulator
-    await emulator.stop()
+    async with bot_api() as emulator:
+        yield emulator
 
 
 async def _inbox_row(database_url: str, update_id: int) -> InboxUpdate | None:
@@ -128,35 +125,11 @@ async def test_acknowledged_update_survives_sigkill_and_a_repeated_update_gets_o
 async def test_sigterm_mid_broadcast_exits_cleanly_and_gives_back_the_rest(
     emulator: BotAPIEmulator, tmp_path: Path, database_url: str
 ) -> None:
-    from bot.services.announcements import enqueue_announcement
-    from bot.services.members import TelegramIdentity, record_consent
-    from bot.services.roles import ensure_default_organization
-    from storage.models import Announcement
-
-    emulator.limits.flood_control = True
-    await asyncio.to_thread(upgrade_to_head, database_url)
-    users = [emulator.create_user(f"M{i}", language_code="en") for i in range(120)]
+    await broadcast_waiting(emulator, database_url, 120, "News")
     engine = create_engine(database_url)
-    async with create_session_factory(engine)() as session:
-        org = await ensure_default_organization(session, "Diaspora Bridge community", "en", "UTC")
-        for user in users:
-            await record_consent(
-                session, TelegramIdentity(user.id, None, user.first_name), "en", "UTC", org.id
-            )
-        announcement = Announcement(
-            organization_id=org.id, author_chat_id=users[0].id, text="News", urgent=True
-        )
-        session.add(announcement)
-        await session.flush()
-        await enqueue_announcement(session, announcement, org)
-        await session.commit()
 
     def sent() -> Counter[int]:
-        return Counter(
-            call.params.get("chat_id")
-            for call in emulator.calls
-            if call.method == "sendMessage" and call.ok and call.params.get("text") == "News"
-        )
+        return copies_sent(emulator, "News")
 
     bot = BotProcess(emulator, tmp_path, database_url)
     try:

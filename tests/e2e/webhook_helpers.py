@@ -4,19 +4,17 @@ posted to it the way Telegram posts them."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from bot.config import PROJECT_ROOT
 from bot.sandbox import BotAPIEmulator, SimUser
+from tests.bot_process import bot_command, bot_environment
 from tests.e2e.conftest import TOKEN
 
 SECRET = "test-webhook-secret"
@@ -43,22 +41,20 @@ class BotProcess:
     ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = extra_env | {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(workdir),
-            "BOT_TOKEN": token,
-            "TELEGRAM_API_URL": emulator.base_url,
-            "DATABASE_URL": database_url,
-            "WEBHOOK_URL": webhook_url or f"{self.base}/telegram",
-            "WEBHOOK_LISTEN": f"127.0.0.1:{self.port}",
-            "WEBHOOK_SECRET": SECRET,
-            "LOG_LEVEL": "INFO",
-            "PYTHONPATH": str(PROJECT_ROOT),
-        }
+        env = extra_env | bot_environment(
+            workdir,
+            BOT_TOKEN=token,
+            TELEGRAM_API_URL=emulator.base_url,
+            DATABASE_URL=database_url,
+            WEBHOOK_URL=webhook_url or f"{self.base}/telegram",
+            WEBHOOK_LISTEN=f"127.0.0.1:{self.port}",
+            WEBHOOK_SECRET=SECRET,
+            LOG_LEVEL="INFO",
+        )
         self.log_path = workdir / f"bot-{self.port}.log"
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run", "--webhook"],
+            bot_command("run", "--webhook"),
             cwd=workdir,
             env=env,
             stdout=subprocess.DEVNULL,

@@ -59,10 +59,8 @@ class RawApi:
 @pytest.fixture
 async def emu() -> AsyncIterator[BotAPIEmulator]:
     """A running emulator without flood control (tests of flood control make their own)."""
-    emulator = BotAPIEmulator(token=TOKEN, limits=Limits(flood_control=False))
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
+    async with BotAPIEmulator(token=TOKEN, limits=Limits(flood_control=False)) as emulator:
+        yield emulator
 
 
 @pytest.fixture

@@ -5,21 +5,20 @@ Skipped only when Playwright or Chromium is missing (CI installs Chromium; Playw
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.config import PROJECT_ROOT
 from bot.i18n import create_i18n
 from bot.sandbox.screenshot import CHROMIUM_ARGS, chromium_path
-from tests.e2e.test_registration import WELCOME, plain
+from tests.bot_process import bot_command, bot_environment
+from tests.e2e.helpers import plain
+from tests.e2e.test_registration import WELCOME
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -60,20 +59,11 @@ def free_port() -> int:
 def sandbox_url(tmp_path: Path) -> Iterator[str]:
     """`python -m bot sandbox` in tmp_path (its database goes to tmp_path/data), until its ready line."""
     port = free_port()
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp_path),
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "LOG_LEVEL": "WARNING",
-    }
+    env = bot_environment(tmp_path, LOG_LEVEL="WARNING")
     out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "sandbox", "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=stdout,
-            stderr=stderr,
+            bot_command("sandbox", "--port", str(port)), cwd=tmp_path, env=env, stdout=stdout, stderr=stderr
         )
     try:
         deadline = time.monotonic() + 60

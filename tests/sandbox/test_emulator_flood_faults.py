@@ -22,10 +22,8 @@ if TYPE_CHECKING:
 @pytest.fixture
 async def flooded() -> AsyncIterator[BotAPIEmulator]:
     """An emulator with the default limits (flood control on)."""
-    emulator = BotAPIEmulator()
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
+    async with BotAPIEmulator() as emulator:
+        yield emulator
 
 
 async def send(session: aiohttp.ClientSession, emu: BotAPIEmulator, chat_id: int, text: str = "x") -> dict:
@@ -73,16 +71,14 @@ async def test_group_limit_is_per_minute(flooded: BotAPIEmulator) -> None:
 
 
 async def test_global_limit_across_chats() -> None:
-    emu = BotAPIEmulator(limits=Limits(global_per_second=5, private_burst=100, private_per_second=100))
-    await emu.start()
-    try:
+    async with BotAPIEmulator(
+        limits=Limits(global_per_second=5, private_burst=100, private_per_second=100)
+    ) as emu:
         users = [emu.create_user(f"U{i}") for i in range(6)]
         async with aiohttp.ClientSession() as session:
             answers = [await send(session, emu, user.id) for user in users]
         assert [a["ok"] for a in answers] == [True] * 5 + [False]
         assert answers[5]["parameters"]["retry_after"] == 1
-    finally:
-        await emu.stop()
 
 
 async def test_disabling_flood_control_allows_bursts(api: RawApi, emu: BotAPIEmulator) -> None:
@@ -113,9 +109,7 @@ async def test_edits_are_not_counted_unless_asked(flooded: BotAPIEmulator) -> No
 
 
 async def statuses_for(faults: Faults, count: int = 30) -> list[int]:
-    emu = BotAPIEmulator(limits=Limits(flood_control=False), faults=faults)
-    await emu.start()
-    try:
+    async with BotAPIEmulator(limits=Limits(flood_control=False), faults=faults) as emu:
         user = emu.create_user("Amina")
         async with aiohttp.ClientSession() as session:
             url = f"{emu.base_url}/bot{emu.token}/sendMessage"
@@ -130,8 +124,6 @@ async def statuses_for(faults: Faults, count: int = 30) -> list[int]:
                         )
                     result.append(response.status)
         return result
-    finally:
-        await emu.stop()
 
 
 async def test_random_server_errors_are_reproducible_with_a_seed() -> None:

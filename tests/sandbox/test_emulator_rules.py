@@ -272,28 +272,20 @@ async def test_edit_errors(api: RawApi, emu: BotAPIEmulator) -> None:
     user = emu.create_user("Amina")
     incoming = await emu.send_text(user, "hello")
     sent = await api.ok("sendMessage", chat_id=user.id, text="hi")
-    assert await api.error("editMessageText", chat_id=user.id, message_id=999, text="x") == (
-        400,
-        "Bad Request: message to edit not found",
-    )
-    assert await api.error(
-        "editMessageText", chat_id=user.id, message_id=incoming["message_id"], text="x"
-    ) == (
-        400,
-        "Bad Request: message can't be edited",
-    )
-    assert await api.error(
-        "editMessageText", chat_id=user.id, message_id=sent["message_id"], text="x" * 4097
-    ) == (
-        400,
-        "Bad Request: MESSAGE_TOO_LONG",
-    )
-    assert await api.error(
-        "editMessageCaption", chat_id=user.id, message_id=sent["message_id"], caption="c"
-    ) == (
-        400,
-        "Bad Request: there is no caption in the message to edit",
-    )
+    refused = [  # (method, message id, the change, Telegram's answer)
+        ("editMessageText", 999, {"text": "x"}, "Bad Request: message to edit not found"),
+        ("editMessageText", incoming["message_id"], {"text": "x"}, "Bad Request: message can't be edited"),
+        ("editMessageText", sent["message_id"], {"text": "x" * 4097}, "Bad Request: MESSAGE_TOO_LONG"),
+        (
+            "editMessageCaption",
+            sent["message_id"],
+            {"caption": "c"},
+            "Bad Request: there is no caption in the message to edit",
+        ),
+    ]
+    for method, message_id, change, description in refused:
+        answer = await api.error(method, chat_id=user.id, message_id=message_id, **change)
+        assert answer == (400, description), (method, message_id)
 
 
 async def test_delete_rules(api: RawApi, emu: BotAPIEmulator, bot: Bot) -> None:

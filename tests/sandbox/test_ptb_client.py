@@ -33,10 +33,10 @@ TOKEN = "246810:PTB-test"
 
 @pytest.fixture
 async def emu() -> AsyncIterator[BotAPIEmulator]:
-    emulator = BotAPIEmulator(token=TOKEN, limits=Limits(flood_control=False), bot_username="ptb_test_bot")
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
+    async with BotAPIEmulator(
+        token=TOKEN, limits=Limits(flood_control=False), bot_username="ptb_test_bot"
+    ) as emulator:
+        yield emulator
 
 
 @pytest.fixture

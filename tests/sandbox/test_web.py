@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
 from bot.charts import chart_size, render_bar_chart
-from bot.config import PROJECT_ROOT, Settings
+from bot.config import Settings
 from bot.i18n import language_name
 from bot.sandbox.runner import (
     DEMO_ADMIN,
@@ -39,8 +37,10 @@ from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head
 from storage.models import OutboxMessage, Role, Survey, Training
 from storage.types import utcnow
+from tests.bot_process import bot_command, bot_environment
 from tests.e2e.conftest import Harness, start_harness
-from tests.e2e.test_registration import WELCOME, plain
+from tests.e2e.helpers import plain
+from tests.e2e.test_registration import WELCOME
 
 View = dict[str, Any]
 
@@ -309,17 +309,12 @@ async def test_a_taken_port_is_one_clear_error() -> None:
 
 
 def test_cli_sandbox_on_a_taken_port_prints_one_line_and_exits_1(tmp_path: Path) -> None:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp_path),
-        "PYTHONPATH": str(PROJECT_ROOT),
-    }
     with busy_port() as sock:
         port = sock.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "bot", "sandbox", "--port", str(port)],
+            bot_command("sandbox", "--port", str(port)),
             cwd=tmp_path,
-            env=env,
+            env=bot_environment(tmp_path),
             capture_output=True,
             text=True,
             timeout=60,
