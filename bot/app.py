@@ -43,7 +43,7 @@ from bot.middlewares import (
     MemberMiddleware,
     UpdateLogMiddleware,
 )
-from bot.observability import FloodCountMiddleware, UpdateMetricsMiddleware, watch_scheduler_lag
+from bot.observability import FloodCountMiddleware, watch_scheduler_lag
 from bot.reply_requests import EditOutcomeMiddleware, ReplyBudgetMiddleware
 from bot.services.announcements import KIND as ANNOUNCEMENT
 from bot.services.events import NOTICE_KIND as EVENT_NOTICE
@@ -247,7 +247,6 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         delivery=delivery,
     )
     dispatcher.update.outer_middleware(UpdateLogMiddleware())
-    dispatcher.update.outer_middleware(UpdateMetricsMiddleware())
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessions))
     dispatcher.update.outer_middleware(InboxMiddleware())  # webhook mode: handled once, or skipped
     dispatcher.update.outer_middleware(MemberMiddleware(settings.admin_ids, settings.default_language))

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import resolve_locale
 from bot.logs import log_event
+from bot.observability import observe_update
 from bot.services.members import TelegramIdentity, get_member, touch_identity
 from bot.services.roles import Actor
 from storage.db import current_session
@@ -25,7 +26,8 @@ update_log = logging.getLogger("bot.updates")
 
 
 class UpdateLogMiddleware(BaseMiddleware):
-    """Outermost: one line per update with its id, type, handler and latency."""
+    """Outermost: one line per update with its id, type, handler and latency, and the same in the
+    metrics."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -39,15 +41,18 @@ class UpdateLogMiddleware(BaseMiddleware):
             outcome = "error"
             raise
         finally:
+            seconds = time.perf_counter() - started
+            name, result = trace.get("handler", "none"), trace.get("outcome", outcome)
             log_event(
                 update_log,
                 "update",
                 update_id=event.update_id,
                 type=event.event_type,
-                handler=trace.get("handler", "none"),
-                outcome=trace.get("outcome", outcome),
-                latency_ms=round((time.perf_counter() - started) * 1000, 1),
+                handler=name,
+                outcome=result,
+                latency_ms=round(seconds * 1000, 1),
             )
+            observe_update(event.event_type, name, result, seconds)
 
 
 class HandlerNameMiddleware(BaseMiddleware):

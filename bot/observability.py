@@ -1,16 +1,11 @@
-"""Where the metrics of `bot.metrics` are taken: a Dispatcher middleware (updates, handler
+"""Where the metrics of `bot.metrics` are taken: each update as it is logged (updates, handler
 latency), a request middleware of the replies Bot (429s), and a scheduler listener (lag)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
-from typing import Any
-
-from aiogram import BaseMiddleware, Bot
+from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.exceptions import TelegramRetryAfter
-from aiogram.types import TelegramObject, Update
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.base import BaseScheduler
 
@@ -18,26 +13,12 @@ from bot.metrics import HANDLER_SECONDS, SCHEDULER_LAG, UPDATES, count_flood_wai
 from bot.request_types import Method, Next, Result
 from storage.types import utcnow
 
-Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
-
-class UpdateMetricsMiddleware(BaseMiddleware):
-    """Outer, right after `UpdateLogMiddleware`, whose `trace` it reads: the same labels as the log."""
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        started = time.perf_counter()
-        outcome = "ok"
-        try:
-            return await handler(event, data)
-        except Exception:
-            outcome = "error"
-            raise
-        finally:
-            trace = data.get("trace") or {}
-            name = trace.get("handler", "none")
-            kind = event.event_type if isinstance(event, Update) else type(event).__name__
-            UPDATES.labels(kind, name, trace.get("outcome", outcome)).inc()
-            HANDLER_SECONDS.labels(name).observe(time.perf_counter() - started)
+def observe_update(kind: str, handler: str, outcome: str, seconds: float) -> None:
+    """One handled update, for the metrics (called by `bot.middlewares.UpdateLogMiddleware`, which
+    logs the same update with the same labels)."""
+    UPDATES.labels(kind, handler, outcome).inc()
+    HANDLER_SECONDS.labels(handler).observe(seconds)
 
 
 class FloodCountMiddleware(BaseRequestMiddleware):

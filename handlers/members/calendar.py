@@ -25,39 +25,27 @@ router: Final[Router] = Router(name=__name__)
 router.callback_query.filter(IsRegistered())
 
 
-@router.callback_query(CalendarFeedAction.filter(F.action == "show"), flags=rights(Action.PUBLIC))
+@router.callback_query(CalendarFeedAction.filter(F.action.in_({"show", "new"})), flags=rights(Action.PUBLIC))
 async def show_feed(
     query: CallbackQuery,
+    callback_data: CalendarFeedAction,
     member: Member,
     session: AsyncSession,
     settings: Settings,
     callback_answer: CallbackAnswer,
 ) -> None:
+    """📅 Calendar feed (its address, made on first use) or 🔄 New address (the old one stops)."""
     if settings.public_url is None or member.id is None or query.message is None:
         stale_button(callback_answer)
         return
-    token = await enable_feed(session, member.id)
-    await query.message.answer(
-        calendar_feed_text(feed_url(settings.public_url, token)), reply_markup=calendar_feed_keyboard()
-    )
-
-
-@router.callback_query(CalendarFeedAction.filter(F.action == "new"), flags=rights(Action.PUBLIC))
-async def new_address(
-    query: CallbackQuery,
-    member: Member,
-    session: AsyncSession,
-    settings: Settings,
-    callback_answer: CallbackAnswer,
-) -> None:
-    if settings.public_url is None or member.id is None or query.message is None:
-        stale_button(callback_answer)
-        return
-    token = await renew_feed(session, member.id)
-    callback_answer.text = _("✅ New address: the old one no longer works.")
-    await query.message.edit_text(  # type: ignore[union-attr]
-        calendar_feed_text(feed_url(settings.public_url, token)), reply_markup=calendar_feed_keyboard()
-    )
+    renew = callback_data.action == "new"
+    token = await (renew_feed if renew else enable_feed)(session, member.id)
+    text = calendar_feed_text(feed_url(settings.public_url, token))
+    if renew:
+        callback_answer.text = _("✅ New address: the old one no longer works.")
+        await query.message.edit_text(text, reply_markup=calendar_feed_keyboard())  # type: ignore[union-attr]
+    else:
+        await query.message.answer(text, reply_markup=calendar_feed_keyboard())
 
 
 @router.callback_query(CalendarFeedAction.filter(F.action == "off"), flags=rights(Action.PUBLIC))
