@@ -10,19 +10,18 @@ token gets a plain 404 (nothing tells whether it ever existed).
 from __future__ import annotations
 
 import logging
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from aiogram.utils.i18n import I18n
 from aiohttp import web
-from icalendar import Calendar
-from icalendar import Event as CalendarEvent
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
 from bot.services.calendar_feed import feed_events, member_of_feed
-from bot.services.events import effective_end, event_text, version_for
-from storage.models import Event, EventStatus
+from bot.services.events import version_for
+from bot.services.events.calendar import calendar_entry, new_calendar
+from storage.models import Event
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -30,33 +29,13 @@ PRODID = "-//Diaspora Bridge//Calendar feed//EN"
 
 
 def feed_ics(events: list[Event], language: str, default_language: str, name: str) -> bytes:
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
+    calendar = new_calendar(PRODID)
     calendar.add("x-wr-calname", name)
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
     stamp = utcnow().replace(microsecond=0)
     for event in events:
-        title, description = event_text(event, version_for(event, language, default_language))
-        entry = CalendarEvent()
-        entry.add("uid", f"event-{event.id}@diaspora-bridge")
-        entry.add("dtstamp", stamp)
-        entry.add("last-modified", event.updated_at.astimezone(UTC).replace(microsecond=0))
-        entry.add("dtstart", event.starts_at.astimezone(UTC))
-        entry.add("dtend", effective_end(event).astimezone(UTC))
-        entry.add("summary", title)
-        if description:
-            entry.add("description", description)
-        if event.place or event.online_url:
-            entry.add("location", event.place or event.online_url)
-        if event.online_url:
-            entry.add("url", event.online_url)
-        entry.add("sequence", int(event.updated_at.timestamp() - event.created_at.timestamp()) // 60)
-        entry.add("status", "CANCELLED" if event.status == EventStatus.CANCELLED else "CONFIRMED")
-        calendar.add_component(entry)
+        calendar.add_component(calendar_entry(event, version_for(event, language, default_language), stamp))
     return calendar.to_ical()
 
 

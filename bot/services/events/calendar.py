@@ -7,7 +7,7 @@ organizer used, for clients that show it.
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
@@ -28,16 +28,28 @@ def event_ics(event: Event, language: str, *, url: str | None = None) -> bytes:
     """The event as an .ics file, title and description in `language` (a version name as given
     by `events.rules.version_for`). `url` (e.g. the bot's deep link) is used when there is no online
     link."""
-    title, description = event_text(event, language)
+    calendar = new_calendar(PRODID)
+    calendar.add("x-wr-timezone", event.timezone)
+    calendar.add_component(calendar_entry(event, language, utcnow().replace(microsecond=0), url=url))
+    return calendar.to_ical()
+
+
+def new_calendar(prodid: str) -> Calendar:
     calendar = Calendar()
-    calendar.add("prodid", PRODID)
+    calendar.add("prodid", prodid)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-timezone", event.timezone)
+    return calendar
+
+
+def calendar_entry(event: Event, language: str, stamp: datetime, *, url: str | None = None) -> CalendarEvent:
+    """One VEVENT: the same for the "Add to calendar" file and the member's feed (same UID, so an
+    event imported both ways is one entry)."""
+    title, description = event_text(event, language)
     entry = CalendarEvent()
     entry.add("uid", event_uid(event))
-    entry.add("dtstamp", utcnow().replace(microsecond=0))
+    entry.add("dtstamp", stamp)
     entry.add("last-modified", event.updated_at.astimezone(UTC).replace(microsecond=0))
     entry.add("dtstart", event.starts_at.astimezone(UTC))
     entry.add("dtend", effective_end(event).astimezone(UTC))
@@ -52,8 +64,7 @@ def event_ics(event: Event, language: str, *, url: str | None = None) -> bytes:
     # Each edit of the event makes a newer version for clients that compare SEQUENCE.
     entry.add("sequence", int(event.updated_at.timestamp() - event.created_at.timestamp()) // 60)
     entry.add("status", "CANCELLED" if event.status == EventStatus.CANCELLED else "CONFIRMED")
-    calendar.add_component(entry)
-    return calendar.to_ical()
+    return entry
 
 
 def ics_filename(event: Event) -> str:
