@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Any
 
 from aiogram import Bot
@@ -113,22 +112,9 @@ class SharedTokenBucket(TokenBucket):
             interval = 1.0 / self.rate
             wait = await self.shared.book("bot", interval, max(0.0, (self.capacity - 1) * interval))
             if wait is None:
-                return await self._acquire_locally()
+                return await self.take_locally()
             if wait > 0:
                 await asyncio.sleep(wait)
-
-    async def _acquire_locally(self) -> None:
-        while True:
-            now = time.monotonic()
-            if now < self._paused_until:
-                await asyncio.sleep(self._paused_until - now)
-                continue
-            self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
-            self._updated = now
-            if self._tokens >= 1:
-                self._tokens -= 1
-                return
-            await asyncio.sleep((1 - self._tokens) / self.rate)
 
 
 class SharedChatBudget(ChatBudget):
