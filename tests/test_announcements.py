@@ -9,6 +9,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import announcements as service
+from bot.services.announcements.waiting import waiting
 from bot.services.members import TelegramIdentity, record_consent, set_blocked, update_profile
 from bot.services.roles import ensure_default_organization
 from bot.services.schedule_math import after_quiet_hours, in_quiet_hours, next_local_time, parse_clock
@@ -206,3 +207,26 @@ async def test_two_processes_releasing_a_scheduled_announcement_send_it_once(
         rows = (await fresh.exec(select(OutboxMessage).where(OutboxMessage.ref_id == scheduled.id))).all()
     assert stored is not None and stored.status == AnnouncementStatus.SENDING
     assert sorted(row.chat_id for row in rows) == [1, 2, 3, 4, 5]
+
+
+async def test_what_holds_a_broadcast_back_is_counted_by_cause(session: AsyncSession) -> None:
+    """Held for quiet hours (no error, due later), retried by reason, failed by reason; sent and
+    due rows are not waiting for anything."""
+    org = await community(session)
+    now = datetime(2027, 3, 10, 23, 30, tzinfo=UTC)
+    announcement = draft(org)
+    session.add(announcement)
+    await session.flush()
+    await service.enqueue_announcement(session, announcement, org, now=now)
+    rows = {row.chat_id: row for row in (await session.exec(select(OutboxMessage))).all()}
+    rows[3].last_error = "TelegramRetryAfter: retry after 7"  # Toronto: due now, but a 429 came
+    rows[5].status, rows[5].last_error = DeliveryStatus.FAILED, "TelegramServerError: Bad Gateway"
+    session.add_all([rows[3], rows[5]])
+    await session.flush()
+
+    held = await waiting(session, announcement.id or 0, now)
+    assert held.held == 3  # Paris, Nairobi and Manila wait for 08:00 their time
+    assert held.until == datetime(2027, 3, 11, 7, 0, tzinfo=UTC)  # Paris, the last
+    assert dict(held.retrying) == {"flood": 1}
+    assert dict(held.failed) == {"server": 1}
+    assert (await waiting(session, announcement.id or 0, datetime(2027, 3, 11, 8, tzinfo=UTC))).held == 0

@@ -28,7 +28,10 @@ from bot.services.announcements import (
     enqueue_announcement,
     store_status_message,
     text_for,
+    waiting,
 )
+from bot.services.announcements.waiting import Waiting
+from bot.views.announcements import counts_line, failure_line, waiting_lines
 from storage.models import Announcement, AnnouncementStatus, DeliveryStatus, MediaKind, Organization
 from storage.types import utcnow
 
@@ -145,14 +148,15 @@ class AnnouncementDelivery:
             for announcement in running:
                 counts = await delivery_counts(session, announcement.id or 0)
                 left = counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0)
+                held = await waiting(session, announcement.id or 0, utcnow())
                 if not announcement.status_message_id:  # None, or CREATING by someone
                     if not await claim_status_message(session, announcement.id or 0, utcnow()):
                         continue  # its creator (the Send) is still sending it: next tick
                     await session.commit()
                     text = (
-                        self.final_report(announcement, counts)
+                        self.final_report(announcement, counts, held)
                         if left == 0
-                        else self.progress(announcement, counts)
+                        else self.progress(announcement, counts, held)
                     )
                     if not await self._create(session, announcement, text):
                         continue
@@ -161,10 +165,10 @@ class AnnouncementDelivery:
                     announcement.finished_at = utcnow()
                     session.add(announcement)
                     await session.commit()
-                    await self._tell(announcement, self.final_report(announcement, counts))
+                    await self._tell(announcement, self.final_report(announcement, counts, held))
                     self._shown.pop(announcement.id or 0, None)
                     continue
-                await self._tell(announcement, self.progress(announcement, counts))
+                await self._tell(announcement, self.progress(announcement, counts, held))
 
     async def _create(self, session: AsyncSession, announcement: Announcement, text: str) -> bool:
         """Send the status message this job claimed and record it."""
@@ -201,10 +205,9 @@ class AnnouncementDelivery:
         except TelegramAPIError as error:
             log_event(log, "progress_not_shown", logging.WARNING, announcement=key, error=error.message)
 
-    def progress(self, announcement: Announcement, counts: dict[DeliveryStatus, int]) -> str:
+    def progress(self, announcement: Announcement, counts: dict[DeliveryStatus, int], held: Waiting) -> str:
         total = max(1, sum(counts.values()))
         done = total - counts.get(DeliveryStatus.PENDING, 0) - counts.get(DeliveryStatus.SENDING, 0)
-        sent = counts.get(DeliveryStatus.SENT, 0)
         filled = round(10 * done / total)
         bar = "█" * filled + "░" * (10 - filled)
         language = announcement.author_language
@@ -214,11 +217,7 @@ class AnnouncementDelivery:
             lines = [
                 _("📣 Sending announcement #{id}").format(id=announcement.id),
                 f"{bar} {round(100 * done / total)}%",
-                _("Sent: {sent} · Failed: {failed} · Blocked: {blocked}").format(
-                    sent=sent,
-                    failed=counts.get(DeliveryStatus.FAILED, 0) + counts.get(DeliveryStatus.UNREACHABLE, 0),
-                    blocked=counts.get(DeliveryStatus.BLOCKED, 0),
-                ),
+                counts_line(counts),
             ]
             if announcement.local_time:
                 lines.append(
@@ -230,6 +229,8 @@ class AnnouncementDelivery:
                         duration=format_timedelta(timedelta(seconds=max(1, eta)), locale=language)
                     )
                 )
+            zone = announcement.author_timezone
+            lines += waiting_lines(held, language, zone, bool(announcement.local_time))
         return "\n".join(lines)
 
     def _eta(self, key: int, done: int, left: int) -> float | None:
@@ -242,7 +243,9 @@ class AnnouncementDelivery:
         pace = (done - previous[1]) / max(0.001, now - previous[0])
         return left / pace
 
-    def final_report(self, announcement: Announcement, counts: dict[DeliveryStatus, int]) -> str:
+    def final_report(
+        self, announcement: Announcement, counts: dict[DeliveryStatus, int], held: Waiting
+    ) -> str:
         language = announcement.author_language
         with self.i18n.context(), self.i18n.use_locale(language):
             _ = self.i18n.gettext
@@ -254,6 +257,9 @@ class AnnouncementDelivery:
                 _("No longer on Telegram: {count}").format(count=counts.get(DeliveryStatus.UNREACHABLE, 0)),
                 _("Failed: {count}").format(count=counts.get(DeliveryStatus.FAILED, 0)),
             ]
+            reasons = failure_line(held, language)
+            if reasons:
+                lines.append(reasons)
             if counts.get(DeliveryStatus.CANCELLED):
                 lines.append(_("Cancelled: {count}").format(count=counts[DeliveryStatus.CANCELLED]))
             if announcement.started_at and announcement.finished_at:

@@ -239,7 +239,8 @@ class DeliveryEngine:
             count_flood_wait("outbox", error.retry_after)
             log_event(log, "flood_wait", logging.WARNING, retry_after=error.retry_after)
             retry_at = utcnow() + timedelta(seconds=error.retry_after)
-            return Outcome(row.id, DeliveryStatus.PENDING, row.attempts, retry_at=retry_at)
+            reason = f"TelegramRetryAfter: retry after {error.retry_after}"  # shown to the organizer
+            return Outcome(row.id, DeliveryStatus.PENDING, row.attempts, error=reason, retry_at=retry_at)
         except TelegramForbiddenError as error:
             text = error.message.lower()
             status = (

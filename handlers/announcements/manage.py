@@ -14,12 +14,14 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.context import Context
 from bot.i18n import _, format_when, ngettext
 from bot.policy import Action, rights
-from bot.services.announcements import cancel, scheduled_or_sending
+from bot.services.announcements import cancel, delivery_counts, scheduled_or_sending, waiting
+from bot.views.announcements import counts_line, waiting_lines
 from handlers.announcements.callbacks import AnnounceAction
 from handlers.announcements.composer import COMPOSER
 from handlers.announcements.views import plain_preview
 from handlers.composer import Turn, ask_field, draft_button
 from storage.models import Announcement, AnnouncementStatus
+from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -49,6 +51,12 @@ async def list_announcements(message: Message, ctx: Context) -> None:
         return
     for announcement in rows:
         text, keyboard = _entry(announcement, ctx.locale, ctx.zone)
+        if announcement.status == AnnouncementStatus.SENDING:
+            ident = announcement.id or 0
+            counts = await delivery_counts(ctx.session, ident)
+            held = await waiting(ctx.session, ident, utcnow())
+            lines = waiting_lines(held, ctx.locale, ctx.zone, bool(announcement.local_time))
+            text = "\n".join([text, counts_line(counts), *lines])
         await message.answer(text, reply_markup=keyboard)
 
 

@@ -1,8 +1,8 @@
 """Announcements: drafts and their translations (`drafts`), and sending — audiences, each member's
-version, scheduling and the hand-over to the outbox (`sending`) —, and the organizer's one status
-message per broadcast (`status`). The public names are re-exported
-so `from bot.services import announcements as service; service.enqueue_announcement(...)` works for
-the delivery code; new code imports from the submodules."""
+version, scheduling and the hand-over to the outbox (`sending`) —, the organizer's one status
+message per broadcast (`status`) and what holds its messages back (`waiting`). The public names
+are re-exported so `from bot.services import announcements as service;
+service.enqueue_announcement(...)` works for the delivery code; new code imports from the submodules."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ from bot.services.announcements.status import (
     claim_status_message,
     store_status_message,
 )
+from bot.services.announcements.waiting import Waiting, waiting
 
 __all__ = [
     "CREATING",
@@ -43,6 +44,7 @@ __all__ = [
     "KIND",
     "STATUS_GRACE",
     "AnnouncementError",
+    "Waiting",
     "cancel",
     "claim_status_message",
     "count_audience",
@@ -62,4 +64,5 @@ __all__ = [
     "store_status_message",
     "text_for",
     "version_for",
+    "waiting",
 ]
