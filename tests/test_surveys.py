@@ -506,6 +506,7 @@ async def test_results_percentages_and_small_group_suppression(session: AsyncSes
     by_country = await service.results(session, survey, breakdown="residence_country")
     assert by_country.groups == {}
     assert by_country.suppressed_groups == 2 and by_country.suppressed_respondents == 7
+    assert by_country.other is not None and by_country.other.respondents == 7  # all, together
     spain = await add_members(session, org, 3, first_tg=3000, country="ES")
     for i, member in enumerate(spain):
         await answer_all(session, survey, member, [0, [1], str(i), 5, None, True])
@@ -515,6 +516,9 @@ async def test_results_percentages_and_small_group_suppression(session: AsyncSes
     assert by_country.suppressed_groups == 2 and by_country.suppressed_respondents == 5
     fr = by_country.groups["FR"]
     assert fr.respondents == 5 and fr.questions[0].counts == [3, 2, 0] and fr.questions[4].texts == []
+    other = by_country.other  # Germany and Spain shown together: the overall results minus France's
+    assert other is not None and other.respondents == 5 and other.questions[4].texts == []
+    assert other.questions[0].counts == [1 + 3, 1, 0]  # Germany's Paris and Lyon, Spain's three Paris
     assert set(
         (await service.results(session, survey, breakdown="residence_country", min_group=2)).groups
     ) == {"FR", "DE", "ES"}

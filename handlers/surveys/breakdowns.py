@@ -1,6 +1,7 @@
 """👥 The results of an attributed survey per group of members (language, country of residence,
-country of origin). Groups under the threshold (`SURVEY_MIN_GROUP`) are hidden, only counted, and
-so are as many of the smallest others as it takes, so nobody's answers can be worked out."""
+country of origin). Groups under the threshold (`SURVEY_MIN_GROUP`), and as many of the smallest
+others as it takes, are shown together as "Other" when they reach the threshold together, else only
+counted: nobody's answers can be worked out."""
 
 from __future__ import annotations
 
@@ -61,10 +62,16 @@ async def breakdown_lines(
         "origin_country": _("👥 <b>By country of origin</b>"),
     }
     lines = [titles[breakdown]]
-    for group, part in sorted(outcome.groups.items()):
+    parts = [(_group_name(breakdown, group, locale), part) for group, part in sorted(outcome.groups.items())]
+    if outcome.other is not None:
+        other = ngettext(
+            "Other ({count} smaller group)", "Other ({count} smaller groups)", outcome.suppressed_groups
+        )
+        parts.append((other.format(count=outcome.suppressed_groups), outcome.other))
+    for name, part in parts:
         lines += [
             "",
-            f"<b>{escape(_group_name(breakdown, group, locale))}</b> — "
+            f"<b>{escape(name)}</b> — "
             + ngettext("{count} response", "{count} responses", part.respondents).format(
                 count=part.respondents
             ),
@@ -72,7 +79,15 @@ async def breakdown_lines(
         for result in part.questions:
             if result.kind != QuestionKind.TEXT:
                 lines += question_block(result, locale, texts=False)
-    if outcome.suppressed_groups:
+    if outcome.other is not None:
+        lines += [
+            "",
+            _(
+                "🔒 Groups with fewer than {min} responses are shown together as “Other”, so that "
+                "nobody's answers can be worked out."
+            ).format(min=min_group),
+        ]
+    elif outcome.suppressed_groups:
         lines += [
             "",
             ngettext(

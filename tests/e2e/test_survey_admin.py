@@ -632,23 +632,20 @@ async def test_results_counts_charts_texts_breakdown_exports_close_extend_duplic
     )
 
     # By language: the 2 French speakers are a group too small to show, and the 5 English speakers
-    # are hidden too (the overall results minus theirs would be the French speakers' answers).
+    # are merged with them (the overall results minus theirs would be the French speakers' answers):
+    # one "Other" of both, and why.
     breakdown = (await harness.choose(coordinator, summary, t("👥 By language", "fr")))["text"]
     assert "English" not in breakdown and "Français" not in breakdown
-    assert (
-        t(
-            "🔒 {count} group is hidden to protect small groups (fewer than {min} responses): "
-            "{people} responses.",
-            "fr",
-            "🔒 {count} groups are hidden to protect small groups (fewer than {min} responses): "
-            "{people} responses in all.",
-            2,
-            count=2,
-            min=5,
-            people=7,
-        )
-        in breakdown
+    other = t("Other ({count} smaller group)", "fr", "Other ({count} smaller groups)", 2, count=2)
+    responses = t("{count} response", "fr", "{count} responses", 7, count=7)
+    assert f"{other} — {responses}" in breakdown
+    why = t(
+        "🔒 Groups with fewer than {min} responses are shown together as “Other”, so that "
+        "nobody's answers can be worked out.",
+        "fr",
+        min=5,
     )
+    assert why in breakdown
 
     # CSV and XLSX: one row per response, the answers given.
     document = (await harness.choose(coordinator, summary, "📄 CSV"))["document"]

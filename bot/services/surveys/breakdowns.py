@@ -46,18 +46,39 @@ def add_groups(
     min_group: int,
     language: str | None,
 ) -> None:
-    """The shown groups' results (never their text answers) into `overall.groups`, and the hidden
-    ones counted."""
+    """The shown groups' results (never their text answers) into `overall.groups`; the hidden ones
+    counted, and merged into `overall.other` when together they reach `min_group` (that merged
+    group is the overall results minus the shown ones: it tells nothing more about anybody)."""
     sizes: dict[str, int] = {}
     for group in group_of.values():
         sizes[group] = sizes.get(group, 0) + 1
     hidden = hidden_groups(sizes, min_group)
+    merged: dict[int, list[Any]] = {q.id or 0: [] for q in questions}
     for group, size in sorted(sizes.items()):
         if group in hidden:
             overall.suppressed_groups += 1
             overall.suppressed_respondents += size
+            for question_id, values in by_group.get(group, {}).items():
+                merged[question_id] += values
             continue
-        tallies = [tally_question(q, by_group.get(group, {}).get(q.id or 0, []), language) for q in questions]
-        for tally in tallies:
-            tally.texts = []
-        overall.groups[group] = SurveyResults(overall.survey_id, size, tallies)
+        overall.groups[group] = _group_results(
+            overall.survey_id, size, questions, by_group.get(group, {}), language
+        )
+    if hidden and overall.suppressed_respondents >= min_group:
+        overall.other = _group_results(
+            overall.survey_id, overall.suppressed_respondents, questions, merged, language
+        )
+
+
+def _group_results(
+    survey_id: int,
+    size: int,
+    questions: list[SurveyQuestion],
+    values: dict[int, list[Any]],
+    language: str | None,
+) -> SurveyResults:
+    """One group's tallies, without its text answers."""
+    tallies = [tally_question(q, values.get(q.id or 0, []), language) for q in questions]
+    for tally in tallies:
+        tally.texts = []
+    return SurveyResults(survey_id, size, tallies)

@@ -33,8 +33,9 @@ class SurveyResults:
     respondents: int  # submitted responses (native polls: voters)
     questions: list[QuestionResult]
     groups: dict[str, SurveyResults] = field(default_factory=dict)  # breakdown, if asked
-    suppressed_groups: int = 0  # groups smaller than the threshold, not shown
+    suppressed_groups: int = 0  # groups smaller than the threshold, not shown on their own
     suppressed_respondents: int = 0
+    other: SurveyResults | None = None  # those groups together, when they add up to the threshold
 
 
 TEXTS_SHOWN = 50
