@@ -357,8 +357,9 @@ a { color: #1c6fd1; }
 #commands button:hover, #commands button:focus { background: #f4f4f5; }
 #commands b { color: var(--accent); min-width: 90px; }
 #composer { display: flex; gap: 8px; padding: 8px 10px; background: #fff; border-top: 1px solid var(--line); }
-#composer input { flex: 1; min-width: 0; border: 1px solid #d0d4d8; border-radius: 20px; padding: 9px 14px; }
-#composer input:focus, #new-user :is(input, select):focus { outline: 2px solid var(--accent);
+#composer textarea { flex: 1; min-width: 0; border: 1px solid #d0d4d8; border-radius: 20px; padding: 9px 14px;
+  resize: none; font: inherit; line-height: 1.35; max-height: 40vh; overflow-y: auto; }
+#composer textarea:focus, #new-user :is(input, select):focus { outline: 2px solid var(--accent);
   outline-offset: -1px; border-color: transparent; }
 #chat > header .name, .doc .name { display: block; }
 #bot-avatar { background: var(--accent); }
@@ -411,7 +412,8 @@ _BODY = """
     <button type="button" id="menu-btn" aria-label="Commands" aria-expanded="false"
       aria-controls="commands">/</button>
     <label class="sr-only" for="input">Message</label>
-    <input id="input" autocomplete="off" placeholder="Message" dir="auto" maxlength="4096" disabled>
+    <textarea id="input" rows="1" autocomplete="off" placeholder="Message (Shift+Enter: new line)"
+      dir="auto" maxlength="4096" disabled></textarea>
     <button class="primary" id="send" type="submit" disabled>Send</button>
   </form>
 </main>
@@ -725,7 +727,7 @@ function replyButton(button) {
 
 function renderReplyKeyboard(markup) {
   const box = $("#reply-kb");
-  $("#input").placeholder = (markup && markup.input_field_placeholder) || "Message";
+  $("#input").placeholder = (markup && markup.input_field_placeholder) || "Message (Shift+Enter: new line)";
   if (!markup || !markup.keyboard) {
     box.hidden = true;
     box.replaceChildren();
@@ -839,6 +841,12 @@ async function createUser(event) {
   } catch (error) { toast(error.message, false); }
 }
 
+function fitInput() {
+  const input = $("#input");
+  input.style.height = "auto";
+  input.style.height = `${input.scrollHeight}px`;
+}
+
 async function main() {
   const info = await api("GET", "/api/info");
   state.bot = info.bot;
@@ -850,14 +858,23 @@ async function main() {
     event.preventDefault();
     const text = $("#input").value;
     $("#input").value = "";
+    fitInput();
     closeCommands();
-    sendText(text);
+    if (text.trim()) sendText(text);
   });
   $("#input").addEventListener("input", (event) => {
+    fitInput();
     const value = event.target.value;
     if (value.startsWith("/") && !value.includes(" ")) openCommands(value); else closeCommands();
   });
-  $("#input").addEventListener("keydown", (event) => { if (event.key === "Escape") closeCommands(); });
+  $("#input").addEventListener("keydown", (event) => {
+    if (event.key === "Escape") closeCommands();
+    // Enter sends, as in Telegram's apps; Shift+Enter starts a new line (multi-line messages).
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("#composer").requestSubmit();
+    }
+  });
   $("#menu-btn").addEventListener("click", () => {
     if ($("#commands").hidden) openCommands(""); else closeCommands();
   });

@@ -140,6 +140,16 @@ def test_a_newcomer_registers_in_french_in_the_browser(tmp_path: Path, sandbox_u
             composer.press("Enter")
             expect(page.locator("#messages .row.mine").last).to_contain_text("<b>Test</b> & co")
             assert page.locator("#messages .row.mine b").count() == 0
+
+            # Shift+Enter starts a new line; Enter sends the whole multi-line message as one.
+            composer.type("Lyon")
+            composer.press("Shift+Enter")
+            composer.type("France")
+            composer.press("Enter")
+            mine = page.locator("#messages .row.mine")
+            expect(mine.last).to_contain_text("France")
+            assert mine.last.locator(".text").inner_text() == "Lyon\nFrance"
+            assert composer.input_value() == ""
         finally:
             context.close()
     assert errors == []
