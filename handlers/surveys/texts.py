@@ -10,7 +10,6 @@ from typing import Final
 from babel.numbers import format_decimal, format_percent
 
 from bot.i18n import _, __, format_when, ngettext
-from bot.services.dates import DateError
 from bot.services.events import telegram_length
 from bot.services.surveys.languages import version_for
 from bot.services.surveys.rules import (
@@ -109,12 +108,6 @@ def refused_as(reason: str, limit: int) -> TextRule:
 TITLE_TEXT: Final = refused_as("title_too_long", TITLE_MAX)
 QUESTION_TEXT: Final = refused_as("question_too_long", QUESTION_MAX)
 ANY_TEXT: Final = TextRule(COMPOSER_TEXT_MAX)  # options (one per line), a number, a time
-
-
-def date_error_text(error: DateError) -> str:
-    if error.reason == "past":
-        return _("That time has already passed. Please send a time in the future.")
-    return _("I couldn't read that date. Please write it like 2027-03-14 18:30 or 14.03.2027 18:30.")
 
 
 def number(value: float, locale: str) -> str:
