@@ -26,7 +26,7 @@ from handlers.surveys.callbacks import SurveyDialog
 from handlers.surveys.composer import show_card
 from handlers.surveys.dialog import Draft, advance, answered, hide_buttons, refused, step_button, typed_step
 from handlers.surveys.states import SurveyDialogStates as States
-from handlers.surveys.steps import REMINDERS, ask, confirm_time, go_to, token
+from handlers.surveys.steps import REMINDERS, ask, confirm_time, go_to, question_of, token
 from handlers.surveys.texts import ANY_TEXT, TITLE_TEXT, error_text, gone
 from storage.models import Survey
 from storage.types import utcnow
@@ -90,7 +90,7 @@ async def audience_button(turn: Turn, step: str, draft: Draft, button: SurveyDia
         return
     await turn.state.update_data(survey_draft=draft)
     if turn.message is not None:
-        question = _("Who should receive it?")
+        question = question_of(step, draft)
         hint = _("Tick the interests and languages of the members to ask, then press Done.")
         await show_picker(turn.message, outcome, draft["audience"], question, hint, SurveyDialog)
 

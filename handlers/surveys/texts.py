@@ -24,6 +24,7 @@ from bot.services.surveys.rules import (
 from handlers.composer import TEXT_MAX as COMPOSER_TEXT_MAX
 from handlers.composer import TextRule
 from storage.models import Organization, Survey, SurveyQuestion, SurveyStatus
+from storage.types import utcnow
 
 TEXT_BUDGET = 3900  # stay clear of Telegram's 4096
 
@@ -83,7 +84,6 @@ REFUSALS: Final = {
     "bad_times": __(
         "The closing time must be in the future and after the opening time. Please send a later time."
     ),
-    "bad_translation": __("Please send exactly {count} options, one per line, in the same order."),
     "closed": __("This survey is closed."),
 }
 LIMITS: Final = {"bad_max_length": TEXT_MAX, "too_many_questions": QUESTIONS_MAX}
@@ -91,6 +91,13 @@ LIMITS: Final = {"bad_max_length": TEXT_MAX, "too_many_questions": QUESTIONS_MAX
 
 def error_text(error: SurveyError) -> str:
     """A refused value, in words the coordinator can act on."""
+    if error.reason == "bad_translation":  # "рівно 3 варіанти", "рівно 5 варіантів": the count's own form
+        count = int(error.limit or 0)
+        return ngettext(
+            "Please send exactly {count} option, one per line, in the same order.",
+            "Please send exactly {count} options, one per line, in the same order.",
+            count,
+        ).format(count=count)
     text = REFUSALS.get(error.reason)
     if text is None:
         return gone()
@@ -129,6 +136,8 @@ def status_line(survey: Survey, locale: str, zone: str) -> str:
     if survey.status == SurveyStatus.CLOSED:
         when = format_when(survey.closed_at or survey.updated_at, locale, zone)
         return _("🔒 Closed on {when}").format(when=escape(when))
+    if survey.opens_at is not None and survey.opens_at > utcnow():
+        return _("🕒 Opens on {when}").format(when=escape(format_when(survey.opens_at, locale, zone)))
     if survey.closes_at is None:
         return _("🟢 Open")
     return _("🟢 Open until {when}").format(when=escape(format_when(survey.closes_at, locale, zone)))
