@@ -25,9 +25,9 @@ Diaspora Bridge needs a Telegram bot token to talk to Telegram.
   3. Put it in a file named .env next to the Makefile:   BOT_TOKEN=123456789:AAE...
      (deploy/.env.example lists every setting), then run `make run` again.
 
-No token yet? The offline sandbox lets you chat with the real bot in your browser, with no token
-and no internet: `diaspora-bridge sandbox --demo`. In a terminal, `make run` without a token starts
-it for you (set SANDBOX=0 to just print this).
+No token yet? `make sandbox` lets you chat with the real bot in your browser, with no token and
+no internet. In a terminal, `make run` without a token starts it for you (set SANDBOX=0 to just
+print this).
 """
 
 

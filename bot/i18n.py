@@ -94,10 +94,12 @@ def is_rtl(code: str) -> bool:
     return Locale.parse(code).text_direction == "rtl"
 
 
-def format_when(moment: datetime, locale: str, timezone: str, fmt: str = "medium") -> str:
-    """A UTC timestamp shown in the member's zone and locale, e.g. "14 mars 2027, 18:30"."""
-    if fmt == "words":
+def format_when(moment: datetime, locale: str, timezone: str, fmt: str = "card") -> str:
+    """A UTC timestamp shown in the member's zone and locale: "card" (the default) "14 mars 2027,
+    18:30 (Europe/Paris)", no seconds and the zone named; "words" with the weekday and the month
+    in full; else a Babel format."""
+    if fmt in ("words", "card"):
         local = moment.astimezone(ZoneInfo(timezone))
-        when = f"{format_date(local, 'full', locale=locale)}, {format_time(local, 'short', locale=locale)}"
-        return f"{when} ({timezone})"
+        day = format_date(local, "full" if fmt == "words" else "medium", locale=locale)
+        return f"{day}, {format_time(local, 'short', locale=locale)} ({timezone})"
     return format_datetime(moment, format=fmt, tzinfo=ZoneInfo(timezone), locale=locale)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 import pytest
 
-from bot.config import SettingsError, load_settings
+from bot.config import PROJECT_ROOT, SettingsError, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +74,8 @@ def test_bad_setting_names_itself(monkeypatch: pytest.MonkeyPatch, name: str, va
 
 
 def _cli(env: dict[str, str], cwd) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
-    base = {"PATH": "/usr/bin:/bin", "HOME": str(cwd)}
+    """`python -m bot` of this checkout, with only the system's commands on the PATH (a fresh clone)."""
+    base = {"PATH": "/usr/bin:/bin", "HOME": str(cwd), "PYTHONPATH": str(PROJECT_ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "bot"], env=base | env, cwd=cwd, capture_output=True, text=True, timeout=120
     )
@@ -84,6 +86,16 @@ def test_cli_without_token_explains_and_exits_0(tmp_path) -> None:  # type: igno
     assert result.returncode == 0
     assert "@BotFather" in result.stdout and "sandbox" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_cli_without_token_suggests_only_commands_that_work_from_a_fresh_clone(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`diaspora-bridge` is not on the PATH of a fresh clone (it lives in .venv/bin): every command
+    the guidance suggests is a target of the Makefile, and the sandbox is `make sandbox`."""
+    suggested = re.findall(r"`([^`]+)`", _cli({}, tmp_path).stdout)
+    targets = set(re.findall(r"^([a-z-]+):", (PROJECT_ROOT / "Makefile").read_text(), re.MULTILINE))
+    assert "make sandbox" in suggested
+    for command in suggested:
+        assert command.startswith("make ") and command.split()[1] in targets, command
 
 
 def test_cli_with_bad_setting_prints_one_line_and_no_traceback(tmp_path) -> None:  # type: ignore[no-untyped-def]

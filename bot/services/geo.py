@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo, available_timezones
@@ -32,6 +32,36 @@ def _zones_by_country() -> dict[str, tuple[str, ...]]:
     for row in _tz_table("zone.tab"):
         zones.setdefault(row[0], []).append(row[2])
     return {code: tuple(names) for code, names in zones.items()}
+
+
+@cache
+def _main_areas() -> frozenset[str]:
+    """Zones the tz database describes as a country's main area ("most of Germany", "Eastern (most
+    areas)", "Spain (mainland)", "MSK+00 - Moscow area")."""
+    words = ("most", "mainland", "moscow area")
+    return frozenset(
+        row[2] for row in _tz_table("zone.tab") if len(row) > 3 and any(w in row[3].lower() for w in words)
+    )
+
+
+def zone_choices(code: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The zones to offer for a country: (the main zone first, then one zone for each other UTC
+    offset, west to east; the rest, offered only under "Other"). Büsingen keeps Berlin's time, so
+    a German is offered Berlin, with Büsingen under Other."""
+    now = datetime.now(UTC)
+    listed = _zones_by_country().get(code.upper(), ())
+    groups: dict[timedelta, list[str]] = {}
+    for zone in listed:  # in the tz database's order: the most populous first, where it can
+        groups.setdefault(now.astimezone(ZoneInfo(zone)).utcoffset() or timedelta(), []).append(zone)
+    main_areas = _main_areas()
+    picked = {
+        offset: next((z for z in zones if z in main_areas), zones[0]) for offset, zones in groups.items()
+    }
+    main = next((zone for zone in listed if zone in main_areas), None)
+    if main is None:
+        main = picked[max(groups, key=lambda offset: len(groups[offset]))]
+    shown = [main, *(picked[offset] for offset in sorted(groups) if picked[offset] != main)]
+    return tuple(shown), tuple(zone for zone in country_zones(code) if zone not in shown)
 
 
 def country_zones(code: str) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from bot.services.schedule_math import parse_clock
 from handlers.announcements.callbacks import AnnounceAction
 from handlers.announcements.composer import COMPOSER, step_announcement
 from handlers.announcements.states import AnnounceStates
-from handlers.composer import Turn, draft_button
+from handlers.composer import Turn, date_error_text, draft_button
 from storage.models import Announcement
 from storage.types import utcnow
 
@@ -75,13 +75,11 @@ async def schedule_typed(message: Message, ctx: Context, state: FSMContext) -> N
     if announcement is None:
         return
     try:
-        moment = parse_local_datetime(message.text or "", announcement.author_timezone, utcnow())
-    except DateError as error:
-        await message.answer(
-            _("That time has already passed. Please send a time in the future.")
-            if error.reason == "past"
-            else _("I couldn't read that date. Please write it like 2027-03-14 18:30 or 14.03.2027 18:30.")
+        moment = parse_local_datetime(
+            message.text or "", announcement.author_timezone, utcnow(), language=ctx.locale
         )
+    except DateError as error:
+        await message.answer(date_error_text(error))
         return
     await state.update_data(scheduled_at=moment.utc.isoformat())
     when = format_when(moment.utc, ctx.locale, announcement.author_timezone, "words")

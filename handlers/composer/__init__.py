@@ -70,6 +70,7 @@ from handlers.composer.audience import (
     ticks_keyboard,
     toggled,
 )
+from handlers.composer.dates import date_error_text
 from handlers.composer.router import button_turn, composer_router, draft_button, message_turn
 from handlers.composer.spec import Codes, Composer, Item, Turn
 from handlers.composer.steps import (
@@ -108,6 +109,7 @@ __all__ = [
     "button_turn",
     "check_text",
     "composer_router",
+    "date_error_text",
     "discard_button",
     "draft_button",
     "is_blank",

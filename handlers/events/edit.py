@@ -17,7 +17,7 @@ from bot.services import events as service
 from bot.services.dates import DateError, parse_local_datetime
 from bot.services.events.rules import EventError
 from bot.services.events.series import update_series_from
-from handlers.composer import Composer, Item, Turn, ask_field
+from handlers.composer import Composer, Item, Turn, ask_field, date_error_text
 from handlers.composer.steps import current_step, end_step
 from handlers.events.common import ComposedEvent, close_question, send_manage
 from handlers.events.new_event_steps import confirm_start, moment, token
@@ -25,7 +25,6 @@ from handlers.events.texts import (
     ANSWER,
     DESCRIPTION,
     TITLE,
-    date_error_text,
     error_text,
     parse_capacity,
     parse_place,
@@ -119,7 +118,7 @@ async def save_value(turn: Turn, draft: ComposedEvent, key: str, value: str | No
     try:
         if key != "start":
             return await apply_edit(turn, draft.event, _changes(key, value))
-        start = parse_local_datetime(value or "", draft.zone, utcnow()).utc
+        start = parse_local_datetime(value or "", draft.zone, utcnow(), language=turn.ctx.locale).utc
     except (EventError, DateError) as error:
         return refusal(error)
     await _keep(turn.state, draft.event, pending=start.isoformat())

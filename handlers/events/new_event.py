@@ -17,14 +17,22 @@ from bot.context import Context
 from bot.i18n import _
 from bot.services.dates import DateError
 from bot.services.events.rules import EventError
-from handlers.composer import Turn, audience_choice, button_turn, message_turn, read_text, show_picker
+from handlers.composer import (
+    Turn,
+    audience_choice,
+    button_turn,
+    date_error_text,
+    message_turn,
+    read_text,
+    show_picker,
+)
 from handlers.composer.spec import STEP_KEY
 from handlers.events import new_event_steps as steps
 from handlers.events.callbacks import EventAdmin
 from handlers.events.common import MANAGE, close_question
 from handlers.events.drafts import create_drafts
 from handlers.events.edit import EDIT_KEY
-from handlers.events.texts import ANSWER, date_error_text, expired, refusal
+from handlers.events.texts import ANSWER, expired, refusal
 from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)
@@ -73,7 +81,7 @@ async def dialog_answer(message: Message, ctx: Context, state: FSMContext, bot: 
         return
     turn = message_turn(message, ctx, state, bot)
     if step != "start":
-        await steps.ask_next(turn, step, draft)
+        await steps.ask_next(turn, step, draft, steps.echo(step, draft, ctx.locale))
         return
     await state.update_data(draft=draft)
     start = steps.moment(draft["pending_start"])

@@ -120,43 +120,60 @@ def moment(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-async def ask(turn: Turn, step: str, draft: dict[str, Any]) -> None:
-    """Send the question of a step (with its buttons) and wait for the answer in its state."""
+async def ask(turn: Turn, step: str, draft: dict[str, Any], echo: str = "") -> None:
+    """Send the question of a step (with its buttons, after `echo`) and wait for the answer in its
+    state."""
     await turn.state.set_state(STEP_STATES[step])
-    await turn.say(QUESTIONS[step](draft), admin_keyboard(0, buttons(step, draft)))
+    question = QUESTIONS[step](draft)
+    await turn.say(f"{echo}\n\n{question}" if echo else question, admin_keyboard(0, buttons(step, draft)))
 
 
-async def ask_next(turn: Turn, step: str, draft: dict[str, Any]) -> None:
+def echo(step: str, draft: dict[str, Any], locale: str) -> str:
+    """A typed end or answer deadline in words, as the dialog read it ("" for other steps)."""
+    texts = {
+        "end": ("ends_at", _("✅ It ends on {when}.")),
+        "deadline": ("rsvp_deadline", _("✅ Answers close on {when}.")),
+    }
+    if step not in texts or not draft.get(texts[step][0]):
+        return ""
+    key, text = texts[step]
+    return text.format(
+        when=escape(format_when(datetime.fromisoformat(draft[key]), locale, draft["zone"], "words"))
+    )
+
+
+async def ask_next(turn: Turn, step: str, draft: dict[str, Any], echo: str = "") -> None:
     """Keep the answers so far and ask the step after `step` (no claim window without seats)."""
     await turn.state.update_data(draft=draft)
     following = STEPS[STEPS.index(step) + 1]
     if following == "claim_window" and draft.get("capacity") is None:  # no seats, no waitlist
         draft.pop("claim_window", None)
         following = "repeat"
-    await ask(turn, following, draft)
+    await ask(turn, following, draft, echo)
 
 
 # -- typed answers: the draft's new values (or EventError / DateError) ----------------------------
 
 
-def parse_end(text: str, starts_at: datetime, zone: str, now: datetime) -> datetime:
+def parse_end(text: str, starts_at: datetime, zone: str, now: datetime, language: str | None) -> datetime:
     """A bare time is on the start's day (in the organizer's zone); else a full date and time."""
     minutes = parse_clock(text)
     if minutes is not None:
         local_day = starts_at.astimezone(ZoneInfo(zone)).date()
         return local_to_utc(local_day, minutes, ZoneInfo(zone))
-    return parse_local_datetime(text, zone, now, allow_past=True).utc
+    return parse_local_datetime(text, zone, now, allow_past=True, language=language).utc
 
 
 def _start(text: str, draft: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Kept aside until the organizer confirms it (see `confirm_start`)."""
-    return {"pending_start": parse_local_datetime(text, draft["zone"], now).utc.isoformat()}
+    start = parse_local_datetime(text, draft["zone"], now, language=draft.get("language")).utc
+    return {"pending_start": start.isoformat()}
 
 
 def _end(text: str, draft: dict[str, Any], now: datetime) -> dict[str, Any]:
     starts_at = moment(draft.get("starts_at"))
     assert starts_at is not None
-    ends_at = parse_end(text, starts_at, draft["zone"], now)
+    ends_at = parse_end(text, starts_at, draft["zone"], now, draft.get("language"))
     rules.validate_times(starts_at, ends_at, None, now, check_start=False)
     return {"ends_at": ends_at.isoformat()}
 
@@ -169,7 +186,7 @@ def _place(text: str, draft: dict[str, Any], now: datetime) -> dict[str, Any]:
 def _deadline(text: str, draft: dict[str, Any], now: datetime) -> dict[str, Any]:
     starts_at = moment(draft.get("starts_at"))
     assert starts_at is not None
-    deadline = parse_local_datetime(text, draft["zone"], now).utc
+    deadline = parse_local_datetime(text, draft["zone"], now, language=draft.get("language")).utc
     rules.validate_times(starts_at, moment(draft.get("ends_at")), deadline, now, check_start=False)
     return {"rsvp_deadline": deadline.isoformat()}
 

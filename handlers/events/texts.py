@@ -2,7 +2,7 @@
 typed title or description is checked, the place/link and seats parsers, titles and repeat-rule
 labels.
 
-`error_text`, `date_error_text` and `parse_place` are also used by the training dialogs (a
+`error_text` and `parse_place` are also used by the training dialogs (a
 training session is an event underneath)."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from bot.services.dates import DateError
 from bot.services.events import rules
 from bot.services.events.rules import EventError
 from bot.services.events.series import week_of_month
-from handlers.composer import TEXT_MAX, TextRule
+from handlers.composer import TEXT_MAX, TextRule, date_error_text
 from storage.models import Event, Organization
 
 _LINKISH: Final = re.compile(r"^([a-z][a-z0-9+.-]*://|www\.)", re.IGNORECASE)
@@ -70,12 +70,6 @@ def error_text(error: EventError) -> str:
     limit = error.limit or 0
     text = ERRORS.get(error.reason, __("This event can no longer be changed."))
     return str(text).format(limit=limit, days=limit // (24 * 60))
-
-
-def date_error_text(error: DateError) -> str:
-    if error.reason == "past":
-        return _("That time has already passed. Please send a time in the future.")
-    return _("I couldn't read that date. Please write it like 2027-03-14 18:30 or 14.03.2027 18:30.")
 
 
 def expired() -> str:

@@ -18,7 +18,7 @@ class ConsentAnswer(CallbackData, prefix="consent"):
 class StepAction(CallbackData, prefix="step"):
     """Skip the current profile step, or keep the name Telegram gave us."""
 
-    action: str  # "skip" | "keep_name"
+    action: str  # "skip" | "keep_name" | "more_zones" (every zone of the country)
 
 
 class CountryChoice(CallbackData, prefix="cty"):

@@ -14,7 +14,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.i18n import _
 from bot.policy import Action, rights
 from bot.services.deep_links import parse_deep_link
-from bot.services.geo import country_zones, zone_label
+from bot.services.geo import zone_choices, zone_label
 from bot.services.members import NAME_MAX, complete_profile
 from bot.services.roles import organization_of
 from bot.services.text import TextRejected, clean_line
@@ -97,9 +97,11 @@ async def ask(bot: Bot, chat_id: int, member: Member, state: FSMContext, step: S
     elif step == ProfileStates.city:
         text = _("And which city or town? (You can skip this.)")
     elif step == ProfileStates.timezone:
-        text, zones = _zone_question(member)
+        text, zones, others = _zone_question(member)
         for zone in zones:
             builder.button(text=zone_label(zone, locale_now()), callback_data=ZoneChoice(zone=zone))
+        if others:  # the rare zones of the country (Büsingen) wait behind "Other…"
+            builder.button(text=_("Other…"), callback_data=StepAction(action="more_zones"))
     elif step == ProfileStates.muted:
         text = _("Which topics do you NOT want announcements about? Tap to mute or unmute, then press Done.")
         await bot.send_message(chat_id, text, reply_markup=muted_keyboard(list(member.muted)))
@@ -121,14 +123,27 @@ def suggested_name(member: Member, data: dict[str, object]) -> str | None:
         return None
 
 
-def _zone_question(member: Member) -> tuple[str, tuple[str, ...]]:
-    zones = country_zones(member.residence_country) if member.residence_country else ()
+def _zone_question(member: Member) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """The question, the zones offered (the country's main zone first) and those under "Other…"."""
+    zones, others = zone_choices(member.residence_country) if member.residence_country else ((), ())
     if len(zones) == 1:
-        return _("Your time zone seems to be this one. Is it right?"), zones
+        return _("Your time zone seems to be this one. Is it right?"), zones, others
     if zones:
-        return _("Your country has several time zones. Which one are you in?"), zones
+        return _("Your country has several time zones. Which one are you in?"), zones, others
     current = member.timezone or "UTC"
-    return _("I will use this time zone for dates and reminders. Press it to confirm, or skip."), (current,)
+    question = _("I will use this time zone for dates and reminders. Press it to confirm, or skip.")
+    return question, (current,), ()
+
+
+def zone_keyboard(member: Member) -> InlineKeyboardMarkup:
+    """Every zone of the member's country (after "Other…"), west to east, and Skip."""
+    builder = InlineKeyboardBuilder()
+    zones, others = zone_choices(member.residence_country or "")
+    for zone in (*zones, *others):
+        builder.button(text=zone_label(zone, locale_now()), callback_data=ZoneChoice(zone=zone))
+    builder.button(text=_("Skip"), callback_data=StepAction(action="skip"))
+    builder.adjust(2)
+    return builder.as_markup()
 
 
 async def advance(bot: Bot, chat_id: int, member: Member, state: FSMContext, session: AsyncSession) -> None:

@@ -23,7 +23,7 @@ from bot.services.text import TextRejected, clean_line
 from handlers.fallback import stale_button
 from handlers.filters import IsRegistered
 from handlers.members.callbacks import CountryChoice, InterestToggle, MuteToggle, StepAction, ZoneChoice
-from handlers.members.profile import ORDER, advance, ask, suggested_name
+from handlers.members.profile import ORDER, advance, ask, suggested_name, zone_keyboard
 from handlers.members.states import ProfileStates
 from handlers.members.views import interests_keyboard, muted_keyboard
 from handlers.ui import INTEREST_LABELS, locale_now
@@ -183,6 +183,15 @@ async def zone_chosen(
         query, _("Time zone: {zone}").format(zone=escape(zone_label(callback_data.zone, locale_now())))
     )
     await advance(query.bot, query.from_user.id, member, state, session)  # type: ignore[arg-type]
+
+
+@router.callback_query(
+    ProfileStates.timezone, StepAction.filter(F.action == "more_zones"), flags=rights(Action.PUBLIC)
+)
+async def more_zones(query: CallbackQuery, member: Member) -> None:
+    """ "Other…": the same question, now with every zone of the country."""
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=zone_keyboard(member))
 
 
 @router.callback_query(

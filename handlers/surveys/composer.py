@@ -176,8 +176,9 @@ class SurveyComposer(Composer[SurveyDraft]):
                 return False
             turn.toast(error_text(error), alert=True)
             return True
-        if turn.message is not None:
-            await turn.message.edit_reply_markup(reply_markup=None)
+        if turn.message is not None and turn.message.text is not None:  # the card says what it is now
+            ctx = turn.ctx
+            await turn.replace(await draft_card(ctx.session, survey, ctx.organization, ctx.locale, ctx.zone))
         published = ngettext(
             "📤 Published: {count} member is invited.", "📤 Published: {count} members are invited.", invited
         )

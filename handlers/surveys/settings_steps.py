@@ -20,14 +20,14 @@ from bot.services.dates import DateError, parse_local_datetime
 from bot.services.surveys.closing import extend
 from bot.services.surveys.drafts import set_copy_closing
 from bot.services.surveys.rules import SurveyError
-from handlers.composer import Turn
+from handlers.composer import Turn, date_error_text
 from handlers.composer.audience import audience_choice, show_picker
 from handlers.surveys.callbacks import SurveyDialog
 from handlers.surveys.composer import show_card
 from handlers.surveys.dialog import Draft, advance, answered, hide_buttons, refused, step_button, typed_step
 from handlers.surveys.states import SurveyDialogStates as States
-from handlers.surveys.steps import REMINDERS, ask, confirm_time, go_to, token
-from handlers.surveys.texts import ANY_TEXT, TITLE_TEXT, date_error_text, error_text, gone
+from handlers.surveys.steps import REMINDERS, ask, confirm_time, go_to, question_of, token
+from handlers.surveys.texts import ANY_TEXT, TITLE_TEXT, error_text, gone
 from storage.models import Survey
 from storage.types import utcnow
 
@@ -52,7 +52,7 @@ async def time_typed(turn: Turn, step: str, draft: Draft, text: str) -> None:
         await turn.say(_("Please choose with the buttons above, or send /cancel to stop."))
         return
     try:
-        moment = parse_local_datetime(text, draft["zone"], utcnow()).utc
+        moment = parse_local_datetime(text, draft["zone"], utcnow(), language=turn.ctx.locale).utc
     except DateError as error:
         await turn.say(date_error_text(error))
         return
@@ -90,7 +90,7 @@ async def audience_button(turn: Turn, step: str, draft: Draft, button: SurveyDia
         return
     await turn.state.update_data(survey_draft=draft)
     if turn.message is not None:
-        question = _("Who should receive it?")
+        question = question_of(step, draft)
         hint = _("Tick the interests and languages of the members to ask, then press Done.")
         await show_picker(turn.message, outcome, draft["audience"], question, hint, SurveyDialog)
 

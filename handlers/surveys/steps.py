@@ -69,6 +69,13 @@ class Step:
     typed: bool = False
     limit: int = 0
     added: bool = False
+    poll_question: Any = None  # what /poll asks instead, when it differs
+
+
+def question_of(step: str, draft: dict[str, Any]) -> str:
+    """The question of `step` in the coordinator's language, for a poll or a survey."""
+    found = STEPS[step]
+    return str(found.poll_question if draft.get("mode") == "poll" and found.poll_question else found.question)
 
 
 STEPS: Final[dict[str, Step]] = {  # by the name of the state each waits in
@@ -136,7 +143,9 @@ STEPS: Final[dict[str, Step]] = {  # by the name of the state each waits in
         choices("anon", (__("🙈 Anonymous"), "yes"), (__("👤 With names"), "no")),
     ),
     "audience": Step(
-        __("Who should receive it?"), choices("aud", (__("Everyone"), "all"), (__("Choose…"), "choose"))
+        __("Who should receive this survey?"),
+        choices("aud", (__("Everyone"), "all"), (__("Choose…"), "choose")),
+        poll_question=__("Who should receive this poll?"),
     ),
     "opens": Step(  # typed once "Later…" was chosen
         __("When should it open?"),
@@ -229,7 +238,7 @@ async def ask(turn: Turn, step: str, draft: dict[str, Any]) -> None:
         builder.button(text=str(label), callback_data=SurveyDialog(action=action, value=value))
     builder.adjust(found.width)
     written = len(draft.get("questions") or [])
-    question = str(found.question).format(
+    question = question_of(step, draft).format(
         number=written if found.added else written + 1,
         limit=found.limit,
         low=OPTIONS_MIN,

@@ -10,7 +10,6 @@ from typing import Final
 from babel.numbers import format_decimal, format_percent
 
 from bot.i18n import _, __, format_when, ngettext
-from bot.services.dates import DateError
 from bot.services.events import telegram_length
 from bot.services.surveys.languages import version_for
 from bot.services.surveys.rules import (
@@ -25,6 +24,7 @@ from bot.services.surveys.rules import (
 from handlers.composer import TEXT_MAX as COMPOSER_TEXT_MAX
 from handlers.composer import TextRule
 from storage.models import Organization, Survey, SurveyQuestion, SurveyStatus
+from storage.types import utcnow
 
 TEXT_BUDGET = 3900  # stay clear of Telegram's 4096
 
@@ -84,7 +84,6 @@ REFUSALS: Final = {
     "bad_times": __(
         "The closing time must be in the future and after the opening time. Please send a later time."
     ),
-    "bad_translation": __("Please send exactly {count} options, one per line, in the same order."),
     "closed": __("This survey is closed."),
 }
 LIMITS: Final = {"bad_max_length": TEXT_MAX, "too_many_questions": QUESTIONS_MAX}
@@ -92,6 +91,13 @@ LIMITS: Final = {"bad_max_length": TEXT_MAX, "too_many_questions": QUESTIONS_MAX
 
 def error_text(error: SurveyError) -> str:
     """A refused value, in words the coordinator can act on."""
+    if error.reason == "bad_translation":  # "рівно 3 варіанти", "рівно 5 варіантів": the count's own form
+        count = int(error.limit or 0)
+        return ngettext(
+            "Please send exactly {count} option, one per line, in the same order.",
+            "Please send exactly {count} options, one per line, in the same order.",
+            count,
+        ).format(count=count)
     text = REFUSALS.get(error.reason)
     if text is None:
         return gone()
@@ -109,12 +115,6 @@ def refused_as(reason: str, limit: int) -> TextRule:
 TITLE_TEXT: Final = refused_as("title_too_long", TITLE_MAX)
 QUESTION_TEXT: Final = refused_as("question_too_long", QUESTION_MAX)
 ANY_TEXT: Final = TextRule(COMPOSER_TEXT_MAX)  # options (one per line), a number, a time
-
-
-def date_error_text(error: DateError) -> str:
-    if error.reason == "past":
-        return _("That time has already passed. Please send a time in the future.")
-    return _("I couldn't read that date. Please write it like 2027-03-14 18:30 or 14.03.2027 18:30.")
 
 
 def number(value: float, locale: str) -> str:
@@ -136,6 +136,8 @@ def status_line(survey: Survey, locale: str, zone: str) -> str:
     if survey.status == SurveyStatus.CLOSED:
         when = format_when(survey.closed_at or survey.updated_at, locale, zone)
         return _("🔒 Closed on {when}").format(when=escape(when))
+    if survey.opens_at is not None and survey.opens_at > utcnow():
+        return _("🕒 Opens on {when}").format(when=escape(format_when(survey.opens_at, locale, zone)))
     if survey.closes_at is None:
         return _("🟢 Open")
     return _("🟢 Open until {when}").format(when=escape(format_when(survey.closes_at, locale, zone)))

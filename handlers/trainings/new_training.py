@@ -72,7 +72,7 @@ async def _capacity(turn: Turn, draft: Draft, text: str) -> State:
 
 @takes(S.deadline)
 async def _deadline(turn: Turn, draft: Draft, text: str) -> State:
-    deadline = parse_local_datetime(text, draft["zone"], utcnow()).utc
+    deadline = parse_local_datetime(text, draft["zone"], utcnow(), language=turn.ctx.locale).utc
     first = first_start(draft)
     if first is None:
         raise TrainingError("no_sessions")

@@ -16,8 +16,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.i18n import _, format_when
 from bot.services.dates import DateError, parse_local_datetime
 from bot.services.trainings.rules import DURATION_MAX, SESSIONS_MAX, TrainingError
-from handlers.composer import Turn, draft_button
-from handlers.events.texts import date_error_text, parse_place
+from handlers.composer import Turn, date_error_text, draft_button
+from handlers.events.texts import parse_place
 from handlers.trainings.callbacks import TrainingDraft
 from handlers.trainings.composer import COMPOSER
 from handlers.trainings.new_training_steps import answer, go_on, takes
@@ -31,7 +31,7 @@ router: Final[Router] = Router(name=__name__)
 
 @takes(S.session_start)
 async def _session_start(turn: Turn, draft: Draft, text: str) -> None:
-    when = parse_local_datetime(text, draft["zone"], utcnow()).utc
+    when = parse_local_datetime(text, draft["zone"], utcnow(), language=turn.ctx.locale).utc
     draft["pending_start"] = when.isoformat()
     await turn.state.update_data(training=draft)
     await confirm_start(turn, when, draft["zone"])

@@ -29,8 +29,7 @@ from bot.services.trainings.rules import (
     TRAINER_MAX,
     TrainingError,
 )
-from handlers.composer import TEXT_MAX, TextRule, Turn
-from handlers.events.texts import date_error_text
+from handlers.composer import TEXT_MAX, TextRule, Turn, date_error_text
 from handlers.trainings.callbacks import TrainingDraft
 from handlers.trainings.states import DraftStates
 from handlers.trainings.texts import duration_label, error_text, markup, text_rule

@@ -8,12 +8,13 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.i18n import format_when
 from bot.sandbox import BotAPIEmulator, SimUser
 from bot.services import surveys as survey_service
 from bot.services.announcements import enqueue_announcement
@@ -29,7 +30,8 @@ from tests.e2e.conftest import Harness
 Question = tuple[str, str, dict[str, Any]]
 
 UNREADABLE_TIME = "I couldn't read that date. Please write it like 2027-03-14 18:30 or 14.03.2027 18:30."
-PAST_TIME = "That time has already passed. Please send a time in the future."
+PAST_TIME = "{when} has already passed. Which date did you mean? Please send a date and time to come."
+PAST_2020 = datetime(2020, 1, 1, 10, 0, tzinfo=UTC)  # what "01.01.2020 10:00" means in UTC
 
 
 def plain(html: str) -> str:
@@ -66,10 +68,16 @@ async def refuses_unreadable_and_past_times(
     harness: Harness, user: SimUser, locale: str, unreadable: str = "next tuesday-ish"
 ) -> None:
     """In a step that asks for a date and time: a text that is no date, then a time already past,
-    are each refused with their reason (in `locale`), and the step still waits."""
-    for typed, refusal in ((unreadable, UNREADABLE_TIME), ("01.01.2020 10:00", PAST_TIME)):
+    are each refused with their reason (in `locale`; the past moment named), and the step still
+    waits."""
+    past_typed = "01.01.2020 10:00"
+    past = format_when(PAST_2020, locale, "UTC", "words")
+    for typed, refusal in (
+        (unreadable, harness.t(UNREADABLE_TIME, locale)),
+        (past_typed, harness.t(PAST_TIME, locale, when=past)),
+    ):
         reply = await harness.send(user, typed)
-        assert reply["text"] == plain(harness.t(refusal, locale)), reply["text"]
+        assert reply["text"] == plain(refusal), reply["text"]
 
 
 # -- the bot as a process of its own ---------------------------------------------------------------

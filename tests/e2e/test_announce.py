@@ -164,7 +164,7 @@ async def test_schedule_list_and_cancel(harness: Harness, registered) -> None:  
         "I couldn't read that date."
     )
     assert (await harness.send(organizer, "2020-01-01 10:00"))["text"].startswith(
-        "That time has already passed."
+        "Wednesday, January 1, 2020, 10:00\u202fAM (UTC) has already passed."
     )
     confirm = await harness.send(organizer, "14.03.2099 18:30")
     assert confirm["text"] == "It will go out on Saturday, March 14, 2099, 6:30\u202fPM (UTC). Confirm?"
