@@ -61,3 +61,11 @@ def test_the_main_zone_comes_first_and_rare_ones_wait_under_other(
     assert shown == first
     assert (rare in others) if rare else others == ()
     assert zone_choices("RU")[0][0] == "Europe/Moscow" and zone_choices("US")[0][0] == "America/New_York"
+    # Where the tz database's order misleads: the city most people live by comes first.
+    assert [zone_choices(country)[0][0] for country in ("CA", "BR", "MX", "AR")] == [
+        "America/Toronto",
+        "America/Sao_Paulo",
+        "America/Mexico_City",
+        "America/Argentina/Buenos_Aires",
+    ]
+    assert "America/Vancouver" in zone_choices("CA")[0] and "America/Halifax" in zone_choices("CA")[0]

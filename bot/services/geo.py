@@ -6,6 +6,7 @@ import difflib
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
+from typing import Final
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
@@ -44,6 +45,24 @@ def _main_areas() -> frozenset[str]:
     )
 
 
+# Where the tz database's comments do not name a country's main zone well (it lists Canada from east
+# to west, Brazil's Belém before São Paulo): the zones most people live in, each country's main one
+# first. They win their UTC offset's place in the list too.
+PREFERRED_ZONES: Final = (
+    "America/New_York",
+    "America/Toronto",
+    "America/Vancouver",
+    "America/Winnipeg",
+    "America/Sao_Paulo",
+    "America/Manaus",
+    "America/Mexico_City",
+    "America/Argentina/Buenos_Aires",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+)
+
+
 def zone_choices(code: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The zones to offer for a country: (the main zone first, then one zone for each other UTC
     offset, west to east; the rest, offered only under "Other"). Büsingen keeps Berlin's time, so
@@ -55,9 +74,13 @@ def zone_choices(code: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         groups.setdefault(now.astimezone(ZoneInfo(zone)).utcoffset() or timedelta(), []).append(zone)
     main_areas = _main_areas()
     picked = {
-        offset: next((z for z in zones if z in main_areas), zones[0]) for offset, zones in groups.items()
+        offset: next(
+            (z for z in zones if z in PREFERRED_ZONES), next((z for z in zones if z in main_areas), zones[0])
+        )
+        for offset, zones in groups.items()
     }
-    main = next((zone for zone in listed if zone in main_areas), None)
+    main = next((zone for zone in PREFERRED_ZONES if zone in listed), None)
+    main = main or next((zone for zone in listed if zone in main_areas), None)
     if main is None:
         main = picked[max(groups, key=lambda offset: len(groups[offset]))]
     shown = [main, *(picked[offset] for offset in sorted(groups) if picked[offset] != main)]
