@@ -244,9 +244,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         (partial(purge_handled, sessions), 3600, "inbox_purge"),
     )
     for job, seconds, name in jobs:
-        scheduler.add_job(
-            _tracked(job, jobs_running), "interval", seconds=seconds, id=name, coalesce=True, max_instances=1
-        )
+        add_job(scheduler, jobs_running, job, seconds, name)
     watch_scheduler_lag(scheduler)
     dispatcher = Dispatcher(
         storage=SQLStorage(engine),
@@ -289,6 +287,26 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     dispatcher.startup.register(app.start_background)
     dispatcher.shutdown.register(app.stop_background)
     return app
+
+
+def add_job(
+    scheduler: AsyncIOScheduler,
+    running: set[asyncio.Task[Any]],
+    job: Callable[[], Awaitable[Any]],
+    seconds: float,
+    name: str,
+    **options: Any,
+) -> None:
+    """Run `job` every `seconds` (never two runs at once), its task in `running` while it runs."""
+    scheduler.add_job(
+        _tracked(job, running),
+        "interval",
+        seconds=seconds,
+        id=name,
+        coalesce=True,
+        max_instances=1,
+        **options,
+    )
 
 
 def _tracked(

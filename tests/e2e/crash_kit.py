@@ -178,9 +178,9 @@ def labels(message: dict[str, Any]) -> list[str]:
 
 
 def chat_state(emulator: BotAPIEmulator, user: SimUser) -> tuple[Any, ...]:
-    """What the person sees: changes when the bot sends or edits anything in the chat."""
-    transcript = emulator.transcript(user.id)
-    return (len(transcript), *((m.get("text"), str(m.get("reply_markup"))) for m in transcript[-3:]))
+    """What the bot shows the person: changes when it sends or edits anything in the chat."""
+    said = [m for m in emulator.transcript(user.id) if m["outgoing"]]
+    return (len(said), *((m.get("text"), str(m.get("reply_markup"))) for m in said[-3:]))
 
 
 async def person(
