@@ -123,6 +123,22 @@ class CrashBot:
             if call.method == method and all(call.params.get(k) == v for k, v in params.items())
         )
 
+    def check_delivered(self, counts: Counter[int], users: list[SimUser]) -> None:
+        """Per chat, how many copies of a message arrived: everyone got it, and only the rows being
+        sent at a kill may have arrived twice."""
+        lost = [user.first_name for user in users if user.id not in counts]
+        assert not lost, self.say(f"never got it: {lost}")
+        doubled = sum(count - 1 for count in counts.values())
+        assert doubled <= len(self.in_flight), self.say(f"{doubled} doubles, {len(self.in_flight)} in flight")
+
+    def check_seats(
+        self, rows: list[tuple[int, Any]], users: int, held: Any, waiting: Any, seats: int
+    ) -> None:
+        """(member, status) rows: one per person, exactly `seats` held and the rest waiting."""
+        statuses = Counter(status for _, status in rows)
+        assert len(rows) == users and len({member for member, _ in rows}) == users, self.say(f"rows: {rows}")
+        assert (statuses[held], statuses[waiting]) == (seats, users - seats), self.say(f"seats: {statuses}")
+
     def check_common(self, users: list[SimUser]) -> None:
         """What holds for every scenario: each callback query answered at most once (an update
         handled before the kill is not handled again), no apology, no traceback."""

@@ -112,10 +112,7 @@ async def test_broadcast(
         await bot.stop()
     finally:
         await bot.stop()
-    counts = copies_sent(emulator, "Crash news")
-    assert set(counts) == {user.id for user in users}, bot.say(f"lost: {len(users) - len(counts)}")
-    doubled = sum(count - 1 for count in counts.values())
-    assert doubled <= len(bot.in_flight), bot.say(f"{doubled} doubles, {len(bot.in_flight)} in flight")
+    bot.check_delivered(copies_sent(emulator, "Crash news"), users)
     bot.check_common(users)
 
 
@@ -156,10 +153,7 @@ async def test_reminders_due(
             statuses = (await session.exec(select(Reminder.status))).all()
     finally:
         await bot.stop()
-    counts = reminded()
-    assert set(counts) == {user.id for user in users}, bot.say(f"not reminded: {40 - len(counts)}")
-    doubled = sum(count - 1 for count in counts.values())
-    assert doubled <= len(bot.in_flight), bot.say(f"{doubled} reminded twice, {len(bot.in_flight)} in flight")
+    bot.check_delivered(reminded(), users)
     assert set(statuses) == {ReminderStatus.SENT}, bot.say(f"reminders left {statuses}")
     bot.check_common(users)
 
@@ -250,11 +244,7 @@ async def test_rsvp_burst(
             ).all()
     finally:
         await bot.stop()
-    statuses = Counter(status for _, status in rows)
-    assert len(rows) == 30 and len({member for member, _ in rows}) == 30, bot.say(f"RSVPs: {rows}")
-    assert (statuses[RsvpStatus.GOING], statuses[RsvpStatus.WAITLISTED]) == (10, 20), bot.say(
-        f"seats: {statuses}"
-    )
+    bot.check_seats(list(rows), 30, RsvpStatus.GOING, RsvpStatus.WAITLISTED, 10)
     going = {
         user.id
         for user in users
@@ -304,11 +294,7 @@ async def test_training_signup_burst(
             ).all()
     finally:
         await bot.stop()
-    statuses = Counter(status for _, status in rows)
-    assert len(rows) == 30 and len({member for member, _ in rows}) == 30, bot.say(f"sign-ups: {rows}")
-    assert (statuses[SignupStatus.CONFIRMED], statuses[SignupStatus.WAITLISTED]) == (8, 22), bot.say(
-        f"seats: {statuses}"
-    )
+    bot.check_seats(list(rows), 30, SignupStatus.CONFIRMED, SignupStatus.WAITLISTED, 8)
     bot.check_common(users)
 
 
