@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial, wraps
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -55,7 +57,7 @@ from bot.services.surveys import POLL_STOP_KIND as POLL_STOP
 from bot.services.surveys import REMINDER_KIND as SURVEY_REMINDER
 from bot.services.trainings import NOTICE_KIND as TRAINING_NOTICE
 from bot.telegram_retry import RetryMiddleware
-from bot.web.inbox_worker import InboxMiddleware
+from bot.web.inbox_worker import InboxMiddleware, purge_handled
 from handlers import get_routers
 from storage.db import create_engine, create_session_factory
 from storage.fsm import SQLStorage
@@ -64,6 +66,7 @@ from storage.models import Organization, Role
 
 log = logging.getLogger(__name__)
 UPDATES_GRACE_SECONDS = 10.0  # at a stop, updates being handled get this long to finish
+JOBS_GRACE_SECONDS = 10.0  # and the scheduler's running jobs this long
 
 
 @dataclass
@@ -78,6 +81,7 @@ class App:
     scheduler: AsyncIOScheduler
     sessions: async_sessionmaker[AsyncSession]
     redis: Any | None = None  # redis.asyncio.Redis when REDIS_URL is set
+    jobs_running: set[asyncio.Task[Any]] = field(default_factory=set)
 
     @property
     def worker(self) -> str:
@@ -114,7 +118,12 @@ class App:
                 log.exception("shutdown_step_failed", extra={"fields": {"step": step}})
 
     async def _stop_scheduler(self) -> None:
+        """No new run starts; runs under way finish (bounded), so none is cancelled mid-way (a
+        CancelledError traceback in the log), then the scheduler stops."""
         if self.scheduler.running:
+            self.scheduler.pause()
+            if self.jobs_running:
+                await asyncio.wait(set(self.jobs_running), timeout=JOBS_GRACE_SECONDS)
             self.scheduler.shutdown(wait=False)
 
     async def _close_redis(self) -> None:
@@ -224,6 +233,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     surveys.on_enqueued.append(delivery.wake)
     trainings.on_enqueued.append(delivery.wake)
     scheduler = AsyncIOScheduler(timezone="UTC")
+    jobs_running: set[asyncio.Task[Any]] = set()
     jobs = (
         (announcements.release_scheduled, 2, "announcements"),
         (events.release_due_reminders, 5, "reminders"),
@@ -231,9 +241,10 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         (surveys.close_due, 10, "survey_closing"),
         (surveys.send_reminders, 30, "survey_reminders"),
         (trainings.send_due_feedback, 60, "training_feedback"),
+        (partial(purge_handled, sessions), 3600, "inbox_purge"),
     )
     for job, seconds, name in jobs:
-        scheduler.add_job(job, "interval", seconds=seconds, id=name, coalesce=True, max_instances=1)
+        add_job(scheduler, jobs_running, job, seconds, name)
     watch_scheduler_lag(scheduler)
     dispatcher = Dispatcher(
         storage=SQLStorage(engine),
@@ -259,13 +270,61 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
             observer.middleware(RightsMiddleware())  # after the callback answer: a refusal is a toast
     dispatcher.include_routers(*get_routers())
     app = App(
-        settings, engine, bot, dispatcher, i18n, delivery, announcements, scheduler, sessions, redis_client
+        settings,
+        engine,
+        bot,
+        dispatcher,
+        i18n,
+        delivery,
+        announcements,
+        scheduler,
+        sessions,
+        redis_client,
+        jobs_running,
     )
     PROCESS.info({"worker": app.worker})
     dispatcher.startup.register(_on_startup)
     dispatcher.startup.register(app.start_background)
     dispatcher.shutdown.register(app.stop_background)
     return app
+
+
+def add_job(
+    scheduler: AsyncIOScheduler,
+    running: set[asyncio.Task[Any]],
+    job: Callable[[], Awaitable[Any]],
+    seconds: float,
+    name: str,
+    **options: Any,
+) -> None:
+    """Run `job` every `seconds` (never two runs at once), its task in `running` while it runs."""
+    scheduler.add_job(
+        _tracked(job, running),
+        "interval",
+        seconds=seconds,
+        id=name,
+        coalesce=True,
+        max_instances=1,
+        **options,
+    )
+
+
+def _tracked(
+    job: Callable[[], Awaitable[Any]], running: set[asyncio.Task[Any]]
+) -> Callable[[], Awaitable[None]]:
+    """The job, its task known to `running` while it runs (for a clean stop)."""
+
+    @wraps(job)
+    async def run() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        running.add(task)
+        try:
+            await job()
+        finally:
+            running.discard(task)
+
+    return run
 
 
 async def _on_startup(

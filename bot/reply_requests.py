@@ -7,7 +7,9 @@
   photo ("there is no text in the message to edit"), a message Telegram no longer lets the bot
   edit ("message can't be edited") — in a private chat sends the text as a new message instead:
   the member pressed a button and gets its answer. In groups the error stays an error (a refreshed
-  group card must not be posted again).
+  group card must not be posted again). An `answerCallbackQuery` Telegram refuses because the
+  query is too old (a button pressed before a restart, answered after it) is done as well: the
+  member's spinner has long stopped, there is nothing to apologize for.
 - `ReplyBudgetMiddleware`: each message sent to a chat books a slot in the chat's budget, shared
   with the delivery engine (`bot.delivery.ratelimit.ChatBudget`), and waits for it, so a member
   who taps quickly while the outbox writes to them does not push the chat over Telegram's limit.
@@ -23,6 +25,7 @@ from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.methods import (
+    AnswerCallbackQuery,
     CopyMessage,
     CopyMessages,
     EditMessageCaption,
@@ -66,6 +69,7 @@ EDITS = (
     StopMessageLiveLocation,
 )
 NOT_MODIFIED = "message is not modified"
+QUERY_TOO_OLD = "query is too old"
 NOT_EDITABLE = ("there is no text in the message to edit", "message can't be edited")
 # Methods that put a new message in a chat: what Telegram's flood control counts.
 SENDS = (
@@ -93,6 +97,14 @@ SENDS = (
 
 class EditOutcomeMiddleware(BaseRequestMiddleware):
     async def __call__(self, make_request: Next, bot: Bot, method: Method) -> Result:
+        if isinstance(method, AnswerCallbackQuery):
+            try:
+                return await make_request(bot, method)
+            except TelegramBadRequest as error:
+                if QUERY_TOO_OLD not in error.message.lower():
+                    raise
+                log.debug("callback_query_too_old")
+                return True  # type: ignore[return-value]
         if not isinstance(method, EDITS):
             return await make_request(bot, method)
         try:

@@ -87,6 +87,30 @@ async def store(session: AsyncSession, received: Received, now: datetime) -> boo
     return bool(result.rowcount)
 
 
+async def record_polled(session: AsyncSession, update_id: int, kind: str, now: datetime) -> bool:
+    """Long polling, in the update's own unit of work: remember that it is handled (committed
+    with the handler's first write or reply). False if it was already: Telegram delivers again an
+    update whose offset a killed process never confirmed, and the second delivery is skipped."""
+    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(T)
+        .values(
+            update_id=update_id,
+            chat_key=f"u{update_id}",
+            kind=kind[:32],
+            payload={},  # nothing of the update is kept, only that it was handled
+            status=InboxStatus.DONE,
+            received_at=now,
+            handled_at=now,
+            finished_at=now,
+            attempts=1,
+        )
+        .on_conflict_do_nothing(index_elements=["update_id"])
+    )
+    result = await (await session.connection()).execute(statement)
+    return bool(result.rowcount)
+
+
 async def claim(session: AsyncSession, worker: str, limit: int, now: datetime) -> list[ClaimedUpdate]:
     """Claim up to `limit` updates, at most one per chat and only for chats with none claimed,
     oldest first; commits. Two processes claiming at once both aim at a chat's oldest pending

@@ -32,7 +32,6 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 RETENTION = timedelta(hours=48)  # finished updates are remembered this long (Telegram retries for 24 h)
-PURGE_EVERY = 3600.0
 
 
 @dataclass
@@ -47,11 +46,17 @@ class InboxClaim:
 
 class InboxMiddleware(BaseMiddleware):
     """Outer, right after `DbSessionMiddleware`: marks the update handled in its own unit of work
-    (committed before any reply leaves, by `CommitBeforeSendMiddleware`), or skips it."""
+    (committed before any reply leaves, by `CommitBeforeSendMiddleware`), or skips it. In long
+    polling the update's id is recorded the same way, so an update Telegram delivers again after a
+    crash (its offset was never confirmed) is not handled twice."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         claim: InboxClaim | None = data.get("inbox_claim")
-        if claim is None:  # long polling: no inbox
+        if claim is None:
+            assert isinstance(event, Update)
+            if not await inbox.record_polled(data["session"], event.update_id, event.event_type, utcnow()):
+                log_event(log, "update_repeated", update_id=event.update_id)
+                return None
             return await handler(event, data)
         if not await inbox.mark_handled(data["session"], claim.update_id, claim.worker, utcnow()):
             claim.skipped = True
@@ -62,6 +67,12 @@ class InboxMiddleware(BaseMiddleware):
         except Exception:
             claim.failed = True
             raise
+
+
+async def purge_handled(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Scheduler job (webhook and long polling alike): forget updates finished long ago."""
+    async with sessions() as session:
+        await inbox.purge(session, utcnow() - RETENTION)
 
 
 class InboxWorker:
@@ -87,7 +98,6 @@ class InboxWorker:
         self._stopping = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
-        self._last_purge = 0.0
 
     @property
     def alive(self) -> bool:
@@ -170,16 +180,12 @@ class InboxWorker:
 
     async def _lease_loop(self) -> None:
         interval = max(0.1, min(self.lease / 3, 10.0))
-        loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
             try:
                 async with self.sessions() as session:
                     now = utcnow()
                     await inbox.renew(session, self.worker, now)
                     back = await inbox.release_stale(session, now, timedelta(seconds=self.lease))
-                    if loop.time() - self._last_purge > PURGE_EVERY:
-                        self._last_purge = loop.time()
-                        await inbox.purge(session, now - RETENTION)
                 if back:
                     log_event(log, "inbox_released", logging.WARNING, updates=back)
                     self.wake()

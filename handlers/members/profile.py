@@ -62,10 +62,14 @@ EDIT_FIELDS: Final = {
 # -- entering and leaving the wizard -----------------------------------------------------------
 
 
-async def start_profile(
-    bot: Bot, chat_id: int, member: Member, state: FSMContext, telegram_name: str
-) -> None:
+async def prepare_profile(state: FSMContext, telegram_name: str) -> None:
+    """The wizard's first step, saved before anything is sent: a crash after the consent's reply
+    leaves the member at the name question, where /start resumes."""
     await state.update_data(mode="onboarding", telegram_name=telegram_name)
+    await state.set_state(ProfileStates.name)
+
+
+async def start_profile(bot: Bot, chat_id: int, member: Member, state: FSMContext) -> None:
     await bot.send_message(
         chat_id, _("Let's set up your profile. It takes a minute, and you can skip any step.")
     )

@@ -20,7 +20,7 @@ from bot.services.deep_links import parse_deep_link
 from bot.services.members import TelegramIdentity, record_consent, record_decline
 from handlers.members.callbacks import ConsentAnswer, LanguageChoice
 from handlers.members.links import open_linked
-from handlers.members.profile import resume_profile, start_profile
+from handlers.members.profile import prepare_profile, resume_profile, start_profile
 from handlers.members.states import ProfileStates
 from handlers.members.views import consent_keyboard, language_keyboard, privacy_notice
 
@@ -39,7 +39,9 @@ async def start(message: Message, command: CommandObject, state: FSMContext, ctx
 
     member = ctx.member
     if member is not None and member.is_registered:
-        if (await state.get_state() or "").startswith(ProfileStates.__name__):
+        if member.profile_completed_at is None or (await state.get_state() or "").startswith(
+            ProfileStates.__name__
+        ):  # an unfinished profile (even one whose dialog a crash cut) goes on at its next question
             await resume_profile(bot, message.chat.id, member, state)
             return
         if link is not None and await open_linked(bot, message.chat.id, ctx, link):
@@ -112,10 +114,11 @@ async def answer_consent(
             settings.default_timezone,
             ctx.organization_id,
         )
+        await prepare_profile(state, user.full_name)  # saved with the consent, before any reply
         await _edit(query, _("✅ Thank you! Your consent is saved."))
         if ctx.actor is not None:
             await refresh_member_menu(bot, i18n, ctx.session, ctx.actor, member, ctx.organization_id)
-        await start_profile(bot, user.id, member, state, user.full_name)
+        await start_profile(bot, user.id, member, state)
 
 
 async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:

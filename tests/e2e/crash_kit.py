@@ -1,0 +1,225 @@
+"""The crash tests' kit: the real bot process (long polling) against the emulator, killed with
+SIGKILL at a seeded random moment and restarted at once, then killed again and restarted after the
+claim lease; people who act like people (they answer what the bot last asked, and try again when
+the bot said nothing); and the checks every scenario shares.
+
+Seeded: `CRASH_SEED` (printed in every assertion message, so a failure replays) and `CRASH_ROUNDS`
+(how many times each scenario runs, each round with kill points of its own)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import signal
+import subprocess
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.sandbox import BotAPIEmulator, SimUser
+from storage.db import create_engine, create_session_factory
+from storage.models import DeliveryStatus, OutboxMessage
+from tests.bot_process import bot_command, bot_environment
+from tests.e2e.conftest import TOKEN
+
+SEED = int(os.environ.get("CRASH_SEED", "1789"))
+ROUNDS = int(os.environ.get("CRASH_ROUNDS", "1"))
+LEASE = 2.0  # DELIVERY_LEASE_SECONDS of the bot: "after the lease" is a short wait
+WAIT = 120.0  # generous: the machine may be loaded; every wait is for a condition
+APOLOGY = "😕 Sorry, something went wrong on my side. Please try again in a moment."
+
+Counted = Callable[[], int]
+
+
+class CrashBot:
+    """`diaspora-bridge run` (long polling) on one database, started, killed and started again."""
+
+    def __init__(
+        self, emulator: BotAPIEmulator, workdir: Path, database_url: str, scenario: str, round_: int
+    ) -> None:
+        self.emulator = emulator
+        self.workdir = workdir
+        self.database_url = database_url
+        self.rng = random.Random(f"{SEED}/{scenario}/{round_}")
+        self.tag = f"[CRASH_SEED={SEED} scenario={scenario} round={round_}]"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.logs: list[Path] = []
+        self.kills: list[int] = []  # the kill points drawn (how many calls were seen)
+        self.in_flight: set[int] = set()  # outbox rows claimed (being sent) at a kill
+
+    def say(self, message: str) -> str:
+        """An assertion message that says how to replay the run."""
+        return f"{self.tag} kills at {self.kills}: {message}"
+
+    async def start(self) -> None:
+        polls = self.calls("getUpdates")
+        path = self.workdir / f"bot-{len(self.logs)}.log"
+        self.logs.append(path)
+        env = bot_environment(
+            self.workdir,
+            BOT_TOKEN=TOKEN,
+            TELEGRAM_API_URL=self.emulator.base_url,
+            DATABASE_URL=self.database_url,
+            LOG_LEVEL="INFO",
+            DELIVERY_LEASE_SECONDS=str(LEASE),
+            CHAT_INTERVAL="0.05",  # no flood control in the emulator: no need to pace a chat
+        )
+        with path.open("wb") as log:
+            self.process = subprocess.Popen(  # noqa: ASYNC220  (returns at once)
+                bot_command("run"), cwd=self.workdir, env=env, stdout=subprocess.DEVNULL, stderr=log
+            )
+        process = self.process
+        await self.emulator.wait_for(
+            lambda _: self.calls("getUpdates") > polls or process.poll() is not None, timeout=WAIT
+        )
+        assert process.poll() is None, self.say(f"the bot exited:\n{self.log}")
+
+    async def kill_after(self, seen: Counted, low: int, high: int, done: Callable[[], bool]) -> None:
+        """SIGKILL once `seen()` reaches a number drawn in [low, high], or once the work is `done()`
+        (then the kill comes at its end)."""
+        target = self.rng.randint(low, max(low, high))
+        self.kills.append(target)
+        await self.emulator.wait_for(lambda _: seen() >= target or done(), timeout=WAIT)
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(self.process.wait, 30)
+        self.in_flight |= await claimed_rows(self.database_url)
+
+    async def crash_twice(self, seen: Counted, low: int, high: int, done: Callable[[], bool]) -> None:
+        """Killed at a random moment and restarted at once (well within the lease: its claims are
+        still young), then killed again and restarted once the lease has passed. `seen` counts the
+        calls of the capability's main path; the kill points are drawn in [low, high] of them (the
+        second one after the first restart), or come when the work is `done()`."""
+        await self.kill_after(seen, low, high, done)
+        await self.start()
+        now = seen()
+        await self.kill_after(seen, now + 1, now + max(1, high - low), done)
+        await asyncio.sleep(LEASE + 0.5)  # "after the lease": the dead process's claims are stale
+        await self.start()
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.to_thread(self.process.wait, 60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                await asyncio.to_thread(self.process.wait, 10)
+
+    @property
+    def log(self) -> str:
+        return "\n".join(path.read_text(errors="replace") for path in self.logs if path.exists())
+
+    def calls(self, method: str, **params: Any) -> int:
+        """How many calls of `method` (with these parameters) the bot made so far."""
+        return sum(
+            1
+            for call in self.emulator.calls
+            if call.method == method and all(call.params.get(k) == v for k, v in params.items())
+        )
+
+    def check_delivered(self, counts: Counter[int], users: list[SimUser]) -> None:
+        """Per chat, how many copies of a message arrived: everyone got it, and only the rows being
+        sent at a kill may have arrived twice."""
+        lost = [user.first_name for user in users if user.id not in counts]
+        assert not lost, self.say(f"never got it: {lost}")
+        doubled = sum(count - 1 for count in counts.values())
+        assert doubled <= len(self.in_flight), self.say(f"{doubled} doubles, {len(self.in_flight)} in flight")
+
+    def check_seats(
+        self, rows: list[tuple[int, Any]], users: int, held: Any, waiting: Any, seats: int
+    ) -> None:
+        """(member, status) rows: one per person, exactly `seats` held and the rest waiting."""
+        statuses = Counter(status for _, status in rows)
+        assert len(rows) == users and len({member for member, _ in rows}) == users, self.say(f"rows: {rows}")
+        assert (statuses[held], statuses[waiting]) == (seats, users - seats), self.say(f"seats: {statuses}")
+
+    def check_common(self, users: list[SimUser]) -> None:
+        """What holds for every scenario: each callback query answered at most once (an update
+        handled before the kill is not handled again), no apology, no traceback."""
+        answers = Counter(
+            call.params.get("callback_query_id")
+            for call in self.emulator.calls
+            if call.method == "answerCallbackQuery"
+        )
+        twice = {query: count for query, count in answers.items() if count > 1}
+        assert not twice, self.say(f"callback queries answered more than once: {twice}")
+        apologized = [
+            user.first_name
+            for user in users
+            if any(m.get("text") == APOLOGY for m in self.emulator.transcript(user.id) if m["outgoing"])
+        ]
+        assert not apologized, self.say(f"apologies to {apologized}")
+        assert "Traceback" not in self.log, self.say(f"a traceback in the logs:\n{self.log}")
+
+
+async def claimed_rows(database_url: str) -> set[int]:
+    """The outbox rows being sent (claimed) right now: those may arrive twice after a kill."""
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            rows = await session.exec(
+                select(OutboxMessage.id).where(col(OutboxMessage.status) == DeliveryStatus.SENDING)
+            )
+            return {row for row in rows.all() if row is not None}
+    finally:
+        await engine.dispose()
+
+
+async def settle(emulator: BotAPIEmulator, done: Callable[[], Awaitable[bool]], what: str, tag: str) -> None:
+    """Wait (checking on every call the bot makes) until `done()`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT
+    while not await done():
+        assert loop.time() < deadline, f"{tag}: {what} did not happen within {WAIT} s"
+        with contextlib.suppress(TimeoutError):  # woken by the next call the bot makes
+            await emulator.wait_for(lambda _: False, timeout=0.5)
+
+
+def last_with_buttons(emulator: BotAPIEmulator, user: SimUser) -> dict[str, Any] | None:
+    """The bot's latest message to `user` that has inline buttons (in its current state)."""
+    for message in reversed(emulator.transcript(user.id)):
+        if message["outgoing"] and (message.get("reply_markup") or {}).get("inline_keyboard"):
+            return message
+    return None
+
+
+def labels(message: dict[str, Any]) -> list[str]:
+    return [button["text"] for row in message["reply_markup"]["inline_keyboard"] for button in row]
+
+
+def chat_state(emulator: BotAPIEmulator, user: SimUser) -> tuple[Any, ...]:
+    """What the bot shows the person: changes when it sends or edits anything in the chat."""
+    said = [m for m in emulator.transcript(user.id) if m["outgoing"]]
+    return (len(said), *((m.get("text"), str(m.get("reply_markup"))) for m in said[-3:]))
+
+
+async def person(
+    emulator: BotAPIEmulator,
+    user: SimUser,
+    act: Callable[[], Awaitable[bool]],
+    tag: str,
+    patience: float = 10.0,
+    steps: int = 60,
+) -> None:
+    """A person: `act()` does what the chat asks next (False when they are done); they wait until
+    the chat changes, and when the bot says nothing for `patience` seconds (it was killed, their
+    message was lost) they simply act again, as people do."""
+    for _ in range(steps):
+        before = chat_state(emulator, user)
+        if not await act():
+            return
+        with contextlib.suppress(TimeoutError):
+            await emulator.wait_for(lambda emu, seen=before: chat_state(emu, user) != seen, timeout=patience)
+    chat = [
+        ("bot: " if m["outgoing"] else "user: ") + str(m.get("text"))[:80]
+        for m in emulator.transcript(user.id)
+    ]
+    raise AssertionError(
+        f"{tag}: {user.first_name} did not get through in {steps} steps:\n" + "\n".join(chat[-12:])
+    )
