@@ -41,10 +41,23 @@ def test_completeness_check_catches_defects(tmp_path) -> None:  # type: ignore[n
         ("ar", "en", "ar"),
         (None, "pt-br", "pt"),
         (None, "uk", "uk"),
-        (None, "de", "en"),
+        (None, "de", "de"),
         (None, None, "en"),
         ("xx", "ru", "ru"),
-        (None, "zh-hans", "en"),
+        (None, "pl", "en"),  # not shipped: the deployment's default
+        # Telegram's tags for the newer languages, as its apps send them
+        (None, "zh-hans", "zh_Hans"),
+        (None, "zh-CN", "zh_Hans"),
+        (None, "zh", "zh_Hans"),
+        (None, "zh-hant", "zh_Hans"),  # the one Chinese catalog
+        ("zh_Hans", "en", "zh_Hans"),  # a saved choice
+        (None, "fa-IR", "fa"),
+        (None, "prs", "fa"),  # Dari
+        (None, "ur", "ur"),
+        (None, "hi-IN", "hi"),
+        (None, "bn", "bn"),
+        (None, "tr", "tr"),
+        (None, "it-CH", "it"),
     ],
 )
 def test_locale_choice(saved: str | None, telegram: str | None, expected: str) -> None:
