@@ -16,7 +16,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import SHIPPED_LANGUAGES
-from bot.i18n import _, format_when, language_name, zone_city
+from bot.i18n import _, format_when, language_name, languages_first, zone_city
 from bot.services import events as event_rules
 from bot.services.dates import DateError
 from bot.services.events import EventError
@@ -288,7 +288,7 @@ def _translations(draft: Draft, question: Question) -> str:
         text += "\n" + _("Translated: {languages}").format(
             languages=", ".join(language_name(code) for code in done)
         )
-    for code in SHIPPED_LANGUAGES:
+    for code in languages_first(*(draft.get("teaching") or [])):  # the languages it is taught in first
         if code != draft.get("language"):
             question.button(("✅ " if code in done else "") + language_name(code), "tr", code)
     question.button(_("Done") if done else _("No translations"), "tr_done")

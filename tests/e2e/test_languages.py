@@ -7,10 +7,10 @@ import pytest
 from sqlmodel import select
 
 from bot.bidi import LRI, PDI
-from bot.config import menu_language_code
-from bot.i18n import format_when, zone_city
+from bot.config import SHIPPED_LANGUAGES, menu_language_code
+from bot.i18n import format_when, language_name, zone_city
 from storage.db import create_session_factory
-from storage.models import Member
+from storage.models import Member, Organization
 from tests.e2e.conftest import Harness, buttons
 from tests.e2e.helpers import plain
 from tests.e2e.test_events import publish_event
@@ -74,3 +74,22 @@ async def test_events_rsvp_and_help(harness: Harness, registered, language: str)
         for item in harness.emulator.commands(scope={"type": "chat", "chat_id": user.id}) or menu
     ]
     assert harness.emulator.errors == []
+
+
+async def test_translations_offer_every_language_the_organizations_first(
+    harness: Harness, registered
+) -> None:  # type: ignore[no-untyped-def]
+    """An organization working in Hindi: its French organizer's announcement offers Hindi first,
+    then every other shipped language but the original's."""
+    from tests.e2e.test_announce import composer, make_organizer
+
+    async with create_session_factory(harness.app.engine)() as session:
+        organization = await session.get(Organization, harness.app.dispatcher["organization"].id)
+        organization.default_language = "hi"
+        session.add(organization)
+        await session.commit()
+    organizer = await make_organizer(harness, registered)
+    card = await composer(harness, organizer, "Fête samedi !")
+    languages = await harness.choose(organizer, card, harness.t("🌐 Add a translation", "fr"))
+    expected = ["hi"] + [code for code in SHIPPED_LANGUAGES if code not in ("fr", "hi")]
+    assert buttons(languages) == [language_name(code) for code in expected]
