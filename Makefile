@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-LANGUAGES := en fr es pt ar ru uk sw
+LANGUAGES := en fr es pt ar ru uk sw de it tr fa ur hi bn zh_Hans
 
 .PHONY: run test sandbox bench migrate messages compile-messages clean
 

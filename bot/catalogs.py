@@ -1,7 +1,9 @@
 """Catalog maintenance: `python -m bot.catalogs check` lists what any shipped catalog misses.
 
-Used by the test suite (a missing translation, a placeholder or tag that differs from the source,
-or a missing plural form fails it) and by `make messages` to refresh the English catalog.
+Used by the test suite (a missing translation, a placeholder, HTML tag or /command that differs from
+the source, a missing plural form or plural rules other than CLDR's fail it) and by `make messages`
+to refresh the English catalog. That each translation is in its own language is checked by the
+suite with a language detector (tests/test_translations.py).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sys
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, write_po
 
 from bot.config import SHIPPED_LANGUAGES
@@ -18,6 +21,7 @@ from bot.i18n import DOMAIN, LOCALES_DIR
 
 _PLACEHOLDER = re.compile(r"\{\w*\}|%\(\w+\)[sd]")
 _TAG = re.compile(r"</?[a-z-]+>")
+_COMMAND = re.compile(r"(?<![\w/])/[a-z][a-z0-9_]*")  # /mydata: Telegram only knows it untranslated
 
 
 def load(language: str, path: Path = LOCALES_DIR) -> Catalog:
@@ -34,6 +38,9 @@ def problems(language: str, path: Path = LOCALES_DIR) -> list[str]:
     """Everything wrong with one catalog, as readable lines (empty when it is complete)."""
     catalog, template = load(language, path), load_template(path)
     found: list[str] = []
+    cldr = get_plural(language)
+    if (catalog.num_plurals, catalog.plural_expr) != (cldr.num_plurals, cldr.plural_expr):
+        found.append(f"{language}: Plural-Forms is {catalog.plural_forms!r}, CLDR says {cldr.plural_forms!r}")
     for message in template:
         if message.id and catalog.get(message.id) is None:
             found.append(f"{language}: missing {_short(message.id)}")
@@ -51,6 +58,7 @@ def problems(language: str, path: Path = LOCALES_DIR) -> list[str]:
             )
         expected_placeholders = set(_PLACEHOLDER.findall(" ".join(sources)))
         expected_tags = sorted(_TAG.findall(sources[-1]))
+        expected_commands = sorted(_COMMAND.findall(sources[-1]))
         for string in strings:
             if not string or not string.strip():
                 found.append(f"{language}: untranslated {label}")
@@ -59,6 +67,8 @@ def problems(language: str, path: Path = LOCALES_DIR) -> list[str]:
                 found.append(f"{language}: placeholders differ in {label}: {string!r}")
             if sorted(_TAG.findall(string)) != expected_tags:
                 found.append(f"{language}: HTML tags differ in {label}: {string!r}")
+            if sorted(_COMMAND.findall(string)) != expected_commands:
+                found.append(f"{language}: commands differ in {label}: {string!r}")
         if message.id and template.get(message.id) is None and not message.obsolete:
             found.append(f"{language}: not in the template (run `make messages`): {label}")
     return found

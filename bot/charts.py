@@ -3,8 +3,11 @@ percentage written on each bar, long labels wrapped.
 
 Rendered with matplotlib's object API on the Agg canvas (no pyplot, no GUI, no global figure state),
 so `render_bar_chart` is safe to run in a worker thread: the handlers call it through
-`asyncio.to_thread`. Texts come in already translated; matplotlib draws right-to-left scripts
-(Arabic) letter by letter without shaping them, which is legible enough and never fails.
+`asyncio.to_thread`. Texts come in already translated, in any script: a fallback list of Noto fonts
+(Debian's fonts-noto-core and fonts-noto-cjk; `.ci/run` and the Dockerfile install them) gives
+Latin, Cyrillic, Arabic, Persian and Urdu, Devanagari, Bengali and Chinese real glyphs, shaped and
+ordered by matplotlib's text layout (libraqm). A missing font is logged once, clearly; its script
+then shows as boxes, and the chart is still produced.
 """
 
 from __future__ import annotations
@@ -14,9 +17,15 @@ import logging
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
+from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from bot.bidi import strip_controls
+from bot.logs import log_event
 
 WIDTH_INCHES = 8.0
 DPI = 120
@@ -30,9 +39,44 @@ TITLE_LINES = 3
 FONT = 15
 BAR_COLOR = "#3b7dd8"
 
-# A label in a script the font lacks is drawn with boxes and a logged warning per glyph: keep the
-# logs readable (the image is still produced).
+# Tried in order for each character: matplotlib's own font first (Latin, Cyrillic, Greek), then one
+# Noto font per script the shipped languages write in (Debian package and file in the comments).
+FONT_FILES = {
+    "DejaVu Sans": None,  # bundled with matplotlib
+    "Noto Sans": "NotoSans-Regular",  # fonts-noto-core
+    "Noto Sans Arabic": "NotoSansArabic-Regular",  # fonts-noto-core: Arabic, Persian, Urdu
+    "Noto Sans Devanagari": "NotoSansDevanagari-Regular",  # fonts-noto-core: Hindi
+    "Noto Sans Bengali": "NotoSansBengali-Regular",  # fonts-noto-core
+    "Noto Sans CJK SC": "NotoSansCJK-Regular",  # fonts-noto-cjk: Simplified Chinese
+}
+log = logging.getLogger(__name__)
+# matplotlib's "font family not found" lines, once per text: `chart_fonts` says it once, clearly.
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+
+
+@cache
+def chart_fonts() -> tuple[str, ...]:
+    """The fallback list of the fonts present, installed fonts added to matplotlib's cache if it
+    was built before them; a warning names the missing ones (once per process)."""
+    known = {entry.name for entry in font_manager.fontManager.ttflist}
+    wanted = {family: stem for family, stem in FONT_FILES.items() if family not in known and stem}
+    if wanted:
+        stems = set(wanted.values())
+        for path in font_manager.findSystemFonts():
+            if Path(path).stem in stems:
+                font_manager.fontManager.addfont(path)
+        known = {entry.name for entry in font_manager.fontManager.ttflist}
+    missing = [family for family in FONT_FILES if family not in known]
+    if missing:
+        log_event(
+            log,
+            "chart_fonts_missing",
+            logging.WARNING,
+            fonts=",".join(missing),
+            effect="those scripts are drawn as boxes",
+            fix="apt-get install fonts-noto-core fonts-noto-cjk",
+        )
+    return tuple(family for family in FONT_FILES if family in known)
 
 
 @dataclass(frozen=True)
@@ -64,6 +108,10 @@ def render_bar_chart(
     bar i (for example "12 · 40 %")."""
     if not (len(labels) == len(counts) == len(annotations)):
         raise ValueError("labels, counts and annotations must have the same length")
+    # Directional isolates help Telegram's text layout; matplotlib's draws them as boxes.
+    title, labels = strip_controls(title), [strip_controls(label) for label in labels]
+    annotations = [strip_controls(note) for note in annotations]
+    fonts = {"fontfamily": list(chart_fonts())}
     width, height = chart_size(len(labels))
     figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
     FigureCanvasAgg(figure)
@@ -72,7 +120,7 @@ def render_bar_chart(
     positions = list(range(len(labels)))[::-1]  # the first option at the top
     wrapped = [wrap(label, LABEL_WIDTH, LABEL_LINES) for label in labels]
     axes.barh(positions, list(counts), color=BAR_COLOR, height=0.6)
-    axes.set_yticks(positions, wrapped, fontsize=FONT, parse_math=False)  # "$10" is money, not TeX
+    axes.set_yticks(positions, wrapped, fontsize=FONT, parse_math=False, **fonts)  # "$10" is money, not TeX
     axes.set_xlim(0, max([*counts, 1]) * 1.45)  # room for the annotations to the right of the bars
     axes.set_ylim(-0.6, len(labels) - 0.4)
     axes.xaxis.set_visible(False)
@@ -81,10 +129,12 @@ def render_bar_chart(
     notes = []
     for position, count, note in zip(positions, counts, annotations, strict=True):
         notes.append(
-            axes.text(count, position, "  " + note, va="center", ha="left", fontsize=FONT, parse_math=False)
+            axes.text(
+                count, position, "  " + note, va="center", ha="left", fontsize=FONT, parse_math=False, **fonts
+            )
         )
     heading = figure.suptitle(
-        wrap(title, TITLE_WIDTH, TITLE_LINES), fontsize=FONT + 2, fontweight="bold", parse_math=False
+        wrap(title, TITLE_WIDTH, TITLE_LINES), fontsize=FONT + 2, fontweight="bold", parse_math=False, **fonts
     )
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI)

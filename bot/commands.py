@@ -13,7 +13,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.config import SHIPPED_LANGUAGES
+from bot.config import SHIPPED_LANGUAGES, menu_language_code
 from bot.logs import log_event
 from bot.services.roles import Actor, effective_roles
 from storage.models import Member, Role
@@ -68,7 +68,9 @@ async def set_default_commands(bot: Bot, i18n: I18n, default_language: str) -> N
     await bot.set_my_commands(command_list(i18n, default_language), scope=BotCommandScopeDefault())
     for language in SHIPPED_LANGUAGES:
         await bot.set_my_commands(
-            command_list(i18n, language), scope=BotCommandScopeDefault(), language_code=language
+            command_list(i18n, language),
+            scope=BotCommandScopeDefault(),
+            language_code=menu_language_code(language),
         )
 
 

@@ -17,7 +17,29 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OFFICIAL_API_URL = "https://api.telegram.org"
-SHIPPED_LANGUAGES = ("en", "fr", "es", "pt", "ar", "ru", "uk", "sw")
+SHIPPED_LANGUAGES = (
+    *("en", "fr", "es", "pt", "ar", "ru", "uk", "sw"),
+    *("de", "it", "tr", "fa", "ur", "hi", "bn", "zh_Hans"),
+)
+# Telegram's `language_code` is an IETF tag ("pt-br", "zh-hans", "zh-TW"); a base language that
+# ships under a script-qualified catalog, and close relatives members may run their app in.
+_CATALOG_OF = {"zh": "zh_Hans", "prs": "fa"}
+
+
+def normalize_language(code: str | None) -> str | None:
+    """Map a Telegram `language_code` ("pt-br", "uk", "ar-EG", "zh-hans", "zh-CN") or a saved
+    language ("zh_Hans") to a shipped language, if any. Every Chinese tag maps to Simplified
+    Chinese, the one Chinese catalog: its readers of Traditional read it far better than English."""
+    if not code:
+        return None
+    base = code.replace("_", "-").split("-", 1)[0].strip().lower()
+    base = _CATALOG_OF.get(base, base)
+    return base if base in SHIPPED_LANGUAGES else None
+
+
+def menu_language_code(language: str) -> str:
+    """The two-letter code `setMyCommands` takes for a shipped language ("zh_Hans" → "zh")."""
+    return language.split("_", 1)[0]
 
 
 class SettingsError(Exception):
@@ -149,10 +171,10 @@ class Settings(BaseSettings):
     @field_validator("default_language")
     @classmethod
     def _shipped_language(cls, value: str) -> str:
-        value = value.strip().lower()
-        if value not in SHIPPED_LANGUAGES:
+        shipped = normalize_language(value)
+        if shipped is None:
             raise ValueError(f"must be one of {', '.join(SHIPPED_LANGUAGES)}")
-        return value
+        return shipped
 
     @field_validator("default_timezone")
     @classmethod

@@ -7,6 +7,7 @@ Every user-visible string goes through gettext (`_`, `__` lazy, `ngettext` plura
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -16,11 +17,13 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_time, get_timezone_location
+from babel.lists import format_list as babel_format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.config import PROJECT_ROOT, SHIPPED_LANGUAGES
+from bot import bidi
+from bot.config import PROJECT_ROOT, SHIPPED_LANGUAGES, normalize_language
 
 __all__ = [
     "LOCALES_DIR",
@@ -29,12 +32,15 @@ __all__ = [
     "__",
     "compile_catalogs",
     "create_i18n",
+    "format_list",
     "format_when",
     "is_rtl",
     "language_name",
+    "languages_first",
     "ngettext",
     "normalize_language",
     "resolve_locale",
+    "zone_city",
 ]
 
 LOCALES_DIR = PROJECT_ROOT / "locales"
@@ -64,17 +70,30 @@ def compile_catalogs(path: Path = LOCALES_DIR) -> int:
     return compiled
 
 
+class BidiI18n(I18n):
+    """aiogram's I18n whose right-to-left translations come with their placeholders and commands
+    in Unicode isolates (`bot.bidi.localize`): every string, lazy or not, passes through here."""
+
+    def gettext(self, singular: str, plural: str | None = None, n: int = 1, locale: str | None = None) -> str:
+        text = super().gettext(singular, plural, n, locale)
+        return bidi.localize(text) if is_rtl(locale or self.current_locale) else text
+
+
+# aiogram keeps "the current I18n" in one context variable per class (`ContextInstanceMixin`) and its
+# `gettext` helpers read `I18n`'s: the subclass shares that variable instead of getting its own.
+BidiI18n._ContextInstanceMixin__context_instance = I18n._ContextInstanceMixin__context_instance  # type: ignore[attr-defined]
+
+
 def create_i18n(default_language: str, path: Path = LOCALES_DIR) -> I18n:
     compile_catalogs(path)
-    return I18n(path=path, default_locale=default_language, domain=DOMAIN)
+    return BidiI18n(path=path, default_locale=default_language, domain=DOMAIN)
 
 
-def normalize_language(code: str | None) -> str | None:
-    """Map a Telegram `language_code` ("pt-br", "uk", "ar-EG") to a shipped language, if any."""
-    if not code:
-        return None
-    base = code.replace("_", "-").split("-", 1)[0].strip().lower()
-    return base if base in SHIPPED_LANGUAGES else None
+def languages_first(*first: str) -> list[str]:
+    """Every shipped language, `first` ones (an organization's, a training's) in front: with sixteen
+    languages, the likely choices are at hand."""
+    front = list(dict.fromkeys(code for code in first if code in SHIPPED_LANGUAGES))
+    return front + [code for code in SHIPPED_LANGUAGES if code not in front]
 
 
 def resolve_locale(saved: str | None, telegram_code: str | None, default: str) -> str:
@@ -91,15 +110,52 @@ def language_name(code: str) -> str:
 
 @cache
 def is_rtl(code: str) -> bool:
-    return Locale.parse(code).text_direction == "rtl"
+    try:
+        return Locale.parse(code).text_direction == "rtl"
+    except (ValueError, LookupError):  # not a locale at all: no catalog, no direction
+        return False
+
+
+def zone_city(timezone: str, locale: str | None = None) -> str:
+    """A zone as its people name it, in the member's language (default: the current locale):
+    "Berlin", "برلين", "柏林" (CLDR's exemplar city), never its id "Europe/Berlin"."""
+    if timezone == "UTC":
+        return "UTC"
+    locale = locale or I18n.get_current().current_locale
+    return str(get_timezone_location(ZoneInfo(timezone), locale=locale, return_city=True))
 
 
 def format_when(moment: datetime, locale: str, timezone: str, fmt: str = "card") -> str:
     """A UTC timestamp shown in the member's zone and locale: "card" (the default) "14 mars 2027,
-    18:30 (Europe/Paris)", no seconds and the zone named; "words" with the weekday and the month
-    in full; else a Babel format."""
+    18:30 (Paris)", no seconds and the zone's city named; "words" with the weekday and the month in
+    full ("dimanche 14 mars 2027, 18:30 (Berlin)"); else a Babel format."""
     if fmt in ("words", "card"):
         local = moment.astimezone(ZoneInfo(timezone))
+        pattern = str(Locale.parse(locale).datetime_formats["medium"])  # "{1}, {0}", "{1} {0}"
         day = format_date(local, "full" if fmt == "words" else "medium", locale=locale)
-        return f"{day}, {format_time(local, 'short', locale=locale)} ({timezone})"
+        when = pattern.format(format_time(local, "short", locale=locale), day)
+        return f"{when} ({zone_city(timezone, locale)})"
     return format_datetime(moment, format=fmt, tzinfo=ZoneInfo(timezone), locale=locale)
+
+
+# Arabic's CLDR lists join every item with "و" (and): a plain enumeration ("city, country") takes
+# the Arabic comma instead of the Latin one CLDR's root falls back to.
+_SEPARATORS = {"ar": "، "}
+
+
+def format_list(items: Sequence[str], locale: str, style: str = "and") -> str:
+    """Items joined in the locale's own words and punctuation: "and" lists ("Culture, Sport and
+    Health", "文化、体育和健康", CLDR's standard list) or "parts" of one thing ("Berlin, Germany",
+    "برلين، ألمانيا", "柏林、德国": the list's own separator, with no "and")."""
+    items = [item for item in items if item]
+    if style == "and" or len(items) < 2:
+        return babel_format_list(items, style="standard", locale=locale) if items else ""
+    return _separator(locale).join(items)
+
+
+@cache
+def _separator(locale: str) -> str:
+    if locale in _SEPARATORS:
+        return _SEPARATORS[locale]
+    middle = Locale.parse(locale).list_patterns["standard"]["middle"]
+    return middle.replace("{0}", "").replace("{1}", "")

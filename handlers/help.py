@@ -11,8 +11,9 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.bidi import isolate_command
 from bot.commands import command_list
-from bot.i18n import _
+from bot.i18n import _, is_rtl
 from bot.policy import Action, rights
 from bot.services.roles import Actor, effective_roles
 from handlers.members.states import ProfileStates
@@ -34,7 +35,9 @@ async def show_help(
     roles = await effective_roles(session, actor, member, organization.id or 0)
     commands = command_list(i18n, i18n.current_locale, sorted(roles))
     lines = [_("ℹ️ <b>What I can do</b>"), ""]
-    lines += [f"/{command.command} — {command.description}" for command in commands]
+    # Isolated, a command keeps its slash in front in a right-to-left line ("/events", not "events/").
+    shown = isolate_command if is_rtl(i18n.current_locale) else str
+    lines += [f"{shown('/' + command.command)} — {command.description}" for command in commands]
     if member is None or not member.is_registered:
         lines += ["", _("You are not registered yet: send /start to join.")]
     await message.answer("\n".join(lines))

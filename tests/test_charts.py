@@ -1,14 +1,18 @@
-"""Survey charts: valid PNG images of the announced size, with the texts the coordinator reads."""
+"""Survey charts: valid PNG images of the announced size, with the texts the coordinator reads, in
+every script the shipped languages write in."""
 
 from __future__ import annotations
 
 import io
+import logging
 import struct
+import warnings
 
 import pytest
 from matplotlib import image
 
-from bot.charts import LABEL_LINES, chart_size, render_bar_chart, wrap
+from bot import charts
+from bot.charts import FONT_FILES, LABEL_LINES, chart_fonts, chart_size, render_bar_chart, wrap
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -67,3 +71,60 @@ def test_dollar_signs_are_money_not_tex() -> None:
     chart = render_bar_chart("Price $5 or $9?", labels, [1, 2, 3, 4], ["1", "2", "3", "4"])
     assert png_size(chart.png) == chart_size(4)
     assert chart.texts == ["Price $5 or $9?", *[t for pair in zip(labels, "1234", strict=True) for t in pair]]
+
+
+# One survey question per script the shipped languages write in, as a coordinator would type it.
+SCRIPTS = {
+    "latin-cyrillic": ("Which city? Quelle ville ? В каком городе?", ["Paris", "Київ", "Nairobi"]),
+    "arabic": ("ما هي المدينة التي تعيش فيها؟", ["باريس", "ليون", "مدينة أخرى"]),
+    "persian": ("در کدام شهر زندگی می‌کنید؟", ["تهران", "هامبورگ", "شهر دیگر"]),
+    "urdu": ("آپ کس شہر میں رہتے ہیں؟", ["لاہور", "مانچسٹر", "کوئی اور شہر"]),
+    "devanagari": ("आप किस शहर में रहते हैं?", ["दिल्ली", "मुंबई", "कोई और शहर"]),
+    "bengali": ("আপনি কোন শহরে থাকেন?", ["ঢাকা", "লন্ডন", "অন্য শহর"]),
+    "chinese": ("您住在哪个城市？", ["北京", "温哥华", "其他城市"]),
+}
+
+
+def missing_glyphs(title: str, labels: list[str]) -> list[str]:
+    """matplotlib's warnings about characters no font in the fallback list has."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        chart = render_bar_chart(
+            title, labels, [3, 2, 1][: len(labels)], ["3 · 50%", "2 · 33%", "1 · 17%"][: len(labels)]
+        )
+    assert png_size(chart.png) == chart_size(len(labels))
+    return [str(warning.message) for warning in caught if "missing from font" in str(warning.message)]
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_every_script_is_drawn_with_real_glyphs(script: str) -> None:
+    absent = [family for family in FONT_FILES if family not in chart_fonts()]
+    if absent:
+        pytest.skip(
+            f"fonts not installed ({', '.join(absent)}): apt-get install fonts-noto-core fonts-noto-cjk"
+        )
+    title, labels = SCRIPTS[script]
+    assert missing_glyphs(title, labels) == []
+
+
+def test_a_script_without_a_font_is_reported() -> None:
+    """The check above can fail: Tibetan has no font in the list, and matplotlib says so."""
+    assert missing_glyphs("བོད་ཡིག", ["ལྷ་ས"])
+
+
+def test_directional_isolates_are_not_drawn() -> None:
+    chart = render_bar_chart("\u2068Café\u2069 ؟", ["\u2068Ali\u2069"], [1], ["\u20681\u2069"])
+    assert chart.texts == ["Café ؟", "Ali", "1"]
+
+
+def test_a_missing_font_is_logged_once_and_clearly(monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(charts.FONT_FILES, "Noto Sans Imaginary", "NotoSansImaginary-Regular")
+    charts.chart_fonts.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.charts"):
+            assert "Noto Sans Imaginary" not in charts.chart_fonts()
+            charts.chart_fonts()
+        [record] = [record for record in caplog.records if record.getMessage() == "chart_fonts_missing"]
+        assert "Noto Sans Imaginary" in record.fields["fonts"]  # type: ignore[attr-defined]
+    finally:
+        charts.chart_fonts.cache_clear()

@@ -45,6 +45,8 @@ def test_values_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.database_url == "postgresql+asyncpg://postgres@127.0.0.1/test"
     assert settings.telegram_api_url == "http://127.0.0.1:8081"
     assert settings.default_language == "fr"
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "zh-CN")  # as people write Chinese: the shipped catalog
+    assert load_settings().default_language == "zh_Hans"
 
 
 def test_env_file_is_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -59,7 +61,7 @@ def test_env_file_is_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
     [
         ("ADMIN_IDS", "12,abc"),
         ("BOT_TOKEN", "not-a-token"),
-        ("DEFAULT_LANGUAGE", "de"),
+        ("DEFAULT_LANGUAGE", "pl"),
         ("DEFAULT_TIMEZONE", "Mars/Olympus"),
         ("DATABASE_URL", "mysql://root@localhost/db"),
         ("TELEGRAM_API_URL", "api.telegram.org"),

@@ -18,7 +18,8 @@ def test_catalog_is_complete(language: str) -> None:
 
 
 def test_completeness_check_catches_defects(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """The check itself fails on a missing string, a changed placeholder and a missing plural form."""
+    """The check itself fails on a missing plural form, a changed placeholder or command, and plural
+    rules other than CLDR's."""
     (tmp_path / "messages.pot").write_bytes((LOCALES_DIR / "messages.pot").read_bytes())
     target = tmp_path / "ru" / "LC_MESSAGES"
     target.mkdir(parents=True)
@@ -29,10 +30,20 @@ def test_completeness_check_catches_defects(tmp_path) -> None:  # type: ignore[n
     single = next(message for message in catalog if message.id and "{name}" in str(message.id))
     text = text.replace(f'msgstr[2] "{plural.string[2]}"', 'msgstr[2] ""')
     text = text.replace(single.string, single.string.replace("{name}", "{nom}"), 1)
+    command = next(line for line in text.splitlines() if line.startswith("msgstr") and "/profile" in line)
+    text = text.replace(command, command.replace("/profile", "/профиль"), 1)
     (target / "messages.po").write_text(text, encoding="utf-8")
     found = problems("ru", tmp_path)
     assert any("untranslated" in line for line in found)
     assert any("placeholders differ" in line for line in found)
+    assert any("commands differ" in line for line in found)  # a translated command does nothing
+    assert not any("CLDR says" in line for line in found)
+
+    two_forms = text.replace(
+        '"Plural-Forms: nplurals=3; plural=', '"Plural-Forms: nplurals=2; plural=(n != 1); x=', 1
+    )
+    (target / "messages.po").write_text(two_forms, encoding="utf-8")
+    assert any("CLDR says" in line for line in problems("ru", tmp_path))  # Russian has three forms
 
 
 @pytest.mark.parametrize(
@@ -41,10 +52,23 @@ def test_completeness_check_catches_defects(tmp_path) -> None:  # type: ignore[n
         ("ar", "en", "ar"),
         (None, "pt-br", "pt"),
         (None, "uk", "uk"),
-        (None, "de", "en"),
+        (None, "de", "de"),
         (None, None, "en"),
         ("xx", "ru", "ru"),
-        (None, "zh-hans", "en"),
+        (None, "pl", "en"),  # not shipped: the deployment's default
+        # Telegram's tags for the newer languages, as its apps send them
+        (None, "zh-hans", "zh_Hans"),
+        (None, "zh-CN", "zh_Hans"),
+        (None, "zh", "zh_Hans"),
+        (None, "zh-hant", "zh_Hans"),  # the one Chinese catalog
+        ("zh_Hans", "en", "zh_Hans"),  # a saved choice
+        (None, "fa-IR", "fa"),
+        (None, "prs", "fa"),  # Dari
+        (None, "ur", "ur"),
+        (None, "hi-IN", "hi"),
+        (None, "bn", "bn"),
+        (None, "tr", "tr"),
+        (None, "it-CH", "it"),
     ],
 )
 def test_locale_choice(saved: str | None, telegram: str | None, expected: str) -> None:

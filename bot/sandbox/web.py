@@ -310,7 +310,9 @@ button, input, select { font: inherit; }
 .bubble { background: var(--in); border-radius: 14px 14px 14px 4px; padding: 6px 10px 4px;
   box-shadow: 0 1px 1px #0002; overflow-wrap: anywhere; min-width: 60px; }
 .mine .bubble { background: var(--out); border-radius: 14px 14px 4px 14px; }
-.text { white-space: pre-wrap; line-height: 1.35; }
+/* Each paragraph (line) takes its own direction from its first strong letter and aligns to its own
+   start, as Telegram's apps do: an Arabic line after a Latin one is laid out right to left. */
+.text { white-space: pre-wrap; line-height: 1.35; unicode-bidi: plaintext; text-align: start; }
 .time { float: inline-end; margin: 6px 0 0 10px; color: var(--muted); font-size: 11px; }
 .service { align-self: center; background: #0003; color: #fff; font-size: 13px; padding: 3px 10px;
   border-radius: 12px; }

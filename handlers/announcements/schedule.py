@@ -14,7 +14,7 @@ from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.context import Context
-from bot.i18n import _, format_when, ngettext
+from bot.i18n import _, format_when, ngettext, zone_city
 from bot.policy import Action, rights
 from bot.services.announcements import EDITABLE, count_audience, schedule, set_local_time
 from bot.services.dates import DateError, parse_local_datetime
@@ -58,7 +58,7 @@ async def ask_when(turn: Turn, announcement: Announcement, data: AnnounceAction)
         text = _(
             "When should it go out? Send the date and time in your time zone ({zone}), "
             "for example 2027-03-14 18:30 or 14.03.2027 18:30."
-        ).format(zone=announcement.author_timezone)
+        ).format(zone=escape(zone_city(announcement.author_timezone, turn.ctx.locale)))
     else:
         await turn.state.set_state(AnnounceStates.local_time)
         text = _(

@@ -12,7 +12,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import SHIPPED_LANGUAGES
-from bot.i18n import _, language_name
+from bot.i18n import _, language_name, languages_first
 from handlers.composer.spec import STEP_KEY, Composer, Item, Turn
 from handlers.composer.text import read_text
 
@@ -83,10 +83,11 @@ async def _ask(spec: Composer[Any], turn: Turn, draft: Any, item: Item) -> None:
 
 
 async def offer_languages(spec: Composer[Any], turn: Turn, draft: Any, value: str = "") -> bool:
-    """The shipped languages but the original's, ✅ on those already translated."""
+    """The shipped languages but the original's, the organization's own first, ✅ on those already
+    translated."""
     done, source, ident = set(spec.translated(draft)), spec.source_language(draft), spec.ident(draft)
     builder = InlineKeyboardBuilder()
-    for code in SHIPPED_LANGUAGES:
+    for code in languages_first(turn.ctx.organization.default_language):
         if code != source:
             mark = "✅ " if code in done else ""
             builder.button(

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from aiogram.fsm.context import FSMContext
 
-from bot.i18n import _, ngettext
+from bot.i18n import _, ngettext, zone_city
 from bot.services import events as service
 from bot.services.dates import DateError, parse_local_datetime
 from bot.services.events.rules import EventError
@@ -53,7 +53,7 @@ def fields(draft: ComposedEvent) -> list[Item]:
             DESCRIPTION,
             label=_("Description"),
         ),
-        Item("start", start.format(zone=escape(draft.zone)), ANSWER, label=_("Start time")),
+        Item("start", start.format(zone=escape(zone_city(draft.zone))), ANSWER, label=_("Start time")),
         Item(
             "place",
             _("Send the new address, or a link (https://…) for an online event."),

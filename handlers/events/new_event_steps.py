@@ -11,7 +11,7 @@ from html import escape
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from bot.i18n import _, format_when, ngettext
+from bot.i18n import _, format_when, ngettext, zone_city
 from bot.services.dates import parse_local_datetime
 from bot.services.events import rules
 from bot.services.events.series import local_to_utc
@@ -61,7 +61,7 @@ QUESTIONS: Final[dict[str, Callable[[dict[str, Any]], str]]] = {
     "start": lambda draft: _(
         "When does it start? Send the date and time in your time zone ({zone}), for example "
         "2027-03-14 18:30, 14.03.2027 18:30 or 14/03/2027 6:30pm."
-    ).format(zone=escape(draft.get("zone", "UTC"))),
+    ).format(zone=escape(zone_city(draft.get("zone", "UTC")))),
     "end": lambda draft: _(
         "When does it end? Send a time (for example 20:30) or a date and time, or press Skip."
     ),

@@ -28,7 +28,10 @@ router.callback_query.filter(IsRegistered())
 
 @router.message(Command("language"), flags=rights(Action.PUBLIC))
 async def ask_language(message: Message) -> None:
-    await message.answer(_("Which language would you like me to use?"), reply_markup=language_keyboard(False))
+    telegram_code = message.from_user.language_code if message.from_user else None
+    await message.answer(
+        _("Which language would you like me to use?"), reply_markup=language_keyboard(False, telegram_code)
+    )
 
 
 @router.callback_query(LanguageChoice.filter(~F.onboarding), flags=rights(Action.PUBLIC))

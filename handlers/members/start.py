@@ -61,7 +61,7 @@ async def start(message: Message, command: CommandObject, state: FSMContext, ctx
             "I help our community stay connected: events, trainings and quick surveys, in your language.\n\n"
             "Which language would you like to use?"
         ).format(organization=escape(ctx.organization.name)),
-        reply_markup=language_keyboard(onboarding=True),
+        reply_markup=language_keyboard(True, message.from_user.language_code if message.from_user else None),
     )
 
 

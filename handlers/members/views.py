@@ -8,7 +8,7 @@ from html import escape
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.i18n import SHIPPED_LANGUAGES, _, language_name
+from bot.i18n import SHIPPED_LANGUAGES, _, format_list, language_name, normalize_language
 from bot.services.geo import country_name, zone_label
 from bot.services.members import INTERESTS
 from handlers.members.callbacks import (
@@ -26,10 +26,12 @@ from storage.models import Member, Organization
 def profile_card(member: Member) -> str:
     """The member's profile as a short HTML card; every stored value escaped."""
     locale = locale_now()
-    residence = ", ".join(
-        part for part in (member.residence_city, country_name(member.residence_country, locale)) if part
+    residence = format_list(
+        [member.residence_city or "", country_name(member.residence_country, locale)], locale, "parts"
     )
-    interests = ", ".join(str(INTEREST_LABELS[key]) for key in member.interests if key in INTEREST_LABELS)
+    interests = format_list(
+        [str(INTEREST_LABELS[key]) for key in member.interests if key in INTEREST_LABELS], locale
+    )
     rows = [
         (_("Name"), member.display_name),
         (_("Language"), language_name(member.language) if member.language else None),
@@ -39,7 +41,7 @@ def profile_card(member: Member) -> str:
         (_("Interests"), interests),
         (
             _("Muted topics"),
-            ", ".join(str(INTEREST_LABELS[key]) for key in member.muted if key in INTEREST_LABELS)
+            format_list([str(INTEREST_LABELS[key]) for key in member.muted if key in INTEREST_LABELS], locale)
             or _("none"),
         ),
     ]
@@ -72,11 +74,16 @@ def consent_keyboard() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def language_keyboard(onboarding: bool) -> InlineKeyboardMarkup:
+def language_keyboard(onboarding: bool, telegram_code: str | None = None) -> InlineKeyboardMarkup:
+    """Every shipped language in its own name, two a row (eight rows for sixteen: one phone
+    screen); the language of the member's Telegram app first, marked 📱."""
+    detected = normalize_language(telegram_code)
     builder = InlineKeyboardBuilder()
-    for code in SHIPPED_LANGUAGES:
+    others = [code for code in SHIPPED_LANGUAGES if code != detected]
+    for code in [detected, *others] if detected else others:
+        mark = "📱 " if code == detected else ""
         builder.button(
-            text=language_name(code), callback_data=LanguageChoice(code=code, onboarding=onboarding)
+            text=mark + language_name(code), callback_data=LanguageChoice(code=code, onboarding=onboarding)
         )
     builder.adjust(2)
     return builder.as_markup()

@@ -14,7 +14,7 @@ from typing import Final
 
 from aiogram import F, Router
 
-from bot.i18n import _, format_when
+from bot.i18n import _, format_when, zone_city
 from bot.policy import Action
 from bot.services.dates import DateError, parse_local_datetime
 from bot.services.surveys.closing import extend
@@ -107,7 +107,7 @@ async def opening_chosen(turn: Turn, step: str, draft: Draft, button: SurveyDial
     await turn.state.update_data(survey_draft=draft)
     await turn.say(
         _("When should it open? Send the date and time in your time zone ({zone}).").format(
-            zone=escape(draft["zone"])
+            zone=escape(zone_city(draft["zone"]))
         )
     )
 

@@ -20,7 +20,7 @@ from aiogram.fsm.state import State
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.support import LazyProxy
 
-from bot.i18n import _, __, format_when, ngettext
+from bot.i18n import _, __, format_when, ngettext, zone_city
 from bot.services.surveys.drafts import is_choice
 from bot.services.surveys.rules import (
     OPTION_MAX,
@@ -243,7 +243,7 @@ async def ask(turn: Turn, step: str, draft: dict[str, Any]) -> None:
         limit=found.limit,
         low=OPTIONS_MIN,
         high=OPTIONS_MAX,
-        zone=escape(draft.get("zone", "UTC")),
+        zone=escape(zone_city(draft.get("zone", "UTC"), turn.ctx.locale)),
     )
     await turn.say(question, builder.as_markup() if found.buttons else None)
 

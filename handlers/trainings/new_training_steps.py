@@ -16,7 +16,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import SHIPPED_LANGUAGES
-from bot.i18n import _, format_when, language_name
+from bot.i18n import _, format_when, language_name, languages_first, zone_city
 from bot.services import events as event_rules
 from bot.services.dates import DateError
 from bot.services.events import EventError
@@ -201,7 +201,7 @@ def _session_start(draft: Draft, question: Question) -> str:
     return _(
         "Session {number}: when does it start? Send the date and time in your time zone ({zone}), "
         "for example 2027-03-14 18:30 or 14.03.2027 18:30."
-    ).format(number=len(sessions(draft)) + 1, zone=escape(draft.get("zone", "UTC")))
+    ).format(number=len(sessions(draft)) + 1, zone=escape(zone_city(draft.get("zone", "UTC"), locale())))
 
 
 @asks(DraftStates.session_duration, "dur")
@@ -287,7 +287,7 @@ def _translations(draft: Draft, question: Question) -> str:
         text += "\n" + _("Translated: {languages}").format(
             languages=", ".join(language_name(code) for code in done)
         )
-    for code in SHIPPED_LANGUAGES:
+    for code in languages_first(*(draft.get("teaching") or [])):  # the languages it is taught in first
         if code != draft.get("language"):
             question.button(("✅ " if code in done else "") + language_name(code), "tr", code)
     question.button(_("Done") if done else _("No translations"), "tr_done")

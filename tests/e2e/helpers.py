@@ -148,7 +148,7 @@ async def consents_in_swahili(emulator: BotAPIEmulator) -> SimUser:
     user = emulator.create_user("Wanjiru", language_code="sw")
     await emulator.send_text(user, "/start")
     greeting = await emulator.next_bot_message(user.id, timeout=30)
-    await emulator.press_button(user, greeting, text="Kiswahili")
+    await emulator.press_button(user, greeting, text="📱 Kiswahili")  # her app's language, first
     await emulator.wait_for(lambda emu: "/mydata" in emu.transcript(user.id)[-1]["text"], timeout=30)
     notice = emulator.transcript(user.id)[-1]
     await emulator.press_button(user, notice, text=notice["reply_markup"]["inline_keyboard"][0][0]["text"])

@@ -40,9 +40,9 @@ async def test_double_taps_on_the_first_greeting_after_registering_through_the_s
     user = harness.emulator.create_user("Lina", language_code="en")
     first = await harness.send(user, "/start")
     second = await harness.send(user, "/start")
-    english = callback_data(first, "English")
+    english = callback_data(first, "📱 English")  # the app's language, first and marked
 
-    await harness.press(user, second, "English")
+    await harness.press(user, second, "📱 English")
     notice = await harness.edited(user, second)
     consent = callback_data(notice, harness.t("✅ I agree", "en"))
     await harness.choose(user, notice, harness.t("✅ I agree", "en"))  # "let's set up your profile"

@@ -1,4 +1,4 @@
-"""The whole registration, as members see it, in English, Arabic and Russian."""
+"""The whole registration, as members see it, in English, Arabic, Russian, Persian, Hindi and Chinese."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import pytest
 from sqlmodel import select
 
+from bot.config import SHIPPED_LANGUAGES
 from bot.i18n import language_name
 from bot.services.geo import country_name, zone_label
 from storage.db import create_session_factory
@@ -21,6 +22,9 @@ WELCOME = (
 )
 
 
+TELEGRAM_CODES = {"zh_Hans": "zh-hans"}
+
+
 async def members(harness: Harness) -> list[Member]:
     async with create_session_factory(harness.app.engine)() as session:
         return list((await session.exec(select(Member))).all())
@@ -32,23 +36,29 @@ async def members(harness: Harness) -> list[Member]:
         ("en", "Senegal", "Canada", "Toronto", "America/Toronto"),
         ("ar", "السودان", "كينيا", "نيروبي", "Africa/Nairobi"),
         ("ru", "Украина", "Португалия", "Лиссабон", "Europe/Lisbon"),
+        ("fa", "افغانستان", "آلمان", "هامبورگ", "Europe/Berlin"),
+        ("hi", "भारत", "कनाडा", "टोरंटो", "America/Toronto"),
+        ("zh_Hans", "越南", "加拿大", "温哥华", "America/Vancouver"),
     ],
 )
 async def test_full_registration(
     harness: Harness, language: str, origin: str, residence: str, city: str, zone: str
 ) -> None:
+    telegram_code = TELEGRAM_CODES.get(language, language)  # what Telegram's apps send
     user = harness.emulator.create_user(
-        "Amina", last_name="Diallo", username="amina_d", language_code=language
+        "Amina", last_name="Diallo", username="amina_d", language_code=telegram_code
     )
     org = harness.settings.organization_name
 
     greeting = await harness.send(user, "/start")
     assert greeting["text"] == plain(harness.t(WELCOME, language, organization=org))
-    assert buttons(greeting) == [
-        language_name(code) for code in ("en", "fr", "es", "pt", "ar", "ru", "uk", "sw")
+    # Every shipped language in its own name, the app's language first and marked, two a row.
+    assert buttons(greeting) == ["📱 " + language_name(language)] + [
+        language_name(code) for code in SHIPPED_LANGUAGES if code != language
     ]
+    assert [len(row) for row in greeting["reply_markup"]["inline_keyboard"]] == [2] * 8
 
-    await harness.press(user, greeting, language_name(language))
+    await harness.press(user, greeting, "📱 " + language_name(language))
     notice = await harness.edited(user, greeting)
     assert harness.t("✅ I agree", language) in buttons(notice)
     assert "/mydata" in notice["text"] and "/forget" in notice["text"]
@@ -69,7 +79,9 @@ async def test_full_registration(
         )[:10]
     )
 
-    origin_code = {"Senegal": "SN", "السودان": "SD", "Украина": "UA"}[origin]
+    origin_code = {"Senegal": "SN", "السودان": "SD", "Украина": "UA", "افغانستان": "AF", "भारत": "IN"}.get(
+        origin, "VN"
+    )
     echo = await harness.send(user, origin)
     assert echo["text"] == harness.t(
         "Country of origin: {country}", language, country=country_name(origin_code, language)
@@ -78,7 +90,7 @@ async def test_full_registration(
     assert residence_question["text"] == harness.t(
         "Which country do you live in now? Type its name, e.g. Canada.", language
     )
-    residence_code = {"Canada": "CA", "كينيا": "KE", "Португалия": "PT"}[residence]
+    residence_code = {"كينيا": "KE", "Португалия": "PT", "آلمان": "DE"}.get(residence, "CA")
     echo = await harness.send(user, residence)
     assert echo["text"] == harness.t(
         "You live in: {country}", language, country=country_name(residence_code, language)
@@ -130,7 +142,7 @@ async def test_full_registration(
 async def test_declining_consent_stores_nothing_but_the_answer(harness: Harness) -> None:
     user = harness.emulator.create_user("Oleksandr", language_code="uk")
     greeting = await harness.send(user, "/start")
-    await harness.press(user, greeting, "Українська")
+    await harness.press(user, greeting, "📱 Українська")
     notice = await harness.edited(user, greeting)
     await harness.press(user, notice, harness.t("No, thanks", "uk"))
     declined = await harness.edited(user, notice)
@@ -177,7 +189,7 @@ async def test_a_super_admin_keeps_the_staff_commands_after_registering(harness:
 
     admin = harness.emulator.create_user("Ada", language_code="fr", user_id=SUPER_ADMIN_ID)
     greeting = await harness.send(admin, "/start")
-    await harness.press(admin, greeting, language_name("fr"))
+    await harness.press(admin, greeting, "📱 " + language_name("fr"))
     notice = await harness.edited(admin, greeting)
     await harness.choose(admin, notice, harness.t("✅ I agree", "fr"))  # "let's set up your profile"
     await harness.reply(admin)  # the name question
@@ -191,7 +203,7 @@ async def test_a_super_admin_keeps_the_staff_commands_after_registering(harness:
     # A plain member's menu, by contrast, has no staff command.
     member = harness.emulator.create_user("Bintou", language_code="fr")
     greeting = await harness.send(member, "/start")
-    await harness.press(member, greeting, language_name("fr"))
+    await harness.press(member, greeting, "📱 " + language_name("fr"))
     notice = await harness.edited(member, greeting)
     await harness.choose(member, notice, harness.t("✅ I agree", "fr"))
     await harness.reply(member)

@@ -50,7 +50,7 @@ async def test_groups_stay_quiet_except_for_commands(harness: Harness, registere
 async def test_overlong_empty_and_html_names(harness: Harness) -> None:
     user = harness.emulator.create_user("<b>Ali</b> & \u200b", language_code="en")
     greeting = await harness.send(user, "/start")
-    await harness.press(user, greeting, "English")
+    await harness.press(user, greeting, "📱 English")
     notice = await harness.edited(user, greeting)
     await harness.choose(user, notice, "✅ I agree")
     question = await harness.reply(user)

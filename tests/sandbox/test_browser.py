@@ -48,6 +48,26 @@ RICH_TEXT = """() => {
   ], "test").innerHTML;
 }"""
 
+# Where each line of a mixed message is drawn (whole pixels), inside a 400-pixel wide bubble text.
+PARAGRAPH_EDGES = """() => {
+  const node = richText("Hello, this is /mydata\\nمرحبا بكم في مجتمعنا", [], "bidi");
+  node.style.width = "400px";
+  document.body.append(node);
+  const line = (text) => {
+    const range = document.createRange();
+    const start = node.textContent.indexOf(text);
+    range.setStart(node.firstChild, start);
+    range.setEnd(node.firstChild, start + text.length);
+    const box = range.getBoundingClientRect();
+    return { left: Math.round(box.left), right: Math.round(box.right) };
+  };
+  const box = node.getBoundingClientRect();
+  const edges = { latin: line("Hello"), arabic: line("مرحبا بكم في مجتمعنا"),
+    box: { left: Math.round(box.left), right: Math.round(box.right) } };
+  node.remove();
+  return edges;
+}"""
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -134,6 +154,17 @@ def test_a_newcomer_registers_in_french_in_the_browser(tmp_path: Path, sandbox_u
             assert html.startswith("Hi &lt;img src=x onerror=alert(1)&gt; <b>bold <i>italic</i></b> ")
             assert '<a href="https://example.org/" target="_blank" rel="noopener noreferrer">link</a>' in html
             assert "javascript" not in html and '<span class="spoiler"' in html
+
+            # Each paragraph takes its own direction: an Arabic line after a Latin one starts at the
+            # right edge, as in Telegram's apps (the whole message is not laid out left to right).
+            edges = page.evaluate(PARAGRAPH_EDGES)
+            assert edges["latin"]["left"] == edges["box"]["left"]
+            assert (
+                edges["arabic"]["right"]
+                == edges["box"]["right"]
+                > edges["arabic"]["left"]
+                > edges["box"]["left"]
+            )
 
             # What people type is shown as text, never as markup.
             composer.fill("<b>Test</b> & co")

@@ -185,7 +185,7 @@ async def test_documents_polls_reply_keyboards_and_refusals(page: tuple[Harness,
     )
     assert gone.status == 404 and "error" in await gone.json()
     assert (await client.get("/api/chats/4242")).status == 404
-    for bad in ({"first_name": "", "language_code": "en"}, {"first_name": "Bo", "language_code": "de"}):
+    for bad in ({"first_name": "", "language_code": "en"}, {"first_name": "Bo", "language_code": "pl"}):
         assert "error" in await ok(await client.post("/api/users", json=bad), 400)
     plain_form = await client.post(f"/api/chats/{user.id}/messages", data={"text": "hi"})
     assert plain_form.status == 415  # another web site can't post here without a CORS preflight
