@@ -123,3 +123,12 @@ def test_every_menu_command_is_explained() -> None:
     named = {name for doc in DOCS for name in COMMAND.findall(doc.read_text(encoding="utf-8"))}
     missing = sorted(menu_commands() - named)
     assert not missing, f"commands of the bot's menus that no guide explains: {missing}"
+
+
+def test_the_settings_table_lists_every_setting_and_only_those() -> None:
+    """docs/operators.md's table against bot/config.py: a new setting gets a row, a removed one loses it."""
+    from bot.config import Settings
+
+    text = (ROOT / "docs" / "operators.md").read_text(encoding="utf-8")
+    rows = set(re.findall(r"^\| `([A-Z_]+)` \|", text, re.MULTILINE))
+    assert rows == {name.upper() for name in Settings.model_fields}
