@@ -71,6 +71,7 @@ from handlers.composer.audience import (
     toggled,
 )
 from handlers.composer.dates import date_error_text
+from handlers.composer.echo import echo_choice
 from handlers.composer.router import button_turn, composer_router, draft_button, message_turn
 from handlers.composer.spec import Codes, Composer, Item, Turn
 from handlers.composer.steps import (
@@ -112,6 +113,7 @@ __all__ = [
     "date_error_text",
     "discard_button",
     "draft_button",
+    "echo_choice",
     "is_blank",
     "kit_button",
     "message_turn",

@@ -29,7 +29,7 @@ from bot.services.trainings.rules import (
     TRAINER_MAX,
     TrainingError,
 )
-from handlers.composer import TEXT_MAX, TextRule, Turn, date_error_text
+from handlers.composer import TEXT_MAX, TextRule, Turn, date_error_text, echo_choice
 from handlers.trainings.callbacks import TrainingDraft
 from handlers.trainings.states import DraftStates
 from handlers.trainings.texts import duration_label, error_text, markup, text_rule
@@ -111,15 +111,15 @@ async def ask(turn: Turn, state: State, draft: Draft) -> None:
     await turn.say(asker(draft, question), question.keyboard or markup(question.builder))
 
 
-async def close_question(turn: Turn) -> None:
-    """A question answered with one of its buttons: its buttons go."""
-    if turn.answer is not None and turn.message is not None and turn.message.reply_markup is not None:
-        await turn.message.edit_reply_markup(reply_markup=None)
+async def close_question(turn: Turn, choice: str | None = None) -> None:
+    """A question answered with one of its buttons: its buttons go, the choice echoed (the kit's)."""
+    await echo_choice(turn, choice)
 
 
-async def go_on(turn: Turn, draft: Draft, step: State) -> None:
-    """The question is answered: it is closed, the draft kept, and the next step's question asked."""
-    await close_question(turn)
+async def go_on(turn: Turn, draft: Draft, step: State, choice: str | None = None) -> None:
+    """The question is answered: it is closed (`choice` echoed, else the pressed button's text),
+    the draft kept, and the next step's question asked."""
+    await close_question(turn, choice)
     await turn.state.update_data(training=draft)
     await ask(turn, step, draft)
 
