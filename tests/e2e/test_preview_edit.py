@@ -1,0 +1,186 @@
+"""Issue 16 through the emulator: ✏️ Edit on the previews of /newsurvey, /poll and /newtraining
+(the list of fields, one changed with the dialog's own checks, back to the same preview showing
+the new value), forged or stale edit buttons changing nothing, and every dialog's button answers
+echoed under their questions ("… ✓")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import select
+
+from handlers.surveys.callbacks import SurveyDialog
+from storage.db import create_session_factory
+from storage.models import Survey, SurveyQuestion, SurveyStatus
+from tests.e2e.conftest import Harness, buttons
+from tests.e2e.helpers import plain
+from tests.e2e.test_survey_admin import closing_day, make_coordinator
+
+CHECK = " ✓"
+
+
+async def survey_rows(harness: Harness) -> list[tuple[Survey, list[SurveyQuestion]]]:
+    async with create_session_factory(harness.app.engine)() as session:
+        found = (await session.exec(select(Survey).order_by(Survey.id))).all()  # type: ignore[arg-type]
+        rows = []
+        for survey in found:
+            questions = (
+                await session.exec(
+                    select(SurveyQuestion)
+                    .where(SurveyQuestion.survey_id == survey.id)
+                    .order_by(SurveyQuestion.position)  # type: ignore[arg-type]
+                )
+            ).all()
+            rows.append((survey, list(questions)))
+        return rows
+
+
+def echoed(harness: Harness, user: Any, message: dict[str, Any], choice: str) -> None:
+    """The question keeps its text, gets the choice under it, and loses its buttons."""
+    now = harness.message(user, message["message_id"])
+    assert now["text"] == message["text"] + "\n\n" + choice + CHECK, now["text"]
+    assert not buttons(now)
+
+
+async def test_poll_preview_edit_options_and_anonymity_forged_and_stale_buttons(
+    harness: Harness,
+    registered,  # type: ignore[no-untyped-def]
+) -> None:
+    coordinator = await make_coordinator(harness, registered, "en")
+    await registered("Kofi", "en")
+    t = harness.t
+
+    async def pick(message: dict[str, Any], label: str) -> dict[str, Any]:
+        await harness.press(coordinator, message, t(label, "en"))
+        return await harness.reply(coordinator)
+
+    options = await harness.send(coordinator, "/poll")
+    options = await harness.send(coordinator, "Tea or coffee?")
+    so_far = await harness.send(coordinator, "Tea\nCofee")
+    multiple = await pick(so_far, "Done")
+    echoed(harness, coordinator, so_far, t("Done", "en"))
+    anonymous = await pick(multiple, "One answer")
+    echoed(harness, coordinator, multiple, t("One answer", "en"))
+    closes = await pick(anonymous, "👤 With names")
+    echoed(harness, coordinator, anonymous, t("👤 With names", "en"))
+    confirm = await harness.send(coordinator, closing_day(3)[0])
+    audience = await pick(confirm, "✅ Correct")
+    echoed(harness, coordinator, confirm, t("✅ Correct", "en"))
+    await pick(audience, "Everyone")
+    echoed(harness, coordinator, audience, t("everyone", "en"))  # the audience in words
+    card = await harness.reply(coordinator)
+    assert closes["text"] and options["text"]
+    assert t("✏️ Edit", "en") in buttons(card)
+    ((poll, _),) = await survey_rows(harness)
+
+    # ✏️ Edit → the list → the options: a repeated option is refused as in the dialog, then kept.
+    listing = await pick(card, "✏️ Edit")
+    assert listing["text"] == t("What do you want to change?", "en")
+    labels = [t(label, "en") for label in ("Question", "Answer options", "Closing time", "Anonymity", "Audience")]
+    assert buttons(listing) == labels  # a quick poll has no title and no reminder
+    prompt = await pick(listing, "Answer options")
+    assert "one per line" in prompt["text"]
+    refused = await harness.send(coordinator, "Tea\ntea")
+    assert refused["text"] == plain(t("Each answer option must be different. Please send that message again.", "en"))
+    assert (await harness.send(coordinator, "Tea\nCoffee\nWater"))["text"] == t("✅ Saved.", "en")
+    card = await harness.reply(coordinator)
+    assert "• Coffee" in card["text"] and "• Water" in card["text"] and "Cofee" not in card["text"]
+    assert t("✏️ Edit", "en") in buttons(card)  # the same preview, with its buttons
+
+    # Anonymity: the dialog's buttons again, the choice echoed, the card says it.
+    listing = await pick(card, "✏️ Edit")
+    question = await pick(listing, "Anonymity")
+    assert buttons(question) == [t("🙈 Anonymous", "en"), t("👤 With names", "en")]
+    assert (await pick(question, "🙈 Anonymous"))["text"] == t("✅ Saved.", "en")
+    echoed(harness, coordinator, question, t("🙈 Anonymous", "en"))
+    card = await harness.reply(coordinator)
+    assert plain(t("<b>Answers:</b> {mode}", "en").format(mode=t("anonymous", "en"))) in card["text"]
+    ((poll, (question_row,)),) = await survey_rows(harness)
+    assert (poll.anonymous, question_row.options) == (True, ["Tea", "Coffee", "Water"])
+
+    # Forged: a field the draft does not have, a reminder for a poll, a value never offered.
+    stale = t("This button is no longer active.", "en")
+    ident = poll.id or 0
+    assert await harness.forge(coordinator, card, SurveyDialog(action="ef", id=ident, value="q7")) == stale
+    assert await harness.forge(coordinator, card, SurveyDialog(action="ef", id=ident, value="reminder")) == stale
+    forged_reminder = SurveyDialog(action="e_reminder", id=ident, value="24")
+    assert await harness.forge(coordinator, card, forged_reminder) == stale
+    assert await harness.forge(coordinator, card, SurveyDialog(action="e_anon", id=ident, value="maybe")) == stale
+
+    # Published: the old card's ✏️ Edit and a setting button are stale, nothing changes.
+    await pick(card, "📤 Publish")
+    assert await harness.forge(coordinator, card, SurveyDialog(action="edit", id=ident)) == stale
+    assert await harness.forge(coordinator, card, SurveyDialog(action="e_anon", id=ident, value="no")) == stale
+    ((poll, (question_row,)),) = await survey_rows(harness)
+    assert (poll.status, poll.anonymous, poll.reminder_before_minutes) == (SurveyStatus.OPEN, True, None)
+
+
+async def test_survey_preview_edit_title_question_reminder_audience(
+    harness: Harness,
+    registered,  # type: ignore[no-untyped-def]
+) -> None:
+    coordinator = await make_coordinator(harness, registered, "en")
+    await registered("Kofi", "en")
+    await registered("Amina", "fr")
+    t = harness.t
+
+    async def pick(message: dict[str, Any], label: str) -> dict[str, Any]:
+        await harness.press(coordinator, message, t(label, "en"))
+        return await harness.reply(coordinator)
+
+    await harness.send(coordinator, "/newsurvey")
+    kind = await harness.send(coordinator, "Short chek-in")
+    await harness.choose(coordinator, kind, t("👍 Yes / no", "en"))
+    echoed(harness, coordinator, kind, t("👍 Yes / no", "en"))
+    more = await pick(await harness.send(coordinator, "All good?"), "Required")
+    anonymous = await pick(more, "✅ That's all")
+    audience = await pick(anonymous, "👤 With names")
+    opens = await pick(audience, "Everyone")
+    await pick(opens, "When I publish it")
+    echoed(harness, coordinator, opens, t("When I publish it", "en"))
+    reminder = await pick(await harness.send(coordinator, closing_day(5)[0]), "✅ Correct")
+    await harness.choose(coordinator, reminder, t("No reminder", "en"))
+    echoed(harness, coordinator, reminder, t("No reminder", "en"))
+    card = await harness.reply(coordinator)
+
+    listing = await pick(card, "✏️ Edit")
+    assert buttons(listing)[:2] == [t("Title", "en"), t("Question {number}", "en").format(number=1)]
+    await pick(listing, "Title")
+    assert (await harness.send(coordinator, "Short check-in"))["text"] == t("✅ Saved.", "en")
+    card = await harness.reply(coordinator)
+    assert card["text"].startswith("📋 Short check-in ")
+
+    listing = await pick(card, "✏️ Edit")
+    await pick(listing, "Question {number}".format(number=1))
+    too_long = await harness.send(coordinator, "Q" * 301)
+    assert too_long["text"] == t(
+        "That question is too long: at most {limit} characters. Please send a shorter one.", "en", limit=300
+    )
+    await harness.send(coordinator, "Is all well?")
+    card = await harness.reply(coordinator)
+    assert "Is all well?" in card["text"]
+
+    listing = await pick(card, "✏️ Edit")
+    question = await pick(listing, "Reminder")
+    await pick(question, "2 hours before")
+    card = await harness.reply(coordinator)
+    assert plain(t("<b>Reminder:</b> {when}", "en")).format(when="2 hours before closing") in card["text"]
+
+    # The audience: the dialog's picker, on the draft; the card tells whom and how many.
+    listing = await pick(card, "✏️ Edit")
+    question = await pick(listing, "Audience")
+    await harness.press(coordinator, question, t("Choose…", "en"))
+    await harness.press(coordinator, harness.message(coordinator, question["message_id"]), "▫️ Français")
+    await pick(harness.message(coordinator, question["message_id"]), "Done")
+    assert harness.message(coordinator, question["message_id"])["text"].endswith("Français" + CHECK)
+    card = await harness.reply(coordinator)
+    assert plain(t("<b>Audience:</b> {audience}", "en")).format(audience="Français") in card["text"]
+    reach = t("It reaches <b>{count}</b> member.", "en", "It reaches <b>{count}</b> members.", 1, count=1)
+    assert plain(reach) in card["text"]
+    ((survey, (question_row,)),) = await survey_rows(harness)
+    assert (survey.title, question_row.text, survey.reminder_before_minutes, survey.audience) == (
+        "Short check-in",
+        "Is all well?",
+        120,
+        {"languages": ["fr"]},
+    )
