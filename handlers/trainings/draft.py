@@ -45,6 +45,7 @@ async def skip(turn: Turn, draft: Draft, data: TrainingDraft) -> None:
     if skipped is None or following is None or skipped.state != turn.data["step"]:
         turn.stale()
         return
+    draft.pop(data.value, None)  # ✏️ Edit may skip a value given before
     await go_on(turn, draft, following)
 
 

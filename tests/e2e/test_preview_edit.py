@@ -10,11 +10,13 @@ from typing import Any
 from sqlmodel import select
 
 from handlers.surveys.callbacks import SurveyDialog
+from handlers.trainings.callbacks import TrainingDraft
 from storage.db import create_session_factory
-from storage.models import Survey, SurveyQuestion, SurveyStatus
+from storage.models import Survey, SurveyQuestion, SurveyStatus, Training
 from tests.e2e.conftest import Harness, buttons
 from tests.e2e.helpers import plain
 from tests.e2e.test_survey_admin import closing_day, make_coordinator
+from tests.e2e.test_training_admin import make_coordinator as make_training_coordinator
 
 CHECK = " ✓"
 
@@ -76,12 +78,16 @@ async def test_poll_preview_edit_options_and_anonymity_forged_and_stale_buttons(
     # ✏️ Edit → the list → the options: a repeated option is refused as in the dialog, then kept.
     listing = await pick(card, "✏️ Edit")
     assert listing["text"] == t("What do you want to change?", "en")
-    labels = [t(label, "en") for label in ("Question", "Answer options", "Closing time", "Anonymity", "Audience")]
+    labels = [
+        t(label, "en") for label in ("Question", "Answer options", "Closing time", "Anonymity", "Audience")
+    ]
     assert buttons(listing) == labels  # a quick poll has no title and no reminder
     prompt = await pick(listing, "Answer options")
     assert "one per line" in prompt["text"]
     refused = await harness.send(coordinator, "Tea\ntea")
-    assert refused["text"] == plain(t("Each answer option must be different. Please send that message again.", "en"))
+    assert refused["text"] == plain(
+        t("Each answer option must be different. Please send that message again.", "en")
+    )
     assert (await harness.send(coordinator, "Tea\nCoffee\nWater"))["text"] == t("✅ Saved.", "en")
     card = await harness.reply(coordinator)
     assert "• Coffee" in card["text"] and "• Water" in card["text"] and "Cofee" not in card["text"]
@@ -102,15 +108,22 @@ async def test_poll_preview_edit_options_and_anonymity_forged_and_stale_buttons(
     stale = t("This button is no longer active.", "en")
     ident = poll.id or 0
     assert await harness.forge(coordinator, card, SurveyDialog(action="ef", id=ident, value="q7")) == stale
-    assert await harness.forge(coordinator, card, SurveyDialog(action="ef", id=ident, value="reminder")) == stale
+    assert (
+        await harness.forge(coordinator, card, SurveyDialog(action="ef", id=ident, value="reminder")) == stale
+    )
     forged_reminder = SurveyDialog(action="e_reminder", id=ident, value="24")
     assert await harness.forge(coordinator, card, forged_reminder) == stale
-    assert await harness.forge(coordinator, card, SurveyDialog(action="e_anon", id=ident, value="maybe")) == stale
+    assert (
+        await harness.forge(coordinator, card, SurveyDialog(action="e_anon", id=ident, value="maybe"))
+        == stale
+    )
 
     # Published: the old card's ✏️ Edit and a setting button are stale, nothing changes.
     await pick(card, "📤 Publish")
     assert await harness.forge(coordinator, card, SurveyDialog(action="edit", id=ident)) == stale
-    assert await harness.forge(coordinator, card, SurveyDialog(action="e_anon", id=ident, value="no")) == stale
+    assert (
+        await harness.forge(coordinator, card, SurveyDialog(action="e_anon", id=ident, value="no")) == stale
+    )
     ((poll, (question_row,)),) = await survey_rows(harness)
     assert (poll.status, poll.anonymous, poll.reminder_before_minutes) == (SurveyStatus.OPEN, True, None)
 
@@ -151,7 +164,7 @@ async def test_survey_preview_edit_title_question_reminder_audience(
     assert card["text"].startswith("📋 Short check-in ")
 
     listing = await pick(card, "✏️ Edit")
-    await pick(listing, "Question {number}".format(number=1))
+    await pick(listing, f"Question {1}")
     too_long = await harness.send(coordinator, "Q" * 301)
     assert too_long["text"] == t(
         "That question is too long: at most {limit} characters. Please send a shorter one.", "en", limit=300
@@ -183,4 +196,79 @@ async def test_survey_preview_edit_title_question_reminder_audience(
         "Is all well?",
         120,
         {"languages": ["fr"]},
+    )
+
+
+async def test_training_preview_edit_title_seats_languages_and_forged_field(
+    harness: Harness,
+    registered,  # type: ignore[no-untyped-def]
+) -> None:
+    coordinator = await make_training_coordinator(harness, registered, "Grace", "en")
+    t = harness.t
+    stale = t("This button is no longer active.", "en")
+
+    async def pick(message: dict[str, Any], label: str) -> dict[str, Any]:
+        await harness.press(coordinator, message, t(label, "en"))
+        return await harness.reply(coordinator)
+
+    await harness.send(coordinator, "/newtraining")
+    await harness.send(coordinator, "Budget basiks")
+    languages = await harness.send(coordinator, "Money for associations, step by step.")
+    await harness.press(coordinator, languages, "▫️ English")
+    await pick(harness.message(coordinator, languages["message_id"]), "Done")
+    echoed(harness, coordinator, languages, "English")  # the languages ticked, in words
+    confirm = await harness.send(coordinator, "Kwame")
+    confirm = await harness.send(coordinator, "2099-05-01 10:00")
+    duration = await pick(confirm, "✅ Correct")
+    echoed(harness, coordinator, confirm, t("✅ Correct", "en"))
+    await pick(duration, "1 hour")
+    echoed(harness, coordinator, duration, "1 hour")
+    await pick(await harness.send(coordinator, "Room 4"), "Done")
+    deadline = await harness.send(coordinator, "5")
+    questions = await pick(deadline, "Skip")
+    echoed(harness, coordinator, deadline, t("Skip", "en"))
+    translations = await pick(questions, "No questions")
+    audience = await pick(translations, "No translations")
+    preview = await pick(audience, "Everyone")
+    assert preview["text"].startswith(t("👁 Preview. Nothing is sent until you press Publish.", "en"))
+    audience_line = plain(t("<b>Audience:</b> {audience}", "en").format(audience=t("everyone", "en")))
+    assert audience_line in preview["text"]
+
+    # The title: the dialog's own question and check, then the same preview with the new title.
+    listing = await pick(preview, "✏️ Edit")
+    old_list = listing
+    assert t("Seats", "en") in buttons(listing) and t("Sessions", "en") in buttons(listing)
+    question = await pick(listing, "Title")
+    assert question["text"].startswith("🎓 ")  # the dialog's own question
+    # A field button of the list, pressed while another field is being changed, is stale.
+    assert await harness.forge(coordinator, old_list, TrainingDraft(action="ef", value="capacity")) == stale
+    refused = await harness.send(coordinator, "T" * 201)
+    assert "200" in refused["text"]
+    preview = await harness.send(coordinator, "Budget basics")
+    assert preview["text"].startswith(t("👁 Preview. Nothing is sent until you press Publish.", "en"))
+    assert "🎓 Budget basics" in preview["text"] and "basiks" not in preview["text"]
+
+    # The seats: refused as in the dialog, then kept.
+    await pick(await pick(preview, "✏️ Edit"), "Seats")
+    zero = await harness.send(coordinator, "0")
+    assert not zero["text"].startswith("👁") and "0" not in buttons(zero)  # refused, the step waits
+    preview = await harness.send(coordinator, "12")
+    assert t("🎟 Seats: {count}", "en").format(count=12) in preview["text"]
+
+    # The languages: the dialog's picker, the choice echoed, the preview again.
+    picker = await pick(await pick(preview, "✏️ Edit"), "Languages")
+    await harness.press(coordinator, picker, "▫️ Français")
+    preview = await pick(harness.message(coordinator, picker["message_id"]), "Done")
+    echoed(harness, coordinator, picker, "English, Français")
+    assert t("🗣 Taught in: {languages}", "en").format(languages="English, Français") in preview["text"]
+
+    # Forged: a field the list never offers.
+    assert await harness.forge(coordinator, preview, TrainingDraft(action="ef", value="nope")) == stale
+    await pick(preview, "📤 Publish")
+    async with create_session_factory(harness.app.engine)() as session:
+        (training,) = (await session.exec(select(Training))).all()
+    assert (training.title, training.capacity, training.teaching_languages) == (
+        "Budget basics",
+        12,
+        ["en", "fr"],
     )
