@@ -37,6 +37,12 @@ async def survey_rows(harness: Harness) -> list[tuple[Survey, list[SurveyQuestio
         return rows
 
 
+async def chosen(harness: Harness, user: Any, message: dict[str, Any], label: str) -> dict[str, Any]:
+    """Press the button labelled `label` (its English catalog text) and return the bot's next message."""
+    await harness.press(user, message, harness.t(label, "en"))
+    return await harness.reply(user)
+
+
 def echoed(harness: Harness, user: Any, message: dict[str, Any], choice: str) -> None:
     """The question keeps its text, gets the choice under it, and loses its buttons."""
     now = harness.message(user, message["message_id"])
@@ -53,8 +59,7 @@ async def test_poll_preview_edit_options_and_anonymity_forged_and_stale_buttons(
     t = harness.t
 
     async def pick(message: dict[str, Any], label: str) -> dict[str, Any]:
-        await harness.press(coordinator, message, t(label, "en"))
-        return await harness.reply(coordinator)
+        return await chosen(harness, coordinator, message, label)
 
     options = await harness.send(coordinator, "/poll")
     options = await harness.send(coordinator, "Tea or coffee?")
@@ -138,8 +143,7 @@ async def test_survey_preview_edit_title_question_reminder_audience(
     t = harness.t
 
     async def pick(message: dict[str, Any], label: str) -> dict[str, Any]:
-        await harness.press(coordinator, message, t(label, "en"))
-        return await harness.reply(coordinator)
+        return await chosen(harness, coordinator, message, label)
 
     await harness.send(coordinator, "/newsurvey")
     kind = await harness.send(coordinator, "Short chek-in")
@@ -208,8 +212,7 @@ async def test_training_preview_edit_title_seats_languages_and_forged_field(
     stale = t("This button is no longer active.", "en")
 
     async def pick(message: dict[str, Any], label: str) -> dict[str, Any]:
-        await harness.press(coordinator, message, t(label, "en"))
-        return await harness.reply(coordinator)
+        return await chosen(harness, coordinator, message, label)
 
     await harness.send(coordinator, "/newtraining")
     await harness.send(coordinator, "Budget basiks")
