@@ -1,7 +1,7 @@
 """Issue 16 through the emulator: ✏️ Edit on the previews of /newsurvey, /poll and /newtraining
 (the list of fields, one changed with the dialog's own checks, back to the same preview showing
-the new value), forged or stale edit buttons changing nothing, and every dialog's button answers
-echoed under their questions ("… ✓")."""
+the new value), forged or stale edit buttons changing nothing, and the button answers of /newsurvey,
+/poll, /newtraining, /newevent and /announce echoed under their questions ("… ✓")."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from storage.db import create_session_factory
 from storage.models import Survey, SurveyQuestion, SurveyStatus, Training
 from tests.e2e.conftest import Harness, buttons
 from tests.e2e.helpers import plain
+from tests.e2e.test_announce import composer, make_organizer
+from tests.e2e.test_event_admin import no_quiet_hours
 from tests.e2e.test_survey_admin import closing_day, make_coordinator
 from tests.e2e.test_training_admin import make_coordinator as make_training_coordinator
 
@@ -275,3 +277,30 @@ async def test_training_preview_edit_title_seats_languages_and_forged_field(
         12,
         ["en", "fr"],
     )
+
+
+async def test_newevent_and_announce_echo_their_choices(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+    organizer = await make_organizer(harness, registered, "en")
+    await no_quiet_hours(harness)
+
+    await harness.send(organizer, "/newevent")
+    described = await harness.send(organizer, "Language café")
+    await harness.choose(organizer, described, "Skip")
+    echoed(harness, organizer, described, "Skip")
+    confirm = await harness.send(organizer, "14/03/2099 6:30pm")
+    await harness.choose(organizer, confirm, "✅ Correct")
+    echoed(harness, organizer, confirm, "✅ Correct")
+    await harness.send(organizer, "20:00")
+    question = await harness.send(organizer, "Café Lumière")
+    await harness.choose(organizer, question, "No limit")
+    echoed(harness, organizer, question, "No limit")
+    reminders = await harness.send(organizer, "2099-03-14 12:00")
+    audience = await harness.choose(organizer, reminders, "1 hour before")
+    echoed(harness, organizer, reminders, "1 hour before")
+    await harness.choose(organizer, audience, "Everyone")
+    echoed(harness, organizer, audience, "everyone")
+
+    card = await composer(harness, organizer, "Concert tonight")
+    topics = await harness.choose(organizer, card, "🏷 Topic")
+    await harness.choose(organizer, topics, "🎭 Culture")
+    echoed(harness, organizer, topics, "🎭 Culture")
