@@ -52,10 +52,7 @@ def echoed(harness: Harness, user: Any, message: dict[str, Any], choice: str) ->
     assert not buttons(now)
 
 
-async def test_poll_preview_edit_options_and_anonymity_forged_and_stale_buttons(
-    harness: Harness,
-    registered,  # type: ignore[no-untyped-def]
-) -> None:
+async def test_poll_preview_edits_options_anonymity_not_forged(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
     coordinator = await make_coordinator(harness, registered, "en")
     await registered("Kofi", "en")
     t = harness.t
@@ -135,10 +132,7 @@ async def test_poll_preview_edit_options_and_anonymity_forged_and_stale_buttons(
     assert (poll.status, poll.anonymous, poll.reminder_before_minutes) == (SurveyStatus.OPEN, True, None)
 
 
-async def test_survey_preview_edit_title_question_reminder_audience(
-    harness: Harness,
-    registered,  # type: ignore[no-untyped-def]
-) -> None:
+async def test_survey_preview_edit_title_question_reminder_audience(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
     coordinator = await make_coordinator(harness, registered, "en")
     await registered("Kofi", "en")
     await registered("Amina", "fr")
@@ -205,10 +199,7 @@ async def test_survey_preview_edit_title_question_reminder_audience(
     )
 
 
-async def test_training_preview_edit_title_seats_languages_and_forged_field(
-    harness: Harness,
-    registered,  # type: ignore[no-untyped-def]
-) -> None:
+async def test_training_preview_edits_title_seats_languages_not_forged(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
     coordinator = await make_training_coordinator(harness, registered, "Grace", "en")
     t = harness.t
     stale = t("This button is no longer active.", "en")
