@@ -193,6 +193,26 @@ async def organizer_announcement(stage: Stage, out: Path) -> None:
     await stage.shot(out, card)
 
 
+async def organizer_report(stage: Stage, out: Path) -> None:
+    """An announcement sent: its one status message, with what still waits and why (members inside
+    their quiet hours, by the clock of the run) or the final report."""
+    await stage.open("Admin")
+    await stage.send("/announce", "New announcement")
+    card = await stage.send("Reminder: the assembly votes on the 2027 budget on Sunday.", "It reaches")
+    confirm = await stage.press(card, "Send now", "now?")
+    status = await stage.press(confirm, "Yes, send it", "#2")
+    ident = status["message_id"]
+    await stage.emulator.wait_for(
+        lambda emulator: any(
+            m["message_id"] == ident and ("is delivered" in _text(m) or "quiet hours" in _text(m))
+            for m in emulator.transcript(stage._user())
+        ),
+        timeout=WAIT,
+    )
+    await stage.page.wait_for_timeout(500)  # the page shows the edit
+    await stage.shot(out, confirm)
+
+
 async def coordinator_results(stage: Stage, out: Path) -> None:
     """Members vote on the demo's quick poll; /results shows the counts and the chart."""
     votes = {"Fatou": 0, "Oksana": 1, "Amina": 0, "Carlos": 0, "João": 1, "Wanjiru": 0, "Ivan": 0}
@@ -223,6 +243,7 @@ SCENES: dict[str, Callable[[Stage, Path], Awaitable[None]]] = {
     "member-events.png": member_events,
     "member-training.png": member_training,
     "organizer-announcement.png": organizer_announcement,
+    "organizer-report.png": organizer_report,
     "coordinator-results.png": coordinator_results,
     "admin-roles.png": admin_roles,
 }
