@@ -1,7 +1,8 @@
-"""The webhook inbox in the database: what makes an acknowledged update durable and a repeated
-`update_id` harmless (no aiogram here; the worker in `bot.web.inbox_worker` feeds the Dispatcher).
+"""The inbox in the database: what makes an acknowledged update durable (webhook: answered 200;
+long polling: confirmed by the next getUpdates) and a repeated `update_id` harmless (no aiogram
+here; the worker in `bot.web.inbox_worker` feeds the Dispatcher).
 
-An update's life: `store` (committed before Telegram gets its 200; a second delivery of the same
+An update's life: `store` (committed before Telegram is told it arrived; a second delivery of the same
 `update_id` stores nothing) → `claim` (the oldest pending update of each chat whose chat has none
 being handled, so a chat's updates run one at a time and in order, across processes) →
 `mark_handled` inside the update's own unit of work (committed with the handler's first write or
@@ -68,7 +69,7 @@ def _chat_key(kind: str, event: Any, update_id: int) -> str:
 
 
 async def store(session: AsyncSession, received: Received, now: datetime) -> bool:
-    """Keep the update (the caller commits before answering 200); False if it was already here."""
+    """Keep the update (the caller commits before acknowledging it); False if it was already here."""
     insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
     statement = (
         insert(T)
@@ -80,30 +81,6 @@ async def store(session: AsyncSession, received: Received, now: datetime) -> boo
             status=InboxStatus.PENDING,
             received_at=now,
             attempts=0,
-        )
-        .on_conflict_do_nothing(index_elements=["update_id"])
-    )
-    result = await (await session.connection()).execute(statement)
-    return bool(result.rowcount)
-
-
-async def record_polled(session: AsyncSession, update_id: int, kind: str, now: datetime) -> bool:
-    """Long polling, in the update's own unit of work: remember that it is handled (committed
-    with the handler's first write or reply). False if it was already: Telegram delivers again an
-    update whose offset a killed process never confirmed, and the second delivery is skipped."""
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(T)
-        .values(
-            update_id=update_id,
-            chat_key=f"u{update_id}",
-            kind=kind[:32],
-            payload={},  # nothing of the update is kept, only that it was handled
-            status=InboxStatus.DONE,
-            received_at=now,
-            handled_at=now,
-            finished_at=now,
-            attempts=1,
         )
         .on_conflict_do_nothing(index_elements=["update_id"])
     )
@@ -175,31 +152,32 @@ async def renew(session: AsyncSession, worker: str, now: datetime) -> None:
 async def release_stale(session: AsyncSession, now: datetime, lease: timedelta) -> int:
     """Claims older than the lease belong to a dead process: handled ones are finished, the
     others go back to pending. Returns how many went back."""
-    cutoff = now - lease
-    stale = (T.c.status == InboxStatus.CLAIMED, T.c.claimed_at < cutoff)
-    back = await (await session.connection()).execute(
-        update(T)
-        .where(*stale, T.c.handled_at.is_(None))
-        .values(status=InboxStatus.PENDING, claimed_by=None, claimed_at=None)
-    )
-    await (await session.connection()).execute(
-        update(T).where(*stale, T.c.handled_at.is_not(None)).values(status=InboxStatus.DONE, finished_at=now)
-    )
-    await session.commit()
-    return int(back.rowcount or 0)
+    return await _release(session, now, T.c.claimed_at < now - lease)
 
 
 async def release_own(session: AsyncSession, worker: str, now: datetime) -> int:
     """At a stop: this worker's claims whose handling never committed go back to pending (any
     process handles them), the others are finished. Returns how many went back."""
-    own = (T.c.claimed_by == worker, T.c.status == InboxStatus.CLAIMED)
+    return await _release(session, now, T.c.claimed_by == worker)
+
+
+async def release_others(session: AsyncSession, worker: str, now: datetime) -> int:
+    """Long polling starts: Telegram lets one process poll a bot, so claims of any other worker
+    are a dead process's, released at once rather than after the lease (a member whose update was
+    cut by a crash gets their answer right after the restart). Returns how many went back."""
+    return await _release(session, now, T.c.claimed_by != worker)
+
+
+async def _release(session: AsyncSession, now: datetime, which: Any) -> int:
+    """The claims `which` selects: handled ones finished, the others back to pending; commits."""
+    held = (T.c.status == InboxStatus.CLAIMED, which)
     back = await (await session.connection()).execute(
         update(T)
-        .where(*own, T.c.handled_at.is_(None))
+        .where(*held, T.c.handled_at.is_(None))
         .values(status=InboxStatus.PENDING, claimed_by=None, claimed_at=None)
     )
     await (await session.connection()).execute(
-        update(T).where(*own, T.c.handled_at.is_not(None)).values(status=InboxStatus.DONE, finished_at=now)
+        update(T).where(*held, T.c.handled_at.is_not(None)).values(status=InboxStatus.DONE, finished_at=now)
     )
     await session.commit()
     return int(back.rowcount or 0)
