@@ -230,7 +230,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     jobs = (
         (announcements.release_scheduled, 2, "announcements"),
         (events.release_due_reminders, 5, "reminders"),
-        (events.expire_offers, 60, "seat_offers"),
+        (events.expire_offers, settings.offer_check_seconds, "seat_offers"),
         (surveys.close_due, 10, "survey_closing"),
         (surveys.send_reminders, 30, "survey_reminders"),
         (trainings.send_due_feedback, 60, "training_feedback"),

@@ -68,6 +68,7 @@ class CrashBot:
             LOG_LEVEL="INFO",
             DELIVERY_LEASE_SECONDS=str(LEASE),
             CHAT_INTERVAL="0.05",  # no flood control in the emulator: no need to pace a chat
+            OFFER_CHECK_SECONDS="0.5",  # seat offers whose window ended pass on within the moment
         )
         with path.open("wb") as log:
             self.process = subprocess.Popen(  # noqa: ASYNC220  (returns at once)

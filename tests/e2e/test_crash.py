@@ -298,6 +298,84 @@ async def test_training_signup_burst(
     bot.check_common(users)
 
 
+# -- seat offers expiring ----------------------------------------------------------------------
+
+
+async def test_seat_offers_expiring(
+    emulator: BotAPIEmulator, tmp_path: Path, database_url: str, db: Any, round_: int
+) -> None:
+    """Five seats held by offers whose claim windows end one after another from the bot's start,
+    around the kills; seven wait in line. Every freed seat is offered to exactly one next person in
+    tap order, nobody skipped, nobody offered twice; each person told once (a notice in flight at a
+    kill may arrive twice); the last two still wait."""
+    users = await members(db, emulator, 12)
+    ids = {user.id: member_id for member_id, user in (await member_ids(db, users)).items()}
+    async with db() as session:
+        organization = await bot_organization(session)
+        dinner = await event_service.create_event(
+            session,
+            organization_id=organization.id or 0,
+            title="Dinner",
+            starts_at=utcnow() + timedelta(days=2),
+            now=utcnow(),
+            capacity=5,
+            claim_window_hours=1,
+        )
+        await event_service.publish(session, dinner, organization, utcnow(), announce=False)
+        for user in users:  # in tap order: five seats, seven waiting
+            await event_service.rsvp(session, dinner.id or 0, ids[user.id], "going", utcnow())
+        await session.commit()
+
+    async def answers() -> list[tuple[int, Any]]:
+        async with db() as session:
+            rows = await session.exec(select(Rsvp.member_id, Rsvp.status).where(Rsvp.event_id == dinner.id))
+            return list(rows.all())
+
+    def told() -> Counter[int]:
+        chats = {user.id for user in users}
+        return Counter(
+            call.params["chat_id"]
+            for call in emulator.calls
+            if call.method == "sendMessage" and call.ok and call.params.get("chat_id") in chats
+        )
+
+    first, then, last = users[:5], users[5:10], users[10:]
+    bot = running(emulator, tmp_path, database_url, "offers", round_)
+    try:
+        await bot.start()
+        async with db() as session:  # the five seats become offers ending every half second
+            seats = await session.exec(
+                select(Rsvp).where(
+                    Rsvp.event_id == dinner.id, col(Rsvp.member_id).in_(ids[u.id] for u in first)
+                )
+            )
+            for answer in seats.all():
+                order = next(index for index, user in enumerate(first) if ids[user.id] == answer.member_id)
+                answer.status = RsvpStatus.OFFERED
+                answer.offered_until = utcnow() + timedelta(seconds=0.5 * order)
+                session.add(answer)
+            await session.commit()
+        await bot.crash_twice(lambda: sum(told().values()), 1, 8, lambda: len(told()) == 10)
+        await settle(emulator, lambda: _outbox_done(db), "every notice", bot.tag)
+        rows = await answers()
+    finally:
+        await bot.stop()
+    status = {member: value for member, value in rows}
+    expected = (
+        [RsvpStatus.NOT_GOING] * len(first) + [RsvpStatus.OFFERED] * len(then) + [RsvpStatus.WAITLISTED] * 2
+    )
+    assert len(rows) == len(users) and [status.get(ids[user.id]) for user in users] == expected, bot.say(
+        f"answers in tap order: {[status.get(ids[user.id]) for user in users]}"
+    )
+    counts = told()
+    bot.check_delivered(counts, first + then)
+    assert not [user.first_name for user in last if counts[user.id]], bot.say("those still waiting were told")
+    expired_text = {emulator.transcript(user.id)[-1]["text"] for user in first}
+    offered_text = {emulator.transcript(user.id)[-1]["text"] for user in then}
+    assert expired_text.isdisjoint(offered_text), bot.say("the expired and the offered were told the same")
+    bot.check_common(users)
+
+
 # -- dialogs: survey answers, a registration step ------------------------------------------------
 
 
