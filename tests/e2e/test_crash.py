@@ -89,6 +89,21 @@ async def member_ids(db: Any, users: list[SimUser]) -> dict[int, SimUser]:
         return {member_id: by_telegram[telegram_id] for member_id, telegram_id in rows.all()}
 
 
+async def in_two_days(session: Any, title: str, *, announce: bool, **values: Any) -> Any:
+    """A published event of the bot's organization, starting in two days."""
+    organization = await bot_organization(session)
+    event = await event_service.create_event(
+        session,
+        organization_id=organization.id or 0,
+        title=title,
+        starts_at=utcnow() + timedelta(days=2),
+        now=utcnow(),
+        **values,
+    )
+    await event_service.publish(session, event, organization, utcnow(), announce=announce)
+    return event
+
+
 def running(emulator: BotAPIEmulator, tmp_path: Path, database_url: str, name: str, round_: int) -> CrashBot:
     return CrashBot(emulator, tmp_path, database_url, name, round_)
 
@@ -215,16 +230,7 @@ async def test_rsvp_burst(
     users = await members(db, emulator, 16)
     ids = {user.id: member_id for member_id, user in (await member_ids(db, users)).items()}
     async with db() as session:
-        organization = await bot_organization(session)
-        gala = await event_service.create_event(
-            session,
-            organization_id=organization.id or 0,
-            title="Gala",
-            starts_at=utcnow() + timedelta(days=2),
-            now=utcnow(),
-            capacity=6,
-        )
-        await event_service.publish(session, gala, organization, utcnow())  # the card goes to everyone
+        gala = await in_two_days(session, "Gala", capacity=6, announce=True)  # the card goes to everyone
         await session.commit()
 
     async def settled(user: SimUser) -> bool:
@@ -311,17 +317,7 @@ async def test_seat_offers_expiring(
     users = await members(db, emulator, 12)
     ids = {user.id: member_id for member_id, user in (await member_ids(db, users)).items()}
     async with db() as session:
-        organization = await bot_organization(session)
-        dinner = await event_service.create_event(
-            session,
-            organization_id=organization.id or 0,
-            title="Dinner",
-            starts_at=utcnow() + timedelta(days=2),
-            now=utcnow(),
-            capacity=5,
-            claim_window_hours=1,
-        )
-        await event_service.publish(session, dinner, organization, utcnow(), announce=False)
+        dinner = await in_two_days(session, "Dinner", capacity=5, announce=False, claim_window_hours=1)
         for user in users:  # in tap order: five seats, seven waiting
             await event_service.rsvp(session, dinner.id or 0, ids[user.id], "going", utcnow())
         await session.commit()
