@@ -108,36 +108,26 @@ def running(emulator: BotAPIEmulator, tmp_path: Path, database_url: str, name: s
     return CrashBot(emulator, tmp_path, database_url, name, round_)
 
 
-# -- outbox: a broadcast, reminders due ------------------------------------------------------------
+# -- the outbox: a broadcast, reminders due, seat offers expiring --------------------------------
+# One bot process (killed twice) for the three: their messages are told apart by their text.
 
 
-async def test_broadcast(
+async def test_broadcast_reminders_and_seat_offers(
     emulator: BotAPIEmulator, tmp_path: Path, database_url: str, db: Any, round_: int
 ) -> None:
-    users = await members(db, emulator, 30)
-    async with db() as session:
-        await urgent_announcement(session, await bot_organization(session), users[0], "Crash news")
-        await session.commit()
-    bot = running(emulator, tmp_path, database_url, "broadcast", round_)
-    try:
-        await bot.start()
-        sent = lambda: sum(copies_sent(emulator, "Crash news").values())  # noqa: E731
-        await bot.crash_twice(sent, 2, 20, lambda: len(copies_sent(emulator, "Crash news")) == 30)
-        await settle(emulator, lambda: _outbox_done(db), "the whole broadcast", bot.tag)
-        await bot.stop()
-    finally:
-        await bot.stop()
-    bot.check_delivered(copies_sent(emulator, "Crash news"), users)
-    bot.check_common(users)
-
-
-async def test_reminders_due(
-    emulator: BotAPIEmulator, tmp_path: Path, database_url: str, db: Any, round_: int
-) -> None:
-    users = await members(db, emulator, 20)
-    ids = await member_ids(db, users)
+    """An urgent broadcast to everyone; reminders due at once for those going to a meeting; five
+    seats of a dinner held by offers whose claim windows end one after another from the bot's start
+    (around the kills), seven waiting. Everyone gets the broadcast and every reminder arrives
+    (doubles only in flight), every reminder is marked sent; every freed seat is offered to exactly
+    one next person in tap order, nobody skipped, nobody offered twice, each told once; the last two
+    still wait."""
+    reminded_users = await members(db, emulator, 15, "R")
+    offer_users = await members(db, emulator, 12, "O")
+    everyone = [*reminded_users, *offer_users, *await members(db, emulator, 8, "N")]
+    ids = {user.id: member_id for member_id, user in (await member_ids(db, everyone)).items()}
     async with db() as session:
         organization = await bot_organization(session)
+        await urgent_announcement(session, organization, everyone[-1], "Crash news")
         # A reminder an hour before an event starting in an hour and 2 seconds: due at once.
         meeting = await event_service.create_event(
             session,
@@ -148,29 +138,80 @@ async def test_reminders_due(
             reminder_offsets=[60],
         )
         await event_service.publish(session, meeting, organization, utcnow(), announce=False)
-        for member_id in ids:
-            await event_service.rsvp(session, meeting.id or 0, member_id, "going", utcnow())
+        for user in reminded_users:
+            await event_service.rsvp(session, meeting.id or 0, ids[user.id], "going", utcnow())
+        dinner = await in_two_days(session, "Dinner", capacity=5, announce=False, claim_window_hours=1)
+        for user in offer_users:  # in tap order: five seats, seven waiting
+            await event_service.rsvp(session, dinner.id or 0, ids[user.id], "going", utcnow())
         await session.commit()
 
-    def reminded() -> Counter[int]:
-        return Counter(
-            call.params["chat_id"]
-            for call in emulator.calls
-            if call.method == "sendMessage" and call.ok and (call.params.get("text") or "").startswith("⏰")
-        )
+    def news() -> Counter[int]:
+        return copies_sent(emulator, "Crash news")
 
-    bot = running(emulator, tmp_path, database_url, "reminders", round_)
+    def reminded() -> Counter[int]:
+        return _sent(emulator, lambda text: text.startswith("⏰"))
+
+    def told() -> Counter[int]:  # the offer notices: to the dinner's people, neither news nor reminder
+        chats = {user.id for user in offer_users}
+        sent = _sent(emulator, lambda text: text != "Crash news" and not text.startswith("⏰"))
+        return Counter({chat: count for chat, count in sent.items() if chat in chats})
+
+    first, then, last = offer_users[:5], offer_users[5:10], offer_users[10:]
+    bot = running(emulator, tmp_path, database_url, "outbox", round_)
     try:
         await bot.start()
-        await bot.crash_twice(lambda: sum(reminded().values()), 1, 15, lambda: len(reminded()) == 20)
-        await settle(emulator, lambda: _outbox_done(db), "every reminder", bot.tag)
+        async with db() as session:  # the five seats become offers ending every half second
+            seats = await session.exec(
+                select(Rsvp).where(
+                    Rsvp.event_id == dinner.id, col(Rsvp.member_id).in_(ids[u.id] for u in first)
+                )
+            )
+            for answer in seats.all():
+                order = next(index for index, user in enumerate(first) if ids[user.id] == answer.member_id)
+                answer.status = RsvpStatus.OFFERED
+                answer.offered_until = utcnow() + timedelta(seconds=0.5 * order)
+                session.add(answer)
+            await session.commit()
+        seen = lambda: sum(news().values()) + sum(reminded().values()) + sum(told().values())  # noqa: E731
+        everything = lambda: (len(news()), len(reminded()), len(told())) == (35, 15, 10)  # noqa: E731
+        await bot.crash_twice(seen, 2, 40, everything)
+        await settle(emulator, lambda: _outbox_done(db), "every message", bot.tag)
         async with db() as session:
-            statuses = (await session.exec(select(Reminder.status))).all()
+            reminders = (
+                await session.exec(select(Reminder.status).where(Reminder.event_id == meeting.id))
+            ).all()
+            rows = (
+                await session.exec(select(Rsvp.member_id, Rsvp.status).where(Rsvp.event_id == dinner.id))
+            ).all()
     finally:
         await bot.stop()
-    bot.check_delivered(reminded(), users)
-    assert set(statuses) == {ReminderStatus.SENT}, bot.say(f"reminders left {statuses}")
-    bot.check_common(users)
+    bot.check_delivered(news(), everyone)
+    bot.check_delivered(reminded(), reminded_users)
+    assert set(reminders) == {ReminderStatus.SENT}, bot.say(f"reminders left {reminders}")
+    status = dict(rows)
+    in_line = [status.get(ids[user.id]) for user in offer_users]
+    expected = [RsvpStatus.NOT_GOING] * 5 + [RsvpStatus.OFFERED] * 5 + [RsvpStatus.WAITLISTED] * 2
+    assert len(rows) == len(offer_users) and in_line == expected, bot.say(f"answers in tap order: {in_line}")
+    counts = told()
+    bot.check_delivered(counts, first + then)
+    assert not [user.first_name for user in last if counts[user.id]], bot.say("those still waiting were told")
+    expired_text, offered_text = ({_last_notice(emulator, user) for user in group} for group in (first, then))
+    assert expired_text.isdisjoint(offered_text), bot.say("the expired and the offered were told the same")
+    bot.check_common(everyone)
+
+
+def _sent(emulator: BotAPIEmulator, wanted: Any) -> Counter[int]:
+    """Per chat, how many messages whose text is `wanted` the bot sent (and Telegram took)."""
+    return Counter(
+        call.params["chat_id"]
+        for call in emulator.calls
+        if call.method == "sendMessage" and call.ok and wanted(call.params.get("text") or "")
+    )
+
+
+def _last_notice(emulator: BotAPIEmulator, user: SimUser) -> str:
+    said = [m.get("text") or "" for m in emulator.transcript(user.id) if m["outgoing"]]
+    return next(text for text in reversed(said) if text != "Crash news")
 
 
 async def _outbox_done(db: Any) -> bool:
@@ -301,74 +342,6 @@ async def test_training_signup_burst(
     finally:
         await bot.stop()
     bot.check_seats(list(rows), 16, SignupStatus.CONFIRMED, SignupStatus.WAITLISTED, 6)
-    bot.check_common(users)
-
-
-# -- seat offers expiring ----------------------------------------------------------------------
-
-
-async def test_seat_offers_expiring(
-    emulator: BotAPIEmulator, tmp_path: Path, database_url: str, db: Any, round_: int
-) -> None:
-    """Five seats held by offers whose claim windows end one after another from the bot's start,
-    around the kills; seven wait in line. Every freed seat is offered to exactly one next person in
-    tap order, nobody skipped, nobody offered twice; each person told once (a notice in flight at a
-    kill may arrive twice); the last two still wait."""
-    users = await members(db, emulator, 12)
-    ids = {user.id: member_id for member_id, user in (await member_ids(db, users)).items()}
-    async with db() as session:
-        dinner = await in_two_days(session, "Dinner", capacity=5, announce=False, claim_window_hours=1)
-        for user in users:  # in tap order: five seats, seven waiting
-            await event_service.rsvp(session, dinner.id or 0, ids[user.id], "going", utcnow())
-        await session.commit()
-
-    async def answers() -> list[tuple[int, Any]]:
-        async with db() as session:
-            rows = await session.exec(select(Rsvp.member_id, Rsvp.status).where(Rsvp.event_id == dinner.id))
-            return list(rows.all())
-
-    def told() -> Counter[int]:
-        chats = {user.id for user in users}
-        return Counter(
-            call.params["chat_id"]
-            for call in emulator.calls
-            if call.method == "sendMessage" and call.ok and call.params.get("chat_id") in chats
-        )
-
-    first, then, last = users[:5], users[5:10], users[10:]
-    bot = running(emulator, tmp_path, database_url, "offers", round_)
-    try:
-        await bot.start()
-        async with db() as session:  # the five seats become offers ending every half second
-            seats = await session.exec(
-                select(Rsvp).where(
-                    Rsvp.event_id == dinner.id, col(Rsvp.member_id).in_(ids[u.id] for u in first)
-                )
-            )
-            for answer in seats.all():
-                order = next(index for index, user in enumerate(first) if ids[user.id] == answer.member_id)
-                answer.status = RsvpStatus.OFFERED
-                answer.offered_until = utcnow() + timedelta(seconds=0.5 * order)
-                session.add(answer)
-            await session.commit()
-        await bot.crash_twice(lambda: sum(told().values()), 1, 8, lambda: len(told()) == 10)
-        await settle(emulator, lambda: _outbox_done(db), "every notice", bot.tag)
-        rows = await answers()
-    finally:
-        await bot.stop()
-    status = {member: value for member, value in rows}
-    expected = (
-        [RsvpStatus.NOT_GOING] * len(first) + [RsvpStatus.OFFERED] * len(then) + [RsvpStatus.WAITLISTED] * 2
-    )
-    assert len(rows) == len(users) and [status.get(ids[user.id]) for user in users] == expected, bot.say(
-        f"answers in tap order: {[status.get(ids[user.id]) for user in users]}"
-    )
-    counts = told()
-    bot.check_delivered(counts, first + then)
-    assert not [user.first_name for user in last if counts[user.id]], bot.say("those still waiting were told")
-    expired_text = {emulator.transcript(user.id)[-1]["text"] for user in first}
-    offered_text = {emulator.transcript(user.id)[-1]["text"] for user in then}
-    assert expired_text.isdisjoint(offered_text), bot.say("the expired and the offered were told the same")
     bot.check_common(users)
 
 
