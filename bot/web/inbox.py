@@ -5,8 +5,9 @@ here; the worker in `bot.web.inbox_worker` feeds the Dispatcher).
 An update's life: `store` (committed before Telegram is told it arrived; a second delivery of the same
 `update_id` stores nothing) → `claim` (the oldest pending update of each chat whose chat has none
 being handled, so a chat's updates run one at a time and in order, across processes) →
-`mark_handled` inside the update's own unit of work (committed with the handler's first write or
-reply, so a reply is never sent for an update that could be handled again) → `finish`. A process
+`mark_handled_on_commit` in the update's own unit of work (written by the handler's first commit,
+which precedes its first reply, so a reply is never sent for an update that could be handled
+again) → `finish`. A process
 that died leaves claims behind: once older than the lease, a claim whose update was marked handled
 is finished, any other goes back to pending and is handled by whichever process is alive.
 """
@@ -17,11 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, event, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import InboxStatus, InboxUpdate
+from storage.types import utcnow
 
 T = InboxUpdate.__table__  # type: ignore[attr-defined]
 
@@ -114,20 +116,46 @@ async def claim(session: AsyncSession, worker: str, limit: int, now: datetime) -
     return sorted((ClaimedUpdate(row[0], row[1]) for row in rows), key=lambda claimed: claimed.update_id)
 
 
-async def mark_handled(session: AsyncSession, update_id: int, worker: str, now: datetime) -> bool:
+class ClaimLost(Exception):
+    """The update's claim was released (its lease ran out) before its handling committed: the
+    commit is refused, so nothing of this handling is kept and no reply leaves for it."""
+
+
+async def holds(session: AsyncSession, update_id: int, worker: str) -> bool:
     """In the update's own unit of work: True if this worker still holds the claim and nobody
-    handled the update yet (on PostgreSQL the row stays locked until that unit of work commits)."""
-    result = await (await session.connection()).execute(
-        update(T)
-        .where(
+    handled the update yet (a read: nothing is locked while the handler runs)."""
+    found = await (await session.connection()).execute(
+        select(T.c.update_id).where(
             T.c.update_id == update_id,
             T.c.claimed_by == worker,
             T.c.status == InboxStatus.CLAIMED,
             T.c.handled_at.is_(None),
         )
-        .values(handled_at=now)
     )
-    return bool(result.rowcount)
+    return found.first() is not None
+
+
+def mark_handled_on_commit(session: AsyncSession, update_id: int, worker: str) -> None:
+    """Mark the update handled with its unit of work's first commit, which comes before any reply
+    leaves (`CommitBeforeSendMiddleware`). Written at commit, not at the start, so that on SQLite
+    no update holds the write lock for its whole handler; a claim lost in between makes that
+    commit fail (`ClaimLost`)."""
+
+    def mark(sync_session: Any) -> None:
+        marked = sync_session.connection().execute(
+            update(T)
+            .where(
+                T.c.update_id == update_id,
+                T.c.claimed_by == worker,
+                T.c.status == InboxStatus.CLAIMED,
+                T.c.handled_at.is_(None),
+            )
+            .values(handled_at=utcnow())
+        )
+        if not marked.rowcount:
+            raise ClaimLost(update_id)
+
+    event.listen(session.sync_session, "before_commit", mark, once=True)
 
 
 async def finish(

@@ -46,16 +46,17 @@ class InboxClaim:
 
 
 class InboxMiddleware(BaseMiddleware):
-    """Outer, right after `DbSessionMiddleware`: marks the update handled in its own unit of work
-    (committed before any reply leaves, by `CommitBeforeSendMiddleware`), or skips it. Every update
+    """Outer, right after `DbSessionMiddleware`: marks the update handled with its unit of work's
+    first commit (before any reply leaves, by `CommitBeforeSendMiddleware`), or skips it. Every update
     comes through the inbox (webhook and long polling alike), so every one carries its claim."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         claim: InboxClaim = data["inbox_claim"]
-        if not await inbox.mark_handled(data["session"], claim.update_id, claim.worker, utcnow()):
+        if not await inbox.holds(data["session"], claim.update_id, claim.worker):
             claim.skipped = True
             log_event(log, "inbox_skipped", logging.WARNING, update_id=claim.update_id)
             return None
+        inbox.mark_handled_on_commit(data["session"], claim.update_id, claim.worker)
         try:
             return await handler(event, data)
         except Exception:
