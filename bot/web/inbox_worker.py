@@ -32,6 +32,7 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+LOOPS_GRACE_SECONDS = 5.0  # at a stop, the claim and lease loops get this long to end by themselves
 RETENTION = timedelta(hours=48)  # finished updates are remembered this long (Telegram retries for 24 h)
 
 
@@ -121,9 +122,11 @@ class InboxWorker:
         self._stopping.set()
         self._wake.set()
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:  # the loops end on their own (a database call cut by a cancel logs a traceback)
+            _, stuck = await asyncio.wait(tasks, timeout=LOOPS_GRACE_SECONDS)
+            for task in stuck:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         if self._in_flight:
             _, late = await asyncio.wait(set(self._in_flight), timeout=grace)
             for task in late:
