@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial, wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -57,12 +57,15 @@ from bot.services.surveys import POLL_STOP_KIND as POLL_STOP
 from bot.services.surveys import REMINDER_KIND as SURVEY_REMINDER
 from bot.services.trainings import NOTICE_KIND as TRAINING_NOTICE
 from bot.telegram_retry import RetryMiddleware
-from bot.web.inbox_worker import InboxMiddleware, purge_handled
+from bot.web.inbox_worker import InboxMiddleware, InboxWorker, purge_handled
 from handlers import get_routers
 from storage.db import create_engine, create_session_factory
 from storage.fsm import SQLStorage
 from storage.migrate import upgrade_to_head
 from storage.models import Organization, Role
+
+if TYPE_CHECKING:
+    from bot.web.polling import UpdatePoller
 
 log = logging.getLogger(__name__)
 UPDATES_GRACE_SECONDS = 10.0  # at a stop, updates being handled get this long to finish
@@ -82,20 +85,13 @@ class App:
     sessions: async_sessionmaker[AsyncSession]
     redis: Any | None = None  # redis.asyncio.Redis when REDIS_URL is set
     jobs_running: set[asyncio.Task[Any]] = field(default_factory=set)
+    inbox: InboxWorker | None = None  # while serving updates (bot.web.runner)
+    poller: UpdatePoller | None = None  # while long polling
 
     @property
     def worker(self) -> str:
         """This process's name in claims (outbox, inbox) and in /metrics."""
         return self.delivery.config.worker
-
-    async def poll(self, *, handle_signals: bool) -> None:
-        """Long polling for the update types the routers use, `max_concurrent_updates` at a time."""
-        await self.dispatcher.start_polling(
-            self.bot,
-            handle_signals=handle_signals,
-            allowed_updates=self.dispatcher.resolve_used_update_types(),
-            tasks_concurrency_limit=self.settings.max_concurrent_updates,
-        )
 
     async def start_background(self) -> None:
         """The delivery engine and the clock (started with polling, or by the webhook runner)."""
@@ -104,13 +100,10 @@ class App:
             self.scheduler.start()
 
     async def stop_background(self) -> None:
-        """Updates still being handled get a moment to finish, then the clock and the delivery
-        engine stop. Never raises: aiogram sets the signal `stop_polling()` waits for only after
-        every shutdown handler returned, so an exception here left whoever stopped the bot waiting
-        forever (the rare hang of the test suite)."""
-        handling = getattr(self.dispatcher, "_handle_update_tasks", set())  # aiogram: no public API
-        if handling:
-            await asyncio.wait(set(handling), timeout=UPDATES_GRACE_SECONDS)
+        """The clock, then the delivery engine stop (updates being handled had their grace from
+        the inbox worker's stop). Never raises: a shutdown step that fails is logged and the next
+        one runs, so whoever stops the bot is never left waiting (once the rare hang of the test
+        suite, under aiogram's own polling)."""
         for step, stop in (("scheduler", self._stop_scheduler), ("delivery", self.delivery.stop)):
             try:
                 await stop()
@@ -237,7 +230,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     jobs = (
         (announcements.release_scheduled, 2, "announcements"),
         (events.release_due_reminders, 5, "reminders"),
-        (events.expire_offers, 60, "seat_offers"),
+        (events.expire_offers, settings.offer_check_seconds, "seat_offers"),
         (surveys.close_due, 10, "survey_closing"),
         (surveys.send_reminders, 30, "survey_reminders"),
         (trainings.send_due_feedback, 60, "training_feedback"),
@@ -259,7 +252,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     )
     dispatcher.update.outer_middleware(UpdateLogMiddleware())
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessions))
-    dispatcher.update.outer_middleware(InboxMiddleware())  # webhook mode: handled once, or skipped
+    dispatcher.update.outer_middleware(InboxMiddleware())  # handled once, or skipped
     dispatcher.update.outer_middleware(MemberMiddleware(settings.admin_ids, settings.default_language))
     dispatcher.update.outer_middleware(ContextMiddleware())
     LocaleMiddleware(i18n).setup(dispatcher)

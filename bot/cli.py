@@ -78,12 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    try:
-        if webhook:
-            from bot.web.runner import run_webhook
+    from bot.web.runner import run_bot
 
-            return asyncio.run(run_webhook(settings))
-        return asyncio.run(run_polling(settings))
+    try:
+        return asyncio.run(run_bot(settings, webhook=webhook))
     except KeyboardInterrupt:
         return 0
 
@@ -134,26 +132,3 @@ async def check_bot(app: App, settings: Settings) -> int | None:
         return 1
     log_event(log, "starting", bot_username=me.username, api=settings.telegram_api_url)
     return None
-
-
-async def run_polling(settings: Settings) -> int:
-    from bot.app import create_app
-    from bot.metrics import PROCESS
-    from bot.web.server import WebServer
-
-    app = await create_app(settings)
-    server = WebServer(app) if settings.health_listen else None
-    try:
-        code = await check_bot(app, settings)
-        if code is not None:
-            return code
-        PROCESS.info({"worker": app.worker, "mode": "polling"})
-        if server is not None and settings.health_listen:
-            log_event(log, "health_listening", listen=await server.start(settings.health_listen))
-        await app.bot.delete_webhook(drop_pending_updates=False)
-        await app.poll(handle_signals=True)
-        return 0
-    finally:
-        if server is not None:
-            await server.stop()
-        await app.close()

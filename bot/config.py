@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     delivery_rate: float = Field(default=25.0, gt=0, le=1000)
     paid_broadcast: bool = False
     delivery_lease_seconds: float = Field(default=60.0, gt=0)
+    # How often waitlist seat offers whose claim window ended pass to the next in line.
+    offer_check_seconds: float = Field(default=60.0, gt=0, le=3600)
     # Seconds between two messages to one private chat, replies and outbox together (Telegram:
     # about one a second, short bursts tolerated); a group gets three times as long (20 a minute).
     chat_interval: float = Field(default=1.0, gt=0, le=60)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
@@ -103,16 +104,33 @@ async def test_the_lease_finishes_handled_claims_and_hands_back_the_others(engin
         await inbox.store(session, message(3, 3), long_ago)
         await session.commit()
         await inbox.claim(session, "dead", 10, long_ago)
-        assert await inbox.mark_handled(session, 1, "dead", long_ago)
-        assert not await inbox.mark_handled(session, 1, "dead", long_ago)  # once
-        assert not await inbox.mark_handled(session, 2, "someone-else", long_ago)
-        await session.commit()
+        assert await inbox.holds(session, 1, "dead")
+        assert not await inbox.holds(session, 2, "someone-else")
+        inbox.mark_handled_on_commit(session, 1, "dead")
+        await session.commit()  # the first commit of update 1's unit of work marks it handled
+        assert not await inbox.holds(session, 1, "dead")  # once
         await inbox.claim(session, "alive", 10, utcnow())  # nothing: the chats are busy
         assert await inbox.release_stale(session, utcnow(), timedelta(seconds=60)) == 2
         rows = {row.update_id: row for row in (await session.exec(select(InboxUpdate))).all()}
         assert rows[1].status == InboxStatus.DONE
         assert rows[2].status == rows[3].status == InboxStatus.PENDING
         assert await inbox.purge(session, utcnow()) == 1
+
+
+async def test_a_claim_lost_before_the_first_commit_refuses_that_commit(engine: AsyncEngine) -> None:
+    sessions = create_session_factory(engine)
+    long_ago = utcnow() - timedelta(minutes=5)
+    async with sessions() as session:
+        await inbox.store(session, message(1, 1), long_ago)
+        await session.commit()
+        await inbox.claim(session, "slow", 10, long_ago)
+        assert await inbox.holds(session, 1, "slow")
+        inbox.mark_handled_on_commit(session, 1, "slow")
+        async with sessions() as other:  # meanwhile the lease ran out and another worker took it
+            await inbox.release_stale(other, utcnow(), timedelta(seconds=60))
+            assert [item.update_id for item in await inbox.claim(other, "fast", 10, utcnow())] == [1]
+        with pytest.raises(inbox.ClaimLost):
+            await session.commit()
 
 
 def test_webhook_settings() -> None:

@@ -371,9 +371,10 @@ async def open_sandbox(
             reason = os.strerror(error.errno) if (error.errno or 0) > 0 else (error.strerror or str(error))
         raise SandboxError(f"cannot serve the sandbox on {host}:{web_port}: {reason}") from None
     from bot.app import create_app  # after the port check: importing the bot (and Alembic) takes a moment
+    from bot.web.runner import BackgroundPolling
 
     app: App | None = None
-    polling: asyncio.Task[None] | None = None
+    polling: BackgroundPolling | None = None
     try:
         api_url = await emulator.start(host="127.0.0.1", port=0)
         admin_ids = settings.admin_ids | {DEMO_ADMIN.telegram_id} if demo else settings.admin_ids
@@ -403,21 +404,19 @@ async def open_sandbox(
                 )
         page.roles = _role_lookup(sessions, organization.id or 0, admin_ids)
         page.first_user_id = await _first_free_id(sessions)
-        polling = asyncio.create_task(app.poll(handle_signals=False))
+        polling = BackgroundPolling(app)
+        task = polling.task
         await emulator.wait_for(
-            lambda emu: polling.done() or any(call.method == "getUpdates" for call in emu.calls), timeout=60
+            lambda emu: task.done() or any(call.method == "getUpdates" for call in emu.calls), timeout=60
         )
-        if polling.done():
-            polling.result()  # start-up failed: raise why
+        if task.done():
+            task.result()  # start-up failed: raise why
         bound_host, bound_port = runner.addresses[0][:2]
-        yield Sandbox(emulator, app, f"http://{bound_host}:{bound_port}", polling)
+        yield Sandbox(emulator, app, f"http://{bound_host}:{bound_port}", task)
     finally:
         await runner.cleanup()
-        if polling is not None and app is not None:
-            with contextlib.suppress(RuntimeError):
-                await app.dispatcher.stop_polling()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(polling, timeout=5)
+        if polling is not None:
+            await polling.stop(timeout=15)
         if app is not None:
             await app.close()
         await emulator.stop()

@@ -2,7 +2,8 @@
 
 `/healthz` answers 200 when this process can do its work, else 503, with a short JSON body: the
 database answers, Redis answers (when configured), the scheduler runs, the delivery engine's loops
-and (webhook mode) the inbox worker's run. It also reports what Telegram says about the webhook
+and the inbox worker's run (while the process serves updates), and in long polling the poller's.
+In webhook mode it also reports what Telegram says about the webhook
 (pending updates, last error), asked at most every `WEBHOOK_INFO_TTL` seconds: informative only,
 since restarting this process would not fix what Telegram reports.
 """
@@ -25,7 +26,6 @@ from storage.models import DeliveryStatus, OutboxMessage
 
 if TYPE_CHECKING:
     from bot.app import App
-    from bot.web.inbox_worker import InboxWorker
 
 log = logging.getLogger(__name__)
 WEBHOOK_INFO_TTL = 30.0
@@ -46,9 +46,9 @@ async def outbox_depth(session: AsyncSession) -> dict[tuple[str, str], int]:
 
 
 class Health:
-    def __init__(self, app: App, worker: InboxWorker | None = None) -> None:
+    def __init__(self, app: App, *, webhook: bool = False) -> None:
         self.app = app
-        self.worker = worker
+        self.webhook = webhook
         self._webhook_info: dict[str, Any] = {}
         self._webhook_info_at = -WEBHOOK_INFO_TTL
 
@@ -58,11 +58,13 @@ class Health:
             checks["redis"] = await self._redis()
         checks["scheduler"] = "ok" if self.app.scheduler.running else "stopped"
         checks["delivery"] = "ok" if self.app.delivery.alive else "stopped"
-        if self.worker is not None:
-            checks["inbox"] = "ok" if self.worker.alive else "stopped"
+        if self.app.inbox is not None:
+            checks["inbox"] = "ok" if self.app.inbox.alive else "stopped"
+        if self.app.poller is not None:
+            checks["polling"] = "ok" if self.app.poller.alive else "stopped"
         healthy = all(value == "ok" for value in checks.values())
         body: dict[str, Any] = {"status": "ok" if healthy else "unhealthy", "checks": checks}
-        if self.worker is not None:
+        if self.webhook:
             body["webhook"] = await self._webhook()
         return healthy, body
 

@@ -1,11 +1,13 @@
-"""The webhook inbox in the database: what makes an acknowledged update durable and a repeated
-`update_id` harmless (no aiogram here; the worker in `bot.web.inbox_worker` feeds the Dispatcher).
+"""The inbox in the database: what makes an acknowledged update durable (webhook: answered 200;
+long polling: confirmed by the next getUpdates) and a repeated `update_id` harmless (no aiogram
+here; the worker in `bot.web.inbox_worker` feeds the Dispatcher).
 
-An update's life: `store` (committed before Telegram gets its 200; a second delivery of the same
+An update's life: `store` (committed before Telegram is told it arrived; a second delivery of the same
 `update_id` stores nothing) → `claim` (the oldest pending update of each chat whose chat has none
 being handled, so a chat's updates run one at a time and in order, across processes) →
-`mark_handled` inside the update's own unit of work (committed with the handler's first write or
-reply, so a reply is never sent for an update that could be handled again) → `finish`. A process
+`mark_handled_on_commit` in the update's own unit of work (written by the handler's first commit,
+which precedes its first reply, so a reply is never sent for an update that could be handled
+again) → `finish`. A process
 that died leaves claims behind: once older than the lease, a claim whose update was marked handled
 is finished, any other goes back to pending and is handled by whichever process is alive.
 """
@@ -69,7 +71,7 @@ def _chat_key(kind: str, event: Any, update_id: int) -> str:
 
 
 async def store(session: AsyncSession, received: Received, now: datetime) -> bool:
-    """Keep the update (the caller commits before answering 200); False if it was already here."""
+    """Keep the update (the caller commits before acknowledging it); False if it was already here."""
     insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
     statement = (
         insert(T)
@@ -86,42 +88,6 @@ async def store(session: AsyncSession, received: Received, now: datetime) -> boo
     )
     result = await (await session.connection()).execute(statement)
     return bool(result.rowcount)
-
-
-async def was_polled(session: AsyncSession, update_id: int) -> bool:
-    """Long polling: True if this update was handled already (its offset was never confirmed
-    because the process was killed, so Telegram delivers it again)."""
-    connection = await session.connection()
-    found = await connection.execute(select(T.c.update_id).where(T.c.update_id == update_id))
-    return found.first() is not None
-
-
-def record_polled_on_commit(session: AsyncSession, update_id: int, kind: str) -> None:
-    """Long polling: remember the update as handled with its unit of work's first commit (which
-    comes before any reply leaves: `CommitBeforeSendMiddleware`). Written at commit, not at the
-    start, so that on SQLite no update holds the write lock for its whole handler."""
-    dialect = session.bind.dialect.name
-
-    def record(sync_session: Any) -> None:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        now = utcnow()
-        sync_session.connection().execute(
-            insert(T)
-            .values(
-                update_id=update_id,
-                chat_key=f"u{update_id}",
-                kind=kind[:32],
-                payload={},  # nothing of the update is kept, only that it was handled
-                status=InboxStatus.DONE,
-                received_at=now,
-                handled_at=now,
-                finished_at=now,
-                attempts=1,
-            )
-            .on_conflict_do_nothing(index_elements=["update_id"])
-        )
-
-    event.listen(session.sync_session, "before_commit", record, once=True)
 
 
 async def claim(session: AsyncSession, worker: str, limit: int, now: datetime) -> list[ClaimedUpdate]:
@@ -150,20 +116,46 @@ async def claim(session: AsyncSession, worker: str, limit: int, now: datetime) -
     return sorted((ClaimedUpdate(row[0], row[1]) for row in rows), key=lambda claimed: claimed.update_id)
 
 
-async def mark_handled(session: AsyncSession, update_id: int, worker: str, now: datetime) -> bool:
+class ClaimLost(Exception):
+    """The update's claim was released (its lease ran out) before its handling committed: the
+    commit is refused, so nothing of this handling is kept and no reply leaves for it."""
+
+
+async def holds(session: AsyncSession, update_id: int, worker: str) -> bool:
     """In the update's own unit of work: True if this worker still holds the claim and nobody
-    handled the update yet (on PostgreSQL the row stays locked until that unit of work commits)."""
-    result = await (await session.connection()).execute(
-        update(T)
-        .where(
+    handled the update yet (a read: nothing is locked while the handler runs)."""
+    found = await (await session.connection()).execute(
+        select(T.c.update_id).where(
             T.c.update_id == update_id,
             T.c.claimed_by == worker,
             T.c.status == InboxStatus.CLAIMED,
             T.c.handled_at.is_(None),
         )
-        .values(handled_at=now)
     )
-    return bool(result.rowcount)
+    return found.first() is not None
+
+
+def mark_handled_on_commit(session: AsyncSession, update_id: int, worker: str) -> None:
+    """Mark the update handled with its unit of work's first commit, which comes before any reply
+    leaves (`CommitBeforeSendMiddleware`). Written at commit, not at the start, so that on SQLite
+    no update holds the write lock for its whole handler; a claim lost in between makes that
+    commit fail (`ClaimLost`)."""
+
+    def mark(sync_session: Any) -> None:
+        marked = sync_session.connection().execute(
+            update(T)
+            .where(
+                T.c.update_id == update_id,
+                T.c.claimed_by == worker,
+                T.c.status == InboxStatus.CLAIMED,
+                T.c.handled_at.is_(None),
+            )
+            .values(handled_at=utcnow())
+        )
+        if not marked.rowcount:
+            raise ClaimLost(update_id)
+
+    event.listen(session.sync_session, "before_commit", mark, once=True)
 
 
 async def finish(
@@ -188,31 +180,32 @@ async def renew(session: AsyncSession, worker: str, now: datetime) -> None:
 async def release_stale(session: AsyncSession, now: datetime, lease: timedelta) -> int:
     """Claims older than the lease belong to a dead process: handled ones are finished, the
     others go back to pending. Returns how many went back."""
-    cutoff = now - lease
-    stale = (T.c.status == InboxStatus.CLAIMED, T.c.claimed_at < cutoff)
-    back = await (await session.connection()).execute(
-        update(T)
-        .where(*stale, T.c.handled_at.is_(None))
-        .values(status=InboxStatus.PENDING, claimed_by=None, claimed_at=None)
-    )
-    await (await session.connection()).execute(
-        update(T).where(*stale, T.c.handled_at.is_not(None)).values(status=InboxStatus.DONE, finished_at=now)
-    )
-    await session.commit()
-    return int(back.rowcount or 0)
+    return await _release(session, now, T.c.claimed_at < now - lease)
 
 
 async def release_own(session: AsyncSession, worker: str, now: datetime) -> int:
     """At a stop: this worker's claims whose handling never committed go back to pending (any
     process handles them), the others are finished. Returns how many went back."""
-    own = (T.c.claimed_by == worker, T.c.status == InboxStatus.CLAIMED)
+    return await _release(session, now, T.c.claimed_by == worker)
+
+
+async def release_others(session: AsyncSession, worker: str, now: datetime) -> int:
+    """Long polling starts: Telegram lets one process poll a bot, so claims of any other worker
+    are a dead process's, released at once rather than after the lease (a member whose update was
+    cut by a crash gets their answer right after the restart). Returns how many went back."""
+    return await _release(session, now, T.c.claimed_by != worker)
+
+
+async def _release(session: AsyncSession, now: datetime, which: Any) -> int:
+    """The claims `which` selects: handled ones finished, the others back to pending; commits."""
+    held = (T.c.status == InboxStatus.CLAIMED, which)
     back = await (await session.connection()).execute(
         update(T)
-        .where(*own, T.c.handled_at.is_(None))
+        .where(*held, T.c.handled_at.is_(None))
         .values(status=InboxStatus.PENDING, claimed_by=None, claimed_at=None)
     )
     await (await session.connection()).execute(
-        update(T).where(*own, T.c.handled_at.is_not(None)).values(status=InboxStatus.DONE, finished_at=now)
+        update(T).where(*held, T.c.handled_at.is_not(None)).values(status=InboxStatus.DONE, finished_at=now)
     )
     await session.commit()
     return int(back.rowcount or 0)

@@ -1,6 +1,7 @@
 """Hands the inbox's updates to the Dispatcher: one worker per process, any number of processes.
 
-The webhook only stores an update and wakes this process's worker; the worker claims what is due
+The webhook (or the long-polling loop, `bot.web.polling`) only stores an update and wakes this
+process's worker; the worker claims what is due
 (`bot.web.inbox.claim`: one update per free chat, oldest first) and feeds each to the Dispatcher in
 its own task, `concurrency` at a time. `InboxMiddleware` (an outer middleware right after the
 unit-of-work one) marks the update handled inside that unit of work and skips an update whose
@@ -31,6 +32,7 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+LOOPS_GRACE_SECONDS = 5.0  # at a stop, the claim and lease loops get this long to end by themselves
 RETENTION = timedelta(hours=48)  # finished updates are remembered this long (Telegram retries for 24 h)
 
 
@@ -45,24 +47,17 @@ class InboxClaim:
 
 
 class InboxMiddleware(BaseMiddleware):
-    """Outer, right after `DbSessionMiddleware`: marks the update handled in its own unit of work
-    (committed before any reply leaves, by `CommitBeforeSendMiddleware`), or skips it. In long
-    polling the update's id is recorded with the first commit, so an update Telegram delivers again after a
-    crash (its offset was never confirmed) is not handled twice."""
+    """Outer, right after `DbSessionMiddleware`: marks the update handled with its unit of work's
+    first commit (before any reply leaves, by `CommitBeforeSendMiddleware`), or skips it. Every update
+    comes through the inbox (webhook and long polling alike), so every one carries its claim."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        claim: InboxClaim | None = data.get("inbox_claim")
-        if claim is None:
-            assert isinstance(event, Update)
-            if await inbox.was_polled(data["session"], event.update_id):
-                log_event(log, "update_repeated", update_id=event.update_id)
-                return None
-            inbox.record_polled_on_commit(data["session"], event.update_id, event.event_type)
-            return await handler(event, data)
-        if not await inbox.mark_handled(data["session"], claim.update_id, claim.worker, utcnow()):
+        claim: InboxClaim = data["inbox_claim"]
+        if not await inbox.holds(data["session"], claim.update_id, claim.worker):
             claim.skipped = True
             log_event(log, "inbox_skipped", logging.WARNING, update_id=claim.update_id)
             return None
+        inbox.mark_handled_on_commit(data["session"], claim.update_id, claim.worker)
         try:
             return await handler(event, data)
         except Exception:
@@ -71,7 +66,7 @@ class InboxMiddleware(BaseMiddleware):
 
 
 async def purge_handled(sessions: async_sessionmaker[AsyncSession]) -> None:
-    """Scheduler job (webhook and long polling alike): forget updates finished long ago."""
+    """Scheduler job: forget updates finished long ago."""
     async with sessions() as session:
         await inbox.purge(session, utcnow() - RETENTION)
 
@@ -113,15 +108,25 @@ class InboxWorker:
     def wake(self) -> None:
         self._wake.set()
 
+    async def take_over(self) -> None:
+        """Release every other worker's claims now (long polling: they are a dead process's)."""
+        async with self.sessions() as session:
+            back = await inbox.release_others(session, self.worker, utcnow())
+        if back:
+            log_event(log, "inbox_released", logging.WARNING, updates=back)
+        self.wake()
+
     async def stop(self, grace: float) -> None:
         """Claim nothing more; updates being handled get `grace` seconds, then are cancelled (their
         unit of work rolls back); this worker's unfinished claims go back to the queue. Never raises."""
         self._stopping.set()
         self._wake.set()
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:  # the loops end on their own (a database call cut by a cancel logs a traceback)
+            _, stuck = await asyncio.wait(tasks, timeout=LOOPS_GRACE_SECONDS)
+            for task in stuck:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         if self._in_flight:
             _, late = await asyncio.wait(set(self._in_flight), timeout=grace)
             for task in late:

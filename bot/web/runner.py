@@ -1,8 +1,12 @@
-"""`diaspora-bridge run --webhook`: the webhook server, the inbox worker, the delivery engine and
-the clock in one process; several such processes may run behind one reverse proxy.
+"""`diaspora-bridge run`: updates in (long polling, the default, or `--webhook`), the inbox worker
+that handles them, the delivery engine and the clock in one process. Both modes store each update
+in the inbox before confirming it to Telegram (webhook: before the 200; long polling: before the
+next getUpdates' offset), and the same worker handles it. Several webhook processes may run behind
+one reverse proxy; only one process may long-poll a bot.
 
-SIGTERM (or SIGINT) stops it gracefully and it exits 0: posts are refused with 503 from then on
-(Telegram retries them), the listener closes, updates being handled get `UPDATES_GRACE_SECONDS`
+SIGTERM (or SIGINT) stops it gracefully and it exits 0: no more updates are taken in (webhook posts
+are refused with 503 and Telegram retries them; the long poll under way is abandoned, its updates
+still unconfirmed), the listener closes, updates being handled get `UPDATES_GRACE_SECONDS`
 to finish, unfinished inbox claims and unstarted outbox claims go back to the queue for any
 process, and the scheduler stops.
 """
@@ -10,8 +14,10 @@ process, and the scheduler stops.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 from bot.app import UPDATES_GRACE_SECONDS, App, create_app
@@ -19,10 +25,15 @@ from bot.config import Settings
 from bot.logs import log_event
 from bot.metrics import PROCESS
 from bot.web.inbox_worker import InboxWorker
+from bot.web.polling import UpdatePoller
 from bot.web.server import WebServer
 from bot.web.webhook import WebhookReceiver
 
 log = logging.getLogger("bot")
+# How often the worker looks for updates nobody woke it for: in webhook mode another process may
+# have stored them; in long polling this process's poller wakes it, so this is only a safety net.
+WEBHOOK_CLAIM_INTERVAL = 0.2
+POLLING_CLAIM_INTERVAL = 1.0
 
 
 def webhook_path(settings: Settings) -> str:
@@ -40,10 +51,12 @@ def stop_signal() -> asyncio.Event:
     return stop
 
 
-async def serve_webhook(app: App, stop: asyncio.Event) -> None:
-    """Run until `stop` is set, then stop gracefully (the caller closes the app)."""
+@contextlib.asynccontextmanager
+async def _handling(app: App, mode: str, poll_interval: float) -> AsyncIterator[InboxWorker]:
+    """The inbox worker and the Dispatcher's start-up (menus, delivery engine, clock) around the
+    block; after it, the worker stops (updates being handled get `UPDATES_GRACE_SECONDS`, its
+    unfinished claims go back to the queue) and then the shutdown handlers run."""
     settings, dispatcher = app.settings, app.dispatcher
-    assert settings.webhook_url is not None
     worker = InboxWorker(
         dispatcher,
         app.bot,
@@ -51,33 +64,68 @@ async def serve_webhook(app: App, stop: asyncio.Event) -> None:
         worker=app.worker,
         concurrency=settings.max_concurrent_updates,
         lease=settings.delivery_lease_seconds,
+        poll_interval=poll_interval,
     )
-    receiver = WebhookReceiver(app.sessions, settings.webhook_secret_token(), worker)
-    server = WebServer(app, worker=worker, receiver=receiver, webhook_path=webhook_path(settings))
-    PROCESS.info({"worker": app.worker, "mode": "webhook"})
+    PROCESS.info({"worker": app.worker, "mode": mode})
     workflow = {"dispatcher": dispatcher, "bots": [app.bot], **dispatcher.workflow_data}
     await dispatcher.emit_startup(bot=app.bot, **workflow)
+    app.inbox = worker
     try:
         worker.start()
-        address = await server.start(settings.webhook_listen)
-        await app.bot.set_webhook(
-            url=settings.webhook_url,
-            secret_token=settings.webhook_secret_token(),
-            allowed_updates=dispatcher.resolve_used_update_types(),
-            max_connections=settings.webhook_max_connections,
-            drop_pending_updates=False,
-        )
-        log_event(log, "webhook_listening", listen=address, url=settings.webhook_url, worker=app.worker)
-        await stop.wait()
-        log_event(log, "stopping", mode="webhook")
+        yield worker
+        log_event(log, "stopping", mode=mode)
     finally:
-        await server.stop()
         await worker.stop(UPDATES_GRACE_SECONDS)
         await dispatcher.emit_shutdown(bot=app.bot, **workflow)
-    log_event(log, "stopped", mode="webhook")
+        app.inbox = app.poller = None
+    log_event(log, "stopped", mode=mode)
 
 
-async def run_webhook(settings: Settings) -> int:
+async def serve_webhook(app: App, stop: asyncio.Event) -> None:
+    """Run until `stop` is set, then stop gracefully (the caller closes the app)."""
+    settings = app.settings
+    assert settings.webhook_url is not None
+    async with _handling(app, "webhook", WEBHOOK_CLAIM_INTERVAL) as worker:
+        receiver = WebhookReceiver(app.sessions, settings.webhook_secret_token(), worker)
+        server = WebServer(app, receiver=receiver, webhook_path=webhook_path(settings))
+        try:
+            address = await server.start(settings.webhook_listen)
+            await app.bot.set_webhook(
+                url=settings.webhook_url,
+                secret_token=settings.webhook_secret_token(),
+                allowed_updates=app.dispatcher.resolve_used_update_types(),
+                max_connections=settings.webhook_max_connections,
+                drop_pending_updates=False,
+            )
+            log_event(log, "webhook_listening", listen=address, url=settings.webhook_url, worker=app.worker)
+            await stop.wait()
+        finally:
+            await server.stop()  # posts answered 503 from now on: Telegram sends them again
+
+
+async def serve_polling(app: App, stop: asyncio.Event) -> None:
+    """Long polling into the inbox until `stop` is set, then stop gracefully (the caller closes
+    the app); `/healthz` and `/metrics` on HEALTH_LISTEN when it is set."""
+    settings = app.settings
+    async with _handling(app, "polling", POLLING_CLAIM_INTERVAL) as worker:
+        app.poller = UpdatePoller(
+            app.bot, app.sessions, worker, allowed_updates=app.dispatcher.resolve_used_update_types()
+        )
+        server = WebServer(app) if settings.health_listen else None
+        try:
+            if server is not None and settings.health_listen:
+                log_event(log, "health_listening", listen=await server.start(settings.health_listen))
+            await app.bot.delete_webhook(drop_pending_updates=False)
+            await worker.take_over()
+            log_event(log, "polling", worker=app.worker)
+            await app.poller.run(stop)
+        finally:
+            if server is not None:
+                await server.stop()
+
+
+async def run_bot(settings: Settings, *, webhook: bool) -> int:
+    """`diaspora-bridge run`: until SIGTERM or SIGINT, then exit 0 (or the start-up check's code)."""
     from bot.cli import check_bot
 
     stop = stop_signal()
@@ -86,7 +134,22 @@ async def run_webhook(settings: Settings) -> int:
         code = await check_bot(app, settings)
         if code is not None:
             return code
-        await serve_webhook(app, stop)
+        await (serve_webhook if webhook else serve_polling)(app, stop)
         return 0
     finally:
         await app.close()
+
+
+class BackgroundPolling:
+    """`serve_polling` in a task of the running loop, for the sandbox and the tests: `task` ends
+    when start-up fails or after `stop()`."""
+
+    def __init__(self, app: App) -> None:
+        self._stop = asyncio.Event()
+        self.task = asyncio.create_task(serve_polling(app, self._stop), name="polling")
+
+    async def stop(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Stop gracefully, waiting up to `timeout` seconds (then cancelled). Never raises."""
+        self._stop.set()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(self.task, timeout=timeout)

@@ -13,7 +13,6 @@ from bot.web.health import Health
 
 if TYPE_CHECKING:
     from bot.app import App
-    from bot.web.inbox_worker import InboxWorker
     from bot.web.webhook import WebhookReceiver
 
 log = logging.getLogger(__name__)
@@ -25,12 +24,11 @@ class WebServer:
         self,
         app: App,
         *,
-        worker: InboxWorker | None = None,
         receiver: WebhookReceiver | None = None,
         webhook_path: str = "/webhook",
     ) -> None:
         self.app = app
-        self.health = Health(app, worker)
+        self.health = Health(app, webhook=receiver is not None)
         self.receiver = receiver
         self.webhook_path = webhook_path
         self._runner: web.AppRunner | None = None

@@ -4,7 +4,6 @@ inside the test's event loop. Tests speak as users through the emulator and read
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -14,10 +13,11 @@ import pytest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.utils.i18n import I18n
 
-from bot.app import App, create_app
+from bot.app import UPDATES_GRACE_SECONDS, App, create_app
 from bot.config import Settings
 from bot.sandbox import BotAPIEmulator, Faults, Limits, SimUser
 from bot.services.members import TelegramIdentity, complete_profile, record_consent, update_profile
+from bot.web.runner import BackgroundPolling
 from storage.db import create_session_factory
 
 TOKEN = "123456:TEST-token"
@@ -29,7 +29,7 @@ class Harness:
     emulator: BotAPIEmulator
     app: App
     settings: Settings
-    polling: asyncio.Task[None] | None = None
+    polling: BackgroundPolling | None = None
     seen: dict[int, int] = field(default_factory=dict)
 
     @property
@@ -153,18 +153,21 @@ async def start_harness(
 async def _start_polling(harness: Harness) -> None:
     app, emulator = harness.app, harness.emulator
     before = {id(call) for call in emulator.calls}
-    harness.polling = asyncio.create_task(app.poll(handle_signals=False))
+    harness.polling = polling = BackgroundPolling(app)
     await emulator.wait_for(
-        lambda emu: any(call.method.lower() == "getupdates" and id(call) not in before for call in emu.calls),
+        lambda emu: (
+            polling.task.done()
+            or any(call.method.lower() == "getupdates" and id(call) not in before for call in emu.calls)
+        ),
         timeout=15,
     )
+    if polling.task.done():
+        polling.task.result()  # start-up failed: raise why
 
 
 async def _stop_polling(harness: Harness) -> None:
-    with contextlib.suppress(RuntimeError):
-        await harness.app.dispatcher.stop_polling()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await asyncio.wait_for(harness.polling, timeout=5)  # type: ignore[arg-type]
+    if harness.polling is not None:
+        await harness.polling.stop(timeout=UPDATES_GRACE_SECONDS + 5)
     await harness.app.close()
 
 

@@ -14,6 +14,7 @@ import os
 import random
 import signal
 import subprocess
+import tempfile
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -31,6 +32,7 @@ SEED = int(os.environ.get("CRASH_SEED", "1789"))
 ROUNDS = int(os.environ.get("CRASH_ROUNDS", "1"))
 LEASE = 2.0  # DELIVERY_LEASE_SECONDS of the bot: "after the lease" is a short wait
 WAIT = 120.0  # generous: the machine may be loaded; every wait is for a condition
+CHARTS_CACHE = Path(tempfile.gettempdir()) / "diaspora-bridge-tests-matplotlib"
 APOLOGY = "😕 Sorry, something went wrong on my side. Please try again in a moment."
 
 Counted = Callable[[], int]
@@ -68,6 +70,8 @@ class CrashBot:
             LOG_LEVEL="INFO",
             DELIVERY_LEASE_SECONDS=str(LEASE),
             CHAT_INTERVAL="0.05",  # no flood control in the emulator: no need to pace a chat
+            OFFER_CHECK_SECONDS="0.5",  # seat offers whose window ended pass on within the moment
+            MPLCONFIGDIR=str(CHARTS_CACHE),  # charts' font cache built once, not at every start
         )
         with path.open("wb") as log:
             self.process = subprocess.Popen(  # noqa: ASYNC220  (returns at once)

@@ -1,6 +1,7 @@
 """/healthz and /metrics in long-polling mode (HEALTH_LISTEN): 200 while the database, the
-scheduler and the delivery engine work, 503 with the failing check named when one does not; the
-metrics count handled updates by type, handler and outcome, and read the outbox depth."""
+scheduler, the delivery engine, the inbox worker and the long poll work, 503 with the failing check
+named when one does not; the metrics count handled updates by type, handler and outcome, and read
+the outbox and inbox depth."""
 
 from __future__ import annotations
 
@@ -27,13 +28,20 @@ async def test_health_and_metrics_in_polling_mode(harness: Harness) -> None:
         assert status == 200
         assert health == {
             "status": "ok",
-            "checks": {"database": "ok", "scheduler": "ok", "delivery": "ok"},
+            "checks": {
+                "database": "ok",
+                "scheduler": "ok",
+                "delivery": "ok",
+                "inbox": "ok",
+                "polling": "ok",
+            },
         }
         status, metrics, _ = await _get(f"{base}/metrics")
         assert status == 200
         assert 'diaspora_bridge_updates_total{handler="start.start",outcome="ok",type="message"}' in metrics
         assert "diaspora_bridge_handler_seconds_bucket" in metrics
-        assert "diaspora_bridge_inbox_updates_waiting" in metrics
+        # The /start went through the inbox (long polling stores every update there too).
+        assert 'diaspora_bridge_inbox_updates_waiting{status="pending"} 0.0' in metrics
         assert "process_resident_memory_bytes" in metrics
         assert (await _get(f"{base}/webhook"))[0] == 404  # no webhook in polling mode
 
@@ -42,6 +50,10 @@ async def test_health_and_metrics_in_polling_mode(harness: Harness) -> None:
         assert status == 503
         assert health is not None and health["status"] == "unhealthy"
         assert health["checks"]["delivery"] == "stopped"
+        assert harness.app.inbox is not None
+        await harness.app.inbox.stop(grace=1)
+        status, _, health = await _get(f"{base}/healthz")
+        assert status == 503 and health is not None and health["checks"]["inbox"] == "stopped"
     finally:
         await server.stop()
 

@@ -31,5 +31,5 @@ async def test_a_failing_shutdown_step_does_not_leave_stop_polling_waiting_forev
         stopping.cancel()
         pytest.fail("stop_polling() never returned: the stopped signal is set only after a clean shutdown")
     stopping.result()
-    assert harness.polling is not None and harness.polling.done()
+    assert harness.polling is not None and harness.polling.task.done()
     assert any(record.getMessage() == "shutdown_step_failed" for record in caplog.records)
