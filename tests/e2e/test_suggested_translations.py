@@ -19,6 +19,8 @@ from storage.models import Announcement, Survey
 from tests.e2e.conftest import Harness, buttons, start_harness
 from tests.e2e.test_announce import composer, make_organizer, wait_delivered
 from tests.e2e.test_survey_admin import closing_day, make_coordinator
+from tests.e2e.test_training_admin import make_coordinator as make_trainer
+from tests.e2e.test_training_admin import trainer_to_questions
 from tests.translate_server import StandIn
 
 KEY = "sesame"
@@ -252,21 +254,13 @@ async def test_a_training_gets_suggestions_in_its_translations_step(
 ) -> None:
     """/newtraining keeps its draft in the dialog: the suggestions land there, and its own list of
     languages comes back with them ticked, then the preview lists them."""
-    from tests.e2e.test_training_admin import make_coordinator as make_trainer
-
     coordinator = await make_trainer(harness, registered, "Grace", "en")
     await harness.send(coordinator, "/newtraining")
     await harness.send(coordinator, "Budget basics")
     languages = await harness.send(coordinator, "Money for associations, step by step.")
     await harness.press(coordinator, languages, "▫️ English")
     await harness.choose(coordinator, languages, "Done")  # who is the trainer
-    await harness.send(coordinator, "Kwame")
-    confirm = await harness.send(coordinator, "2099-05-01 10:00")
-    await harness.press(coordinator, confirm, "✅ Correct")
-    await harness.choose(coordinator, await harness.reply(coordinator), "1 hour")  # where
-    await harness.choose(coordinator, await harness.send(coordinator, "Room 4"), "Done")  # how many seats
-    await harness.press(coordinator, await harness.send(coordinator, "5"), "Skip")
-    await harness.press(coordinator, await harness.reply(coordinator), "No questions")
+    await trainer_to_questions(harness, coordinator)
     translations = await harness.reply(coordinator)
     summary = await harness.choose(coordinator, translations, "💡 Suggest translations")
     assert summary["text"].startswith("💡 Machine suggestions saved: ")
