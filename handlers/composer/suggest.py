@@ -161,9 +161,10 @@ async def _suggest_one(
     spec: Composer[Any], turn: Turn, draft: Any, language: str, codes: tuple[str, str], notes: list[str]
 ) -> bool:
     """One language: asked, checked and saved (True), or left out with a note saying why."""
-    assert turn.ctx.translator is not None
+    translator = turn.ctx.translator
+    assert translator is not None  # checked by `suggest`
     items, originals = spec.items(draft, language), spec.originals(draft)
-    found = await _ask_server(turn.ctx.translator, items, originals, codes)
+    found = await _ask_server(translator, items, originals, codes)
     answers: dict[str, str | None] = {}
     name = language_name(language)
     for item in items:
@@ -235,11 +236,19 @@ async def suggest(spec: Composer[Any], turn: Turn, draft: Any, value: str = "") 
             unknown.append(language)
             continue
         try:
-            if await _suggest_one(spec, turn, draft, language, (source, target), notes):
-                saved.append(language)
+            kept = await _suggest_one(spec, turn, draft, language, (source, target), notes)
         except TranslateError:
             await turn.say(unreachable_text() if not saved else stopped_text())
             break
+        if kept:
+            saved.append(language)
+            await turn.ctx.session.commit()  # kept for good: a later refusal's rollback cannot undo it
+            continue
+        # A refusal may have rolled the unit of work back (its rows expired): the draft afresh.
+        draft = await spec.load(turn, spec.ident(draft), SUGGEST)
+        if draft is None:
+            await turn.say(spec.gone())
+            return True
     await _report(spec, turn, draft, saved, notes, unknown)
     return True
 

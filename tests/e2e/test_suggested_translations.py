@@ -147,7 +147,8 @@ async def test_a_poll_suggested_keeps_the_typed_french_and_reaches_a_german_memb
     harness: Harness, server: StandIn, registered: Any
 ) -> None:
     """/poll: the question and each option sent as plain text; the French version typed by the
-    coordinator is kept (never sent to the server); the German member votes on the suggestion."""
+    coordinator is kept (never sent to the server); the Italian suggestion (two equal options) is
+    refused like a typed one, the others still saved; the German member votes on the suggestion."""
     coordinator = await make_coordinator(harness, registered, "en")
     german, french = await registered("Hans", "de"), await registered("Aline", "fr")
 
@@ -155,6 +156,7 @@ async def test_a_poll_suggested_keeps_the_typed_french_and_reaches_a_german_memb
         await harness.press(coordinator, message, label)
         return await harness.reply(coordinator)
 
+    server.answers["it"] = lambda text: "Uguale"  # two equal options: refused like typed ones
     await harness.send(coordinator, "/poll")
     await harness.send(coordinator, "When shall we meet?")
     so_far = await harness.send(coordinator, "Saturday\nSunday")
@@ -174,6 +176,7 @@ async def test_a_poll_suggested_keeps_the_typed_french_and_reaches_a_german_memb
     summary = await pick(languages, "💡 Suggest translations")
     card = await harness.reply(coordinator)
     assert summary["text"].startswith("💡 Machine suggestions saved: ") and "Deutsch" in summary["text"]
+    assert "\nItaliano: not suggested. " in summary["text"]
     assert server.sent("fr") == []
     assert server.sent("de") == [
         {
@@ -203,7 +206,8 @@ async def test_a_poll_suggested_keeps_the_typed_french_and_reaches_a_german_memb
     }
     async with create_session_factory(harness.app.engine)() as session:
         (poll,) = (await session.exec(select(Survey))).all()
-    assert poll.translations["fr"] == "Quand nous retrouvons-nous ?"
+    assert poll.translations["fr"] == "Quand nous retrouvons-nous ?" and "it" not in poll.translations
+    assert poll.translations["de"] == "[de] When shall we meet?"
 
 
 async def test_server_down_says_so_and_changes_nothing_and_only_organizers_may_press(
