@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, event, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import InboxStatus, InboxUpdate
+from storage.types import utcnow
 
 T = InboxUpdate.__table__  # type: ignore[attr-defined]
 
@@ -87,28 +88,40 @@ async def store(session: AsyncSession, received: Received, now: datetime) -> boo
     return bool(result.rowcount)
 
 
-async def record_polled(session: AsyncSession, update_id: int, kind: str, now: datetime) -> bool:
-    """Long polling, in the update's own unit of work: remember that it is handled (committed
-    with the handler's first write or reply). False if it was already: Telegram delivers again an
-    update whose offset a killed process never confirmed, and the second delivery is skipped."""
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(T)
-        .values(
-            update_id=update_id,
-            chat_key=f"u{update_id}",
-            kind=kind[:32],
-            payload={},  # nothing of the update is kept, only that it was handled
-            status=InboxStatus.DONE,
-            received_at=now,
-            handled_at=now,
-            finished_at=now,
-            attempts=1,
+async def was_polled(session: AsyncSession, update_id: int) -> bool:
+    """Long polling: True if this update was handled already (its offset was never confirmed
+    because the process was killed, so Telegram delivers it again)."""
+    connection = await session.connection()
+    found = await connection.execute(select(T.c.update_id).where(T.c.update_id == update_id))
+    return found.first() is not None
+
+
+def record_polled_on_commit(session: AsyncSession, update_id: int, kind: str) -> None:
+    """Long polling: remember the update as handled with its unit of work's first commit (which
+    comes before any reply leaves: `CommitBeforeSendMiddleware`). Written at commit, not at the
+    start, so that on SQLite no update holds the write lock for its whole handler."""
+    dialect = session.bind.dialect.name
+
+    def record(sync_session: Any) -> None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        now = utcnow()
+        sync_session.connection().execute(
+            insert(T)
+            .values(
+                update_id=update_id,
+                chat_key=f"u{update_id}",
+                kind=kind[:32],
+                payload={},  # nothing of the update is kept, only that it was handled
+                status=InboxStatus.DONE,
+                received_at=now,
+                handled_at=now,
+                finished_at=now,
+                attempts=1,
+            )
+            .on_conflict_do_nothing(index_elements=["update_id"])
         )
-        .on_conflict_do_nothing(index_elements=["update_id"])
-    )
-    result = await (await session.connection()).execute(statement)
-    return bool(result.rowcount)
+
+    event.listen(session.sync_session, "before_commit", record, once=True)
 
 
 async def claim(session: AsyncSession, worker: str, limit: int, now: datetime) -> list[ClaimedUpdate]:

@@ -47,16 +47,17 @@ class InboxClaim:
 class InboxMiddleware(BaseMiddleware):
     """Outer, right after `DbSessionMiddleware`: marks the update handled in its own unit of work
     (committed before any reply leaves, by `CommitBeforeSendMiddleware`), or skips it. In long
-    polling the update's id is recorded the same way, so an update Telegram delivers again after a
+    polling the update's id is recorded with the first commit, so an update Telegram delivers again after a
     crash (its offset was never confirmed) is not handled twice."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         claim: InboxClaim | None = data.get("inbox_claim")
         if claim is None:
             assert isinstance(event, Update)
-            if not await inbox.record_polled(data["session"], event.update_id, event.event_type, utcnow()):
+            if await inbox.was_polled(data["session"], event.update_id):
                 log_event(log, "update_repeated", update_id=event.update_id)
                 return None
+            inbox.record_polled_on_commit(data["session"], event.update_id, event.event_type)
             return await handler(event, data)
         if not await inbox.mark_handled(data["session"], claim.update_id, claim.worker, utcnow()):
             claim.skipped = True

@@ -23,7 +23,7 @@ from handlers.announcements.callbacks import AnnounceAction
 from handlers.announcements.composer import COMPOSER, step_announcement
 from handlers.announcements.states import AnnounceStates
 from handlers.announcements.views import audience_keyboard, send_composer
-from handlers.composer import TextRule, Turn, draft_button, read_text, toggled
+from handlers.composer import TextRule, Turn, audience_summary, draft_button, echo_choice, read_text, toggled
 from handlers.ui import locale_now
 from storage.models import Announcement
 
@@ -77,12 +77,14 @@ async def country_chosen(turn: Turn, announcement: Announcement, data: AnnounceA
     field = "origin_countries" if origin else "residence_countries"
     await set_audience(turn.ctx.session, announcement, toggled(announcement.audience, field, data.value))
     await turn.state.set_state(None)
+    await echo_choice(turn)
     await send_composer(turn.bot, turn.chat_id, turn.ctx.session, announcement)
 
 
 @draft_button(COMPOSER, router, "aud_done")
 async def audience_done(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
-    """Done (or ← Back from a confirmation): the composer card again."""
+    """Done (or ← Back from a confirmation): the audience echoed, the composer card again."""
+    await echo_choice(turn, audience_summary(announcement.audience))
     await send_composer(turn.bot, turn.chat_id, turn.ctx.session, announcement)
 
 

@@ -21,7 +21,7 @@ from handlers.announcements.callbacks import AnnounceAction
 from handlers.announcements.composer import COMPOSER, text_rule
 from handlers.announcements.states import AnnounceStates
 from handlers.announcements.views import composer_keyboard, composer_text, send_composer, send_version
-from handlers.composer import TextRefused, Turn, draft_button, is_blank, remember_part, typed
+from handlers.composer import TextRefused, Turn, draft_button, echo_choice, is_blank, remember_part, typed
 from handlers.ui import INTEREST_LABELS
 from storage.models import Announcement, MediaKind
 
@@ -123,6 +123,7 @@ async def topic_chosen(turn: Turn, announcement: Announcement, data: AnnounceAct
         turn.stale()
         return
     await set_category(turn.ctx.session, announcement, data.value or None)
+    await echo_choice(turn)
     await send_composer(turn.bot, turn.chat_id, turn.ctx.session, announcement)
 
 

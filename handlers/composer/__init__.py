@@ -36,7 +36,10 @@ intent stack in the FSM storage; and the kit below is a few hundred lines we ful
 Skip, ✏️ Edit, field, Publish, Discard, typed items and values, the cut-text guard), each with
 `flags=rights(spec.action)`. Typed steps of the capability's own dialog use `read_text(message,
 state, TextRule(limit))` (or `typed` / `check_text`), so "That looks empty" and the limits are the
-same everywhere. Example (a minimal stored draft)::
+same everywhere. A dialog question answered with a button is closed with `echo_choice(turn)`: its
+buttons go and the choice is written under it ("… ✓", the pressed button's text or a summary such
+as the audience's), so the chat reads as a record of what was decided. Example (a minimal stored
+draft)::
 
     class NoticeComposer(Composer[Notice]):
         name, action, button_class = "notice", Action.ANNOUNCE, NoticeButton
@@ -74,6 +77,7 @@ from handlers.composer.audience import (
     toggled,
 )
 from handlers.composer.dates import date_error_text
+from handlers.composer.echo import echo_choice
 from handlers.composer.router import button_turn, composer_router, draft_button, message_turn
 from handlers.composer.spec import Codes, Composer, Item, Turn
 from handlers.composer.steps import (
@@ -115,6 +119,7 @@ __all__ = [
     "date_error_text",
     "discard_button",
     "draft_button",
+    "echo_choice",
     "is_blank",
     "kit_button",
     "message_turn",

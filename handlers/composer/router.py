@@ -46,7 +46,9 @@ def button_turn(
     delivery: DeliveryEngine | None = None,
 ) -> Turn:
     message = query.message if isinstance(query.message, Message) else None
-    return Turn(ctx, state, bot, query.from_user.id, message, callback_answer, delivery)
+    return Turn(
+        ctx, state, bot, query.from_user.id, message, callback_answer, delivery, pressed=query.data or ""
+    )
 
 
 def message_turn(

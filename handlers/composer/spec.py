@@ -64,6 +64,7 @@ class Turn:
     answer: CallbackAnswer | None = None  # None for a typed message
     delivery: DeliveryEngine | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    pressed: str = ""  # the pressed button's callback data ("" for a typed message)
 
     async def say(self, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
         return await self.bot.send_message(self.chat_id, text, reply_markup=markup)

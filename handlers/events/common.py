@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.context import Context
 from bot.policy import Action, Loads, rights
-from handlers.composer import Turn
+from handlers.composer import Turn, echo_choice
 from handlers.events.views import manage_keyboard, manage_text
 from storage.models import Event, EventStatus
 
@@ -47,10 +47,9 @@ class ComposedEvent:
     zone: str
 
 
-async def close_question(turn: Turn) -> None:
-    """The question is answered: its buttons go."""
-    if turn.message is not None and turn.message.reply_markup is not None:
-        await turn.message.edit_reply_markup(reply_markup=None)
+async def close_question(turn: Turn, choice: str | None = None) -> None:
+    """The question is answered: its buttons go and the choice is echoed under it (the kit's)."""
+    await echo_choice(turn, choice)
 
 
 async def show(query: CallbackQuery, bot: Bot, text: str, markup: Markup = None, edit: bool = True) -> None:

@@ -72,7 +72,11 @@ class EventComposer(Composer[ComposedEvent]):
         """The card as members see it (in `version`, by default the organizer's), with the preview's
         buttons while it is a draft."""
         ctx, event = turn.ctx, draft.event
-        keyboard = preview_keyboard(self, self.ident(draft)) if event.status == EventStatus.DRAFT else None
+        keyboard = (
+            preview_keyboard(self, self.ident(draft), edit_label=_("✏️ Edit"))
+            if event.status == EventStatus.DRAFT
+            else None
+        )
         with I18n.get_current().use_locale(version or ctx.locale):
             card = await preview_card(
                 ctx.session, event, ctx.organization, version or ctx.locale, draft.zone, version=version

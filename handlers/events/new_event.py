@@ -20,6 +20,7 @@ from bot.services.events.rules import EventError
 from handlers.composer import (
     Turn,
     audience_choice,
+    audience_summary,
     button_turn,
     date_error_text,
     message_turn,
@@ -129,13 +130,14 @@ def question_button(step: str | None, *actions: str) -> Callable[[QuestionButton
     return register
 
 
-async def answered(turn: Turn, step: str, draft: dict[str, Any] | None) -> None:
-    """Close the question and go to the next step (after the last one the draft is written);
-    None: a value this question never offered (forged), "no longer active"."""
+async def answered(turn: Turn, step: str, draft: dict[str, Any] | None, choice: str | None = None) -> None:
+    """Close the question (`choice` echoed, else the pressed button's text) and go to the next
+    step (after the last one the draft is written); None: a value this question never offered
+    (forged), "no longer active"."""
     if draft is None:
         turn.stale()
         return
-    await close_question(turn)
+    await close_question(turn, choice)
     if step != steps.STEPS[-1]:
         await steps.ask_next(turn, step, draft)
         return
@@ -186,7 +188,8 @@ async def choose_audience(turn: Turn, draft: dict[str, Any], data: EventAdmin) -
     """Everyone, or ticking interests and languages (the kit's picker), then Done."""
     choice = audience_choice(dict(draft.get("audience") or {}), data.action, data.value)
     if choice is None or choice[0] == "done":
-        await answered(turn, "audience", None if choice is None else {**draft, "audience": choice[1]})
+        chosen = None if choice is None else {**draft, "audience": choice[1]}
+        await answered(turn, "audience", chosen, None if choice is None else audience_summary(choice[1]))
         return
     outcome, audience = choice
     await turn.state.update_data(draft={**draft, "audience": audience})

@@ -18,6 +18,7 @@ from handlers.composer import composer_router
 from handlers.surveys import (
     answering,
     breakdowns,
+    composer,
     create,
     dialog,
     exports,
@@ -39,7 +40,8 @@ staff_routers: Final[list[Router]] = [
     question_steps.router,
     settings_steps.router,
     dialog.router,
-    composer_router(COMPOSER),  # the draft's card: translations, Publish, Discard
+    composer_router(COMPOSER),  # the draft's card: translations, ✏️ Edit, Publish, Discard
+    composer.router,  # ✏️ Edit's setting buttons
     results_list.router,
     results.router,
     written_answers.router,

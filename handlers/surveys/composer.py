@@ -14,13 +14,16 @@ from dataclasses import dataclass
 from html import escape
 from typing import Final
 
+from aiogram import Router
+
 from bot.i18n import _, language_name, ngettext
 from bot.policy import Action
 from bot.services.surveys.building import questions_of
 from bot.services.surveys.drafts import delete_draft, more_options, set_translation
 from bot.services.surveys.publish import publish
 from bot.services.surveys.rules import SurveyError
-from handlers.composer import Composer, Item, Turn, preview_keyboard
+from handlers.composer import Composer, Item, Turn, draft_button, preview_keyboard
+from handlers.surveys import edit
 from handlers.surveys.callbacks import SurveyDialog
 from handlers.surveys.states import SurveyDialogStates
 from handlers.surveys.steps import ask_closing
@@ -46,10 +49,10 @@ def option_key(question: int, option: int) -> str:
 
 
 async def show_card(turn: Turn, survey: Survey, zone: str | None = None) -> None:
-    """The draft's settings and questions, with Publish, Add a translation and Discard."""
+    """The draft's settings and questions, with Publish, ✏️ Edit, Add a translation and Discard."""
     ctx = turn.ctx
     card = await draft_card(ctx.session, survey, ctx.organization, ctx.locale, zone or ctx.zone)
-    await turn.say(card, preview_keyboard(COMPOSER, survey.id or 0))
+    await turn.say(card, preview_keyboard(COMPOSER, survey.id or 0, edit_label=_("✏️ Edit")))
 
 
 class SurveyComposer(Composer[SurveyDraft]):
@@ -165,6 +168,21 @@ class SurveyComposer(Composer[SurveyDraft]):
             return error_text(error)
         return None
 
+    # -- ✏️ Edit (`edit`) ------------------------------------------------------------------------
+
+    def fields(self, draft: SurveyDraft) -> list[Item]:
+        return edit.fields(draft.survey, draft.questions)
+
+    async def pick_field(self, turn: Turn, draft: SurveyDraft, key: str) -> bool:
+        return await edit.pick(turn, draft.survey, key)
+
+    async def save_field(self, turn: Turn, draft: SurveyDraft, key: str, value: str | None) -> str | None:
+        return await edit.save(turn, draft.survey, key, value)
+
+    async def field_saved(self, turn: Turn, draft: SurveyDraft, key: str) -> None:
+        await turn.say(edit.saved_text(turn))
+        await show_card(turn, draft.survey)
+
     # -- publish and discard --------------------------------------------------------------------
 
     async def publish(self, turn: Turn, draft: SurveyDraft) -> bool:
@@ -200,4 +218,17 @@ class SurveyComposer(Composer[SurveyDraft]):
         await delete_draft(turn.ctx.session, draft.survey)
 
 
-COMPOSER: Final = SurveyComposer(SurveyDialogStates.translation)
+COMPOSER: Final = SurveyComposer(SurveyDialogStates.translation, SurveyDialogStates.edit_value)
+
+# The settings ✏️ Edit offers as the dialog's buttons, on the draft (the kit loads it like its own).
+router: Final[Router] = Router(name=__name__)
+
+
+@draft_button(COMPOSER, router, *edit.ACTIONS)
+async def setting_chosen(turn: Turn, draft: SurveyDraft, callback_data: SurveyDialog) -> None:
+    """Anonymity, the reminder or the audience of a draft; a value never offered is stale."""
+    kept = await edit.choose_setting(turn, draft.survey, callback_data.action, callback_data.value)
+    if kept is False:
+        turn.stale()
+    elif kept:
+        await COMPOSER.field_saved(turn, draft, callback_data.action)

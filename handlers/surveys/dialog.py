@@ -26,7 +26,7 @@ from bot.i18n import _
 from bot.policy import Action, rights
 from bot.services.surveys.drafts import build_survey
 from bot.services.surveys.rules import SurveyError
-from handlers.composer import TextRule, Turn, message_turn, read_text
+from handlers.composer import TextRule, Turn, echo_choice, message_turn, read_text
 from handlers.surveys.buttons import register_button
 from handlers.surveys.callbacks import SurveyDialog
 from handlers.surveys.composer import show_card
@@ -114,10 +114,9 @@ async def start_dialog(message: Message, ctx: Context, state: FSMContext, bot: B
     await go_to(message_turn(message, ctx, state, bot), "question" if mode == "poll" else "title", draft)
 
 
-async def hide_buttons(turn: Turn) -> None:
-    """A question is answered: its buttons go."""
-    if turn.message is not None and turn.message.reply_markup is not None:
-        await turn.message.edit_reply_markup(reply_markup=None)
+async def hide_buttons(turn: Turn, choice: str | None = None) -> None:
+    """A question is answered: its buttons go and the choice is echoed under it (the kit's)."""
+    await echo_choice(turn, choice)
 
 
 async def advance(turn: Turn, step: str, draft: Draft) -> None:
@@ -129,9 +128,10 @@ async def advance(turn: Turn, step: str, draft: Draft) -> None:
         await go_to(turn, after, draft)
 
 
-async def answered(turn: Turn, step: str, draft: Draft) -> None:
-    """A step answered with a button: the question's buttons go, the next step comes."""
-    await hide_buttons(turn)
+async def answered(turn: Turn, step: str, draft: Draft, choice: str | None = None) -> None:
+    """A step answered with a button: the question's buttons go (the choice echoed: the pressed
+    button's text, or `choice`), the next step comes."""
+    await hide_buttons(turn, choice)
     await advance(turn, step, draft)
 
 

@@ -21,7 +21,7 @@ from bot.services.surveys.closing import extend
 from bot.services.surveys.drafts import set_copy_closing
 from bot.services.surveys.rules import SurveyError
 from handlers.composer import Turn, date_error_text
-from handlers.composer.audience import audience_choice, show_picker
+from handlers.composer.audience import audience_choice, audience_summary, show_picker
 from handlers.surveys.callbacks import SurveyDialog
 from handlers.surveys.composer import show_card
 from handlers.surveys.dialog import Draft, advance, answered, hide_buttons, refused, step_button, typed_step
@@ -86,7 +86,7 @@ async def audience_button(turn: Turn, step: str, draft: Draft, button: SurveyDia
         return
     outcome, draft["audience"] = choice
     if outcome == "done":
-        await answered(turn, step, draft)
+        await answered(turn, step, draft, audience_summary(draft["audience"]))
         return
     await turn.state.update_data(survey_draft=draft)
     if turn.message is not None:

@@ -35,6 +35,7 @@ class SurveyDialogStates(StatesGroup):
     closes = State(group_name=STORED_GROUP)  # typed, then confirmed (also: extending, a copy's closing)
     reminder = State(group_name=STORED_GROUP)  # buttons
     translation = State(group_name=STORED_GROUP)  # typed, item after item
+    edit_value = State(group_name=STORED_GROUP)  # ✏️ Edit on a draft's card: a field's new value
 
 
 class AnsweringStates(StatesGroup):

@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.i18n import _
-from handlers.composer import Turn, audience_choice, draft_button, show_picker
+from handlers.composer import Turn, audience_choice, audience_summary, draft_button, show_picker
 from handlers.fallback import stale_button
 from handlers.trainings.callbacks import TrainingDraft
 from handlers.trainings.composer import COMPOSER
@@ -33,7 +33,7 @@ async def audience(turn: Turn, draft: Draft, data: TrainingDraft) -> None:
     outcome, draft["audience"] = choice
     await turn.state.update_data(training=draft)
     if outcome == "done":
-        await close_question(turn)
+        await close_question(turn, audience_summary(draft["audience"]))
         await COMPOSER.show_preview(turn, draft)
     elif turn.message is not None:
         question = _("Who should be told about this training?")

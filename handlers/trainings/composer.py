@@ -21,8 +21,9 @@ from bot.services.trainings.notices import count_audience_of
 from bot.services.trainings.rules import SessionInput, TrainingError
 from handlers.composer import Codes, Composer, Item, Turn, preview_keyboard
 from handlers.composer.suggest import CHECKED, SUGGEST
+from handlers.trainings import edit
 from handlers.trainings.callbacks import TrainingDraft
-from handlers.trainings.new_training_steps import STEPS, ask, step_of
+from handlers.trainings.new_training_steps import EDITING, STEPS, ask, step_of
 from handlers.trainings.states import DraftStates
 from handlers.trainings.texts import error_text, text_rule
 from handlers.trainings.training_draft import Draft, expired, moment, preview_text, saved_draft
@@ -32,7 +33,7 @@ S = DraftStates
 UNDO_KEY: Final = "training_undo"  # FSM data: the step and draft before a text that may be cut
 # The kit's steps: its typed translation items (and their Skip), and the preview's buttons.
 step_of(S.translation_title).buttons = frozenset({"translation"})
-step_of(S.preview).buttons = frozenset({"publish", "discard", CHECKED})
+step_of(S.preview).buttons = frozenset({"publish", "discard", "edit", "ef", CHECKED})
 step_of(S.translations).buttons |= {SUGGEST, CHECKED}
 
 
@@ -100,9 +101,21 @@ class TrainingComposer(Composer[Draft]):
     async def suggestions_saved(self, turn: Turn, draft: Draft) -> None:
         await ask(turn, S.translations, draft)
 
+    # -- ✏️ Edit (`edit`: the dialog's own steps) ---------------------------------------------------
+
+    def fields(self, draft: Draft) -> list[Item]:
+        return edit.fields()
+
+    async def pick_field(self, turn: Turn, draft: Draft, key: str) -> bool:
+        await edit.reopen(turn, draft, key)
+        return False
+
     # -- preview, publish, discard ------------------------------------------------------------
 
     async def show_preview(self, turn: Turn, draft: Draft) -> None:
+        """The whole training and how many members it reaches (also where an edit ends)."""
+        if draft.pop(EDITING, None) is not None:
+            await turn.state.update_data(training=draft)
         count = await count_audience_of(
             turn.ctx.session, turn.ctx.organization_id, draft.get("audience") or {}
         )
@@ -116,7 +129,8 @@ class TrainingComposer(Composer[Draft]):
                 count,
             ).format(count=count)
         )
-        await turn.say(header + "\n\n" + preview_text(draft), preview_keyboard(self, 0, translate=False))
+        keyboard = preview_keyboard(self, 0, translate=False, edit_label=_("✏️ Edit"))
+        await turn.say(header + "\n\n" + preview_text(draft), keyboard)
 
     async def publish(self, turn: Turn, draft: Draft) -> bool:
         """Create the training and publish it, in one transaction; everything is checked again.
@@ -192,3 +206,4 @@ def fields(draft: Draft, default_language: str) -> dict[str, Any]:
 
 
 COMPOSER: Final = TrainingComposer(S.translation_title, resting=S.translations)
+step_of(S.preview).show = COMPOSER.show_preview  # where a field ✏️ Edit reopened ends

@@ -9,11 +9,13 @@ press is answered as stale; the catch-all `audience.stale` takes every other `Tr
 
 from __future__ import annotations
 
+from html import escape
 from typing import Final
 
 from aiogram import Router
 
 from bot.config import SHIPPED_LANGUAGES
+from bot.i18n import language_name
 from bot.services.trainings.rules import TrainingError
 from handlers.composer import Turn, draft_button
 from handlers.trainings.callbacks import TrainingDraft
@@ -43,6 +45,7 @@ async def skip(turn: Turn, draft: Draft, data: TrainingDraft) -> None:
     if skipped is None or following is None or skipped.state != turn.data["step"]:
         turn.stale()
         return
+    draft.pop(data.value, None)  # ✏️ Edit may skip a value given before
     await go_on(turn, draft, following)
 
 
@@ -71,7 +74,8 @@ async def languages_done(turn: Turn, draft: Draft, data: TrainingDraft) -> None:
     if not draft.get("teaching"):
         turn.toast(error_text(TrainingError("no_teaching_language")), alert=True)
         return
-    await go_on(turn, draft, S.trainer)
+    chosen = ", ".join(language_name(code) for code in draft["teaching"])
+    await go_on(turn, draft, S.trainer, escape(chosen))
 
 
 @draft_button(COMPOSER, router, "free")

@@ -29,7 +29,7 @@ from bot.services.trainings.rules import (
     TRAINER_MAX,
     TrainingError,
 )
-from handlers.composer import TEXT_MAX, TextRule, Turn, date_error_text
+from handlers.composer import TEXT_MAX, TextRule, Turn, date_error_text, echo_choice
 from handlers.composer.suggest import SUGGEST
 from handlers.trainings.callbacks import TrainingDraft
 from handlers.trainings.states import DraftStates
@@ -63,6 +63,8 @@ class Question:
 
 
 Asker = Callable[[Draft, Question], str]  # words a step's question and adds its buttons
+Show = Callable[[Turn, Draft], Awaitable[None]]  # a step that shows more than a question (the preview)
+EDITING: Final = "editing"  # draft key: the steps of the field ✏️ Edit reopened (state names)
 Take = Callable[[Turn, Draft, str], Awaitable[State | None]]  # the next step (None: asked already)
 
 
@@ -82,6 +84,7 @@ class Step:
     question: Asker | None = None
     buttons: frozenset[str] = frozenset()
     typed: Typed | None = None
+    show: Show | None = None
 
 
 STEPS: Final[dict[str, Step]] = {}  # by state name
@@ -108,20 +111,27 @@ def asks(state: State, *buttons: str) -> Callable[[Asker], Asker]:
 async def ask(turn: Turn, state: State, draft: Draft) -> None:
     """Send the question of a step (with its buttons) and wait for the answer in its state."""
     await turn.state.set_state(state)
+    show = step_of(state).show
+    if show is not None:
+        await show(turn, draft)
+        return
     question, asker = Question(turn.ctx.translator is not None), step_of(state).question
     assert asker is not None, state
     await turn.say(asker(draft, question), question.keyboard or markup(question.builder))
 
 
-async def close_question(turn: Turn) -> None:
-    """A question answered with one of its buttons: its buttons go."""
-    if turn.answer is not None and turn.message is not None and turn.message.reply_markup is not None:
-        await turn.message.edit_reply_markup(reply_markup=None)
+async def close_question(turn: Turn, choice: str | None = None) -> None:
+    """A question answered with one of its buttons: its buttons go, the choice echoed (the kit's)."""
+    await echo_choice(turn, choice)
 
 
-async def go_on(turn: Turn, draft: Draft, step: State) -> None:
-    """The question is answered: it is closed, the draft kept, and the next step's question asked."""
-    await close_question(turn)
+async def go_on(turn: Turn, draft: Draft, step: State, choice: str | None = None) -> None:
+    """The question is answered: it is closed (`choice` echoed, else the pressed button's text),
+    the draft kept, and the next step's question asked; once a field ✏️ Edit reopened is done (a
+    step outside its own), the preview again."""
+    await close_question(turn, choice)
+    if draft.get(EDITING) and str(step.state) not in draft[EDITING]:
+        step = DraftStates.preview
     await turn.state.update_data(training=draft)
     await ask(turn, step, draft)
 

@@ -19,6 +19,7 @@ from bot.i18n import _, language_name
 from bot.services.schedule_math import parse_clock
 from bot.services.text import TextRejected, clean_line
 from bot.services.trainings.rules import OPTIONS_MAX, TrainingError, validate_questions
+from handlers.composer.audience import audience_summary
 from handlers.trainings.texts import duration_label, short_when
 
 Draft = dict[str, Any]
@@ -151,9 +152,12 @@ def preview_text(draft: Draft) -> str:
     lines += ["", session_list(draft)]
     if draft.get("questions"):
         lines += ["", _("❓ <b>Questions at sign-up</b>"), questions_text(draft)]
+    lines += [
+        "",
+        _("<b>Audience:</b> {audience}").format(audience=audience_summary(draft.get("audience") or {})),
+    ]
     if draft.get("translations"):
         lines += [
-            "",
             _("🌐 Translated: {languages}").format(
                 languages=", ".join(language_name(code) for code in draft["translations"])
             ),

@@ -395,8 +395,9 @@ async def test_registration_step(
             last = transcript[-1] if transcript and transcript[-1]["outgoing"] else {}
             text = last.get("text") or ""
             shown = labels(last) if (last.get("reply_markup") or {}).get("inline_keyboard") else []
-            if "English" in shown:
-                await emulator.press_button(user, last, text="English")
+            english = next((label for label in shown if label.removeprefix("📱 ") == "English"), None)
+            if english is not None:  # the app's language comes first, marked 📱
+                await emulator.press_button(user, last, text=english)
             elif "✅ I agree" in shown:
                 await emulator.press_button(user, last, text="✅ I agree")
             elif "What name" in text:

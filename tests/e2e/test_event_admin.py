@@ -197,7 +197,12 @@ async def test_newevent_dialog_in_french_bad_input_preview_translation_and_publi
     assert (event.audience, event.claim_window_hours) == ({}, 24)
     assert preview["text"] == expected_card(harness, event, "fr", "fr")
     assert "Musique & <danse> pour tous" in preview["text"]  # shown as typed, not as HTML
-    assert buttons(preview) == [t("📤 Publish", "fr"), t("🌐 Add a translation", "fr"), t("🗑 Discard", "fr")]
+    assert buttons(preview) == [
+        t("📤 Publish", "fr"),
+        t("✏️ Edit", "fr"),
+        t("🌐 Add a translation", "fr"),
+        t("🗑 Discard", "fr"),
+    ]
 
     languages = await harness.choose(organizer, preview, t("🌐 Add a translation", "fr"))
     assert "Français" not in buttons(languages)
@@ -731,6 +736,14 @@ async def test_skipping_everything_then_translation_without_description_edits_an
     assert all(event.translations == {"fr": {"title": "Chorale hebdomadaire"}} for event in events)
     assert all((e.description, e.place, e.online_url, e.ends_at) == ("", None, None, None) for e in events)
     assert all((e.capacity, e.reminder_offsets, e.rsvp_deadline) == (None, [], None) for e in events)
+
+    # A mistake seen in the preview is fixed from the preview: ✏️ Edit, a field, its new value.
+    await harness.press(organizer, preview, "✏️ Edit")
+    await harness.press(organizer, await harness.reply(organizer), "Place")
+    question = await harness.choose(organizer, await harness.reply(organizer), "All future dates")
+    assert (await harness.send(organizer, "Salle Pleyel, Paris"))["text"] == "✅ Saved for 8 dates."
+    card = await harness.reply(organizer)  # the draft again, with its buttons
+    assert "Salle Pleyel, Paris" in card["text"] and "📤 Publish" in buttons(card)
 
     # A draft can be edited from /myevents before it is published.
     listing = await harness.send(organizer, "/myevents")

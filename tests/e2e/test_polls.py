@@ -185,7 +185,7 @@ async def test_a_ukrainian_poll_translated_reaches_each_member_in_their_language
     audience = await pick(confirm, "✅ Correct")
     await harness.choose(coordinator, audience, t("Everyone"))  # the preview notice
     card = await harness.reply(coordinator)
-    assert buttons(card) == [t("📤 Publish"), t("🌐 Add a translation"), t("🗑 Discard")]
+    assert buttons(card) == [t("📤 Publish"), t("✏️ Edit"), t("🌐 Add a translation"), t("🗑 Discard")]
 
     for language, question, options in (
         ("ar", "متى نلتقي؟", ["السبت", "الأحد"]),  # one option per message

@@ -694,7 +694,8 @@ async def test_results_counts_charts_texts_breakdown_exports_close_extend_duplic
     await harness.reply(coordinator)  # its closing time
     confirm = await harness.send(coordinator, typed)
     card = await harness.choose(coordinator, confirm, t("✅ Correct", "fr"))
-    assert buttons(card) == [t("📤 Publish", "fr"), t("🌐 Add a translation", "fr"), t("🗑 Discard", "fr")]
+    labels = ("📤 Publish", "✏️ Edit", "🌐 Add a translation", "🗑 Discard")
+    assert buttons(card) == [t(label, "fr") for label in labels]
     copy = (await surveys(harness))[1]
     assert (copy.status, copy.closes_at, copy.title) == (SurveyStatus.DRAFT, moment, "Needs")
     assert [q.text for q in await questions(harness, copy.id or 0)] == [

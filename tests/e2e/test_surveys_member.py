@@ -394,5 +394,5 @@ def test_dialog_states_keep_the_names_stored_in_the_database() -> None:
 
     assert AnsweringStates.answering.state == "SurveyStates:answering"
     steps = "question title kind text options bounds max_length optional more multiple anonymous audience"
-    names = [*steps.split(), "opens", "closes", "reminder", "translation"]
+    names = [*steps.split(), "opens", "closes", "reminder", "translation", "edit_value"]
     assert [state.state for state in SurveyDialogStates] == [f"SurveyStates:{name}" for name in names]

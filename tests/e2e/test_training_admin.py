@@ -254,7 +254,7 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
         "⏳ Sign up until Mar 10, 2099, 12:00\u202fPM\n"
     )
     assert "🌐 Translated: Français" in preview["text"]
-    assert buttons(preview) == ["📤 Publish", "🗑 Discard"]
+    assert buttons(preview) == ["📤 Publish", "✏️ Edit", "🗑 Discard"]
     assert await count_trainings(harness) == 0
 
     published = await harness.choose(coordinator, preview, "📤 Publish")

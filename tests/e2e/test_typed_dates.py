@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot.i18n import format_when
+from bot.i18n import format_when, zone_city
 from storage.db import create_session_factory
 from storage.models import Event, Member
 from storage.types import utcnow
@@ -99,7 +99,7 @@ async def test_a_start_typed_as_people_do_is_echoed_and_stored(
     assert echo["text"] == plain(
         t("It starts on {when}. Is that right?", language, when=format_when(start, language, zone, "words"))
     )
-    assert f"({zone})" in echo["text"]  # in the organizer's own zone, named
+    assert f"({zone_city(zone, language)})" in echo["text"]  # in the organizer's own zone, named
     question = await harness.choose(organizer, echo, t("✅ Correct", language))
     for button in ("Skip", "Skip", "No limit", "Skip", "No reminders", "Everyone", "Only once"):
         question = await harness.choose(organizer, question, t(button, language))

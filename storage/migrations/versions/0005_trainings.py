@@ -1,23 +1,13 @@
-"""trainings: courses of sessions (events) with seats, sign-ups, a waitlist and notices
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-11-28 02:28:32.775833
-"""
+"""trainings: courses of sessions (events) with seats, sign-ups, a waitlist and notices (revision 0005, after 0004; 2026-11-28)."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 import storage.types
 
-revision: str = "0005"
-down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0005", "0004"
 
 
 def upgrade() -> None:
