@@ -56,6 +56,7 @@ from bot.services.surveys import KIND as SURVEY
 from bot.services.surveys import POLL_STOP_KIND as POLL_STOP
 from bot.services.surveys import REMINDER_KIND as SURVEY_REMINDER
 from bot.services.trainings import NOTICE_KIND as TRAINING_NOTICE
+from bot.services.translate import translator_from
 from bot.telegram_retry import RetryMiddleware
 from bot.web.inbox_worker import InboxMiddleware, InboxWorker, purge_handled
 from handlers import get_routers
@@ -249,6 +250,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         i18n=i18n,
         sessions=sessions,
         delivery=delivery,
+        translator=translator_from(settings),
     )
     dispatcher.update.outer_middleware(UpdateLogMiddleware())
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessions))

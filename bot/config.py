@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     health_listen: str | None = None  # long polling: also serve /healthz, /metrics (and feeds) here
     redis_url: str | None = None  # several processes: the flood budget shared through Redis
     public_url: str | None = None  # the bot's public base URL: members' calendar feed links
+    # Machine-translation drafts (off unless set): a LibreTranslate-compatible server.
+    translate_url: str | None = None
+    translate_api_key: SecretStr | None = None
+    translate_timeout: float = Field(default=20.0, gt=0, le=300)  # seconds per request
 
     @model_validator(mode="after")
     def _rate_within_telegram_limits(self) -> Settings:
@@ -99,15 +103,22 @@ class Settings(BaseSettings):
             raise ValueError("expected the form 123456789:ABC... given by @BotFather")
         return text
 
-    @field_validator("telegram_api_url")
+    @field_validator("telegram_api_url", "translate_url")
     @classmethod
-    def _url_shape(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
+    def _url_shape(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        return value.rstrip("/") if value else value
 
     @field_validator(
-        "webhook_url", "public_url", "redis_url", "health_listen", "webhook_secret", mode="before"
+        "webhook_url",
+        "public_url",
+        "redis_url",
+        "health_listen",
+        "webhook_secret",
+        "translate_url",
+        "translate_api_key",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

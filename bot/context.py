@@ -35,6 +35,7 @@ from bot.policy import (
     role_in,
 )
 from bot.services.roles import Actor
+from bot.services.translate import Translator
 from storage.models import Member, Organization, Role
 from storage.types import ROW_ID_MAX
 
@@ -59,6 +60,7 @@ class Context:
     member: Member | None
     organization: Organization
     locale: str
+    translator: Translator | None = None  # machine-translation drafts, when TRANSLATE_URL is set
     _roles: dict[int, Role | None] = field(default_factory=dict, repr=False)
 
     @property
@@ -109,6 +111,7 @@ class ContextMiddleware(BaseMiddleware):
             member=data.get("member"),
             organization=data["organization"],
             locale=str(data.get("locale") or ""),
+            translator=data.get("translator"),
         )
         return await handler(event, data)
 

@@ -103,6 +103,9 @@ class AnnouncementComposer(Composer[Announcement]):
             Item("text", prompt.format(language=language_name(language)), text_rule(bool(draft.media_kind)))
         ]
 
+    def originals(self, draft: Announcement) -> dict[str, str | None]:
+        return {"text": draft.text}
+
     async def save_translation(
         self, turn: Turn, draft: Announcement, language: str, answers: dict[str, str | None]
     ) -> str | None:

@@ -25,6 +25,9 @@ intent stack in the FSM storage; and the kit below is a few hundred lines we ful
   `rule.optional` gives a Skip button), and `save_translation(turn, draft, language, answers)`;
 - `fields(draft)` / `save_field(turn, draft, key, value)`: what ✏️ Edit offers (issue 16), and
   optionally `pick_field` (ask something before the value, e.g. which dates of a series);
+- `originals(draft)`: each item's original text, by key, for "💡 Suggest translations"
+  (`handlers.composer.suggest`: with `TRANSLATE_URL` set, machine drafts of every missing language
+  saved through `save_translation`; `suggestions_saved` says what comes next, the preview by default);
 - `show_preview(turn, draft)`, `publish(turn, draft)` (claim + publish; False if already claimed),
   `discard(turn, draft)`, and optionally `translation_answer`, `translation_saved`, `field_saved`,
   `text_was_cut`.

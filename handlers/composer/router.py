@@ -18,7 +18,7 @@ from bot.context import Context
 from bot.delivery import DeliveryEngine
 from bot.i18n import _
 from bot.policy import rights
-from handlers.composer import steps
+from handlers.composer import steps, suggest
 from handlers.composer.spec import Composer, Turn
 from handlers.composer.text import continuation, cut_record, cut_text
 
@@ -132,6 +132,8 @@ def composer_router(spec: Composer[Any]) -> Router:
         codes.field: steps.choose_field,
         codes.publish: steps.publish,
         codes.discard: steps.discard,
+        suggest.SUGGEST: suggest.suggest,
+        suggest.CHECKED: suggest.checked,
     }
     for code, step in kit_buttons.items():
         draft_button(spec, router, code)(_kit_button(spec, step))

@@ -140,6 +140,15 @@ class Composer(Generic[DraftT]):
         """The texts to translate into `language`, in order (must, to offer translations)."""
         raise NotImplementedError
 
+    def originals(self, draft: DraftT) -> dict[str, str | None]:
+        """The original text of each item, by key (what "💡 Suggest translations" sends to the
+        translation server); an item left out cannot be suggested."""
+        return {}
+
+    async def suggestions_saved(self, turn: Turn, draft: DraftT) -> None:
+        """After machine suggestions were saved (the kit has listed them): back to the preview."""
+        await self.show_preview(turn, draft)
+
     def translation_answer(
         self, draft: DraftT, language: str, answers: dict[str, str | None], item: Item, text: str
     ) -> dict[str, str | None] | str:

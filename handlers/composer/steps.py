@@ -13,6 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import SHIPPED_LANGUAGES
 from bot.i18n import _, language_name, languages_first
+from handlers.composer import suggest
 from handlers.composer.spec import STEP_KEY, Composer, Item, Turn
 from handlers.composer.text import read_text
 
@@ -84,16 +85,19 @@ async def _ask(spec: Composer[Any], turn: Turn, draft: Any, item: Item) -> None:
 
 async def offer_languages(spec: Composer[Any], turn: Turn, draft: Any, value: str = "") -> bool:
     """The shipped languages but the original's, the organization's own first, ✅ on those already
-    translated."""
+    translated (💡 on machine suggestions), and 💡 Suggest translations when a server is set."""
     done, source, ident = set(spec.translated(draft)), spec.source_language(draft), spec.ident(draft)
+    suggested = set(await suggest.suggested(spec, turn, draft))
     builder = InlineKeyboardBuilder()
     for code in languages_first(turn.ctx.organization.default_language):
         if code != source:
-            mark = "✅ " if code in done else ""
+            mark = "💡 " if code in suggested else "✅ " if code in done else ""
             builder.button(
                 text=mark + language_name(code), callback_data=spec.button(spec.codes.language, ident, code)
             )
     builder.adjust(2)
+    if suggest.offers_suggestions(spec, turn, draft):
+        builder.row(suggest.suggest_button(spec, ident))
     await turn.say(_("Which language is the translation in?"), builder.as_markup())
     return True
 
@@ -123,6 +127,7 @@ async def _translation_answer(
     if error is not None:
         await turn.say(error)
         return
+    await suggest.translation_typed(spec, turn, draft, step["language"])
     await spec.translation_saved(turn, draft, step["language"])
 
 

@@ -100,6 +100,9 @@ class EventComposer(Composer[ComposedEvent]):
             Item("description", description.format(language=name), replace(DESCRIPTION, optional=True)),
         ]
 
+    def originals(self, draft: ComposedEvent) -> dict[str, str | None]:
+        return {"title": draft.event.title, "description": draft.event.description or None}
+
     async def save_translation(
         self, turn: Turn, draft: ComposedEvent, language: str, answers: dict[str, str | None]
     ) -> str | None:

@@ -116,6 +116,13 @@ class SurveyComposer(Composer[SurveyDraft]):
                 items.append(Item(option_key(index, position), text, ANY_TEXT))
         return items
 
+    def originals(self, draft: SurveyDraft) -> dict[str, str | None]:
+        texts: dict[str, str | None] = {"title": draft.survey.title}
+        for index, question in enumerate(draft.questions):
+            texts[f"q{index}"] = question.text
+            texts.update((option_key(index, at), option) for at, option in enumerate(question.options))
+        return texts
+
     def translation_answer(
         self, draft: SurveyDraft, language: str, answers: dict[str, str | None], item: Item, text: str
     ) -> dict[str, str | None] | str:

@@ -20,6 +20,7 @@ from bot.services.trainings.create import create_training, publish_training
 from bot.services.trainings.notices import count_audience_of
 from bot.services.trainings.rules import SessionInput, TrainingError
 from handlers.composer import Codes, Composer, Item, Turn, preview_keyboard
+from handlers.composer.suggest import CHECKED, SUGGEST
 from handlers.trainings import edit
 from handlers.trainings.callbacks import TrainingDraft
 from handlers.trainings.new_training_steps import EDITING, STEPS, ask, step_of
@@ -32,7 +33,8 @@ S = DraftStates
 UNDO_KEY: Final = "training_undo"  # FSM data: the step and draft before a text that may be cut
 # The kit's steps: its typed translation items (and their Skip), and the preview's buttons.
 step_of(S.translation_title).buttons = frozenset({"translation"})
-step_of(S.preview).buttons = frozenset({"publish", "discard", "edit", "ef"})
+step_of(S.preview).buttons = frozenset({"publish", "discard", "edit", "ef", CHECKED})
+step_of(S.translations).buttons |= {SUGGEST, CHECKED}
 
 
 class TrainingComposer(Composer[Draft]):
@@ -80,6 +82,9 @@ class TrainingComposer(Composer[Draft]):
             ),
         ]
 
+    def originals(self, draft: Draft) -> dict[str, str | None]:
+        return {"title": draft.get("title"), "description": draft.get("description") or None}
+
     async def save_translation(
         self, turn: Turn, draft: Draft, language: str, answers: dict[str, str | None]
     ) -> str | None:
@@ -91,6 +96,9 @@ class TrainingComposer(Composer[Draft]):
         return None
 
     async def translation_saved(self, turn: Turn, draft: Draft, language: str) -> None:
+        await ask(turn, S.translations, draft)
+
+    async def suggestions_saved(self, turn: Turn, draft: Draft) -> None:
         await ask(turn, S.translations, draft)
 
     # -- ✏️ Edit (`edit`: the dialog's own steps) ---------------------------------------------------

@@ -30,6 +30,7 @@ from bot.services.trainings.rules import (
     TrainingError,
 )
 from handlers.composer import TEXT_MAX, TextRule, Turn, date_error_text, echo_choice
+from handlers.composer.suggest import SUGGEST
 from handlers.trainings.callbacks import TrainingDraft
 from handlers.trainings.states import DraftStates
 from handlers.trainings.texts import duration_label, error_text, markup, text_rule
@@ -52,9 +53,10 @@ class Question:
     """The buttons under a step's question, as its function adds them (`TrainingDraft` data), or a
     whole `keyboard` of its own."""
 
-    def __init__(self) -> None:
+    def __init__(self, suggestions: bool = False) -> None:
         self.builder = InlineKeyboardBuilder()
         self.keyboard: InlineKeyboardMarkup | None = None
+        self.suggestions = suggestions  # a translation server is set (💡 Suggest translations)
 
     def button(self, text: str, action: str, value: str = "") -> None:
         self.builder.button(text=text, callback_data=TrainingDraft(action=action, value=value))
@@ -113,7 +115,7 @@ async def ask(turn: Turn, state: State, draft: Draft) -> None:
     if show is not None:
         await show(turn, draft)
         return
-    question, asker = Question(), step_of(state).question
+    question, asker = Question(turn.ctx.translator is not None), step_of(state).question
     assert asker is not None, state
     await turn.say(asker(draft, question), question.keyboard or markup(question.builder))
 
@@ -297,9 +299,13 @@ def _translations(draft: Draft, question: Question) -> str:
         text += "\n" + _("Translated: {languages}").format(
             languages=", ".join(language_name(code) for code in done)
         )
+    missing = False
     for code in languages_first(*(draft.get("teaching") or [])):  # the languages it is taught in first
         if code != draft.get("language"):
             question.button(("✅ " if code in done else "") + language_name(code), "tr", code)
+            missing = missing or code not in done
+    if question.suggestions and missing:
+        question.button(_("💡 Suggest translations"), SUGGEST)
     question.button(_("Done") if done else _("No translations"), "tr_done")
     question.keyboard = markup(question.builder, *[2] * ((len(SHIPPED_LANGUAGES) - 1) // 2), 1, 1)
     return text

@@ -306,6 +306,18 @@ async def test_newtraining_dialog_bad_input_at_each_step_then_publish(harness: H
     assert harness.emulator.errors == []
 
 
+async def trainer_to_questions(harness: Harness, coordinator: Any) -> None:
+    """/newtraining from the trainer's name to "No questions": Kwame, one hour on 1 May 2099 in
+    Room 4, five seats, no deadline (the translations step is asked next)."""
+    await harness.send(coordinator, "Kwame")
+    confirm = await harness.send(coordinator, "2099-05-01 10:00")
+    await harness.press(coordinator, confirm, "✅ Correct")
+    await harness.choose(coordinator, await harness.reply(coordinator), "1 hour")  # where
+    await harness.choose(coordinator, await harness.send(coordinator, "Room 4"), "Done")  # how many seats
+    await harness.press(coordinator, await harness.send(coordinator, "5"), "Skip")
+    await harness.press(coordinator, await harness.reply(coordinator), "No questions")
+
+
 async def test_newtraining_a_cut_description_a_skipped_translation_and_discard(
     harness: Harness, registered
 ) -> None:  # type: ignore[no-untyped-def]
@@ -329,13 +341,7 @@ async def test_newtraining_a_cut_description_a_skipped_translation_and_discard(
     languages = await harness.send(coordinator, "Money for associations, step by step.")
     await harness.press(coordinator, languages, "▫️ English")
     await harness.choose(coordinator, languages, "Done")  # who is the trainer
-    confirm = await harness.send(coordinator, "Kwame")
-    confirm = await harness.send(coordinator, "2099-05-01 10:00")
-    await harness.press(coordinator, confirm, "✅ Correct")
-    await harness.choose(coordinator, await harness.reply(coordinator), "1 hour")  # where
-    await harness.choose(coordinator, await harness.send(coordinator, "Room 4"), "Done")  # how many seats
-    await harness.press(coordinator, await harness.send(coordinator, "5"), "Skip")
-    await harness.press(coordinator, await harness.reply(coordinator), "No questions")
+    await trainer_to_questions(harness, coordinator)
     await harness.choose(coordinator, await harness.reply(coordinator), "Français")  # the title in French
     description = await harness.send(coordinator, "Les bases du budget")
     assert description["text"] == "Now the description in Français, or press Skip to show the original one."
