@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import Bot
@@ -39,24 +40,16 @@ class RawGetUpdates(GetUpdates):
     __returning__ = list[dict[str, Any]]  # type: ignore[assignment]
 
 
+@dataclass
 class UpdatePoller:
-    def __init__(
-        self,
-        bot: Bot,
-        sessions: async_sessionmaker[AsyncSession],
-        worker: InboxWorker,
-        *,
-        allowed_updates: list[str],
-        timeout: int = POLL_TIMEOUT,
-    ) -> None:
-        self.bot = bot
-        self.sessions = sessions
-        self.worker = worker
-        self.allowed_updates = allowed_updates
-        self.timeout = timeout
-        self.offset: int | None = None  # the next getUpdates confirms everything below it
-        self.running = False
-        self._failures = 0
+    bot: Bot
+    sessions: async_sessionmaker[AsyncSession]
+    worker: InboxWorker
+    allowed_updates: list[str] = field(kw_only=True)
+    timeout: int = field(default=POLL_TIMEOUT, kw_only=True)
+    offset: int | None = field(default=None, init=False)  # the next getUpdates confirms all below it
+    running: bool = field(default=False, init=False)
+    _failures: int = field(default=0, init=False)
 
     @property
     def alive(self) -> bool:
