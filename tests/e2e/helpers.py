@@ -16,13 +16,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import format_when
 from bot.sandbox import BotAPIEmulator, SimUser
+from bot.services import events as event_service
 from bot.services import surveys as survey_service
 from bot.services.announcements import enqueue_announcement
 from bot.services.members import TelegramIdentity, record_consent
 from bot.services.roles import ensure_default_organization
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head
-from storage.models import Announcement, Member, Organization, Survey
+from storage.models import Announcement, Event, Member, Organization, Survey
 from storage.types import utcnow
 from tests.e2e.conftest import Harness
 
@@ -97,6 +98,21 @@ async def consented(session: AsyncSession, organization_id: int | None, users: l
         )
         for user in users
     ]
+
+
+async def meeting_reminded_in(session: AsyncSession, organization: Organization, seconds: int) -> Event:
+    """A published "Meeting" an hour and `seconds` away with a reminder an hour before: the
+    reminder is due in `seconds` (its members are the caller's to add)."""
+    meeting = await event_service.create_event(
+        session,
+        organization_id=organization.id or 0,
+        title="Meeting",
+        starts_at=utcnow() + timedelta(minutes=60, seconds=seconds),
+        now=utcnow(),
+        reminder_offsets=[60],
+    )
+    await event_service.publish(session, meeting, organization, utcnow(), announce=False)
+    return meeting
 
 
 async def urgent_announcement(

@@ -45,7 +45,13 @@ from storage.models import (
 from storage.types import utcnow
 from tests.e2e.conftest import bot_api
 from tests.e2e.crash_kit import ROUNDS, CrashBot, labels, last_with_buttons, person, settle
-from tests.e2e.helpers import bot_organization, consented, copies_sent, urgent_announcement
+from tests.e2e.helpers import (
+    bot_organization,
+    consented,
+    copies_sent,
+    meeting_reminded_in,
+    urgent_announcement,
+)
 from tests.helpers import grant_writing
 
 pytestmark = [pytest.mark.crash, pytest.mark.parametrize("round_", range(ROUNDS))]
@@ -89,6 +95,11 @@ async def member_ids(db: Any, users: list[SimUser]) -> dict[int, SimUser]:
         return {member_id: by_telegram[telegram_id] for member_id, telegram_id in rows.all()}
 
 
+async def ids_of(db: Any, users: list[SimUser]) -> dict[int, int]:
+    """{Telegram id: member id} of `users`."""
+    return {user.id: member_id for member_id, user in (await member_ids(db, users)).items()}
+
+
 async def in_two_days(session: Any, title: str, *, announce: bool, **values: Any) -> Any:
     """A published event of the bot's organization, starting in two days."""
     organization = await bot_organization(session)
@@ -124,20 +135,11 @@ async def test_broadcast_reminders_and_seat_offers(
     reminded_users = await members(db, emulator, 15, "R")
     offer_users = await members(db, emulator, 12, "O")
     everyone = [*reminded_users, *offer_users, *await members(db, emulator, 8, "N")]
-    ids = {user.id: member_id for member_id, user in (await member_ids(db, everyone)).items()}
+    ids = await ids_of(db, everyone)
     async with db() as session:
         organization = await bot_organization(session)
         await urgent_announcement(session, organization, everyone[-1], "Crash news")
-        # A reminder an hour before an event starting in an hour and 2 seconds: due at once.
-        meeting = await event_service.create_event(
-            session,
-            organization_id=organization.id or 0,
-            title="Meeting",
-            starts_at=utcnow() + timedelta(minutes=60, seconds=2),
-            now=utcnow(),
-            reminder_offsets=[60],
-        )
-        await event_service.publish(session, meeting, organization, utcnow(), announce=False)
+        meeting = await meeting_reminded_in(session, organization, seconds=2)  # due at once
         for user in reminded_users:
             await event_service.rsvp(session, meeting.id or 0, ids[user.id], "going", utcnow())
         dinner = await in_two_days(session, "Dinner", capacity=5, announce=False, claim_window_hours=1)
@@ -269,7 +271,7 @@ async def test_rsvp_burst(
     emulator: BotAPIEmulator, tmp_path: Path, database_url: str, db: Any, round_: int
 ) -> None:
     users = await members(db, emulator, 16)
-    ids = {user.id: member_id for member_id, user in (await member_ids(db, users)).items()}
+    ids = await ids_of(db, users)
     async with db() as session:
         gala = await in_two_days(session, "Gala", capacity=6, announce=True)  # the card goes to everyone
         await session.commit()
@@ -308,7 +310,7 @@ async def test_training_signup_burst(
     emulator: BotAPIEmulator, tmp_path: Path, database_url: str, db: Any, round_: int
 ) -> None:
     users = await members(db, emulator, 16)
-    ids = {user.id: member_id for member_id, user in (await member_ids(db, users)).items()}
+    ids = await ids_of(db, users)
     async with db() as session:
         organization = await bot_organization(session)
         values = grant_writing(utcnow() + timedelta(days=3)) | {

@@ -32,7 +32,13 @@ from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head
 from storage.models import DeliveryStatus, InboxUpdate, OutboxMessage, RsvpStatus
 from storage.types import utcnow
-from tests.e2e.helpers import bot_organization, consented, consents_in_swahili, urgent_announcement
+from tests.e2e.helpers import (
+    bot_organization,
+    consented,
+    consents_in_swahili,
+    meeting_reminded_in,
+    urgent_announcement,
+)
 from tests.e2e.webhook_helpers import BotProcess
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -139,16 +145,7 @@ async def test_two_processes_share_the_work(
                 capacity=20,
             )
             await service.publish(session, gala, org, utcnow(), announce=False)
-            # A reminder an hour before an event starting in an hour and 20 seconds: due during the test.
-            meeting = await service.create_event(
-                session,
-                organization_id=org.id or 0,
-                title="Meeting",
-                starts_at=utcnow() + timedelta(minutes=60, seconds=20),
-                now=utcnow(),
-                reminder_offsets=[60],
-            )
-            await service.publish(session, meeting, org, utcnow(), announce=False)
+            meeting = await meeting_reminded_in(session, org, seconds=20)  # due during the test
             for member_id in ids[:60]:
                 await service.rsvp(session, meeting.id or 0, member_id, "maybe", utcnow())
             await session.commit()
