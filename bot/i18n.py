@@ -7,7 +7,7 @@ Every user-visible string goes through gettext (`_`, `__` lazy, `ngettext` plura
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -106,6 +106,11 @@ def language_name(code: str) -> str:
     """A language's own name, as its speakers write it ("Français", "العربية", "Kiswahili")."""
     name = Locale.parse(code).get_display_name(code) or code
     return name[:1].upper() + name[1:]
+
+
+def language_names(codes: Iterable[str]) -> str:
+    """Languages by their own names, one after the other: "English, Français, العربية"."""
+    return ", ".join(language_name(code) for code in codes)
 
 
 @cache

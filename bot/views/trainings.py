@@ -17,7 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.i18n import format_when, language_name
+from bot.i18n import format_when, language_names
 from bot.services.events import telegram_length
 from bot.services.trainings.attendance import completion
 from bot.services.trainings.queries import my_signup, sessions_of, signup_counts, waitlist_position
@@ -122,7 +122,7 @@ def training_card(data: CardData, version: str, locale: str, zone: str, me: Memb
     if training.trainer:
         lines.append(_("👩‍🏫 Trainer: {name}").format(name=escape(training.trainer)))
     if training.teaching_languages:
-        names = ", ".join(language_name(code) for code in training.teaching_languages)
+        names = language_names(training.teaching_languages)
         lines.append(_("🗣 Taught in: {languages}").format(languages=escape(names)))
     head = len(lines)
     lines += ["", _("🗓 <b>Sessions</b>")]

@@ -19,7 +19,7 @@ from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import SHIPPED_LANGUAGES
-from bot.i18n import _, language_name
+from bot.i18n import _, language_name, language_names
 from bot.services.geo import country_name
 from bot.services.members import INTERESTS
 from handlers.ui import INTEREST_LABELS, locale_now
@@ -103,7 +103,7 @@ def audience_summary(audience: dict[str, Any]) -> str:
             ", ".join(str(INTEREST_LABELS[key]) for key in audience["interests"] if key in INTEREST_LABELS)
         )
     if audience.get("languages"):
-        parts.append(", ".join(language_name(code) for code in audience["languages"]))
+        parts.append(language_names(audience["languages"]))
     if audience.get("residence_countries"):
         names = ", ".join(country_name(code, locale) for code in audience["residence_countries"])
         parts.append(_("living in {countries}").format(countries=names))

@@ -20,12 +20,11 @@ keeps what it had (languages saved before the failure stay, marked as suggestion
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, Final
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import _, language_name, languages_first
+from bot.i18n import _, language_name, language_names, languages_first
 from bot.sandbox.entities import EntityParseError, parse_html
 from bot.services.events import telegram_length
 from bot.services.translate import TranslateError, Translator, server_code
@@ -43,10 +42,6 @@ class Unusable(ValueError):
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.text = text
-
-
-def names(languages: Iterable[str]) -> str:
-    return ", ".join(language_name(code) for code in languages)
 
 
 def suggest_button(spec: Composer[Any], ident: int) -> InlineKeyboardButton:
@@ -103,7 +98,7 @@ async def translation_typed(spec: Composer[Any], turn: Turn, draft: Any, languag
     await _keep_marks(spec, turn, draft, left)
     if left:
         still = _("💡 Still machine suggestions, not checked: {languages}.")
-        await turn.say(still.format(languages=names(left)))
+        await turn.say(still.format(languages=language_names(left)))
 
 
 async def checked(spec: Composer[Any], turn: Turn, draft: Any, value: str = "") -> bool:
@@ -265,13 +260,13 @@ async def _report(
 ) -> None:
     if unknown:
         notes.append(
-            _("The translation server does not offer: {languages}.").format(languages=names(unknown))
+            _("The translation server does not offer: {languages}.").format(languages=language_names(unknown))
         )
     if saved:
         await _keep_marks(spec, turn, draft, [*await suggested(spec, turn, draft), *saved])
         marks = await suggested(spec, turn, draft)
         lines = [
-            _("💡 Machine suggestions saved: {languages}.").format(languages=names(marks)),
+            _("💡 Machine suggestions saved: {languages}.").format(languages=language_names(marks)),
             _(
                 "They are drafts: read them before publishing, members get them as they are. To "
                 "correct one, choose its language under 🌐 Add a translation: your text replaces it."

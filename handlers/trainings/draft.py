@@ -15,7 +15,7 @@ from typing import Final
 from aiogram import Router
 
 from bot.config import SHIPPED_LANGUAGES
-from bot.i18n import language_name
+from bot.i18n import language_names
 from bot.services.trainings.rules import TrainingError
 from handlers.composer import Turn, draft_button
 from handlers.trainings.callbacks import TrainingDraft
@@ -74,7 +74,7 @@ async def languages_done(turn: Turn, draft: Draft, data: TrainingDraft) -> None:
     if not draft.get("teaching"):
         turn.toast(error_text(TrainingError("no_teaching_language")), alert=True)
         return
-    chosen = ", ".join(language_name(code) for code in draft["teaching"])
+    chosen = language_names(draft["teaching"])
     await go_on(turn, draft, S.trainer, escape(chosen))
 
 

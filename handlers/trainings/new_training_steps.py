@@ -16,7 +16,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import SHIPPED_LANGUAGES
-from bot.i18n import _, format_when, language_name, languages_first, zone_city
+from bot.i18n import _, format_when, language_name, language_names, languages_first, zone_city
 from bot.services import events as event_rules
 from bot.services.dates import DateError
 from bot.services.events import EventError
@@ -296,9 +296,7 @@ def _translations(draft: Draft, question: Question) -> str:
     done = draft.get("translations") or {}
     text = _("Add a translation of the title and description? Members who use that language will see it.")
     if done:
-        text += "\n" + _("Translated: {languages}").format(
-            languages=", ".join(language_name(code) for code in done)
-        )
+        text += "\n" + _("Translated: {languages}").format(languages=language_names(done))
     missing = False
     for code in languages_first(*(draft.get("teaching") or [])):  # the languages it is taught in first
         if code != draft.get("language"):

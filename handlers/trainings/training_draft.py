@@ -15,7 +15,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 
-from bot.i18n import _, language_name
+from bot.i18n import _, language_names
 from bot.services.schedule_math import parse_clock
 from bot.services.text import TextRejected, clean_line
 from bot.services.trainings.rules import OPTIONS_MAX, TrainingError, validate_questions
@@ -140,9 +140,7 @@ def preview_text(draft: Draft) -> str:
         lines += ["", escape(draft["description"])]
     lines += [
         "",
-        _("🗣 Taught in: {languages}").format(
-            languages=", ".join(language_name(code) for code in draft.get("teaching") or [])
-        ),
+        _("🗣 Taught in: {languages}").format(languages=language_names(draft.get("teaching") or [])),
         _("👤 Trainer: {name}").format(name=escape(draft.get("trainer", ""))),
         _("🎟 Seats: {count}").format(count=draft.get("capacity")),
     ]
@@ -158,8 +156,6 @@ def preview_text(draft: Draft) -> str:
     ]
     if draft.get("translations"):
         lines += [
-            _("🌐 Translated: {languages}").format(
-                languages=", ".join(language_name(code) for code in draft["translations"])
-            ),
+            _("🌐 Translated: {languages}").format(languages=language_names(draft["translations"])),
         ]
     return "\n".join(lines)
