@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass
 
@@ -49,7 +50,11 @@ async def ensure_default_organization(
     organization = result.first()
     if organization is None:
         organization = Organization(
-            slug=slugify(name), name=name, default_language=language, timezone=timezone
+            slug=slugify(name),
+            name=name,
+            default_language=language,
+            timezone=timezone,
+            invite_code=secrets.token_urlsafe(9),
         )
         session.add(organization)
         await session.flush()

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -96,6 +96,8 @@ class Event(SQLModel, table=True):
         default_factory=lambda: [1440, 60], sa_column=Column(JSON, nullable=False)
     )  # minutes before the start
     audience: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Open to the whole confederation: visible and bookable by members of every organization.
+    open_to_all: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     status: EventStatus = Field(default=EventStatus.DRAFT, sa_type=String(16))
     checkin_code: str | None = Field(default=None, sa_type=String(12))
     # Bumped by every RSVP transaction as its first statement: the row lock that serializes seat

@@ -6,12 +6,25 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
 
-__all__ = ["AuditEntry", "Member", "MemberStatus", "Membership", "Organization", "Role"]
+__all__ = [
+    "AuditEntry",
+    "JoinPolicy",
+    "JoinRequest",
+    "JoinRequestStatus",
+    "Member",
+    "MemberStatus",
+    "Membership",
+    "OrgKind",
+    "OrgStatus",
+    "Organization",
+    "Role",
+    "Visibility",
+]
 
 
 class MemberStatus(StrEnum):
@@ -29,7 +42,39 @@ class Role(StrEnum):
     ADMIN = "admin"  # roles and settings of the organization
 
 
+class OrgKind(StrEnum):
+    ORGANIZATION = "organization"
+    NETWORK = "network"  # cuts across organizations (a women's network, a youth network)
+
+
+class Visibility(StrEnum):
+    LISTED = "listed"  # shown in /directory
+    UNLISTED = "unlisted"  # reachable by its invite link only
+
+
+class JoinPolicy(StrEnum):
+    OPEN = "open"  # anyone joins from the directory or the link
+    APPROVAL = "approval"  # a request the organization's admins approve or decline
+    INVITE = "invite"  # only through the invite link
+
+
+class OrgStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"  # nothing goes out on its behalf; members keep their data
+    ARCHIVED = "archived"  # gone from lists and the directory; history kept
+
+
+class JoinRequestStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"  # withdrawn by the member, or they joined another way
+
+
 class Organization(SQLModel, table=True):
+    """One organization of the confederation (or a network across them). The first one is the
+    deployment's own, created on first start and named by `ORGANIZATION_NAME`."""
+
     __tablename__ = "organizations"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -40,7 +85,41 @@ class Organization(SQLModel, table=True):
     # Quiet hours in members' own clocks, minutes after midnight: non-urgent announcements wait.
     quiet_start: int = Field(default=22 * 60, sa_column_kwargs={"server_default": str(22 * 60)})
     quiet_end: int = Field(default=8 * 60, sa_column_kwargs={"server_default": str(8 * 60)})
+    kind: OrgKind = Field(
+        default=OrgKind.ORGANIZATION, sa_type=String(16), sa_column_kwargs={"server_default": "organization"}
+    )
+    description: str | None = Field(default=None, sa_type=String(500))
+    # Organizer-written translations: {"de": {"name": "...", "description": "..."}}.
+    translations: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
+    countries: list[str] = Field(  # ISO 3166 alpha-2 codes of the countries it is active in
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    cities: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    languages: list[str] = Field(  # working languages (locale codes)
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    topics: list[str] = Field(  # interest keys, as members pick them in their profile
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    contact: str | None = Field(default=None, sa_type=String(200))
+    logo_file_id: str | None = Field(default=None, sa_type=String(255))
+    visibility: Visibility = Field(
+        default=Visibility.LISTED, sa_type=String(16), sa_column_kwargs={"server_default": "listed"}
+    )
+    join_policy: JoinPolicy = Field(
+        default=JoinPolicy.OPEN, sa_type=String(16), sa_column_kwargs={"server_default": "open"}
+    )
+    # The code of the invite link t.me/<bot>?start=org_<code>: random, rotatable, unique.
+    invite_code: str | None = Field(default=None, sa_type=String(32), unique=True, index=True)
+    status: OrgStatus = Field(
+        default=OrgStatus.ACTIVE, sa_type=String(16), sa_column_kwargs={"server_default": "active"}
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Member(SQLModel, table=True):
@@ -66,6 +145,11 @@ class Member(SQLModel, table=True):
     consent_declined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     profile_completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     blocked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The organization this person acts for in staff dialogs (remembered for their chat); None:
+    # the first organization where they hold a staff role, else the deployment's own.
+    acting_organization_id: int | None = Field(
+        default=None, sa_column=Column(ForeignKey("organizations.id", ondelete="SET NULL"), nullable=True)
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -93,10 +177,35 @@ class Membership(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class JoinRequest(SQLModel, table=True):
+    """A member's request to join an organization whose join policy asks for approval (one row per
+    member and organization; a new request after a decline reopens it)."""
+
+    __tablename__ = "join_requests"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "member_id"),
+        Index("ix_join_requests_org_status", "organization_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id")
+    member_id: int = Field(sa_column=Column(ForeignKey("members.id", ondelete="CASCADE"), nullable=False))
+    status: JoinRequestStatus = Field(default=JoinRequestStatus.PENDING, sa_type=String(16))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_by_telegram_id: int | None = Field(default=None, sa_type=BigInteger)
+
+
 class AuditEntry(SQLModel, table=True):
-    """Who did what to whom, when. Details carry ids and codes, never message texts."""
+    """Who did what to whom, when. Details carry ids and codes, never message texts.
+
+    Actions (stable codes, filtered by /audit): role.granted, role.revoked, membership.joined,
+    membership.left, join.requested, join.approved, join.declined, organization.created,
+    organization.changed, organization.suspended, organization.archived, organization.restored,
+    organization.invite_rotated, organization.quiet_hours, export.*, broadcast.*, member.deleted."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_org_at", "organization_id", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
