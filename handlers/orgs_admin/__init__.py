@@ -1,0 +1,1 @@
+"""Organization management for confederation staff (super-admins) and organization admins."""
