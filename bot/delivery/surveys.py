@@ -15,11 +15,14 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.delivery.origins import Origins
 from bot.delivery.outbox import Claimed
 from bot.i18n import resolve_locale
 from bot.logs import log_event
 from bot.services import surveys as service
+from bot.services.surveys.rules import QUESTION_MAX
 from bot.views import surveys as view
+from bot.views.origin import plain_with_origin, with_origin
 from storage.models import (
     Member,
     Organization,
@@ -41,6 +44,7 @@ class SurveyDelivery:
         self.i18n = i18n
         self.on_enqueued: list[Any] = []  # callbacks (the engine's wake)
         self._cache: dict[int, tuple[float, Survey | None, list[SurveyQuestion], str]] = {}
+        self.origins = Origins(sessions)
 
     async def _survey(
         self, session: AsyncSession, survey_id: int
@@ -89,22 +93,26 @@ class SurveyDelivery:
             return None
         survey, questions, member, default = loaded
         version = service.reading_version(survey, questions, member.language, default)
-        if survey.native_poll:
-            return self._poll(row, survey, questions[0], version)
         locale, zone = self._context(member)
+        origin = await self.origins.name(survey.organization_id, locale)
+        if survey.native_poll:
+            return self._poll(row, survey, questions[0], version, origin)
         with self.i18n.context(), self.i18n.use_locale(locale):
-            text, keyboard = view.invitation(survey, version, len(questions), locale, zone)
+            text, keyboard = view.invitation(survey, version, len(questions), locale, zone, origin=origin)
         return SendMessage(chat_id=row.chat_id, text=text, reply_markup=keyboard)
 
     @staticmethod
-    def _poll(row: Claimed, survey: Survey, question: SurveyQuestion, version: str) -> SendPoll:
+    def _poll(
+        row: Claimed, survey: Survey, question: SurveyQuestion, version: str, origin: str | None
+    ) -> SendPoll:
         """The member's copy of a native poll. Plain text (no parse mode): the question and options
-        are what the coordinator typed, already within Telegram's limits (`validate_question`).
+        are what the coordinator typed, already within Telegram's limits (`validate_question`), the
+        question led by its organization's name when there is room for it.
         No `close_date`: a survey may be extended, so copies are stopped with stopPoll instead."""
         text, options = service.question_text(question, version)
         return SendPoll(
             chat_id=row.chat_id,
-            question=text,
+            question=plain_with_origin(text, origin, QUESTION_MAX),
             question_parse_mode=None,
             options=[InputPollOption(text=option, text_parse_mode=None) for option in options],
             is_anonymous=survey.anonymous,
@@ -118,12 +126,14 @@ class SurveyDelivery:
         survey, questions, member, default = loaded
         version = service.reading_version(survey, questions, member.language, default)
         locale, zone = self._context(member)
+        origin = await self.origins.name(survey.organization_id, locale)
         with self.i18n.context(), self.i18n.use_locale(locale):
             if survey.native_poll:
-                return SendMessage(
-                    chat_id=row.chat_id, text=view.poll_reminder(survey, questions[0], version, locale, zone)
-                )
-            text, keyboard = view.invitation(survey, version, len(questions), locale, zone, reminder=True)
+                reminder = view.poll_reminder(survey, questions[0], version, locale, zone)
+                return SendMessage(chat_id=row.chat_id, text=with_origin(reminder, origin))
+            text, keyboard = view.invitation(
+                survey, version, len(questions), locale, zone, reminder=True, origin=origin
+            )
         return SendMessage(chat_id=row.chat_id, text=text, reply_markup=keyboard)
 
     async def render_poll_stop(self, row: Claimed) -> TelegramMethod[Any] | None:

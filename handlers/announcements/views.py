@@ -11,7 +11,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import _, language_name, ngettext
-from bot.services.announcements import count_audience, text_for
+from bot.services.announcements import count_audience
+from bot.services.origins import origin_name
+from bot.views.announcements import member_text
 from handlers.announcements.callbacks import AnnounceAction
 from handlers.composer import audience_summary, ticks_keyboard
 from handlers.ui import INTEREST_LABELS
@@ -90,12 +92,15 @@ def plain_preview(html: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-async def send_version(bot: Bot, chat_id: int, announcement: Announcement, language: str) -> None:
+async def send_version(
+    bot: Bot, chat_id: int, session: AsyncSession, announcement: Announcement, language: str
+) -> None:
     """One language version exactly as members get it (the delivery code renders the same)."""
-    text = text_for(announcement, language)
+    origin = await origin_name(session, announcement.organization_id, language)
+    text = member_text(announcement, language, origin)
     if announcement.media_kind == MediaKind.PHOTO:
-        await bot.send_photo(chat_id, announcement.media_file_id or "", caption=text or None)
+        await bot.send_photo(chat_id, announcement.media_file_id or "", caption=text)
     elif announcement.media_kind == MediaKind.DOCUMENT:
-        await bot.send_document(chat_id, announcement.media_file_id or "", caption=text or None)
+        await bot.send_document(chat_id, announcement.media_file_id or "", caption=text)
     else:
-        await bot.send_message(chat_id, text)
+        await bot.send_message(chat_id, text or "")
