@@ -18,12 +18,15 @@ from bot.i18n import _
 from bot.services.dates import DateError
 from bot.services.events.rules import EventError
 from handlers.composer import (
+    REACH_CODES,
     Turn,
     audience_choice,
     audience_summary,
     button_turn,
     date_error_text,
+    dialog_reach,
     message_turn,
+    offers_reach,
     read_text,
     show_picker,
 )
@@ -183,9 +186,20 @@ async def choose_reminders(turn: Turn, draft: dict[str, Any], data: EventAdmin) 
     await answered(turn, "reminders", None if reminders is None else {**draft, "reminders": reminders})
 
 
-@question_button("audience", "aud", "aud_i", "aud_l")
+@question_button("audience", "aud", "aud_i", "aud_l", *REACH_CODES)
 async def choose_audience(turn: Turn, draft: dict[str, Any], data: EventAdmin) -> None:
-    """Everyone, or ticking interests and languages (the kit's picker), then Done."""
+    """Everyone, or ticking interests and languages (the kit's picker; for super-admins, the
+    organizations reached too), then Done."""
+    reach = await offers_reach(turn.ctx)
+    if data.action in REACH_CODES:
+        widened = await dialog_reach(
+            turn, dict(draft.get("audience") or {}), data.action, data.value, EventAdmin
+        )
+        if widened is None:
+            turn.stale()
+        else:
+            await turn.state.update_data(draft={**draft, "audience": widened})
+        return
     choice = audience_choice(dict(draft.get("audience") or {}), data.action, data.value)
     if choice is None or choice[0] == "done":
         chosen = None if choice is None else {**draft, "audience": choice[1]}
@@ -196,7 +210,7 @@ async def choose_audience(turn: Turn, draft: dict[str, Any], data: EventAdmin) -
     if turn.message is not None:
         question = _("Who should be told about this event?")
         hint = _("Tick the interests and languages of the members to tell, then press Done.")
-        await show_picker(turn.message, outcome, audience, question, hint, EventAdmin)
+        await show_picker(turn.message, outcome, audience, question, hint, EventAdmin, reach)
 
 
 @question_button("claim_window", "claim")
