@@ -80,10 +80,7 @@ class EventDelivery:
         notice = row.payload.get("notice")
         if notice == "published" and event.status != EventStatus.PUBLISHED:
             return None  # cancelled before the notice went out
-        version = row.payload.get("version") or event.language
-        zone = row.payload.get("timezone") or event.timezone
-        language = row.language
-        origin = await self.origins.name(event.organization_id, language)
+        version, zone, language, origin = await self.origins.reading(row, event)
         with self.i18n.context(), self.i18n.use_locale(language):
             _ = self.i18n.gettext
             title = escape(service.event_text(event, version)[0])
@@ -131,18 +128,16 @@ class EventDelivery:
             return None
         if answer not in (RsvpStatus.GOING, RsvpStatus.MAYBE):
             return None  # changed their mind after the reminder was queued
-        version = row.payload.get("version") or event.language
-        zone = row.payload.get("timezone") or event.timezone
-        origin = await self.origins.name(event.organization_id, row.language)
-        with self.i18n.context(), self.i18n.use_locale(row.language):
+        version, zone, language, origin = await self.origins.reading(row, event)
+        with self.i18n.context(), self.i18n.use_locale(language):
             _ = self.i18n.gettext
-            left = format_timedelta(event.starts_at - utcnow(), add_direction=True, locale=row.language)
+            left = format_timedelta(event.starts_at - utcnow(), add_direction=True, locale=language)
             text = _("⏰ <b>Reminder:</b> it starts {when}.").format(when=escape(left)) + "\n\n"
             if event.training_id is None:
-                text += event_card(event, version, row.language, zone, counts, answer, position, origin)
+                text += event_card(event, version, language, zone, counts, answer, position, origin)
             else:
                 number, total = await self._session_number(event)
-                text += session_card(event, version, number, total, row.language, zone, origin)
+                text += session_card(event, version, number, total, language, zone, origin)
             keyboard = card_keyboard(event, answer)
         return SendMessage(chat_id=row.chat_id, text=text, reply_markup=keyboard)
 

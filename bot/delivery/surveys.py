@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiogram.methods import SendMessage, SendPoll, StopPoll, TelegramMethod
 from aiogram.types import InputPollOption, Message
@@ -38,6 +38,18 @@ log = logging.getLogger(__name__)
 _CACHE_SECONDS = 3.0  # a survey closed this recently may still get an invitation rendered
 
 
+class Reading(NamedTuple):
+    """A row's survey as its member reads it: the questions, their language version, locale and
+    zone, and the name of the survey's organization (or None)."""
+
+    survey: Survey
+    questions: list[SurveyQuestion]
+    version: str
+    locale: str
+    zone: str
+    origin: str | None
+
+
 class SurveyDelivery:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], i18n: I18n) -> None:
         self.sessions = sessions
@@ -62,7 +74,7 @@ class SurveyDelivery:
             self._cache.clear()
         return survey, questions, default
 
-    async def _load(self, row: Claimed) -> tuple[Survey, list[SurveyQuestion], Member, str] | None:
+    async def _load(self, row: Claimed) -> Reading | None:
         """What a row needs, or None when it is no longer wanted (closed survey, forgotten member)."""
         async with self.sessions() as session:
             survey, questions, default = await self._survey(session, row.ref_id)
@@ -81,20 +93,21 @@ class SurveyDelivery:
             return None
         if row.kind == service.REMINDER_KIND and submitted:
             return None  # answered after the reminder was queued
-        return survey, questions, member, default
-
-    def _context(self, member: Member) -> tuple[str, str]:
         locale = resolve_locale(member.language, None, self.i18n.default_locale)
-        return locale, member.timezone or "UTC"
+        return Reading(
+            survey,
+            questions,
+            service.reading_version(survey, questions, member.language, default),
+            locale,
+            member.timezone or "UTC",
+            await self.origins.name(survey.organization_id, locale),
+        )
 
     async def render_invitation(self, row: Claimed) -> TelegramMethod[Any] | None:
         loaded = await self._load(row)
         if loaded is None:
             return None
-        survey, questions, member, default = loaded
-        version = service.reading_version(survey, questions, member.language, default)
-        locale, zone = self._context(member)
-        origin = await self.origins.name(survey.organization_id, locale)
+        survey, questions, version, locale, zone, origin = loaded
         if survey.native_poll:
             return self._poll(row, survey, questions[0], version, origin)
         with self.i18n.context(), self.i18n.use_locale(locale):
@@ -123,10 +136,7 @@ class SurveyDelivery:
         loaded = await self._load(row)
         if loaded is None:
             return None
-        survey, questions, member, default = loaded
-        version = service.reading_version(survey, questions, member.language, default)
-        locale, zone = self._context(member)
-        origin = await self.origins.name(survey.organization_id, locale)
+        survey, questions, version, locale, zone, origin = loaded
         with self.i18n.context(), self.i18n.use_locale(locale):
             if survey.native_poll:
                 reminder = view.poll_reminder(survey, questions[0], version, locale, zone)

@@ -44,10 +44,7 @@ class TrainingDelivery:
             me = await member_view(session, training.id or 0, row.member_id)
             upcoming = await service.next_session(session, training.id or 0, now)
         notice = row.payload.get("notice")
-        version = row.payload.get("version") or training.language
-        zone = row.payload.get("timezone") or training.timezone
-        language = row.language
-        origin = await self.origins.name(training.organization_id, language)
+        version, zone, language, origin = await self.origins.reading(row, training)
         with self.i18n.context(), self.i18n.use_locale(language):
             _ = self.i18n.gettext
             title = escape(service.training_text(training, version)[0])

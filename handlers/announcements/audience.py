@@ -24,18 +24,9 @@ from handlers.announcements.callbacks import AnnounceAction
 from handlers.announcements.composer import COMPOSER, step_announcement
 from handlers.announcements.states import AnnounceStates
 from handlers.announcements.views import audience_keyboard, send_composer
-from handlers.composer import (
-    REACH_CODES,
-    TextRule,
-    Turn,
-    audience_summary,
-    draft_button,
-    echo_choice,
-    offers_reach,
-    reach_choice,
-    read_text,
-    toggled,
-)
+from handlers.composer import TextRule, Turn, audience_summary, draft_button, echo_choice, read_text, toggled
+from handlers.composer.reach import CODES as REACH_CODES
+from handlers.composer.reach import offers_reach, reach_choice
 from handlers.ui import locale_now
 from storage.models import Announcement
 

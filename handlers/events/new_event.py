@@ -18,18 +18,18 @@ from bot.i18n import _
 from bot.services.dates import DateError
 from bot.services.events.rules import EventError
 from handlers.composer import (
-    REACH_CODES,
     Turn,
     audience_choice,
     audience_summary,
     button_turn,
     date_error_text,
-    dialog_reach,
     message_turn,
-    offers_reach,
     read_text,
     show_picker,
 )
+from handlers.composer.audience import dialog_reach
+from handlers.composer.reach import CODES as REACH_CODES
+from handlers.composer.reach import offers_reach
 from handlers.composer.spec import STEP_KEY
 from handlers.events import new_event_steps as steps
 from handlers.events.callbacks import EventAdmin

@@ -62,6 +62,12 @@ async def poll_audience(harness: Harness, author: Any) -> dict[str, Any]:
     return await harness.choose(author, confirm, "✅ Correct")
 
 
+async def berlin_and_paris(harness: Harness) -> tuple[int, int, int]:
+    """The deployment's organization, and two more: active in Germany, and in France."""
+    berlin = await add_organization(harness, "Berlin Hilft", countries=["DE"])
+    return home_id(harness), berlin, await add_organization(harness, "Paris Entraide", countries=["FR"])
+
+
 async def copies(harness: Harness, kind: str, ref_id: int) -> dict[int, int]:
     """{chat id: outbox rows} of one broadcast."""
     async with create_session_factory(harness.app.engine)() as session:
@@ -87,9 +93,7 @@ async def test_a_confederation_wide_announcement_reaches_each_member_once(
     harness: Harness,
     registered,  # type: ignore[no-untyped-def]
 ) -> None:
-    home = home_id(harness)
-    berlin = await add_organization(harness, "Berlin Hilft", countries=["DE"])
-    paris = await add_organization(harness, "Paris Entraide", countries=["FR"])
+    home, berlin, paris = await berlin_and_paris(harness)
     frozen = await add_organization(
         harness, "Hamburg (suspended)", countries=["DE"], status=OrgStatus.SUSPENDED
     )
@@ -210,18 +214,15 @@ async def test_an_organizer_cannot_reach_other_organizations_even_by_forging(
     async with create_session_factory(harness.app.engine)() as session:
         poll = (await session.exec(select(Survey))).one()
     assert poll.audience == {}
-    assert await copies(harness, "survey", poll.id or 0) == {organizer.id: 1}
-    assert received(harness, bruno, "Which day?") == []
     assert harness.emulator.errors == []
+    assert await copies(harness, "survey", poll.id or 0) == {organizer.id: 1}  # Bruno's is Berlin's
 
 
 async def test_a_poll_and_an_event_to_everyone_and_survey_results_by_organization(
     harness: Harness,
     registered,  # type: ignore[no-untyped-def]
 ) -> None:
-    home = home_id(harness)
-    berlin = await add_organization(harness, "Berlin Hilft", countries=["DE"])
-    paris = await add_organization(harness, "Paris Entraide", countries=["FR"])
+    home, berlin, paris = await berlin_and_paris(harness)
     lyon = await add_organization(harness, "Lyon Solidaire", countries=["FR"])
     root = await super_admin(harness)
     ours = [await registered(f"Home {n}", "en") for n in range(MIN_GROUP + 1)]
