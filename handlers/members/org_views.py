@@ -184,7 +184,8 @@ def directory_text(listing: Listing, wanted: DirectoryFilter, locale: str) -> st
     lines.append(
         _("Found: {count}. Tap one to see it.").format(count=format_decimal(listing.total, locale=locale))
     )
-    lines.append(_("🌐 marks a network: it gathers members of every organization."))
+    if any(organization.kind == OrgKind.NETWORK for organization in listing.entries):
+        lines.append(_("🌐 marks a network: it gathers members of every organization."))
     return "\n".join(lines)
 
 

@@ -43,11 +43,12 @@ async def start(
 ) -> None:
     link = parse_deep_link(command.args)
     invited: Organization | None = None
+    refused = False
     if link is not None and link.kind == "org":
         invited, problem = await _check_invite(state, ctx, link.value)
         if invited is None:
             await message.answer(problem)
-            link = None
+            link, refused = None, True
     elif command.args and link is None:
         await message.answer(_("I don't recognise that link, so let's simply start from the beginning."))
     if link is not None:
@@ -62,6 +63,8 @@ async def start(
             return
         if link is not None and await open_linked(bot, message.chat.id, ctx, link, settings.admin_ids):
             await state.update_data(pending_link=None)
+            return
+        if refused:  # the refusal was the answer
             return
         name = member.display_name or (message.from_user.first_name if message.from_user else "")
         await message.answer(

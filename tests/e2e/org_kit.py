@@ -44,7 +44,9 @@ async def member_of(harness: Harness, user: SimUser) -> Member:
         return (await session.exec(select(Member).where(Member.telegram_id == user.id))).one()
 
 
-async def add_to(harness: Harness, user: SimUser, organization: Organization, role: Role = Role.MEMBER) -> None:
+async def add_to(
+    harness: Harness, user: SimUser, organization: Organization, role: Role = Role.MEMBER
+) -> None:
     """The (registered) user belongs to the organization with `role`."""
     member = await member_of(harness, user)
     async with create_session_factory(harness.app.engine)() as session:

@@ -4,11 +4,9 @@ and leaving (/orgs), which cancels that organization's waiting messages."""
 
 from __future__ import annotations
 
-from html import escape
-
 from bot.views.memberships import JoinDecision
 from handlers.members.callbacks import DirectoryButton
-from storage.models import AuditEntry, DeliveryStatus, JoinPolicy, JoinRequestStatus, Role
+from storage.models import AuditEntry, JoinPolicy, JoinRequestStatus, Role
 from tests.e2e.conftest import SUPER_ADMIN_ID, Harness, buttons
 from tests.e2e.helpers import plain
 from tests.e2e.org_kit import add_to, audit_trail, organizations_of, requests, seed_org, texts_to
@@ -21,22 +19,25 @@ APPROVED = (
     "🎉 Your request to join <b>{organization}</b> was approved: you are now a member. "
     "Its news and events will reach you. /orgs lists your organizations."
 )
-DECLINED = (
-    "Your request to join <b>{organization}</b> was declined. You can find other organizations with /directory."
-)
+DECLINED = "Your request to join <b>{organization}</b> was declined. You can find other organizations with /directory."
 
 
 def actions(trail: list[AuditEntry]) -> list[str]:
     return [entry.action for entry in trail]
 
 
-async def test_a_member_joins_an_open_organization_from_the_directory_once(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+async def test_a_member_joins_an_open_organization_from_the_directory_once(
+    harness: Harness, registered
+) -> None:  # type: ignore[no-untyped-def]
     amina = await registered("Amina", "fr")
     lyon = await seed_org(harness, "Lyon Sénégal", countries=["FR"], languages=["fr"], description="Entraide")
     page = await harness.send(amina, "/directory")
-    assert harness.t("🔎 <b>Directory of organizations and networks</b>", "fr").replace("<b>", "").replace(
-        "</b>", ""
-    ) in page["text"]
+    assert (
+        harness.t("🔎 <b>Directory of organizations and networks</b>", "fr")
+        .replace("<b>", "")
+        .replace("</b>", "")
+        in page["text"]
+    )
     await harness.press(amina, page, "Lyon Sénégal")
     card = await harness.edited(amina, page)
     assert "Entraide" in card["text"] and "France" in card["text"]
@@ -49,7 +50,9 @@ async def test_a_member_joins_an_open_organization_from_the_directory_once(harne
     assert lyon.id in await organizations_of(harness, amina)
 
     # A double tap (the old button pressed again) changes nothing.
-    await harness.emulator.press_button(amina, card, callback_data=DirectoryButton(action="join", org=lyon.id or 0).pack(), forge=True)
+    await harness.emulator.press_button(
+        amina, card, callback_data=DirectoryButton(action="join", org=lyon.id or 0).pack(), forge=True
+    )
     await harness.emulator.wait_for(lambda emu: len(emu.callback_answers) >= 3, timeout=10)
     trail = [entry for entry in await audit_trail(harness) if entry.organization_id == lyon.id]
     assert actions(trail) == ["membership.joined"] and trail[0].details == {}
@@ -90,7 +93,9 @@ async def test_a_request_is_approved_by_one_admin_the_other_is_told_and_the_memb
 
     await harness.press(kofi, notices["de"], harness.t("✅ Approve", "de"))
     decided = await harness.edited(kofi, notices["de"])
-    assert decided["text"].endswith(harness.t("✅ Approved by you: {name} is now a member.", "de", name="Amina"))
+    assert decided["text"].endswith(
+        harness.t("✅ Approved by you: {name} is now a member.", "de", name="Amina")
+    )
     assert buttons(decided) == []
     told = await harness.reply(amina)
     assert told["text"] == plain(harness.t(APPROVED, "fr", organization="Frauen Berlin"))
@@ -108,7 +113,9 @@ async def test_a_request_is_approved_by_one_admin_the_other_is_told_and_the_memb
     assert (request.status, request.decided_by_telegram_id) == (JoinRequestStatus.APPROVED, kofi.id)
 
 
-async def test_a_declined_member_is_told_and_a_forged_decision_changes_nothing(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+async def test_a_declined_member_is_told_and_a_forged_decision_changes_nothing(
+    harness: Harness, registered
+) -> None:  # type: ignore[no-untyped-def]
     sara = await registered("Sara", "ar")
     ivan = await registered("Ivan", "ru")
     eve = await registered("Eve", "en")
@@ -129,7 +136,9 @@ async def test_a_declined_member_is_told_and_a_forged_decision_changes_nothing(h
     for intruder in (eve, other_admin):
         hello = await harness.send(intruder, "/orgs")
         for approve in (True, False):
-            answer = await harness.forge(intruder, hello, JoinDecision(request=request.id or 0, approve=approve))
+            answer = await harness.forge(
+                intruder, hello, JoinDecision(request=request.id or 0, approve=approve)
+            )
             assert answer == stale
     assert (await requests(harness))[0].status == JoinRequestStatus.PENDING
 
@@ -146,10 +155,14 @@ async def test_a_declined_member_is_told_and_a_forged_decision_changes_nothing(h
     second = await harness.reply(sara)
     assert buttons(second) == [harness.t("✅ Approve", "ar"), harness.t("❌ Decline", "ar")]
     await harness.press(sara, second, harness.t("✅ Approve", "ar"))
-    assert (await harness.reply(ivan))["text"] == plain(harness.t(APPROVED, "ru", organization="Frauen Berlin"))
+    assert (await harness.reply(ivan))["text"] == plain(
+        harness.t(APPROVED, "ru", organization="Frauen Berlin")
+    )
 
 
-async def test_an_organization_without_admins_sends_requests_to_the_super_admins(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+async def test_an_organization_without_admins_sends_requests_to_the_super_admins(
+    harness: Harness, registered
+) -> None:  # type: ignore[no-untyped-def]
     root = harness.emulator.create_user("Root", language_code="en", user_id=SUPER_ADMIN_ID)
     amina = await registered("Amina", "fr")
     await seed_org(harness, "New Network", join_policy=JoinPolicy.APPROVAL)
@@ -158,7 +171,9 @@ async def test_an_organization_without_admins_sends_requests_to_the_super_admins
     notice = await harness.reply(root)
     assert notice["text"].startswith("📨 Request to join New Network")
     await harness.press(root, notice, "✅ Approve")
-    assert (await harness.reply(amina))["text"] == plain(harness.t(APPROVED, "fr", organization="New Network"))
+    assert (await harness.reply(amina))["text"] == plain(
+        harness.t(APPROVED, "fr", organization="New Network")
+    )
 
 
 async def test_forged_join_buttons_of_invite_only_and_unlisted_organizations_change_nothing(
@@ -183,7 +198,9 @@ async def test_forged_join_buttons_of_invite_only_and_unlisted_organizations_cha
         "This organization is no longer in the directory.",
     ]
     assert await organizations_of(harness, amina) == {harness.app.dispatcher["organization"].id}
-    assert not [entry for entry in await audit_trail(harness) if entry.organization_id in (closed.id, hidden.id)]
+    assert not [
+        entry for entry in await audit_trail(harness) if entry.organization_id in (closed.id, hidden.id)
+    ]
     assert "Hidden" not in "".join(texts_to(harness, amina))
 
 
