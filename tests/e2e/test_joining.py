@@ -179,8 +179,6 @@ async def test_an_organization_without_admins_sends_requests_to_the_super_admins
 async def test_forged_join_buttons_of_invite_only_and_unlisted_organizations_change_nothing(
     harness: Harness, registered
 ) -> None:  # type: ignore[no-untyped-def]
-    from bot.policy import STALE  # noqa: F401  (the text checked below is the refusal's)
-
     amina = await registered("Amina", "en")
     closed = await seed_org(harness, "Invite Only", join_policy=JoinPolicy.INVITE)
     hidden = await seed_org(harness, "Hidden", visibility="unlisted")

@@ -30,7 +30,13 @@ from bot.services.memberships.directory import (
     standing,
 )
 from bot.services.memberships.invites import by_invite_code, recent_failures, wait_seconds
-from bot.services.memberships.joining import cancel_member_requests, cancel_request, join, membership_in
+from bot.services.memberships.joining import (
+    cancel_member_requests,
+    cancel_request,
+    join,
+    member_requests,
+    membership_in,
+)
 from bot.services.memberships.leaving import (
     is_last_admin,
     leave,
@@ -86,6 +92,7 @@ __all__ = [
     "leave",
     "leave_everywhere",
     "listed_by_slug",
+    "member_requests",
     "membership_count",
     "membership_in",
     "memberships_of",

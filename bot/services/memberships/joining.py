@@ -215,3 +215,22 @@ async def cancel_member_requests(session: AsyncSession, member_id: int, now: dat
         .where(col(JoinRequest.member_id) == member_id, col(JoinRequest.status) == JoinRequestStatus.PENDING)
         .values(status=JoinRequestStatus.CANCELLED, decided_at=now)
     )
+
+
+async def member_requests(session: AsyncSession, member_id: int) -> list[dict[str, Any]]:
+    """The member's join requests, for /mydata."""
+    result = await session.exec(
+        select(JoinRequest, Organization.name)
+        .join(Organization, col(Organization.id) == col(JoinRequest.organization_id))
+        .where(JoinRequest.member_id == member_id)
+        .order_by(col(JoinRequest.id))
+    )
+    return [
+        {
+            "organization": name,
+            "status": str(request.status),
+            "requested_at": request.created_at.isoformat(),
+            "decided_at": request.decided_at.isoformat() if request.decided_at else None,
+        }
+        for request, name in result.all()
+    ]
