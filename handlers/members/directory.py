@@ -21,9 +21,9 @@ from bot.services import memberships as service
 from bot.services.memberships import DirectoryFilter, JoinOutcome, MembershipError, Via
 from bot.services.text import TextRejected, clean_line
 from handlers.fallback import stale_button, toast
-from handlers.filters import IsRegistered
+from handlers.filters import members_router
 from handlers.members.callbacks import DirectoryButton
-from handlers.members.org_cards import card_text, replace, send_card
+from handlers.members.org_cards import card_text, organization_by_id, replace, show
 from handlers.members.org_views import (
     directory_card_keyboard,
     directory_keyboard,
@@ -34,12 +34,9 @@ from handlers.members.org_views import (
     refusal,
 )
 from handlers.members.states import DirectoryStates
-from storage.models import Organization
-from storage.types import ROW_ID_MAX, utcnow
+from storage.types import utcnow
 
-router: Final[Router] = Router(name=__name__)
-router.message.filter(F.chat.type == "private", IsRegistered())
-router.callback_query.filter(IsRegistered())
+router: Final[Router] = members_router(__name__)
 PUBLIC: Final = rights(Action.PUBLIC)
 QUERY_KEY: Final = "directory_query"  # the name typed last, kept in the dialog state
 FILTERS_KEY: Final = "directory_filters"  # the filters a search by name keeps
@@ -63,10 +60,6 @@ def _query(text: str | None) -> str | None:
         return None
 
 
-async def _listed(ctx: Context, organization_id: int) -> Organization | None:
-    return await ctx.session.get(Organization, organization_id) if 0 < organization_id <= ROW_ID_MAX else None
-
-
 @router.message(Command("directory"), flags=PUBLIC)
 async def directory(message: Message, command: CommandObject, ctx: Context, state: FSMContext) -> None:
     """`/directory`, or `/directory <name>` to search."""
@@ -82,10 +75,7 @@ async def directory(message: Message, command: CommandObject, ctx: Context, stat
 @router.callback_query(DirectoryButton.filter(F.action == "page"), flags=PUBLIC)
 async def page(query: CallbackQuery, callback_data: DirectoryButton, ctx: Context, state: FSMContext) -> None:
     text, markup = await _page(ctx, await _wanted(callback_data, state), callback_data.page)
-    if isinstance(query.message, Message) and query.message.photo:  # back from a card with a logo
-        await query.message.answer(text, reply_markup=markup)
-    else:
-        await replace(query, text, markup)
+    await show(query, text, markup)
 
 
 @router.callback_query(DirectoryButton.filter(F.action == "facet"), flags=PUBLIC)
@@ -144,16 +134,12 @@ async def name_typed(message: Message, ctx: Context, state: FSMContext) -> None:
 async def open_card(
     query: CallbackQuery, callback_data: DirectoryButton, ctx: Context, callback_answer: CallbackAnswer
 ) -> None:
-    organization = await _listed(ctx, callback_data.org)
+    organization = await organization_by_id(ctx.session, callback_data.org)
     if organization is None or not await service.listed_by_slug(ctx.session, organization.slug):
         toast(callback_answer, refusal("not_found"), alert=True)
         return
     text, standing = await card_text(ctx.session, organization, ctx.member, ctx.locale)
-    markup = directory_card_keyboard(organization, standing, callback_data)
-    if organization.logo_file_id:
-        await send_card(query.bot, query.from_user.id, organization, text, markup)  # type: ignore[arg-type]
-    else:
-        await replace(query, text, markup)
+    await show(query, text, directory_card_keyboard(organization, standing, callback_data), organization)
 
 
 @router.callback_query(DirectoryButton.filter(F.action == "join"), flags=PUBLIC)
@@ -167,7 +153,7 @@ async def join(
 ) -> None:
     """Join, or ask to: re-checked here whatever the button said (a forged Join of an invite-only
     or unlisted organization changes nothing)."""
-    organization = await _listed(ctx, callback_data.org)
+    organization = await organization_by_id(ctx.session, callback_data.org)
     assert ctx.member is not None
     try:
         outcome = await service.join_or_ask(
@@ -188,7 +174,7 @@ async def join(
 async def withdraw(
     query: CallbackQuery, callback_data: DirectoryButton, ctx: Context, callback_answer: CallbackAnswer
 ) -> None:
-    organization = await _listed(ctx, callback_data.org)
+    organization = await organization_by_id(ctx.session, callback_data.org)
     assert ctx.member is not None
     if organization is None or not await service.cancel_request(
         ctx.session, ctx.member, organization.id or 0, utcnow()

@@ -24,9 +24,14 @@ from handlers.members.org_views import (
     refusal,
 )
 from storage.models import Member, Organization
-from storage.types import utcnow
+from storage.types import ROW_ID_MAX, utcnow
 
 CAPTION_MAX = 1024
+
+
+async def organization_by_id(session: AsyncSession, ident: int) -> Organization | None:
+    """The organization a button names (None: a missing or forged id)."""
+    return await session.get(Organization, ident) if 0 < ident <= ROW_ID_MAX else None
 
 
 async def card_text(
@@ -54,6 +59,24 @@ async def send_card(
         except TelegramBadRequest:
             pass
     await bot.send_message(chat_id, text, reply_markup=markup)
+
+
+async def show(
+    query: CallbackQuery,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    organization: Organization | None = None,
+) -> None:
+    """Show a page, or `organization`'s card, in place of the pressed message; as a new message
+    when a logo comes or goes (a text message cannot become a photo, nor a logo a page)."""
+    message = query.message
+    has_logo = isinstance(message, Message) and bool(message.photo)
+    if has_logo == bool(organization and organization.logo_file_id):
+        await replace(query, text, markup)
+    elif organization is not None:
+        await send_card(query.bot, query.from_user.id, organization, text, markup)  # type: ignore[arg-type]
+    else:
+        await query.bot.send_message(query.from_user.id, text, reply_markup=markup)  # type: ignore[union-attr]
 
 
 async def replace(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:

@@ -17,24 +17,14 @@ from bot.policy import Action, rights
 from bot.services import memberships as service
 from bot.services.memberships import MembershipError
 from handlers.fallback import stale_button, toast
-from handlers.filters import IsRegistered
+from handlers.filters import members_router
+from handlers.members import org_views as views
 from handlers.members.callbacks import MyOrgButton
-from handlers.members.org_cards import card_text, replace
-from handlers.members.org_views import (
-    leave_keyboard,
-    leave_question,
-    left_text,
-    my_org_keyboard,
-    my_orgs_keyboard,
-    my_orgs_text,
-    refusal,
-)
+from handlers.members.org_cards import card_text, organization_by_id, replace
 from storage.models import Organization, Role
-from storage.types import ROW_ID_MAX, utcnow
+from storage.types import utcnow
 
-router: Final[Router] = Router(name=__name__)
-router.message.filter(F.chat.type == "private", IsRegistered())
-router.callback_query.filter(IsRegistered())
+router: Final[Router] = members_router(__name__)
 PUBLIC: Final = rights(Action.PUBLIC)
 
 
@@ -44,14 +34,12 @@ async def _list(ctx: Context) -> tuple[str, InlineKeyboardMarkup]:
     manage = bool(ctx.actor and ctx.actor.is_super_admin) or await service.administers_any(
         ctx.session, ctx.member
     )
-    return my_orgs_text(entries, ctx.locale), my_orgs_keyboard(entries, ctx.locale, manage)
+    return views.my_orgs_text(entries, ctx.locale), views.my_orgs_keyboard(entries, ctx.locale, manage)
 
 
 async def _mine(ctx: Context, organization_id: int) -> Organization | None:
     """One of the member's organizations, by the id a button carries (None: not theirs, or forged)."""
-    if not 0 < organization_id <= ROW_ID_MAX:
-        return None
-    organization = await ctx.session.get(Organization, organization_id)
+    organization = await organization_by_id(ctx.session, organization_id)
     member_id = ctx.member.id if ctx.member else None
     if organization is None or await service.membership_in(ctx.session, organization_id, member_id) is None:
         return None
@@ -78,7 +66,7 @@ async def open_mine(
         stale_button(callback_answer)
         return
     text, _standing = await card_text(ctx.session, organization, ctx.member, ctx.locale)
-    await replace(query, text, my_org_keyboard(organization))
+    await replace(query, text, views.my_org_keyboard(organization))
 
 
 @router.callback_query(MyOrgButton.filter(F.action == "leave"), flags=PUBLIC)
@@ -92,10 +80,12 @@ async def ask_to_leave(
         return
     _standing, role = await service.standing(ctx.session, ctx.member, organization.id or 0)
     if role == Role.ADMIN and await service.is_last_admin(ctx.session, organization.id or 0, member_id):
-        toast(callback_answer, refusal("last_admin"), alert=True)  # said before asking
+        toast(callback_answer, views.refusal("last_admin"), alert=True)  # said before asking
         return
     last = await service.membership_count(ctx.session, member_id) == 1
-    await replace(query, leave_question(organization, ctx.locale, last), leave_keyboard(organization))
+    await replace(
+        query, views.leave_question(organization, ctx.locale, last), views.leave_keyboard(organization)
+    )
 
 
 @router.callback_query(MyOrgButton.filter(F.action == "confirm"), flags=PUBLIC)
@@ -109,8 +99,8 @@ async def leave(
     try:
         await service.leave(ctx.session, ctx.member, organization.id or 0, utcnow())
     except MembershipError as error:
-        toast(callback_answer, refusal(error.reason), alert=True)
+        toast(callback_answer, views.refusal(error.reason), alert=True)
         return
     builder = InlineKeyboardBuilder()
     builder.button(text=_("⬅️ My organizations"), callback_data=MyOrgButton(action="list"))
-    await replace(query, left_text(organization, ctx.locale), builder.as_markup())
+    await replace(query, views.left_text(organization, ctx.locale), builder.as_markup())

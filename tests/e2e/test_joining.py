@@ -116,14 +116,15 @@ async def test_a_request_is_approved_by_one_admin_the_other_is_told_and_the_memb
 async def test_a_declined_member_is_told_and_a_forged_decision_changes_nothing(
     harness: Harness, registered
 ) -> None:  # type: ignore[no-untyped-def]
-    sara = await registered("Sara", "ar")
-    ivan = await registered("Ivan", "ru")
-    eve = await registered("Eve", "en")
-    other_admin = await registered("Olu", "en")
-    berlin = await seed_org(harness, "Frauen Berlin", join_policy=JoinPolicy.APPROVAL)
-    elsewhere = await seed_org(harness, "Elsewhere")
-    await add_to(harness, sara, berlin, Role.ADMIN)
-    await add_to(harness, other_admin, elsewhere, Role.ADMIN)
+    people = [("Sara", "ar"), ("Ivan", "ru"), ("Eve", "en"), ("Olu", "en")]
+    sara, ivan, eve, other_admin = [await registered(name, language) for name, language in people]
+    organizations = [
+        await seed_org(harness, name, join_policy=policy)
+        for name, policy in (("Frauen Berlin", JoinPolicy.APPROVAL), ("Elsewhere", JoinPolicy.OPEN))
+    ]
+    berlin = organizations[0]
+    for admin, organization in zip((sara, other_admin), organizations, strict=True):
+        await add_to(harness, admin, organization, Role.ADMIN)
 
     card = await open_in_directory(harness, ivan, "Frauen Berlin")
     await harness.press(ivan, card, harness.t("📨 Request to join", "ru"))

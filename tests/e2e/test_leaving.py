@@ -16,7 +16,7 @@ from storage.db import create_session_factory
 from storage.models import Announcement, DeliveryStatus, Event, Organization, Role, Rsvp, RsvpStatus
 from storage.types import utcnow
 from tests.e2e.conftest import Harness, buttons
-from tests.e2e.helpers import plain
+from tests.e2e.helpers import meeting_reminded_in, plain
 from tests.e2e.org_kit import add_to, audit_trail, member_of, organizations_of, outbox_of, seed_org, texts_to
 
 
@@ -54,15 +54,7 @@ async def test_leaving_cancels_the_organizations_waiting_messages_and_stops_the_
         assert organization is not None
         organization.quiet_start, organization.quiet_end = quiet_now().values()
         session.add(organization)
-        meeting = await event_service.create_event(
-            session,
-            organization_id=lyon.id or 0,
-            title="Réunion",
-            starts_at=utcnow() + timedelta(hours=2),
-            now=utcnow(),
-            reminder_offsets=[60],
-        )
-        await event_service.publish(session, meeting, lyon, utcnow(), announce=False)
+        meeting = await meeting_reminded_in(session, lyon, 3600)  # in two hours, reminded an hour before
         for user in (amina, kofi):
             await event_service.rsvp(
                 session, meeting.id or 0, (await member_of(harness, user)).id or 0, RsvpStatus.GOING, utcnow()
@@ -147,6 +139,10 @@ async def test_the_last_admin_cannot_leave_and_a_last_organization_can_be_left(
         await harness.edited(kofi, question)
     assert await organizations_of(harness, kofi) == set()
     empty = await harness.send(kofi, "/orgs")
-    assert empty["text"].startswith(harness.t("🏢 You do not belong to any organization yet.", "de")[:10])
+    assert empty["text"] == harness.t(
+        "🏢 You do not belong to any organization yet. Find one in the directory: organizations "
+        "and networks of the confederation, by country, language and topic.",
+        "de",
+    )
     assert buttons(empty) == [harness.t("🔎 Directory", "de")]
     assert "Kofi" not in "".join(texts_to(harness, sara))  # nobody is told

@@ -53,30 +53,25 @@ def check_open(organization: Organization | None) -> Organization:
     return organization
 
 
+async def _row_of(
+    session: AsyncSession, model: Any, organization_id: int, member_id: int | None, *more: Any
+) -> Any:
+    """The member's row of `model` (Membership, JoinRequest) in the organization, if any."""
+    query = select(model).where(model.organization_id == organization_id, model.member_id == member_id, *more)
+    return (await session.exec(query)).first()
+
+
 async def membership_in(
     session: AsyncSession, organization_id: int, member_id: int | None
 ) -> Membership | None:
-    return (
-        await session.exec(
-            select(Membership).where(
-                Membership.organization_id == organization_id, Membership.member_id == member_id
-            )
-        )
-    ).first()
+    return await _row_of(session, Membership, organization_id, member_id)  # type: ignore[no-any-return]
 
 
 async def pending_request(
     session: AsyncSession, organization_id: int, member_id: int | None
 ) -> JoinRequest | None:
-    return (
-        await session.exec(
-            select(JoinRequest).where(
-                JoinRequest.organization_id == organization_id,
-                JoinRequest.member_id == member_id,
-                JoinRequest.status == JoinRequestStatus.PENDING,
-            )
-        )
-    ).first()
+    pending = JoinRequest.status == JoinRequestStatus.PENDING
+    return await _row_of(session, JoinRequest, organization_id, member_id, pending)  # type: ignore[no-any-return]
 
 
 async def add_membership(
