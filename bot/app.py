@@ -32,6 +32,7 @@ from bot.context import ContextMiddleware, RightsMiddleware
 from bot.delivery import DeliveryEngine, EngineConfig
 from bot.delivery.announcements import AnnouncementDelivery
 from bot.delivery.events import EventDelivery
+from bot.delivery.memberships import MembershipDelivery
 from bot.delivery.ratelimit import ChatBudget, TokenBucket
 from bot.delivery.shared_limits import SharedChatBudget, SharedReplyBudgetMiddleware, shared_limits
 from bot.delivery.surveys import SurveyDelivery
@@ -51,6 +52,8 @@ from bot.services.announcements import KIND as ANNOUNCEMENT
 from bot.services.events import NOTICE_KIND as EVENT_NOTICE
 from bot.services.events.reminders import KIND as REMINDER
 from bot.services.members import get_member
+from bot.services.memberships import DECIDED_KIND as JOIN_DECIDED
+from bot.services.memberships import REQUEST_KIND as JOIN_REQUEST
 from bot.services.roles import ensure_default_organization, role_holders
 from bot.services.surveys import KIND as SURVEY
 from bot.services.surveys import POLL_STOP_KIND as POLL_STOP
@@ -204,6 +207,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     events = EventDelivery(sessions, i18n, lease=timedelta(seconds=settings.delivery_lease_seconds))
     surveys = SurveyDelivery(sessions, i18n)
     trainings = TrainingDelivery(sessions, i18n)
+    memberships = MembershipDelivery(sessions, i18n)
     delivery = DeliveryEngine(
         create_bot(settings, for_replies=False),
         sessions,
@@ -215,6 +219,8 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
             SURVEY_REMINDER: surveys.render_reminder,
             POLL_STOP: surveys.render_poll_stop,
             TRAINING_NOTICE: trainings.render_notice,
+            JOIN_REQUEST: memberships.render_request,
+            JOIN_DECIDED: memberships.render_decision,
         },
         config=engine_config,
         reporters=[announcements.report],

@@ -26,6 +26,8 @@ MEMBER_COMMANDS = (
     ("surveys", __("Open surveys to answer")),
     ("trainings", __("Trainings open for sign-up")),
     ("mytrainings", __("Your trainings")),
+    ("orgs", __("Your organizations")),
+    ("directory", __("Find organizations and networks")),
     ("profile", __("Your profile")),
     ("language", __("Change language")),
     ("help", __("What I can do")),

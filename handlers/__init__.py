@@ -17,7 +17,18 @@ def get_routers() -> list[Router]:
         trainings,
     )
     from handlers.admin import quiet_hours, roles
-    from handlers.members import blocking, calendar, language, privacy, profile, profile_steps, start
+    from handlers.members import (
+        blocking,
+        calendar,
+        directory,
+        join_requests,
+        language,
+        orgs,
+        privacy,
+        profile,
+        profile_steps,
+        start,
+    )
 
     return [
         errors.router,
@@ -35,6 +46,9 @@ def get_routers() -> list[Router]:
         profile.router,
         profile_steps.router,
         calendar.router,
+        orgs.router,
+        directory.router,
+        join_requests.router,
         *events.member_routers,
         *surveys.member_routers,
         *trainings.member_routers,

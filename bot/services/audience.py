@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import String, and_, cast, false, func, not_, or_
+from sqlalchemy import String, and_, cast, exists, false, func, not_, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -87,6 +87,14 @@ def audience_filter(organization_id: int, audience: dict[str, Any], category: st
     if category:
         conditions.append(not_(_json_has(Member.muted, category)))
     return and_(*conditions)
+
+
+def still_member(organization_id: Any) -> Any:
+    """The member (of the query's `Member` row) belongs to the organization (a column or an id):
+    those who left it hear nothing more from it, even about what they answered before."""
+    return exists().where(
+        col(Membership.member_id) == col(Member.id), col(Membership.organization_id) == organization_id
+    )
 
 
 def reachable_members() -> Any:

@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.memberships.rules import JOINED
 from storage.models import AuditEntry, Member, Membership, MemberStatus, Organization
 from storage.types import utcnow
 
@@ -80,6 +81,11 @@ async def record_consent(
         )
         if joined.first() is None:
             session.add(Membership(organization_id=organization_id, member_id=member.id))
+            session.add(
+                AuditEntry(
+                    action=JOINED, organization_id=organization_id, target_member_id=member.id, details={}
+                )
+            )
             await session.flush()
     return member
 

@@ -11,6 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.i18n import SHIPPED_LANGUAGES, _, format_list, language_name, normalize_language
 from bot.services.geo import country_name, zone_label
 from bot.services.members import INTERESTS
+from bot.services.memberships import organization_text
 from handlers.members.callbacks import (
     CalendarFeedAction,
     ConsentAnswer,
@@ -52,7 +53,7 @@ def profile_card(member: Member) -> str:
     return "\n".join([_("👤 <b>Your profile</b>"), "", *lines])
 
 
-def privacy_notice(organization: Organization) -> str:
+def privacy_notice(organization: Organization, locale: str) -> str:
     return _(
         "🔒 <b>Before we start: your data</b>\n\n"
         "If you agree, I will store:\n"
@@ -63,7 +64,7 @@ def privacy_notice(organization: Organization) -> str:
         "about what interests you.\n"
         "<b>Who sees it:</b> the organizers of {organization}. It is never sold or given to anyone else.\n\n"
         "You can see everything I store with /mydata and erase it at any time with /forget."
-    ).format(organization=escape(organization.name))
+    ).format(organization=escape(organization_text(organization, "name", locale)))
 
 
 def consent_keyboard() -> InlineKeyboardMarkup:
