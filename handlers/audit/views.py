@@ -161,7 +161,7 @@ def keyboard(button: AuditButton, total: int) -> InlineKeyboardMarkup:
         builder.button(text=label, callback_data=AuditButton(action="page", page=page, **filters))
     if paging:
         sizes.append(len(paging))
-    builder.button(text="📄 CSV", callback_data=AuditButton(action="csv", **filters))
+    builder.button(text=_("📄 CSV"), callback_data=AuditButton(action="csv", **filters))
     sizes.append(1)
     builder.adjust(*sizes)
     return builder.as_markup()

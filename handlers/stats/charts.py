@@ -5,6 +5,7 @@ when a chart is drawn (`bot.charts`), and each chart is drawn in a worker thread
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 from html import escape
 
 from aiogram import Bot
@@ -53,12 +54,19 @@ async def send_charts(bot: Bot, chat_id: int, stats: Stats, title: str, locale: 
         if not groups.shown and not groups.other:
             continue
         labels, counts, notes = _bars(field, groups, locale, low)
-        chart = await asyncio.to_thread(render_bar_chart, str(PROFILE_TITLES[field]), labels, counts, notes)
+        title_words = _without_symbols(str(PROFILE_TITLES[field]))
+        chart = await asyncio.to_thread(render_bar_chart, title_words, labels, counts, notes)
         await bot.send_photo(
             chat_id, BufferedInputFile(chart.png, filename=f"stats-{field}.png"), caption=escape(title)
         )
         sent += 1
     return sent
+
+
+def _without_symbols(text: str) -> str:
+    """A title without its emoji (the chart fonts have none)."""
+    kept = "".join(char for char in text if unicodedata.category(char) != "So" and char != "\ufe0f")
+    return " ".join(kept.split())
 
 
 def _value(value: int | str) -> int | None:

@@ -43,6 +43,11 @@ def number(value: int | str, locale: str, min_group: int) -> str:
     return format_decimal(value, locale=locale)
 
 
+def _html(value: int | str, locale: str, min_group: int) -> str:
+    """`number` for an HTML message ("&lt; 5")."""
+    return escape(number(value, locale, min_group))
+
+
 def share(part: int, whole: int, min_group: int, locale: str) -> str:
     """ "75 %", or "—" when the whole is too small to say it of nobody."""
     fraction = rate(part, whole, min_group)
@@ -84,7 +89,7 @@ def summary_lines(
     low = stats.min_group
 
     def n(value: int | str) -> str:
-        return number(value, locale, low)
+        return _html(value, locale, low)
 
     lines = [_("📊 <b>Statistics: {name}</b>").format(name=escape(title)), period_line(stats, locale), ""]
     lines.append(_("👥 <b>Members</b>: {count}").format(count=n(stats.members)))
@@ -109,15 +114,15 @@ def summary_lines(
         "",
         _(
             "🔒 Groups of fewer than {min} members are shown only together, as “Other”, and smaller "
-            "weekly counts as “< {min}”: nobody can be singled out."
-        ).format(min=low),
+            "weekly counts as “{few}”: nobody can be singled out."
+        ).format(min=low, few=_html(FEW, locale, low)),
     ]
     return lines
 
 
 def breakdown_line(field: str, groups: Breakdown, locale: str, low: int) -> str:
     parts = [
-        f"{escape(group_name(field, group, locale))} {number(count, locale, low)}"
+        f"{escape(group_name(field, group, locale))} {_html(count, locale, low)}"
         for group, count in groups.shown[:GROUPS_IN_TEXT]
     ]
     if len(groups.shown) > GROUPS_IN_TEXT:
@@ -125,7 +130,7 @@ def breakdown_line(field: str, groups: Breakdown, locale: str, low: int) -> str:
         parts.append(ngettext("{count} more", "{count} more", more).format(count=more))
     if groups.other:
         other = FEW if groups.other < low else groups.other
-        parts.append(f"{_('Other')} {number(other, locale, low)}")
+        parts.append(f"{_('Other')} {_html(other, locale, low)}")
     return f"<b>{PROFILE_TITLES[field]}</b>: " + (" · ".join(parts) or _("nobody yet"))
 
 
@@ -133,7 +138,7 @@ def activity_lines(stats: Stats, locale: str) -> list[str]:
     low = stats.min_group
 
     def n(value: int | str) -> str:
-        return number(value, locale, low)
+        return _html(value, locale, low)
 
     events, trainings, surveys, reach = stats.events, stats.trainings, stats.surveys, stats.reach
     return [
@@ -188,32 +193,25 @@ def attendees_line(attendees: Breakdown, locale: str, low: int) -> str:
     if attendees.other:
         total = FEW if attendees.total < low else attendees.total
         return _("Attendees: {count} (too few to tell new ones from returning ones)").format(
-            count=number(total, locale, low)
+            count=_html(total, locale, low)
         )
     counts = dict(attendees.shown)
     return _("New attendees: {new} · Returning: {returning}").format(
-        new=number(counts.get("new", 0), locale, low),
-        returning=number(counts.get("returning", 0), locale, low),
+        new=_html(counts.get("new", 0), locale, low),
+        returning=_html(counts.get("returning", 0), locale, low),
     )
 
 
 def table_lines(table: list[OrganizationRow], locale: str, low: int) -> list[str]:
-    lines = [_("🏢 <b>Organizations</b>: {count}").format(count=format_decimal(len(table), locale=locale))]
+    lines = [
+        _("🏢 <b>Organizations</b>: {count}").format(count=format_decimal(len(table), locale=locale)),
+        _("👥 members · joined / left · 📅 events · ✅ check-ins · 📣 messages delivered"),
+    ]
     for row in table[:ORGANIZATIONS_IN_TEXT]:
-        lines.append(
-            _(
-                "<b>{name}</b>: {members} members · +{joined} / −{left} · {events} events · "
-                "{checkins} check-ins · {delivered} delivered"
-            ).format(
-                name=escape(row.name),
-                members=number(row.members, locale, low),
-                joined=number(row.joins, locale, low),
-                left=number(row.leaves, locale, low),
-                events=number(row.events, locale, low),
-                checkins=number(row.checkins, locale, low),
-                delivered=number(row.delivered, locale, low),
-            )
-        )
+        figures = (row.members, row.joins, row.leaves, row.events, row.checkins, row.delivered)
+        members, joined, left, events, checkins, delivered = (_html(value, locale, low) for value in figures)
+        figures_text = f"👥 {members} · +{joined} / −{left} · 📅 {events} · ✅ {checkins} · 📣 {delivered}"
+        lines.append(f"<b>{escape(row.name)}</b>: {figures_text}")
     if len(table) > ORGANIZATIONS_IN_TEXT:
         more = len(table) - ORGANIZATIONS_IN_TEXT
         lines.append(
@@ -236,8 +234,8 @@ def keyboard(button: StatsButton, super_admin: bool) -> InlineKeyboardMarkup:
         builder.button(text=label, callback_data=StatsButton(action="days", org=button.org, days=days))
     builder.button(text=_("📅 Other dates"), callback_data=StatsButton(action="dates", **shown))
     builder.button(text=_("📈 Charts"), callback_data=StatsButton(action="charts", **shown))
-    builder.button(text="📄 CSV", callback_data=StatsButton(action="csv", **shown))
-    builder.button(text="📗 XLSX", callback_data=StatsButton(action="xlsx", **shown))
+    builder.button(text=_("📄 CSV"), callback_data=StatsButton(action="csv", **shown))
+    builder.button(text=_("📗 Excel (XLSX)"), callback_data=StatsButton(action="xlsx", **shown))
     sizes = [3, 1, 3]
     if super_admin:
         builder.button(

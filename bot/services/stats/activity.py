@@ -93,12 +93,13 @@ async def event_stats(
     )
     stats = EventStats(events=int((await session.exec(select(func.count()).select_from(in_period))).one()))
     rows = await session.exec(
-        select(Rsvp.status, Rsvp.attended, Event.starts_at <= now, func.count())
+        select(Rsvp.status, Rsvp.attended, Event.starts_at, func.count())
         .join(Event, col(Event.id) == col(Rsvp.event_id))
         .where(col(Rsvp.event_id).in_(select(in_period.c.id)))
-        .group_by(col(Rsvp.status), col(Rsvp.attended), Event.starts_at <= now)
+        .group_by(col(Rsvp.status), col(Rsvp.attended), col(Event.starts_at))
     )
-    for status, attended, started, count in rows.all():
+    for status, attended, starts_at, count in rows.all():
+        started = starts_at <= now
         stats.answers[str(status)] += count
         stats.checkins += count if attended else 0
         if status == RsvpStatus.GOING and started:

@@ -81,13 +81,10 @@ async def organization_rows(session: AsyncSession, period: Period, min_group: in
         leaves[organization_id] += period.contains(at)
         joined = parsed(details.get("joined_at"))
         joins[organization_id] += joined is not None and period.contains(joined)
-    events = await _grouped(session, _events(period).with_only_columns(Event.organization_id, func.count()))
+    events = await _grouped(session, _events(period))
     checkins = await _grouped(
         session,
-        _events(period)
-        .with_only_columns(Event.organization_id, func.count())
-        .join(Rsvp, col(Rsvp.event_id) == col(Event.id))
-        .where(col(Rsvp.attended).is_(True)),
+        _events(period).join(Rsvp, col(Rsvp.event_id) == col(Event.id)).where(col(Rsvp.attended).is_(True)),
     )
     delivered = await _grouped(
         session,
@@ -120,9 +117,10 @@ async def organization_rows(session: AsyncSession, period: Period, min_group: in
 
 
 def _events(period: Period) -> Any:
-    """Events (not training sessions) published and starting in the period, grouped by organization."""
+    """(organization, how many) of the events (not training sessions) published and starting in the
+    period; the caller may join more."""
     return (
-        select(Event.id)
+        select(Event.organization_id, func.count())
         .where(
             col(Event.training_id).is_(None),
             Event.status == EventStatus.PUBLISHED,
