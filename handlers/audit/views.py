@@ -3,7 +3,7 @@ names escaped, and the buttons that filter and turn the pages."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from html import escape
 from typing import Any
 
@@ -61,12 +61,20 @@ FAMILY_LABELS = {
 assert set(FAMILY_LABELS) == set(FAMILIES)
 
 
-def _details(entry: AuditEntry) -> str:
-    """What changed, from the entry's ids and codes (roles in words)."""
+SELF_ACTIONS = ("member.deleted", "member.forgotten", "membership.joined", "membership.left", "join.requested")
+
+
+def _details(entry: AuditEntry, locale: str) -> str:
+    """What changed, from the entry's ids and codes (roles in words, moments as dates)."""
     parts = []
     for key, value in sorted(entry.details.items()):
         if key in ("role", "previous") and value in set(Role):
             value = ROLE_LABELS[Role(value)]
+        elif key.endswith("_at") and isinstance(value, str):
+            try:
+                value = format_date(datetime.fromisoformat(value), "medium", locale=locale)
+            except ValueError:
+                pass
         parts.append(f"{key}: {value}")
     text = ", ".join(parts)
     return text if len(text) <= DETAILS_MAX else text[: DETAILS_MAX - 1] + "…"
@@ -81,7 +89,7 @@ def entry_lines(entry: AuditEntry, names: dict[str, str], locale: str, zone: str
         head += f" · 🏢 {escape(names.get(f'o{entry.organization_id}', str(entry.organization_id)))}"
     if entry.actor_telegram_id:
         actor = names.get(f"t{entry.actor_telegram_id}") or f"id {entry.actor_telegram_id}"
-    elif entry.action in ("member.deleted", "member.forgotten"):
+    elif entry.action in SELF_ACTIONS:
         actor = _("the member themself")
     else:
         actor = _("the bot")
@@ -90,7 +98,7 @@ def entry_lines(entry: AuditEntry, names: dict[str, str], locale: str, zone: str
         target = names.get(f"m{entry.target_member_id}") or _("a member who erased their data")
         who += f" → {escape(target)}"
     lines = [head, who]
-    if details := _details(entry):
+    if details := _details(entry, locale):
         lines.append(f"<i>{escape(details)}</i>")
     return lines
 
