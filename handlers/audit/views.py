@@ -3,6 +3,7 @@ names escaped, and the buttons that filter and turn the pages."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date, datetime
 from html import escape
 from typing import Any
@@ -61,7 +62,13 @@ FAMILY_LABELS = {
 assert set(FAMILY_LABELS) == set(FAMILIES)
 
 
-SELF_ACTIONS = ("member.deleted", "member.forgotten", "membership.joined", "membership.left", "join.requested")
+SELF_ACTIONS = (
+    "member.deleted",
+    "member.forgotten",
+    "membership.joined",
+    "membership.left",
+    "join.requested",
+)
 
 
 def _details(entry: AuditEntry, locale: str) -> str:
@@ -71,10 +78,8 @@ def _details(entry: AuditEntry, locale: str) -> str:
         if key in ("role", "previous") and value in set(Role):
             value = ROLE_LABELS[Role(value)]
         elif key.endswith("_at") and isinstance(value, str):
-            try:
+            with suppress(ValueError):
                 value = format_date(datetime.fromisoformat(value), "medium", locale=locale)
-            except ValueError:
-                pass
         parts.append(f"{key}: {value}")
     text = ", ".join(parts)
     return text if len(text) <= DETAILS_MAX else text[: DETAILS_MAX - 1] + "…"

@@ -131,7 +131,9 @@ def breakdown_line(field: str, groups: Breakdown, locale: str, low: int) -> str:
     if groups.other:
         other = FEW if groups.other < low else groups.other
         parts.append(f"{_('Other')} {_html(other, locale, low)}")
-    return f"<b>{PROFILE_TITLES[field]}</b>: " + (" · ".join(parts) or _("nobody yet"))
+    return _("<b>{title}</b>: {figures}").format(
+        title=PROFILE_TITLES[field], figures=" · ".join(parts) or _("nobody yet")
+    )
 
 
 def activity_lines(stats: Stats, locale: str) -> list[str]:
@@ -211,7 +213,7 @@ def table_lines(table: list[OrganizationRow], locale: str, low: int) -> list[str
         figures = (row.members, row.joins, row.leaves, row.events, row.checkins, row.delivered)
         members, joined, left, events, checkins, delivered = (_html(value, locale, low) for value in figures)
         figures_text = f"👥 {members} · +{joined} / −{left} · 📅 {events} · ✅ {checkins} · 📣 {delivered}"
-        lines.append(f"<b>{escape(row.name)}</b>: {figures_text}")
+        lines.append(_("<b>{title}</b>: {figures}").format(title=escape(row.name), figures=figures_text))
     if len(table) > ORGANIZATIONS_IN_TEXT:
         more = len(table) - ORGANIZATIONS_IN_TEXT
         lines.append(

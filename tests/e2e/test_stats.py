@@ -12,6 +12,7 @@ from babel.dates import format_skeleton
 from openpyxl import load_workbook
 from sqlmodel import select
 
+from bot.services.members import get_member, update_profile
 from bot.services.stats import Period
 from handlers.stats.callbacks import StatsButton
 from storage.db import create_session_factory
@@ -196,3 +197,24 @@ async def test_super_admins_see_every_organization_with_a_row_each(harness: Harn
     rows = await _csv(harness, (await harness.choose(root, whole, "📄 CSV"))["document"])
     assert ["organization.members", B_NAME, "7"] in rows and ["organization.left", name, "<5"] in rows
     assert seeded.b_id
+
+
+async def test_the_figures_come_in_the_viewers_language(harness: Harness) -> None:
+    seeded = await seed(harness)
+    async with create_session_factory(harness.app.engine)() as session:
+        admin = await get_member(session, seeded.admin_a.id)
+        assert admin is not None
+        await update_profile(session, admin, language="fr")
+        await session.commit()
+    summary = await harness.send(seeded.admin_a, "/stats")
+    text = summary["text"]
+    assert text.startswith(f"📊 Statistiques : {harness.settings.organization_name}")
+    assert (
+        "👥 Membres : 16" in text
+        and "🏙 Ville : Berlin, Allemagne 6 · Hamburg, Allemagne 5 · Autres 5" in text
+    )
+    assert "Présences enregistrées : 10 · Inscrits → venus : 83,3%" in text
+    assert buttons(summary)[:3] == ["30 jours", "90 jours", "365 jours"]
+    document = (await harness.choose(seeded.admin_a, summary, "📗 Excel (XLSX)"))["document"]
+    sheet = load_workbook(io.BytesIO(harness.emulator.file_bytes(document["file_id"])))["Statistiques"]
+    assert next(sheet.iter_rows(values_only=True)) == ("Rubrique", "Élément", "Valeur")

@@ -110,23 +110,24 @@ async def event_stats(
 
 
 async def _attendees(session: AsyncSession, scope: Scope, period: Period) -> Counter[str]:
-    """The period's attendees: new (their first event of the scope) or returning (came before)."""
-    attended = (
-        select(Rsvp.member_id)
+    """The period's attendees: new (their first event of the scope) or returning (came before).
+    One pass over attendance up to the period's end: whoever's last event is in the period came in
+    it; their first one says which."""
+    first, last = func.min(Event.starts_at), func.max(Event.starts_at)
+    rows = await session.exec(
+        select(first)
+        .select_from(Rsvp)
         .join(Event, col(Event.id) == col(Rsvp.event_id))
         .where(
             scope.where(Event.organization_id),
             col(Event.training_id).is_(None),
             col(Rsvp.attended).is_(True),
+            col(Event.starts_at) < period.end,
         )
-    )
-    in_period = attended.where(col(Event.starts_at) >= period.start, col(Event.starts_at) < period.end)
-    first_times = await session.exec(
-        attended.with_only_columns(func.min(Event.starts_at))
-        .where(col(Rsvp.member_id).in_(in_period.scalar_subquery()), col(Event.starts_at) < period.end)
         .group_by(col(Rsvp.member_id))
+        .having(last >= period.start)
     )
-    return Counter("new" if first >= period.start else "returning" for first in first_times.all())
+    return Counter("new" if moment >= period.start else "returning" for moment in rows.all())
 
 
 async def training_stats(session: AsyncSession, scope: Scope, period: Period, now: datetime) -> TrainingStats:
