@@ -53,6 +53,23 @@ def record(
     return entry
 
 
+def exported(
+    session: AsyncSession,
+    what: str,
+    actor_telegram_id: int | None,
+    organization_id: int | None,
+    **details: Any,
+) -> AuditEntry:
+    """An export ("export.survey", "export.stats"…): who took which file of which organization."""
+    return record(
+        session,
+        f"export.{what}",
+        actor_telegram_id=actor_telegram_id,
+        organization_id=organization_id,
+        details=details,
+    )
+
+
 @dataclass(frozen=True)
 class TrailFilter:
     """Which entries /audit shows. `organization_id` None: every entry (super-admins only)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Final
-from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -22,14 +21,14 @@ from bot.context import Context
 from bot.i18n import _
 from bot.policy import Action, rights
 from bot.services import audit
-from bot.services.dates import RANGE_DAYS_MAX, DateError, parse_day_range
+from bot.services.dates import RANGE_DAYS_MAX
 from bot.services.members import get_member, member_by_id
 from bot.services.roles import find_member_by_reference
 from bot.services.stats import Period
 from handlers.audit.callbacks import AuditButton, AuditStates
 from handlers.audit.views import PAGE_SIZE, keyboard, page_text
 from handlers.fallback import stale_button
-from handlers.stats.pickers import range_error_text
+from handlers.stats.pickers import ask_range, typed_range
 from storage.models import Member
 from storage.types import utcnow
 
@@ -126,18 +125,15 @@ async def ask_filter(
     if _trail(ctx, callback_data) is None or not (await _person(ctx, callback_data))[0]:
         stale_button(callback_answer)
         return
-    person = callback_data.action == "who"
-    await state.set_state(AuditStates.person if person else AuditStates.dates)
-    await state.update_data({FILTERS_KEY: callback_data.model_copy(update={"page": 0}).pack()})
-    prompt = (
-        _("👤 Send the person's @username or Telegram id. Send /cancel to stop.")
-        if person
-        else _(
-            "📅 Send the first and the last day, like 2027-01-01 – 2027-03-31 or 01.01.2027 - 31.03.2027. "
-            "Send /cancel to stop."
-        )
+    kept = {FILTERS_KEY: callback_data.model_copy(update={"page": 0}).pack()}
+    if callback_data.action == "dates":
+        await ask_range(bot, query.from_user.id, state, AuditStates.dates, **kept)
+        return
+    await state.set_state(AuditStates.person)
+    await state.update_data(kept)
+    await bot.send_message(
+        query.from_user.id, _("👤 Send the person's @username or Telegram id. Send /cancel to stop.")
     )
-    await bot.send_message(query.from_user.id, prompt)
 
 
 async def _kept_filters(state: FSMContext) -> AuditButton:
@@ -172,12 +168,9 @@ async def person_typed(message: Message, ctx: Context, state: FSMContext) -> Non
 
 @router.message(AuditStates.dates, F.text, flags=AUDIT)
 async def dates_typed(message: Message, ctx: Context, state: FSMContext) -> None:
-    today = utcnow().astimezone(ZoneInfo(ctx.zone)).date()
-    try:
-        first, last = parse_day_range(message.text or "", today, language=ctx.locale)
-    except DateError as error:
-        await message.answer(range_error_text(error, ctx.locale))
+    if (days := await typed_range(message, ctx)) is None:
         return
+    first, last = days
     button = (await _kept_filters(state)).model_copy(
         update={"action": "page", "page": 0, "first": first.toordinal(), "last": last.toordinal()}
     )
@@ -198,13 +191,8 @@ async def export(
         return
     data = await audit.export_csv(ctx.session, trail)
     filters = {"family": callback_data.fam, "member_id": callback_data.member, "actor": callback_data.actor}
-    audit.record(
-        ctx.session,
-        "export.audit",
-        actor_telegram_id=ctx.user_id,
-        organization_id=trail.organization_id,
-        details={key: value for key, value in filters.items() if value},
-    )
+    shown = {key: value for key, value in filters.items() if value}
+    audit.exported(ctx.session, "audit", ctx.user_id, trail.organization_id, **shown)
     name = f"audit-{trail.organization_id or 'all'}-{utcnow():%Y%m%d}.csv"
     await bot.send_document(
         query.from_user.id, BufferedInputFile(data, filename=name), caption=_("🧾 The audit trail, as CSV")

@@ -18,12 +18,8 @@ from bot.i18n import _, format_when
 from bot.services.audit import FAMILIES, TrailPage
 from bot.services.events import telegram_length
 from handlers.audit.callbacks import AuditButton
-from handlers.ui import ROLE_LABELS
+from handlers.ui import ROLE_LABELS, page_turns
 from storage.models import AuditEntry, Role
-
-PAGE_SIZE = 8
-DETAILS_MAX = 200  # characters of an entry's details
-TEXT_MAX = 4096
 
 ACTIONS = {
     "role.granted": __("Role given"),
@@ -60,6 +56,9 @@ FAMILY_LABELS = {
     "or": __("🏢 Organizations"),
 }
 assert set(FAMILY_LABELS) == set(FAMILIES)
+PAGE_SIZE = 8  # entries a page
+DETAILS_MAX = 200  # characters of an entry's details
+TEXT_MAX = 4096
 
 
 SELF_ACTIONS = (
@@ -165,11 +164,7 @@ def keyboard(button: AuditButton, total: int) -> InlineKeyboardMarkup:
     if any((button.fam, button.member, button.actor, button.first)):
         builder.button(text=_("✖️ Clear the filters"), callback_data=AuditButton(action="page"))
         sizes.append(1)
-    paging = []
-    if button.page > 0:
-        paging.append(("◀️", button.page - 1))
-    if (button.page + 1) * PAGE_SIZE < total:
-        paging.append(("▶️", button.page + 1))
+    paging = page_turns(button.page, PAGE_SIZE, total)
     for label, page in paging:
         builder.button(text=label, callback_data=AuditButton(action="page", page=page, **filters))
     if paging:

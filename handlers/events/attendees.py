@@ -63,13 +63,7 @@ async def toggle_attendance(
 @router.callback_query(EventAdmin.filter(F.action == "csv"), flags=ON_EVENT)
 async def export_csv(query: CallbackQuery, event: Event, ctx: Context, bot: Bot) -> None:
     ident = event.id or 0
-    audit.record(
-        ctx.session,
-        "export.event",
-        actor_telegram_id=ctx.user_id,
-        organization_id=event.organization_id,
-        details={"event_id": ident, "format": "csv"},
-    )
+    audit.exported(ctx.session, "event", ctx.user_id, event.organization_id, event_id=ident, format="csv")
     await bot.send_document(
         query.from_user.id,
         BufferedInputFile(await service.export_csv(ctx.session, ident), filename=f"event-{ident}.csv"),

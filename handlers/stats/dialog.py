@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 from typing import Final
-from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -23,14 +22,14 @@ from bot.context import Context
 from bot.i18n import _
 from bot.policy import Action, rights
 from bot.services import audit
-from bot.services.dates import RANGE_DAYS_MAX, DateError, parse_day_range
+from bot.services.dates import RANGE_DAYS_MAX
 from bot.services.stats import PRESET_DAYS, Period, Scope, Stats, collect, organization_rows
 from bot.services.stats.exports import export_csv, export_xlsx
 from handlers.fallback import stale_button
 from handlers.stats.callbacks import StatsButton, StatsStates
 from handlers.stats.charts import send_charts
 from handlers.stats.labels import export_words
-from handlers.stats.pickers import organizations_keyboard, range_error_text
+from handlers.stats.pickers import ask_range, organizations_keyboard, typed_range
 from handlers.stats.views import keyboard, summary_lines
 from handlers.surveys.texts import chunks
 from storage.models import Organization
@@ -106,23 +105,6 @@ async def stats_command(
     await _show(bot, ctx, settings, ctx.organization_id, period)
 
 
-@router.callback_query(StatsButton.filter(F.action.in_({"days", "show"})), flags=STATS)
-async def change_view(
-    query: CallbackQuery,
-    callback_data: StatsButton,
-    ctx: Context,
-    settings: Settings,
-    bot: Bot,
-    callback_answer: CallbackAnswer,
-) -> None:
-    period = _period(ctx, callback_data)
-    if period is None or await _scope(ctx, callback_data.org) is None:
-        stale_button(callback_answer)
-        return
-    message = query.message if isinstance(query.message, Message) else None
-    await _show(bot, ctx, settings, callback_data.org, period, message)
-
-
 @router.callback_query(StatsButton.filter(F.action == "orgs"), flags=STATS)
 async def choose_organization(
     query: CallbackQuery, callback_data: StatsButton, ctx: Context, callback_answer: CallbackAnswer
@@ -148,27 +130,16 @@ async def ask_dates(
     if await _scope(ctx, callback_data.org) is None:
         stale_button(callback_answer)
         return
-    await state.set_state(StatsStates.dates)
-    await state.update_data(stats_org=callback_data.org)
-    await bot.send_message(
-        query.from_user.id,
-        _(
-            "📅 Send the first and the last day, like 2027-01-01 – 2027-03-31 or 01.01.2027 - 31.03.2027. "
-            "Send /cancel to stop."
-        ),
-    )
+    await ask_range(bot, query.from_user.id, state, StatsStates.dates, stats_org=callback_data.org)
 
 
 @router.message(StatsStates.dates, F.text, flags=STATS)
 async def dates_typed(
     message: Message, ctx: Context, settings: Settings, bot: Bot, state: FSMContext
 ) -> None:
-    today = utcnow().astimezone(ZoneInfo(ctx.zone)).date()
-    try:
-        first, last = parse_day_range(message.text or "", today, language=ctx.locale)
-    except DateError as error:
-        await message.answer(range_error_text(error, ctx.locale))
+    if (days := await typed_range(message, ctx)) is None:
         return
+    first, last = days
     org = int((await state.get_data()).get("stats_org", ctx.organization_id))
     await state.clear()
     if await _scope(ctx, org) is None:  # no longer theirs to see (they act for another one now)
@@ -176,8 +147,10 @@ async def dates_typed(
     await _show(bot, ctx, settings, org, Period(first, last, ctx.zone))
 
 
-@router.callback_query(StatsButton.filter(F.action.in_({"charts", "csv", "xlsx"})), flags=STATS)
-async def send_files(
+@router.callback_query(
+    StatsButton.filter(F.action.in_({"days", "show", "charts", "csv", "xlsx"})), flags=STATS
+)
+async def on_button(
     query: CallbackQuery,
     callback_data: StatsButton,
     ctx: Context,
@@ -185,12 +158,17 @@ async def send_files(
     bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
-    """The charts as photos, or the figures as a CSV or XLSX file (an export: audited)."""
+    """Another period or organization (the same message, replaced), the charts as photos, or the
+    figures as a CSV or XLSX file (an export: audited)."""
     found, period = await _scope(ctx, callback_data.org), _period(ctx, callback_data)
     if found is None or period is None:
         stale_button(callback_answer)
         return
     (scope, title), kind = found, callback_data.action
+    if kind in ("days", "show"):
+        message = query.message if isinstance(query.message, Message) else None
+        await _show(bot, ctx, settings, callback_data.org, period, message)
+        return
     stats = await _gather(ctx, settings, scope, period)
     if kind == "charts":
         await send_charts(bot, query.from_user.id, stats, title, ctx.locale)
@@ -199,12 +177,9 @@ async def send_files(
     if scope.organization_id is None:
         table = await organization_rows(ctx.session, period, settings.stats_min_group)
     data = export_csv(stats, table) if kind == "csv" else export_xlsx(stats, export_words(ctx.locale), table)
-    audit.record(
-        ctx.session,
-        "export.stats",
-        actor_telegram_id=ctx.user_id,
-        organization_id=scope.organization_id,
-        details={"format": kind, "first": period.first.isoformat(), "last": period.last.isoformat()},
+    first, last = period.first.isoformat(), period.last.isoformat()
+    audit.exported(
+        ctx.session, "stats", ctx.user_id, scope.organization_id, format=kind, first=first, last=last
     )
     name = f"stats-{scope.organization_id or 'all'}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.{kind}"
     await bot.send_document(

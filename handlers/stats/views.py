@@ -143,6 +143,8 @@ def activity_lines(stats: Stats, locale: str) -> list[str]:
         return _html(value, locale, low)
 
     events, trainings, surveys, reach = stats.events, stats.trainings, stats.surveys, stats.reach
+    came = ("completed", trainings.completed), ("participants", trainings.finished_participants)
+    answered = ("responses", surveys.responses), ("invited", surveys.invited)
     return [
         _("📅 <b>Events</b>: {count}").format(count=n(events.events)),
         _("✅ Going: {going} · 🤔 Maybe: {maybe} · ❌ Can't go: {no}").format(
@@ -163,17 +165,11 @@ def activity_lines(stats: Stats, locale: str) -> list[str]:
             confirmed=n(trainings.confirmed), capacity=n(trainings.capacity), waiting=n(trainings.waitlisted)
         ),
         _("Seats filled: {share}").format(share=share(trainings.confirmed, trainings.capacity, 1, locale)),
-        _("Came to every session: {completed} of {participants} ({share})").format(
-            completed=n(trainings.completed),
-            participants=n(trainings.finished_participants),
-            share=share(trainings.completed, trainings.finished_participants, low, locale),
-        ),
+        _ratio(_("Came to every session: {completed} of {participants} ({share})"), *came, low, locale),
         "",
         _("📝 <b>Surveys and polls</b>: {count}").format(count=n(surveys.surveys)),
-        _("Responses: {responses} of {invited} invitations delivered ({share})").format(
-            responses=n(surveys.responses),
-            invited=n(surveys.invited),
-            share=share(surveys.responses, surveys.invited, low, locale),
+        _ratio(
+            _("Responses: {responses} of {invited} invitations delivered ({share})"), *answered, low, locale
         ),
         "",
         _("📣 <b>Announcements</b>: {count}").format(count=n(reach.announcements)),
@@ -188,6 +184,14 @@ def activity_lines(stats: Stats, locale: str) -> list[str]:
             else ""
         ),
     ]
+
+
+def _ratio(template: str, part: tuple[str, int], whole: tuple[str, int], low: int, locale: str) -> str:
+    """A part of a whole and its share ("6 of 8 (75%)"), each number under its placeholder's name."""
+    return template.format(
+        **{part[0]: _html(part[1], locale, low), whole[0]: _html(whole[1], locale, low)},
+        share=share(part[1], whole[1], low, locale),
+    )
 
 
 def attendees_line(attendees: Breakdown, locale: str, low: int) -> str:

@@ -37,12 +37,8 @@ async def export_workbook(turn: Turn, survey: Survey, button: SurveyManage) -> N
 
 async def _send(turn: Turn, survey: Survey, data: bytes, kind: str, caption: str) -> None:
     title = escape(survey_title(survey, turn.ctx.locale, turn.ctx.organization))
-    audit.record(
-        turn.ctx.session,
-        "export.survey",
-        actor_telegram_id=turn.ctx.user_id,
-        organization_id=survey.organization_id,
-        details={"survey_id": survey.id, "format": kind},
+    audit.exported(
+        turn.ctx.session, "survey", turn.ctx.user_id, survey.organization_id, survey_id=survey.id, format=kind
     )
     document = BufferedInputFile(data, filename=f"survey-{survey.id}.{kind}")
     await turn.bot.send_document(turn.chat_id, document, caption=caption.format(title=title))

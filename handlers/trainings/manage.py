@@ -64,12 +64,8 @@ async def send_csv(
     export = export_roster_csv if roster else export_attendance_csv
     kind = "roster" if roster else "attendance"
     caption = _("👥 Roster of “{title}”") if roster else _("✅ Attendance and completion for “{title}”")
-    audit.record(
-        ctx.session,
-        "export.training",
-        actor_telegram_id=ctx.user_id,
-        organization_id=training.organization_id,
-        details={"training_id": training.id, "format": "csv", "kind": kind},
+    audit.exported(
+        ctx.session, "training", ctx.user_id, training.organization_id, training_id=training.id, kind=kind
     )
     await bot.send_document(
         query.from_user.id,

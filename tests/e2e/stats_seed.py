@@ -11,29 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.sandbox import SimUser
 from bot.services import audit
 from bot.services.members import TelegramIdentity, complete_profile, record_consent, update_profile
+from storage import models
 from storage.db import create_session_factory
-from storage.models import (
-    Announcement,
-    AnnouncementStatus,
-    DeliveryStatus,
-    Event,
-    EventStatus,
-    Member,
-    Membership,
-    Organization,
-    OutboxMessage,
-    ResponseStatus,
-    Role,
-    Rsvp,
-    RsvpStatus,
-    SignupStatus,
-    Survey,
-    SurveyResponse,
-    SurveyStatus,
-    Training,
-    TrainingSignup,
-    TrainingStatus,
-)
 from storage.types import utcnow
 from tests.e2e.conftest import Harness
 
@@ -50,7 +29,7 @@ B_NAME = "Beta Network"
 class Seeded:
     a_id: int
     b_id: int
-    members_a: list[Member]
+    members_a: list[models.Member]
     admin_a: SimUser  # admin of A (and a member of it)
     coordinator_a: SimUser
     member_a: SimUser  # a plain member of A
@@ -59,7 +38,7 @@ class Seeded:
 
 async def _person(
     session: AsyncSession, user: SimUser, organization_id: int, place: tuple[str, str, str, str]
-) -> Member:
+) -> models.Member:
     city, country, language, origin = place
     member = await record_consent(
         session, TelegramIdentity(user.id, user.username, user.first_name), language, "UTC", organization_id
@@ -77,8 +56,10 @@ async def _person(
     return member
 
 
-async def _role(session: AsyncSession, organization_id: int, member: Member, role: Role) -> None:
-    membership = Membership(organization_id=organization_id, member_id=member.id or 0, role=role)
+async def _role(
+    session: AsyncSession, organization_id: int, member: models.Member, role: models.Role
+) -> None:
+    membership = models.Membership(organization_id=organization_id, member_id=member.id or 0, role=role)
     session.add(membership)
     await session.flush()
 
@@ -87,7 +68,7 @@ async def seed(harness: Harness) -> Seeded:
     emulator, now = harness.emulator, utcnow()
     async with create_session_factory(harness.app.engine)() as session:
         a_id = harness.app.dispatcher["organization"].id
-        b = Organization(slug="beta", name=B_NAME, invite_code="beta-code-1")
+        b = models.Organization(slug="beta", name=B_NAME, invite_code="beta-code-1")
         session.add(b)
         await session.flush()
         b_id = b.id or 0
@@ -102,17 +83,17 @@ async def seed(harness: Harness) -> Seeded:
         member_a = emulator.create_user("Mariam", username="mariam_m", language_code="en")
         admin_b = emulator.create_user("Bjorn", username="bjorn_admin", language_code="en")
         staff = [
-            (admin_a, a_id, Role.ADMIN),
-            (coordinator_a, a_id, Role.COORDINATOR),
+            (admin_a, a_id, models.Role.ADMIN),
+            (coordinator_a, a_id, models.Role.COORDINATOR),
             (member_a, a_id, None),
-            (admin_b, b_id, Role.ADMIN),
+            (admin_b, b_id, models.Role.ADMIN),
         ]
         for user, organization_id, role in staff:
             member = await record_consent(
                 session, TelegramIdentity(user.id, user.username, user.first_name), "en", "UTC", None
             )
             await update_profile(session, member, display_name=user.first_name)
-            await _role(session, organization_id, member, role or Role.MEMBER)
+            await _role(session, organization_id, member, role or models.Role.MEMBER)
         # Someone who joined A and left it today, and a role change in each organization.
         audit.record(
             session,
@@ -136,107 +117,118 @@ async def seed(harness: Harness) -> Seeded:
     return Seeded(a_id, b_id, members_a, admin_a, coordinator_a, member_a, admin_b)
 
 
-async def _activity(session: AsyncSession, a_id: int, b_id: int, members: list[Member]) -> None:
+async def _activity(session: AsyncSession, a_id: int, b_id: int, members: list[models.Member]) -> None:
     """A's event two days ago (12 going, 10 came; 5 of them came 60 days ago too), a finished
     training (10 seats, 8 taken, 3 waiting, 6 at both sessions), a survey (10 invitations, 6
     responses), an announcement (8 sent, 2 blocked, 1 failed); B's event (to be left out of A's)."""
     now = utcnow()
     ids = [member.id or 0 for member in members]
-    recent = Event(
-        organization_id=a_id, title="Picnic", starts_at=now - timedelta(days=2), status=EventStatus.PUBLISHED
+    recent = models.Event(
+        organization_id=a_id,
+        title="Picnic",
+        starts_at=now - timedelta(days=2),
+        status=models.EventStatus.PUBLISHED,
     )
-    earlier = Event(
-        organization_id=a_id, title="Fair", starts_at=now - timedelta(days=60), status=EventStatus.PUBLISHED
+    earlier = models.Event(
+        organization_id=a_id,
+        title="Fair",
+        starts_at=now - timedelta(days=60),
+        status=models.EventStatus.PUBLISHED,
     )
-    other = Event(
+    other = models.Event(
         organization_id=b_id,
         title="Beta meetup",
         starts_at=now - timedelta(days=2),
-        status=EventStatus.PUBLISHED,
+        status=models.EventStatus.PUBLISHED,
     )
     session.add_all([recent, earlier, other])
     await session.flush()
     rows = [
-        Rsvp(event_id=recent.id or 0, member_id=ids[i], status=RsvpStatus.GOING, seq=i, attended=i < 10)
+        models.Rsvp(
+            event_id=recent.id or 0, member_id=ids[i], status=models.RsvpStatus.GOING, seq=i, attended=i < 10
+        )
         for i in range(12)
     ]
-    rows += [Rsvp(event_id=recent.id or 0, member_id=ids[12], status=RsvpStatus.MAYBE, seq=12)]
+    rows += [models.Rsvp(event_id=recent.id or 0, member_id=ids[12], status=models.RsvpStatus.MAYBE, seq=12)]
     rows += [
-        Rsvp(event_id=earlier.id or 0, member_id=ids[i], status=RsvpStatus.GOING, seq=i, attended=True)
+        models.Rsvp(
+            event_id=earlier.id or 0, member_id=ids[i], status=models.RsvpStatus.GOING, seq=i, attended=True
+        )
         for i in range(5)
     ]
-    rows += [Rsvp(event_id=other.id or 0, member_id=ids[0], status=RsvpStatus.GOING, seq=0, attended=True)]
+    rows += [
+        models.Rsvp(
+            event_id=other.id or 0, member_id=ids[0], status=models.RsvpStatus.GOING, seq=0, attended=True
+        )
+    ]
     session.add_all(rows)
-    training = Training(organization_id=a_id, title="Taxes", capacity=10, status=TrainingStatus.COMPLETED)
+    training = models.Training(
+        organization_id=a_id, title="Taxes", capacity=10, status=models.TrainingStatus.COMPLETED
+    )
     session.add(training)
     await session.flush()
     sessions = [
-        Event(
+        models.Event(
             organization_id=a_id,
             title="Taxes",
             training_id=training.id,
             starts_at=now - timedelta(days=days),
-            status=EventStatus.PUBLISHED,
+            status=models.EventStatus.PUBLISHED,
         )
         for days in (9, 5)
     ]
     session.add_all(sessions)
     await session.flush()
     for index in range(11):
-        status = SignupStatus.CONFIRMED if index < 8 else SignupStatus.WAITLISTED
+        status = models.SignupStatus.CONFIRMED if index < 8 else models.SignupStatus.WAITLISTED
         session.add(
-            TrainingSignup(training_id=training.id or 0, member_id=ids[index], status=status, seq=index)
+            models.TrainingSignup(
+                training_id=training.id or 0, member_id=ids[index], status=status, seq=index
+            )
         )
         if index < 6:
             session.add_all(
-                Rsvp(
+                models.Rsvp(
                     event_id=event.id or 0,
                     member_id=ids[index],
-                    status=RsvpStatus.GOING,
+                    status=models.RsvpStatus.GOING,
                     seq=0,
                     attended=True,
                 )
                 for event in sessions
             )
-    survey = Survey(
-        organization_id=a_id, title="Needs", status=SurveyStatus.OPEN, opens_at=now - timedelta(days=3)
+    survey = models.Survey(
+        organization_id=a_id, title="Needs", status=models.SurveyStatus.OPEN, opens_at=now - timedelta(days=3)
     )
-    announcement = Announcement(
+    announcement = models.Announcement(
         organization_id=a_id,
         author_chat_id=1,
-        status=AnnouncementStatus.SENT,
+        status=models.AnnouncementStatus.SENT,
         started_at=now - timedelta(days=1),
     )
     session.add_all([survey, announcement])
     await session.flush()
-    for index in range(10):
-        session.add(
-            OutboxMessage(
-                kind="survey",
-                ref_id=survey.id or 0,
-                member_id=ids[index],
-                chat_id=index + 1,
-                status=DeliveryStatus.SENT,
-            )
+    sent = models.DeliveryStatus.SENT
+    _messages(session, "survey", survey.id or 0, ids, [sent] * 10)
+    session.add_all(
+        models.SurveyResponse(
+            survey_id=survey.id or 0,
+            member_id=member_id,
+            respondent_key=f"m{member_id}",
+            status=models.ResponseStatus.SUBMITTED,
         )
-        if index < 6:
-            session.add(
-                SurveyResponse(
-                    survey_id=survey.id or 0,
-                    member_id=ids[index],
-                    respondent_key=f"m{ids[index]}",
-                    status=ResponseStatus.SUBMITTED,
-                )
-            )
-    outcomes = [DeliveryStatus.SENT] * 8 + [DeliveryStatus.BLOCKED] * 2 + [DeliveryStatus.FAILED]
-    for index, status in enumerate(outcomes):
-        session.add(
-            OutboxMessage(
-                kind="announcement",
-                ref_id=announcement.id or 0,
-                member_id=ids[index],
-                chat_id=index + 1,
-                status=status,
-            )
-        )
+        for member_id in ids[:6]
+    )
+    outcomes = [sent] * 8 + [models.DeliveryStatus.BLOCKED] * 2 + [models.DeliveryStatus.FAILED]
+    _messages(session, "announcement", announcement.id or 0, ids, outcomes)
     await session.flush()
+
+
+def _messages(
+    session: AsyncSession, kind: str, ref_id: int, ids: list[int], outcomes: list[models.DeliveryStatus]
+) -> None:
+    """Outbox rows of `kind` for `ref_id`, one per outcome, to the members in order."""
+    session.add_all(
+        models.OutboxMessage(kind=kind, ref_id=ref_id, member_id=member_id, chat_id=member_id, status=status)
+        for member_id, status in zip(ids, outcomes, strict=False)
+    )
