@@ -77,7 +77,7 @@ def _bars(field: str, groups: Breakdown, locale: str, low: int) -> tuple[list[st
     """The shown groups (the largest `BARS_MAX`), then "Other" with the rest merged."""
     shown = groups.shown[:BARS_MAX]
     rest = sum(count for _, count in groups.shown[BARS_MAX:]) + groups.other
-    labels = [group_name(field, group, locale) for group, _ in shown]
+    labels = [_without_symbols(group_name(field, group, locale)) for group, _ in shown]
     counts = [count for _, count in shown]
     notes = [number(count, locale, low) for count in counts]
     if rest:

@@ -129,8 +129,8 @@ def breakdown_line(field: str, groups: Breakdown, locale: str, low: int) -> str:
         more = len(groups.shown) - GROUPS_IN_TEXT
         parts.append(ngettext("{count} more", "{count} more", more).format(count=more))
     if groups.other:
-        other = FEW if groups.other < low else groups.other
-        parts.append(f"{_('Other')} {_html(other, locale, low)}")
+        other, label = FEW if groups.other < low else groups.other, _("Other")
+        parts.append(f"{label} {_html(other, locale, low)}")
     return _("<b>{title}</b>: {figures}").format(
         title=PROFILE_TITLES[field], figures=" · ".join(parts) or _("nobody yet")
     )
