@@ -49,9 +49,15 @@ _COORDINATOR_COMMANDS = (
     ("results", __("Survey results")),
     ("newtraining", __("Create a training")),
     ("managetrainings", __("Manage trainings")),
+    ("stats", __("Statistics")),
 )
 ROLE_COMMANDS: dict[Role, tuple[tuple[str, object], ...]] = {
-    Role.ADMIN: (("admin", __("Manage roles")), *_ORGANIZER_COMMANDS, *_COORDINATOR_COMMANDS),
+    Role.ADMIN: (
+        ("admin", __("Manage roles")),
+        ("audit", __("Audit trail")),
+        *_ORGANIZER_COMMANDS,
+        *_COORDINATOR_COMMANDS,
+    ),
     Role.ORGANIZER: (*_ORGANIZER_COMMANDS, *_COORDINATOR_COMMANDS),
     Role.COORDINATOR: _COORDINATOR_COMMANDS,
 }

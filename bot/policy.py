@@ -40,6 +40,8 @@ class Action(StrEnum):
     MANAGE_EVENTS = "manage_events"  # /newevent, /myevents, /postevent
     RUN_SURVEYS = "run_surveys"  # /poll, /newsurvey, /results
     MANAGE_TRAININGS = "manage_trainings"  # /newtraining, /managetrainings
+    VIEW_STATS = "view_stats"  # /stats: the organization's statistics and their exports
+    VIEW_AUDIT = "view_audit"  # /audit: the organization's audit trail
 
 
 # The roles (in the object's organization) that may take each staff action; super-admins may take
@@ -50,6 +52,8 @@ ROLES_FOR: Final[dict[Action, frozenset[Role]]] = {
     Action.MANAGE_EVENTS: frozenset({Role.ORGANIZER, Role.ADMIN}),
     Action.RUN_SURVEYS: frozenset({Role.COORDINATOR, Role.ORGANIZER, Role.ADMIN}),
     Action.MANAGE_TRAININGS: frozenset({Role.COORDINATOR, Role.ORGANIZER, Role.ADMIN}),
+    Action.VIEW_STATS: frozenset({Role.COORDINATOR, Role.ORGANIZER, Role.ADMIN}),
+    Action.VIEW_AUDIT: frozenset({Role.ADMIN}),
 }
 
 REFUSALS: Final = {
@@ -58,6 +62,10 @@ REFUSALS: Final = {
     Action.MANAGE_EVENTS: __("Sorry, only organizers can manage events."),
     Action.RUN_SURVEYS: __("Sorry, only coordinators and organizers can run surveys."),
     Action.MANAGE_TRAININGS: __("Sorry, only coordinators can manage trainings."),
+    Action.VIEW_STATS: __(
+        "Sorry, only the organization's coordinators, organizers and admins can see its statistics."
+    ),
+    Action.VIEW_AUDIT: __("Sorry, only the organization's admins can see its audit trail."),
 }
 assert set(ROLES_FOR) == set(REFUSALS) == set(Action) - {Action.PUBLIC}
 

@@ -9,10 +9,12 @@ from aiogram import Router
 def get_routers() -> list[Router]:
     from handlers import (
         announcements,
+        audit,
         errors,
         events,
         fallback,
         help,
+        stats,
         surveys,
         trainings,
     )
@@ -37,6 +39,8 @@ def get_routers() -> list[Router]:
         start.router,
         roles.router,
         quiet_hours.router,
+        stats.router,
+        audit.router,
         *announcements.get_routers(),
         *events.staff_routers,
         *surveys.staff_routers,

@@ -36,6 +36,6 @@ async def erase_everything(session: AsyncSession, member: Member, now: datetime)
     await withdraw_member(session, member_id, now)
     await erase_member_surveys(session, member_id)
     await disable_feed(session, member_id)
-    await leave_everywhere(session, member, now)  # audited as left; their waiting messages cancelled
+    await leave_everywhere(session, member)  # their waiting messages cancelled
     await cancel_member_requests(session, member_id, now)
     await forget_member(session, member)

@@ -15,6 +15,7 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services import audit
 from bot.services.announcements.status import CREATING
 from bot.services.audience import audience_members, count_members
 from bot.services.outbox_rows import pending_row, write_rows
@@ -113,6 +114,13 @@ async def enqueue_announcement(
     if tell_sender:
         announcement.status_message_id = CREATING
     session.add(announcement)
+    audit.record(
+        session,
+        "broadcast.announcement",
+        actor_telegram_id=announcement.author_chat_id or None,
+        organization_id=announcement.organization_id,
+        details={"announcement_id": announcement.id, "recipients": total},
+    )
     await session.flush()
     return total
 

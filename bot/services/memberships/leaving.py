@@ -112,21 +112,12 @@ async def membership_count(session: AsyncSession, member_id: int) -> int:
     return int((await session.exec(query)).one())
 
 
-async def leave_everywhere(session: AsyncSession, member: Member, now: datetime) -> None:
-    """Before an erasure (/forget): every membership is recorded as left and its waiting messages
-    are cancelled (the memberships themselves are deleted by the erasure; an admin's erasure is
-    never refused)."""
+async def leave_everywhere(session: AsyncSession, member: Member) -> None:
+    """Before an erasure (/forget): the waiting messages of every organization are cancelled (the
+    memberships themselves are deleted, and audited as "member.deleted" leaves, by the erasure; an
+    admin's erasure is never refused)."""
     memberships = (await session.exec(select(Membership).where(Membership.member_id == member.id))).all()
     for membership in memberships:
-        session.add(
-            AuditEntry(
-                at=now,
-                action=LEFT,
-                organization_id=membership.organization_id,
-                target_member_id=member.id,
-                details={"joined_at": membership.created_at.isoformat()},
-            )
-        )
         await cancel_pending(
             session, col(OutboxMessage.member_id) == member.id, organization_rows(membership.organization_id)
         )

@@ -10,21 +10,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.audience import organizations_reached
+from bot.services.suppression import hidden_groups
 from bot.services.surveys.tally import SurveyResults, tally_question
 from storage.models import Member, Membership, ResponseStatus, Survey, SurveyQuestion, SurveyResponse
-
-
-def hidden_groups(sizes: dict[str, int], min_group: int) -> set[str]:
-    """The groups a breakdown does not show: those under `min_group`, and then the smallest others
-    until the hidden ones add up to `min_group` at least. (The overall results minus the shown groups
-    are the hidden ones together: hiding only a group of 2 would let anyone work out its answers.)"""
-    hidden = {group for group, size in sizes.items() if size < min_group}
-    total = sum(sizes[group] for group in hidden)
-    for group, size in sorted(sizes.items(), key=lambda item: (item[1], item[0])):
-        if 0 < total < min_group and group not in hidden:
-            hidden.add(group)
-            total += size
-    return hidden
 
 
 async def response_groups(session: AsyncSession, survey: Survey, breakdown: str) -> dict[int, str]:
