@@ -22,6 +22,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.library.rules import LIBRARY_STAFF
 from bot.services.roles import Actor
 from storage.models import Member, Membership, MemberStatus, Role
 
@@ -40,6 +41,7 @@ class Action(StrEnum):
     MANAGE_EVENTS = "manage_events"  # /newevent, /myevents, /postevent
     RUN_SURVEYS = "run_surveys"  # /poll, /newsurvey, /results
     MANAGE_TRAININGS = "manage_trainings"  # /newtraining, /managetrainings
+    MANAGE_RESOURCES = "manage_resources"  # /newresource, members' suggestions, usage on the card
 
 
 # The roles (in the object's organization) that may take each staff action; super-admins may take
@@ -50,6 +52,7 @@ ROLES_FOR: Final[dict[Action, frozenset[Role]]] = {
     Action.MANAGE_EVENTS: frozenset({Role.ORGANIZER, Role.ADMIN}),
     Action.RUN_SURVEYS: frozenset({Role.COORDINATOR, Role.ORGANIZER, Role.ADMIN}),
     Action.MANAGE_TRAININGS: frozenset({Role.COORDINATOR, Role.ORGANIZER, Role.ADMIN}),
+    Action.MANAGE_RESOURCES: LIBRARY_STAFF,
 }
 
 REFUSALS: Final = {
@@ -58,6 +61,9 @@ REFUSALS: Final = {
     Action.MANAGE_EVENTS: __("Sorry, only organizers can manage events."),
     Action.RUN_SURVEYS: __("Sorry, only coordinators and organizers can run surveys."),
     Action.MANAGE_TRAININGS: __("Sorry, only coordinators can manage trainings."),
+    Action.MANAGE_RESOURCES: __(
+        "Sorry, only coordinators, organizers and administrators can publish resources."
+    ),
 }
 assert set(ROLES_FOR) == set(REFUSALS) == set(Action) - {Action.PUBLIC}
 
