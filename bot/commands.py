@@ -26,6 +26,9 @@ MEMBER_COMMANDS = (
     ("surveys", __("Open surveys to answer")),
     ("trainings", __("Trainings open for sign-up")),
     ("mytrainings", __("Your trainings")),
+    ("resources", __("Resource library")),
+    ("saved", __("Your saved resources")),
+    ("suggest", __("Suggest a resource")),
     ("profile", __("Your profile")),
     ("language", __("Change language")),
     ("help", __("What I can do")),
@@ -47,6 +50,7 @@ _COORDINATOR_COMMANDS = (
     ("results", __("Survey results")),
     ("newtraining", __("Create a training")),
     ("managetrainings", __("Manage trainings")),
+    ("newresource", __("Publish a resource")),
 )
 ROLE_COMMANDS: dict[Role, tuple[tuple[str, object], ...]] = {
     Role.ADMIN: (("admin", __("Manage roles")), *_ORGANIZER_COMMANDS, *_COORDINATOR_COMMANDS),

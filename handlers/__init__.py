@@ -13,6 +13,7 @@ def get_routers() -> list[Router]:
         events,
         fallback,
         help,
+        library,
         surveys,
         trainings,
     )
@@ -30,6 +31,7 @@ def get_routers() -> list[Router]:
         *events.staff_routers,
         *surveys.staff_routers,
         *trainings.coordinator_routers,
+        *library.get_staff_routers(),
         language.router,
         privacy.router,
         profile.router,
@@ -38,5 +40,6 @@ def get_routers() -> list[Router]:
         *events.member_routers,
         *surveys.member_routers,
         *trainings.member_routers,
+        *library.member_routers,
         fallback.router,
     ]

@@ -9,6 +9,7 @@ _PATTERNS = {
     "event": re.compile(r"event_(\d{1,12})"),
     "training": re.compile(r"training_(\d{1,12})"),
     "survey": re.compile(r"survey_(\d{1,12})"),
+    "res": re.compile(r"res_(\d{1,12})"),
     "org": re.compile(r"org_([a-z0-9-]{1,60})"),
 }
 

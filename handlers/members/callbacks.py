@@ -47,3 +47,9 @@ class MuteToggle(CallbackData, prefix="mute"):
 
 class CalendarFeedAction(CallbackData, prefix="calfeed"):
     action: str  # "show" | "new" | "off"
+
+
+class DigestSwitch(CallbackData, prefix="ldg"):
+    """/profile: the library's weekly digest on or off (`handlers.library.digest_switch`)."""
+
+    on: bool

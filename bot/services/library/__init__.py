@@ -8,7 +8,14 @@ full-text condition), `resources` (drafts, publishing, what a member may see, pa
 the outbox), `digest` (the weekly digest)."""
 
 from bot.services.library.digest import digest_on, set_digest, write_digests
-from bot.services.library.notices import DECISION_KIND, DIGEST_KIND, SUGGESTION_KIND, decide, tell_staff
+from bot.services.library.notices import (
+    DECISION_KIND,
+    DIGEST_KIND,
+    SUGGESTION_KIND,
+    decide,
+    suggest,
+    tell_staff,
+)
 from bot.services.library.resources import (
     PAGE_SIZE,
     Page,
@@ -65,6 +72,7 @@ __all__ = [
     "set_saved",
     "set_translation",
     "shown_count",
+    "suggest",
     "tell_staff",
     "usage",
     "visible_resource",

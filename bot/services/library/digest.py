@@ -38,6 +38,7 @@ DIGEST_WEEKDAY: Final = 0  # Monday
 DIGEST_TIME: Final = time(10, 0)
 DIGEST_ITEMS: Final = 10
 PAGE: Final = 1000
+DIGEST_CHECK_SECONDS: Final = 300  # the scheduler looks for due digests this often
 
 
 def week_key(local_day: date) -> int:

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.audience import reachable_members
 from bot.services.library.rules import LIBRARY_STAFF
+from bot.services.library.search import refresh
 from bot.services.outbox_rows import insert_rows, pending_row
 from storage.models import Member, Membership, Organization, Resource, ResourceStatus
 
@@ -105,3 +106,36 @@ async def decide(
             ],
         )
     return True
+
+
+async def suggest(
+    session: AsyncSession,
+    organization: Organization,
+    member_id: int,
+    language: str,
+    content: dict[str, str],
+    title: str,
+    note: str | None,
+    super_admin_ids: Iterable[int],
+    now: datetime,
+) -> Resource:
+    """A member's suggestion (a link or a file, a title, a note) to the organization's staff, who
+    are told through the outbox in their language. It stays invisible to members until approved."""
+    resource = Resource(
+        organization_id=organization.id or 0,
+        status=ResourceStatus.SUGGESTED,
+        title=title,
+        summary=note,
+        note=note,
+        url=content.get("url"),
+        file_id=content.get("file_id"),
+        file_kind=content.get("file_kind"),
+        language=language,
+        languages=[language],
+        created_by=member_id,
+    )
+    refresh(resource)
+    session.add(resource)
+    await session.flush()
+    await tell_staff(session, resource, organization, super_admin_ids, now)
+    return resource
