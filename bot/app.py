@@ -93,6 +93,7 @@ class App:
     jobs_running: set[asyncio.Task[Any]] = field(default_factory=set)
     inbox: InboxWorker | None = None  # while serving updates (bot.web.runner)
     poller: UpdatePoller | None = None  # while long polling
+    library: LibraryDelivery | None = None  # the library's notices and its weekly digest job
 
     @property
     def worker(self) -> str:
@@ -287,6 +288,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         sessions,
         redis_client,
         jobs_running,
+        library=library,
     )
     PROCESS.info({"worker": app.worker})
     dispatcher.startup.register(_on_startup)

@@ -33,6 +33,7 @@ class LibraryDelivery:
         self.i18n = i18n
         self.organization_id = organization_id
         self.on_enqueued: list[Any] = []
+        self.clock = utcnow  # the digest job's "now" (tests move it to a Monday morning)
 
     async def _resource(self, row: Claimed) -> tuple[Resource | None, Organization | None, Member | None]:
         async with self.sessions() as session:
@@ -150,7 +151,7 @@ class LibraryDelivery:
             organization = await session.get(Organization, self.organization_id)
             if organization is None:
                 return
-            written = await library.write_digests(session, organization, utcnow())
+            written = await library.write_digests(session, organization, self.clock())
             await session.commit()
         if written:
             log_event(log, "library_digests", count=written)
