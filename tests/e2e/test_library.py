@@ -13,7 +13,9 @@ from tests.e2e.conftest import Harness, buttons
 from tests.e2e.helpers import our_organization, plain
 
 
-async def make_staff(harness: Harness, registered, name: str = "Fatou", language: str = "fr", role: Role = Role.COORDINATOR):  # type: ignore[no-untyped-def]
+async def make_staff(
+    harness: Harness, registered, name: str = "Fatou", language: str = "fr", role: Role = Role.COORDINATOR
+):  # type: ignore[no-untyped-def]
     user = await registered(name, language, username=f"{name.lower()}_staff")
     async with create_session_factory(harness.app.engine)() as session:
         member = (await session.exec(select(Member).where(Member.telegram_id == user.id))).one()
@@ -26,7 +28,9 @@ async def published(harness: Harness, title: str, language: str, **fields: objec
     """A resource of the bot's organization, published through the service."""
     async with create_session_factory(harness.app.engine)() as session:
         organization = await our_organization(harness, session)
-        resource = await library.create_draft(session, organization.id or 0, ResourceKind.RESOURCE, title, language, None)
+        resource = await library.create_draft(
+            session, organization.id or 0, ResourceKind.RESOURCE, title, language, None
+        )
         await library.change(session, resource, **({"category": "legal_documents"} | fields))
         await library.publish(session, resource)
         await session.commit()
@@ -39,7 +43,11 @@ async def test_publish_search_save_and_vote(harness: Harness, registered) -> Non
     kinds = await harness.send(fatou, "/newresource")
     ask_title = await harness.choose(fatou, kinds, t("📄 A resource: a guide, a template, a link", "fr"))
     assert ask_title["text"] == t("Send the title (at most {limit} characters).", "fr", limit=120)
-    assert (await harness.send(fatou, "x" * 121))["text"].startswith(t("That is too long: {limit} characters at most (yours has {length}).", "fr", limit=120, length=121)[:20])
+    assert (await harness.send(fatou, "x" * 121))["text"].startswith(
+        t("That is too long: {limit} characters at most (yours has {length}).", "fr", limit=120, length=121)[
+            :20
+        ]
+    )
     await harness.send(fatou, "Guide des subventions à Lyon & <alentours>")
     category = await harness.send(fatou, "Comment financer votre association.")
     content = await harness.choose(fatou, category, t("💶 Funding & grants", "fr"))
@@ -69,7 +77,11 @@ async def test_publish_search_save_and_vote(harness: Harness, registered) -> Non
     await published(harness, "دليل المنح للجمعيات", "ar", category="funding_grants")
     home = await harness.send(ivan, "/resources")
     assert t("💶 Funding & grants", "ru") + " (2)" in buttons(home)
-    for query, expected in (("SUBVENTIONS lyon", "Guide des subventions"), ("право", "Право на работу"), ("المنح", "دليل المنح")):
+    for query, expected in (
+        ("SUBVENTIONS lyon", "Guide des subventions"),
+        ("право", "Право на работу"),
+        ("المنح", "دليل المنح"),
+    ):
         results = await harness.send(ivan, query)
         assert expected in results["text"], (query, results["text"])
     results = await harness.send(ivan, "субсидии несуществующие")
@@ -80,7 +92,10 @@ async def test_publish_search_save_and_vote(harness: Harness, registered) -> Non
     card = await harness.choose(ivan, found, "1")
     document = await harness.reply(ivan)
     assert document["document"]["file_name"] == "guide.pdf"
-    assert "Guide des subventions à Lyon" in card["text"] and "https://example.org/guide-subventions" in card["text"]
+    assert (
+        "Guide des subventions à Lyon" in card["text"]
+        and "https://example.org/guide-subventions" in card["text"]
+    )
     await harness.press(ivan, card, t("⭐ Save", "ru"))
     card = harness.message(ivan, card["message_id"])
     assert t("★ Saved: remove", "ru") in buttons(card)
