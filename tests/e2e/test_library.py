@@ -10,7 +10,7 @@ from bot.services.roles import Actor, grant_role
 from storage.db import create_session_factory
 from storage.models import Member, Resource, ResourceKind, ResourceStatus, Role
 from tests.e2e.conftest import Harness, buttons
-from tests.e2e.helpers import our_organization, plain
+from tests.e2e.helpers import our_organization
 
 
 async def make_staff(
@@ -111,3 +111,19 @@ async def test_publish_search_save_and_vote(harness: Harness, registered) -> Non
         assert resource.tags == ["subventions", "associations"]
         usage = await library.usage(session, resource.id or 0)
     assert (usage.views, usage.saves, usage.useful, usage.not_useful) == (1, 1, 0, 1)
+
+    # The staff see the usage on the card; small counts are "fewer than 5", never the number.
+    found = await harness.send(fatou, "/resources")
+    found = await harness.send(fatou, "subventions")
+    staff_card = await harness.choose(fatou, found, "1")
+    fewer = t("fewer than {count}", "fr", count=5)
+    usage_line = t(
+        "📊 Opened by {views} · saved by {saves} · 👍 {useful} · 👎 {not_useful}",
+        "fr",
+        views=fewer,
+        saves=fewer,
+        useful=0,
+        not_useful=fewer,
+    )
+    assert usage_line in staff_card["text"]
+    assert "📊" not in card["text"]  # members do not see it
