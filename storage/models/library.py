@@ -4,7 +4,9 @@ weekly digest switch.
 
 Full-text search runs on `search_text` (the folded title, summary, body, tags, translations and
 best-practice fields, see `bot.services.library.search`): an FTS5 table kept in sync by triggers on
-SQLite, a GIN index on `to_tsvector('simple', search_text)` on PostgreSQL. Both are created by the
+SQLite; on PostgreSQL a stored generated column `search_vector` (`to_tsvector('simple',
+search_text)`) with a GIN index, so a phrase's recheck reads the vector instead of computing it
+again for every candidate row. Both are created by the
 migration (0008) only: the models do not know them, so schema comparisons skip them
 (`is_search_index`)."""
 
@@ -32,12 +34,13 @@ __all__ = [
 ]
 
 FTS_TABLE: Final = "resources_fts"  # SQLite FTS5 (and its shadow tables resources_fts_*)
-PG_SEARCH_INDEX: Final = "ix_resources_search"  # PostgreSQL GIN expression index
+PG_SEARCH_INDEX: Final = "ix_resources_search"  # PostgreSQL GIN index on the column below
+PG_SEARCH_VECTOR: Final = "search_vector"  # PostgreSQL: a stored generated tsvector of search_text
 
 
 def is_search_index(name: str | None, kind: str, *_: Any) -> bool:
     """The full-text objects the migration creates beside the models (for Alembic's `include_name`)."""
-    return bool(name) and (str(name).startswith(FTS_TABLE) or name == PG_SEARCH_INDEX)
+    return bool(name) and (str(name).startswith(FTS_TABLE) or name in (PG_SEARCH_INDEX, PG_SEARCH_VECTOR))
 
 
 class ResourceKind(StrEnum):
@@ -62,7 +65,8 @@ class Resource(SQLModel, table=True):
     __tablename__ = "resources"
     __table_args__ = (
         Index("ix_resources_org_status", "organization_id", "status"),
-        Index("ix_resources_status_category", "status", "category"),
+        # Covering the category counts of /resources (visibility is scope or organization).
+        Index("ix_resources_status_category", "status", "category", "scope", "organization_id"),
         Index("ix_resources_status_published", "status", "published_at"),
     )
 

@@ -1,6 +1,6 @@
 """Full-text search over the library: the folded text stored with each resource and the query
-against the database's own index (SQLite FTS5, PostgreSQL `to_tsvector('simple', …)` with a GIN
-index; see migration 0008). Not a LIKE scan.
+against the database's own index (SQLite FTS5; on PostgreSQL a stored `to_tsvector('simple', …)`
+column with a GIN index; see migration 0008). Not a LIKE scan.
 
 Folding is the profile's country search's (`bot.services.text.fold`: case, accents, Arabic short
 vowels), applied in Python to both the stored text and the query, so "senegal" finds "Sénégal",
@@ -13,13 +13,13 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from sqlalchemy import column, func, select, table, text
+from sqlalchemy import column, func, literal_column, select, table, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from bot.services.text import fold
 from storage.models import Resource
-from storage.models.library import FTS_TABLE
+from storage.models.library import FTS_TABLE, PG_SEARCH_VECTOR
 
 _WORD: Final = re.compile(r"[^\W_]+")
 _CJK: Final = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
@@ -77,7 +77,7 @@ def match_condition(query: str, dialect: str) -> ColumnElement[bool] | None:
             parts = [f"{word}:*" if last and j == len(run) - 1 else word for j, word in enumerate(run)]
             terms.append("(" + " <-> ".join(parts) + ")")
         expression = " & ".join(terms)
-        return func.to_tsvector(text("'simple'"), Resource.search_text).op("@@")(
+        return literal_column(f"resources.{PG_SEARCH_VECTOR}").op("@@")(
             func.to_tsquery(text("'simple'"), expression)
         )
     phrases = []

@@ -2,8 +2,8 @@
 full-text index on `resources.search_text` (revision 0008, after 0007; 2026-12-06).
 
 SQLite: an FTS5 table over `resources.search_text` (external content), kept in sync by triggers,
-so every write path (service, bench bulk insert, a manual fix) is indexed. PostgreSQL: a GIN index
-on `to_tsvector('simple', search_text)`; the text is already folded (case, accents) in Python, so
+so every write path (service, bench bulk insert, a manual fix) is indexed. PostgreSQL: a stored
+generated column `search_vector` = `to_tsvector('simple', search_text)` with a GIN index; the text is already folded (case, accents) in Python, so
 the 'simple' configuration (no stemming, any script) is all the database has to do."""
 
 from __future__ import annotations
@@ -65,7 +65,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("resources", schema=None) as batch_op:
         batch_op.create_index("ix_resources_org_status", ["organization_id", "status"], unique=False)
-        batch_op.create_index("ix_resources_status_category", ["status", "category"], unique=False)
+        batch_op.create_index(
+            "ix_resources_status_category", ["status", "category", "scope", "organization_id"], unique=False
+        )
         batch_op.create_index("ix_resources_status_published", ["status", "published_at"], unique=False)
 
     op.create_table(
@@ -125,7 +127,11 @@ SQLITE_SEARCH_DROP = (
     "DROP TRIGGER IF EXISTS resources_fts_insert",
     "DROP TABLE IF EXISTS resources_fts",
 )
-PG_SEARCH = "CREATE INDEX ix_resources_search ON resources USING gin (to_tsvector('simple', search_text))"
+PG_SEARCH = (
+    "ALTER TABLE resources ADD COLUMN search_vector tsvector "
+    "GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED",
+    "CREATE INDEX ix_resources_search ON resources USING gin (search_vector)",
+)
 
 
 def _create_search_index() -> None:
@@ -134,7 +140,8 @@ def _create_search_index() -> None:
         for statement in SQLITE_SEARCH:
             op.execute(statement)
     elif dialect == "postgresql":
-        op.execute(PG_SEARCH)
+        for statement in PG_SEARCH:
+            op.execute(statement)
 
 
 def _drop_search_index() -> None:
@@ -144,6 +151,7 @@ def _drop_search_index() -> None:
             op.execute(statement)
     elif dialect == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_resources_search")
+        op.execute("ALTER TABLE resources DROP COLUMN IF EXISTS search_vector")
 
 
 def downgrade() -> None:
