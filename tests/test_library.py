@@ -121,3 +121,23 @@ async def test_digest_once_per_member_and_week_at_local_time(session: AsyncSessi
     assert not await library.digest_on(session, members[2].id or 0)
     count = await session.exec(select(OutboxMessage.id).where(col(OutboxMessage.kind) == library.DIGEST_KIND))
     assert len(count.all()) == 3
+
+
+async def test_mydata_lists_and_forget_erases_saved_resources(session: AsyncSession) -> None:
+    from bot.services.members import export_member_data, forget_member
+
+    org = await organization(session)
+    member = await record_consent(session, TelegramIdentity(801, None, "M"), "fr", "UTC", org.id)
+    guide = await published(session, org, "Guide")
+    await library.set_saved(session, guide, member.id or 0, True)
+    await library.vote(session, guide, member.id or 0, True)
+    await library.set_digest(session, member.id or 0, False)
+    await session.commit()
+    exported = await export_member_data(session, member)
+    assert exported["saved_resources"][0]["resource_id"] == guide.id
+    assert exported["resource_votes"] == [{"resource_id": guide.id, "useful": True}]
+    await forget_member(session, member)
+    await session.commit()
+    usage = await library.usage(session, guide.id or 0)
+    assert (usage.saves, usage.useful) == (0, 1)  # the favourite is gone; the anonymous vote still counts
+    assert await library.digest_on(session, member.id or 0)

@@ -8,14 +8,13 @@ composer kit's (`handlers.library.composer`). A refused answer keeps the step.""
 from __future__ import annotations
 
 from html import escape
-from typing import Final
+from typing import Any, Final
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import SHIPPED_LANGUAGES
@@ -64,14 +63,10 @@ async def new_resource(message: Message, state: FSMContext) -> None:
 
 @router.callback_query(ResourceDraft.filter(F.action == "kind"), S.kind, flags=FLAGS)
 async def kind_chosen(
-    query: CallbackQuery,
-    callback_data: ResourceDraft,
-    ctx: Context,
-    state: FSMContext,
-    bot: Bot,
-    callback_answer: CallbackAnswer,
+    query: CallbackQuery, ctx: Context, state: FSMContext, callback_data: ResourceDraft, **data: Any
 ) -> None:
-    turn = button_turn(query, ctx, state, bot, callback_answer)
+    """Resource or best practice: the title comes next (the draft is made with it)."""
+    turn = button_turn(query, ctx, state, data["bot"], data["callback_answer"])
     if callback_data.value not in set(ResourceKind):
         turn.stale()
         return

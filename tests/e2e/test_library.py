@@ -6,22 +6,16 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.services import library
-from bot.services.roles import Actor, grant_role
 from storage.db import create_session_factory
-from storage.models import Member, Resource, ResourceKind, ResourceStatus, Role
+from storage.models import Resource, ResourceKind, ResourceStatus
 from tests.e2e.conftest import Harness, buttons
 from tests.e2e.helpers import our_organization
+from tests.e2e.test_training_admin import make_coordinator
 
 
-async def make_staff(
-    harness: Harness, registered, name: str = "Fatou", language: str = "fr", role: Role = Role.COORDINATOR
-):  # type: ignore[no-untyped-def]
-    user = await registered(name, language, username=f"{name.lower()}_staff")
-    async with create_session_factory(harness.app.engine)() as session:
-        member = (await session.exec(select(Member).where(Member.telegram_id == user.id))).one()
-        await grant_role(session, Actor(1, True), harness.app.dispatcher["organization"].id, member, role)
-        await session.commit()
-    return user
+async def make_staff(harness: Harness, registered, name: str = "Fatou", language: str = "fr"):  # type: ignore[no-untyped-def]
+    """A coordinator of the bot's organization (the trainings' tests' given)."""
+    return await make_coordinator(harness, registered, name, language)
 
 
 async def published(harness: Harness, title: str, language: str, **fields: object) -> int:
