@@ -305,7 +305,12 @@ async def scope_chosen(turn: Turn, draft: Resource, data: ResourceDraft) -> None
     await _forward(turn, S.scope, draft)
 
 
-@router.message(StateFilter(S.kind, S.category, S.languages, S.scope, S.preview, *TYPED), flags=FLAGS)
+@router.message(StateFilter(S.kind, S.category, S.languages, S.scope, S.preview), flags=FLAGS)
+async def buttons_awaited(message: Message) -> None:
+    await message.answer(_("Please choose with the buttons above, or send /cancel to stop."))
+
+
+@router.message(StateFilter(*TYPED), flags=FLAGS)
 async def not_text(message: Message) -> None:
     await message.answer(
         _("Please answer with a text message, or use the buttons above. Send /cancel to stop.")
