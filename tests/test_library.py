@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -141,3 +143,17 @@ async def test_mydata_lists_and_forget_erases_saved_resources(session: AsyncSess
     usage = await library.usage(session, guide.id or 0)
     assert (usage.saves, usage.useful) == (0, 1)  # the favourite is gone; the anonymous vote still counts
     assert await library.digest_on(session, member.id or 0)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(query=st.text(max_size=40))
+async def test_any_typed_text_is_a_query_never_syntax(session: AsyncSession, query: str) -> None:
+    """Whatever a member types (quotes, operators, symbols, any script) is searched as words: the
+    full-text engine never sees its syntax, and a text without words finds nothing."""
+    org = await organization(session)
+    found = await library.page(session, [org.id or 0], "en", query=query)
+    assert found.total >= 0
