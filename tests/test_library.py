@@ -157,3 +157,28 @@ async def test_any_typed_text_is_a_query_never_syntax(session: AsyncSession, que
     org = await organization(session)
     found = await library.page(session, [org.id or 0], "en", query=query)
     assert found.total >= 0
+
+
+def test_digest_picks_interests_mutes_and_the_members_language_first() -> None:
+    from bot.services.library.digest import DIGEST_ITEMS, picks
+    from bot.services.library.search import refresh
+
+    def resource(ident: int, category: str, language: str = "en", **fields: object) -> Resource:
+        values = {"organization_id": 1} | fields
+        item = Resource(id=ident, title="T", category=category, language=language, **values)
+        refresh(item)
+        return item
+
+    new = [
+        resource(1, "health"),
+        resource(2, "legal_documents"),
+        resource(3, "culture_language", tags=["youth"]),
+        resource(4, "legal_documents", "fr"),
+        resource(5, "health", scope=ResourceScope.CONFEDERATION, organization_id=9),
+        resource(6, "health", organization_id=9),  # another organization's
+    ]
+    assert picks(new, {1}, ["legal"], [], "fr") == [4, 2]  # French first
+    assert picks(new, {1}, ["youth", "health"], ["health"], "en") == [3]  # health muted
+    assert picks(new, {1}, [], [], "en") == [1, 2, 3, 5, 4]  # no interests: everything they may see
+    many = [resource(index, "health") for index in range(1, 30)]
+    assert len(picks(many, {1}, [], [], "en")) == DIGEST_ITEMS
