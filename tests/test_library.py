@@ -182,3 +182,26 @@ def test_digest_picks_interests_mutes_and_the_members_language_first() -> None:
     assert picks(new, {1}, [], [], "en") == [1, 2, 3, 5, 4]  # no interests: everything they may see
     many = [resource(index, "health") for index in range(1, 30)]
     assert len(picks(many, {1}, [], [], "en")) == DIGEST_ITEMS
+
+
+def test_a_long_card_is_cut_before_its_text() -> None:
+    from bot.i18n import create_i18n
+    from bot.services.text import telegram_length
+    from bot.views.library import card_messages
+
+    longest = Resource(
+        organization_id=1,
+        title="T" * 120,
+        summary="S" * 500,
+        body="B" * 3500,
+        url="https://example.org/" + "x" * 2000,
+        tags=["visas"],
+        language="en",
+    )
+    i18n = create_i18n("en")
+    with i18n.context(), i18n.use_locale("en"):
+        parts = card_messages(longest, "en", "Org", "https://t.me/bot?start=res_1", "\n\nusage")
+        short = Resource(organization_id=1, title="T", summary="S", body="B", language="en")
+        assert len(card_messages(short, "en", "Org", None)) == 1
+    assert len(parts) == 2 and parts[1].startswith("B") and parts[1].endswith("usage")
+    assert all(telegram_length(part) <= 4096 for part in parts)

@@ -11,6 +11,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.i18n import _, language_name, language_names, ngettext
 from bot.services.library import CATEGORIES, LibraryError, Usage, shown_count
+from bot.services.text import telegram_length
 from storage.models import Resource, ResourceKind, ResourceScope
 
 CATEGORY_LABELS: Final = {
@@ -25,6 +26,21 @@ CATEGORY_LABELS: Final = {
 }
 assert set(CATEGORY_LABELS) == set(CATEGORIES)
 SNIPPET: Final = 90
+LINK_SHOWN: Final = 80  # a long link is shown cut (the whole address stays behind it)
+MESSAGE_MAX: Final = 4096
+
+
+def card_messages(
+    resource: Resource, language: str, publisher: str, share_link: str | None, tail: str = "", head: str = ""
+) -> list[str]:
+    """The card (between `head` and `tail`) as one message, or, when a long text would take it
+    over Telegram's limit (counted on the HTML: a little more than Telegram counts), the card
+    without the text, then the text on its own with `tail`, so the buttons stay on the last one."""
+    whole = head + card_text(resource, language, publisher, share_link) + tail
+    if telegram_length(whole) <= MESSAGE_MAX or not resource.body:
+        return [whole]
+    short = head + card_text(resource, language, publisher, share_link, with_body=False)
+    return [short, escape(resource.body) + tail]
 
 
 def category_label(category: str | None) -> str:
@@ -73,7 +89,14 @@ def usage_line(usage: Usage, min_group: int) -> str:
     )
 
 
-def card_text(resource: Resource, language: str, publisher: str, share_link: str | None = None) -> str:
+def card_text(
+    resource: Resource,
+    language: str,
+    publisher: str,
+    share_link: str | None = None,
+    *,
+    with_body: bool = True,
+) -> str:
     """The whole card in `language` (the translation of title and summary where there is one)."""
     kind = _("💡 Best practice") if resource.kind == ResourceKind.BEST_PRACTICE else _("📄 Resource")
     where = (
@@ -97,10 +120,11 @@ def card_text(resource: Resource, language: str, publisher: str, share_link: str
         ):
             if value:
                 lines += ["", f"<b>{label}</b>", escape(value)]
-    if resource.body:
+    if resource.body and with_body:
         lines += ["", escape(resource.body)]
     if resource.url:
-        lines += ["", f'🔗 <a href="{escape(resource.url, quote=True)}">{escape(resource.url)}</a>']
+        shown = resource.url if len(resource.url) <= LINK_SHOWN else resource.url[: LINK_SHOWN - 1] + "…"
+        lines += ["", f'🔗 <a href="{escape(resource.url, quote=True)}">{escape(shown)}</a>']
     lines += [
         "",
         _("Available in: {languages}").format(

@@ -18,7 +18,7 @@ from bot.context import Context
 from bot.i18n import _
 from bot.policy import Action, rights
 from bot.services import library
-from bot.views.library import card_text, usage_line
+from bot.views.library import card_messages, usage_line
 from handlers.fallback import stale_button, toast
 from handlers.filters import IsRegistered
 from handlers.library.callbacks import Library
@@ -56,11 +56,14 @@ async def send_card(
     publisher = await session.get(Organization, resource.organization_id)
     await library.record_view(session, resource, member.id or 0)
     link = await share_link(bot, resource.id or 0)
-    text = card_text(resource, locale, publisher.name if publisher else "", link)
+    tail = ""
     if usage_threshold is not None:
-        text += "\n\n" + usage_line(await library.usage(session, resource.id or 0), usage_threshold)
+        tail = "\n\n" + usage_line(await library.usage(session, resource.id or 0), usage_threshold)
     mine = await library.mine(session, resource.id or 0, member.id or 0)
-    await bot.send_message(chat_id, text, reply_markup=card_keyboard(resource.id or 0, mine))
+    card, *rest = card_messages(resource, locale, publisher.name if publisher else "", link, tail)
+    await bot.send_message(chat_id, card, reply_markup=card_keyboard(resource.id or 0, mine))
+    for text in rest:
+        await bot.send_message(chat_id, text)
     if resource.file_id and resource.file_kind == "photo":
         await bot.send_photo(chat_id, resource.file_id)
     elif resource.file_id:

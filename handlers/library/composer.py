@@ -14,7 +14,7 @@ from bot.i18n import _
 from bot.policy import Action
 from bot.services import library
 from bot.services.library.rules import URL_MAX, checked_text, checked_url, parse_tags
-from bot.views.library import card_text, refusal
+from bot.views.library import card_messages, refusal
 from handlers.composer import Composer, Item, TextRule, Turn, preview_keyboard
 from handlers.library.callbacks import ResourceDraft
 from handlers.library.links import share_link
@@ -88,14 +88,17 @@ async def show_preview(turn: Turn, draft: Resource, spec: ResourceComposer) -> N
         await turn.bot.send_photo(turn.chat_id, draft.file_id)
     elif draft.file_id:
         await turn.bot.send_document(turn.chat_id, draft.file_id)
-    text = _("👁 <b>Preview</b>: this is what members will see.") + "\n\n"
-    text += card_text(draft, draft.language, turn.ctx.organization.name)
+    head = _("👁 <b>Preview</b>: this is what members will see.") + "\n\n"
+    tail = ""
     if draft.translations:
-        text += "\n" + _("Translations: {languages}").format(
+        tail = "\n" + _("Translations: {languages}").format(
             languages=escape(", ".join(sorted(draft.translations)))
         )
+    *parts, last = card_messages(draft, draft.language, turn.ctx.organization.name, None, tail, head)
+    for text in parts:
+        await turn.say(text)
     markup: InlineKeyboardMarkup = preview_keyboard(spec, draft.id or 0, edit_label=_("✏️ Edit"))
-    await turn.say(text, markup)
+    await turn.say(last, markup)
 
 
 class ResourceComposer(Composer[Resource]):
