@@ -51,33 +51,32 @@ async def test_best_practice_edited_translated_and_read_in_russian(harness: Harn
     assert t("💡 Best practice", "ru") in card["text"] and "Vingt familles" in card["text"]
 
 
+async def link_resource(harness: Harness, user, locale: str, title: str, link: str) -> dict:  # type: ignore[no-untyped-def]
+    """/newresource of a link about policy, every optional step skipped: the message after tags."""
+    t = harness.t
+    kinds = await harness.send(user, "/newresource")
+    await harness.choose(user, kinds, t("📄 A resource: a guide, a template, a link", locale))
+    await harness.send(user, title)
+    category = await harness.send(user, "What we stand for.")
+    await harness.choose(user, category, t("📢 Policy & advocacy", locale))
+    saved = await harness.send(user, link)
+    languages = await harness.choose(user, saved, t("➡️ Next", locale))
+    tags = await harness.choose(user, languages, t("Done", locale))
+    return await harness.choose(user, tags, t("Skip", locale))
+
+
 async def test_confederation_resources_reach_every_organization(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
     t = harness.t
     fatou = await make_staff(harness, registered)
     root = harness.emulator.create_user("Root", language_code="en", user_id=SUPER_ADMIN_ID)
-    kinds = await harness.send(root, "/newresource")
-    await harness.choose(root, kinds, t("📄 A resource: a guide, a template, a link", "en"))
-    await harness.send(root, "Confederation charter")
-    category = await harness.send(root, "What we stand for together.")
-    await harness.choose(root, category, t("📢 Policy & advocacy", "en"))
-    saved = await harness.send(root, "https://example.org/charter")
-    languages = await harness.choose(root, saved, t("➡️ Next", "en"))
-    tags = await harness.choose(root, languages, t("Done", "en"))
-    scope = await harness.choose(root, tags, t("Skip", "en"))
+    scope = await link_resource(harness, root, "en", "Confederation charter", "https://example.org/charter")
     assert scope["text"] == t("Who is it for?", "en")
     preview = await harness.choose(root, scope, t("🌍 The whole confederation", "en"))
     assert t("🌍 The whole confederation", "en") in preview["text"]
     await harness.choose(root, preview, t("📤 Publish", "en"))
 
-    kinds = await harness.send(fatou, "/newresource")  # an organization's own, for comparison
-    await harness.choose(fatou, kinds, t("📄 A resource: a guide, a template, a link", "fr"))
-    await harness.send(fatou, "Règlement intérieur")
-    category = await harness.send(fatou, "Nos règles.")
-    await harness.choose(fatou, category, t("📢 Policy & advocacy", "fr"))
-    saved = await harness.send(fatou, "https://example.org/charte")
-    languages = await harness.choose(fatou, saved, t("➡️ Next", "fr"))
-    tags = await harness.choose(fatou, languages, t("Done", "fr"))
-    preview = await harness.choose(fatou, tags, t("Skip", "fr"))  # no "who is it for?": not a super-admin
+    # An organization's own, for comparison: no "who is it for?", Fatou is no super-admin.
+    preview = await link_resource(harness, fatou, "fr", "Règlement intérieur", "https://example.org/charte")
     await harness.choose(fatou, preview, t("📤 Publish", "fr"))
 
     outsider = harness.emulator.create_user("Aisha", language_code="sw")
