@@ -28,6 +28,9 @@ MEMBER_COMMANDS = (
     ("mytrainings", __("Your trainings")),
     ("orgs", __("Your organizations")),
     ("directory", __("Find organizations and networks")),
+    ("resources", __("Resource library")),
+    ("saved", __("Your saved resources")),
+    ("suggest", __("Suggest a resource")),
     ("profile", __("Your profile")),
     ("language", __("Change language")),
     ("help", __("What I can do")),
@@ -50,6 +53,7 @@ _COORDINATOR_COMMANDS = (
     ("newtraining", __("Create a training")),
     ("managetrainings", __("Manage trainings")),
     ("stats", __("Statistics")),
+    ("newresource", __("Publish a resource")),
 )
 ROLE_COMMANDS: dict[Role, tuple[tuple[str, object], ...]] = {
     Role.ADMIN: (

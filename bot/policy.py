@@ -22,6 +22,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.library.rules import LIBRARY_STAFF
 from bot.services.roles import Actor
 from storage.models import Member, Membership, MemberStatus, Role
 
@@ -42,6 +43,7 @@ class Action(StrEnum):
     MANAGE_TRAININGS = "manage_trainings"  # /newtraining, /managetrainings
     VIEW_STATS = "view_stats"  # /stats: the organization's statistics and their exports
     VIEW_AUDIT = "view_audit"  # /audit: the organization's audit trail
+    MANAGE_RESOURCES = "manage_resources"  # /newresource, members' suggestions, usage on the card
 
 
 # The roles (in the object's organization) that may take each staff action; super-admins may take
@@ -54,6 +56,7 @@ ROLES_FOR: Final[dict[Action, frozenset[Role]]] = {
     Action.MANAGE_TRAININGS: frozenset({Role.COORDINATOR, Role.ORGANIZER, Role.ADMIN}),
     Action.VIEW_STATS: frozenset({Role.COORDINATOR, Role.ORGANIZER, Role.ADMIN}),
     Action.VIEW_AUDIT: frozenset({Role.ADMIN}),
+    Action.MANAGE_RESOURCES: LIBRARY_STAFF,
 }
 
 REFUSALS: Final = {
@@ -66,6 +69,9 @@ REFUSALS: Final = {
         "Sorry, only the organization's coordinators, organizers and admins can see its statistics."
     ),
     Action.VIEW_AUDIT: __("Sorry, only the organization's admins can see its audit trail."),
+    Action.MANAGE_RESOURCES: __(
+        "Sorry, only coordinators, organizers and administrators can publish resources."
+    ),
 }
 assert set(ROLES_FOR) == set(REFUSALS) == set(Action) - {Action.PUBLIC}
 

@@ -14,6 +14,7 @@ def get_routers() -> list[Router]:
         events,
         fallback,
         help,
+        library,
         stats,
         surveys,
         trainings,
@@ -45,6 +46,7 @@ def get_routers() -> list[Router]:
         *events.staff_routers,
         *surveys.staff_routers,
         *trainings.coordinator_routers,
+        *library.get_staff_routers(),
         language.router,
         privacy.router,
         profile.router,
@@ -56,5 +58,6 @@ def get_routers() -> list[Router]:
         *events.member_routers,
         *surveys.member_routers,
         *trainings.member_routers,
+        *library.member_routers,
         fallback.router,
     ]

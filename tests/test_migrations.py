@@ -11,13 +11,21 @@ from sqlmodel import SQLModel
 from storage import models  # noqa: F401
 from storage.db import create_engine
 from storage.migrate import downgrade_to_base, upgrade_to_head
+from storage.models.library import is_search_index
 
 
 async def _diff(engine: AsyncEngine) -> list[object]:
     async with engine.connect() as connection:
         return await connection.run_sync(
             lambda sync: compare_metadata(
-                MigrationContext.configure(sync, opts={"compare_type": True}), SQLModel.metadata
+                MigrationContext.configure(
+                    sync,
+                    opts={
+                        "compare_type": True,
+                        "include_name": lambda name, kind, parents: not is_search_index(name, kind),
+                    },
+                ),
+                SQLModel.metadata,
             )
         )
 

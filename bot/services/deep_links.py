@@ -12,6 +12,7 @@ _PATTERNS = {
     "survey": re.compile(r"survey_(\d{1,12})"),
     "org": re.compile(r"org_([A-Za-z0-9_-]{1,60})"),
     "dir": re.compile(r"dir_([a-z0-9-]{1,60})"),
+    "res": re.compile(r"res_(\d{1,12})"),
 }
 
 

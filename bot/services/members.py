@@ -10,7 +10,16 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.memberships.rules import JOINED
-from storage.models import AuditEntry, Member, Membership, MemberStatus, Organization
+from storage.models import (
+    AuditEntry,
+    LibraryDigestOptOut,
+    Member,
+    Membership,
+    MemberStatus,
+    Organization,
+    ResourceSave,
+    ResourceVote,
+)
 from storage.types import utcnow
 
 INTERESTS = (
@@ -171,6 +180,12 @@ async def export_member_data(session: AsyncSession, member: Member) -> dict[str,
     audit = await session.exec(
         select(AuditEntry).where(AuditEntry.target_member_id == member.id).order_by(col(AuditEntry.at))
     )
+    saved = await session.exec(
+        select(ResourceSave.resource_id, ResourceSave.created_at).where(ResourceSave.member_id == member.id)
+    )
+    votes = await session.exec(
+        select(ResourceVote.resource_id, ResourceVote.useful).where(ResourceVote.member_id == member.id)
+    )
 
     def iso(value: Any) -> Any:
         return value.isoformat() if value is not None else None
@@ -200,6 +215,8 @@ async def export_member_data(session: AsyncSession, member: Member) -> dict[str,
         "role_changes": [
             {"at": iso(entry.at), "action": entry.action, "details": entry.details} for entry in audit.all()
         ],
+        "saved_resources": [{"resource_id": ident, "saved_at": iso(at)} for ident, at in saved.all()],
+        "resource_votes": [{"resource_id": ident, "useful": useful} for ident, useful in votes.all()],
     }
 
 
@@ -212,6 +229,11 @@ async def forget_member(session: AsyncSession, member: Member) -> None:
     memberships = await session.exec(select(Membership).where(Membership.member_id == member.id))
     joined = [(row.organization_id, row.created_at) for row in memberships.all()]
     await session.exec(delete(Membership).where(col(Membership.member_id) == member.id))  # type: ignore[call-overload]
+    for personal in (
+        ResourceSave,
+        LibraryDigestOptOut,
+    ):  # the library's favourites and switch; votes stay counted
+        await session.exec(delete(personal).where(col(personal.member_id) == member.id))  # type: ignore[call-overload]
     _erase_personal_fields(member)
     member.telegram_id = None
     member.status = MemberStatus.DELETED

@@ -70,3 +70,9 @@ class DirectoryButton(CallbackData, prefix="dir"):
     topic: str = ""
     q: bool = False
     facet: str = ""  # with "facet": "country" | "language" | "topic"
+
+
+class DigestSwitch(CallbackData, prefix="ldg"):
+    """/profile: the library's weekly digest on or off (`handlers.library.digest_switch`)."""
+
+    on: bool

@@ -20,10 +20,16 @@ Opener = Callable[[Bot, int, AsyncSession, int, Member, Organization, str], Awai
 def _openers() -> dict[str, Opener]:
     # Imported when used: the capabilities' routers import the members' package, not the reverse.
     from handlers.events.member import show_linked_event
+    from handlers.library import show_linked_resource
     from handlers.surveys import show_linked_survey
     from handlers.trainings import show_linked_training
 
-    return {"event": show_linked_event, "training": show_linked_training, "survey": show_linked_survey}
+    return {
+        "event": show_linked_event,
+        "training": show_linked_training,
+        "survey": show_linked_survey,
+        "res": show_linked_resource,
+    }
 
 
 async def open_link(

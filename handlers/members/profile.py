@@ -24,6 +24,7 @@ from bot.i18n import _
 from bot.policy import Action, rights
 from bot.services.deep_links import parse_deep_link
 from bot.services.geo import zone_choices, zone_label
+from bot.services.library import digest_on
 from bot.services.members import NAME_MAX, complete_profile
 from bot.services.roles import deployment_organization, organization_of
 from bot.services.text import TextRejected, clean_line
@@ -166,7 +167,9 @@ async def advance(
     if data.get("mode") == "edit" and current != ProfileStates.residence.state:
         await state.set_state(None)
         await bot.send_message(
-            chat_id, _("✅ Saved.") + "\n\n" + profile_card(member), reply_markup=edit_keyboard()
+            chat_id,
+            _("✅ Saved.") + "\n\n" + profile_card(member),
+            reply_markup=edit_keyboard(digest=await digest_on(session, member.id or 0)),
         )
         return
     index = next(i for i, step in enumerate(ORDER) if step.state == current)
@@ -195,10 +198,14 @@ async def advance(
 
 
 @router.message(Command("profile"), flags=rights(Action.PUBLIC))
-async def show_profile(message: Message, member: Member, state: FSMContext, settings: Settings) -> None:
+async def show_profile(
+    message: Message, member: Member, state: FSMContext, settings: Settings, session: AsyncSession
+) -> None:
     await state.set_state(None)
+    digest = await digest_on(session, member.id or 0)
     await message.answer(
-        profile_card(member), reply_markup=edit_keyboard(calendar_feed=settings.public_url is not None)
+        profile_card(member),
+        reply_markup=edit_keyboard(calendar_feed=settings.public_url is not None, digest=digest),
     )
 
 

@@ -15,6 +15,7 @@ from bot.services.memberships import organization_text
 from handlers.members.callbacks import (
     CalendarFeedAction,
     ConsentAnswer,
+    DigestSwitch,
     InterestToggle,
     LanguageChoice,
     MuteToggle,
@@ -111,8 +112,9 @@ def _toggles(
     return builder.as_markup()
 
 
-def edit_keyboard(calendar_feed: bool = False) -> InlineKeyboardMarkup:
-    """The profile's buttons; `calendar_feed` when the bot has a public address (PUBLIC_URL)."""
+def edit_keyboard(calendar_feed: bool = False, digest: bool | None = None) -> InlineKeyboardMarkup:
+    """The profile's buttons; `calendar_feed` when the bot has a public address (PUBLIC_URL);
+    the library's weekly digest switch when `digest` (on or off) is given."""
     builder = InlineKeyboardBuilder()
     labels = {
         "name": _("✏️ Name"),
@@ -127,6 +129,9 @@ def edit_keyboard(calendar_feed: bool = False) -> InlineKeyboardMarkup:
         builder.button(text=label, callback_data=ProfileEdit(field=field))
     if calendar_feed:
         builder.button(text=_("📅 Calendar feed"), callback_data=CalendarFeedAction(action="show"))
+    if digest is not None:
+        label = _("📬 Weekly digest: on") if digest else _("📭 Weekly digest: off")
+        builder.button(text=label, callback_data=DigestSwitch(on=not digest))
     builder.adjust(2)
     return builder.as_markup()
 

@@ -14,6 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services.announcements.sending import KIND as ANNOUNCEMENT
 from bot.services.events.notices import NOTICE_KIND as EVENT_NOTICE
 from bot.services.events.reminders import KIND as EVENT_REMINDER
+from bot.services.library.notices import DECISION_KIND as LIBRARY_DECISION
+from bot.services.library.notices import SUGGESTION_KIND as LIBRARY_SUGGESTION
 from bot.services.memberships.joining import membership_in
 from bot.services.memberships.rules import DECIDED_KIND, LEFT, REQUEST_KIND, MembershipError
 from bot.services.outbox_rows import cancel_pending
@@ -29,6 +31,7 @@ from storage.models import (
     Membership,
     OutboxMessage,
     Reminder,
+    Resource,
     Role,
     Survey,
     Training,
@@ -39,7 +42,8 @@ from storage.models import (
 def organization_rows(organization_id: int) -> Any:
     """Outbox rows sent on behalf of the organization: by kind, the rows whose ref_id names one of
     its announcements, event notices and reminders, survey invitations and reminders, training
-    notices and join requests. (A native poll's "poll_stop" only closes a poll already sent: it
+    notices, join requests and
+    resource suggestions. (A native poll's "poll_stop" only closes a poll already sent: it
     stays.)"""
     own: dict[str, Any] = {
         ANNOUNCEMENT: select(Announcement.id).where(Announcement.organization_id == organization_id),
@@ -57,6 +61,10 @@ def organization_rows(organization_id: int) -> Any:
         # Join requests and answers are filed under their audit entry.
         REQUEST_KIND: select(AuditEntry.id).where(AuditEntry.organization_id == organization_id),
         DECIDED_KIND: select(AuditEntry.id).where(AuditEntry.organization_id == organization_id),
+        # Suggested resources (to its staff, and the answer to the member). The weekly digest spans
+        # every organization of the member: it stays, and leaves out what they no longer see.
+        LIBRARY_SUGGESTION: select(Resource.id).where(Resource.organization_id == organization_id),
+        LIBRARY_DECISION: select(Resource.id).where(Resource.organization_id == organization_id),
     }
     return or_(
         *(
