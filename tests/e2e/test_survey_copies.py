@@ -7,6 +7,7 @@ stalled there: every copy left showed question 1, and its taps were only told "n
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlmodel import col, select, update
@@ -29,11 +30,18 @@ async def doubly_invited(harness: Harness, registered: Any) -> tuple[SimUser, Su
         harness, "Picnic", [("yes_no", "Coming to the picnic?", {}), ("yes_no", "Bringing food?", {})]
     )
     first = await harness.reply(member)
-    async with create_session_factory(harness.app.engine)() as session:
+    mine = col(OutboxMessage.chat_id) == member.id
+    sessions = create_session_factory(harness.app.engine)
+    for _ in range(200):  # the engine records the send just after Telegram took it
+        async with sessions() as session:
+            if (await session.exec(select(OutboxMessage.status).where(mine))).one() == DeliveryStatus.SENT:
+                break
+        await asyncio.sleep(0.05)
+    async with sessions() as session:
         await session.exec(  # type: ignore[call-overload]
             update(OutboxMessage)
-            .where(col(OutboxMessage.chat_id) == member.id)
-            .values(status=DeliveryStatus.PENDING, sent_at=None, telegram_message_id=None)
+            .where(mine)
+            .values(status=DeliveryStatus.PENDING, sent_at=None, telegram_message_id=None, claimed_by=None)
         )
         await session.commit()
     harness.app.delivery.wake()
