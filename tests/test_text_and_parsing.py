@@ -1,6 +1,9 @@
-"""Input cleaning, country search and deep links."""
+"""Input cleaning, country search, deep links, and Telegram's HTML read by the bot itself."""
 
 from __future__ import annotations
+
+import ast
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -9,6 +12,9 @@ from hypothesis import strategies as st
 from bot.services.deep_links import DeepLink, parse_deep_link
 from bot.services.geo import country_zones, find_countries, zone_label
 from bot.services.text import TextRejected, clean_line
+from bot.telegram_html import EntityParseError, parse_html
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_clean_line_collapses_spaces_and_drops_invisible_characters() -> None:
@@ -138,3 +144,27 @@ def test_bad_dates_say_why(typed: str, reason: str) -> None:
     with pytest.raises(DateError) as error:
         parse_local_datetime(typed, "Europe/Paris", datetime(2027, 3, 10, 12, 0, tzinfo=UTC))
     assert error.value.reason == reason
+
+
+def test_the_bot_reads_telegram_html_with_its_own_parser() -> None:
+    assert parse_html("<b>Picnic</b> &amp; games") == (
+        "Picnic & games",
+        [{"type": "bold", "offset": 0, "length": 6}],
+    )
+    with pytest.raises(EntityParseError):
+        parse_html("<b>unclosed")
+
+
+def test_production_code_never_imports_the_emulator() -> None:
+    """The emulator (`bot.sandbox`) is a test and demo tool: only the CLI's `sandbox` command loads it."""
+    offenders = []
+    for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("handlers/**/*.py"), *ROOT.glob("storage/**/*.py")]:
+        relative = path.relative_to(ROOT).as_posix()
+        if relative.startswith("bot/sandbox/") or relative == "bot/cli.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            offenders += [f"{relative}: {name}" for name in names if name.startswith("bot.sandbox")]
+    assert not offenders

@@ -10,8 +10,10 @@ Usage::
     await emu.stop()
 """
 
+from bot.telegram_html import EntityParseError, parse_html
+
 from .emulator import BotAPIEmulator
-from .entities import EntityParseError, parse_html, utf16_len
+from .entities import utf16_len
 from .media import tiny_png
 from .rules import ApiError, Faults, Limits
 from .state import ApiCall, SimChat, SimUser

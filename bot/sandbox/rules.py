@@ -10,7 +10,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .entities import Entity, EntityParseError, normalize, parse_html, sort_entities, utf16_len
+from bot.telegram_html import Entity, EntityParseError, parse_html, sort_entities
+
+from .entities import normalize, utf16_len
 
 REACTION_EMOJI = frozenset(
     [

@@ -23,7 +23,7 @@ from bot.services.announcements import (
 from handlers.announcements.callbacks import AnnounceAction
 from handlers.announcements.states import AnnounceStates
 from handlers.announcements.views import send_composer
-from handlers.composer import CAPTION_MAX, TEXT_MAX, Codes, Composer, Item, TextRule, Turn
+from handlers.composer import CAPTION_MAX, TEXT_MAX, Codes, Composer, Item, Published, TextRule, Turn
 from storage.models import Announcement, AnnouncementStatus
 
 DRAFT: Final = (AnnouncementStatus.DRAFT,)
@@ -126,7 +126,7 @@ class AnnouncementComposer(Composer[Announcement]):
         else:
             await self.show_preview(turn, draft)
 
-    async def publish(self, turn: Turn, draft: Announcement) -> bool:
+    async def publish(self, turn: Turn, draft: Announcement) -> Published:
         """Send now (or at each member's local time): the claim is `enqueue_announcement`'s."""
         session = turn.ctx.session
         try:
@@ -134,9 +134,9 @@ class AnnouncementComposer(Composer[Announcement]):
         except AnnouncementError as error:
             await session.rollback()
             if error.reason != "empty_audience":
-                return False
+                return Published.TAKEN
             turn.toast(_("Nobody in this audience can receive it. Change the audience."), alert=True)
-            return True
+            return Published.TOLD
         status = await turn.say(
             ngettext(
                 "📣 Announcement #{id} is on its way to {count} member.",
@@ -149,7 +149,7 @@ class AnnouncementComposer(Composer[Announcement]):
         await session.commit()
         if turn.delivery is not None:
             turn.delivery.wake()
-        return True
+        return Published.SENT
 
     async def discard(self, turn: Turn, draft: Announcement) -> None:
         await delete_draft(turn.ctx.session, draft)

@@ -22,7 +22,7 @@ from bot.services.schedule_math import parse_clock
 from handlers.announcements.callbacks import AnnounceAction
 from handlers.announcements.composer import COMPOSER, step_announcement
 from handlers.announcements.states import AnnounceStates
-from handlers.composer import Turn, date_error_text, draft_button
+from handlers.composer import Turn, date_error_text, draft_button, publish_and_close
 from storage.models import Announcement
 from storage.types import utcnow
 
@@ -140,5 +140,5 @@ async def local_time_confirmed(turn: Turn, announcement: Announcement, data: Ann
         return
     await set_local_time(turn.ctx.session, announcement, clock)
     await turn.state.clear()
-    if not await COMPOSER.publish(turn, announcement):
+    if not await publish_and_close(COMPOSER, turn, announcement):
         turn.stale()

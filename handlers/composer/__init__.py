@@ -28,9 +28,10 @@ intent stack in the FSM storage; and the kit below is a few hundred lines we ful
 - `originals(draft)`: each item's original text, by key, for "💡 Suggest translations"
   (`handlers.composer.suggest`: with `TRANSLATE_URL` set, machine drafts of every missing language
   saved through `save_translation`; `suggestions_saved` says what comes next, the preview by default);
-- `show_preview(turn, draft)`, `publish(turn, draft)` (claim + publish; False if already claimed),
-  `discard(turn, draft)`, and optionally `translation_answer`, `translation_saved`, `field_saved`,
-  `text_was_cut`.
+- `show_preview(turn, draft)`, `publish(turn, draft)` (claim + publish: `Published.SENT`, `TOLD` for
+  a refusal it explained, `TAKEN` if another tap claimed it), `discard(turn, draft)`, and optionally
+  `after_publish` (the pressed message once SENT: by default its buttons go, `echo_choice`),
+  `translation_answer`, `translation_saved`, `field_saved`, `text_was_cut`.
 
 `composer_router(spec)` returns the router with the kit's handlers for it (language list, language,
 Skip, ✏️ Edit, field, Publish, Discard, typed items and values, the cut-text guard), each with
@@ -61,7 +62,8 @@ draft)::
     routers = [composer_router(NoticeComposer(NoticeStates.translation)), notice.router]
 
 **Concurrency.** `publish` claims with a conditional update (draft → published) in the same
-transaction as the publishing, so a second tap finds nothing to claim. The parts of a cut text are
+transaction as the publishing, so a second tap finds nothing to claim; once SENT, the pressed
+message loses its buttons (`after_publish`), so there is nothing left to tap. The parts of a cut text are
 told apart by Telegram's dates; they must be handled one after the other, which aiogram's
 `Dispatcher(events_isolation=SimpleEventIsolation())` guarantees per chat (not set today).
 """
@@ -82,12 +84,13 @@ from handlers.composer.echo import echo_choice
 from handlers.composer.reach import CODES as REACH_CODES
 from handlers.composer.reach import offers_reach, reach_choice, reach_rows
 from handlers.composer.router import button_turn, composer_router, draft_button, message_turn
-from handlers.composer.spec import Codes, Composer, Item, Turn
+from handlers.composer.spec import Codes, Composer, Item, Published, Turn
 from handlers.composer.steps import (
     ask_field,
     discard_button,
     kit_button,
     preview_keyboard,
+    publish_and_close,
     publish_button,
     translate_button,
 )
@@ -110,6 +113,7 @@ __all__ = [
     "Codes",
     "Composer",
     "Item",
+    "Published",
     "TextRefused",
     "TextRule",
     "Turn",
@@ -130,6 +134,7 @@ __all__ = [
     "message_turn",
     "offers_reach",
     "preview_keyboard",
+    "publish_and_close",
     "publish_button",
     "reach_choice",
     "reach_rows",

@@ -5,10 +5,16 @@ decided. Every dialog closes its questions through `echo_choice`."""
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING
 
 from aiogram.types import Message
 
-from handlers.composer.spec import Turn
+from bot.services.text import telegram_length
+from bot.telegram_html import parse_html
+from handlers.composer.text import TEXT_MAX
+
+if TYPE_CHECKING:  # the kit's `Composer` (spec) closes a publish with `echo_choice`
+    from handlers.composer.spec import Turn
 
 MARK = "✓"
 
@@ -32,7 +38,8 @@ def echoed(question_html: str, choice_html: str) -> str:
 async def echo_choice(turn: Turn, choice: str | None = None) -> None:
     """The pressed question's buttons go and the choice is written under it: `choice` (HTML, e.g.
     an audience's summary) or else the pressed button's own text. A typed answer (no button) or a
-    message without buttons is left alone; a message without text only loses its buttons."""
+    message without buttons is left alone; a message without text, or one the choice would make
+    too long for Telegram, only loses its buttons."""
     message = turn.message
     if turn.answer is None or message is None or message.reply_markup is None:
         return
@@ -40,5 +47,8 @@ async def echo_choice(turn: Turn, choice: str | None = None) -> None:
     if label is None or message.text is None:
         await message.edit_reply_markup(reply_markup=None)
         return
-    shown = label if choice is not None else escape(label)
-    await message.edit_text(echoed(message.html_text, shown), reply_markup=None)
+    text = echoed(message.html_text, label if choice is not None else escape(label))
+    if telegram_length(parse_html(text)[0]) > TEXT_MAX:
+        await message.edit_reply_markup(reply_markup=None)
+        return
+    await message.edit_text(text, reply_markup=None)

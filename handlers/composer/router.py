@@ -95,7 +95,7 @@ def draft_button(spec: Composer[Any], router: Router, *codes: str) -> Callable[[
 
 def _kit_button(spec: Composer[Any], step: steps.DraftStep) -> DraftButton:
     """A kit button: its step with the button's value (also in `turn.data["value"]`, e.g. for
-    `publish`); a refused value is a stale button."""
+    `publish_and_close`); a refused value is a stale button."""
 
     async def on_kit_button(turn: Turn, draft: Any, callback_data: Any) -> None:
         turn.data["value"] = str(getattr(callback_data, "value", ""))
@@ -130,7 +130,7 @@ def composer_router(spec: Composer[Any]) -> Router:
         codes.language: steps.start_translation,
         codes.edit: steps.offer_fields,
         codes.field: steps.choose_field,
-        codes.publish: steps.publish,
+        codes.publish: steps.publish_and_close,
         codes.discard: steps.discard,
         suggest.SUGGEST: suggest.suggest,
         suggest.CHECKED: suggest.checked,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, ClassVar, Generic, TypeVar
 
 from aiogram import Bot
@@ -18,6 +19,7 @@ from bot.context import Context
 from bot.delivery import DeliveryEngine
 from bot.i18n import _, language_name
 from bot.policy import Action
+from handlers.composer.echo import echo_choice
 from handlers.composer.text import TextRule
 from handlers.fallback import stale_button, toast
 
@@ -37,6 +39,14 @@ class Codes:
     discard: str = "discard"
     edit: str = "edit"  # the list of editable fields
     field: str = "ef"  # a field chosen (value: its key)
+
+
+class Published(Enum):
+    """What `Composer.publish` did with the pressed Publish (or "✅ Yes, send it")."""
+
+    SENT = "sent"  # published: the kit closes the pressed message (`Composer.after_publish`)
+    TOLD = "told"  # not published, the organizer was told why: the buttons stay for another try
+    TAKEN = "taken"  # another tap published it first: "This button is no longer active."
 
 
 @dataclass(frozen=True)
@@ -189,11 +199,17 @@ class Composer(Generic[DraftT]):
 
     # -- publish and discard ------------------------------------------------------------------
 
-    async def publish(self, turn: Turn, draft: DraftT) -> bool:
+    async def publish(self, turn: Turn, draft: DraftT) -> Published:
         """Claim the draft and publish it, in one transaction: the claim is a conditional update
-        (draft → published) that only one tap can win. False when another tap won (the kit answers
-        "no longer active"); refusals of its own (an empty audience...) are the capability's."""
+        (draft → published) that only one tap can win. TAKEN when another tap won (the kit answers
+        "no longer active"); refusals of its own (an empty audience...) are the capability's: TOLD."""
         raise NotImplementedError
+
+    async def after_publish(self, turn: Turn, draft: DraftT) -> None:
+        """The pressed message (the preview, or "Send it now?") once the draft is SENT: its buttons
+        go and the choice is written under it, so the chat says what was decided and nothing is
+        left to press again. A capability may show its published card there instead."""
+        await echo_choice(turn)
 
     async def discard(self, turn: Turn, draft: DraftT) -> None:
         raise NotImplementedError

@@ -14,7 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.config import SHIPPED_LANGUAGES
 from bot.i18n import _, language_name, languages_first
 from handlers.composer import suggest
-from handlers.composer.spec import STEP_KEY, Composer, Item, Turn
+from handlers.composer.spec import STEP_KEY, Composer, Item, Published, Turn
 from handlers.composer.text import read_text
 
 # A kit step behind a button: (spec, turn, draft, the button's value) -> False for a refused value.
@@ -247,9 +247,14 @@ async def _field_answer(spec: Composer[Any], turn: Turn, draft: Any, item: Item,
 # -- publish and discard ---------------------------------------------------------------------------
 
 
-async def publish(spec: Composer[Any], turn: Turn, draft: Any, value: str = "") -> bool:
-    """False when another tap claimed the draft first (answered "no longer active")."""
-    return await spec.publish(turn, draft)
+async def publish_and_close(spec: Composer[Any], turn: Turn, draft: Any, value: str = "") -> bool:
+    """Publish (or "✅ Yes, send it"): the capability publishes, then the pressed message is closed
+    (`after_publish`: its buttons go). False when another tap claimed the draft first (answered
+    "no longer active")."""
+    outcome = await spec.publish(turn, draft)
+    if outcome is Published.SENT:
+        await spec.after_publish(turn, draft)
+    return outcome is not Published.TAKEN
 
 
 async def discard(spec: Composer[Any], turn: Turn, draft: Any, value: str = "") -> bool:

@@ -10,8 +10,8 @@ list shows them with 💡, and the kit names them again after each typed transla
 the organizer typed is never overwritten (only languages without one are asked for).
 
 Each suggestion is checked like a typed text: not empty, within the item's Telegram limit (for a
-text with formatting, the length once Telegram's HTML is parsed, by the same parser as the
-emulator's, a port of Telegram's own; unreadable HTML is refused), then the capability's own
+text with formatting, the length once Telegram's HTML is parsed, by `bot.telegram_html`, a port
+of Telegram's own that the emulator uses too; unreadable HTML is refused), then the capability's own
 checks (`translation_answer`, `save_translation`). A required item refused leaves its language
 out, an optional one (a description) is left to the original; the organizer is told which and why.
 When the server is unreachable, answers an error or takes too long: a clear message, and the draft
@@ -25,9 +25,9 @@ from typing import Any, Final
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import _, language_name, language_names, languages_first
-from bot.sandbox.entities import EntityParseError, parse_html
 from bot.services.events import telegram_length
 from bot.services.translate import TranslateError, Translator, server_code
+from bot.telegram_html import EntityParseError, parse_html
 from handlers.composer.spec import Composer, Item, Turn
 from handlers.composer.text import is_blank
 

@@ -22,7 +22,16 @@ from bot.services.events.lifecycle import set_open_to_all
 from bot.services.events.rules import EventError
 from bot.services.events.series import discard_draft, publish_draft, update_series_from
 from bot.services.origins import shows_origins
-from handlers.composer import Codes, Composer, Item, Turn, draft_button, kit_button, preview_keyboard
+from handlers.composer import (
+    Codes,
+    Composer,
+    Item,
+    Published,
+    Turn,
+    draft_button,
+    kit_button,
+    preview_keyboard,
+)
 from handlers.events.callbacks import EventAdmin
 from handlers.events.common import DRAFT, OPEN, ComposedEvent, managed
 from handlers.events.edit import (
@@ -162,7 +171,7 @@ class EventComposer(Composer[ComposedEvent]):
 
     # -- publish and discard --------------------------------------------------------------------
 
-    async def publish(self, turn: Turn, draft: ComposedEvent) -> bool:
+    async def publish(self, turn: Turn, draft: ComposedEvent) -> Published:
         """The draft, or every draft of its series (announced once); False when another tap
         published it first."""
         event, session = draft.event, turn.ctx.session
@@ -171,15 +180,11 @@ class EventComposer(Composer[ComposedEvent]):
         except EventError as error:
             await session.rollback()
             if error.reason == "not_editable":
-                return False
+                return Published.TAKEN
             refusal = PUBLISH_REFUSALS.get(error.reason)
             turn.toast(error_text(error) if refusal is None else str(refusal), alert=True)
-            return True
+            return Published.TOLD
         await session.commit()
-        if turn.message is not None:
-            # The preview's buttons are done; the /myevents card gets the buttons of a published event.
-            manage = turn.data.get("value") == "manage"
-            await turn.message.edit_reply_markup(reply_markup=manage_keyboard(event) if manage else None)
         published = ngettext(
             "📤 Published: {count} member will be told.", "📤 Published: {count} members will be told.", told
         )
@@ -190,7 +195,14 @@ class EventComposer(Composer[ComposedEvent]):
         )
         if turn.delivery is not None:
             turn.delivery.wake()
-        return True
+        return Published.SENT
+
+    async def after_publish(self, turn: Turn, draft: ComposedEvent) -> None:
+        """The preview's buttons are done; the /myevents card gets the buttons of a published event."""
+        if turn.data.get("value") == "manage" and turn.message is not None:
+            await turn.message.edit_reply_markup(reply_markup=manage_keyboard(draft.event))
+        else:
+            await super().after_publish(turn, draft)
 
     async def discard(self, turn: Turn, draft: ComposedEvent) -> None:
         """Drafts simply go (a series' other drafts too): members never saw them."""

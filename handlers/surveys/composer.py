@@ -22,7 +22,7 @@ from bot.services.surveys.building import questions_of
 from bot.services.surveys.drafts import delete_draft, more_options, set_translation
 from bot.services.surveys.publish import publish
 from bot.services.surveys.rules import SurveyError
-from handlers.composer import Composer, Item, Turn, draft_button, preview_keyboard
+from handlers.composer import Composer, Item, Published, Turn, draft_button, preview_keyboard
 from handlers.surveys import edit
 from handlers.surveys.callbacks import SurveyDialog
 from handlers.surveys.states import SurveyDialogStates
@@ -185,25 +185,22 @@ class SurveyComposer(Composer[SurveyDraft]):
 
     # -- publish and discard --------------------------------------------------------------------
 
-    async def publish(self, turn: Turn, draft: SurveyDraft) -> bool:
+    async def publish(self, turn: Turn, draft: SurveyDraft) -> Published:
         """Members are invited (from the opening time); a closing time already past is asked
         again. The claim is `open_survey`'s conditional update: a second tap finds it open."""
         survey, session = draft.survey, turn.ctx.session
         if survey.closes_at is None or survey.closes_at <= utcnow():
             await turn.say(error_text(SurveyError("bad_times")))
             await ask_closing(turn, "copy", survey)
-            return True
+            return Published.TOLD
         try:
             invited = await publish(session, survey, utcnow())
         except SurveyError as error:
             await session.rollback()
             if error.reason == "not_editable":
-                return False
+                return Published.TAKEN
             turn.toast(error_text(error), alert=True)
-            return True
-        if turn.message is not None and turn.message.text is not None:  # the card says what it is now
-            ctx = turn.ctx
-            await turn.replace(await draft_card(ctx.session, survey, ctx.organization, ctx.locale, ctx.zone))
+            return Published.TOLD
         published = ngettext(
             "📤 Published: {count} member is invited.", "📤 Published: {count} members are invited.", invited
         )
@@ -212,7 +209,16 @@ class SurveyComposer(Composer[SurveyDraft]):
         )
         if turn.delivery is not None:
             turn.delivery.wake()
-        return True
+        return Published.SENT
+
+    async def after_publish(self, turn: Turn, draft: SurveyDraft) -> None:
+        """The card says what the survey is now (open), without buttons."""
+        if turn.message is None or turn.message.text is None:
+            await super().after_publish(turn, draft)
+            return
+        ctx = turn.ctx
+        card = await draft_card(ctx.session, draft.survey, ctx.organization, ctx.locale, ctx.zone)
+        await turn.replace(card)
 
     async def discard(self, turn: Turn, draft: SurveyDraft) -> None:
         await delete_draft(turn.ctx.session, draft.survey)

@@ -4,18 +4,29 @@ survey button's handler (`survey_button`), the screen to show (the current quest
 when all are answered), and refusals in words.
 
 Where a member is in a survey lives in the database (the response's position); the FSM state (also
-in the database) only says which survey typed answers belong to, so a restart loses nothing. No
-answer is ever logged: the update log names the handler, not the member's choice.
+in the database) only says which survey typed answers belong to and which message shows its current
+question, so a restart loses nothing. No answer is ever logged: the update log names the handler,
+not the member's choice.
+
+One question on screen. A survey's question may be on screen twice: ▶️ Start pressed on an invitation
+sent twice (a crash between sending it and recording it), or pressed again while the bot was
+restarting, sends the current question each time. So the message that shows the current question is
+remembered, and the one it replaces loses its buttons (`show`); and a tap on a copy that is no longer
+current (pressed before its buttons went, or forged) stores nothing and turns that message into
+where the member is (`progress`): a member is never asked again a question they answered, and never
+left with only a stale copy to tap.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardMarkup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -150,9 +161,11 @@ async def progress(turn: Turn, button: view.SurveyAction) -> Progress | None:
         turn.stale()  # forged: a question of a survey never started stores nothing
         return None
     place = await resume(turn, survey, member)
-    # Every other button belongs to one question (0: the review) and counts only while it is current.
+    # Every other button belongs to one question (0: the review) and counts only while it is current:
+    # an older copy (or forged data) stores nothing and shows where the member is instead.
     if place is not None and not starting and button.question != (place.current.id if place.current else 0):
-        turn.toast(answer_error_text(SurveyError("stale_question")))  # older, or forged
+        turn.toast(_("This question is not the current one: here is where you are."))
+        await show(place, place.current)
         return None
     return place
 
@@ -187,11 +200,21 @@ async def refused(place: Progress, error: SurveyError) -> None:
 
 async def show(place: Progress, current: SurveyQuestion | None, *, new: bool = False) -> None:
     """The question now current (or the review) replaces the pressed message (`new`: comes as a new
-    message), and typed answers go to this survey."""
-    await place.turn.state.set_state(AnsweringStates.answering)
-    await place.turn.state.update_data(survey_id=place.survey.id)
-    text, keyboard = await screen(place.turn.ctx, place.survey, place.member, place.response, current)
-    if new:
-        await place.turn.say(text, keyboard)
+    message); typed answers go to this survey, and the message that showed its question before
+    loses its buttons (one question on screen)."""
+    turn = place.turn
+    await turn.state.set_state(AnsweringStates.answering)
+    text, keyboard = await screen(turn.ctx, place.survey, place.member, place.response, current)
+    if new or turn.message is None or turn.message.text is None:
+        shown = (await turn.say(text, keyboard)).message_id
     else:
-        await place.turn.replace(text, keyboard)
+        await turn.replace(text, keyboard)
+        shown = turn.message.message_id
+    data = await turn.state.get_data()
+    before = data.get("message_id") if data.get("survey_id") == place.survey.id else None
+    await turn.state.update_data(survey_id=place.survey.id, message_id=shown)
+    if isinstance(before, int) and before != shown:
+        with suppress(TelegramBadRequest):  # deleted by the member, or too old to edit: nothing to take
+            await turn.bot.edit_message_reply_markup(
+                chat_id=turn.chat_id, message_id=before, reply_markup=None
+            )

@@ -19,7 +19,7 @@ from bot.services.events import EventError
 from bot.services.trainings.create import create_training, publish_training
 from bot.services.trainings.notices import count_audience_of
 from bot.services.trainings.rules import SessionInput, TrainingError
-from handlers.composer import Codes, Composer, Item, Turn, preview_keyboard
+from handlers.composer import Codes, Composer, Item, Published, Turn, preview_keyboard
 from handlers.composer.suggest import CHECKED, SUGGEST
 from handlers.trainings import edit
 from handlers.trainings.callbacks import TrainingDraft
@@ -132,14 +132,14 @@ class TrainingComposer(Composer[Draft]):
         keyboard = preview_keyboard(self, 0, translate=False, edit_label=_("✏️ Edit"))
         await turn.say(header + "\n\n" + preview_text(draft), keyboard)
 
-    async def publish(self, turn: Turn, draft: Draft) -> bool:
+    async def publish(self, turn: Turn, draft: Draft) -> Published:
         """Create the training and publish it, in one transaction; everything is checked again.
         The FSM draft is cleared with it, so a second tap finds nothing to publish."""
         ctx, now = turn.ctx, utcnow()
         if not draft.get("title") or not draft.get("sessions") or not draft.get("capacity"):
             await turn.state.clear()
             await turn.say(expired())
-            return True
+            return Published.TOLD
         try:
             values = fields(draft, ctx.organization.default_language)
             training = await create_training(ctx.session, ctx.organization, ctx.member, now=now, **values)
@@ -147,11 +147,9 @@ class TrainingComposer(Composer[Draft]):
         except (TrainingError, EventError) as error:
             await ctx.session.rollback()
             turn.toast(error_text(error), alert=True)
-            return True
+            return Published.TOLD
         await turn.state.clear()
         await ctx.session.commit()
-        if turn.message is not None:
-            await turn.message.edit_reply_markup(reply_markup=None)
         await turn.say(
             ngettext(
                 "📤 Published: {count} member will be told.",
@@ -163,7 +161,7 @@ class TrainingComposer(Composer[Draft]):
         )
         if turn.delivery is not None:
             turn.delivery.wake()
-        return True
+        return Published.SENT
 
     async def discard(self, turn: Turn, draft: Draft) -> None:
         await turn.state.clear()

@@ -17,14 +17,21 @@ import subprocess
 import tempfile
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from bot.sandbox import BotAPIEmulator, SimUser
 from storage.db import create_engine, create_session_factory
-from storage.models import DeliveryStatus, OutboxMessage
+from storage.models import (
+    DeliveryStatus,
+    OutboxMessage,
+    Reminder,
+    ReminderStatus,
+)
+from storage.types import utcnow
 from tests.bot_process import bot_command, bot_environment
 from tests.e2e.conftest import TOKEN
 
@@ -103,7 +110,7 @@ class CrashBot:
         await self.start()
         now = seen()
         await self.kill_after(seen, now + 1, now + max(1, high - low), done)
-        await asyncio.sleep(LEASE + 0.5)  # "after the lease": the dead process's claims are stale
+        await claims_stale(self.database_url)  # "after the lease"
         await self.start()
 
     async def stop(self) -> None:
@@ -173,6 +180,30 @@ async def claimed_rows(database_url: str) -> set[int]:
             return {row for row in rows.all() if row is not None}
     finally:
         await engine.dispose()
+
+
+async def claims_stale(database_url: str) -> None:
+    """Wait until the claims the killed process left on messages (outbox rows being sent, reminders
+    being sent), if any, are older than the lease: it renews none of them any more, so their newest
+    `claimed_at` says when; no claim left, no wait. (Its inbox claims need no wait: a process that
+    starts polling releases them at once.)"""
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            newest = [
+                (
+                    await session.exec(select(func.max(model.claimed_at)).where(col(model.status) == status))
+                ).one()
+                for model, status in (
+                    (OutboxMessage, DeliveryStatus.SENDING),
+                    (Reminder, ReminderStatus.CLAIMED),
+                )
+            ]
+    finally:
+        await engine.dispose()
+    claimed = [moment.replace(tzinfo=moment.tzinfo or UTC) for moment in newest if moment is not None]
+    if claimed:
+        await asyncio.sleep(max(0.0, (max(claimed) - utcnow()).total_seconds() + LEASE + 0.1))
 
 
 async def settle(emulator: BotAPIEmulator, done: Callable[[], Awaitable[bool]], what: str, tag: str) -> None:

@@ -324,3 +324,31 @@ async def test_a_second_send_tap_is_refused_and_sends_nothing_twice(harness: Har
     async with create_session_factory(harness.app.engine)() as session:
         assert len((await session.exec(select(OutboxMessage))).all()) == 2
     assert harness.emulator.errors == []
+
+
+async def test_once_sent_the_confirmation_keeps_no_buttons_and_its_old_ones_change_nothing(
+    harness: Harness,
+    registered,  # type: ignore[no-untyped-def]
+) -> None:
+    """ "✅ Yes, send it" closes its question (the choice written under it, the buttons gone: the
+    composer kit's `after_publish`); the old buttons, pressed again from a stale copy, are answered
+    "no longer active" and change nothing: no new message, no edit, nothing queued."""
+    organizer = await make_organizer(harness, registered, "en")
+    await registered("Bob", "en")
+    card = await composer(harness, organizer, "Closed question")
+    await harness.press(organizer, card, "⚡ Urgent: off")
+    confirm = await harness.choose(organizer, harness.message(organizer, card["message_id"]), "📤 Send now")
+    status = await harness.choose(organizer, confirm, "✅ Yes, send it")
+    await wait_delivered(harness, organizer, status, "en")
+    closed = harness.message(organizer, confirm["message_id"])
+    assert closed["text"] == confirm["text"] + "\n\n✅ Yes, send it ✓"
+    assert not closed.get("reply_markup")
+
+    chat = harness.emulator.transcript(organizer.id)
+    stale = "This button is no longer active."
+    for old in confirm["reply_markup"]["inline_keyboard"]:  # "✅ Yes, send it", "← Back"
+        assert await harness.forge(organizer, confirm, old[0]["callback_data"]) == stale
+    assert harness.emulator.transcript(organizer.id) == chat
+    async with create_session_factory(harness.app.engine)() as session:
+        assert len((await session.exec(select(OutboxMessage))).all()) == 2  # Bob's copy, the status
+    assert harness.emulator.errors == []

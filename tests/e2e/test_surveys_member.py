@@ -146,7 +146,7 @@ async def test_six_questions_in_two_languages_with_back_skip_restart_and_submit(
     # A forged button: another survey's question, a question of this survey that is not current.
     survey_questions = await questions(harness, survey)
     other_questions = await questions(harness, other)
-    stale = harness.t("This question is not the current one. Please use the latest message.", "fr")
+    stale = harness.t("This question is not the current one: here is where you are.", "fr")
     assert (
         await toast_of(
             harness, amina, first, action="answer", survey=survey.id, question=other_questions[0], value=0
@@ -273,6 +273,7 @@ async def test_late_taps_after_closing_are_refused_and_surveys_lists_what_is_lef
     # Continuing from the list shows the question where Fatou stopped.
     resumed = await harness.choose(fatou, listing, harness.t("↪️ Continue: {title}", "fr", title=FR_TITLE))
     assert "2/6" in resumed["text"]
+    assert not harness.message(fatou, second["message_id"]).get("reply_markup")  # one question on screen
 
     async with create_session_factory(harness.app.engine)() as session:
         await service.close_survey(session, await service.get_survey(session, survey.id or 0), utcnow())
@@ -282,7 +283,7 @@ async def test_late_taps_after_closing_are_refused_and_surveys_lists_what_is_lef
     )
     late = await harness.send(fatou, "12")  # typed after closing: refused, not stored
     assert late["text"] == closed
-    query = await harness.press(fatou, second, "⬜ Emploi")
+    query = await harness.press(fatou, resumed, "⬜ Emploi")
     assert harness.emulator.callback_answers[query] == {
         **harness.emulator.callback_answers[query],
         "text": closed,
