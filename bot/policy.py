@@ -19,11 +19,11 @@ from enum import StrEnum
 from typing import Any, Final
 
 from aiogram.utils.i18n import lazy_gettext as __
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.roles import Actor
-from storage.models import Member, Membership, MemberStatus, Role
+from storage.models import Member, Membership, MemberStatus, Organization, OrgStatus, Role
 
 RIGHTS_FLAG: Final = "rights"
 REFUSAL_FLAG: Final = "refusal"
@@ -40,6 +40,8 @@ class Action(StrEnum):
     MANAGE_EVENTS = "manage_events"  # /newevent, /myevents, /postevent
     RUN_SURVEYS = "run_surveys"  # /poll, /newsurvey, /results
     MANAGE_TRAININGS = "manage_trainings"  # /newtraining, /managetrainings
+    MANAGE_ORGANIZATION = "manage_organization"  # /manageorgs: the organization's own card
+    CONFEDERATION = "confederation"  # create, suspend, restore, archive organizations
 
 
 # The roles (in the object's organization) that may take each staff action; super-admins may take
@@ -50,6 +52,8 @@ ROLES_FOR: Final[dict[Action, frozenset[Role]]] = {
     Action.MANAGE_EVENTS: frozenset({Role.ORGANIZER, Role.ADMIN}),
     Action.RUN_SURVEYS: frozenset({Role.COORDINATOR, Role.ORGANIZER, Role.ADMIN}),
     Action.MANAGE_TRAININGS: frozenset({Role.COORDINATOR, Role.ORGANIZER, Role.ADMIN}),
+    Action.MANAGE_ORGANIZATION: frozenset({Role.ADMIN}),
+    Action.CONFEDERATION: frozenset(),  # the confederation's staff (super-admins) only
 }
 
 REFUSALS: Final = {
@@ -58,8 +62,14 @@ REFUSALS: Final = {
     Action.MANAGE_EVENTS: __("Sorry, only organizers can manage events."),
     Action.RUN_SURVEYS: __("Sorry, only coordinators and organizers can run surveys."),
     Action.MANAGE_TRAININGS: __("Sorry, only coordinators can manage trainings."),
+    Action.MANAGE_ORGANIZATION: __("Sorry, only administrators can do this."),
+    Action.CONFEDERATION: __("Sorry, only the confederation's staff can do this."),
 }
 assert set(ROLES_FOR) == set(REFUSALS) == set(Action) - {Action.PUBLIC}
+# Actions on an organization itself, named by the button or the dialog's step and checked when it is
+# loaded (`Context.load`): the command and the typed steps only need the role in some organization,
+# so an admin of B who acts for A still reaches B's card (and nothing else).
+ANY_ORGANIZATION: Final = frozenset({Action.MANAGE_ORGANIZATION})
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,23 @@ async def role_in(session: AsyncSession, member: Member | None, organization_id:
     )
     role = result.first()
     return Role(role) if role else Role.MEMBER
+
+
+async def holds_role_anywhere(session: AsyncSession, member: Member | None, roles: frozenset[Role]) -> bool:
+    """Does the active member hold one of `roles` in some organization that is not archived?"""
+    if member is None or member.id is None or member.status != MemberStatus.ACTIVE:
+        return False
+    result = await session.exec(
+        select(Membership.id)
+        .join(Organization, col(Organization.id) == col(Membership.organization_id))
+        .where(
+            Membership.member_id == member.id,
+            col(Membership.role).in_(roles),
+            Organization.status != OrgStatus.ARCHIVED,
+        )
+        .limit(1)
+    )
+    return result.first() is not None
 
 
 def role_allows(actor: Actor | None, role: Role | None, action: Action) -> bool:

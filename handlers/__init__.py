@@ -13,10 +13,12 @@ def get_routers() -> list[Router]:
         events,
         fallback,
         help,
+        orgs_admin,
         surveys,
         trainings,
     )
     from handlers.admin import quiet_hours, roles
+    from handlers.composer import acting
     from handlers.members import blocking, calendar, language, privacy, profile, profile_steps, start
 
     return [
@@ -24,8 +26,10 @@ def get_routers() -> list[Router]:
         blocking.router,
         help.router,
         start.router,
+        acting.router,
         roles.router,
         quiet_hours.router,
+        *orgs_admin.get_routers(),
         *announcements.get_routers(),
         *events.staff_routers,
         *surveys.staff_routers,

@@ -34,14 +34,23 @@ Addressee = tuple[int | None, int, str]  # (member id, chat id, language of the 
 
 
 def pending_row(
-    kind: str, ref_id: int | None, to: Addressee, payload: dict[str, Any], not_before: datetime, now: datetime
+    kind: str,
+    ref_id: int | None,
+    to: Addressee,
+    payload: dict[str, Any],
+    not_before: datetime,
+    now: datetime,
+    *,
+    organization_id: int | None,
 ) -> dict[str, Any]:
-    """One outbox row (for `insert_rows`), due at `not_before`."""
+    """One outbox row (for `insert_rows`), due at `not_before`, speaking for `organization_id`
+    (held while that organization is suspended; None: the confederation itself)."""
     member_id, chat_id, language = to
     return {
         "kind": kind,
         "ref_id": ref_id,
         "member_id": member_id,
+        "organization_id": organization_id,
         "chat_id": chat_id,
         "language": language,
         "payload": payload,
@@ -138,7 +147,9 @@ async def write_notice(
         to, payload = personalized(row[:4], subject, organization, payload)
         zone = row[3] or organization.timezone
         not_before = now if urgent_from is None else notice_time(now, zone, organization, urgent_from)
-        return pending_row(notices.outbox_kind, notice_id, to, payload, not_before, now)
+        return pending_row(
+            notices.outbox_kind, notice_id, to, payload, not_before, now, organization_id=organization.id
+        )
 
     return await write_rows(session, recipients, row_for)
 

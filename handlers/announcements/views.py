@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.i18n import _, language_name, ngettext
 from bot.services.announcements import count_audience, text_for
 from handlers.announcements.callbacks import AnnounceAction
-from handlers.composer import audience_summary, ticks_keyboard
+from handlers.composer import audience_summary, organization_line, ticks_keyboard
 from handlers.ui import INTEREST_LABELS
 from storage.models import Announcement, MediaKind
 
@@ -26,6 +26,7 @@ async def composer_text(session: AsyncSession, announcement: Announcement) -> st
         _("📣 <b>Announcement #{id}</b>").format(id=announcement.id)
         + (f" ({media[announcement.media_kind]})" if announcement.media_kind else ""),
         "",
+        *filter(None, [await organization_line(session, announcement.organization_id)]),
         _("<b>Languages:</b> {languages}").format(languages=", ".join(versions)),
         _("<b>Audience:</b> {audience}").format(audience=audience_summary(announcement.audience)),
         _("<b>Topic:</b> {topic}").format(

@@ -68,6 +68,7 @@ told apart by Telegram's dates; they must be handled one after the other, which 
 
 from __future__ import annotations
 
+from handlers.composer.acting import organization_line, staff_dialog
 from handlers.composer.audience import (
     audience_choice,
     audience_keyboard,
@@ -123,11 +124,13 @@ __all__ = [
     "is_blank",
     "kit_button",
     "message_turn",
+    "organization_line",
     "preview_keyboard",
     "publish_button",
     "read_text",
     "remember_part",
     "show_picker",
+    "staff_dialog",
     "ticks_keyboard",
     "toggled",
     "translate_button",

@@ -18,7 +18,7 @@ from bot.policy import Action
 from bot.services import events as service
 from bot.services.events.rules import EventError
 from bot.services.events.series import discard_draft, publish_draft, update_series_from
-from handlers.composer import Codes, Composer, Item, Turn, draft_button, preview_keyboard
+from handlers.composer import Codes, Composer, Item, Turn, draft_button, organization_line, preview_keyboard
 from handlers.events.callbacks import EventAdmin
 from handlers.events.common import DRAFT, OPEN, ComposedEvent, managed
 from handlers.events.edit import (
@@ -81,6 +81,8 @@ class EventComposer(Composer[ComposedEvent]):
             card = await preview_card(
                 ctx.session, event, ctx.organization, version or ctx.locale, draft.zone, version=version
             )
+        if line := await organization_line(ctx.session, event.organization_id):
+            card = line + "\n\n" + card
         await turn.say(card, keyboard)
 
     # -- translations ---------------------------------------------------------------------------

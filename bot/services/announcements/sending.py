@@ -98,7 +98,9 @@ async def enqueue_announcement(
         else:
             not_before = after_quiet_hours(start, zone, organization.quiet_start, organization.quiet_end)
         to = (member_id, chat_id, version_for(announcement, language, default_language))
-        return pending_row(KIND, announcement.id, to, {}, not_before, now)
+        return pending_row(
+            KIND, announcement.id, to, {}, not_before, now, organization_id=announcement.organization_id
+        )
 
     audience = audience_members(announcement.organization_id, announcement.audience, announcement.category)
     total = await write_rows(session, audience, row_for)

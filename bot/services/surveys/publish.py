@@ -41,7 +41,9 @@ async def enqueue(
     def row_for(recipient: Any) -> dict[str, Any]:
         member_id, chat_id, language, _zone = recipient
         to = (member_id, chat_id, version_for(survey, language, organization.default_language))
-        return pending_row(kind, survey.id, to, payload, not_before, now)
+        return pending_row(
+            kind, survey.id, to, payload, not_before, now, organization_id=survey.organization_id
+        )
 
     return await write_rows(session, query, row_for)
 
