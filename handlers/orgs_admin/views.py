@@ -10,6 +10,7 @@ from typing import Final
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.numbers import format_decimal
 
 from bot.config import SHIPPED_LANGUAGES
 from bot.i18n import _, format_list, language_name, languages_first, ngettext
@@ -108,7 +109,6 @@ def card_text(organization: Organization, members: int, link: str, locale: str) 
 
     description = organization.description
     translated = [language_name(code) for code in sorted(organization.translations)]
-    count = ngettext("{count} member", "{count} members", members).format(count=members)
     kind, status = str(KIND_LABELS[organization.kind]), str(STATUS_LABELS[organization.status])
     head = f"{STATUS_MARKS[organization.status]} <b>{escape(organization.name)}</b>"
     lines = [
@@ -125,7 +125,7 @@ def card_text(organization: Organization, members: int, link: str, locale: str) 
         line(_("Contact"), escape(organization.contact) if organization.contact else names([])),
         line(_("Visibility"), escape(str(VISIBILITY_LABELS[organization.visibility]))),
         line(_("Joining"), escape(str(JOIN_LABELS[organization.join_policy]))),
-        line(_("Members"), escape(count)),
+        line(_("Members"), format_decimal(members, locale=locale)),
         line(_("Invite link"), escape(link)),
     ]
     return "\n".join(lines)
