@@ -79,7 +79,10 @@ def staff_dialog(
 
 
 async def choices_for(ctx: Context, action: Action) -> list[Organization]:
-    """The organizations this person may take `action` in (and may act for)."""
+    """The organizations this person may take `action` in (and may act for). None for someone not
+    registered (a super-admin who never sent /start): the choice is remembered on the member."""
+    if ctx.member is None or not ctx.member.is_registered:
+        return []
     organizations = await acting_choices(ctx.session, ctx.member, ctx.actor)
     return [organization for organization in organizations if await ctx.may(action, organization)]
 
