@@ -269,7 +269,7 @@ async def ask_zone_country(
     markup = matches_keyboard(organization, list(organization.countries), "tz_c", ctx.locale)
     await bot.send_message(
         query.from_user.id,
-        _("Which country's time is {name}'s? Type the country's name, or choose it below.").format(
+        _("Which country's time does {name} keep? Type the country's name, or choose it below.").format(
             name=escape(organization.name)
         ),
         reply_markup=markup if organization.countries else None,

@@ -136,7 +136,7 @@ def card_keyboard(organization: Organization, confederation_staff: bool) -> Inli
     suspend / restore / archive."""
     rows: list[list[InlineKeyboardButton]] = []
     if organization.status != OrgStatus.ARCHIVED:
-        kind = OrgKind.NETWORK if organization.kind == OrgKind.ORGANIZATION else OrgKind.ORGANIZATION
+        to_network = organization.kind == OrgKind.ORGANIZATION
         listed = organization.visibility == Visibility.LISTED
         rows += [
             [
@@ -145,7 +145,11 @@ def card_keyboard(organization: Organization, confederation_staff: bool) -> Inli
             ],
             [
                 _kit(_("🌐 Translations"), "translate", organization),
-                _button(_("🔁 Make it a {kind}").format(kind=KIND_LABELS[kind]), "kind", organization),
+                _button(
+                    _("🔁 Make it a network") if to_network else _("🔁 Make it an organization"),
+                    "kind",
+                    organization,
+                ),
             ],
             [
                 _button(_("🌍 Countries"), "ctry", organization),
