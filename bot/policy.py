@@ -19,11 +19,12 @@ from enum import StrEnum
 from typing import Any, Final
 
 from aiogram.utils.i18n import lazy_gettext as __
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.confederation.listing import organizations_with_role
 from bot.services.roles import Actor
-from storage.models import Member, Membership, MemberStatus, Organization, OrgStatus, Role
+from storage.models import Member, Membership, MemberStatus, Role
 
 RIGHTS_FLAG: Final = "rights"
 REFUSAL_FLAG: Final = "refusal"
@@ -121,19 +122,7 @@ async def role_in(session: AsyncSession, member: Member | None, organization_id:
 
 async def holds_role_anywhere(session: AsyncSession, member: Member | None, roles: frozenset[Role]) -> bool:
     """Does the active member hold one of `roles` in some organization that is not archived?"""
-    if member is None or member.id is None or member.status != MemberStatus.ACTIVE:
-        return False
-    result = await session.exec(
-        select(Membership.id)
-        .join(Organization, col(Organization.id) == col(Membership.organization_id))
-        .where(
-            Membership.member_id == member.id,
-            col(Membership.role).in_(roles),
-            Organization.status != OrgStatus.ARCHIVED,
-        )
-        .limit(1)
-    )
-    return result.first() is not None
+    return bool(await organizations_with_role(session, member, roles))
 
 
 def role_allows(actor: Actor | None, role: Role | None, action: Action) -> bool:

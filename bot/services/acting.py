@@ -14,8 +14,9 @@ from typing import Final
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.confederation.listing import organizations_with_role
 from bot.services.roles import Actor
-from storage.models import Member, Membership, MemberStatus, Organization, OrgStatus, Role
+from storage.models import Member, MemberStatus, Organization, OrgStatus, Role
 from storage.types import utcnow
 
 STAFF_ROLES: Final = (Role.COORDINATOR, Role.ORGANIZER, Role.ADMIN)
@@ -23,19 +24,7 @@ STAFF_ROLES: Final = (Role.COORDINATOR, Role.ORGANIZER, Role.ADMIN)
 
 async def staff_organizations(session: AsyncSession, member: Member | None) -> list[Organization]:
     """The organizations (not archived) where the member holds a staff role, as they joined them."""
-    if member is None or member.id is None or member.status != MemberStatus.ACTIVE:
-        return []
-    result = await session.exec(
-        select(Organization)
-        .join(Membership, col(Membership.organization_id) == col(Organization.id))
-        .where(
-            Membership.member_id == member.id,
-            col(Membership.role).in_(STAFF_ROLES),
-            Organization.status != OrgStatus.ARCHIVED,
-        )
-        .order_by(col(Membership.id))
-    )
-    return list(result.all())
+    return await organizations_with_role(session, member, STAFF_ROLES)
 
 
 async def acting_organization(

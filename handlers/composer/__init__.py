@@ -87,6 +87,7 @@ from handlers.composer.steps import (
     kit_button,
     preview_keyboard,
     publish_button,
+    silenced,
     translate_button,
 )
 from handlers.composer.text import (
@@ -130,6 +131,7 @@ __all__ = [
     "read_text",
     "remember_part",
     "show_picker",
+    "silenced",
     "staff_dialog",
     "ticks_keyboard",
     "toggled",

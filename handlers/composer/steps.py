@@ -261,14 +261,19 @@ def silenced_text(organization: Organization) -> str:
     ).format(organization=escape(organization.name))
 
 
+async def silenced(turn: Turn) -> bool:
+    """True, after telling the organizer why, when the organization may not speak (suspended or
+    archived): the draft's own, as loading a stored draft made it the update's organization."""
+    if turn.ctx.organization.status == OrgStatus.ACTIVE:
+        return False
+    await turn.say(silenced_text(turn.ctx.organization))
+    return True
+
+
 async def publish(spec: Composer[Any], turn: Turn, draft: Any, value: str = "") -> bool:
     """False when another tap claimed the draft first (answered "no longer active"). Nothing is
-    published for a suspended or archived organization (the draft's own: loading a stored draft
-    made it the update's organization), and the organizer is told why."""
-    if turn.ctx.organization.status != OrgStatus.ACTIVE:
-        await turn.say(silenced_text(turn.ctx.organization))
-        return True
-    return await spec.publish(turn, draft)
+    published for a suspended or archived organization (`silenced`)."""
+    return True if await silenced(turn) else await spec.publish(turn, draft)
 
 
 async def discard(spec: Composer[Any], turn: Turn, draft: Any, value: str = "") -> bool:

@@ -1,18 +1,66 @@
-"""Sending an organization's card (its logo first, when it has one), and the texts of refused
-changes."""
+"""What organization management's handlers share: the rights they declare, `org_button` (a
+button that names an organization, loaded and checked by the rights middleware), sending an
+organization's card (its logo first, when it has one), and the texts of refused changes."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from html import escape
+from typing import Any, Final
 
-from aiogram import Bot
+from aiogram import Bot, F, Router
+from aiogram.types import CallbackQuery
 
 from bot.context import Context
 from bot.i18n import _
+from bot.policy import Action, Loads, rights
 from bot.services.confederation.listing import member_count
 from bot.services.confederation.organizations import OrganizationError, invite_link
+from handlers.composer import Turn, button_turn
+from handlers.orgs_admin.buttons import OrgAdmin
 from handlers.orgs_admin.views import card_keyboard, card_text
-from storage.models import Organization
+from storage.models import Organization, OrgStatus
+
+Flags = dict[str, Any]
+OrgStep = Callable[[Turn, Organization, OrgAdmin], Awaitable[None]]
+
+
+def _editable(organization: Organization, data: Any) -> bool:
+    return organization.status != OrgStatus.ARCHIVED
+
+
+def _on(action: Action, accepts: Any = _editable) -> Flags:
+    """The right, and the organization the button names (`managed`), loaded and checked in itself."""
+    return rights(action, loads=Loads(Organization, "managed", field="org", accepts=accepts))
+
+
+MANAGE: Final = rights(Action.MANAGE_ORGANIZATION)  # commands and typed steps (they load their own)
+STAFF: Final = rights(Action.CONFEDERATION)
+ON_CARD: Final = _on(Action.MANAGE_ORGANIZATION, accepts=None)  # an archived one's card too
+EDIT: Final = _on(Action.MANAGE_ORGANIZATION)
+STATUS: Final = _on(Action.CONFEDERATION, accepts=None)
+
+
+def org_button(on: Router, flags: Flags, *actions: str) -> Callable[[OrgStep], OrgStep]:
+    """Register `handler(turn, organization, callback_data)` for these `OrgAdmin` actions, with
+    `flags` (one of EDIT, ON_CARD, STATUS: a forged organization is a stale button)."""
+
+    def register(handler: OrgStep) -> OrgStep:
+        async def on_button(
+            query: CallbackQuery, callback_data: OrgAdmin, managed: Organization, **data: Any
+        ) -> None:
+            """`managed`: the organization, put there by the rights middleware (`Loads`)."""
+            turn = button_turn(
+                query, data["ctx"], data["state"], data["bot"], data["callback_answer"], data.get("delivery")
+            )
+            await handler(turn, managed, callback_data)
+
+        on_button.__name__, on_button.__qualname__ = handler.__name__, handler.__qualname__
+        on_button.__module__ = handler.__module__
+        on.callback_query(OrgAdmin.filter(F.action.in_(set(actions))), flags=flags)(on_button)
+        return handler
+
+    return register
 
 
 async def send_card(bot: Bot, chat_id: int, ctx: Context, organization: Organization) -> None:
@@ -26,6 +74,10 @@ async def send_card(bot: Bot, chat_id: int, ctx: Context, organization: Organiza
     text = card_text(organization, members, invite_link(username, organization), ctx.locale)
     staff = ctx.actor is not None and ctx.actor.is_super_admin
     await bot.send_message(chat_id, text, reply_markup=card_keyboard(organization, staff))
+
+
+async def show_card(turn: Turn, organization: Organization) -> None:
+    await send_card(turn.bot, turn.chat_id, turn.ctx, organization)
 
 
 def error_text(error: OrganizationError) -> str:

@@ -18,26 +18,32 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.config import Settings
 from bot.context import Context
-from bot.delivery import DeliveryEngine
 from bot.i18n import _
-from bot.policy import Action, Loads, rights
 from bot.services.confederation.listing import administered, organizations_page
 from bot.services.confederation.organizations import (
+    NAME_MAX,
     OrganizationError,
     change,
     create_organization,
     rotate_invite,
     set_status,
 )
-from handlers.composer import TextRule, echo_choice, read_text
-from handlers.composer.router import button_turn
-from handlers.fallback import stale_button, toast
+from handlers.composer import TextRule, Turn, echo_choice, read_text
 from handlers.orgs_admin.buttons import OrgAdmin
-from handlers.orgs_admin.card import error_text, send_card
+from handlers.orgs_admin.card import (
+    EDIT,
+    MANAGE,
+    ON_CARD,
+    STAFF,
+    STATUS,
+    error_text,
+    org_button,
+    send_card,
+    show_card,
+)
 from handlers.orgs_admin.states import OrgAdminStates
 from handlers.orgs_admin.views import PAGE_SIZE, confirm_keyboard, join_keyboard, list_keyboard, list_text
 from storage.models import JoinPolicy, Organization, OrgKind, OrgStatus, Visibility
@@ -45,23 +51,7 @@ from storage.models import JoinPolicy, Organization, OrgKind, OrgStatus, Visibil
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 
-MANAGE: Final = rights(Action.MANAGE_ORGANIZATION)
-STAFF: Final = rights(Action.CONFEDERATION)
-
-
-def _editable(organization: Organization, data: Any) -> bool:
-    return organization.status != OrgStatus.ARCHIVED
-
-
-def _on(action: Action, accepts: Any = _editable) -> dict[str, Any]:
-    """The right, and the organization the button names (`organization`), loaded and checked."""
-    return rights(action, loads=Loads(Organization, "organization", field="org", accepts=accepts))
-
-
-ON_CARD: Final = _on(Action.MANAGE_ORGANIZATION, accepts=None)  # an archived one's card too
-EDIT: Final = _on(Action.MANAGE_ORGANIZATION)
-STATUS: Final = _on(Action.CONFEDERATION, accepts=None)
-# The confirmations: the question asked, its button, and the status it sets.
+# The confirmations: the status each sets, the question asked and its button.
 STATUS_CHANGES: Final = {
     "suspend": (
         OrgStatus.SUSPENDED,
@@ -118,9 +108,14 @@ async def list_page(query: CallbackQuery, callback_data: OrgAdmin, ctx: Context,
         await bot.send_message(query.from_user.id, text, reply_markup=keyboard)
 
 
-@router.callback_query(OrgAdmin.filter(F.action == "open"), flags=ON_CARD)
-async def open_card(query: CallbackQuery, organization: Organization, ctx: Context, bot: Bot) -> None:
-    await send_card(bot, query.from_user.id, ctx, organization)
+@org_button(router, ON_CARD, "open")
+async def open_card(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
+    await show_card(turn, organization)
+
+
+@org_button(router, ON_CARD, "keep")
+async def keep(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
+    await turn.replace(_("Nothing was changed."))
 
 
 # -- a new organization ---------------------------------------------------------------------------
@@ -137,7 +132,7 @@ async def ask_name(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
 @router.message(OrgAdminStates.new_name, F.text, flags=STAFF)
 async def name_typed(message: Message, ctx: Context, state: FSMContext, bot: Bot, settings: Settings) -> None:
     assert ctx.actor is not None
-    name = await read_text(message, state, TextRule(128))
+    name = await read_text(message, state, TextRule(NAME_MAX))
     if name is None:
         return
     try:
@@ -170,123 +165,85 @@ async def name_not_text(message: Message) -> None:
 # -- one-tap changes --------------------------------------------------------------------------------
 
 
-async def _changed(
-    query: CallbackQuery, ctx: Context, bot: Bot, organization: Organization, **fields: Any
-) -> None:
-    assert ctx.actor is not None
-    await change(ctx.session, ctx.actor, organization, **fields)
-    await send_card(bot, query.from_user.id, ctx, organization)
+async def _changed(turn: Turn, organization: Organization, **fields: Any) -> None:
+    assert turn.ctx.actor is not None
+    await change(turn.ctx.session, turn.ctx.actor, organization, **fields)
+    await show_card(turn, organization)
 
 
-@router.callback_query(OrgAdmin.filter(F.action == "kind"), flags=EDIT)
-async def toggle_kind(query: CallbackQuery, organization: Organization, ctx: Context, bot: Bot) -> None:
+@org_button(router, EDIT, "kind")
+async def toggle_kind(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
     kind = OrgKind.NETWORK if organization.kind == OrgKind.ORGANIZATION else OrgKind.ORGANIZATION
-    await _changed(query, ctx, bot, organization, kind=kind)
+    await _changed(turn, organization, kind=kind)
 
 
-@router.callback_query(OrgAdmin.filter(F.action == "vis"), flags=EDIT)
-async def toggle_visibility(query: CallbackQuery, organization: Organization, ctx: Context, bot: Bot) -> None:
+@org_button(router, EDIT, "vis")
+async def toggle_visibility(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
     listed = organization.visibility == Visibility.LISTED
-    await _changed(
-        query, ctx, bot, organization, visibility=Visibility.UNLISTED if listed else Visibility.LISTED
-    )
+    await _changed(turn, organization, visibility=Visibility.UNLISTED if listed else Visibility.LISTED)
 
 
-@router.callback_query(OrgAdmin.filter(F.action == "join"), flags=EDIT)
-async def ask_join_policy(query: CallbackQuery, organization: Organization, bot: Bot) -> None:
-    await bot.send_message(
-        query.from_user.id,
-        _("Who may join {name}?").format(name=escape(organization.name)),
-        reply_markup=join_keyboard(organization),
-    )
+@org_button(router, EDIT, "join")
+async def ask_join_policy(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
+    question = _("Who may join {name}?").format(name=escape(organization.name))
+    await turn.say(question, join_keyboard(organization))
 
 
-@router.callback_query(OrgAdmin.filter(F.action == "join_set"), flags=EDIT)
-async def join_policy_chosen(
-    query: CallbackQuery,
-    callback_data: OrgAdmin,
-    organization: Organization,
-    ctx: Context,
-    state: FSMContext,
-    bot: Bot,
-    callback_answer: CallbackAnswer,
-) -> None:
-    if callback_data.value not in {policy.value for policy in JoinPolicy}:
-        stale_button(callback_answer)
+@org_button(router, EDIT, "join_set")
+async def join_policy_chosen(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
+    if data.value not in {policy.value for policy in JoinPolicy}:
+        turn.stale()
         return
-    await echo_choice(button_turn(query, ctx, state, bot, callback_answer))
-    await _changed(query, ctx, bot, organization, join_policy=JoinPolicy(callback_data.value))
+    await echo_choice(turn)
+    await _changed(turn, organization, join_policy=JoinPolicy(data.value))
 
 
 # -- the invite link ---------------------------------------------------------------------------------
 
 
-@router.callback_query(OrgAdmin.filter(F.action == "link"), flags=EDIT)
-async def ask_new_link(query: CallbackQuery, organization: Organization, bot: Bot) -> None:
-    await bot.send_message(
-        query.from_user.id,
+@org_button(router, EDIT, "link")
+async def ask_new_link(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
+    await turn.say(
         _("Make a new invite link for {name}? The current link stops working at once.").format(
             name=escape(organization.name)
         ),
-        reply_markup=confirm_keyboard(organization, "link", _("🔄 Yes, make a new link")),
+        confirm_keyboard(organization, "link", _("🔄 Yes, make a new link")),
     )
 
 
-@router.callback_query(OrgAdmin.filter(F.action == "link_yes"), flags=EDIT)
-async def new_link(query: CallbackQuery, organization: Organization, ctx: Context, bot: Bot) -> None:
-    assert ctx.actor is not None
-    await rotate_invite(ctx.session, ctx.actor, organization)
-    if isinstance(query.message, Message):
-        await query.message.edit_text(_("🔄 A new invite link is ready; the old one no longer works."))
-    await send_card(bot, query.from_user.id, ctx, organization)
-
-
-@router.callback_query(OrgAdmin.filter(F.action == "keep"), flags=ON_CARD)
-async def keep(query: CallbackQuery) -> None:
-    if isinstance(query.message, Message):
-        await query.message.edit_text(_("Nothing was changed."))
+@org_button(router, EDIT, "link_yes")
+async def new_link(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
+    assert turn.ctx.actor is not None
+    await rotate_invite(turn.ctx.session, turn.ctx.actor, organization)
+    await turn.replace(_("🔄 A new invite link is ready; the old one no longer works."))
+    await show_card(turn, organization)
 
 
 # -- suspend, restore, archive (the confederation's staff) ---------------------------------------
 
 
-@router.callback_query(OrgAdmin.filter(F.action.in_(set(STATUS_CHANGES))), flags=STATUS)
-async def ask_status(
-    query: CallbackQuery, callback_data: OrgAdmin, organization: Organization, bot: Bot
-) -> None:
-    _status, question, yes = STATUS_CHANGES[callback_data.action]
-    await bot.send_message(
-        query.from_user.id,
-        question(escape(organization.name)),
-        reply_markup=confirm_keyboard(organization, callback_data.action, yes()),
-    )
+@org_button(router, STATUS, *STATUS_CHANGES)
+async def ask_status(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
+    _status, question, yes = STATUS_CHANGES[data.action]
+    await turn.say(question(escape(organization.name)), confirm_keyboard(organization, data.action, yes()))
 
 
-@router.callback_query(OrgAdmin.filter(F.action.in_({f"{key}_yes" for key in STATUS_CHANGES})), flags=STATUS)
-async def change_status(
-    query: CallbackQuery,
-    callback_data: OrgAdmin,
-    organization: Organization,
-    ctx: Context,
-    bot: Bot,
-    delivery: DeliveryEngine,
-    callback_answer: CallbackAnswer,
-) -> None:
-    assert ctx.actor is not None
-    status = STATUS_CHANGES[callback_data.action.removesuffix("_yes")][0]
+@org_button(router, STATUS, *(f"{key}_yes" for key in STATUS_CHANGES))
+async def change_status(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
+    assert turn.ctx.actor is not None
+    status = STATUS_CHANGES[data.action.removesuffix("_yes")][0]
     try:
-        await set_status(ctx.session, ctx.actor, organization, status)
+        await set_status(turn.ctx.session, turn.ctx.actor, organization, status)
     except OrganizationError as error:
-        toast(callback_answer, error_text(error), alert=True)
+        turn.toast(error_text(error), alert=True)
         return
-    await ctx.session.commit()
+    await turn.ctx.session.commit()
     done = {
         OrgStatus.SUSPENDED: _("⏸ {name} is suspended: nothing goes out on its behalf until it is restored."),
         OrgStatus.ACTIVE: _("▶️ {name} is restored: what was held goes out now."),
         OrgStatus.ARCHIVED: _("🗄 {name} is archived."),
-    }[status].format(name=escape(organization.name))
-    if isinstance(query.message, Message):
-        await query.message.edit_text(done)
-    if status == OrgStatus.ACTIVE:
-        delivery.wake()
-    await send_card(bot, query.from_user.id, ctx, organization)
+    }[status]
+    await turn.replace(done.format(name=escape(organization.name)))
+    if status == OrgStatus.ACTIVE and turn.delivery is not None:
+        turn.delivery.wake()
+    await show_card(turn, organization)

@@ -14,8 +14,8 @@ from typing import Final
 from aiogram import Bot, F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.fsm.state import State
+from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import SHIPPED_LANGUAGES
@@ -25,12 +25,9 @@ from bot.policy import Action
 from bot.services.confederation.organizations import OrganizationError, change
 from bot.services.geo import country_codes, country_name, find_countries, is_valid_zone, zone_choices
 from handlers.admin.quiet_hours import quiet_hours_question, save_quiet_hours
-from handlers.composer import TextRule, echo_choice, read_text
-from handlers.composer.router import button_turn
-from handlers.fallback import stale_button, toast
+from handlers.composer import TextRule, Turn, echo_choice, message_turn, read_text
 from handlers.orgs_admin.buttons import OrgAdmin
-from handlers.orgs_admin.card import error_text, send_card
-from handlers.orgs_admin.manage import EDIT, MANAGE
+from handlers.orgs_admin.card import EDIT, MANAGE, error_text, org_button, show_card
 from handlers.orgs_admin.states import OrgAdminStates
 from handlers.orgs_admin.views import (
     countries_keyboard,
@@ -49,9 +46,9 @@ ORG_KEY: Final = "org_admin"  # FSM data: the organization a typed step is about
 COUNTRY_RULE: Final = TextRule(80)
 
 
-async def _wait(state: FSMContext, step: object, organization: Organization) -> None:
-    await state.set_state(step)  # type: ignore[arg-type]
-    await state.update_data({ORG_KEY: organization.id})
+async def _wait(turn: Turn, step: State, organization: Organization) -> None:
+    await turn.state.set_state(step)
+    await turn.state.update_data({ORG_KEY: organization.id})
 
 
 async def _step_organization(message: Message, ctx: Context, state: FSMContext) -> Organization | None:
@@ -69,92 +66,67 @@ async def _step_organization(message: Message, ctx: Context, state: FSMContext) 
     return organization
 
 
-async def _saved(bot: Bot, chat_id: int, ctx: Context, state: FSMContext, organization: Organization) -> None:
-    await state.set_state(None)
-    await send_card(bot, chat_id, ctx, organization)
+async def _saved(turn: Turn, organization: Organization) -> None:
+    await turn.state.set_state(None)
+    await show_card(turn, organization)
 
 
-@router.callback_query(OrgAdmin.filter(F.action == "done"), flags=EDIT)
-async def done(
-    query: CallbackQuery,
-    organization: Organization,
-    ctx: Context,
-    state: FSMContext,
-    bot: Bot,
-    callback_answer: CallbackAnswer,
-) -> None:
+async def _chosen(turn: Turn, organization: Organization, **fields: object) -> None:
+    """A choice that ends its question: saved, echoed under the question, and the card again."""
+    assert turn.ctx.actor is not None
+    await change(turn.ctx.session, turn.ctx.actor, organization, **fields)
+    await echo_choice(turn)
+    await _saved(turn, organization)
+
+
+@org_button(router, EDIT, "done")
+async def done(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
     """Done under the languages or countries: the card again."""
-    await echo_choice(button_turn(query, ctx, state, bot, callback_answer))
-    await _saved(bot, query.from_user.id, ctx, state, organization)
+    await echo_choice(turn)
+    await _saved(turn, organization)
 
 
 # -- languages ------------------------------------------------------------------------------------
 
 
-@router.callback_query(OrgAdmin.filter(F.action == "langs"), flags=EDIT)
-async def ask_languages(query: CallbackQuery, organization: Organization, bot: Bot) -> None:
-    await bot.send_message(
-        query.from_user.id,
-        _("Which languages does {name} work in? Tap to choose or remove, then press Done.").format(
-            name=escape(organization.name)
-        ),
-        reply_markup=languages_keyboard(organization),
-    )
+@org_button(router, EDIT, "langs")
+async def ask_languages(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
+    question = _("Which languages does {name} work in? Tap to choose or remove, then press Done.")
+    await turn.say(question.format(name=escape(organization.name)), languages_keyboard(organization))
 
 
-@router.callback_query(OrgAdmin.filter(F.action == "langs_t"), flags=EDIT)
-async def language_toggled(
-    query: CallbackQuery,
-    callback_data: OrgAdmin,
-    organization: Organization,
-    ctx: Context,
-    callback_answer: CallbackAnswer,
-) -> None:
-    assert ctx.actor is not None
-    if callback_data.value not in SHIPPED_LANGUAGES:
-        stale_button(callback_answer)
+@org_button(router, EDIT, "langs_t")
+async def language_toggled(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
+    assert turn.ctx.actor is not None
+    if data.value not in SHIPPED_LANGUAGES:
+        turn.stale()
         return
-    chosen = set(organization.languages) ^ {callback_data.value}
-    await change(
-        ctx.session, ctx.actor, organization, languages=[code for code in SHIPPED_LANGUAGES if code in chosen]
+    chosen = set(organization.languages) ^ {data.value}
+    languages = [code for code in SHIPPED_LANGUAGES if code in chosen]
+    await change(turn.ctx.session, turn.ctx.actor, organization, languages=languages)
+    if turn.message is not None:
+        await turn.message.edit_reply_markup(reply_markup=languages_keyboard(organization))
+
+
+@org_button(router, EDIT, "lang")
+async def ask_default_language(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
+    question = _(
+        "Which language is {name}'s default? Members whose language has no translation read it, "
+        "and its name and description are written in it."
     )
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=languages_keyboard(organization))
+    await turn.say(question.format(name=escape(organization.name)), default_language_keyboard(organization))
 
 
-@router.callback_query(OrgAdmin.filter(F.action == "lang"), flags=EDIT)
-async def ask_default_language(query: CallbackQuery, organization: Organization, bot: Bot) -> None:
-    await bot.send_message(
-        query.from_user.id,
-        _(
-            "Which language is {name}'s default? Members whose language has no translation read it, "
-            "and its name and description are written in it."
-        ).format(name=escape(organization.name)),
-        reply_markup=default_language_keyboard(organization),
-    )
-
-
-@router.callback_query(OrgAdmin.filter(F.action == "lang_set"), flags=EDIT)
-async def default_language_chosen(
-    query: CallbackQuery,
-    callback_data: OrgAdmin,
-    organization: Organization,
-    ctx: Context,
-    state: FSMContext,
-    bot: Bot,
-    callback_answer: CallbackAnswer,
-) -> None:
-    assert ctx.actor is not None
-    code = callback_data.value
+@org_button(router, EDIT, "lang_set")
+async def default_language_chosen(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
+    code = data.value
     if code not in SHIPPED_LANGUAGES:
-        stale_button(callback_answer)
+        turn.stale()
         return
     languages = (
         list(organization.languages) if code in organization.languages else [*organization.languages, code]
     )
-    await change(ctx.session, ctx.actor, organization, default_language=code, languages=languages)
-    await echo_choice(button_turn(query, ctx, state, bot, callback_answer))
-    await _saved(bot, query.from_user.id, ctx, state, organization)
+    await _chosen(turn, organization, default_language=code, languages=languages)
 
 
 # -- countries --------------------------------------------------------------------------------------
@@ -171,108 +143,97 @@ def _countries_text(organization: Organization, locale: str) -> str:
     )
 
 
-async def _show_countries(bot: Bot, chat_id: int, ctx: Context, organization: Organization) -> None:
-    await bot.send_message(
-        chat_id,
-        _countries_text(organization, ctx.locale),
-        reply_markup=countries_keyboard(organization, ctx.locale),
-    )
+async def _show_countries(turn: Turn, organization: Organization) -> None:
+    locale = turn.ctx.locale
+    await turn.say(_countries_text(organization, locale), countries_keyboard(organization, locale))
 
 
-@router.callback_query(OrgAdmin.filter(F.action == "ctry"), flags=EDIT)
-async def ask_countries(
-    query: CallbackQuery, organization: Organization, ctx: Context, state: FSMContext, bot: Bot
-) -> None:
-    await _wait(state, OrgAdminStates.countries, organization)
-    await _show_countries(bot, query.from_user.id, ctx, organization)
+@org_button(router, EDIT, "ctry")
+async def ask_countries(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
+    await _wait(turn, OrgAdminStates.countries, organization)
+    await _show_countries(turn, organization)
 
 
-async def _add_country(ctx: Context, organization: Organization, code: str) -> str | None:
+async def _add_country(turn: Turn, organization: Organization, code: str) -> str | None:
     """The country added; an error text when the list is full."""
-    assert ctx.actor is not None
+    assert turn.ctx.actor is not None
     if code in organization.countries:
         return None
     try:
-        await change(ctx.session, ctx.actor, organization, countries=[*organization.countries, code])
+        await change(
+            turn.ctx.session, turn.ctx.actor, organization, countries=[*organization.countries, code]
+        )
     except OrganizationError as error:
         return error_text(error)
     return None
 
 
-async def _no_such_country(message: Message, typed: str) -> None:
-    await message.answer(
-        _(
-            "I couldn't find a country called “{text}”. Please check the spelling, or try its name in "
-            "English."
-        ).format(text=escape(typed))
-    )
+async def _typed_country(
+    message: Message, ctx: Context, state: FSMContext, with_zones: bool
+) -> tuple[Organization, list[str]] | None:
+    """The step's organization and the countries the typed name matches (None after saying why not)."""
+    typed = await read_text(message, state, COUNTRY_RULE)
+    organization = await _step_organization(message, ctx, state) if typed is not None else None
+    if typed is None or organization is None:
+        return None
+    matches = [code for code in find_countries(typed) if not with_zones or zone_choices(code)[0]]
+    if not matches:
+        await message.answer(
+            _(
+                "I couldn't find a country called “{text}”. Please check the spelling, or try its name in "
+                "English."
+            ).format(text=escape(typed))
+        )
+        return None
+    return organization, matches
 
 
 @router.message(OrgAdminStates.countries, F.text, flags=MANAGE)
 async def country_typed(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
-    typed = await read_text(message, state, COUNTRY_RULE)
-    organization = await _step_organization(message, ctx, state) if typed is not None else None
-    if typed is None or organization is None:
+    found = await _typed_country(message, ctx, state, with_zones=False)
+    if found is None:
         return
-    matches = find_countries(typed)
-    if not matches:
-        await _no_such_country(message, typed)
-    elif len(matches) > 1:
-        markup = matches_keyboard(organization, matches, "ctry_add", ctx.locale)
-        await message.answer(_("Which one do you mean?"), reply_markup=markup)
-    elif error := await _add_country(ctx, organization, matches[0]):
-        await message.answer(error)
-    else:
-        await _show_countries(bot, message.chat.id, ctx, organization)
-
-
-@router.callback_query(OrgAdmin.filter(F.action.in_({"ctry_add", "ctry_t"})), flags=EDIT)
-async def country_pressed(
-    query: CallbackQuery,
-    callback_data: OrgAdmin,
-    organization: Organization,
-    ctx: Context,
-    state: FSMContext,
-    bot: Bot,
-    callback_answer: CallbackAnswer,
-) -> None:
-    """ "ctry_add": one of several matches chosen; "ctry_t": a country removed."""
-    assert ctx.actor is not None
-    code = callback_data.value
-    if code not in country_codes():
-        stale_button(callback_answer)
-        return
-    if callback_data.action == "ctry_add":
-        await echo_choice(button_turn(query, ctx, state, bot, callback_answer))
-        if error := await _add_country(ctx, organization, code):
-            toast(callback_answer, error, alert=True)
-            return
-        await _show_countries(bot, query.from_user.id, ctx, organization)
-        return
-    remaining = [item for item in organization.countries if item != code]
-    await change(ctx.session, ctx.actor, organization, countries=remaining)
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            _countries_text(organization, ctx.locale),
-            reply_markup=countries_keyboard(organization, ctx.locale),
+    (organization, matches), turn = found, message_turn(message, ctx, state, bot)
+    if len(matches) > 1:
+        await turn.say(
+            _("Which one do you mean?"), matches_keyboard(organization, matches, "ctry_add", ctx.locale)
         )
+    elif error := await _add_country(turn, organization, matches[0]):
+        await turn.say(error)
+    else:
+        await _show_countries(turn, organization)
+
+
+@org_button(router, EDIT, "ctry_add", "ctry_t")
+async def country_pressed(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
+    """ "ctry_add": one of several matches chosen; "ctry_t": a country removed."""
+    assert turn.ctx.actor is not None
+    if data.value not in country_codes():
+        turn.stale()
+        return
+    if data.action == "ctry_add":
+        await echo_choice(turn)
+        if error := await _add_country(turn, organization, data.value):
+            turn.toast(error, alert=True)
+            return
+        await _show_countries(turn, organization)
+        return
+    remaining = [code for code in organization.countries if code != data.value]
+    await change(turn.ctx.session, turn.ctx.actor, organization, countries=remaining)
+    locale = turn.ctx.locale
+    await turn.replace(_countries_text(organization, locale), countries_keyboard(organization, locale))
 
 
 # -- the time zone: a country, then its zones --------------------------------------------------------
 
 
-@router.callback_query(OrgAdmin.filter(F.action == "tz"), flags=EDIT)
-async def ask_zone_country(
-    query: CallbackQuery, organization: Organization, ctx: Context, state: FSMContext, bot: Bot
-) -> None:
-    await _wait(state, OrgAdminStates.zone_country, organization)
-    markup = matches_keyboard(organization, list(organization.countries), "tz_c", ctx.locale)
-    await bot.send_message(
-        query.from_user.id,
-        _("Which country's time does {name} keep? Type the country's name, or choose it below.").format(
-            name=escape(organization.name)
-        ),
-        reply_markup=markup if organization.countries else None,
+@org_button(router, EDIT, "tz")
+async def ask_zone_country(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
+    await _wait(turn, OrgAdminStates.zone_country, organization)
+    markup = matches_keyboard(organization, list(organization.countries), "tz_c", turn.ctx.locale)
+    question = _("Which country's time does {name} keep? Type the country's name, or choose it below.")
+    await turn.say(
+        question.format(name=escape(organization.name)), markup if organization.countries else None
     )
 
 
@@ -285,100 +246,69 @@ def _zones(organization: Organization, code: str, every: bool, locale: str) -> I
 
 @router.message(OrgAdminStates.zone_country, F.text, flags=MANAGE)
 async def zone_country_typed(message: Message, ctx: Context, state: FSMContext) -> None:
-    typed = await read_text(message, state, COUNTRY_RULE)
-    organization = await _step_organization(message, ctx, state) if typed is not None else None
-    if typed is None or organization is None:
+    found = await _typed_country(message, ctx, state, with_zones=True)
+    if found is None:
         return
-    matches = [code for code in find_countries(typed) if zone_choices(code)[0]]
-    if not matches:
-        await _no_such_country(message, typed)
-    elif len(matches) > 1:
-        await message.answer(
-            _("Which one do you mean?"),
-            reply_markup=matches_keyboard(organization, matches, "tz_c", ctx.locale),
-        )
+    organization, matches = found
+    if len(matches) > 1:
+        markup = matches_keyboard(organization, matches, "tz_c", ctx.locale)
+        await message.answer(_("Which one do you mean?"), reply_markup=markup)
     else:
         await message.answer(
             _("Which time zone?"), reply_markup=_zones(organization, matches[0], False, ctx.locale)
         )
 
 
-@router.callback_query(OrgAdmin.filter(F.action.in_({"tz_c", "tz_more"})), flags=EDIT)
-async def zone_country_chosen(
-    query: CallbackQuery,
-    callback_data: OrgAdmin,
-    organization: Organization,
-    ctx: Context,
-    bot: Bot,
-    callback_answer: CallbackAnswer,
-) -> None:
+@org_button(router, EDIT, "tz_c", "tz_more")
+async def zone_country_chosen(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
     """A country chosen ("tz_c": its main zones) or "Other…" ("tz_more": every zone of it)."""
-    code = callback_data.value
-    if code not in country_codes() or not zone_choices(code)[0]:
-        stale_button(callback_answer)
+    if data.value not in country_codes() or not zone_choices(data.value)[0]:
+        turn.stale()
         return
-    markup = _zones(organization, code, callback_data.action == "tz_more", ctx.locale)
-    if callback_data.action == "tz_more" and isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=markup)
+    markup = _zones(organization, data.value, data.action == "tz_more", turn.ctx.locale)
+    if data.action == "tz_more" and turn.message is not None:
+        await turn.message.edit_reply_markup(reply_markup=markup)
     else:
-        await bot.send_message(query.from_user.id, _("Which time zone?"), reply_markup=markup)
+        await turn.say(_("Which time zone?"), markup)
 
 
-@router.callback_query(OrgAdmin.filter(F.action == "tz_set"), flags=EDIT)
-async def zone_chosen(
-    query: CallbackQuery,
-    callback_data: OrgAdmin,
-    organization: Organization,
-    ctx: Context,
-    state: FSMContext,
-    bot: Bot,
-    callback_answer: CallbackAnswer,
-) -> None:
-    assert ctx.actor is not None
-    if not is_valid_zone(callback_data.value):
-        stale_button(callback_answer)
+@org_button(router, EDIT, "tz_set")
+async def zone_chosen(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
+    if not is_valid_zone(data.value):
+        turn.stale()
         return
-    await change(ctx.session, ctx.actor, organization, timezone=callback_data.value)
-    await echo_choice(button_turn(query, ctx, state, bot, callback_answer))
-    await _saved(bot, query.from_user.id, ctx, state, organization)
+    await _chosen(turn, organization, timezone=data.value)
 
 
 # -- quiet hours --------------------------------------------------------------------------------------
 
 
-@router.callback_query(OrgAdmin.filter(F.action == "quiet"), flags=EDIT)
-async def ask_quiet_hours(
-    query: CallbackQuery, organization: Organization, state: FSMContext, bot: Bot
-) -> None:
-    await _wait(state, OrgAdminStates.quiet_hours, organization)
-    await bot.send_message(query.from_user.id, quiet_hours_question(organization))
+@org_button(router, EDIT, "quiet")
+async def ask_quiet_hours(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
+    await _wait(turn, OrgAdminStates.quiet_hours, organization)
+    await turn.say(quiet_hours_question(organization))
 
 
 @router.message(OrgAdminStates.quiet_hours, F.text, flags=MANAGE)
 async def quiet_hours_typed(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
     organization = await _step_organization(message, ctx, state)
     if organization is not None and await save_quiet_hours(message, ctx, organization.id or 0):
-        await _saved(bot, message.chat.id, ctx, state, organization)
+        await _saved(message_turn(message, ctx, state, bot), organization)
 
 
 # -- the logo -----------------------------------------------------------------------------------------
 
 
-@router.callback_query(OrgAdmin.filter(F.action == "logo"), flags=EDIT)
-async def ask_logo(query: CallbackQuery, organization: Organization, state: FSMContext, bot: Bot) -> None:
-    await _wait(state, OrgAdminStates.logo, organization)
+@org_button(router, EDIT, "logo")
+async def ask_logo(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
+    await _wait(turn, OrgAdminStates.logo, organization)
     markup = None
     if organization.logo_file_id:
         builder = InlineKeyboardBuilder()
-        builder.button(
-            text=_("🗑 Remove the logo"), callback_data=OrgAdmin(action="logo_rm", org=organization.id or 0)
-        )
+        remove = OrgAdmin(action="logo_rm", org=organization.id or 0)
+        builder.button(text=_("🗑 Remove the logo"), callback_data=remove)
         markup = builder.as_markup()
-    await bot.send_message(
-        query.from_user.id,
-        _("Send the logo as a photo, or /cancel to keep it as it is."),
-        reply_markup=markup,
-    )
+    await turn.say(_("Send the logo as a photo, or /cancel to keep it as it is."), markup)
 
 
 @router.message(OrgAdminStates.logo, F.photo, flags=MANAGE)
@@ -389,22 +319,15 @@ async def logo_sent(message: Message, ctx: Context, state: FSMContext, bot: Bot)
         return
     await change(ctx.session, ctx.actor, organization, logo_file_id=message.photo[-1].file_id)
     await message.answer(_("✅ Saved."))
-    await _saved(bot, message.chat.id, ctx, state, organization)
+    await _saved(message_turn(message, ctx, state, bot), organization)
 
 
-@router.callback_query(StateFilter(OrgAdminStates.logo), OrgAdmin.filter(F.action == "logo_rm"), flags=EDIT)
-async def logo_removed(
-    query: CallbackQuery,
-    organization: Organization,
-    ctx: Context,
-    state: FSMContext,
-    bot: Bot,
-    callback_answer: CallbackAnswer,
-) -> None:
-    assert ctx.actor is not None
-    await change(ctx.session, ctx.actor, organization, logo_file_id=None)
-    await echo_choice(button_turn(query, ctx, state, bot, callback_answer))
-    await _saved(bot, query.from_user.id, ctx, state, organization)
+@org_button(router, EDIT, "logo_rm")
+async def logo_removed(turn: Turn, organization: Organization, data: OrgAdmin) -> None:
+    if await turn.state.get_state() != OrgAdminStates.logo.state:
+        turn.stale()
+        return
+    await _chosen(turn, organization, logo_file_id=None)
 
 
 @router.message(

@@ -36,33 +36,9 @@ from storage.models import (
 )
 from storage.types import utcnow
 from tests.e2e.conftest import SUPER_ADMIN_ID, Harness, buttons
+from tests.e2e.helpers import another_organization, give_role
 
 STALE = "This button is no longer active."
-
-
-async def second_organization(harness: Harness, name: str = "Youth network") -> int:
-    async with create_session_factory(harness.app.engine)() as session:
-        other = Organization(slug="youth", name=name, invite_code="youth-invite-1")
-        session.add(other)
-        await session.commit()
-        return other.id or 0
-
-
-async def give_role(harness: Harness, user: Any, organization_id: int, role: Role) -> int:
-    """`user` (registered) holds `role` in the organization; returns their member id."""
-    async with create_session_factory(harness.app.engine)() as session:
-        member = (await session.exec(select(Member).where(Member.telegram_id == user.id))).one()
-        membership = (
-            await session.exec(
-                select(Membership).where(
-                    Membership.member_id == member.id, Membership.organization_id == organization_id
-                )
-            )
-        ).first() or Membership(organization_id=organization_id, member_id=member.id or 0)
-        membership.role = role
-        session.add(membership)
-        await session.commit()
-        return member.id or 0
 
 
 async def event_of(harness: Harness, organization_id: int, title: str, publish: bool = True) -> int:
@@ -87,7 +63,7 @@ async def acting_id(harness: Harness, user: Any) -> int | None:
 
 async def test_staff_of_two_organizations_switch_and_myevents_follows(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
     own = harness.app.dispatcher["organization"].id
-    youth = await second_organization(harness)
+    youth = await another_organization(harness)
     olga = await registered("Olga", "en")
     await give_role(harness, olga, own, Role.ORGANIZER)
     await give_role(harness, olga, youth, Role.ORGANIZER)
@@ -124,7 +100,7 @@ async def test_staff_of_two_organizations_switch_and_myevents_follows(harness: H
 
 async def test_staff_of_one_organization_cannot_reach_another(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
     own = harness.app.dispatcher["organization"].id
-    youth = await second_organization(harness)
+    youth = await another_organization(harness)
     ivan = await registered("Ivan", "en")
     await give_role(harness, ivan, own, Role.ADMIN)
     their_event = await event_of(harness, youth, "Their concert")
@@ -135,14 +111,9 @@ async def test_staff_of_one_organization_cannot_reach_another(harness: Harness, 
         assert organization is not None
         survey = await survey_service.create_survey(session, youth, "Their survey", now)
         await survey_service.add_question(session, survey, "text", "Why?")
+        sessions = [SessionInput(now + timedelta(days=3), 60)]
         training = await training_service.create_training(
-            session,
-            organization,
-            None,
-            title="Their training",
-            capacity=5,
-            sessions=[SessionInput(now + timedelta(days=3), 60)],
-            now=now,
+            session, organization, None, title="Their training", capacity=5, sessions=sessions, now=now
         )
         await session.commit()
         survey_id, training_id = survey.id or 0, training.id or 0
@@ -170,7 +141,10 @@ async def test_staff_of_one_organization_cannot_reach_another(harness: Harness, 
     assert await acting_id(harness, ivan) is None
     async with create_session_factory(harness.app.engine)() as session:
         statuses = {event.title: event.status for event in (await session.exec(select(Event))).all()}
-        assert statuses["Their concert"] == EventStatus.PUBLISHED and statuses["Their draft"] == EventStatus.DRAFT
+        assert (
+            statuses["Their concert"] == EventStatus.PUBLISHED
+            and statuses["Their draft"] == EventStatus.DRAFT
+        )
         assert (await session.get(Survey, survey_id)).status == SurveyStatus.DRAFT  # type: ignore[union-attr]
         assert (await session.get(Training, training_id)) is not None
         assert (await session.exec(select(OutboxMessage))).all() == []
@@ -188,7 +162,7 @@ async def test_a_role_in_another_organization_shows_in_the_menu_and_its_dialogs(
     """A super-admin switches /admin to the youth network and makes Nadia (a plain member of the
     deployment's own organization) its organizer: her menu gets the organizer commands, her
     dialogs act for the youth network, and her preview says so."""
-    youth = await second_organization(harness)
+    youth = await another_organization(harness)
     nadia = await registered("Nadia", "en", username="nadia_y")
     root = harness.emulator.create_user("Root", language_code="en", user_id=SUPER_ADMIN_ID)
     async with create_session_factory(harness.app.engine)() as session:  # registered, as staff are

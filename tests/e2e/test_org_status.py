@@ -15,7 +15,6 @@ from storage.db import create_session_factory
 from storage.models import (
     DeliveryStatus,
     Event,
-    Member,
     Membership,
     Organization,
     OrgStatus,
@@ -24,7 +23,13 @@ from storage.models import (
 )
 from storage.types import utcnow
 from tests.e2e.conftest import SUPER_ADMIN_ID, Harness
-from tests.e2e.helpers import opened_survey, our_organization, urgent_announcement
+from tests.e2e.helpers import (
+    another_organization,
+    give_role,
+    opened_survey,
+    our_organization,
+    urgent_announcement,
+)
 
 SUSPENDED = (
     "⏸ Diaspora Bridge community is suspended by the confederation: nothing can be sent or published on "
@@ -45,7 +50,9 @@ async def status_of(harness: Harness, organization_id: int) -> OrgStatus:
         return organization.status
 
 
-async def change_status(harness: Harness, root: Any, organization_name: str, button: str, yes: str) -> dict[str, Any]:
+async def change_status(
+    harness: Harness, root: Any, organization_name: str, button: str, yes: str
+) -> dict[str, Any]:
     """Through /manageorgs: the organization's card, its status button, the confirmation."""
     listing = await harness.send(root, "/manageorgs")
     card = await harness.choose(root, listing, organization_name)
@@ -60,12 +67,7 @@ async def test_suspension_holds_everything_until_restored(harness: Harness, regi
     own = harness.app.dispatcher["organization"].id
     awa = await registered("Awa", "en")
     olga = await registered("Olga", "en")
-    async with create_session_factory(harness.app.engine)() as session:
-        member = (await session.exec(select(Member).where(Member.telegram_id == olga.id))).one()
-        membership = (await session.exec(select(Membership).where(Membership.member_id == member.id))).one()
-        membership.role = Role.ORGANIZER
-        session.add(membership)
-        await session.commit()
+    await give_role(harness, olga, own, Role.ORGANIZER)
     root = harness.emulator.create_user("Root", language_code="en", user_id=SUPER_ADMIN_ID)
 
     done = await change_status(harness, root, "Diaspora Bridge community", "⏸ Suspend", "⏸ Yes, suspend it")
@@ -79,7 +81,9 @@ async def test_suspension_holds_everything_until_restored(harness: Harness, regi
     async with create_session_factory(harness.app.engine)() as session:
         await urgent_announcement(session, await our_organization(harness, session), writer, "Held news")
         await session.commit()
-    await opened_survey(harness, "Quick one", [("text", "Why?", {})], closes_at=utcnow() + timedelta(seconds=2))
+    await opened_survey(
+        harness, "Quick one", [("text", "Why?", {})], closes_at=utcnow() + timedelta(seconds=2)
+    )
     harness.app.delivery.wake()
     await asyncio.sleep(2.5)
     assert not any(m.get("text") == "Held news" for m in harness.emulator.transcript(awa.id))
@@ -97,7 +101,8 @@ async def test_suspension_holds_everything_until_restored(harness: Harness, regi
     done = await change_status(harness, root, "Diaspora Bridge community", "▶️ Restore", "▶️ Yes, restore it")
     assert done["text"] == "▶️ Diaspora Bridge community is restored: what was held goes out now."
     news = await harness.emulator.wait_for(
-        lambda emu: next((m for m in emu.transcript(awa.id) if m.get("text") == "Held news"), None), timeout=10
+        lambda emu: next((m for m in emu.transcript(awa.id) if m.get("text") == "Held news"), None),
+        timeout=10,
     )
     assert news is not None
     await asyncio.sleep(1)  # the survey's row is taken and dropped in the same pass
@@ -114,20 +119,14 @@ async def test_suspension_holds_everything_until_restored(harness: Harness, regi
 async def test_archiving_cancels_what_waits_and_keeps_the_history(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
     awa = await registered("Awa", "en")
     olga = await registered("Olga", "en")
+    youth_id = await another_organization(harness)
+    await give_role(harness, awa, youth_id, Role.MEMBER)
+    await give_role(harness, olga, youth_id, Role.ORGANIZER)
     async with create_session_factory(harness.app.engine)() as session:
-        youth = Organization(slug="youth", name="Youth network", invite_code="youth-invite-1")
-        session.add(youth)
-        await session.flush()
-        for user, role in ((awa, Role.MEMBER), (olga, Role.ORGANIZER)):
-            member = (await session.exec(select(Member).where(Member.telegram_id == user.id))).one()
-            session.add(Membership(organization_id=youth.id or 0, member_id=member.id or 0, role=role))
-        event = Event(
-            organization_id=youth.id or 0, title="Youth concert", starts_at=utcnow() + timedelta(days=3)
+        session.add(
+            Event(organization_id=youth_id, title="Youth concert", starts_at=utcnow() + timedelta(days=3))
         )
-        session.add(event)
-        await session.flush()
         await session.commit()
-        youth_id = youth.id or 0
     root = harness.emulator.create_user("Root", language_code="en", user_id=SUPER_ADMIN_ID)
     await change_status(harness, root, "Youth network", "⏸ Suspend", "⏸ Yes, suspend it")
     async with create_session_factory(harness.app.engine)() as session:
@@ -146,7 +145,9 @@ async def test_archiving_cancels_what_waits_and_keeps_the_history(harness: Harne
         assert (await session.exec(select(Event).where(Event.organization_id == youth_id))).one().title == (
             "Youth concert"
         )
-        memberships = (await session.exec(select(Membership).where(Membership.organization_id == youth_id))).all()
+        memberships = (
+            await session.exec(select(Membership).where(Membership.organization_id == youth_id))
+        ).all()
         assert len(memberships) == 2
     # The management list shows it last, archived, and it can be restored.
     listing = await harness.send(root, "/manageorgs")
@@ -157,6 +158,9 @@ async def test_archiving_cancels_what_waits_and_keeps_the_history(harness: Harne
     question = await harness.choose(root, card, "🗄 Archive")
     query = await harness.press(root, question, "🗄 Yes, archive it")
     assert harness.emulator.callback_answers[query]["show_alert"]
-    assert harness.emulator.callback_answers[query]["text"] == "The deployment's own organization cannot be archived."
+    assert (
+        harness.emulator.callback_answers[query]["text"]
+        == "The deployment's own organization cannot be archived."
+    )
     assert await status_of(harness, youth_id) == OrgStatus.ARCHIVED
     assert harness.emulator.errors == []

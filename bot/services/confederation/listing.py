@@ -4,6 +4,7 @@ organization they are for)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,8 +62,11 @@ async def organizations_page(
     return OrganizationsPage([(item, int(counts.get(item.id, 0))) for item in organizations], offset, total)
 
 
-async def administered(session: AsyncSession, member: Member | None) -> list[Organization]:
-    """The organizations (not archived) where the member is an admin."""
+async def organizations_with_role(
+    session: AsyncSession, member: Member | None, roles: Collection[Role]
+) -> list[Organization]:
+    """The organizations (not archived) where the active member holds one of `roles`, in the
+    order they joined them."""
     if member is None or member.id is None or member.status != MemberStatus.ACTIVE:
         return []
     result = await session.exec(
@@ -70,12 +74,17 @@ async def administered(session: AsyncSession, member: Member | None) -> list[Org
         .join(Membership, col(Membership.organization_id) == col(Organization.id))
         .where(
             Membership.member_id == member.id,
-            Membership.role == Role.ADMIN,
+            col(Membership.role).in_(roles),
             Organization.status != OrgStatus.ARCHIVED,
         )
-        .order_by(col(Organization.id))
+        .order_by(col(Membership.id))
     )
     return list(result.all())
+
+
+async def administered(session: AsyncSession, member: Member | None) -> list[Organization]:
+    """The organizations (not archived) where the member is an admin."""
+    return await organizations_with_role(session, member, (Role.ADMIN,))
 
 
 async def several_organizations(session: AsyncSession) -> bool:
