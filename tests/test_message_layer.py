@@ -78,8 +78,8 @@ def test_locale_choice(saved: str | None, telegram: str | None, expected: str) -
 def test_plural_forms_follow_cldr() -> None:
     i18n = create_i18n("en")
     one, many = (
-        "The community has {count} registered member.",
-        "The community has {count} registered members.",
+        "{organization} has {count} registered member.",
+        "{organization} has {count} registered members.",
     )
 
     def forms(language: str, numbers: tuple[int, ...]) -> list[str]:
