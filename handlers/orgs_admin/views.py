@@ -108,12 +108,13 @@ def card_text(organization: Organization, members: int, link: str, locale: str) 
         return f"<b>{escape(label)}:</b> {value}"
 
     description = organization.description
+    no_description = _("No description yet.")
     translated = [language_name(code) for code in sorted(organization.translations)]
     kind, status = str(KIND_LABELS[organization.kind]), str(STATUS_LABELS[organization.status])
     head = f"{STATUS_MARKS[organization.status]} <b>{escape(organization.name)}</b>"
     lines = [
         head + f" — {escape(kind)}, {escape(status)}",
-        escape(description) if description else f"<i>{escape(_('No description yet.'))}</i>",
+        escape(description) if description else f"<i>{escape(no_description)}</i>",
         "",
         line(_("Translations"), names(translated)),
         line(_("Countries"), names([country_name(code, locale) for code in organization.countries])),
