@@ -37,6 +37,7 @@ bench: $(STAMP) compile-messages
 	$(BIN)/python -m bench.broadcast
 	$(BIN)/python -m bench.reminders
 	$(BIN)/python -m bench.surveys
+	$(BIN)/python -m bench.resources
 	$(BIN)/python -m bench.scale
 
 migrate: $(STAMP)

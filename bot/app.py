@@ -32,6 +32,8 @@ from bot.context import ContextMiddleware, RightsMiddleware
 from bot.delivery import DeliveryEngine, EngineConfig
 from bot.delivery.announcements import AnnouncementDelivery
 from bot.delivery.events import EventDelivery
+from bot.delivery.library import LibraryDelivery
+from bot.delivery.memberships import MembershipDelivery
 from bot.delivery.ratelimit import ChatBudget, TokenBucket
 from bot.delivery.shared_limits import SharedChatBudget, SharedReplyBudgetMiddleware, shared_limits
 from bot.delivery.surveys import SurveyDelivery
@@ -50,7 +52,13 @@ from bot.reply_requests import EditOutcomeMiddleware, ReplyBudgetMiddleware
 from bot.services.announcements import KIND as ANNOUNCEMENT
 from bot.services.events import NOTICE_KIND as EVENT_NOTICE
 from bot.services.events.reminders import KIND as REMINDER
+from bot.services.library import DECISION_KIND as LIBRARY_DECISION
+from bot.services.library import DIGEST_KIND as LIBRARY_DIGEST
+from bot.services.library import SUGGESTION_KIND as LIBRARY_SUGGESTION
+from bot.services.library.digest import DIGEST_CHECK_SECONDS
 from bot.services.members import get_member
+from bot.services.memberships import DECIDED_KIND as JOIN_DECIDED
+from bot.services.memberships import REQUEST_KIND as JOIN_REQUEST
 from bot.services.roles import ensure_default_organization, staff_menus
 from bot.services.surveys import KIND as SURVEY
 from bot.services.surveys import POLL_STOP_KIND as POLL_STOP
@@ -88,6 +96,7 @@ class App:
     jobs_running: set[asyncio.Task[Any]] = field(default_factory=set)
     inbox: InboxWorker | None = None  # while serving updates (bot.web.runner)
     poller: UpdatePoller | None = None  # while long polling
+    library: LibraryDelivery | None = None  # the library's notices and its weekly digest job
 
     @property
     def worker(self) -> str:
@@ -204,6 +213,8 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     events = EventDelivery(sessions, i18n, lease=timedelta(seconds=settings.delivery_lease_seconds))
     surveys = SurveyDelivery(sessions, i18n)
     trainings = TrainingDelivery(sessions, i18n)
+    memberships = MembershipDelivery(sessions, i18n)
+    library = LibraryDelivery(sessions, i18n, organization.id or 0)
     delivery = DeliveryEngine(
         create_bot(settings, for_replies=False),
         sessions,
@@ -215,6 +226,11 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
             SURVEY_REMINDER: surveys.render_reminder,
             POLL_STOP: surveys.render_poll_stop,
             TRAINING_NOTICE: trainings.render_notice,
+            JOIN_REQUEST: memberships.render_request,
+            JOIN_DECIDED: memberships.render_decision,
+            LIBRARY_SUGGESTION: library.render_suggestion,
+            LIBRARY_DECISION: library.render_decision,
+            LIBRARY_DIGEST: library.render_digest,
         },
         config=engine_config,
         reporters=[announcements.report],
@@ -226,6 +242,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     events.on_enqueued.append(delivery.wake)
     surveys.on_enqueued.append(delivery.wake)
     trainings.on_enqueued.append(delivery.wake)
+    library.on_enqueued.append(delivery.wake)
     scheduler = AsyncIOScheduler(timezone="UTC")
     jobs_running: set[asyncio.Task[Any]] = set()
     jobs = (
@@ -235,6 +252,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         (surveys.close_due, 10, "survey_closing"),
         (surveys.send_reminders, 30, "survey_reminders"),
         (trainings.send_due_feedback, 60, "training_feedback"),
+        (library.write_digests, DIGEST_CHECK_SECONDS, "library_digests"),
         (partial(purge_handled, sessions), 3600, "inbox_purge"),
     )
     for job, seconds, name in jobs:
@@ -276,6 +294,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         sessions,
         redis_client,
         jobs_running,
+        library=library,
     )
     PROCESS.info({"worker": app.worker})
     dispatcher.startup.register(_on_startup)

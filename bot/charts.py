@@ -143,3 +143,60 @@ def render_bar_chart(
     for label, note in zip(drawn, notes, strict=True):
         texts += [label.get_text(), note.get_text().strip()]
     return Chart(buffer.getvalue(), width, height, texts)
+
+
+WEEK_HEIGHT_INCHES = 6.0
+WEEK_TICKS = 8  # week labels drawn at most under the bars; the others are every n-th week
+LEAVE_COLOR = "#d8733b"
+
+
+def render_week_chart(
+    title: str,
+    weeks: Sequence[str],
+    series: Sequence[tuple[str, Sequence[int | None]]],
+    hidden_note: str = "",
+) -> Chart:
+    """Vertical bars per week (left to right), one colour per series (`series`: its legend label and
+    one value per week; None: a value not shown, drawn as no bar and counted in `hidden_note`, written
+    under the chart). Week labels are thinned out to at most `WEEK_TICKS`."""
+    if any(len(values) != len(weeks) for _, values in series):
+        raise ValueError("every series needs one value per week")
+    title, weeks = strip_controls(title), [strip_controls(week) for week in weeks]
+    fonts = {"fontfamily": list(chart_fonts())}
+    figure = Figure(figsize=(WIDTH_INCHES, WEEK_HEIGHT_INCHES), dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_axes((0.1, 0.16, 0.86, 0.68))
+    width = 0.8 / max(len(series), 1)
+    colors = (BAR_COLOR, LEAVE_COLOR)
+    top = 1
+    for index, (label, values) in enumerate(series):
+        positions = [week + (index - (len(series) - 1) / 2) * width for week in range(len(weeks))]
+        heights = [value or 0 for value in values]
+        top = max(top, *heights) if heights else top
+        axes.bar(
+            positions, heights, width=width, color=colors[index % len(colors)], label=strip_controls(label)
+        )
+    step = max(1, -(-len(weeks) // WEEK_TICKS))
+    ticks = list(range(0, len(weeks), step))
+    axes.set_xticks(ticks, [weeks[tick] for tick in ticks], fontsize=FONT - 3, parse_math=False, **fonts)
+    axes.set_ylim(0, top * 1.15)
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.tick_params(axis="y", labelsize=FONT - 3)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    legend = axes.legend(
+        loc="upper left", fontsize=FONT - 3, frameon=False, prop={"family": fonts["fontfamily"]}
+    )
+    heading = figure.suptitle(
+        wrap(title, TITLE_WIDTH, 2), fontsize=FONT + 2, fontweight="bold", parse_math=False, **fonts
+    )
+    texts = [heading.get_text(), *(text.get_text() for text in legend.get_texts())]
+    if hidden_note:
+        note = figure.text(
+            0.5, 0.03, wrap(strip_controls(hidden_note), 70, 2), ha="center", fontsize=FONT - 4, **fonts
+        )
+        texts.append(note.get_text())
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    texts += [label.get_text() for label in axes.get_xticklabels()]
+    return Chart(buffer.getvalue(), round(WIDTH_INCHES * DPI), round(WEEK_HEIGHT_INCHES * DPI), texts)

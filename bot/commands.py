@@ -26,6 +26,11 @@ MEMBER_COMMANDS = (
     ("surveys", __("Open surveys to answer")),
     ("trainings", __("Trainings open for sign-up")),
     ("mytrainings", __("Your trainings")),
+    ("orgs", __("Your organizations")),
+    ("directory", __("Find organizations and networks")),
+    ("resources", __("Resource library")),
+    ("saved", __("Your saved resources")),
+    ("suggest", __("Suggest a resource")),
     ("profile", __("Your profile")),
     ("language", __("Change language")),
     ("help", __("What I can do")),
@@ -47,11 +52,14 @@ _COORDINATOR_COMMANDS = (
     ("results", __("Survey results")),
     ("newtraining", __("Create a training")),
     ("managetrainings", __("Manage trainings")),
+    ("stats", __("Statistics")),
+    ("newresource", __("Publish a resource")),
 )
 ROLE_COMMANDS: dict[Role, tuple[tuple[str, object], ...]] = {
     Role.ADMIN: (
         ("admin", __("Manage roles")),
         ("manageorgs", __("Manage organizations")),
+        ("audit", __("Audit trail")),
         *_ORGANIZER_COMMANDS,
         *_COORDINATOR_COMMANDS,
     ),

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     max_concurrent_updates: int = Field(default=10, ge=1, le=200)
     # Survey breakdowns by group: groups with fewer respondents are not shown.
     survey_min_group: int = Field(default=5, ge=2, le=1000)
+    # /stats: groups of members (a city, a week's joins) with fewer people are not shown alone.
+    stats_min_group: int = Field(default=5, ge=2, le=1000)
     # Webhook mode and the web endpoints (deploy/README.md).
     webhook_url: str | None = None  # the public HTTPS address Telegram posts updates to
     webhook_secret: SecretStr | None = None  # checked on every post; derived from the token if unset

@@ -37,6 +37,7 @@ from bot.policy import (
     role_allows,
     role_in,
 )
+from bot.services.audience import is_wide
 from bot.services.roles import Actor
 from bot.services.translate import Translator
 from storage.models import Member, Organization, Role
@@ -76,6 +77,10 @@ class Context:
         return (self.member.timezone if self.member else None) or self.organization.timezone
 
     @property
+    def member_id(self) -> int | None:
+        return self.member.id if self.member is not None else None
+
+    @property
     def user_id(self) -> int | None:
         return self.actor.telegram_id if self.actor else None
 
@@ -87,13 +92,17 @@ class Context:
         return self._roles[key]
 
     async def may(self, action: Action, target: Owned | None = None) -> bool:
-        """May the actor take `action` (on `target`, judged in the target's own organization)?"""
+        """May the actor take `action` (on `target`, judged in the target's own organization)?
+        A target whose audience reaches other organizations is the super-admins' alone: its
+        counts and results are about members of organizations its own staff cannot see."""
         if action == Action.PUBLIC or (self.actor is not None and self.actor.is_super_admin):
             return role_allows(self.actor, None, action)
         if target is None and action in ANY_ORGANIZATION:
             return self.actor is not None and await holds_role_anywhere(
                 self.session, self.member, ROLES_FOR[action]
             )
+        if target is not None and is_wide(getattr(target, "audience", None)):
+            return False
         organization_id = target.organization_id if target is not None else self.organization_id
         return role_allows(self.actor, await self.role(organization_id), action)
 

@@ -23,6 +23,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.confederation.listing import organizations_with_role
+from bot.services.library.rules import LIBRARY_STAFF
 from bot.services.roles import Actor
 from storage.models import Member, Membership, MemberStatus, Role
 
@@ -43,6 +44,9 @@ class Action(StrEnum):
     MANAGE_TRAININGS = "manage_trainings"  # /newtraining, /managetrainings
     MANAGE_ORGANIZATION = "manage_organization"  # /manageorgs: the organization's own card
     CONFEDERATION = "confederation"  # create, suspend, restore, archive organizations
+    VIEW_STATS = "view_stats"  # /stats: the organization's statistics and their exports
+    VIEW_AUDIT = "view_audit"  # /audit: the organization's audit trail
+    MANAGE_RESOURCES = "manage_resources"  # /newresource, members' suggestions, usage on the card
 
 
 # The roles (in the object's organization) that may take each staff action; super-admins may take
@@ -55,6 +59,9 @@ ROLES_FOR: Final[dict[Action, frozenset[Role]]] = {
     Action.MANAGE_TRAININGS: frozenset({Role.COORDINATOR, Role.ORGANIZER, Role.ADMIN}),
     Action.MANAGE_ORGANIZATION: frozenset({Role.ADMIN}),
     Action.CONFEDERATION: frozenset(),  # the confederation's staff (super-admins) only
+    Action.VIEW_STATS: frozenset({Role.COORDINATOR, Role.ORGANIZER, Role.ADMIN}),
+    Action.VIEW_AUDIT: frozenset({Role.ADMIN}),
+    Action.MANAGE_RESOURCES: LIBRARY_STAFF,
 }
 
 REFUSALS: Final = {
@@ -65,6 +72,13 @@ REFUSALS: Final = {
     Action.MANAGE_TRAININGS: __("Sorry, only coordinators can manage trainings."),
     Action.MANAGE_ORGANIZATION: __("Sorry, only administrators can do this."),
     Action.CONFEDERATION: __("Sorry, only the confederation's staff can do this."),
+    Action.VIEW_STATS: __(
+        "Sorry, only the organization's coordinators, organizers and admins can see its statistics."
+    ),
+    Action.VIEW_AUDIT: __("Sorry, only the organization's admins can see its audit trail."),
+    Action.MANAGE_RESOURCES: __(
+        "Sorry, only coordinators, organizers and administrators can publish resources."
+    ),
 }
 assert set(ROLES_FOR) == set(REFUSALS) == set(Action) - {Action.PUBLIC}
 # Actions on an organization itself, named by the button or the dialog's step and checked when it is

@@ -9,17 +9,31 @@ from aiogram import Router
 def get_routers() -> list[Router]:
     from handlers import (
         announcements,
+        audit,
         errors,
         events,
         fallback,
         help,
+        library,
         orgs_admin,
+        stats,
         surveys,
         trainings,
     )
     from handlers.admin import quiet_hours, roles
     from handlers.composer import acting
-    from handlers.members import blocking, calendar, language, privacy, profile, profile_steps, start
+    from handlers.members import (
+        blocking,
+        calendar,
+        directory,
+        join_requests,
+        language,
+        orgs,
+        privacy,
+        profile,
+        profile_steps,
+        start,
+    )
 
     return [
         errors.router,
@@ -30,17 +44,24 @@ def get_routers() -> list[Router]:
         roles.router,
         quiet_hours.router,
         *orgs_admin.get_routers(),
+        stats.router,
+        audit.router,
         *announcements.get_routers(),
         *events.staff_routers,
         *surveys.staff_routers,
         *trainings.coordinator_routers,
+        *library.get_staff_routers(),
         language.router,
         privacy.router,
         profile.router,
         profile_steps.router,
         calendar.router,
+        orgs.router,
+        directory.router,
+        join_requests.router,
         *events.member_routers,
         *surveys.member_routers,
         *trainings.member_routers,
+        *library.member_routers,
         fallback.router,
     ]

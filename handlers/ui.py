@@ -40,3 +40,10 @@ def not_set() -> str:
 
 def locale_now() -> str:
     return I18n.get_current().current_locale
+
+
+def page_turns(page: int, size: int, total: int) -> list[tuple[str, int]]:
+    """The ◀️ / ▶️ buttons under page `page` (from 0) of `total` items shown `size` at a time, each
+    with the page it opens."""
+    turns = [("◀️", page - 1)] if page > 0 else []
+    return turns + ([("▶️", page + 1)] if (page + 1) * size < total else [])

@@ -33,13 +33,21 @@ from storage.models import (
     Survey,
     Visibility,
 )
+from storage.models.library import is_search_index
 
 
 async def _diff(engine: AsyncEngine) -> list[object]:
     async with engine.connect() as connection:
         return await connection.run_sync(
             lambda sync: compare_metadata(
-                MigrationContext.configure(sync, opts={"compare_type": True}), SQLModel.metadata
+                MigrationContext.configure(
+                    sync,
+                    opts={
+                        "compare_type": True,
+                        "include_name": lambda name, kind, parents: not is_search_index(name, kind),
+                    },
+                ),
+                SQLModel.metadata,
             )
         )
 
@@ -153,11 +161,23 @@ def _single_organization_data(connection: sa.Connection) -> dict[str, int]:
         status="open",
         created_at=_NOW,
     )
+    ids["announcement"] = _insert(
+        connection,
+        "announcements",
+        organization_id=organization,
+        author_chat_id=501,
+        text="Bonjour",
+        language="fr",
+        translations={},
+        audience={},
+        status="sending",
+        created_at=_NOW,
+    )
     ids["outbox"] = _insert(
         connection,
         "outbox",
         kind="announcement",
-        ref_id=1,
+        ref_id=ids["announcement"],
         member_id=ids["Awa"],
         chat_id=502,
         language="fr",

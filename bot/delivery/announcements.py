@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.delivery.origins import Origins
 from bot.delivery.outbox import Claimed
 from bot.logs import log_event
 from bot.services.announcements import (
@@ -27,11 +28,10 @@ from bot.services.announcements import (
     due_scheduled,
     enqueue_announcement,
     store_status_message,
-    text_for,
     waiting,
 )
 from bot.services.announcements.waiting import Waiting
-from bot.views.announcements import counts_line, failure_line, waiting_lines
+from bot.views.announcements import counts_line, failure_line, member_text, waiting_lines
 from storage.models import Announcement, AnnouncementStatus, DeliveryStatus, MediaKind, Organization
 from storage.types import utcnow
 
@@ -55,6 +55,7 @@ class AnnouncementDelivery:
         self._cache: dict[int, tuple[float, Announcement | None]] = {}
         self._shown: dict[int, str] = {}
         self._rates: dict[int, tuple[float, int]] = {}
+        self.origins = Origins(sessions)
 
     # -- what members get -----------------------------------------------------------------------
 
@@ -71,17 +72,16 @@ class AnnouncementDelivery:
         announcement = await self._announcement(row.ref_id)
         if announcement is None or announcement.status == AnnouncementStatus.CANCELLED:
             return None
-        text = text_for(announcement, row.language)
+        origin = await self.origins.name(announcement.organization_id, row.language)
+        text = member_text(announcement, row.language, origin)
         extra: dict[str, Any] = {"allow_paid_broadcast": True} if self.paid_broadcast else {}
         if announcement.media_kind == MediaKind.PHOTO:
-            return SendPhoto(
-                chat_id=row.chat_id, photo=announcement.media_file_id, caption=text or None, **extra
-            )
+            return SendPhoto(chat_id=row.chat_id, photo=announcement.media_file_id, caption=text, **extra)
         if announcement.media_kind == MediaKind.DOCUMENT:
             return SendDocument(
-                chat_id=row.chat_id, document=announcement.media_file_id, caption=text or None, **extra
+                chat_id=row.chat_id, document=announcement.media_file_id, caption=text, **extra
             )
-        return SendMessage(chat_id=row.chat_id, text=text, **extra)
+        return SendMessage(chat_id=row.chat_id, text=text or "", **extra)
 
     # -- the clock ------------------------------------------------------------------------------
 

@@ -17,12 +17,14 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.delivery.origins import Origins
 from bot.delivery.outbox import Claimed
 from bot.i18n import format_when
 from bot.logs import log_event
 from bot.services import events as service
 from bot.services.events.reminders import release_reminders
 from bot.views.events import card_keyboard, event_card, session_card, when_text
+from bot.views.origin import with_origin
 from storage.models import Event, EventStatus, RsvpStatus
 from storage.types import utcnow
 
@@ -40,6 +42,7 @@ class EventDelivery:
         self.on_enqueued: list[Any] = []
         self._cache: dict[int, tuple[float, Event | None, dict[RsvpStatus, int]]] = {}
         self._sessions_cache: dict[int, tuple[float, list[int]]] = {}  # training id -> session ids
+        self.origins = Origins(sessions)
 
     async def _event(
         self, session: AsyncSession, event_id: int
@@ -77,13 +80,11 @@ class EventDelivery:
         notice = row.payload.get("notice")
         if notice == "published" and event.status != EventStatus.PUBLISHED:
             return None  # cancelled before the notice went out
-        version = row.payload.get("version") or event.language
-        zone = row.payload.get("timezone") or event.timezone
-        language = row.language
+        version, zone, language, origin = await self.origins.reading(row, event)
         with self.i18n.context(), self.i18n.use_locale(language):
             _ = self.i18n.gettext
             title = escape(service.event_text(event, version)[0])
-            card = event_card(event, version, language, zone, counts, answer, position)
+            card = event_card(event, version, language, zone, counts, answer, position, origin)
             keyboard = card_keyboard(event, answer)
             if notice == "published":
                 text = _("📣 <b>New event</b>") + "\n\n" + card
@@ -94,7 +95,7 @@ class EventDelivery:
                 text = _("✖ <b>Cancelled:</b> {title}, {when}. Sorry for the change of plans.").format(
                     title=title, when=when
                 )
-                keyboard = None
+                text, keyboard = with_origin(text, origin), None
             elif notice == "promoted":
                 text = _("🎉 A seat freed up: you are now going to <b>{title}</b>!").format(title=title)
                 text += "\n\n" + card
@@ -113,7 +114,7 @@ class EventDelivery:
                 text = _(
                     "⌛ The seat offered to you for <b>{title}</b> went to the next person in line."
                 ).format(title=title)
-                keyboard = None
+                text, keyboard = with_origin(text, origin), None
             else:
                 return None
         return SendMessage(chat_id=row.chat_id, text=text, reply_markup=keyboard)
@@ -127,17 +128,16 @@ class EventDelivery:
             return None
         if answer not in (RsvpStatus.GOING, RsvpStatus.MAYBE):
             return None  # changed their mind after the reminder was queued
-        version = row.payload.get("version") or event.language
-        zone = row.payload.get("timezone") or event.timezone
-        with self.i18n.context(), self.i18n.use_locale(row.language):
+        version, zone, language, origin = await self.origins.reading(row, event)
+        with self.i18n.context(), self.i18n.use_locale(language):
             _ = self.i18n.gettext
-            left = format_timedelta(event.starts_at - utcnow(), add_direction=True, locale=row.language)
+            left = format_timedelta(event.starts_at - utcnow(), add_direction=True, locale=language)
             text = _("⏰ <b>Reminder:</b> it starts {when}.").format(when=escape(left)) + "\n\n"
             if event.training_id is None:
-                text += event_card(event, version, row.language, zone, counts, answer, position)
+                text += event_card(event, version, language, zone, counts, answer, position, origin)
             else:
                 number, total = await self._session_number(event)
-                text += session_card(event, version, number, total, row.language, zone)
+                text += session_card(event, version, number, total, language, zone, origin)
             keyboard = card_keyboard(event, answer)
         return SendMessage(chat_id=row.chat_id, text=text, reply_markup=keyboard)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiogram.methods import SendMessage, SendPoll, StopPoll, TelegramMethod
 from aiogram.types import InputPollOption, Message
@@ -15,11 +15,14 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.delivery.origins import Origins
 from bot.delivery.outbox import Claimed
 from bot.i18n import resolve_locale
 from bot.logs import log_event
 from bot.services import surveys as service
+from bot.services.surveys.rules import QUESTION_MAX
 from bot.views import surveys as view
+from bot.views.origin import plain_with_origin, with_origin
 from storage.models import (
     Member,
     Organization,
@@ -35,12 +38,25 @@ log = logging.getLogger(__name__)
 _CACHE_SECONDS = 3.0  # a survey closed this recently may still get an invitation rendered
 
 
+class Reading(NamedTuple):
+    """A row's survey as its member reads it: the questions, their language version, locale and
+    zone, and the name of the survey's organization (or None)."""
+
+    survey: Survey
+    questions: list[SurveyQuestion]
+    version: str
+    locale: str
+    zone: str
+    origin: str | None
+
+
 class SurveyDelivery:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], i18n: I18n) -> None:
         self.sessions = sessions
         self.i18n = i18n
         self.on_enqueued: list[Any] = []  # callbacks (the engine's wake)
         self._cache: dict[int, tuple[float, Survey | None, list[SurveyQuestion], str]] = {}
+        self.origins = Origins(sessions)
 
     async def _survey(
         self, session: AsyncSession, survey_id: int
@@ -58,7 +74,7 @@ class SurveyDelivery:
             self._cache.clear()
         return survey, questions, default
 
-    async def _load(self, row: Claimed) -> tuple[Survey, list[SurveyQuestion], Member, str] | None:
+    async def _load(self, row: Claimed) -> Reading | None:
         """What a row needs, or None when it is no longer wanted (closed survey, forgotten member)."""
         async with self.sessions() as session:
             survey, questions, default = await self._survey(session, row.ref_id)
@@ -77,34 +93,39 @@ class SurveyDelivery:
             return None
         if row.kind == service.REMINDER_KIND and submitted:
             return None  # answered after the reminder was queued
-        return survey, questions, member, default
-
-    def _context(self, member: Member) -> tuple[str, str]:
         locale = resolve_locale(member.language, None, self.i18n.default_locale)
-        return locale, member.timezone or "UTC"
+        return Reading(
+            survey,
+            questions,
+            service.reading_version(survey, questions, member.language, default),
+            locale,
+            member.timezone or "UTC",
+            await self.origins.name(survey.organization_id, locale),
+        )
 
     async def render_invitation(self, row: Claimed) -> TelegramMethod[Any] | None:
         loaded = await self._load(row)
         if loaded is None:
             return None
-        survey, questions, member, default = loaded
-        version = service.reading_version(survey, questions, member.language, default)
+        survey, questions, version, locale, zone, origin = loaded
         if survey.native_poll:
-            return self._poll(row, survey, questions[0], version)
-        locale, zone = self._context(member)
+            return self._poll(row, survey, questions[0], version, origin)
         with self.i18n.context(), self.i18n.use_locale(locale):
-            text, keyboard = view.invitation(survey, version, len(questions), locale, zone)
+            text, keyboard = view.invitation(survey, version, len(questions), locale, zone, origin=origin)
         return SendMessage(chat_id=row.chat_id, text=text, reply_markup=keyboard)
 
     @staticmethod
-    def _poll(row: Claimed, survey: Survey, question: SurveyQuestion, version: str) -> SendPoll:
+    def _poll(
+        row: Claimed, survey: Survey, question: SurveyQuestion, version: str, origin: str | None
+    ) -> SendPoll:
         """The member's copy of a native poll. Plain text (no parse mode): the question and options
-        are what the coordinator typed, already within Telegram's limits (`validate_question`).
+        are what the coordinator typed, already within Telegram's limits (`validate_question`), the
+        question led by its organization's name when there is room for it.
         No `close_date`: a survey may be extended, so copies are stopped with stopPoll instead."""
         text, options = service.question_text(question, version)
         return SendPoll(
             chat_id=row.chat_id,
-            question=text,
+            question=plain_with_origin(text, origin, QUESTION_MAX),
             question_parse_mode=None,
             options=[InputPollOption(text=option, text_parse_mode=None) for option in options],
             is_anonymous=survey.anonymous,
@@ -115,15 +136,14 @@ class SurveyDelivery:
         loaded = await self._load(row)
         if loaded is None:
             return None
-        survey, questions, member, default = loaded
-        version = service.reading_version(survey, questions, member.language, default)
-        locale, zone = self._context(member)
+        survey, questions, version, locale, zone, origin = loaded
         with self.i18n.context(), self.i18n.use_locale(locale):
             if survey.native_poll:
-                return SendMessage(
-                    chat_id=row.chat_id, text=view.poll_reminder(survey, questions[0], version, locale, zone)
-                )
-            text, keyboard = view.invitation(survey, version, len(questions), locale, zone, reminder=True)
+                reminder = view.poll_reminder(survey, questions[0], version, locale, zone)
+                return SendMessage(chat_id=row.chat_id, text=with_origin(reminder, origin))
+            text, keyboard = view.invitation(
+                survey, version, len(questions), locale, zone, reminder=True, origin=origin
+            )
         return SendMessage(chat_id=row.chat_id, text=text, reply_markup=keyboard)
 
     async def render_poll_stop(self, row: Claimed) -> TelegramMethod[Any] | None:

@@ -14,10 +14,12 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.delivery.origins import Origins
 from bot.delivery.outbox import Claimed
 from bot.logs import log_event
 from bot.services import trainings as service
 from bot.views.events import when_text
+from bot.views.origin import with_origin
 from bot.views.trainings import card_keyboard, load, member_view, signups_open, training_card
 from storage.models import SignupStatus, Training, TrainingStatus
 from storage.types import utcnow
@@ -30,6 +32,7 @@ class TrainingDelivery:
         self.sessions = sessions
         self.i18n = i18n
         self.on_enqueued: list[Any] = []
+        self.origins = Origins(sessions)
 
     async def render_notice(self, row: Claimed) -> TelegramMethod[Any] | None:
         now = utcnow()
@@ -41,13 +44,11 @@ class TrainingDelivery:
             me = await member_view(session, training.id or 0, row.member_id)
             upcoming = await service.next_session(session, training.id or 0, now)
         notice = row.payload.get("notice")
-        version = row.payload.get("version") or training.language
-        zone = row.payload.get("timezone") or training.timezone
-        language = row.language
+        version, zone, language, origin = await self.origins.reading(row, training)
         with self.i18n.context(), self.i18n.use_locale(language):
             _ = self.i18n.gettext
             title = escape(service.training_text(training, version)[0])
-            card = training_card(data, version, language, zone, me, now)
+            card = training_card(data, version, language, zone, me, now, origin)
             keyboard = card_keyboard(data, me, language, zone, now, calendar=True)
             if notice == "published":
                 if not signups_open(training, now):
@@ -88,6 +89,8 @@ class TrainingDelivery:
                 keyboard = None
             else:
                 return None
+        if notice not in ("published", "promoted"):  # no card (which names it): the organization heads it
+            text = with_origin(text, origin)
         return SendMessage(chat_id=row.chat_id, text=text, reply_markup=keyboard)
 
     # -- scheduler job ------------------------------------------------------------------------

@@ -1,20 +1,35 @@
 """What announcements, events and surveys share about reaching members: the audience filter and
 paging through an audience without loading it whole (each member's language version:
-`bot.services.versions`)."""
+`bot.services.versions`).
+
+An audience reaches the members of its organization, or, when a super-admin widened it (its
+"reach", see `organizations_reached`), the members of every active organization, of those active
+in a country, or of chosen ones. A member is selected once however many of those organizations
+they belong to (a semi-join on memberships, never a join that would repeat them)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, not_, or_
+from sqlalchemy import String, and_, cast, exists, false, func, not_, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Member, Membership, MemberStatus
+from storage.models import Member, Membership, MemberStatus, Organization, OrgStatus
 
-# "members": explicit member ids (e.g. a training's attendees for its feedback survey)
-AUDIENCE_KEYS = ("interests", "languages", "residence_countries", "origin_countries", "city", "members")
+# "members": explicit member ids (e.g. a training's attendees for its feedback survey); "reach":
+# the organizations reached beyond the audience's own ({"all": true}, {"country": "DE"} or
+# {"organizations": [ids]}), which only super-admins set.
+AUDIENCE_KEYS = (
+    "interests",
+    "languages",
+    "residence_countries",
+    "origin_countries",
+    "city",
+    "members",
+    "reach",
+)
 PAGE = 1000
 
 
@@ -23,11 +38,36 @@ def _json_has(column: Any, key: str) -> Any:
     return cast(column, String).like(f'%"{key}"%')
 
 
+def is_wide(audience: Any) -> bool:
+    """Does the audience reach beyond its own organization (a confederation-wide reach)?"""
+    return isinstance(audience, dict) and bool(audience.get("reach"))
+
+
+def organizations_reached(organization_id: int, audience: dict[str, Any]) -> Any:
+    """SQL condition on `Membership.organization_id`: the audience's own organization, or the active
+    organizations its reach names (suspended and archived ones never: nothing goes out for them)."""
+    reach = audience.get("reach")
+    if not isinstance(reach, dict) or not reach:
+        return Membership.organization_id == organization_id
+    active = select(Organization.id).where(Organization.status == OrgStatus.ACTIVE)
+    if isinstance(country := reach.get("country"), str):
+        if not (len(country) == 2 and country.isascii() and country.isalpha()):
+            return false()
+        active = active.where(_json_has(Organization.countries, country.upper()))
+    elif isinstance(chosen := reach.get("organizations"), list):
+        active = active.where(col(Organization.id).in_([int(ident) for ident in chosen]))
+    elif reach.get("all") is not True:
+        return Membership.organization_id == organization_id
+    return col(Membership.organization_id).in_(active)
+
+
 def audience_filter(organization_id: int, audience: dict[str, Any], category: str | None) -> Any:
-    """SQL condition for the members an announcement, event or survey reaches (active,
-    consented, in the organization, matching the filters, not muting `category`)."""
+    """SQL condition on `Member` for the members an announcement, event or survey reaches (active,
+    consented, in the organization or its reach, matching the filters, not muting `category`)."""
     conditions = [
-        Membership.organization_id == organization_id,
+        col(Member.id).in_(
+            select(Membership.member_id).where(organizations_reached(organization_id, audience))
+        ),
         Member.status == MemberStatus.ACTIVE,
         col(Member.consent_at).is_not(None),
         col(Member.telegram_id).is_not(None),
@@ -49,6 +89,14 @@ def audience_filter(organization_id: int, audience: dict[str, Any], category: st
     return and_(*conditions)
 
 
+def still_member(organization_id: Any) -> Any:
+    """The member (of the query's `Member` row) belongs to the organization (a column or an id):
+    those who left it hear nothing more from it, even about what they answered before."""
+    return exists().where(
+        col(Membership.member_id) == col(Member.id), col(Membership.organization_id) == organization_id
+    )
+
+
 def reachable_members() -> Any:
     """(member id, chat id, language, zone) of every member who can be told anything: active,
     consenting, with a chat. Callers narrow it (those who answered an event, one member)."""
@@ -61,10 +109,8 @@ def reachable_members() -> Any:
 
 def audience_members(organization_id: int, audience: dict[str, Any], category: str | None) -> Any:
     """(member id, chat id, language, zone) of the members `audience_filter` selects."""
-    return (
-        select(Member.id, Member.telegram_id, Member.language, Member.timezone)
-        .join(Membership, col(Membership.member_id) == col(Member.id))
-        .where(audience_filter(organization_id, audience, category))
+    return select(Member.id, Member.telegram_id, Member.language, Member.timezone).where(
+        audience_filter(organization_id, audience, category)
     )
 
 
@@ -73,10 +119,7 @@ async def count_members(
 ) -> int:
     """How many members `audience_filter` selects (the "reaches N members" of every composer)."""
     query = (
-        select(func.count())
-        .select_from(Member)
-        .join(Membership, col(Membership.member_id) == col(Member.id))
-        .where(audience_filter(organization_id, audience, category))
+        select(func.count()).select_from(Member).where(audience_filter(organization_id, audience, category))
     )
     return int((await session.exec(query)).one())
 

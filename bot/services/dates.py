@@ -213,3 +213,47 @@ def _parser_languages(language: str | None) -> list[str]:
         return [code.split("_")[0] for code in LANGUAGES]
     own = language.split("_")[0]
     return [own] if own == "en" else [own, "en"]
+
+
+# Between the two days of a typed range: a dash with spaces around it ("1.3.2027 - 31.3.2027"; a bare
+# hyphen belongs to ISO dates), an en or em dash, or "..".
+_RANGE_SEPARATOR = re.compile(r"\s+-\s+|\s*[–—]\s*|\s*\.\.\s*")
+RANGE_DAYS_MAX = 3 * 366  # a longer range is refused ("long"): its weekly series would not be read
+
+
+def parse_local_day(text: str, today: date, *, language: str | None = None) -> date:
+    """A day typed without a time (`2027-03-14`, `14.03.2027`, `14 mars 2027`, `today`), read as
+    `parse_local_datetime` reads the day part; a day without a year is its latest occurrence up to
+    `today` (statistics look back). `DateError` "format" or "ambiguous" (`moments`: both readings,
+    at midnight UTC)."""
+    cleaned = " ".join(_ascii_digits(text).split()).strip(" ,")
+    cleaned = re.sub(r"^(\d{1,2})\.(\d{1,2})$", r"\1/\2", cleaned)  # "01.03" is no time of day here
+    if not cleaned:
+        raise DateError("format")
+    if (offset := _relative_day(cleaned)) is not None:
+        return today + timedelta(days=offset)
+    base = datetime.combine(today, time(12, 0))
+    order = _day_month_order(cleaned, language)
+    if isinstance(order, tuple):
+        readings = [_dateparser(cleaned, language, base, "past", each) for each in order]
+        moments = tuple(datetime.combine(found.date(), time(), UTC) for found in readings if found)
+        raise DateError("ambiguous" if len(moments) == 2 else "format", moments)
+    found = _dateparser(cleaned, language, base, "past", order)
+    if found is None:
+        raise DateError("format")
+    return found.date()
+
+
+def parse_day_range(text: str, today: date, *, language: str | None = None) -> tuple[date, date]:
+    """Two days typed as a range ("2027-01-01 – 2027-03-31", "1.1.2027 - 31.3.2027"), first and last
+    included. `DateError` as `parse_local_day`, or "order" (the end before the start), "long" (more
+    than `RANGE_DAYS_MAX` days)."""
+    parts = _RANGE_SEPARATOR.split(_ascii_digits(text).strip(), maxsplit=1)
+    if len(parts) != 2:
+        raise DateError("format")
+    first, last = (parse_local_day(part, today, language=language) for part in parts)
+    if last < first:
+        raise DateError("order")
+    if (last - first).days >= RANGE_DAYS_MAX:
+        raise DateError("long")
+    return first, last

@@ -1,4 +1,5 @@
-"""`/start <payload>` deep links: `t.me/<bot>?start=event_12`, `...?start=org_lyon-senegal`."""
+"""`/start <payload>` deep links: `t.me/<bot>?start=event_12`, an organization's invite link
+`...?start=org_<code>` (its random code, rotatable) and a directory card `...?start=dir_<slug>`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ _PATTERNS = {
     "event": re.compile(r"event_(\d{1,12})"),
     "training": re.compile(r"training_(\d{1,12})"),
     "survey": re.compile(r"survey_(\d{1,12})"),
-    "org": re.compile(r"org_([a-z0-9-]{1,60})"),
+    "org": re.compile(r"org_([A-Za-z0-9_-]{1,60})"),
+    "dir": re.compile(r"dir_([a-z0-9-]{1,60})"),
+    "res": re.compile(r"res_(\d{1,12})"),
 }
 
 

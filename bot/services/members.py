@@ -9,7 +9,17 @@ from sqlalchemy import func
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import AuditEntry, Member, Membership, MemberStatus, Organization
+from bot.services.memberships.rules import JOINED
+from storage.models import (
+    AuditEntry,
+    LibraryDigestOptOut,
+    Member,
+    Membership,
+    MemberStatus,
+    Organization,
+    ResourceSave,
+    ResourceVote,
+)
 from storage.types import utcnow
 
 INTERESTS = (
@@ -80,6 +90,11 @@ async def record_consent(
         )
         if joined.first() is None:
             session.add(Membership(organization_id=organization_id, member_id=member.id))
+            session.add(
+                AuditEntry(
+                    action=JOINED, organization_id=organization_id, target_member_id=member.id, details={}
+                )
+            )
             await session.flush()
     return member
 
@@ -165,6 +180,12 @@ async def export_member_data(session: AsyncSession, member: Member) -> dict[str,
     audit = await session.exec(
         select(AuditEntry).where(AuditEntry.target_member_id == member.id).order_by(col(AuditEntry.at))
     )
+    saved = await session.exec(
+        select(ResourceSave.resource_id, ResourceSave.created_at).where(ResourceSave.member_id == member.id)
+    )
+    votes = await session.exec(
+        select(ResourceVote.resource_id, ResourceVote.useful).where(ResourceVote.member_id == member.id)
+    )
 
     def iso(value: Any) -> Any:
         return value.isoformat() if value is not None else None
@@ -194,19 +215,39 @@ async def export_member_data(session: AsyncSession, member: Member) -> dict[str,
         "role_changes": [
             {"at": iso(entry.at), "action": entry.action, "details": entry.details} for entry in audit.all()
         ],
+        "saved_resources": [{"resource_id": ident, "saved_at": iso(at)} for ident, at in saved.all()],
+        "resource_votes": [{"resource_id": ident, "useful": useful} for ident, useful in votes.all()],
     }
 
 
 async def forget_member(session: AsyncSession, member: Member) -> None:
-    """Erase personal data. The row stays, unlinked from Telegram, so aggregate counts hold."""
+    """Erase personal data. The row stays, unlinked from Telegram, so aggregate counts hold.
+
+    The audit log gets a "member.deleted" entry per organization left (its admins see it; /stats
+    counts it as a leave, `joined_at` keeping the weekly joins right), or one without organization
+    for a member of none. The member acted themself: no actor id is kept, nor anything personal."""
+    memberships = await session.exec(select(Membership).where(Membership.member_id == member.id))
+    joined = [(row.organization_id, row.created_at) for row in memberships.all()]
     await session.exec(delete(Membership).where(col(Membership.member_id) == member.id))  # type: ignore[call-overload]
+    for personal in (
+        ResourceSave,
+        LibraryDigestOptOut,
+    ):  # the library's favourites and switch; votes stay counted
+        await session.exec(delete(personal).where(col(personal.member_id) == member.id))  # type: ignore[call-overload]
     _erase_personal_fields(member)
     member.telegram_id = None
     member.status = MemberStatus.DELETED
     member.consent_at = None
-    session.add(
-        AuditEntry(action="member.forgotten", target_member_id=member.id, actor_telegram_id=None, details={})
-    )
+    for organization_id, joined_at in joined or [(None, None)]:
+        session.add(
+            AuditEntry(
+                action="member.deleted",
+                organization_id=organization_id,
+                target_member_id=member.id,
+                actor_telegram_id=None,
+                details={"by": "self"} | ({"joined_at": joined_at.isoformat()} if joined_at else {}),
+            )
+        )
     await session.flush()
 
 

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import insert, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.audience import member_pages
+from bot.services.audience import is_wide, member_pages
 from bot.services.schedule_math import after_quiet_hours
 from bot.services.versions import Translated, version_for
 from storage.models import DeliveryStatus, Organization, OutboxMessage
@@ -31,6 +31,12 @@ class Subject(Translated, Protocol):
 
 
 Addressee = tuple[int | None, int, str]  # (member id, chat id, language of the row)
+
+
+def speaker(organization_id: int, audience: Any) -> int | None:
+    """Whom a message speaks for (`pending_row`'s `organization_id`): its organization, or the
+    confederation itself (None) for a super-admin's reach beyond it, which no suspension holds."""
+    return None if is_wide(audience) else organization_id
 
 
 def pending_row(

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services.calendar_feed import disable_feed
 from bot.services.events import member_answers, withdraw_member
 from bot.services.members import export_member_data, forget_member
+from bot.services.memberships import cancel_member_requests, leave_everywhere, member_requests
 from bot.services.surveys import erase_member_surveys, member_survey_data
 from bot.services.trainings import erase_member, member_signups
 from storage.models import Member
@@ -23,6 +24,7 @@ async def everything_about(session: AsyncSession, member: Member) -> dict[str, A
     data["event_answers"] = await member_answers(session, member_id)
     data["surveys"] = await member_survey_data(session, member_id)
     data["training_signups"] = await member_signups(session, member_id)
+    data["join_requests"] = await member_requests(session, member_id)
     return data
 
 
@@ -34,4 +36,6 @@ async def erase_everything(session: AsyncSession, member: Member, now: datetime)
     await withdraw_member(session, member_id, now)
     await erase_member_surveys(session, member_id)
     await disable_feed(session, member_id)
+    await leave_everywhere(session, member)  # their waiting messages cancelled
+    await cancel_member_requests(session, member_id, now)
     await forget_member(session, member)

@@ -47,8 +47,7 @@ async def ensure_default_organization(
     session: AsyncSession, name: str, language: str, timezone: str
 ) -> Organization:
     """The deployment's first organization, created once on first start."""
-    result = await session.exec(select(Organization).order_by(col(Organization.id)).limit(1))
-    organization = result.first()
+    organization = await _first_organization(session)
     if organization is None:
         organization = Organization(
             slug=slugify(name),
@@ -59,6 +58,17 @@ async def ensure_default_organization(
         )
         session.add(organization)
         await session.flush()
+    return organization
+
+
+async def _first_organization(session: AsyncSession) -> Organization | None:
+    return (await session.exec(select(Organization).order_by(col(Organization.id)).limit(1))).first()
+
+
+async def deployment_organization(session: AsyncSession) -> Organization:
+    """The deployment's own organization (the first one, created on first start)."""
+    organization = await _first_organization(session)
+    assert organization is not None, "the default organization is created at start"
     return organization
 
 

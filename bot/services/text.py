@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from html import unescape
 
 # Format characters (zero-width spaces and joiners, bidi marks, BOM) and controls render as
 # nothing: a name made only of them looks empty. Newlines and tabs are handled separately.
 _INVISIBLE_CATEGORIES = {"Cf", "Cc", "Cs", "Co", "Cn"}
 _SPACES = re.compile(r"\s+")
+_TAG = re.compile(r"<[^>]*>")
 
 
 class TextRejected(ValueError):
@@ -41,6 +43,19 @@ def clean_line(text: str | None, max_length: int) -> str:
 def telegram_length(text: str) -> int:
     """Length as Telegram counts it (UTF-16 code units: an emoji counts two)."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def visible_length(html: str) -> int:
+    """Length of an HTML message as Telegram counts it: after entity parsing, in UTF-16 units."""
+    return telegram_length(unescape(_TAG.sub("", html)))
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-16 units, ending with "…" when cut."""
+    if telegram_length(text) <= limit:
+        return text
+    cut = text.encode("utf-16-le")[: max(0, limit - 1) * 2].decode("utf-16-le", errors="ignore")
+    return cut.rstrip() + "…"
 
 
 def limited_line(text: str | None, limit: int) -> str:

@@ -1,6 +1,8 @@
-"""What the organizer reads about a broadcast that is not out yet: how many messages wait for
-members' quiet hours (or their own local time) and until when, in the organizer's zone, and how
-many are retried or failed, by reason. The caller sets the gettext locale."""
+"""What a member reads of an announcement (`member_text`: the delivery code and the organizer's
+preview of each version), and what the organizer reads about a broadcast that is not out yet: how
+many messages wait for members' quiet hours (or their own local time) and until when, in the
+organizer's zone, and how many are retried or failed, by reason. The caller sets the gettext
+locale."""
 
 from __future__ import annotations
 
@@ -11,8 +13,18 @@ from aiogram.utils.i18n import ngettext
 from babel.lists import format_list
 
 from bot.i18n import format_when
-from bot.services.announcements import Waiting
-from storage.models import DeliveryStatus
+from bot.services.announcements import Waiting, text_for
+from bot.views.origin import CAPTION_MAX, MESSAGE_MAX, origin_line, with_origin
+from storage.models import Announcement, DeliveryStatus
+
+
+def member_text(announcement: Announcement, language: str, origin: str | None) -> str | None:
+    """What a member reads: their language's version under its organization's name (`origin`, when
+    the deployment shows it); None for a photo or document without a caption."""
+    text = text_for(announcement, language)
+    if not text:
+        return origin_line(origin) or None
+    return with_origin(text, origin, CAPTION_MAX if announcement.media_kind else MESSAGE_MAX)
 
 
 def counts_line(counts: dict[DeliveryStatus, int]) -> str:

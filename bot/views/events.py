@@ -18,6 +18,7 @@ from babel.dates import format_time
 
 from bot.i18n import format_when
 from bot.services.events.rules import effective_end, event_text
+from bot.views.origin import origin_line
 from storage.models import Event, EventStatus, RsvpStatus
 from storage.types import RowId
 
@@ -50,10 +51,16 @@ def event_card(
     counts: dict[RsvpStatus, int],
     answer: RsvpStatus | None = None,
     position: int | None = None,
+    origin: str | None = None,
 ) -> str:
-    """The event as HTML: every organizer-written value escaped."""
+    """The event as HTML: every organizer-written value escaped; `origin` the name of its
+    organization when the deployment shows it (`bot.services.origins`)."""
     title, description = event_text(event, version)
-    lines = [f"📅 <b>{escape(title)}</b>", *where_and_when(event, locale, timezone)]
+    lines = [
+        f"📅 <b>{escape(title)}</b>",
+        *origin_lines(event, origin),
+        *where_and_when(event, locale, timezone),
+    ]
     if description:
         lines += ["", escape(description)]
     lines.append("")
@@ -84,6 +91,14 @@ def event_card(
     return "\n".join(lines)
 
 
+def origin_lines(event: Event, origin: str | None) -> list[str]:
+    """Under the title: the organization it comes from, and whether every organization may come."""
+    lines = [origin_line(origin)] if origin else []
+    if origin and event.open_to_all:
+        lines.append(_("🌍 Open to members of every organization"))
+    return lines
+
+
 def where_and_when(event: Event, locale: str, timezone: str) -> list[str]:
     """The time, place and online link lines of a card (HTML, escaped)."""
     lines = [f"🕒 {escape(when_text(event, locale, timezone))}"]
@@ -95,13 +110,15 @@ def where_and_when(event: Event, locale: str, timezone: str) -> list[str]:
     return lines
 
 
-def session_card(event: Event, version: str, number: int, total: int, locale: str, timezone: str) -> str:
+def session_card(
+    event: Event, version: str, number: int, total: int, locale: str, timezone: str, origin: str | None = None
+) -> str:
     """A training session (an event with `training_id`): which session of how many, and where."""
     title = escape(event_text(event, version)[0])
     heading = _("🎓 <b>{title}</b>: session {number} of {total}").format(
         title=title, number=number, total=total
     )
-    return "\n".join([heading, *where_and_when(event, locale, timezone)])
+    return "\n".join([heading, *origin_lines(event, origin), *where_and_when(event, locale, timezone)])
 
 
 def your_answer(answer: RsvpStatus, position: int | None) -> str:

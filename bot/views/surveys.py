@@ -19,6 +19,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.i18n import format_when
 from bot.services.events import telegram_length
 from bot.services.surveys.languages import question_text
+from bot.views.origin import with_origin
 from storage.models import QuestionKind, Survey, SurveyQuestion
 
 MESSAGE_MAX = 4096
@@ -48,9 +49,16 @@ def closes_text(survey: Survey, locale: str, zone: str) -> str | None:
 
 
 def invitation(
-    survey: Survey, version: str, questions: int, locale: str, zone: str, reminder: bool = False
+    survey: Survey,
+    version: str,
+    questions: int,
+    locale: str,
+    zone: str,
+    reminder: bool = False,
+    origin: str | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """The message with the Start button (or the reminder to finish)."""
+    """The message with the Start button (or the reminder to finish), under the name of the
+    survey's organization (`origin`, when the deployment shows it)."""
     title = escape(survey_title(survey, version))
     if reminder:
         lines = [
@@ -67,7 +75,7 @@ def invitation(
         lines.append(_("🔒 Anonymous: your answers are not linked to your name."))
     builder = InlineKeyboardBuilder()
     builder.button(text=_("▶️ Start"), callback_data=SurveyAction(action="start", survey=survey.id or 0))
-    return "\n".join(lines), builder.as_markup()
+    return with_origin("\n".join(lines), origin), builder.as_markup()
 
 
 def poll_reminder(survey: Survey, question: SurveyQuestion, version: str, locale: str, zone: str) -> str:

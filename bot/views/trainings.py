@@ -6,10 +6,9 @@ a card looks the same wherever it appears. Callers set the gettext locale (the m
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
-from html import escape, unescape
+from html import escape
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
@@ -18,31 +17,18 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import format_when, language_names
-from bot.services.events import telegram_length
+from bot.services.text import clip, visible_length
 from bot.services.trainings.attendance import completion
 from bot.services.trainings.queries import my_signup, sessions_of, signup_counts, waitlist_position
 from bot.services.trainings.rules import TAKING, training_text
 from bot.views.events import EventAction, when_text
+from bot.views.origin import origin_line
 from storage.models import Event, EventStatus, SignupStatus, Training, TrainingSignup, TrainingStatus
 from storage.types import RowId
 
 SESSIONS_SHOWN = 10  # a longer course lists the first ten and says how many more
 CARD_MAX = 3500  # visible characters: with a notice's or a confirmation's heading, under Telegram's 4096
 PLACE_SHOWN = 150  # characters of a session's place on the card (the calendar file has it all)
-_TAG = re.compile(r"<[^>]*>")
-
-
-def visible_length(html: str) -> int:
-    """Length of an HTML message as Telegram counts it: after entity parsing, in UTF-16 units."""
-    return telegram_length(unescape(_TAG.sub("", html)))
-
-
-def clip(text: str, limit: int) -> str:
-    """`text` cut to at most `limit` UTF-16 units, ending with "…" when cut."""
-    if telegram_length(text) <= limit:
-        return text
-    cut = text.encode("utf-16-le")[: max(0, limit - 1) * 2].decode("utf-16-le", errors="ignore")
-    return cut.rstrip() + "…"
 
 
 class TrainingAction(CallbackData, prefix="tr"):
@@ -113,12 +99,21 @@ def signups_open(training: Training, now: datetime) -> bool:
     )
 
 
-def training_card(data: CardData, version: str, locale: str, zone: str, me: MemberView, now: datetime) -> str:
-    """The training as HTML: every coordinator-written value escaped. A long description is cut
-    so that the card stays within `CARD_MAX` visible characters."""
+def training_card(
+    data: CardData,
+    version: str,
+    locale: str,
+    zone: str,
+    me: MemberView,
+    now: datetime,
+    origin: str | None = None,
+) -> str:
+    """The training as HTML: every coordinator-written value escaped (`origin`: its organization's
+    name, when the deployment shows it). A long description is cut so that the card stays within
+    `CARD_MAX` visible characters."""
     training = data.training
     title, description = training_text(training, version)
-    lines = [f"🎓 <b>{escape(title)}</b>"]
+    lines = [f"🎓 <b>{escape(title)}</b>", *([origin_line(origin)] if origin else [])]
     if training.trainer:
         lines.append(_("👩‍🏫 Trainer: {name}").format(name=escape(training.trainer)))
     if training.teaching_languages:

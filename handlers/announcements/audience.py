@@ -8,7 +8,7 @@ from typing import Any, Final
 
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import Message
+from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import SHIPPED_LANGUAGES
@@ -18,12 +18,15 @@ from bot.policy import Action, rights
 from bot.services.announcements import count_audience, set_audience
 from bot.services.geo import country_codes, country_name, find_countries
 from bot.services.members import CITY_MAX, INTERESTS
+from bot.services.reach import reach_of, with_reach
 from bot.services.text import clean_line
 from handlers.announcements.callbacks import AnnounceAction
 from handlers.announcements.composer import COMPOSER, step_announcement
 from handlers.announcements.states import AnnounceStates
 from handlers.announcements.views import audience_keyboard, send_composer
 from handlers.composer import TextRule, Turn, audience_summary, draft_button, echo_choice, read_text, toggled
+from handlers.composer.reach import CODES as REACH_CODES
+from handlers.composer.reach import offers_reach, reach_choice
 from handlers.ui import locale_now
 from storage.models import Announcement
 
@@ -35,13 +38,14 @@ TICKS: Final = {"aud_interest": ("interests", INTERESTS), "aud_language": ("lang
 
 @draft_button(COMPOSER, router, "audience")
 async def audience(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
-    await turn.say(_("Who should receive it?"), audience_keyboard(announcement))
+    await turn.say(_("Who should receive it?"), audience_keyboard(announcement, await offers_reach(turn.ctx)))
 
 
 @draft_button(COMPOSER, router, "aud_interest", "aud_language", "aud_clear")
 async def audience_ticked(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
-    """An interest or a language ticked or unticked, or Everyone (no filter at all)."""
-    chosen: dict[str, Any] = {}
+    """An interest or a language ticked or unticked, or Everyone (no filter at all: the
+    organizations reached stay as they are)."""
+    chosen = with_reach({}, reach_of(announcement.audience))
     if data.action in TICKS:
         field, allowed = TICKS[data.action]
         chosen = dict(announcement.audience)
@@ -49,9 +53,33 @@ async def audience_ticked(turn: Turn, announcement: Announcement, data: Announce
             chosen = toggled(chosen, field, data.value)
     await set_audience(turn.ctx.session, announcement, chosen)
     if turn.message is not None:
-        await turn.message.edit_reply_markup(reply_markup=audience_keyboard(announcement))
+        keyboard = audience_keyboard(announcement, await offers_reach(turn.ctx))
+        await turn.message.edit_reply_markup(reply_markup=keyboard)
+    await _tell_count(turn, announcement)
+
+
+async def _tell_count(turn: Turn, announcement: Announcement) -> None:
     count = await count_audience(turn.ctx.session, announcement)
     turn.toast(ngettext("Reaches {count} member", "Reaches {count} members", count).format(count=count))
+
+
+@draft_button(COMPOSER, router, *REACH_CODES)
+async def reach_chosen(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
+    """A super-admin's reach: all organizations, those active in a country, or chosen ones."""
+
+    def picker(audience: dict[str, Any]) -> InlineKeyboardMarkup:
+        return audience_keyboard(announcement, True, audience)
+
+    def button(action: str, value: str = "") -> AnnounceAction:
+        return AnnounceAction(action=action, id=announcement.id or 0, value=value)
+
+    widened = await reach_choice(turn, dict(announcement.audience), data.action, data.value, button, picker)
+    if widened is None:
+        turn.stale()
+        return
+    if widened != announcement.audience:
+        await set_audience(turn.ctx.session, announcement, widened)
+        await _tell_count(turn, announcement)
 
 
 @draft_button(COMPOSER, router, "aud_residence", "aud_origin", "aud_city")

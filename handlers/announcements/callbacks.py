@@ -40,6 +40,12 @@ ACTIONS: Final = (
     "aud_city",
     "aud_country",
     "aud_done",
+    # a super-admin's reach (handlers.composer.reach)
+    "rch",
+    "rch_cp",
+    "rch_c",
+    "rch_op",
+    "rch_o",
     # sending
     "send",
     "send_confirm",

@@ -102,7 +102,7 @@ async def preview(turn: Turn, announcement: Announcement, data: AnnounceAction) 
     for language in [announcement.language, *sorted(announcement.translations)]:
         if announcement.translations:
             await turn.say(f"— {language_name(language)} —")
-        await send_version(turn.bot, turn.chat_id, announcement, language)
+        await send_version(turn.bot, turn.chat_id, turn.ctx.session, announcement, language)
 
 
 def _topics(ident: int, current: str | None) -> InlineKeyboardMarkup:

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from typing import Any
 
 from aiogram import Bot
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import _, language_name, ngettext
-from bot.services.announcements import count_audience, text_for
+from bot.services.announcements import count_audience
+from bot.services.origins import origin_name
+from bot.views.announcements import member_text
 from handlers.announcements.callbacks import AnnounceAction
-from handlers.composer import audience_summary, organization_line, ticks_keyboard
+from handlers.composer import audience_summary, organization_line, reach_rows, ticks_keyboard
 from handlers.ui import INTEREST_LABELS
 from storage.models import Announcement, MediaKind
 
@@ -67,23 +70,29 @@ async def send_composer(bot: Bot, chat_id: int, session: AsyncSession, announcem
     )
 
 
-def audience_keyboard(announcement: Announcement) -> InlineKeyboardMarkup:
+def audience_keyboard(
+    announcement: Announcement, reach: bool = False, audience: dict[str, Any] | None = None
+) -> InlineKeyboardMarkup:
+    """Interests and languages to tick, countries and a city to type, Everyone, (with `reach`, a
+    super-admin's, the organizations reached), Done; for the announcement's audience, or `audience`."""
     ident = announcement.id or 0
+    audience = announcement.audience if audience is None else audience
     codes = {"interests": "aud_interest", "languages": "aud_language"}
+
+    def button(action: str, value: str = "") -> AnnounceAction:
+        return AnnounceAction(action=action, id=ident, value=value)
+
     tail = [
         [
-            (_("🏠 Country of residence…"), AnnounceAction(action="aud_residence", id=ident)),
-            (_("🌍 Country of origin…"), AnnounceAction(action="aud_origin", id=ident)),
+            (_("🏠 Country of residence…"), button("aud_residence")),
+            (_("🌍 Country of origin…"), button("aud_origin")),
         ],
-        [(_("🏙 City…"), AnnounceAction(action="aud_city", id=ident))],
-        [(_("Everyone"), AnnounceAction(action="aud_clear", id=ident))],
-        [(_("Done"), AnnounceAction(action="aud_done", id=ident))],
+        [(_("🏙 City…"), button("aud_city"))],
+        *(reach_rows(audience, button) if reach else []),
+        [(_("Everyone"), button("aud_clear"))],
+        [(_("Done"), button("aud_done"))],
     ]
-    return ticks_keyboard(
-        announcement.audience,
-        lambda field, value: AnnounceAction(action=codes[field], id=ident, value=value),
-        tail,
-    )
+    return ticks_keyboard(audience, lambda field, value: button(codes[field], value), tail)
 
 
 def plain_preview(html: str, limit: int = 120) -> str:
@@ -91,12 +100,15 @@ def plain_preview(html: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-async def send_version(bot: Bot, chat_id: int, announcement: Announcement, language: str) -> None:
+async def send_version(
+    bot: Bot, chat_id: int, session: AsyncSession, announcement: Announcement, language: str
+) -> None:
     """One language version exactly as members get it (the delivery code renders the same)."""
-    text = text_for(announcement, language)
+    origin = await origin_name(session, announcement.organization_id, language)
+    text = member_text(announcement, language, origin)
     if announcement.media_kind == MediaKind.PHOTO:
-        await bot.send_photo(chat_id, announcement.media_file_id or "", caption=text or None)
+        await bot.send_photo(chat_id, announcement.media_file_id or "", caption=text)
     elif announcement.media_kind == MediaKind.DOCUMENT:
-        await bot.send_document(chat_id, announcement.media_file_id or "", caption=text or None)
+        await bot.send_document(chat_id, announcement.media_file_id or "", caption=text)
     else:
-        await bot.send_message(chat_id, text)
+        await bot.send_message(chat_id, text or "")

@@ -73,12 +73,15 @@ from handlers.composer.audience import (
     audience_choice,
     audience_keyboard,
     audience_summary,
+    dialog_reach,
     show_picker,
     ticks_keyboard,
     toggled,
 )
 from handlers.composer.dates import date_error_text
 from handlers.composer.echo import echo_choice
+from handlers.composer.reach import CODES as REACH_CODES
+from handlers.composer.reach import offers_reach, reach_choice, reach_rows
 from handlers.composer.router import button_turn, composer_router, draft_button, message_turn
 from handlers.composer.spec import Codes, Composer, Item, Turn
 from handlers.composer.steps import (
@@ -104,6 +107,7 @@ from handlers.composer.text import (
 
 __all__ = [
     "CAPTION_MAX",
+    "REACH_CODES",
     "TEXT_MAX",
     "Codes",
     "Composer",
@@ -119,15 +123,19 @@ __all__ = [
     "check_text",
     "composer_router",
     "date_error_text",
+    "dialog_reach",
     "discard_button",
     "draft_button",
     "echo_choice",
     "is_blank",
     "kit_button",
     "message_turn",
+    "offers_reach",
     "organization_line",
     "preview_keyboard",
     "publish_button",
+    "reach_choice",
+    "reach_rows",
     "read_text",
     "remember_part",
     "show_picker",

@@ -1,5 +1,6 @@
 """The audience step every composer shares: everyone, or the members ticked by interests and
-languages (none ticked is everyone); its summary on preview cards.
+languages (none ticked is everyone), and for super-admins the organizations reached
+(`handlers.composer.reach`); its summary on preview cards.
 
 Each capability keeps its own callback data class (buttons already in chats keep working) and
 passes a factory making its buttons. In the dialogs' question (/newevent, /poll, /newsurvey,
@@ -22,6 +23,8 @@ from bot.config import SHIPPED_LANGUAGES
 from bot.i18n import _, language_name, language_names
 from bot.services.geo import country_name
 from bot.services.members import INTERESTS
+from handlers.composer.reach import reach_choice, reach_rows, reach_summary
+from handlers.composer.spec import Turn
 from handlers.ui import INTEREST_LABELS, locale_now
 
 Button = Callable[..., CallbackData]  # e.g. EventAdmin: Button(action=..., value=...)
@@ -56,13 +59,14 @@ def ticks_keyboard(
     return builder.as_markup()
 
 
-def audience_keyboard(audience: dict[str, Any], button: Button) -> InlineKeyboardMarkup:
-    """The dialogs' picker: interests and languages to tick, then Done."""
+def audience_keyboard(audience: dict[str, Any], button: Button, reach: bool = False) -> InlineKeyboardMarkup:
+    """The dialogs' picker: interests and languages to tick (with `reach`, a super-admin's, the
+    organizations reached: `handlers.composer.reach`), then Done."""
     codes = {value: key for key, value in FIELDS.items()}
     return ticks_keyboard(
         audience,
         lambda field, value: button(action=codes[field], value=value),
-        [[(_("Done"), button(action="aud", value="done"))]],
+        [*(reach_rows(audience, button) if reach else []), [(_("Done"), button(action="aud", value="done"))]],
     )
 
 
@@ -81,12 +85,28 @@ def audience_choice(
     return None
 
 
+async def dialog_reach(
+    turn: Turn, audience: dict[str, Any], action: str, value: str, button: Button
+) -> dict[str, Any] | None:
+    """A reach button on the dialogs' picker (`reach_choice`, back to this picker): the audience
+    after it, or None when refused (the caller answers "no longer active")."""
+    return await reach_choice(
+        turn, audience, action, value, button, lambda chosen: audience_keyboard(chosen, button, True)
+    )
+
+
 async def show_picker(
-    message: Message, outcome: Outcome, audience: dict[str, Any], question: str, hint: str, button: Button
+    message: Message,
+    outcome: Outcome,
+    audience: dict[str, Any],
+    question: str,
+    hint: str,
+    button: Button,
+    reach: bool = False,
 ) -> None:
     """After "Choose…" the question becomes the picker (once: an edit must change something);
-    after a tick, the picker shows it."""
-    keyboard = audience_keyboard(audience, button)
+    after a tick, the picker shows it (`reach`: with the super-admin's rows)."""
+    keyboard = audience_keyboard(audience, button, reach)
     if outcome == "choose":
         if hint not in (message.text or ""):
             await message.edit_text(question + "\n\n" + hint, reply_markup=keyboard)
@@ -97,7 +117,7 @@ async def show_picker(
 def audience_summary(audience: dict[str, Any]) -> str:
     """The audience in words for a preview card (HTML-escaped), "everyone" when unfiltered."""
     locale = locale_now()
-    parts = []
+    parts = [summary] if (summary := reach_summary(audience)) else []
     if audience.get("interests"):
         parts.append(
             ", ".join(str(INTEREST_LABELS[key]) for key in audience["interests"] if key in INTEREST_LABELS)

@@ -12,6 +12,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.context import Context
 from bot.i18n import _
+from bot.services import audit
 from bot.services import events as service
 from handlers.events.callbacks import EventAdmin
 from handlers.events.common import ON_EVENT, show
@@ -62,6 +63,7 @@ async def toggle_attendance(
 @router.callback_query(EventAdmin.filter(F.action == "csv"), flags=ON_EVENT)
 async def export_csv(query: CallbackQuery, event: Event, ctx: Context, bot: Bot) -> None:
     ident = event.id or 0
+    audit.exported(ctx.session, "event", ctx.user_id, event.organization_id, event_id=ident, format="csv")
     await bot.send_document(
         query.from_user.id,
         BufferedInputFile(await service.export_csv(ctx.session, ident), filename=f"event-{ident}.csv"),

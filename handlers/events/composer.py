@@ -10,15 +10,19 @@ from dataclasses import replace
 from typing import Final
 
 from aiogram import Router
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.i18n import _, language_name, ngettext
 from bot.policy import Action
 from bot.services import events as service
+from bot.services.audience import is_wide
+from bot.services.events.lifecycle import set_open_to_all
 from bot.services.events.rules import EventError
 from bot.services.events.series import discard_draft, publish_draft, update_series_from
-from handlers.composer import Codes, Composer, Item, Turn, draft_button, organization_line, preview_keyboard
+from bot.services.origins import shows_origins
+from handlers.composer import Codes, Composer, Item, Turn, draft_button, kit_button, preview_keyboard
 from handlers.events.callbacks import EventAdmin
 from handlers.events.common import DRAFT, OPEN, ComposedEvent, managed
 from handlers.events.edit import (
@@ -36,7 +40,7 @@ from handlers.events.views import manage_keyboard, preview_card
 from storage.models import Event, EventStatus
 from storage.types import utcnow
 
-PREVIEW_BUTTONS: Final = frozenset({"translate", "tr_lang", "publish", "discard"})  # drafts only
+PREVIEW_BUTTONS: Final = frozenset({"translate", "tr_lang", "publish", "discard", "open_all"})  # drafts only
 
 
 # Why a draft cannot be published (else `error_text`).
@@ -71,19 +75,33 @@ class EventComposer(Composer[ComposedEvent]):
     async def show_preview(self, turn: Turn, draft: ComposedEvent, version: str | None = None) -> None:
         """The card as members see it (in `version`, by default the organizer's), with the preview's
         buttons while it is a draft."""
+        await turn.say(*await self.preview(turn, draft, version))
+
+    async def preview(
+        self, turn: Turn, draft: ComposedEvent, version: str | None = None
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        """The preview card and its buttons: Publish, ✏️ Edit, 🌍 Open to every organization (when
+        the deployment has several and the event is announced to its own), translations, Discard."""
         ctx, event = turn.ctx, draft.event
-        keyboard = (
-            preview_keyboard(self, self.ident(draft), edit_label=_("✏️ Edit"))
-            if event.status == EventStatus.DRAFT
-            else None
-        )
+        keyboard = None
+        if event.status == EventStatus.DRAFT:
+            keyboard = preview_keyboard(self, self.ident(draft), edit_label=_("✏️ Edit"))
+            if await shows_origins(ctx.session) and not is_wide(event.audience):
+                label = (
+                    _("🌍 Open to every organization: yes")
+                    if event.open_to_all
+                    else _("🌍 Open to every organization: no")
+                )
+                toggle = kit_button(
+                    self, label, "open_all", self.ident(draft), "no" if event.open_to_all else "yes"
+                )
+                rows = keyboard.inline_keyboard
+                keyboard = InlineKeyboardMarkup(inline_keyboard=[*rows[:2], [toggle], *rows[2:]])
         with I18n.get_current().use_locale(version or ctx.locale):
             card = await preview_card(
                 ctx.session, event, ctx.organization, version or ctx.locale, draft.zone, version=version
             )
-        if line := await organization_line(ctx.session, event.organization_id):
-            card = line + "\n\n" + card
-        await turn.say(card, keyboard)
+        return card, keyboard
 
     # -- translations ---------------------------------------------------------------------------
 
@@ -184,6 +202,18 @@ COMPOSER: Final = EventComposer(EventStates.translation_title, EventStates.edit_
 
 # The composer's own buttons in its edit step (the kit loads their event like its own buttons').
 router: Final[Router] = Router(name=__name__)
+
+
+@draft_button(COMPOSER, router, "open_all")
+async def open_to_all_chosen(turn: Turn, draft: ComposedEvent, callback_data: EventAdmin) -> None:
+    """🌍 on the preview: the draft opened to the members of every organization, or kept to its
+    own; the preview shows the choice."""
+    try:
+        await set_open_to_all(turn.ctx.session, draft.event, callback_data.value == "yes")
+    except EventError:
+        turn.stale()
+        return
+    await turn.replace(*await COMPOSER.preview(turn, draft))
 
 
 @draft_button(COMPOSER, router, "scope_one", "scope_all")

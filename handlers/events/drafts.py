@@ -13,6 +13,7 @@ from babel.dates import format_date
 from bot.context import Context
 from bot.i18n import _, ngettext
 from bot.services import events as service
+from bot.services.audience import is_wide
 from bot.services.events.rules import EventError
 from bot.services.events.series import create_drafts as write_drafts
 from handlers.composer import Turn
@@ -35,6 +36,8 @@ def _fields(ctx: Context, draft: dict[str, Any]) -> dict[str, Any]:
         "capacity": draft.get("capacity"),
         "reminder_offsets": draft.get("reminders", REMINDERS["dh"]),
         "audience": draft.get("audience") or {},
+        # Announced beyond its organization (a super-admin's choice): open to those it is told of.
+        "open_to_all": is_wide(draft.get("audience")),
         "claim_window_hours": draft.get("claim_window") if draft.get("capacity") is not None else None,
         "created_by_member_id": ctx.member.id if ctx.member else None,
     }

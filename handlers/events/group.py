@@ -22,6 +22,7 @@ from bot.i18n import _
 from bot.logs import log_event
 from bot.policy import Action, rights
 from bot.services import events as service
+from bot.services.origins import origin_name
 from bot.views.events import card_keyboard, event_card, upcoming
 from handlers.composer.steps import silenced_text
 from storage.db import current_session
@@ -40,8 +41,10 @@ async def render_group_card(
     """The card posted in a group: the organization's language, the event's zone, counts only."""
     language = organization.default_language
     counts = await service.counts(session, event.id or 0)
+    origin = await origin_name(session, event.organization_id, language)
     with i18n.use_locale(language):
-        text = event_card(event, service.version_for(event, None, language), language, event.timezone, counts)
+        version = service.version_for(event, None, language)
+        text = event_card(event, version, language, event.timezone, counts, origin=origin)
         return text, card_keyboard(event)
 
 

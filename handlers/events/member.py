@@ -59,7 +59,7 @@ async def show_linked_event(
     locale: str,
 ) -> None:
     """A `?start=event_<id>` deep link: the card, or why it can't be shown."""
-    event = await service.shown_event(session, organization.id or 0, event_id)
+    event = await service.shown_event(session, member.id if member else None, event_id)
     if event is None or event.training_id is not None:
         await bot.send_message(chat_id, _("This event no longer exists."))
         return
@@ -100,7 +100,7 @@ async def _tapped(
     member = _registered(ctx, callback_answer)
     if member is None:
         return None
-    event = await service.shown_event(ctx.session, ctx.organization_id, callback_data.id)
+    event = await service.shown_event(ctx.session, member.id, callback_data.id)
     if event is None or (event.training_id is not None and not session_too):
         toast(callback_answer, _("This event no longer exists."))
         return None

@@ -29,6 +29,9 @@ from handlers.composer import (
     show_picker,
     staff_dialog,
 )
+from handlers.composer.audience import dialog_reach
+from handlers.composer.reach import CODES as REACH_CODES
+from handlers.composer.reach import offers_reach
 from handlers.composer.spec import STEP_KEY
 from handlers.events import new_event_steps as steps
 from handlers.events.callbacks import EventAdmin
@@ -185,9 +188,20 @@ async def choose_reminders(turn: Turn, draft: dict[str, Any], data: EventAdmin) 
     await answered(turn, "reminders", None if reminders is None else {**draft, "reminders": reminders})
 
 
-@question_button("audience", "aud", "aud_i", "aud_l")
+@question_button("audience", "aud", "aud_i", "aud_l", *REACH_CODES)
 async def choose_audience(turn: Turn, draft: dict[str, Any], data: EventAdmin) -> None:
-    """Everyone, or ticking interests and languages (the kit's picker), then Done."""
+    """Everyone, or ticking interests and languages (the kit's picker; for super-admins, the
+    organizations reached too), then Done."""
+    reach = await offers_reach(turn.ctx)
+    if data.action in REACH_CODES:
+        widened = await dialog_reach(
+            turn, dict(draft.get("audience") or {}), data.action, data.value, EventAdmin
+        )
+        if widened is None:
+            turn.stale()
+        else:
+            await turn.state.update_data(draft={**draft, "audience": widened})
+        return
     choice = audience_choice(dict(draft.get("audience") or {}), data.action, data.value)
     if choice is None or choice[0] == "done":
         chosen = None if choice is None else {**draft, "audience": choice[1]}
@@ -198,7 +212,7 @@ async def choose_audience(turn: Turn, draft: dict[str, Any], data: EventAdmin) -
     if turn.message is not None:
         question = _("Who should be told about this event?")
         hint = _("Tick the interests and languages of the members to tell, then press Done.")
-        await show_picker(turn.message, outcome, audience, question, hint, EventAdmin)
+        await show_picker(turn.message, outcome, audience, question, hint, EventAdmin, reach)
 
 
 @question_button("claim_window", "claim")

@@ -16,7 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import _, ngettext
 from bot.services import events as service
+from bot.services.origins import origin_name, origin_names
 from bot.views.events import EventAction, card_keyboard, event_card, when_text
+from bot.views.origin import origin_line
 from handlers.events.callbacks import EventAdmin
 from handlers.events.texts import event_title
 from storage.models import Event, EventStatus, Member, Organization, RsvpStatus
@@ -59,7 +61,8 @@ async def preview_card(
     """The card as members see it (in `locale`, the organizer's zone)."""
     counts = await service.counts(session, event.id or 0)
     chosen = version or service.version_for(event, locale, organization.default_language)
-    return event_card(event, chosen, locale, zone, counts)
+    origin = await origin_name(session, event.organization_id, locale)
+    return event_card(event, chosen, locale, zone, counts, origin=origin)
 
 
 async def list_page(
@@ -273,7 +276,8 @@ async def member_card(
         mine = await service.my_answer(session, event.id or 0, member.id)
         answer = mine.status if mine else None
         position = await service.waitlist_position(session, event.id or 0, member.id)
-    text = event_card(event, version, locale, zone, counts, answer, position)
+    origin = await origin_name(session, event.organization_id, locale)
+    text = event_card(event, version, locale, zone, counts, answer, position, origin)
     return text, card_keyboard(event, answer)
 
 
@@ -285,8 +289,11 @@ async def events_page(
     zone: str,
     offset: int,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """A page of /events: upcoming published events, the member's own answer marked."""
-    page = await service.upcoming_events(session, organization.id, member, utcnow(), offset, PAGE_SIZE)
+    """A page of /events: the upcoming published events of the member's organizations and those
+    open to every organization, the member's own answer marked (and each one's organization, when
+    the deployment shows it)."""
+    page = await service.upcoming_events(session, None, member, utcnow(), offset, PAGE_SIZE)
+    origins = await origin_names(session, locale)
     if not page.events:
         return _("No upcoming events right now. You'll hear from me when there is one!"), None
     lines = [
@@ -306,6 +313,8 @@ async def events_page(
             "",  # type: ignore[arg-type]
         )
         lines.append(f"{number}. <b>{escape(title)}</b>{mark}\n    {escape(when_text(event, locale, zone))}")
+        if origin := origins.get(event.organization_id):
+            lines.append(f"    {origin_line(origin)}")
         builder.button(
             text=f"{number}. {title}"[:60], callback_data=EventAction(action="open", id=event.id or 0)
         )

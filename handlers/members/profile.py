@@ -24,8 +24,9 @@ from bot.i18n import _
 from bot.policy import Action, rights
 from bot.services.deep_links import parse_deep_link
 from bot.services.geo import zone_choices, zone_label
+from bot.services.library import digest_on
 from bot.services.members import NAME_MAX, complete_profile
-from bot.services.roles import organization_of
+from bot.services.roles import deployment_organization, organization_of
 from bot.services.text import TextRejected, clean_line
 from handlers.fallback import stale_button
 from handlers.filters import IsRegistered
@@ -150,14 +151,25 @@ def zone_keyboard(member: Member) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-async def advance(bot: Bot, chat_id: int, member: Member, state: FSMContext, session: AsyncSession) -> None:
-    """After a step: next question during onboarding, or back to the card when editing."""
+async def advance(
+    bot: Bot,
+    chat_id: int,
+    member: Member,
+    state: FSMContext,
+    session: AsyncSession,
+    super_admins: frozenset[int] = frozenset(),
+) -> None:
+    """After a step: next question during onboarding, or back to the card when editing. The step
+    that ends the onboarding (interests, or a skip) passes `super_admins`: an invite link opened
+    then may ask an organization with no admin yet to take the newcomer in."""
     current = await state.get_state()
     data = await state.get_data()
     if data.get("mode") == "edit" and current != ProfileStates.residence.state:
         await state.set_state(None)
         await bot.send_message(
-            chat_id, _("✅ Saved.") + "\n\n" + profile_card(member), reply_markup=edit_keyboard()
+            chat_id,
+            _("✅ Saved.") + "\n\n" + profile_card(member),
+            reply_markup=edit_keyboard(digest=await digest_on(session, member.id or 0)),
         )
         return
     index = next(i for i, step in enumerate(ORDER) if step.state == current)
@@ -177,19 +189,23 @@ async def advance(bot: Bot, chat_id: int, member: Member, state: FSMContext, ses
     )
     if pending is not None:  # they came through a link
         await state.update_data(pending_link=None)
-        organization = await organization_of(session, member)
-        if organization is not None:
-            await open_link(bot, chat_id, session, pending, member, organization, locale_now())
+        # The organization joined at consent (a newcomer invited by another one joins it now).
+        organization = await organization_of(session, member) or await deployment_organization(session)
+        await open_link(bot, chat_id, session, pending, member, organization, locale_now(), super_admins)
 
 
 # -- /profile ----------------------------------------------------------------------------------
 
 
 @router.message(Command("profile"), flags=rights(Action.PUBLIC))
-async def show_profile(message: Message, member: Member, state: FSMContext, settings: Settings) -> None:
+async def show_profile(
+    message: Message, member: Member, state: FSMContext, settings: Settings, session: AsyncSession
+) -> None:
     await state.set_state(None)
+    digest = await digest_on(session, member.id or 0)
     await message.answer(
-        profile_card(member), reply_markup=edit_keyboard(calendar_feed=settings.public_url is not None)
+        profile_card(member),
+        reply_markup=edit_keyboard(calendar_feed=settings.public_url is not None, digest=digest),
     )
 
 

@@ -15,6 +15,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.config import Settings
 from bot.i18n import _, ngettext
 from bot.policy import Action, rights
 from bot.services.geo import country_codes, country_name, find_countries, is_valid_zone, zone_label
@@ -219,11 +220,11 @@ async def interest_toggled(
     ProfileStates.interests, InterestToggle.filter(F.key == "done"), flags=rights(Action.PUBLIC)
 )
 async def interests_done(
-    query: CallbackQuery, member: Member, state: FSMContext, session: AsyncSession
+    query: CallbackQuery, member: Member, state: FSMContext, session: AsyncSession, settings: Settings
 ) -> None:
     chosen = ", ".join(str(INTEREST_LABELS[key]) for key in member.interests) or _("none")
     await _close_question(query, _("Interests: {interests}").format(interests=escape(chosen)))
-    await advance(query.bot, query.from_user.id, member, state, session)  # type: ignore[arg-type]
+    await advance(query.bot, query.from_user.id, member, state, session, settings.admin_ids)  # type: ignore[arg-type]
 
 
 @router.callback_query(ProfileStates.muted, MuteToggle.filter(F.key != "done"), flags=rights(Action.PUBLIC))
@@ -254,13 +255,13 @@ async def mute_done(query: CallbackQuery, member: Member, state: FSMContext, ses
     StateFilter(*ORDER), StepAction.filter(F.action == "skip"), flags=rights(Action.PUBLIC)
 )
 async def step_skipped(
-    query: CallbackQuery, member: Member, state: FSMContext, session: AsyncSession
+    query: CallbackQuery, member: Member, state: FSMContext, session: AsyncSession, settings: Settings
 ) -> None:
     await _close_question(query, _("Skipped."))
     if await state.get_state() == ProfileStates.city.state:
         await _after_city(query.bot, query.from_user.id, member, state, session)  # type: ignore[arg-type]
         return
-    await advance(query.bot, query.from_user.id, member, state, session)  # type: ignore[arg-type]
+    await advance(query.bot, query.from_user.id, member, state, session, settings.admin_ids)  # type: ignore[arg-type]
 
 
 @router.message(StateFilter(*ORDER, ProfileStates.muted), flags=rights(Action.PUBLIC))

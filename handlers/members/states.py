@@ -11,3 +11,7 @@ class ProfileStates(StatesGroup):
     timezone = State()
     interests = State()
     muted = State()
+
+
+class DirectoryStates(StatesGroup):
+    search = State()  # waits for a name to search the directory for

@@ -11,9 +11,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.i18n import SHIPPED_LANGUAGES, _, format_list, language_name, normalize_language
 from bot.services.geo import country_name, zone_label
 from bot.services.members import INTERESTS
+from bot.services.memberships import organization_text
 from handlers.members.callbacks import (
     CalendarFeedAction,
     ConsentAnswer,
+    DigestSwitch,
     InterestToggle,
     LanguageChoice,
     MuteToggle,
@@ -52,7 +54,7 @@ def profile_card(member: Member) -> str:
     return "\n".join([_("👤 <b>Your profile</b>"), "", *lines])
 
 
-def privacy_notice(organization: Organization) -> str:
+def privacy_notice(organization: Organization, locale: str) -> str:
     return _(
         "🔒 <b>Before we start: your data</b>\n\n"
         "If you agree, I will store:\n"
@@ -63,7 +65,7 @@ def privacy_notice(organization: Organization) -> str:
         "about what interests you.\n"
         "<b>Who sees it:</b> the organizers of {organization}. It is never sold or given to anyone else.\n\n"
         "You can see everything I store with /mydata and erase it at any time with /forget."
-    ).format(organization=escape(organization.name))
+    ).format(organization=escape(organization_text(organization, "name", locale)))
 
 
 def consent_keyboard() -> InlineKeyboardMarkup:
@@ -110,8 +112,9 @@ def _toggles(
     return builder.as_markup()
 
 
-def edit_keyboard(calendar_feed: bool = False) -> InlineKeyboardMarkup:
-    """The profile's buttons; `calendar_feed` when the bot has a public address (PUBLIC_URL)."""
+def edit_keyboard(calendar_feed: bool = False, digest: bool | None = None) -> InlineKeyboardMarkup:
+    """The profile's buttons; `calendar_feed` when the bot has a public address (PUBLIC_URL);
+    the library's weekly digest switch when `digest` (on or off) is given."""
     builder = InlineKeyboardBuilder()
     labels = {
         "name": _("✏️ Name"),
@@ -126,6 +129,9 @@ def edit_keyboard(calendar_feed: bool = False) -> InlineKeyboardMarkup:
         builder.button(text=label, callback_data=ProfileEdit(field=field))
     if calendar_feed:
         builder.button(text=_("📅 Calendar feed"), callback_data=CalendarFeedAction(action="show"))
+    if digest is not None:
+        label = _("📬 Weekly digest: on") if digest else _("📭 Weekly digest: off")
+        builder.button(text=label, callback_data=DigestSwitch(on=not digest))
     builder.adjust(2)
     return builder.as_markup()
 

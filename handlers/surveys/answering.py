@@ -124,7 +124,7 @@ async def _store(place: Progress, value: Any) -> None:
 async def typed_answer(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
     """A number or a text for the current question (a question with buttons is shown again)."""
     turn = message_turn(message, ctx, state, bot)
-    survey = await member_survey(ctx.session, ctx.organization_id, (await state.get_data()).get("survey_id"))
+    survey = await member_survey(ctx.session, ctx.member_id, (await state.get_data()).get("survey_id"))
     if ctx.member is None or not registered(ctx.member) or survey is None:
         await state.clear()
         await turn.say(_("This survey no longer exists."))

@@ -1,7 +1,7 @@
 """👥 The results of an attributed survey per group of members (language, country of residence,
-country of origin). Groups under the threshold (`SURVEY_MIN_GROUP`), and as many of the smallest
-others as it takes, are shown together as "Other" when they reach the threshold together, else only
-counted: nobody's answers can be worked out."""
+country of origin; the organization, for a survey reaching several). Groups under the threshold
+(`SURVEY_MIN_GROUP`), and as many of the smallest others as it takes, are shown together as "Other"
+when they reach the threshold together, else only counted: nobody's answers can be worked out."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from bot.config import SHIPPED_LANGUAGES, Settings
 from bot.context import Context
 from bot.i18n import _, language_name, ngettext
 from bot.services.geo import country_name
+from bot.services.reach import organization_names
 from bot.services.surveys.results import results
 from bot.services.surveys.rules import MIN_GROUP
 from handlers.surveys.callbacks import BREAKDOWN_CODES, SurveyManage
@@ -43,9 +44,11 @@ async def breakdown(
         await bot.send_message(query.from_user.id, text)
 
 
-def _group_name(breakdown: str, group: str, locale: str) -> str:
+def _group_name(breakdown: str, group: str, locale: str, organizations: dict[str, str]) -> str:
     if group == "?":
         return _("not given")
+    if breakdown == "organization":
+        return organizations.get(group, group)
     if breakdown == "language":
         return language_name(group) if group in SHIPPED_LANGUAGES else group
     return country_name(group, locale) or group
@@ -60,9 +63,17 @@ async def breakdown_lines(
         "language": _("👥 <b>By language</b>"),
         "residence_country": _("👥 <b>By country of residence</b>"),
         "origin_country": _("👥 <b>By country of origin</b>"),
+        "organization": _("🏛 <b>By organization</b>"),
     }
     lines = [titles[breakdown]]
-    parts = [(_group_name(breakdown, group, locale), part) for group, part in sorted(outcome.groups.items())]
+    names = (
+        {str(ident): name for ident, name in await organization_names(session)}
+        if breakdown == "organization"
+        else {}
+    )
+    parts = [
+        (_group_name(breakdown, group, locale, names), part) for group, part in sorted(outcome.groups.items())
+    ]
     if outcome.other is not None:
         other = ngettext(
             "Other ({count} smaller group)", "Other ({count} smaller groups)", outcome.suppressed_groups

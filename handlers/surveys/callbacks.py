@@ -35,4 +35,9 @@ class SurveyManage(CallbackData, prefix="svr"):
 
 
 # The groups a /results breakdown button ("by") may name, and the member field each one reads.
-BREAKDOWN_CODES: Final = {"lang": "language", "res": "residence_country", "orig": "origin_country"}
+BREAKDOWN_CODES: Final = {
+    "lang": "language",
+    "res": "residence_country",
+    "orig": "origin_country",
+    "org": "organization",  # a survey reaching several organizations only
+}

@@ -21,7 +21,17 @@ from bot.services.surveys.rules import (
     TITLE_MAX,
     SurveyError,
 )
-from handlers.composer import Item, Turn, audience_choice, audience_summary, echo_choice, show_picker
+from handlers.composer import (
+    REACH_CODES,
+    Item,
+    Turn,
+    audience_choice,
+    audience_summary,
+    dialog_reach,
+    echo_choice,
+    offers_reach,
+    show_picker,
+)
 from handlers.surveys.callbacks import SurveyDialog
 from handlers.surveys.steps import BUTTON_VALUES, REMINDERS, STEPS, ask_closing, question_of
 from handlers.surveys.texts import ANY_TEXT, QUESTION_TEXT, TITLE_TEXT, error_text
@@ -29,7 +39,9 @@ from storage.models import Survey, SurveyQuestion
 
 PREFIX: Final = "e_"  # a setting's button on the draft: "e_" + the dialog's action
 BUTTON_STEP: Final = {"anon": "anonymous", "reminder": "reminder", "aud": "audience"}
-ACTIONS: Final = tuple(PREFIX + action for action in ("anon", "reminder", "aud", "aud_i", "aud_l"))
+ACTIONS: Final = tuple(
+    PREFIX + action for action in ("anon", "reminder", "aud", "aud_i", "aud_l", *REACH_CODES)
+)
 DROPPED: Final = "survey_translations_dropped"  # turn.data: the options changed, translations went
 
 
@@ -116,6 +128,11 @@ async def choose_setting(turn: Turn, survey: Survey, action: str, value: str) ->
     """A setting's button on the draft: True once kept (the card follows), None while the audience
     picker stays open, False for a value the question never offers (a forged button)."""
     action = action.removeprefix(PREFIX)
+    if action in REACH_CODES:
+        widened = await dialog_reach(turn, dict(survey.audience or {}), action, value, _button(survey))
+        if widened is not None:
+            await set_settings(turn.ctx.session, survey, audience=widened)
+        return None if widened is not None else False
     if action in ("aud", "aud_i", "aud_l"):
         choice = audience_choice(dict(survey.audience or {}), action, value)
         if choice is None:
@@ -128,7 +145,8 @@ async def choose_setting(turn: Turn, survey: Survey, action: str, value: str) ->
         if turn.message is not None:
             hint = _("Tick the interests and languages of the members to ask, then press Done.")
             question = question_of("audience", _mode(survey))
-            await show_picker(turn.message, outcome, audience, question, hint, _button(survey))
+            reach = await offers_reach(turn.ctx)
+            await show_picker(turn.message, outcome, audience, question, hint, _button(survey), reach)
         return None
     if value not in BUTTON_VALUES.get(action, ()) or (action == "reminder" and survey.native_poll):
         return False

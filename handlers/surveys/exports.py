@@ -10,6 +10,7 @@ from aiogram import Router
 from aiogram.types import BufferedInputFile
 
 from bot.i18n import _
+from bot.services import audit
 from bot.services.surveys.exports import export_rows_csv, export_xlsx
 from handlers.composer import Turn
 from handlers.surveys.callbacks import SurveyManage
@@ -36,6 +37,9 @@ async def export_workbook(turn: Turn, survey: Survey, button: SurveyManage) -> N
 
 async def _send(turn: Turn, survey: Survey, data: bytes, kind: str, caption: str) -> None:
     title = escape(survey_title(survey, turn.ctx.locale, turn.ctx.organization))
+    audit.exported(
+        turn.ctx.session, "survey", turn.ctx.user_id, survey.organization_id, survey_id=survey.id, format=kind
+    )
     document = BufferedInputFile(data, filename=f"survey-{survey.id}.{kind}")
     await turn.bot.send_document(turn.chat_id, document, caption=caption.format(title=title))
 

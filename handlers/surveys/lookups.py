@@ -13,6 +13,7 @@ from aiogram import F, Router
 
 from bot.i18n import _
 from bot.policy import Action, Loads, rights
+from bot.services.audience import is_wide
 from handlers.composer import Turn
 from handlers.surveys.buttons import register_button
 from handlers.surveys.callbacks import BREAKDOWN_CODES, SurveyManage
@@ -32,12 +33,14 @@ def published(survey: Survey, button: SurveyManage) -> bool:
 
 
 def broken_down(survey: Survey, button: SurveyManage) -> bool:
-    """Breakdowns exist for published surveys with names (not a native poll), by a known group."""
+    """Breakdowns exist for published surveys with names (not a native poll), by a known group (by
+    organization: of a survey reaching several)."""
     return (
         published(survey, button)
         and not survey.anonymous
         and not survey.native_poll
         and (button.value in BREAKDOWN_CODES)
+        and (button.value != "org" or is_wide(survey.audience))
     )
 
 

@@ -23,9 +23,9 @@ from bot.context import Context
 from bot.i18n import _
 from bot.policy import Action, rights
 from bot.services.events import telegram_length
-from bot.services.surveys.building import questions_of, survey_in
+from bot.services.surveys.building import questions_of
 from bot.services.surveys.languages import reading_version
-from bot.services.surveys.lists import has_started
+from bot.services.surveys.lists import has_started, member_sees
 from bot.services.surveys.responses import answers_of, start_or_resume, submitted_answers
 from bot.services.surveys.rules import SurveyError
 from bot.views import surveys as view
@@ -33,7 +33,7 @@ from handlers.composer import Turn
 from handlers.surveys.buttons import register_button
 from handlers.surveys.states import AnsweringStates
 from storage.models import Member, Survey, SurveyQuestion, SurveyResponse
-from storage.types import utcnow
+from storage.types import ROW_ID_MAX, utcnow
 
 
 def answer_error_text(error: SurveyError, question: SurveyQuestion | None = None, raw: str = "") -> str:
@@ -64,12 +64,15 @@ def registered(member: Member | None) -> bool:
     return member is not None and member.is_registered and member.id is not None
 
 
-async def member_survey(session: AsyncSession, organization_id: int, survey_id: Any) -> Survey | None:
-    """The survey a button, a link or the FSM data names, if it is one members answer here."""
-    if not isinstance(survey_id, int):
+async def member_survey(session: AsyncSession, member_id: int | None, survey_id: Any) -> Survey | None:
+    """The survey a button, a link or the FSM data names, if it is one this member answers here
+    (of an organization it reaches them in; not a native poll)."""
+    if not isinstance(survey_id, int) or not 0 < survey_id <= ROW_ID_MAX:
         return None
-    survey = await survey_in(session, organization_id, survey_id)
-    return None if survey is None or survey.native_poll else survey
+    survey = await session.get(Survey, survey_id)
+    if survey is None or survey.native_poll or not await member_sees(session, member_id, survey):
+        return None
+    return survey
 
 
 async def screen(
@@ -138,7 +141,7 @@ async def progress(turn: Turn, button: view.SurveyAction) -> Progress | None:
     if member is None or not registered(member):
         turn.toast(_("Please register first: open a private chat with me and send /start."), True)
         return None
-    survey = await member_survey(turn.ctx.session, turn.ctx.organization_id, button.survey)
+    survey = await member_survey(turn.ctx.session, turn.ctx.member_id, button.survey)
     if survey is None:
         turn.toast(_("This survey no longer exists."))
         return None

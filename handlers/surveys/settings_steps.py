@@ -20,7 +20,7 @@ from bot.services.dates import DateError, parse_local_datetime
 from bot.services.surveys.closing import extend
 from bot.services.surveys.drafts import set_copy_closing
 from bot.services.surveys.rules import SurveyError
-from handlers.composer import Turn, date_error_text
+from handlers.composer import REACH_CODES, Turn, date_error_text, dialog_reach, offers_reach
 from handlers.composer.audience import audience_choice, audience_summary, show_picker
 from handlers.surveys.callbacks import SurveyDialog
 from handlers.surveys.composer import show_card
@@ -76,10 +76,20 @@ async def reminder_chosen(turn: Turn, step: str, draft: Draft, button: SurveyDia
     await answered(turn, step, draft)
 
 
-@step_button(router, "aud", "aud_i", "aud_l")
+@step_button(router, "aud", "aud_i", "aud_l", *REACH_CODES)
 async def audience_button(turn: Turn, step: str, draft: Draft, button: SurveyDialog) -> None:
-    """Everyone, or ticking interests and languages (the picker shared with the other dialogs),
-    then Done."""
+    """Everyone, or ticking interests and languages (the picker shared with the other dialogs; for
+    super-admins, the organizations reached too), then Done."""
+    if button.action in REACH_CODES:
+        widened = await dialog_reach(
+            turn, dict(draft.get("audience") or {}), button.action, button.value, SurveyDialog
+        )
+        if widened is None:
+            turn.stale()
+            return
+        draft["audience"] = widened
+        await turn.state.update_data(survey_draft=draft)
+        return
     choice = audience_choice(dict(draft.get("audience") or {}), button.action, button.value)
     if choice is None:
         turn.stale()
@@ -92,7 +102,8 @@ async def audience_button(turn: Turn, step: str, draft: Draft, button: SurveyDia
     if turn.message is not None:
         question = question_of(step, draft)
         hint = _("Tick the interests and languages of the members to ask, then press Done.")
-        await show_picker(turn.message, outcome, draft["audience"], question, hint, SurveyDialog)
+        reach = await offers_reach(turn.ctx)
+        await show_picker(turn.message, outcome, draft["audience"], question, hint, SurveyDialog, reach)
 
 
 @step_button(router, "opens")

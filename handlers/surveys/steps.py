@@ -31,7 +31,7 @@ from bot.services.surveys.rules import (
     TEXT_MAX,
     TITLE_MAX,
 )
-from handlers.composer import Turn
+from handlers.composer import REACH_CODES, Turn
 from handlers.surveys.callbacks import SurveyDialog
 from handlers.surveys.states import SurveyDialogStates as States
 from handlers.surveys.texts import kind_label
@@ -179,6 +179,7 @@ BUTTON_STEPS: Final = {
     **{action: name for name, step in STEPS.items() for _label, action, _value in step.buttons},
     "aud_i": "audience",
     "aud_l": "audience",
+    **dict.fromkeys(REACH_CODES, "audience"),
     **{f"{name}_{answer}": name for name in ("opens", "closes") for answer in ("ok", "change")},
 }
 # The values each choice button may carry (the audience picker checks its own).

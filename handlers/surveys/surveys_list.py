@@ -15,11 +15,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.context import Context
 from bot.i18n import _, ngettext
 from bot.policy import Action, rights
+from bot.services.origins import origin_name, origin_names
 from bot.services.surveys.building import questions_of
 from bot.services.surveys.languages import reading_version, version_for
 from bot.services.surveys.lists import open_surveys_for, started_survey_ids
 from bot.services.surveys.rules import SurveyError
 from bot.views import surveys as view
+from bot.views.origin import origin_line
 from handlers.surveys.member_screens import answer_error_text, member_survey, registered
 from handlers.ui import member_zone
 from storage.models import Member, Organization, SurveyStatus
@@ -47,11 +49,14 @@ async def list_surveys(message: Message, ctx: Context) -> None:
         "",
     ]
     builder = InlineKeyboardBuilder()
+    origins = await origin_names(ctx.session, ctx.locale)
     for number, survey in enumerate(surveys, start=1):
         version = version_for(survey, member.language, ctx.organization.default_language)
         title = view.survey_title(survey, version)
         closing = view.closes_text(survey, ctx.locale, ctx.zone)
         lines.append(f"{number}. <b>{escape(title)}</b>" + (f"\n    {closing}" if closing else ""))
+        if origin := origins.get(survey.organization_id):
+            lines.append(f"    {origin_line(origin)}")
         label = _("↪️ Continue: {title}") if survey.id in started else _("▶️ Start: {title}")
         builder.button(
             text=label.format(title=title)[:64],
@@ -72,7 +77,7 @@ async def show_linked_survey(
 ) -> None:
     """A `?start=survey_<id>` deep link: the invitation with its Start button, or why not. (Called
     by /start and at the end of registration, as every deep link's opener is.)"""
-    survey = await member_survey(session, organization.id or 0, survey_id)
+    survey = await member_survey(session, member.id if member else None, survey_id)
     if survey is None or member is None or not registered(member) or survey.status == SurveyStatus.DRAFT:
         await bot.send_message(chat_id, answer_error_text(SurveyError("not_found")))
         return
@@ -88,7 +93,7 @@ async def show_linked_survey(
         return
     questions = await questions_of(session, survey.id or 0)
     version = reading_version(survey, questions, member.language, organization.default_language)
-    text, keyboard = view.invitation(
-        survey, version, len(questions), locale, member_zone(member, organization)
-    )
+    origin = await origin_name(session, survey.organization_id, locale)
+    zone = member_zone(member, organization)
+    text, keyboard = view.invitation(survey, version, len(questions), locale, zone, origin=origin)
     await bot.send_message(chat_id, text, reply_markup=keyboard)

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.charts import render_bar_chart
 from bot.i18n import _, format_when, language_name, ngettext
+from bot.services.audience import is_wide
 from bot.services.events import telegram_length
 from bot.services.surveys.building import questions_of
 from bot.services.surveys.drafts import count_audience
@@ -191,6 +192,8 @@ def manage_keyboard(survey: Survey, outcome: SurveyResults) -> InlineKeyboardMar
         add(_("👥 By language"), "by", value="lang")
         add(_("👥 By country of residence"), "by", value="res")
         add(_("👥 By country of origin"), "by", value="orig")
+        if is_wide(survey.audience):
+            add(_("🏛 By organization"), "by", value="org")
     add(_("📄 CSV"), "csv")
     add(_("📗 Excel (XLSX)"), "xlsx")
     if survey.status == SurveyStatus.OPEN:

@@ -21,6 +21,7 @@ from bot.context import Context
 from bot.delivery import DeliveryEngine
 from bot.i18n import _, ngettext
 from bot.policy import Action
+from bot.services import audit
 from bot.services.trainings.feedback import feedback_averages
 from bot.services.trainings.lifecycle import cancel_training, close_training
 from bot.services.trainings.roster import export_attendance_csv, export_roster_csv
@@ -65,6 +66,9 @@ async def send_csv(
     export = export_roster_csv if roster else export_attendance_csv
     kind = "roster" if roster else "attendance"
     caption = _("👥 Roster of “{title}”") if roster else _("✅ Attendance and completion for “{title}”")
+    audit.exported(
+        ctx.session, "training", ctx.user_id, training.organization_id, training_id=training.id, kind=kind
+    )
     await bot.send_document(
         query.from_user.id,
         BufferedInputFile(await export(ctx.session, training), filename=f"training-{training.id}-{kind}.csv"),

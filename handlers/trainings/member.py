@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.context import Context
 from bot.i18n import _, ngettext
 from bot.policy import Action, rights
+from bot.services.origins import origin_name
 from bot.services.trainings.members import open_trainings_for
 from bot.services.trainings.queries import visible_training
 from bot.services.trainings.rules import version_for
@@ -44,7 +45,7 @@ class Shown(Filter):
     async def __call__(
         self, query: CallbackQuery, callback_data: TrainingAction, ctx: Context
     ) -> bool | dict[str, Any]:
-        training = await visible_training(ctx.session, ctx.organization_id, callback_data.id)
+        training = await visible_training(ctx.session, ctx.member_id, callback_data.id)
         return {"training": training} if training is not None else False
 
 
@@ -67,7 +68,8 @@ async def render_card(
     )
     data = await load(ctx.session, training)
     me = await member_view(ctx.session, training.id or 0, member.id if member else None)
-    text = training_card(data, version, ctx.locale, ctx.zone, me, now)
+    origin = await origin_name(ctx.session, training.organization_id, ctx.locale)
+    text = training_card(data, version, ctx.locale, ctx.zone, me, now, origin)
     if calendar and me.completion and me.signup == SignupStatus.CONFIRMED:
         attended, total = me.completion
         text += "\n" + _("📊 Completed: {attended} of {total} sessions").format(
@@ -93,7 +95,7 @@ async def show_linked_training(
     """A `?start=training_<id>` deep link: the card, or why it can't be shown. (Called by the start
     and profile handlers with the same arguments as the other deep links.)"""
     ctx = Context(session=session, actor=None, member=member, organization=organization, locale=locale)
-    training = await visible_training(session, ctx.organization_id, training_id)
+    training = await visible_training(session, member.id if member else None, training_id)
     if training is None:
         await bot.send_message(chat_id, no_such_training())
         return

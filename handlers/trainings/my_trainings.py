@@ -1,4 +1,4 @@
-"""/mytrainings: the member's sign-ups in this organization (seats, waitlist places, completion),
+"""/mytrainings: the member's sign-ups in every organization (seats, waitlist places, completion),
 a card each with the sessions' calendar buttons, page by page."""
 
 from __future__ import annotations
@@ -23,9 +23,7 @@ router.message.filter(F.chat.type == "private")
 
 async def send_my_trainings(bot: Bot, chat_id: int, ctx: Context, offset: int) -> None:
     mine = await signed_up_trainings(ctx.session, registered(ctx).id or 0, utcnow())
-    trainings = [
-        training for training, _signup, _done in mine if training.organization_id == ctx.organization_id
-    ]
+    trainings = [training for training, _signup, _done in mine]
     if not trainings:
         await bot.send_message(chat_id, _("You have not signed up for any training yet. See /trainings."))
         return

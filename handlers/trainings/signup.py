@@ -120,7 +120,7 @@ async def _dialog_training(state: FSMContext, ctx: Context) -> tuple[Training, i
     if await state.get_state() != TrainingSignupStates.answer.state:
         return None
     data = await state.get_data()
-    training = await visible_training(ctx.session, ctx.organization_id, int(data.get("training_id") or 0))
+    training = await visible_training(ctx.session, ctx.member_id, int(data.get("training_id") or 0))
     index = len(data.get("answers") or [])
     if training is None or index >= len(training.questions):
         return None
@@ -234,7 +234,7 @@ async def training_gone(
 ) -> None:
     """Last of the member handlers: a button about a training members cannot see (any more), or a
     forged or retired action about one they can (stale)."""
-    if await visible_training(ctx.session, ctx.organization_id, callback_data.id) is None:
+    if await visible_training(ctx.session, ctx.member_id, callback_data.id) is None:
         toast(callback_answer, no_such_training())
     else:
         stale_button(callback_answer)

@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 
 from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage.db import create_engine
+from storage.models.library import is_search_index
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -20,6 +21,8 @@ def _configure(connection: Connection | None = None) -> None:
         "target_metadata": target_metadata,
         "compare_type": True,
         "render_as_batch": True,  # SQLite can only ALTER through table copies
+        # The full-text objects are the migration's own (FTS5 tables, a GIN expression index).
+        "include_name": lambda name, kind, parents: not is_search_index(name, kind),
     }
     if connection is None:
         context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True, **options)

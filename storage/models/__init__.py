@@ -8,6 +8,7 @@ from __future__ import annotations
 from storage.models.announcements import *  # noqa: F403
 from storage.models.dialogs import *  # noqa: F403
 from storage.models.events import *  # noqa: F403
+from storage.models.library import *  # noqa: F403
 from storage.models.members import *  # noqa: F403
 from storage.models.outbox import *  # noqa: F403
 from storage.models.production import *  # noqa: F403

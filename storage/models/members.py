@@ -208,7 +208,10 @@ class AuditEntry(SQLModel, table=True):
     Actions (stable codes, filtered by /audit): role.granted, role.revoked, membership.joined,
     membership.left, join.requested, join.approved, join.declined, organization.created,
     organization.changed, organization.suspended, organization.archived, organization.restored,
-    organization.invite_rotated, organization.quiet_hours, export.*, broadcast.*, member.deleted."""
+    organization.invite_rotated, organization.quiet_hours, export.* (export.survey, export.event,
+    export.training, export.stats, export.audit), broadcast.* (broadcast.announcement,
+    broadcast.survey), member.deleted (/forget: per organization left, no actor id, details
+    {"by": "self", "joined_at": iso})."""
 
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_org_at", "organization_id", "at"),)

@@ -28,7 +28,12 @@ async def role_in_db(harness: Harness, telegram_id: int) -> Role:
 async def audit(harness: Harness) -> list[tuple[str, int | None, str]]:
     async with create_session_factory(harness.app.engine)() as session:
         rows = (await session.exec(select(AuditEntry).order_by(AuditEntry.id))).all()
-        return [(row.action, row.actor_telegram_id, row.details.get("role", "")) for row in rows]
+        # Registration itself is audited as a join (membership.joined): role changes only here.
+        return [
+            (row.action, row.actor_telegram_id, row.details.get("role", ""))
+            for row in rows
+            if not row.action.startswith("membership.")
+        ]
 
 
 async def super_admin(harness: Harness, registered, language: str = "en"):  # type: ignore[no-untyped-def]

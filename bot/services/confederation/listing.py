@@ -1,6 +1,5 @@
-"""Organizations as staff list them: a page of the management list with member counts, those a
-person administers, and whether the deployment serves more than one (then previews say which
-organization they are for)."""
+"""Organizations as staff list them: a page of the management list with member counts, and those
+where a person holds a role (the organizations they administer, or act for)."""
 
 from __future__ import annotations
 
@@ -85,9 +84,3 @@ async def organizations_with_role(
 async def administered(session: AsyncSession, member: Member | None) -> list[Organization]:
     """The organizations (not archived) where the member is an admin."""
     return await organizations_with_role(session, member, (Role.ADMIN,))
-
-
-async def several_organizations(session: AsyncSession) -> bool:
-    """More than one organization is not archived (previews then name theirs)."""
-    count = select(func.count()).select_from(Organization).where(Organization.status != OrgStatus.ARCHIVED)
-    return int((await session.exec(count)).one()) > 1

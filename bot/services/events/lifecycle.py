@@ -14,7 +14,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.audience import audience_members
+from bot.services.audience import audience_members, is_wide
 from bot.services.events.checkin import new_checkin_code
 from bot.services.events.notices import MUTE_TOPIC, NOTICE_KIND, NOTICES, answered
 from bot.services.events.reminders import reminder_ids_of, sync_reminders
@@ -62,8 +62,10 @@ async def create_event(
     audience: dict[str, Any] | None = None,
     created_by_member_id: int | None = None,
     series_id: int | None = None,
+    open_to_all: bool = False,
 ) -> Event:
-    """A draft event. Everything is validated first: on EventError nothing was written."""
+    """A draft event (`open_to_all`: visible and bookable by members of every organization).
+    Everything is validated first: on EventError nothing was written."""
     values = validate_event(
         now,
         title=title,
@@ -85,12 +87,31 @@ async def create_event(
         organization_id=organization_id,
         series_id=series_id,
         created_by_member_id=created_by_member_id,
+        open_to_all=open_to_all,
         status=EventStatus.DRAFT,
         created_at=now,
         updated_at=now,
         **values,
     )
     return await saved(session, event)
+
+
+async def set_open_to_all(session: AsyncSession, event: Event, open_to_all: bool) -> None:
+    """Open a draft to the members of every organization, or keep it to its own (the other drafts
+    of its series alike). An event announced beyond its organization stays open."""
+    if event.status != EventStatus.DRAFT or (is_wide(event.audience) and not open_to_all):
+        raise EventError("not_editable")
+    query = select(Event).where(Event.status == EventStatus.DRAFT)
+    query = (
+        query.where(Event.series_id == event.series_id)
+        if event.series_id
+        else query.where(Event.id == event.id)
+    )
+    for draft in (await session.exec(query)).all():
+        draft.open_to_all = open_to_all
+        session.add(draft)
+    event.open_to_all = open_to_all
+    await session.flush()
 
 
 async def delete_draft(session: AsyncSession, event: Event) -> None:

@@ -18,7 +18,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services.audience import spreadsheet_cell
 from bot.services.events.checkin import CHECKIN_AFTER, CHECKIN_BEFORE
 from bot.services.events.rules import DEFAULT_DURATION, EventError
-from storage.models import Event, EventStatus, Member, Membership, Organization, Rsvp, RsvpStatus
+from bot.services.origins import events_for, sees_event
+from storage.models import Event, EventStatus, Member, Organization, Rsvp, RsvpStatus
+from storage.types import ROW_ID_MAX
 
 
 async def get_event(session: AsyncSession, event_id: int) -> Event:
@@ -47,14 +49,13 @@ async def upcoming_events(
 ) -> EventPage:
     """Published events not yet over (drafts too for organizers), soonest first.
 
-    `organization_id` None: every organization the member belongs to.
+    `organization_id` None: what the member sees (`origins.events_for`: every active organization
+    they belong to, and the events open to every organization).
     """
     if organization_id is not None:
         organizations: Any = col(Event.organization_id) == organization_id
     elif member is not None:
-        organizations = col(Event.organization_id).in_(
-            select(Membership.organization_id).where(Membership.member_id == member.id)
-        )
+        organizations = events_for(member.id)
     else:
         raise ValueError("an organization or a member is needed")
     statuses = [EventStatus.PUBLISHED, EventStatus.DRAFT] if include_drafts else [EventStatus.PUBLISHED]
@@ -228,11 +229,14 @@ async def member_answers(session: AsyncSession, member_id: int) -> list[dict[str
     ]
 
 
-async def shown_event(session: AsyncSession, organization_id: int, event_id: int) -> Event | None:
-    """The event as members may open it: of this organization and not a draft (a training
-    session included: the caller decides what it shows of one); None otherwise."""
+async def shown_event(session: AsyncSession, member_id: int | None, event_id: int) -> Event | None:
+    """The event as this member may open it: not a draft, of one of their organizations or open to
+    every organization (a training session included: the caller decides what it shows of one);
+    None otherwise (a forged id, another organization's closed event)."""
+    if not 0 < event_id <= ROW_ID_MAX:
+        return None
     event = await session.get(Event, event_id)
-    if event is None or event.organization_id != organization_id or event.status == EventStatus.DRAFT:
+    if event is None or event.status == EventStatus.DRAFT or not await sees_event(session, member_id, event):
         return None
     return event
 

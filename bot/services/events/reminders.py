@@ -31,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.audience import still_member
 from bot.services.outbox_rows import cancel_pending, pending_row, personalized
 from bot.services.row_locks import claim
 from storage.models import (
@@ -234,9 +235,11 @@ async def hand_over(session: AsyncSession, reminder_ids: Sequence[int], now: dat
         await session.exec(
             select(Rsvp.event_id, Member.id, Member.telegram_id, Member.language, Member.timezone)
             .join(Member, col(Member.id) == col(Rsvp.member_id))
+            .join(Event, col(Event.id) == col(Rsvp.event_id))
             .where(
                 col(Rsvp.event_id).in_(by_event),
                 col(Rsvp.status).in_(REMINDED),
+                or_(col(Event.open_to_all), still_member(Event.organization_id)),  # left: no reminder
                 Member.status == MemberStatus.ACTIVE,
                 col(Member.consent_at).is_not(None),
                 col(Member.telegram_id).is_not(None),

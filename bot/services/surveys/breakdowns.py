@@ -1,5 +1,6 @@
-"""Results per group of members (language, country of residence, country of origin) of an
-attributed survey, with small groups suppressed so that nobody's answers can be worked out."""
+"""Results per group of members (language, country of residence, country of origin, and the
+organization for a survey reaching several) of an attributed survey, with small groups suppressed
+so that nobody's answers can be worked out."""
 
 from __future__ import annotations
 
@@ -8,31 +9,35 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.audience import organizations_reached
+from bot.services.suppression import hidden_groups
 from bot.services.surveys.tally import SurveyResults, tally_question
-from storage.models import Member, ResponseStatus, SurveyQuestion, SurveyResponse
+from storage.models import Member, Membership, ResponseStatus, Survey, SurveyQuestion, SurveyResponse
 
 
-def hidden_groups(sizes: dict[str, int], min_group: int) -> set[str]:
-    """The groups a breakdown does not show: those under `min_group`, and then the smallest others
-    until the hidden ones add up to `min_group` at least. (The overall results minus the shown groups
-    are the hidden ones together: hiding only a group of 2 would let anyone work out its answers.)"""
-    hidden = {group for group, size in sizes.items() if size < min_group}
-    total = sum(sizes[group] for group in hidden)
-    for group, size in sorted(sizes.items(), key=lambda item: (item[1], item[0])):
-        if 0 < total < min_group and group not in hidden:
-            hidden.add(group)
-            total += size
-    return hidden
-
-
-async def response_groups(session: AsyncSession, survey_id: int, breakdown: str) -> dict[int, str]:
-    """{submitted response id: its member's group} ("?" for a member who did not say)."""
+async def response_groups(session: AsyncSession, survey: Survey, breakdown: str) -> dict[int, str]:
+    """{submitted response id: its member's group} ("?" for a member who did not say). By
+    "organization": the id of the organization the survey reached them through (of several, the one
+    they joined first), so that every response is in one group."""
+    submitted = (SurveyResponse.survey_id == survey.id, SurveyResponse.status == ResponseStatus.SUBMITTED)
+    if breakdown == "organization":
+        rows = (
+            await session.exec(
+                select(SurveyResponse.id, Membership.organization_id)
+                .join(Membership, col(Membership.member_id) == col(SurveyResponse.member_id))
+                .where(*submitted, organizations_reached(survey.organization_id, survey.audience))
+                .order_by(col(Membership.id).desc())
+            )
+        ).all()
+        reached = {response_id: str(organization_id) for response_id, organization_id in rows}
+        ids = (await session.exec(select(SurveyResponse.id).where(*submitted))).all()
+        return {response_id: reached.get(response_id, "?") for response_id in ids}
     group_column = getattr(Member, breakdown)
     group_rows = (
         await session.exec(
             select(SurveyResponse.id, group_column)
             .join(Member, col(Member.id) == col(SurveyResponse.member_id))
-            .where(SurveyResponse.survey_id == survey_id, SurveyResponse.status == ResponseStatus.SUBMITTED)
+            .where(*submitted)
         )
     ).all()
     return {response_id: value or "?" for response_id, value in group_rows}

@@ -85,15 +85,6 @@ async def questions_of(session: AsyncSession, survey_id: int) -> list[SurveyQues
     return list(result.all())
 
 
-async def survey_in(session: AsyncSession, organization_id: int, survey_id: int) -> Survey | None:
-    """The organization's survey with this id; None for an id (from a button or a link) that is
-    forged, beyond the database's integers or another organization's."""
-    if not 0 < survey_id <= ROW_ID_MAX:
-        return None
-    survey = await session.get(Survey, survey_id)
-    return survey if survey is not None and survey.organization_id == organization_id else None
-
-
 async def question_in(session: AsyncSession, survey: Survey, question_id: int) -> SurveyQuestion | None:
     """The survey's question with this id; None for an id from callback data that is forged, beyond
     the database's integers or another survey's."""

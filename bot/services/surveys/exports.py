@@ -14,11 +14,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services import spreadsheets
 from bot.services.audience import PAGE, spreadsheet_cell
 from bot.services.surveys.building import questions_of
 from bot.services.surveys.results import results
@@ -92,22 +92,7 @@ async def export_csv(session: AsyncSession, survey: models.Survey) -> bytes:
 
 
 NUMERIC_KINDS = (models.QuestionKind.NUMBER, models.QuestionKind.RATING)
-
-
-def _number(text: str) -> int | float | str:
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return float(text)
-    except ValueError:
-        return text
-
-
-def _text(value: str) -> str:
-    """openpyxl stores a string starting with "=" as a formula: never let one through."""
-    return spreadsheet_cell(value)
+_text = spreadsheets.text
 
 
 async def export_votes_csv(session: AsyncSession, survey: models.Survey) -> bytes:
@@ -162,12 +147,8 @@ async def export_xlsx(
         "maximum": "Maximum",
         **(headings or {}),
     }
-    workbook = Workbook()
-    responses = workbook.active
-    assert responses is not None
-    responses.title = "Responses"
-    raw = (await export_rows_csv(session, survey)).decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(raw)))
+    workbook = spreadsheets.new_workbook()
+    rows = spreadsheets.csv_rows(await export_rows_csv(session, survey))
     questions = await questions_of(session, survey.id or 0)
     numeric = {
         len(rows[0]) - len(questions) + index
@@ -175,15 +156,7 @@ async def export_xlsx(
         if question.kind in NUMERIC_KINDS
     }
     numeric |= {0} | ({1} if rows and len(rows[0]) > 1 and rows[0][1] == "member_id" else set())
-    for number, row in enumerate(rows):
-        responses.append(
-            [
-                _number(cell) if number and index in numeric and cell else _text(cell)
-                for index, cell in enumerate(row)
-            ]
-        )
-    for cell in responses[1]:
-        cell.font = Font(bold=True)
+    spreadsheets.add_sheet(workbook, "Responses", rows, lambda _row, column: column in numeric)
     summary = workbook.create_sheet("Summary")
     outcome = await results(session, survey, language=language)
     summary.append([_text(names[key]) for key in ("question", "answer", "count", "percent")])
@@ -191,9 +164,7 @@ async def export_xlsx(
         cell.font = Font(bold=True)
     for result in outcome.questions:
         _summary_rows(summary, result, names, translate)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return spreadsheets.workbook_bytes(workbook)
 
 
 def _summary_rows(

@@ -5,17 +5,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import exists, func, not_
+from sqlalchemy import String, cast, exists, func, not_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Member, Membership, Survey, SurveyParticipation, SurveyStatus
+from bot.services.origins import member_organizations, reached
+from storage.models import Member, Survey, SurveyParticipation, SurveyStatus
+
+
+def _wide() -> Any:
+    """Surveys whose audience reaches other organizations (its JSON holds a "reach")."""
+    return cast(Survey.audience, String).like('%"reach"%')
+
+
+async def member_sees(session: AsyncSession, member_id: int | None, survey: Survey) -> bool:
+    """May the member answer this survey: are they in an active organization it reaches (its own,
+    or those of a confederation-wide reach)? The other filters of its audience are not re-applied:
+    a member may answer a survey forwarded to them."""
+    return await reached(session, member_id, survey.organization_id, survey.audience)
 
 
 async def open_surveys_for(session: AsyncSession, member: Member, now: datetime) -> list[Survey]:
-    """Open surveys of the member's organizations they have not submitted (for `/surveys`).
-    (The audience filter is not re-applied: a member may answer a survey forwarded to them.)"""
+    """Open surveys of the member's organizations, and confederation-wide ones reaching them, that
+    they have not submitted (for `/surveys`)."""
     submitted = exists().where(
         SurveyParticipation.survey_id == Survey.id,
         SurveyParticipation.member_id == member.id,
@@ -24,9 +38,7 @@ async def open_surveys_for(session: AsyncSession, member: Member, now: datetime)
     result = await session.exec(
         select(Survey)
         .where(
-            col(Survey.organization_id).in_(
-                select(Membership.organization_id).where(Membership.member_id == member.id)
-            ),
+            col(Survey.organization_id).in_(member_organizations(member.id)) | _wide(),
             Survey.status == SurveyStatus.OPEN,
             col(Survey.native_poll).is_(False),
             col(Survey.opens_at) <= now,
@@ -35,7 +47,7 @@ async def open_surveys_for(session: AsyncSession, member: Member, now: datetime)
         )
         .order_by(col(Survey.closes_at), col(Survey.id))
     )
-    return list(result.all())
+    return [survey for survey in result.all() if await member_sees(session, member.id, survey)]
 
 
 async def started_survey_ids(session: AsyncSession, member_id: int) -> set[int]:

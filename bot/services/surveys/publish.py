@@ -10,16 +10,13 @@ from sqlalchemy import update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services import audit
 from bot.services.audience import audience_members
-from bot.services.outbox_rows import pending_row, write_rows
+from bot.services.outbox_rows import pending_row, speaker, write_rows
 from bot.services.surveys.building import questions_of
 from bot.services.surveys.languages import version_for
 from bot.services.surveys.rules import CHOICE_KINDS, KIND, SurveyError, reminder_time, validate_times
-from storage.models import (
-    Organization,
-    Survey,
-    SurveyStatus,
-)
+from storage.models import Member, Organization, Survey, SurveyStatus
 
 
 def audience_query(survey: Survey) -> Any:
@@ -38,12 +35,12 @@ async def enqueue(
 ) -> int:
     """One outbox row of `kind` per member of `query` (see `audience_query`), in their version."""
 
+    speaks_for = speaker(survey.organization_id, survey.audience)
+
     def row_for(recipient: Any) -> dict[str, Any]:
         member_id, chat_id, language, _zone = recipient
         to = (member_id, chat_id, version_for(survey, language, organization.default_language))
-        return pending_row(
-            kind, survey.id, to, payload, not_before, now, organization_id=survey.organization_id
-        )
+        return pending_row(kind, survey.id, to, payload, not_before, now, organization_id=speaks_for)
 
     return await write_rows(session, query, row_for)
 
@@ -80,9 +77,18 @@ async def open_survey(
     payload: dict[str, Any] = {"survey_id": survey.id, "native_poll": survey.native_poll}
     if survey.native_poll:
         payload["question_id"] = questions[0].id
-    return await enqueue(
+    invited = await enqueue(
         session, survey, organization, audience_query(survey), KIND, payload, survey.opens_at, now
     )
+    author = await session.get(Member, survey.created_by_member_id) if survey.created_by_member_id else None
+    audit.record(
+        session,
+        "broadcast.poll" if survey.native_poll else "broadcast.survey",
+        actor_telegram_id=author.telegram_id if author else None,
+        organization_id=survey.organization_id,
+        details={"survey_id": survey.id, "recipients": invited},
+    )
+    return invited
 
 
 async def publish(session: AsyncSession, survey: Survey, now: datetime) -> int:

@@ -9,6 +9,7 @@ from sqlalchemy import and_, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.audience import is_wide
 from bot.services.surveys.breakdowns import add_groups, response_groups
 from bot.services.surveys.building import questions_of
 from bot.services.surveys.languages import question_text
@@ -65,12 +66,15 @@ async def results(
     """Counts and percentages per option (choice, yes/no, rating), averages (rating, number) and
     text answers, over submitted responses; labels in `language` when translated.
 
-    `breakdown` (attributed surveys only: one of BREAKDOWNS) adds the same results per group of
+    `breakdown` (attributed surveys only: one of BREAKDOWNS; "organization" for a survey reaching
+    several organizations) adds the same results per group of
     members; groups with fewer than `min_group` respondents are suppressed (counted, not shown), with
     as many of the smallest other groups as it takes for the suppressed ones to add up to `min_group`,
     and groups never list text answers."""
     if breakdown is not None and (survey.anonymous or breakdown not in BREAKDOWNS):
         raise SurveyError("anonymous" if survey.anonymous else "bad_breakdown")
+    if breakdown == "organization" and not is_wide(survey.audience):
+        raise SurveyError("bad_breakdown")
     questions = await questions_of(session, survey.id or 0)
     if survey.native_poll and questions:
         return await _poll_results(session, survey, questions[0], language)
@@ -82,7 +86,7 @@ async def results(
             models.SurveyResponse.status == models.ResponseStatus.SUBMITTED,
         )
     )
-    group_of = await response_groups(session, survey.id or 0, breakdown) if breakdown else {}
+    group_of = await response_groups(session, survey, breakdown) if breakdown else {}
     respondents = int(
         (
             await session.exec(

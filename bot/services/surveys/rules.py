@@ -28,7 +28,8 @@ REMINDER_MIN_GAP = timedelta(hours=1)  # a reminder comes at least this long aft
 RATING_SCALES = ((1, 5), (0, 10))
 NUMBER_LIMIT = 1e12
 MIN_GROUP = 5  # attributed breakdowns: smaller groups are suppressed
-BREAKDOWNS = ("language", "residence_country", "origin_country")
+# "organization": only for a survey reaching several organizations (a super-admin's).
+BREAKDOWNS = ("language", "residence_country", "origin_country", "organization")
 CHOICE_KINDS = (QuestionKind.SINGLE, QuestionKind.MULTIPLE, QuestionKind.YES_NO)
 
 

@@ -19,10 +19,8 @@ from storage.models import Member, Membership, Training, TrainingSignup, Trainin
 
 
 async def _reaches(session: AsyncSession, training: Training, member: Member) -> bool:
-    query = (
-        select(Member.id)
-        .join(Membership, col(Membership.member_id) == col(Member.id))
-        .where(Member.id == member.id, audience_filter(training.organization_id, training.audience, None))
+    query = select(Member.id).where(
+        Member.id == member.id, audience_filter(training.organization_id, training.audience, None)
     )
     return (await session.exec(query)).first() is not None
 

@@ -12,9 +12,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import seat_queries
+from bot.services.origins import sees
 from bot.services.rows import reloaded
 from bot.services.trainings.rules import TrainingError
 from storage.models import Event, EventStatus, SignupStatus, Training, TrainingSignup, TrainingStatus
+from storage.types import ROW_ID_MAX
 
 # Listed for coordinators: drafts are never left behind (the dialog publishes at once), cancelled
 # trainings are over.
@@ -34,13 +36,16 @@ async def fresh(session: AsyncSession, training: Training) -> Training:
     return await get_training(session, int(identity[0]) if identity else training.id or 0)
 
 
-async def visible_training(session: AsyncSession, organization_id: int, training_id: int) -> Training | None:
-    """A training members may see: of this organization and published (not a draft)."""
+async def visible_training(session: AsyncSession, member_id: int | None, training_id: int) -> Training | None:
+    """A training this member may see: published (not a draft), of an active organization they
+    belong to; None otherwise (a forged id, another organization's training)."""
+    if not 0 < training_id <= ROW_ID_MAX:
+        return None
     training = await session.get(Training, training_id, populate_existing=True)
     if (
         training is None
-        or training.organization_id != organization_id
         or training.status == TrainingStatus.DRAFT
+        or not await sees(session, member_id, training.organization_id)
     ):
         return None
     return training

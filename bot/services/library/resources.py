@@ -1,0 +1,181 @@
+"""Resources from draft to published, what a member may see, and the pages of /resources:
+categories with counts, a category's page, search results (the member's language first)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services.library.rules import LibraryError
+from bot.services.library.search import match_condition, refresh
+from storage.models import Membership, Resource, ResourceKind, ResourceSave, ResourceScope, ResourceStatus
+from storage.types import utcnow
+
+PAGE_SIZE = 8
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of resources and how many there are in all."""
+
+    items: Sequence[Resource]
+    total: int
+    offset: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + len(self.items) < self.total
+
+
+async def member_organizations(session: AsyncSession, member_id: int | None) -> list[int]:
+    """The organizations a member belongs to (whatever their role)."""
+    if member_id is None:
+        return []
+    result = await session.exec(select(Membership.organization_id).where(Membership.member_id == member_id))
+    return list(result.all())
+
+
+def visible_to(organization_ids: Sequence[int]) -> Any:
+    """Published, and addressed to the whole confederation or to one of these organizations."""
+    return (col(Resource.status) == ResourceStatus.PUBLISHED) & or_(
+        col(Resource.scope) == ResourceScope.CONFEDERATION,
+        col(Resource.organization_id).in_(list(organization_ids)),
+    )
+
+
+async def visible_resource(
+    session: AsyncSession, resource_id: int, organization_ids: Sequence[int]
+) -> Resource | None:
+    """The resource if a member of these organizations may open it; None otherwise (a draft, a
+    suggestion, another organization's resource, a forged id)."""
+    if not 0 < resource_id < 2**31:
+        return None
+    result = await session.exec(
+        select(Resource).where(Resource.id == resource_id, visible_to(organization_ids))
+    )
+    return result.first()
+
+
+async def create_draft(
+    session: AsyncSession,
+    organization_id: int,
+    kind: ResourceKind,
+    title: str,
+    language: str,
+    created_by: int | None,
+    status: ResourceStatus = ResourceStatus.DRAFT,
+) -> Resource:
+    resource = Resource(
+        organization_id=organization_id,
+        kind=kind,
+        title=title,
+        language=language,
+        languages=[language],
+        created_by=created_by,
+        status=status,
+    )
+    refresh(resource)
+    session.add(resource)
+    await session.flush()
+    return resource
+
+
+async def change(session: AsyncSession, resource: Resource, **fields: Any) -> Resource:
+    """Set fields of a resource (its search text follows)."""
+    for name, value in fields.items():
+        setattr(resource, name, value)
+    refresh(resource)
+    resource.updated_at = utcnow()
+    session.add(resource)
+    await session.flush()
+    return resource
+
+
+async def set_translation(
+    session: AsyncSession, resource: Resource, language: str, answers: dict[str, str | None]
+) -> None:
+    entry = {key: value for key, value in answers.items() if value}
+    await change(session, resource, translations={**resource.translations, language: entry})
+
+
+async def publish(session: AsyncSession, resource: Resource, now: datetime | None = None) -> bool:
+    """Draft (or suggestion) → published, claimed by a conditional update: a second tap finds
+    nothing to claim and gets False."""
+    when = now or utcnow()
+    result = await (await session.connection()).execute(
+        update(Resource)
+        .where(
+            col(Resource.id) == resource.id,
+            col(Resource.status).in_([ResourceStatus.DRAFT, ResourceStatus.SUGGESTED]),
+        )
+        .values(status=ResourceStatus.PUBLISHED, published_at=when, updated_at=when)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    await session.refresh(resource)
+    return True
+
+
+async def discard(session: AsyncSession, resource: Resource) -> None:
+    if resource.status != ResourceStatus.DRAFT:
+        raise LibraryError("not_draft")
+    await session.delete(resource)
+    await session.flush()
+
+
+async def category_counts(session: AsyncSession, organization_ids: Sequence[int]) -> dict[str, int]:
+    result = await session.exec(
+        select(Resource.category, func.count())
+        .where(visible_to(organization_ids))
+        .group_by(col(Resource.category))
+    )
+    return {str(category): int(count) for category, count in result.all() if category}
+
+
+async def _dialect(session: AsyncSession) -> str:
+    return str((await session.connection()).dialect.name)
+
+
+async def page(
+    session: AsyncSession,
+    organization_ids: Sequence[int],
+    language: str,
+    *,
+    category: str | None = None,
+    query: str | None = None,
+    saved_by: int | None = None,
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+) -> Page:
+    """A page of what a member may see: in a category, matching a search (every word, on the
+    full-text index), or among their saved ones; resources they can read in `language` first,
+    the newest first within each."""
+    conditions: list[Any] = [visible_to(organization_ids)]
+    if category is not None:
+        conditions.append(col(Resource.category) == category)
+    if query is not None:
+        matched = match_condition(query, await _dialect(session))
+        if matched is None:
+            return Page((), 0, 0)
+        conditions.append(matched)
+    base = select(Resource)
+    if saved_by is not None:
+        base = base.join(ResourceSave, col(ResourceSave.resource_id) == col(Resource.id)).where(
+            ResourceSave.member_id == saved_by
+        )
+    counted = select(func.count()).select_from(base.where(*conditions).subquery())
+    total = int((await session.exec(counted)).one())
+    yours = case((col(Resource.search_langs).like(f"% {language} %"), 0), else_=1)
+    result = await session.exec(
+        base.where(*conditions)
+        .order_by(yours, col(Resource.published_at).desc(), col(Resource.id).desc())
+        .offset(max(0, offset))
+        .limit(limit)
+    )
+    return Page(result.all(), total, max(0, offset))
