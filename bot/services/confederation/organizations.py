@@ -15,6 +15,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import SHIPPED_LANGUAGES
+from bot.services import audit
 from bot.services.geo import country_codes, is_valid_zone
 from bot.services.members import CITY_MAX
 from bot.services.outbox_rows import cancel_pending
@@ -22,7 +23,6 @@ from bot.services.refusal import Refusal
 from bot.services.roles import Actor, slugify
 from bot.services.text import fold, telegram_length
 from storage.models import (
-    AuditEntry,
     JoinPolicy,
     Organization,
     OrgKind,
@@ -166,17 +166,16 @@ CHECKS: Final = {
 # -- writing ------------------------------------------------------------------------------------
 
 
-def _audit(
+async def _save(
     session: AsyncSession, actor: Actor, organization: Organization, action: str, **details: Any
 ) -> None:
-    session.add(
-        AuditEntry(
-            actor_telegram_id=actor.telegram_id,
-            action=action,
-            organization_id=organization.id,
-            details=details,
-        )
+    """Keep the organization's changes, recorded in the audit log as `action` with `details`."""
+    organization.updated_at = utcnow()
+    session.add(organization)
+    audit.record(
+        session, action, actor_telegram_id=actor.telegram_id, organization_id=organization.id, details=details
     )
+    await session.flush()
 
 
 async def _name_is_free(session: AsyncSession, name: str, organization_id: int | None) -> bool:
@@ -217,8 +216,7 @@ async def create_organization(
     )
     session.add(organization)
     await session.flush()
-    _audit(session, actor, organization, "organization.created")
-    await session.flush()
+    await _save(session, actor, organization, "organization.created")
     return organization
 
 
@@ -237,10 +235,7 @@ async def change(session: AsyncSession, actor: Actor, organization: Organization
         return []
     for key in changed:
         setattr(organization, key, values[key])
-    organization.updated_at = utcnow()
-    session.add(organization)
-    _audit(session, actor, organization, "organization.changed", fields=changed)
-    await session.flush()
+    await _save(session, actor, organization, "organization.changed", fields=changed)
     return changed
 
 
@@ -265,10 +260,9 @@ async def set_translation(
     else:
         translations.pop(language, None)
     organization.translations = translations
-    organization.updated_at = utcnow()
-    session.add(organization)
-    _audit(session, actor, organization, "organization.changed", fields=["translations"], language=language)
-    await session.flush()
+    await _save(
+        session, actor, organization, "organization.changed", fields=["translations"], language=language
+    )
 
 
 async def set_status(
@@ -284,23 +278,16 @@ async def set_status(
     if status == OrgStatus.ARCHIVED and organization.id == await first_organization_id(session):
         raise OrganizationError("own_organization")
     organization.status = status
-    organization.updated_at = utcnow()
-    session.add(organization)
-    _audit(session, actor, organization, STATUS_ACTIONS[status])
-    cancelled = 0
-    if status == OrgStatus.ARCHIVED:
-        cancelled = await cancel_pending(session, OutboxMessage.organization_id == organization.id)
-    await session.flush()
-    return cancelled
+    await _save(session, actor, organization, STATUS_ACTIONS[status])
+    if status != OrgStatus.ARCHIVED:
+        return 0
+    return await cancel_pending(session, col(OutboxMessage.organization_id) == organization.id)
 
 
 async def rotate_invite(session: AsyncSession, actor: Actor, organization: Organization) -> str:
     """A new invite code: the old link stops working at once."""
     organization.invite_code = new_invite_code()
-    organization.updated_at = utcnow()
-    session.add(organization)
-    _audit(session, actor, organization, "organization.invite_rotated")
-    await session.flush()
+    await _save(session, actor, organization, "organization.invite_rotated")
     return organization.invite_code
 
 
