@@ -59,7 +59,7 @@ from bot.services.library.digest import DIGEST_CHECK_SECONDS
 from bot.services.members import get_member
 from bot.services.memberships import DECIDED_KIND as JOIN_DECIDED
 from bot.services.memberships import REQUEST_KIND as JOIN_REQUEST
-from bot.services.roles import ensure_default_organization, role_holders
+from bot.services.roles import ensure_default_organization, staff_menus
 from bot.services.surveys import KIND as SURVEY
 from bot.services.surveys import POLL_STOP_KIND as POLL_STOP
 from bot.services.surveys import REMINDER_KIND as SURVEY_REMINDER
@@ -71,7 +71,7 @@ from handlers import get_routers
 from storage.db import create_engine, create_session_factory
 from storage.fsm import SQLStorage
 from storage.migrate import upgrade_to_head
-from storage.models import Organization, Role
+from storage.models import Role
 
 if TYPE_CHECKING:
     from bot.web.polling import UpdatePoller
@@ -342,19 +342,15 @@ def _tracked(
 
 
 async def _on_startup(
-    bot: Bot,
-    settings: Settings,
-    i18n: I18n,
-    sessions: async_sessionmaker[AsyncSession],
-    organization: Organization,
+    bot: Bot, settings: Settings, i18n: I18n, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    """Command menus: per language for everyone, and per chat for role holders and super-admins."""
+    """Command menus: per language for everyone, and per chat for role holders (their roles in
+    every organization) and super-admins."""
     await set_default_commands(bot, i18n, settings.default_language)
     async with sessions() as session:
-        holders = await role_holders(session, organization.id or 0)
         menus = {
-            member.telegram_id: (member.language or settings.default_language, {role})
-            for member, role in holders
+            member.telegram_id: (member.language or settings.default_language, roles)
+            for member, roles in await staff_menus(session)
             if member.telegram_id is not None
         }
         for admin_id in settings.admin_ids:

@@ -58,6 +58,7 @@ _COORDINATOR_COMMANDS = (
 ROLE_COMMANDS: dict[Role, tuple[tuple[str, object], ...]] = {
     Role.ADMIN: (
         ("admin", __("Manage roles")),
+        ("manageorgs", __("Manage organizations")),
         ("audit", __("Audit trail")),
         *_ORGANIZER_COMMANDS,
         *_COORDINATOR_COMMANDS,
@@ -106,10 +107,11 @@ async def clear_chat_commands(bot: Bot, chat_id: int) -> None:
 
 
 async def refresh_member_menu(
-    bot: Bot, i18n: I18n, session: AsyncSession, actor: Actor, member: Member, organization_id: int
+    bot: Bot, i18n: I18n, session: AsyncSession, actor: Actor, member: Member
 ) -> None:
     """After any change (consent, language, a role granted or taken): the person's own menu, in
-    their language, with the commands of the roles they really hold — a super-admin's included."""
-    roles = await effective_roles(session, actor, member, organization_id)
+    their language, with the commands of the roles they really hold in any organization — a
+    super-admin's included."""
+    roles = await effective_roles(session, actor, member)
     language = member.language or i18n.default_locale
     await refresh_chat_commands(bot, i18n, actor.telegram_id, language, roles)

@@ -24,12 +24,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.logs import log_event
 from bot.policy import (
+    ANY_ORGANIZATION,
     LOADS_FLAG,
     REFUSAL_FLAG,
     RIGHTS_FLAG,
+    ROLES_FOR,
     STALE,
     Action,
     Loads,
+    holds_role_anywhere,
     refusal_text,
     role_allows,
     role_in,
@@ -94,6 +97,10 @@ class Context:
         counts and results are about members of organizations its own staff cannot see."""
         if action == Action.PUBLIC or (self.actor is not None and self.actor.is_super_admin):
             return role_allows(self.actor, None, action)
+        if target is None and action in ANY_ORGANIZATION:
+            return self.actor is not None and await holds_role_anywhere(
+                self.session, self.member, ROLES_FOR[action]
+            )
         if target is not None and is_wide(getattr(target, "audience", None)):
             return False
         organization_id = target.organization_id if target is not None else self.organization_id
@@ -101,12 +108,19 @@ class Context:
 
     async def load(self, action: Action, model: type[OwnedT], ident: int) -> OwnedT | None:
         """The row with this id if the actor may take `action` on it; None when it does not exist
-        (or the id is forged) or belongs where the actor has no such right."""
+        (or the id is forged) or belongs where the actor has no such right. A row of another
+        organization the actor may act in (a button from before they switched) makes that
+        organization the update's: what the handler does is done in the row's organization."""
         if not 0 < ident <= ROW_ID_MAX:
             return None
         row = await self.session.get(model, ident)
         if row is None or not await self.may(action, row):
             return None
+        if row.organization_id != self.organization_id:
+            organization = await self.session.get(Organization, row.organization_id)
+            if organization is None:
+                return None
+            self.organization = organization
         return row
 
 

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.i18n import resolve_locale
 from bot.logs import log_event
 from bot.observability import observe_update
+from bot.services.acting import acting_organization
 from bot.services.members import TelegramIdentity, get_member, touch_identity
 from bot.services.roles import Actor
 from storage.db import current_session
@@ -105,11 +106,14 @@ class MemberMiddleware(BaseMiddleware):
                 await touch_identity(
                     session, member, TelegramIdentity(user.id, user.username, user.full_name)
                 )
+        actor = Actor(user.id, user.id in self.admin_ids) if user else None
         organization = data.get("organization")
         if organization is not None:  # fresh each update: admins change settings such as quiet hours
-            data["organization"] = await session.get(Organization, organization.id) or organization
+            default = await session.get(Organization, organization.id) or organization
+            # Staff act for the organization they chose (or their own), everyone else for this one.
+            data["organization"] = await acting_organization(session, member, actor, default)
         data["member"] = member
-        data["actor"] = Actor(user.id, user.id in self.admin_ids) if user else None
+        data["actor"] = actor
         data["locale"] = resolve_locale(
             member.language if member else None,
             user.language_code if user else None,

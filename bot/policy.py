@@ -22,6 +22,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.confederation.listing import organizations_with_role
 from bot.services.library.rules import LIBRARY_STAFF
 from bot.services.roles import Actor
 from storage.models import Member, Membership, MemberStatus, Role
@@ -41,6 +42,8 @@ class Action(StrEnum):
     MANAGE_EVENTS = "manage_events"  # /newevent, /myevents, /postevent
     RUN_SURVEYS = "run_surveys"  # /poll, /newsurvey, /results
     MANAGE_TRAININGS = "manage_trainings"  # /newtraining, /managetrainings
+    MANAGE_ORGANIZATION = "manage_organization"  # /manageorgs: the organization's own card
+    CONFEDERATION = "confederation"  # create, suspend, restore, archive organizations
     VIEW_STATS = "view_stats"  # /stats: the organization's statistics and their exports
     VIEW_AUDIT = "view_audit"  # /audit: the organization's audit trail
     MANAGE_RESOURCES = "manage_resources"  # /newresource, members' suggestions, usage on the card
@@ -54,6 +57,8 @@ ROLES_FOR: Final[dict[Action, frozenset[Role]]] = {
     Action.MANAGE_EVENTS: frozenset({Role.ORGANIZER, Role.ADMIN}),
     Action.RUN_SURVEYS: frozenset({Role.COORDINATOR, Role.ORGANIZER, Role.ADMIN}),
     Action.MANAGE_TRAININGS: frozenset({Role.COORDINATOR, Role.ORGANIZER, Role.ADMIN}),
+    Action.MANAGE_ORGANIZATION: frozenset({Role.ADMIN}),
+    Action.CONFEDERATION: frozenset(),  # the confederation's staff (super-admins) only
     Action.VIEW_STATS: frozenset({Role.COORDINATOR, Role.ORGANIZER, Role.ADMIN}),
     Action.VIEW_AUDIT: frozenset({Role.ADMIN}),
     Action.MANAGE_RESOURCES: LIBRARY_STAFF,
@@ -65,6 +70,8 @@ REFUSALS: Final = {
     Action.MANAGE_EVENTS: __("Sorry, only organizers can manage events."),
     Action.RUN_SURVEYS: __("Sorry, only coordinators and organizers can run surveys."),
     Action.MANAGE_TRAININGS: __("Sorry, only coordinators can manage trainings."),
+    Action.MANAGE_ORGANIZATION: __("Sorry, only administrators can do this."),
+    Action.CONFEDERATION: __("Sorry, only the confederation's staff can do this."),
     Action.VIEW_STATS: __(
         "Sorry, only the organization's coordinators, organizers and admins can see its statistics."
     ),
@@ -74,6 +81,10 @@ REFUSALS: Final = {
     ),
 }
 assert set(ROLES_FOR) == set(REFUSALS) == set(Action) - {Action.PUBLIC}
+# Actions on an organization itself, named by the button or the dialog's step and checked when it is
+# loaded (`Context.load`): the command and the typed steps only need the role in some organization,
+# so an admin of B who acts for A still reaches B's card (and nothing else).
+ANY_ORGANIZATION: Final = frozenset({Action.MANAGE_ORGANIZATION})
 
 
 @dataclass(frozen=True)
@@ -121,6 +132,11 @@ async def role_in(session: AsyncSession, member: Member | None, organization_id:
     )
     role = result.first()
     return Role(role) if role else Role.MEMBER
+
+
+async def holds_role_anywhere(session: AsyncSession, member: Member | None, roles: frozenset[Role]) -> bool:
+    """Does the active member hold one of `roles` in some organization that is not archived?"""
+    return bool(await organizations_with_role(session, member, roles))
 
 
 def role_allows(actor: Actor | None, role: Role | None, action: Action) -> bool:

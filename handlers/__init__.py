@@ -15,11 +15,13 @@ def get_routers() -> list[Router]:
         fallback,
         help,
         library,
+        orgs_admin,
         stats,
         surveys,
         trainings,
     )
     from handlers.admin import quiet_hours, roles
+    from handlers.composer import acting
     from handlers.members import (
         blocking,
         calendar,
@@ -38,8 +40,10 @@ def get_routers() -> list[Router]:
         blocking.router,
         help.router,
         start.router,
+        acting.router,
         roles.router,
         quiet_hours.router,
+        *orgs_admin.get_routers(),
         stats.router,
         audit.router,
         *announcements.get_routers(),

@@ -17,7 +17,7 @@ from bot.i18n import _, is_rtl
 from bot.policy import Action, rights
 from bot.services.roles import Actor, effective_roles
 from handlers.members.states import ProfileStates
-from storage.models import Member, Organization
+from storage.models import Member
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -29,10 +29,9 @@ async def show_help(
     member: Member | None,
     actor: Actor,
     session: AsyncSession,
-    organization: Organization,
     i18n: I18n,
 ) -> None:
-    roles = await effective_roles(session, actor, member, organization.id or 0)
+    roles = await effective_roles(session, actor, member)
     commands = command_list(i18n, i18n.current_locale, sorted(roles))
     lines = [_("ℹ️ <b>What I can do</b>"), ""]
     # Isolated, a command keeps its slash in front in a right-to-left line ("/events", not "events/").

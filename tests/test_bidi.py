@@ -56,8 +56,8 @@ def test_native_names_and_plural_forms_of_the_newer_languages() -> None:
     assert names == ["Deutsch", "Italiano", "Türkçe", "فارسی", "اردو", "हिन्दी", "বাংলা", "中文 (简体)"]
     i18n = create_i18n("en")
     one, many = (
-        "The community has {count} registered member.",
-        "The community has {count} registered members.",
+        "{organization} has {count} registered member.",
+        "{organization} has {count} registered members.",
     )
     assert len({i18n.gettext(one, many, n, locale="zh_Hans").replace(str(n), "N") for n in (1, 2)}) == 1
     for language in ("de", "it", "ur"):  # one ≠ other (Turkish rightly says "üye" for both)

@@ -100,7 +100,9 @@ async def test_roles_are_granted_revoked_and_audited(session: AsyncSession) -> N
     ]
 
 
-async def test_only_admins_manage_roles_and_only_super_admins_make_admins(session: AsyncSession) -> None:
+async def test_admins_manage_roles_and_the_last_admin_stays(session: AsyncSession) -> None:
+    """An organization's admin grants every role, admin included; its last admin (super-admins
+    counted out) is neither removed nor demoted."""
     org = await ensure_default_organization(session, "Org", "en", "UTC")
     admin = await _member(session, 504, "Admin")
     plain = await _member(session, 505, "Plain")
@@ -109,10 +111,15 @@ async def test_only_admins_manage_roles_and_only_super_admins_make_admins(sessio
     assert await can_manage_roles(session, admin_actor, admin, org.id)
     assert not await can_manage_roles(session, plain_actor, plain, org.id)
     assert await can_manage_roles(session, SUPER, None, org.id)  # super-admins need no registration
-    with pytest.raises(RoleError, match="super_admin_only"):
-        await grant_role(session, admin_actor, org.id, plain, Role.ADMIN)
+    staff = {SUPER.telegram_id}
+    with pytest.raises(RoleError, match="last_admin"):
+        await revoke_role(session, admin_actor, org.id, admin, staff)
+    with pytest.raises(RoleError, match="last_admin"):
+        await grant_role(session, SUPER, org.id, admin, Role.ORGANIZER, staff)
     await grant_role(session, admin_actor, org.id, plain, Role.COORDINATOR)
     assert await role_of(session, org.id, plain.id) == Role.COORDINATOR
+    await grant_role(session, admin_actor, org.id, plain, Role.ADMIN, staff)
+    assert await revoke_role(session, admin_actor, org.id, admin, staff) == Role.ADMIN
 
 
 async def test_coordinators_organizers_and_admins_coordinate_members_do_not(session: AsyncSession) -> None:

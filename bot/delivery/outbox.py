@@ -3,6 +3,10 @@
 Claiming is one `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING`: on
 PostgreSQL concurrent senders skip each other's rows; SQLite has a single writer, so the statement
 is atomic there as it is.
+
+Rows of an organization that is suspended or archived are held: never claimed, still pending, so
+they go out once it is restored (each renderer drops what has expired meanwhile: a reminder of an
+event that has started, an invitation to a survey that has closed).
 """
 
 from __future__ import annotations
@@ -11,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from storage.models import DeliveryStatus, Member, MemberStatus, OutboxMessage
+from storage.models import DeliveryStatus, Member, MemberStatus, Organization, OrgStatus, OutboxMessage
 
 
 @dataclass(frozen=True)
@@ -41,10 +45,23 @@ class Outcome:
     retry_at: datetime | None = None
 
 
+def _speaks_for_active() -> Any:
+    """The row's organization may speak (not suspended or archived), or it is the confederation's."""
+    held = select(Organization.id).where(Organization.status != OrgStatus.ACTIVE)
+    return or_(
+        col(OutboxMessage.organization_id).is_(None),
+        col(OutboxMessage.organization_id).not_in(held.scalar_subquery()),
+    )
+
+
 async def claim_due(session: AsyncSession, worker: str, limit: int, now: datetime) -> list[Claimed]:
     due = (
         select(OutboxMessage.id)
-        .where(OutboxMessage.status == DeliveryStatus.PENDING, col(OutboxMessage.not_before) <= now)
+        .where(
+            OutboxMessage.status == DeliveryStatus.PENDING,
+            col(OutboxMessage.not_before) <= now,
+            _speaks_for_active(),
+        )
         .order_by(col(OutboxMessage.not_before), col(OutboxMessage.id))
         .limit(limit)
         .with_for_update(skip_locked=True)

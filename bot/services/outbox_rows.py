@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import insert, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.audience import member_pages
+from bot.services.audience import is_wide, member_pages
 from bot.services.schedule_math import after_quiet_hours
 from bot.services.versions import Translated, version_for
 from storage.models import DeliveryStatus, Organization, OutboxMessage
@@ -33,15 +33,30 @@ class Subject(Translated, Protocol):
 Addressee = tuple[int | None, int, str]  # (member id, chat id, language of the row)
 
 
+def speaker(organization_id: int, audience: Any) -> int | None:
+    """Whom a message speaks for (`pending_row`'s `organization_id`): its organization, or the
+    confederation itself (None) for a super-admin's reach beyond it, which no suspension holds."""
+    return None if is_wide(audience) else organization_id
+
+
 def pending_row(
-    kind: str, ref_id: int | None, to: Addressee, payload: dict[str, Any], not_before: datetime, now: datetime
+    kind: str,
+    ref_id: int | None,
+    to: Addressee,
+    payload: dict[str, Any],
+    not_before: datetime,
+    now: datetime,
+    *,
+    organization_id: int | None,
 ) -> dict[str, Any]:
-    """One outbox row (for `insert_rows`), due at `not_before`."""
+    """One outbox row (for `insert_rows`), due at `not_before`, speaking for `organization_id`
+    (held while that organization is suspended; None: the confederation itself)."""
     member_id, chat_id, language = to
     return {
         "kind": kind,
         "ref_id": ref_id,
         "member_id": member_id,
+        "organization_id": organization_id,
         "chat_id": chat_id,
         "language": language,
         "payload": payload,
@@ -138,7 +153,9 @@ async def write_notice(
         to, payload = personalized(row[:4], subject, organization, payload)
         zone = row[3] or organization.timezone
         not_before = now if urgent_from is None else notice_time(now, zone, organization, urgent_from)
-        return pending_row(notices.outbox_kind, notice_id, to, payload, not_before, now)
+        return pending_row(
+            notices.outbox_kind, notice_id, to, payload, not_before, now, organization_id=organization.id
+        )
 
     return await write_rows(session, recipients, row_for)
 

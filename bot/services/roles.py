@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import func
@@ -12,7 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.refusal import Refusal
-from storage.models import AuditEntry, Member, Membership, MemberStatus, Organization, Role
+from storage.models import AuditEntry, Member, Membership, MemberStatus, Organization, OrgStatus, Role
 from storage.types import utcnow
 
 GRANTABLE_ROLES = (Role.ORGANIZER, Role.COORDINATOR, Role.ADMIN)
@@ -104,14 +105,37 @@ async def acts_as(
     return role in _IMPLIED[await role_of(session, org_id, member.id)]
 
 
-async def effective_roles(
-    session: AsyncSession, actor: Actor, member: Member | None, org_id: int
-) -> set[Role]:
-    """The roles whose commands the person's menu shows."""
+async def effective_roles(session: AsyncSession, actor: Actor, member: Member | None) -> set[Role]:
+    """The roles whose commands the person's menu shows: every role they hold in any organization
+    that is not archived (an organizer in one organization sees the organizer commands)."""
     roles = {Role.ADMIN} if actor.is_super_admin else set()
     if member is not None and member.id is not None and member.status == MemberStatus.ACTIVE:
-        roles.add(await role_of(session, org_id, member.id))
+        roles.add(Role.MEMBER)
+        result = await session.exec(
+            select(Membership.role)
+            .join(Organization, col(Organization.id) == col(Membership.organization_id))
+            .where(Membership.member_id == member.id, Organization.status != OrgStatus.ARCHIVED)
+        )
+        roles.update(Role(role) for role in result.all())
     return roles
+
+
+async def staff_menus(session: AsyncSession) -> list[tuple[Member, set[Role]]]:
+    """Every member who holds a staff role somewhere, with the roles their menu shows."""
+    result = await session.exec(
+        select(Member, Membership.role)
+        .join(Membership, col(Membership.member_id) == col(Member.id))
+        .join(Organization, col(Organization.id) == col(Membership.organization_id))
+        .where(
+            Membership.role != Role.MEMBER,
+            Organization.status != OrgStatus.ARCHIVED,
+            Member.status == MemberStatus.ACTIVE,
+        )
+    )
+    menus: dict[int, tuple[Member, set[Role]]] = {}
+    for member, role in result.all():
+        menus.setdefault(member.id or 0, (member, {Role.MEMBER}))[1].add(Role(role))
+    return list(menus.values())
 
 
 async def can_organize(
@@ -163,19 +187,47 @@ async def _set_role(
     await session.flush()
 
 
+async def is_last_admin(
+    session: AsyncSession, organization_id: int, target: Member, confederation_staff: Collection[int] = ()
+) -> bool:
+    """Would the organization be left without an admin if `target` were not one any more? The
+    confederation's staff (super-admins, `confederation_staff`) are counted out: they are not the
+    organization's own, and taking their role never leaves it without one."""
+    if target.telegram_id in confederation_staff:
+        return False
+    others = await session.exec(
+        select(Member.telegram_id)
+        .join(Membership, col(Membership.member_id) == col(Member.id))
+        .where(
+            Membership.organization_id == organization_id,
+            Membership.role == Role.ADMIN,
+            Membership.member_id != target.id,
+            Member.status == MemberStatus.ACTIVE,
+        )
+    )
+    return not any(telegram_id not in confederation_staff for telegram_id in others.all())
+
+
 async def grant_role(
-    session: AsyncSession, actor: Actor, organization_id: int, target: Member, role: Role
+    session: AsyncSession,
+    actor: Actor,
+    organization_id: int,
+    target: Member,
+    role: Role,
+    confederation_staff: Collection[int] = (),
 ) -> None:
+    """Give `target` this role in the organization (its admins may make admins too). Demoting the
+    organization's last admin is refused (`last_admin`)."""
     if role not in GRANTABLE_ROLES:
         raise RoleError("unknown_role")
-    if role == Role.ADMIN and not actor.is_super_admin:
-        raise RoleError("super_admin_only")
     if target.id is None or not target.is_registered or target.status != MemberStatus.ACTIVE:
         raise RoleError("not_registered")
     membership = await _membership(session, organization_id, target.id)
     previous = Role(membership.role) if membership else Role.MEMBER
     if previous == role:
         raise RoleError("already_has_role")
+    if previous == Role.ADMIN and await is_last_admin(session, organization_id, target, confederation_staff):
+        raise RoleError("last_admin")
     if membership is None:
         membership = Membership(organization_id=organization_id, member_id=target.id)
     await _set_role(
@@ -183,14 +235,21 @@ async def grant_role(
     )
 
 
-async def revoke_role(session: AsyncSession, actor: Actor, organization_id: int, target: Member) -> Role:
-    """Back to plain member. Returns the role taken away."""
+async def revoke_role(
+    session: AsyncSession,
+    actor: Actor,
+    organization_id: int,
+    target: Member,
+    confederation_staff: Collection[int] = (),
+) -> Role:
+    """Back to plain member. Returns the role taken away; the organization's last admin keeps
+    theirs (`last_admin`)."""
     membership = await _membership(session, organization_id, target.id) if target.id else None
     if membership is None or Role(membership.role) == Role.MEMBER:
         raise RoleError("no_role")
     previous = Role(membership.role)
-    if previous == Role.ADMIN and not actor.is_super_admin:
-        raise RoleError("super_admin_only")
+    if previous == Role.ADMIN and await is_last_admin(session, organization_id, target, confederation_staff):
+        raise RoleError("last_admin")
     await _set_role(session, actor, membership, Role.MEMBER, "role.revoked", {"role": str(previous)})
     return previous
 

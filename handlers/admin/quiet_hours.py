@@ -17,6 +17,7 @@ from bot.services.schedule_math import parse_clock
 from handlers.admin.callbacks import AdminAction
 from handlers.admin.states import AdminStates
 from handlers.admin.views import describe_quiet_hours
+from storage.models import Organization
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -26,29 +27,42 @@ ADMIN: Final = rights(Action.MANAGE_ROLES)
 @router.callback_query(AdminAction.filter(F.action == "quiet"), flags=ADMIN)
 async def ask_quiet_hours(query: CallbackQuery, ctx: Context, state: FSMContext, bot: Bot) -> None:
     await state.set_state(AdminStates.quiet_hours)
-    await bot.send_message(
-        query.from_user.id,
-        _(
-            "Quiet hours are now {hours} in each member's own time zone: announcements that are not "
-            'urgent wait until they end.\n\nSend new hours like 22:00-08:00, or "off".'
-        ).format(hours=describe_quiet_hours(ctx.organization)),
-    )
+    await bot.send_message(query.from_user.id, quiet_hours_question(ctx.organization))
+
+
+def typed_quiet_hours(text: str) -> tuple[int, int] | None:
+    """(start, end) in minutes after midnight from "22:00-08:00" (or "off": 0, 0); None if unreadable."""
+    text = text.strip().lower()
+    parts = re.split(r"\s*[-–—]\s*", text)
+    if text in {"off", "0", "-"} or text == _("off").lower():
+        return 0, 0
+    if len(parts) == 2 and None not in (bounds := [parse_clock(part) for part in parts]):
+        return bounds[0] or 0, bounds[1] or 0
+    return None
+
+
+def quiet_hours_question(organization: Organization) -> str:
+    return _(
+        "Quiet hours are now {hours} in each member's own time zone: announcements that are not "
+        'urgent wait until they end.\n\nSend new hours like 22:00-08:00, or "off".'
+    ).format(hours=describe_quiet_hours(organization))
+
+
+async def save_quiet_hours(message: Message, ctx: Context, organization_id: int) -> bool:
+    """The typed hours kept for the organization (True), or the hint to type them again."""
+    assert ctx.actor is not None
+    hours = typed_quiet_hours(message.text or "")
+    if hours is None:
+        await message.answer(_('Please send hours like 22:00-08:00, or "off".'))
+        return False
+    organization = await set_quiet_hours(ctx.session, ctx.actor, organization_id, *hours)
+    if organization is None:
+        return False
+    await message.answer(_("✅ Quiet hours: {hours}.").format(hours=describe_quiet_hours(organization)))
+    return True
 
 
 @router.message(AdminStates.quiet_hours, F.text, flags=ADMIN)
 async def quiet_hours_typed(message: Message, ctx: Context, state: FSMContext) -> None:
-    assert ctx.actor is not None
-    text = (message.text or "").strip().lower()
-    parts = re.split(r"\s*[-–—]\s*", text)
-    if text in {"off", "0", "-"} or text == _("off").lower():
-        start = end = 0
-    elif len(parts) == 2 and None not in (bounds := [parse_clock(part) for part in parts]):
-        start, end = bounds[0] or 0, bounds[1] or 0
-    else:
-        await message.answer(_('Please send hours like 22:00-08:00, or "off".'))
-        return
-    organization = await set_quiet_hours(ctx.session, ctx.actor, ctx.organization_id, start, end)
-    if organization is None:
-        return
-    await state.clear()
-    await message.answer(_("✅ Quiet hours: {hours}.").format(hours=describe_quiet_hours(organization)))
+    if await save_quiet_hours(message, ctx, ctx.organization_id):
+        await state.clear()

@@ -1,9 +1,10 @@
-"""/admin: grant and revoke organizer, coordinator and admin roles.
+"""/admin: grant and revoke organizer, coordinator and admin roles in the organization the admin
+acts for (its own admins, or the confederation's super-admins in any organization, chosen with the
+acting card).
 
 Every handler declares `Action.MANAGE_ROLES`: the policy refuses anyone else for the command, for
 every button (callback data can be forged by any client) and again when the admin names the member.
-Making someone admin (or taking it away) is for the deployment's super-admins only, checked by
-`bot.services.roles`.
+The organization's last admin keeps their role (`bot.services.roles`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Final
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
-from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, MessageOriginHiddenUser, MessageOriginUser
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -27,7 +27,8 @@ from bot.context import Context
 from bot.i18n import _, ngettext
 from bot.logs import log_event
 from bot.policy import Action, rights
-from bot.services.members import count_registered, get_member, member_by_id
+from bot.services.confederation.listing import member_count
+from bot.services.members import get_member, member_by_id
 from bot.services.roles import (
     GRANTABLE_ROLES,
     Actor,
@@ -40,6 +41,7 @@ from bot.services.roles import (
 from handlers.admin.callbacks import AdminAction
 from handlers.admin.states import AdminStates
 from handlers.admin.views import member_name, menu_keyboard, revoke_keyboard, role_error_text, roles_text
+from handlers.composer import staff_dialog
 from handlers.fallback import stale_button, toast
 from handlers.ui import ROLE_LABELS
 from storage.models import Member, Role
@@ -50,16 +52,17 @@ log = logging.getLogger(__name__)
 ADMIN: Final = rights(Action.MANAGE_ROLES)
 
 
-@router.message(Command("admin"), flags=ADMIN)
-async def admin_menu(message: Message, ctx: Context) -> None:
-    assert ctx.actor is not None  # the policy let only a known person through
-    count = await count_registered(ctx.session)
+@staff_dialog(router, "admin", Action.MANAGE_ROLES)
+async def admin_menu(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
+    count = await member_count(ctx.session, ctx.organization_id)
     members_line = ngettext(
-        "The community has {count} registered member.", "The community has {count} registered members.", count
-    ).format(count=format_decimal(count, locale=ctx.locale))
+        "{organization} has {count} registered member.",
+        "{organization} has {count} registered members.",
+        count,
+    ).format(organization=escape(ctx.organization.name), count=format_decimal(count, locale=ctx.locale))
     await message.answer(
         _("🛠 <b>Administration</b>") + "\n\n" + members_line + "\n\n" + _("What would you like to do?"),
-        reply_markup=menu_keyboard(ctx.actor),
+        reply_markup=menu_keyboard(),
     )
 
 
@@ -76,9 +79,6 @@ async def ask_whom_to_grant(
         stale_button(callback_answer)
         return
     role = Role(callback_data.role)
-    if role == Role.ADMIN and not (ctx.actor and ctx.actor.is_super_admin):
-        toast(callback_answer, _("Only the deployment's super-admins can make someone admin."), alert=True)
-        return
     await state.set_state(AdminStates.target)
     await state.update_data(grant_role=role.value)
     await bot.send_message(
@@ -124,7 +124,7 @@ async def revoke(
         stale_button(callback_answer)
         return
     try:
-        previous = await revoke_role(ctx.session, ctx.actor, ctx.organization_id, target)
+        previous = await revoke_role(ctx.session, ctx.actor, ctx.organization_id, target, settings.admin_ids)
     except RoleError as error:
         toast(callback_answer, role_error_text(error), alert=True)
         return
@@ -168,7 +168,7 @@ async def target_named(
         return
     role = Role((await state.get_data()).get("grant_role", Role.ORGANIZER))
     try:
-        await grant_role(ctx.session, ctx.actor, ctx.organization_id, target, role)
+        await grant_role(ctx.session, ctx.actor, ctx.organization_id, target, role, settings.admin_ids)
     except RoleError as error:
         await message.answer(role_error_text(error))
         return
@@ -188,7 +188,7 @@ async def _tell_target(
         return
     language = target.language or settings.default_language
     actor = Actor(target.telegram_id, target.telegram_id in settings.admin_ids)
-    await refresh_member_menu(bot, i18n, ctx.session, actor, target, ctx.organization_id)
+    await refresh_member_menu(bot, i18n, ctx.session, actor, target)
     with i18n.use_locale(language):
         if role is None:
             text = _("Your role in {organization} was removed. You remain a member.")

@@ -8,13 +8,13 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _, ngettext
-from bot.services.roles import GRANTABLE_ROLES, Actor, RoleError
+from bot.services.roles import GRANTABLE_ROLES, RoleError
 from handlers.admin.callbacks import AdminAction
 from handlers.ui import ROLE_LABELS
 from storage.models import Member, Organization, Role
 
 
-def menu_keyboard(actor: Actor) -> InlineKeyboardMarkup:
+def menu_keyboard() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     labels = {
         Role.ORGANIZER: _("➕ Make someone organizer"),
@@ -22,8 +22,7 @@ def menu_keyboard(actor: Actor) -> InlineKeyboardMarkup:
         Role.ADMIN: _("➕ Make someone admin"),
     }
     for role in GRANTABLE_ROLES:
-        if role != Role.ADMIN or actor.is_super_admin:
-            builder.button(text=labels[role], callback_data=AdminAction(action="grant", role=role))
+        builder.button(text=labels[role], callback_data=AdminAction(action="grant", role=role))
     builder.button(text=_("➖ Remove a role"), callback_data=AdminAction(action="revoke_menu"))
     builder.button(text=_("👥 Who has which role"), callback_data=AdminAction(action="list"))
     builder.button(text=_("🌙 Quiet hours"), callback_data=AdminAction(action="quiet"))
@@ -59,7 +58,9 @@ def role_error_text(error: RoleError) -> str:
     texts = {
         "already_has_role": _("This member already has that role."),
         "not_registered": _("This person has not registered (or has erased their data)."),
-        "super_admin_only": _("Only the deployment's super-admins can change admin roles."),
+        "last_admin": _(
+            "This is the organization's last admin: make someone else admin first, then change this role."
+        ),
         "no_role": _("This member has no role to remove."),
     }
     return texts.get(error.reason, _("This button is no longer active."))

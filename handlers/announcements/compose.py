@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Final
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -21,7 +21,16 @@ from handlers.announcements.callbacks import AnnounceAction
 from handlers.announcements.composer import COMPOSER, text_rule
 from handlers.announcements.states import AnnounceStates
 from handlers.announcements.views import composer_keyboard, composer_text, send_composer, send_version
-from handlers.composer import TextRefused, Turn, draft_button, echo_choice, is_blank, remember_part, typed
+from handlers.composer import (
+    TextRefused,
+    Turn,
+    draft_button,
+    echo_choice,
+    is_blank,
+    remember_part,
+    staff_dialog,
+    typed,
+)
 from handlers.ui import INTEREST_LABELS
 from storage.models import Announcement, MediaKind
 
@@ -30,8 +39,8 @@ router.message.filter(F.chat.type == "private")
 FLAGS: Final = rights(Action.ANNOUNCE)
 
 
-@router.message(Command("announce"), flags=FLAGS)
-async def start_announcement(message: Message, state: FSMContext) -> None:
+@staff_dialog(router, "announce", Action.ANNOUNCE, publishes=True)
+async def start_announcement(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
     await state.set_state(AnnounceStates.text)
     await state.update_data(announcement_id=None)
     await message.answer(

@@ -6,8 +6,8 @@ from __future__ import annotations
 from html import escape
 from typing import Final
 
-from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
 from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -19,7 +19,7 @@ from bot.views.announcements import counts_line, waiting_lines
 from handlers.announcements.callbacks import AnnounceAction
 from handlers.announcements.composer import COMPOSER
 from handlers.announcements.views import plain_preview
-from handlers.composer import Turn, ask_field, draft_button
+from handlers.composer import Turn, ask_field, draft_button, staff_dialog
 from storage.models import Announcement, AnnouncementStatus
 from storage.types import utcnow
 
@@ -43,8 +43,8 @@ def _entry(announcement: Announcement, locale: str, zone: str) -> tuple[str, Inl
     return f"{head}\n<i>{preview}</i>", builder.as_markup()
 
 
-@router.message(Command("announcements"), flags=FLAGS)
-async def list_announcements(message: Message, ctx: Context) -> None:
+@staff_dialog(router, "announcements", Action.ANNOUNCE)
+async def list_announcements(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
     rows = await scheduled_or_sending(ctx.session, ctx.organization_id)
     if not rows:
         await message.answer(_("Nothing is scheduled or being sent right now. /announce writes a new one."))

@@ -22,7 +22,7 @@ from bot.services.schedule_math import parse_clock
 from handlers.announcements.callbacks import AnnounceAction
 from handlers.announcements.composer import COMPOSER, step_announcement
 from handlers.announcements.states import AnnounceStates
-from handlers.composer import Turn, date_error_text, draft_button, publish_and_close
+from handlers.composer import Turn, date_error_text, draft_button, publish_and_close, silenced
 from storage.models import Announcement
 from storage.types import utcnow
 
@@ -119,7 +119,7 @@ async def _typed_before(turn: Turn, key: str) -> str | None:
 @draft_button(COMPOSER, router, "schedule_confirm")
 async def schedule_confirmed(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
     at = await _typed_before(turn, "scheduled_at")
-    if at is None:
+    if at is None or await silenced(turn):
         return
     await schedule(turn.ctx.session, announcement, datetime.fromisoformat(at))
     await turn.state.clear()
@@ -136,7 +136,7 @@ async def schedule_confirmed(turn: Turn, announcement: Announcement, data: Annou
 async def local_time_confirmed(turn: Turn, announcement: Announcement, data: AnnounceAction) -> None:
     """Each member at the clock time on their own clock: published like Send now, once."""
     clock = await _typed_before(turn, "local_time")
-    if clock is None:
+    if clock is None or await silenced(turn):
         return
     await set_local_time(turn.ctx.session, announcement, clock)
     await turn.state.clear()

@@ -16,7 +16,7 @@ from bot.services.announcements import count_audience
 from bot.services.origins import origin_name
 from bot.views.announcements import member_text
 from handlers.announcements.callbacks import AnnounceAction
-from handlers.composer import audience_summary, reach_rows, ticks_keyboard
+from handlers.composer import audience_summary, organization_line, reach_rows, ticks_keyboard
 from handlers.ui import INTEREST_LABELS
 from storage.models import Announcement, MediaKind
 
@@ -29,6 +29,7 @@ async def composer_text(session: AsyncSession, announcement: Announcement) -> st
         _("📣 <b>Announcement #{id}</b>").format(id=announcement.id)
         + (f" ({media[announcement.media_kind]})" if announcement.media_kind else ""),
         "",
+        *filter(None, [await organization_line(session, announcement.organization_id)]),
         _("<b>Languages:</b> {languages}").format(languages=", ".join(versions)),
         _("<b>Audience:</b> {audience}").format(audience=audience_summary(announcement.audience)),
         _("<b>Topic:</b> {topic}").format(

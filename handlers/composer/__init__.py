@@ -70,6 +70,7 @@ told apart by Telegram's dates; they must be handled one after the other, which 
 
 from __future__ import annotations
 
+from handlers.composer.acting import organization_line, staff_dialog
 from handlers.composer.audience import (
     audience_choice,
     audience_keyboard,
@@ -92,6 +93,7 @@ from handlers.composer.steps import (
     preview_keyboard,
     publish_and_close,
     publish_button,
+    silenced,
     translate_button,
 )
 from handlers.composer.text import (
@@ -133,6 +135,7 @@ __all__ = [
     "kit_button",
     "message_turn",
     "offers_reach",
+    "organization_line",
     "preview_keyboard",
     "publish_and_close",
     "publish_button",
@@ -141,6 +144,8 @@ __all__ = [
     "read_text",
     "remember_part",
     "show_picker",
+    "silenced",
+    "staff_dialog",
     "ticks_keyboard",
     "toggled",
     "translate_button",

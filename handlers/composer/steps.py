@@ -6,6 +6,7 @@ announcements' "✏️ Edit text" of /announcements is `ask_field(..., "text")`)
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from html import escape
 from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -16,6 +17,7 @@ from bot.i18n import _, language_name, languages_first
 from handlers.composer import suggest
 from handlers.composer.spec import STEP_KEY, Composer, Item, Published, Turn
 from handlers.composer.text import read_text
+from storage.models import Organization, OrgStatus
 
 # A kit step behind a button: (spec, turn, draft, the button's value) -> False for a refused value.
 DraftStep = Callable[[Composer[Any], Turn, Any, str], Awaitable[bool]]
@@ -247,10 +249,34 @@ async def _field_answer(spec: Composer[Any], turn: Turn, draft: Any, item: Item,
 # -- publish and discard ---------------------------------------------------------------------------
 
 
+def silenced_text(organization: Organization) -> str:
+    """Why nothing can be published for a suspended or archived organization."""
+    if organization.status == OrgStatus.ARCHIVED:
+        return _("🗄 {organization} is archived: nothing can be sent or published on its behalf.").format(
+            organization=escape(organization.name)
+        )
+    return _(
+        "⏸ {organization} is suspended by the confederation: nothing can be sent or published on "
+        "its behalf until it is restored. Its members and their data are kept."
+    ).format(organization=escape(organization.name))
+
+
+async def silenced(turn: Turn) -> bool:
+    """True, after telling the organizer why, when the organization may not speak (suspended or
+    archived): the draft's own, as loading a stored draft made it the update's organization."""
+    if turn.ctx.organization.status == OrgStatus.ACTIVE:
+        return False
+    await turn.say(silenced_text(turn.ctx.organization))
+    return True
+
+
 async def publish_and_close(spec: Composer[Any], turn: Turn, draft: Any, value: str = "") -> bool:
     """Publish (or "✅ Yes, send it"): the capability publishes, then the pressed message is closed
     (`after_publish`: its buttons go). False when another tap claimed the draft first (answered
-    "no longer active")."""
+    "no longer active"). Nothing is published for a suspended or archived organization
+    (`silenced`)."""
+    if await silenced(turn):
+        return True
     outcome = await spec.publish(turn, draft)
     if outcome is Published.SENT:
         await spec.after_publish(turn, draft)

@@ -24,8 +24,9 @@ from bot.policy import Action, rights
 from bot.services import events as service
 from bot.services.origins import origin_name
 from bot.views.events import card_keyboard, event_card, upcoming
+from handlers.composer.steps import silenced_text
 from storage.db import current_session
-from storage.models import Event, EventStatus, Organization
+from storage.models import Event, EventStatus, Organization, OrgStatus
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,9 @@ async def post_event(message: Message, command: CommandObject, ctx: Context, i18
                 "/postevent 12. /myevents in a private chat with me shows the numbers."
             )
         )
+        return
+    if ctx.organization.status != OrgStatus.ACTIVE:  # the event's own (loading it made it the update's)
+        await message.reply(silenced_text(ctx.organization))
         return
     text, keyboard = await render_group_card(ctx.session, event, ctx.organization, i18n)
     await message.answer(text, reply_markup=keyboard)

@@ -7,14 +7,16 @@ from html import escape
 from typing import Final
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.context import Context
 from bot.delivery import DeliveryEngine
 from bot.i18n import _, ngettext
+from bot.policy import Action
 from bot.services import events as service
 from bot.views.events import when_text
+from handlers.composer import staff_dialog
 from handlers.events.callbacks import EventAdmin
 from handlers.events.common import MANAGE, ON_EVENT, send_manage, show
 from handlers.events.texts import event_title
@@ -26,8 +28,8 @@ router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 
 
-@router.message(Command("myevents"), flags=MANAGE)
-async def my_events(message: Message, ctx: Context) -> None:
+@staff_dialog(router, "myevents", Action.MANAGE_EVENTS)
+async def my_events(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
     text, keyboard = await list_page(ctx.session, ctx.organization, 0, ctx.locale, ctx.zone)
     await message.answer(text, reply_markup=keyboard)
 

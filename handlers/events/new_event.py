@@ -8,13 +8,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.context import Context
 from bot.i18n import _
+from bot.policy import Action
 from bot.services.dates import DateError
 from bot.services.events.rules import EventError
 from handlers.composer import (
@@ -26,6 +27,7 @@ from handlers.composer import (
     message_turn,
     read_text,
     show_picker,
+    staff_dialog,
 )
 from handlers.composer.audience import dialog_reach
 from handlers.composer.reach import CODES as REACH_CODES
@@ -44,7 +46,7 @@ router.message.filter(F.chat.type == "private")
 QuestionButton = Callable[[Turn, dict[str, Any], EventAdmin], Awaitable[None]]
 
 
-@router.message(Command("newevent"), flags=MANAGE)
+@staff_dialog(router, "newevent", Action.MANAGE_EVENTS, publishes=True)
 async def new_event(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
     await state.set_state(None)
     await state.update_data(

@@ -50,7 +50,7 @@ async def switch_language(
         return
     await update_profile(ctx.session, member, language=code)
     i18n.current_locale = code  # this very answer already speaks the new language
-    await refresh_member_menu(bot, i18n, ctx.session, ctx.actor, member, ctx.organization_id)
+    await refresh_member_menu(bot, i18n, ctx.session, ctx.actor, member)
     text = _("✅ Done! I will speak {language} with you from now on.").format(language=language_name(code))
     if isinstance(query.message, Message):
         await query.message.edit_text(text)

@@ -172,7 +172,7 @@ async def answer_consent(
         await prepare_profile(state, user.full_name)  # saved with the consent, before any reply
         await _edit(query, _("✅ Thank you! Your consent is saved."))
         if ctx.actor is not None:
-            await refresh_member_menu(bot, i18n, ctx.session, ctx.actor, member, ctx.organization_id)
+            await refresh_member_menu(bot, i18n, ctx.session, ctx.actor, member)
         await start_profile(bot, user.id, member, state)
 
 

@@ -22,7 +22,15 @@ from bot.services.surveys.building import questions_of
 from bot.services.surveys.drafts import delete_draft, more_options, set_translation
 from bot.services.surveys.publish import publish
 from bot.services.surveys.rules import SurveyError
-from handlers.composer import Composer, Item, Published, Turn, draft_button, preview_keyboard
+from handlers.composer import (
+    Composer,
+    Item,
+    Published,
+    Turn,
+    draft_button,
+    organization_line,
+    preview_keyboard,
+)
 from handlers.surveys import edit
 from handlers.surveys.callbacks import SurveyDialog
 from handlers.surveys.states import SurveyDialogStates
@@ -52,6 +60,8 @@ async def show_card(turn: Turn, survey: Survey, zone: str | None = None) -> None
     """The draft's settings and questions, with Publish, ✏️ Edit, Add a translation and Discard."""
     ctx = turn.ctx
     card = await draft_card(ctx.session, survey, ctx.organization, ctx.locale, zone or ctx.zone)
+    if line := await organization_line(ctx.session, survey.organization_id):
+        card = line + "\n\n" + card
     await turn.say(card, preview_keyboard(COMPOSER, survey.id or 0, edit_label=_("✏️ Edit")))
 
 

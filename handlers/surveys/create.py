@@ -10,23 +10,23 @@ from __future__ import annotations
 from typing import Final
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from bot.context import Context
-from bot.policy import Action, rights
+from bot.policy import Action
+from handlers.composer import staff_dialog
 from handlers.surveys.dialog import start_dialog
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 
 
-@router.message(Command("poll"), flags=rights(Action.RUN_SURVEYS))
+@staff_dialog(router, "poll", Action.RUN_SURVEYS, publishes=True)
 async def new_poll(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
     await start_dialog(message, ctx, state, bot, "poll")
 
 
-@router.message(Command("newsurvey"), flags=rights(Action.RUN_SURVEYS))
+@staff_dialog(router, "newsurvey", Action.RUN_SURVEYS, publishes=True)
 async def new_survey(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
     await start_dialog(message, ctx, state, bot, "survey")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from html import escape
 from typing import Final
 
-from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -15,6 +15,7 @@ from bot.context import Context
 from bot.i18n import _
 from bot.policy import Action, rights
 from bot.services.surveys.lists import surveys_page
+from handlers.composer import staff_dialog
 from handlers.surveys.callbacks import SurveyManage
 from handlers.surveys.texts import survey_title
 from handlers.surveys.views import replace_text
@@ -26,8 +27,8 @@ router.message.filter(F.chat.type == "private")
 PAGE_SIZE = 6  # surveys per page of the list
 
 
-@router.message(Command("results", "surveys_admin"), flags=rights(Action.RUN_SURVEYS))
-async def list_surveys(message: Message, ctx: Context) -> None:
+@staff_dialog(router, "results", Action.RUN_SURVEYS, "surveys_admin")
+async def list_surveys(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
     text, keyboard = await _list_page(ctx, 0)
     await message.answer(text, reply_markup=keyboard)
 

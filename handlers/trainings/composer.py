@@ -19,7 +19,7 @@ from bot.services.events import EventError
 from bot.services.trainings.create import create_training, publish_training
 from bot.services.trainings.notices import count_audience_of
 from bot.services.trainings.rules import SessionInput, TrainingError
-from handlers.composer import Codes, Composer, Item, Published, Turn, preview_keyboard
+from handlers.composer import Codes, Composer, Item, Published, Turn, organization_line, preview_keyboard
 from handlers.composer.suggest import CHECKED, SUGGEST
 from handlers.trainings import edit
 from handlers.trainings.callbacks import TrainingDraft
@@ -129,6 +129,8 @@ class TrainingComposer(Composer[Draft]):
                 count,
             ).format(count=count)
         )
+        if line := await organization_line(turn.ctx.session, turn.ctx.organization_id):
+            header = line + "\n" + header
         keyboard = preview_keyboard(self, 0, translate=False, edit_label=_("✏️ Edit"))
         await turn.say(header + "\n\n" + preview_text(draft), keyboard)
 

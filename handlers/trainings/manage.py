@@ -13,17 +13,19 @@ from html import escape
 from typing import Final
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.context import Context
 from bot.delivery import DeliveryEngine
 from bot.i18n import _, ngettext
+from bot.policy import Action
 from bot.services import audit
 from bot.services.trainings.feedback import feedback_averages
 from bot.services.trainings.lifecycle import cancel_training, close_training
 from bot.services.trainings.roster import export_attendance_csv, export_roster_csv
+from handlers.composer import staff_dialog
 from handlers.fallback import stale_button
 from handlers.trainings.callbacks import TrainingAdmin
 from handlers.trainings.managed import COORDINATOR, KNOWN, ON_TRAINING, show
@@ -37,8 +39,8 @@ router.message.filter(F.chat.type == "private")
 # -- the list and a training's page --------------------------------------------------------------
 
 
-@router.message(Command("managetrainings"), flags=COORDINATOR)
-async def manage_trainings(message: Message, ctx: Context) -> None:
+@staff_dialog(router, "managetrainings", Action.MANAGE_TRAININGS)
+async def manage_trainings(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
     text, keyboard = await list_page(ctx, 0)
     await message.answer(text, reply_markup=keyboard)
 

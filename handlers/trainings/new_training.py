@@ -12,17 +12,18 @@ from html import escape
 from typing import Final
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import Message
 
 from bot.context import Context
 from bot.i18n import _, format_when
+from bot.policy import Action
 from bot.services import events as event_rules
 from bot.services.dates import parse_local_datetime
 from bot.services.trainings.rules import QUESTION_MAX, TRAINER_MAX, TrainingError, validate_capacity
-from handlers.composer import TEXT_MAX, Turn, message_turn, read_text, remember_part
+from handlers.composer import TEXT_MAX, Turn, message_turn, read_text, remember_part, staff_dialog
 from handlers.composer.text import command_text, is_long_part
 from handlers.trainings.composer import COMPOSER, UNDO_KEY
 from handlers.trainings.managed import COORDINATOR
@@ -36,7 +37,7 @@ router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 
 
-@router.message(Command("newtraining"), flags=COORDINATOR)
+@staff_dialog(router, "newtraining", Action.MANAGE_TRAININGS, publishes=True)
 async def new_training(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
     await state.set_state(None)
     await state.update_data(training={"zone": ctx.zone, "language": ctx.locale})

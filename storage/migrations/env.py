@@ -39,8 +39,20 @@ def _run_sync(connection: Connection) -> None:
 async def _run_async() -> None:
     engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
     async with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration copies a table, drops the original and renames the copy: with
+            # foreign keys enforced, dropping a table other rows refer to fails (members, in 0007,
+            # once anyone has joined). Off for the migration (a no-op inside a transaction, so
+            # before it starts), then every reference is checked.
+            await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         await connection.run_sync(_run_sync)
         await connection.commit()
+        if sqlite:
+            broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+            await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"the migration left rows that refer to nothing: {broken[:5]}")
     await engine.dispose()
 
 

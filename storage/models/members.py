@@ -121,6 +121,12 @@ class Organization(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
+    @property
+    def organization_id(self) -> int:
+        """Its own id: as far as rights go, an organization belongs to itself (`Context.load`
+        checks a right in the row's `organization_id`)."""
+        return self.id or 0
+
 
 class Member(SQLModel, table=True):
     __tablename__ = "members"

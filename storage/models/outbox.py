@@ -32,12 +32,16 @@ class OutboxMessage(SQLModel, table=True):
         UniqueConstraint("kind", "ref_id", "chat_id"),
         Index("ix_outbox_due", "status", "not_before"),
         Index("ix_outbox_ref", "kind", "ref_id", "status"),
+        Index("ix_outbox_org_status", "organization_id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(sa_type=String(32))  # "announcement", later "reminder", ...
     ref_id: int  # the announcement (reminder, ...) this message belongs to
     member_id: int | None = Field(default=None, foreign_key="members.id")
+    # The organization the message speaks for: nothing is claimed while it is suspended or archived
+    # (None: the confederation itself). No foreign key: the hot insert path stays one index lighter.
+    organization_id: int | None = None
     chat_id: int = Field(sa_type=BigInteger)  # 0 for anonymous polls: no chat linked to its counts
     language: str = Field(default="en", sa_type=String(8))
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
 
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import format_when
@@ -23,7 +24,7 @@ from bot.services.members import TelegramIdentity, record_consent
 from bot.services.roles import ensure_default_organization
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head
-from storage.models import Announcement, Event, Member, Organization, Survey
+from storage.models import Announcement, Event, Member, Membership, Organization, Role, Survey
 from storage.types import utcnow
 from tests.e2e.conftest import Harness
 
@@ -79,6 +80,33 @@ async def refuses_unreadable_and_past_times(
     ):
         reply = await harness.send(user, typed)
         assert reply["text"] == plain(refusal), reply["text"]
+
+
+async def give_role(harness: Harness, user: SimUser, organization_id: int, role: Role) -> int:
+    """`user` (registered) holds `role` in the organization (joined to it if need be); returns their
+    member id."""
+    async with create_session_factory(harness.app.engine)() as session:
+        member = (await session.exec(select(Member).where(Member.telegram_id == user.id))).one()
+        membership = (
+            await session.exec(
+                select(Membership).where(
+                    Membership.member_id == member.id, Membership.organization_id == organization_id
+                )
+            )
+        ).first() or Membership(organization_id=organization_id, member_id=member.id or 0)
+        membership.role = role
+        session.add(membership)
+        await session.commit()
+        return member.id or 0
+
+
+async def another_organization(harness: Harness, name: str = "Youth network", slug: str = "youth") -> int:
+    """A second organization of the confederation (its invite code "<slug>-invite-1"); its id."""
+    async with create_session_factory(harness.app.engine)() as session:
+        other = Organization(slug=slug, name=name, invite_code=f"{slug}-invite-1")
+        session.add(other)
+        await session.commit()
+        return other.id or 0
 
 
 # -- the bot as a process of its own ---------------------------------------------------------------

@@ -77,7 +77,7 @@ async def test_super_admin_grants_by_username_id_and_forward_then_revokes(
     lucia = await registered("Lucía", "es")
 
     menu = await harness.send(root, "/admin")
-    assert "The community has 4 registered members." in menu["text"]
+    assert "Diaspora Bridge community has 4 registered members." in menu["text"]
     assert harness.t("➕ Make someone admin", "en") in buttons(menu)
 
     # By @username.
@@ -138,20 +138,37 @@ async def test_unknown_or_hidden_targets_are_explained(harness: Harness, registe
     assert await audit(harness) == []
 
 
-async def test_organization_admin_can_grant_but_not_make_admins(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+async def test_organization_admin_makes_admins_but_the_last_admin_keeps_the_role(
+    harness: Harness, registered
+) -> None:  # type: ignore[no-untyped-def]
+    """An organization's own admin grants every role there, admin included; its last admin (the
+    super-admins counted out) cannot be removed or demoted, by themselves or by a super-admin."""
     root = await super_admin(harness, registered)
     boss = await registered("Boss", "en", username="boss_admin")
-    await registered("Helper", "en", username="helper_one")
+    helper = await registered("Helper", "en", username="helper_one")
     menu = await harness.send(root, "/admin")
     await harness.choose(root, menu, "➕ Make someone admin")
     await harness.send(root, "@boss_admin")
     await harness.reply(boss)  # role notice
 
+    last = "This is the organization's last admin: make someone else admin first, then change this role."
     boss_menu = await harness.send(boss, "/admin")
-    assert "➕ Make someone admin" not in buttons(boss_menu)
-    assert "super-admins" in await harness.forge(boss, boss_menu, AdminAction(action="grant", role="admin"))
-    await harness.choose(boss, boss_menu, "➕ Make someone coordinator")
-    assert (await harness.send(boss, "@helper_one"))["text"] == "✅ Done: Helper is now coordinator."
+    choices = await harness.choose(boss, boss_menu, "➖ Remove a role")
+    assert harness.emulator.callback_answers[await harness.press(boss, choices, "Boss")]["text"] == last
+    await harness.choose(boss, boss_menu, "➕ Make someone organizer")
+    assert (await harness.send(boss, "@boss_admin"))["text"] == last
+    assert await role_in_db(harness, boss.id) == Role.ADMIN
+
+    await harness.choose(boss, boss_menu, "➕ Make someone admin")
+    assert (await harness.send(boss, "@helper_one"))["text"] == "✅ Done: Helper is now admin."
+    await harness.reply(helper)  # role notice
+    choices = await harness.choose(boss, boss_menu, "➖ Remove a role")
+    assert (await harness.choose(boss, choices, "Boss"))["text"] == "Done: Boss is no longer admin."
+    assert await role_in_db(harness, boss.id) == Role.MEMBER
+    # Helper is now the last admin: not even a super-admin removes them.
+    choices = await harness.choose(root, menu, "➖ Remove a role")
+    assert harness.emulator.callback_answers[await harness.press(root, choices, "Helper")]["text"] == last
+    assert await role_in_db(harness, helper.id) == Role.ADMIN
 
 
 async def test_admin_sets_quiet_hours_and_announcements_follow(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]

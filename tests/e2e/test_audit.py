@@ -101,11 +101,14 @@ async def test_an_admin_sees_and_filters_their_organizations_trail_only(harness:
 
 async def test_members_and_coordinators_are_refused(harness: Harness) -> None:
     seeded = await seed(harness)
-    for user in (seeded.member_a, seeded.coordinator_a, seeded.admin_b):
+    for user in (seeded.member_a, seeded.coordinator_a):
         refusal = await harness.send(user, "/audit")
         assert refusal["text"] == REFUSAL
         assert await harness.forge(user, refusal, AuditButton(action="csv")) == REFUSAL
     assert not [call for call in harness.emulator.calls if call.method == "sendDocument"]
+    # B's admin acts for B: B's trail alone.
+    theirs = (await harness.send(seeded.admin_b, "/audit"))["text"]
+    assert theirs.startswith(f"🧾 Audit trail: {B_NAME}\nEntries 1–1 of 1") and "Adama" not in theirs
 
 
 async def test_super_admins_see_the_whole_trail_with_pages_and_new_entries(harness: Harness) -> None:

@@ -49,10 +49,26 @@ async def super_admin(harness: Harness, language: str = "en") -> Any:
     return user
 
 
-async def poll_audience(harness: Harness, author: Any) -> dict[str, Any]:
+async def open_staff_dialog(harness: Harness, author: Any, command: str) -> dict[str, Any]:
+    """/command for someone who may act for several organizations (a super-admin): the acting card
+    comes first, then the dialog's own first card (returned)."""
+    acting = await harness.send(author, command)
+    assert acting["text"] == f"🏢 Acting for: {HOME}"
+    return await harness.reply(author)
+
+
+async def wide_composer(harness: Harness, author: Any, text: str) -> dict[str, Any]:
+    """/announce by a super-admin, the text sent: the preview card."""
+    await open_staff_dialog(harness, author, "/announce")
+    await harness.emulator.send_text(author, text)
+    return await harness.reply(author)
+
+
+async def poll_audience(harness: Harness, author: Any, acting: bool = False) -> dict[str, Any]:
     """/poll answered up to its audience question ("Which day?", Saturday or Sunday, one answer,
-    with names, closing in three days); that question's message."""
-    await harness.send(author, "/poll")
+    with names, closing in three days); that question's message. `acting`: the author may act for
+    several organizations (the acting card comes first)."""
+    await (open_staff_dialog(harness, author, "/poll") if acting else harness.send(author, "/poll"))
     await harness.send(author, "Which day?")
     so_far = await harness.send(author, "Saturday\nSunday")
     multiple = await harness.choose(author, so_far, "Done")
@@ -111,7 +127,7 @@ async def test_a_confederation_wide_announcement_reaches_each_member_once(
     zoe = await registered("Zoe", "en")
     await belongs_to(harness, zoe, fillers[-1])
 
-    card = await composer(harness, root, "Hello <b>everyone</b>")
+    card = await wide_composer(harness, root, "Hello <b>everyone</b>")
     assert "It reaches 2 members." in card["text"]  # Amara, Bintou: the deployment's own
     picker = await harness.choose(root, card, "🎯 Audience")
     labels = buttons(picker)
@@ -236,7 +252,7 @@ async def test_a_poll_and_an_event_to_everyone_and_survey_results_by_organizatio
     everyone = len(ours) + len(theirs) + len(few) + len(others)
 
     # A quick poll to every organization: each member's copy names the organization it comes from.
-    audience = await poll_audience(harness, root)
+    audience = await poll_audience(harness, root, acting=True)
     await harness.press(root, audience, "Choose…")
     picker = await harness.edited(root, audience)
     await harness.press(root, picker, "🌐 All organizations")
@@ -259,7 +275,7 @@ async def test_a_poll_and_an_event_to_everyone_and_survey_results_by_organizatio
     )
     for user in [*ours, *theirs, *few, *others]:
         await respond(harness, user, survey_id, [True])
-    listing = await harness.send(root, "/results")
+    listing = await open_staff_dialog(harness, root, "/results")
     results = await harness.choose(root, listing, f"#{survey_id} Needs")
     await harness.press(root, results, "🏛 By organization")  # (the results' charts come too)
     await harness.emulator.wait_for(lambda _: received(harness, root, "🏛 By organization"), timeout=10)

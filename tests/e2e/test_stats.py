@@ -139,7 +139,7 @@ async def test_a_typed_range_is_read_and_bad_ones_explained(harness: Harness) ->
     assert "Send /help" in (await harness.send(coordinator, "2027-01-01 - 2027-01-02"))["text"]
 
 
-async def test_members_and_other_organizations_staff_are_refused_and_forged_buttons_are_stale(
+async def test_members_are_refused_and_other_organizations_buttons_are_stale(
     harness: Harness,
 ) -> None:
     seeded = await seed(harness)
@@ -150,11 +150,15 @@ async def test_members_and_other_organizations_staff_are_refused_and_forged_butt
     forged = StatsButton(action="csv", org=seeded.a_id, first=today - 29, last=today)
     assert await harness.forge(member, refusal, forged) == REFUSAL
 
-    # B's admin has no role in A, the organization this bot acts for: refused, forged buttons too.
-    refused = await harness.send(seeded.admin_b, "/stats")
-    assert refused["text"] == REFUSAL
-    forged = StatsButton(action="days", org=seeded.b_id, days=30)
-    assert await harness.forge(seeded.admin_b, refused, forged) == REFUSAL
+    # B's admin acts for B (their only staff role): B's figures, never A's, even by forging.
+    theirs = await harness.send(seeded.admin_b, "/stats")
+    assert theirs["text"].startswith(f"📊 Statistics: {B_NAME}\n")
+    assert "👥 Members: 7\n" in theirs["text"]
+    forged = StatsButton(action="csv", org=seeded.a_id, first=today - 29, last=today)
+    assert await harness.forge(seeded.admin_b, theirs, forged) == "This button is no longer active."
+    assert harness.settings.organization_name not in str(
+        [message.get("text") for message in harness.emulator.transcript(seeded.admin_b.id)]
+    )
 
     # A's admin sees A's figures only; B's, or every organization's, forged, are stale buttons.
     own = await harness.send(seeded.admin_a, "/stats")

@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services import audit
 from bot.services.announcements.status import CREATING
 from bot.services.audience import audience_members, count_members
-from bot.services.outbox_rows import pending_row, write_rows
+from bot.services.outbox_rows import pending_row, speaker, write_rows
 from bot.services.refusal import Refusal
 from bot.services.schedule_math import after_quiet_hours, next_local_time, parse_clock
 from bot.services.versions import version_for
@@ -88,6 +88,7 @@ async def enqueue_announcement(
     start = max(now, announcement.scheduled_at or now)
     local_minutes = parse_clock(announcement.local_time) if announcement.local_time else None
     default_language = organization.default_language
+    speaks_for = speaker(announcement.organization_id, announcement.audience)
 
     def row_for(recipient: Any) -> dict[str, Any]:
         member_id, chat_id, language, zone = recipient
@@ -99,7 +100,7 @@ async def enqueue_announcement(
         else:
             not_before = after_quiet_hours(start, zone, organization.quiet_start, organization.quiet_end)
         to = (member_id, chat_id, version_for(announcement, language, default_language))
-        return pending_row(KIND, announcement.id, to, {}, not_before, now)
+        return pending_row(KIND, announcement.id, to, {}, not_before, now, organization_id=speaks_for)
 
     audience = audience_members(announcement.organization_id, announcement.audience, announcement.category)
     total = await write_rows(session, audience, row_for)

@@ -253,7 +253,9 @@ async def hand_over(session: AsyncSession, reminder_ids: Sequence[int], now: dat
         for reminder_id, offset in by_event[event_id]:
             payload = {"event_id": event_id, "offset_minutes": offset}
             to, payload = personalized((member_id, chat_id, language, zone), event, organization, payload)
-            rows.append(pending_row(KIND, reminder_id, to, payload, now, now))
+            rows.append(
+                pending_row(KIND, reminder_id, to, payload, now, now, organization_id=event.organization_id)
+            )
     statement = _insert_ignoring_duplicates(connection.dialect.name)
     for start in range(0, len(rows), 1000):
         await connection.execute(statement, rows[start : start + 1000])

@@ -153,7 +153,11 @@ async def _write_zone(
             ids = picks(new, organizations.get(member_id, set()), list(interests), list(muted), language)
             if ids:
                 to = (member_id, int(chat_id), language)
-                rows.append(pending_row(DIGEST_KIND, week, to, {"resource_ids": ids}, not_before, now))
+                # The confederation's own digest (of every organization the member belongs to).
+                payload = {"resource_ids": ids}
+                rows.append(
+                    pending_row(DIGEST_KIND, week, to, payload, not_before, now, organization_id=None)
+                )
         written += await _insert_ignoring_repeats(session, rows)
 
 

@@ -62,6 +62,7 @@ async def tell_staff(
             {"resource_id": resource.id},
             now,
             now,
+            organization_id=resource.organization_id,
         )
         for member_id, chat_id, language in recipients
     ]
@@ -101,7 +102,13 @@ async def decide(
             session,
             [
                 pending_row(
-                    DECISION_KIND, resource.id, (author.id, author.telegram_id, language), payload, now, now
+                    DECISION_KIND,
+                    resource.id,
+                    (author.id, author.telegram_id, language),
+                    payload,
+                    now,
+                    now,
+                    organization_id=resource.organization_id,
                 )
             ],
         )

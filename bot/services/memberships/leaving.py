@@ -7,82 +7,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_
+from sqlalchemy import and_, delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.announcements.sending import KIND as ANNOUNCEMENT
-from bot.services.events.notices import NOTICE_KIND as EVENT_NOTICE
-from bot.services.events.reminders import KIND as EVENT_REMINDER
-from bot.services.library.notices import DECISION_KIND as LIBRARY_DECISION
-from bot.services.library.notices import SUGGESTION_KIND as LIBRARY_SUGGESTION
+from bot.services import roles
 from bot.services.memberships.joining import membership_in
-from bot.services.memberships.rules import DECIDED_KIND, LEFT, REQUEST_KIND, MembershipError
+from bot.services.memberships.rules import LEFT, MembershipError
 from bot.services.outbox_rows import cancel_pending
-from bot.services.surveys.rules import KIND as SURVEY
-from bot.services.surveys.rules import REMINDER_KIND as SURVEY_REMINDER
-from bot.services.trainings.rules import NOTICE_KIND as TRAINING_NOTICE
-from storage.models import (
-    Announcement,
-    AuditEntry,
-    Event,
-    EventNotice,
-    Member,
-    Membership,
-    OutboxMessage,
-    Reminder,
-    Resource,
-    Role,
-    Survey,
-    Training,
-    TrainingNotice,
-)
+from bot.services.surveys.rules import POLL_STOP_KIND as POLL_STOP
+from storage.models import AuditEntry, Member, Membership, OutboxMessage, Role
 
 
 def organization_rows(organization_id: int) -> Any:
-    """Outbox rows sent on behalf of the organization: by kind, the rows whose ref_id names one of
-    its announcements, event notices and reminders, survey invitations and reminders, training
-    notices, join requests and
-    resource suggestions. (A native poll's "poll_stop" only closes a poll already sent: it
-    stays.)"""
-    own: dict[str, Any] = {
-        ANNOUNCEMENT: select(Announcement.id).where(Announcement.organization_id == organization_id),
-        EVENT_NOTICE: select(EventNotice.id)
-        .join(Event, col(Event.id) == col(EventNotice.event_id))
-        .where(Event.organization_id == organization_id),
-        EVENT_REMINDER: select(Reminder.id)
-        .join(Event, col(Event.id) == col(Reminder.event_id))
-        .where(Event.organization_id == organization_id),
-        SURVEY: select(Survey.id).where(Survey.organization_id == organization_id),
-        SURVEY_REMINDER: select(Survey.id).where(Survey.organization_id == organization_id),
-        TRAINING_NOTICE: select(TrainingNotice.id)
-        .join(Training, col(Training.id) == col(TrainingNotice.training_id))
-        .where(Training.organization_id == organization_id),
-        # Join requests and answers are filed under their audit entry.
-        REQUEST_KIND: select(AuditEntry.id).where(AuditEntry.organization_id == organization_id),
-        DECIDED_KIND: select(AuditEntry.id).where(AuditEntry.organization_id == organization_id),
-        # Suggested resources (to its staff, and the answer to the member). The weekly digest spans
-        # every organization of the member: it stays, and leaves out what they no longer see.
-        LIBRARY_SUGGESTION: select(Resource.id).where(Resource.organization_id == organization_id),
-        LIBRARY_DECISION: select(Resource.id).where(Resource.organization_id == organization_id),
-    }
-    return or_(
-        *(
-            and_(col(OutboxMessage.kind) == kind, col(OutboxMessage.ref_id).in_(ids))
-            for kind, ids in own.items()
-        )
-    )
+    """Outbox rows sent on behalf of the organization (each row carries the organization it speaks
+    for), but a native poll's "poll_stop", which only closes a poll already sent. The weekly digest
+    of resources and a super-admin's confederation-wide reach speak for no one organization: they
+    stay."""
+    return and_(col(OutboxMessage.organization_id) == organization_id, col(OutboxMessage.kind) != POLL_STOP)
 
 
 async def is_last_admin(session: AsyncSession, organization_id: int, member_id: int) -> bool:
-    admins = (
-        await session.exec(
-            select(Membership.member_id).where(
-                Membership.organization_id == organization_id, Membership.role == Role.ADMIN
-            )
-        )
-    ).all()
-    return list(admins) == [member_id]
+    """Would the organization be left without an admin if this member left (`roles.is_last_admin`)?"""
+    member = await session.get(Member, member_id)
+    return member is not None and await roles.is_last_admin(session, organization_id, member)
 
 
 async def leave(session: AsyncSession, member: Member, organization_id: int, now: datetime) -> int:

@@ -88,7 +88,7 @@ async def notify_admins(
     under the request's audit entry. Returns how many admins are told."""
     payload = {"request_id": asked.request.id, "organization_id": organization.id}
     rows = [
-        pending_row(REQUEST_KIND, asked.ref, to, payload, now, now)
+        pending_row(REQUEST_KIND, asked.ref, to, payload, now, now, organization_id=organization.id)
         for to in await admin_addressees(session, organization, super_admins)
     ]
     await insert_rows(session, rows)
@@ -153,7 +153,8 @@ async def decide(
     if applicant is not None and applicant.telegram_id is not None:
         to = (applicant.id, applicant.telegram_id, applicant.language or organization.default_language)
         payload = {"request_id": request.id, "approved": approve}
-        await insert_rows(session, [pending_row(DECIDED_KIND, entry.id, to, payload, now, now)])
+        row = pending_row(DECIDED_KIND, entry.id, to, payload, now, now, organization_id=organization.id)
+        await insert_rows(session, [row])
     await session.flush()
     return Decision(request, organization, applicant, True)
 

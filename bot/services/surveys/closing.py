@@ -63,6 +63,7 @@ async def enqueue_poll_stops(
         OutboxMessage.chat_id,
         OutboxMessage.language,
         OutboxMessage.telegram_message_id,
+        OutboxMessage.organization_id,
     ).where(
         OutboxMessage.kind == KIND,
         OutboxMessage.ref_id == survey_id,
@@ -72,8 +73,16 @@ async def enqueue_poll_stops(
         copies = copies.where(OutboxMessage.id == outbox_id)
     connection = await session.connection()
     rows = [
-        pending_row(POLL_STOP_KIND, survey_id, (member, chat, language), {"message_id": message_id}, now, now)
-        for member, chat, language, message_id in (await session.exec(copies)).all()
+        pending_row(
+            POLL_STOP_KIND,
+            survey_id,
+            (member, chat, language),
+            {"message_id": message_id},
+            now,
+            now,
+            organization_id=organization_id,
+        )
+        for member, chat, language, message_id, organization_id in (await session.exec(copies)).all()
     ]
     if rows:
         await connection.execute(insert_ignore(connection.dialect.name, OutboxMessage), rows)

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import audit
 from bot.services.audience import audience_members
-from bot.services.outbox_rows import pending_row, write_rows
+from bot.services.outbox_rows import pending_row, speaker, write_rows
 from bot.services.surveys.building import questions_of
 from bot.services.surveys.languages import version_for
 from bot.services.surveys.rules import CHOICE_KINDS, KIND, SurveyError, reminder_time, validate_times
@@ -35,10 +35,12 @@ async def enqueue(
 ) -> int:
     """One outbox row of `kind` per member of `query` (see `audience_query`), in their version."""
 
+    speaks_for = speaker(survey.organization_id, survey.audience)
+
     def row_for(recipient: Any) -> dict[str, Any]:
         member_id, chat_id, language, _zone = recipient
         to = (member_id, chat_id, version_for(survey, language, organization.default_language))
-        return pending_row(kind, survey.id, to, payload, not_before, now)
+        return pending_row(kind, survey.id, to, payload, not_before, now, organization_id=speaks_for)
 
     return await write_rows(session, query, row_for)
 
