@@ -1,24 +1,26 @@
-"""Updates benchmark (issue 15): the whole bot against a bare aiogram echo bot, on one Bot API
-emulator, in one run.
+"""Updates benchmark (issue 15): the whole bot against a bare aiogram echo bot, each on its own
+Bot API emulator (in this process, Telegram's flood limits off), in one run.
 
     .venv/bin/python -m bench.updates                       # SQLite in a temp folder
-    .venv/bin/python -m bench.updates --seconds 3 --population 2000 --events 50   # a smoke run
+    .venv/bin/python -m bench.updates --seconds 4 --population 2000 --events 50   # a smoke run
     .venv/bin/python -m bench.updates --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
+    .venv/bin/python -m bench.updates --profile /tmp/bot.txt   # py-spy's collapsed stacks of the load
 
 The database holds `--population` members (100,000) and `--events` published events (1,000) of the
 organization, plus the `--members` (30) registered members who act. Each bot runs as a process of
-its own, long polling the emulator (in this process, Telegram's flood limits off): first the
-baseline, `bench.echo_bot` (aiogram with one handler that echoes, no database), then the real bot
-(`python -m bot run`, its defaults but CHAT_INTERVAL=0.01, as the tests: the emulator has no flood
-limits to respect). Printed for each:
+its own, long polling: the baseline, `bench.echo_bot` (aiogram with one handler that echoes, no
+database), and the real bot (`python -m bot run`, its defaults but CHAT_INTERVAL=0.01, as the
+tests: the emulator has no flood limits to respect). Printed:
 
-- start-up: from the process being started to its first `getUpdates`;
+- start-up: from the process being started to its first `getUpdates`, in CPU seconds (what the
+  machine's load hardly changes) and wall clock;
 - idle RSS: the process's resident memory once started and idle (and again after the load);
 - for `/help`, `/events` and an RSVP (a Going / Maybe tap on the /events list, alternately, so
   every tap writes), a closed loop: every member sends the next one when the answer to the last
   arrived (the reply message; for a tap, the callback answer, which the bot sends after its
-  work). Round trips per second over `--seconds` after a warm-up, p50 / p99 latency, the bot's
-  CPU milliseconds per round trip;
+  work). Round trips per second over `--seconds`, measured in slices with the two bots in turn
+  (a change in the machine's load weighs on both alike), p50 / p99 latency, the bot's CPU
+  milliseconds per round trip;
 - the ratios full / echo (targets: /help >= 0.5, /events and RSVP >= 0.3) and the differences in
   start-up (target <= +1.0 s) and idle RSS (target <= +60 MB).
 """
@@ -49,6 +51,8 @@ SCENARIOS = ("/help", "/events", "rsvp")
 TARGETS = {"/help": 0.5, "/events": 0.3, "rsvp": 0.3}
 STARTUP_TARGET_S, RSS_TARGET_MB = 1.0, 60.0
 IDLE_SECONDS = 3.0  # after the first getUpdates, before the idle RSS is read
+ROUNDS = 4  # slices of each scenario, the two bots in turn
+WARM_UP = 0.5  # seconds at the start of each slice that are not measured
 TIMEOUT = 60.0  # an answer that takes longer is an error
 
 
@@ -84,6 +88,7 @@ class Emulator(BotAPIEmulator):
 @dataclass
 class Figures:
     startup_s: float = 0.0
+    startup_cpu_s: float = 0.0
     idle_rss_mb: float = 0.0
     loaded_rss_mb: float = 0.0
     rates: dict[str, float] = field(default_factory=dict)
@@ -210,13 +215,12 @@ async def round_trip(emulator: Emulator, user: SimUser, scenario: str, state: di
 
 
 async def closed_loop(
-    emulator: Emulator, users: list[SimUser], scenario: str, seconds: float, state: dict[int, Any]
-) -> tuple[float, list[float], list[str]]:
-    """Every member acting in turn until the time is up; (round trips/s, latencies, errors) of
-    the round trips that ended within the measured `seconds` (after a warm-up)."""
-    warm_up = min(2.0, seconds / 2)
+    emulator: Emulator, users: list[SimUser], scenario: str, seconds: float, state: dict[Any, Any]
+) -> tuple[list[float], list[str]]:
+    """Every member acting in turn until the time is up: (latencies, errors) of the round trips
+    that ended within the measured `seconds`, after a warm-up."""
     started = time.perf_counter()
-    measured_from, until = started + warm_up, started + warm_up + seconds
+    measured_from, until = started + WARM_UP, started + WARM_UP + seconds
     latencies: list[float] = []
     errors: list[str] = []
 
@@ -228,116 +232,144 @@ async def closed_loop(
                 errors.append(f"{scenario}: {type(error).__name__}: {error}"[:200])
                 return
             ended = time.perf_counter()
-            if measured_from <= ended <= until and begun >= started:
+            if measured_from <= ended <= until:
                 latencies.append(ended - begun)
 
     await asyncio.gather(*(member(user) for user in users))
-    return len(latencies) / seconds, latencies, errors
+    return latencies, errors
 
 
-async def measure(
-    name: str,
-    command: list[str],
-    env: dict[str, str],
-    emulator: Emulator,
-    users: list[SimUser],
-    seconds: float,
-    taps: tuple[str, str],
-    workdir: Path,
-    profile: str = "",
-) -> Figures:
-    figures = Figures()
-    loop = asyncio.get_running_loop()
-    emulator.first_poll = loop.create_future()
-    spawned = time.perf_counter()
-    bot = Process(command, env, workdir / f"{name}.log")
-    try:
+@dataclass
+class Contender:
+    """One bot under measurement: its own emulator and members, its process, its figures."""
+
+    name: str
+    emulator: Emulator
+    users: list[SimUser]
+    taps: tuple[str, str]
+    bot: Process | None = None
+    figures: Figures = field(default_factory=Figures)
+    state: dict[Any, Any] = field(default_factory=dict)
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
+
+    async def start(self, command: list[str], env: dict[str, str], workdir: Path) -> None:
+        """Start the process; start-up (wall clock and CPU) to the first getUpdates, idle RSS."""
+        self.emulator.first_poll = asyncio.get_running_loop().create_future()
+        spawned = time.perf_counter()
+        self.bot = bot = Process(command, env, workdir / f"{self.name}.log")
         try:
-            first_poll = await asyncio.wait_for(asyncio.shield(emulator.first_poll), 120)
+            first_poll = await asyncio.wait_for(asyncio.shield(self.emulator.first_poll), 180)
         except TimeoutError:
-            raise RuntimeError(f"{name} did not poll:\n{bot.log_path.read_text()[-3000:]}") from None
-        figures.startup_s = first_poll - spawned
+            raise RuntimeError(f"{self.name} did not poll:\n{bot.log_path.read_text()[-3000:]}") from None
+        self.figures.startup_cpu_s = cpu_seconds(bot.process.pid)
+        self.figures.startup_s = first_poll - spawned
         await asyncio.sleep(IDLE_SECONDS)
-        figures.idle_rss_mb = rss_mb(bot.process.pid)
-        spy = profiler(bot.process.pid, profile) if profile else None
-        state: dict[Any, Any] = {"taps": taps}
-        for scenario in SCENARIOS:
-            if scenario == "rsvp":  # every member taps on their own /events list
-                await asyncio.gather(*(round_trip(emulator, u, "/events", state) for u in users))
-            cpu = cpu_seconds(bot.process.pid)
-            rate, latencies, errors = await closed_loop(emulator, users, scenario, seconds, state)
-            cpu = cpu_seconds(bot.process.pid) - cpu
-            figures.rates[scenario] = rate
-            figures.p50_ms[scenario] = percentile(latencies, 0.5) * 1000 if latencies else 0.0
-            figures.p99_ms[scenario] = percentile(latencies, 0.99) * 1000 if latencies else 0.0
-            figures.cpu_ms[scenario] = cpu / max(1, len(latencies)) * 1000
-            figures.errors += errors
-            p50, p99, each = figures.p50_ms[scenario], figures.p99_ms[scenario], figures.cpu_ms[scenario]
-            print(
-                f"  {name:5} {scenario:8} {rate:8,.0f} round trips/s   p50 {p50:6.0f} ms   p99 {p99:6.0f} ms"
-                f"   bot CPU {each:5.2f} ms each",
-                flush=True,
-            )
-        figures.loaded_rss_mb = rss_mb(bot.process.pid)
-        if spy is not None:
-            spy.send_signal(signal.SIGINT)
-            await asyncio.to_thread(spy.wait, 30)
-        if bot.process.poll() is not None:
-            figures.errors.append(f"{name} exited:\n{bot.log_path.read_text()[-2000:]}")
-    finally:
-        await bot.stop()
-    return figures
+        self.figures.idle_rss_mb = rss_mb(bot.process.pid)
+        self.state["taps"] = self.taps
+
+    async def run(self, scenario: str, seconds: float) -> None:
+        """One slice of `scenario` (the figures add up over the slices)."""
+        assert self.bot is not None
+        if scenario == "rsvp" and self.users[0].id not in self.state:  # tapped on their /events list
+            await asyncio.gather(*(round_trip(self.emulator, u, "/events", self.state) for u in self.users))
+        cpu = cpu_seconds(self.bot.process.pid)
+        latencies, errors = await closed_loop(self.emulator, self.users, scenario, seconds, self.state)
+        self.cpu[scenario] = self.cpu.get(scenario, 0.0) + cpu_seconds(self.bot.process.pid) - cpu
+        self.latencies.setdefault(scenario, []).extend(latencies)
+        self.figures.errors += errors
+
+    def settle(self, scenario: str, seconds: float) -> None:
+        latencies, figures = self.latencies.get(scenario, []), self.figures
+        figures.rates[scenario] = len(latencies) / seconds
+        figures.p50_ms[scenario] = percentile(latencies, 0.5) * 1000 if latencies else 0.0
+        figures.p99_ms[scenario] = percentile(latencies, 0.99) * 1000 if latencies else 0.0
+        figures.cpu_ms[scenario] = self.cpu.get(scenario, 0.0) / max(1, len(latencies)) * 1000
+        print(
+            f"  {self.name:5} {scenario:8} {figures.rates[scenario]:8,.0f} round trips/s"
+            f"   p50 {figures.p50_ms[scenario]:6.0f} ms   p99 {figures.p99_ms[scenario]:6.0f} ms"
+            f"   bot CPU {figures.cpu_ms[scenario]:5.2f} ms each",
+            flush=True,
+        )
+
+    async def stop(self) -> None:
+        if self.bot is None:
+            return
+        self.figures.loaded_rss_mb = rss_mb(self.bot.process.pid) if self.bot.process.poll() is None else 0.0
+        if self.bot.process.poll() is not None:
+            self.figures.errors.append(f"{self.name} exited:\n{self.bot.log_path.read_text()[-2000:]}")
+        await self.bot.stop()
+
+
+async def compare(echo: Contender, full: Contender, seconds: float, profile: str) -> None:
+    """Each scenario in ROUNDS slices, the two bots in turn (so that a change in the machine's
+    load between them weighs on both alike)."""
+    assert full.bot is not None
+    spy = profiler(full.bot.process.pid, profile) if profile else None
+    for scenario in SCENARIOS:
+        for _ in range(ROUNDS):
+            for contender in (echo, full):
+                await contender.run(scenario, seconds / ROUNDS)
+        for contender in (echo, full):
+            contender.settle(scenario, seconds)
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        await asyncio.to_thread(spy.wait, 30)
+
+
+def taps_on(event_id: int) -> tuple[str, str]:
+    """The two buttons members press in turn: Going, Maybe."""
+    from bot.views.events import EventAction
+
+    return EventAction(action="going", id=event_id).pack(), EventAction(action="maybe", id=event_id).pack()
+
+
+async def contender(name: str, members: int) -> Contender:
+    token = f"{random.randint(10**8, 10**9)}:BENCH-{name}"
+    emulator = Emulator(token=token, limits=Limits(flood_control=False))
+    await emulator.start()
+    users = [emulator.create_user(f"Member {i}", language_code="en") for i in range(members)]
+    return Contender(name, emulator, users, taps_on(0))
 
 
 async def main_async(
     database_url: str | None, members: int, seconds: float, population: int, events: int, profile: str
 ) -> int:
-    from bot.views.events import EventAction
-
     backend = "PostgreSQL" if database_url else "SQLite"
-    token = f"{random.randint(10**8, 10**9)}:BENCH-updates"
-    emulator = Emulator(token=token, limits=Limits(flood_control=False))
-    await emulator.start()
-    users = [emulator.create_user(f"Member {i}", language_code="en") for i in range(members)]
-    with tempfile.TemporaryDirectory(prefix="bench-updates-") as folder:
-        workdir = Path(folder)
-        async with fresh_database(database_url, workdir, "updates") as url:
-            seeding = time.perf_counter()
-            event_id = await seed(url, users, population, events)
-            print(
-                f"updates bench: {members} members in a closed loop, {seconds:g} s per scenario, {backend}; "
-                f"{population:,} members and {events:,} events in the database "
-                f"(seeded in {time.perf_counter() - seeding:.0f} s); load average {os.getloadavg()[0]:.1f}",
-                flush=True,
-            )
-            taps = (
-                EventAction(action="going", id=event_id).pack(),
-                EventAction(action="maybe", id=event_id).pack(),
-            )
-            base_env = bot_environment(workdir, BOT_TOKEN=token, TELEGRAM_API_URL=emulator.base_url)
-            echo = await measure(
-                "echo",
-                [sys.executable, "-m", "bench.echo_bot"],
-                base_env,
-                emulator,
-                users,
-                seconds,
-                taps,
-                workdir,
-            )
-            full = await measure(
-                "full",
-                bot_command("run"),
-                base_env | {"DATABASE_URL": url, "CHAT_INTERVAL": "0.01"},
-                emulator,
-                users,
-                seconds,
-                taps,
-                workdir,
-                profile,
-            )
-    await emulator.stop()
-    return report(echo, full)
+    echo = await contender("echo", members)
+    full = await contender("full", members)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-updates-") as folder:
+            workdir = Path(folder)
+            async with fresh_database(database_url, workdir, "updates") as url:
+                seeding = time.perf_counter()
+                event_id = await seed(url, full.users, population, events)
+                full.taps = taps_on(event_id)
+                print(
+                    f"updates bench: {members} members in a closed loop, {seconds:g} s per scenario "
+                    f"({ROUNDS} slices, the bots in turn), {backend}; {population:,} members and "
+                    f"{events:,} events in the database (seeded in {time.perf_counter() - seeding:.0f} s); "
+                    f"load average {os.getloadavg()[0]:.1f}",
+                    flush=True,
+                )
+                try:
+                    for bot, command, extra in (
+                        (echo, [sys.executable, "-m", "bench.echo_bot"], {}),
+                        (full, bot_command("run"), {"DATABASE_URL": url, "CHAT_INTERVAL": "0.01"}),
+                    ):
+                        token = bot.emulator.token
+                        env = bot_environment(
+                            workdir, BOT_TOKEN=token, TELEGRAM_API_URL=bot.emulator.base_url
+                        )
+                        await bot.start(command, env | extra, workdir)
+                    await compare(echo, full, seconds, profile)
+                finally:
+                    for bot in (echo, full):
+                        await bot.stop()
+    finally:
+        for bot in (echo, full):
+            await bot.emulator.stop()
+    return report(echo.figures, full.figures)
 
 
 def verdict(met: bool) -> str:
@@ -357,7 +389,9 @@ def report(echo: Figures, full: Figures) -> int:
     startup = full.startup_s - echo.startup_s
     rss = full.idle_rss_mb - echo.idle_rss_mb
     print(
-        f"  start-up to first getUpdates: full {full.startup_s:.2f} s, echo {echo.startup_s:.2f} s, "
+        f"  start-up to first getUpdates: CPU full {full.startup_cpu_s:.2f} s, "
+        f"echo {echo.startup_cpu_s:.2f} s, +{full.startup_cpu_s - echo.startup_cpu_s:.2f} s; wall clock "
+        f"full {full.startup_s:.2f} s, echo {echo.startup_s:.2f} s, "
         f"+{startup:.2f} s (target <= +{STARTUP_TARGET_S}: {verdict(startup <= STARTUP_TARGET_S)})"
     )
     print(
