@@ -14,8 +14,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -162,6 +160,9 @@ async def export_xlsx(
         "maximum": "Maximum",
         **(headings or {}),
     }
+    from openpyxl import Workbook  # here: a heavy import only exports need
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     responses = workbook.active
     assert responses is not None
@@ -190,18 +191,18 @@ async def export_xlsx(
     for cell in summary[1]:
         cell.font = Font(bold=True)
     for result in outcome.questions:
-        _summary_rows(summary, result, names, translate)
+        _summary_rows(summary, result, names, translate, Font(bold=True))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
 def _summary_rows(
-    sheet: Any, result: QuestionResult, names: dict[str, str], translate: Callable[[str], str]
+    sheet: Any, result: QuestionResult, names: dict[str, str], translate: Callable[[str], str], bold: Any
 ) -> None:
     title = _text(f"Q{result.position + 1}. {result.text}")
     sheet.append([title, _text(names["answered"]), result.answered, None])
-    sheet.cell(sheet.max_row, 1).font = Font(bold=True)
+    sheet.cell(sheet.max_row, 1).font = bold
     labels = (
         [translate(label) for label in result.labels]
         if result.kind == models.QuestionKind.YES_NO
