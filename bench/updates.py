@@ -40,7 +40,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from bench.common import cpu_seconds, insert_members, percentile
 from bench.surveys import fresh_database
@@ -178,21 +178,30 @@ def profiler(pid: int, path: str) -> subprocess.Popen[bytes]:
 
 
 class Process:
-    """A bot as a process of its own, its stderr in a file."""
+    """A bot as a process of its own, its output in a file."""
 
-    def __init__(self, command: list[str], env: dict[str, str], log_path: Path) -> None:
-        self.log_path = log_path
-        self._log = log_path.open("wb")
-        self.process = subprocess.Popen(command, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+    def __init__(self, process: asyncio.subprocess.Process, log: IO[bytes], log_path: Path) -> None:
+        self.process, self._log, self.log_path = process, log, log_path
+
+    @classmethod
+    async def start(cls, command: list[str], env: dict[str, str], log_path: Path) -> Process:
+        log = log_path.open("wb")
+        process = await asyncio.create_subprocess_exec(*command, env=env, stdout=log, stderr=log)
+        return cls(process, log, log_path)
+
+    @property
+    def running(self) -> bool:
+        return self.process.returncode is None
 
     async def stop(self) -> None:
-        if self.process.poll() is None:
+        """SIGTERM, and SIGKILL if it has not exited within 30 s."""
+        if self.running:
             self.process.send_signal(signal.SIGTERM)
         try:
-            await asyncio.to_thread(self.process.wait, 30)
-        except subprocess.TimeoutExpired:
+            await asyncio.wait_for(self.process.wait(), 30)
+        except TimeoutError:
             self.process.kill()
-            await asyncio.to_thread(self.process.wait, 10)
+            await self.process.wait()
         self._log.close()
 
 
@@ -257,7 +266,7 @@ class Contender:
         """Start the process; start-up (wall clock and CPU) to the first getUpdates, idle RSS."""
         self.emulator.first_poll = asyncio.get_running_loop().create_future()
         spawned = time.perf_counter()
-        self.bot = bot = Process(command, env, workdir / f"{self.name}.log")
+        self.bot = bot = await Process.start(command, env, workdir / f"{self.name}.log")
         try:
             first_poll = await asyncio.wait_for(asyncio.shield(self.emulator.first_poll), 180)
         except TimeoutError:
@@ -295,8 +304,8 @@ class Contender:
     async def stop(self) -> None:
         if self.bot is None:
             return
-        self.figures.loaded_rss_mb = rss_mb(self.bot.process.pid) if self.bot.process.poll() is None else 0.0
-        if self.bot.process.poll() is not None:
+        self.figures.loaded_rss_mb = rss_mb(self.bot.process.pid) if self.bot.running else 0.0
+        if not self.bot.running:
             self.figures.errors.append(f"{self.name} exited:\n{self.bot.log_path.read_text()[-2000:]}")
         await self.bot.stop()
 
