@@ -94,7 +94,7 @@ async def test_a_commit_is_due_only_when_something_was_written(engine: AsyncEngi
 
 @pytest.fixture
 def impatient(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(storage.db, "BUSY_SECONDS", 0.5)
+    monkeypatch.setattr(storage.db, "BUSY_SECONDS", 2.0)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -109,21 +109,14 @@ async def test_sqlite_writers_of_the_process_take_turns(migrated_url: str, impat
             await session.flush()  # the first write: this writer's turn starts
             order.append(f"{name} writes")
             await asyncio.sleep(hold)  # holding the turn (the others wait without sleeping)
-            await session.commit()
-            order.append(f"{name} done")
+            order.append(f"{name} commits")
+            await session.commit()  # the turn passes on
 
     try:
-        first = asyncio.create_task(writer("first", 0.2))
-        await asyncio.sleep(0.05)
-        await asyncio.gather(first, writer("second", 0.2), writer("third", 0))
-        assert order == [
-            "first writes",
-            "first done",
-            "second writes",
-            "second done",
-            "third writes",
-            "third done",
-        ]
+        await asyncio.gather(*(writer(f"w{n}", 0.1) for n in range(4)))
+        turns = [order[index : index + 2] for index in range(0, len(order), 2)]
+        assert all(first.split()[0] == then.split()[0] for first, then in turns), order
+        assert len({first.split()[0] for first, _ in turns}) == 4
 
         # One task writing in two sessions at once waits for itself: it fails, as SQLite's own
         # busy handler would have it, instead of hanging.
