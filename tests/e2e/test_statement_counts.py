@@ -27,7 +27,10 @@ from tests.e2e.helpers import bot_organization, opened_survey
 # (statements, commits) per update.
 BOUNDS = {
     "help": (7, 4),  # was 9: no claim re-check, the organization cached
-    "rsvp": (14, 4),  # was 17 statements, 5 commits: also no commit before the card's edit, its answer read once
+    "rsvp": (
+        14,
+        4,
+    ),  # was 17 statements, 5 commits: also no commit before the card's edit, its answer read once
     "survey_answer": (22, 4),  # was 27: also one upsert per answer, the dialog state read once
 }
 
