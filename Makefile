@@ -32,12 +32,14 @@ test: $(STAMP) compile-messages
 sandbox: $(STAMP) compile-messages
 	$(BIN)/diaspora-bridge sandbox --demo
 
-## Benchmarks (figures printed; not part of the test suite); bench.scale needs PostgreSQL.
+## Benchmarks (figures printed; not part of the test suite); bench.scale needs PostgreSQL, bench.updates
+## takes it from TEST_DATABASE_URL (else SQLite).
 bench: $(STAMP) compile-messages
 	$(BIN)/python -m bench.broadcast
 	$(BIN)/python -m bench.reminders
 	$(BIN)/python -m bench.surveys
 	$(BIN)/python -m bench.resources
+	$(BIN)/python -m bench.updates
 	$(BIN)/python -m bench.scale
 
 migrate: $(STAMP)

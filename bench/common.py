@@ -3,7 +3,10 @@ thousands in seconds) and a percentile of measured latencies."""
 
 from __future__ import annotations
 
+import os
+import resource
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 CHUNK = 5000  # rows per INSERT
@@ -38,3 +41,12 @@ async def insert_members(connection: Any, chat_ids: list[int], now: datetime) ->
                 for chat_id in chat_ids[start : start + CHUNK]
             ],
         )
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU time of a process (this one by default), from /proc."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

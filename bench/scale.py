@@ -29,7 +29,6 @@ import contextlib
 import itertools
 import os
 import random
-import resource
 import sys
 import tempfile
 import time
@@ -39,21 +38,12 @@ from typing import Any
 
 import aiohttp
 
-from bench.common import percentile
+from bench.common import cpu_seconds, percentile
 from tests.e2e.webhook_helpers import SECRET, BotProcess
 from tests.postgres import create_database, drop_database
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 CONNECTIONS = 40
-
-
-def cpu_seconds(pid: int | None = None) -> float:
-    """User + system CPU time of a process (this one by default), from /proc."""
-    if pid is None:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        return usage.ru_utime + usage.ru_stime
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Delivery:

@@ -25,6 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.aiogram_tuning import PinResponseTypes, inline_sync_filters
 from bot.commands import refresh_chat_commands, set_default_commands
 from bot.commit_before_send import CommitBeforeSendMiddleware
 from bot.config import Settings
@@ -59,6 +60,7 @@ from bot.services.library.digest import DIGEST_CHECK_SECONDS
 from bot.services.members import get_member
 from bot.services.memberships import DECIDED_KIND as JOIN_DECIDED
 from bot.services.memberships import REQUEST_KIND as JOIN_REQUEST
+from bot.services.organization_cache import OrganizationCache
 from bot.services.roles import ensure_default_organization, staff_menus
 from bot.services.surveys import KIND as SURVEY
 from bot.services.surveys import POLL_STOP_KIND as POLL_STOP
@@ -167,6 +169,7 @@ def create_bot(settings: Settings, *, for_replies: bool = True, budget: ChatBudg
         elif budget is not None:
             session.middleware(ReplyBudgetMiddleware(budget))
         session.middleware(FloodCountMiddleware())  # innermost: sees each 429 before it is waited out
+    session.middleware(PinResponseTypes())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -273,7 +276,15 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     dispatcher.update.outer_middleware(UpdateLogMiddleware())
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessions))
     dispatcher.update.outer_middleware(InboxMiddleware())  # handled once, or skipped
-    dispatcher.update.outer_middleware(MemberMiddleware(settings.admin_ids, settings.default_language))
+    # The dialog state is read in the update's unit of work (aiogram reads it before ours), and
+    # not at all for an update skipped.
+    dispatcher.update.outer_middleware.unregister(dispatcher.fsm)
+    dispatcher.update.outer_middleware(dispatcher.fsm)
+    organizations = OrganizationCache()
+    organizations.watch(engine)
+    dispatcher.update.outer_middleware(
+        MemberMiddleware(settings.admin_ids, settings.default_language, organizations)
+    )
     dispatcher.update.outer_middleware(ContextMiddleware())
     LocaleMiddleware(i18n).setup(dispatcher)
     dispatcher.callback_query.middleware(CallbackAnswerMiddleware())
@@ -282,6 +293,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
             observer.middleware(HandlerNameMiddleware())
             observer.middleware(RightsMiddleware())  # after the callback answer: a refusal is a toast
     dispatcher.include_routers(*get_routers())
+    inline_sync_filters(dispatcher)
     app = App(
         settings,
         engine,

@@ -7,7 +7,8 @@ so `render_bar_chart` is safe to run in a worker thread: the handlers call it th
 (Debian's fonts-noto-core and fonts-noto-cjk; `.ci/run` and the Dockerfile install them) gives
 Latin, Cyrillic, Arabic, Persian and Urdu, Devanagari, Bengali and Chinese real glyphs, shaped and
 ordered by matplotlib's text layout (libraqm). A missing font is logged once, clearly; its script
-then shows as boxes, and the chart is still produced.
+then shows as boxes, and the chart is still produced. matplotlib is imported at the first chart,
+not at start-up (tens of megabytes and a second of CPU that most runs never need).
 """
 
 from __future__ import annotations
@@ -19,10 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from bot.bidi import strip_controls
 from bot.logs import log_event
@@ -58,6 +55,8 @@ logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 def chart_fonts() -> tuple[str, ...]:
     """The fallback list of the fonts present, installed fonts added to matplotlib's cache if it
     was built before them; a warning names the missing ones (once per process)."""
+    from matplotlib import font_manager  # matplotlib is imported when a chart is first drawn
+
     known = {entry.name for entry in font_manager.fontManager.ttflist}
     wanted = {family: stem for family, stem in FONT_FILES.items() if family not in known and stem}
     if wanted:
@@ -111,6 +110,9 @@ def render_bar_chart(
     # Directional isolates help Telegram's text layout; matplotlib's draws them as boxes.
     title, labels = strip_controls(title), [strip_controls(label) for label in labels]
     annotations = [strip_controls(note) for note in annotations]
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fonts = {"fontfamily": list(chart_fonts())}
     width, height = chart_size(len(labels))
     figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
@@ -162,6 +164,9 @@ def render_week_chart(
     if any(len(values) != len(weeks) for _, values in series):
         raise ValueError("every series needs one value per week")
     title, weeks = strip_controls(title), [strip_controls(week) for week in weeks]
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fonts = {"fontfamily": list(chart_fonts())}
     figure = Figure(figsize=(WIDTH_INCHES, WEEK_HEIGHT_INCHES), dpi=DPI)
     FigureCanvasAgg(figure)

@@ -2,7 +2,7 @@
 
 Whatever a member is told ("Saved", "You are now organizer") is then already durable: a crash or a
 SIGKILL right after the reply can't lose it. A handler that fails later rolls back only what it did
-after its last message.
+after its last message. Nothing written since the last commit (and no handled-mark due): no commit.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.methods import GetUpdates
 
 from bot.request_types import Method, Next, Result
-from storage.db import current_session
+from storage.db import commit_due, current_session
 
 
 class CommitBeforeSendMiddleware(BaseRequestMiddleware):
     async def __call__(self, make_request: Next, bot: Bot, method: Method) -> Result:
         session = current_session.get()
-        if session is not None and not isinstance(method, GetUpdates) and session.in_transaction():
+        if session is not None and not isinstance(method, GetUpdates) and await commit_due(session):
             await session.commit()
         return await make_request(bot, method)

@@ -18,9 +18,10 @@ from bot.logs import log_event
 from bot.observability import observe_update
 from bot.services.acting import acting_organization
 from bot.services.members import TelegramIdentity, get_member, touch_identity
+from bot.services.organization_cache import OrganizationCache
 from bot.services.roles import Actor
-from storage.db import current_session
-from storage.models import MemberStatus, Organization
+from storage.db import commit_due, current_session
+from storage.models import MemberStatus
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 update_log = logging.getLogger("bot.updates")
@@ -69,7 +70,8 @@ class HandlerNameMiddleware(BaseMiddleware):
 
 
 class DbSessionMiddleware(BaseMiddleware):
-    """One session per update: committed when the handler returns, rolled back if it raises."""
+    """One session per update: committed when the handler returns (if it left anything to keep),
+    rolled back if it raises."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
@@ -80,7 +82,8 @@ class DbSessionMiddleware(BaseMiddleware):
             token = current_session.set(session)
             try:
                 result = await handler(event, data)
-                await session.commit()
+                if await commit_due(session):
+                    await session.commit()
                 return result
             except Exception:
                 await session.rollback()
@@ -92,9 +95,12 @@ class DbSessionMiddleware(BaseMiddleware):
 class MemberMiddleware(BaseMiddleware):
     """Loads the member behind the update and who they act as; resolves their locale once."""
 
-    def __init__(self, admin_ids: frozenset[int], default_language: str) -> None:
+    def __init__(
+        self, admin_ids: frozenset[int], default_language: str, organizations: OrganizationCache
+    ) -> None:
         self.admin_ids = admin_ids
         self.default_language = default_language
+        self.organizations = organizations
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
@@ -108,8 +114,8 @@ class MemberMiddleware(BaseMiddleware):
                 )
         actor = Actor(user.id, user.id in self.admin_ids) if user else None
         organization = data.get("organization")
-        if organization is not None:  # fresh each update: admins change settings such as quiet hours
-            default = await session.get(Organization, organization.id) or organization
+        if organization is not None:  # as of its last change: admins change settings such as quiet hours
+            default = await self.organizations.get(session, organization.id) or organization
             # Staff act for the organization they chose (or their own), everyone else for this one.
             data["organization"] = await acting_organization(session, member, actor, default)
         data["member"] = member

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.sqlite_driver import connect
+from storage.writes import watch_writes, wrote
+
+BUSY_SECONDS = 30.0  # how long a writer waits for another before "database is locked"
 
 
 def create_engine(database_url: str) -> AsyncEngine:
@@ -17,7 +23,8 @@ def create_engine(database_url: str) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        database = url.database or ":memory:"
+        engine = create_async_engine(url, async_creator=partial(connect, database, busy_seconds=BUSY_SECONDS))
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -27,16 +34,32 @@ def create_engine(database_url: str) -> AsyncEngine:
             # included) and only a power loss or OS crash may take back the last ones.
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
             cursor.close()
 
+        # The process's writers take turns (`storage.writes`); SQLite's busy handler is left with
+        # other processes' writers.
+        watch_writes(engine, take_turns=True, timeout=BUSY_SECONDS)
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_pre_ping=True)
+    watch_writes(engine)
+    return engine
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
+
+async def commit_due(session: AsyncSession) -> bool:
+    """Whether committing `session` now would keep anything: changes not yet flushed, statements
+    that wrote, or a commit marked due (`COMMIT_PENDING`: the update's handled-mark)."""
+    if session.info.get(COMMIT_PENDING) or session.new or session.dirty or session.deleted:
+        return True
+    return session.in_transaction() and wrote(await session.connection())
+
+
+# session.info key: a commit is due before the next reply even if nothing was written.
+COMMIT_PENDING = "commit_pending"
 
 # The unit of work of the update being handled; the FSM storage joins it so a dialog step and the
 # data it saved commit together (and SQLite never waits on a second writer of the same update).

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,6 +19,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.db import current_session
 from storage.models import DialogState
 from storage.types import utcnow
+
+_KNOWN = "dialog_states"  # session.info: {key: (state, data)} this unit of work has seen
 
 
 class SQLStorage(BaseStorage):
@@ -39,32 +42,52 @@ class SQLStorage(BaseStorage):
         shared = current_session.get()
         if shared is not None:
             await shared.exec(statement)  # type: ignore[call-overload]
+            known = _known(shared)
+            if row["key"] in known:  # what this unit of work now holds for the key
+                state, data = known[row["key"]]
+                known[row["key"]] = (values.get("state", state), dict(values.get("data", data)))
             return
         async with self._sessions() as session:
             await session.exec(statement)  # type: ignore[call-overload]
             await session.commit()
 
-    async def _row(self, key: StorageKey) -> DialogState | None:
+    async def _values(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
+        """(state, data) of the key; in an update's unit of work, read once (the unit of work's own
+        writes kept up to date, forgotten at a rollback: nobody else writes a chat's dialog while
+        one of its updates is handled)."""
+        built = self._keys.build(key)
         shared = current_session.get()
-        if shared is not None:
-            return await shared.get(DialogState, self._keys.build(key), populate_existing=True)
-        async with self._sessions() as session:
-            return await session.get(DialogState, self._keys.build(key))
+        if shared is None:
+            async with self._sessions() as session:
+                row = await session.get(DialogState, built)
+                return (row.state, dict(row.data)) if row else (None, {})
+        known = _known(shared)
+        if built not in known:
+            row = await shared.get(DialogState, built, populate_existing=True)
+            known[built] = (row.state, dict(row.data)) if row else (None, {})
+        return known[built]
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
         await self._upsert(key, state=value)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        row = await self._row(key)
-        return row.state if row else None
+        return (await self._values(key))[0]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         await self._upsert(key, data=dict(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        row = await self._row(key)
-        return dict(row.data) if row else {}
+        return dict((await self._values(key))[1])
 
     async def close(self) -> None:
         """The engine belongs to the application, which disposes of it."""
+
+
+def _known(session: AsyncSession) -> dict[str, tuple[str | None, dict[str, Any]]]:
+    """The dialog states a unit of work has read or written, emptied when it rolls back."""
+    known = session.info.get(_KNOWN)
+    if known is None:
+        known = session.info[_KNOWN] = {}
+        event.listen(session.sync_session, "after_soft_rollback", lambda *_: known.clear())
+    return known  # type: ignore[no-any-return]

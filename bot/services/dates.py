@@ -23,7 +23,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from dateparser.date import DateDataParser
 
 from bot.services.refusal import Refusal
 from bot.services.schedule_math import parse_clock
@@ -200,6 +199,8 @@ def _dateparser(
         "RETURN_TIME_AS_PERIOD": True,
         "DATE_ORDER": order or "DMY",
     }
+    from dateparser.date import DateDataParser  # here: its language data load when a date is typed
+
     found = DateDataParser(languages=_parser_languages(language), settings=settings).get_date_data(text)
     if found.date_obj is None or found.period != ("time" if with_time else "day"):
         return None

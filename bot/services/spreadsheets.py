@@ -7,12 +7,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
-
-from openpyxl import Workbook
-from openpyxl.styles import Font
+from typing import TYPE_CHECKING, Any
 
 from bot.services.audience import spreadsheet_cell
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 Row = Sequence[Any]
 
@@ -72,12 +72,20 @@ def add_sheet(
             ]
         )
     for heading in sheet[1] if sheet.max_row else ():
-        heading.font = Font(bold=True)
+        heading.font = _bold()
     return sheet
+
+
+def _bold() -> Any:
+    from openpyxl.styles import Font  # openpyxl is heavy: imported when a file is written
+
+    return Font(bold=True)
 
 
 def new_workbook() -> Workbook:
     """A workbook without its default empty sheet (`add_sheet` adds the real ones)."""
+    from openpyxl import Workbook
+
     workbook = Workbook()
     if workbook.active is not None:
         workbook.remove(workbook.active)

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, event, exists, func, select, update
+from sqlalchemy import bindparam, delete, event, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import COMMIT_PENDING
 from storage.models import InboxStatus, InboxUpdate
 from storage.types import utcnow
 
@@ -90,12 +91,10 @@ async def store(session: AsyncSession, received: Received, now: datetime) -> boo
     return bool(result.rowcount)
 
 
-async def claim(session: AsyncSession, worker: str, limit: int, now: datetime) -> list[ClaimedUpdate]:
-    """Claim up to `limit` updates, at most one per chat and only for chats with none claimed,
-    oldest first; commits. Two processes claiming at once both aim at a chat's oldest pending
-    update, and the `status` check on the row lets only one of them have it."""
+def _first_of_each_free_chat() -> Any:
+    """The oldest pending update of each chat that has none claimed, oldest first (`:limit` of them)."""
     pending, busy = T.alias("pending"), T.alias("busy")
-    first_of_each_free_chat = (
+    return (
         select(func.min(pending.c.update_id))
         .where(
             pending.c.status == InboxStatus.PENDING,
@@ -103,15 +102,37 @@ async def claim(session: AsyncSession, worker: str, limit: int, now: datetime) -
         )
         .group_by(pending.c.chat_key)
         .order_by(func.min(pending.c.update_id))
-        .limit(limit)
+        .limit(bindparam("limit"))
     )
-    statement = (
-        update(T)
-        .where(T.c.update_id.in_(first_of_each_free_chat), T.c.status == InboxStatus.PENDING)
-        .values(status=InboxStatus.CLAIMED, claimed_by=worker, claimed_at=now, attempts=T.c.attempts + 1)
-        .returning(T.c.update_id, T.c.payload)
+
+
+# Built once (an update's claim is on every update's path).
+_CLAIMABLE = _first_of_each_free_chat()
+_CLAIM = (
+    update(T)
+    .where(T.c.update_id.in_(_first_of_each_free_chat()), T.c.status == InboxStatus.PENDING)
+    .values(
+        status=InboxStatus.CLAIMED,
+        claimed_by=bindparam("worker_"),
+        claimed_at=bindparam("now_"),
+        attempts=T.c.attempts + 1,
     )
-    rows = (await (await session.connection()).execute(statement)).all()
+    .returning(T.c.update_id, T.c.payload)
+)
+
+
+async def claim(
+    session: AsyncSession, worker: str, limit: int, now: datetime, *, look_first: bool = False
+) -> list[ClaimedUpdate]:
+    """Claim up to `limit` updates, at most one per chat and only for chats with none claimed,
+    oldest first; commits. Two processes claiming at once both aim at a chat's oldest pending
+    update, and the `status` check on the row lets only one of them have it. `look_first`: when
+    there may well be nothing to claim, a read finds out first (a claim is a write: on SQLite it
+    waits for the write lock even when it claims nothing)."""
+    connection = await session.connection()
+    if look_first and (await connection.execute(_CLAIMABLE, {"limit": 1})).first() is None:
+        return []
+    rows = (await connection.execute(_CLAIM, {"limit": limit, "worker_": worker, "now_": now})).all()
     await session.commit()
     return sorted((ClaimedUpdate(row[0], row[1]) for row in rows), key=lambda claimed: claimed.update_id)
 
@@ -135,27 +156,54 @@ async def holds(session: AsyncSession, update_id: int, worker: str) -> bool:
     return found.first() is not None
 
 
-def mark_handled_on_commit(session: AsyncSession, update_id: int, worker: str) -> None:
-    """Mark the update handled with its unit of work's first commit, which comes before any reply
-    leaves (`CommitBeforeSendMiddleware`). Written at commit, not at the start, so that on SQLite
-    no update holds the write lock for its whole handler; a claim lost in between makes that
-    commit fail (`ClaimLost`)."""
+class HandledMark:
+    """The handled-mark of one update, written with its unit of work's first commit, which comes
+    before any reply leaves (`CommitBeforeSendMiddleware`). Written at commit, not at the start,
+    so that on SQLite no update holds the write lock for its whole handler; a claim lost in
+    between makes that commit fail (`ClaimLost`). Until then `session.info[COMMIT_PENDING]` tells
+    the unit of work that a commit is due before any reply, even if nothing else was written."""
 
-    def mark(sync_session: Any) -> None:
+    def __init__(self, session: AsyncSession, update_id: int, worker: str) -> None:
+        self.session, self.update_id, self.worker = session, update_id, worker
+        self.written = False
+        session.info[COMMIT_PENDING] = True
+        event.listen(session.sync_session, "before_commit", self._mark, once=True)
+
+    def _claimed(self) -> Any:
+        return (
+            T.c.update_id == self.update_id,
+            T.c.claimed_by == self.worker,
+            T.c.status == InboxStatus.CLAIMED,
+        )
+
+    def _mark(self, sync_session: Any) -> None:
         marked = sync_session.connection().execute(
-            update(T)
-            .where(
-                T.c.update_id == update_id,
-                T.c.claimed_by == worker,
-                T.c.status == InboxStatus.CLAIMED,
-                T.c.handled_at.is_(None),
-            )
-            .values(handled_at=utcnow())
+            update(T).where(*self._claimed(), T.c.handled_at.is_(None)).values(handled_at=utcnow())
         )
         if not marked.rowcount:
-            raise ClaimLost(update_id)
+            raise ClaimLost(self.update_id)
+        self.written = True
+        sync_session.info.pop(COMMIT_PENDING, None)
 
-    event.listen(session.sync_session, "before_commit", mark, once=True)
+    async def finish(self, now: datetime) -> None:
+        """The handler returned: DONE in its own unit of work (with the handled-mark if no commit
+        wrote it yet), committed with whatever it wrote last. Raises ClaimLost if the claim went."""
+        values: dict[str, Any] = {"status": InboxStatus.DONE, "finished_at": now}
+        conditions = self._claimed()
+        if not self.written:
+            event.remove(self.session.sync_session, "before_commit", self._mark)
+            self.session.info.pop(COMMIT_PENDING, None)
+            values["handled_at"], conditions = now, (*conditions, T.c.handled_at.is_(None))
+        statement = update(T).where(*conditions).values(values)
+        finished = await (await self.session.connection()).execute(statement)
+        if not self.written and not finished.rowcount:
+            raise ClaimLost(self.update_id)
+        await self.session.commit()
+
+
+def mark_handled_on_commit(session: AsyncSession, update_id: int, worker: str) -> HandledMark:
+    """The update's handled-mark, written with the first commit of `session` (see `HandledMark`)."""
+    return HandledMark(session, update_id, worker)
 
 
 async def finish(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -38,31 +39,46 @@ RETENTION = timedelta(hours=48)  # finished updates are remembered this long (Te
 
 @dataclass
 class InboxClaim:
-    """Passed to the Dispatcher with the update (`inbox_claim`); the middleware fills the flags."""
+    """Passed to the Dispatcher with the update (`inbox_claim`); the middleware fills the flags.
+    `fresh`: claimed a moment ago by this worker, whose lease loop keeps it (nobody can have
+    released it yet: checking costs a query, and the handled-mark checks again anyway)."""
 
     update_id: int
     worker: str
+    fresh: bool = False
     skipped: bool = False
     failed: bool = False
+    finished: bool = False
 
 
 class InboxMiddleware(BaseMiddleware):
     """Outer, right after `DbSessionMiddleware`: marks the update handled with its unit of work's
-    first commit (before any reply leaves, by `CommitBeforeSendMiddleware`), or skips it. Every update
-    comes through the inbox (webhook and long polling alike), so every one carries its claim."""
+    first commit (before any reply leaves, by `CommitBeforeSendMiddleware`) and finished with its
+    last one, or skips it (its claim was lost). Every update comes through the inbox (webhook and
+    long polling alike), so every one carries its claim."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         claim: InboxClaim = data["inbox_claim"]
-        if not await inbox.holds(data["session"], claim.update_id, claim.worker):
-            claim.skipped = True
-            log_event(log, "inbox_skipped", logging.WARNING, update_id=claim.update_id)
-            return None
-        inbox.mark_handled_on_commit(data["session"], claim.update_id, claim.worker)
+        session = data["session"]
+        if not claim.fresh and not await inbox.holds(session, claim.update_id, claim.worker):
+            return _skipped(claim)
+        mark = inbox.mark_handled_on_commit(session, claim.update_id, claim.worker)
         try:
-            return await handler(event, data)
+            result = await handler(event, data)
+            await mark.finish(utcnow())
+        except inbox.ClaimLost:
+            await session.rollback()  # nothing of this handling is kept, and no reply left for it
+            return _skipped(claim)
         except Exception:
             claim.failed = True
             raise
+        claim.finished = True
+        return result
+
+
+def _skipped(claim: InboxClaim) -> None:
+    claim.skipped = True
+    log_event(log, "inbox_skipped", logging.WARNING, update_id=claim.update_id)
 
 
 async def purge_handled(sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -91,6 +107,7 @@ class InboxWorker:
         self.lease = lease
         self.poll_interval = poll_interval
         self._wake = asyncio.Event()
+        self._news = False  # woken because updates were stored, not only because one finished
         self._stopping = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
@@ -106,6 +123,8 @@ class InboxWorker:
         ]
 
     def wake(self) -> None:
+        """Updates were stored (or handed back): claim now."""
+        self._news = True
         self._wake.set()
 
     async def take_over(self) -> None:
@@ -145,16 +164,18 @@ class InboxWorker:
     async def _claim_loop(self) -> None:
         while not self._stopping.is_set():
             self._wake.clear()  # before claiming: a wake-up during the claim is not lost
+            news, self._news = self._news, False
             free = self.concurrency - len(self._in_flight)
             claimed: list[inbox.ClaimedUpdate] = []
             if free > 0:
                 try:
                     async with self.sessions() as session:
-                        claimed = await inbox.claim(session, self.worker, free, utcnow())
+                        claimed = await inbox.claim(session, self.worker, free, utcnow(), look_first=not news)
                 except Exception:
                     log.exception("inbox_claim_failed")
+            claimed_at = time.monotonic()
             for item in claimed:
-                task = asyncio.create_task(self._handle(item), name=f"inbox-{item.update_id}")
+                task = asyncio.create_task(self._handle(item, claimed_at), name=f"inbox-{item.update_id}")
                 self._in_flight.add(task)
                 task.add_done_callback(self._finished)
             if not claimed or len(self._in_flight) >= self.concurrency:
@@ -165,8 +186,8 @@ class InboxWorker:
         self._in_flight.discard(task)
         self._wake.set()  # a free slot, and maybe this chat's next update
 
-    async def _handle(self, item: inbox.ClaimedUpdate) -> None:
-        claim = InboxClaim(item.update_id, self.worker)
+    async def _handle(self, item: inbox.ClaimedUpdate, claimed_at: float) -> None:
+        claim = InboxClaim(item.update_id, self.worker, time.monotonic() - claimed_at < self.lease / 4)
         status = InboxStatus.DONE
         try:
             update = Update.model_validate(item.payload, context={"bot": self.bot})
@@ -174,7 +195,7 @@ class InboxWorker:
         except Exception:
             log.exception("inbox_update_failed", extra={"fields": {"update_id": item.update_id}})
             status = InboxStatus.FAILED
-        if claim.skipped:
+        if claim.skipped or claim.finished:  # (finished: DONE with its unit of work's last commit)
             return
         if claim.failed:
             status = InboxStatus.FAILED

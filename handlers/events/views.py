@@ -275,7 +275,7 @@ async def member_card(
     if member is not None and member.id is not None:
         mine = await service.my_answer(session, event.id or 0, member.id)
         answer = mine.status if mine else None
-        position = await service.waitlist_position(session, event.id or 0, member.id)
+        position = await service.place_in_line(session, mine) if mine is not None else None
     origin = await origin_name(session, event.organization_id, locale)
     text = event_card(event, version, locale, zone, counts, answer, position, origin)
     return text, card_keyboard(event, answer)

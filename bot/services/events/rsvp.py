@@ -97,9 +97,14 @@ async def my_answer(session: AsyncSession, event_id: int, member_id: int) -> Rsv
 
 async def waitlist_position(session: AsyncSession, event_id: int, member_id: int) -> int | None:
     answer = await answer_of(session, event_id, member_id)
-    if answer is None or answer.status != RsvpStatus.WAITLISTED:
+    return await place_in_line(session, answer) if answer is not None else None
+
+
+async def place_in_line(session: AsyncSession, answer: Rsvp) -> int | None:
+    """The answer's place on its event's waitlist (None unless it waits)."""
+    if answer.status != RsvpStatus.WAITLISTED:
         return None
-    return await waitlist_place(session, event_id, answer.seq)
+    return await waitlist_place(session, answer.event_id, answer.seq)
 
 
 async def withdraw_member(session: AsyncSession, member_id: int, now: datetime) -> int:

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from openpyxl.styles import Font
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -147,6 +146,8 @@ async def export_xlsx(
         "maximum": "Maximum",
         **(headings or {}),
     }
+    from openpyxl.styles import Font  # here: a heavy import only exports need
+
     workbook = spreadsheets.new_workbook()
     rows = spreadsheets.csv_rows(await export_rows_csv(session, survey))
     questions = await questions_of(session, survey.id or 0)
@@ -163,16 +164,16 @@ async def export_xlsx(
     for cell in summary[1]:
         cell.font = Font(bold=True)
     for result in outcome.questions:
-        _summary_rows(summary, result, names, translate)
+        _summary_rows(summary, result, names, translate, Font(bold=True))
     return spreadsheets.workbook_bytes(workbook)
 
 
 def _summary_rows(
-    sheet: Any, result: QuestionResult, names: dict[str, str], translate: Callable[[str], str]
+    sheet: Any, result: QuestionResult, names: dict[str, str], translate: Callable[[str], str], bold: Any
 ) -> None:
     title = _text(f"Q{result.position + 1}. {result.text}")
     sheet.append([title, _text(names["answered"]), result.answered, None])
-    sheet.cell(sheet.max_row, 1).font = Font(bold=True)
+    sheet.cell(sheet.max_row, 1).font = bold
     labels = (
         [translate(label) for label in result.labels]
         if result.kind == models.QuestionKind.YES_NO

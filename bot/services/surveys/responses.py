@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,6 +33,7 @@ from bot.services.surveys.store import (
     question_at,
     response_by_key,
     survey_for_share,
+    upsert,
 )
 from storage import models
 
@@ -87,8 +89,10 @@ async def start_or_resume(
     return found, await question_at(session, survey.id or 0, found.position)
 
 
-async def _refresh(session: AsyncSession, response: models.SurveyResponse) -> None:
-    await session.refresh(response)
+def _settle(response: models.SurveyResponse, **values: Any) -> None:
+    """What a statement just wrote to the locked response row, without reading it back."""
+    for name, value in values.items():
+        set_committed_value(response, name, value)
 
 
 async def answer(
@@ -115,19 +119,23 @@ async def answer(
     if value is None:
         await connection.execute(models.SurveyAnswer.__table__.delete().where(*existing))  # type: ignore[attr-defined]
     else:
-        changed = await connection.execute(update(models.SurveyAnswer).where(*existing).values(value=value))
-        if not changed.rowcount:
-            await connection.execute(
-                insert(models.SurveyAnswer).values(
-                    response_id=response.id, question_id=question.id, value=value
-                )
+        keys = ["response_id", "question_id"]
+        await connection.execute(
+            upsert(
+                connection.dialect.name,
+                models.SurveyAnswer,
+                keys,
+                response_id=response.id,
+                question_id=question.id,
+                value=value,
             )
+        )
     await connection.execute(
         update(models.SurveyResponse)
         .where(col(models.SurveyResponse.id) == response.id)
         .values(position=position + 1)
     )
-    await _refresh(session, response)
+    _settle(response, position=position + 1, status=status)
     return await question_at(session, response.survey_id, position + 1)
 
 
@@ -149,7 +157,7 @@ async def back(
         .where(col(models.SurveyResponse.id) == response.id)
         .values(position=target)
     )
-    await _refresh(session, response)
+    _settle(response, position=target, status=status)
     question = await question_at(session, response.survey_id, target)
     assert question is not None
     return question
@@ -199,7 +207,7 @@ async def submit(session: AsyncSession, response: models.SurveyResponse, now: da
     else:
         participation = participation.where(col(models.SurveyParticipation.member_id) == response.member_id)
     await connection.execute(participation.values(submitted=True, progress_token=None))
-    await _refresh(session, response)
+    _settle(response, position=position, status=models.ResponseStatus.SUBMITTED, submitted_at=submitted_at)
     return Submitted(answers, False)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -68,15 +69,24 @@ def ensure_open(survey: Survey, now: datetime) -> None:
 
 
 async def lock_response(session: AsyncSession, response: SurveyResponse) -> tuple[int, ResponseStatus]:
-    """The first statement of every change to a response."""
+    """The first statement of every change to a response (`response` takes its new `seq`)."""
     row = (
         await (await session.connection()).execute(
             update(SurveyResponse)
             .where(col(SurveyResponse.id) == response.id)
             .values(seq=col(SurveyResponse.seq) + 1)
-            .returning(col(SurveyResponse.position), col(SurveyResponse.status))
+            .returning(col(SurveyResponse.position), col(SurveyResponse.status), col(SurveyResponse.seq))
         )
     ).first()
     if row is None:
         raise SurveyError("not_found")
+    set_committed_value(response, "seq", int(row[2]))
     return int(row[0]), ResponseStatus(row[1])
+
+
+def upsert(dialect: str, table: Any, keys: list[str], **values: Any) -> Any:
+    """INSERT `values`, or on a row with the same `keys` already there, UPDATE the other values."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(table).values(**values)
+    changed = {name: statement.excluded[name] for name in values if name not in keys}
+    return statement.on_conflict_do_update(index_elements=keys, set_=changed)

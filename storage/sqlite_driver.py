@@ -1,0 +1,103 @@
+"""aiosqlite connections whose statements each take one trip to the connection's thread.
+
+aiosqlite runs every call on a thread of its own per connection, and SQLAlchemy's adapter makes
+four calls per statement (open a cursor, execute, fetch the rows, close the cursor). Each call is
+a hand-over between the event loop and that thread, and those hand-overs, not SQLite, were most of
+a statement's cost (py-spy on `bench.updates`: the event loop waiting to get the interpreter back).
+Here a cursor does the four in one call, keeping the rows, the description, the row count and the
+last row id for SQLAlchemy to read; everything else is aiosqlite's own connection.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Generator, Iterable
+from typing import Any
+
+import aiosqlite
+
+
+class BufferedCursor:
+    """A cursor whose `execute` runs, fetches and closes in one call on the connection's thread."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+        self.description: Any = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+        self.arraysize = 1
+        self._rows: collections.deque[Any] = collections.deque()
+
+    def __await__(self) -> Generator[Any, None, BufferedCursor]:  # `await connection.cursor()`
+        return self.__aenter__().__await__()
+
+    async def __aenter__(self) -> BufferedCursor:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def execute(self, sql: str, parameters: Any = None) -> BufferedCursor:
+        connection = self._connection
+
+        def run() -> tuple[Any, int, int | None, list[Any]]:
+            cursor = connection._conn.cursor()
+            try:
+                cursor.execute(sql) if parameters is None else cursor.execute(sql, parameters)
+                rows = cursor.fetchall() if cursor.description else []
+                return cursor.description, cursor.rowcount, cursor.lastrowid, rows
+            finally:
+                cursor.close()
+
+        self.description, self.rowcount, self.lastrowid, rows = await connection._execute(run)
+        self._rows = collections.deque(rows)
+        return self
+
+    async def executemany(self, sql: str, parameters: Iterable[Any]) -> BufferedCursor:
+        connection = self._connection
+
+        def run() -> tuple[int, int | None]:
+            cursor = connection._conn.cursor()
+            try:
+                cursor.executemany(sql, parameters)
+                return cursor.rowcount, cursor.lastrowid
+            finally:
+                cursor.close()
+
+        self.rowcount, self.lastrowid = await connection._execute(run)
+        self.description, self._rows = None, collections.deque()
+        return self
+
+    async def fetchone(self) -> Any:
+        return self._rows.popleft() if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        count = min(len(self._rows), size or self.arraysize)
+        return [self._rows.popleft() for _ in range(count)]
+
+    async def fetchall(self) -> list[Any]:
+        rows, self._rows = list(self._rows), collections.deque()
+        return rows
+
+    async def close(self) -> None:
+        self._rows.clear()
+
+
+class Connection:
+    """aiosqlite's connection, but for its cursors."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._inner = connection
+
+    def cursor(self) -> BufferedCursor:
+        return BufferedCursor(self._inner)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+async def connect(database: str, *, busy_seconds: float) -> Connection:
+    """What SQLAlchemy's aiosqlite dialect would open for this file (its thread a daemon, as there)."""
+    connection = aiosqlite.connect(database, timeout=busy_seconds, check_same_thread=False)
+    getattr(connection, "_thread", connection).daemon = True  # (the connection was a thread before 0.22)
+    return Connection(await connection)

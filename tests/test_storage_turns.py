@@ -1,0 +1,130 @@
+"""What the update path reads less of and waits less for (issue 15): the organization cache (read
+once, read again after any write to it, a handler's own copy), a commit only when something was
+written, and on SQLite the process's writers taking turns (in order, none lost, a writer waiting
+behind its own task's open write fails as SQLite would rather than hang)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, exc, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import storage.db
+from bot.services.organization_cache import OrganizationCache
+from bot.services.organizations import set_quiet_hours
+from bot.services.roles import Actor, ensure_default_organization
+from storage.db import commit_due, create_engine, create_session_factory
+from storage.models import Member, Organization
+
+
+@contextmanager
+def statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_the_organization_is_read_once_and_again_after_any_write(engine: AsyncEngine) -> None:
+    sessions = create_session_factory(engine)
+    cache = OrganizationCache(ttl=3600)
+    cache.watch(engine)
+    async with sessions() as session:
+        organization_id = (await ensure_default_organization(session, "Bridge", "en", "UTC")).id or 0
+        await session.commit()
+    async with sessions() as session:
+        assert (await cache.get(session, organization_id)) is not None
+    with statements(engine) as seen:
+        async with sessions() as session:
+            mine = await cache.get(session, organization_id)
+            assert mine is not None and mine.name == "Bridge" and mine in session
+            mine.name = "Changed in my update only"  # not written: nobody else sees it
+            async with sessions() as other:
+                theirs = await cache.get(other, organization_id)
+                assert theirs is not None and theirs.name == "Bridge"
+    assert seen == []
+
+    async with sessions() as session:  # a service's change, committed: read again
+        await set_quiet_hours(session, Actor(1, True), organization_id, 60, 120)
+        await session.commit()
+    async with sessions() as session:
+        fresh = await cache.get(session, organization_id)
+        assert fresh is not None and (fresh.quiet_start, fresh.quiet_end) == (60, 120)
+
+    async with sessions() as session:  # a bulk UPDATE, rolled back: the cache never keeps it
+        await session.exec(update(Organization).values(name="Never"))  # type: ignore[call-overload]
+        async with sessions() as other:
+            seen_meanwhile = await cache.get(other, organization_id)
+            assert seen_meanwhile is not None and seen_meanwhile.name == "Bridge"
+        await session.rollback()
+    async with sessions() as session:
+        again = await cache.get(session, organization_id)
+        assert again is not None and again.name == "Bridge"
+
+    cache.ttl = 0  # another process's change: seen once the entry is older than the TTL
+    with statements(engine) as seen:
+        async with sessions() as session:
+            await cache.get(session, organization_id)
+    assert len(seen) == 1
+
+
+async def test_a_commit_is_due_only_when_something_was_written(engine: AsyncEngine) -> None:
+    sessions = create_session_factory(engine)
+    async with sessions() as session:
+        assert not await commit_due(session)
+        await session.get(Member, 1)
+        assert not await commit_due(session)  # a read
+        session.add(Member(telegram_id=5))
+        assert await commit_due(session)  # a change not flushed yet
+        await session.flush()
+        assert await commit_due(session)  # written
+        await session.commit()
+        assert not await commit_due(session)
+
+
+@pytest.fixture
+def impatient(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(storage.db, "BUSY_SECONDS", 2.0)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_sqlite_writers_of_the_process_take_turns(migrated_url: str, impatient: None) -> None:
+    engine = create_engine(migrated_url)
+    sessions = create_session_factory(engine)
+    order: list[str] = []
+
+    async def writer(name: str, hold: float) -> None:
+        async with sessions() as session:
+            session.add(Member(telegram_id=hash(name) % 10**9))
+            await session.flush()  # the first write: this writer's turn starts
+            order.append(f"{name} writes")
+            await asyncio.sleep(hold)  # holding the turn (the others wait without sleeping)
+            order.append(f"{name} commits")
+            await session.commit()  # the turn passes on
+
+    try:
+        await asyncio.gather(*(writer(f"w{n}", 0.1) for n in range(4)))
+        turns = [order[index : index + 2] for index in range(0, len(order), 2)]
+        assert all(first.split()[0] == then.split()[0] for first, then in turns), order
+        assert len({first.split()[0] for first, _ in turns}) == 4
+
+        # One task writing in two sessions at once waits for itself: it fails, as SQLite's own
+        # busy handler would have it, instead of hanging.
+        async with sessions() as outer, sessions() as inner:
+            outer.add(Member(telegram_id=1))
+            await outer.flush()
+            inner.add(Member(telegram_id=2))
+            with pytest.raises(exc.OperationalError, match="database is locked"):
+                await inner.flush()
+    finally:
+        await engine.dispose()
