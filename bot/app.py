@@ -9,7 +9,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial, wraps
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,7 @@ from bot.delivery.events import EventDelivery
 from bot.delivery.library import LibraryDelivery
 from bot.delivery.memberships import MembershipDelivery
 from bot.delivery.ratelimit import ChatBudget, TokenBucket
+from bot.delivery.retention import FIRST_CHECK_SECONDS, RETENTION_CHECK_SECONDS, run_retention
 from bot.delivery.shared_limits import SharedChatBudget, SharedReplyBudgetMiddleware, shared_limits
 from bot.delivery.surveys import SurveyDelivery
 from bot.delivery.trainings import TrainingDelivery
@@ -260,6 +261,10 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     )
     for job, seconds, name in jobs:
         add_job(scheduler, jobs_running, job, seconds, name)
+    if settings.retention_days:  # off by default: no job at all
+        retention = partial(run_retention, sessions, settings.retention_days, settings.admin_ids)
+        first = datetime.now(UTC) + timedelta(seconds=FIRST_CHECK_SECONDS)
+        add_job(scheduler, jobs_running, retention, RETENTION_CHECK_SECONDS, "retention", next_run_time=first)
     watch_scheduler_lag(scheduler)
     dispatcher = Dispatcher(
         storage=SQLStorage(engine),

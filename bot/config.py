@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     translate_url: str | None = None
     translate_api_key: SecretStr | None = None
     translate_timeout: float = Field(default=20.0, gt=0, le=300)  # seconds per request
+    # Days after which members who blocked the bot or left every organization, and did nothing
+    # since, are anonymized as /forget does (0: never).
+    retention_days: int = Field(default=0, ge=0, le=36500)
 
     @model_validator(mode="after")
     def _rate_within_telegram_limits(self) -> Settings:

@@ -27,7 +27,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "jo": ("membership.", "join."),
     "ex": ("export.",),
     "br": ("broadcast.",),
-    "de": ("member.deleted", "member.forgotten", "member.anonymized"),
+    "de": ("member.deleted", "member.forgotten", "member.anonymized", "retention."),
     "or": ("organization.",),
 }
 

@@ -220,12 +220,13 @@ async def export_member_data(session: AsyncSession, member: Member) -> dict[str,
     }
 
 
-async def forget_member(session: AsyncSession, member: Member) -> None:
+async def forget_member(session: AsyncSession, member: Member, by: str = "self") -> None:
     """Erase personal data. The row stays, unlinked from Telegram, so aggregate counts hold.
 
     The audit log gets a "member.deleted" entry per organization left (its admins see it; /stats
     counts it as a leave, `joined_at` keeping the weekly joins right), or one without organization
-    for a member of none. The member acted themself: no actor id is kept, nor anything personal."""
+    for a member of none. `by`: "self" (/forget, the member acted themself) or "retention" (the
+    daily anonymization); no actor id is kept, nor anything personal."""
     memberships = await session.exec(select(Membership).where(Membership.member_id == member.id))
     joined = [(row.organization_id, row.created_at) for row in memberships.all()]
     await session.exec(delete(Membership).where(col(Membership.member_id) == member.id))  # type: ignore[call-overload]
@@ -245,7 +246,7 @@ async def forget_member(session: AsyncSession, member: Member) -> None:
                 organization_id=organization_id,
                 target_member_id=member.id,
                 actor_telegram_id=None,
-                details={"by": "self"} | ({"joined_at": joined_at.isoformat()} if joined_at else {}),
+                details={"by": by} | ({"joined_at": joined_at.isoformat()} if joined_at else {}),
             )
         )
     await session.flush()

@@ -28,9 +28,9 @@ async def everything_about(session: AsyncSession, member: Member) -> dict[str, A
     return data
 
 
-async def erase_everything(session: AsyncSession, member: Member, now: datetime) -> None:
+async def erase_everything(session: AsyncSession, member: Member, now: datetime, by: str = "self") -> None:
     """Seats go to the next in line; anonymous survey answers stay (they are no one's); the member
-    row keeps only what aggregate counts need."""
+    row keeps only what aggregate counts need. `by`: "self" (/forget) or "retention"."""
     member_id = member.id or 0
     await erase_member(session, member_id, now)
     await withdraw_member(session, member_id, now)
@@ -38,4 +38,4 @@ async def erase_everything(session: AsyncSession, member: Member, now: datetime)
     await disable_feed(session, member_id)
     await leave_everywhere(session, member)  # their waiting messages cancelled
     await cancel_member_requests(session, member_id, now)
-    await forget_member(session, member)
+    await forget_member(session, member, by)

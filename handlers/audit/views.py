@@ -93,7 +93,7 @@ def entry_lines(entry: AuditEntry, names: dict[str, str], locale: str, zone: str
         head += f" · 🏢 {escape(names.get(f'o{entry.organization_id}', str(entry.organization_id)))}"
     if entry.actor_telegram_id:
         actor = names.get(f"t{entry.actor_telegram_id}") or f"id {entry.actor_telegram_id}"
-    elif entry.action in SELF_ACTIONS:
+    elif entry.action in SELF_ACTIONS and entry.details.get("by") != "retention":
         actor = _("the member themself")
     else:
         actor = _("the bot")
