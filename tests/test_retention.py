@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.app import create_app
 from bot.config import load_settings
 from bot.services import audit
 from bot.services.members import TelegramIdentity, record_consent
@@ -127,3 +128,19 @@ async def test_retention_off_changes_nothing(session: AsyncSession) -> None:
 def test_retention_is_off_by_default() -> None:
     assert load_settings(_env_file=None).retention_days == 0
     assert load_settings(_env_file=None, retention_days=30).retention_days == 30
+
+
+async def test_the_daily_job_is_registered_only_when_the_setting_is_on(migrated_url: str) -> None:
+    for days in (0, 30):
+        settings = load_settings(
+            _env_file=None, database_url=migrated_url, bot_token="123:abc", retention_days=days
+        )
+        app = await create_app(settings, migrate=False)
+        try:
+            job = app.scheduler.get_job("retention")
+            if days:
+                assert job is not None and job.trigger.interval == timedelta(days=1)
+            else:
+                assert job is None
+        finally:
+            await app.close()
