@@ -11,10 +11,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app import create_app
 from bot.config import load_settings
+from bot.i18n import create_i18n
 from bot.services import audit
 from bot.services.members import TelegramIdentity, record_consent
 from bot.services.retention import anonymize_expired
 from bot.services.roles import ensure_default_organization
+from handlers.audit.views import entry_lines
 from storage.models import AuditEntry, Member, Membership, MemberStatus
 
 NOW = datetime(2030, 6, 1, 3, tzinfo=UTC)
@@ -144,3 +146,16 @@ async def test_the_daily_job_is_registered_only_when_the_setting_is_on(migrated_
                 assert job is None
         finally:
             await app.close()
+
+
+def test_audit_shows_the_retention_entries_as_the_bot_s() -> None:
+    i18n = create_i18n("en")
+    run = AuditEntry(action="retention.run", details={"count": 4, "days": DAYS}, at=NOW)
+    leave = AuditEntry(action="member.deleted", target_member_id=7, details={"by": "retention"}, at=NOW)
+    with i18n.context(), i18n.use_locale("en"):
+        lines = entry_lines(run, {}, "en", "UTC", whole=True) + entry_lines(
+            leave, {}, "en", "UTC", whole=True
+        )
+    text = "\n".join(lines)
+    assert "Inactive members anonymized" in text and "Inactive member anonymized" in text
+    assert "count: 4" in text and "the bot" in text and "themself" not in text

@@ -46,7 +46,9 @@ ACTIONS = {
     "broadcast.poll": __("Quick poll sent"),
     "member.deleted": __("Member erased their data"),
     "member.forgotten": __("Member erased their data"),
+    "retention.run": __("Inactive members anonymized"),
 }
+RETAINED = __("Inactive member anonymized")  # a "member.deleted" entry of the retention pass
 FAMILY_LABELS = {
     "ro": __("👑 Roles"),
     "jo": __("🚪 Joins"),
@@ -88,12 +90,15 @@ def entry_lines(entry: AuditEntry, names: dict[str, str], locale: str, zone: str
     """One entry: when and what (and, in the whole trail, which organization), who did it to whom,
     and its details."""
     action = str(ACTIONS[entry.action]) if entry.action in ACTIONS else entry.action
+    retained = entry.details.get("by") == "retention"
+    if retained:
+        action = str(RETAINED)
     head = f"<b>{escape(format_when(entry.at, locale, zone))}</b> · {escape(action)}"
     if whole and entry.organization_id:
         head += f" · 🏢 {escape(names.get(f'o{entry.organization_id}', str(entry.organization_id)))}"
     if entry.actor_telegram_id:
         actor = names.get(f"t{entry.actor_telegram_id}") or f"id {entry.actor_telegram_id}"
-    elif entry.action in SELF_ACTIONS and entry.details.get("by") != "retention":
+    elif entry.action in SELF_ACTIONS and not retained:
         actor = _("the member themself")
     else:
         actor = _("the bot")
