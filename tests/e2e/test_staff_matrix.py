@@ -37,7 +37,14 @@ from tests.e2e.reach_kit import (
 )
 from tests.test_policy_structure import _handlers
 
-A_SECRETS = ("Alpha Secret Gala", "Alpha Hidden Census", "Alpha Closed Workshop", "Alpha Private Guide")
+A_NAME = "Alpha Org"
+A_SECRETS = (
+    A_NAME,
+    "Alpha Secret Gala",
+    "Alpha Hidden Census",
+    "Alpha Closed Workshop",
+    "Alpha Private Guide",
+)
 # The models a forged button may name, and the button classes the matrix forges: the composer's
 # draft buttons name their draft by `id`; `Loads` says its model and field itself.
 KNOWN_MODELS = {Event, Survey, Training, Resource, Organization, Announcement}
@@ -210,7 +217,9 @@ def _texts(harness: Harness, user_id: int) -> list[str]:
 
 
 async def test_members_and_other_organizations_staff_cannot_touch_a(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
-    a_id = await add_organization(harness, "Alpha Org")
+    """B's admin (acting for B) and a plain member of A send every staff command and forge every
+    staff button with A's ids: refused or stale, A unchanged, nothing of A shown to B's admin."""
+    a_id = await add_organization(harness, A_NAME)
     b_id = await add_organization(harness, "Beta Org")
     member = await registered("Plain Member", "en")
     b_admin = await registered("Beta Admin", "en")
