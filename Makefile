@@ -39,6 +39,7 @@ bench: $(STAMP) compile-messages
 	$(BIN)/python -m bench.reminders
 	$(BIN)/python -m bench.surveys
 	$(BIN)/python -m bench.resources
+	$(BIN)/python -m bench.confederation
 	$(BIN)/python -m bench.updates
 	$(BIN)/python -m bench.scale
 
