@@ -28,6 +28,7 @@ from bot.context import Context
 from bot.i18n import _
 from bot.policy import Action, rights
 from bot.services.acting import acting_choices, choose_acting
+from bot.services.organizations import get_organization
 from bot.services.origins import shows_origins
 from handlers.composer.echo import echo_choice
 from handlers.composer.router import button_turn
@@ -89,7 +90,7 @@ async def choices_for(ctx: Context, action: Action) -> list[Organization]:
 
 async def organization_line(session: AsyncSession, organization_id: int | None) -> str:
     """ "🏢 For: <name>" on a preview, when the deployment serves several organizations ("" else)."""
-    organization = await session.get(Organization, organization_id) if organization_id else None
+    organization = await get_organization(session, organization_id) if organization_id else None
     if organization is None or not await shows_origins(session):
         return ""
     return _("🏢 <b>For:</b> {organization}").format(organization=escape(organization.name))

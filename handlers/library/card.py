@@ -18,6 +18,7 @@ from bot.context import Context
 from bot.i18n import _
 from bot.policy import Action, rights
 from bot.services import library
+from bot.services.organizations import get_organization
 from bot.views.library import card_messages, usage_line
 from handlers.fallback import stale_button, toast
 from handlers.filters import IsRegistered
@@ -53,7 +54,7 @@ async def send_card(
     usage_threshold: int | None = None,
 ) -> None:
     """The card (with the staff's usage line when `usage_threshold` is given), then its file."""
-    publisher = await session.get(Organization, resource.organization_id)
+    publisher = await get_organization(session, resource.organization_id)
     await library.record_view(session, resource, member.id or 0)
     link = await share_link(bot, resource.id or 0)
     tail = ""

@@ -23,6 +23,7 @@ from bot.i18n import _
 from bot.policy import Action, Loads, rights
 from bot.services import library
 from bot.services.library.rules import checked_category, checked_text, checked_url, looks_like_link
+from bot.services.organizations import get_organization
 from bot.views.library import CATEGORY_LABELS, refusal
 from handlers.filters import IsRegistered
 from handlers.library.callbacks import Decision, Library
@@ -50,7 +51,7 @@ async def _start(bot: Bot, chat_id: int, ctx: Context, state: FSMContext) -> Non
     if len(organizations) > 1:
         builder = InlineKeyboardBuilder()
         for organization_id in organizations:
-            organization = await ctx.session.get(Organization, organization_id)
+            organization = await get_organization(ctx.session, organization_id)
             if organization is not None:
                 builder.button(
                     text=organization.name, callback_data=Library(action="sorg", id=organization_id)
@@ -159,7 +160,7 @@ async def _send(
     note: str | None,
 ) -> None:
     data = await _data(state)
-    organization = await ctx.session.get(Organization, int(data.get("org") or 0))
+    organization = await get_organization(ctx.session, int(data.get("org") or 0))
     if organization is None or ctx.member is None or not data.get("title"):
         await state.set_state(None)
         await bot.send_message(chat_id, _("This button is no longer active."))
@@ -241,7 +242,7 @@ async def approve(query: CallbackQuery, resource: Resource, bot: Bot) -> None:
 
 
 async def _organization(ctx: Context, resource: Resource) -> Organization:
-    return await ctx.session.get(Organization, resource.organization_id) or ctx.organization
+    return await get_organization(ctx.session, resource.organization_id) or ctx.organization
 
 
 @router.callback_query(Decision.filter(F.action == "cat"), flags=STAFF)

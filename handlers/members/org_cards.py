@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import memberships as service
 from bot.services.memberships import MembershipError, Standing, Via
+from bot.services.organizations import get_organization
 from bot.services.text import telegram_length
 from handlers.members.callbacks import DirectoryButton
 from handlers.members.org_views import (
@@ -31,7 +32,7 @@ CAPTION_MAX = 1024
 
 async def organization_by_id(session: AsyncSession, ident: int) -> Organization | None:
     """The organization a button names (None: a missing or forged id)."""
-    return await session.get(Organization, ident) if 0 < ident <= ROW_ID_MAX else None
+    return await get_organization(session, ident) if 0 < ident <= ROW_ID_MAX else None
 
 
 async def card_text(

@@ -23,6 +23,7 @@ from bot.i18n import _
 from bot.policy import Action, rights
 from bot.services import audit
 from bot.services.dates import RANGE_DAYS_MAX
+from bot.services.organizations import get_organization
 from bot.services.stats import PRESET_DAYS, Period, Scope, Stats, collect, organization_rows
 from bot.services.stats.exports import export_csv, export_xlsx
 from handlers.fallback import stale_button
@@ -32,7 +33,6 @@ from handlers.stats.labels import export_words
 from handlers.stats.pickers import ask_range, organizations_keyboard, typed_range
 from handlers.stats.views import keyboard, summary_lines
 from handlers.surveys.texts import chunks
-from storage.models import Organization
 from storage.types import utcnow
 
 router: Final[Router] = Router(name=__name__)
@@ -52,7 +52,7 @@ async def _scope(ctx: Context, org: int) -> tuple[Scope, str] | None:
         return (Scope(None), _("all organizations")) if _is_super_admin(ctx) else None
     if org == ctx.organization_id:
         return Scope(org), ctx.organization.name
-    organization = await ctx.session.get(Organization, org) if _is_super_admin(ctx) else None
+    organization = await get_organization(ctx.session, org) if _is_super_admin(ctx) else None
     return (Scope(org), organization.name) if organization is not None else None
 
 

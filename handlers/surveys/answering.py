@@ -18,6 +18,7 @@ from aiogram.types import Message
 from bot.context import Context
 from bot.i18n import _
 from bot.policy import Action, rights
+from bot.services.surveys.lists import member_survey
 from bot.services.surveys.responses import answer
 from bot.services.surveys.rules import SurveyError
 from bot.views.surveys import SurveyAction
@@ -25,7 +26,6 @@ from handlers.composer import message_turn
 from handlers.surveys.member_screens import (
     Progress,
     answer_error_text,
-    member_survey,
     refused,
     registered,
     resume,

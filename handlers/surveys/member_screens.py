@@ -28,7 +28,6 @@ from typing import Any
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardMarkup
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import Context
 from bot.i18n import _
@@ -36,7 +35,7 @@ from bot.policy import Action, rights
 from bot.services.events import telegram_length
 from bot.services.surveys.building import questions_of
 from bot.services.surveys.languages import reading_version
-from bot.services.surveys.lists import has_started, member_sees
+from bot.services.surveys.lists import has_started, member_survey
 from bot.services.surveys.responses import answers_of, start_or_resume, submitted_answers
 from bot.services.surveys.rules import SurveyError
 from bot.views import surveys as view
@@ -44,7 +43,7 @@ from handlers.composer import Turn
 from handlers.surveys.buttons import register_button
 from handlers.surveys.states import AnsweringStates
 from storage.models import Member, Survey, SurveyQuestion, SurveyResponse
-from storage.types import ROW_ID_MAX, utcnow
+from storage.types import utcnow
 
 
 def answer_error_text(error: SurveyError, question: SurveyQuestion | None = None, raw: str = "") -> str:
@@ -73,17 +72,6 @@ def answer_error_text(error: SurveyError, question: SurveyQuestion | None = None
 
 def registered(member: Member | None) -> bool:
     return member is not None and member.is_registered and member.id is not None
-
-
-async def member_survey(session: AsyncSession, member_id: int | None, survey_id: Any) -> Survey | None:
-    """The survey a button, a link or the FSM data names, if it is one this member answers here
-    (of an organization it reaches them in; not a native poll)."""
-    if not isinstance(survey_id, int) or not 0 < survey_id <= ROW_ID_MAX:
-        return None
-    survey = await session.get(Survey, survey_id)
-    if survey is None or survey.native_poll or not await member_sees(session, member_id, survey):
-        return None
-    return survey
 
 
 async def screen(

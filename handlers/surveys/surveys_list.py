@@ -18,11 +18,11 @@ from bot.policy import Action, rights
 from bot.services.origins import origin_name, origin_names
 from bot.services.surveys.building import questions_of
 from bot.services.surveys.languages import reading_version, version_for
-from bot.services.surveys.lists import open_surveys_for, started_survey_ids
+from bot.services.surveys.lists import member_survey, open_surveys_for, started_survey_ids
 from bot.services.surveys.rules import SurveyError
 from bot.views import surveys as view
 from bot.views.origin import origin_line
-from handlers.surveys.member_screens import answer_error_text, member_survey, registered
+from handlers.surveys.member_screens import answer_error_text, registered
 from handlers.ui import member_zone
 from storage.models import Member, Organization, SurveyStatus
 from storage.types import utcnow

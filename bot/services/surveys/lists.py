@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.origins import member_organizations, reached
 from storage.models import Member, Survey, SurveyParticipation, SurveyStatus
+from storage.types import ROW_ID_MAX
 
 
 def _wide() -> Any:
@@ -25,6 +26,17 @@ async def member_sees(session: AsyncSession, member_id: int | None, survey: Surv
     or those of a confederation-wide reach)? The other filters of its audience are not re-applied:
     a member may answer a survey forwarded to them."""
     return await reached(session, member_id, survey.organization_id, survey.audience)
+
+
+async def member_survey(session: AsyncSession, member_id: int | None, survey_id: Any) -> Survey | None:
+    """The survey a button, a link or the dialog state names, if it is one this member answers here
+    (of an organization it reaches them in; not a native poll)."""
+    if not isinstance(survey_id, int) or not 0 < survey_id <= ROW_ID_MAX:
+        return None
+    survey = await session.get(Survey, survey_id)
+    if survey is None or survey.native_poll or not await member_sees(session, member_id, survey):
+        return None
+    return survey
 
 
 async def open_surveys_for(session: AsyncSession, member: Member, now: datetime) -> list[Survey]:
