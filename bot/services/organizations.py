@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.roles import Actor
@@ -31,3 +33,13 @@ async def set_quiet_hours(
     )
     await session.flush()
     return organization
+
+
+def organization_text(organization: Organization, field: str, language: str | None) -> str:
+    """The organization's `field` ("name", "description") in `language` when its staff translated
+    it, else as written."""
+    translated: Any = (organization.translations or {}).get(language or "", {})
+    value = translated.get(field) if isinstance(translated, dict) else None
+    if isinstance(value, str) and value.strip():
+        return value
+    return str(getattr(organization, field) or "")

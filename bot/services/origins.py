@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.audience import organizations_reached
+from bot.services.organizations import organization_text
 from storage.models import Event, Membership, Organization, OrgStatus
 
 
@@ -67,12 +68,6 @@ async def reached(
     return bool((await session.exec(query)).one())
 
 
-def _name(organization: Organization, locale: str) -> str:
-    translated = (organization.translations or {}).get(locale)
-    name = translated.get("name") if isinstance(translated, dict) else None
-    return name if isinstance(name, str) and name.strip() else organization.name
-
-
 async def shows_origins(session: AsyncSession) -> bool:
     """More than one active organization: cards and messages say which one they come from."""
     query = select(func.count()).select_from(Organization).where(Organization.status == OrgStatus.ACTIVE)
@@ -84,7 +79,10 @@ async def origin_names(session: AsyncSession, locale: str) -> dict[int, str]:
     if not await shows_origins(session):
         return {}
     organizations = (await session.exec(select(Organization))).all()
-    return {organization.id or 0: _name(organization, locale) for organization in organizations}
+    return {
+        organization.id or 0: organization_text(organization, "name", locale)
+        for organization in organizations
+    }
 
 
 async def origin_name(session: AsyncSession, organization_id: int, locale: str) -> str | None:
@@ -92,4 +90,4 @@ async def origin_name(session: AsyncSession, organization_id: int, locale: str) 
     if not await shows_origins(session):
         return None
     organization = await session.get(Organization, organization_id)
-    return _name(organization, locale) if organization is not None else None
+    return organization_text(organization, "name", locale) if organization is not None else None

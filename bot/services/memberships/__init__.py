@@ -56,8 +56,8 @@ from bot.services.memberships.rules import (
     JoinOutcome,
     MembershipError,
     Via,
-    organization_text,
 )
+from bot.services.organizations import organization_text
 
 __all__ = [
     "APPROVED",

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.memberships.joining import membership_in, pending_request
-from bot.services.memberships.rules import organization_text
+from bot.services.organizations import organization_text
 from bot.services.text import fold
 from storage.models import (
     Event,

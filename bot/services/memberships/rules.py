@@ -4,10 +4,9 @@ notices, the audit codes, and an organization's texts in a member's language (no
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Final
+from typing import Final
 
 from bot.services.refusal import Refusal
-from storage.models import Organization
 
 # Outbox kinds: the request to each admin (ref_id = its "join.requested" audit entry), the answer to
 # the member (ref_id = the "join.approved" or "join.declined" entry); the payload names the request.
@@ -41,13 +40,3 @@ class JoinOutcome(StrEnum):
     ALREADY_MEMBER = "already_member"
     REQUESTED = "requested"  # a request for the organization's admins (approval policy)
     ALREADY_REQUESTED = "already_requested"
-
-
-def organization_text(organization: Organization, field: str, language: str | None) -> str:
-    """The organization's `field` ("name", "description") in `language` when its staff translated
-    it, else as written."""
-    translated: Any = (organization.translations or {}).get(language or "", {})
-    value = translated.get(field) if isinstance(translated, dict) else None
-    if isinstance(value, str) and value.strip():
-        return value
-    return str(getattr(organization, field) or "")
