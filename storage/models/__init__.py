@@ -11,6 +11,7 @@ from storage.models.events import *  # noqa: F403
 from storage.models.library import *  # noqa: F403
 from storage.models.members import *  # noqa: F403
 from storage.models.outbox import *  # noqa: F403
+from storage.models.positions import *  # noqa: F403
 from storage.models.production import *  # noqa: F403
 from storage.models.surveys import *  # noqa: F403
 from storage.models.trainings import *  # noqa: F403
