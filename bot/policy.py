@@ -47,6 +47,7 @@ class Action(StrEnum):
     VIEW_STATS = "view_stats"  # /stats: the organization's statistics and their exports
     VIEW_AUDIT = "view_audit"  # /audit: the organization's audit trail
     MANAGE_RESOURCES = "manage_resources"  # /newresource, members' suggestions, usage on the card
+    ADVOCACY = "advocacy"  # /newposition, /mypositions, endorsing a joint position for the organization
 
 
 # The roles (in the object's organization) that may take each staff action; super-admins may take
@@ -62,6 +63,7 @@ ROLES_FOR: Final[dict[Action, frozenset[Role]]] = {
     Action.VIEW_STATS: frozenset({Role.COORDINATOR, Role.ORGANIZER, Role.ADMIN}),
     Action.VIEW_AUDIT: frozenset({Role.ADMIN}),
     Action.MANAGE_RESOURCES: LIBRARY_STAFF,
+    Action.ADVOCACY: frozenset({Role.ADMIN}),
 }
 
 REFUSALS: Final = {
@@ -79,6 +81,7 @@ REFUSALS: Final = {
     Action.MANAGE_RESOURCES: __(
         "Sorry, only coordinators, organizers and administrators can publish resources."
     ),
+    Action.ADVOCACY: __("Sorry, only the organization's admins can draft or endorse joint positions."),
 }
 assert set(ROLES_FOR) == set(REFUSALS) == set(Action) - {Action.PUBLIC}
 # Actions on an organization itself, named by the button or the dialog's step and checked when it is

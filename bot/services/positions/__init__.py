@@ -1,0 +1,3 @@
+"""Joint positions (advocacy, issue 18): drafts and publishing (`drafts`), the organizations asked
+and their admins' answers (`endorsements`), members' signatures given with consent (`signatures`),
+and the submission at the deadline: PDF, CSV and XLSX (`submission`, `document`)."""
