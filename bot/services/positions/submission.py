@@ -165,10 +165,11 @@ async def results_table(
         names = await _organization_names(
             session, [int(key) for key in figures.groups if key.isdigit()], language
         )
+        other = _("Other")
         for key, group in sorted(figures.groups.items(), key=lambda item: names.get(item[0], item[0])):
-            groups.append((f"{names.get(key, _('Other'))} ({group.respondents})", group))
+            groups.append((f"{names.get(key, other)} ({group.respondents})", group))
         if figures.other is not None:
-            groups.append((f"{_('Other')} ({figures.other.respondents})", figures.other))
+            groups.append((f"{other} ({figures.other.respondents})", figures.other))
         for label, group in groups:
             for question in group.questions:
                 table += _answer_rows(label, question)
