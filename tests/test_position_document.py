@@ -5,6 +5,8 @@ and the signatures (text cells neutralized against formulas)."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import unicodedata
 from datetime import UTC, datetime
 
@@ -175,3 +177,13 @@ def test_without_results_or_signatures_the_document_still_renders() -> None:
         "Position",
         "Endorsed by",
     ]
+
+
+def test_the_pdf_library_is_not_loaded_at_start_up() -> None:
+    """fpdf2, HarfBuzz and fontTools load at the first document, not with the bot (issue 15)."""
+    code = (
+        "import sys, bot.app, handlers; handlers.get_routers(); "
+        "print(sorted(m for m in ('fpdf', 'uharfbuzz', 'fontTools', 'pypdf') if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
