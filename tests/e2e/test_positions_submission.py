@@ -18,6 +18,7 @@ from sqlmodel import col, func, select
 
 from bot.sandbox import SimUser
 from bot.services import spreadsheets
+from bot.services.positions import submission
 from handlers.positions.callbacks import PositionStaff
 from storage.db import create_session_factory
 from storage.models import (
@@ -300,3 +301,25 @@ async def test_an_attached_consultation_comes_with_small_groups_merged(
     sheet = load_workbook(io.BytesIO(files["xlsx"]))["Consultation results"]
     cells = [cell.value for row in sheet.iter_rows() for cell in row]
     assert "Tiny circle (2)" not in cells and "Other (8)" in cells and 11 in cells  # 5 + 4 + 2 yes
+
+
+async def test_closing_early_is_the_deadlines_closing_once(harness: Harness, registered: Any) -> None:
+    """What the drafter's "close now" calls (`close_now`): closed once however often, files sent."""
+    seeded = await _seed(harness, registered, deadline_in=timedelta(days=2))
+    sessions = create_session_factory(harness.app.engine)
+    for attempt in range(2):
+        async with sessions() as session:
+            position = await session.get(Position, seeded["position"])
+            assert position is not None
+            assert await submission.close_now(session, position, utcnow(), seeded["drafter"].id) is (
+                attempt == 0
+            )
+            await session.commit()
+    harness.app.delivery.wake()
+    files = await _files(harness, seeded["drafter"])
+    assert found(STATEMENT_AR, extracted(files["pdf"]), rtl=True)
+    async with sessions() as session:
+        closed = (await session.exec(select(AuditEntry).where(AuditEntry.action == "position.closed"))).all()
+        assert [(e.actor_telegram_id, e.details["reason"]) for e in closed] == [
+            (seeded["drafter"].id, "drafter")
+        ]

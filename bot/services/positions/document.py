@@ -12,7 +12,6 @@ document, not at start-up."""
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,15 +19,12 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from bot.charts import FONT_FILES
+from bot.charts import FONT_FILES, fonts_missing
 from bot.i18n import format_when, is_rtl
-from bot.logs import log_event
 from bot.services import spreadsheets
 
 if TYPE_CHECKING:
     from fpdf import FPDF
-
-log = logging.getLogger(__name__)
 
 BOLD = "NotoSans-Bold"  # fonts-noto-core; headings fall back to the regular face without it
 CJK_FAMILY = "Noto Sans CJK SC"
@@ -102,16 +98,7 @@ def font_paths() -> dict[str, tuple[str, int]]:
         family = stems.get(path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
         if family and family not in found:
             found[family] = (path, _collection_index(path, family))
-    missing = [family for family in stems.values() if family not in found]
-    if missing:
-        log_event(
-            log,
-            "document_fonts_missing",
-            logging.WARNING,
-            fonts=",".join(missing),
-            effect="those scripts are drawn as boxes",
-            fix="apt-get install fonts-noto-core fonts-noto-cjk",
-        )
+    fonts_missing("document_fonts_missing", [family for family in stems.values() if family not in found])
     return found
 
 

@@ -276,13 +276,30 @@ async def close_due_positions(session: AsyncSession, now: datetime) -> list[int]
     """Scheduler job: close the OPEN positions whose deadline has passed, each claimed once
     (`row_locks.claim`), audit it and queue its submission. The caller commits."""
     due = (Position.status == PositionStatus.OPEN) & (col(Position.deadline) <= now)
+    return await _close(session, due, now, None, "deadline", order_by=(col(Position.deadline),))
+
+
+async def close_now(
+    session: AsyncSession, position: Position, now: datetime, actor_telegram_id: int | None
+) -> bool:
+    """The drafter closes an OPEN position before its deadline: the same closing as the deadline's
+    (a double tap closes it once). False when it was no longer open. The caller commits."""
+    due = (Position.id == position.id) & (Position.status == PositionStatus.OPEN)
+    return bool(await _close(session, due, now, actor_telegram_id, "drafter"))
+
+
+async def _close(
+    session: AsyncSession, due: Any, now: datetime, actor: int | None, reason: str, **options: Any
+) -> list[int]:
+    """Claim the OPEN positions meeting `due` (CLOSED from then on), queue each one's submission and
+    audit its closing."""
     closed = await claim(
         session,
         Position,
         due,
         {"status": PositionStatus.CLOSED, "closed_at": now, "updated_at": now, "submitted_at": now},
-        order_by=(col(Position.deadline),),
         recheck=(Position.status == PositionStatus.OPEN,),
+        **options,
     )
     for position_id in closed:
         position = await session.get(Position, position_id, populate_existing=True)
@@ -292,9 +309,9 @@ async def close_due_positions(session: AsyncSession, now: datetime) -> list[int]
         audit.record(
             session,
             "position.closed",
-            actor_telegram_id=None,
+            actor_telegram_id=actor,
             organization_id=position.organization_id,
-            details={"position_id": position_id, "recipients": told, "reason": "deadline"},
+            details={"position_id": position_id, "recipients": told, "reason": reason},
         )
     return closed
 
@@ -319,11 +336,16 @@ async def set_language(session: AsyncSession, position: Position, language: str,
     """Make `language` the submission's (one of `languages`); False for any other."""
     if language not in languages(position):
         return False
-    position.submission_language = language
+    await _change(session, position, now, submission_language=language)
+    return True
+
+
+async def _change(session: AsyncSession, position: Position, now: datetime, **values: Any) -> None:
+    for name, value in values.items():
+        setattr(position, name, value)
     position.updated_at = now
     session.add(position)
     await session.flush()
-    return True
 
 
 def attachable(position: Position, survey: Survey) -> bool:
@@ -364,8 +386,5 @@ async def attach_survey(
         survey = await session.get(Survey, survey_id)
         if survey is None or not attachable(position, survey):
             return False
-    position.survey_id = survey_id
-    position.updated_at = now
-    session.add(position)
-    await session.flush()
+    await _change(session, position, now, survey_id=survey_id)
     return True
