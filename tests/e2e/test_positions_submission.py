@@ -278,9 +278,22 @@ async def test_an_attached_consultation_comes_with_small_groups_merged(
         survey_id = survey.id
 
     # The drafter attaches it through the button that lists the surveys.
+    async with create_session_factory(harness.app.engine)() as session:
+        foreign = Survey(
+            organization_id=tiny.id, title="Tiny circle's own survey", status=SurveyStatus.CLOSED
+        )
+        session.add(foreign)
+        await session.commit()
+        foreign_id = foreign.id
     anywhere = await harness.send(drafter, "/help")
     await harness.forge(drafter, anywhere, PositionStaff(action="consult", id=position_id))
     listing = await harness.reply(drafter)
+    assert "Tiny circle's own survey" not in str(listing["reply_markup"])  # another organization's
+    # Its id forged into the button: refused, nothing attached.
+    toast = await harness.forge(
+        drafter, listing, PositionStaff(action="attach", id=position_id, value=str(foreign_id))
+    )
+    assert toast == "This button is no longer active."
     attached = await harness.choose(drafter, listing, "Residence consultation")
     assert "consultation" in attached["text"]
 
