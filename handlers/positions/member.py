@@ -32,6 +32,7 @@ from handlers.positions.member_views import (
     list_view,
     outcome_text,
 )
+from handlers.ui import member_zone
 from storage.models import Member, Organization, Position
 from storage.types import utcnow
 
@@ -46,9 +47,9 @@ async def share_link(bot: Bot, position_id: int) -> str:
     return f"https://t.me/{me.username}?start=pos_{position_id}"
 
 
-async def list_page(ctx: Context, offset: int) -> tuple[str, InlineKeyboardMarkup]:
+async def list_page(ctx: Context, page: int) -> tuple[str, InlineKeyboardMarkup]:
     assert ctx.member is not None
-    found = await visible_page(ctx.session, ctx.member, ctx.locale, offset)
+    found = await visible_page(ctx.session, ctx.member, ctx.locale, page)
     counts = await endorsement_counts(ctx.session, [position.id or 0 for position in found.items])
     return list_view(found, counts, ctx.locale, ctx.zone, utcnow())
 
@@ -122,11 +123,7 @@ async def ask_consent(
     position = await _visible(ctx, callback_data.id, callback_answer)
     if position is None or ctx.member is None:
         return
-    refusal = signatures.signing_refusal(position, utcnow())
-    if refusal is None and await signatures.signature(ctx.session, position.id or 0, ctx.member.id or 0):
-        refusal = signatures.Outcome.ALREADY
-    if refusal is None and not signatures.shared(ctx.member).display_name:
-        refusal = signatures.Outcome.NO_NAME
+    refusal = await signatures.consent_refusal(ctx.session, position, ctx.member, utcnow())
     if refusal is not None:
         toast(callback_answer, outcome_text(refusal), alert=True)
         return
@@ -184,5 +181,4 @@ async def show_linked_position(
             chat_id, _("This position is not available to you. Send /positions to see the joint positions.")
         )
         return
-    zone = member.timezone or organization.timezone
-    await send_card(bot, chat_id, session, position, member, locale, zone)
+    await send_card(bot, chat_id, session, position, member, locale, member_zone(member, organization))

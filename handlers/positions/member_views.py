@@ -20,6 +20,7 @@ from bot.services.positions.signatures import Outcome, Shared
 from bot.services.positions.visibility import PAGE_SIZE, PositionFacts, PositionPage, reads_in
 from bot.services.text import telegram_length
 from handlers.positions.callbacks import PositionMember
+from handlers.ui import page_turns
 from storage.models import Organization, Position, PositionStatus
 
 MESSAGE_MAX: Final = 4096
@@ -76,19 +77,12 @@ def list_view(
         lines += ["", entry, f"{status} · {endorsers_line(counts.get(position.id or 0, 0))}"]
         builder.button(text=str(number), callback_data=PositionMember(action="open", id=position.id or 0))
     builder.adjust(5)
-    navigation = []
-    if found.offset > 0:
-        page = max(0, found.offset - PAGE_SIZE)
-        navigation.append(
-            InlineKeyboardButton(text="◀️", callback_data=PositionMember(action="list", page=page).pack())
-        )
-    if found.has_next:
-        page = found.offset + len(found.items)
-        navigation.append(
-            InlineKeyboardButton(text="▶️", callback_data=PositionMember(action="list", page=page).pack())
-        )
-    if navigation:
-        builder.row(*navigation)
+    turns = [
+        InlineKeyboardButton(text=arrow, callback_data=PositionMember(action="list", page=page).pack())
+        for arrow, page in page_turns(found.offset // PAGE_SIZE, PAGE_SIZE, found.total)
+    ]
+    if turns:
+        builder.row(*turns)
     return "\n".join(lines), builder.as_markup()
 
 

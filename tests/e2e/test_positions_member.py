@@ -183,6 +183,11 @@ async def test_a_share_link_then_mydata_and_forget_in_french(harness: Harness, r
     assert "Forum des associations" in card["text"] and "Réseau jeunesse" in card["text"]
     consent = await harness.choose(moussa, card, t("✍️ Add my name", "fr"))
     assert "Moussa" in consent["text"] and t("not given", "fr") in consent["text"]
+    await harness.press(moussa, consent, t("No, thanks", "fr"))  # declined: nothing added
+    declined = await harness.edited(moussa, consent)
+    assert declined["text"] == t("Nothing was shared: your name is not added.", "fr")
+    assert await names_under(harness, position.id or 0) == []
+    consent = await harness.choose(moussa, card, t("✍️ Add my name", "fr"))
     await harness.press(moussa, consent, t("✅ I agree", "fr"))
     assert await names_under(harness, position.id or 0) == [("Moussa", None)]
 
@@ -255,22 +260,32 @@ async def test_the_deadline_and_closed_signatures_refuse_names(harness: Harness,
         status=PositionStatus.CLOSED,
         title="Close",
     )
-    lina = await registered("Lina", "en")
+    lina = await registered("Lina", "uk")
     await add_to(harness, lina, drafter)
+    async with create_session_factory(harness.app.engine)() as session:  # signed before the deadline
+        member_id = (await member_of(harness, lina)).id or 0
+        session.add(PositionSignature(position_id=past.id or 0, member_id=member_id, display_name="Lina"))
+        await session.commit()
 
     card = await harness.send(lina, f"/start pos_{past.id}")
-    assert t("✍️ Add my name", "en") not in buttons(card)
+    assert t("✍️ Add my name", "uk") not in buttons(card)
     refusals = {
-        past.id: t("The deadline has passed: names can no longer be added or withdrawn.", "en"),
-        closed.id: t("This position does not collect members' names.", "en"),
-        ended.id: t("This position is closed: names can no longer be added or withdrawn.", "en"),
+        past.id: t("The deadline has passed: names can no longer be added or withdrawn.", "uk"),
+        closed.id: t("This position does not collect members' names.", "uk"),
+        ended.id: t("This position is closed: names can no longer be added or withdrawn.", "uk"),
     }
     for ident, refusal in refusals.items():
+        before = await names_under(harness, ident or 0)
         assert await harness.forge(lina, card, PositionMember(action="sign", id=ident or 0)) == refusal
         assert await harness.forge(lina, card, PositionMember(action="consent", id=ident or 0)) == refusal
-        assert await names_under(harness, ident or 0) == []
+        assert await names_under(harness, ident or 0) == before
+    # After the deadline a name given before it stays: it is part of the submission.
+    assert t("↩️ Withdraw my name", "uk") not in buttons(card)
+    late = await harness.forge(lina, card, PositionMember(action="withdraw", id=past.id or 0))
+    assert late == refusals[past.id]
+    assert await names_under(harness, past.id or 0) == [("Lina", None)]
     no_button = await harness.send(lina, f"/start pos_{closed.id}")
-    assert t("✍️ Add my name", "en") not in buttons(no_button)
+    assert t("✍️ Add my name", "uk") not in buttons(no_button)
 
 
 async def test_long_statements_are_split_and_lists_are_paged(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
@@ -299,7 +314,8 @@ async def test_long_statements_are_split_and_lists_are_paged(harness: Harness, r
     assert "▶️" in buttons(listing)
     await harness.press(sara, listing, "▶️")
     following = await harness.edited(sara, listing)
-    assert "◀️" in buttons(following)
+    assert "◀️" in buttons(following) and str(PAGE_SIZE + 1) in buttons(following)
+    assert f"{PAGE_SIZE + 1}–{PAGE_SIZE + 1} " in following["text"]
 
 
 async def test_the_daily_purge_removes_names_kept_long_enough(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]

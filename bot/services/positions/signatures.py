@@ -75,17 +75,26 @@ async def signature(session: AsyncSession, position_id: int, member_id: int) -> 
     return result.first()
 
 
-async def sign(session: AsyncSession, position: Position, member: Member, now: datetime) -> Outcome:
-    """Add the member's name (with their consent, given by the caller): refused when the position
-    does not collect names, is not open or its deadline has passed; ALREADY on a second tap."""
+async def consent_refusal(
+    session: AsyncSession, position: Position, member: Member, now: datetime
+) -> Outcome | None:
+    """Why the consent text is not shown, or the name not added: names not collected, the
+    position not open, the deadline passed, the name already there (ALREADY), no name to add."""
     refusal = signing_refusal(position, now)
+    if refusal is None and await signature(session, position.id or 0, member.id or 0) is not None:
+        refusal = Outcome.ALREADY
+    if refusal is None and not shared(member).display_name:
+        refusal = Outcome.NO_NAME
+    return refusal
+
+
+async def sign(session: AsyncSession, position: Position, member: Member, now: datetime) -> Outcome:
+    """Add the member's name (with their consent, given by the caller), copying what the consent
+    text showed; else why not (`consent_refusal`; ALREADY on a second tap)."""
+    refusal = await consent_refusal(session, position, member, now)
     if refusal is not None:
         return refusal
-    if await signature(session, position.id or 0, member.id or 0) is not None:
-        return Outcome.ALREADY
     what = shared(member)
-    if not what.display_name:
-        return Outcome.NO_NAME
     row = PositionSignature(
         position_id=position.id or 0,
         member_id=member.id or 0,

@@ -85,9 +85,9 @@ async def visible_position(session: AsyncSession, member: Member, position_id: i
 
 
 async def visible_page(
-    session: AsyncSession, member: Member, language: str, offset: int = 0, limit: int = PAGE_SIZE
+    session: AsyncSession, member: Member, language: str, page: int = 0, limit: int = PAGE_SIZE
 ) -> PositionPage:
-    """A page of what the member may see: those they can read in `language` first; within each,
+    """Page `page` (from 0) of what the member may see: those they can read in `language` first; within each,
     open ones first (the nearest deadline first), then closed ones (the latest first). Positions
     are few (a confederation's statements), so the order is made here rather than in SQL."""
     if not _may_see(member):
@@ -102,7 +102,7 @@ async def visible_page(
         return (not reads_in(position, language), not is_open, moment if is_open else -moment)
 
     rows.sort(key=lambda position: (*order(position), -(position.id or 0)))
-    offset = max(0, min(offset, max(0, len(rows) - 1)))
+    offset = max(0, min(page, (len(rows) - 1) // limit)) * limit  # a page gone: the last one
     return PositionPage(rows[offset : offset + limit], len(rows), offset)
 
 
