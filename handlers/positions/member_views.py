@@ -26,6 +26,7 @@ from storage.models import Organization, Position, PositionStatus
 MESSAGE_MAX: Final = 4096
 STATEMENT_PARTS: Final = 3  # a statement longer than this many messages is cut, and says so
 PIECE: Final = 4000  # room for a piece of the statement in one message
+ENDORSERS_BUDGET: Final = 2500  # the endorsing organizations' names on a card, at most
 
 
 def title_in(position: Position, language: str) -> str:
@@ -165,11 +166,21 @@ def card_messages(
     return ["\n".join(head), *statement_pieces(statement), "\n".join(tail)]
 
 
-def endorsed_by(organizations: Sequence[Organization], locale: str) -> str:
+def endorsed_by(organizations: Sequence[Organization], locale: str, budget: int = ENDORSERS_BUDGET) -> str:
+    """ "✅ 3 organizations endorse it: A, B and C"; a list too long for the card ends with
+    "… and 40 more" (the submission has them all)."""
     if not organizations:
         return _("No organization has endorsed it yet.")
     names = [escape(organization_text(organization, "name", locale)) for organization in organizations]
-    return endorsers_line(len(names)) + ": " + format_list(names, locale)
+    head = endorsers_line(len(names)) + ": "
+    shown: list[str] = []
+    for name in names:
+        if telegram_length(name) + sum(telegram_length(item) + 2 for item in shown) > budget:
+            break
+        shown.append(name)
+    if len(shown) == len(names):
+        return head + format_list(names, locale)
+    return head + ", ".join(shown) + " " + _("… and {count} more").format(count=len(names) - len(shown))
 
 
 def consent_text(

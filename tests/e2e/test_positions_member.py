@@ -288,7 +288,9 @@ async def test_the_deadline_and_closed_signatures_refuse_names(harness: Harness,
     assert t("✍️ Add my name", "uk") not in buttons(no_button)
 
 
-async def test_long_statements_are_split_and_lists_are_paged(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
+async def test_long_statements_and_endorser_lists_fit_and_lists_are_paged(
+    harness: Harness, registered
+) -> None:  # type: ignore[no-untyped-def]
     drafter, _second = await two_organizations(harness)
     paragraph = "Les résidents & leurs familles <participent> à la vie locale. " * 40
     position = await seed_position(
@@ -298,24 +300,35 @@ async def test_long_statements_are_split_and_lists_are_paged(harness: Harness, r
         await seed_position(
             harness, drafter, [(drafter, EndorsementDecision.ENDORSED)], title=f"Position {number}"
         )
-    sara = await registered("Sara", "en")
+    many = [
+        await seed_org(harness, f"Association numéro {number} " + "des amis " * 11, slug=f"assoc-{number}")
+        for number in range(40)
+    ]
+    asked = [(drafter, EndorsementDecision.PENDING)] + [(org, EndorsementDecision.ENDORSED) for org in many]
+    crowded = await seed_position(harness, drafter, asked)
+    sara = await registered("Sara", "uk")
     await add_to(harness, sara, drafter)
+    card = await harness.send(sara, f"/start pos_{crowded.id}")
+    assert len(card["text"].encode("utf-16-le")) // 2 <= 4096 and "Association numéro 0 " in card["text"]
+    shown = card["text"].count("Association numéro")
+    assert 0 < shown < 40 and harness.t("… and {count} more", "uk", count=40 - shown) in card["text"]
 
     parts = [await harness.send(sara, f"/start pos_{position.id}")]
     while not buttons(parts[-1]):  # the buttons are on the last part
         parts.append(await harness.reply(sara))
     assert 3 <= len(parts) <= 5 and all(len(m["text"].encode("utf-16-le")) // 2 <= 4096 for m in parts)
-    assert harness.t("✂️ The statement is too long to show here in full.", "en") in "".join(
+    assert harness.t("✂️ The statement is too long to show here in full.", "uk") in "".join(
         m["text"] for m in parts
     )
-    assert "Share:" in parts[-1]["text"] and TITLE in parts[0]["text"]
+    link = f"https://t.me/diaspora_bridge_bot?start=pos_{position.id}"
+    assert link in parts[-1]["text"] and TITLE in parts[0]["text"]
 
     listing = await harness.send(sara, "/positions")
     assert "▶️" in buttons(listing)
     await harness.press(sara, listing, "▶️")
     following = await harness.edited(sara, listing)
     assert "◀️" in buttons(following) and str(PAGE_SIZE + 1) in buttons(following)
-    assert f"{PAGE_SIZE + 1}–{PAGE_SIZE + 1} " in following["text"]
+    assert f"{PAGE_SIZE + 1}–{PAGE_SIZE + 2} " in following["text"]
 
 
 async def test_the_daily_purge_removes_names_kept_long_enough(harness: Harness, registered) -> None:  # type: ignore[no-untyped-def]
