@@ -77,8 +77,7 @@ async def card_parts(
     facts = await card_facts(session, position, member.id or 0)
     link = await share_link(bot, position.id or 0)
     texts = card_messages(position, facts, locale, zone, now, link)
-    changeable = signatures.signing_refusal(position, now) is None
-    return texts, card_keyboard(position, facts.mine is not None, changeable)
+    return texts, card_keyboard(position, facts.mine is not None, signatures.signing_refusal(position, now))
 
 
 async def send_card(

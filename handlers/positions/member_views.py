@@ -87,14 +87,15 @@ def list_view(
     return "\n".join(lines), builder.as_markup()
 
 
-def card_keyboard(position: Position, signed: bool, changeable: bool) -> InlineKeyboardMarkup:
-    """✍️ Add my name / ↩️ Withdraw my name while names can change, and back to the list."""
+def card_keyboard(position: Position, signed: bool, refusal: Outcome | None) -> InlineKeyboardMarkup:
+    """✍️ Add my name while names are collected, ↩️ Withdraw my name until the deadline (even if the
+    drafters stopped collecting names since), and back to the list. `refusal`: `signing_refusal`."""
     builder = InlineKeyboardBuilder()
     ident = position.id or 0
-    if changeable and signed:
+    if signed and refusal in (None, Outcome.NOT_COLLECTED):
         withdraw = PositionMember(action="withdraw", id=ident)
         builder.button(text=_("↩️ Withdraw my name"), callback_data=withdraw)
-    elif changeable and position.signatures_open:
+    elif not signed and refusal is None:
         builder.button(text=_("✍️ Add my name"), callback_data=PositionMember(action="sign", id=ident))
     builder.button(text=_("⬅️ Back"), callback_data=PositionMember(action="list"))
     builder.adjust(1)

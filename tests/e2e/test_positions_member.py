@@ -286,6 +286,13 @@ async def test_the_deadline_and_closed_signatures_refuse_names(harness: Harness,
     assert await names_under(harness, past.id or 0) == [("Lina", None)]
     no_button = await harness.send(lina, f"/start pos_{closed.id}")
     assert t("✍️ Add my name", "uk") not in buttons(no_button)
+    # Names no longer collected: one given before can still be withdrawn until the deadline.
+    async with create_session_factory(harness.app.engine)() as session:
+        session.add(PositionSignature(position_id=closed.id or 0, member_id=member_id, display_name="Lina"))
+        await session.commit()
+    signed = await harness.send(lina, f"/start pos_{closed.id}")
+    await harness.press(lina, signed, t("↩️ Withdraw my name", "uk"))
+    assert await names_under(harness, closed.id or 0) == []
 
 
 async def test_long_statements_and_endorser_lists_fit_and_lists_are_paged(

@@ -60,10 +60,12 @@ def _changeable(position: Position, now: datetime) -> Outcome | None:
 
 
 def signing_refusal(position: Position, now: datetime) -> Outcome | None:
-    """Why a member cannot add their name now (None: they can)."""
-    if not position.signatures_open:
+    """Why a member cannot add their name now (None: they can); NOT_COLLECTED only while names
+    could still change (a signed member may then still withdraw)."""
+    refusal = _changeable(position, now)
+    if refusal is None and not position.signatures_open:
         return Outcome.NOT_COLLECTED
-    return _changeable(position, now)
+    return refusal
 
 
 async def signature(session: AsyncSession, position_id: int, member_id: int) -> PositionSignature | None:
