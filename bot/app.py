@@ -63,6 +63,7 @@ from bot.services.members import get_member
 from bot.services.memberships import DECIDED_KIND as JOIN_DECIDED
 from bot.services.memberships import REQUEST_KIND as JOIN_REQUEST
 from bot.services.organization_cache import OrganizationCache
+from bot.services.positions.signatures import FIRST_PURGE_SECONDS, PURGE_CHECK_SECONDS, run_purge
 from bot.services.positions.submission import KINDS as POSITION_SUBMISSION
 from bot.services.roles import ensure_default_organization, staff_menus
 from bot.services.surveys import KIND as SURVEY
@@ -271,6 +272,9 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         retention = partial(run_retention, sessions, settings.retention_days, settings.admin_ids)
         first = datetime.now(UTC) + timedelta(seconds=FIRST_CHECK_SECONDS)
         add_job(scheduler, jobs_running, retention, RETENTION_CHECK_SECONDS, "retention", next_run_time=first)
+    purge = partial(run_purge, sessions)  # members' names under positions, once kept long enough
+    first_purge = datetime.now(UTC) + timedelta(seconds=FIRST_PURGE_SECONDS)
+    add_job(scheduler, jobs_running, purge, PURGE_CHECK_SECONDS, "signature_purge", next_run_time=first_purge)
     watch_scheduler_lag(scheduler)
     dispatcher = Dispatcher(
         storage=SQLStorage(engine),

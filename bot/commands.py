@@ -31,6 +31,7 @@ MEMBER_COMMANDS = (
     ("resources", __("Resource library")),
     ("saved", __("Your saved resources")),
     ("suggest", __("Suggest a resource")),
+    ("positions", __("Joint positions to support")),
     ("profile", __("Your profile")),
     ("language", __("Change language")),
     ("help", __("What I can do")),

@@ -16,6 +16,7 @@ def get_routers() -> list[Router]:
         help,
         library,
         orgs_admin,
+        positions,
         stats,
         surveys,
         trainings,
@@ -65,5 +66,6 @@ def get_routers() -> list[Router]:
         *surveys.member_routers,
         *trainings.member_routers,
         *library.member_routers,
+        *positions.member_routers,
         fallback.router,
     ]

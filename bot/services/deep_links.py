@@ -1,5 +1,6 @@
 """`/start <payload>` deep links: `t.me/<bot>?start=event_12`, an organization's invite link
-`...?start=org_<code>` (its random code, rotatable) and a directory card `...?start=dir_<slug>`."""
+`...?start=org_<code>` (its random code, rotatable), a directory card `...?start=dir_<slug>`, a
+resource `res_<id>` and a joint position `pos_<id>`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ _PATTERNS = {
     "org": re.compile(r"org_([A-Za-z0-9_-]{1,60})"),
     "dir": re.compile(r"dir_([a-z0-9-]{1,60})"),
     "res": re.compile(r"res_(\d{1,12})"),
+    "pos": re.compile(r"pos_(\d{1,12})"),
 }
 
 

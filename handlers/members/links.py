@@ -21,6 +21,7 @@ def _openers() -> dict[str, Opener]:
     # Imported when used: the capabilities' routers import the members' package, not the reverse.
     from handlers.events.member import show_linked_event
     from handlers.library import show_linked_resource
+    from handlers.positions import show_linked_position
     from handlers.surveys import show_linked_survey
     from handlers.trainings import show_linked_training
 
@@ -29,6 +30,7 @@ def _openers() -> dict[str, Opener]:
         "training": show_linked_training,
         "survey": show_linked_survey,
         "res": show_linked_resource,
+        "pos": show_linked_position,
     }
 
 

@@ -38,7 +38,8 @@ class Endorsement(CallbackData, prefix="poe"):
 
 class PositionMember(CallbackData, prefix="pom"):
     """A member's buttons: `list` (page `page`), `open`, `sign` (shows the consent text), `consent`
-    (adds the name), `withdraw` (removes it), all on the position `id`."""
+    (adds the name), `cancel` (declines the consent: nothing added), `withdraw` (removes it), all on
+    the position `id`."""
 
     action: str
     id: RowId = 0
