@@ -16,6 +16,7 @@ def get_routers() -> list[Router]:
         help,
         library,
         orgs_admin,
+        positions,
         stats,
         surveys,
         trainings,
@@ -51,6 +52,7 @@ def get_routers() -> list[Router]:
         *surveys.staff_routers,
         *trainings.coordinator_routers,
         *library.get_staff_routers(),
+        *positions.get_staff_routers(),
         language.router,
         privacy.router,
         profile.router,
@@ -63,5 +65,6 @@ def get_routers() -> list[Router]:
         *surveys.member_routers,
         *trainings.member_routers,
         *library.member_routers,
+        *positions.member_routers,
         fallback.router,
     ]
