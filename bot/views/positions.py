@@ -58,14 +58,14 @@ def refusal(error: PositionError) -> str:
         "title_empty": _("That looks empty. Please type your answer."),
         "statement_empty": _("That looks empty. Please type your answer."),
         "addressee_empty": _("That looks empty. Please type your answer."),
-        "title_too_long": _("The title is too long: {limit} characters at most."),
-        "statement_too_long": _("The statement is too long: {limit} characters at most."),
-        "addressee_too_long": _("The addressee is too long: {limit} characters at most."),
+        "title_too_long": _("That is too long: {limit} characters at most."),
         "deadline_past": _("The deadline has passed. Please choose a date and time to come (✏️ Edit)."),
         "incomplete": _("The title, the statement, the addressee and the deadline are all needed."),
         "target_all": _("Only the confederation's staff can ask every organization."),
     }
-    return texts.get(error.reason, texts["incomplete"]).format(limit=error.limit)
+    if error.reason.endswith("_too_long"):
+        return texts["title_too_long"].format(limit=error.limit)
+    return texts.get(error.reason, texts["incomplete"])
 
 
 def head_lines(position: Position, language: str, zone: str) -> list[str]:
@@ -74,7 +74,7 @@ def head_lines(position: Position, language: str, zone: str) -> list[str]:
     lines = [f"<b>{escape(title)}</b>", _("To: {addressee}").format(addressee=escape(position.addressee))]
     if position.deadline is not None:
         when = format_when(position.deadline, language, zone)
-        lines.append(_("Deadline: {when}").format(when=escape(when)))
+        lines.append(_("📅 Deadline: {when}").format(when=escape(when)))
     return lines
 
 

@@ -192,10 +192,9 @@ async def end_position(
     ctx: Context,
     callback_answer: CallbackAnswer,
 ) -> None:
-    closing = callback_data.action == "close_yes"
-    end = drafts.close_now if closing else drafts.withdraw
+    end = drafts.close_now if callback_data.action == "close_yes" else drafts.withdraw
     if not await end(ctx.session, position, ctx.actor, utcnow()):
         stale_button(callback_answer)
         return
-    toast(callback_answer, _("🔒 Closed.") if closing else _("↩️ Withdrawn."))
+    toast(callback_answer, str(STATUS_LABELS[position.status]))
     await show_card(query, ctx, position, edit=True)
