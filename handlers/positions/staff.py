@@ -23,7 +23,7 @@ from bot.i18n import _, format_when, ngettext
 from bot.policy import Action, Loads, rights
 from bot.services.positions import drafts
 from bot.services.positions.endorsements import answers_of, awaiting, signature_count
-from bot.views.positions import DECISION_LABELS, STATUS_LABELS, head_lines, names, text_in
+from bot.views.positions import DECISION_LABELS, STATUS_LABELS, head_lines, name_of, names, text_in
 from handlers.composer import button_turn, staff_dialog
 from handlers.fallback import stale_button, toast
 from handlers.positions.callbacks import Endorsement, PositionStaff
@@ -71,7 +71,7 @@ async def list_screen(ctx: Context, page: int) -> tuple[str, InlineKeyboardMarku
     if listed.items:
         lines = [
             _("📢 <b>Joint positions</b> of {organization}").format(
-                organization=escape(ctx.organization.name)
+                organization=escape(name_of(ctx.organization, ctx.locale))
             )
         ]
         for number, position in enumerate(listed.items, start=listed.offset + 1):

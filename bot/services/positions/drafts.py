@@ -170,6 +170,19 @@ def check_complete(position: Position, now: datetime) -> None:
         raise PositionError("deadline_past")
 
 
+async def _moved(
+    session: AsyncSession, position: Position, status: PositionStatus, values: dict[str, Any]
+) -> bool:
+    """Set `values` if the position is still in `status` (a conditional update: of two taps, one
+    wins); False, with nothing written, otherwise."""
+    statement = update(Position).where(col(Position.id) == position.id, col(Position.status) == status)
+    moved = await (await session.connection()).execute(statement.values(**values))
+    if not moved.rowcount:  # type: ignore[attr-defined]
+        return False
+    await session.refresh(position)
+    return True
+
+
 async def publish(
     session: AsyncSession, position: Position, actor: Actor | None, now: datetime
 ) -> int | None:
@@ -180,14 +193,9 @@ async def publish(
     if position.target == PositionTarget.ALL and not is_super(actor):
         raise PositionError("target_all")
     check_complete(position, now)
-    claimed = await (await session.connection()).execute(
-        update(Position)
-        .where(col(Position.id) == position.id, col(Position.status) == PositionStatus.DRAFT)
-        .values(status=PositionStatus.OPEN, published_at=now, updated_at=now)
-    )
-    if not claimed.rowcount:  # type: ignore[attr-defined]
+    values = {"status": PositionStatus.OPEN, "published_at": now, "updated_at": now}
+    if not await _moved(session, position, PositionStatus.DRAFT, values):
         return None
-    await session.refresh(position)
     organization_ids = await asked_ids(session, position)
     await ask(session, position, organization_ids, now)
     audit.record(
@@ -207,14 +215,8 @@ async def _end(
     values: dict[str, Any] = {"status": status, "updated_at": now, "closed_at": now}
     if status == PositionStatus.CLOSED and position.deadline is not None and position.deadline > now:
         values["deadline"] = now  # answers and signatures end now
-    ended = await (await session.connection()).execute(
-        update(Position)
-        .where(col(Position.id) == position.id, col(Position.status) == PositionStatus.OPEN)
-        .values(**values)
-    )
-    if not ended.rowcount:  # type: ignore[attr-defined]
+    if not await _moved(session, position, PositionStatus.OPEN, values):
         return False
-    await session.refresh(position)
     asked = select(PositionEndorsement.id).where(PositionEndorsement.position_id == position.id)
     await cancel_pending(session, OutboxMessage.kind == REQUEST_KIND, col(OutboxMessage.ref_id).in_(asked))
     audit.record(
