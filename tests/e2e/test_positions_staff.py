@@ -242,3 +242,19 @@ async def test_only_the_confederation_staff_ask_every_organization(harness: Harn
     published = [row for row in await rows(harness, Position) if row.status == PositionStatus.OPEN]
     assert len(published) == 1 and published[0].target == PositionTarget.ALL
     assert len(await rows(harness, PositionEndorsement)) == 2  # the deployment's own and Alpha
+
+    # The drafter withdraws it from /mypositions, after confirming: nothing more can be answered.
+    listing = await harness.send(root, "/mypositions")
+    card = await harness.choose(root, listing, "1. Confederation statement")
+    assert t("🟢 Open", "en") in card["text"] and t("⏳ Not answered yet", "en") in card["text"]
+    await harness.press(root, card, t("↩️ Withdraw", "en"))
+    question = await harness.edited(root, card)
+    await harness.press(root, question, t("↩️ Yes, withdraw it", "en"))
+    withdrawn = await harness.edited(root, question)
+    assert t("↩️ Withdrawn", "en") in withdrawn["text"] and buttons(withdrawn) == []
+    statuses = [row.status for row in await rows(harness, Position)]
+    assert statuses == [PositionStatus.DRAFT, PositionStatus.WITHDRAWN]
+    actions = [
+        entry.action for entry in await rows(harness, AuditEntry) if entry.action.startswith("position.")
+    ]
+    assert actions == ["position.published", "position.withdrawn"]
