@@ -39,6 +39,7 @@ from bot.delivery.positions import PositionDelivery
 from bot.delivery.ratelimit import ChatBudget, TokenBucket
 from bot.delivery.retention import FIRST_CHECK_SECONDS, RETENTION_CHECK_SECONDS, run_retention
 from bot.delivery.shared_limits import SharedChatBudget, SharedReplyBudgetMiddleware, shared_limits
+from bot.delivery.submissions import SubmissionDelivery
 from bot.delivery.surveys import SurveyDelivery
 from bot.delivery.trainings import TrainingDelivery
 from bot.i18n import create_i18n
@@ -65,6 +66,7 @@ from bot.services.memberships import REQUEST_KIND as JOIN_REQUEST
 from bot.services.organization_cache import OrganizationCache
 from bot.services.positions.endorsements import ENDORSED_KIND as POSITION_ENDORSED
 from bot.services.positions.endorsements import REQUEST_KIND as POSITION_REQUEST
+from bot.services.positions.submission import KINDS as POSITION_SUBMISSION
 from bot.services.roles import ensure_default_organization, staff_menus
 from bot.services.surveys import KIND as SURVEY
 from bot.services.surveys import POLL_STOP_KIND as POLL_STOP
@@ -223,6 +225,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     memberships = MembershipDelivery(sessions, i18n)
     library = LibraryDelivery(sessions, i18n, organization.id or 0)
     positions = PositionDelivery(sessions, i18n)
+    submissions = SubmissionDelivery(sessions, i18n, settings.survey_min_group)
     delivery = DeliveryEngine(
         create_bot(settings, for_replies=False),
         sessions,
@@ -241,6 +244,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
             LIBRARY_DIGEST: library.render_digest,
             POSITION_REQUEST: positions.render_request,
             POSITION_ENDORSED: positions.render_endorsed,
+            **dict.fromkeys(POSITION_SUBMISSION, submissions.render),
         },
         config=engine_config,
         reporters=[announcements.report],
@@ -253,6 +257,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     surveys.on_enqueued.append(delivery.wake)
     trainings.on_enqueued.append(delivery.wake)
     library.on_enqueued.append(delivery.wake)
+    submissions.on_enqueued.append(delivery.wake)
     scheduler = AsyncIOScheduler(timezone="UTC")
     jobs_running: set[asyncio.Task[Any]] = set()
     jobs = (
@@ -263,6 +268,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         (surveys.send_reminders, 30, "survey_reminders"),
         (trainings.send_due_feedback, 60, "training_feedback"),
         (library.write_digests, DIGEST_CHECK_SECONDS, "library_digests"),
+        (submissions.close_due, 30, "position_deadlines"),
         (partial(purge_handled, sessions), 3600, "inbox_purge"),
     )
     for job, seconds, name in jobs:

@@ -65,17 +65,21 @@ def chart_fonts() -> tuple[str, ...]:
             if Path(path).stem in stems:
                 font_manager.fontManager.addfont(path)
         known = {entry.name for entry in font_manager.fontManager.ttflist}
-    missing = [family for family in FONT_FILES if family not in known]
+    fonts_missing("chart_fonts_missing", [family for family in FONT_FILES if family not in known])
+    return tuple(family for family in FONT_FILES if family in known)
+
+
+def fonts_missing(event: str, missing: list[str]) -> None:
+    """Say once, clearly, which fonts are missing and how to install them (charts and documents)."""
     if missing:
         log_event(
             log,
-            "chart_fonts_missing",
+            event,
             logging.WARNING,
             fonts=",".join(missing),
             effect="those scripts are drawn as boxes",
             fix="apt-get install fonts-noto-core fonts-noto-cjk",
         )
-    return tuple(family for family in FONT_FILES if family in known)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.positions import drafts
+from bot.services.positions import drafts, submission
 from bot.services.positions.endorsements import REQUEST_KIND, Answer, answer, answers_of
 from bot.services.roles import Actor
 from storage.models import (
@@ -113,7 +113,7 @@ async def test_answers_end_at_the_deadline_and_with_a_withdrawal(session: AsyncS
     assert row.decision == EndorsementDecision.ENDORSED
 
     assert await drafts.withdraw(session, draft, ADMIN, now)
-    assert not await drafts.close_now(session, draft, ADMIN, now)  # withdrawn: nothing to close
+    assert not await submission.close_now(session, draft, now, None)  # withdrawn: nothing to close
     assert await answer(session, row, EndorsementDecision.DECLINED, None, 7001, now) is Answer.CLOSED
     statuses = (
         await session.exec(select(OutboxMessage.status).where(col(OutboxMessage.kind) == REQUEST_KIND))

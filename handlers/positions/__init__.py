@@ -1,16 +1,16 @@
 """Joint positions (advocacy, issue 18). The staff's side: `/newposition` (the composer kit:
-`composer`, `compose`), `/mypositions` (`staff`) and the organization admins' answers under each
-request (`endorse`). Rights: every staff handler declares `Action.ADVOCACY` (the organization's
-admins; super-admins everywhere); a position or an organization's endorsement named by a button is
-loaded by the rights middleware in its own organization (`Loads`). The members' side (signatures)
-and the submission add their routers to the lists below."""
+`composer`, `compose`), `/mypositions` (`staff`), the organization admins' answers under each
+request (`endorse`) and the submission on demand (`submission`). Rights: every staff handler
+declares `Action.ADVOCACY` (the organization's admins; super-admins everywhere); a position or an
+organization's endorsement named by a button is loaded by the rights middleware in its own
+organization (`Loads`). The members' side (signatures) adds its routers to `member_routers`."""
 
 from __future__ import annotations
 
 from aiogram import Router
 
 from handlers.composer import composer_router
-from handlers.positions import compose, endorse, staff
+from handlers.positions import compose, endorse, staff, submission
 from handlers.positions.composer import COMPOSER
 
 __all__ = ["get_staff_routers", "member_routers"]
@@ -18,8 +18,8 @@ __all__ = ["get_staff_routers", "member_routers"]
 
 def get_staff_routers() -> list[Router]:
     """The kit's handlers first (its translation and edit steps), then the dialog's, the list and
-    cards, and the admins' answers."""
-    return [composer_router(COMPOSER), compose.router, staff.router, endorse.router]
+    cards, the submission on demand, and the admins' answers."""
+    return [composer_router(COMPOSER), compose.router, staff.router, submission.router, endorse.router]
 
 
 member_routers: list[Router] = []

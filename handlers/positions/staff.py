@@ -2,7 +2,8 @@
 and the requests awaiting an answer from the organizations the admin administers; each
 position's card: status, deadline, the organizations asked and their answers (names in the
 reader's language), how many members signed (a count only), and its buttons — continue a draft,
-close now or withdraw (each confirmed), the submission (`handlers.positions.submission`).
+close now (the deadline's own closing: `submission.close_now`) or withdraw, each confirmed; the
+submission and the consultation attached (`handlers.positions.submission`).
 
 A position named by a button is loaded by the rights middleware, through the policy, in its own
 organization (`ON_POSITION`: only its admins and the confederation's staff), and only in a status
@@ -19,9 +20,10 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.context import Context
+from bot.delivery import DeliveryEngine
 from bot.i18n import _, format_when, ngettext
 from bot.policy import Action, Loads, rights
-from bot.services.positions import drafts
+from bot.services.positions import drafts, submission
 from bot.services.positions.endorsements import answers_of, awaiting, signature_count
 from bot.views.positions import DECISION_LABELS, STATUS_LABELS, head_lines, name_of, names, text_in
 from handlers.composer import button_turn, staff_dialog
@@ -112,7 +114,10 @@ async def card(ctx: Context, position: Position) -> tuple[str, InlineKeyboardMar
     ident = position.id or 0
     lines = [str(STATUS_LABELS[position.status]), *head_lines(position, ctx.locale, ctx.zone)]
     if position.status == PositionStatus.DRAFT:
-        buttons = [[_button(_("✏️ Continue the draft"), "draft", ident)]]
+        buttons = [
+            [_button(_("✏️ Continue the draft"), "draft", ident)],
+            [_button(_("📊 Attach consultation"), "consult", ident)],
+        ]
         return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=buttons)
     answers = await answers_of(ctx.session, ident)
     asked = ngettext("🏢 {count} organization asked", "🏢 {count} organizations asked", len(answers))
@@ -127,6 +132,7 @@ async def card(ctx: Context, position: Position) -> tuple[str, InlineKeyboardMar
         )
     rows = [[_button(_("📄 Submission"), "submission", ident)]]
     if position.status == PositionStatus.OPEN:
+        rows.append([_button(_("📊 Attach consultation"), "consult", ident)])
         rows.append([_button(_("🔒 Close now"), "close", ident), _button(_("↩️ Withdraw"), "withdraw", ident)])
     return "\n".join(lines), InlineKeyboardMarkup(
         inline_keyboard=rows if position.status != PositionStatus.WITHDRAWN else []
@@ -191,10 +197,17 @@ async def end_position(
     callback_data: PositionStaff,
     ctx: Context,
     callback_answer: CallbackAnswer,
+    delivery: DeliveryEngine,
 ) -> None:
-    end = drafts.close_now if callback_data.action == "close_yes" else drafts.withdraw
-    if not await end(ctx.session, position, ctx.actor, utcnow()):
+    """Closing is the deadline's own closing (the submission goes to the drafter now); withdrawing
+    ends it with nothing submitted."""
+    if callback_data.action == "close_yes":
+        ended = await submission.close_now(ctx.session, position, utcnow(), ctx.user_id)
+    else:
+        ended = await drafts.withdraw(ctx.session, position, ctx.actor, utcnow())
+    if not ended:
         stale_button(callback_answer)
         return
+    delivery.wake()
     toast(callback_answer, str(STATUS_LABELS[position.status]))
     await show_card(query, ctx, position, edit=True)

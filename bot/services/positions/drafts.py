@@ -208,36 +208,22 @@ async def publish(
     return len(organization_ids)
 
 
-async def _end(
-    session: AsyncSession, position: Position, status: PositionStatus, actor: Actor | None, now: datetime
-) -> bool:
-    """Open → withdrawn or closed, once; the requests not yet sent are no longer sent."""
-    values: dict[str, Any] = {"status": status, "updated_at": now, "closed_at": now}
-    if status == PositionStatus.CLOSED and position.deadline is not None and position.deadline > now:
-        values["deadline"] = now  # answers and signatures end now
+async def withdraw(session: AsyncSession, position: Position, actor: Actor | None, now: datetime) -> bool:
+    """The drafter takes an open position back, once: nothing more can be answered or signed, and
+    the requests not yet sent are no longer sent. (Closing early is the submission's `close_now`.)"""
+    values = {"status": PositionStatus.WITHDRAWN, "updated_at": now, "closed_at": now}
     if not await _moved(session, position, PositionStatus.OPEN, values):
         return False
     asked = select(PositionEndorsement.id).where(PositionEndorsement.position_id == position.id)
     await cancel_pending(session, OutboxMessage.kind == REQUEST_KIND, col(OutboxMessage.ref_id).in_(asked))
     audit.record(
         session,
-        f"position.{status.value}",
+        "position.withdrawn",
         actor_telegram_id=actor.telegram_id if actor else None,
         organization_id=position.organization_id,
         details={"position_id": position.id},
     )
     return True
-
-
-async def withdraw(session: AsyncSession, position: Position, actor: Actor | None, now: datetime) -> bool:
-    """The drafter takes an open position back: nothing more can be answered or signed."""
-    return await _end(session, position, PositionStatus.WITHDRAWN, actor, now)
-
-
-async def close_now(session: AsyncSession, position: Position, actor: Actor | None, now: datetime) -> bool:
-    """The drafter closes an open position before its deadline (the deadline becomes now): it is
-    then submitted like one whose deadline passed (`closed_at` set, `submitted_at` not yet)."""
-    return await _end(session, position, PositionStatus.CLOSED, actor, now)
 
 
 async def discard(session: AsyncSession, position: Position) -> None:
