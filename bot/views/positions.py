@@ -16,6 +16,7 @@ from bot.i18n import _, format_list, format_when, ngettext
 from bot.services.organizations import organization_text
 from bot.services.positions.drafts import PositionError
 from bot.services.positions.endorsements import Request
+from bot.services.positions.submission import texts_in
 from bot.services.text import clip
 from storage.models import EndorsementDecision, Organization, Position, PositionStatus
 
@@ -33,14 +34,6 @@ DECISION_LABELS: Final = {
     EndorsementDecision.ENDORSED: __("✅ Endorsed"),
     EndorsementDecision.DECLINED: __("❌ Declined"),
 }
-
-
-def text_in(position: Position, language: str) -> tuple[str, str]:
-    """Title and statement in `language` when the drafter translated them, else as written."""
-    entry = (position.translations or {}).get(language) or {}
-    if not isinstance(entry, dict):
-        entry = {}
-    return str(entry.get("title") or position.title), str(entry.get("statement") or position.statement)
 
 
 def name_of(organization: Organization | None, language: str) -> str:
@@ -70,7 +63,7 @@ def refusal(error: PositionError) -> str:
 
 def head_lines(position: Position, language: str, zone: str) -> list[str]:
     """Title, addressee and deadline (in the reader's language and zone)."""
-    title, _statement = text_in(position, language)
+    title, _statement = texts_in(position, language)
     lines = [f"<b>{escape(title)}</b>", _("To: {addressee}").format(addressee=escape(position.addressee))]
     if position.deadline is not None:
         when = format_when(position.deadline, language, zone)
@@ -82,7 +75,7 @@ def request_text(request: Request, language: str, zone: str) -> str:
     """What an admin of the organization asked reads: who asks, the position, its statement, and
     the organization's current answer."""
     position = request.position
-    _title, statement = text_in(position, language)
+    _title, statement = texts_in(position, language)
     lines = [
         _("📢 <b>{drafting}</b> asks {organization} to endorse a joint position.").format(
             drafting=escape(name_of(request.drafting, language)),
@@ -130,7 +123,7 @@ def endorsed_text(
     position: Position, endorser: Organization | None, endorsing: Sequence[Organization], language: str
 ) -> str:
     """The drafter's notice: who endorsed now, and every endorsing organization so far."""
-    title, _statement = text_in(position, language)
+    title, _statement = texts_in(position, language)
     count = len(endorsing)
     return "\n".join(
         [

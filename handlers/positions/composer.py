@@ -20,7 +20,8 @@ from bot.services.dates import DateError, parse_local_datetime
 from bot.services.organizations import get_organization
 from bot.services.positions import drafts
 from bot.services.positions.drafts import STATEMENT_MAX, TITLE_MAX, PositionError
-from bot.views.positions import head_lines, name_of, names, refusal, text_in
+from bot.services.positions.submission import texts_in
+from bot.views.positions import head_lines, name_of, names, refusal
 from handlers.composer import (
     Composer,
     Item,
@@ -134,7 +135,7 @@ async def show_preview(turn: Turn, draft: Position, spec: PositionComposer) -> N
     Publish / ✏️ Edit / Add a translation / Discard."""
     await turn.state.set_state(NewPosition.preview)
     await turn.state.update_data({RETURN_KEY: True})
-    _title, statement = text_in(draft, draft.language)
+    _title, statement = texts_in(draft, draft.language)
     head = _("👁 <b>Preview</b>: this is what the organizations' admins will read.")
     await turn.say(
         "\n".join([head, "", *head_lines(draft, turn.ctx.locale, turn.ctx.zone), "", escape(statement)])
@@ -269,7 +270,7 @@ class PositionComposer(Composer[Position]):
         await turn.state.clear()
         if turn.delivery is not None:
             turn.delivery.wake()
-        title, _statement = text_in(draft, turn.ctx.locale)
+        title, _statement = texts_in(draft, turn.ctx.locale)
         await turn.say(
             ngettext(
                 "✅ Published: “{title}”. {count} organization is asked; its admins get the request. "

@@ -25,7 +25,8 @@ from bot.i18n import _, format_when, ngettext
 from bot.policy import Action, Loads, rights
 from bot.services.positions import drafts, submission
 from bot.services.positions.endorsements import answers_of, awaiting, signature_count
-from bot.views.positions import DECISION_LABELS, STATUS_LABELS, head_lines, name_of, names, text_in
+from bot.services.positions.submission import texts_in
+from bot.views.positions import DECISION_LABELS, STATUS_LABELS, head_lines, name_of, names
 from handlers.composer import button_turn, staff_dialog
 from handlers.fallback import stale_button, toast
 from handlers.positions.callbacks import Endorsement, PositionStaff
@@ -77,7 +78,7 @@ async def list_screen(ctx: Context, page: int) -> tuple[str, InlineKeyboardMarku
             )
         ]
         for number, position in enumerate(listed.items, start=listed.offset + 1):
-            title, _statement = text_in(position, ctx.locale)
+            title, _statement = texts_in(position, ctx.locale)
             lines.append(f"{number}. {STATUS_LABELS[position.status]} — {escape(title)}")
             rows.append([_button(f"{number}. {title}"[:60], "open", position.id or 0)])
         turns = page_turns(page, drafts.PAGE_SIZE, listed.total)
@@ -89,7 +90,7 @@ async def list_screen(ctx: Context, page: int) -> tuple[str, InlineKeyboardMarku
     if waiting:
         lines += ["", _("📩 <b>Awaiting your organization's answer</b>")]
         for number, (endorsement, position) in enumerate(waiting, start=1):
-            title, _statement = text_in(position, ctx.locale)
+            title, _statement = texts_in(position, ctx.locale)
             when = format_when(position.deadline, ctx.locale, ctx.zone) if position.deadline else ""
             lines.append(f"📩 {number}. {escape(title)} — {escape(when)}")
             data = Endorsement(action="view", id=endorsement.id or 0).pack()
@@ -173,7 +174,7 @@ async def continue_draft(
 async def ask_to_end(
     query: CallbackQuery, position: Position, callback_data: PositionStaff, ctx: Context
 ) -> None:
-    title = escape(text_in(position, ctx.locale)[0])
+    title = escape(texts_in(position, ctx.locale)[0])
     if callback_data.action == "close":
         question = _("Close “{title}” now? No more answers or names are taken; the submission is prepared.")
         yes = _("🔒 Yes, close it now")

@@ -20,10 +20,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import audit
-from bot.services.audience import reachable_members
 from bot.services.confederation.listing import administered
 from bot.services.memberships.requests import admin_addressees
 from bot.services.outbox_rows import insert_rows, pending_row
+from bot.services.positions.submission import recipients
 from storage.models import (
     EndorsementDecision,
     Member,
@@ -170,21 +170,13 @@ async def answer(
 async def tell_drafter(
     session: AsyncSession, position: Position, endorser_id: int, ref_id: int | None, now: datetime
 ) -> int:
-    """ "‹organization› endorses…" to whoever drafted the position (else the drafting organization's
-    admins), speaking for the drafting organization; `ref_id`: the endorsement's audit entry."""
-    drafting = await session.get(Organization, position.organization_id)
-    if drafting is None:
-        return 0
-    addressees: list[tuple[int | None, int, str]] = []
-    if position.created_by is not None:
-        found = (await session.exec(reachable_members().where(Member.id == position.created_by))).first()
-        if found is not None:
-            addressees = [(found[0], int(found[1]), found[2] or drafting.default_language)]
-    if not addressees:
-        addressees = await admin_addressees(session, drafting, frozenset())
+    """ "‹organization› endorses…" to whoever gets the submission (the drafter while an admin of
+    the drafting organization, else its admins), speaking for the drafting organization; `ref_id`:
+    the endorsement's audit entry."""
+    addressees = await recipients(session, position)
     payload = {"position_id": position.id, "endorser_id": endorser_id}
     rows = [
-        pending_row(ENDORSED_KIND, ref_id, to, payload, now, now, organization_id=drafting.id)
+        pending_row(ENDORSED_KIND, ref_id, to, payload, now, now, organization_id=position.organization_id)
         for to in addressees
     ]
     await insert_rows(session, rows)
