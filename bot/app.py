@@ -35,6 +35,7 @@ from bot.delivery.announcements import AnnouncementDelivery
 from bot.delivery.events import EventDelivery
 from bot.delivery.library import LibraryDelivery
 from bot.delivery.memberships import MembershipDelivery
+from bot.delivery.positions import PositionDelivery
 from bot.delivery.ratelimit import ChatBudget, TokenBucket
 from bot.delivery.retention import FIRST_CHECK_SECONDS, RETENTION_CHECK_SECONDS, run_retention
 from bot.delivery.shared_limits import SharedChatBudget, SharedReplyBudgetMiddleware, shared_limits
@@ -63,6 +64,8 @@ from bot.services.members import get_member
 from bot.services.memberships import DECIDED_KIND as JOIN_DECIDED
 from bot.services.memberships import REQUEST_KIND as JOIN_REQUEST
 from bot.services.organization_cache import OrganizationCache
+from bot.services.positions.endorsements import ENDORSED_KIND as POSITION_ENDORSED
+from bot.services.positions.endorsements import REQUEST_KIND as POSITION_REQUEST
 from bot.services.positions.signatures import FIRST_PURGE_SECONDS, PURGE_CHECK_SECONDS, run_purge
 from bot.services.positions.submission import KINDS as POSITION_SUBMISSION
 from bot.services.roles import ensure_default_organization, staff_menus
@@ -222,6 +225,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     trainings = TrainingDelivery(sessions, i18n)
     memberships = MembershipDelivery(sessions, i18n)
     library = LibraryDelivery(sessions, i18n, organization.id or 0)
+    positions = PositionDelivery(sessions, i18n)
     submissions = SubmissionDelivery(sessions, i18n, settings.survey_min_group)
     delivery = DeliveryEngine(
         create_bot(settings, for_replies=False),
@@ -239,6 +243,8 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
             LIBRARY_SUGGESTION: library.render_suggestion,
             LIBRARY_DECISION: library.render_decision,
             LIBRARY_DIGEST: library.render_digest,
+            POSITION_REQUEST: positions.render_request,
+            POSITION_ENDORSED: positions.render_endorsed,
             **dict.fromkeys(POSITION_SUBMISSION, submissions.render),
         },
         config=engine_config,

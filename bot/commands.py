@@ -61,6 +61,8 @@ ROLE_COMMANDS: dict[Role, tuple[tuple[str, object], ...]] = {
         ("admin", __("Manage roles")),
         ("manageorgs", __("Manage organizations")),
         ("audit", __("Audit trail")),
+        ("newposition", __("Draft a joint position")),
+        ("mypositions", __("Joint positions and requests to endorse")),
         *_ORGANIZER_COMMANDS,
         *_COORDINATOR_COMMANDS,
     ),

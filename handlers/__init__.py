@@ -35,7 +35,6 @@ def get_routers() -> list[Router]:
         profile_steps,
         start,
     )
-    from handlers.positions import submission as position_submission
 
     return [
         errors.router,
@@ -53,7 +52,7 @@ def get_routers() -> list[Router]:
         *surveys.staff_routers,
         *trainings.coordinator_routers,
         *library.get_staff_routers(),
-        position_submission.router,
+        *positions.get_staff_routers(),
         language.router,
         privacy.router,
         profile.router,

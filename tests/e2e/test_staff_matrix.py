@@ -26,6 +26,7 @@ from storage.models import Announcement, Event, Membership, Organization, Role, 
 from storage.models.announcements import AnnouncementStatus
 from storage.models.library import Resource, ResourceStatus
 from storage.models.outbox import OutboxMessage
+from storage.models.positions import Position, PositionEndorsement, PositionStatus
 from storage.types import utcnow
 from tests.e2e.conftest import Harness
 from tests.e2e.reach_kit import (
@@ -44,10 +45,11 @@ A_SECRETS = (
     "Alpha Hidden Census",
     "Alpha Closed Workshop",
     "Alpha Private Guide",
+    "Alpha Joint Statement",
 )
 # The models a forged button may name, and the button classes the matrix forges: the composer's
 # draft buttons name their draft by `id`; `Loads` says its model and field itself.
-KNOWN_MODELS = {Event, Survey, Training, Resource, Organization, Announcement}
+KNOWN_MODELS = {Event, Survey, Training, Resource, Organization, Announcement, Position, PositionEndorsement}
 DRAFT_MODELS = {
     "EventAdmin": Event,
     "SurveyDialog": Survey,
@@ -55,8 +57,10 @@ DRAFT_MODELS = {
     "ResourceDraft": Resource,
     "AnnounceAction": Announcement,
     "OrgEdit": Organization,
+    "PositionDraft": Position,
 }
 KNOWN_CLASSES = {"EventAdmin", "SurveyManage", "TrainingAdmin", "Decision", "OrgAdmin"} | set(DRAFT_MODELS)
+KNOWN_CLASSES |= {"PositionStaff", "Endorsement"}
 
 
 @dataclass(frozen=True)
@@ -171,9 +175,22 @@ async def _objects_of_a(harness: Harness, a_id: int, author: Any) -> dict[type[A
         resource = Resource(
             organization_id=a_id, title=A_SECRETS[3], status=ResourceStatus.SUGGESTED, body="x"
         )
-        session.add_all([resource, announcement])
+        position = Position(
+            organization_id=a_id,
+            title=A_SECRETS[4],
+            statement="Alpha's statement",
+            addressee="Alpha's ministry",
+            status=PositionStatus.OPEN,
+            deadline=utcnow() + timedelta(days=5),
+        )
+        session.add_all([resource, announcement, position])
+        await session.flush()
+        endorsement = PositionEndorsement(position_id=position.id or 0, organization_id=a_id)
+        session.add(endorsement)
         await session.commit()
         return {
+            Position: position.id or 0,
+            PositionEndorsement: endorsement.id or 0,
             Event: event,
             Survey: survey,
             Training: training,
@@ -188,11 +205,20 @@ def _columns(row: Any) -> str:
 
 
 async def _snapshot(harness: Harness, a_id: int) -> dict[str, Any]:
-    """Every row of A's events, surveys, trainings, announcements, resources and memberships, and
-    the count of A's outbox rows."""
+    """Every row of A's events, surveys, trainings, announcements, resources, memberships, joint
+    positions and endorsements, and the count of A's outbox rows."""
     shot: dict[str, Any] = {}
     async with create_session_factory(harness.app.engine)() as session:
-        for model in (Event, Survey, Training, Announcement, Resource, Membership):
+        for model in (
+            Event,
+            Survey,
+            Training,
+            Announcement,
+            Resource,
+            Membership,
+            Position,
+            PositionEndorsement,
+        ):
             rows = (await session.exec(select(model).where(col(model.organization_id) == a_id))).scalars()  # type: ignore[call-overload, attr-defined]
             shot[model.__name__] = sorted(_columns(row) for row in rows)
         organization = await session.get(Organization, a_id)
