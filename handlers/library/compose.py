@@ -22,7 +22,7 @@ from bot.context import Context
 from bot.i18n import _, language_names
 from bot.policy import Action, rights
 from bot.services import library
-from bot.services.library.rules import checked_category, checked_url, looks_like_link
+from bot.services.library.rules import checked_url, looks_like_link
 from bot.views.library import refusal
 from handlers.composer import TextRule, Turn, button_turn, draft_button, echo_choice, message_turn, read_text
 from handlers.library.callbacks import ResourceDraft
@@ -31,6 +31,7 @@ from handlers.library.composer import (
     TEXTS,
     category_keyboard,
     checked_value,
+    chosen_category,
     field_prompt,
     languages_keyboard,
     load_draft,
@@ -203,12 +204,9 @@ async def category_chosen(turn: Turn, draft: Resource, data: ResourceDraft) -> N
     if await turn.state.get_state() != S.category.state:
         turn.stale()
         return
-    try:
-        category = checked_category(data.value)
-    except library.LibraryError:
-        turn.stale()
+    category = await chosen_category(turn, data.value)
+    if category is None:
         return
-    await echo_choice(turn)
     await library.change(turn.ctx.session, draft, category=category)
     await _forward(turn, S.category, draft)
 

@@ -15,9 +15,9 @@ from bot.config import SHIPPED_LANGUAGES
 from bot.i18n import _, language_name
 from bot.policy import Action
 from bot.services import library
-from bot.services.library.rules import URL_MAX, checked_text, checked_url, parse_tags
+from bot.services.library.rules import URL_MAX, checked_category, checked_text, checked_url, parse_tags
 from bot.views.library import CATEGORY_LABELS, card_messages, refusal
-from handlers.composer import Composer, Item, TextRule, Turn, preview_keyboard
+from handlers.composer import Composer, Item, TextRule, Turn, echo_choice, preview_keyboard
 from handlers.library.callbacks import ResourceDraft
 from handlers.library.card import send_card
 from handlers.library.links import share_link
@@ -99,6 +99,18 @@ def languages_keyboard(draft: Resource, tick: str, done: str) -> InlineKeyboardM
     builder.button(text=_("Done"), callback_data=ResourceDraft(action=done, id=ident))
     builder.adjust(*[2] * (len(SHIPPED_LANGUAGES) // 2), 1)
     return builder.as_markup()
+
+
+async def chosen_category(turn: Turn, value: str) -> str | None:
+    """A category button's value once checked, its question closed with the choice; None (the
+    button answered as stale) for a forged one."""
+    try:
+        category = checked_category(value)
+    except library.LibraryError:
+        turn.stale()
+        return None
+    await echo_choice(turn)
+    return category
 
 
 def picker(key: str, draft: Resource) -> tuple[str, InlineKeyboardMarkup]:

@@ -16,10 +16,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.config import SHIPPED_LANGUAGES
 from bot.i18n import _, language_names
 from bot.services import library
-from bot.services.library.rules import checked_category
 from handlers.composer import Turn, draft_button, echo_choice
 from handlers.library.callbacks import ResourceDraft
-from handlers.library.composer import COMPOSER, actor_id, languages_keyboard
+from handlers.library.composer import COMPOSER, actor_id, chosen_category, languages_keyboard
 from storage.models import Resource, ResourceStatus
 
 router: Final[Router] = Router(name=__name__)
@@ -27,12 +26,9 @@ router: Final[Router] = Router(name=__name__)
 
 @draft_button(COMPOSER, router, "ecat")
 async def category_changed(turn: Turn, draft: Resource, data: ResourceDraft) -> None:
-    try:
-        category = checked_category(data.value)
-    except library.LibraryError:
-        turn.stale()
+    category = await chosen_category(turn, data.value)
+    if category is None:
         return
-    await echo_choice(turn)
     await library.edit(turn.ctx.session, draft, actor_id(turn), category=category)
     await COMPOSER.field_saved(turn, draft, "category")
 
