@@ -1,7 +1,9 @@
 """/newresource on the composer kit: the draft is a `Resource` row (status draft) of the
 organization the staff member acts for, loaded for every button and typed step through `ctx.load`
 (so a forged id of another organization's draft finds nothing); title and summary to translate;
-✏️ Edit of every text; Publish claims the draft once; Discard deletes it."""
+✏️ Edit of every text (the category and languages with buttons); Publish claims the draft once;
+Discard deletes it. ✏️ Edit and translations also take a published resource (its staff card's
+buttons, `handlers.library.edit`): its changes are audited, and the card comes back after each."""
 
 from __future__ import annotations
 
