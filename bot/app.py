@@ -25,7 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.aiogram_tuning import PinResponseTypes, inline_sync_filters
+from bot.aiogram_tuning import PinResponseTypes, freeze_startup_heap, inline_sync_filters
 from bot.commands import refresh_chat_commands, set_default_commands
 from bot.commit_before_send import CommitBeforeSendMiddleware
 from bot.config import Settings
@@ -394,3 +394,4 @@ async def _on_startup(
             menus[admin_id] = (admin.language or language, roles | {Role.ADMIN})
     for chat_id, (language, roles) in menus.items():
         await refresh_chat_commands(bot, i18n, chat_id, language, roles)
+    freeze_startup_heap()

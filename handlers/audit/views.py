@@ -47,6 +47,8 @@ ACTIONS = {
     "member.deleted": __("Member erased their data"),
     "member.forgotten": __("Member erased their data"),
     "retention.run": __("Inactive members anonymized"),
+    "resource.changed": __("Library resource changed"),
+    "resource.withdrawn": __("Library resource withdrawn"),
 }
 RETAINED = __("Inactive member anonymized")  # a "member.deleted" entry of the retention pass
 FAMILY_LABELS = {

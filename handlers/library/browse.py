@@ -76,11 +76,16 @@ def page_view(
 ) -> tuple[str, InlineKeyboardMarkup]:
     """A page: its title, how many, one line per resource; number buttons open the cards."""
     lines = [title, results_header(found.total, found.offset, len(found.items)), ""]
-    builder = InlineKeyboardBuilder()
+    numbers: list[InlineKeyboardButton] = []
     for number, resource in enumerate(found.items, start=found.offset + 1):
         lines.append(list_line(number, resource, language))
-        builder.button(text=str(number), callback_data=Library(action="open", id=resource.id or 0))
-    builder.adjust(4)
+        numbers.append(
+            InlineKeyboardButton(
+                text=str(number), callback_data=Library(action="open", id=resource.id or 0).pack()
+            )
+        )
+    # Rows built directly: InlineKeyboardBuilder deep-copies its whole markup on every button added.
+    rows = [numbers[start : start + 4] for start in range(0, len(numbers), 4)]
     navigation = []
     if found.offset > 0:
         previous = button.model_copy(update={"page": max(0, found.offset - library.PAGE_SIZE)})
@@ -89,10 +94,12 @@ def page_view(
         following = button.model_copy(update={"page": found.offset + library.PAGE_SIZE})
         navigation.append(InlineKeyboardButton(text="▶️", callback_data=following.pack()))
     if navigation:
-        builder.row(*navigation)
+        rows.append(navigation)
     if back:
-        builder.row(InlineKeyboardButton(text=_("⬅️ Categories"), callback_data=Library(action="cats").pack()))
-    return "\n".join(lines), builder.as_markup()
+        rows.append(
+            [InlineKeyboardButton(text=_("⬅️ Categories"), callback_data=Library(action="cats").pack())]
+        )
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 async def _show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:

@@ -1,7 +1,8 @@
 """A resource's card for a member: opened from a list, a digest or a share link
 (`?start=res_<id>`), only when the member may see it (their organizations' published resources and
 the confederation's); its document or photo follows. ⭐ Save / Unsave and 👍 / 👎 (one vote per
-member, changeable) change its buttons; the staff of its organization also see its usage."""
+member, changeable) change its buttons; the staff of its organization also see its usage and
+their buttons (✏️ Edit, 🌐 Add a translation, 🚫 Withdraw: `handlers.library.edit`)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from bot.services.organizations import get_organization
 from bot.views.library import card_messages, usage_line
 from handlers.fallback import stale_button, toast
 from handlers.filters import IsRegistered
-from handlers.library.callbacks import Library
+from handlers.library.callbacks import Library, ResourceDraft
 from handlers.library.links import share_link
 from storage.models import Member, Organization, Resource, ResourceStatus
 
@@ -31,7 +32,9 @@ router.callback_query.filter(IsRegistered())
 PUBLIC: Final = rights(Action.PUBLIC)
 
 
-def card_keyboard(resource_id: int, mine: library.Mine) -> InlineKeyboardMarkup:
+def card_keyboard(resource_id: int, mine: library.Mine, staff: bool = False) -> InlineKeyboardMarkup:
+    """⭐ Save / 👍 / 👎, and for its organization's staff ✏️ Edit, 🌐 Add a translation and
+    🚫 Withdraw (the composer kit's edit steps, `handlers.library.edit`)."""
     builder = InlineKeyboardBuilder()
     if mine.saved:
         builder.button(text=_("★ Saved: remove"), callback_data=Library(action="unsave", id=resource_id))
@@ -40,7 +43,15 @@ def card_keyboard(resource_id: int, mine: library.Mine) -> InlineKeyboardMarkup:
     up, down = ("✅ " if mine.vote is True else ""), ("✅ " if mine.vote is False else "")
     builder.button(text=up + _("👍 Useful"), callback_data=Library(action="up", id=resource_id))
     builder.button(text=down + _("👎 Not useful"), callback_data=Library(action="down", id=resource_id))
-    builder.adjust(1, 2)
+    sizes = [1, 2]
+    if staff:
+        builder.button(text=_("✏️ Edit"), callback_data=ResourceDraft(action="edit", id=resource_id))
+        builder.button(
+            text=_("🌐 Add a translation"), callback_data=ResourceDraft(action="translate", id=resource_id)
+        )
+        builder.button(text=_("🚫 Withdraw"), callback_data=ResourceDraft(action="withdraw", id=resource_id))
+        sizes += [2, 1]
+    builder.adjust(*sizes)
     return builder.as_markup()
 
 
@@ -52,17 +63,22 @@ async def send_card(
     member: Member,
     locale: str,
     usage_threshold: int | None = None,
+    *,
+    staff: bool = False,
+    viewed: bool = True,
 ) -> None:
-    """The card (with the staff's usage line when `usage_threshold` is given), then its file."""
+    """The card (with its usage line when `usage_threshold` is given; the staff's buttons for
+    `staff`), then its file; `viewed`: counted as opened (not a card shown again after an edit)."""
     publisher = await get_organization(session, resource.organization_id)
-    await library.record_view(session, resource, member.id or 0)
+    if viewed:
+        await library.record_view(session, resource, member.id or 0)
     link = await share_link(bot, resource.id or 0)
     tail = ""
     if usage_threshold is not None:
         tail = "\n\n" + usage_line(await library.usage(session, resource.id or 0), usage_threshold)
     mine = await library.mine(session, resource.id or 0, member.id or 0)
     card, *rest = card_messages(resource, locale, publisher.name if publisher else "", link, tail)
-    await bot.send_message(chat_id, card, reply_markup=card_keyboard(resource.id or 0, mine))
+    await bot.send_message(chat_id, card, reply_markup=card_keyboard(resource.id or 0, mine, staff))
     for text in rest:
         await bot.send_message(chat_id, text)
     if resource.file_id and resource.file_kind == "photo":
@@ -95,8 +111,11 @@ async def open_card(
     if resource is None or ctx.member is None:
         stale_button(callback_answer)
         return
-    threshold = settings.survey_min_group if await ctx.may(Action.MANAGE_RESOURCES, resource) else None
-    await send_card(bot, query.from_user.id, ctx.session, resource, ctx.member, ctx.locale, threshold)
+    staff = await ctx.may(Action.MANAGE_RESOURCES, resource)
+    threshold = settings.survey_min_group if staff else None
+    await send_card(
+        bot, query.from_user.id, ctx.session, resource, ctx.member, ctx.locale, threshold, staff=staff
+    )
 
 
 @router.callback_query(Library.filter(F.action.in_({"save", "unsave", "up", "down"})), flags=PUBLIC)
@@ -121,7 +140,8 @@ async def card_button(
         toast(callback_answer, _("Thank you for telling us!"))
     if isinstance(query.message, Message):
         mine = await library.mine(ctx.session, resource.id or 0, ctx.member.id)
-        await query.message.edit_reply_markup(reply_markup=card_keyboard(resource.id or 0, mine))
+        staff = await ctx.may(Action.MANAGE_RESOURCES, resource)
+        await query.message.edit_reply_markup(reply_markup=card_keyboard(resource.id or 0, mine, staff))
 
 
 async def show_linked_resource(

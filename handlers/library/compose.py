@@ -19,14 +19,23 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import SHIPPED_LANGUAGES
 from bot.context import Context
-from bot.i18n import _, language_name, language_names
+from bot.i18n import _, language_names
 from bot.policy import Action, rights
 from bot.services import library
-from bot.services.library.rules import checked_category, checked_url, looks_like_link
-from bot.views.library import CATEGORY_LABELS, refusal
+from bot.services.library.rules import checked_url, looks_like_link
+from bot.views.library import refusal
 from handlers.composer import TextRule, Turn, button_turn, draft_button, echo_choice, message_turn, read_text
 from handlers.library.callbacks import ResourceDraft
-from handlers.library.composer import COMPOSER, TEXTS, checked_value, field_prompt, load_draft
+from handlers.library.composer import (
+    COMPOSER,
+    TEXTS,
+    category_keyboard,
+    checked_value,
+    chosen_category,
+    field_prompt,
+    languages_keyboard,
+    load_draft,
+)
 from handlers.library.media import file_of
 from handlers.library.states import NewResource as S
 from storage.models import Resource, ResourceKind, ResourceScope
@@ -88,15 +97,7 @@ def _next(step: State, draft: Resource, super_admin: bool) -> State:
 
 
 def _languages(draft: Resource) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for code in SHIPPED_LANGUAGES:
-        mark = "✅" if code in draft.languages else "▫️"
-        builder.button(
-            text=f"{mark} {language_name(code)}", callback_data=_button("lang", draft.id or 0, code)
-        )
-    builder.button(text=_("Done"), callback_data=_button("langs", draft.id or 0))
-    builder.adjust(*[2] * (len(SHIPPED_LANGUAGES) // 2), 1)
-    return builder.as_markup()
+    return languages_keyboard(draft, "lang", "langs")
 
 
 async def ask(turn: Turn, step: State, draft: Resource | None) -> None:
@@ -109,10 +110,8 @@ async def ask(turn: Turn, step: State, draft: Resource | None) -> None:
         if step in (S.contact, S.tags):
             builder.button(text=_("Skip"), callback_data=_button("skip", ident, FIELD_OF[step]))
     elif step == S.category:
-        text = _("Which category is it?")
-        for key, label in CATEGORY_LABELS.items():
-            builder.button(text=str(label), callback_data=_button("cat", ident, key))
-        builder.adjust(2)
+        await turn.say(_("Which category is it?"), category_keyboard(ident, "cat"))
+        return
     elif step == S.content:
         text = _(
             "Now the resource itself: send a link (https://…), a document or a photo, or type a text "
@@ -205,12 +204,9 @@ async def category_chosen(turn: Turn, draft: Resource, data: ResourceDraft) -> N
     if await turn.state.get_state() != S.category.state:
         turn.stale()
         return
-    try:
-        category = checked_category(data.value)
-    except library.LibraryError:
-        turn.stale()
+    category = await chosen_category(turn, data.value)
+    if category is None:
         return
-    await echo_choice(turn)
     await library.change(turn.ctx.session, draft, category=category)
     await _forward(turn, S.category, draft)
 

@@ -1,7 +1,9 @@
 """/newresource on the composer kit: the draft is a `Resource` row (status draft) of the
 organization the staff member acts for, loaded for every button and typed step through `ctx.load`
 (so a forged id of another organization's draft finds nothing); title and summary to translate;
-✏️ Edit of every text; Publish claims the draft once; Discard deletes it."""
+✏️ Edit of every text (the category and languages with buttons); Publish claims the draft once;
+Discard deletes it. ✏️ Edit and translations also take a published resource (its staff card's
+buttons, `handlers.library.edit`): its changes are audited, and the card comes back after each."""
 
 from __future__ import annotations
 
@@ -9,14 +11,17 @@ from html import escape
 from typing import Final
 
 from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.i18n import _
+from bot.config import SHIPPED_LANGUAGES
+from bot.i18n import _, language_name
 from bot.policy import Action
 from bot.services import library
-from bot.services.library.rules import URL_MAX, checked_text, checked_url, parse_tags
-from bot.views.library import card_messages, refusal
-from handlers.composer import Composer, Item, TextRule, Turn, preview_keyboard
+from bot.services.library.rules import URL_MAX, checked_category, checked_text, checked_url, parse_tags
+from bot.views.library import CATEGORY_LABELS, card_messages, refusal
+from handlers.composer import Composer, Item, TextRule, Turn, echo_choice, preview_keyboard
 from handlers.library.callbacks import ResourceDraft
+from handlers.library.card import send_card
 from handlers.library.links import share_link
 from handlers.library.states import NewResource
 from storage.models import Resource, ResourceKind, ResourceScope, ResourceStatus
@@ -33,7 +38,13 @@ TEXTS: Final = {
     "result": (library.STORY_MAX, False, False),
     "contact": (library.CONTACT_MAX, True, True),
 }
+PICKED: Final = ("category", "languages")  # chosen with buttons, not typed
 STORY: Final = ("problem", "what_we_did", "result", "contact")
+# What ✏️ Edit, translations and the staff card's buttons may do to a published resource too.
+AFTER_PUBLISHING: Final = frozenset(
+    {"edit", "ef", "translate", "tr_lang", "suggest", "sg_ok", "translation"}
+    | {"ecat", "elang", "elangs", "withdraw", "wdyes"}  # handlers.library.edit
+)
 
 
 def field_label(key: str) -> str:
@@ -47,6 +58,8 @@ def field_label(key: str) -> str:
         "what_we_did": _("✏️ What we did"),
         "result": _("✏️ The result"),
         "contact": _("✏️ Contact"),
+        "category": _("✏️ Category"),
+        "languages": _("✏️ Languages"),
     }
     return labels[key]
 
@@ -67,6 +80,64 @@ def field_prompt(key: str) -> str:
     return prompts[key].format(limit=limit)
 
 
+def category_keyboard(ident: int, action: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for key, label in CATEGORY_LABELS.items():
+        builder.button(text=str(label), callback_data=ResourceDraft(action=action, id=ident, value=key))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def languages_keyboard(draft: Resource, tick: str, done: str) -> InlineKeyboardMarkup:
+    """The shipped languages, ✅ on those chosen, and Done."""
+    ident = draft.id or 0
+    builder = InlineKeyboardBuilder()
+    for code in SHIPPED_LANGUAGES:
+        mark = "✅" if code in draft.languages else "▫️"
+        builder.button(
+            text=f"{mark} {language_name(code)}",
+            callback_data=ResourceDraft(action=tick, id=ident, value=code),
+        )
+    builder.button(text=_("Done"), callback_data=ResourceDraft(action=done, id=ident))
+    builder.adjust(*[2] * (len(SHIPPED_LANGUAGES) // 2), 1)
+    return builder.as_markup()
+
+
+async def chosen_category(turn: Turn, value: str) -> str | None:
+    """A category button's value once checked, its question closed with the choice; None (the
+    button answered as stale) for a forged one."""
+    try:
+        category = checked_category(value)
+    except library.LibraryError:
+        turn.stale()
+        return None
+    await echo_choice(turn)
+    return category
+
+
+def picker(key: str, draft: Resource) -> tuple[str, InlineKeyboardMarkup]:
+    """✏️ Category or ✏️ Languages: the question and its buttons (`handlers.library.edit`)."""
+    if key == "category":
+        return _("Which category is it?"), category_keyboard(draft.id or 0, "ecat")
+    prompt = _("In which languages is it available? Tap to choose, then press Done.")
+    return prompt, languages_keyboard(draft, "elang", "elangs")
+
+
+async def show_staff_card(turn: Turn, resource: Resource) -> None:
+    """A published resource's card with the staff's buttons, as it now reads (after an edit)."""
+    if turn.ctx.member is not None:
+        await send_card(
+            turn.bot,
+            turn.chat_id,
+            turn.ctx.session,
+            resource,
+            turn.ctx.member,
+            turn.ctx.locale,
+            staff=True,
+            viewed=False,
+        )
+
+
 def checked_value(key: str, value: str) -> object:
     """A field's typed value as stored; `LibraryError` says why not."""
     limit, one_line, _optional = TEXTS[key]
@@ -80,6 +151,17 @@ def checked_value(key: str, value: str) -> object:
 async def load_draft(turn: Turn, ident: int) -> Resource | None:
     resource = await turn.ctx.load(Action.MANAGE_RESOURCES, Resource, ident)
     return resource if resource is not None and resource.status == ResourceStatus.DRAFT else None
+
+
+async def load_editable(turn: Turn, ident: int) -> Resource | None:
+    """A draft or a published resource of an organization the actor is staff of."""
+    resource = await turn.ctx.load(Action.MANAGE_RESOURCES, Resource, ident)
+    editable = (ResourceStatus.DRAFT, ResourceStatus.PUBLISHED)
+    return resource if resource is not None and resource.status in editable else None
+
+
+def actor_id(turn: Turn) -> int | None:
+    return turn.ctx.actor.telegram_id if turn.ctx.actor else None
 
 
 async def show_preview(turn: Turn, draft: Resource, spec: ResourceComposer) -> None:
@@ -107,12 +189,21 @@ class ResourceComposer(Composer[Resource]):
     button_class = ResourceDraft
 
     async def load(self, turn: Turn, ident: int, use: str) -> Resource | None:
+        """Publish, Discard and the dialog's own steps act on a draft; ✏️ Edit, translations and
+        the edit buttons (`AFTER_PUBLISHING`) on a published resource too."""
+        if use in AFTER_PUBLISHING:
+            return await load_editable(turn, ident)
         return await load_draft(turn, ident)
 
     def gone(self) -> str:
         return _("This draft is no longer there. Send /newresource to start again.")
 
     async def show_preview(self, turn: Turn, draft: Resource) -> None:
+        """The preview of a draft; a published resource's staff card (after an edit)."""
+        if draft.status == ResourceStatus.PUBLISHED:
+            await turn.state.clear()
+            await show_staff_card(turn, draft)
+            return
         await show_preview(turn, draft, self)
 
     def items(self, draft: Resource, language: str) -> list[Item]:
@@ -131,14 +222,14 @@ class ResourceComposer(Composer[Resource]):
     async def save_translation(
         self, turn: Turn, draft: Resource, language: str, answers: dict[str, str | None]
     ) -> str | None:
-        await library.set_translation(turn.ctx.session, draft, language, answers)
+        await library.set_translation(turn.ctx.session, draft, language, answers, actor_id(turn))
         return None
 
     def fields(self, draft: Resource) -> list[Item]:
         keys = ["title", "summary", "body", "url", "tags"]
         if draft.kind == ResourceKind.BEST_PRACTICE:
             keys += list(STORY)
-        return [
+        texts = [
             Item(
                 key,
                 field_prompt(key),
@@ -147,16 +238,28 @@ class ResourceComposer(Composer[Resource]):
             )
             for key in keys
         ]
+        # Chosen with buttons (`pick_field`), never typed: their rule is not used.
+        chosen = [Item(key, "", TextRule(1), label=field_label(key)) for key in PICKED]
+        return texts + chosen
+
+    async def pick_field(self, turn: Turn, draft: Resource, key: str) -> bool:
+        """The category and the languages are chosen with buttons (`handlers.library.edit`)."""
+        if key not in PICKED:
+            return True
+        await turn.say(*picker(key, draft))
+        return False
 
     async def save_field(self, turn: Turn, draft: Resource, key: str, value: str | None) -> str | None:
         if value is None:
-            await library.change(turn.ctx.session, draft, **{key: [] if key == "tags" else None})
+            await library.edit(
+                turn.ctx.session, draft, actor_id(turn), **{key: [] if key == "tags" else None}
+            )
             return None
         try:
             stored = checked_value(key, value)
         except library.LibraryError as error:
             return refusal(error)
-        await library.change(turn.ctx.session, draft, **{key: stored})
+        await library.edit(turn.ctx.session, draft, actor_id(turn), **{key: stored})
         return None
 
     async def publish(self, turn: Turn, draft: Resource) -> bool:

@@ -11,7 +11,7 @@ from babel.dates import format_date
 from bot.i18n import _
 from bot.services.stats import PROFILE_FIELDS
 from bot.services.stats.exports import Words
-from handlers.stats.views import PROFILE_TITLES, group_name
+from handlers.stats.views import PROFILE_TITLES, group_name, usage_title
 
 SECTIONS = {
     "period": __("Period"),
@@ -23,6 +23,7 @@ SECTIONS = {
     "trainings": __("Trainings"),
     "surveys": __("Surveys and polls"),
     "announcements": __("Announcements"),
+    "library": __("📚 Library"),
 }
 ITEMS = {
     "first": __("First day"),
@@ -58,7 +59,16 @@ ITEMS = {
     "blocked": __("Blocked the bot"),
     "failed": __("Failed"),
     "waiting": __("Waiting"),
+    "published": __("Resources published"),
+    "opened": __("Resources opened"),
 }
+LIBRARY_HEADINGS = (
+    __("Resource"),
+    __("Opened by"),
+    __("Saved by"),
+    __("👍 Useful"),
+    __("👎 Not useful"),
+)
 TABLE_HEADINGS = (
     __("Organization"),
     __("Members"),
@@ -88,4 +98,7 @@ def export_words(locale: str) -> Words:
         headings=(_("Section"), _("Item"), _("Value")),
         table_sheet=_("Organizations"),
         table_headings=tuple(str(heading) for heading in TABLE_HEADINGS),
+        library_sheet=str(SECTIONS["library"]),
+        library_headings=tuple(str(heading) for heading in LIBRARY_HEADINGS),
+        title=lambda usage: usage_title(usage, locale),
     )

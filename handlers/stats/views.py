@@ -15,8 +15,16 @@ from babel.numbers import format_decimal, format_percent
 from bot.config import SHIPPED_LANGUAGES
 from bot.i18n import _, language_name, ngettext
 from bot.services.geo import country_name
-from bot.services.stats import FEW, NOT_GIVEN, PRESET_DAYS, PROFILE_FIELDS, OrganizationRow, Stats
-from bot.services.stats.exports import OTHER, rate
+from bot.services.stats import (
+    FEW,
+    NOT_GIVEN,
+    PRESET_DAYS,
+    PROFILE_FIELDS,
+    OrganizationRow,
+    ResourceUsage,
+    Stats,
+)
+from bot.services.stats.exports import OTHER, rate, usage_values
 from bot.services.suppression import Breakdown
 from handlers.stats.callbacks import StatsButton
 from handlers.ui import INTEREST_LABELS
@@ -24,6 +32,7 @@ from handlers.ui import INTEREST_LABELS
 WEEKS_IN_TEXT = 14  # longer periods: the weeks are in the chart and the exports
 GROUPS_IN_TEXT = 8  # per breakdown; the rest are in the chart and the exports
 ORGANIZATIONS_IN_TEXT = 20
+RESOURCES_IN_TEXT = 5  # the most opened; every one used in the period is in the exports
 
 PROFILE_TITLES = {
     "residence_country": __("🏠 Country of residence"),
@@ -107,7 +116,7 @@ def summary_lines(
         lines.append(_("Week by week: see the chart and the exports."))
     for field in PROFILE_FIELDS:
         lines += ["", breakdown_line(field, stats.profile[field], locale, low)]
-    lines += ["", *activity_lines(stats, locale)]
+    lines += ["", *activity_lines(stats, locale), "", *library_lines(stats, locale)]
     if table is not None:
         lines += ["", *table_lines(table, locale, low)]
     lines += [
@@ -184,6 +193,41 @@ def activity_lines(stats: Stats, locale: str) -> list[str]:
             else ""
         ),
     ]
+
+
+def library_lines(stats: Stats, locale: str) -> list[str]:
+    """The library: how many resources are published and were opened, then the most opened ones
+    with how many people opened, saved and voted on each (small counts as "< 5")."""
+    low, library = stats.min_group, stats.library
+    lines = [
+        _("📚 <b>Library</b>: {published} published · {opened} opened in the period").format(
+            published=format_decimal(library.published, locale=locale),
+            opened=format_decimal(library.opened, locale=locale),
+        )
+    ]
+    if library.resources:
+        lines.append(_("👁 opened by · ⭐ saved by · 👍 useful · 👎 not useful"))
+    for usage in library.resources[:RESOURCES_IN_TEXT]:
+        views, saves, useful, not_useful = (_html(value, locale, low) for value in usage_values(usage))
+        figures = f"👁 {views} · ⭐ {saves} · 👍 {useful} · 👎 {not_useful}"
+        title = escape(usage_title(usage, locale))
+        lines.append(_("<b>{title}</b>: {figures}").format(title=title, figures=figures))
+    if len(library.resources) > RESOURCES_IN_TEXT:
+        more = len(library.resources) - RESOURCES_IN_TEXT
+        lines.append(
+            ngettext(
+                "… and {count} more resource in the exports.",
+                "… and {count} more resources in the exports.",
+                more,
+            ).format(count=more)
+        )
+    return lines
+
+
+def usage_title(usage: ResourceUsage, locale: str) -> str:
+    """A resource's title in the viewer's language when the staff translated it."""
+    entry = usage.translations.get(locale) or {}
+    return str(entry.get("title") or usage.title)
 
 
 def _ratio(template: str, part: tuple[str, int], whole: tuple[str, int], low: int, locale: str) -> str:

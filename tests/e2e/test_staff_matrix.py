@@ -46,6 +46,8 @@ A_SECRETS = (
     "Alpha Closed Workshop",
     "Alpha Private Guide",
     "Alpha Joint Statement",
+    "Alpha Published Guide",
+    "Alpha Draft Guide",
 )
 # The models a forged button may name, and the button classes the matrix forges: the composer's
 # draft buttons name their draft by `id`; `Loads` says its model and field itself.
@@ -177,13 +179,22 @@ async def _objects_of_a(harness: Harness, a_id: int, author: Any) -> dict[type[A
         )
         position = Position(
             organization_id=a_id,
-            title=A_SECRETS[4],
+            title=A_SECRETS[5],
             statement="Alpha's statement",
             addressee="Alpha's ministry",
             status=PositionStatus.OPEN,
             deadline=utcnow() + timedelta(days=5),
         )
-        session.add_all([resource, announcement, position])
+        # A published resource and a draft: the library's buttons are forged with their ids too
+        # (✏️ Edit, the category and languages, 🚫 Withdraw act on published ones).
+        others = [
+            Resource(organization_id=a_id, title=title, status=status, body="x", published_at=utcnow())
+            for title, status in (
+                (A_SECRETS[6], ResourceStatus.PUBLISHED),
+                (A_SECRETS[7], ResourceStatus.DRAFT),
+            )
+        ]
+        session.add_all([resource, announcement, position, *others])
         await session.flush()
         endorsement = PositionEndorsement(position_id=position.id or 0, organization_id=a_id)
         session.add(endorsement)
@@ -198,6 +209,12 @@ async def _objects_of_a(harness: Harness, a_id: int, author: Any) -> dict[type[A
             Organization: a_id,
             Announcement: announcement.id or 0,
         }
+
+
+async def _resource_id(harness: Harness, title: str) -> int:
+    async with create_session_factory(harness.app.engine)() as session:
+        found = await session.exec(select(Resource.id).where(col(Resource.title) == title))  # type: ignore[call-overload]
+        return int(found.scalar_one())
 
 
 def _columns(row: Any) -> str:
@@ -255,6 +272,12 @@ async def test_members_and_other_organizations_staff_cannot_touch_a(harness: Har
     await belongs_to(harness, b_admin, b_id, role=Role.ADMIN)
     made, unknown = forgeries(ids)
     assert not unknown, unknown
+    for title in A_SECRETS[6:]:
+        made += [
+            item
+            for item in forgeries({**ids, Resource: await _resource_id(harness, title)})[0]
+            if type(item.data).__name__ == "ResourceDraft"
+        ]
     with harness.i18n.context(), harness.i18n.use_locale("en"):
         stale, refusals = str(STALE), {str(text) for text in REFUSALS.values()}
         refusal_of = {item.label: str(item.refusal) for item in made}

@@ -23,11 +23,13 @@ from bot.services.library.resources import (
     change,
     create_draft,
     discard,
+    edit,
     member_organizations,
     page,
     publish,
     set_translation,
     visible_resource,
+    withdraw,
 )
 from bot.services.library.rules import (
     BODY_MAX,
@@ -63,6 +65,7 @@ __all__ = [
     "decide",
     "digest_on",
     "discard",
+    "edit",
     "member_organizations",
     "mine",
     "page",
@@ -77,5 +80,6 @@ __all__ = [
     "usage",
     "visible_resource",
     "vote",
+    "withdraw",
     "write_digests",
 ]

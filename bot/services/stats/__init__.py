@@ -1,11 +1,12 @@
 """Statistics for an organization's staff and the confederation's super-admins: members over time
-and by profile, events, trainings, surveys and announcements over a period (`collect`), and for
-super-admins one row per organization (`organization_rows`, in `table`).
+and by profile, events, trainings, surveys, announcements and the library's usage over a period
+(`collect`), and for super-admins one row per organization (`organization_rows`, in `table`).
 
 Nothing here can single anyone out: every breakdown of members passes through
 `bot.services.suppression` (groups under `STATS_MIN_GROUP` merged into "Other", with complementary
-suppression), the weekly joins and leaves too (small weeks shown as "< 5"); the raw counts never leave
-this package. What the views and the exports get is already safe to show."""
+suppression), the weekly joins and leaves too (small weeks shown as "< 5"), and the library's
+counts of people per resource (`library`); the raw counts never leave this package. What the
+views and the exports get is already safe to show."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from bot.services.stats.activity import (
     survey_stats,
     training_stats,
 )
+from bot.services.stats.library import LibraryStats, ResourceUsage, library_stats
 from bot.services.stats.members import NOT_GIVEN, PROFILE_FIELDS, flow, member_count, profile_counts
 from bot.services.stats.period import PRESET_DAYS, Period, Scope
 from bot.services.stats.table import OrganizationRow, organization_rows
@@ -35,8 +37,10 @@ __all__ = [
     "PRESET_DAYS",
     "PROFILE_FIELDS",
     "WITHHELD",
+    "LibraryStats",
     "OrganizationRow",
     "Period",
+    "ResourceUsage",
     "Scope",
     "Stats",
     "collect",
@@ -65,6 +69,7 @@ class Stats:
     trainings: TrainingStats
     surveys: SurveyStats
     reach: ReachStats
+    library: LibraryStats
 
 
 async def collect(
@@ -87,6 +92,7 @@ async def collect(
         trainings=await training_stats(session, scope, period, now),
         surveys=await survey_stats(session, scope, period),
         reach=await reach_stats(session, scope, period),
+        library=await library_stats(session, scope, period, min_group),
     )
 
 

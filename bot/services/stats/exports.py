@@ -1,7 +1,8 @@
 """/stats as files: a CSV of (section, item, value) rows with stable codes (ISO country and language
 codes, interest keys, Mondays of weeks), and an XLSX workbook holding the same rows in the viewer's
-words, plus a sheet per organization for the super-admins' view. Both hold what /stats shows and no
-more: small groups are already merged, hidden counts written "<5" (`FEW`) or "suppressed"."""
+words, plus a sheet of the library's usage per resource and one of the organizations for the
+super-admins' view. Both hold what /stats shows and no more: small groups are already merged,
+hidden counts written "<5" (`FEW`) or "suppressed"."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.services import spreadsheets
-from bot.services.stats import FEW, PROFILE_FIELDS, OrganizationRow, Stats
+from bot.services.stats import FEW, PROFILE_FIELDS, OrganizationRow, ResourceUsage, Stats
 from bot.services.stats.activity import EventStats
 from bot.services.suppression import Breakdown
 
 Label = Callable[[str, str], tuple[str, str]]  # (section, item) → the words for both
 OTHER = "other"
 TABLE_COLUMNS = ("members", "joined", "left", "events", "checkins", "delivered")
+USAGE_COLUMNS = ("views", "saves", "useful", "not_useful")
 
 
 def rate(part: int, whole: int, min_group: int) -> float | None:
@@ -65,6 +67,21 @@ def rows(stats: Stats) -> Iterator[tuple[str, str, Any]]:
     yield "announcements", "announcements", stats.reach.announcements
     for outcome in ("delivered", "blocked", "failed", "waiting"):
         yield "announcements", outcome, stats.reach.deliveries[outcome]
+    yield "library", "published", stats.library.published
+    yield "library", "opened", stats.library.opened
+
+
+def usage_values(usage: ResourceUsage) -> tuple[int | str, ...]:
+    """A resource's counts in the order of `USAGE_COLUMNS`."""
+    return usage.views, usage.saves, usage.useful, usage.not_useful
+
+
+def library_rows(stats: Stats) -> Iterator[tuple[str, str, Any]]:
+    """The CSV's rows per resource: its title, then each count, the resource's id as the item."""
+    for usage in stats.library.resources:
+        yield "resource.title", str(usage.resource_id), usage.title
+        for column, value in zip(USAGE_COLUMNS, usage_values(usage), strict=True):
+            yield f"resource.{column}", str(usage.resource_id), shown(value, stats.min_group)
 
 
 def _events(events: EventStats, low: int) -> Iterator[tuple[str, str, Any]]:
@@ -96,7 +113,7 @@ def table_rows(table: list[OrganizationRow], min_group: int) -> Iterator[tuple[s
 
 
 def export_csv(stats: Stats, table: list[OrganizationRow] | None = None) -> bytes:
-    body = [*rows(stats), *table_rows(table or [], stats.min_group)]
+    body = [*rows(stats), *library_rows(stats), *table_rows(table or [], stats.min_group)]
     return spreadsheets.csv_bytes([("section", "item", "value"), *body])
 
 
@@ -109,14 +126,24 @@ class Words:
     headings: tuple[str, str, str]  # section, item, value
     table_sheet: str = ""  # the super-admins' sheet: one row per organization
     table_headings: tuple[str, ...] = ()  # the organization, then `TABLE_COLUMNS`
+    library_sheet: str = ""  # one row per resource used in the period
+    library_headings: tuple[str, ...] = ()  # the resource, then `USAGE_COLUMNS`
+    title: Callable[[ResourceUsage], str] = lambda usage: usage.title  # in the viewer's language
 
 
 def export_xlsx(stats: Stats, words: Words, table: list[OrganizationRow] | None = None) -> bytes:
-    """The CSV's rows in the viewer's words, and (for the super-admins' view) one row per
-    organization on a sheet of its own."""
+    """The CSV's rows in the viewer's words, the library's usage per resource on a sheet of its
+    own, and (for the super-admins' view) one row per organization on another."""
     workbook = spreadsheets.new_workbook()
     named = [(*words.label(section, item), value) for section, item, value in rows(stats)]
     spreadsheets.add_sheet(workbook, words.sheet, [words.headings, *named])
+    if stats.library.resources:
+        low = stats.min_group
+        used = [
+            (words.title(usage), *(shown(value, low) for value in usage_values(usage)))
+            for usage in stats.library.resources
+        ]
+        spreadsheets.add_sheet(workbook, words.library_sheet, [words.library_headings, *used])
     if table:
         body = [(row.name, *(shown(value, stats.min_group) for value in _values(row))) for row in table]
         spreadsheets.add_sheet(workbook, words.table_sheet, [words.table_headings, *body])
