@@ -22,6 +22,7 @@ from bot.services.geo import country_name
 from handlers.positions.callbacks import Endorsement, PositionMember, PositionStaff
 from storage.db import create_session_factory
 from storage.models import (
+    AuditEntry,
     EndorsementDecision,
     Position,
     PositionEndorsement,
@@ -30,10 +31,12 @@ from storage.models import (
     Role,
 )
 from storage.types import utcnow
-from tests.e2e.conftest import Harness, buttons
+from tests.e2e.conftest import Harness
 from tests.e2e.helpers import plain
+from tests.e2e.org_kit import seed_org
 from tests.e2e.reach_kit import add_organization, belongs_to, home_id, received
-from tests.e2e.test_positions_member import living_in
+from tests.e2e.test_positions_member import TITLE as TITLE_MEMBER
+from tests.e2e.test_positions_member import living_in, seed_position
 from tests.e2e.test_positions_staff import arrived, draft_until_targets, rows
 from tests.e2e.test_positions_submission import _files as submission_files
 from tests.e2e.test_positions_submission import _run_deadline_job as run_deadline_job
@@ -168,3 +171,49 @@ async def test_a_position_drafted_endorsed_signed_and_submitted(harness: Harness
     assert all(name in values for name, _locale, _country in SIGNERS)
     assert any(STATEMENT_FR in str(value) for value in values)
     assert not any(harness.apologized(user) for user in (fatou, amina, carl, plain_member))
+
+
+async def test_withdrawing_deletes_the_names_and_an_organization_without_admin_is_shown(
+    harness: Harness, registered
+) -> None:  # type: ignore[no-untyped-def]
+    t = harness.t
+    ours = harness.app.dispatcher["organization"]
+    orphan = await seed_org(harness, "Orphan Circle")  # asked, but nobody administers it
+    position = await seed_position(
+        harness, ours, [(ours, EndorsementDecision.PENDING), (orphan, EndorsementDecision.PENDING)]
+    )
+    drafter = await registered("Fatou", "fr")
+    await belongs_to(harness, drafter, ours.id, role=Role.ADMIN)
+    layla = await registered("ليلى حداد", "ar")
+    await living_in(harness, layla, "DE")
+
+    card = await harness.send(layla, f"/start pos_{position.id}")
+    consent = await harness.choose(layla, card, t("✍️ Add my name", "ar"))
+    await harness.press(layla, consent, t("✅ I agree", "ar"))
+    assert len(await rows(harness, PositionSignature)) == 1
+
+    listing = await harness.send(drafter, "/mypositions")
+    staff_card = await harness.choose(drafter, listing, f"1. {TITLE_MEMBER}")
+    no_admin = t("⚠️ No admin to ask (nobody got the request): {names}", "fr", names="Orphan Circle")
+    assert no_admin in staff_card["text"]
+    assert harness.settings.organization_name not in staff_card["text"].split(no_admin.split(":")[0])[1]
+    await harness.press(drafter, staff_card, t("↩️ Withdraw", "fr"))
+    question = await harness.edited(drafter, staff_card)
+    await harness.press(drafter, question, t("↩️ Yes, withdraw it", "fr"))
+    withdrawn = await harness.edited(drafter, question)
+    assert t("↩️ Withdrawn", "fr") in withdrawn["text"] and no_admin not in withdrawn["text"]
+
+    # Nothing was submitted: the name is gone now, not at keep_until; the member no longer sees it.
+    assert await rows(harness, PositionSignature) == []
+    [entry] = [e for e in await rows(harness, AuditEntry) if e.action == "position.withdrawn"]
+    assert entry.details["signatures_deleted"] == 1
+    listing = await harness.send(layla, "/positions")
+    assert TITLE_MEMBER not in listing["text"]
+    linked = await harness.send(layla, f"/start pos_{position.id}")
+    assert linked["text"] == t(
+        "This position is not available to you. Send /positions to see the joint positions.", "ar"
+    )
+    answered = harness.message(layla, consent["message_id"])
+    late = await harness.press(layla, answered, t("↩️ Withdraw my name", "ar"))
+    assert harness.emulator.callback_answers[late]["text"] == t("This button is no longer active.", "ar")
+    assert not harness.apologized(layla) and not harness.apologized(drafter)
