@@ -34,7 +34,7 @@ ROOT = Actor(telegram_id=502, is_super_admin=True)
 
 async def ready_draft(session: AsyncSession, organization_id: int, **fields: object) -> Position:
     draft = await drafts.create_draft(session, organization_id, "Fair visas", "en", None)
-    await drafts.change(
+    await submission.change(
         session, draft, statement="We ask for fair visa fees.", addressee="The ministry", **fields
     )
     await drafts.set_deadline(session, draft, utcnow() + timedelta(days=3), utcnow())

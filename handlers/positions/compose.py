@@ -21,6 +21,7 @@ from bot.i18n import _, format_when
 from bot.policy import Action, rights
 from bot.services.positions import drafts
 from bot.services.positions.drafts import PositionError
+from bot.services.positions.submission import change
 from bot.views.positions import refusal
 from handlers.composer import (
     TextRule,
@@ -102,7 +103,7 @@ async def text_typed(message: Message, ctx: Context, state: FSMContext, bot: Bot
             found = await _dialog_draft(turn)
             if found is None:
                 return
-            await drafts.change(ctx.session, found, **{key: drafts.checked_text(key, text)})
+            await change(ctx.session, found, **{key: drafts.checked_text(key, text)})
     except PositionError as error:
         await message.answer(refusal(error))
         return
@@ -189,7 +190,7 @@ async def signatures_chosen(turn: Turn, draft: Position, data: PositionDraft) ->
         turn.stale()
         return
     await echo_choice(turn)
-    await drafts.change(turn.ctx.session, draft, signatures_open=data.value == "yes")
+    await change(turn.ctx.session, draft, signatures_open=data.value == "yes")
     await _after_choice(turn, draft, S.preview)
 
 

@@ -20,7 +20,7 @@ from bot.services.dates import DateError, parse_local_datetime
 from bot.services.organizations import get_organization
 from bot.services.positions import drafts
 from bot.services.positions.drafts import STATEMENT_MAX, TITLE_MAX, PositionError
-from bot.services.positions.submission import texts_in
+from bot.services.positions.submission import change, texts_in
 from bot.views.positions import head_lines, name_of, names, refusal
 from handlers.composer import (
     Composer,
@@ -254,7 +254,7 @@ class PositionComposer(Composer[Position]):
                     return moment
                 await drafts.set_deadline(session, draft, moment, utcnow())
             elif key in TEXT_FIELDS:
-                await drafts.change(session, draft, **{key: drafts.checked_text(key, value)})
+                await change(session, draft, **{key: drafts.checked_text(key, value)})
         except PositionError as error:
             return refusal(error)
         return None

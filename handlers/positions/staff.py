@@ -24,7 +24,7 @@ from bot.delivery import DeliveryEngine
 from bot.i18n import _, format_when, ngettext
 from bot.policy import Action, Loads, rights
 from bot.services.positions import drafts, submission
-from bot.services.positions.endorsements import answers_of, awaiting, signature_count
+from bot.services.positions.endorsements import answers_of, awaiting, signature_count, without_admin
 from bot.services.positions.submission import texts_in
 from bot.views.positions import DECISION_LABELS, STATUS_LABELS, head_lines, name_of, names
 from handlers.composer import button_turn, staff_dialog
@@ -126,6 +126,11 @@ async def card(ctx: Context, position: Position) -> tuple[str, InlineKeyboardMar
     for decision in (EndorsementDecision.ENDORSED, EndorsementDecision.DECLINED, EndorsementDecision.PENDING):
         chosen = [asked.organization for asked in answers if asked.endorsement.decision == decision]
         lines.append(f"{DECISION_LABELS[decision]} ({len(chosen)}): {names(chosen, ctx.locale)}")
+    unasked = await without_admin(ctx.session, answers) if position.status == PositionStatus.OPEN else []
+    if unasked:
+        lines.append(
+            _("⚠️ No admin to ask (nobody got the request): {names}").format(names=names(unasked, ctx.locale))
+        )
     if position.signatures_open:
         count = await signature_count(ctx.session, ident)
         lines.append(

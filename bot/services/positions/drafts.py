@@ -21,6 +21,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services import audit
 from bot.services.outbox_rows import cancel_pending
 from bot.services.positions.endorsements import REQUEST_KIND, ask
+from bot.services.positions.signatures import erase_position_signatures
+from bot.services.positions.submission import change
 from bot.services.refusal import Refusal
 from bot.services.roles import Actor
 from bot.services.text import TextRejected, clean_line, telegram_length
@@ -33,7 +35,6 @@ from storage.models import (
     PositionStatus,
     PositionTarget,
 )
-from storage.types import utcnow
 
 TITLE_MAX: Final = 200
 STATEMENT_MAX: Final = 2500  # with the request around it, one Telegram message (4,096)
@@ -93,15 +94,6 @@ async def create_draft(
         language=language,
         created_by=created_by,
     )
-    session.add(position)
-    await session.flush()
-    return position
-
-
-async def change(session: AsyncSession, position: Position, **fields: Any) -> Position:
-    for name, value in fields.items():
-        setattr(position, name, value)
-    position.updated_at = utcnow()
     session.add(position)
     await session.flush()
     return position
@@ -209,19 +201,21 @@ async def publish(
 
 
 async def withdraw(session: AsyncSession, position: Position, actor: Actor | None, now: datetime) -> bool:
-    """The drafter takes an open position back, once: nothing more can be answered or signed, and
-    the requests not yet sent are no longer sent. (Closing early is the submission's `close_now`.)"""
+    """The drafter takes an open position back, once: nothing more can be answered or signed, the
+    requests not yet sent are no longer sent, and the members' names under it are deleted (nothing
+    is submitted; members no longer see it). (Closing early is the submission's `close_now`.)"""
     values = {"status": PositionStatus.WITHDRAWN, "updated_at": now, "closed_at": now}
     if not await _moved(session, position, PositionStatus.OPEN, values):
         return False
     asked = select(PositionEndorsement.id).where(PositionEndorsement.position_id == position.id)
     await cancel_pending(session, OutboxMessage.kind == REQUEST_KIND, col(OutboxMessage.ref_id).in_(asked))
+    erased = await erase_position_signatures(session, position.id or 0)
     audit.record(
         session,
         "position.withdrawn",
         actor_telegram_id=actor.telegram_id if actor else None,
         organization_id=position.organization_id,
-        details={"position_id": position.id},
+        details={"position_id": position.id, "signatures_deleted": erased},
     )
     return True
 

@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import audit
+from bot.services.audience import reachable_members
 from bot.services.confederation.listing import administered
 from bot.services.memberships.requests import admin_addressees
 from bot.services.outbox_rows import insert_rows, pending_row
@@ -27,11 +28,13 @@ from bot.services.positions.submission import recipients
 from storage.models import (
     EndorsementDecision,
     Member,
+    Membership,
     Organization,
     Position,
     PositionEndorsement,
     PositionSignature,
     PositionStatus,
+    Role,
 )
 
 # Outbox kinds (one row per kind, ref_id and chat): to each admin of an organization asked, ref_id
@@ -110,6 +113,26 @@ async def answers_of(session: AsyncSession, position_id: int) -> list[Asked]:
         .order_by(func.lower(Organization.name), col(Organization.id))
     )
     return [Asked(endorsement, organization) for endorsement, organization in result.all()]
+
+
+async def without_admin(session: AsyncSession, answers: Sequence[Asked]) -> list[Organization]:
+    """The organizations asked that have not answered and have no admin who can be told: nobody
+    got their request (the drafter's card says so)."""
+    pending = {
+        asked.organization.id: asked.organization
+        for asked in answers
+        if asked.endorsement.decision == EndorsementDecision.PENDING
+    }
+    if not pending:
+        return []
+    staffed = await session.exec(
+        reachable_members()
+        .join(Membership, col(Membership.member_id) == col(Member.id))
+        .where(col(Membership.organization_id).in_(list(pending)), Membership.role == Role.ADMIN)
+        .with_only_columns(Membership.organization_id)
+    )
+    told = {row[0] for row in staffed.all()}
+    return [organization for ident, organization in pending.items() if ident not in told]
 
 
 async def signature_count(session: AsyncSession, position_id: int) -> int:

@@ -163,6 +163,13 @@ async def erase_member_signatures(session: AsyncSession, member_id: int) -> int:
     return int(result.rowcount or 0)
 
 
+async def erase_position_signatures(session: AsyncSession, position_id: int) -> int:
+    """A withdrawn position: nothing was submitted, so every name under it goes now; how many."""
+    statement = delete(PositionSignature).where(col(PositionSignature.position_id) == position_id)
+    result = await session.exec(statement)  # type: ignore[call-overload]
+    return int(result.rowcount or 0)
+
+
 async def purge_expired(session: AsyncSession, now: datetime) -> int:
     """Delete the signatures of positions whose `keep_until` has passed; how many."""
     expired = select(Position.id).where(

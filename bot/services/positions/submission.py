@@ -44,6 +44,7 @@ from storage.models import (
     Survey,
     SurveyStatus,
 )
+from storage.types import utcnow
 
 KIND = "position_submission"  # the PDF, with a caption
 CSV_KIND = "position_submission_csv"
@@ -336,16 +337,20 @@ async def set_language(session: AsyncSession, position: Position, language: str,
     """Make `language` the submission's (one of `languages`); False for any other."""
     if language not in languages(position):
         return False
-    await _change(session, position, now, submission_language=language)
+    await change(session, position, now, submission_language=language)
     return True
 
 
-async def _change(session: AsyncSession, position: Position, now: datetime, **values: Any) -> None:
+async def change(
+    session: AsyncSession, position: Position, now: datetime | None = None, **values: Any
+) -> Position:
+    """Set `values` on the position (the drafter's dialog and choices), stamped `updated_at`."""
     for name, value in values.items():
         setattr(position, name, value)
-    position.updated_at = now
+    position.updated_at = now or utcnow()
     session.add(position)
     await session.flush()
+    return position
 
 
 def attachable(position: Position, survey: Survey) -> bool:
@@ -386,5 +391,5 @@ async def attach_survey(
         survey = await session.get(Survey, survey_id)
         if survey is None or not attachable(position, survey):
             return False
-    await _change(session, position, now, survey_id=survey_id)
+    await change(session, position, now, survey_id=survey_id)
     return True
