@@ -28,6 +28,7 @@ from bot.services.surveys.answers import clean_answer
 from bot.services.surveys.building import questions_of
 from bot.services.surveys.rules import SurveyError
 from bot.services.surveys.store import (
+    answer_at_once,
     ensure_open,
     insert_ignore,
     lock_response,
@@ -133,19 +134,26 @@ async def answer(
     The value is validated before anything is written. `questions`: the survey's, if the caller
     has them (the next one is then not read).
 
-    Two statements under the response's lock: the move to the next question (`step`, only from
-    the question answered while the survey takes answers) and the answer's upsert."""
+    Under the response's lock: the move to the next question (`step`, only from the question
+    answered while the survey takes answers) and the answer's upsert; on PostgreSQL, one
+    statement with the next question's read (`answer_at_once`)."""
     if question.survey_id != response.survey_id:
         raise SurveyError("stale_question")
     value = clean_answer(question, raw_value)
     target = question.position + 1
-    if questions is not None:
-        following = next((q for q in questions if q.position == target), None)
-    else:  # read first: questions change only on drafts, and SQLite's writers wait less
-        following = await question_at(session, response.survey_id, target)
-    expected = [col(models.SurveyResponse.position) == question.position]
-    if not await step(session, response, now, expected, position=target):
-        position, status = await lock_response(session, response)  # why not, the careful way
+    known = questions is not None  # the next question
+    following = next((q for q in questions or () if q.position == target), None)
+    if (await session.connection()).dialect.name == "postgresql":
+        moved, read = await answer_at_once(session, response, question, value, now, read_next=not known)
+        if moved:
+            return following if known else read
+    else:
+        if not known:  # read first: questions change only on drafts, and the writers wait less
+            following, known = await question_at(session, response.survey_id, target), True
+        expected = [col(models.SurveyResponse.position) == question.position]
+        moved = await step(session, response, now, expected, position=target)
+    if not moved:  # why not, the careful way
+        position, status = await lock_response(session, response)
         if status == models.ResponseStatus.SUBMITTED:
             raise SurveyError("submitted")
         ensure_open(await survey_for_share(session, response.survey_id), now)
@@ -158,7 +166,7 @@ async def answer(
         )
         _settle(response, position=target, status=status)
     await _keep(session, response, question, value)
-    return following
+    return following if known else await question_at(session, response.survey_id, target)
 
 
 async def _keep(

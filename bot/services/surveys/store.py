@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, literal, or_, update
+from sqlalchemy import select as sa_select  # rows, where sqlmodel's select of one column gives scalars
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
@@ -27,6 +28,7 @@ from bot.services.surveys.rules import SurveyError
 from storage.models import (
     ResponseStatus,
     Survey,
+    SurveyAnswer,
     SurveyParticipation,
     SurveyQuestion,
     SurveyResponse,
@@ -147,6 +149,63 @@ async def step(
     for name, value in {"seq": int(row[0]), "status": ResponseStatus.IN_PROGRESS, **values}.items():
         set_committed_value(response, name, value)
     return True
+
+
+async def answer_at_once(
+    session: AsyncSession,
+    response: SurveyResponse,
+    question: SurveyQuestion,
+    value: Any,
+    now: datetime,
+    *,
+    read_next: bool,
+) -> tuple[bool, SurveyQuestion | None]:
+    """PostgreSQL: `step` to the next question, the answer kept (None: removed) and, if
+    `read_next`, that question, in one statement. (False, None) when nothing changed."""
+    target = question.position + 1
+    moved = (
+        update(SurveyResponse)
+        .where(
+            col(SurveyResponse.id) == response.id,
+            col(SurveyResponse.status) == ResponseStatus.IN_PROGRESS,
+            col(SurveyResponse.position) == question.position,
+            takes_answers(response.survey_id, now),
+        )
+        .values(seq=col(SurveyResponse.seq) + 1, position=target)
+        .returning(col(SurveyResponse.seq))
+        .cte("moved")
+    )
+    answers = SurveyAnswer.__table__  # type: ignore[attr-defined]
+    if value is None:
+        kept: Any = answers.delete().where(
+            answers.c.response_id == response.id,
+            answers.c.question_id == question.id,
+            select(moved.c.seq).exists(),
+        )
+    else:
+        rows = select(literal(response.id), literal(question.id), literal(value, answers.c.value.type))
+        kept = postgresql.insert(answers).from_select(
+            ["response_id", "question_id", "value"], rows.select_from(moved)
+        )
+        kept = kept.on_conflict_do_update(
+            index_elements=["response_id", "question_id"], set_={"value": kept.excluded.value}
+        )
+    statement: Any = sa_select(moved.c.seq).add_cte(kept.returning(answers.c.id).cte("kept"))
+    if read_next:
+        statement = statement.add_columns(SurveyQuestion).outerjoin(
+            SurveyQuestion,
+            and_(col(SurveyQuestion.survey_id) == response.survey_id, col(SurveyQuestion.position) == target),
+        )
+    row = (await session.exec(statement)).first()
+    if row is None:
+        return False, None
+    for name, written in {
+        "seq": int(row[0]),
+        "status": ResponseStatus.IN_PROGRESS,
+        "position": target,
+    }.items():
+        set_committed_value(response, name, written)
+    return True, row[1] if read_next else None
 
 
 Place = tuple[Survey | None, SurveyParticipation | None, SurveyResponse | None, SurveyQuestion | None]
