@@ -18,6 +18,7 @@ from aiogram.types import Message
 from bot.context import Context
 from bot.i18n import _
 from bot.policy import Action, rights
+from bot.services.surveys.building import questions_of
 from bot.services.surveys.lists import member_survey
 from bot.services.surveys.responses import answer
 from bot.services.surveys.rules import SurveyError
@@ -103,12 +104,14 @@ def _selection_of(place: Progress, button: SurveyAction) -> SurveyQuestion | Non
 async def _store(place: Progress, value: Any) -> None:
     """The answer to the current question; the next one (or the review) replaces the message."""
     assert place.current is not None
+    session = place.turn.ctx.session
+    questions = await questions_of(session, place.survey.id or 0)  # the next one, and the screen's
     try:
-        following = await answer(place.turn.ctx.session, place.response, place.current, value, place.now)
+        following = await answer(session, place.response, place.current, value, place.now, questions)
     except SurveyError as error:
         await refused(place, error)
         return
-    await show(place, following)
+    await show(place, following, questions=questions)
 
 
 # -- typed answers ---------------------------------------------------------------------------------
@@ -138,14 +141,15 @@ async def typed_answer(message: Message, ctx: Context, state: FSMContext, bot: B
         await turn.say(f"<i>{escape(hint)}</i>\n\n{text}", keyboard)
         return
     raw = message.text or ""
+    questions = await questions_of(ctx.session, survey.id or 0)
     try:
-        following = await answer(ctx.session, place.response, current, raw, place.now)
+        following = await answer(ctx.session, place.response, current, raw, place.now, questions)
     except SurveyError as error:
         if error.reason == "closed":
             await state.clear()
         await turn.say(answer_error_text(error, current, raw))
         return
-    await show(place, following, new=True)
+    await show(place, following, new=True, questions=questions)
 
 
 @router.message(AnsweringStates.answering, F.chat.type == "private", ~F.text, flags=rights(Action.PUBLIC))

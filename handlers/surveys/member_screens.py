@@ -35,7 +35,7 @@ from bot.policy import Action, rights
 from bot.services.events import telegram_length
 from bot.services.surveys.building import questions_of
 from bot.services.surveys.languages import reading_version
-from bot.services.surveys.lists import has_started, member_survey
+from bot.services.surveys.lists import member_survey
 from bot.services.surveys.responses import answers_of, start_or_resume, submitted_answers
 from bot.services.surveys.rules import SurveyError
 from bot.views import surveys as view
@@ -81,9 +81,12 @@ async def screen(
     response: SurveyResponse,
     question: SurveyQuestion | None,
     selection: int | None = None,
+    questions: list[SurveyQuestion] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """The current question (or the review when all are answered)."""
-    questions = await questions_of(ctx.session, survey.id or 0)
+    """The current question (or the review when all are answered); `questions`: the survey's, if
+    the caller has them."""
+    if questions is None:
+        questions = await questions_of(ctx.session, survey.id or 0)
     version = reading_version(survey, questions, member.language, ctx.organization.default_language)
     answers = await answers_of(ctx.session, response.id or 0)
     if question is None:
@@ -113,14 +116,17 @@ class Progress:
     now: datetime
 
 
-async def resume(turn: Turn, survey: Survey, member: Member) -> Progress | None:
-    """The member's place in the survey, begun now if need be; None once they were told why not
-    (submitted already: their answers; closed or not open yet: an alert, or a message for a typed
-    answer). The answering then ends."""
+async def resume(turn: Turn, survey: Survey, member: Member, *, begin: bool = True) -> Progress | None:
+    """The member's place in the survey, begun now if need be (`begin`: else a button of a survey
+    never started is stale); None once they were told why not (submitted already: their answers;
+    closed or not open yet: an alert, or a message for a typed answer). The answering then ends."""
     now = utcnow()
     try:
-        response, current = await start_or_resume(turn.ctx.session, survey, member, now)
+        response, current = await start_or_resume(turn.ctx.session, survey, member, now, begin=begin)
     except SurveyError as error:
+        if error.reason == "not_started":
+            turn.stale()  # forged: a question of a survey never started stores nothing
+            return None
         await turn.state.clear()
         if error.reason == "submitted":
             await turn.say(await submitted_text(turn.ctx, survey, member))
@@ -145,10 +151,7 @@ async def progress(turn: Turn, button: view.SurveyAction) -> Progress | None:
         turn.toast(_("This survey no longer exists."))
         return None
     starting = button.action == "start"
-    if not starting and not await has_started(turn.ctx.session, survey.id or 0, member.id or 0):
-        turn.stale()  # forged: a question of a survey never started stores nothing
-        return None
-    place = await resume(turn, survey, member)
+    place = await resume(turn, survey, member, begin=starting)
     # Every other button belongs to one question (0: the review) and counts only while it is current:
     # an older copy (or forged data) stores nothing and shows where the member is instead.
     if place is not None and not starting and button.question != (place.current.id if place.current else 0):
@@ -186,13 +189,23 @@ async def refused(place: Progress, error: SurveyError) -> None:
     place.turn.toast(answer_error_text(error), alert=error.reason in {"closed", "required"})
 
 
-async def show(place: Progress, current: SurveyQuestion | None, *, new: bool = False) -> None:
+async def show(
+    place: Progress,
+    current: SurveyQuestion | None,
+    *,
+    new: bool = False,
+    questions: list[SurveyQuestion] | None = None,
+) -> None:
     """The question now current (or the review) replaces the pressed message (`new`: comes as a new
     message); typed answers go to this survey, and the message that showed its question before
-    loses its buttons (one question on screen)."""
+    loses its buttons (one question on screen). `questions`: the survey's, if the caller has them.
+    The dialog state is written only when it changes (a tap on the current question: not at all)."""
     turn = place.turn
-    await turn.state.set_state(AnsweringStates.answering)
-    text, keyboard = await screen(turn.ctx, place.survey, place.member, place.response, current)
+    if await turn.state.get_state() != AnsweringStates.answering.state:
+        await turn.state.set_state(AnsweringStates.answering)
+    text, keyboard = await screen(
+        turn.ctx, place.survey, place.member, place.response, current, questions=questions
+    )
     if new or turn.message is None or turn.message.text is None:
         shown = (await turn.say(text, keyboard)).message_id
     else:
@@ -200,7 +213,8 @@ async def show(place: Progress, current: SurveyQuestion | None, *, new: bool = F
         shown = turn.message.message_id
     data = await turn.state.get_data()
     before = data.get("message_id") if data.get("survey_id") == place.survey.id else None
-    await turn.state.update_data(survey_id=place.survey.id, message_id=shown)
+    if data.get("survey_id") != place.survey.id or data.get("message_id") != shown:
+        await turn.state.update_data(survey_id=place.survey.id, message_id=shown)
     if isinstance(before, int) and before != shown:
         with suppress(TelegramBadRequest):  # deleted by the member, or too old to edit: nothing to take
             await turn.bot.edit_message_reply_markup(

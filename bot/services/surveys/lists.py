@@ -70,16 +70,6 @@ async def started_survey_ids(session: AsyncSession, member_id: int) -> set[int]:
     return set(result.all())
 
 
-async def has_started(session: AsyncSession, survey_id: int, member_id: int) -> bool:
-    """Whether the member has begun the survey (only Start may begin it)."""
-    found = await session.exec(
-        select(SurveyParticipation.submitted).where(
-            SurveyParticipation.survey_id == survey_id, SurveyParticipation.member_id == member_id
-        )
-    )
-    return found.first() is not None
-
-
 @dataclass(frozen=True)
 class SurveysPage:
     surveys: list[Survey]

@@ -9,11 +9,12 @@ while the member is answering, so they can resume after a restart, and the token
 submission and when the survey closes. Residual: while a member is still answering, the token
 links them to their partial answers.
 
-Every change starts with `lock_response` (see `store`)."""
+Every change goes through the response's row lock first (`step` or `lock_response`: see `store`)."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,11 +28,14 @@ from bot.services.surveys.answers import clean_answer
 from bot.services.surveys.building import questions_of
 from bot.services.surveys.rules import SurveyError
 from bot.services.surveys.store import (
+    answer_at_once,
     ensure_open,
     insert_ignore,
     lock_response,
+    place_of,
     question_at,
     response_by_key,
+    step,
     survey_for_share,
     upsert,
 )
@@ -39,38 +43,67 @@ from storage import models
 
 
 async def start_or_resume(
-    session: AsyncSession, survey: models.Survey, member: models.Member, now: datetime
+    session: AsyncSession,
+    survey: models.Survey,
+    member: models.Member,
+    now: datetime,
+    *,
+    begin: bool = True,
 ) -> tuple[models.SurveyResponse, models.SurveyQuestion | None]:
     """The member's response and the question to show (None: all answered, Submit is next).
 
-    Raises "submitted" when the member already submitted (attributed surveys: show them
-    `submitted_answers`), "closed"/"not_open" when the survey takes no answers."""
-    survey = await survey_for_share(session, survey.id or 0)
+    Raises "not_started" when the member has not begun and `begin` is False (only ▶️ Start begins),
+    "submitted" when the member already submitted (attributed surveys: show them
+    `submitted_answers`), "closed"/"not_open" when the survey takes no answers. Resuming is one
+    statement (`place_of`), beginning two more."""
+    member_id = member.id or 0
+    found_survey, participation, found, current = await place_of(session, survey, member_id, share=begin)
+    if found_survey is None:
+        raise SurveyError("not_found")
+    survey = found_survey
+    if participation is None and not begin:
+        raise SurveyError("not_started")
     ensure_open(survey, now)
     if survey.native_poll:
         raise SurveyError("not_a_poll")
-    member_id = member.id or 0
-    # "a…" random tokens can never be mistaken for the "m<id>" keys of attributed surveys.
-    token = "a" + secrets.token_urlsafe(24) if survey.anonymous else None
-    connection = await session.connection()
-    inserted = (
-        await connection.execute(
-            insert_ignore(connection.dialect.name, models.SurveyParticipation)
-            .values(survey_id=survey.id, member_id=member_id, submitted=False, progress_token=token)
-            .returning(col(models.SurveyParticipation.member_id))
-        )
-    ).first()
-    if inserted is not None:
-        response = models.SurveyResponse(
-            survey_id=survey.id or 0,
-            member_id=None if survey.anonymous else member_id,
-            respondent_key=token or f"m{member_id}",
-            started_at=None if survey.anonymous else now,
-        )
-        session.add(response)
-        await session.flush()
-        return response, await question_at(session, survey.id or 0, 0)
-    participation = (
+    if participation is None:
+        # "a…" random tokens can never be mistaken for the "m<id>" keys of attributed surveys.
+        token = "a" + secrets.token_urlsafe(24) if survey.anonymous else None
+        connection = await session.connection()
+        inserted = (
+            await connection.execute(
+                insert_ignore(connection.dialect.name, models.SurveyParticipation)
+                .values(survey_id=survey.id, member_id=member_id, submitted=False, progress_token=token)
+                .returning(col(models.SurveyParticipation.member_id))
+            )
+        ).first()
+        if inserted is not None:
+            response = models.SurveyResponse(
+                survey_id=survey.id or 0,
+                member_id=None if survey.anonymous else member_id,
+                respondent_key=token or f"m{member_id}",
+                started_at=None if survey.anonymous else now,
+            )
+            session.add(response)
+            await session.flush()
+            return response, current  # the first question
+        # Begun at the same moment by another tap: theirs is the one.
+        participation, found = await _participation(session, survey, member_id), None
+    if participation.submitted:
+        raise SurveyError("submitted")
+    if found is None:
+        key = participation.progress_token if survey.anonymous else f"m{member_id}"
+        found = await response_by_key(session, survey.id or 0, key or "")
+        if found is None:  # only if a token was erased on an open survey: never expected
+            raise SurveyError("not_found")
+        current = await question_at(session, survey.id or 0, found.position)
+    return found, current
+
+
+async def _participation(
+    session: AsyncSession, survey: models.Survey, member_id: int
+) -> models.SurveyParticipation:
+    return (
         await session.exec(
             select(models.SurveyParticipation)
             .where(
@@ -80,13 +113,6 @@ async def start_or_resume(
             .execution_options(populate_existing=True)
         )
     ).one()
-    if participation.submitted:
-        raise SurveyError("submitted")
-    key = participation.progress_token if survey.anonymous else f"m{member_id}"
-    found = await response_by_key(session, survey.id or 0, key or "")
-    if found is None:  # only if a token was erased on an open survey: never expected
-        raise SurveyError("not_found")
-    return found, await question_at(session, survey.id or 0, found.position)
 
 
 def _settle(response: models.SurveyResponse, **values: Any) -> None:
@@ -101,42 +127,67 @@ async def answer(
     question: models.SurveyQuestion,
     raw_value: Any,
     now: datetime,
+    questions: Sequence[models.SurveyQuestion] | None = None,
 ) -> models.SurveyQuestion | None:
     """Store the answer to the question being answered and move on; returns the next question
     (None: all answered, Submit is next). `raw_value` None or empty skips an optional question.
-    The value is validated before anything is written."""
+    The value is validated before anything is written. `questions`: the survey's, if the caller
+    has them (the next one is then not read).
+
+    Under the response's lock: the move to the next question (`step`, only from the question
+    answered while the survey takes answers) and the answer's upsert; on PostgreSQL, one
+    statement with the next question's read (`answer_at_once`)."""
     if question.survey_id != response.survey_id:
         raise SurveyError("stale_question")
     value = clean_answer(question, raw_value)
-    position, status = await lock_response(session, response)
-    if status == models.ResponseStatus.SUBMITTED:
-        raise SurveyError("submitted")
-    ensure_open(await survey_for_share(session, response.survey_id), now)
-    if question.position != position:
-        raise SurveyError("stale_question")
+    target = question.position + 1
+    known = questions is not None  # the next question
+    following = next((q for q in questions or () if q.position == target), None)
+    if (await session.connection()).dialect.name == "postgresql":
+        moved, read = await answer_at_once(session, response, question, value, now, read_next=not known)
+        if moved:
+            return following if known else read
+    else:
+        if not known:  # read first: questions change only on drafts, and the writers wait less
+            following, known = await question_at(session, response.survey_id, target), True
+        expected = [col(models.SurveyResponse.position) == question.position]
+        moved = await step(session, response, now, expected, position=target)
+    if not moved:  # why not, the careful way
+        position, status = await lock_response(session, response)
+        if status == models.ResponseStatus.SUBMITTED:
+            raise SurveyError("submitted")
+        ensure_open(await survey_for_share(session, response.survey_id), now)
+        if question.position != position:
+            raise SurveyError("stale_question")
+        await (await session.connection()).execute(  # taken between the two: move on after all
+            update(models.SurveyResponse)
+            .where(col(models.SurveyResponse.id) == response.id)
+            .values(position=target)
+        )
+        _settle(response, position=target, status=status)
+    await _keep(session, response, question, value)
+    return following if known else await question_at(session, response.survey_id, target)
+
+
+async def _keep(
+    session: AsyncSession, response: models.SurveyResponse, question: models.SurveyQuestion, value: Any
+) -> None:
+    """The answer's row: written, replaced, or (None: skipped) removed."""
     connection = await session.connection()
     existing = models.SurveyAnswer.response_id == response.id, models.SurveyAnswer.question_id == question.id
     if value is None:
         await connection.execute(models.SurveyAnswer.__table__.delete().where(*existing))  # type: ignore[attr-defined]
-    else:
-        keys = ["response_id", "question_id"]
-        await connection.execute(
-            upsert(
-                connection.dialect.name,
-                models.SurveyAnswer,
-                keys,
-                response_id=response.id,
-                question_id=question.id,
-                value=value,
-            )
-        )
+        return
     await connection.execute(
-        update(models.SurveyResponse)
-        .where(col(models.SurveyResponse.id) == response.id)
-        .values(position=position + 1)
+        upsert(
+            connection.dialect.name,
+            models.SurveyAnswer,
+            ["response_id", "question_id"],
+            response_id=response.id,
+            question_id=question.id,
+            value=value,
+        )
     )
-    _settle(response, position=position + 1, status=status)
-    return await question_at(session, response.survey_id, position + 1)
 
 
 async def back(
@@ -180,34 +231,48 @@ class Submitted:
 
 
 async def submit(session: AsyncSession, response: models.SurveyResponse, now: datetime) -> Submitted:
-    """Make the answers final. A second attempt changes nothing and returns the submitted answers."""
-    position, status = await lock_response(session, response)
-    if status == models.ResponseStatus.SUBMITTED:
-        return Submitted(await answers_of(session, response.id or 0), True)
-    survey = await survey_for_share(session, response.survey_id)
-    ensure_open(survey, now)
-    questions = await questions_of(session, survey.id or 0)
+    """Make the answers final. A second attempt changes nothing and returns the submitted answers.
+
+    The questions and answers are read first; the submission then applies only if the response
+    is still at the `seq` it had (nothing changed since) and all are answered, in one statement
+    (`step`), followed by the participation's."""
+    questions = await questions_of(session, response.survey_id)
     answers = await answers_of(session, response.id or 0)
-    if position < len(questions) or any(q.id not in answers and not q.optional for q in questions):
-        raise SurveyError("incomplete")
-    submitted_at = now.replace(hour=0, minute=0, second=0, microsecond=0) if survey.anonymous else now
-    connection = await session.connection()
-    await connection.execute(
-        update(models.SurveyResponse)
-        .where(col(models.SurveyResponse.id) == response.id)
-        .values(status=models.ResponseStatus.SUBMITTED, submitted_at=submitted_at)
-    )
+    # Anonymous responses are those without a member (see `start_or_resume`).
+    anonymous = response.member_id is None
+    submitted_at = now.replace(hour=0, minute=0, second=0, microsecond=0) if anonymous else now
+    complete = not any(q.id not in answers and not q.optional for q in questions)
+    expected = [
+        col(models.SurveyResponse.seq) == response.seq,
+        col(models.SurveyResponse.position) >= len(questions),
+    ]
+    submitted = models.ResponseStatus.SUBMITTED
+    if not (
+        complete and await step(session, response, now, expected, status=submitted, submitted_at=submitted_at)
+    ):
+        position, status = await lock_response(session, response)  # why not, the careful way
+        if status == submitted:
+            return Submitted(await answers_of(session, response.id or 0), True)
+        ensure_open(await survey_for_share(session, response.survey_id), now)
+        answers = await answers_of(session, response.id or 0)
+        if position < len(questions) or any(q.id not in answers and not q.optional for q in questions):
+            raise SurveyError("incomplete")
+        await (await session.connection()).execute(  # changed between the reads: complete after all
+            update(models.SurveyResponse)
+            .where(col(models.SurveyResponse.id) == response.id)
+            .values(status=submitted, submitted_at=submitted_at)
+        )
+        _settle(response, position=position, status=submitted, submitted_at=submitted_at)
     participation = update(models.SurveyParticipation).where(
-        col(models.SurveyParticipation.survey_id) == survey.id
+        col(models.SurveyParticipation.survey_id) == response.survey_id
     )
-    if survey.anonymous:
+    if anonymous:
         participation = participation.where(
             col(models.SurveyParticipation.progress_token) == response.respondent_key
         )
     else:
         participation = participation.where(col(models.SurveyParticipation.member_id) == response.member_id)
-    await connection.execute(participation.values(submitted=True, progress_token=None))
-    _settle(response, position=position, status=models.ResponseStatus.SUBMITTED, submitted_at=submitted_at)
+    await (await session.connection()).execute(participation.values(submitted=True, progress_token=None))
     return Submitted(answers, False)
 
 

@@ -1,25 +1,39 @@
 """The row access the survey services share: a question by position, a response by its key, the
 survey read `FOR SHARE`, the lock every change to a response starts with, and insert-or-ignore.
 
-Serialization. Every change to a response starts with `UPDATE survey_responses SET seq = seq + 1
-... RETURNING` (`lock_response`: the row lock on PostgreSQL, the write lock on SQLite, as in
-`events`), then reads the survey `FOR SHARE` (`survey_for_share`), so a double tap is serialized and
-closing waits for submissions in flight. Lock order everywhere: response, then survey, then
-participation."""
+Serialization. Every change to a response is one UPDATE of its row that bumps `seq` (the row lock
+on PostgreSQL, the write lock on SQLite, as in `events`) while the survey is read `FOR SHARE`, so a
+double tap is serialized and closing waits for submissions in flight. The usual way is `step`: one
+guarded UPDATE that applies only in the state the caller read (the position being answered, or the
+`seq` its reads were made at) while the survey takes answers (`takes_answers`, its row `FOR SHARE`
+in the same statement: survey, then response). When it changes nothing, the caller takes the
+careful way to find out why: `lock_response` (`UPDATE … SET seq = seq + 1 … RETURNING`), then
+`survey_for_share` (response, then survey). Shared locks do not conflict and nothing holding a
+response waits for a survey's row in any other mode, so the two orders cannot deadlock; the
+participation comes last everywhere."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, and_, func, literal, or_, update
+from sqlalchemy import select as sa_select  # rows, where sqlmodel's select of one column gives scalars
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.surveys.rules import SurveyError
-from storage.models import ResponseStatus, Survey, SurveyQuestion, SurveyResponse, SurveyStatus
+from storage.models import (
+    ResponseStatus,
+    Survey,
+    SurveyAnswer,
+    SurveyParticipation,
+    SurveyQuestion,
+    SurveyResponse,
+    SurveyStatus,
+)
 
 
 def insert_ignore(dialect: str, table: Any) -> Any:
@@ -90,3 +104,142 @@ def upsert(dialect: str, table: Any, keys: list[str], **values: Any) -> Any:
     statement = module.insert(table).values(**values)
     changed = {name: statement.excluded[name] for name in values if name not in keys}
     return statement.on_conflict_do_update(index_elements=keys, set_=changed)
+
+
+def takes_answers(survey_id: int, now: datetime) -> ColumnElement[bool]:
+    """`ensure_open` as a condition of a statement, the survey's row read `FOR SHARE`."""
+    return (
+        select(Survey.id)
+        .where(
+            Survey.id == survey_id,
+            Survey.status == SurveyStatus.OPEN,
+            or_(col(Survey.opens_at).is_(None), col(Survey.opens_at) <= now),
+            or_(col(Survey.closes_at).is_(None), col(Survey.closes_at) > now),
+        )
+        .with_for_update(read=True)
+        .exists()
+    )
+
+
+async def step(
+    session: AsyncSession,
+    response: SurveyResponse,
+    now: datetime,
+    expected: list[ColumnElement[bool]],
+    **values: Any,
+) -> bool:
+    """One statement for a change to a response: UPDATE it (`seq` bumped, `values` set) if it is
+    still in progress and as `expected`, and the survey takes answers. False when nothing changed
+    (the caller then finds out why the careful way); `response` takes what was written."""
+    row = (
+        await (await session.connection()).execute(
+            update(SurveyResponse)
+            .where(
+                col(SurveyResponse.id) == response.id,
+                col(SurveyResponse.status) == ResponseStatus.IN_PROGRESS,
+                *expected,
+                takes_answers(response.survey_id, now),
+            )
+            .values(seq=col(SurveyResponse.seq) + 1, **values)
+            .returning(col(SurveyResponse.seq))
+        )
+    ).first()
+    if row is None:
+        return False
+    for name, value in {"seq": int(row[0]), "status": ResponseStatus.IN_PROGRESS, **values}.items():
+        set_committed_value(response, name, value)
+    return True
+
+
+async def answer_at_once(
+    session: AsyncSession,
+    response: SurveyResponse,
+    question: SurveyQuestion,
+    value: Any,
+    now: datetime,
+    *,
+    read_next: bool,
+) -> tuple[bool, SurveyQuestion | None]:
+    """PostgreSQL: `step` to the next question, the answer kept (None: removed) and, if
+    `read_next`, that question, in one statement. (False, None) when nothing changed."""
+    target = question.position + 1
+    moved = (
+        update(SurveyResponse)
+        .where(
+            col(SurveyResponse.id) == response.id,
+            col(SurveyResponse.status) == ResponseStatus.IN_PROGRESS,
+            col(SurveyResponse.position) == question.position,
+            takes_answers(response.survey_id, now),
+        )
+        .values(seq=col(SurveyResponse.seq) + 1, position=target)
+        .returning(col(SurveyResponse.seq))
+        .cte("moved")
+    )
+    answers = SurveyAnswer.__table__  # type: ignore[attr-defined]
+    if value is None:
+        kept: Any = answers.delete().where(
+            answers.c.response_id == response.id,
+            answers.c.question_id == question.id,
+            select(moved.c.seq).exists(),
+        )
+    else:
+        rows = select(literal(response.id), literal(question.id), literal(value, answers.c.value.type))
+        kept = postgresql.insert(answers).from_select(
+            ["response_id", "question_id", "value"], rows.select_from(moved)
+        )
+        kept = kept.on_conflict_do_update(
+            index_elements=["response_id", "question_id"], set_={"value": kept.excluded.value}
+        )
+    statement: Any = sa_select(moved.c.seq).add_cte(kept.returning(answers.c.id).cte("kept"))
+    if read_next:
+        statement = statement.add_columns(SurveyQuestion).outerjoin(
+            SurveyQuestion,
+            and_(col(SurveyQuestion.survey_id) == response.survey_id, col(SurveyQuestion.position) == target),
+        )
+    row = (await session.exec(statement)).first()
+    if row is None:
+        return False, None
+    for name, written in {
+        "seq": int(row[0]),
+        "status": ResponseStatus.IN_PROGRESS,
+        "position": target,
+    }.items():
+        set_committed_value(response, name, written)
+    return True, row[1] if read_next else None
+
+
+Place = tuple[Survey | None, SurveyParticipation | None, SurveyResponse | None, SurveyQuestion | None]
+
+
+async def place_of(session: AsyncSession, survey: Survey, member_id: int, *, share: bool) -> Place:
+    """In one statement: the survey (read again; `FOR SHARE` if `share`), the member's
+    participation, their response (by the key the survey's kind of anonymity gives it) and the
+    question at the response's position (the first one when there is no response yet)."""
+    key = col(SurveyParticipation.progress_token) if survey.anonymous else literal(f"m{member_id}")
+    statement = (
+        select(Survey, SurveyParticipation, SurveyResponse, SurveyQuestion)
+        .where(Survey.id == survey.id)
+        .outerjoin(
+            SurveyParticipation,
+            and_(
+                col(SurveyParticipation.survey_id) == Survey.id,
+                col(SurveyParticipation.member_id) == member_id,
+            ),
+        )
+        .outerjoin(
+            SurveyResponse,
+            and_(col(SurveyResponse.survey_id) == Survey.id, col(SurveyResponse.respondent_key) == key),
+        )
+        .outerjoin(
+            SurveyQuestion,
+            and_(
+                col(SurveyQuestion.survey_id) == Survey.id,
+                col(SurveyQuestion.position) == func.coalesce(col(SurveyResponse.position), 0),
+            ),
+        )
+        .execution_options(populate_existing=True)
+    )
+    if share:
+        statement = statement.with_for_update(read=True, of=Survey)  # type: ignore[arg-type]
+    row = (await session.exec(statement)).first()
+    return (None, None, None, None) if row is None else tuple(row)  # type: ignore[return-value]
