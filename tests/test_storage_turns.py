@@ -1,5 +1,5 @@
-"""What the update path reads less of and waits less for (issue 15): the organization cache (read
-once, read again after any write to it, a handler's own copy), a commit only when something was
+"""What the update path reads less of and waits less for (issue 15): the organization and
+membership caches (read once, read again after any write to them, a handler's own copy), a commit only when something was
 written, and on SQLite the process's writers taking turns (in order, none lost, a writer waiting
 behind its own task's open write fails as SQLite would rather than hang)."""
 
@@ -14,11 +14,13 @@ from sqlalchemy import event, exc, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import storage.db
+from bot.policy import holds_role_anywhere, role_in
+from bot.services.membership_cache import MembershipCache
 from bot.services.organization_cache import OrganizationCache
 from bot.services.organizations import set_quiet_hours
 from bot.services.roles import Actor, ensure_default_organization
 from storage.db import commit_due, create_engine, create_session_factory
-from storage.models import Member, Organization
+from storage.models import Member, Membership, MemberStatus, Organization, OrgStatus, Role
 
 
 @contextmanager
@@ -128,3 +130,43 @@ async def test_sqlite_writers_of_the_process_take_turns(migrated_url: str, impat
                 await inner.flush()
     finally:
         await engine.dispose()
+
+
+async def test_memberships_are_read_once_and_again_after_any_write(engine: AsyncEngine) -> None:
+    """Who one acts for and what rights one holds come from the membership cache: read once per
+    member, read again after a role changes (committed), never a change another update has not
+    committed yet, and another process's change once the entry is older than the TTL."""
+    sessions = create_session_factory(engine)
+    MembershipCache(ttl=3600).watch(engine)
+    async with sessions() as session:
+        organization = await ensure_default_organization(session, "Bridge", "en", "UTC")
+        member = Member(telegram_id=77, status=MemberStatus.ACTIVE)
+        session.add(member)
+        await session.flush()
+        session.add(Membership(organization_id=organization.id or 0, member_id=member.id or 0))
+        await session.commit()
+    organization_id = organization.id or 0
+    async with sessions() as session:
+        assert await role_in(session, member, organization_id) == Role.MEMBER
+    with statements(engine) as seen:
+        async with sessions() as session:
+            assert await role_in(session, member, organization_id) == Role.MEMBER
+            assert not await holds_role_anywhere(session, member, frozenset({Role.ORGANIZER}))
+    assert seen == []
+
+    async with sessions() as session:  # promoted, not committed yet: nobody sees it meanwhile
+        await session.exec(update(Membership).values(role=Role.ORGANIZER))  # type: ignore[call-overload]
+        assert await role_in(session, member, organization_id) == Role.ORGANIZER  # its own write
+        async with sessions() as other:
+            assert await role_in(other, member, organization_id) == Role.MEMBER
+        await session.commit()
+    async with sessions() as session:
+        assert await role_in(session, member, organization_id) == Role.ORGANIZER
+        assert await holds_role_anywhere(session, member, frozenset({Role.ORGANIZER}))
+
+    async with sessions() as session:  # the organization archived, rolled back: kept as it was
+        await session.exec(update(Organization).values(status=OrgStatus.ARCHIVED))  # type: ignore[call-overload]
+        assert not await holds_role_anywhere(session, member, frozenset({Role.ORGANIZER}))
+        await session.rollback()
+    async with sessions() as session:
+        assert await holds_role_anywhere(session, member, frozenset({Role.ORGANIZER}))
