@@ -170,3 +170,41 @@ async def test_memberships_are_read_once_and_again_after_any_write(engine: Async
         await session.rollback()
     async with sessions() as session:
         assert await holds_role_anywhere(session, member, frozenset({Role.ORGANIZER}))
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_postgresql_pings_only_a_connection_left_idle(migrated_url: str) -> None:
+    """A connection back from an update a moment ago is used as it is (no round trip per
+    checkout); one left idle is pinged first, and replaced when the server dropped it."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import PG_URL
+    from tests.postgres import run_on_server
+
+    engine = create_engine(migrated_url)
+    sessions = create_session_factory(engine)
+    pings: list[int] = []
+    dialect = engine.sync_engine.dialect
+    real_ping = dialect.do_ping
+
+    def counted_ping(connection: object) -> bool:
+        pings.append(1)
+        return real_ping(connection)  # type: ignore[arg-type]
+
+    dialect.do_ping = counted_ping  # type: ignore[method-assign]
+    try:
+        for _ in range(3):
+            async with sessions() as session:
+                await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        assert len(pings) == 1  # the new connection only
+        name = make_url(migrated_url).database
+        await run_on_server(
+            PG_URL, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        )
+        await asyncio.sleep(1.1)
+        async with sessions() as session:
+            assert (await session.exec(text("SELECT 42"))).one() == (42,)  # type: ignore[call-overload]
+        assert len(pings) >= 2
+    finally:
+        await engine.dispose()

@@ -5,8 +5,10 @@ every update (issue 15: one statement of every update).
 One cache per engine (`watch`, `memberships`), emptied by any INSERT, UPDATE or DELETE on the
 memberships or organizations tables through that engine and again when that transaction ends
 (`bot.services.organization_cache.watch_tables`); another process's change (several webhook
-processes) is seen within `ttl` seconds, as the organization cache's. Without a cache (a script,
-a test's bare engine) every call reads.
+processes) is seen within `ttl` seconds, as the organization cache's. Long polling has one process
+handle every update (Telegram serves `getUpdates` to one poller), so there the entries are kept
+longer (`sole_process`): a member's next update comes seconds later, past the webhook mode's TTL.
+Without a cache (a script, a test's bare engine) every call reads.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from bot.services.organization_cache import DEFAULT_TTL, WatchedCache
 from storage.models import Membership, Organization, OrgStatus, Role
 
 _CACHES: weakref.WeakKeyDictionary[Engine, MembershipCache] = weakref.WeakKeyDictionary()
+SOLE_PROCESS_TTL = 600.0  # seconds: long polling, where no other process writes memberships
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,13 @@ async def _read(session: AsyncSession, member_id: int) -> tuple[Held, ...]:
         .order_by(col(Membership.id))
     )
     return tuple(Held(org, Role(role), status == OrgStatus.ARCHIVED) for org, role, status in result.all())
+
+
+def sole_process(engine: AsyncEngine) -> None:
+    """This process alone handles updates (long polling): keep entries `SOLE_PROCESS_TTL`."""
+    cache = _CACHES.get(engine.sync_engine)
+    if cache is not None:
+        cache.ttl = max(cache.ttl, SOLE_PROCESS_TTL)
 
 
 async def memberships(session: AsyncSession, member_id: int) -> tuple[Held, ...]:

@@ -24,6 +24,7 @@ from bot.app import UPDATES_GRACE_SECONDS, App, create_app
 from bot.config import Settings
 from bot.logs import log_event
 from bot.metrics import PROCESS
+from bot.services.membership_cache import sole_process
 from bot.web.inbox_worker import InboxWorker
 from bot.web.polling import UpdatePoller
 from bot.web.server import WebServer
@@ -117,6 +118,7 @@ async def serve_polling(app: App, stop: asyncio.Event) -> None:
                 log_event(log, "health_listening", listen=await server.start(settings.health_listen))
             await app.bot.delete_webhook(drop_pending_updates=False)
             await worker.take_over()
+            sole_process(app.engine)  # no other process writes memberships meanwhile
             log_event(log, "polling", worker=app.worker)
             await app.poller.run(stop)
         finally:
