@@ -65,7 +65,8 @@ async def rsvp(
     session.add(answer)
     await session.flush()
     promoted: list[int] = []
-    if previous in HOLDS_SEAT:
+    # Without a capacity nobody waits (removing one promotes them all: `update_event`).
+    if previous in HOLDS_SEAT and locked.capacity is not None:
         promoted = await fill_seats(session, event_id, locked, now)
     if status not in (RsvpStatus.GOING, RsvpStatus.MAYBE):
         await forget_reminders_for(session, event_id, member_id)
