@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from sqlalchemy import event, exc, update
@@ -208,3 +209,38 @@ async def test_postgresql_pings_only_a_connection_left_idle(migrated_url: str) -
         assert len(pings) >= 2
     finally:
         await engine.dispose()
+
+
+async def test_a_sole_process_reads_a_dialog_state_once(engine: AsyncEngine) -> None:
+    """Long polling (one process): a chat's dialog state as last committed is kept, a write is
+    seen once committed, and a write rolled back never is."""
+    from aiogram.fsm.storage.base import StorageKey
+
+    from storage.db import current_session
+    from storage.fsm import SQLStorage
+
+    storage = SQLStorage(engine)
+    storage.sole_process()
+    sessions = create_session_factory(engine)
+    key = StorageKey(bot_id=1, chat_id=5, user_id=5)
+
+    async def in_unit_of_work(work: Any, *, commit: bool = True) -> Any:
+        async with sessions() as session:
+            token = current_session.set(session)
+            try:
+                result = await work()
+                await (session.commit() if commit else session.rollback())
+                return result
+            finally:
+                current_session.reset(token)
+
+    assert await in_unit_of_work(lambda: storage.get_state(key)) is None
+    with statements(engine) as seen:
+        assert await in_unit_of_work(lambda: storage.get_state(key)) is None
+    assert seen == []
+    await in_unit_of_work(lambda: storage.set_state(key, "Dialog:step"))
+    assert await in_unit_of_work(lambda: storage.get_state(key)) == "Dialog:step"
+    await in_unit_of_work(lambda: storage.set_state(key, "Dialog:never"), commit=False)
+    with statements(engine) as seen:
+        assert await in_unit_of_work(lambda: storage.get_state(key)) == "Dialog:step"
+    assert len(seen) == 1  # forgotten at the write, read again
