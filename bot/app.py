@@ -61,6 +61,7 @@ from bot.services.library import DIGEST_KIND as LIBRARY_DIGEST
 from bot.services.library import SUGGESTION_KIND as LIBRARY_SUGGESTION
 from bot.services.library.digest import DIGEST_CHECK_SECONDS
 from bot.services.members import get_member
+from bot.services.membership_cache import MembershipCache
 from bot.services.memberships import DECIDED_KIND as JOIN_DECIDED
 from bot.services.memberships import REQUEST_KIND as JOIN_REQUEST
 from bot.services.organization_cache import OrganizationCache
@@ -303,6 +304,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     dispatcher.update.outer_middleware(dispatcher.fsm)
     organizations = OrganizationCache()
     organizations.watch(engine)
+    MembershipCache().watch(engine)  # who acts for which organization, roles and rights
     dispatcher.update.outer_middleware(
         MemberMiddleware(settings.admin_ids, settings.default_language, organizations)
     )

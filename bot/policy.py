@@ -19,13 +19,12 @@ from enum import StrEnum
 from typing import Any, Final
 
 from aiogram.utils.i18n import lazy_gettext as __
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.confederation.listing import organizations_with_role
 from bot.services.library.rules import LIBRARY_STAFF
+from bot.services.membership_cache import memberships
 from bot.services.roles import Actor
-from storage.models import Member, Membership, MemberStatus, Role
+from storage.models import Member, MemberStatus, Role
 
 RIGHTS_FLAG: Final = "rights"
 REFUSAL_FLAG: Final = "refusal"
@@ -128,18 +127,15 @@ async def role_in(session: AsyncSession, member: Member | None, organization_id:
     """The member's role in the organization; None for someone who is not an active member."""
     if member is None or member.id is None or member.status != MemberStatus.ACTIVE:
         return None
-    result = await session.exec(
-        select(Membership.role).where(
-            Membership.organization_id == organization_id, Membership.member_id == member.id
-        )
-    )
-    role = result.first()
-    return Role(role) if role else Role.MEMBER
+    held = await memberships(session, member.id)
+    return next((item.role for item in held if item.organization_id == organization_id), Role.MEMBER)
 
 
 async def holds_role_anywhere(session: AsyncSession, member: Member | None, roles: frozenset[Role]) -> bool:
     """Does the active member hold one of `roles` in some organization that is not archived?"""
-    return bool(await organizations_with_role(session, member, roles))
+    if member is None or member.id is None or member.status != MemberStatus.ACTIVE:
+        return False
+    return any(item.role in roles and not item.archived for item in await memberships(session, member.id))
 
 
 def role_allows(actor: Actor | None, role: Role | None, action: Action) -> bool:

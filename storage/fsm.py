@@ -2,10 +2,16 @@
 
 Redis (aiogram's `RedisStorage`) is the alternative for multi-instance webhook deployments;
 the SQL store keeps the default install to one moving part.
+
+Long polling has one process handle every update (`sole_process`): there the dialog states as last
+committed are also kept in the process (the most recent `SETTLED_MAX` chats), so an update of a
+chat seen lately reads none (issue 15: one statement of every update). A write forgets the chat's
+entry at once and sets it again when its unit of work commits (a rollback leaves it forgotten).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +27,8 @@ from storage.models import DialogState
 from storage.types import utcnow
 
 _KNOWN = "dialog_states"  # session.info: {key: (state, data)} this unit of work has seen
+_WRITTEN = "dialog_states_written"  # session.info: the keys this unit of work wrote
+SETTLED_MAX = 10_000  # chats whose committed dialog state a sole process keeps
 
 
 class SQLStorage(BaseStorage):
@@ -28,6 +36,24 @@ class SQLStorage(BaseStorage):
         self._engine = engine
         self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
         self._keys = DefaultKeyBuilder(with_bot_id=True, with_destiny=True, with_business_connection_id=True)
+        self._settled: OrderedDict[str, tuple[str | None, dict[str, Any]]] | None = None
+
+    def sole_process(self) -> None:
+        """This process alone handles updates and writes dialog states (long polling): keep the
+        committed ones (see the module docstring)."""
+        if self._settled is None:
+            self._settled = OrderedDict()
+
+    def _settle(self, key: str, value: tuple[str | None, dict[str, Any]]) -> None:
+        if self._settled is not None:
+            self._settled[key] = (value[0], dict(value[1]))
+            self._settled.move_to_end(key)
+            while len(self._settled) > SETTLED_MAX:
+                self._settled.popitem(last=False)
+
+    def _forget(self, key: str) -> None:
+        if self._settled is not None:
+            self._settled.pop(key, None)
 
     async def _upsert(self, key: StorageKey, **values: Any) -> None:
         insert = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
@@ -39,6 +65,7 @@ class SQLStorage(BaseStorage):
             index_elements=["key"],
             set_={name: statement.excluded[name] for name in values | {"updated_at": 0}},
         )
+        self._forget(row["key"])
         shared = current_session.get()
         if shared is not None:
             await shared.exec(statement)  # type: ignore[call-overload]
@@ -46,6 +73,8 @@ class SQLStorage(BaseStorage):
             if row["key"] in known:  # what this unit of work now holds for the key
                 state, data = known[row["key"]]
                 known[row["key"]] = (values.get("state", state), dict(values.get("data", data)))
+            if self._settled is not None:
+                self._written(shared).add(row["key"])
             return
         async with self._sessions() as session:
             await session.exec(statement)  # type: ignore[call-overload]
@@ -63,9 +92,32 @@ class SQLStorage(BaseStorage):
                 return (row.state, dict(row.data)) if row else (None, {})
         known = _known(shared)
         if built not in known:
-            row = await shared.get(DialogState, built, populate_existing=True)
-            known[built] = (row.state, dict(row.data)) if row else (None, {})
+            settled = self._settled.get(built) if self._settled is not None else None
+            if settled is not None:
+                known[built] = (settled[0], dict(settled[1]))
+            else:
+                row = await shared.get(DialogState, built, populate_existing=True)
+                known[built] = (row.state, dict(row.data)) if row else (None, {})
+                if built not in self._written(shared):
+                    self._settle(built, known[built])
         return known[built]
+
+    def _written(self, session: AsyncSession) -> set[str]:
+        """The keys `session`'s unit of work wrote: settled with their values when it commits."""
+        written = session.info.get(_WRITTEN)
+        if written is None:
+            written = session.info[_WRITTEN] = set()
+            known = _known(session)
+
+            def committed(*_: Any) -> None:
+                for key in written:
+                    if key in known:
+                        self._settle(key, known[key])
+                written.clear()
+
+            event.listen(session.sync_session, "after_commit", committed)
+            event.listen(session.sync_session, "after_soft_rollback", lambda *_: written.clear())
+        return written  # type: ignore[no-any-return]
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state

@@ -1,5 +1,5 @@
-"""What the update path reads less of and waits less for (issue 15): the organization cache (read
-once, read again after any write to it, a handler's own copy), a commit only when something was
+"""What the update path reads less of and waits less for (issue 15): the organization and
+membership caches (read once, read again after any write to them, a handler's own copy), a commit only when something was
 written, and on SQLite the process's writers taking turns (in order, none lost, a writer waiting
 behind its own task's open write fails as SQLite would rather than hang)."""
 
@@ -8,17 +8,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from sqlalchemy import event, exc, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import storage.db
+from bot.policy import holds_role_anywhere, role_in
+from bot.services.membership_cache import MembershipCache
 from bot.services.organization_cache import OrganizationCache
 from bot.services.organizations import set_quiet_hours
 from bot.services.roles import Actor, ensure_default_organization
 from storage.db import commit_due, create_engine, create_session_factory
-from storage.models import Member, Organization
+from storage.models import Member, Membership, MemberStatus, Organization, OrgStatus, Role
 
 
 @contextmanager
@@ -128,3 +131,116 @@ async def test_sqlite_writers_of_the_process_take_turns(migrated_url: str, impat
                 await inner.flush()
     finally:
         await engine.dispose()
+
+
+async def test_memberships_are_read_once_and_again_after_any_write(engine: AsyncEngine) -> None:
+    """Who one acts for and what rights one holds come from the membership cache: read once per
+    member, read again after a role changes (committed), never a change another update has not
+    committed yet, and another process's change once the entry is older than the TTL."""
+    sessions = create_session_factory(engine)
+    MembershipCache(ttl=3600).watch(engine)
+    async with sessions() as session:
+        organization = await ensure_default_organization(session, "Bridge", "en", "UTC")
+        member = Member(telegram_id=77, status=MemberStatus.ACTIVE)
+        session.add(member)
+        await session.flush()
+        session.add(Membership(organization_id=organization.id or 0, member_id=member.id or 0))
+        await session.commit()
+    organization_id = organization.id or 0
+    async with sessions() as session:
+        assert await role_in(session, member, organization_id) == Role.MEMBER
+    with statements(engine) as seen:
+        async with sessions() as session:
+            assert await role_in(session, member, organization_id) == Role.MEMBER
+            assert not await holds_role_anywhere(session, member, frozenset({Role.ORGANIZER}))
+    assert seen == []
+
+    async with sessions() as session:  # promoted, not committed yet: nobody sees it meanwhile
+        await session.exec(update(Membership).values(role=Role.ORGANIZER))  # type: ignore[call-overload]
+        assert await role_in(session, member, organization_id) == Role.ORGANIZER  # its own write
+        async with sessions() as other:
+            assert await role_in(other, member, organization_id) == Role.MEMBER
+        await session.commit()
+    async with sessions() as session:
+        assert await role_in(session, member, organization_id) == Role.ORGANIZER
+        assert await holds_role_anywhere(session, member, frozenset({Role.ORGANIZER}))
+
+    async with sessions() as session:  # the organization archived, rolled back: kept as it was
+        await session.exec(update(Organization).values(status=OrgStatus.ARCHIVED))  # type: ignore[call-overload]
+        assert not await holds_role_anywhere(session, member, frozenset({Role.ORGANIZER}))
+        await session.rollback()
+    async with sessions() as session:
+        assert await holds_role_anywhere(session, member, frozenset({Role.ORGANIZER}))
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_postgresql_pings_only_a_connection_left_idle(migrated_url: str) -> None:
+    """A connection back from an update a moment ago is used as it is (no round trip per
+    checkout); one left idle is pinged first, and replaced when the server dropped it."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import PG_URL
+    from tests.postgres import run_on_server
+
+    engine = create_engine(migrated_url)
+    sessions = create_session_factory(engine)
+    pings: list[int] = []
+    dialect = engine.sync_engine.dialect
+    real_ping = dialect.do_ping
+
+    def counted_ping(connection: object) -> bool:
+        pings.append(1)
+        return real_ping(connection)  # type: ignore[arg-type]
+
+    dialect.do_ping = counted_ping  # type: ignore[method-assign]
+    try:
+        for _ in range(3):
+            async with sessions() as session:
+                await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        assert len(pings) == 1  # the new connection only
+        name = make_url(migrated_url).database
+        await run_on_server(
+            PG_URL, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        )
+        await asyncio.sleep(1.1)
+        async with sessions() as session:
+            assert (await session.exec(text("SELECT 42"))).one() == (42,)  # type: ignore[call-overload]
+        assert len(pings) >= 2
+    finally:
+        await engine.dispose()
+
+
+async def test_a_sole_process_reads_a_dialog_state_once(engine: AsyncEngine) -> None:
+    """Long polling (one process): a chat's dialog state as last committed is kept, a write is
+    seen once committed, and a write rolled back never is."""
+    from aiogram.fsm.storage.base import StorageKey
+
+    from storage.db import current_session
+    from storage.fsm import SQLStorage
+
+    storage = SQLStorage(engine)
+    storage.sole_process()
+    sessions = create_session_factory(engine)
+    key = StorageKey(bot_id=1, chat_id=5, user_id=5)
+
+    async def in_unit_of_work(work: Any, *, commit: bool = True) -> Any:
+        async with sessions() as session:
+            token = current_session.set(session)
+            try:
+                result = await work()
+                await (session.commit() if commit else session.rollback())
+                return result
+            finally:
+                current_session.reset(token)
+
+    assert await in_unit_of_work(lambda: storage.get_state(key)) is None
+    with statements(engine) as seen:
+        assert await in_unit_of_work(lambda: storage.get_state(key)) is None
+    assert seen == []
+    await in_unit_of_work(lambda: storage.set_state(key, "Dialog:step"))
+    assert await in_unit_of_work(lambda: storage.get_state(key)) == "Dialog:step"
+    await in_unit_of_work(lambda: storage.set_state(key, "Dialog:never"), commit=False)
+    with statements(engine) as seen:
+        assert await in_unit_of_work(lambda: storage.get_state(key)) == "Dialog:step"
+    assert len(seen) == 1  # forgotten at the write, read again

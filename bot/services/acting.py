@@ -15,6 +15,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.confederation.listing import organizations_with_role
+from bot.services.membership_cache import memberships
+from bot.services.organization_cache import cache_of
 from bot.services.roles import Actor
 from storage.models import Member, MemberStatus, Organization, OrgStatus, Role
 from storage.types import utcnow
@@ -30,20 +32,34 @@ async def staff_organizations(session: AsyncSession, member: Member | None) -> l
 async def acting_organization(
     session: AsyncSession, member: Member | None, actor: Actor | None, default: Organization
 ) -> Organization:
-    """The organization this person acts for in this update (see the module docstring)."""
+    """The organization this person acts for in this update (see the module docstring). The
+    memberships and organizations come from their caches: no statement once they are warm."""
     if member is None or member.id is None or member.status != MemberStatus.ACTIVE:
         return default
-    staff = await staff_organizations(session, member)
+    staff = [
+        held.organization_id
+        for held in await memberships(session, member.id)
+        if held.role in STAFF_ROLES and not held.archived
+    ]
     chosen = member.acting_organization_id
-    if chosen is not None:
-        found = next((organization for organization in staff if organization.id == chosen), None)
-        if found is not None:
-            return found
-        if actor is not None and actor.is_super_admin:
-            organization = await session.get(Organization, chosen)
-            if organization is not None and organization.status != OrgStatus.ARCHIVED:
-                return organization
-    return staff[0] if staff else default
+    if chosen is not None and (chosen in staff or (actor is not None and actor.is_super_admin)):
+        organization = await _organization(session, chosen, default)
+        if organization is not None and organization.status != OrgStatus.ARCHIVED:
+            return organization
+    if not staff:
+        return default
+    return await _organization(session, staff[0], default) or default
+
+
+async def _organization(
+    session: AsyncSession, organization_id: int, default: Organization
+) -> Organization | None:
+    if organization_id == default.id:
+        return default
+    cache = cache_of(session)
+    if cache is not None:
+        return await cache.get(session, organization_id)
+    return await session.get(Organization, organization_id)
 
 
 async def acting_choices(

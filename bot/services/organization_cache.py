@@ -5,6 +5,8 @@ One cache per engine (`watch`): any INSERT, UPDATE or DELETE on the organization
 that engine (a service's flush, a bulk statement) empties it, and again when that transaction
 commits or rolls back, so an update never keeps a value another update was about to change.
 Another process's change (several webhook processes) is seen within `ttl` seconds.
+`watch_tables` is that invalidation, for the other caches of the update path
+(`bot.services.membership_cache`).
 
 Each `get` hands the session its own instance (merged without a query, its JSON values copied), so
 a handler may change it and flush as before without touching what other updates see.
@@ -13,33 +15,96 @@ a handler may change it and flush as before without touching what other updates 
 from __future__ import annotations
 
 import copy
+import itertools
 import time
+import weakref
+from collections.abc import Callable, Collection
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import Table, event, func, inspect
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Organization
+from storage.models import Organization, OrgStatus
 
 DEFAULT_TTL = 2.0  # seconds: how late a change made by another process may be seen
 _TABLE = Organization.__table__  # type: ignore[attr-defined]
-_TOUCHED = "organizations_touched"  # connection.info flag: this transaction wrote organizations
+_CACHES: weakref.WeakKeyDictionary[Engine, OrganizationCache] = weakref.WeakKeyDictionary()
+_FLAGS = itertools.count()
 
 
-class OrganizationCache:
-    def __init__(self, ttl: float = DEFAULT_TTL) -> None:
+def watch_tables(engine: AsyncEngine, tables: Collection[Table], invalidate: Callable[[], None]) -> str:
+    """Call `invalidate` on every INSERT, UPDATE or DELETE on one of `tables` through `engine`, and
+    again when that transaction commits or rolls back (what a concurrent update read meanwhile is
+    forgotten too). Returns the `connection.info` key that flags such a transaction while it is open
+    (a value read in it is not the database's yet: `touched` tells)."""
+    flag = f"touched-{next(_FLAGS)}"
+    watched = frozenset(tables)
+
+    def written(conn: Any, _cursor: Any, _sql: str, _params: Any, context: Any, _many: bool) -> None:
+        writes = context.isinsert or context.isupdate or context.isdelete
+        if writes and getattr(getattr(context.compiled, "statement", None), "table", None) in watched:
+            conn.info[flag] = True
+            invalidate()
+
+    def ended(conn: Any) -> None:
+        if conn.info.pop(flag, False):
+            invalidate()
+
+    event.listen(engine.sync_engine, "after_cursor_execute", written)
+    event.listen(engine.sync_engine, "commit", ended)
+    event.listen(engine.sync_engine, "rollback", ended)
+    return flag
+
+
+async def touched(session: AsyncSession, flag: str) -> bool:
+    """Has the session's open transaction written a watched table (`watch_tables`' flag)?"""
+    if not session.in_transaction():
+        return False
+    return bool((await session.connection()).info.get(flag))
+
+
+class WatchedCache:
+    """What a cache of the update path shares: a `generation` that every invalidation moves on, so
+    a value read while a write went by is not kept (`keeps`), and a value read in a transaction
+    that wrote the watched tables is not kept either (it is not the database's yet)."""
+
+    def __init__(self, ttl: float) -> None:
         self.ttl = ttl
+        self.generation = 0
+        self._flag = ""
+
+    def invalidate(self) -> None:
+        self.generation += 1
+
+    def fresh(self, read_at: float) -> bool:
+        return time.monotonic() - read_at <= self.ttl
+
+    async def keeps(self, session: AsyncSession, generation: int) -> bool:
+        """May a value read since `generation` in `session` be kept?"""
+        return generation == self.generation and not await touched(session, self._flag)
+
+    def watch_tables(self, engine: AsyncEngine, tables: Collection[Table]) -> None:
+        self._flag = watch_tables(engine, tables, self.invalidate)
+
+
+class OrganizationCache(WatchedCache):
+    def __init__(self, ttl: float = DEFAULT_TTL) -> None:
+        super().__init__(ttl)
         self._rows: dict[int, tuple[float, Organization]] = {}
+        self._active: tuple[float, int] | None = None  # (read at, how many organizations are active)
 
     async def get(self, session: AsyncSession, organization_id: int) -> Organization | None:
         """The organization, as an instance of `session` (None if there is no such row)."""
         cached = self._rows.get(organization_id)
-        if cached is None or time.monotonic() - cached[0] > self.ttl:
+        if cached is None or not self.fresh(cached[0]):
+            generation = self.generation
             row = await session.get(Organization, organization_id)
-            if row is not None:
+            if row is not None and await self.keeps(session, generation):
                 self._rows[organization_id] = (time.monotonic(), _detached_copy(row))
             return row
         instance = await session.merge(cached[1], load=False)
@@ -47,29 +112,37 @@ class OrganizationCache:
             set_committed_value(instance, key, copy.deepcopy(value))
         return instance
 
+    async def active_count(self, session: AsyncSession) -> int:
+        """How many organizations are active (neither suspended nor archived)."""
+        if self._active is not None and self.fresh(self._active[0]):
+            return self._active[1]
+        generation = self.generation
+        query = select(func.count()).select_from(Organization).where(Organization.status == OrgStatus.ACTIVE)
+        count = int((await session.exec(query)).one())
+        if await self.keeps(session, generation):
+            self._active = (time.monotonic(), count)
+        return count
+
     def invalidate(self, organization_id: int | None = None) -> None:
         """Forget one organization (all of them when None)."""
+        super().invalidate()
+        self._active = None
         if organization_id is None:
             self._rows.clear()
         else:
             self._rows.pop(organization_id, None)
 
     def watch(self, engine: AsyncEngine) -> None:
-        """Empty the cache on every write to the organizations table through `engine`."""
+        """Empty the cache on every write to the organizations table through `engine`; the cache
+        of `engine`'s sessions from now on (`cache_of`)."""
+        self.watch_tables(engine, [_TABLE])
+        _CACHES[engine.sync_engine] = self
 
-        def written(conn: Any, _cursor: Any, _sql: str, _params: Any, context: Any, _many: bool) -> None:
-            writes = context.isinsert or context.isupdate or context.isdelete
-            if writes and getattr(getattr(context.compiled, "statement", None), "table", None) is _TABLE:
-                conn.info[_TOUCHED] = True
-                self.invalidate()
 
-        def ended(conn: Any) -> None:
-            if conn.info.pop(_TOUCHED, False):
-                self.invalidate()
-
-        event.listen(engine.sync_engine, "after_cursor_execute", written)
-        event.listen(engine.sync_engine, "commit", ended)
-        event.listen(engine.sync_engine, "rollback", ended)
+def cache_of(session: AsyncSession) -> OrganizationCache | None:
+    """The organization cache watching the session's engine, if any."""
+    bind = session.bind
+    return _CACHES.get(bind.sync_engine) if isinstance(bind, AsyncEngine) else None
 
 
 def _detached_copy(row: Organization) -> Organization:

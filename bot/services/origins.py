@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.audience import organizations_reached
+from bot.services.organization_cache import cache_of
 from bot.services.organizations import organization_text
 from storage.models import Event, Membership, Organization, OrgStatus
 
@@ -47,11 +48,6 @@ async def sees(session: AsyncSession, member_id: int | None, organization_id: in
     return (await session.exec(query.limit(1))).first() is not None
 
 
-async def sees_event(session: AsyncSession, member_id: int | None, event: Event) -> bool:
-    query = select(Event.id).where(Event.id == event.id, events_for(member_id))
-    return (await session.exec(query)).first() is not None
-
-
 async def reached(
     session: AsyncSession, member_id: int | None, organization_id: int, audience: dict[str, Any]
 ) -> bool:
@@ -69,7 +65,11 @@ async def reached(
 
 
 async def shows_origins(session: AsyncSession) -> bool:
-    """More than one active organization: cards and messages say which one they come from."""
+    """More than one active organization: cards and messages say which one they come from (the
+    count is the organization cache's, when the session's engine has one)."""
+    cache = cache_of(session)
+    if cache is not None:
+        return await cache.active_count(session) > 1
     query = select(func.count()).select_from(Organization).where(Organization.status == OrgStatus.ACTIVE)
     return int((await session.exec(query)).one()) > 1
 

@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.membership_cache import memberships
 from bot.services.refusal import Refusal
 from storage.models import AuditEntry, Member, Membership, MemberStatus, Organization, OrgStatus, Role
 from storage.types import utcnow
@@ -111,12 +112,7 @@ async def effective_roles(session: AsyncSession, actor: Actor, member: Member | 
     roles = {Role.ADMIN} if actor.is_super_admin else set()
     if member is not None and member.id is not None and member.status == MemberStatus.ACTIVE:
         roles.add(Role.MEMBER)
-        result = await session.exec(
-            select(Membership.role)
-            .join(Organization, col(Organization.id) == col(Membership.organization_id))
-            .where(Membership.member_id == member.id, Organization.status != OrgStatus.ARCHIVED)
-        )
-        roles.update(Role(role) for role in result.all())
+        roles.update(held.role for held in await memberships(session, member.id) if not held.archived)
     return roles
 
 

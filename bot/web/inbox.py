@@ -7,13 +7,14 @@ An update's life: `store` (committed before Telegram is told it arrived; a secon
 being handled, so a chat's updates run one at a time and in order, across processes) →
 `mark_handled_on_commit` in the update's own unit of work (written by the handler's first commit,
 which precedes its first reply, so a reply is never sent for an update that could be handled
-again) → `finish`. A process
+again) → `finish` (or, when that commit was its last, finished with the worker's next `claim`). A process
 that died leaves claims behind: once older than the lease, a claim whose update was marked handled
 is finished, any other goes back to pending and is handled by whichever process is alive.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -122,17 +123,36 @@ _CLAIM = (
 
 
 async def claim(
-    session: AsyncSession, worker: str, limit: int, now: datetime, *, look_first: bool = False
+    session: AsyncSession,
+    worker: str,
+    limit: int,
+    now: datetime,
+    *,
+    look_first: bool = False,
+    finished: Sequence[int] = (),
 ) -> list[ClaimedUpdate]:
     """Claim up to `limit` updates, at most one per chat and only for chats with none claimed,
     oldest first; commits. Two processes claiming at once both aim at a chat's oldest pending
-    update, and the `status` check on the row lets only one of them have it. `look_first`: when
-    there may well be nothing to claim, a read finds out first (a claim is a write: on SQLite it
-    waits for the write lock even when it claims nothing)."""
+    update, and the `status` check on the row lets only one of them have it. `finished`: updates
+    of this worker whose handling committed its handled-mark and nothing since, finished (DONE)
+    first in the same transaction, so their chats' next updates may be claimed at once (one
+    statement and commit for all of them rather than one per update). `look_first`: when there
+    may well be nothing to claim, a read finds out first (a claim is a write: on SQLite it waits
+    for the write lock even when it claims nothing)."""
     connection = await session.connection()
-    if look_first and (await connection.execute(_CLAIMABLE, {"limit": 1})).first() is None:
+    if finished:
+        await connection.execute(
+            update(T)
+            .where(T.c.update_id.in_(finished), T.c.claimed_by == worker, T.c.status == InboxStatus.CLAIMED)
+            .values(status=InboxStatus.DONE, finished_at=now)
+        )
+    elif look_first and (await connection.execute(_CLAIMABLE, {"limit": 1})).first() is None:
         return []
-    rows = (await connection.execute(_CLAIM, {"limit": limit, "worker_": worker, "now_": now})).all()
+    rows = (
+        (await connection.execute(_CLAIM, {"limit": limit, "worker_": worker, "now_": now})).all()
+        if limit > 0
+        else []
+    )
     await session.commit()
     return sorted((ClaimedUpdate(row[0], row[1]) for row in rows), key=lambda claimed: claimed.update_id)
 

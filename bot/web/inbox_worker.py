@@ -5,8 +5,10 @@ process's worker; the worker claims what is due
 (`bot.web.inbox.claim`: one update per free chat, oldest first) and feeds each to the Dispatcher in
 its own task, `concurrency` at a time. `InboxMiddleware` (an outer middleware right after the
 unit-of-work one) marks the update handled inside that unit of work and skips an update whose
-claim was lost. Workers of other processes look every `poll_interval`, so an update posted to one
-process may be handled by another, and a chat's next update is taken as soon as its previous one
+claim was lost; an update whose last commit was its handled-mark is finished by the next claim,
+in its transaction (at a stop or a crash, releasing the claims finishes what was handled). Workers
+of other processes look every `poll_interval`, so an update posted to one process may be handled
+by another, and a chat's next update is taken as soon as its previous one
 is finished, wherever it was handled.
 """
 
@@ -28,6 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.logs import log_event
 from bot.web import inbox
+from storage.db import commit_due
 from storage.models import InboxStatus
 from storage.types import utcnow
 
@@ -49,6 +52,7 @@ class InboxClaim:
     skipped: bool = False
     failed: bool = False
     finished: bool = False
+    handled: bool = False  # its handled-mark committed with the last of its writes: finish it later
 
 
 class InboxMiddleware(BaseMiddleware):
@@ -65,6 +69,9 @@ class InboxMiddleware(BaseMiddleware):
         mark = inbox.mark_handled_on_commit(session, claim.update_id, claim.worker)
         try:
             result = await handler(event, data)
+            if mark.written and not await commit_due(session):
+                claim.handled = True  # nothing left to commit: the worker's next claim finishes it
+                return result
             await mark.finish(utcnow())
         except inbox.ClaimLost:
             await session.rollback()  # nothing of this handling is kept, and no reply left for it
@@ -110,6 +117,7 @@ class InboxWorker:
         self._news = False  # woken because updates were stored, not only because one finished
         self._stopping = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._handled: list[int] = []  # updates handled and committed, finished with the next claim
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -167,11 +175,16 @@ class InboxWorker:
             news, self._news = self._news, False
             free = self.concurrency - len(self._in_flight)
             claimed: list[inbox.ClaimedUpdate] = []
-            if free > 0:
+            handled, self._handled = self._handled, []
+            if free > 0 or handled:
                 try:
                     async with self.sessions() as session:
-                        claimed = await inbox.claim(session, self.worker, free, utcnow(), look_first=not news)
+                        now = utcnow()
+                        claimed = await inbox.claim(
+                            session, self.worker, max(0, free), now, look_first=not news, finished=handled
+                        )
                 except Exception:
+                    self._handled = handled + self._handled  # finished with a later claim (or the lease)
                     log.exception("inbox_claim_failed")
             claimed_at = time.monotonic()
             for item in claimed:
@@ -196,6 +209,9 @@ class InboxWorker:
             log.exception("inbox_update_failed", extra={"fields": {"update_id": item.update_id}})
             status = InboxStatus.FAILED
         if claim.skipped or claim.finished:  # (finished: DONE with its unit of work's last commit)
+            return
+        if claim.handled and status == InboxStatus.DONE:
+            self._handled.append(item.update_id)  # the claim loop, woken as this task ends, finishes it
             return
         if claim.failed:
             status = InboxStatus.FAILED

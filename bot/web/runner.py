@@ -24,10 +24,12 @@ from bot.app import UPDATES_GRACE_SECONDS, App, create_app
 from bot.config import Settings
 from bot.logs import log_event
 from bot.metrics import PROCESS
+from bot.services.membership_cache import sole_process
 from bot.web.inbox_worker import InboxWorker
 from bot.web.polling import UpdatePoller
 from bot.web.server import WebServer
 from bot.web.webhook import WebhookReceiver
+from storage.fsm import SQLStorage
 
 log = logging.getLogger("bot")
 # How often the worker looks for updates nobody woke it for: in webhook mode another process may
@@ -117,6 +119,9 @@ async def serve_polling(app: App, stop: asyncio.Event) -> None:
                 log_event(log, "health_listening", listen=await server.start(settings.health_listen))
             await app.bot.delete_webhook(drop_pending_updates=False)
             await worker.take_over()
+            sole_process(app.engine)  # no other process writes memberships meanwhile
+            if isinstance(storage := app.dispatcher.fsm.storage, SQLStorage):
+                storage.sole_process()  # nor dialog states
             log_event(log, "polling", worker=app.worker)
             await app.poller.run(stop)
         finally:

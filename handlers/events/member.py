@@ -182,7 +182,7 @@ async def answer(
     toast(callback_answer, _rsvp_text(result))
     if result.promoted:
         delivery.wake()  # the promoted members' notices are in the outbox
-    await _refresh_card(query, ctx, event, member)
+    await _refresh_card(query, ctx, event, member, (result.status, result.position))
     if isinstance(query.message, Message) and query.message.chat.type in {"group", "supergroup"}:
         refresh_group_card_soon(bot, sessions, i18n, query.message, event_id, ctx.organization_id)
 
@@ -201,11 +201,15 @@ def _rsvp_text(result: service.RsvpResult) -> str:
     return _("Saved.")
 
 
-async def _refresh_card(query: CallbackQuery, ctx: Context, event: Event, member: Member) -> None:
-    """Show the new counts and answer on the pressed card (in a private chat)."""
+async def _refresh_card(
+    query: CallbackQuery, ctx: Context, event: Event, member: Member, answer: tuple[RsvpStatus, int | None]
+) -> None:
+    """Show the new counts and the member's `answer` (and place in line) on the pressed card (in a
+    private chat)."""
     if not isinstance(query.message, Message) or query.message.chat.type != "private":
         return
-    text, keyboard = await member_card(ctx.session, event, member, ctx.organization, ctx.locale, ctx.zone)
+    organization, locale, zone = ctx.organization, ctx.locale, ctx.zone
+    text, keyboard = await member_card(ctx.session, event, member, organization, locale, zone, answer)
     if query.message.text and query.message.html_text.endswith(text):
         return
     prefix = query.message.html_text.split("📅", 1)[0] if "📅" in (query.message.text or "") else ""

@@ -267,12 +267,17 @@ async def member_card(
     organization: Organization,
     locale: str,
     zone: str,
+    known: tuple[RsvpStatus, int | None] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The card in the member's version and zone, with their answer (and place in line)."""
+    """The card in the member's version and zone, with their answer (and place in line): `known`
+    when the caller has just written them, else read."""
     version = service.version_for(event, member.language if member else locale, organization.default_language)
     counts = await service.counts(session, event.id or 0)
-    answer = position = None
-    if member is not None and member.id is not None:
+    answer: RsvpStatus | None = None
+    position: int | None = None
+    if known is not None:
+        answer, position = known
+    elif member is not None and member.id is not None:
         mine = await service.my_answer(session, event.id or 0, member.id)
         answer = mine.status if mine else None
         position = await service.place_in_line(session, mine) if mine is not None else None

@@ -8,13 +8,15 @@ organizer used, for clients that show it.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
-from icalendar import Calendar
-from icalendar import Event as CalendarEvent
+from typing import TYPE_CHECKING
 
 from bot.services.events.rules import effective_end, event_text
 from storage.models import Event, EventStatus
 from storage.types import utcnow
+
+if TYPE_CHECKING:  # imported where a file is written: a few MB the process needs only then
+    from icalendar import Calendar
+    from icalendar import Event as CalendarEvent
 
 PRODID = "-//Diaspora Bridge//Events//EN"
 
@@ -35,6 +37,8 @@ def event_ics(event: Event, language: str, *, url: str | None = None) -> bytes:
 
 
 def new_calendar(prodid: str) -> Calendar:
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", prodid)
     calendar.add("version", "2.0")
@@ -47,6 +51,8 @@ def calendar_entry(event: Event, language: str, stamp: datetime, *, url: str | N
     """One VEVENT: the same for the "Add to calendar" file and the member's feed (same UID, so an
     event imported both ways is one entry)."""
     title, description = event_text(event, language)
+    from icalendar import Event as CalendarEvent
+
     entry = CalendarEvent()
     entry.add("uid", event_uid(event))
     entry.add("dtstamp", stamp)

@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services.audience import spreadsheet_cell
 from bot.services.events.checkin import CHECKIN_AFTER, CHECKIN_BEFORE
 from bot.services.events.rules import DEFAULT_DURATION, EventError
-from bot.services.origins import events_for, sees_event
+from bot.services.origins import events_for
 from storage.models import Event, EventStatus, Member, Organization, Rsvp, RsvpStatus
 from storage.types import ROW_ID_MAX
 
@@ -235,10 +235,9 @@ async def shown_event(session: AsyncSession, member_id: int | None, event_id: in
     None otherwise (a forged id, another organization's closed event)."""
     if not 0 < event_id <= ROW_ID_MAX:
         return None
-    event = await session.get(Event, event_id)
-    if event is None or event.status == EventStatus.DRAFT or not await sees_event(session, member_id, event):
-        return None
-    return event
+    query = select(Event).where(Event.id == event_id, events_for(member_id))  # one statement
+    event = (await session.exec(query)).first()
+    return None if event is None or event.status == EventStatus.DRAFT else event
 
 
 async def event_with_organization(

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services.events.reminders import forget_reminders_for
 from bot.services.events.rules import AFFECTED, CHOICES, HOLDS_SEAT, EventError
 from bot.services.events.seats import answer_of, has_free_seat, lock_open_event, waitlist_place
-from bot.services.events.waitlist import expire_locked_offers, fill_seats
+from bot.services.events.waitlist import expire_offers_and_answer, fill_seats
 from bot.services.seat_queries import held_parent_ids
 from storage.models import Event, EventStatus, Rsvp, RsvpStatus
 
@@ -42,8 +42,7 @@ async def rsvp(
     if choice not in CHOICES:
         raise ValueError(f"not a choice: {choice}")
     locked = await lock_open_event(session, event_id, now, deadline=choice != RsvpStatus.NOT_GOING)
-    await expire_locked_offers(session, event_id, locked, now)
-    answer = await answer_of(session, event_id, member_id)
+    answer = await expire_offers_and_answer(session, event_id, member_id, locked, now)
     previous = answer.status if answer is not None else None
     if answer is not None and (
         previous == choice or (previous == RsvpStatus.WAITLISTED and choice == RsvpStatus.GOING)
@@ -66,7 +65,8 @@ async def rsvp(
     session.add(answer)
     await session.flush()
     promoted: list[int] = []
-    if previous in HOLDS_SEAT:
+    # Without a capacity nobody waits (removing one promotes them all: `update_event`).
+    if previous in HOLDS_SEAT and locked.capacity is not None:
         promoted = await fill_seats(session, event_id, locked, now)
     if status not in (RsvpStatus.GOING, RsvpStatus.MAYBE):
         await forget_reminders_for(session, event_id, member_id)
@@ -79,8 +79,7 @@ async def rsvp(
 async def confirm_offer(session: AsyncSession, event_id: int, member_id: int, now: datetime) -> RsvpResult:
     """The offered member takes the seat (allowed after the RSVP deadline, until `offered_until`)."""
     locked = await lock_open_event(session, event_id, now, deadline=False)
-    await expire_locked_offers(session, event_id, locked, now)
-    answer = await answer_of(session, event_id, member_id)
+    answer = await expire_offers_and_answer(session, event_id, member_id, locked, now)
     if answer is not None and answer.status == RsvpStatus.GOING:
         return RsvpResult(RsvpStatus.GOING, RsvpStatus.GOING, False)
     if answer is None or answer.status != RsvpStatus.OFFERED:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import and_, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -63,8 +64,32 @@ async def expire_locked_offers(session: AsyncSession, event_id: int, locked: Loc
     to the next in line. Call with the event locked."""
     ended = col(Rsvp.offered_until) <= now
     expired = await in_tap_order(session, col(Rsvp.event_id), event_id, RsvpStatus.OFFERED, ended)
+    await _expire(session, event_id, locked, expired, now)
+    return len(expired)
+
+
+async def expire_offers_and_answer(
+    session: AsyncSession, event_id: int, member_id: int, locked: Locked, now: datetime
+) -> Rsvp | None:
+    """`expire_locked_offers`, reading the member's own answer in the same statement (one less
+    under the event's lock); the answer as it is afterwards. Call with the event locked."""
+    ended = and_(Rsvp.status == RsvpStatus.OFFERED, col(Rsvp.offered_until) <= now)
+    statement = (
+        select(Rsvp, ended.label("ended"))
+        .where(Rsvp.event_id == event_id, or_(Rsvp.member_id == member_id, ended))
+        .order_by(col(Rsvp.seq))
+        .execution_options(populate_existing=True)
+    )
+    rows = (await session.exec(statement)).all()
+    await _expire(session, event_id, locked, [answer for answer, over in rows if over], now)
+    return next((answer for answer, _ in rows if answer.member_id == member_id), None)
+
+
+async def _expire(
+    session: AsyncSession, event_id: int, locked: Locked, expired: list[Rsvp], now: datetime
+) -> None:
     if not expired:
-        return 0
+        return
     for answer in expired:
         answer.status, answer.offered_until, answer.updated_at = RsvpStatus.NOT_GOING, None, now
         session.add(answer)
@@ -74,7 +99,6 @@ async def expire_locked_offers(session: AsyncSession, event_id: int, locked: Loc
         for answer in expired:
             await notify_member(session, event, organization, answer.member_id, "offer_expired", {}, now)
         await fill_seats(session, event_id, locked, now)
-    return len(expired)
 
 
 async def expire_offers(session: AsyncSession, now: datetime) -> int:
