@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlmodel import select
 
 from bot.services.roles import role_of
@@ -104,7 +106,15 @@ async def test_super_admin_grants_by_username_id_and_forward_then_revokes(
     assert await role_in_db(harness, amina.id) == Role.ORGANIZER
     assert await role_in_db(harness, ivan.id) == Role.COORDINATOR
     assert await role_in_db(harness, lucia.id) == Role.ADMIN
-    admin_menu = harness.emulator.commands(scope={"type": "chat", "chat_id": lucia.id}, language_code="")
+    # The grant's reply comes first, then the new admin's menu is set: wait for it (bounded).
+    async with asyncio.timeout(10):
+        for _ in iter(int, 1):  # until it is set (or the timeout)
+            admin_menu = harness.emulator.commands(
+                scope={"type": "chat", "chat_id": lucia.id}, language_code=""
+            )
+            if admin_menu:
+                break
+            await asyncio.sleep(0.02)
     assert "admin" in [command["command"] for command in admin_menu]
 
     listing = await harness.choose(root, menu, "👥 Who has which role")
