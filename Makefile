@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LANGUAGES := en fr es pt ar ru uk sw de it tr fa ur hi bn zh_Hans
+# Test processes `make test` runs the suite in (pytest-xdist; 0: one process). The tests mostly wait
+# on the network and the database, so more processes than cores pay off.
+TEST_WORKERS ?= 4
 
 .PHONY: run test sandbox bench migrate messages compile-messages clean
 
@@ -22,11 +25,11 @@ compile-messages: $(STAMP)
 run: $(STAMP) compile-messages
 	$(BIN)/diaspora-bridge run
 
-## Set up and run the whole suite: ruff, then pytest.
+## Set up and run the whole suite: ruff, then pytest (in TEST_WORKERS processes).
 test: $(STAMP) compile-messages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 ## The bot in your browser, with no token and no internet.
 sandbox: $(STAMP) compile-messages
