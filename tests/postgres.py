@@ -1,5 +1,6 @@
 """Throwaway PostgreSQL databases, for the tests and the benchmarks: created under a fresh name on
-the server a URL names, and dropped afterwards even with connections left open."""
+the server a URL names (empty, or a copy of a template database), and dropped afterwards even with
+connections left open."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from contextlib import contextmanager
 from sqlalchemy.engine import make_url
 
 
-async def run_on_server(server_url: str, sql: str) -> None:
-    """One statement on the server of `server_url` (CREATE/DROP DATABASE run outside a transaction)."""
+async def run_on_server(server_url: str, *statements: str) -> None:
+    """Statements on the server of `server_url`, one by one on one connection (CREATE/DROP
+    DATABASE run outside a transaction)."""
     import asyncpg
 
     url = make_url(server_url)
@@ -24,15 +26,26 @@ async def run_on_server(server_url: str, sql: str) -> None:
         database=url.database or "postgres",
     )
     try:
-        await connection.execute(sql)
+        for sql in statements:
+            await connection.execute(sql)
     finally:
         await connection.close()
 
 
-async def create_database(server_url: str, prefix: str) -> str:
-    """A new, empty database named `prefix_` and a random suffix; its URL."""
+async def create_database(
+    server_url: str, prefix: str, template: str | None = None, durable: bool = True
+) -> str:
+    """A new database named `prefix_` and a random suffix: empty, or a copy of the database the URL
+    `template` names (which nobody may be connected to); its URL. Not `durable`: its commits do not
+    wait for the disk (synchronous_commit off: what a commit shows other sessions is the same, only
+    a crash of the server could lose the last ones), for the tests."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    await run_on_server(server_url, f'CREATE DATABASE "{name}"')
+    statements = [f'CREATE DATABASE "{name}"']
+    if template is not None:
+        statements[0] += f' TEMPLATE "{make_url(template).database}"'
+    if not durable:
+        statements.append(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+    await run_on_server(server_url, *statements)
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
@@ -43,9 +56,12 @@ async def drop_database(server_url: str, database_url: str) -> None:
 
 
 @contextmanager
-def throwaway_database(server_url: str, prefix: str) -> Iterator[str]:
-    """For synchronous fixtures: the URL of a new database, dropped when the block ends."""
-    database_url = asyncio.run(create_database(server_url, prefix))
+def throwaway_database(
+    server_url: str, prefix: str, template: str | None = None, durable: bool = True
+) -> Iterator[str]:
+    """For synchronous fixtures: the URL of a new database (see `create_database`), dropped when
+    the block ends."""
+    database_url = asyncio.run(create_database(server_url, prefix, template, durable))
     try:
         yield database_url
     finally:
