@@ -55,6 +55,36 @@ async def test_search_folds_case_and_accents_in_three_scripts(session: AsyncSess
     assert everything.items[0].id == russian.id  # the member's language first
 
 
+async def test_pages_count_every_match_once_and_an_old_page_button_keeps_the_total(
+    session: AsyncSession,
+) -> None:
+    org = await organization(session)
+    made = [
+        await published(
+            session, org, f"Grants guide {number}", published_at=MONDAY_10 - timedelta(hours=number)
+        )
+        for number in range(10)
+    ]
+    ids = [org.id or 0]
+    first = await library.page(session, ids, "en", category="legal_documents")
+    second = await library.page(session, ids, "en", category="legal_documents", offset=8)
+    past = await library.page(session, ids, "en", category="legal_documents", offset=16)
+    assert (first.total, second.total, past.total) == (10, 10, 10)
+    assert [item.id for item in first.items + list(second.items)] == [
+        item.id for item in made
+    ]  # newest first
+    assert first.has_next and not second.has_next and past.items == ()
+    searched = await library.page(session, ids, "en", query="guide", offset=8)
+    assert (searched.total, len(searched.items)) == (10, 2)
+    assert (await library.page(session, ids, "en", query="nothing-like-this")).total == 0
+    member = await record_consent(session, TelegramIdentity(7, None, "Saver"), "en", "UTC", org.id or 0)
+    for resource in made[:3]:
+        await library.set_saved(session, resource, member.id or 0, True)
+    await session.commit()
+    saved = await library.page(session, ids, "en", saved_by=member.id or 0, offset=2)
+    assert (saved.total, [item.id for item in saved.items]) == (3, [made[2].id])
+
+
 async def test_members_see_their_organizations_and_the_confederation(session: AsyncSession) -> None:
     ours = await organization(session)
     theirs = Organization(slug="other", name="Other")

@@ -15,7 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services import audit
 from bot.services.library.rules import LibraryError
 from bot.services.library.search import match_condition, refresh
-from storage.models import Membership, Resource, ResourceKind, ResourceSave, ResourceScope, ResourceStatus
+from bot.services.membership_cache import memberships
+from storage.models import Resource, ResourceKind, ResourceSave, ResourceScope, ResourceStatus
 from storage.types import utcnow
 
 PAGE_SIZE = 8
@@ -35,11 +36,11 @@ class Page:
 
 
 async def member_organizations(session: AsyncSession, member_id: int | None) -> list[int]:
-    """The organizations a member belongs to (whatever their role)."""
+    """The organizations a member belongs to (whatever their role), from the membership cache (no
+    statement on a member's next page or card)."""
     if member_id is None:
         return []
-    result = await session.exec(select(Membership.organization_id).where(Membership.member_id == member_id))
-    return list(result.all())
+    return [held.organization_id for held in await memberships(session, member_id)]
 
 
 def visible_to(organization_ids: Sequence[int]) -> Any:
@@ -210,20 +211,26 @@ async def page(
         if matched is None:
             return Page((), 0, 0)
         conditions.append(matched)
-    ids = select(col(Resource.id))
     if saved_by is not None:
-        ids = ids.join(ResourceSave, col(ResourceSave.resource_id) == col(Resource.id)).where(
-            ResourceSave.member_id == saved_by
+        conditions.append(
+            col(Resource.id).in_(select(ResourceSave.resource_id).where(ResourceSave.member_id == saved_by))
         )
-    ids = ids.where(*conditions)
-    total = int((await session.exec(select(func.count()).select_from(ids.subquery()))).one())
-    if total <= offset:
-        return Page((), total, max(0, offset))
+    ids = select(col(Resource.id)).where(*conditions)
+    offset = max(0, offset)
     yours = case((col(Resource.search_langs).like(f"% {language} %"), 0), else_=1)
     # Only ids go through the sort, then the page's rows are read by id: a sort of whole rows
-    # carried every text of every resource of the category (SQLite's sorter) for 8 of them.
-    ordered = ids.order_by(yours, col(Resource.published_at).desc(), col(Resource.id).desc())
-    found = list((await session.exec(ordered.offset(max(0, offset)).limit(limit))).all())
+    # carried every text of every resource of the category (SQLite's sorter) for 8 of them. The
+    # total comes with the page (a window count), so the search or the category filter runs once.
+    ordered = (
+        select(col(Resource.id), func.count().over())
+        .where(*conditions)
+        .order_by(yours, col(Resource.published_at).desc(), col(Resource.id).desc())
+    )
+    listed = (await session.exec(ordered.offset(offset).limit(limit))).all()
+    if not listed:  # nothing, or past the end (an old page button): then the total alone
+        total = offset and int((await session.exec(select(func.count()).select_from(ids.subquery()))).one())
+        return Page((), total, offset)
+    found, total = [ident for ident, _count in listed], int(listed[0][1])
     rows = await session.exec(select(Resource).where(col(Resource.id).in_(found)))
     by_id = {resource.id: resource for resource in rows.all()}
-    return Page([by_id[ident] for ident in found if ident in by_id], total, max(0, offset))
+    return Page([by_id[ident] for ident in found if ident in by_id], total, offset)
