@@ -1,15 +1,30 @@
 """Small steps every capability takes on its own rows, in the caller's transaction: saving a new
-row, reading one as stored now, and deleting a draft together with the rows that hang from it."""
+row, reading one as stored now, and deleting a draft together with the rows that hang from it; and
+`Page`, one page of a list and how many there are in all."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 Row = TypeVar("Row", bound=SQLModel)
+
+
+@dataclass(frozen=True)
+class Page(Generic[Row]):
+    """One page of rows (from `offset`), and how many there are in all."""
+
+    items: Sequence[Row]
+    total: int
+    offset: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + len(self.items) < self.total
 
 
 async def saved(session: AsyncSession, row: Row) -> Row:

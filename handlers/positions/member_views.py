@@ -17,7 +17,8 @@ from bot.i18n import _, format_list, format_when, language_name, ngettext
 from bot.services.geo import country_name
 from bot.services.organizations import organization_text
 from bot.services.positions.signatures import Outcome, Shared
-from bot.services.positions.visibility import PAGE_SIZE, PositionFacts, PositionPage, reads_in
+from bot.services.positions.visibility import PAGE_SIZE, PositionFacts, reads_in
+from bot.services.rows import Page
 from bot.services.text import telegram_length
 from handlers.positions.callbacks import PositionMember
 from handlers.ui import page_turns
@@ -59,7 +60,7 @@ def endorsers_line(count: int) -> str:
 
 
 def list_view(
-    found: PositionPage, counts: dict[int, int], locale: str, zone: str, now: datetime
+    found: Page[Position], counts: dict[int, int], locale: str, zone: str, now: datetime
 ) -> tuple[str, InlineKeyboardMarkup]:
     """A page of /positions: one entry per position, number buttons open the cards."""
     lines = [_("📢 <b>Joint positions</b>")]

@@ -4,7 +4,6 @@ categories with counts, a category's page, search results (the member's language
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,23 +15,11 @@ from bot.services import audit
 from bot.services.library.rules import LibraryError
 from bot.services.library.search import match_condition, refresh
 from bot.services.membership_cache import memberships
+from bot.services.rows import Page
 from storage.models import Resource, ResourceKind, ResourceSave, ResourceScope, ResourceStatus
 from storage.types import utcnow
 
 PAGE_SIZE = 8
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of resources and how many there are in all."""
-
-    items: Sequence[Resource]
-    total: int
-    offset: int
-
-    @property
-    def has_next(self) -> bool:
-        return self.offset + len(self.items) < self.total
 
 
 async def member_organizations(session: AsyncSession, member_id: int | None) -> list[int]:
@@ -199,7 +186,7 @@ async def page(
     saved_by: int | None = None,
     offset: int = 0,
     limit: int = PAGE_SIZE,
-) -> Page:
+) -> Page[Resource]:
     """A page of what a member may see: in a category, matching a search (every word, on the
     full-text index), or among their saved ones; resources they can read in `language` first,
     the newest first within each."""

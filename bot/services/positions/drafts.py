@@ -9,8 +9,6 @@ audit entry. Texts are checked here too, not only by the dialog."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -25,6 +23,7 @@ from bot.services.positions.signatures import erase_position_signatures
 from bot.services.positions.submission import change
 from bot.services.refusal import Refusal
 from bot.services.roles import Actor
+from bot.services.rows import Page
 from bot.services.text import TextRejected, clean_line, telegram_length
 from storage.models import (
     Organization,
@@ -226,20 +225,9 @@ async def discard(session: AsyncSession, position: Position) -> None:
         await session.flush()
 
 
-@dataclass(frozen=True)
-class Page:
-    items: Sequence[Position]
-    total: int
-    offset: int
-
-    @property
-    def has_next(self) -> bool:
-        return self.offset + len(self.items) < self.total
-
-
 async def organization_positions(
     session: AsyncSession, organization_id: int, offset: int = 0, limit: int = PAGE_SIZE
-) -> Page:
+) -> Page[Position]:
     """The drafting organization's positions: drafts and open ones first, then closed and
     withdrawn ones, the newest first within each."""
     where = Position.organization_id == organization_id

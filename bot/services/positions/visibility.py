@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.positions.signatures import signature, signature_count
+from bot.services.rows import Page
 from storage.models import (
     EndorsementDecision,
     Member,
@@ -28,19 +29,6 @@ from storage.models import (
 
 PAGE_SIZE = 6
 SHOWN = (PositionStatus.OPEN, PositionStatus.CLOSED)
-
-
-@dataclass(frozen=True)
-class PositionPage:
-    """One page of the positions a member may see, and how many there are in all."""
-
-    items: Sequence[Position]
-    total: int
-    offset: int
-
-    @property
-    def has_next(self) -> bool:
-        return self.offset + len(self.items) < self.total
 
 
 @dataclass(frozen=True)
@@ -86,12 +74,12 @@ async def visible_position(session: AsyncSession, member: Member, position_id: i
 
 async def visible_page(
     session: AsyncSession, member: Member, language: str, page: int = 0, limit: int = PAGE_SIZE
-) -> PositionPage:
+) -> Page[Position]:
     """Page `page` (from 0) of what the member may see: those they can read in `language` first; within each,
     open ones first (the nearest deadline first), then closed ones (the latest first). Positions
     are few (a confederation's statements), so the order is made here rather than in SQL."""
     if not _may_see(member):
-        return PositionPage((), 0, 0)
+        return Page((), 0, 0)
     result = await session.exec(select(Position).where(_visible_to(member.id or 0)))
     rows = list(result.all())
     never = float("inf")
@@ -103,7 +91,7 @@ async def visible_page(
 
     rows.sort(key=lambda position: (*order(position), -(position.id or 0)))
     offset = max(0, min(page, (len(rows) - 1) // limit)) * limit  # a page gone: the last one
-    return PositionPage(rows[offset : offset + limit], len(rows), offset)
+    return Page(rows[offset : offset + limit], len(rows), offset)
 
 
 async def endorsement_counts(session: AsyncSession, position_ids: Sequence[int]) -> dict[int, int]:
