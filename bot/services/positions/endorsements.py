@@ -22,7 +22,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services import audit
 from bot.services.audience import reachable_members
 from bot.services.confederation.listing import administered
-from bot.services.memberships.requests import admin_addressees
 from bot.services.outbox_rows import insert_rows, pending_row
 from bot.services.positions.submission import recipients
 from storage.models import (
@@ -86,9 +85,13 @@ async def ask(
         ],
     )
     rows = []
-    for asked in await answers_of(session, position.id or 0):
+    answers = await answers_of(session, position.id or 0)
+    admins = await _admins_of(session, [asked.organization.id or 0 for asked in answers])
+    for asked in answers:
         payload = {"position_id": position.id, "endorsement_id": asked.endorsement.id}
-        for to in await admin_addressees(session, asked.organization, frozenset()):
+        default = asked.organization.default_language
+        for member_id, chat_id, language in admins.get(asked.organization.id or 0, []):
+            to = (member_id, chat_id, language or default)
             rows.append(
                 pending_row(
                     REQUEST_KIND,
@@ -125,14 +128,28 @@ async def without_admin(session: AsyncSession, answers: Sequence[Asked]) -> list
     }
     if not pending:
         return []
-    staffed = await session.exec(
+    told = await _admins_of(session, list(pending))
+    return [organization for ident, organization in pending.items() if ident not in told]
+
+
+async def _admins_of(
+    session: AsyncSession, organization_ids: Sequence[int]
+) -> dict[int, list[tuple[int, int, str | None]]]:
+    """(member id, chat id, language) of the reachable admins of each organization, in one read
+    (organizations without any are absent)."""
+    if not organization_ids:
+        return {}
+    result = await session.exec(
         reachable_members()
         .join(Membership, col(Membership.member_id) == col(Member.id))
-        .where(col(Membership.organization_id).in_(list(pending)), Membership.role == Role.ADMIN)
-        .with_only_columns(Membership.organization_id)
+        .where(col(Membership.organization_id).in_(list(organization_ids)), Membership.role == Role.ADMIN)
+        .add_columns(Membership.organization_id)
+        .order_by(col(Member.id))
     )
-    told = {row[0] for row in staffed.all()}
-    return [organization for ident, organization in pending.items() if ident not in told]
+    admins: dict[int, list[tuple[int, int, str | None]]] = {}
+    for member_id, chat_id, language, _zone, organization_id in result.all():
+        admins.setdefault(organization_id, []).append((member_id, chat_id, language))
+    return admins
 
 
 async def signature_count(session: AsyncSession, position_id: int) -> int:
