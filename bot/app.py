@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.aiogram_tuning import PinResponseTypes, freeze_startup_heap, inline_sync_filters
+from bot.callback_routing import route_callbacks
 from bot.commands import refresh_chat_commands, set_default_commands
 from bot.commit_before_send import CommitBeforeSendMiddleware
 from bot.config import Settings
@@ -317,6 +318,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
             observer.middleware(RightsMiddleware())  # after the callback answer: a refusal is a toast
     dispatcher.include_routers(*get_routers())
     inline_sync_filters(dispatcher)
+    route_callbacks(dispatcher)
     app = App(
         settings,
         engine,

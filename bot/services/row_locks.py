@@ -28,8 +28,20 @@ async def bump(
     """Add one to the counter column `seq` of the row meeting `conditions` (its id, and the state
     it must be in) and return (the new `seq`, *`returning`); None, with nothing written, when no
     row meets them."""
-    statement = update(seq.class_).where(*conditions).values({seq: seq + 1}).returning(seq, *returning)
-    return (await (await session.connection()).execute(statement)).first()
+    return await bumped(session, bump_statement(seq, *conditions, returning=returning))
+
+
+def bump_statement(seq: Any, *conditions: Any, returning: Sequence[Any]) -> Any:
+    """`bump`'s statement, for callers on a hot path to build once (with bind parameters in
+    `conditions`) and run with `bumped`."""
+    return update(seq.class_).where(*conditions).values({seq: seq + 1}).returning(seq, *returning)
+
+
+async def bumped(
+    session: AsyncSession, statement: Any, params: dict[str, Any] | None = None
+) -> Row[Any] | None:
+    """Run a `bump_statement` with the values of its bind parameters."""
+    return (await (await session.connection()).execute(statement, params)).first()
 
 
 async def claim(

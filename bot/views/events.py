@@ -11,9 +11,8 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_time
 
 from bot.i18n import format_when
@@ -134,33 +133,29 @@ def your_answer(answer: RsvpStatus, position: int | None) -> str:
 
 
 def card_keyboard(event: Event, answer: RsvpStatus | None = None) -> InlineKeyboardMarkup | None:
+    """The card's buttons: Going / Maybe / Can't go (the member's answer marked), Take the seat
+    above them when one is offered, Add to calendar below (built as rows: InlineKeyboardBuilder
+    copies the whole keyboard for each button added, on every tap)."""
     if event.status != EventStatus.PUBLISHED or event.id is None:
         return None
-    builder = InlineKeyboardBuilder()
+
+    def button(text: str, action: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(text=text, callback_data=EventAction(action=action, id=event.id).pack())
+
+    calendar = [button(_("📅 Add to calendar"), "ics")]
     if event.training_id is not None:  # a training session: seats are taken on the training's card
-        builder.button(text=_("📅 Add to calendar"), callback_data=EventAction(action="ics", id=event.id))
-        return builder.as_markup()
+        return InlineKeyboardMarkup(inline_keyboard=[calendar])
 
     def mark(status: RsvpStatus, label: str) -> str:
         return f"• {label} •" if answer == status else label
 
-    if answer == RsvpStatus.OFFERED:
-        builder.button(text=_("🎟 Take the seat"), callback_data=EventAction(action="take", id=event.id))
-    builder.button(
-        text=mark(RsvpStatus.GOING, _("✅ Going")), callback_data=EventAction(action="going", id=event.id)
-    )
-    builder.button(
-        text=mark(RsvpStatus.MAYBE, _("🤔 Maybe")), callback_data=EventAction(action="maybe", id=event.id)
-    )
-    builder.button(
-        text=mark(RsvpStatus.NOT_GOING, _("❌ Can't go")), callback_data=EventAction(action="no", id=event.id)
-    )
-    builder.button(text=_("📅 Add to calendar"), callback_data=EventAction(action="ics", id=event.id))
-    if answer == RsvpStatus.OFFERED:
-        builder.adjust(1, 3, 1)
-    else:
-        builder.adjust(3, 1)
-    return builder.as_markup()
+    choices = [
+        button(mark(RsvpStatus.GOING, _("✅ Going")), "going"),
+        button(mark(RsvpStatus.MAYBE, _("🤔 Maybe")), "maybe"),
+        button(mark(RsvpStatus.NOT_GOING, _("❌ Can't go")), "no"),
+    ]
+    take = [[button(_("🎟 Take the seat"), "take")]] if answer == RsvpStatus.OFFERED else []
+    return InlineKeyboardMarkup(inline_keyboard=[*take, choices, calendar])
 
 
 def upcoming(event: Event, now: datetime) -> bool:

@@ -210,7 +210,8 @@ async def _refresh_card(
         return
     organization, locale, zone = ctx.organization, ctx.locale, ctx.zone
     text, keyboard = await member_card(ctx.session, event, member, organization, locale, zone, answer)
-    if query.message.text and query.message.html_text.endswith(text):
+    shown = query.message.html_text if query.message.text else ""  # rebuilt from the entities
+    if shown and shown.endswith(text):
         return
-    prefix = query.message.html_text.split("📅", 1)[0] if "📅" in (query.message.text or "") else ""
+    prefix = shown.split("📅", 1)[0] if "📅" in (query.message.text or "") else ""
     await query.message.edit_text(prefix + text, reply_markup=keyboard)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, bindparam, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -129,11 +129,15 @@ async def checkin_window_open(session: AsyncSession, organization_id: int, now: 
     return (await session.exec(query.limit(1))).first() is not None
 
 
+# Built once (every event card reads it): answers per status of the event `:event_id`.
+_COUNTS = (
+    select(Rsvp.status, func.count()).where(col(Rsvp.event_id) == bindparam("event_id")).group_by(Rsvp.status)
+)
+
+
 async def counts(session: AsyncSession, event_id: int) -> dict[RsvpStatus, int]:
     """Answers per status, every status present."""
-    result = await session.exec(
-        select(Rsvp.status, func.count()).where(Rsvp.event_id == event_id).group_by(Rsvp.status)
-    )
+    result = await session.exec(_COUNTS, params={"event_id": event_id})
     found = {RsvpStatus(status): int(count) for status, count in result.all()}
     return {status: found.get(status, 0) for status in RsvpStatus}
 
@@ -229,14 +233,18 @@ async def member_answers(session: AsyncSession, member_id: int) -> list[dict[str
     ]
 
 
+# Built once (every tap on an event's buttons reads it): the event `:event_id` if the member
+# `:member_id` may see it (one statement).
+_SHOWN = select(Event).where(col(Event.id) == bindparam("event_id"), events_for(bindparam("member_id")))
+
+
 async def shown_event(session: AsyncSession, member_id: int | None, event_id: int) -> Event | None:
     """The event as this member may open it: not a draft, of one of their organizations or open to
     every organization (a training session included: the caller decides what it shows of one);
     None otherwise (a forged id, another organization's closed event)."""
     if not 0 < event_id <= ROW_ID_MAX:
         return None
-    query = select(Event).where(Event.id == event_id, events_for(member_id))  # one statement
-    event = (await session.exec(query)).first()
+    event = (await session.exec(_SHOWN, params={"event_id": event_id, "member_id": member_id})).first()
     return None if event is None or event.status == EventStatus.DRAFT else event
 
 

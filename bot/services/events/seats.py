@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import seat_queries
 from bot.services.events.rules import HOLDS_SEAT, EventError
-from bot.services.row_locks import bump
+from bot.services.row_locks import bump_statement, bumped
 from bot.services.rows import reloaded
 from storage.models import Event, EventStatus, Rsvp, RsvpStatus
 
@@ -34,26 +34,47 @@ class Locked:
     claim_window_hours: int | None
 
 
-async def lock_event(session: AsyncSession, event_id: int, *conditions: Any) -> Locked | None:
-    """The first statement of every seat-changing transaction (see the module docstring)."""
-    columns = (col(Event.status), col(Event.starts_at), col(Event.capacity), col(Event.claim_window_hours))
-    row = await bump(session, col(Event.rsvp_seq), col(Event.id) == event_id, *conditions, returning=columns)
+_RETURNING = (col(Event.status), col(Event.starts_at), col(Event.capacity), col(Event.claim_window_hours))
+
+
+def _lock_statement(*conditions: Any) -> Any:
+    """The lock of the event `:event_id` (and `conditions`) returning what `Locked` holds."""
+    return bump_statement(
+        col(Event.rsvp_seq), col(Event.id) == bindparam("event_id"), *conditions, returning=_RETURNING
+    )
+
+
+async def _locked(session: AsyncSession, statement: Any, params: dict[str, Any]) -> Locked | None:
+    row = await bumped(session, statement, params)
     if row is None:
         return None
     seq, status, starts_at, capacity, window = row
     return Locked(int(seq), EventStatus(status), starts_at, capacity, window)
 
 
+async def lock_event(session: AsyncSession, event_id: int, *conditions: Any) -> Locked | None:
+    """The first statement of every seat-changing transaction (see the module docstring)."""
+    return await _locked(session, _lock_statement(*conditions), {"event_id": event_id})
+
+
+# Built once, with `:now` (every tap starts with one of them): the event takes answers, and
+# (Going, Maybe) its RSVP deadline has not passed.
+_TAKES_ANSWERS = (
+    Event.status == EventStatus.PUBLISHED,
+    col(Event.starts_at) > bindparam("now"),
+    col(Event.training_id).is_(None),
+)
+_LOCK_OPEN = {
+    False: _lock_statement(*_TAKES_ANSWERS),
+    True: _lock_statement(
+        *_TAKES_ANSWERS, or_(col(Event.rsvp_deadline).is_(None), col(Event.rsvp_deadline) > bindparam("now"))
+    ),
+}
+
+
 async def lock_open_event(session: AsyncSession, event_id: int, now: datetime, *, deadline: bool) -> Locked:
     """Lock an event that takes answers; nothing is written when it does not."""
-    conditions = [
-        Event.status == EventStatus.PUBLISHED,
-        col(Event.starts_at) > now,
-        col(Event.training_id).is_(None),
-    ]
-    if deadline:
-        conditions.append(or_(col(Event.rsvp_deadline).is_(None), col(Event.rsvp_deadline) > now))
-    locked = await lock_event(session, event_id, *conditions)
+    locked = await _locked(session, _LOCK_OPEN[deadline], {"event_id": event_id, "now": now})
     if locked is not None:
         return locked
     event = await reloaded(session, Event, event_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, bindparam, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -68,19 +68,27 @@ async def expire_locked_offers(session: AsyncSession, event_id: int, locked: Loc
     return len(expired)
 
 
+# Built once, with `:event_id`, `:member_id` and `:now` (every tap reads it, under the lock): the
+# member's answer and the offers whose claim window ended, each marked `ended`.
+_ENDED = and_(Rsvp.status == RsvpStatus.OFFERED, col(Rsvp.offered_until) <= bindparam("now"))
+_ANSWER_AND_ENDED = (
+    select(Rsvp, _ENDED.label("ended"))
+    .where(
+        col(Rsvp.event_id) == bindparam("event_id"),
+        or_(col(Rsvp.member_id) == bindparam("member_id"), _ENDED),
+    )
+    .order_by(col(Rsvp.seq))
+    .execution_options(populate_existing=True)
+)
+
+
 async def expire_offers_and_answer(
     session: AsyncSession, event_id: int, member_id: int, locked: Locked, now: datetime
 ) -> Rsvp | None:
     """`expire_locked_offers`, reading the member's own answer in the same statement (one less
     under the event's lock); the answer as it is afterwards. Call with the event locked."""
-    ended = and_(Rsvp.status == RsvpStatus.OFFERED, col(Rsvp.offered_until) <= now)
-    statement = (
-        select(Rsvp, ended.label("ended"))
-        .where(Rsvp.event_id == event_id, or_(Rsvp.member_id == member_id, ended))
-        .order_by(col(Rsvp.seq))
-        .execution_options(populate_existing=True)
-    )
-    rows = (await session.exec(statement)).all()
+    params = {"event_id": event_id, "member_id": member_id, "now": now}
+    rows = (await session.exec(_ANSWER_AND_ENDED, params=params)).all()
     await _expire(session, event_id, locked, [answer for answer, over in rows if over], now)
     return next((answer for answer, _ in rows if answer.member_id == member_id), None)
 

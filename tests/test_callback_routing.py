@@ -1,0 +1,107 @@
+"""`bot.callback_routing`: a button press skips the routers that cannot take it, and reaches the
+same handler as before."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Dispatcher, F, Router
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, User
+
+from bot.callback_routing import route_callbacks
+
+
+class Alpha(CallbackData, prefix="a"):
+    action: str
+
+
+class Beta(CallbackData, prefix="b", sep="|"):
+    action: str
+    id: int
+
+
+def press(data: str | None) -> CallbackQuery:
+    user = User(id=1, is_bot=False, first_name="A")
+    return CallbackQuery(id="1", from_user=user, chat_instance="c", data=data)
+
+
+def dispatcher(*routers: Router) -> Dispatcher:
+    root = Dispatcher()
+    root.include_routers(*routers)
+    return root
+
+
+async def test_a_press_reaches_its_handler_past_other_routers() -> None:
+    alpha, beta, inner = Router(name="alpha"), Router(name="beta"), Router(name="inner")
+    entered: list[str] = []
+
+    @alpha.callback_query(Alpha.filter(F.action == "go"))
+    async def on_alpha(query: CallbackQuery, callback_data: Alpha) -> str:
+        return f"alpha {callback_data.action}"
+
+    @inner.callback_query(Beta.filter())
+    async def on_beta(query: CallbackQuery, callback_data: Beta) -> str:
+        return f"beta {callback_data.id}"
+
+    async def spy(handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        entered.append(data["event_router"].name)
+        return await handler(event, data)
+
+    beta.include_router(inner)
+    root = dispatcher(alpha, beta)
+    inner.callback_query.middleware(spy)  # an inner middleware: routing is unchanged
+    assert route_callbacks(root) == 3
+    assert route_callbacks(root) == 3  # idempotent
+    assert await root.propagate_event("callback_query", press("b|x|7")) == "beta 7"
+    assert entered == ["inner"]
+    assert await root.propagate_event("callback_query", press("a:go")) == "alpha go"
+    for refused in ("a:stop", "a", "b:x:7", "c:go", "", None):
+        assert await root.propagate_event("callback_query", press(refused)) is UNHANDLED
+
+
+async def test_routers_that_may_take_any_press_are_entered() -> None:
+    catch_all, guarded, plain = Router(name="catch_all"), Router(name="guarded"), Router(name="plain")
+
+    @catch_all.callback_query(F.data == "c:go")
+    async def on_anything(query: CallbackQuery) -> str:
+        return "caught"
+
+    @plain.callback_query(Alpha.filter())
+    async def on_alpha(query: CallbackQuery) -> str:
+        return "alpha"
+
+    async def outer(handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        return "outer" if event.data == "o:x" else await handler(event, data)
+
+    guarded.callback_query.outer_middleware(outer)
+    root = dispatcher(plain, guarded, catch_all)
+    assert route_callbacks(root) == 1  # plain only
+    assert await root.propagate_event("callback_query", press("c:go")) == "caught"
+    assert await root.propagate_event("callback_query", press("o:x")) == "outer"
+    assert await root.propagate_event("callback_query", press("a:x")) == "alpha"
+
+
+async def test_the_bots_routers_take_the_same_presses() -> None:
+    """Every prefix of the bot's buttons still reaches a router that has a handler for it."""
+    from handlers import get_routers
+
+    root = dispatcher(*get_routers())
+    try:
+        route_callbacks(root)
+        prefixes = {
+            item.callback.callback_data.__prefix__
+            for router in root.chain_tail
+            for handler in router.callback_query.handlers
+            for item in handler.filters or ()
+            if hasattr(item.callback, "callback_data")
+        }
+        assert {"ev", "ea", "sv", "tr", "lib"} <= prefixes
+        routed = [router for router in root.chain_tail if hasattr(router, "callback_prefixes")]
+        for prefix in prefixes:
+            assert any(prefix in {p for _, p in router.callback_prefixes} for router in routed), prefix
+    finally:  # the routers are module-level: detached for the next test's App (as App.stop does)
+        for router in root.sub_routers:
+            router._parent_router = None
+        root.sub_routers.clear()
