@@ -7,6 +7,7 @@ looks the same wherever it appears. Callers set the gettext locale (the member's
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from html import escape
 from zoneinfo import ZoneInfo
 
@@ -32,14 +33,21 @@ class EventAction(CallbackData, prefix="ev"):
 
 def when_text(event: Event, locale: str, timezone: str) -> str:
     """Start in words in the member's zone, with the end time when there is one."""
-    start = format_when(event.starts_at, locale, timezone, "words")
-    if event.ends_at is None:
+    return _when(event.starts_at, event.ends_at, locale, timezone)
+
+
+@lru_cache(maxsize=4096)
+def _when(starts_at: datetime, ends_at: datetime | None, locale: str, timezone: str) -> str:
+    """`when_text` of these times, kept: Babel's formatting was a third of an /events page's own
+    work, and the same few events are listed to every member (issue 15)."""
+    start = format_when(starts_at, locale, timezone, "words")
+    if ends_at is None:
         return start
-    end = event.ends_at.astimezone(ZoneInfo(timezone))
-    same_day = event.starts_at.astimezone(ZoneInfo(timezone)).date() == end.date()
+    end = ends_at.astimezone(ZoneInfo(timezone))
+    same_day = starts_at.astimezone(ZoneInfo(timezone)).date() == end.date()
     if same_day:
         return start.replace(f" ({timezone})", f" – {format_time(end, 'short', locale=locale)} ({timezone})")
-    return f"{start} – {format_when(event.ends_at, locale, timezone, 'words')}"
+    return f"{start} – {format_when(ends_at, locale, timezone, 'words')}"
 
 
 def event_card(

@@ -10,7 +10,7 @@ from datetime import datetime
 from html import escape
 from typing import Final
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -307,30 +307,28 @@ async def events_page(
         ),
         "",
     ]
-    builder = InlineKeyboardBuilder()
+    rows: list[list[InlineKeyboardButton]] = []  # built directly: the builder deep-copies per button
+    marks = {RsvpStatus.GOING: " ✅", RsvpStatus.MAYBE: " 🤔", RsvpStatus.WAITLISTED: " ⏳"}
+    language = member.language if member else locale
     for number, event in enumerate(page.events, start=offset + 1):
-        version = service.version_for(
-            event, member.language if member else locale, organization.default_language
-        )
+        version = service.version_for(event, language, organization.default_language)
         title = service.event_text(event, version)[0]
-        mark = {RsvpStatus.GOING: " ✅", RsvpStatus.MAYBE: " 🤔", RsvpStatus.WAITLISTED: " ⏳"}.get(
-            page.answers.get(event.id or 0),
-            "",  # type: ignore[arg-type]
-        )
+        mark = marks.get(page.answers.get(event.id or 0), "")  # type: ignore[arg-type]
         lines.append(f"{number}. <b>{escape(title)}</b>{mark}\n    {escape(when_text(event, locale, zone))}")
         if origin := origins.get(event.organization_id):
             lines.append(f"    {origin_line(origin)}")
-        builder.button(
-            text=f"{number}. {title}"[:60], callback_data=EventAction(action="open", id=event.id or 0)
-        )
-    builder.adjust(1)
+        data = EventAction(action="open", id=event.id or 0).pack()
+        rows.append([InlineKeyboardButton(text=f"{number}. {title}"[:60], callback_data=data)])
     navigation = []
     if offset > 0:
         navigation.append(("◀", max(0, offset - PAGE_SIZE)))
     if offset + PAGE_SIZE < page.total:
         navigation.append(("▶", offset + PAGE_SIZE))
-    for label, target in navigation:
-        builder.button(text=label, callback_data=EventAction(action="page", id=target))
     if navigation:
-        builder.adjust(*([1] * len(page.events)), len(navigation))
-    return "\n".join(lines), builder.as_markup()
+        rows.append(
+            [
+                InlineKeyboardButton(text=label, callback_data=EventAction(action="page", id=target).pack())
+                for label, target in navigation
+            ]
+        )
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)

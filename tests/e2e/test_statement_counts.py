@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import event
@@ -44,6 +45,7 @@ BOUNDS = {
     # once for the screen too, the dialog state written only when it changes; memberships cached,
     # finish, the dialog state kept
     "survey_answer": (11, 3),
+    "events": (5, 3),  # was 7: the page, its total and the member's answers in one statement
 }
 
 
@@ -123,6 +125,30 @@ async def test_help(harness: Harness, registered: Any) -> None:
     amina = await registered("Amina", "en")
     await harness.send(amina, "/help")  # a first update warms the caches
     assert_within("help", await per_update(harness, lambda: harness.send(amina, "/help")))
+
+
+async def test_events_list(harness: Harness, registered: Any) -> None:
+    """A member's /events: a page of a list longer than one."""
+    from bot.services import events as service
+    from storage.db import create_session_factory
+    from storage.types import utcnow
+
+    amina = await registered("Amina", "en")
+    async with create_session_factory(harness.app.engine)() as session:
+        organization = await bot_organization(session)
+        now = utcnow()
+        for day in range(1, 8):  # more than a page: the total and the next page's button
+            meetup = await service.create_event(
+                session,
+                organization_id=organization.id or 0,
+                title=f"Meetup {day}",
+                starts_at=now + timedelta(days=30 + day),
+                now=now,
+            )
+            await service.publish(session, meetup, organization, now, announce=False)
+        await session.commit()
+    await harness.send(amina, "/events")  # a first update warms the caches
+    assert_within("events", await per_update(harness, lambda: harness.send(amina, "/events")))
 
 
 async def test_rsvp_tap(harness: Harness, registered: Any) -> None:
