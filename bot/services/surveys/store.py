@@ -15,9 +15,10 @@ participation comes last everywhere."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, update
+from sqlalchemy import ColumnElement, Integer, String, and_, bindparam, delete, func, or_, update
 from sqlalchemy import select as sa_select  # rows, where sqlmodel's select of one column gives scalars
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
@@ -98,14 +99,6 @@ async def lock_response(session: AsyncSession, response: SurveyResponse) -> tupl
     return int(row[0]), ResponseStatus(row[1])
 
 
-def upsert(dialect: str, table: Any, keys: list[str], **values: Any) -> Any:
-    """INSERT `values`, or on a row with the same `keys` already there, UPDATE the other values."""
-    module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(table).values(**values)
-    changed = {name: statement.excluded[name] for name in values if name not in keys}
-    return statement.on_conflict_do_update(index_elements=keys, set_=changed)
-
-
 def takes_answers(survey_id: int, now: datetime) -> ColumnElement[bool]:
     """`ensure_open` as a condition of a statement, the survey's row read `FOR SHARE`."""
     return (
@@ -151,79 +144,134 @@ async def step(
     return True
 
 
-async def answer_at_once(
-    session: AsyncSession,
-    response: SurveyResponse,
-    question: SurveyQuestion,
-    value: Any,
-    now: datetime,
-    *,
-    read_next: bool,
-) -> tuple[bool, SurveyQuestion | None]:
-    """PostgreSQL: `step` to the next question, the answer kept (None: removed) and, if
-    `read_next`, that question, in one statement. (False, None) when nothing changed."""
-    target = question.position + 1
-    moved = (
+# -- the statements of every answer, built once ----------------------------------------------------
+# Each tap runs them with its values as parameters ("response", "survey", "now", …): building a
+# statement (its clauses, the upsert's `excluded`) cost more than the loop's share of running it.
+
+
+@cache
+def _moved() -> Any:
+    """`step` from the question at position "at" to "target" (the answer's move)."""
+    return (
         update(SurveyResponse)
         .where(
-            col(SurveyResponse.id) == response.id,
+            col(SurveyResponse.id) == bindparam("response"),
             col(SurveyResponse.status) == ResponseStatus.IN_PROGRESS,
-            col(SurveyResponse.position) == question.position,
-            takes_answers(response.survey_id, now),
+            col(SurveyResponse.position) == bindparam("at"),
+            takes_answers(bindparam("survey"), bindparam("now")),  # type: ignore[arg-type]
         )
-        .values(seq=col(SurveyResponse.seq) + 1, position=target)
+        .values(seq=col(SurveyResponse.seq) + 1, position=bindparam("target"))
         .returning(col(SurveyResponse.seq))
-        .cte("moved")
     )
-    answers = SurveyAnswer.__table__  # type: ignore[attr-defined]
+
+
+def _moving(response: SurveyResponse, question: SurveyQuestion, now: datetime) -> dict[str, Any]:
+    return {
+        "response": response.id,
+        "at": question.position,
+        "target": question.position + 1,
+        "survey": response.survey_id,
+        "now": now,
+    }
+
+
+def _moved_to(response: SurveyResponse, seq: int, target: int) -> None:
+    for name, value in {"seq": seq, "status": ResponseStatus.IN_PROGRESS, "position": target}.items():
+        set_committed_value(response, name, value)
+
+
+async def move_on(
+    session: AsyncSession, response: SurveyResponse, question: SurveyQuestion, now: datetime
+) -> bool:
+    """`step` to the question after `question` if it is the one being answered (False: nothing
+    changed)."""
+    connection = await session.connection()
+    row = (await connection.execute(_moved(), _moving(response, question, now))).first()
+    if row is None:
+        return False
+    _moved_to(response, int(row[0]), question.position + 1)
+    return True
+
+
+@cache
+def _kept(dialect: str) -> Any:
+    """The answer's row written or replaced (parameters: the row's columns)."""
+    statement = (postgresql if dialect == "postgresql" else sqlite).insert(SurveyAnswer)
+    return statement.on_conflict_do_update(
+        index_elements=["response_id", "question_id"], set_={"value": statement.excluded.value}
+    )
+
+
+@cache
+def _removed() -> Any:
+    return delete(SurveyAnswer).where(
+        col(SurveyAnswer.response_id) == bindparam("response"),
+        col(SurveyAnswer.question_id) == bindparam("question"),
+    )
+
+
+async def keep_answer(session: AsyncSession, response_id: int, question_id: int, value: Any) -> None:
+    """The answer's row: written, replaced, or (None: skipped) removed."""
+    connection = await session.connection()
     if value is None:
+        await connection.execute(_removed(), {"response": response_id, "question": question_id})
+        return
+    row = {"response_id": response_id, "question_id": question_id, "value": value}
+    await connection.execute(_kept(connection.dialect.name), row)
+
+
+@cache
+def _answered_at_once(removed: bool) -> Any:
+    moved = _moved().cte("moved")
+    answers = SurveyAnswer.__table__  # type: ignore[attr-defined]
+    if removed:
         kept: Any = answers.delete().where(
-            answers.c.response_id == response.id,
-            answers.c.question_id == question.id,
+            answers.c.response_id == bindparam("response"),
+            answers.c.question_id == bindparam("question"),
             select(moved.c.seq).exists(),
         )
     else:
-        rows = select(literal(response.id), literal(question.id), literal(value, answers.c.value.type))
+        rows = sa_select(
+            bindparam("response", type_=Integer),
+            bindparam("question", type_=Integer),
+            bindparam("answer", type_=answers.c.value.type),
+        )
         kept = postgresql.insert(answers).from_select(
             ["response_id", "question_id", "value"], rows.select_from(moved)
         )
         kept = kept.on_conflict_do_update(
             index_elements=["response_id", "question_id"], set_={"value": kept.excluded.value}
         )
-    statement: Any = sa_select(moved.c.seq).add_cte(kept.returning(answers.c.id).cte("kept"))
-    if read_next:
-        statement = statement.add_columns(SurveyQuestion).outerjoin(
-            SurveyQuestion,
-            and_(col(SurveyQuestion.survey_id) == response.survey_id, col(SurveyQuestion.position) == target),
-        )
-    row = (await session.exec(statement)).first()
+    return sa_select(moved.c.seq).add_cte(kept.returning(answers.c.id).cte("kept"))
+
+
+async def answer_at_once(
+    session: AsyncSession, response: SurveyResponse, question: SurveyQuestion, value: Any, now: datetime
+) -> bool:
+    """PostgreSQL: `move_on` and the answer kept (None: removed) in one statement. False when
+    nothing changed."""
+    parameters = {**_moving(response, question, now), "question": question.id, "answer": value}
+    row = (await session.exec(_answered_at_once(value is None), params=parameters)).first()
     if row is None:
-        return False, None
-    for name, written in {
-        "seq": int(row[0]),
-        "status": ResponseStatus.IN_PROGRESS,
-        "position": target,
-    }.items():
-        set_committed_value(response, name, written)
-    return True, row[1] if read_next else None
+        return False
+    _moved_to(response, int(row[0]), question.position + 1)
+    return True
 
 
 Place = tuple[Survey | None, SurveyParticipation | None, SurveyResponse | None, SurveyQuestion | None]
 
 
-async def place_of(session: AsyncSession, survey: Survey, member_id: int, *, share: bool) -> Place:
-    """In one statement: the survey (read again; `FOR SHARE` if `share`), the member's
-    participation, their response (by the key the survey's kind of anonymity gives it) and the
-    question at the response's position (the first one when there is no response yet)."""
-    key = col(SurveyParticipation.progress_token) if survey.anonymous else literal(f"m{member_id}")
+@cache
+def _place(anonymous: bool, share: bool) -> Any:
+    key = col(SurveyParticipation.progress_token) if anonymous else bindparam("key", type_=String)
     statement = (
         select(Survey, SurveyParticipation, SurveyResponse, SurveyQuestion)
-        .where(Survey.id == survey.id)
+        .where(Survey.id == bindparam("survey"))
         .outerjoin(
             SurveyParticipation,
             and_(
                 col(SurveyParticipation.survey_id) == Survey.id,
-                col(SurveyParticipation.member_id) == member_id,
+                col(SurveyParticipation.member_id) == bindparam("member"),
             ),
         )
         .outerjoin(
@@ -239,7 +287,13 @@ async def place_of(session: AsyncSession, survey: Survey, member_id: int, *, sha
         )
         .execution_options(populate_existing=True)
     )
-    if share:
-        statement = statement.with_for_update(read=True, of=Survey)  # type: ignore[arg-type]
-    row = (await session.exec(statement)).first()
+    return statement.with_for_update(read=True, of=Survey) if share else statement  # type: ignore[arg-type]
+
+
+async def place_of(session: AsyncSession, survey: Survey, member_id: int, *, share: bool) -> Place:
+    """In one statement: the survey (read again; `FOR SHARE` if `share`), the member's
+    participation, their response (by the key the survey's kind of anonymity gives it) and the
+    question at the response's position (the first one when there is no response yet)."""
+    parameters = {"survey": survey.id, "member": member_id, "key": f"m{member_id}"}
+    row = (await session.exec(_place(survey.anonymous, share), params=parameters)).first()
     return (None, None, None, None) if row is None else tuple(row)  # type: ignore[return-value]
