@@ -1,16 +1,18 @@
-"""The row access the survey services share: a question by position, a response by its key, the
-survey read `FOR SHARE`, the lock every change to a response starts with, and insert-or-ignore.
+"""The row access the survey services share: a question by position, a response by its key, the survey
+read `FOR SHARE`, the lock every change to a response starts with, insert-or-ignore, and the
+statements of every answer (the member's place, the move on, the answer kept), built once.
 
-Serialization. Every change to a response is one UPDATE of its row that bumps `seq` (the row lock
-on PostgreSQL, the write lock on SQLite, as in `events`) while the survey is read `FOR SHARE`, so a
-double tap is serialized and closing waits for submissions in flight. The usual way is `step`: one
-guarded UPDATE that applies only in the state the caller read (the position being answered, or the
-`seq` its reads were made at) while the survey takes answers (`takes_answers`, its row `FOR SHARE`
-in the same statement: survey, then response). When it changes nothing, the caller takes the
-careful way to find out why: `lock_response` (`UPDATE … SET seq = seq + 1 … RETURNING`), then
-`survey_for_share` (response, then survey). Shared locks do not conflict and nothing holding a
-response waits for a survey's row in any other mode, so the two orders cannot deadlock; the
-participation comes last everywhere."""
+Serialization. Every change to a response is one UPDATE of its row that bumps `seq` (the row lock on
+PostgreSQL, the write lock on SQLite, as in `events`) while the survey is read `FOR SHARE`, so a
+double tap is serialized and closing waits for submissions in flight. The usual way is `step` (an
+answer's: `move_on`, or on PostgreSQL `answer_at_once` with the answer's row): one guarded UPDATE
+that applies only in the state the caller read (the position being answered, or the `seq` its reads
+were made at) while the survey takes answers (`takes_answers`, its row `FOR SHARE` in the same
+statement: survey, then response). When it changes nothing, the caller takes the careful way to find
+out why: `lock_response` (`UPDATE … SET seq = seq + 1 … RETURNING`), then `survey_for_share`
+(response, then survey). Shared locks do not conflict and nothing holding a response waits for a
+survey's row in any other mode, so the two orders cannot deadlock; the participation comes last
+everywhere."""
 
 from __future__ import annotations
 
