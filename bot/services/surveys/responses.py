@@ -9,7 +9,7 @@ while the member is answering, so they can resume after a restart, and the token
 submission and when the survey closes. Residual: while a member is still answering, the token
 links them to their partial answers.
 
-Every change goes through the response's row lock first (`step` or `lock_response`: see `store`)."""
+Every change goes through the response's row lock first (a guarded UPDATE or `lock_response`: see `store`)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,11 +34,12 @@ from bot.services.surveys.store import (
     insert_ignore,
     keep_answer,
     lock_response,
+    mark_submitted,
     move_on,
+    participation_submitted,
     place_of,
     question_at,
     response_by_key,
-    step,
     survey_for_share,
 )
 from storage import models
@@ -192,13 +194,16 @@ async def back(
     return question
 
 
+@cache
+def _answers() -> Any:
+    return select(models.SurveyAnswer.question_id, models.SurveyAnswer.value).where(
+        models.SurveyAnswer.response_id == bindparam("response")
+    )
+
+
 async def answers_of(session: AsyncSession, response_id: int) -> dict[int, Any]:
     """{question id: stored value} of one response."""
-    result = await session.exec(
-        select(models.SurveyAnswer.question_id, models.SurveyAnswer.value).where(
-            models.SurveyAnswer.response_id == response_id
-        )
-    )
+    result = await session.exec(_answers(), params={"response": response_id})
     return {question_id: value for question_id, value in result.all()}
 
 
@@ -213,21 +218,15 @@ async def submit(session: AsyncSession, response: models.SurveyResponse, now: da
 
     The questions and answers are read first; the submission then applies only if the response
     is still at the `seq` it had (nothing changed since) and all are answered, in one statement
-    (`step`), followed by the participation's."""
+    (`mark_submitted`), followed by the participation's."""
     questions = await settled_questions(session, response.survey_id)
     answers = await answers_of(session, response.id or 0)
     # Anonymous responses are those without a member (see `start_or_resume`).
     anonymous = response.member_id is None
     submitted_at = now.replace(hour=0, minute=0, second=0, microsecond=0) if anonymous else now
     complete = not any(q.id not in answers and not q.optional for q in questions)
-    expected = [
-        col(models.SurveyResponse.seq) == response.seq,
-        col(models.SurveyResponse.position) >= len(questions),
-    ]
     submitted = models.ResponseStatus.SUBMITTED
-    if not (
-        complete and await step(session, response, now, expected, status=submitted, submitted_at=submitted_at)
-    ):
+    if not (complete and await mark_submitted(session, response, now, len(questions), submitted_at)):
         position, status = await lock_response(session, response)  # why not, the careful way
         if status == submitted:
             return Submitted(await answers_of(session, response.id or 0), True)
@@ -241,16 +240,7 @@ async def submit(session: AsyncSession, response: models.SurveyResponse, now: da
             .values(status=submitted, submitted_at=submitted_at)
         )
         _settle(response, position=position, status=submitted, submitted_at=submitted_at)
-    participation = update(models.SurveyParticipation).where(
-        col(models.SurveyParticipation.survey_id) == response.survey_id
-    )
-    if anonymous:
-        participation = participation.where(
-            col(models.SurveyParticipation.progress_token) == response.respondent_key
-        )
-    else:
-        participation = participation.where(col(models.SurveyParticipation.member_id) == response.member_id)
-    await (await session.connection()).execute(participation.values(submitted=True, progress_token=None))
+    await participation_submitted(session, response)
     return Submitted(answers, False)
 
 

@@ -7,7 +7,7 @@ questions of a survey that has a response (the callers here all hold one) are wh
 first read. The cache is a belt to those braces: any write to the questions table through the
 engine empties it (`watch_tables`), and a read made in a transaction that wrote that table is not
 kept. Closing changes no question: answers after the close are refused by the guarded UPDATE
-(`store.step`), which reads the survey's row every time.
+(`store.move_on`), which reads the survey's row every time.
 
 The copies handed out belong to no session and are shared by every update: read them, never add
 them to a session (`session.merge` copies one, as for any detached instance).

@@ -4,15 +4,14 @@ statements of every answer (the member's place, the move on, the answer kept), b
 
 Serialization. Every change to a response is one UPDATE of its row that bumps `seq` (the row lock on
 PostgreSQL, the write lock on SQLite, as in `events`) while the survey is read `FOR SHARE`, so a
-double tap is serialized and closing waits for submissions in flight. The usual way is `step` (an
-answer's: `move_on`, or on PostgreSQL `answer_at_once` with the answer's row): one guarded UPDATE
-that applies only in the state the caller read (the position being answered, or the `seq` its reads
-were made at) while the survey takes answers (`takes_answers`, its row `FOR SHARE` in the same
-statement: survey, then response). When it changes nothing, the caller takes the careful way to find
-out why: `lock_response` (`UPDATE … SET seq = seq + 1 … RETURNING`), then `survey_for_share`
-(response, then survey). Shared locks do not conflict and nothing holding a response waits for a
-survey's row in any other mode, so the two orders cannot deadlock; the participation comes last
-everywhere."""
+double tap is serialized and closing waits for submissions in flight. The usual way is one guarded
+UPDATE (`move_on`, on PostgreSQL `answer_at_once` with the answer's row; `mark_submitted`) that
+applies only in the state the caller read (the position being answered, or the `seq` its reads were
+made at) while the survey takes answers (`takes_answers`, its row `FOR SHARE` in the same statement:
+survey, then response). When it changes nothing, the caller takes the careful way to find out why:
+`lock_response` (`UPDATE … SET seq = seq + 1 … RETURNING`), then `survey_for_share` (response, then
+survey). Shared locks do not conflict and nothing holding a response waits for a survey's row in any
+other mode, so the two orders cannot deadlock; the participation comes last everywhere."""
 
 from __future__ import annotations
 
@@ -116,36 +115,6 @@ def takes_answers(survey_id: int, now: datetime) -> ColumnElement[bool]:
     )
 
 
-async def step(
-    session: AsyncSession,
-    response: SurveyResponse,
-    now: datetime,
-    expected: list[ColumnElement[bool]],
-    **values: Any,
-) -> bool:
-    """One statement for a change to a response: UPDATE it (`seq` bumped, `values` set) if it is
-    still in progress and as `expected`, and the survey takes answers. False when nothing changed
-    (the caller then finds out why the careful way); `response` takes what was written."""
-    row = (
-        await (await session.connection()).execute(
-            update(SurveyResponse)
-            .where(
-                col(SurveyResponse.id) == response.id,
-                col(SurveyResponse.status) == ResponseStatus.IN_PROGRESS,
-                *expected,
-                takes_answers(response.survey_id, now),
-            )
-            .values(seq=col(SurveyResponse.seq) + 1, **values)
-            .returning(col(SurveyResponse.seq))
-        )
-    ).first()
-    if row is None:
-        return False
-    for name, value in {"seq": int(row[0]), "status": ResponseStatus.IN_PROGRESS, **values}.items():
-        set_committed_value(response, name, value)
-    return True
-
-
 # -- the statements of every answer, built once ----------------------------------------------------
 # Each tap runs them with its values as parameters ("response", "survey", "now", …): building a
 # statement (its clauses, the upsert's `excluded`) cost more than the loop's share of running it.
@@ -153,7 +122,7 @@ async def step(
 
 @cache
 def _moved() -> Any:
-    """`step` from the question at position "at" to "target" (the answer's move)."""
+    """The move from the question at position "at" to "target", guarded as the module says."""
     return (
         update(SurveyResponse)
         .where(
@@ -185,8 +154,8 @@ def _moved_to(response: SurveyResponse, seq: int, target: int) -> None:
 async def move_on(
     session: AsyncSession, response: SurveyResponse, question: SurveyQuestion, now: datetime
 ) -> bool:
-    """`step` to the question after `question` if it is the one being answered (False: nothing
-    changed)."""
+    """To the question after `question` if it is the one being answered while the survey takes
+    answers (False: nothing changed)."""
     connection = await session.connection()
     row = (await connection.execute(_moved(), _moving(response, question, now))).first()
     if row is None:
@@ -299,3 +268,73 @@ async def place_of(session: AsyncSession, survey: Survey, member_id: int, *, sha
     parameters = {"survey": survey.id, "member": member_id, "key": f"m{member_id}"}
     row = (await session.exec(_place(survey.anonymous, share), params=parameters)).first()
     return (None, None, None, None) if row is None else tuple(row)  # type: ignore[return-value]
+
+
+@cache
+def _submitted() -> Any:
+    """Submitted, from the `seq` "at_seq" with every question reached ("count"), guarded likewise."""
+    return (
+        update(SurveyResponse)
+        .where(
+            col(SurveyResponse.id) == bindparam("response"),
+            col(SurveyResponse.status) == ResponseStatus.IN_PROGRESS,
+            col(SurveyResponse.seq) == bindparam("at_seq"),
+            col(SurveyResponse.position) >= bindparam("count"),
+            takes_answers(bindparam("survey"), bindparam("now")),  # type: ignore[arg-type]
+        )
+        .values(
+            seq=col(SurveyResponse.seq) + 1, status=ResponseStatus.SUBMITTED, submitted_at=bindparam("when")
+        )
+        .returning(col(SurveyResponse.seq))
+    )
+
+
+async def mark_submitted(
+    session: AsyncSession, response: SurveyResponse, now: datetime, count: int, submitted_at: datetime
+) -> bool:
+    """Submit the response if nothing changed since its `seq` and it reached all `count`
+    questions while the survey takes answers (False: nothing changed)."""
+    parameters = {
+        "response": response.id,
+        "at_seq": response.seq,
+        "count": count,
+        "survey": response.survey_id,
+        "now": now,
+        "when": submitted_at,
+    }
+    row = (await (await session.connection()).execute(_submitted(), parameters)).first()
+    if row is None:
+        return False
+    for name, value in {
+        "seq": int(row[0]),
+        "status": ResponseStatus.SUBMITTED,
+        "submitted_at": submitted_at,
+    }.items():
+        set_committed_value(response, name, value)
+    return True
+
+
+@cache
+def _participation_submitted(anonymous: bool) -> Any:
+    who = (
+        col(SurveyParticipation.progress_token) == bindparam("token")
+        if anonymous
+        else col(SurveyParticipation.member_id) == bindparam("member")
+    )
+    return (
+        update(SurveyParticipation)
+        .where(col(SurveyParticipation.survey_id) == bindparam("survey"), who)
+        .values(submitted=True, progress_token=None)
+    )
+
+
+async def participation_submitted(session: AsyncSession, response: SurveyResponse) -> None:
+    """The participation of the response's member says "submitted" and keeps no token. Anonymous
+    responses (no member) find it by the token."""
+    anonymous = response.member_id is None
+    parameters = {
+        "survey": response.survey_id,
+        "token": response.respondent_key,
+        "member": response.member_id,
+    }
+    await (await session.connection()).execute(_participation_submitted(anonymous), parameters)
