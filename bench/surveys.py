@@ -8,7 +8,10 @@ Every member is one asyncio task doing what the bot does for their taps, one tra
 (a fresh session, the service call, commit), all tasks started together and, as in the bot, at
 most MAX_CONCURRENT_UPDATES (10) taps handled at once while the others wait their turn: Start
 (`start_or_resume`), five answers (single choice, multiple choice, rating, number, text) through
-`answer`, then `submit`. Printed:
+`answer`, then `submit`. Each tap after Start first reads where the member is as the bot's handlers
+do (`start_or_resume(begin=False)`: one statement for the response and the question being
+answered; the bench used to `session.merge` the previous tap's response and question, two reads
+the bot never makes). The views (the next question's screen) are not part of it. Printed:
 
 - answers stored per second (5 per member) and responses submitted per second, wall clock;
 - p50 / p99 latency of one answer (tap → committed, including the wait for its turn), as a member
@@ -16,7 +19,10 @@ most MAX_CONCURRENT_UPDATES (10) taps handled at once while the others wait thei
 - the baseline measured in the same run on a fresh database: the same members, the same number of
   transactions at the same concurrency, each one bare `UPDATE members … WHERE id = …` and commit.
   The ratio (survey transactions/s ÷ baseline transactions/s) is the cost of the survey logic
-  (response lock, survey share lock, validation, answer upsert) over a bare write transaction;
+  (response lock, survey share lock, validation, answer upsert) over a bare write transaction.
+  Both parts run the same way (one task per member, the same limit on taps at once, the same
+  engine, pool and fresh database), so the comparison is fair; what every transaction costs alike
+  (the session, the commit, the pool's rollback as the connection goes back) weighs on both;
 - lost answers: every submitted response is read back and compared with what its member sent
   (must be 0), and the number of responses must equal the members.
 
@@ -162,21 +168,24 @@ async def survey_run(database_url: str, members: int) -> dict[str, Any]:
         async def start(session: Any) -> None:
             survey = await surveys.get_survey(session, survey_id)
             member = await session.get(Member, member_id)
-            state["response"], state["question"] = await surveys.start_or_resume(
-                session, survey, member, utcnow()
+            await surveys.start_or_resume(session, survey, member, utcnow())
+            state["survey"], state["member"] = survey, member
+
+        async def place(session: Any) -> tuple[Any, Any]:
+            """Where the member is, read as the bot reads it for every tap (`progress`: one statement)."""
+            return await surveys.start_or_resume(
+                session, state["survey"], state["member"], utcnow(), begin=False
             )
 
         def answer_step(value: Any) -> Step:
             async def step(session: Any) -> None:
-                response = await session.merge(state["response"])
-                question = await session.merge(state["question"])
-                state["question"] = await surveys.answer(session, response, question, value, utcnow())
-                state["response"] = response
+                response, question = await place(session)
+                await surveys.answer(session, response, question, value, utcnow())
 
             return step
 
         async def submit(session: Any) -> None:
-            response = await session.merge(state["response"])
+            response, _ = await place(session)
             await surveys.submit(session, response, utcnow())
 
         return [start, *(answer_step(value) for value in values), submit]

@@ -18,10 +18,10 @@ from aiogram.types import Message
 from bot.context import Context
 from bot.i18n import _
 from bot.policy import Action, rights
-from bot.services.surveys.building import questions_of
 from bot.services.surveys.lists import member_survey
 from bot.services.surveys.responses import answer
 from bot.services.surveys.rules import SurveyError
+from bot.services.surveys.settled import settled_questions
 from bot.views.surveys import SurveyAction
 from handlers.composer import message_turn
 from handlers.surveys.member_screens import (
@@ -105,7 +105,7 @@ async def _store(place: Progress, value: Any) -> None:
     """The answer to the current question; the next one (or the review) replaces the message."""
     assert place.current is not None
     session = place.turn.ctx.session
-    questions = await questions_of(session, place.survey.id or 0)  # the next one, and the screen's
+    questions = await settled_questions(session, place.survey.id or 0)  # the next one, and the screen's
     try:
         following = await answer(session, place.response, place.current, value, place.now, questions)
     except SurveyError as error:
@@ -141,7 +141,7 @@ async def typed_answer(message: Message, ctx: Context, state: FSMContext, bot: B
         await turn.say(f"<i>{escape(hint)}</i>\n\n{text}", keyboard)
         return
     raw = message.text or ""
-    questions = await questions_of(ctx.session, survey.id or 0)
+    questions = await settled_questions(ctx.session, survey.id or 0)
     try:
         following = await answer(ctx.session, place.response, current, raw, place.now, questions)
     except SurveyError as error:

@@ -33,11 +33,11 @@ from bot.context import Context
 from bot.i18n import _
 from bot.policy import Action, rights
 from bot.services.events import telegram_length
-from bot.services.surveys.building import questions_of
 from bot.services.surveys.languages import reading_version
 from bot.services.surveys.lists import member_survey
 from bot.services.surveys.responses import answers_of, start_or_resume, submitted_answers
 from bot.services.surveys.rules import SurveyError
+from bot.services.surveys.settled import settled_questions
 from bot.views import surveys as view
 from handlers.composer import Turn
 from handlers.surveys.buttons import register_button
@@ -86,7 +86,7 @@ async def screen(
     """The current question (or the review when all are answered); `questions`: the survey's, if
     the caller has them."""
     if questions is None:
-        questions = await questions_of(ctx.session, survey.id or 0)
+        questions = await settled_questions(ctx.session, survey.id or 0)
     version = reading_version(survey, questions, member.language, ctx.organization.default_language)
     answers = await answers_of(ctx.session, response.id or 0)
     if question is None:
@@ -97,7 +97,7 @@ async def screen(
 
 
 async def submitted_text(ctx: Context, survey: Survey, member: Member) -> str:
-    questions = await questions_of(ctx.session, survey.id or 0)
+    questions = await settled_questions(ctx.session, survey.id or 0)
     version = reading_version(survey, questions, member.language, ctx.organization.default_language)
     answers = await submitted_answers(ctx.session, survey, member)
     return view.submitted_view(survey, questions, version, answers)

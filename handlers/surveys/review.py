@@ -7,10 +7,10 @@ from typing import Final
 
 from aiogram import Router
 
-from bot.services.surveys.building import questions_of
 from bot.services.surveys.languages import reading_version
 from bot.services.surveys.responses import back, submit
 from bot.services.surveys.rules import SurveyError
+from bot.services.surveys.settled import settled_questions
 from bot.views import surveys as view
 from handlers.surveys.member_screens import Progress, refused, show, survey_button
 
@@ -20,7 +20,7 @@ router: Final[Router] = Router(name=__name__)
 @survey_button(router, "back")
 async def went_back(place: Progress, button: view.SurveyAction) -> None:
     """The previous question, with its stored answer shown."""
-    questions = await questions_of(place.turn.ctx.session, place.survey.id or 0)
+    questions = await settled_questions(place.turn.ctx.session, place.survey.id or 0)
     expected = place.current.position if place.current is not None else len(questions)
     if expected == 0:
         place.turn.stale()
@@ -46,7 +46,7 @@ async def submitted(place: Progress, button: view.SurveyAction) -> None:
         await refused(place, error)
         return
     await place.turn.state.clear()
-    questions = await questions_of(ctx.session, place.survey.id or 0)
+    questions = await settled_questions(ctx.session, place.survey.id or 0)
     version = reading_version(
         place.survey, questions, place.member.language, ctx.organization.default_language
     )

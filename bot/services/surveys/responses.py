@@ -9,7 +9,7 @@ while the member is answering, so they can resume after a restart, and the token
 submission and when the survey closes. Residual: while a member is still answering, the token
 links them to their partial answers.
 
-Every change goes through the response's row lock first (`step` or `lock_response`: see `store`)."""
+Every change goes through the response's row lock first (a guarded UPDATE or `lock_response`: see `store`)."""
 
 from __future__ import annotations
 
@@ -17,27 +17,30 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.surveys.answers import clean_answer
-from bot.services.surveys.building import questions_of
 from bot.services.surveys.rules import SurveyError
+from bot.services.surveys.settled import settled_questions
 from bot.services.surveys.store import (
     answer_at_once,
     ensure_open,
     insert_ignore,
+    keep_answer,
     lock_response,
+    mark_submitted,
+    move_on,
+    participation_submitted,
     place_of,
     question_at,
     response_by_key,
-    step,
     survey_for_share,
-    upsert,
 )
 from storage import models
 
@@ -132,26 +135,24 @@ async def answer(
     """Store the answer to the question being answered and move on; returns the next question
     (None: all answered, Submit is next). `raw_value` None or empty skips an optional question.
     The value is validated before anything is written. `questions`: the survey's, if the caller
-    has them (the next one is then not read).
+    has them (else they come from `settled`: the survey, which has a response, is no draft).
 
-    Under the response's lock: the move to the next question (`step`, only from the question
+    Under the response's lock: the move to the next question (`move_on`, only from the question
     answered while the survey takes answers) and the answer's upsert; on PostgreSQL, one
-    statement with the next question's read (`answer_at_once`)."""
+    statement (`answer_at_once`)."""
     if question.survey_id != response.survey_id:
         raise SurveyError("stale_question")
     value = clean_answer(question, raw_value)
     target = question.position + 1
-    known = questions is not None  # the next question
-    following = next((q for q in questions or () if q.position == target), None)
+    if questions is None:  # read first: the writers wait less
+        questions = await settled_questions(session, response.survey_id)
+    following = next((q for q in questions if q.position == target), None)
     if (await session.connection()).dialect.name == "postgresql":
-        moved, read = await answer_at_once(session, response, question, value, now, read_next=not known)
-        if moved:
-            return following if known else read
+        if await answer_at_once(session, response, question, value, now):
+            return following
+        moved = False
     else:
-        if not known:  # read first: questions change only on drafts, and the writers wait less
-            following, known = await question_at(session, response.survey_id, target), True
-        expected = [col(models.SurveyResponse.position) == question.position]
-        moved = await step(session, response, now, expected, position=target)
+        moved = await move_on(session, response, question, now)
     if not moved:  # why not, the careful way
         position, status = await lock_response(session, response)
         if status == models.ResponseStatus.SUBMITTED:
@@ -165,29 +166,8 @@ async def answer(
             .values(position=target)
         )
         _settle(response, position=target, status=status)
-    await _keep(session, response, question, value)
-    return following if known else await question_at(session, response.survey_id, target)
-
-
-async def _keep(
-    session: AsyncSession, response: models.SurveyResponse, question: models.SurveyQuestion, value: Any
-) -> None:
-    """The answer's row: written, replaced, or (None: skipped) removed."""
-    connection = await session.connection()
-    existing = models.SurveyAnswer.response_id == response.id, models.SurveyAnswer.question_id == question.id
-    if value is None:
-        await connection.execute(models.SurveyAnswer.__table__.delete().where(*existing))  # type: ignore[attr-defined]
-        return
-    await connection.execute(
-        upsert(
-            connection.dialect.name,
-            models.SurveyAnswer,
-            ["response_id", "question_id"],
-            response_id=response.id,
-            question_id=question.id,
-            value=value,
-        )
-    )
+    await keep_answer(session, response.id or 0, question.id or 0, value)
+    return following
 
 
 async def back(
@@ -214,13 +194,16 @@ async def back(
     return question
 
 
+@cache
+def _answers() -> Any:
+    return select(models.SurveyAnswer.question_id, models.SurveyAnswer.value).where(
+        models.SurveyAnswer.response_id == bindparam("response")
+    )
+
+
 async def answers_of(session: AsyncSession, response_id: int) -> dict[int, Any]:
     """{question id: stored value} of one response."""
-    result = await session.exec(
-        select(models.SurveyAnswer.question_id, models.SurveyAnswer.value).where(
-            models.SurveyAnswer.response_id == response_id
-        )
-    )
+    result = await session.exec(_answers(), params={"response": response_id})
     return {question_id: value for question_id, value in result.all()}
 
 
@@ -235,21 +218,15 @@ async def submit(session: AsyncSession, response: models.SurveyResponse, now: da
 
     The questions and answers are read first; the submission then applies only if the response
     is still at the `seq` it had (nothing changed since) and all are answered, in one statement
-    (`step`), followed by the participation's."""
-    questions = await questions_of(session, response.survey_id)
+    (`mark_submitted`), followed by the participation's."""
+    questions = await settled_questions(session, response.survey_id)
     answers = await answers_of(session, response.id or 0)
     # Anonymous responses are those without a member (see `start_or_resume`).
     anonymous = response.member_id is None
     submitted_at = now.replace(hour=0, minute=0, second=0, microsecond=0) if anonymous else now
     complete = not any(q.id not in answers and not q.optional for q in questions)
-    expected = [
-        col(models.SurveyResponse.seq) == response.seq,
-        col(models.SurveyResponse.position) >= len(questions),
-    ]
     submitted = models.ResponseStatus.SUBMITTED
-    if not (
-        complete and await step(session, response, now, expected, status=submitted, submitted_at=submitted_at)
-    ):
+    if not (complete and await mark_submitted(session, response, now, len(questions), submitted_at)):
         position, status = await lock_response(session, response)  # why not, the careful way
         if status == submitted:
             return Submitted(await answers_of(session, response.id or 0), True)
@@ -263,16 +240,7 @@ async def submit(session: AsyncSession, response: models.SurveyResponse, now: da
             .values(status=submitted, submitted_at=submitted_at)
         )
         _settle(response, position=position, status=submitted, submitted_at=submitted_at)
-    participation = update(models.SurveyParticipation).where(
-        col(models.SurveyParticipation.survey_id) == response.survey_id
-    )
-    if anonymous:
-        participation = participation.where(
-            col(models.SurveyParticipation.progress_token) == response.respondent_key
-        )
-    else:
-        participation = participation.where(col(models.SurveyParticipation.member_id) == response.member_id)
-    await (await session.connection()).execute(participation.values(submitted=True, progress_token=None))
+    await participation_submitted(session, response)
     return Submitted(answers, False)
 
 
