@@ -76,7 +76,11 @@ class BidiI18n(I18n):
 
     def gettext(self, singular: str, plural: str | None = None, n: int = 1, locale: str | None = None) -> str:
         text = super().gettext(singular, plural, n, locale)
-        return bidi.localize(text) if is_rtl(locale or self.current_locale) else text
+        # A text with nothing to isolate never asks for its direction: the command menus of every
+        # language at start-up would otherwise load all sixteen locales' CLDR data (~20 MB).
+        if bidi.may_localize(text) and is_rtl(locale or self.current_locale):
+            return bidi.localize(text)
+        return text
 
 
 # aiogram keeps "the current I18n" in one context variable per class (`ContextInstanceMixin`) and its
