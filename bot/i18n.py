@@ -19,8 +19,6 @@ from aiogram.utils.i18n import lazy_gettext as __
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, get_timezone_location
 from babel.lists import format_list as babel_format_list
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
 from bot import bidi
 from bot.config import PROJECT_ROOT, SHIPPED_LANGUAGES, normalize_language
@@ -59,6 +57,9 @@ def compile_catalogs(path: Path = LOCALES_DIR) -> int:
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
+        from babel.messages.mofile import write_mo  # Babel's catalog tools: only when compiling
+        from babel.messages.pofile import read_po
+
         locale = po_path.parent.parent.name
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=locale)
