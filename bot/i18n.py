@@ -10,7 +10,9 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache
+from gettext import GNUTranslations
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n, ngettext
@@ -82,6 +84,27 @@ class BidiI18n(I18n):
         if bidi.may_localize(text) and is_rtl(locale or self.current_locale):
             return bidi.localize(text)
         return text
+
+    def find_locales(self) -> dict[str, GNUTranslations]:
+        """aiogram's catalogs, each text held once: a source text is the key of all sixteen (and
+        an English translation often the source itself), some 3 MB for the life of the process."""
+        locales = super().find_locales()
+        shared: dict[str, str] = {}
+        for translations in locales.values():
+            catalog = translations._catalog  # type: ignore[attr-defined]
+            translations._catalog = {  # type: ignore[attr-defined]
+                _shared(key, shared): _shared(text, shared) for key, text in catalog.items()
+            }
+        return locales
+
+
+def _shared(item: Any, shared: dict[str, str]) -> Any:
+    """`item` (a text, or a plural's `(text, n)` key) with its text the one already seen."""
+    if isinstance(item, str):
+        return shared.setdefault(item, item)
+    if isinstance(item, tuple) and item and isinstance(item[0], str):
+        return (shared.setdefault(item[0], item[0]), *item[1:])
+    return item
 
 
 # aiogram keeps "the current I18n" in one context variable per class (`ContextInstanceMixin`) and its
