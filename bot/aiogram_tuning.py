@@ -65,7 +65,9 @@ def inline_sync_filters(root: Router) -> int:
 
 
 def freeze_startup_heap() -> None:
-    """Once per process (a test session starts many bots): collect, then freeze what survived."""
+    """Once per process (a test session starts many bots): collect, then freeze what survived;
+    the collector is on from then on (`bot.cli` turns it off while the bot starts)."""
     if gc.get_freeze_count() == 0:
         gc.collect()
         gc.freeze()
+    gc.enable()

@@ -34,6 +34,12 @@ def isolate_command(command: str) -> str:
     return f"{LRI}{command}{PDI}"
 
 
+def may_localize(translated: str) -> bool:
+    """False when `localize` returns `translated` unchanged (no placeholder, no command): its
+    language's direction need not be looked up (`bot.i18n.is_rtl` loads the locale's CLDR data)."""
+    return "{" in translated or "/" in translated
+
+
 def localize(translated: str) -> str:
     """A right-to-left translation with its placeholders and commands isolated.
 

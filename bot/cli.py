@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import sys
@@ -78,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    # No garbage collection while the bot's modules load and its app is built (some fifty full
+    # collections of a heap that only grows, a few tenths of a second): the start-up collects
+    # once and freezes what it built (`bot.aiogram_tuning.freeze_startup_heap`), then turns it on.
+    gc.disable()
     from bot.web.runner import run_bot
 
     try:

@@ -10,7 +10,9 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache
+from gettext import GNUTranslations
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n, ngettext
@@ -19,8 +21,6 @@ from aiogram.utils.i18n import lazy_gettext as __
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, get_timezone_location
 from babel.lists import format_list as babel_format_list
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
 from bot import bidi
 from bot.config import PROJECT_ROOT, SHIPPED_LANGUAGES, normalize_language
@@ -59,6 +59,9 @@ def compile_catalogs(path: Path = LOCALES_DIR) -> int:
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
+        from babel.messages.mofile import write_mo  # Babel's catalog tools: only when compiling
+        from babel.messages.pofile import read_po
+
         locale = po_path.parent.parent.name
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=locale)
@@ -76,7 +79,32 @@ class BidiI18n(I18n):
 
     def gettext(self, singular: str, plural: str | None = None, n: int = 1, locale: str | None = None) -> str:
         text = super().gettext(singular, plural, n, locale)
-        return bidi.localize(text) if is_rtl(locale or self.current_locale) else text
+        # A text with nothing to isolate never asks for its direction: the command menus of every
+        # language at start-up would otherwise load all sixteen locales' CLDR data (~20 MB).
+        if bidi.may_localize(text) and is_rtl(locale or self.current_locale):
+            return bidi.localize(text)
+        return text
+
+    def find_locales(self) -> dict[str, GNUTranslations]:
+        """aiogram's catalogs, each text held once: a source text is the key of all sixteen (and
+        an English translation often the source itself), some 3 MB for the life of the process."""
+        locales = super().find_locales()
+        shared: dict[str, str] = {}
+        for translations in locales.values():
+            catalog = translations._catalog  # type: ignore[attr-defined]
+            translations._catalog = {  # type: ignore[attr-defined]
+                _shared(key, shared): _shared(text, shared) for key, text in catalog.items()
+            }
+        return locales
+
+
+def _shared(item: Any, shared: dict[str, str]) -> Any:
+    """`item` (a text, or a plural's `(text, n)` key) with its text the one already seen."""
+    if isinstance(item, str):
+        return shared.setdefault(item, item)
+    if isinstance(item, tuple) and item and isinstance(item[0], str):
+        return (shared.setdefault(item[0], item[0]), *item[1:])
+    return item
 
 
 # aiogram keeps "the current I18n" in one context variable per class (`ContextInstanceMixin`) and its

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.bidi import FSI, LRI, PDI, isolate, localize, strip_controls
+from bot.bidi import FSI, LRI, PDI, isolate, localize, may_localize, strip_controls
 from bot.config import SHIPPED_LANGUAGES
 from bot.i18n import create_i18n, format_list, format_when, language_name, zone_city
 from bot.services.dates import parse_local_datetime
@@ -19,6 +19,19 @@ def test_placeholders_and_commands_are_isolated_in_right_to_left_text() -> None:
     assert localize("{card}") == "{card}"
     assert localize("https://t.me/bot 14/03/2027") == "https://t.me/bot 14/03/2027"
     assert isolate("") == "" and strip_controls(isolate("Ali")) == "Ali"
+
+
+def test_a_translation_with_nothing_to_isolate_needs_no_direction() -> None:
+    """The message layer skips the direction look-up (CLDR data) when `may_localize` says no:
+    every such translation of the right-to-left catalogs is indeed left as it is."""
+    i18n = create_i18n("en")
+    skipped = 0
+    for language in ("ar", "fa", "ur"):
+        for translated in i18n.locales[language]._catalog.values():  # type: ignore[attr-defined]
+            if isinstance(translated, str) and not may_localize(translated):
+                assert localize(translated) == translated
+                skipped += 1
+    assert skipped > 100 and may_localize("{name}") and may_localize("/help")
 
 
 def test_the_message_layer_isolates_only_right_to_left_languages() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gettext
 from datetime import UTC, datetime
 
 import pytest
@@ -138,3 +139,17 @@ def test_template_lists_every_string_in_the_code(tmp_path) -> None:  # type: ign
         shipped = {message.id for message in read_po(shipped_file) if message.id}
     missing = sorted(str(message_id) for message_id in in_code - shipped)
     assert missing == [], "run `make messages` and translate:\n" + "\n".join(missing)
+
+
+def test_the_catalogs_hold_each_source_text_once_and_translate_as_gettext_does() -> None:
+    i18n = create_i18n("en")
+    keys = {
+        language: {key: key for key in translations._catalog}  # type: ignore[attr-defined]
+        for language, translations in i18n.locales.items()
+    }
+    shared = [key for key in keys["fr"] if isinstance(key, str) and key in keys["de"]]
+    assert shared and all(keys["fr"][key] is keys["de"][key] for key in shared)
+    for language in ("fr", "ar", "zh_Hans"):
+        with (LOCALES_DIR / language / "LC_MESSAGES" / "messages.mo").open("rb") as mo_file:
+            stdlib = gettext.GNUTranslations(mo_file)
+        assert i18n.locales[language]._catalog == stdlib._catalog  # type: ignore[attr-defined]

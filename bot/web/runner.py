@@ -18,6 +18,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.app import UPDATES_GRACE_SECONDS, App, create_app
@@ -27,9 +28,10 @@ from bot.metrics import PROCESS
 from bot.services.membership_cache import sole_process
 from bot.web.inbox_worker import InboxWorker
 from bot.web.polling import UpdatePoller
-from bot.web.server import WebServer
-from bot.web.webhook import WebhookReceiver
 from storage.fsm import SQLStorage
+
+if TYPE_CHECKING:  # aiohttp's web server: imported when a listener is started (webhook, HEALTH_LISTEN)
+    from bot.web.server import WebServer
 
 log = logging.getLogger("bot")
 # How often the worker looks for updates nobody woke it for: in webhook mode another process may
@@ -85,6 +87,9 @@ async def _handling(app: App, mode: str, poll_interval: float) -> AsyncIterator[
 
 async def serve_webhook(app: App, stop: asyncio.Event) -> None:
     """Run until `stop` is set, then stop gracefully (the caller closes the app)."""
+    from bot.web.server import WebServer
+    from bot.web.webhook import WebhookReceiver
+
     settings = app.settings
     assert settings.webhook_url is not None
     async with _handling(app, "webhook", WEBHOOK_CLAIM_INTERVAL) as worker:
@@ -113,7 +118,11 @@ async def serve_polling(app: App, stop: asyncio.Event) -> None:
         app.poller = UpdatePoller(
             app.bot, app.sessions, worker, allowed_updates=app.dispatcher.resolve_used_update_types()
         )
-        server = WebServer(app) if settings.health_listen else None
+        server: WebServer | None = None
+        if settings.health_listen:
+            from bot.web.server import WebServer
+
+            server = WebServer(app)
         try:
             if server is not None and settings.health_listen:
                 log_event(log, "health_listening", listen=await server.start(settings.health_listen))
