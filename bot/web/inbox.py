@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, event, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import COMMIT_PENDING
@@ -223,7 +224,7 @@ class HandledMark:
         self.session, self.update_id, self.worker = session, update_id, worker
         self.written = False
         session.info[COMMIT_PENDING] = True
-        event.listen(session.sync_session, "before_commit", self._mark, once=True)
+        session.info[_HANDLED_MARK] = self  # written by `_before_commit`, once
 
     def _mark(self, sync_session: Any) -> None:
         marked = sync_session.connection().execute(_MARK, self._keys(utcnow()))
@@ -240,13 +241,25 @@ class HandledMark:
         wrote it yet), committed with whatever it wrote last. Raises ClaimLost if the claim went."""
         statement = _FINISH_MARKED
         if not self.written:
-            event.remove(self.session.sync_session, "before_commit", self._mark)
+            self.session.info.pop(_HANDLED_MARK, None)
             self.session.info.pop(COMMIT_PENDING, None)
             statement = _FINISH_UNMARKED
         finished = await (await self.session.connection()).execute(statement, self._keys(now))
         if not self.written and not finished.rowcount:
             raise ClaimLost(self.update_id)
         await self.session.commit()
+
+
+_HANDLED_MARK = "inbox_handled_mark"  # session.info: the update's mark, not yet written
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(sync_session: Session) -> None:
+    """Every session's commit: an update's handled-mark not yet written is written now (one
+    listener for the process; one registered per update cost more than the mark itself)."""
+    mark = sync_session.info.pop(_HANDLED_MARK, None)
+    if mark is not None:
+        mark._mark(sync_session)
 
 
 def mark_handled_on_commit(session: AsyncSession, update_id: int, worker: str) -> HandledMark:
