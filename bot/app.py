@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import SimpleEventIsolation
@@ -25,7 +24,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.aiogram_tuning import PinResponseTypes, freeze_startup_heap, inline_sync_filters
+from bot.aiogram_tuning import JsonRequestSession, PinResponseTypes, freeze_startup_heap, inline_sync_filters
 from bot.commands import refresh_chat_commands, set_default_commands
 from bot.commit_before_send import CommitBeforeSendMiddleware
 from bot.config import Settings
@@ -167,7 +166,7 @@ def create_bot(settings: Settings, *, for_replies: bool = True, budget: ChatBudg
     chat's budget shared with the outbox) or, with `for_replies=False`, the delivery engine's Bot,
     which handles 429 and 5xx itself. Request middlewares run in the order they are added."""
     assert settings.bot_token is not None
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = JsonRequestSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     if for_replies:
         session.middleware(EditOutcomeMiddleware())  # outermost: its fallback is a whole new call
         session.middleware(CommitBeforeSendMiddleware())
