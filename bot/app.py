@@ -52,6 +52,7 @@ from bot.middlewares import (
 )
 from bot.observability import FloodCountMiddleware, watch_scheduler_lag
 from bot.reply_requests import EditOutcomeMiddleware, ReplyBudgetMiddleware
+from bot.routing_gates import gate_routing
 from bot.services.announcements import KIND as ANNOUNCEMENT
 from bot.services.events import NOTICE_KIND as EVENT_NOTICE
 from bot.services.events.reminders import KIND as REMINDER
@@ -316,6 +317,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
             observer.middleware(RightsMiddleware())  # after the callback answer: a refusal is a toast
     dispatcher.include_routers(*get_routers())
     inline_sync_filters(dispatcher)
+    gate_routing(dispatcher)
     app = App(
         settings,
         engine,
