@@ -172,8 +172,9 @@ async def seed(database_url: str, users: list[SimUser], population: int, events:
 
 
 def profiler(pid: int, path: str) -> subprocess.Popen[bytes]:
-    """py-spy sampling the process from outside (collapsed stacks, for flame graphs) until SIGINT."""
-    command = ["py-spy", "record", "-r", "200", "-f", "raw", "-o", path, "-p", str(pid)]
+    """py-spy sampling the process from outside (collapsed stacks, for flame graphs) until SIGINT;
+    only the thread holding the GIL (the aiosqlite worker threads wait on SQLite, not the CPU)."""
+    command = ["py-spy", "record", "--gil", "-r", "200", "-f", "raw", "-o", path, "-p", str(pid)]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

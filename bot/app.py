@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import SimpleEventIsolation
@@ -25,8 +24,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.aiogram_tuning import PinResponseTypes, freeze_startup_heap, inline_sync_filters
-from bot.callback_routing import route_callbacks
+from bot.aiogram_tuning import JsonRequestSession, PinResponseTypes, freeze_startup_heap, inline_sync_filters
 from bot.commands import refresh_chat_commands, set_default_commands
 from bot.commit_before_send import CommitBeforeSendMiddleware
 from bot.config import Settings
@@ -54,6 +52,7 @@ from bot.middlewares import (
 )
 from bot.observability import FloodCountMiddleware, watch_scheduler_lag
 from bot.reply_requests import EditOutcomeMiddleware, ReplyBudgetMiddleware
+from bot.routing_gates import gate_routing
 from bot.services.announcements import KIND as ANNOUNCEMENT
 from bot.services.events import NOTICE_KIND as EVENT_NOTICE
 from bot.services.events.reminders import KIND as REMINDER
@@ -168,7 +167,7 @@ def create_bot(settings: Settings, *, for_replies: bool = True, budget: ChatBudg
     chat's budget shared with the outbox) or, with `for_replies=False`, the delivery engine's Bot,
     which handles 429 and 5xx itself. Request middlewares run in the order they are added."""
     assert settings.bot_token is not None
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = JsonRequestSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     if for_replies:
         session.middleware(EditOutcomeMiddleware())  # outermost: its fallback is a whole new call
         session.middleware(CommitBeforeSendMiddleware())
@@ -318,7 +317,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
             observer.middleware(RightsMiddleware())  # after the callback answer: a refusal is a toast
     dispatcher.include_routers(*get_routers())
     inline_sync_filters(dispatcher)
-    route_callbacks(dispatcher)
+    gate_routing(dispatcher)
     app = App(
         settings,
         engine,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from functools import lru_cache
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
@@ -72,11 +73,18 @@ ROLE_COMMANDS: dict[Role, tuple[tuple[str, object], ...]] = {
 
 
 def command_list(i18n: I18n, language: str, roles: Iterable[Role] = ()) -> list[BotCommand]:
+    return list(_command_list(i18n, language, tuple(roles)))
+
+
+@lru_cache(maxsize=512)
+def _command_list(i18n: I18n, language: str, roles: tuple[Role, ...]) -> tuple[BotCommand, ...]:
+    """Built once per catalog, language and roles (every /help shows one; the catalogs do not
+    change while the bot runs)."""
     entries = list(MEMBER_COMMANDS)
     for role in roles:
         entries.extend(entry for entry in ROLE_COMMANDS.get(role, ()) if entry not in entries)
     with i18n.context(), i18n.use_locale(language):
-        return [BotCommand(command=name, description=str(description)) for name, description in entries]
+        return tuple(BotCommand(command=name, description=str(description)) for name, description in entries)
 
 
 async def set_default_commands(bot: Bot, i18n: I18n, default_language: str) -> None:

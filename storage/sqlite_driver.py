@@ -84,13 +84,23 @@ class BufferedCursor:
 
 
 class Connection:
-    """aiosqlite's connection, but for its cursors."""
+    """aiosqlite's connection, but for its cursors, and a commit or rollback with no transaction
+    open (the pool's reset when a session hands its connection back after a commit, a session that
+    only read) costs no trip: sqlite3 would do nothing there either (it checks the same flag)."""
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._inner = connection
 
     def cursor(self) -> BufferedCursor:
         return BufferedCursor(self._inner)
+
+    async def commit(self) -> None:
+        if self._inner.in_transaction:
+            await self._inner.commit()
+
+    async def rollback(self) -> None:
+        if self._inner.in_transaction:
+            await self._inner.rollback()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

@@ -54,8 +54,9 @@ class WriteTurns:
         loop = asyncio.get_running_loop()
         if self._lock is None or self._loop is not loop:
             self._lock, self._loop, self._holder = asyncio.Lock(), loop, None
-        try:
-            await asyncio.wait_for(self._lock.acquire(), self.timeout)
+        try:  # (`asyncio.timeout`, not `wait_for`: no task of its own for every write)
+            async with asyncio.timeout(self.timeout):
+                await self._lock.acquire()
         except TimeoutError:
             raise sqlite3.OperationalError("database is locked") from None
         self._holder = holder

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, event, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import COMMIT_PENDING
@@ -72,24 +73,41 @@ def _chat_key(kind: str, event: Any, update_id: int) -> str:
     return f"u{update_id}"
 
 
+def _insert(dialect: str) -> Any:
+    """The INSERT that keeps a new update and ignores a known one, for this dialect."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(T).on_conflict_do_nothing(index_elements=["update_id"])
+
+
+# Built once per dialect (every update is stored).
+_STORE = {dialect: _insert(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def _row(received: Received, now: datetime) -> dict[str, Any]:
+    return {
+        "update_id": received.update_id,
+        "chat_key": received.chat_key,
+        "kind": received.kind,
+        "payload": received.payload,
+        "status": InboxStatus.PENDING,
+        "received_at": now,
+        "attempts": 0,
+    }
+
+
 async def store(session: AsyncSession, received: Received, now: datetime) -> bool:
     """Keep the update (the caller commits before acknowledging it); False if it was already here."""
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(T)
-        .values(
-            update_id=received.update_id,
-            chat_key=received.chat_key,
-            kind=received.kind,
-            payload=received.payload,
-            status=InboxStatus.PENDING,
-            received_at=now,
-            attempts=0,
-        )
-        .on_conflict_do_nothing(index_elements=["update_id"])
-    )
-    result = await (await session.connection()).execute(statement)
+    statement = _STORE[session.bind.dialect.name]
+    result = await (await session.connection()).execute(statement, _row(received, now))
     return bool(result.rowcount)
+
+
+async def store_all(session: AsyncSession, batch: Sequence[Received], now: datetime) -> None:
+    """Keep a batch of updates in one statement (those already here are left as they are); the
+    caller commits."""
+    if batch:
+        statement = _STORE[session.bind.dialect.name]
+        await (await session.connection()).execute(statement, [_row(received, now) for received in batch])
 
 
 def _first_of_each_free_chat() -> Any:
@@ -120,6 +138,28 @@ _CLAIM = (
     )
     .returning(T.c.update_id, T.c.payload)
 )
+_CLAIMED = (  # the update is still this worker's claim
+    T.c.update_id == bindparam("update_id_"),
+    T.c.claimed_by == bindparam("worker_"),
+    T.c.status == InboxStatus.CLAIMED,
+)
+_FINISH_MANY = (
+    update(T)
+    .where(
+        T.c.update_id.in_(bindparam("update_ids_", expanding=True)),
+        T.c.claimed_by == bindparam("worker_"),
+        T.c.status == InboxStatus.CLAIMED,
+    )
+    .values(status=InboxStatus.DONE, finished_at=bindparam("now_"))
+)
+_MARK = update(T).where(*_CLAIMED, T.c.handled_at.is_(None)).values(handled_at=bindparam("now_"))
+_FINISH_MARKED = update(T).where(*_CLAIMED).values(status=InboxStatus.DONE, finished_at=bindparam("now_"))
+_FINISH_UNMARKED = (
+    update(T)
+    .where(*_CLAIMED, T.c.handled_at.is_(None))
+    .values(status=InboxStatus.DONE, finished_at=bindparam("now_"), handled_at=bindparam("now_"))
+)
+_FINISH = update(T).where(*_CLAIMED).values(status=bindparam("status_"), finished_at=bindparam("now_"))
 
 
 async def claim(
@@ -141,11 +181,8 @@ async def claim(
     for the write lock even when it claims nothing)."""
     connection = await session.connection()
     if finished:
-        await connection.execute(
-            update(T)
-            .where(T.c.update_id.in_(finished), T.c.claimed_by == worker, T.c.status == InboxStatus.CLAIMED)
-            .values(status=InboxStatus.DONE, finished_at=now)
-        )
+        done = {"update_ids_": list(finished), "worker_": worker, "now_": now}
+        await connection.execute(_FINISH_MANY, done)
     elif look_first and (await connection.execute(_CLAIMABLE, {"limit": 1})).first() is None:
         return []
     rows = (
@@ -187,38 +224,42 @@ class HandledMark:
         self.session, self.update_id, self.worker = session, update_id, worker
         self.written = False
         session.info[COMMIT_PENDING] = True
-        event.listen(session.sync_session, "before_commit", self._mark, once=True)
-
-    def _claimed(self) -> Any:
-        return (
-            T.c.update_id == self.update_id,
-            T.c.claimed_by == self.worker,
-            T.c.status == InboxStatus.CLAIMED,
-        )
+        session.info[_HANDLED_MARK] = self  # written by `_before_commit`, once
 
     def _mark(self, sync_session: Any) -> None:
-        marked = sync_session.connection().execute(
-            update(T).where(*self._claimed(), T.c.handled_at.is_(None)).values(handled_at=utcnow())
-        )
+        marked = sync_session.connection().execute(_MARK, self._keys(utcnow()))
         if not marked.rowcount:
             raise ClaimLost(self.update_id)
         self.written = True
         sync_session.info.pop(COMMIT_PENDING, None)
 
+    def _keys(self, now: datetime) -> dict[str, Any]:
+        return {"update_id_": self.update_id, "worker_": self.worker, "now_": now}
+
     async def finish(self, now: datetime) -> None:
         """The handler returned: DONE in its own unit of work (with the handled-mark if no commit
         wrote it yet), committed with whatever it wrote last. Raises ClaimLost if the claim went."""
-        values: dict[str, Any] = {"status": InboxStatus.DONE, "finished_at": now}
-        conditions = self._claimed()
+        statement = _FINISH_MARKED
         if not self.written:
-            event.remove(self.session.sync_session, "before_commit", self._mark)
+            self.session.info.pop(_HANDLED_MARK, None)
             self.session.info.pop(COMMIT_PENDING, None)
-            values["handled_at"], conditions = now, (*conditions, T.c.handled_at.is_(None))
-        statement = update(T).where(*conditions).values(values)
-        finished = await (await self.session.connection()).execute(statement)
+            statement = _FINISH_UNMARKED
+        finished = await (await self.session.connection()).execute(statement, self._keys(now))
         if not self.written and not finished.rowcount:
             raise ClaimLost(self.update_id)
         await self.session.commit()
+
+
+_HANDLED_MARK = "inbox_handled_mark"  # session.info: the update's mark, not yet written
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(sync_session: Session) -> None:
+    """Every session's commit: an update's handled-mark not yet written is written now (one
+    listener for the process; one registered per update cost more than the mark itself)."""
+    mark = sync_session.info.pop(_HANDLED_MARK, None)
+    if mark is not None:
+        mark._mark(sync_session)
 
 
 def mark_handled_on_commit(session: AsyncSession, update_id: int, worker: str) -> HandledMark:
@@ -231,9 +272,7 @@ async def finish(
 ) -> None:
     """The handler returned (DONE) or raised (FAILED): the chat's next update may go."""
     await (await session.connection()).execute(
-        update(T)
-        .where(T.c.update_id == update_id, T.c.claimed_by == worker, T.c.status == InboxStatus.CLAIMED)
-        .values(status=status, finished_at=now)
+        _FINISH, {"update_id_": update_id, "worker_": worker, "status_": status, "now_": now}
     )
     await session.commit()
 

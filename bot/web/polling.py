@@ -3,7 +3,7 @@ before the next `getUpdates` confirms it (its `offset`), and the same `InboxWork
 mode handles it. A process killed at any moment loses nothing: an update it fetched but did not
 store is still unconfirmed, so Telegram gives it again to the next `getUpdates`; one it stored is
 handled by whichever process runs next (a claim of the dead process is released after the lease);
-one fetched twice is stored once (`inbox.store` ignores a known `update_id`).
+one fetched twice is stored once (`inbox.store_all` ignores a known `update_id`).
 
 Errors of `getUpdates` (network, 5xx, 409 conflict, anything unexpected) are logged and retried
 with capped exponential backoff; a 429 waits its `retry_after`. The loop ends only when told to.
@@ -108,9 +108,7 @@ class UpdatePoller:
                 log_event(log, "poll_bad_update", logging.WARNING, update_id=str(payload.get("update_id")))
         try:
             async with self.sessions() as session:
-                now = utcnow()
-                for item in received:
-                    await inbox.store(session, item, now)
+                await inbox.store_all(session, received, utcnow())
                 await session.commit()
         except Exception:
             log.exception("poll_store_failed", extra={"fields": {"updates": len(updates)}})

@@ -1,5 +1,6 @@
-"""`bot.callback_routing`: a button press skips the routers that cannot take it, and reaches the
-same handler as before."""
+"""`bot.routing_gates` for button presses: a press skips the routers that cannot take it, and
+reaches the same handler as before (written for the first version, `bot.callback_routing`, which
+gated presses only; gated routing took its place)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, User
 
-from bot.callback_routing import route_callbacks
+from bot.routing_gates import gate_routing
 
 
 class Alpha(CallbackData, prefix="a"):
@@ -52,8 +53,8 @@ async def test_a_press_reaches_its_handler_past_other_routers() -> None:
     beta.include_router(inner)
     root = dispatcher(alpha, beta)
     inner.callback_query.middleware(spy)  # an inner middleware: routing is unchanged
-    assert route_callbacks(root) == 3
-    assert route_callbacks(root) == 3  # idempotent
+    assert gate_routing(root) == 2
+    assert gate_routing(root) == 2  # idempotent
     assert await root.propagate_event("callback_query", press("b|x|7")) == "beta 7"
     assert entered == ["inner"]
     assert await root.propagate_event("callback_query", press("a:go")) == "alpha go"
@@ -77,31 +78,7 @@ async def test_routers_that_may_take_any_press_are_entered() -> None:
 
     guarded.callback_query.outer_middleware(outer)
     root = dispatcher(plain, guarded, catch_all)
-    assert route_callbacks(root) == 1  # plain only
+    gate_routing(root)
     assert await root.propagate_event("callback_query", press("c:go")) == "caught"
     assert await root.propagate_event("callback_query", press("o:x")) == "outer"
     assert await root.propagate_event("callback_query", press("a:x")) == "alpha"
-
-
-async def test_the_bots_routers_take_the_same_presses() -> None:
-    """Every prefix of the bot's buttons still reaches a router that has a handler for it."""
-    from handlers import get_routers
-
-    root = dispatcher(*get_routers())
-    try:
-        route_callbacks(root)
-        prefixes = {
-            item.callback.callback_data.__prefix__
-            for router in root.chain_tail
-            for handler in router.callback_query.handlers
-            for item in handler.filters or ()
-            if hasattr(item.callback, "callback_data")
-        }
-        assert {"ev", "ea", "sv", "tr", "lib"} <= prefixes
-        routed = [router for router in root.chain_tail if hasattr(router, "callback_prefixes")]
-        for prefix in prefixes:
-            assert any(prefix in {p for _, p in router.callback_prefixes} for router in routed), prefix
-    finally:  # the routers are module-level: detached for the next test's App (as App.stop does)
-        for router in root.sub_routers:
-            router._parent_router = None
-        root.sub_routers.clear()
