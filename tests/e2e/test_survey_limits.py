@@ -170,10 +170,9 @@ async def test_double_taps_on_the_coordinators_page_buttons_are_answered_quietly
         target = page if data.startswith("svr:texts") else listing
         for _ in range(2):
             await harness.forge(coordinator, target, data)
-    await asyncio.sleep(1)
-    assert (
-        harness.t("Answers {first}–{last} of {total}", "en", first=3, last=3, total=3)
-        in (harness.message(coordinator, page["message_id"])["text"])
+    last_page = harness.t("Answers {first}–{last} of {total}", "en", first=3, last=3, total=3)
+    await harness.emulator.wait_for(
+        lambda _: last_page in harness.message(coordinator, page["message_id"])["text"], timeout=10
     )
     assert not harness.apologized(coordinator)
 
