@@ -112,7 +112,9 @@ async def test_results_of_many_long_options_are_split_into_messages_that_fit(
     survey_id = await long_choice_survey(harness, "single", 3)
     await invited(harness, coordinator)
     listing = await harness.send(coordinator, "/results")
-    await harness.press(coordinator, listing, f"#{survey_id} Long")
+    # Answered once the results and their three charts are drawn and sent: seconds each, far more
+    # on a busy machine (this bound only guards against a hang).
+    await harness.press(coordinator, listing, f"#{survey_id} Long", timeout=120)
     messages: list[dict[str, Any]] = []
     while not messages or not buttons(messages[-1]):  # the buttons come under the last part
         messages.append(await harness.reply(coordinator))
