@@ -155,11 +155,6 @@ class App:
                 await close()
             except Exception:
                 log.exception("shutdown_step_failed", extra={"fields": {"step": step}})
-        # The feature routers are module-level singletons; detach them so another App in the same
-        # process (the tests build one per test) can include them again. aiogram has no public API.
-        for router in self.dispatcher.sub_routers:
-            router._parent_router = None
-        self.dispatcher.sub_routers.clear()
 
 
 def create_bot(settings: Settings, *, for_replies: bool = True, budget: ChatBudget | None = None) -> Bot:

@@ -3,10 +3,22 @@ fallback comes last, and /help and /cancel come before any dialog that waits for
 
 from __future__ import annotations
 
+from functools import cache
+
 from aiogram import Router
 
 
 def get_routers() -> list[Router]:
+    """The routers for one App: fresh copies of those the modules declare (`fresh_router`), so
+    each App has a router tree of its own (aiogram attaches a router to one parent only)."""
+    from bot.aiogram_tuning import fresh_router
+
+    return [fresh_router(router) for router in _declared_routers()]
+
+
+@cache
+def _declared_routers() -> tuple[Router, ...]:
+    """The routers as the modules declare them, in order; built once (never attached)."""
     from handlers import (
         announcements,
         audit,
@@ -36,7 +48,7 @@ def get_routers() -> list[Router]:
         start,
     )
 
-    return [
+    return (
         errors.router,
         blocking.router,
         help.router,
@@ -67,4 +79,4 @@ def get_routers() -> list[Router]:
         *library.member_routers,
         *positions.member_routers,
         fallback.router,
-    ]
+    )

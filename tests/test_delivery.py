@@ -221,6 +221,7 @@ async def test_a_dead_senders_fresh_claims_are_released_once_they_pass_the_lease
     assert delivered(emulator, users) == Counter({user.id: 1 for user in users})
 
 
+@pytest.mark.serial  # a 0.6 s lease renewed on the clock: alone, after the rest of the suite
 async def test_a_live_sender_holding_claims_longer_than_the_lease_keeps_them(
     engine: AsyncEngine, emulator: BotAPIEmulator
 ) -> None:

@@ -13,6 +13,9 @@ import pytest
 
 from bot.delivery.shared_limits import shared_limits
 
+# Alone, after the rest of the suite (`make test`): the flood budget's rates measured on the clock.
+pytestmark = pytest.mark.serial
+
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 

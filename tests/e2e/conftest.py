@@ -49,14 +49,17 @@ class Harness:
     async def reply(self, user: SimUser, timeout: float = 10.0) -> dict[str, Any]:
         return await self.emulator.next_bot_message(user.id, timeout=timeout)
 
-    async def press(self, user: SimUser, message: dict[str, Any], text: str) -> str:
-        """Press the inline button labelled `text` (exact, or the only one containing it)."""
+    async def press(self, user: SimUser, message: dict[str, Any], text: str, timeout: float = 10.0) -> str:
+        """Press the inline button labelled `text` (exact, or the only one containing it); wait up
+        to `timeout` seconds for the bot to answer it."""
         current = self.message(user, message["message_id"])
         labels = [button["text"] for row in _keyboard(current) for button in row]
         exact = [label for label in labels if label == text] or [label for label in labels if text in label]
         assert len(exact) == 1, f"no single button {text!r} among {labels}"
         query_id = await self.emulator.press_button(user, current, text=exact[0])
-        await self.emulator.wait_for(lambda emu: emu.callback_answers.get(query_id) is not None, timeout=10)
+        await self.emulator.wait_for(
+            lambda emu: emu.callback_answers.get(query_id) is not None, timeout=timeout
+        )
         return query_id
 
     async def choose(self, user: SimUser, message: dict[str, Any], text: str) -> dict[str, Any]:

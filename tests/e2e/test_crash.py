@@ -54,7 +54,8 @@ from tests.e2e.helpers import (
 )
 from tests.helpers import grant_writing
 
-pytestmark = [pytest.mark.crash, pytest.mark.parametrize("round_", range(ROUNDS))]
+# Alone, after the rest of the suite (`make test`): bot processes killed and restarted on the clock.
+pytestmark = [pytest.mark.crash, pytest.mark.serial, pytest.mark.parametrize("round_", range(ROUNDS))]
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from icalendar import Calendar
 from sqlalchemy import update
 from sqlmodel import select
@@ -150,6 +151,7 @@ async def test_stale_and_forged_event_buttons(harness: Harness, registered) -> N
     assert await answer_of(harness, event.id, eve.id) is None
 
 
+@pytest.mark.serial  # 200 taps answered within 90 s: a throughput bound, alone after the rest
 async def test_two_hundred_taps_for_twenty_seats_through_the_bot(harness: Harness) -> None:
     """200 members tap Going at once on a 20-seat event: exactly 20 going, 180 waitlisted, the
     waitlist numbered 1..180 in the order the taps were handled, and every tap answered."""

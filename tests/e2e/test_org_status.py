@@ -105,8 +105,15 @@ async def test_suspension_holds_everything_until_restored(harness: Harness, regi
         timeout=10,
     )
     assert news is not None
-    await asyncio.sleep(1)  # the survey's row is taken and dropped in the same pass
+    # Both rows settle: the news marked sent once Telegram took it, the survey's row taken and
+    # dropped in the same pass or the next one.
+    unsettled = {DeliveryStatus.PENDING, DeliveryStatus.SENDING}
     statuses = await outbox(harness)
+    for _ in range(100):
+        if not unsettled & {statuses[f"announcement:{awa.id}"], statuses[f"survey:{awa.id}"]}:
+            break
+        await asyncio.sleep(0.1)
+        statuses = await outbox(harness)
     assert statuses[f"announcement:{awa.id}"] == DeliveryStatus.SENT
     assert statuses[f"survey:{awa.id}"] == DeliveryStatus.CANCELLED  # it closed meanwhile: expired
     assert not any("Quick one" in (m.get("text") or "") for m in harness.emulator.transcript(awa.id))

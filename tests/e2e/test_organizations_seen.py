@@ -64,6 +64,9 @@ async def test_a_member_of_two_organizations_sees_both_and_each_card_names_its_o
     await sent_announcement(harness, berlin, author, "Berlin <b>news</b>")
     assert (await harness.reply(mira, timeout=15))["text"] == f"🏛 {BERLIN}\nBerlin news"
     assert received(harness, author, "Berlin news") == []  # not a member of Berlin's
+    # The author's report comes once everyone got it: read before the author's /events below.
+    report = await harness.reply(author, timeout=30)
+    assert report["text"].startswith(harness.t("✅ Announcement #{id} is delivered.", "en", id=1)), report
 
     listing = await harness.send(mira, "/events")
     lines = listing["text"].splitlines()

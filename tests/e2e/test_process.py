@@ -23,6 +23,9 @@ from tests.bot_process import bot_command, bot_environment
 from tests.e2e.conftest import TOKEN, bot_api
 from tests.e2e.helpers import broadcast_waiting, consents_in_swahili, copies_sent
 
+# Alone, after the rest of the suite (`make test`): the real bot process started, killed and restarted, timed.
+pytestmark = pytest.mark.serial
+
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[BotAPIEmulator]:

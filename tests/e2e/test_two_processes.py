@@ -41,6 +41,9 @@ from tests.e2e.helpers import (
 )
 from tests.e2e.webhook_helpers import BotProcess
 
+# Alone, after the rest of the suite (`make test`): two bot processes sharing a Redis flood budget.
+pytestmark = pytest.mark.serial
+
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RATE = 20  # DELIVERY_RATE of the bot: both processes together
 NEWS = "Shared news for everyone"

@@ -24,6 +24,9 @@ from tests.e2e.conftest import bot_api
 from tests.e2e.helpers import broadcast_waiting, copies_sent
 from tests.e2e.webhook_helpers import BotProcess, command_update, post_update, replies_to
 
+# Alone, after the rest of the suite (`make test`): the bot process in webhook mode, killed or stopped mid-work, timed.
+pytestmark = pytest.mark.serial
+
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[BotAPIEmulator]:

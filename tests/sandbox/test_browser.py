@@ -27,6 +27,7 @@ except ImportError:  # pragma: no cover - the test extra installs it
 
 CHROMIUM = chromium_path()
 pytestmark = [
+    pytest.mark.serial,  # Chromium and the sandbox process, on a 60 s clock: alone, after the rest
     pytest.mark.skipif(
         sync_playwright is None, reason="the playwright package is not installed (pip install -e '.[test]')"
     ),

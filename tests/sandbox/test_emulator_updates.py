@@ -21,6 +21,7 @@ WEBHOOK_CONFLICT = (
 )
 
 
+@pytest.mark.serial  # timed: alone, after the rest of the suite
 async def test_long_poll_wakes_as_soon_as_an_update_arrives(api: RawApi, emu: BotAPIEmulator) -> None:
     user = emu.create_user("Amina", username="amina", language_code="ar")
     started = time.monotonic()
@@ -45,6 +46,7 @@ async def test_long_poll_wakes_as_soon_as_an_update_arrives(api: RawApi, emu: Bo
     assert abs(message["date"] - time.time()) < 5
 
 
+@pytest.mark.serial  # timed: alone, after the rest of the suite
 async def test_long_poll_times_out_empty(api: RawApi) -> None:
     started = time.monotonic()
     assert await api.ok("getUpdates", timeout=1) == []

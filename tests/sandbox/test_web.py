@@ -317,7 +317,7 @@ def test_cli_sandbox_on_a_taken_port_prints_one_line_and_exits_1(tmp_path: Path)
             env=bot_environment(tmp_path),
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=120,  # a hang guard: the start-up alone takes seconds on a busy machine
         )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
