@@ -226,15 +226,18 @@ async def round_trip(emulator: Emulator, user: SimUser, scenario: str, state: di
 
 async def closed_loop(
     emulator: Emulator, users: list[SimUser], scenario: str, seconds: float, state: dict[Any, Any]
-) -> tuple[list[float], list[str]]:
+) -> tuple[list[float], list[str], int]:
     """Every member acting in turn until the time is up: (latencies, errors) of the round trips
-    that ended within the measured `seconds`, after a warm-up."""
+    that ended within the measured `seconds`, after a warm-up, and how many ended in all (warm-up
+    and tail included: what the bot's CPU over the whole slice is divided by)."""
     started = time.perf_counter()
     measured_from, until = started + WARM_UP, started + WARM_UP + seconds
     latencies: list[float] = []
     errors: list[str] = []
+    ended_in_all = 0
 
     async def member(user: SimUser) -> None:
+        nonlocal ended_in_all
         while (begun := time.perf_counter()) < until:
             try:
                 await round_trip(emulator, user, scenario, state)
@@ -242,11 +245,12 @@ async def closed_loop(
                 errors.append(f"{scenario}: {type(error).__name__}: {error}"[:200])
                 return
             ended = time.perf_counter()
+            ended_in_all += 1
             if measured_from <= ended <= until:
                 latencies.append(ended - begun)
 
     await asyncio.gather(*(member(user) for user in users))
-    return latencies, errors
+    return latencies, errors, ended_in_all
 
 
 @dataclass
@@ -262,6 +266,7 @@ class Contender:
     state: dict[Any, Any] = field(default_factory=dict)
     latencies: dict[str, list[float]] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)
+    round_trips: dict[str, int] = field(default_factory=dict)  # in all, for the CPU per round trip
 
     async def start(self, command: list[str], env: dict[str, str], workdir: Path) -> None:
         """Start the process; start-up (wall clock and CPU) to the first getUpdates, idle RSS."""
@@ -284,8 +289,9 @@ class Contender:
         if scenario == "rsvp" and self.users[0].id not in self.state:  # tapped on their /events list
             await asyncio.gather(*(round_trip(self.emulator, u, "/events", self.state) for u in self.users))
         cpu = cpu_seconds(self.bot.process.pid)
-        latencies, errors = await closed_loop(self.emulator, self.users, scenario, seconds, self.state)
+        latencies, errors, ended = await closed_loop(self.emulator, self.users, scenario, seconds, self.state)
         self.cpu[scenario] = self.cpu.get(scenario, 0.0) + cpu_seconds(self.bot.process.pid) - cpu
+        self.round_trips[scenario] = self.round_trips.get(scenario, 0) + ended
         self.latencies.setdefault(scenario, []).extend(latencies)
         self.figures.errors += errors
 
@@ -294,7 +300,8 @@ class Contender:
         figures.rates[scenario] = len(latencies) / seconds
         figures.p50_ms[scenario] = percentile(latencies, 0.5) * 1000 if latencies else 0.0
         figures.p99_ms[scenario] = percentile(latencies, 0.99) * 1000 if latencies else 0.0
-        figures.cpu_ms[scenario] = self.cpu.get(scenario, 0.0) / max(1, len(latencies)) * 1000
+        round_trips = max(1, self.round_trips.get(scenario, 0))
+        figures.cpu_ms[scenario] = self.cpu.get(scenario, 0.0) / round_trips * 1000
         print(
             f"  {self.name:5} {scenario:8} {figures.rates[scenario]:8,.0f} round trips/s"
             f"   p50 {figures.p50_ms[scenario]:6.0f} ms   p99 {figures.p99_ms[scenario]:6.0f} ms"
