@@ -101,8 +101,8 @@ class _InlineFilter(FilterObject):
 
 def inline_sync_filters(root: Router) -> int:
     """Make every synchronous filter of `root` and the routers under it run in the event loop
-    (idempotent). Returns how many changed. Meant for an App's own router tree (`fresh_router`
-    copies): the routers the handler modules declare are left as they are."""
+    (idempotent). Returns how many changed. Meant for an App's own router tree: the routers the
+    handler modules declare (the first App's), or `fresh_router` copies of them."""
     changed = 0
     for router in root.chain_tail:
         for observer in router.observers.values():
@@ -119,8 +119,9 @@ def fresh_router(declared: Router) -> Router:
     filters and middlewares, its startup and shutdown callbacks, and copies of its sub-routers.
 
     The handler modules declare their routers once, at import; aiogram attaches a router to one
-    parent only, so each App includes copies (the tests build one App after another in a process,
-    and an App that failed half-built must not leave routers attached). Copies are shallow where
+    parent only, so an App built once they are attached includes copies (`handlers.get_routers`:
+    the tests build one App after another in a process, and an App that failed half-built keeps
+    the routers it included). Copies are shallow where
     nothing changes: the callbacks, flags' values and filter instances are shared; the handler and
     filter objects (which `inline_sync_filters` changes) are not. Copied rather than built with
     `Router()`, whose thirty observers each inspect a signature (about 3 ms a router).
