@@ -24,11 +24,16 @@ only walk what the bot allocated since.
 from __future__ import annotations
 
 import gc
+import ssl
+from functools import cache
 from typing import Any, TypeVar, cast
 
+import certifi
 from aiogram import Bot, Router
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware
+from aiogram.client.telegram import TelegramAPIServer
 from aiogram.dispatcher.event.event import EventObserver
 from aiogram.dispatcher.event.handler import FilterObject, HandlerObject
 from aiogram.dispatcher.event.telegram import TelegramEventObserver
@@ -36,7 +41,7 @@ from aiogram.dispatcher.middlewares.manager import MiddlewareManager
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods.base import Response, TelegramMethod, TelegramType
 from aiogram.types import InputFile
-from aiohttp import ClientError
+from aiohttp import ClientError, ClientSession, TCPConnector
 
 from bot.request_types import Method, Next, Result
 
@@ -59,7 +64,25 @@ _JSON = {"Content-Type": "application/json"}
 
 class JsonRequestSession(AiohttpSession):
     """aiogram's aiohttp session, but a request without files goes as JSON: the fields and their
-    values exactly as the form would carry them (`prepare_value`), in one `json.dumps`."""
+    values exactly as the form would carry them (`prepare_value`), in one `json.dumps`.
+
+    And one TLS context for the process (`tls_context`, made with the first connection pool)
+    rather than one per session built at once: loading certifi's certificates took 35–230 ms and
+    some 0.7 MB each, and an App has two sessions (the tests build many Apps)."""
+
+    def __init__(self, api: TelegramAPIServer, limit: int = 100) -> None:
+        # `AiohttpSession.__init__` (aiogram 3.31, no proxy) but for the TLS context: its
+        # attributes, which tests/test_aiogram_tuning.py compares with aiogram's.
+        BaseSession.__init__(self, api=api)
+        self._session: ClientSession | None = None
+        self._connector_type: type[TCPConnector] = TCPConnector
+        self._connector_init: dict[str, Any] = {"limit": limit, "ttl_dns_cache": 3600}
+        self._should_reset_connector = True
+        self._proxy = None
+
+    async def create_session(self) -> ClientSession:
+        self._connector_init.setdefault("ssl", tls_context())
+        return await super().create_session()
 
     async def make_request(
         self,
@@ -89,6 +112,13 @@ class JsonRequestSession(AiohttpSession):
             raise TelegramNetworkError(method=method, message=f"{type(error).__name__}: {error}") from error
         checked = self.check_response(bot=bot, method=method, status_code=response.status, content=content)
         return cast(TelegramType, checked.result)
+
+
+@cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS context of every Bot API session of the process: aiogram's (certifi's
+    certificates), made once."""
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 class _InlineFilter(FilterObject):
