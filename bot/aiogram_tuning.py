@@ -23,12 +23,19 @@ only walk what the bot allocated since.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gc
+import ssl
+from functools import cache
 from typing import Any, TypeVar, cast
 
+import certifi
 from aiogram import Bot, Router
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware
+from aiogram.client.telegram import TelegramAPIServer
 from aiogram.dispatcher.event.event import EventObserver
 from aiogram.dispatcher.event.handler import FilterObject, HandlerObject
 from aiogram.dispatcher.event.telegram import TelegramEventObserver
@@ -36,7 +43,7 @@ from aiogram.dispatcher.middlewares.manager import MiddlewareManager
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods.base import Response, TelegramMethod, TelegramType
 from aiogram.types import InputFile
-from aiohttp import ClientError
+from aiohttp import ClientError, ClientSession, TCPConnector
 
 from bot.request_types import Method, Next, Result
 
@@ -59,7 +66,25 @@ _JSON = {"Content-Type": "application/json"}
 
 class JsonRequestSession(AiohttpSession):
     """aiogram's aiohttp session, but a request without files goes as JSON: the fields and their
-    values exactly as the form would carry them (`prepare_value`), in one `json.dumps`."""
+    values exactly as the form would carry them (`prepare_value`), in one `json.dumps`.
+
+    And one TLS context for the process (`tls_context`, made with the first connection pool)
+    rather than one per session built at once: loading certifi's certificates took 35–230 ms and
+    some 0.7 MB each, and an App has two sessions (the tests build many Apps)."""
+
+    def __init__(self, api: TelegramAPIServer, limit: int = 100) -> None:
+        # `AiohttpSession.__init__` (aiogram 3.31, no proxy) but for the TLS context: its
+        # attributes, which tests/test_aiogram_tuning.py compares with aiogram's.
+        BaseSession.__init__(self, api=api)
+        self._session: ClientSession | None = None
+        self._connector_type: type[TCPConnector] = TCPConnector
+        self._connector_init: dict[str, Any] = {"limit": limit, "ttl_dns_cache": 3600}
+        self._should_reset_connector = True
+        self._proxy = None
+
+    async def create_session(self) -> ClientSession:
+        self._connector_init.setdefault("ssl", tls_context())
+        return await super().create_session()
 
     async def make_request(
         self,
@@ -91,6 +116,13 @@ class JsonRequestSession(AiohttpSession):
         return cast(TelegramType, checked.result)
 
 
+@cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS context of every Bot API session of the process: aiogram's (certifi's
+    certificates), made once."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class _InlineFilter(FilterObject):
     """A synchronous filter called in the event loop (its callback unchanged: `bot.context` looks
     at it to tell a dialog step)."""
@@ -101,8 +133,8 @@ class _InlineFilter(FilterObject):
 
 def inline_sync_filters(root: Router) -> int:
     """Make every synchronous filter of `root` and the routers under it run in the event loop
-    (idempotent). Returns how many changed. Meant for an App's own router tree (`fresh_router`
-    copies): the routers the handler modules declare are left as they are."""
+    (idempotent). Returns how many changed. Meant for an App's own router tree: the routers the
+    handler modules declare (the first App's), or `fresh_router` copies of them."""
     changed = 0
     for router in root.chain_tail:
         for observer in router.observers.values():
@@ -119,8 +151,9 @@ def fresh_router(declared: Router) -> Router:
     filters and middlewares, its startup and shutdown callbacks, and copies of its sub-routers.
 
     The handler modules declare their routers once, at import; aiogram attaches a router to one
-    parent only, so each App includes copies (the tests build one App after another in a process,
-    and an App that failed half-built must not leave routers attached). Copies are shallow where
+    parent only, so an App built once they are attached includes copies (`handlers.get_routers`:
+    the tests build one App after another in a process, and an App that failed half-built keeps
+    the routers it included). Copies are shallow where
     nothing changes: the callbacks, flags' values and filter instances are shared; the handler and
     filter objects (which `inline_sync_filters` changes) are not. Copied rather than built with
     `Router()`, whose thirty observers each inspect a signature (about 3 ms a router).
@@ -170,9 +203,12 @@ def _shallow(item: _T) -> _T:
 
 
 def freeze_startup_heap() -> None:
-    """Once per process (a test session starts many bots): collect, then freeze what survived;
-    the collector is on from then on (`bot.cli` turns it off while the bot starts)."""
+    """Once per process (a test session starts many bots): collect, then freeze what survived,
+    and give the memory start-up freed back to the system (glibc keeps it otherwise: some 0.6 MB of
+    idle RSS); the collector is on from then on (`bot.cli` turns it off while the bot starts)."""
     if gc.get_freeze_count() == 0:
         gc.collect()
         gc.freeze()
+        with contextlib.suppress(AttributeError, OSError):  # not glibc (musl, macOS): left as is
+            ctypes.CDLL(None).malloc_trim(0)
     gc.enable()

@@ -87,15 +87,30 @@ class BidiI18n(I18n):
 
     def find_locales(self) -> dict[str, GNUTranslations]:
         """aiogram's catalogs, each text held once: a source text is the key of all sixteen (and
-        an English translation often the source itself), some 3 MB for the life of the process."""
-        locales = super().find_locales()
-        shared: dict[str, str] = {}
-        for translations in locales.values():
-            catalog = translations._catalog  # type: ignore[attr-defined]
-            translations._catalog = {  # type: ignore[attr-defined]
-                _shared(key, shared): _shared(text, shared) for key, text in catalog.items()
-            }
-        return locales
+        an English translation often the source itself), some 3 MB for the life of the process.
+        Read once per process (the tests build many Apps; some 50 ms each) and shared: read again
+        only when a compiled file changed. The catalogs must not be changed."""
+        stamp = _stamp(self.path, self.domain)
+        if stamp not in _CATALOGS:
+            _CATALOGS.clear()  # a file changed: the catalogs read before are of no use any more
+            locales = super().find_locales()
+            shared: dict[str, str] = {}
+            for translations in locales.values():
+                catalog = translations._catalog  # type: ignore[attr-defined]
+                translations._catalog = {  # type: ignore[attr-defined]
+                    _shared(key, shared): _shared(text, shared) for key, text in catalog.items()
+                }
+            _CATALOGS[stamp] = locales
+        return dict(_CATALOGS[stamp])
+
+
+_CATALOGS: dict[tuple[Any, ...], dict[str, GNUTranslations]] = {}
+
+
+def _stamp(path: Path, domain: str) -> tuple[Any, ...]:
+    """The compiled catalogs under `path` as they are now: each file's size and time."""
+    files = sorted(path.glob(f"*/LC_MESSAGES/{domain}.mo"))
+    return (path.resolve(), *((str(mo), mo.stat().st_size, mo.stat().st_mtime_ns) for mo in files))
 
 
 def _shared(item: Any, shared: dict[str, str]) -> Any:

@@ -9,16 +9,22 @@ from aiogram import Router
 
 
 def get_routers() -> list[Router]:
-    """The routers for one App: fresh copies of those the modules declare (`fresh_router`), so
-    each App has a router tree of its own (aiogram attaches a router to one parent only)."""
+    """The routers for one App. The bot's process builds one App: it takes the routers the
+    modules declare, as they are (a copy of them all is some 3 MB that would stay resident). An
+    App built while they are attached (a second App in the process, the tests; or one after an
+    App that failed half-built) gets fresh copies (`fresh_router`): aiogram attaches a router to
+    one parent only."""
+    declared = _declared_routers()
+    if all(router.parent_router is None for router in declared):
+        return list(declared)
     from bot.aiogram_tuning import fresh_router
 
-    return [fresh_router(router) for router in _declared_routers()]
+    return [fresh_router(router) for router in declared]
 
 
 @cache
 def _declared_routers() -> tuple[Router, ...]:
-    """The routers as the modules declare them, in order; built once (never attached)."""
+    """The routers as the modules declare them, in order; built once."""
     from handlers import (
         announcements,
         audit,
