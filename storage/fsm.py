@@ -19,11 +19,11 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import current_session
+from storage.db import create_session_factory, current_session
 from storage.models import DialogState
 from storage.types import utcnow
 
@@ -35,7 +35,7 @@ SETTLED_MAX = 10_000  # chats whose committed dialog state a sole process keeps
 class SQLStorage(BaseStorage):
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        self._sessions = create_session_factory(engine)
         self._keys = DefaultKeyBuilder(with_bot_id=True, with_destiny=True, with_business_connection_id=True)
         self._settled: OrderedDict[str, tuple[str | None, dict[str, Any]]] | None = None
 
