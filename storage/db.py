@@ -6,11 +6,12 @@ import time
 from contextvars import ContextVar
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelSession
 
 from storage.sqlite_driver import connect
 from storage.writes import watch_writes, wrote
@@ -69,6 +70,22 @@ def ping_when_idle(engine: AsyncEngine, idle_seconds: float = PING_AFTER_IDLE_SE
             sync_engine.dialect.do_ping(dbapi_connection)
         except Exception as error:  # the pool drops it and checks out another
             raise exc.DisconnectionError(str(error)) from error
+
+
+class AsyncSession(SQLModelSession):
+    """SQLModel's session, closed without a task of its own when it holds no connection.
+
+    SQLAlchemy closes a session leaving `async with` in a task of its own, shielded, so that a
+    cancel cannot abandon a connection halfway back to the pool; one task per session was a
+    visible part of every update (issue 15: four sessions each). A session whose transaction has
+    ended (committed, rolled back, or never begun) holds no connection: its close never waits on
+    anything, so no cancel can cut it, and it runs right here."""
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        if self.in_transaction():
+            await super().__aexit__(type_, value, traceback)
+        else:
+            await self.close()
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -19,22 +19,23 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import current_session
+from storage.db import create_session_factory, current_session
 from storage.models import DialogState
 from storage.types import utcnow
 
 _KNOWN = "dialog_states"  # session.info: {key: (state, data)} this unit of work has seen
-_WRITTEN = "dialog_states_written"  # session.info: the keys this unit of work wrote
+_WRITTEN = "dialog_states_written"  # session.info: (the storage, the keys this unit of work wrote)
 SETTLED_MAX = 10_000  # chats whose committed dialog state a sole process keeps
 
 
 class SQLStorage(BaseStorage):
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        self._sessions = create_session_factory(engine)
         self._keys = DefaultKeyBuilder(with_bot_id=True, with_destiny=True, with_business_connection_id=True)
         self._settled: OrderedDict[str, tuple[str | None, dict[str, Any]]] | None = None
 
@@ -103,21 +104,12 @@ class SQLStorage(BaseStorage):
         return known[built]
 
     def _written(self, session: AsyncSession) -> set[str]:
-        """The keys `session`'s unit of work wrote: settled with their values when it commits."""
-        written = session.info.get(_WRITTEN)
-        if written is None:
-            written = session.info[_WRITTEN] = set()
-            known = _known(session)
-
-            def committed(*_: Any) -> None:
-                for key in written:
-                    if key in known:
-                        self._settle(key, known[key])
-                written.clear()
-
-            event.listen(session.sync_session, "after_commit", committed)
-            event.listen(session.sync_session, "after_soft_rollback", lambda *_: written.clear())
-        return written  # type: ignore[no-any-return]
+        """The keys `session`'s unit of work wrote: settled with their values when it commits
+        (`_committed`)."""
+        entry = session.info.get(_WRITTEN)
+        if entry is None:
+            entry = session.info[_WRITTEN] = (self, set())
+        return entry[1]  # type: ignore[no-any-return]
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
@@ -141,5 +133,31 @@ def _known(session: AsyncSession) -> dict[str, tuple[str | None, dict[str, Any]]
     known = session.info.get(_KNOWN)
     if known is None:
         known = session.info[_KNOWN] = {}
-        event.listen(session.sync_session, "after_soft_rollback", lambda *_: known.clear())
     return known  # type: ignore[no-any-return]
+
+
+# One listener of each for the process, reading what the unit of work put in `session.info` (one
+# registered on every session cost about 1% of an update: issue 15).
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(sync_session: Session) -> None:
+    """A unit of work committed: the dialog states it wrote are settled (a sole process's)."""
+    entry = sync_session.info.get(_WRITTEN)
+    if entry is not None:
+        storage, written = entry
+        known = sync_session.info.get(_KNOWN) or {}
+        for key in written:
+            if key in known:
+                storage._settle(key, known[key])
+        written.clear()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(sync_session: Session, _previous: Any) -> None:
+    """A unit of work rolled back: what it read or wrote of dialog states is forgotten."""
+    info = sync_session.info
+    if _KNOWN in info:
+        info[_KNOWN].clear()
+    if _WRITTEN in info:
+        info[_WRITTEN][1].clear()

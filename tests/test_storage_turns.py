@@ -244,3 +244,39 @@ async def test_a_sole_process_reads_a_dialog_state_once(engine: AsyncEngine) -> 
     with statements(engine) as seen:
         assert await in_unit_of_work(lambda: storage.get_state(key)) == "Dialog:step"
     assert len(seen) == 1  # forgotten at the write, read again
+
+
+async def test_a_session_gives_its_connection_back_however_it_ends(engine: AsyncEngine) -> None:
+    """A session leaving `async with` gives its connection back: committed (closed right there,
+    without a task of its own), left in a transaction, or cancelled while it waits on the database
+    (then SQLAlchemy's shielded close finishes the job)."""
+    from sqlalchemy import text
+
+    sessions = create_session_factory(engine)
+    pool = engine.sync_engine.pool
+
+    async with sessions() as session:
+        await session.exec(update(Member).values(status=MemberStatus.ACTIVE))  # type: ignore[call-overload]
+        await session.commit()
+        assert not session.in_transaction()
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+
+    async with sessions() as session:
+        await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        assert session.in_transaction()
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+
+    started = asyncio.Event()
+
+    async def cut() -> None:
+        async with sessions() as session:
+            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            started.set()
+            await asyncio.sleep(10)
+
+    task = asyncio.create_task(cut())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
