@@ -4,7 +4,9 @@ finds a router already attached."""
 
 from __future__ import annotations
 
-from aiogram import Dispatcher
+from typing import Any
+
+from aiogram import Dispatcher, Router
 
 from bot.aiogram_tuning import inline_sync_filters
 from handlers import get_routers
@@ -35,8 +37,46 @@ def test_each_dispatcher_includes_routers_of_its_own() -> None:
     assert all(
         observer.router is router for router in second.chain_tail for observer in router.observers.values()
     )
-    # The filters made to run in the event loop for one tree are the other tree's to change too.
+    # Each tree has filter objects of its own: what `inline_sync_filters` changes in one tree is the
+    # other's to change too. (The first App of a process may have taken the declared routers, and
+    # inlined their filters already: the count may be 0 when another test ran first.)
+    assert not {id(item) for item in _filters(first)} & {id(item) for item in _filters(second)}
     changed = inline_sync_filters(first)
-    assert changed > 0
     assert inline_sync_filters(second) == changed
     assert inline_sync_filters(first) == 0
+
+
+def test_the_first_tree_of_a_process_changes_for_later_ones_nothing_they_need() -> None:
+    """A later App copies the routers an earlier one took as declared (and changed: sync filters
+    inlined, routing gated); its copies route on their own handlers."""
+    from bot.routing_gates import gate_routing
+
+    first, second = Dispatcher(), Dispatcher()
+    first.include_routers(*get_routers())
+    inline_sync_filters(first)
+    gate_routing(first)
+    second.include_routers(*get_routers())
+    gate_routing(second)
+    second_handlers = {id(handler) for router in second.chain_tail for handler in _all_handlers(router)}
+    gated = [
+        handler
+        for router in second.chain_tail
+        if router is not second
+        for observer in router.observers.values()
+        for handler, _ in getattr(observer, "gates", ())
+    ]
+    assert gated and all(id(handler) in second_handlers for handler in gated)
+
+
+def _all_handlers(router: Router) -> list[Any]:
+    return [handler for observer in router.observers.values() for handler in observer.handlers]
+
+
+def _filters(dispatcher: Dispatcher) -> list[Any]:
+    return [
+        item
+        for router in dispatcher.chain_tail
+        if router is not dispatcher
+        for handler in _all_handlers(router)
+        for item in handler.filters or ()
+    ]
