@@ -101,21 +101,21 @@ async def test_process_starts_sets_menus_answers_and_survives_sigkill(
 
 
 async def test_sigkill_mid_broadcast_loses_nobody(
-    emulator: BotAPIEmulator, tmp_path: Path, database_url: str
+    emulator: BotAPIEmulator, tmp_path: Path, migrated_url: str
 ) -> None:
     """200 members at the default 25 messages/s; the bot is killed halfway and restarted (slower
     than the 2 s lease): every member gets the announcement, and only messages in flight at the
     kill may arrive twice."""
-    await _broadcast_killed_and_restarted(emulator, tmp_path, database_url, lease=2.0)
+    await _broadcast_killed_and_restarted(emulator, tmp_path, migrated_url, lease=2.0)
 
 
 async def test_sigkill_mid_broadcast_and_restart_at_once_loses_nobody(
-    emulator: BotAPIEmulator, tmp_path: Path, database_url: str
+    emulator: BotAPIEmulator, tmp_path: Path, migrated_url: str
 ) -> None:
     """The same, restarted at once as systemd or Docker do, well within the lease: the claims of
     the dead process are too young to release when the new one starts, and must still be sent
     once they pass the lease."""
-    await _broadcast_killed_and_restarted(emulator, tmp_path, database_url, lease=30.0)
+    await _broadcast_killed_and_restarted(emulator, tmp_path, migrated_url, lease=30.0)
 
 
 async def _broadcast_killed_and_restarted(
