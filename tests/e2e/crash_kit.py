@@ -72,7 +72,10 @@ class CrashBot:
         return f"{self.tag} kills at {self.kills}: {message}"
 
     async def start(self) -> None:
-        polls = self.calls("getUpdates")
+        """Start the bot; return once the new process polls (its first getUpdates call: counting
+        calls would not do, as the killed process's long poll still waiting is dropped from the
+        calls when the new one ends it, and the count grew only at the next poll, 10 s on)."""
+        began = self.emulator.now()
         path = self.workdir / f"bot-{len(self.logs)}.log"
         self.logs.append(path)
         env = bot_environment(
@@ -92,7 +95,11 @@ class CrashBot:
             )
         process = self.process
         await self.emulator.wait_for(
-            lambda _: self.calls("getUpdates") > polls or process.poll() is not None, timeout=WAIT
+            lambda emu: (
+                process.poll() is not None
+                or any(call.method == "getUpdates" and call.timestamp >= began for call in emu.calls)
+            ),
+            timeout=WAIT,
         )
         assert process.poll() is None, self.say(f"the bot exited:\n{self.log}")
         self.starts += 1

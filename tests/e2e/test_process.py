@@ -147,11 +147,11 @@ async def _broadcast_killed_and_restarted(
         ).all()
     assert left_claimed, "the kill should leave claimed rows behind"
 
-    polls_before = sum(1 for call in emulator.calls if call.method == "getUpdates")
+    began = emulator.now()  # the new process's first poll (the dead one's is dropped when it comes)
     process = start_bot(emulator, tmp_path, database_url, **env)
     try:
         await emulator.wait_for(
-            lambda emu: sum(1 for call in emu.calls if call.method == "getUpdates") > polls_before,
+            lambda emu: any(call.method == "getUpdates" and call.timestamp >= began for call in emu.calls),
             timeout=60,
         )
         restarted_after = time.monotonic() - killed_at
