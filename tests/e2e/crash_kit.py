@@ -39,6 +39,11 @@ SEED = int(os.environ.get("CRASH_SEED", "1789"))
 ROUNDS = int(os.environ.get("CRASH_ROUNDS", "1"))
 LEASE = 2.0  # DELIVERY_LEASE_SECONDS of the bot: "after the lease" is a short wait
 WAIT = 120.0  # generous: the machine may be loaded; every wait is for a condition
+PATIENCE = 10.0  # how long a person waits for an answer before acting again
+# After a restart, once the new process has fetched every update waiting for it: this long with no
+# answer and the person's message was lost at the kill (handled by the killed process, which sent
+# nothing; its redelivery is skipped). Waiting their whole patience would only pass the time.
+LOST_AFTER = 3.0
 CHARTS_CACHE = Path(tempfile.gettempdir()) / "diaspora-bridge-tests-matplotlib"
 APOLOGY = "😕 Sorry, something went wrong on my side. Please try again in a moment."
 
@@ -60,13 +65,17 @@ class CrashBot:
         self.logs: list[Path] = []
         self.kills: list[int] = []  # the kill points drawn (how many calls were seen)
         self.in_flight: set[int] = set()  # outbox rows claimed (being sent) at a kill
+        self.starts = 0  # how many processes started polling so far
 
     def say(self, message: str) -> str:
         """An assertion message that says how to replay the run."""
         return f"{self.tag} kills at {self.kills}: {message}"
 
     async def start(self) -> None:
-        polls = self.calls("getUpdates")
+        """Start the bot; return once the new process polls (its first getUpdates call: counting
+        calls would not do, as the killed process's long poll still waiting is dropped from the
+        calls when the new one ends it, and the count grew only at the next poll, 10 s on)."""
+        began = self.emulator.now()
         path = self.workdir / f"bot-{len(self.logs)}.log"
         self.logs.append(path)
         env = bot_environment(
@@ -86,9 +95,14 @@ class CrashBot:
             )
         process = self.process
         await self.emulator.wait_for(
-            lambda _: self.calls("getUpdates") > polls or process.poll() is not None, timeout=WAIT
+            lambda emu: (
+                process.poll() is not None
+                or any(call.method == "getUpdates" and call.timestamp >= began for call in emu.calls)
+            ),
+            timeout=WAIT,
         )
         assert process.poll() is None, self.say(f"the bot exited:\n{self.log}")
+        self.starts += 1
 
     async def kill_after(self, seen: Counted, low: int, high: int, done: Callable[[], bool]) -> None:
         """SIGKILL once `seen()` reaches a number drawn in [low, high], or once the work is `done()`
@@ -112,6 +126,23 @@ class CrashBot:
         await self.kill_after(seen, now + 1, now + max(1, high - low), done)
         await claims_stale(self.database_url)  # "after the lease"
         await self.start()
+
+    async def answer_or_silence(self, answered: Callable[[BotAPIEmulator], bool], starts: int) -> None:
+        """Wait until `answered(emulator)`, or until the bot clearly said nothing: `PATIENCE`
+        seconds passed, or it was restarted since (more than `starts` starts), the new process
+        fetched every update waiting and `LOST_AFTER` seconds went by with no answer."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + PATIENCE
+        caught_up: float | None = None  # when the restarted process had fetched every update
+        while not answered(self.emulator):
+            now = loop.time()
+            if caught_up is None and self.starts > starts and not self.emulator.pending_updates:
+                caught_up = now
+            give_up = deadline if caught_up is None else min(deadline, caught_up + LOST_AFTER)
+            if now >= give_up:
+                return
+            with contextlib.suppress(TimeoutError):  # woken by the next call, or to look again
+                await self.emulator.wait_for(answered, timeout=min(0.25, give_up - now))
 
     async def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -234,27 +265,21 @@ def chat_state(emulator: BotAPIEmulator, user: SimUser) -> tuple[Any, ...]:
     return (len(said), *((m.get("text"), str(m.get("reply_markup"))) for m in said[-3:]))
 
 
-async def person(
-    emulator: BotAPIEmulator,
-    user: SimUser,
-    act: Callable[[], Awaitable[bool]],
-    tag: str,
-    patience: float = 10.0,
-    steps: int = 60,
-) -> None:
+async def person(bot: CrashBot, user: SimUser, act: Callable[[], Awaitable[bool]], steps: int = 60) -> None:
     """A person: `act()` does what the chat asks next (False when they are done); they wait until
-    the chat changes, and when the bot says nothing for `patience` seconds (it was killed, their
-    message was lost) they simply act again, as people do."""
+    the chat changes, and when the bot says nothing (it was killed, their message was lost:
+    `CrashBot.answer_or_silence`) they simply act again, as people do."""
+    emulator = bot.emulator
     for _ in range(steps):
         before = chat_state(emulator, user)
+        starts = bot.starts
         if not await act():
             return
-        with contextlib.suppress(TimeoutError):
-            await emulator.wait_for(lambda emu, seen=before: chat_state(emu, user) != seen, timeout=patience)
+        await bot.answer_or_silence(lambda emu, seen=before: chat_state(emu, user) != seen, starts)
     chat = [
         ("bot: " if m["outgoing"] else "user: ") + str(m.get("text"))[:80]
         for m in emulator.transcript(user.id)
     ]
     raise AssertionError(
-        f"{tag}: {user.first_name} did not get through in {steps} steps:\n" + "\n".join(chat[-12:])
+        f"{bot.tag}: {user.first_name} did not get through in {steps} steps:\n" + "\n".join(chat[-12:])
     )

@@ -5,7 +5,6 @@ a broadcast waiting in the outbox, the copies it sent, and a newcomer's first st
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -23,7 +22,6 @@ from bot.services.announcements import enqueue_announcement
 from bot.services.members import TelegramIdentity, record_consent
 from bot.services.roles import ensure_default_organization
 from storage.db import create_engine, create_session_factory
-from storage.migrate import upgrade_to_head
 from storage.models import Announcement, Event, Member, Membership, Organization, Role, Survey
 from storage.types import utcnow
 from tests.e2e.conftest import Harness
@@ -159,11 +157,11 @@ async def urgent_announcement(
 async def broadcast_waiting(
     emulator: BotAPIEmulator, database_url: str, count: int, text: str
 ) -> list[SimUser]:
-    """A migrated database where `count` new users of the emulator (M0, M1…) are members who
-    consented, and an urgent announcement of `text` waits in the outbox for them all; the emulator
-    now enforces Telegram's limits, which the bot must keep to. Returns the users."""
+    """In the migrated database (a test's `migrated_url`), `count` new users of the emulator (M0,
+    M1…) are members who consented, and an urgent announcement of `text` waits in the outbox for
+    them all; the emulator now enforces Telegram's limits, which the bot must keep to. Returns the
+    users."""
     emulator.limits.flood_control = True
-    await asyncio.to_thread(upgrade_to_head, database_url)
     users = [emulator.create_user(f"M{i}", language_code="en") for i in range(count)]
     engine = create_engine(database_url)
     try:

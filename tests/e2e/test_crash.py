@@ -10,7 +10,6 @@ scenario that many times with other kill points (1 by default: the short mode of
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -28,7 +27,6 @@ from bot.services.events.seats import answer_of
 from bot.views.events import EventAction
 from bot.views.trainings import TrainingAction
 from storage.db import create_engine, create_session_factory
-from storage.migrate import upgrade_to_head
 from storage.models import (
     DeliveryStatus,
     Member,
@@ -65,10 +63,10 @@ async def emulator() -> AsyncIterator[BotAPIEmulator]:
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Any]:
-    """The migrated database's sessions (the bot process migrates nothing more)."""
-    await asyncio.to_thread(upgrade_to_head, database_url)
-    engine = create_engine(database_url)
+async def db(migrated_url: str) -> AsyncIterator[Any]:
+    """The migrated database's sessions (a copy of the migrated template: the bot process migrates
+    nothing more)."""
+    engine = create_engine(migrated_url)
     yield create_session_factory(engine)
     await engine.dispose()
 
@@ -239,6 +237,7 @@ async def _burst(
     emulator = bot.emulator
     await emulator.wait_for(lambda emu: all(emu.transcript(user.id) for user in users), timeout=120)
     queries: dict[int, list[str]] = {user.id: [] for user in users}
+    starts = bot.starts
 
     async def tap(user: SimUser) -> None:
         card = emulator.transcript(user.id)[-1]
@@ -254,10 +253,10 @@ async def _burst(
             break
         last = [queries[user.id][-1] for user in missing]
         # An answer may still be on its way; otherwise the tap was lost and they tap again.
-        with contextlib.suppress(TimeoutError):
-            await emulator.wait_for(
-                lambda emu, last=last: all(emu.callback_answers.get(q) for q in last), timeout=10
-            )
+        await bot.answer_or_silence(
+            lambda emu, last=last: all(emu.callback_answers.get(q) for q in last), starts
+        )
+        starts = bot.starts
         for user in missing:
             if not await settled(user):
                 await tap(user)
@@ -409,7 +408,7 @@ async def test_survey_answers(
             await emulator.press_button(user, message, text=choice)
             return True
 
-        await person(emulator, user, act, bot.tag)
+        await person(bot, user, act)
 
     bot = running(emulator, tmp_path, database_url, "survey", round_)
     try:
@@ -467,7 +466,7 @@ async def test_registration_step(
                 await emulator.send_text(user, "/start")
             return True
 
-        await person(emulator, user, act, bot.tag)
+        await person(bot, user, act)
 
     bot = running(emulator, tmp_path, database_url, "registration", round_)
     try:

@@ -101,21 +101,21 @@ async def test_process_starts_sets_menus_answers_and_survives_sigkill(
 
 
 async def test_sigkill_mid_broadcast_loses_nobody(
-    emulator: BotAPIEmulator, tmp_path: Path, database_url: str
+    emulator: BotAPIEmulator, tmp_path: Path, migrated_url: str
 ) -> None:
     """200 members at the default 25 messages/s; the bot is killed halfway and restarted (slower
     than the 2 s lease): every member gets the announcement, and only messages in flight at the
     kill may arrive twice."""
-    await _broadcast_killed_and_restarted(emulator, tmp_path, database_url, lease=2.0)
+    await _broadcast_killed_and_restarted(emulator, tmp_path, migrated_url, lease=2.0)
 
 
 async def test_sigkill_mid_broadcast_and_restart_at_once_loses_nobody(
-    emulator: BotAPIEmulator, tmp_path: Path, database_url: str
+    emulator: BotAPIEmulator, tmp_path: Path, migrated_url: str
 ) -> None:
     """The same, restarted at once as systemd or Docker do, well within the lease: the claims of
     the dead process are too young to release when the new one starts, and must still be sent
     once they pass the lease."""
-    await _broadcast_killed_and_restarted(emulator, tmp_path, database_url, lease=30.0)
+    await _broadcast_killed_and_restarted(emulator, tmp_path, migrated_url, lease=30.0)
 
 
 async def _broadcast_killed_and_restarted(
@@ -147,11 +147,11 @@ async def _broadcast_killed_and_restarted(
         ).all()
     assert left_claimed, "the kill should leave claimed rows behind"
 
-    polls_before = sum(1 for call in emulator.calls if call.method == "getUpdates")
+    began = emulator.now()  # the new process's first poll (the dead one's is dropped when it comes)
     process = start_bot(emulator, tmp_path, database_url, **env)
     try:
         await emulator.wait_for(
-            lambda emu: sum(1 for call in emu.calls if call.method == "getUpdates") > polls_before,
+            lambda emu: any(call.method == "getUpdates" and call.timestamp >= began for call in emu.calls),
             timeout=60,
         )
         restarted_after = time.monotonic() - killed_at

@@ -17,7 +17,6 @@ from sqlmodel import select
 
 from bot.sandbox import BotAPIEmulator
 from storage.db import create_engine, create_session_factory
-from storage.migrate import upgrade_to_head
 from storage.models import DeliveryStatus, InboxStatus, InboxUpdate, OutboxMessage
 from storage.types import utcnow
 from tests.e2e.conftest import bot_api
@@ -44,9 +43,9 @@ async def _inbox_row(database_url: str, update_id: int) -> InboxUpdate | None:
 
 
 async def test_acknowledged_update_survives_sigkill_and_a_repeated_update_gets_one_reply(
-    emulator: BotAPIEmulator, tmp_path: Path, database_url: str
+    emulator: BotAPIEmulator, tmp_path: Path, migrated_url: str
 ) -> None:
-    await asyncio.to_thread(upgrade_to_head, database_url)
+    database_url = migrated_url
     ana = emulator.create_user("Ana", language_code="en")
     ben = emulator.create_user("Ben", language_code="en")
     engine = create_engine(database_url)
@@ -126,8 +125,9 @@ async def test_acknowledged_update_survives_sigkill_and_a_repeated_update_gets_o
 
 
 async def test_sigterm_mid_broadcast_exits_cleanly_and_gives_back_the_rest(
-    emulator: BotAPIEmulator, tmp_path: Path, database_url: str
+    emulator: BotAPIEmulator, tmp_path: Path, migrated_url: str
 ) -> None:
+    database_url = migrated_url
     await broadcast_waiting(emulator, database_url, 120, "News")
     engine = create_engine(database_url)
 
