@@ -24,11 +24,11 @@ from typing import Any
 from sqlalchemy import Table, event, func, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.rows import detached_copy
 from storage.models import Organization, OrgStatus
 
 DEFAULT_TTL = 2.0  # seconds: how late a change made by another process may be seen
@@ -105,7 +105,7 @@ class OrganizationCache(WatchedCache):
             generation = self.generation
             row = await session.get(Organization, organization_id)
             if row is not None and await self.keeps(session, generation):
-                self._rows[organization_id] = (time.monotonic(), _detached_copy(row))
+                self._rows[organization_id] = (time.monotonic(), detached_copy(row))
             return row
         instance = await session.merge(cached[1], load=False)
         for key, value in _mutable_values(cached[1]):
@@ -143,15 +143,6 @@ def cache_of(session: AsyncSession) -> OrganizationCache | None:
     """The organization cache watching the session's engine, if any."""
     bind = session.bind
     return _CACHES.get(bind.sync_engine) if isinstance(bind, AsyncEngine) else None
-
-
-def _detached_copy(row: Organization) -> Organization:
-    """A copy of the loaded row that belongs to no session (what `get` merges from)."""
-    state = inspect(row)
-    columns = [attribute.key for attribute in state.mapper.column_attrs]
-    clone = Organization(**{key: copy.deepcopy(state.dict[key]) for key in columns if key in state.dict})
-    make_transient_to_detached(clone)
-    return clone
 
 
 def _mutable_values(row: Organization) -> list[tuple[str, Any]]:

@@ -1,13 +1,16 @@
 """Small steps every capability takes on its own rows, in the caller's transaction: saving a new
-row, reading one as stored now, and deleting a draft together with the rows that hang from it; and
-`Page`, one page of a list and how many there are in all."""
+row, reading one as stored now, and deleting a draft together with the rows that hang from it;
+`Page`, one page of a list and how many there are in all; and `detached_copy`, what the caches keep."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import inspect
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,6 +28,16 @@ class Page(Generic[Row]):
     @property
     def has_next(self) -> bool:
         return self.offset + len(self.items) < self.total
+
+
+def detached_copy(row: Row) -> Row:
+    """A copy of the loaded row that belongs to no session, its column values deep-copied (what a
+    cache keeps and hands out, so that no caller changes the cached one)."""
+    state = inspect(row)
+    columns = [attribute.key for attribute in state.mapper.column_attrs]
+    clone = type(row)(**{key: copy.deepcopy(state.dict[key]) for key in columns if key in state.dict})
+    make_transient_to_detached(clone)
+    return clone
 
 
 async def saved(session: AsyncSession, row: Row) -> Row:

@@ -15,16 +15,14 @@ them to a session (`session.merge` copies one, as for any detached instance).
 
 from __future__ import annotations
 
-import copy
 import weakref
 
-from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.organization_cache import WatchedCache
+from bot.services.rows import detached_copy
 from bot.services.surveys.building import questions_of
 from storage.models import SurveyQuestion
 
@@ -63,7 +61,7 @@ async def settled_questions(session: AsyncSession, survey_id: int) -> list[Surve
     if cache is not None and (kept := cache.rows.get(survey_id)) is not None:
         return list(kept)
     generation = cache.generation if cache is not None else 0
-    questions = [_detached_copy(question) for question in await questions_of(session, survey_id)]
+    questions = [detached_copy(question) for question in await questions_of(session, survey_id)]
     if cache is not None and await cache.keeps(session, generation):
         if len(cache.rows) >= _KEPT_MAX:
             cache.rows.clear()
@@ -74,11 +72,3 @@ async def settled_questions(session: AsyncSession, survey_id: int) -> list[Surve
 async def settled_question_at(session: AsyncSession, survey_id: int, position: int) -> SurveyQuestion | None:
     """The opened survey's question at `position` (None past the last one)."""
     return next((q for q in await settled_questions(session, survey_id) if q.position == position), None)
-
-
-def _detached_copy(row: SurveyQuestion) -> SurveyQuestion:
-    state = inspect(row)
-    columns = [attribute.key for attribute in state.mapper.column_attrs]
-    clone = SurveyQuestion(**{key: copy.deepcopy(state.dict[key]) for key in columns if key in state.dict})
-    make_transient_to_detached(clone)
-    return clone
