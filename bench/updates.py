@@ -33,15 +33,15 @@ import contextlib
 import os
 import random
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+from bench.bot_processes import Process, profiler, rss_mb
 from bench.common import cpu_seconds, insert_members, percentile
 from bench.surveys import fresh_database
 from bot.sandbox import BotAPIEmulator, Limits, SimUser
@@ -96,13 +96,6 @@ class Figures:
     p99_ms: dict[str, float] = field(default_factory=dict)
     cpu_ms: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 async def seed(database_url: str, users: list[SimUser], population: int, events: int) -> int:
@@ -169,41 +162,6 @@ async def seed(database_url: str, users: list[SimUser], population: int, events:
         event_id = tapped.id or 0
     await engine.dispose()
     return event_id
-
-
-def profiler(pid: int, path: str) -> subprocess.Popen[bytes]:
-    """py-spy sampling the process from outside (collapsed stacks, for flame graphs) until SIGINT;
-    only the thread holding the GIL (the aiosqlite worker threads wait on SQLite, not the CPU)."""
-    command = ["py-spy", "record", "--gil", "-r", "200", "-f", "raw", "-o", path, "-p", str(pid)]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-class Process:
-    """A bot as a process of its own, its output in a file."""
-
-    def __init__(self, process: asyncio.subprocess.Process, log: IO[bytes], log_path: Path) -> None:
-        self.process, self._log, self.log_path = process, log, log_path
-
-    @classmethod
-    async def start(cls, command: list[str], env: dict[str, str], log_path: Path) -> Process:
-        log = log_path.open("wb")
-        process = await asyncio.create_subprocess_exec(*command, env=env, stdout=log, stderr=log)
-        return cls(process, log, log_path)
-
-    @property
-    def running(self) -> bool:
-        return self.process.returncode is None
-
-    async def stop(self) -> None:
-        """SIGTERM, and SIGKILL if it has not exited within 30 s."""
-        if self.running:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(self.process.wait(), 30)
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
-        self._log.close()
 
 
 async def round_trip(emulator: Emulator, user: SimUser, scenario: str, state: dict[int, Any]) -> None:
