@@ -78,7 +78,7 @@ from bot.services.translate import translator_from
 from bot.telegram_retry import RetryMiddleware
 from bot.web.inbox_worker import InboxMiddleware, InboxWorker, purge_handled
 from handlers import get_routers
-from storage.db import create_engine, create_session_factory
+from storage.db import create_engine, create_session_factory, pool_size_for
 from storage.fsm import SQLStorage
 from storage.migrate import upgrade_to_head
 from storage.models import Role
@@ -198,7 +198,7 @@ def _flood_budget(
 async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     if migrate:
         await asyncio.to_thread(upgrade_to_head, settings.database_url)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=pool_size_for(settings.max_concurrent_updates))
     sessions = create_session_factory(engine)
     async with sessions() as session:
         organization = await ensure_default_organization(
