@@ -57,10 +57,10 @@ class InboxClaim:
 
 
 class InboxMiddleware(BaseMiddleware):
-    """Outer, right after `DbSessionMiddleware`: marks the update handled with its unit of work's
-    first commit (before any reply leaves, by `CommitBeforeSendMiddleware`) and finished with its
-    last one, or skips it (its claim was lost). Every update comes through the inbox (webhook and
-    long polling alike), so every one carries its claim."""
+    """Outer, right after `UpdateMiddleware` (the unit of work): marks the update handled with its
+    unit of work's first commit (before any reply leaves, by `CommitBeforeSendMiddleware`) and
+    finished with its last one, or skips it (its claim was lost). Every update comes through the
+    inbox (webhook and long polling alike), so every one carries its claim."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         claim: InboxClaim = data["inbox_claim"]
