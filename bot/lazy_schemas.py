@@ -17,10 +17,16 @@ globals of its module, where aiogram imports the other types only under TYPE_CHE
 `aiogram.types.*` module gets the names of that namespace it lacks (`setdefault`: none of them
 names anything else there, checked by the tests), which is what its annotations mean.
 
-The patch of `BaseModel.model_rebuild` lasts only while `aiogram/types/__init__.py` executes and is
-restored after it whatever happens. If pydantic's internals are not the ones this was written
-against, or aiogram is imported already, nothing changes (logged at debug level). The tests
-compare every type's and method's JSON schema, and validations and dumps, with and without it.
+The ~230 methods (SendMessage…, not deferred by aiogram) are built as their classes are defined,
+each nesting the types it takes: another second. While `aiogram/methods/__init__.py` executes, the
+call that builds a (non-generic) method class, pydantic's `complete_model_class(cls, …)`, is kept
+and made, with the very same arguments, on the first use of that method.
+
+Each patch (`BaseModel.model_rebuild`, `_model_construction.complete_model_class`) lasts only while
+its package's `__init__.py` executes and is restored after it whatever happens. If pydantic's
+internals are not the ones this was written against, or aiogram is imported already, nothing
+changes (logged at debug level). The tests compare every type's and method's core schema and
+fields, some JSON schemas, and validations and dumps, with and without it.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 TYPES_PACKAGE = "aiogram.types"
+METHODS_PACKAGE = "aiogram.methods"
 _REBUILD_PARAMETERS = {"force", "raise_errors", "_parent_namespace_depth", "_types_namespace"}
 _installed = False
 
@@ -84,31 +91,53 @@ def _pydantic_internals() -> tuple[Any, type, type] | None:
 
 
 class _TypesFinder:  # a MetaPathFinder (importlib.abc costs 20-50 ms to import: duck-typed)
-    """Finds `aiogram.types` as usual (once), with a loader that executes it under `deferring()`."""
+    """Finds `aiogram.types` and `aiogram.methods` as usual (once each), with a loader that executes
+    the package under `deferring()` or `deferring_methods()`."""
+
+    def __init__(self) -> None:
+        self.packages: dict[str, Callable[[], Any]] = {
+            TYPES_PACKAGE: deferring,
+            METHODS_PACKAGE: deferring_methods,
+        }
 
     def find_spec(self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None) -> Any:
-        if fullname != TYPES_PACKAGE:
+        context = self.packages.pop(fullname, None)
+        if context is None:
             return None
-        sys.meta_path.remove(self)  # once, and the real finders below answer
-        spec = importlib.util.find_spec(fullname)
+        if not self.packages:
+            sys.meta_path.remove(self)  # both found: gone
+        spec = _find_without(self, fullname)
         if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
-            spec.loader = _DeferringLoader(spec.loader)
+            spec.loader = _DeferringLoader(spec.loader, context)
         return spec
 
 
-class _DeferringLoader:  # an importlib Loader
-    """The real loader of `aiogram.types`, executing the module under `deferring()`; the module is
-    given its real loader back at the end, so it looks imported as usual."""
+def _find_without(finder: _TypesFinder, fullname: str) -> Any:
+    """The spec the other finders give for `fullname`."""
+    present = finder in sys.meta_path
+    if present:
+        sys.meta_path.remove(finder)
+    try:
+        return importlib.util.find_spec(fullname)
+    finally:
+        if present:
+            sys.meta_path.insert(0, finder)
 
-    def __init__(self, loader: Any) -> None:
+
+class _DeferringLoader:  # an importlib Loader
+    """The real loader of the package, executing it under `context()`; the module is given its real
+    loader back at the end, so it looks imported as usual."""
+
+    def __init__(self, loader: Any, context: Callable[[], Any]) -> None:
         self.loader = loader
+        self.context = context
 
     def create_module(self, spec: Any) -> ModuleType | None:
         return self.loader.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
         try:
-            with deferring():
+            with self.context():
                 self.loader.exec_module(module)
         finally:
             module.__loader__ = self.loader
@@ -188,11 +217,22 @@ def _defer(
                 globals_.setdefault(key, value)
             completed.add(name)
 
+    _set_mocks(
+        cls,
+        lambda: cls.model_rebuild(raise_errors=False, _types_namespace=namespace),
+        mock_schema,
+        mock_val_ser,
+    )
+
+
+def _set_mocks(cls: Any, build: Callable[[], object], mock_schema: type, mock_val_ser: type) -> None:
+    """pydantic's mocks of a class not built yet (`set_model_mocks`), whose first use calls `build`."""
+
     def rebuilt(attribute: str) -> Callable[[], Any]:
         def attempt() -> Any:
-            if cls.model_rebuild(raise_errors=False, _types_namespace=namespace) is not False:
-                return getattr(cls, attribute)
-            return None
+            if not cls.__pydantic_complete__:
+                build()
+            return getattr(cls, attribute) if cls.__pydantic_complete__ else None
 
         return attempt
 
@@ -209,4 +249,60 @@ def _defer(
     )
     cls.__pydantic_serializer__ = mock_val_ser(
         message, code=code, val_or_ser="serializer", attempt_rebuild=rebuilt("__pydantic_serializer__")
+    )
+
+
+@contextmanager
+def deferring_methods() -> Iterator[None]:
+    """While inside, a non-generic model class defined in an `aiogram.methods.*` module is not built
+    at its definition: pydantic's call building it, `complete_model_class(cls, …)`, is made with the
+    same arguments on its first use. `complete_model_class` is restored on the way out."""
+    internals = _pydantic_internals()
+    try:
+        import inspect
+
+        from pydantic._internal import _model_construction as construction
+
+        original = construction.complete_model_class
+        known = {"cls", "config_wrapper", "ns_resolver"}.issubset(inspect.signature(original).parameters)
+    except Exception as error:
+        log.debug("lazy aiogram schemas: pydantic internals differ (%r), methods not deferred", error)
+        known = False
+    if internals is None or not known:
+        yield
+        return
+    _, mock_schema, mock_val_ser = internals
+    deferred: list[str] = []
+
+    def complete_model_class(cls: Any, config_wrapper: Any, ns_resolver: Any, **options: Any) -> bool:
+        if _deferrable_method(cls):
+            try:
+
+                def build() -> object:
+                    return original(cls, config_wrapper, ns_resolver, **options)
+
+                _set_mocks(cls, build, mock_schema, mock_val_ser)
+                deferred.append(cls.__name__)
+                return False
+            except Exception as error:  # never worse than aiogram's own behaviour
+                log.debug("lazy aiogram schemas: %s built now (%r)", cls.__name__, error)
+        return original(cls, config_wrapper, ns_resolver, **options)
+
+    construction.complete_model_class = complete_model_class
+    try:
+        yield
+    finally:
+        construction.complete_model_class = original
+    log.debug("lazy aiogram schemas: %d methods deferred", len(deferred))
+
+
+def _deferrable_method(cls: Any) -> bool:
+    """A class of an `aiogram.methods.*` module, neither generic nor parametrized, not built."""
+    generic = getattr(cls, "__pydantic_generic_metadata__", None) or {}
+    return (
+        cls.__module__.startswith(METHODS_PACKAGE + ".")
+        and not generic.get("parameters")
+        and not generic.get("args")
+        and not generic.get("origin")
+        and not cls.__pydantic_complete__
     )

@@ -41,6 +41,7 @@ def dump(value):
 
 after_import = {
     "complete": sorted(name for name, model in models(types) if model.__pydantic_complete__),
+    "methods_complete": sorted(name for name, model in models(methods) if model.__pydantic_complete__),
     "rebuild": BaseModel.__dict__["model_rebuild"].__func__.__module__,
     "loader": type(types.__loader__).__name__,
     "spec_loader": type(types.__spec__.loader).__name__,
@@ -182,6 +183,8 @@ def test_lazy_import_builds_nothing_and_leaves_no_trace(both: tuple[dict[str, An
     eager, lazy = (side["after_import"] for side in both)
     assert len(eager["complete"]) > 250  # aiogram builds them all at import
     assert lazy["complete"] == []
+    assert len(eager["methods_complete"]) > 150
+    assert lazy["methods_complete"] == ["Response", "TelegramMethod"]  # generic: built as usual
     assert lazy["rebuild"] == eager["rebuild"] == "pydantic.main"
     assert lazy["loader"] == eager["loader"] and lazy["spec_loader"] == eager["spec_loader"]
     assert "bot.lazy_schemas" not in lazy["finders"]
@@ -245,6 +248,22 @@ def test_deferring_touches_only_aiogram_types_and_restores_pydantic() -> None:
     assert Local(size=3).size == 3
 
 
+def test_deferring_methods_touches_only_aiogram_methods_and_restores_pydantic() -> None:
+    from pydantic._internal import _model_construction
+
+    original = _model_construction.complete_model_class
+    with pytest.raises(RuntimeError), lazy_schemas.deferring_methods():
+        assert _model_construction.complete_model_class is not original
+
+        class Local(BaseModel):
+            size: int
+
+        assert Local.__pydantic_complete__  # not aiogram's: built as usual
+        raise RuntimeError
+    assert _model_construction.complete_model_class is original
+    assert Local(size=3).size == 3
+
+
 def test_differing_pydantic_internals_mean_aiogram_as_usual() -> None:
     """If pydantic's `model_rebuild` is not the one bot.lazy_schemas knows, aiogram imports (and
     builds its schemas) as usual."""
@@ -253,14 +272,15 @@ def test_differing_pydantic_internals_mean_aiogram_as_usual() -> None:
         "original = BaseModel.model_rebuild.__func__\n"
         "BaseModel.model_rebuild = classmethod(lambda cls, **kw: original(cls, **kw))\n"
         "import bot\n"
+        "from aiogram.methods import SendSticker\n"
         "from aiogram.types import Sticker\n"
-        "print(Sticker.__pydantic_complete__)\n"
+        "print(Sticker.__pydantic_complete__, SendSticker.__pydantic_complete__)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", child], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.split() == ["True"]
+    assert done.stdout.split() == ["True", "True"]
 
 
 def test_install_is_idempotent() -> None:
