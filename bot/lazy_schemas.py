@@ -48,7 +48,7 @@ _installed = False
 
 
 def install() -> bool:
-    """Make the coming import of aiogram defer its types' schemas (a finder in `sys.meta_path`,
+    """Make the coming import of aiogram defer its types' and methods' schemas (a finder in `sys.meta_path`,
     nothing imported now); False if too late, aiogram being imported already. Idempotent."""
     global _installed
     if _installed:
@@ -63,7 +63,7 @@ def install() -> bool:
 
 def _pydantic_internals() -> tuple[Any, type, type] | None:
     """pydantic's `BaseModel.model_rebuild` classmethod and its mock classes, if they are the ones
-    this module knows (pydantic 2.11–2.13); None otherwise."""
+    this module knows (written against pydantic 2.13); None otherwise."""
     try:
         import inspect
 
