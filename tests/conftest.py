@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+import bot  # noqa: F401  before anything imports aiogram: its schemas built on first use (bot/lazy_schemas.py)
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head
 from tests.postgres import throwaway_database
