@@ -365,12 +365,12 @@ def report(echo: Figures, full: Figures) -> int:
     rss = full.idle_rss_mb - echo.idle_rss_mb
     print(
         f"  start-up to first getUpdates: CPU full {full.startup_cpu_s:.2f} s, "
-        f"echo {echo.startup_cpu_s:.2f} s, +{full.startup_cpu_s - echo.startup_cpu_s:.2f} s; wall clock "
+        f"echo {echo.startup_cpu_s:.2f} s, {full.startup_cpu_s - echo.startup_cpu_s:+.2f} s; wall clock "
         f"full {full.startup_s:.2f} s, echo {echo.startup_s:.2f} s, "
-        f"+{startup:.2f} s (target <= +{STARTUP_TARGET_S}: {verdict(startup <= STARTUP_TARGET_S)})"
+        f"{startup:+.2f} s (target <= +{STARTUP_TARGET_S}: {verdict(startup <= STARTUP_TARGET_S)})"
     )
     print(
-        f"  idle RSS: full {full.idle_rss_mb:.0f} MB, echo {echo.idle_rss_mb:.0f} MB, +{rss:.0f} MB "
+        f"  idle RSS: full {full.idle_rss_mb:.0f} MB, echo {echo.idle_rss_mb:.0f} MB, {rss:+.0f} MB "
         f"(target <= +{RSS_TARGET_MB:.0f}: {verdict(rss <= RSS_TARGET_MB)}); "
         f"after the load: full {full.loaded_rss_mb:.0f} MB, echo {echo.loaded_rss_mb:.0f} MB"
     )
