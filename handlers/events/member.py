@@ -159,17 +159,14 @@ async def answer(
     bot: Bot,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    """Going, maybe, can't go (tapping again changes the answer), or taking an offered seat."""
-    tapped = await _tapped(ctx, callback_data, callback_answer)
-    if tapped is None:
+    """Going, maybe, can't go (tapping again changes the answer), or taking an offered seat. The
+    check that the member may see the event is the lock's own statement (`service.tap`)."""
+    member = _registered(ctx, callback_answer)
+    if member is None:
         return
-    member, event = tapped
-    member_id, event_id, now = member.id or 0, event.id or 0, utcnow()
+    choice = CHOICE.get(callback_data.action)  # None: "take"
     try:
-        if callback_data.action == "take":
-            result = await service.confirm_offer(ctx.session, event_id, member_id, now)
-        else:
-            result = await service.rsvp(ctx.session, event_id, member_id, CHOICE[callback_data.action], now)
+        tapped = await service.tap(ctx.session, callback_data.id, member.id or 0, choice, utcnow())
     except EventError as error:
         await ctx.session.commit()  # keeps offers that expired on the way; nothing else was written
         toast(
@@ -178,6 +175,11 @@ async def answer(
             alert=error.reason in {"offer_expired", "deadline_passed"},
         )
         return
+    if tapped is None:
+        toast(callback_answer, _("This event no longer exists."))
+        return
+    event, result = tapped
+    event_id = event.id or 0
     await ctx.session.commit()
     toast(callback_answer, _rsvp_text(result))
     if result.promoted:
