@@ -4,10 +4,11 @@ decided in `bot.services.events`; here a tap is parsed, passed on, and the card 
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
+from aiogram.methods import EditMessageText
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
@@ -184,7 +185,7 @@ async def answer(
     toast(callback_answer, _rsvp_text(result))
     if result.promoted:
         delivery.wake()  # the promoted members' notices are in the outbox
-    await _refresh_card(query, ctx, event, member, (result.status, result.position))
+    await _refresh_card(bot, query, ctx, event, member, (result.status, result.position))
     if isinstance(query.message, Message) and query.message.chat.type in {"group", "supergroup"}:
         refresh_group_card_soon(bot, sessions, i18n, query.message, event_id, ctx.organization_id)
 
@@ -204,7 +205,12 @@ def _rsvp_text(result: service.RsvpResult) -> str:
 
 
 async def _refresh_card(
-    query: CallbackQuery, ctx: Context, event: Event, member: Member, answer: tuple[RsvpStatus, int | None]
+    bot: Bot,
+    query: CallbackQuery,
+    ctx: Context,
+    event: Event,
+    member: Member,
+    answer: tuple[RsvpStatus, int | None],
 ) -> None:
     """Show the new counts and the member's `answer` (and place in line) on the pressed card (in a
     private chat)."""
@@ -216,4 +222,20 @@ async def _refresh_card(
     if shown and shown.endswith(text):
         return
     prefix = shown.split("📅", 1)[0] if "📅" in (query.message.text or "") else ""
-    await query.message.edit_text(prefix + text, reply_markup=keyboard)
+    message = query.message
+    edit = CardEdit(
+        chat_id=message.chat.id,
+        message_id=message.message_id,
+        business_connection_id=message.business_connection_id,
+        text=prefix + text,
+        reply_markup=keyboard,
+    )
+    await bot(edit)
+
+
+class CardEdit(EditMessageText):
+    """`Message.edit_text` of the pressed card, but the Bot API's answer (the whole edited message,
+    its keyboard included) is not validated into a `Message`: nobody reads it, and that took some
+    0.2 ms of every tap (issue 15)."""
+
+    __returning__ = Any  # type: ignore[assignment]
