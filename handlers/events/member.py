@@ -185,7 +185,7 @@ async def answer(
     toast(callback_answer, _rsvp_text(result))
     if result.promoted:
         delivery.wake()  # the promoted members' notices are in the outbox
-    await _refresh_card(bot, query, ctx, event, member, (result.status, result.position))
+    await _refresh_card(bot, query, ctx, event, member, result)
     if isinstance(query.message, Message) and query.message.chat.type in {"group", "supergroup"}:
         refresh_group_card_soon(bot, sessions, i18n, query.message, event_id, ctx.organization_id)
 
@@ -210,14 +210,17 @@ async def _refresh_card(
     ctx: Context,
     event: Event,
     member: Member,
-    answer: tuple[RsvpStatus, int | None],
+    result: service.RsvpResult,
 ) -> None:
-    """Show the new counts and the member's `answer` (and place in line) on the pressed card (in a
-    private chat)."""
+    """Show the new counts and the member's answer (and place in line) on the pressed card (in a
+    private chat), as the tap's `result` has them (the counts read again only when it has none)."""
     if not isinstance(query.message, Message) or query.message.chat.type != "private":
         return
     organization, locale, zone = ctx.organization, ctx.locale, ctx.zone
-    text, keyboard = await member_card(ctx.session, event, member, organization, locale, zone, answer)
+    answer = (result.status, result.position)
+    text, keyboard = await member_card(
+        ctx.session, event, member, organization, locale, zone, answer, result.counts
+    )
     shown = query.message.html_text if query.message.text else ""  # rebuilt from the entities
     if shown and shown.endswith(text):
         return

@@ -35,6 +35,22 @@ class RsvpResult:
     position: int | None = None  # place on the waitlist, 1 = next in line
     offered_until: datetime | None = None
     promoted: tuple[int, ...] = ()  # members promoted or offered a seat because of this change
+    # The event's answers per status once this one is in (for the card, read in the same statement
+    # as the member's answer); None when other answers moved too (offers expired, seats filled).
+    counts: dict[RsvpStatus, int] | None = None
+
+
+def _moved(
+    counts: dict[RsvpStatus, int] | None, before: RsvpStatus | None, after: RsvpStatus
+) -> dict[RsvpStatus, int] | None:
+    """`counts` once one answer went from `before` (None: a new answer) to `after`."""
+    if counts is None:
+        return None
+    moved = dict(counts)
+    if before is not None:
+        moved[before] -= 1
+    moved[after] += 1
+    return moved
 
 
 async def rsvp(
@@ -92,7 +108,7 @@ async def _answer(
     session: AsyncSession, event_id: int, member_id: int, choice: RsvpStatus, locked: Locked, now: datetime
 ) -> RsvpResult:
     """`rsvp` with the event locked."""
-    answer = await expire_offers_and_answer(session, event_id, member_id, locked, now)
+    answer, counts = await expire_offers_and_answer(session, event_id, member_id, locked, now)
     previous = answer.status if answer is not None else None
     if answer is not None and (
         previous == choice or (previous == RsvpStatus.WAITLISTED and choice == RsvpStatus.GOING)
@@ -100,12 +116,12 @@ async def _answer(
         position = (
             await waitlist_place(session, event_id, answer.seq) if previous == RsvpStatus.WAITLISTED else None
         )
-        return RsvpResult(answer.status, previous, False, position, answer.offered_until)
+        return RsvpResult(answer.status, previous, False, position, answer.offered_until, counts=counts)
     if answer is not None and previous == RsvpStatus.OFFERED and choice == RsvpStatus.GOING:
         answer.status, answer.offered_until, answer.updated_at = RsvpStatus.GOING, None, now
         session.add(answer)
         await session.flush()
-        return RsvpResult(RsvpStatus.GOING, previous, True)
+        return RsvpResult(RsvpStatus.GOING, previous, True, counts=_moved(counts, previous, RsvpStatus.GOING))
     status = choice
     if choice == RsvpStatus.GOING and not await has_free_seat(session, event_id, locked):
         status = RsvpStatus.WAITLISTED
@@ -123,22 +139,28 @@ async def _answer(
     position = (
         await waitlist_place(session, event_id, locked.seq) if status == RsvpStatus.WAITLISTED else None
     )
-    return RsvpResult(status, previous, True, position, None, tuple(promoted))
+    counts = None if promoted else _moved(counts, previous, status)
+    return RsvpResult(status, previous, True, position, None, tuple(promoted), counts)
 
 
 async def _take(
     session: AsyncSession, event_id: int, member_id: int, locked: Locked, now: datetime
 ) -> RsvpResult:
     """`confirm_offer` with the event locked."""
-    answer = await expire_offers_and_answer(session, event_id, member_id, locked, now)
+    answer, counts = await expire_offers_and_answer(session, event_id, member_id, locked, now)
     if answer is not None and answer.status == RsvpStatus.GOING:
-        return RsvpResult(RsvpStatus.GOING, RsvpStatus.GOING, False)
+        return RsvpResult(RsvpStatus.GOING, RsvpStatus.GOING, False, counts=counts)
     if answer is None or answer.status != RsvpStatus.OFFERED:
         raise EventError("offer_expired")
     answer.status, answer.offered_until, answer.updated_at = RsvpStatus.GOING, None, now
     session.add(answer)
     await session.flush()
-    return RsvpResult(RsvpStatus.GOING, RsvpStatus.OFFERED, True)
+    return RsvpResult(
+        RsvpStatus.GOING,
+        RsvpStatus.OFFERED,
+        True,
+        counts=_moved(counts, RsvpStatus.OFFERED, RsvpStatus.GOING),
+    )
 
 
 async def my_answer(session: AsyncSession, event_id: int, member_id: int) -> Rsvp | None:
