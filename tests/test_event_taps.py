@@ -150,3 +150,24 @@ async def test_a_cancelled_event_says_so(session: AsyncSession) -> None:
     with pytest.raises(EventError) as raised:
         await service.tap(session, event.id or 0, amina, GOING, NOW)
     assert raised.value.reason == "cancelled"
+
+
+async def test_taps_in_one_session_take_their_places_in_tap_order(session: AsyncSession) -> None:
+    """The event held by the session (as a caller may hold it) takes each lock's counter."""
+    org = await organization(session)
+    people = await add_members(session, org, 3)
+    event = await published(session, org, capacity=1)
+    eid = event.id or 0
+    held = await session.get(Event, eid, populate_existing=True)
+    assert held is not None and held.rsvp_seq == 0
+    for member in people:
+        outcome = await service.tap(session, eid, member, GOING, NOW)
+        assert outcome is not None and outcome[0] is held
+    assert held.rsvp_seq == 3
+    rows = (await session.exec(select(Rsvp).where(Rsvp.event_id == eid))).all()
+    assert sorted((row.seq, row.member_id, row.status) for row in rows) == [
+        (1, people[0], GOING),
+        (2, people[1], WAITLISTED),
+        (3, people[2], WAITLISTED),
+    ]
+    await session.commit()
