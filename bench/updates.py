@@ -276,12 +276,14 @@ class Contender:
         await self.bot.stop()
 
 
-async def compare(echo: Contender, full: Contender, seconds: float, profile: str) -> None:
+async def compare(
+    echo: Contender, full: Contender, seconds: float, profile: str, scenarios: tuple[str, ...]
+) -> None:
     """Each scenario in ROUNDS slices, the two bots in turn (so that a change in the machine's
     load between them weighs on both alike)."""
     assert full.bot is not None
     spy = profiler(full.bot.process.pid, profile) if profile else None
-    for scenario in SCENARIOS:
+    for scenario in scenarios:
         for _ in range(ROUNDS):
             for contender in (echo, full):
                 await contender.run(scenario, seconds / ROUNDS)
@@ -308,7 +310,13 @@ async def contender(name: str, members: int) -> Contender:
 
 
 async def main_async(
-    database_url: str | None, members: int, seconds: float, population: int, events: int, profile: str
+    database_url: str | None,
+    members: int,
+    seconds: float,
+    population: int,
+    events: int,
+    profile: str,
+    scenarios: tuple[str, ...] = SCENARIOS,
 ) -> int:
     backend = "PostgreSQL" if database_url else "SQLite"
     echo = await contender("echo", members)
@@ -337,23 +345,23 @@ async def main_async(
                             workdir, BOT_TOKEN=token, TELEGRAM_API_URL=bot.emulator.base_url
                         )
                         await bot.start(command, env | extra, workdir)
-                    await compare(echo, full, seconds, profile)
+                    await compare(echo, full, seconds, profile, scenarios)
                 finally:
                     for bot in (echo, full):
                         await bot.stop()
     finally:
         for bot in (echo, full):
             await bot.emulator.stop()
-    return report(echo.figures, full.figures)
+    return report(echo.figures, full.figures, scenarios)
 
 
 def verdict(met: bool) -> str:
     return "met" if met else "NOT met"
 
 
-def report(echo: Figures, full: Figures) -> int:
+def report(echo: Figures, full: Figures, scenarios: tuple[str, ...] = SCENARIOS) -> int:
     ok = True
-    for scenario in SCENARIOS:
+    for scenario in scenarios:
         ratio = full.rates[scenario] / echo.rates[scenario] if echo.rates.get(scenario) else 0.0
         met = ratio >= TARGETS[scenario]
         ok &= met
@@ -382,6 +390,13 @@ def report(echo: Figures, full: Figures) -> int:
     return 1 if errors else 0
 
 
+def scenarios(text: str, parser: argparse.ArgumentParser) -> tuple[str, ...]:
+    chosen = tuple(name.strip() for name in text.split(",") if name.strip())
+    if not chosen or set(chosen) - set(SCENARIOS):
+        parser.error(f"--scenarios: choose among {', '.join(SCENARIOS)}")
+    return chosen
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -396,6 +411,11 @@ def main() -> None:
         help="PostgreSQL server URL (default: TEST_DATABASE_URL, else SQLite)",
     )
     parser.add_argument("--profile", default="", help="record the full bot with py-spy into this file")
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated, among {', '.join(SCENARIOS)} (default: all)",
+    )
     arguments = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
         raise SystemExit(
@@ -407,6 +427,7 @@ def main() -> None:
                     arguments.population,
                     arguments.events,
                     arguments.profile,
+                    scenarios(arguments.scenarios, parser),
                 )
             )
         )

@@ -377,6 +377,8 @@ async def test_random_taps_follow_the_rules(session: AsyncSession, capacity: int
         assert result.status == model.status[member]
         state = {m: row.status for m, row in (await answers(session, eid)).items()}
         assert state == model.status
+        if result.counts is not None:  # what the card shows, derived under the lock
+            assert result.counts == await service.counts(session, eid)
         going = sum(s == GOING for s in state.values())
         assert going <= capacity
         assert going == capacity or WAITLISTED not in state.values()  # nobody waits for a free seat

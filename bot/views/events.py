@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_time
 
@@ -142,28 +143,38 @@ def your_answer(answer: RsvpStatus, position: int | None) -> str:
 
 def card_keyboard(event: Event, answer: RsvpStatus | None = None) -> InlineKeyboardMarkup | None:
     """The card's buttons: Going / Maybe / Can't go (the member's answer marked), Take the seat
-    above them when one is offered, Add to calendar below (built as rows: InlineKeyboardBuilder
-    copies the whole keyboard for each button added, on every tap)."""
+    above them when one is offered, Add to calendar below; a training session has only the last
+    (its seats are taken on the training's card)."""
     if event.status != EventStatus.PUBLISHED or event.id is None:
         return None
+    rows = _card_rows(event.id, event.training_id is not None, answer, get_i18n().current_locale)
+    return InlineKeyboardMarkup(inline_keyboard=[list(row) for row in rows])
+
+
+@lru_cache(maxsize=2048)
+def _card_rows(
+    event_id: int, session: bool, answer: RsvpStatus | None, locale: str
+) -> tuple[tuple[InlineKeyboardButton, ...], ...]:
+    """`card_keyboard`'s buttons in `locale` (the current one), kept: building and packing them
+    was a tenth of an RSVP tap's own work (issue 15). Each keyboard shares them: never change one."""
 
     def button(text: str, action: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(text=text, callback_data=EventAction(action=action, id=event.id).pack())
+        return InlineKeyboardButton(text=text, callback_data=EventAction(action=action, id=event_id).pack())
 
-    calendar = [button(_("📅 Add to calendar"), "ics")]
-    if event.training_id is not None:  # a training session: seats are taken on the training's card
-        return InlineKeyboardMarkup(inline_keyboard=[calendar])
+    calendar = (button(_("📅 Add to calendar"), "ics"),)
+    if session:
+        return (calendar,)
 
     def mark(status: RsvpStatus, label: str) -> str:
         return f"• {label} •" if answer == status else label
 
-    choices = [
+    choices = (
         button(mark(RsvpStatus.GOING, _("✅ Going")), "going"),
         button(mark(RsvpStatus.MAYBE, _("🤔 Maybe")), "maybe"),
         button(mark(RsvpStatus.NOT_GOING, _("❌ Can't go")), "no"),
-    ]
-    take = [[button(_("🎟 Take the seat"), "take")]] if answer == RsvpStatus.OFFERED else []
-    return InlineKeyboardMarkup(inline_keyboard=[*take, choices, calendar])
+    )
+    take = ((button(_("🎟 Take the seat"), "take"),),) if answer == RsvpStatus.OFFERED else ()
+    return (*take, choices, calendar)
 
 
 def upcoming(event: Event, now: datetime) -> bool:

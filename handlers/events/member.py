@@ -4,10 +4,11 @@ decided in `bot.services.events`; here a tap is parsed, passed on, and the card 
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
+from aiogram.methods import EditMessageText
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
@@ -159,17 +160,14 @@ async def answer(
     bot: Bot,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    """Going, maybe, can't go (tapping again changes the answer), or taking an offered seat."""
-    tapped = await _tapped(ctx, callback_data, callback_answer)
-    if tapped is None:
+    """Going, maybe, can't go (tapping again changes the answer), or taking an offered seat. The
+    check that the member may see the event is the lock's own statement (`service.tap`)."""
+    member = _registered(ctx, callback_answer)
+    if member is None:
         return
-    member, event = tapped
-    member_id, event_id, now = member.id or 0, event.id or 0, utcnow()
+    choice = CHOICE.get(callback_data.action)  # None: "take"
     try:
-        if callback_data.action == "take":
-            result = await service.confirm_offer(ctx.session, event_id, member_id, now)
-        else:
-            result = await service.rsvp(ctx.session, event_id, member_id, CHOICE[callback_data.action], now)
+        tapped = await service.tap(ctx.session, callback_data.id, member.id or 0, choice, utcnow())
     except EventError as error:
         await ctx.session.commit()  # keeps offers that expired on the way; nothing else was written
         toast(
@@ -178,11 +176,16 @@ async def answer(
             alert=error.reason in {"offer_expired", "deadline_passed"},
         )
         return
+    if tapped is None:
+        toast(callback_answer, _("This event no longer exists."))
+        return
+    event, result = tapped
+    event_id = event.id or 0
     await ctx.session.commit()
     toast(callback_answer, _rsvp_text(result))
     if result.promoted:
         delivery.wake()  # the promoted members' notices are in the outbox
-    await _refresh_card(query, ctx, event, member, (result.status, result.position))
+    await _refresh_card(bot, query, ctx, event, member, result)
     if isinstance(query.message, Message) and query.message.chat.type in {"group", "supergroup"}:
         refresh_group_card_soon(bot, sessions, i18n, query.message, event_id, ctx.organization_id)
 
@@ -202,16 +205,40 @@ def _rsvp_text(result: service.RsvpResult) -> str:
 
 
 async def _refresh_card(
-    query: CallbackQuery, ctx: Context, event: Event, member: Member, answer: tuple[RsvpStatus, int | None]
+    bot: Bot,
+    query: CallbackQuery,
+    ctx: Context,
+    event: Event,
+    member: Member,
+    result: service.RsvpResult,
 ) -> None:
-    """Show the new counts and the member's `answer` (and place in line) on the pressed card (in a
-    private chat)."""
+    """Show the new counts and the member's answer (and place in line) on the pressed card (in a
+    private chat), as the tap's `result` has them (the counts read again only when it has none)."""
     if not isinstance(query.message, Message) or query.message.chat.type != "private":
         return
     organization, locale, zone = ctx.organization, ctx.locale, ctx.zone
-    text, keyboard = await member_card(ctx.session, event, member, organization, locale, zone, answer)
+    answer = (result.status, result.position)
+    text, keyboard = await member_card(
+        ctx.session, event, member, organization, locale, zone, answer, result.counts
+    )
     shown = query.message.html_text if query.message.text else ""  # rebuilt from the entities
     if shown and shown.endswith(text):
         return
     prefix = shown.split("📅", 1)[0] if "📅" in (query.message.text or "") else ""
-    await query.message.edit_text(prefix + text, reply_markup=keyboard)
+    message = query.message
+    edit = CardEdit(
+        chat_id=message.chat.id,
+        message_id=message.message_id,
+        business_connection_id=message.business_connection_id,
+        text=prefix + text,
+        reply_markup=keyboard,
+    )
+    await bot(edit)
+
+
+class CardEdit(EditMessageText):
+    """`Message.edit_text` of the pressed card, but the Bot API's answer (the whole edited message,
+    its keyboard included) is not validated into a `Message`: nobody reads it, and that took some
+    0.2 ms of every tap (issue 15)."""
+
+    __returning__ = Any  # type: ignore[assignment]

@@ -268,11 +268,13 @@ async def member_card(
     locale: str,
     zone: str,
     known: tuple[RsvpStatus, int | None] | None = None,
+    counts: dict[RsvpStatus, int] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The card in the member's version and zone, with their answer (and place in line): `known`
-    when the caller has just written them, else read."""
+    when the caller has just written them, else read; the answers per status likewise."""
     version = service.version_for(event, member.language if member else locale, organization.default_language)
-    counts = await service.counts(session, event.id or 0)
+    if counts is None:
+        counts = await service.counts(session, event.id or 0)
     answer: RsvpStatus | None = None
     position: int | None = None
     if known is not None:

@@ -56,6 +56,7 @@ from bot.services.events.rsvp import (
     my_answer,
     place_in_line,
     rsvp,
+    tap,
     waitlist_position,
     withdraw_member,
 )
@@ -145,6 +146,7 @@ __all__ = [
     "publish",
     "rsvp",
     "shown_event",
+    "tap",
     "telegram_length",
     "upcoming_events",
     "update_event",

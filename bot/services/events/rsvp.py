@@ -10,12 +10,21 @@ from datetime import datetime
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.events.queries import shown_event
 from bot.services.events.reminders import forget_reminders_for
 from bot.services.events.rules import AFFECTED, CHOICES, HOLDS_SEAT, EventError
-from bot.services.events.seats import answer_of, has_free_seat, lock_open_event, waitlist_place
+from bot.services.events.seats import (
+    Locked,
+    answer_of,
+    has_free_seat,
+    lock_open_event,
+    lock_shown_event,
+    waitlist_place,
+)
 from bot.services.events.waitlist import expire_offers_and_answer, fill_seats
 from bot.services.seat_queries import held_parent_ids
 from storage.models import Event, EventStatus, Rsvp, RsvpStatus
+from storage.types import ROW_ID_MAX
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,22 @@ class RsvpResult:
     position: int | None = None  # place on the waitlist, 1 = next in line
     offered_until: datetime | None = None
     promoted: tuple[int, ...] = ()  # members promoted or offered a seat because of this change
+    # The event's answers per status once this one is in (for the card, read in the same statement
+    # as the member's answer); None when other answers moved too (offers expired, seats filled).
+    counts: dict[RsvpStatus, int] | None = None
+
+
+def _moved(
+    counts: dict[RsvpStatus, int] | None, before: RsvpStatus | None, after: RsvpStatus
+) -> dict[RsvpStatus, int] | None:
+    """`counts` once one answer went from `before` (None: a new answer) to `after`."""
+    if counts is None:
+        return None
+    moved = dict(counts)
+    if before is not None:
+        moved[before] -= 1
+    moved[after] += 1
+    return moved
 
 
 async def rsvp(
@@ -38,11 +63,52 @@ async def rsvp(
     seat is freed the waitlist moves up (see `fill_seats`). After the RSVP deadline only
     "not_going" is accepted (so seats can still be freed). Runs in the caller's transaction.
     """
+    choice = _choice(choice)
+    locked = await lock_open_event(session, event_id, now, deadline=choice != RsvpStatus.NOT_GOING)
+    return await _answer(session, event_id, member_id, choice, locked, now)
+
+
+async def confirm_offer(session: AsyncSession, event_id: int, member_id: int, now: datetime) -> RsvpResult:
+    """The offered member takes the seat (allowed after the RSVP deadline, until `offered_until`)."""
+    locked = await lock_open_event(session, event_id, now, deadline=False)
+    return await _take(session, event_id, member_id, locked, now)
+
+
+async def tap(
+    session: AsyncSession, event_id: int, member_id: int, choice: RsvpStatus | str | None, now: datetime
+) -> tuple[Event, RsvpResult] | None:
+    """A member's button on an event card: `rsvp`, or `confirm_offer` when `choice` is None, on an
+    event the member may see (`shown_event`), checked in the lock's own statement. The event (for
+    the card) and the result; None, with nothing written, when the member may not see the event
+    (a forged or stale button: it no longer exists for them); `EventError` as `rsvp`."""
+    choice = _choice(choice) if choice is not None else None
+    deadline = choice is not None and choice != RsvpStatus.NOT_GOING
+    if not 0 < event_id <= ROW_ID_MAX:
+        return None
+    tapped = await lock_shown_event(session, event_id, member_id, now, deadline=deadline)
+    if tapped is None:  # why not (seldom): not shown, or why the event takes no answers
+        event = await shown_event(session, member_id, event_id)
+        if event is None or event.training_id is not None:  # a session: seats are the training's
+            return None
+        tapped = event, await lock_open_event(session, event_id, now, deadline=deadline)
+    event, locked = tapped
+    if choice is None:
+        return event, await _take(session, event_id, member_id, locked, now)
+    return event, await _answer(session, event_id, member_id, choice, locked, now)
+
+
+def _choice(choice: RsvpStatus | str) -> RsvpStatus:
     choice = RsvpStatus(choice)
     if choice not in CHOICES:
         raise ValueError(f"not a choice: {choice}")
-    locked = await lock_open_event(session, event_id, now, deadline=choice != RsvpStatus.NOT_GOING)
-    answer = await expire_offers_and_answer(session, event_id, member_id, locked, now)
+    return choice
+
+
+async def _answer(
+    session: AsyncSession, event_id: int, member_id: int, choice: RsvpStatus, locked: Locked, now: datetime
+) -> RsvpResult:
+    """`rsvp` with the event locked."""
+    answer, counts = await expire_offers_and_answer(session, event_id, member_id, locked, now)
     previous = answer.status if answer is not None else None
     if answer is not None and (
         previous == choice or (previous == RsvpStatus.WAITLISTED and choice == RsvpStatus.GOING)
@@ -50,12 +116,12 @@ async def rsvp(
         position = (
             await waitlist_place(session, event_id, answer.seq) if previous == RsvpStatus.WAITLISTED else None
         )
-        return RsvpResult(answer.status, previous, False, position, answer.offered_until)
+        return RsvpResult(answer.status, previous, False, position, answer.offered_until, counts=counts)
     if answer is not None and previous == RsvpStatus.OFFERED and choice == RsvpStatus.GOING:
         answer.status, answer.offered_until, answer.updated_at = RsvpStatus.GOING, None, now
         session.add(answer)
         await session.flush()
-        return RsvpResult(RsvpStatus.GOING, previous, True)
+        return RsvpResult(RsvpStatus.GOING, previous, True, counts=_moved(counts, previous, RsvpStatus.GOING))
     status = choice
     if choice == RsvpStatus.GOING and not await has_free_seat(session, event_id, locked):
         status = RsvpStatus.WAITLISTED
@@ -73,21 +139,28 @@ async def rsvp(
     position = (
         await waitlist_place(session, event_id, locked.seq) if status == RsvpStatus.WAITLISTED else None
     )
-    return RsvpResult(status, previous, True, position, None, tuple(promoted))
+    counts = None if promoted else _moved(counts, previous, status)
+    return RsvpResult(status, previous, True, position, None, tuple(promoted), counts)
 
 
-async def confirm_offer(session: AsyncSession, event_id: int, member_id: int, now: datetime) -> RsvpResult:
-    """The offered member takes the seat (allowed after the RSVP deadline, until `offered_until`)."""
-    locked = await lock_open_event(session, event_id, now, deadline=False)
-    answer = await expire_offers_and_answer(session, event_id, member_id, locked, now)
+async def _take(
+    session: AsyncSession, event_id: int, member_id: int, locked: Locked, now: datetime
+) -> RsvpResult:
+    """`confirm_offer` with the event locked."""
+    answer, counts = await expire_offers_and_answer(session, event_id, member_id, locked, now)
     if answer is not None and answer.status == RsvpStatus.GOING:
-        return RsvpResult(RsvpStatus.GOING, RsvpStatus.GOING, False)
+        return RsvpResult(RsvpStatus.GOING, RsvpStatus.GOING, False, counts=counts)
     if answer is None or answer.status != RsvpStatus.OFFERED:
         raise EventError("offer_expired")
     answer.status, answer.offered_until, answer.updated_at = RsvpStatus.GOING, None, now
     session.add(answer)
     await session.flush()
-    return RsvpResult(RsvpStatus.GOING, RsvpStatus.OFFERED, True)
+    return RsvpResult(
+        RsvpStatus.GOING,
+        RsvpStatus.OFFERED,
+        True,
+        counts=_moved(counts, RsvpStatus.OFFERED, RsvpStatus.GOING),
+    )
 
 
 async def my_answer(session: AsyncSession, event_id: int, member_id: int) -> Rsvp | None:

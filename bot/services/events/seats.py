@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, or_
-from sqlmodel import col
+from sqlalchemy import bindparam, or_, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import seat_queries
 from bot.services.events.rules import HOLDS_SEAT, EventError
+from bot.services.origins import events_for
 from bot.services.row_locks import bump_statement, bumped
 from bot.services.rows import reloaded
 from storage.models import Event, EventStatus, Rsvp, RsvpStatus
@@ -64,11 +65,33 @@ _TAKES_ANSWERS = (
     col(Event.starts_at) > bindparam("now"),
     col(Event.training_id).is_(None),
 )
+_BEFORE_DEADLINE = or_(col(Event.rsvp_deadline).is_(None), col(Event.rsvp_deadline) > bindparam("now"))
 _LOCK_OPEN = {
     False: _lock_statement(*_TAKES_ANSWERS),
-    True: _lock_statement(
-        *_TAKES_ANSWERS, or_(col(Event.rsvp_deadline).is_(None), col(Event.rsvp_deadline) > bindparam("now"))
-    ),
+    True: _lock_statement(*_TAKES_ANSWERS, _BEFORE_DEADLINE),
+}
+# A member's tap (built once, with `:event_id`, `:member_id` and `:now`): `_LOCK_OPEN` on an event
+# the member may also see (`events_for`, as `queries.shown_event`), the whole row returned for the
+# card: the may-see check, the lock and the read of the event in one statement.
+_LOCK_SHOWN = {
+    deadline: update(Event)
+    .where(
+        col(Event.id) == bindparam("event_id"),
+        events_for(bindparam("member_id")),
+        *_TAKES_ANSWERS,
+        *((_BEFORE_DEADLINE,) if deadline else ()),
+    )
+    .values({col(Event.rsvp_seq): col(Event.rsvp_seq) + 1})
+    .returning(Event)
+    for deadline in (False, True)
+}
+# Loaded as a SELECT of `Event` from the UPDATE (not the ORM's bulk UPDATE: that one rebuilt the
+# statement, and its cache key, on every tap: as much CPU as the read it saves).
+# populate_existing: an `Event` the session already holds takes the values returned (its rsvp_seq
+# is the tap's place in tap order).
+_LOCK_SHOWN_EVENT = {
+    deadline: select(Event).from_statement(update).execution_options(populate_existing=True)
+    for deadline, update in _LOCK_SHOWN.items()
 }
 
 
@@ -87,6 +110,21 @@ async def lock_open_event(session: AsyncSession, event_id: int, now: datetime, *
     if event.starts_at <= now:
         raise EventError("event_past")
     raise EventError("deadline_passed")
+
+
+async def lock_shown_event(
+    session: AsyncSession, event_id: int, member_id: int, now: datetime, *, deadline: bool
+) -> tuple[Event, Locked] | None:
+    """`lock_open_event` on an event the member may see, in one statement: the event (as it is
+    once locked) and the lock. None when nothing answers (a forged id, or one the member may not
+    see, or that no longer takes answers: the caller tells which, nothing was written)."""
+    params = {"event_id": event_id, "member_id": member_id, "now": now}
+    event = (await session.exec(_LOCK_SHOWN_EVENT[deadline], params=params)).scalars().first()
+    if event is None:
+        return None
+    return event, Locked(
+        event.rsvp_seq, event.status, event.starts_at, event.capacity, event.claim_window_hours
+    )
 
 
 async def answer_of(session: AsyncSession, event_id: int, member_id: int) -> Rsvp | None:

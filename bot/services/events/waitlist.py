@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, or_
+from sqlalchemy import and_, bindparam, case, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -69,13 +69,24 @@ async def expire_locked_offers(session: AsyncSession, event_id: int, locked: Loc
 
 
 # Built once, with `:event_id`, `:member_id` and `:now` (every tap reads it, under the lock): the
-# member's answer and the offers whose claim window ended, each marked `ended`.
+# member's answer and the offers whose claim window ended, each marked `ended`, and on every row
+# the event's answers per status (`RsvpStatus` order): the answers are outer-joined to the counts,
+# so there is one row even when the member has none and no offer ended.
 _ENDED = and_(Rsvp.status == RsvpStatus.OFFERED, col(Rsvp.offered_until) <= bindparam("now"))
+_COUNTED = (
+    select(*(func.count(case((Rsvp.status == status, 1))).label(status.value) for status in RsvpStatus))
+    .where(col(Rsvp.event_id) == bindparam("event_id"))
+    .subquery("counted")
+)
 _ANSWER_AND_ENDED = (
-    select(Rsvp, _ENDED.label("ended"))
-    .where(
-        col(Rsvp.event_id) == bindparam("event_id"),
-        or_(col(Rsvp.member_id) == bindparam("member_id"), _ENDED),
+    select(Rsvp, _ENDED.label("ended"), *_COUNTED.c)
+    .select_from(_COUNTED)
+    .outerjoin(
+        Rsvp,
+        and_(
+            col(Rsvp.event_id) == bindparam("event_id"),
+            or_(col(Rsvp.member_id) == bindparam("member_id"), _ENDED),
+        ),
     )
     .order_by(col(Rsvp.seq))
     .execution_options(populate_existing=True)
@@ -84,13 +95,19 @@ _ANSWER_AND_ENDED = (
 
 async def expire_offers_and_answer(
     session: AsyncSession, event_id: int, member_id: int, locked: Locked, now: datetime
-) -> Rsvp | None:
+) -> tuple[Rsvp | None, dict[RsvpStatus, int] | None]:
     """`expire_locked_offers`, reading the member's own answer in the same statement (one less
-    under the event's lock); the answer as it is afterwards. Call with the event locked."""
+    under the event's lock); the answer as it is afterwards, and the event's answers per status
+    as they are afterwards (None when offers expired: the seats moved on). Call with the event
+    locked."""
     params = {"event_id": event_id, "member_id": member_id, "now": now}
     rows = (await session.exec(_ANSWER_AND_ENDED, params=params)).all()
-    await _expire(session, event_id, locked, [answer for answer, over in rows if over], now)
-    return next((answer for answer, _ in rows if answer.member_id == member_id), None)
+    answers = [(row[0], row[1]) for row in rows if row[0] is not None]
+    counts = dict(zip(RsvpStatus, map(int, rows[0][2:]), strict=True)) if rows else None
+    expired = [answer for answer, over in answers if over]
+    await _expire(session, event_id, locked, expired, now)
+    mine = next((answer for answer, _ in answers if answer.member_id == member_id), None)
+    return mine, None if expired else counts
 
 
 async def _expire(
