@@ -139,8 +139,8 @@ async def start_harness(
         **overrides,
     )
     harness = Harness(emulator, await create_app(settings, migrate=_needs_migrating(database_url)), settings)
-    await _start_polling(harness)
     try:
+        await _start_polling(harness)  # a start-up that fails closes the App too (its routers back)
         yield harness
     finally:
         # Bounded: a teardown that never returns (seen once on PostgreSQL, the loop idle with no
