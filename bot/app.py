@@ -28,7 +28,7 @@ from bot.aiogram_tuning import JsonRequestSession, PinResponseTypes, freeze_star
 from bot.commands import refresh_chat_commands, set_default_commands
 from bot.commit_before_send import CommitBeforeSendMiddleware
 from bot.config import Settings
-from bot.context import ContextMiddleware, RightsMiddleware
+from bot.context import RightsMiddleware
 from bot.delivery import DeliveryEngine, EngineConfig
 from bot.delivery.announcements import AnnouncementDelivery
 from bot.delivery.events import EventDelivery
@@ -44,11 +44,10 @@ from bot.delivery.trainings import TrainingDelivery
 from bot.i18n import create_i18n
 from bot.metrics import PROCESS
 from bot.middlewares import (
-    DbSessionMiddleware,
     HandlerNameMiddleware,
     LocaleMiddleware,
     MemberMiddleware,
-    UpdateLogMiddleware,
+    UpdateMiddleware,
 )
 from bot.observability import FloodCountMiddleware, watch_scheduler_lag
 from bot.reply_requests import EditOutcomeMiddleware, ReplyBudgetMiddleware
@@ -78,7 +77,7 @@ from bot.services.translate import translator_from
 from bot.telegram_retry import RetryMiddleware
 from bot.web.inbox_worker import InboxMiddleware, InboxWorker, purge_handled
 from handlers import get_routers, release_routers
-from storage.db import create_engine, create_session_factory
+from storage.db import create_engine, create_session_factory, pool_size_for
 from storage.fsm import SQLStorage
 from storage.migrate import upgrade_to_head
 from storage.models import Role
@@ -199,7 +198,7 @@ def _flood_budget(
 async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     if migrate:
         await asyncio.to_thread(upgrade_to_head, settings.database_url)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=pool_size_for(settings.max_concurrent_updates))
     sessions = create_session_factory(engine)
     async with sessions() as session:
         organization = await ensure_default_organization(
@@ -291,8 +290,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         delivery=delivery,
         translator=translator_from(settings),
     )
-    dispatcher.update.outer_middleware(UpdateLogMiddleware())
-    dispatcher.update.outer_middleware(DbSessionMiddleware(sessions))
+    dispatcher.update.outer_middleware(UpdateMiddleware(sessions))  # the log line, the unit of work
     dispatcher.update.outer_middleware(InboxMiddleware())  # handled once, or skipped
     # The dialog state is read in the update's unit of work (aiogram reads it before ours), and
     # not at all for an update skipped.
@@ -301,11 +299,13 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     organizations = OrganizationCache()
     organizations.watch(engine)
     MembershipCache().watch(engine)  # who acts for which organization, roles and rights
+    locales = LocaleMiddleware(i18n)
+    # The member, `ctx` and the gettext locale of every event; the error handlers, which run
+    # outside the update's middlewares, get the locale of their own.
     dispatcher.update.outer_middleware(
-        MemberMiddleware(settings.admin_ids, settings.default_language, organizations)
+        MemberMiddleware(settings.admin_ids, settings.default_language, organizations, locales)
     )
-    dispatcher.update.outer_middleware(ContextMiddleware())
-    LocaleMiddleware(i18n).setup(dispatcher)
+    dispatcher.errors.outer_middleware(locales)
     dispatcher.callback_query.middleware(CallbackAnswerMiddleware())
     for name, observer in dispatcher.observers.items():
         if name not in {"update", "error"}:

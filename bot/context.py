@@ -124,21 +124,6 @@ class Context:
         return row
 
 
-class ContextMiddleware(BaseMiddleware):
-    """Builds `ctx` from what the member middleware resolved (outer, after it)."""
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        data["ctx"] = Context(
-            session=data["session"],
-            actor=data.get("actor"),
-            member=data.get("member"),
-            organization=data["organization"],
-            locale=str(data.get("locale") or ""),
-            translator=data.get("translator"),
-        )
-        return await handler(event, data)
-
-
 class RightsMiddleware(BaseMiddleware):
     """Inner middleware: refuses, in the member's language, a handler whose declared right the
     actor lacks. A refused typed step also ends the dialog it belonged to."""

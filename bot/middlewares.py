@@ -1,4 +1,5 @@
-"""Dispatcher middlewares: logging, one DB unit of work per update, the member, the locale."""
+"""Dispatcher middlewares: logging and one DB unit of work per update, the member, its context and
+locale."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.context import Context
 from bot.i18n import resolve_locale
 from bot.logs import log_event
 from bot.observability import observe_update
@@ -27,9 +29,14 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 update_log = logging.getLogger("bot.updates")
 
 
-class UpdateLogMiddleware(BaseMiddleware):
-    """Outermost: one line per update with its id, type, handler and latency, and the same in the
-    metrics."""
+class UpdateMiddleware(BaseMiddleware):
+    """Outermost of ours: one line per update with its id, type, handler and latency (and the same
+    in the metrics), around the update's unit of work: one session, committed when the handler
+    returns (if it left anything to keep), rolled back if it raises. One middleware for both, as
+    they always run together (issue 15: every layer of the chain is calls and a frame per update)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -38,7 +45,19 @@ class UpdateLogMiddleware(BaseMiddleware):
         data["trace"] = trace
         outcome = "ok"
         try:
-            return await handler(event, data)
+            async with self.sessions() as session:
+                data["session"] = session
+                token = current_session.set(session)
+                try:
+                    result = await handler(event, data)
+                    if await commit_due(session):
+                        await session.commit()
+                    return result
+                except Exception:
+                    await session.rollback()
+                    raise
+                finally:
+                    current_session.reset(token)
         except Exception:
             outcome = "error"
             raise
@@ -69,38 +88,24 @@ class HandlerNameMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
-class DbSessionMiddleware(BaseMiddleware):
-    """One session per update: committed when the handler returns (if it left anything to keep),
-    rolled back if it raises."""
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self.sessions = sessions
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        async with self.sessions() as session:
-            data["session"] = session
-            token = current_session.set(session)
-            try:
-                result = await handler(event, data)
-                if await commit_due(session):
-                    await session.commit()
-                return result
-            except Exception:
-                await session.rollback()
-                raise
-            finally:
-                current_session.reset(token)
-
-
 class MemberMiddleware(BaseMiddleware):
-    """Loads the member behind the update and who they act as; resolves their locale once."""
+    """Loads the member behind the update and who they act as, resolves their locale once, builds
+    `ctx` from them, and runs the rest of the update in aiogram's gettext context in that locale.
+    One middleware for what were three that always ran together (member, context, locale; issue 15:
+    every layer of the chain is calls and a frame per update)."""
 
     def __init__(
-        self, admin_ids: frozenset[int], default_language: str, organizations: OrganizationCache
+        self,
+        admin_ids: frozenset[int],
+        default_language: str,
+        organizations: OrganizationCache,
+        locales: LocaleMiddleware,
     ) -> None:
         self.admin_ids = admin_ids
         self.default_language = default_language
         self.organizations = organizations
+        self.locales = locales
+        self.i18n = locales.i18n
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
@@ -118,14 +123,27 @@ class MemberMiddleware(BaseMiddleware):
             default = await self.organizations.get(session, organization.id) or organization
             # Staff act for the organization they chose (or their own), everyone else for this one.
             data["organization"] = await acting_organization(session, member, actor, default)
-        data["member"] = member
-        data["actor"] = actor
-        data["locale"] = resolve_locale(
+        locale = resolve_locale(
             member.language if member else None,
             user.language_code if user else None,
             self.default_language,
         )
-        return await handler(event, data)
+        data["member"] = member
+        data["actor"] = actor
+        data["locale"] = locale
+        data["ctx"] = Context(
+            session=session,
+            actor=actor,
+            member=member,
+            organization=data["organization"],
+            locale=locale,
+            translator=data.get("translator"),
+        )
+        # What `LocaleMiddleware` did for each event type (the error handlers still have it).
+        data[self.locales.i18n_key or "i18n"] = self.i18n
+        data[self.locales.middleware_key] = self.locales
+        with self.i18n.context(), self.i18n.use_locale(locale):
+            return await handler(event, data)
 
 
 def _is_from_member(event: TelegramObject) -> bool:
@@ -134,7 +152,8 @@ def _is_from_member(event: TelegramObject) -> bool:
 
 
 class LocaleMiddleware(I18nMiddleware):
-    """aiogram's gettext context, in the locale `MemberMiddleware` resolved."""
+    """aiogram's gettext context, in the locale `MemberMiddleware` resolved: the error handlers'
+    (they run outside the update's middlewares); every other event type is in it already."""
 
     def __init__(self, i18n: I18n) -> None:
         super().__init__(i18n)

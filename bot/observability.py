@@ -15,7 +15,7 @@ from storage.types import utcnow
 
 
 def observe_update(kind: str, handler: str, outcome: str, seconds: float) -> None:
-    """One handled update, for the metrics (called by `bot.middlewares.UpdateLogMiddleware`, which
+    """One handled update, for the metrics (called by `bot.middlewares.UpdateMiddleware`, which
     logs the same update with the same labels)."""
     UPDATES.labels(kind, handler, outcome).inc()
     HANDLER_SECONDS.labels(handler).observe(seconds)

@@ -21,14 +21,25 @@ PING_AFTER_IDLE_SECONDS = 1.0  # PostgreSQL: a pooled connection idle this long 
 _IDLE_SINCE = "idle_since"  # connection record info: when it went back to the pool
 
 
-def create_engine(database_url: str) -> AsyncEngine:
-    """Create the engine; for SQLite make the folder, turn on WAL and foreign keys."""
+def create_engine(database_url: str, *, pool_size: int | None = None) -> AsyncEngine:
+    """Create the engine; for SQLite make the folder, turn on WAL and foreign keys.
+
+    `pool_size`: how many connections the pool keeps open once used (SQLAlchemy's default 5;
+    beyond it up to 10 more are opened and closed again each time). The bot keeps as many as it
+    uses at once (`pool_size_for`): under load every update otherwise opened a connection of its
+    own (issue 15: a thread and four PRAGMAs on SQLite, a login and cold prepared statements on
+    PostgreSQL, ~290 connections in a few seconds of the updates bench)."""
     url = make_url(database_url)
+    pool = {} if pool_size is None else {"pool_size": pool_size}
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         database = url.database or ":memory:"
-        engine = create_async_engine(url, async_creator=partial(connect, database, busy_seconds=BUSY_SECONDS))
+        if database == ":memory:":  # one connection (SQLAlchemy's StaticPool): no pool to size
+            pool = {}
+        engine = create_async_engine(
+            url, async_creator=partial(connect, database, busy_seconds=BUSY_SECONDS), **pool
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -45,10 +56,16 @@ def create_engine(database_url: str) -> AsyncEngine:
         # other processes' writers.
         watch_writes(engine, take_turns=True, timeout=BUSY_SECONDS)
         return engine
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, **pool)
     ping_when_idle(engine)
     watch_writes(engine)
     return engine
+
+
+def pool_size_for(concurrent_updates: int) -> int:
+    """Connections in use at once: one per update being handled, and a few more for the poller,
+    the inbox's claims, the delivery engine and the scheduler's jobs."""
+    return concurrent_updates + 5
 
 
 def ping_when_idle(engine: AsyncEngine, idle_seconds: float = PING_AFTER_IDLE_SECONDS) -> None:

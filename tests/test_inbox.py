@@ -150,3 +150,72 @@ def test_webhook_settings() -> None:
             assert name.upper() in str(error)
             continue
         raise AssertionError(f"{name}={value!r} accepted")
+
+
+def private(update_id: int, chat_id: int) -> inbox.Received:
+    """A private message as Telegram sends it (the worker validates it into an aiogram Update)."""
+    chat = {"id": chat_id, "type": "private"}
+    return inbox.describe(
+        {"update_id": update_id, "message": {"message_id": update_id, "date": 0, "chat": chat, "text": "hi"}}
+    )
+
+
+class Recorder:
+    """Stands for the Dispatcher: records the updates fed to it, each handled in 20 ms."""
+
+    def __init__(self) -> None:
+        self.started: list[int] = []
+        self.busy: set[int] = set()
+        self.peak = 0
+
+    async def feed_update(self, _bot: object, update: object, **_: object) -> None:
+        update_id, chat = update.update_id, update.message.chat.id  # type: ignore[attr-defined]
+        assert chat not in self.busy, f"two updates of chat {chat} at once"
+        self.started.append(update_id)
+        self.busy.add(chat)
+        self.peak = max(self.peak, len(self.busy))
+        await asyncio.sleep(0.02)
+        self.busy.discard(chat)
+
+
+async def test_a_polled_batch_is_stored_with_the_claims_of_what_can_start_now(engine: AsyncEngine) -> None:
+    """Long polling: the batch's transaction claims the first update of each free chat, as many as
+    there are free slots, and they start at once; the rest wait for their chat or a slot, and go
+    through the claim loop in order."""
+    from bot.web.inbox_worker import InboxWorker
+
+    sessions = create_session_factory(engine)
+    recorder = Recorder()
+    worker = InboxWorker(
+        recorder,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        sessions,
+        worker="poller",
+        concurrency=2,
+        lease=30,
+        poll_interval=0.05,
+    )
+    batch = [private(update_id, chat) for update_id, chat in ((10, 1), (11, 1), (12, 2), (13, 3), (14, 3))]
+    await worker.store_and_start(batch)  # the claim loop is not running yet
+    started = sorted(task.get_name() for task in worker._in_flight)
+    assert started == ["inbox-10", "inbox-12"]  # started at once, before any claim round
+    async with sessions() as session:
+        rows = {row.update_id: row for row in (await session.exec(select(InboxUpdate))).all()}
+    assert {key for key, row in rows.items() if row.status == InboxStatus.CLAIMED} == {10, 12}
+    assert all(rows[key].claimed_by == "poller" for key in (10, 12))
+    assert {key for key, row in rows.items() if row.status == InboxStatus.PENDING} == {11, 13, 14}
+    worker.start()
+    try:
+        for _ in range(300):
+            async with sessions() as session:
+                if (await inbox.depth(session)) == {"pending": 0, "claimed": 0}:
+                    break
+            await asyncio.sleep(0.02)
+    finally:
+        await worker.stop(grace=1)
+    assert sorted(recorder.started) == [10, 11, 12, 13, 14] and recorder.peak <= 2
+    for chat in ((10, 11), (13, 14)):
+        assert [update_id for update_id in recorder.started if update_id in chat] == list(chat)
+    async with sessions() as session:
+        statuses = (await session.exec(select(InboxUpdate.status))).all()
+    assert set(statuses) == {InboxStatus.DONE}

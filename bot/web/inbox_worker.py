@@ -1,15 +1,16 @@
 """Hands the inbox's updates to the Dispatcher: one worker per process, any number of processes.
 
-The webhook (or the long-polling loop, `bot.web.polling`) only stores an update and wakes this
-process's worker; the worker claims what is due
+The webhook only stores an update and wakes this process's worker; the worker claims what is due
 (`bot.web.inbox.claim`: one update per free chat, oldest first) and feeds each to the Dispatcher in
-its own task, `concurrency` at a time. `InboxMiddleware` (an outer middleware right after the
-unit-of-work one) marks the update handled inside that unit of work and skips an update whose
-claim was lost; an update whose last commit was its handled-mark is finished by the next claim,
-in its transaction (at a stop or a crash, releasing the claims finishes what was handled). Workers
-of other processes look every `poll_interval`, so an update posted to one process may be handled
-by another, and a chat's next update is taken as soon as its previous one
-is finished, wherever it was handled.
+its own task, `concurrency` at a time. The long-polling loop (`bot.web.polling`) stores a batch
+through `store_and_start`: the same transaction claims for this worker what it can start now, and
+those updates start at once (no claim round of their own). `InboxMiddleware` (an outer middleware
+right after the unit-of-work one) marks the update handled inside that unit of work and skips an
+update whose claim was lost; an update whose last commit was its handled-mark is finished by the
+next claim, in its transaction (at a stop or a crash, releasing the claims finishes what was
+handled). Workers of other processes look every `poll_interval`, so an update posted to one process
+may be handled by another, and a chat's next update is taken as soon as its previous one is
+finished, wherever it was handled.
 """
 
 from __future__ import annotations
@@ -56,10 +57,10 @@ class InboxClaim:
 
 
 class InboxMiddleware(BaseMiddleware):
-    """Outer, right after `DbSessionMiddleware`: marks the update handled with its unit of work's
-    first commit (before any reply leaves, by `CommitBeforeSendMiddleware`) and finished with its
-    last one, or skips it (its claim was lost). Every update comes through the inbox (webhook and
-    long polling alike), so every one carries its claim."""
+    """Outer, right after `UpdateMiddleware` (the unit of work): marks the update handled with its
+    unit of work's first commit (before any reply leaves, by `CommitBeforeSendMiddleware`) and
+    finished with its last one, or skips it (its claim was lost). Every update comes through the
+    inbox (webhook and long polling alike), so every one carries its claim."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         claim: InboxClaim = data["inbox_claim"]
@@ -117,6 +118,7 @@ class InboxWorker:
         self._news = False  # woken because updates were stored, not only because one finished
         self._stopping = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._reserved = 0  # free slots a claim under way may fill (the claim loop's, the poller's)
         self._handled: list[int] = []  # updates handled and committed, finished with the next claim
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -134,6 +136,39 @@ class InboxWorker:
         """Updates were stored (or handed back): claim now."""
         self._news = True
         self._wake.set()
+
+    async def store_and_start(self, batch: list[inbox.Received]) -> None:
+        """Long polling: keep the batch and, in the same transaction, finish what this worker
+        handled meanwhile and claim what it can start now (the oldest update of each free chat, as
+        many as there are free slots), then start those. An update left waiting (its chat busy, no
+        slot free) is claimed when a slot or its chat frees, as any other. Raises if the database
+        failed: nothing is stored, nothing claimed."""
+        free = 0 if self._stopping.is_set() else self._free()
+        handled, self._handled = self._handled, []
+        self._reserved += free
+        try:
+            async with self.sessions() as session:
+                now = utcnow()
+                await inbox.store_all(session, batch, now)
+                claimed = await inbox.claim(session, self.worker, free, now, finished=handled)
+        except Exception:
+            self._handled = handled + self._handled  # finished with a later claim (or the lease)
+            raise
+        finally:
+            self._reserved -= free
+        self._start(claimed)
+        if len(claimed) < len(batch):
+            self._wake.set()  # a look (a read) finds whether a claim under way missed some
+
+    def _free(self) -> int:
+        return max(0, self.concurrency - len(self._in_flight) - self._reserved)
+
+    def _start(self, claimed: list[inbox.ClaimedUpdate]) -> None:
+        claimed_at = time.monotonic()
+        for item in claimed:
+            task = asyncio.create_task(self._handle(item, claimed_at), name=f"inbox-{item.update_id}")
+            self._in_flight.add(task)
+            task.add_done_callback(self._finished)
 
     async def take_over(self) -> None:
         """Release every other worker's claims now (long polling: they are a dead process's)."""
@@ -173,24 +208,23 @@ class InboxWorker:
         while not self._stopping.is_set():
             self._wake.clear()  # before claiming: a wake-up during the claim is not lost
             news, self._news = self._news, False
-            free = self.concurrency - len(self._in_flight)
+            free = self._free()
             claimed: list[inbox.ClaimedUpdate] = []
             handled, self._handled = self._handled, []
             if free > 0 or handled:
+                self._reserved += free
                 try:
                     async with self.sessions() as session:
                         now = utcnow()
                         claimed = await inbox.claim(
-                            session, self.worker, max(0, free), now, look_first=not news, finished=handled
+                            session, self.worker, free, now, look_first=not news, finished=handled
                         )
                 except Exception:
                     self._handled = handled + self._handled  # finished with a later claim (or the lease)
                     log.exception("inbox_claim_failed")
-            claimed_at = time.monotonic()
-            for item in claimed:
-                task = asyncio.create_task(self._handle(item, claimed_at), name=f"inbox-{item.update_id}")
-                self._in_flight.add(task)
-                task.add_done_callback(self._finished)
+                finally:
+                    self._reserved -= free
+            self._start(claimed)
             if not claimed or len(self._in_flight) >= self.concurrency:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)

@@ -1,9 +1,12 @@
 """Long polling into the inbox: each batch `getUpdates` returns is stored in the inbox and committed
 before the next `getUpdates` confirms it (its `offset`), and the same `InboxWorker` as in webhook
-mode handles it. A process killed at any moment loses nothing: an update it fetched but did not
-store is still unconfirmed, so Telegram gives it again to the next `getUpdates`; one it stored is
-handled by whichever process runs next (a claim of the dead process is released after the lease);
-one fetched twice is stored once (`inbox.store_all` ignores a known `update_id`).
+mode handles it; the transaction that stores the batch also claims for this process's worker the
+updates it can start now (`InboxWorker.store_and_start`), so those need no claim of their own. A
+process killed at any moment loses nothing: an update it fetched but did not store is still
+unconfirmed, so Telegram gives it again to the next `getUpdates`; one it stored (claimed or not) is
+handled by whichever process runs next (a claim of the dead process is released by the next
+process's `take_over`, or after the lease); one fetched twice is stored once (`inbox.store_all`
+ignores a known `update_id`).
 
 Errors of `getUpdates` (network, 5xx, 409 conflict, anything unexpected) are logged and retried
 with capped exponential backoff; a 429 waits its `retry_after`. The loop ends only when told to.
@@ -27,7 +30,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.logs import log_event
 from bot.web import inbox
 from bot.web.inbox_worker import InboxWorker
-from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 10  # seconds a getUpdates long poll waits for updates (aiogram's default)
@@ -98,8 +100,9 @@ class UpdatePoller:
         return updates
 
     async def _store(self, updates: list[dict[str, Any]]) -> bool:
-        """Keep the batch (one commit), then move the offset past it. False if the database failed:
-        the batch stays unconfirmed and comes back with the next getUpdates."""
+        """Keep the batch (one commit, with the claims of what the worker can start now), then
+        move the offset past it. False if the database failed: the batch stays unconfirmed and comes
+        back with the next getUpdates."""
         received: list[inbox.Received] = []
         for payload in updates:
             try:
@@ -107,16 +110,13 @@ class UpdatePoller:
             except (ValueError, TypeError, AttributeError):
                 log_event(log, "poll_bad_update", logging.WARNING, update_id=str(payload.get("update_id")))
         try:
-            async with self.sessions() as session:
-                await inbox.store_all(session, received, utcnow())
-                await session.commit()
+            await self.worker.store_and_start(received)
         except Exception:
             log.exception("poll_store_failed", extra={"fields": {"updates": len(updates)}})
             return False
         ids = [payload["update_id"] for payload in updates if isinstance(payload.get("update_id"), int)]
         if ids:
             self.offset = max(ids) + 1
-        self.worker.wake()
         return True
 
     def _backoff(self) -> float:
