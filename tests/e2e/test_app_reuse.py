@@ -112,8 +112,8 @@ async def test_an_app_that_failed_half_built_leaves_the_next_one_working(
     engines: list[Any] = []
     real_engine, real_gates = bot.app.create_engine, bot.app.gate_routing
 
-    def engine(url: str) -> Any:
-        engines.append(real_engine(url))
+    def engine(url: str, **options: Any) -> Any:
+        engines.append(real_engine(url, **options))
         return engines[-1]
 
     def failing(root: Router) -> int:
@@ -121,7 +121,7 @@ async def test_an_app_that_failed_half_built_leaves_the_next_one_working(
 
     monkeypatch.setattr(bot.app, "create_engine", engine)
     monkeypatch.setattr(bot.app, "gate_routing", failing)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="after including the routers"):
         await bot.app.create_app(Settings(bot_token="1:x", database_url=migrated_url))
     monkeypatch.setattr(bot.app, "gate_routing", real_gates)
     for leftover in engines:
