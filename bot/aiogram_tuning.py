@@ -27,6 +27,7 @@ import contextlib
 import ctypes
 import gc
 import ssl
+from collections.abc import Iterable
 from functools import cache
 from typing import Any, TypeVar, cast
 
@@ -146,14 +147,30 @@ def inline_sync_filters(root: Router) -> int:
     return changed
 
 
+def detach_routers(parent: Router, routers: Iterable[Router]) -> int:
+    """Take those of `routers` that `parent` holds off it (aiogram has no API for it): each is
+    free again, as it was declared, for the next App of the process to include as it is (its
+    filters already inlined, its gates computed again by `gate_routing`). `parent` keeps no route
+    to them. Returns how many were detached."""
+    mine = {id(router): router for router in routers if router.parent_router is parent}
+    if not mine:
+        return 0
+    parent.sub_routers = [router for router in parent.sub_routers if id(router) not in mine]
+    for router in mine.values():
+        router._parent_router = None
+    if "reaches" in vars(parent):  # gated (`bot.routing_gates`): its routes kept per update
+        parent.reaches = {}  # type: ignore[attr-defined]
+    return len(mine)
+
+
 def fresh_router(declared: Router) -> Router:
     """A router of its own with what `declared` holds: its handlers and their filters, its own
     filters and middlewares, its startup and shutdown callbacks, and copies of its sub-routers.
 
     The handler modules declare their routers once, at import; aiogram attaches a router to one
-    parent only, so an App built once they are attached includes copies (`handlers.get_routers`:
-    the tests build one App after another in a process, and an App that failed half-built keeps
-    the routers it included). Copies are shallow where
+    parent only, so an App built while they are attached includes copies (`handlers.get_routers`:
+    another App of the process is alive, or an App failed half-built and kept the routers it
+    included; an App closed gave them back, `handlers.release_routers`). Copies are shallow where
     nothing changes: the callbacks, flags' values and filter instances are shared; the handler and
     filter objects (which `inline_sync_filters` changes) are not. Copied rather than built with
     `Router()`, whose thirty observers each inspect a signature (about 3 ms a router).
@@ -202,13 +219,23 @@ def _shallow(item: _T) -> _T:
     return copied
 
 
+_heap_frozen = False
+
+
 def freeze_startup_heap() -> None:
     """Once per process (a test session starts many bots): collect, then freeze what survived,
     and give the memory start-up freed back to the system (glibc keeps it otherwise: some 0.6 MB of
-    idle RSS); the collector is on from then on (`bot.cli` turns it off while the bot starts)."""
-    if gc.get_freeze_count() == 0:
-        gc.collect()
-        gc.freeze()
-        with contextlib.suppress(AttributeError, OSError):  # not glibc (musl, macOS): left as is
-            ctypes.CDLL(None).malloc_trim(0)
+    idle RSS); the collector is on from then on (`bot.cli` turns it off while the bot starts).
+
+    Whether it was done is asked of `gc` once only: `gc.get_freeze_count()` walks every object
+    frozen (some 340,000 scattered over the heap: tens of milliseconds, 4 % of the CPU of a test
+    process, which starts an App a test)."""
+    global _heap_frozen
+    if not _heap_frozen:
+        _heap_frozen = True
+        if gc.get_freeze_count() == 0:
+            gc.collect()
+            gc.freeze()
+            with contextlib.suppress(AttributeError, OSError):  # not glibc (musl, macOS): left as is
+                ctypes.CDLL(None).malloc_trim(0)
     gc.enable()

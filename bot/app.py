@@ -76,7 +76,7 @@ from bot.services.trainings import NOTICE_KIND as TRAINING_NOTICE
 from bot.services.translate import translator_from
 from bot.telegram_retry import RetryMiddleware
 from bot.web.inbox_worker import InboxMiddleware, InboxWorker, purge_handled
-from handlers import get_routers
+from handlers import get_routers, release_routers
 from storage.db import create_engine, create_session_factory, pool_size_for
 from storage.fsm import SQLStorage
 from storage.migrate import upgrade_to_head
@@ -154,6 +154,7 @@ class App:
                 await close()
             except Exception:
                 log.exception("shutdown_step_failed", extra={"fields": {"step": step}})
+        release_routers(self.dispatcher)  # the next App of the process takes them, no copy
 
 
 def create_bot(settings: Settings, *, for_replies: bool = True, budget: ChatBudget | None = None) -> Bot:

@@ -73,13 +73,29 @@ ROLE_COMMANDS: dict[Role, tuple[tuple[str, object], ...]] = {
 
 
 def command_list(i18n: I18n, language: str, roles: Iterable[Role] = ()) -> list[BotCommand]:
-    return list(_command_list(i18n, language, tuple(roles)))
+    return list(_command_list(_Catalogs(i18n), language, tuple(roles)))
+
+
+class _Catalogs:
+    """An I18n as a cache key: its catalogs (its class, directory and domain), not the instance
+    (each App loads its own I18n from the same files: a test process builds an App a test)."""
+
+    def __init__(self, i18n: I18n) -> None:
+        self.i18n = i18n
+        self.key = (type(i18n), i18n.path, i18n.domain)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Catalogs) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
 
 
 @lru_cache(maxsize=512)
-def _command_list(i18n: I18n, language: str, roles: tuple[Role, ...]) -> tuple[BotCommand, ...]:
-    """Built once per catalog, language and roles (every /help shows one; the catalogs do not
+def _command_list(catalogs: _Catalogs, language: str, roles: tuple[Role, ...]) -> tuple[BotCommand, ...]:
+    """Built once per catalogs, language and roles (every /help shows one; the catalogs do not
     change while the bot runs)."""
+    i18n = catalogs.i18n
     entries = list(MEMBER_COMMANDS)
     for role in roles:
         entries.extend(entry for entry in ROLE_COMMANDS.get(role, ()) if entry not in entries)

@@ -9,17 +9,26 @@ from aiogram import Router
 
 
 def get_routers() -> list[Router]:
-    """The routers for one App. The bot's process builds one App: it takes the routers the
-    modules declare, as they are (a copy of them all is some 3 MB that would stay resident). An
-    App built while they are attached (a second App in the process, the tests; or one after an
-    App that failed half-built) gets fresh copies (`fresh_router`): aiogram attaches a router to
-    one parent only."""
+    """The routers for one App. An App takes the routers the modules declare, as they are, when
+    no other App holds them: the bot's process builds one (a copy of them all is some 3 MB that
+    would stay resident), and a test process one after another, each closed App giving them back
+    (`release_routers`). An App built while they are attached (another App alive, or one that
+    failed half-built and was never closed) gets fresh copies (`fresh_router`): aiogram attaches a
+    router to one parent only."""
     declared = _declared_routers()
     if all(router.parent_router is None for router in declared):
         return list(declared)
     from bot.aiogram_tuning import fresh_router
 
     return [fresh_router(router) for router in declared]
+
+
+def release_routers(parent: Router) -> int:
+    """Give back the declared routers `parent` (a closing App's dispatcher) took, so that the next
+    App takes them rather than copies. Returns how many."""
+    from bot.aiogram_tuning import detach_routers
+
+    return detach_routers(parent, _declared_routers())
 
 
 @cache

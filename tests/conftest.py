@@ -20,14 +20,13 @@ import bot  # noqa: F401  before anything imports aiogram: its schemas built on 
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head
 from tests.postgres import throwaway_database
+from tests.templates import COPIED  # the databases made as copies (migrated_url: nothing to do)
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 PG_SKIP_REASON = (
     "PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)"
 )
 SQLITE = "sqlite+aiosqlite:///"
-# The databases made as copies of a migrated template (migrated_url has nothing left to do).
-_COPIED: set[str] = set()
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +57,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         url = f"{SQLITE}{path}"
         if migrated:
             _copy_sqlite(request.getfixturevalue("sqlite_template"), path)
-            _COPIED.add(url)
+            COPIED.add(url)
         yield url
         return
     if not PG_URL:
@@ -66,14 +65,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     template = request.getfixturevalue("postgres_template") if migrated else None
     with throwaway_database(PG_URL, "db_test", template=template, durable=False) as url:
         if migrated:
-            _COPIED.add(url)
+            COPIED.add(url)
         yield url
-        _COPIED.discard(url)
+        COPIED.discard(url)
 
 
 @pytest.fixture
 def migrated_url(database_url: str) -> str:
-    if database_url not in _COPIED:
+    if database_url not in COPIED:
         upgrade_to_head(database_url)
     return database_url
 

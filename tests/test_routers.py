@@ -1,15 +1,33 @@
 """Each App includes a router tree of its own (`handlers.get_routers` copies what the modules
-declare): a second App in the process, or one built after an App that failed half-built, never
-finds a router already attached."""
+declare while another holds them): a second App in the process, or one built after an App that
+failed half-built, never finds a router already attached. (An App closed gives the declared routers
+back: tests/e2e/test_app_reuse.py.)"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
 from aiogram import Dispatcher, Router
 
 from bot.aiogram_tuning import inline_sync_filters
-from handlers import get_routers
+from handlers import get_routers, release_routers
+
+
+@pytest.fixture
+def dispatchers() -> Iterator[Callable[[], Dispatcher]]:
+    """New dispatchers, which give the declared routers back at the end (as a closed App does): the
+    later tests of the process take them rather than copies."""
+    made: list[Dispatcher] = []
+
+    def make() -> Dispatcher:
+        made.append(Dispatcher())
+        return made[-1]
+
+    yield make
+    for dispatcher in made:
+        release_routers(dispatcher)
 
 
 def _handlers(dispatcher: Dispatcher) -> list[str]:
@@ -22,10 +40,10 @@ def _handlers(dispatcher: Dispatcher) -> list[str]:
     ]
 
 
-def test_each_dispatcher_includes_routers_of_its_own() -> None:
-    first, second = Dispatcher(), Dispatcher()
+def test_each_dispatcher_includes_routers_of_its_own(dispatchers: Callable[[], Dispatcher]) -> None:
+    first, second = dispatchers(), dispatchers()
     first.include_routers(*get_routers())
-    abandoned = Dispatcher()  # an App that failed after including its routers, never closed
+    abandoned = dispatchers()  # an App that failed after including its routers, never closed
     abandoned.include_routers(*get_routers())
     second.include_routers(*get_routers())
 
@@ -46,12 +64,14 @@ def test_each_dispatcher_includes_routers_of_its_own() -> None:
     assert inline_sync_filters(first) == 0
 
 
-def test_the_first_tree_of_a_process_changes_for_later_ones_nothing_they_need() -> None:
+def test_the_first_tree_of_a_process_changes_for_later_ones_nothing_they_need(
+    dispatchers: Callable[[], Dispatcher],
+) -> None:
     """A later App copies the routers an earlier one took as declared (and changed: sync filters
     inlined, routing gated); its copies route on their own handlers."""
     from bot.routing_gates import gate_routing
 
-    first, second = Dispatcher(), Dispatcher()
+    first, second = dispatchers(), dispatchers()
     first.include_routers(*get_routers())
     inline_sync_filters(first)
     gate_routing(first)

@@ -18,7 +18,7 @@ from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, User
 
 from bot.routing_gates import GatedObserver, GatedRouter, gate_routing
-from handlers import get_routers
+from handlers import get_routers, release_routers
 
 USER = User(id=7, is_bot=False, first_name="Amina")
 
@@ -52,9 +52,7 @@ def root() -> Iterator[Router]:
     root.include_routers(*get_routers())
     gate_routing(root)
     yield root
-    for router in root.sub_routers:  # as App.close: the feature routers are module-level
-        router._parent_router = None
-    root.sub_routers.clear()
+    release_routers(root)  # as App.close: the feature routers are module-level
 
 
 async def _passes(callback: Any, event: TelegramObject, raw_state: str | None) -> bool:

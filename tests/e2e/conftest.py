@@ -19,6 +19,7 @@ from bot.sandbox import BotAPIEmulator, Faults, Limits, SimUser
 from bot.services.members import TelegramIdentity, complete_profile, record_consent, update_profile
 from bot.web.runner import BackgroundPolling
 from storage.db import create_session_factory
+from tests.templates import migrated_copy
 
 TOKEN = "123456:TEST-token"
 SUPER_ADMIN_ID = 990001
@@ -137,9 +138,9 @@ async def start_harness(
         admin_ids=frozenset({SUPER_ADMIN_ID}),
         **overrides,
     )
-    harness = Harness(emulator, await create_app(settings), settings)
-    await _start_polling(harness)
+    harness = Harness(emulator, await create_app(settings, migrate=_needs_migrating(database_url)), settings)
     try:
+        await _start_polling(harness)  # a start-up that fails closes the App too (its routers back)
         yield harness
     finally:
         # Bounded: a teardown that never returns (seen once on PostgreSQL, the loop idle with no
@@ -151,6 +152,12 @@ async def start_harness(
                 warnings.warn(
                     f"e2e teardown: stopping the {step} took over {TEARDOWN_SECONDS} s", stacklevel=1
                 )
+
+
+def _needs_migrating(database_url: str) -> bool:
+    """False for a copy of the migrated template: `upgrade_to_head` would only find it at the
+    newest schema (a thread, an event loop, an engine and a query: some 20 ms an App)."""
+    return not migrated_copy(database_url)
 
 
 async def _start_polling(harness: Harness) -> None:
@@ -178,7 +185,7 @@ async def restart_bot(harness: Harness) -> None:
     """Stop the bot (polling, delivery, scheduler; nothing kept in memory) and start a new one on
     the same database and emulator, as after a crash or a deployment."""
     await _stop_polling(harness)
-    harness.app = await create_app(harness.settings)
+    harness.app = await create_app(harness.settings, migrate=_needs_migrating(harness.settings.database_url))
     await _start_polling(harness)
 
 
