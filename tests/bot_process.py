@@ -6,8 +6,9 @@ environment built from nothing, so no developer's variables or .env settings lea
 given them, it takes the test's environment, directory and log files and runs the very `main()` of
 `python -m bot`. Nothing of the bot runs before that (no settings read, no database, no Bot API):
 the process a test starts after a kill is new in everything but its loaded modules, and starts in
-about a second instead of the several seconds of the imports (most of a crash test's time). One
-`SPARES` wait at a time, and take the next bots' imports off the tests' clock. `TEST_WARM_BOTS=0`:
+well under a second of CPU instead of five or so (the imports: most of a crash test's time).
+`SPARES` wait at a time, loading while the tests wait on the bots: the imports' CPU is spent all
+the same, but off the tests' clock. `TEST_WARM_BOTS=0`:
 every bot started cold instead, as `python -m bot …` (to compare, or to rule the spares out)."""
 
 from __future__ import annotations
