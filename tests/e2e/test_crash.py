@@ -176,7 +176,9 @@ async def test_broadcast_reminders_and_seat_offers(
         seen = lambda: sum(news().values()) + sum(reminded().values()) + sum(told().values())  # noqa: E731
         everything = lambda: (len(news()), len(reminded()), len(told())) == (35, 15, 10)  # noqa: E731
         await bot.crash_twice(seen, 2, 40, everything)
-        await settle(emulator, lambda: _outbox_done(db), "every message", bot.tag)
+        # Every reminder handed to the outbox first (the clock's job may not have run yet in a
+        # process that lived a second: then the outbox alone looks done), and all of it sent.
+        await settle(emulator, lambda: _outbox_done(db, meeting.id or 0), "every message", bot.tag)
         async with db() as session:
             reminders = (
                 await session.exec(select(Reminder.status).where(Reminder.event_id == meeting.id))
@@ -215,14 +217,21 @@ def _last_notice(emulator: BotAPIEmulator, user: SimUser) -> str:
     return next(text for text in reversed(said) if text != "Crash news")
 
 
-async def _outbox_done(db: Any) -> bool:
+async def _outbox_done(db: Any, meeting_id: int) -> bool:
+    """The meeting's reminders all handed over, and nothing left to send."""
     async with db() as session:
+        waiting = await session.exec(
+            select(func.count()).where(
+                Reminder.event_id == meeting_id,
+                col(Reminder.status).in_([ReminderStatus.PENDING, ReminderStatus.CLAIMED]),
+            )
+        )
         left = await session.exec(
             select(func.count()).where(
                 col(OutboxMessage.status).in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING])
             )
         )
-        return left.one() == 0
+        return waiting.one() == 0 and left.one() == 0
 
 
 # -- bursts of taps: RSVPs, training sign-ups ------------------------------------------------------

@@ -32,6 +32,7 @@ from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head
 from storage.models import DeliveryStatus, InboxUpdate, OutboxMessage, RsvpStatus
 from storage.types import utcnow
+from tests.bot_process import spares_loaded
 from tests.e2e.helpers import (
     bot_organization,
     consented,
@@ -154,6 +155,7 @@ async def test_two_processes_share_the_work(
             await session.commit()
 
         env = {"REDIS_URL": REDIS_URL, "DELIVERY_RATE": str(RATE), "DELIVERY_LEASE_SECONDS": "3"}
+        await spares_loaded()  # both processes from loaded interpreters
         for _ in range(2):
             processes.append(
                 BotProcess(emulator, tmp_path, database_url, webhook_url=proxy_url, token=token, **env)

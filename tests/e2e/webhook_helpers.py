@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 
 from bot.sandbox import BotAPIEmulator, SimUser
-from tests.bot_process import bot_command, bot_environment
+from tests.bot_process import bot_environment, launch_bot
 from tests.e2e.conftest import TOKEN
 
 SECRET = "test-webhook-secret"
@@ -52,14 +52,7 @@ class BotProcess:
             LOG_LEVEL="INFO",
         )
         self.log_path = workdir / f"bot-{self.port}.log"
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            bot_command("run", "--webhook"),
-            cwd=workdir,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=self._log,
-        )
+        self.process = launch_bot(["run", "--webhook"], workdir, env, stderr=self.log_path)
 
     @property
     def worker_prefix(self) -> str:
@@ -68,7 +61,7 @@ class BotProcess:
 
     @property
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     async def ready(self, timeout: float = 90) -> None:
         """Wait until it answers /healthz (it registers its webhook just after listening)."""
@@ -94,7 +87,6 @@ class BotProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(10)
-        self._log.close()
         return int(self.process.returncode)
 
 
