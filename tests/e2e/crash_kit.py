@@ -17,16 +17,18 @@ import subprocess
 import tempfile
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import UTC
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import col, func, select
 
 from bot.sandbox import BotAPIEmulator, SimUser
+from bot.services import events as event_service
 from storage.db import create_engine, create_session_factory
 from storage.models import (
     DeliveryStatus,
+    Member,
     OutboxMessage,
     Reminder,
     ReminderStatus,
@@ -34,6 +36,7 @@ from storage.models import (
 from storage.types import utcnow
 from tests.bot_process import bot_environment, launch_bot, spares_loaded
 from tests.e2e.conftest import TOKEN
+from tests.e2e.helpers import bot_organization, consented
 
 SEED = int(os.environ.get("CRASH_SEED", "1789"))
 ROUNDS = int(os.environ.get("CRASH_ROUNDS", "1"))
@@ -285,3 +288,80 @@ async def person(bot: CrashBot, user: SimUser, act: Callable[[], Awaitable[bool]
     raise AssertionError(
         f"{bot.tag}: {user.first_name} did not get through in {steps} steps:\n" + "\n".join(chat[-12:])
     )
+
+
+# -- people and events of the scenarios ---------------------------------------------------------
+
+
+async def members(db: Any, emulator: BotAPIEmulator, count: int, prefix: str = "M") -> list[SimUser]:
+    """`count` consented members (English, UTC) of the bot's organization, without quiet hours."""
+    users = [emulator.create_user(f"{prefix}{i}", language_code="en") for i in range(count)]
+    async with db() as session:
+        organization = await bot_organization(session)
+        organization.quiet_start = organization.quiet_end = 0
+        session.add(organization)
+        await consented(session, organization.id, users)
+        await session.commit()
+    return users
+
+
+async def member_ids(db: Any, users: list[SimUser]) -> dict[int, SimUser]:
+    async with db() as session:
+        rows = await session.exec(
+            select(Member.id, Member.telegram_id).where(
+                col(Member.telegram_id).in_([user.id for user in users])
+            )
+        )
+        by_telegram = {user.id: user for user in users}
+        return {member_id: by_telegram[telegram_id] for member_id, telegram_id in rows.all()}
+
+
+async def ids_of(db: Any, users: list[SimUser]) -> dict[int, int]:
+    """{Telegram id: member id} of `users`."""
+    return {user.id: member_id for member_id, user in (await member_ids(db, users)).items()}
+
+
+async def in_two_days(session: Any, title: str, *, announce: bool, **values: Any) -> Any:
+    """A published event of the bot's organization, starting in two days."""
+    organization = await bot_organization(session)
+    event = await event_service.create_event(
+        session,
+        organization_id=organization.id or 0,
+        title=title,
+        starts_at=utcnow() + timedelta(days=2),
+        now=utcnow(),
+        **values,
+    )
+    await event_service.publish(session, event, organization, utcnow(), announce=announce)
+    return event
+
+
+def sent_to(emulator: BotAPIEmulator, wanted: Any) -> Counter[int]:
+    """Per chat, how many messages whose text is `wanted` the bot sent (and Telegram took)."""
+    return Counter(
+        call.params["chat_id"]
+        for call in emulator.calls
+        if call.method == "sendMessage" and call.ok and wanted(call.params.get("text") or "")
+    )
+
+
+def last_notice(emulator: BotAPIEmulator, user: SimUser) -> str:
+    said = [m.get("text") or "" for m in emulator.transcript(user.id) if m["outgoing"]]
+    return next(text for text in reversed(said) if text != "Crash news")
+
+
+async def outbox_done(db: Any, meeting_id: int) -> bool:
+    """The meeting's reminders all handed over, and nothing left to send."""
+    async with db() as session:
+        waiting = await session.exec(
+            select(func.count()).where(
+                Reminder.event_id == meeting_id,
+                col(Reminder.status).in_([ReminderStatus.PENDING, ReminderStatus.CLAIMED]),
+            )
+        )
+        left = await session.exec(
+            select(func.count()).where(
+                col(OutboxMessage.status).in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING])
+            )
+        )
+        return waiting.one() == 0 and left.one() == 0

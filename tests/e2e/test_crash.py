@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 
 from bot.sandbox import BotAPIEmulator, SimUser
 from bot.services import events as event_service
@@ -28,9 +28,7 @@ from bot.views.events import EventAction
 from bot.views.trainings import TrainingAction
 from storage.db import create_engine, create_session_factory
 from storage.models import (
-    DeliveryStatus,
     Member,
-    OutboxMessage,
     Reminder,
     ReminderStatus,
     Rsvp,
@@ -42,17 +40,30 @@ from storage.models import (
 )
 from storage.types import utcnow
 from tests.e2e.conftest import bot_api
-from tests.e2e.crash_kit import ROUNDS, CrashBot, labels, last_with_buttons, person, settle
+from tests.e2e.crash_kit import (
+    ROUNDS,
+    CrashBot,
+    ids_of,
+    in_two_days,
+    labels,
+    last_notice,
+    last_with_buttons,
+    member_ids,
+    members,
+    outbox_done,
+    person,
+    sent_to,
+    settle,
+)
 from tests.e2e.helpers import (
     bot_organization,
-    consented,
     copies_sent,
     meeting_reminded_in,
     urgent_announcement,
 )
 from tests.helpers import grant_writing
 
-# Alone, after the rest of the suite (`make test`): bot processes killed and restarted on the clock.
+# `make test` runs these in a process of their own beside the parallel run: they wait on conditions.
 pytestmark = [pytest.mark.crash, pytest.mark.serial, pytest.mark.parametrize("round_", range(ROUNDS))]
 
 
@@ -69,49 +80,6 @@ async def db(migrated_url: str) -> AsyncIterator[Any]:
     engine = create_engine(migrated_url)
     yield create_session_factory(engine)
     await engine.dispose()
-
-
-async def members(db: Any, emulator: BotAPIEmulator, count: int, prefix: str = "M") -> list[SimUser]:
-    """`count` consented members (English, UTC) of the bot's organization, without quiet hours."""
-    users = [emulator.create_user(f"{prefix}{i}", language_code="en") for i in range(count)]
-    async with db() as session:
-        organization = await bot_organization(session)
-        organization.quiet_start = organization.quiet_end = 0
-        session.add(organization)
-        await consented(session, organization.id, users)
-        await session.commit()
-    return users
-
-
-async def member_ids(db: Any, users: list[SimUser]) -> dict[int, SimUser]:
-    async with db() as session:
-        rows = await session.exec(
-            select(Member.id, Member.telegram_id).where(
-                col(Member.telegram_id).in_([user.id for user in users])
-            )
-        )
-        by_telegram = {user.id: user for user in users}
-        return {member_id: by_telegram[telegram_id] for member_id, telegram_id in rows.all()}
-
-
-async def ids_of(db: Any, users: list[SimUser]) -> dict[int, int]:
-    """{Telegram id: member id} of `users`."""
-    return {user.id: member_id for member_id, user in (await member_ids(db, users)).items()}
-
-
-async def in_two_days(session: Any, title: str, *, announce: bool, **values: Any) -> Any:
-    """A published event of the bot's organization, starting in two days."""
-    organization = await bot_organization(session)
-    event = await event_service.create_event(
-        session,
-        organization_id=organization.id or 0,
-        title=title,
-        starts_at=utcnow() + timedelta(days=2),
-        now=utcnow(),
-        **values,
-    )
-    await event_service.publish(session, event, organization, utcnow(), announce=announce)
-    return event
 
 
 def running(emulator: BotAPIEmulator, tmp_path: Path, database_url: str, name: str, round_: int) -> CrashBot:
@@ -150,11 +118,11 @@ async def test_broadcast_reminders_and_seat_offers(
         return copies_sent(emulator, "Crash news")
 
     def reminded() -> Counter[int]:
-        return _sent(emulator, lambda text: text.startswith("⏰"))
+        return sent_to(emulator, lambda text: text.startswith("⏰"))
 
     def told() -> Counter[int]:  # the offer notices: to the dinner's people, neither news nor reminder
         chats = {user.id for user in offer_users}
-        sent = _sent(emulator, lambda text: text != "Crash news" and not text.startswith("⏰"))
+        sent = sent_to(emulator, lambda text: text != "Crash news" and not text.startswith("⏰"))
         return Counter({chat: count for chat, count in sent.items() if chat in chats})
 
     first, then, last = offer_users[:5], offer_users[5:10], offer_users[10:]
@@ -178,7 +146,7 @@ async def test_broadcast_reminders_and_seat_offers(
         await bot.crash_twice(seen, 2, 40, everything)
         # Every reminder handed to the outbox first (the clock's job may not have run yet in a
         # process that lived a second: then the outbox alone looks done), and all of it sent.
-        await settle(emulator, lambda: _outbox_done(db, meeting.id or 0), "every message", bot.tag)
+        await settle(emulator, lambda: outbox_done(db, meeting.id or 0), "every message", bot.tag)
         async with db() as session:
             reminders = (
                 await session.exec(select(Reminder.status).where(Reminder.event_id == meeting.id))
@@ -198,40 +166,9 @@ async def test_broadcast_reminders_and_seat_offers(
     counts = told()
     bot.check_delivered(counts, first + then)
     assert not [user.first_name for user in last if counts[user.id]], bot.say("those still waiting were told")
-    expired_text, offered_text = ({_last_notice(emulator, user) for user in group} for group in (first, then))
+    expired_text, offered_text = ({last_notice(emulator, user) for user in group} for group in (first, then))
     assert expired_text.isdisjoint(offered_text), bot.say("the expired and the offered were told the same")
     bot.check_common(everyone)
-
-
-def _sent(emulator: BotAPIEmulator, wanted: Any) -> Counter[int]:
-    """Per chat, how many messages whose text is `wanted` the bot sent (and Telegram took)."""
-    return Counter(
-        call.params["chat_id"]
-        for call in emulator.calls
-        if call.method == "sendMessage" and call.ok and wanted(call.params.get("text") or "")
-    )
-
-
-def _last_notice(emulator: BotAPIEmulator, user: SimUser) -> str:
-    said = [m.get("text") or "" for m in emulator.transcript(user.id) if m["outgoing"]]
-    return next(text for text in reversed(said) if text != "Crash news")
-
-
-async def _outbox_done(db: Any, meeting_id: int) -> bool:
-    """The meeting's reminders all handed over, and nothing left to send."""
-    async with db() as session:
-        waiting = await session.exec(
-            select(func.count()).where(
-                Reminder.event_id == meeting_id,
-                col(Reminder.status).in_([ReminderStatus.PENDING, ReminderStatus.CLAIMED]),
-            )
-        )
-        left = await session.exec(
-            select(func.count()).where(
-                col(OutboxMessage.status).in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING])
-            )
-        )
-        return waiting.one() == 0 and left.one() == 0
 
 
 # -- bursts of taps: RSVPs, training sign-ups ------------------------------------------------------
