@@ -144,21 +144,32 @@ class InboxWorker:
         slot free) is claimed when a slot or its chat frees, as any other. Raises if the database
         failed: nothing is stored, nothing claimed."""
         free = 0 if self._stopping.is_set() else self._free()
+        claimed = await self._claim(free, batch=batch)
+        self._start(claimed)
+        if len(claimed) < len(batch):
+            self._wake.set()  # a look (a read) finds whether a claim under way missed some
+
+    async def _claim(
+        self, free: int, *, batch: list[inbox.Received] | None = None, look_first: bool = False
+    ) -> list[inbox.ClaimedUpdate]:
+        """One claim transaction (storing `batch` first, if given): finish what this worker handled
+        meanwhile and claim up to `free` updates, those slots reserved while it runs. If it fails,
+        the handled updates wait for a later claim (or the lease) and the error is raised."""
         handled, self._handled = self._handled, []
         self._reserved += free
         try:
             async with self.sessions() as session:
                 now = utcnow()
-                await inbox.store_all(session, batch, now)
-                claimed = await inbox.claim(session, self.worker, free, now, finished=handled)
+                if batch is not None:
+                    await inbox.store_all(session, batch, now)
+                return await inbox.claim(
+                    session, self.worker, free, now, look_first=look_first, finished=handled
+                )
         except Exception:
-            self._handled = handled + self._handled  # finished with a later claim (or the lease)
+            self._handled = handled + self._handled
             raise
         finally:
             self._reserved -= free
-        self._start(claimed)
-        if len(claimed) < len(batch):
-            self._wake.set()  # a look (a read) finds whether a claim under way missed some
 
     def _free(self) -> int:
         return max(0, self.concurrency - len(self._in_flight) - self._reserved)
@@ -210,20 +221,11 @@ class InboxWorker:
             news, self._news = self._news, False
             free = self._free()
             claimed: list[inbox.ClaimedUpdate] = []
-            handled, self._handled = self._handled, []
-            if free > 0 or handled:
-                self._reserved += free
+            if free > 0 or self._handled:
                 try:
-                    async with self.sessions() as session:
-                        now = utcnow()
-                        claimed = await inbox.claim(
-                            session, self.worker, free, now, look_first=not news, finished=handled
-                        )
+                    claimed = await self._claim(free, look_first=not news)
                 except Exception:
-                    self._handled = handled + self._handled  # finished with a later claim (or the lease)
                     log.exception("inbox_claim_failed")
-                finally:
-                    self._reserved -= free
             self._start(claimed)
             if not claimed or len(self._in_flight) >= self.concurrency:
                 with contextlib.suppress(TimeoutError):
