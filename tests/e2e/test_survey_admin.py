@@ -610,7 +610,13 @@ async def test_results_counts_charts_texts_breakdown_exports_close_extend_duplic
         "6. Coming?",
     ]
 
-    summary = harness.message(coordinator, charts[0]["message_id"] - 1)
+    # The buttons are under the last text before the charts (message ids count across every
+    # private chat, as Telegram's do: another member's message may come in between).
+    summary = [
+        message
+        for message in harness.emulator.transcript(coordinator)
+        if message["outgoing"] and "text" in message and message["message_id"] < charts[0]["message_id"]
+    ][-1]
     page = await harness.choose(coordinator, summary, t("📝 Answers to {number}", "fr", number=5))
     assert t("Answers {first}–{last} of {total}", "fr", first=1, last=3, total=6) in page["text"]
     await harness.press(coordinator, page, t("Next ▶️", "fr"))
