@@ -18,7 +18,6 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -50,6 +49,7 @@ from bot.middlewares import (
     UpdateMiddleware,
 )
 from bot.observability import FloodCountMiddleware, watch_scheduler_lag
+from bot.press_answers import PressAnswerMiddleware
 from bot.reply_requests import EditOutcomeMiddleware, ReplyBudgetMiddleware
 from bot.routing_gates import gate_routing
 from bot.services.announcements import KIND as ANNOUNCEMENT
@@ -306,7 +306,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         MemberMiddleware(settings.admin_ids, settings.default_language, organizations, locales)
     )
     dispatcher.errors.outer_middleware(locales)
-    dispatcher.callback_query.middleware(CallbackAnswerMiddleware())
+    dispatcher.callback_query.middleware(PressAnswerMiddleware())  # answered early before slow work
     for name, observer in dispatcher.observers.items():
         if name not in {"update", "error"}:
             observer.middleware(HandlerNameMiddleware())

@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.context import Context
 from bot.i18n import _, language_name
 from bot.policy import Action, Loads, rights
+from bot.press_answers import answer_press_now
 from bot.services.positions import submission as service
 from bot.views.position_submission import caption
 from handlers.fallback import stale_button
@@ -93,6 +94,7 @@ async def _send(
     found = await service.gather(
         ctx.session, position, language, min_group=settings.survey_min_group, timezone=ctx.zone, now=now
     )
+    await answer_press_now()  # rendering takes seconds: the button stops spinning first
     files = await service.render_files(found, position.id or 0)
     service.exported(ctx.session, position, ctx.user_id, language, now)
     text = caption(found, closed=False)

@@ -4,7 +4,6 @@ when a chart is drawn (`bot.charts`), and each chart is drawn in a worker thread
 
 from __future__ import annotations
 
-import asyncio
 import unicodedata
 from html import escape
 
@@ -12,6 +11,7 @@ from aiogram import Bot
 from aiogram.types import BufferedInputFile
 
 from bot.i18n import _
+from bot.press_answers import render
 from bot.services.stats import FEW, Stats
 from bot.services.suppression import Breakdown
 from handlers.stats.views import PROFILE_TITLES, group_name, number, period_line, week_label
@@ -34,7 +34,7 @@ async def send_charts(bot: Bot, chat_id: int, stats: Stats, title: str, locale: 
         if hidden
         else ""
     )
-    week_chart = await asyncio.to_thread(
+    week_chart = await render(
         render_week_chart,
         _("Joined and left per week"),
         [week_label(monday, locale) for monday in weeks],
@@ -55,7 +55,7 @@ async def send_charts(bot: Bot, chat_id: int, stats: Stats, title: str, locale: 
             continue
         labels, counts, notes = _bars(field, groups, locale, low)
         title_words = _without_symbols(str(PROFILE_TITLES[field]))
-        chart = await asyncio.to_thread(render_bar_chart, title_words, labels, counts, notes)
+        chart = await render(render_bar_chart, title_words, labels, counts, notes)
         await bot.send_photo(
             chat_id, BufferedInputFile(chart.png, filename=f"stats-{field}.png"), caption=escape(title)
         )

@@ -4,7 +4,6 @@ and a chart per choice or rating question; and replacing a message's text."""
 
 from __future__ import annotations
 
-import asyncio
 from html import escape
 
 from aiogram import Bot
@@ -14,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.charts import render_bar_chart
 from bot.i18n import _, format_when, language_name, ngettext
+from bot.press_answers import render
 from bot.services.audience import is_wide
 from bot.services.events import telegram_length
 from bot.services.surveys.building import questions_of
@@ -227,9 +227,7 @@ async def send_results(
             f"{count} · {percent(share, locale)}"
             for count, share in zip(result.counts, result.percentages, strict=True)
         ]
-        chart = await asyncio.to_thread(
-            render_bar_chart, result.text, option_labels(result), result.counts, annotations
-        )
+        chart = await render(render_bar_chart, result.text, option_labels(result), result.counts, annotations)
         caption = f"{result.position + 1}. {result.text}"
         await bot.send_photo(
             chat_id,

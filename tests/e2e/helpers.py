@@ -195,3 +195,16 @@ async def consents_in_swahili(emulator: BotAPIEmulator) -> SimUser:
     notice = emulator.transcript(user.id)[-1]
     await emulator.press_button(user, notice, text=notice["reply_markup"]["inline_keyboard"][0][0]["text"])
     return user
+
+
+def answered_before(emulator: BotAPIEmulator, since: int, query_id: str, method: str) -> bool:
+    """Whether the press `query_id` was answered once, before the first `method` call made since
+    the emulator's `since`-th call (slow work, such as drawing a chart, comes after the answer)."""
+    calls = emulator.calls[since:]
+    answers = [
+        index
+        for index, call in enumerate(calls)
+        if call.method == "answerCallbackQuery" and str(call.params.get("callback_query_id")) == query_id
+    ]
+    first = next(index for index, call in enumerate(calls) if call.method == method)
+    return len(answers) == 1 and answers[0] < first

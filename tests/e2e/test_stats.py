@@ -19,6 +19,7 @@ from storage.db import create_session_factory
 from storage.models import AuditEntry
 from storage.types import utcnow
 from tests.e2e.conftest import SUPER_ADMIN_ID, Harness, buttons
+from tests.e2e.helpers import answered_before
 from tests.e2e.stats_seed import B_NAME, seed
 from tests.test_charts import png_size
 
@@ -96,8 +97,11 @@ async def test_an_admin_sees_the_figures_of_their_organization_small_groups_merg
 
     # Charts: PNG photos, sent with sendPhoto.
     before = len([call for call in harness.emulator.calls if call.method == "sendPhoto"])
-    await harness.press(admin, summary, "📈 Charts")
+    since = len(harness.emulator.calls)
+    pressed = await harness.press(admin, summary, "📈 Charts")
     photos = [await harness.reply(admin) for _ in range(4)]  # weeks, country, language, interests
+    # Drawing takes seconds: the button stops spinning first.
+    assert answered_before(harness.emulator, since, pressed, "sendPhoto")
     assert all("photo" in photo for photo in photos)
     width, height = png_size(harness.emulator.file_bytes(photos[0]["photo"][-1]["file_id"]))
     assert (width, height) == (960, 720)

@@ -36,7 +36,13 @@ from storage.models import (
 )
 from storage.types import utcnow
 from tests.e2e.conftest import Harness, buttons
-from tests.e2e.helpers import Question, opened_survey, plain, refuses_unreadable_and_past_times
+from tests.e2e.helpers import (
+    Question,
+    answered_before,
+    opened_survey,
+    plain,
+    refuses_unreadable_and_past_times,
+)
 
 
 async def make_coordinator(harness: Harness, registered, language: str, role: Role = Role.COORDINATOR):  # type: ignore[no-untyped-def]
@@ -557,6 +563,7 @@ async def test_results_counts_charts_texts_breakdown_exports_close_extend_duplic
 
     listing = await harness.send(coordinator, "/results")
     assert f"#{survey_id} Needs" in listing["text"]
+    since = len(harness.emulator.calls)
     text = (await harness.choose(coordinator, listing, f"#{survey_id} Needs"))["text"]
     lines = text.splitlines()
     assert plain(t("<b>{count}</b> response", "fr", "<b>{count}</b> responses", 7, count=7)) in lines
@@ -597,8 +604,15 @@ async def test_results_counts_charts_texts_breakdown_exports_close_extend_duplic
         in lines
     )
 
-    # One chart per choice or rating question: a PNG of the expected size.
+    # One chart per choice or rating question: a PNG of the expected size, drawn after the press
+    # was answered (drawing takes seconds: the button stops spinning first).
     charts = [await harness.reply(coordinator) for _ in range(4)]
+    pressed = next(
+        str(call.params["callback_query_id"])
+        for call in harness.emulator.calls[since:]
+        if call.method == "answerCallbackQuery"
+    )
+    assert answered_before(harness.emulator, since, pressed, "sendPhoto")
     sizes = [len(labels) for labels in (["Paris", "Lyon", "Autre"], [1, 2, 3], range(5), [yes, no])]
     for message, bars in zip(charts, sizes, strict=True):
         data = harness.emulator.file_bytes(message["photo"][-1]["file_id"])
