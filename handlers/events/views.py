@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.i18n import _, ngettext
 from bot.services import events as service
 from bot.services.origins import origin_name, origin_names
+from bot.services.versions import title_in
 from bot.views.events import EventAction, card_keyboard, event_card, when_text
 from bot.views.origin import origin_line
 from handlers.events.callbacks import EventAdmin
@@ -314,7 +315,7 @@ async def events_page(
     language = member.language if member else locale
     for number, event in enumerate(page.events, start=offset + 1):
         version = service.version_for(event, language, organization.default_language)
-        title = service.event_text(event, version)[0]
+        title = title_in(event, version)
         mark = marks.get(page.answers.get(event.id or 0), "")  # type: ignore[arg-type]
         lines.append(f"{number}. <b>{escape(title)}</b>{mark}\n    {escape(when_text(event, locale, zone))}")
         if origin := origins.get(event.organization_id):
