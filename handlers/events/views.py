@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from html import escape
 from typing import Final
 
@@ -320,18 +321,20 @@ async def events_page(
         lines.append(f"{number}. <b>{escape(title)}</b>{mark}\n    {escape(when_text(event, locale, zone))}")
         if origin := origins.get(event.organization_id):
             lines.append(f"    {origin_line(origin)}")
-        data = EventAction(action="open", id=event.id or 0).pack()
-        rows.append([InlineKeyboardButton(text=f"{number}. {title}"[:60], callback_data=data)])
+        rows.append([_button(f"{number}. {title}"[:60], "open", event.id)])
     navigation = []
     if offset > 0:
         navigation.append(("◀", max(0, offset - PAGE_SIZE)))
     if offset + PAGE_SIZE < page.total:
         navigation.append(("▶", offset + PAGE_SIZE))
     if navigation:
-        rows.append(
-            [
-                InlineKeyboardButton(text=label, callback_data=EventAction(action="page", id=target).pack())
-                for label, target in navigation
-            ]
-        )
+        rows.append([_button(label, "page", target) for label, target in navigation])
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+@lru_cache(maxsize=4096)
+def _button(text: str, action: str, ident: int) -> InlineKeyboardButton:
+    """A /events button, built once per text and target: building one (pydantic's validation and
+    the callback data's) was most of the page's own Python work; a button is frozen, so every page
+    showing it may share it."""
+    return InlineKeyboardButton(text=text, callback_data=EventAction(action=action, id=ident).pack())
