@@ -97,6 +97,7 @@ class OrganizationCache(WatchedCache):
         super().__init__(ttl)
         self._rows: dict[int, tuple[float, Organization]] = {}
         self._active: tuple[float, int] | None = None  # (read at, how many organizations are active)
+        self._all: tuple[float, list[Organization]] | None = None  # (read at, every organization)
 
     async def get(self, session: AsyncSession, organization_id: int) -> Organization | None:
         """The organization, as an instance of `session` (None if there is no such row)."""
@@ -123,10 +124,21 @@ class OrganizationCache(WatchedCache):
             self._active = (time.monotonic(), count)
         return count
 
+    async def every(self, session: AsyncSession) -> list[Organization]:
+        """Every organization, as detached copies to read (the cards' origin labels), not to
+        change: one read of the table while nothing changes."""
+        if self._all is not None and self.fresh(self._all[0]):
+            return self._all[1]
+        generation = self.generation
+        rows = [detached_copy(row) for row in (await session.exec(select(Organization))).all()]
+        if await self.keeps(session, generation):
+            self._all = (time.monotonic(), rows)
+        return rows
+
     def invalidate(self, organization_id: int | None = None) -> None:
         """Forget one organization (all of them when None)."""
         super().invalidate()
-        self._active = None
+        self._active = self._all = None
         if organization_id is None:
             self._rows.clear()
         else:

@@ -9,6 +9,7 @@ sees the same card (a member of one organization still learns which one an open 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_
@@ -75,10 +76,15 @@ async def shows_origins(session: AsyncSession) -> bool:
 
 
 async def origin_names(session: AsyncSession, locale: str) -> dict[int, str]:
-    """{organization id: its name in `locale`} to label cards with; empty when names are not shown."""
+    """{organization id: its name in `locale`} to label cards with; empty when names are not shown
+    (read once while nothing changes, when the session's engine has an organization cache)."""
     if not await shows_origins(session):
         return {}
-    organizations = (await session.exec(select(Organization))).all()
+    cache = cache_of(session)
+    if cache is not None:
+        organizations: Sequence[Organization] = await cache.every(session)
+    else:
+        organizations = (await session.exec(select(Organization))).all()
     return {
         organization.id or 0: organization_text(organization, "name", locale)
         for organization in organizations

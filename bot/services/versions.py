@@ -18,12 +18,16 @@ class Translated(Protocol):
     def translations(self) -> Mapping[str, Any]: ...
 
 
-class TitledText(Translated, Protocol):
-    """A title and a description, translated as {lang: {"title": ..., "description": ...}}
-    (events and trainings)."""
+class Titled(Translated, Protocol):
+    """A translated title (a list shows only that)."""
 
     @property
     def title(self) -> str: ...
+
+
+class TitledText(Titled, Protocol):
+    """A title and a description, translated as {lang: {"title": ..., "description": ...}}
+    (events and trainings)."""
 
     @property
     def description(self) -> str: ...
@@ -44,9 +48,15 @@ def version_for(item: Translated, member_language: str | None, default_language:
     return pick_version(item.language, item.translations, member_language, default_language)
 
 
+def title_in(item: Titled, version: str) -> str:
+    """The title in `version`; a translation without one falls back to the original."""
+    if version == item.language or version not in item.translations:
+        return item.title
+    return item.translations[version].get("title") or item.title
+
+
 def title_and_description(item: TitledText, version: str) -> tuple[str, str]:
     """(title, description) in `version`; a translation without description falls back."""
     if version == item.language or version not in item.translations:
         return item.title, item.description
-    entry = item.translations[version]
-    return entry.get("title") or item.title, entry.get("description") or item.description
+    return title_in(item, version), item.translations[version].get("description") or item.description

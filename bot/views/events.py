@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 from html import escape
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
@@ -32,7 +33,17 @@ class EventAction(CallbackData, prefix="ev"):
     id: RowId
 
 
-def when_text(event: Event, locale: str, timezone: str) -> str:
+class Timed(Protocol):
+    """A start and an optional end (an `Event`, or a listed one)."""
+
+    @property
+    def starts_at(self) -> datetime: ...
+
+    @property
+    def ends_at(self) -> datetime | None: ...
+
+
+def when_text(event: Timed, locale: str, timezone: str) -> str:
     """Start in words in the member's zone, with the end time when there is one."""
     return _when(event.starts_at, event.ends_at, locale, timezone)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from html import escape
 from typing import Final
 
@@ -17,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.i18n import _, ngettext
 from bot.services import events as service
 from bot.services.origins import origin_name, origin_names
+from bot.services.versions import title_in
 from bot.views.events import EventAction, card_keyboard, event_card, when_text
 from bot.views.origin import origin_line
 from handlers.events.callbacks import EventAdmin
@@ -314,23 +316,25 @@ async def events_page(
     language = member.language if member else locale
     for number, event in enumerate(page.events, start=offset + 1):
         version = service.version_for(event, language, organization.default_language)
-        title = service.event_text(event, version)[0]
+        title = title_in(event, version)
         mark = marks.get(page.answers.get(event.id or 0), "")  # type: ignore[arg-type]
         lines.append(f"{number}. <b>{escape(title)}</b>{mark}\n    {escape(when_text(event, locale, zone))}")
         if origin := origins.get(event.organization_id):
             lines.append(f"    {origin_line(origin)}")
-        data = EventAction(action="open", id=event.id or 0).pack()
-        rows.append([InlineKeyboardButton(text=f"{number}. {title}"[:60], callback_data=data)])
+        rows.append([_button(f"{number}. {title}"[:60], "open", event.id)])
     navigation = []
     if offset > 0:
         navigation.append(("◀", max(0, offset - PAGE_SIZE)))
     if offset + PAGE_SIZE < page.total:
         navigation.append(("▶", offset + PAGE_SIZE))
     if navigation:
-        rows.append(
-            [
-                InlineKeyboardButton(text=label, callback_data=EventAction(action="page", id=target).pack())
-                for label, target in navigation
-            ]
-        )
+        rows.append([_button(label, "page", target) for label, target in navigation])
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+@lru_cache(maxsize=4096)
+def _button(text: str, action: str, ident: int) -> InlineKeyboardButton:
+    """A /events button, built once per text and target: building one (pydantic's validation and
+    the callback data's) was most of the page's own Python work; a button is frozen, so every page
+    showing it may share it."""
+    return InlineKeyboardButton(text=text, callback_data=EventAction(action=action, id=ident).pack())

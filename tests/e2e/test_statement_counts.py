@@ -26,6 +26,7 @@ from sqlalchemy import event
 
 from bot.views.events import EventAction
 from bot.views.surveys import SurveyAction
+from storage.db import create_session_factory
 from tests.e2e.conftest import Harness
 from tests.e2e.helpers import bot_organization, opened_survey
 
@@ -192,6 +193,27 @@ async def test_events_list(harness: Harness, registered: Any) -> None:
         await session.commit()
     await harness.send(amina, "/events")  # a first update warms the caches
     assert_within("events", await per_update(harness, lambda: harness.send(amina, "/events")))
+
+
+async def test_events_list_of_several_organizations(harness: Harness, registered: Any) -> None:
+    """/events where organizations' names are shown: no more statements than with one (the names
+    come from the organization cache), and a renamed organization is shown renamed at once."""
+    from storage.models import Organization
+    from tests.e2e.reach_kit import add_organization, belongs_to, home_id, published_event
+
+    berlin = await add_organization(harness, "Berlin")
+    amina = await registered("Amina", "en")
+    await belongs_to(harness, amina, home_id(harness), berlin)
+    await published_event(harness, berlin, "Workshop")
+    await harness.send(amina, "/events")  # a first update warms the caches
+    assert_within("events", await per_update(harness, lambda: harness.send(amina, "/events")))
+    async with create_session_factory(harness.app.engine)() as session:
+        organization = await session.get(Organization, berlin)
+        assert organization is not None
+        organization.name = "Berlin e.V."
+        session.add(organization)
+        await session.commit()
+    assert "    🏛 Berlin e.V." in (await harness.send(amina, "/events"))["text"].splitlines()
 
 
 async def test_rsvp_tap(harness: Harness, registered: Any) -> None:

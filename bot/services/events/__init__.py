@@ -39,6 +39,8 @@ from bot.services.events.notices import MUTE_TOPIC, NOTICE_KIND, count_audience
 from bot.services.events.queries import (
     Attendee,
     EventPage,
+    ListedEvent,
+    UpcomingPage,
     attendees,
     checkin_window_open,
     counts,
@@ -119,7 +121,9 @@ __all__ = [
     "EventError",
     "EventPage",
     "EventUpdate",
+    "ListedEvent",
     "RsvpResult",
+    "UpcomingPage",
     "attendees",
     "cancel_event",
     "check_in",
