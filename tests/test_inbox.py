@@ -219,3 +219,56 @@ async def test_a_polled_batch_is_stored_with_the_claims_of_what_can_start_now(en
     async with sessions() as session:
         statuses = (await session.exec(select(InboxUpdate.status))).all()
     assert set(statuses) == {InboxStatus.DONE}
+
+
+async def test_long_polling_wakes_the_claim_loop_only_for_updates_waiting(engine: AsyncEngine) -> None:
+    """The poller's worker (`sole`) knows what it stored and did not claim: an update waiting for
+    its chat or a slot is claimed as soon as one frees (the claim loop's timer is off here, so only
+    that wake-up can start it), and once nothing waits an update that ends wakes no claim round."""
+    from bot.web.inbox_worker import InboxWorker
+
+    sessions = create_session_factory(engine)
+    recorder = Recorder()
+    worker = InboxWorker(
+        recorder,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        sessions,
+        worker="poller",
+        concurrency=2,
+        lease=30,
+        poll_interval=3600,
+        sole=True,
+    )
+    rounds: list[int] = []  # the claim loop's claim transactions (the poller's store has a batch)
+    claim = worker._claim
+
+    async def counted_claim(free: int, **options: object) -> list[inbox.ClaimedUpdate]:
+        if options.get("batch") is None:
+            rounds.append(free)
+        return await claim(free, **options)  # type: ignore[arg-type]
+
+    worker._claim = counted_claim  # type: ignore[method-assign]
+    worker.start()
+
+    async def settled() -> dict[str, int]:
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            async with sessions() as session:
+                depth = await inbox.depth(session)
+            if not worker._in_flight and depth["pending"] == 0:
+                break
+        return depth
+
+    try:
+        await asyncio.sleep(0.05)  # the loop's first round (nothing to claim) is over
+        batch = [private(update_id, chat) for update_id, chat in ((10, 1), (11, 1), (12, 2), (13, 3))]
+        await worker.store_and_start(batch)
+        assert await settled() == {"pending": 0, "claimed": 0}
+        assert sorted(recorder.started) == [10, 11, 12, 13]
+        assert worker._waiting == 0
+        rounds.clear()
+        await worker.store_and_start([private(20, 4)])
+        assert await settled() == {"pending": 0, "claimed": 0}
+        assert recorder.started[-1] == 20 and rounds == []
+    finally:
+        await worker.stop(grace=1)
