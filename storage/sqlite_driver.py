@@ -6,22 +6,29 @@ a hand-over between the event loop and that thread, and those hand-overs, not SQ
 a statement's cost (py-spy on `bench.updates`: the event loop waiting to get the interpreter back).
 Here a cursor does the four in one call, keeping the rows, the description, the row count and the
 last row id for SQLAlchemy to read; everything else is aiosqlite's own connection.
+
+A transaction's last statement may commit it in the same trip (`commit_in_statement`): the
+caller's commit then finds no transaction open and costs no trip of its own.
 """
 
 from __future__ import annotations
 
 import collections
-from collections.abc import Generator, Iterable
-from typing import Any
+from collections.abc import Generator, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
 
 import aiosqlite
+
+CommitWhen = Literal["always", "if_changed"]
 
 
 class BufferedCursor:
     """A cursor whose `execute` runs, fetches and closes in one call on the connection's thread."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, owner: Connection | None = None) -> None:
         self._connection = connection
+        self._owner = owner
         self.description: Any = None
         self.rowcount = -1
         self.lastrowid: int | None = None
@@ -39,12 +46,17 @@ class BufferedCursor:
 
     async def execute(self, sql: str, parameters: Any = None) -> BufferedCursor:
         connection = self._connection
+        commit: CommitWhen | None = None
+        if self._owner is not None:
+            commit, self._owner.commit_next = self._owner.commit_next, None
 
         def run() -> tuple[Any, int, int | None, list[Any]]:
             cursor = connection._conn.cursor()
             try:
                 cursor.execute(sql) if parameters is None else cursor.execute(sql, parameters)
                 rows = cursor.fetchall() if cursor.description else []
+                if commit == "always" or (commit == "if_changed" and cursor.rowcount > 0):
+                    connection._conn.commit()
                 return cursor.description, cursor.rowcount, cursor.lastrowid, rows
             finally:
                 cursor.close()
@@ -90,9 +102,10 @@ class Connection:
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._inner = connection
+        self.commit_next: CommitWhen | None = None  # the next statement commits too (`commit_in_statement`)
 
     def cursor(self) -> BufferedCursor:
-        return BufferedCursor(self._inner)
+        return BufferedCursor(self._inner, self)
 
     async def commit(self) -> None:
         if self._inner.in_transaction:
@@ -104,6 +117,24 @@ class Connection:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
+
+
+@contextmanager
+def commit_in_statement(connection: Any, when: CommitWhen = "always") -> Iterator[None]:
+    """Around the one statement run on `connection` (a SQLAlchemy `Connection`) in the block: on
+    SQLite, that statement commits its transaction in the same trip to the connection's thread
+    (`if_changed`: only if it changed a row; otherwise the transaction stays open, for the caller
+    to roll back), so the commit that follows costs no trip. Only for a transaction's last
+    statement, with nothing left for the ORM to flush. On other databases it changes nothing."""
+    driver = connection.connection.driver_connection
+    if not isinstance(driver, Connection):
+        yield
+        return
+    driver.commit_next = when
+    try:
+        yield
+    finally:
+        driver.commit_next = None
 
 
 async def connect(database: str, *, busy_seconds: float) -> Connection:

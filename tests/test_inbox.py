@@ -272,3 +272,52 @@ async def test_long_polling_wakes_the_claim_loop_only_for_updates_waiting(engine
         assert recorder.started[-1] == 20 and rounds == []
     finally:
         await worker.stop(grace=1)
+
+
+async def test_the_handled_mark_commits_with_its_writes_and_a_lost_claim_keeps_none(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit that writes the handled-mark keeps what the unit of work wrote with it (on
+    SQLite in one trip to the connection's thread: the mark's statement commits); when the claim
+    was lost meanwhile, the commit is refused and nothing of that unit of work is kept."""
+    import aiosqlite
+
+    sessions = create_session_factory(engine)
+    trips: list[str] = []
+    execute = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: object, *args: object, **kwargs: object) -> object:
+        trips.append(getattr(fn, "__name__", "?"))
+        return await execute(self, fn, *args, **kwargs)
+
+    long_ago = utcnow() - timedelta(minutes=5)
+    async with sessions() as session:
+        for update_id in (1, 2):
+            await inbox.store(session, message(update_id, update_id), long_ago)
+        await session.commit()
+        await inbox.claim(session, "w", 10, long_ago)
+
+    async with sessions() as session:  # update 1's unit of work: a write, then the mark's commit
+        mark = inbox.mark_handled_on_commit(session, 1, "w")
+        await inbox.store(session, message(11, 1), utcnow())
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        await session.commit()
+        monkeypatch.undo()
+        assert mark.written
+    if engine.dialect.name == "sqlite":
+        assert len(trips) == 1, trips  # the mark's UPDATE and the COMMIT
+
+    async with sessions() as session:  # update 2's: its claim goes to another worker meanwhile
+        inbox.mark_handled_on_commit(session, 2, "w")
+        async with sessions() as other:
+            await inbox.release_stale(other, utcnow(), timedelta(seconds=60))
+            assert 2 in [item.update_id for item in await inbox.claim(other, "fast", 10, utcnow())]
+        await inbox.store(session, message(12, 2), utcnow())
+        with pytest.raises(inbox.ClaimLost):
+            await session.commit()
+        await session.rollback()
+
+    async with sessions() as session:
+        rows = {row.update_id: row for row in (await session.exec(select(InboxUpdate))).all()}
+    assert rows[1].handled_at is not None and 11 in rows
+    assert rows[2].handled_at is None and rows[2].claimed_by == "fast" and 12 not in rows
