@@ -8,7 +8,8 @@ Here a cursor does the four in one call, keeping the rows, the description, the 
 last row id for SQLAlchemy to read; everything else is aiosqlite's own connection.
 
 A transaction's last statement may commit it in the same trip (`commit_in_statement`): the
-caller's commit then finds no transaction open and costs no trip of its own.
+caller's commit then finds no transaction open and costs no trip of its own. A statement whose
+result nobody reads may wait for the connection's next trip (`defer_statement`) and run first in it.
 """
 
 from __future__ import annotations
@@ -44,13 +45,29 @@ class BufferedCursor:
     async def __aexit__(self, *_: object) -> None:
         await self.close()
 
+    def _deferred(self, sql: str, parameters: Any, many: bool) -> bool:
+        """Kept for the connection's next trip if `defer_statement` asked for it (no result)."""
+        owner = self._owner
+        if owner is None or not owner.defer_next:
+            return False
+        owner.defer_next = False
+        owner.deferred.append((sql, list(parameters) if many else parameters, many))
+        self.description, self.rowcount, self.lastrowid = None, -1, None
+        self._rows = collections.deque()
+        return True
+
     async def execute(self, sql: str, parameters: Any = None) -> BufferedCursor:
+        if self._deferred(sql, parameters, False):
+            return self
         connection = self._connection
         commit: CommitWhen | None = None
+        deferred: list[Statement] = []
         if self._owner is not None:
             commit, self._owner.commit_next = self._owner.commit_next, None
+            deferred, self._owner.deferred = self._owner.deferred, []
 
         def run() -> tuple[Any, int, int | None, list[Any]]:
+            _run(connection._conn, deferred)
             cursor = connection._conn.cursor()
             try:
                 cursor.execute(sql) if parameters is None else cursor.execute(sql, parameters)
@@ -66,9 +83,15 @@ class BufferedCursor:
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> BufferedCursor:
+        if self._deferred(sql, parameters, True):
+            return self
         connection = self._connection
+        deferred: list[Statement] = []
+        if self._owner is not None:
+            deferred, self._owner.deferred = self._owner.deferred, []
 
         def run() -> tuple[int, int | None]:
+            _run(connection._conn, deferred)
             cursor = connection._conn.cursor()
             try:
                 cursor.executemany(sql, parameters)
@@ -103,20 +126,71 @@ class Connection:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._inner = connection
         self.commit_next: CommitWhen | None = None  # the next statement commits too (`commit_in_statement`)
+        self.defer_next = False  # the next statement waits for the next trip (`defer_statement`)
+        self.deferred: list[Statement] = []  # statements waiting for the next trip, in order
 
     def cursor(self) -> BufferedCursor:
         return BufferedCursor(self._inner, self)
 
     async def commit(self) -> None:
-        if self._inner.in_transaction:
+        deferred, self.deferred = self.deferred, []
+        if deferred:
+            inner = self._inner._conn
+
+            def run() -> None:
+                _run(inner, deferred)
+                inner.commit()
+
+            await self._inner._execute(run)
+        elif self._inner.in_transaction:
             await self._inner.commit()
 
     async def rollback(self) -> None:
+        self.deferred.clear()  # never run: nothing of them to undo
         if self._inner.in_transaction:
             await self._inner.rollback()
 
+    async def close(self) -> None:
+        self.deferred.clear()
+        await self._inner.close()
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
+
+
+Statement = tuple[str, Any, bool]  # SQL, parameters, executemany
+
+
+def _run(connection: Any, statements: list[Statement]) -> None:
+    """On the connection's thread: the statements deferred to this trip, in order."""
+    for sql, parameters, many in statements:
+        cursor = connection.cursor()
+        try:
+            if many:
+                cursor.executemany(sql, parameters)
+            elif parameters is None:
+                cursor.execute(sql)
+            else:
+                cursor.execute(sql, parameters)
+        finally:
+            cursor.close()
+
+
+@contextmanager
+def defer_statement(connection: Any) -> Iterator[None]:
+    """Around the one statement run on `connection` (a SQLAlchemy `Connection`) in the block, whose
+    result (rows, row count) nobody reads: on SQLite it runs at the start of the connection's next
+    trip to its thread (the next statement, or the commit), not in a trip of its own; an error it
+    raises is raised there, and a rollback first drops it. On other databases it changes nothing."""
+    driver = connection.connection.driver_connection
+    if not isinstance(driver, Connection):
+        yield
+        return
+    driver.defer_next = True
+    try:
+        yield
+    finally:
+        driver.defer_next = False
 
 
 @contextmanager

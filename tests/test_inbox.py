@@ -321,3 +321,55 @@ async def test_the_handled_mark_commits_with_its_writes_and_a_lost_claim_keeps_n
         rows = {row.update_id: row for row in (await session.exec(select(InboxUpdate))).all()}
     assert rows[1].handled_at is not None and 11 in rows
     assert rows[2].handled_at is None and rows[2].claimed_by == "fast" and 12 not in rows
+
+
+async def test_a_polled_batch_is_stored_finished_and_claimed_in_one_trip(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The poller's transaction (store the batch, finish what was handled, claim, commit) takes one
+    trip to SQLite's thread; its statements all happen, and one that fails (or a rollback) keeps
+    nothing of the transaction."""
+    import aiosqlite
+
+    from storage.sqlite_driver import defer_statement
+
+    sessions = create_session_factory(engine)
+    trips: list[str] = []
+    execute = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: object, *args: object, **kwargs: object) -> object:
+        trips.append(getattr(fn, "__name__", "?"))
+        return await execute(self, fn, *args, **kwargs)
+
+    async with sessions() as session:
+        await inbox.store_all(session, [message(1, 1)], utcnow())
+        await inbox.claim(session, "w", 10, utcnow())
+        inbox.mark_handled_on_commit(session, 1, "w")
+        await session.commit()
+    async with sessions() as session:
+        await session.connection()
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        await inbox.store_all(session, [message(2, 1), message(3, 2)], utcnow())
+        claimed = await inbox.claim(session, "w", 10, utcnow(), finished=[1])
+        monkeypatch.undo()
+    assert [item.update_id for item in claimed] == [2, 3]
+    if engine.dialect.name == "sqlite":
+        assert len(trips) == 1, trips
+
+    async with engine.connect() as connection:  # stored (deferred), then rolled back: nothing kept
+        with defer_statement(connection.sync_connection):
+            await connection.execute(inbox._STORE[engine.dialect.name], inbox._row(message(4, 3), utcnow()))
+        await connection.rollback()
+        await connection.exec_driver_sql("SELECT 1")  # the connection's next transaction
+        await connection.commit()
+    async with sessions() as session:  # a deferred statement that fails fails its transaction
+        await inbox.store_all(session, [message(5, 4)], utcnow())
+        connection = await session.connection()
+        with pytest.raises(Exception, match=r"no_such_table|no such table"):
+            with defer_statement(connection.sync_connection):  # on SQLite: fails with the commit
+                await connection.exec_driver_sql("INSERT INTO no_such_table VALUES (1)")
+            await session.commit()
+        await session.rollback()
+    async with sessions() as session:
+        rows = {row.update_id: row.status for row in (await session.exec(select(InboxUpdate))).all()}
+    assert rows == {1: InboxStatus.DONE, 2: InboxStatus.CLAIMED, 3: InboxStatus.CLAIMED}

@@ -26,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import COMMIT_PENDING
 from storage.models import InboxStatus, InboxUpdate
-from storage.sqlite_driver import commit_in_statement
+from storage.sqlite_driver import commit_in_statement, defer_statement
 from storage.types import utcnow
 
 T = InboxUpdate.__table__  # type: ignore[attr-defined]
@@ -105,10 +105,12 @@ async def store(session: AsyncSession, received: Received, now: datetime) -> boo
 
 async def store_all(session: AsyncSession, batch: Sequence[Received], now: datetime) -> None:
     """Keep a batch of updates in one statement (those already here are left as they are); the
-    caller commits."""
+    caller commits (on SQLite the statement runs with the transaction's next one)."""
     if batch:
         statement = _STORE[session.bind.dialect.name]
-        await (await session.connection()).execute(statement, [_row(received, now) for received in batch])
+        connection = await session.connection()
+        with defer_statement(connection.sync_connection):  # (on SQLite, with the claim's trip)
+            await connection.execute(statement, [_row(received, now) for received in batch])
 
 
 def _first_of_each_free_chat() -> Any:
@@ -183,7 +185,8 @@ async def claim(
     connection = await session.connection()
     if finished:
         done = {"update_ids_": list(finished), "worker_": worker, "now_": now}
-        await connection.execute(_FINISH_MANY, done)
+        with defer_statement(connection.sync_connection):  # (on SQLite, with the claim's trip)
+            await connection.execute(_FINISH_MANY, done)
     elif look_first and (await connection.execute(_CLAIMABLE, {"limit": 1})).first() is None:
         return []
     rows: Sequence[Any] = []
