@@ -219,3 +219,157 @@ async def test_a_polled_batch_is_stored_with_the_claims_of_what_can_start_now(en
     async with sessions() as session:
         statuses = (await session.exec(select(InboxUpdate.status))).all()
     assert set(statuses) == {InboxStatus.DONE}
+
+
+async def test_long_polling_wakes_the_claim_loop_only_for_updates_waiting(engine: AsyncEngine) -> None:
+    """The poller's worker (`sole`) knows what it stored and did not claim: an update waiting for
+    its chat or a slot is claimed as soon as one frees (the claim loop's timer is off here, so only
+    that wake-up can start it), and once nothing waits an update that ends wakes no claim round."""
+    from bot.web.inbox_worker import InboxWorker
+
+    sessions = create_session_factory(engine)
+    recorder = Recorder()
+    worker = InboxWorker(
+        recorder,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        sessions,
+        worker="poller",
+        concurrency=2,
+        lease=30,
+        poll_interval=3600,
+        sole=True,
+    )
+    rounds: list[int] = []  # the claim loop's claim transactions (the poller's store has a batch)
+    claim = worker._claim
+
+    async def counted_claim(free: int, **options: object) -> list[inbox.ClaimedUpdate]:
+        if options.get("batch") is None:
+            rounds.append(free)
+        return await claim(free, **options)  # type: ignore[arg-type]
+
+    worker._claim = counted_claim  # type: ignore[method-assign]
+    worker.start()
+
+    async def settled() -> dict[str, int]:
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            async with sessions() as session:
+                depth = await inbox.depth(session)
+            if not worker._in_flight and depth["pending"] == 0:
+                break
+        return depth
+
+    try:
+        await asyncio.sleep(0.05)  # the loop's first round (nothing to claim) is over
+        batch = [private(update_id, chat) for update_id, chat in ((10, 1), (11, 1), (12, 2), (13, 3))]
+        await worker.store_and_start(batch)
+        assert await settled() == {"pending": 0, "claimed": 0}
+        assert sorted(recorder.started) == [10, 11, 12, 13]
+        assert worker._waiting == 0
+        rounds.clear()
+        await worker.store_and_start([private(20, 4)])
+        assert await settled() == {"pending": 0, "claimed": 0}
+        assert recorder.started[-1] == 20 and rounds == []
+    finally:
+        await worker.stop(grace=1)
+
+
+async def test_the_handled_mark_commits_with_its_writes_and_a_lost_claim_keeps_none(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit that writes the handled-mark keeps what the unit of work wrote with it (on
+    SQLite in one trip to the connection's thread: the mark's statement commits); when the claim
+    was lost meanwhile, the commit is refused and nothing of that unit of work is kept."""
+    import aiosqlite
+
+    sessions = create_session_factory(engine)
+    trips: list[str] = []
+    execute = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: object, *args: object, **kwargs: object) -> object:
+        trips.append(getattr(fn, "__name__", "?"))
+        return await execute(self, fn, *args, **kwargs)
+
+    long_ago = utcnow() - timedelta(minutes=5)
+    async with sessions() as session:
+        for update_id in (1, 2):
+            await inbox.store(session, message(update_id, update_id), long_ago)
+        await session.commit()
+        await inbox.claim(session, "w", 10, long_ago)
+
+    async with sessions() as session:  # update 1's unit of work: a write, then the mark's commit
+        mark = inbox.mark_handled_on_commit(session, 1, "w")
+        await inbox.store(session, message(11, 1), utcnow())
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        await session.commit()
+        monkeypatch.undo()
+        assert mark.written
+    if engine.dialect.name == "sqlite":
+        assert len(trips) == 1, trips  # the mark's UPDATE and the COMMIT
+
+    async with sessions() as session:  # update 2's: its claim goes to another worker meanwhile
+        inbox.mark_handled_on_commit(session, 2, "w")
+        async with sessions() as other:
+            await inbox.release_stale(other, utcnow(), timedelta(seconds=60))
+            assert 2 in [item.update_id for item in await inbox.claim(other, "fast", 10, utcnow())]
+        await inbox.store(session, message(12, 2), utcnow())
+        with pytest.raises(inbox.ClaimLost):
+            await session.commit()
+        await session.rollback()
+
+    async with sessions() as session:
+        rows = {row.update_id: row for row in (await session.exec(select(InboxUpdate))).all()}
+    assert rows[1].handled_at is not None and 11 in rows
+    assert rows[2].handled_at is None and rows[2].claimed_by == "fast" and 12 not in rows
+
+
+async def test_a_polled_batch_is_stored_finished_and_claimed_in_one_trip(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The poller's transaction (store the batch, finish what was handled, claim, commit) takes one
+    trip to SQLite's thread; its statements all happen, and one that fails (or a rollback) keeps
+    nothing of the transaction."""
+    import aiosqlite
+
+    from storage.sqlite_driver import defer_statement
+
+    sessions = create_session_factory(engine)
+    trips: list[str] = []
+    execute = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: object, *args: object, **kwargs: object) -> object:
+        trips.append(getattr(fn, "__name__", "?"))
+        return await execute(self, fn, *args, **kwargs)
+
+    async with sessions() as session:
+        await inbox.store_all(session, [message(1, 1)], utcnow())
+        await inbox.claim(session, "w", 10, utcnow())
+        inbox.mark_handled_on_commit(session, 1, "w")
+        await session.commit()
+    async with sessions() as session:
+        await session.connection()
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        await inbox.store_all(session, [message(2, 1), message(3, 2)], utcnow())
+        claimed = await inbox.claim(session, "w", 10, utcnow(), finished=[1])
+        monkeypatch.undo()
+    assert [item.update_id for item in claimed] == [2, 3]
+    if engine.dialect.name == "sqlite":
+        assert len(trips) == 1, trips
+
+    async with engine.connect() as connection:  # stored (deferred), then rolled back: nothing kept
+        with defer_statement(connection.sync_connection):
+            await connection.execute(inbox._STORE[engine.dialect.name], inbox._row(message(4, 3), utcnow()))
+        await connection.rollback()
+        await connection.exec_driver_sql("SELECT 1")  # the connection's next transaction
+        await connection.commit()
+    async with sessions() as session:  # a deferred statement that fails fails its transaction
+        await inbox.store_all(session, [message(5, 4)], utcnow())
+        connection = await session.connection()
+        with pytest.raises(Exception, match=r"no_such_table|no such table"):
+            with defer_statement(connection.sync_connection):  # on SQLite: fails with the commit
+                await connection.exec_driver_sql("INSERT INTO no_such_table VALUES (1)")
+            await session.commit()
+        await session.rollback()
+    async with sessions() as session:
+        rows = {row.update_id: row.status for row in (await session.exec(select(InboxUpdate))).all()}
+    assert rows == {1: InboxStatus.DONE, 2: InboxStatus.CLAIMED, 3: InboxStatus.CLAIMED}

@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import COMMIT_PENDING
 from storage.models import InboxStatus, InboxUpdate
+from storage.sqlite_driver import commit_in_statement, defer_statement
 from storage.types import utcnow
 
 T = InboxUpdate.__table__  # type: ignore[attr-defined]
@@ -104,10 +105,12 @@ async def store(session: AsyncSession, received: Received, now: datetime) -> boo
 
 async def store_all(session: AsyncSession, batch: Sequence[Received], now: datetime) -> None:
     """Keep a batch of updates in one statement (those already here are left as they are); the
-    caller commits."""
+    caller commits (on SQLite the statement runs with the transaction's next one)."""
     if batch:
         statement = _STORE[session.bind.dialect.name]
-        await (await session.connection()).execute(statement, [_row(received, now) for received in batch])
+        connection = await session.connection()
+        with defer_statement(connection.sync_connection):  # (on SQLite, with the claim's trip)
+            await connection.execute(statement, [_row(received, now) for received in batch])
 
 
 def _first_of_each_free_chat() -> Any:
@@ -182,14 +185,14 @@ async def claim(
     connection = await session.connection()
     if finished:
         done = {"update_ids_": list(finished), "worker_": worker, "now_": now}
-        await connection.execute(_FINISH_MANY, done)
+        with defer_statement(connection.sync_connection):  # (on SQLite, with the claim's trip)
+            await connection.execute(_FINISH_MANY, done)
     elif look_first and (await connection.execute(_CLAIMABLE, {"limit": 1})).first() is None:
         return []
-    rows = (
-        (await connection.execute(_CLAIM, {"limit": limit, "worker_": worker, "now_": now})).all()
-        if limit > 0
-        else []
-    )
+    rows: Sequence[Any] = []
+    if limit > 0:
+        with commit_in_statement(connection.sync_connection):  # (the transaction's last statement)
+            rows = (await connection.execute(_CLAIM, {"limit": limit, "worker_": worker, "now_": now})).all()
     await session.commit()
     return sorted((ClaimedUpdate(row[0], row[1]) for row in rows), key=lambda claimed: claimed.update_id)
 
@@ -226,8 +229,13 @@ class HandledMark:
         session.info[COMMIT_PENDING] = True
         session.info[_HANDLED_MARK] = self  # written by `_before_commit`, once
 
-    def _mark(self, sync_session: Any) -> None:
-        marked = sync_session.connection().execute(_MARK, self._keys(utcnow()))
+    def _mark(self, sync_session: Session) -> None:
+        connection = sync_session.connection()
+        if _nothing_to_flush(sync_session):  # the mark is the commit's last statement: one trip
+            with commit_in_statement(connection, "if_changed"):
+                marked = connection.execute(_MARK, self._keys(utcnow()))
+        else:
+            marked = connection.execute(_MARK, self._keys(utcnow()))
         if not marked.rowcount:
             raise ClaimLost(self.update_id)
         self.written = True
@@ -251,6 +259,14 @@ class HandledMark:
 
 
 _HANDLED_MARK = "inbox_handled_mark"  # session.info: the update's mark, not yet written
+
+
+def _nothing_to_flush(sync_session: Session) -> bool:
+    """The commit under way is the whole transaction's (not a savepoint's) and will write nothing
+    more than what its statements wrote already."""
+    if sync_session.get_nested_transaction() is not None:
+        return False
+    return not (sync_session.new or sync_session.deleted or sync_session.identity_map.check_modified())
 
 
 @event.listens_for(Session, "before_commit")

@@ -7,10 +7,11 @@ through `store_and_start`: the same transaction claims for this worker what it c
 those updates start at once (no claim round of their own). `InboxMiddleware` (an outer middleware
 right after the unit-of-work one) marks the update handled inside that unit of work and skips an
 update whose claim was lost; an update whose last commit was its handled-mark is finished by the
-next claim, in its transaction (at a stop or a crash, releasing the claims finishes what was
-handled). Workers of other processes look every `poll_interval`, so an update posted to one process
-may be handled by another, and a chat's next update is taken as soon as its previous one is
-finished, wherever it was handled.
+next claim, in its transaction (long polling: the next store's, as no claim round is woken while
+nothing waits; at a stop or a crash, releasing the claims finishes what was handled). Workers of
+other processes look every `poll_interval`, so an update posted to one process may be handled by
+another, and a chat's next update is taken as soon as its previous one is finished, wherever it
+was handled.
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ class InboxWorker:
         concurrency: int,
         lease: float,
         poll_interval: float = 0.2,
+        sole: bool = False,
     ) -> None:
         self.dispatcher = dispatcher
         self.bot = bot
@@ -120,6 +122,13 @@ class InboxWorker:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._reserved = 0  # free slots a claim under way may fill (the claim loop's, the poller's)
         self._handled: list[int] = []  # updates handled and committed, finished with the next claim
+        # Long polling: this process alone stores updates (`sole`), so it knows how many it stored or
+        # got back from dead claims and has not claimed yet; while none, an update that ends wakes
+        # no claim round (nothing waits for its slot or its chat): the poller's next store finishes
+        # it (its chat's next update comes with that store), or the claim loop's timer when idle.
+        self._sole = sole
+        self._waiting = 0
+        self._waiting_added = 0  # times `_waiting` grew (a claim round that saw none added may reset it)
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -146,6 +155,7 @@ class InboxWorker:
         free = 0 if self._stopping.is_set() else self._free()
         claimed = await self._claim(free, batch=batch)
         self._start(claimed)
+        self._more_waiting(len(batch) - len(claimed))  # (one stored twice counts once too many)
         if len(claimed) < len(batch):
             self._wake.set()  # a look (a read) finds whether a claim under way missed some
 
@@ -185,6 +195,7 @@ class InboxWorker:
         """Release every other worker's claims now (long polling: they are a dead process's)."""
         async with self.sessions() as session:
             back = await inbox.release_others(session, self.worker, utcnow())
+        self._more_waiting(back)
         if back:
             log_event(log, "inbox_released", logging.WARNING, updates=back)
         self.wake()
@@ -222,18 +233,30 @@ class InboxWorker:
             free = self._free()
             claimed: list[inbox.ClaimedUpdate] = []
             if free > 0 or self._handled:
+                added = self._waiting_added
                 try:
                     claimed = await self._claim(free, look_first=not news)
                 except Exception:
                     log.exception("inbox_claim_failed")
+                else:
+                    self._waiting = max(0, self._waiting - len(claimed))
+                    held = claimed or self._in_flight or self._handled or self._reserved
+                    if free > 0 and not held and added == self._waiting_added:
+                        self._waiting = 0  # nothing claimable, no chat held here, none stored since
             self._start(claimed)
             if not claimed or len(self._in_flight) >= self.concurrency:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
 
+    def _more_waiting(self, count: int) -> None:
+        if count > 0:
+            self._waiting += count
+            self._waiting_added += 1
+
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
-        self._wake.set()  # a free slot, and maybe this chat's next update
+        if not self._sole or self._waiting > 0:
+            self._wake.set()  # a free slot, and maybe this chat's next update
 
     async def _handle(self, item: inbox.ClaimedUpdate, claimed_at: float) -> None:
         claim = InboxClaim(item.update_id, self.worker, time.monotonic() - claimed_at < self.lease / 4)
@@ -247,7 +270,7 @@ class InboxWorker:
         if claim.skipped or claim.finished:  # (finished: DONE with its unit of work's last commit)
             return
         if claim.handled and status == InboxStatus.DONE:
-            self._handled.append(item.update_id)  # the claim loop, woken as this task ends, finishes it
+            self._handled.append(item.update_id)  # finished by the next claim or store transaction
             return
         if claim.failed:
             status = InboxStatus.FAILED
@@ -265,6 +288,7 @@ class InboxWorker:
                     now = utcnow()
                     await inbox.renew(session, self.worker, now)
                     back = await inbox.release_stale(session, now, timedelta(seconds=self.lease))
+                self._more_waiting(back)
                 if back:
                     log_event(log, "inbox_released", logging.WARNING, updates=back)
                     self.wake()

@@ -69,6 +69,7 @@ async def _handling(app: App, mode: str, poll_interval: float) -> AsyncIterator[
         concurrency=settings.max_concurrent_updates,
         lease=settings.delivery_lease_seconds,
         poll_interval=poll_interval,
+        sole=mode == "polling",
     )
     PROCESS.info({"worker": app.worker, "mode": mode})
     workflow = {"dispatcher": dispatcher, "bots": [app.bot], **dispatcher.workflow_data}
