@@ -6,8 +6,9 @@
   makes them run in the event loop;
 - each answer of the Bot API is validated with `Response[<the method's result type>]`, a pydantic
   generic model that pydantic caches only weakly: the garbage collector takes it back and the next
-  call builds it again (milliseconds, for most messages sent). `PinResponseTypes` keeps one per
-  result type for the life of the process;
+  call builds it again (milliseconds, for most messages sent). `JsonRequestSession` keeps one per
+  result type for the life of the process (in the session, which every call of both Bots passes
+  through, rather than a request middleware: a layer less on every call);
 - every request is sent as a form, URL-encoded one byte at a time in Python (a long message's
   text cost more than the rest of the request). `JsonRequestSession` sends a request that has no
   file as a JSON object of the very same fields and values (the Bot API reads both alike);
@@ -42,7 +43,6 @@ from aiogram import Bot, Router
 from aiogram.client.context_controller import BotContextController
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
-from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.dispatcher.event.event import EventObserver
 from aiogram.dispatcher.event.handler import FilterObject, HandlerObject
@@ -54,21 +54,9 @@ from aiogram.types import InputFile
 from aiohttp import ClientError, ClientSession, TCPConnector
 from pydantic_core import PydanticUndefined
 
-from bot.request_types import Method, Next, Result
-
 _PINNED: dict[Any, Any] = {}
 _FLATTENED: dict[type, Any] = {}  # each class changed by `flatten_bot_context`: its post-init before
 _T = TypeVar("_T")
-
-
-class PinResponseTypes(BaseRequestMiddleware):
-    """A request middleware: the result type of every method called stays built."""
-
-    async def __call__(self, make_request: Next, bot: Bot, method: Method) -> Result:
-        returning = method.__returning__
-        if returning not in _PINNED:
-            _PINNED[returning] = Response[returning]  # type: ignore[valid-type]
-        return await make_request(bot, method)
 
 
 _JSON = {"Content-Type": "application/json"}
@@ -124,6 +112,16 @@ class JsonRequestSession(AiohttpSession):
             raise TelegramNetworkError(method=method, message=f"{type(error).__name__}: {error}") from error
         checked = self.check_response(bot=bot, method=method, status_code=response.status, content=content)
         return cast(TelegramType, checked.result)
+
+    def check_response(
+        self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
+    ) -> Response[TelegramType]:
+        """aiogram's, the method's response type pinned first (the multipart path, aiogram's
+        `make_request`, comes here too)."""
+        returning = method.__returning__
+        if returning not in _PINNED:
+            _PINNED[returning] = Response[returning]  # type: ignore[valid-type]
+        return super().check_response(bot=bot, method=method, status_code=status_code, content=content)
 
 
 @cache

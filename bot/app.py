@@ -25,7 +25,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.aiogram_tuning import (
     JsonRequestSession,
-    PinResponseTypes,
     flatten_bot_context,
     freeze_startup_heap,
     inline_sync_filters,
@@ -178,7 +177,6 @@ def create_bot(settings: Settings, *, for_replies: bool = True, budget: ChatBudg
         elif budget is not None:
             session.middleware(ReplyBudgetMiddleware(budget))
         session.middleware(FloodCountMiddleware())  # innermost: sees each 429 before it is waited out
-    session.middleware(PinResponseTypes())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 from aiogram import Bot
 from aiogram.client.context_controller import BotContextController
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.methods import SendMessage
+from aiogram.methods import GetMyDescription, SendMessage
 from aiogram.methods.base import Response
-from aiogram.types import Message, Update
+from aiogram.types import BotDescription, Message, Update
 
 from bot.aiogram_tuning import _FLATTENED, JsonRequestSession, _attach_bot, flatten_bot_context, tls_context
 
@@ -106,3 +109,22 @@ def test_flattened_post_init_leaves_what_pydantics_chain_left() -> None:
             cls.model_post_init = now  # type: ignore[method-assign]
     assert len(flattened) > 20 and ("sent.bot is bot", True) in flattened
     assert flatten_bot_context() == 0  # idempotent
+
+
+def _answered(session: JsonRequestSession, bot: Bot) -> weakref.ref[type]:
+    """A weak reference to the response type `getMyDescription` is validated with, after one
+    answer (built inside a function, as a call does: pydantic keeps no strong reference)."""
+    checked = session.check_response(
+        bot, GetMyDescription(), 200, '{"ok": true, "result": {"description": "d"}}'
+    )
+    assert isinstance(checked.result, BotDescription) and checked.result.description == "d"
+    return weakref.ref(type(checked))
+
+
+def test_response_types_stay_built() -> None:
+    """The garbage collector does not take a response type back: the next call of the method
+    does not build it again."""
+    session = JsonRequestSession(api=API)
+    pinned = _answered(session, Bot("123456:ABC", session=session))
+    gc.collect()
+    assert pinned() is not None and pinned() is Response[BotDescription]
