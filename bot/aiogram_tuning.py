@@ -1,4 +1,4 @@
-"""Three aiogram defaults that cost every update, measured with a profiler on `bench.updates`:
+"""Four aiogram defaults that cost every update, measured with a profiler on `bench.updates`:
 
 - every filter that is not a coroutine (a magic filter such as `F.chat.type == "private"`, a
   lambda) runs in a thread (`asyncio.to_thread`): a thread hop for each of the tens of filters an
@@ -6,12 +6,19 @@
   makes them run in the event loop;
 - each answer of the Bot API is validated with `Response[<the method's result type>]`, a pydantic
   generic model that pydantic caches only weakly: the garbage collector takes it back and the next
-  call builds it again (milliseconds, for most messages sent). `PinResponseTypes` keeps one per
-  result type for the life of the process;
+  call builds it again (milliseconds, for most messages sent). `JsonRequestSession` keeps one per
+  result type for the life of the process (in the session, which every call of both Bots passes
+  through, rather than a request middleware: a layer less on every call);
 - every request is sent as a form, URL-encoded one byte at a time in Python (a long message's
   text cost more than the rest of the request). `JsonRequestSession` sends a request that has no
   file as a JSON object of the very same fields and values (the Bot API reads both alike);
-  uploads stay multipart.
+  uploads stay multipart;
+- every aiogram object (an update, the message a call returns, each of its entities, users,
+  chats, buttons, and every method built) runs pydantic's `model_post_init` chain to attach the
+  bot: one wrapper per class level between it and `BotContextController` (four for a Message),
+  each calling pydantic's private-attribute set-up again, then `__setattr__`. About half of the
+  CPU that validating a /help reply (13 entities) costs. `flatten_bot_context` gives each such
+  class one function with the same outcome.
 
 And one of Python's: the garbage collector's full collections walk every container object in
 the process, some 400,000 once the bot, aiogram, SQLAlchemy and pydantic are loaded. Measured
@@ -33,9 +40,9 @@ from typing import Any, TypeVar, cast
 
 import certifi
 from aiogram import Bot, Router
+from aiogram.client.context_controller import BotContextController
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
-from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.dispatcher.event.event import EventObserver
 from aiogram.dispatcher.event.handler import FilterObject, HandlerObject
@@ -45,21 +52,11 @@ from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods.base import Response, TelegramMethod, TelegramType
 from aiogram.types import InputFile
 from aiohttp import ClientError, ClientSession, TCPConnector
-
-from bot.request_types import Method, Next, Result
+from pydantic_core import PydanticUndefined
 
 _PINNED: dict[Any, Any] = {}
+_FLATTENED: dict[type, Any] = {}  # each class changed by `flatten_bot_context`: its post-init before
 _T = TypeVar("_T")
-
-
-class PinResponseTypes(BaseRequestMiddleware):
-    """A request middleware: the result type of every method called stays built."""
-
-    async def __call__(self, make_request: Next, bot: Bot, method: Method) -> Result:
-        returning = method.__returning__
-        if returning not in _PINNED:
-            _PINNED[returning] = Response[returning]  # type: ignore[valid-type]
-        return await make_request(bot, method)
 
 
 _JSON = {"Content-Type": "application/json"}
@@ -116,12 +113,75 @@ class JsonRequestSession(AiohttpSession):
         checked = self.check_response(bot=bot, method=method, status_code=response.status, content=content)
         return cast(TelegramType, checked.result)
 
+    def check_response(
+        self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
+    ) -> Response[TelegramType]:
+        """aiogram's, the method's response type pinned first (the multipart path, aiogram's
+        `make_request`, comes here too)."""
+        returning = method.__returning__
+        if returning not in _PINNED:
+            _PINNED[returning] = Response[returning]  # type: ignore[valid-type]
+        return super().check_response(bot=bot, method=method, status_code=status_code, content=content)
+
 
 @cache
 def tls_context() -> ssl.SSLContext:
     """The TLS context of every Bot API session of the process: aiogram's (certifi's
     certificates), made once."""
     return ssl.create_default_context(cafile=certifi.where())
+
+
+def _attach_bot(self: BotContextController, context: Any, /) -> None:
+    """What pydantic's chain of `wrapped_model_post_init` around aiogram's
+    `BotContextController.model_post_init` leaves, in one call: the private attributes (`_bot`
+    alone, no default) made if not there yet, then `_bot` set from the validation context."""
+    bot = context.get("bot") if context else None
+    private = getattr(self, "__pydantic_private__", None)
+    if private is None:
+        object.__setattr__(self, "__pydantic_private__", {"_bot": bot})
+    else:
+        private["_bot"] = bot
+
+
+def flatten_bot_context() -> int:
+    """Give every aiogram model class (`BotContextController` and the classes under it, as they
+    are now) `_attach_bot` as its `model_post_init` (idempotent, once per process is enough).
+    Only a class whose post-init is nothing but pydantic's wrappers around aiogram's own, and
+    whose only private attribute is `_bot` without a default, changes: another is left as it is
+    (an aiogram upgrade that adds to them keeps its behaviour). pydantic-core calls
+    `model_post_init` by name, so validators already built use the new one. Returns how many
+    classes changed."""
+    declared = BotContextController.__dict__["model_post_init"]
+    wrapper = declared.__code__  # pydantic's `wrapped_model_post_init`, shared by every level
+    original = getattr(declared, "__wrapped__", None)  # aiogram's
+    if original is None or declared.__code__ is original.__code__:
+        return 0  # pydantic no longer wraps it: nothing known to flatten
+    changed = 0
+    classes, seen = [BotContextController], set()
+    while classes:
+        cls = classes.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        classes.extend(cls.__subclasses__())
+        post_init = cls.__dict__.get("model_post_init")
+        if post_init is None or post_init is _attach_bot or not _only_bot(cls):
+            continue
+        while getattr(post_init, "__code__", None) is wrapper:
+            post_init = post_init.__wrapped__
+        if post_init is original:
+            _FLATTENED[cls] = cls.__dict__["model_post_init"]
+            cls.model_post_init = _attach_bot  # type: ignore[method-assign]
+            changed += 1
+    return changed
+
+
+def _only_bot(cls: type[BotContextController]) -> bool:
+    private = cls.__private_attributes__
+    if set(private) != {"_bot"}:
+        return False
+    attribute = private["_bot"]
+    return attribute.default is PydanticUndefined and attribute.default_factory is None
 
 
 class _InlineFilter(FilterObject):

@@ -23,7 +23,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.aiogram_tuning import JsonRequestSession, PinResponseTypes, freeze_startup_heap, inline_sync_filters
+from bot.aiogram_tuning import (
+    JsonRequestSession,
+    flatten_bot_context,
+    freeze_startup_heap,
+    inline_sync_filters,
+)
 from bot.commands import refresh_chat_commands, set_default_commands
 from bot.commit_before_send import CommitBeforeSendMiddleware
 from bot.config import Settings
@@ -172,7 +177,6 @@ def create_bot(settings: Settings, *, for_replies: bool = True, budget: ChatBudg
         elif budget is not None:
             session.middleware(ReplyBudgetMiddleware(budget))
         session.middleware(FloodCountMiddleware())  # innermost: sees each 429 before it is waited out
-    session.middleware(PinResponseTypes())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -313,6 +317,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
             observer.middleware(RightsMiddleware())  # after the callback answer: a refusal is a toast
     dispatcher.include_routers(*get_routers())
     inline_sync_filters(dispatcher)
+    flatten_bot_context()
     gate_routing(dispatcher)
     app = App(
         settings,

@@ -153,9 +153,12 @@ class ReplyBudgetMiddleware(BaseRequestMiddleware):
 
 
 def _messages(method: Any) -> int:
-    """How many messages a call puts in the chat (an album: one per item)."""
+    """How many messages a call puts in the chat (an album: one per item). A field the method
+    does not declare is not looked up: pydantic raises (and `getattr` swallows) an AttributeError
+    for it, some 5 µs of every reply."""
+    fields = type(method).model_fields
     for name in ("media", "message_ids"):
-        items = getattr(method, name, None)
+        items = getattr(method, name) if name in fields else None
         if isinstance(items, list):
             return max(1, len(items))
     return 1
