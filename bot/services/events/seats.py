@@ -27,6 +27,18 @@ from storage.models import Event, EventStatus, Rsvp, RsvpStatus
 
 
 @dataclass(frozen=True)
+class Answer:
+    """A member's answer as a tap reads and writes it: plain values, not an ORM `Rsvp` (the tap
+    writes it with one prebuilt statement, not the unit of work; see `rsvp.write_answer`)."""
+
+    id: int
+    member_id: int
+    status: RsvpStatus
+    seq: int
+    offered_until: datetime | None
+
+
+@dataclass(frozen=True)
 class Locked:
     seq: int
     status: EventStatus
