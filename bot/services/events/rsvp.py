@@ -125,18 +125,20 @@ async def _answer(
         await write_answer(session, event_id, member_id, answer, RsvpStatus.GOING, answer.seq, now)
         return RsvpResult(RsvpStatus.GOING, previous, True, counts=_moved(counts, previous, RsvpStatus.GOING))
     status = choice
-    if choice == RsvpStatus.GOING and not await has_free_seat(session, event_id, locked):
+    if choice == RsvpStatus.GOING and not await has_free_seat(session, event_id, locked, counts):
         status = RsvpStatus.WAITLISTED
     await write_answer(session, event_id, member_id, answer, status, locked.seq, now)
     promoted: list[int] = []
     # Without a capacity nobody waits (removing one promotes them all: `update_event`).
     if previous in HOLDS_SEAT and locked.capacity is not None:
-        promoted = await fill_seats(session, event_id, locked, now)
+        promoted = await fill_seats(session, event_id, locked, now, _moved(counts, previous, status))
     if status not in (RsvpStatus.GOING, RsvpStatus.MAYBE):
         await forget_reminders_for(session, event_id, member_id)
-    position = (
-        await waitlist_place(session, event_id, locked.seq) if status == RsvpStatus.WAITLISTED else None
-    )
+    position = None
+    if status == RsvpStatus.WAITLISTED:  # last in line (its seq is the newest): after those waiting
+        position = (
+            counts[status] + 1 if counts is not None else await waitlist_place(session, event_id, locked.seq)
+        )
     counts = None if promoted else _moved(counts, previous, status)
     return RsvpResult(status, previous, True, position, None, tuple(promoted), counts)
 

@@ -27,14 +27,28 @@ async def _context(session: AsyncSession, event_id: int) -> tuple[Event, Organiz
     return event, organization
 
 
-async def fill_seats(session: AsyncSession, event_id: int, locked: Locked, now: datetime) -> list[int]:
+async def fill_seats(
+    session: AsyncSession,
+    event_id: int,
+    locked: Locked,
+    now: datetime,
+    counts: dict[RsvpStatus, int] | None = None,
+) -> list[int]:
     """Give free seats to the waitlist in tap order: promoted at once, or offered for the claim
-    window (never past the start). Each one gets a notice. Call with the event locked."""
+    window (never past the start). Each one gets a notice. Call with the event locked; `counts`:
+    the event's answers per status as they are now under this lock (none read again), or None to
+    count them."""
     if locked.starts_at <= now:
         return []
+    if counts is not None and not counts[RsvpStatus.WAITLISTED]:
+        return []  # nobody waits
     free = None
     if locked.capacity is not None:
-        free = locked.capacity - await count_answers(session, event_id, HOLDS_SEAT)
+        if counts is not None:
+            held = sum(counts[status] for status in HOLDS_SEAT)
+        else:
+            held = await count_answers(session, event_id, HOLDS_SEAT)
+        free = locked.capacity - held
         if free <= 0:
             return []
     waiting = await in_tap_order(session, col(Rsvp.event_id), event_id, RsvpStatus.WAITLISTED, limit=free)
