@@ -318,6 +318,25 @@ async def test_withdrawing_a_member_frees_their_seats(session: AsyncSession) -> 
     assert [row["answer"] for row in exported] == ["not_going", "not_going"]
 
 
+async def test_an_answer_the_session_holds_shows_the_tap(session: AsyncSession) -> None:
+    """A tap writes its answer with one statement, not through the session's unit of work: an
+    `Rsvp` the session already holds takes the new values (read again without
+    `populate_existing`, the session's copy is what comes back)."""
+    org = await organization(session)
+    a, b = await add_members(session, org, 2)
+    event = await published(session, org, capacity=1)
+    eid = event.id or 0
+    await service.rsvp(session, eid, a, GOING, NOW)
+    await service.rsvp(session, eid, b, GOING, NOW)
+    await session.commit()
+    held = (await session.exec(select(Rsvp).where(Rsvp.event_id == eid).order_by(Rsvp.seq))).all()
+    assert [(row.member_id, row.status) for row in held] == [(a, GOING), (b, WAITLISTED)]
+    await service.rsvp(session, eid, a, MAYBE, NOW)  # b is promoted (the unit of work), a by the tap
+    assert [(row.member_id, row.status, row.seq) for row in held] == [(a, MAYBE, 3), (b, GOING, 2)]
+    listed = await service.attendees(session, eid)
+    assert [(row.member_id, row.status, row.seq) for row in listed] == [(b, GOING, 2), (a, MAYBE, 3)]
+
+
 # -- the rules as a property -----------------------------------------------------------------------
 
 

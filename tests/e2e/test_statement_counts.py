@@ -60,6 +60,9 @@ BOUNDS = {
     # may see the event and its read are the lock's UPDATE ... RETURNING; was 10: the card's counts
     # come with the answers; 9, 3 before the next store finished it
     "rsvp": (8, 2),
+    # the same on an event with a capacity, Maybe after Going and Going again; was 10: the seats
+    # counted again (the waitlist, the seats held) though the read under the lock has the counts
+    "rsvp_capacity": (8, 2),
     # 10, 3 with the claim loop counted as one;
     # was 24 statements, 5 commits: one read for the member's place (participation, response and
     # question), one guarded UPDATE moves on, the next question from the survey's questions read
@@ -77,7 +80,7 @@ BOUNDS = {
 # SQLite: calls handed to a connection's thread (one per statement and per commit, but the
 # handled-mark's commit is its UPDATE's call, and the poller's store, finish, claim and commit are
 # one call). Were 9, 10, 12 and 15 with a call per statement and per commit and the claim round.
-SQLITE_TRIPS = {"help": 3, "rsvp": 6, "survey_answer": 9, "events": 4}
+SQLITE_TRIPS = {"help": 3, "rsvp": 6, "rsvp_capacity": 6, "survey_answer": 9, "events": 4}
 
 
 CLAIM_LOOP = "inbox-claim"  # the worker's task that claims updates and finishes handled ones
@@ -297,6 +300,39 @@ async def test_rsvp_tap(harness: Harness, registered: Any) -> None:
 
     await tap("going")
     assert_within("rsvp", await per_update(harness, lambda: tap("maybe")))
+
+
+async def test_rsvp_taps_with_a_capacity(harness: Harness, registered: Any) -> None:
+    """On an event with seats: Maybe after Going (a seat freed, nobody waiting) and Going again
+    (a free seat): the seats are counted from the answers read under the lock."""
+    from bot.services import events as service
+    from storage.db import create_session_factory
+    from storage.types import utcnow
+
+    amina = await registered("Amina", "en")
+    async with create_session_factory(harness.app.engine)() as session:
+        organization = await bot_organization(session)
+        now = utcnow()
+        meetup = await service.create_event(
+            session,
+            organization_id=organization.id or 0,
+            title="Meetup",
+            starts_at=now.replace(year=now.year + 1),
+            now=now,
+            capacity=5,
+        )
+        await service.publish(session, meetup, organization, now, announce=False)
+        await session.commit()
+    listing = await harness.send(amina, "/events")
+
+    async def tap(action: str) -> None:
+        data = EventAction(action=action, id=meetup.id or 0).pack()
+        query = await harness.emulator.press_button(amina, listing, callback_data=data, forge=True)
+        await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(query) is not None, timeout=10)
+
+    await tap("going")
+    assert_within("rsvp_capacity", await per_update(harness, lambda: tap("maybe")))
+    assert_within("rsvp_capacity", await per_update(harness, lambda: tap("going")))
 
 
 async def test_survey_answer(harness: Harness, registered: Any) -> None:

@@ -7,6 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,6 +17,7 @@ from bot.services.events.queries import shown_event
 from bot.services.events.reminders import forget_reminders_for
 from bot.services.events.rules import AFFECTED, CHOICES, HOLDS_SEAT, EventError
 from bot.services.events.seats import (
+    Answer,
     Locked,
     answer_of,
     has_free_seat,
@@ -118,27 +122,23 @@ async def _answer(
         )
         return RsvpResult(answer.status, previous, False, position, answer.offered_until, counts=counts)
     if answer is not None and previous == RsvpStatus.OFFERED and choice == RsvpStatus.GOING:
-        answer.status, answer.offered_until, answer.updated_at = RsvpStatus.GOING, None, now
-        session.add(answer)
-        await session.flush()
+        await write_answer(session, event_id, member_id, answer, RsvpStatus.GOING, answer.seq, now)
         return RsvpResult(RsvpStatus.GOING, previous, True, counts=_moved(counts, previous, RsvpStatus.GOING))
     status = choice
-    if choice == RsvpStatus.GOING and not await has_free_seat(session, event_id, locked):
+    if choice == RsvpStatus.GOING and not await has_free_seat(session, event_id, locked, counts):
         status = RsvpStatus.WAITLISTED
-    if answer is None:
-        answer = Rsvp(event_id=event_id, member_id=member_id, status=status, seq=locked.seq, created_at=now)
-    answer.status, answer.seq, answer.offered_until, answer.updated_at = status, locked.seq, None, now
-    session.add(answer)
-    await session.flush()
+    await write_answer(session, event_id, member_id, answer, status, locked.seq, now)
     promoted: list[int] = []
     # Without a capacity nobody waits (removing one promotes them all: `update_event`).
     if previous in HOLDS_SEAT and locked.capacity is not None:
-        promoted = await fill_seats(session, event_id, locked, now)
+        promoted = await fill_seats(session, event_id, locked, now, _moved(counts, previous, status))
     if status not in (RsvpStatus.GOING, RsvpStatus.MAYBE):
         await forget_reminders_for(session, event_id, member_id)
-    position = (
-        await waitlist_place(session, event_id, locked.seq) if status == RsvpStatus.WAITLISTED else None
-    )
+    position = None
+    if status == RsvpStatus.WAITLISTED:  # last in line (its seq is the newest): after those waiting
+        position = (
+            counts[status] + 1 if counts is not None else await waitlist_place(session, event_id, locked.seq)
+        )
     counts = None if promoted else _moved(counts, previous, status)
     return RsvpResult(status, previous, True, position, None, tuple(promoted), counts)
 
@@ -152,15 +152,64 @@ async def _take(
         return RsvpResult(RsvpStatus.GOING, RsvpStatus.GOING, False, counts=counts)
     if answer is None or answer.status != RsvpStatus.OFFERED:
         raise EventError("offer_expired")
-    answer.status, answer.offered_until, answer.updated_at = RsvpStatus.GOING, None, now
-    session.add(answer)
-    await session.flush()
+    await write_answer(session, event_id, member_id, answer, RsvpStatus.GOING, answer.seq, now)
     return RsvpResult(
         RsvpStatus.GOING,
         RsvpStatus.OFFERED,
         True,
         counts=_moved(counts, RsvpStatus.OFFERED, RsvpStatus.GOING),
     )
+
+
+# Built once (every tap that changes an answer runs one): the answer's new status and tap order,
+# no offer pending (see `write_answer`).
+_UPDATE_ANSWER = (
+    update(Rsvp)
+    .where(col(Rsvp.id) == bindparam("id_"))
+    .values(
+        status=bindparam("status_"),
+        seq=bindparam("seq_"),
+        offered_until=None,
+        updated_at=bindparam("now_"),
+    )
+)
+_INSERT_ANSWER = insert(Rsvp).values(
+    event_id=bindparam("event_id_"),
+    member_id=bindparam("member_id_"),
+    status=bindparam("status_"),
+    seq=bindparam("seq_"),
+    offered_until=None,
+    attended=False,
+    checked_in_at=None,
+    created_at=bindparam("now_"),
+    updated_at=bindparam("now_"),
+)
+
+
+async def write_answer(
+    session: AsyncSession,
+    event_id: int,
+    member_id: int,
+    answer: Answer | None,
+    status: RsvpStatus,
+    seq: int,
+    now: datetime,
+) -> None:
+    """Store the member's answer (`answer`: as read under the lock; None: a first one) as `status`
+    at `seq`, no offer pending: one statement, not the unit of work's flush (its bookkeeping cost
+    as much as the rest of the tap's own work). An `Rsvp` the session holds for it takes the values
+    too, so what the session reads next (`attendees`) is not stale."""
+    params = {"status_": status.value, "seq_": seq, "now_": now}
+    connection = await session.connection()
+    if answer is None:
+        await connection.execute(_INSERT_ANSWER, {**params, "event_id_": event_id, "member_id_": member_id})
+        return
+    await connection.execute(_UPDATE_ANSWER, {**params, "id_": answer.id})
+    held = session.identity_map.get(identity_key(Rsvp, answer.id))
+    if held is not None:
+        values = {"status": status, "seq": seq, "offered_until": None, "updated_at": now}
+        for name, value in values.items():
+            set_committed_value(held, name, value)
 
 
 async def my_answer(session: AsyncSession, event_id: int, member_id: int) -> Rsvp | None:

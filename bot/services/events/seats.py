@@ -27,6 +27,18 @@ from storage.models import Event, EventStatus, Rsvp, RsvpStatus
 
 
 @dataclass(frozen=True)
+class Answer:
+    """A member's answer as a tap reads and writes it: plain values, not an ORM `Rsvp` (the tap
+    writes it with one prebuilt statement, not the unit of work; see `rsvp.write_answer`)."""
+
+    id: int
+    member_id: int
+    status: RsvpStatus
+    seq: int
+    offered_until: datetime | None
+
+
+@dataclass(frozen=True)
 class Locked:
     seq: int
     status: EventStatus
@@ -141,9 +153,16 @@ async def waitlist_place(session: AsyncSession, event_id: int, seq: int) -> int:
     return await seat_queries.place_in_line(session, col(Rsvp.event_id), event_id, RsvpStatus.WAITLISTED, seq)
 
 
-async def has_free_seat(session: AsyncSession, event_id: int, locked: Locked) -> bool:
+async def has_free_seat(
+    session: AsyncSession, event_id: int, locked: Locked, counts: dict[RsvpStatus, int] | None = None
+) -> bool:
+    """Whether a newcomer gets a seat now; `counts`: the event's answers per status as read under
+    this lock (none read again), or None to count them."""
     if locked.capacity is None:
         return True
-    if await count_answers(session, event_id, (RsvpStatus.WAITLISTED,)):
-        return False  # those waiting come first
-    return await count_answers(session, event_id, HOLDS_SEAT) < locked.capacity
+    if counts is not None:
+        waiting, held = counts[RsvpStatus.WAITLISTED], sum(counts[status] for status in HOLDS_SEAT)
+    else:
+        waiting = await count_answers(session, event_id, (RsvpStatus.WAITLISTED,))
+        held = 0 if waiting else await count_answers(session, event_id, HOLDS_SEAT)
+    return not waiting and held < locked.capacity  # those waiting come first

@@ -6,6 +6,7 @@ function here runs with the event locked (see `seats`).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, or_
 from sqlmodel import col, select
@@ -14,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services.events.notices import notify_member
 from bot.services.events.queries import get_event
 from bot.services.events.rules import HOLDS_SEAT
-from bot.services.events.seats import Locked, count_answers, lock_event
+from bot.services.events.seats import Answer, Locked, count_answers, lock_event
 from bot.services.seat_queries import in_tap_order
 from storage.models import Event, EventStatus, Organization, Rsvp, RsvpStatus
 
@@ -26,14 +27,28 @@ async def _context(session: AsyncSession, event_id: int) -> tuple[Event, Organiz
     return event, organization
 
 
-async def fill_seats(session: AsyncSession, event_id: int, locked: Locked, now: datetime) -> list[int]:
+async def fill_seats(
+    session: AsyncSession,
+    event_id: int,
+    locked: Locked,
+    now: datetime,
+    counts: dict[RsvpStatus, int] | None = None,
+) -> list[int]:
     """Give free seats to the waitlist in tap order: promoted at once, or offered for the claim
-    window (never past the start). Each one gets a notice. Call with the event locked."""
+    window (never past the start). Each one gets a notice. Call with the event locked; `counts`:
+    the event's answers per status as they are now under this lock (none read again), or None to
+    count them."""
     if locked.starts_at <= now:
         return []
+    if counts is not None and not counts[RsvpStatus.WAITLISTED]:
+        return []  # nobody waits
     free = None
     if locked.capacity is not None:
-        free = locked.capacity - await count_answers(session, event_id, HOLDS_SEAT)
+        if counts is not None:
+            held = sum(counts[status] for status in HOLDS_SEAT)
+        else:
+            held = await count_answers(session, event_id, HOLDS_SEAT)
+        free = locked.capacity - held
         if free <= 0:
             return []
     waiting = await in_tap_order(session, col(Rsvp.event_id), event_id, RsvpStatus.WAITLISTED, limit=free)
@@ -71,15 +86,23 @@ async def expire_locked_offers(session: AsyncSession, event_id: int, locked: Loc
 # Built once, with `:event_id`, `:member_id` and `:now` (every tap reads it, under the lock): the
 # member's answer and the offers whose claim window ended, each marked `ended`, and on every row
 # the event's answers per status (`RsvpStatus` order): the answers are outer-joined to the counts,
-# so there is one row even when the member has none and no offer ended.
+# so there is one row even when the member has none and no offer ended. Plain columns, not `Rsvp`
+# entities: the tap writes its answer with one statement (`rsvp.write_answer`).
 _ENDED = and_(Rsvp.status == RsvpStatus.OFFERED, col(Rsvp.offered_until) <= bindparam("now"))
 _COUNTED = (
     select(*(func.count(case((Rsvp.status == status, 1))).label(status.value) for status in RsvpStatus))
     .where(col(Rsvp.event_id) == bindparam("event_id"))
     .subquery("counted")
 )
+_ANSWER_COLUMNS = (
+    col(Rsvp.id),
+    col(Rsvp.member_id),
+    col(Rsvp.status),
+    col(Rsvp.seq),
+    col(Rsvp.offered_until),
+)
 _ANSWER_AND_ENDED = (
-    select(Rsvp, _ENDED.label("ended"), *_COUNTED.c)
+    select(*_ANSWER_COLUMNS, _ENDED.label("ended"), *_COUNTED.c)
     .select_from(_COUNTED)
     .outerjoin(
         Rsvp,
@@ -89,25 +112,34 @@ _ANSWER_AND_ENDED = (
         ),
     )
     .order_by(col(Rsvp.seq))
-    .execution_options(populate_existing=True)
 )
+_ANSWER = select(*_ANSWER_COLUMNS).where(
+    col(Rsvp.event_id) == bindparam("event_id"), col(Rsvp.member_id) == bindparam("member_id")
+)
+
+
+def _answer(row: Any) -> Answer:
+    answer_id, member_id, status, seq, offered_until = row[:5]
+    return Answer(answer_id, member_id, RsvpStatus(status), seq, offered_until)
 
 
 async def expire_offers_and_answer(
     session: AsyncSession, event_id: int, member_id: int, locked: Locked, now: datetime
-) -> tuple[Rsvp | None, dict[RsvpStatus, int] | None]:
+) -> tuple[Answer | None, dict[RsvpStatus, int] | None]:
     """`expire_locked_offers`, reading the member's own answer in the same statement (one less
     under the event's lock); the answer as it is afterwards, and the event's answers per status
-    as they are afterwards (None when offers expired: the seats moved on). Call with the event
-    locked."""
+    as they are afterwards (None when offers expired: the seats moved on). When an offer ended
+    (seldom) the ended offers and then the member's answer are read again, as entities for
+    `_expire`. Call with the event locked."""
     params = {"event_id": event_id, "member_id": member_id, "now": now}
-    rows = (await session.exec(_ANSWER_AND_ENDED, params=params)).all()
-    answers = [(row[0], row[1]) for row in rows if row[0] is not None]
-    counts = dict(zip(RsvpStatus, map(int, rows[0][2:]), strict=True)) if rows else None
-    expired = [answer for answer, over in answers if over]
-    await _expire(session, event_id, locked, expired, now)
-    mine = next((answer for answer, _ in answers if answer.member_id == member_id), None)
-    return mine, None if expired else counts
+    connection = await session.connection()
+    rows = (await connection.execute(_ANSWER_AND_ENDED, params)).all()
+    if any(row.ended for row in rows):  # seldom (the scheduler job expires them too): as the job
+        await expire_locked_offers(session, event_id, locked, now)
+        row = (await connection.execute(_ANSWER, params)).first()  # the seats moved, maybe to them
+        return (_answer(row) if row is not None else None), None
+    mine = next((_answer(row) for row in rows if row.member_id == member_id), None)
+    return mine, dict(zip(RsvpStatus, map(int, rows[0][6:]), strict=True)) if rows else None
 
 
 async def _expire(
