@@ -4,13 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LANGUAGES := en fr es pt ar ru uk sw de it tr fa ur hi bn zh_Hans
-# `make test` runs pytest three times: the tests not marked `serial` in TEST_WORKERS processes at once
-# (pytest-xdist; they mostly wait on sockets and databases, so a few more processes than cores pay
-# off; 0: one process) and, beside them in one process of its own, the crash tests (`serial and
-# crash`: bot processes killed and restarted, waiting only on conditions); then the other `serial`
-# ones (timed against the clock: leases, flood budgets, throughput bounds) alone. All always run;
-# any failing fails it. Python may write its bytecode caches (some machines turn that off): every
-# bot process the tests start, and every pytest process, would compile the same modules again.
+# `make test` runs pytest four times: the tests not marked `serial` in TEST_WORKERS processes at
+# once (pytest-xdist; they mostly wait on sockets and databases, so a few more processes than cores
+# pay off; 0: one process) and, beside them, two processes of their own: the crash tests (`serial
+# and crash`) and the other bot-process tests marked `beside` (`serial and beside`), all started,
+# killed and restarted bots waiting only on conditions; then the other `serial` ones (timed against
+# the clock: leases, flood budgets, throughput bounds) alone. All always run; any failing fails it.
+# Python may write its bytecode caches (some machines turn that off): every bot process the tests
+# start, and every pytest process, would compile the same modules again.
 unexport PYTHONDONTWRITEBYTECODE
 TEST_WORKERS ?= 3
 
@@ -31,19 +32,23 @@ compile-messages: $(STAMP)
 run: $(STAMP) compile-messages
 	$(BIN)/diaspora-bridge run
 
-## Set up and run the whole suite: ruff, then pytest (in parallel with the crash tests beside, then
-## the clock-timed tests alone).
+## Set up and run the whole suite: ruff, then pytest (in parallel, with the crash tests and the other
+## bot-process tests beside, then the clock-timed tests alone).
 test: $(STAMP) compile-messages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	@crash_log=$$(mktemp); \
+	@crash_log=$$(mktemp); beside_log=$$(mktemp); \
 	$(BIN)/python -m pytest -m "serial and crash" >"$$crash_log" 2>&1 & crash=$$!; \
-	trap 'kill $$crash 2>/dev/null; rm -f "$$crash_log"' INT TERM; \
+	$(BIN)/python -m pytest -m "serial and beside and not crash" >"$$beside_log" 2>&1 & beside=$$!; \
+	trap 'kill $$crash $$beside 2>/dev/null; rm -f "$$crash_log" "$$beside_log"' INT TERM; \
 	status=0; \
 	$(BIN)/python -m pytest -m "not serial" -n $(TEST_WORKERS) --dist worksteal || status=1; \
 	wait $$crash || status=1; \
-	echo "---- the crash tests, run beside the others ----"; cat "$$crash_log"; rm -f "$$crash_log"; \
-	$(BIN)/python -m pytest -m "serial and not crash" || status=1; \
+	wait $$beside || status=1; \
+	echo "---- the crash tests, run beside the others ----"; cat "$$crash_log"; \
+	echo "---- the other bot-process tests, run beside the others ----"; cat "$$beside_log"; \
+	rm -f "$$crash_log" "$$beside_log"; \
+	$(BIN)/python -m pytest -m "serial and not crash and not beside" || status=1; \
 	exit $$status
 
 ## The bot in your browser, with no token and no internet.

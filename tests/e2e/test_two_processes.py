@@ -29,7 +29,6 @@ from bot.sandbox import BotAPIEmulator, Limits
 from bot.services import events as service
 from bot.views.events import EventAction
 from storage.db import create_engine, create_session_factory
-from storage.migrate import upgrade_to_head
 from storage.models import DeliveryStatus, InboxUpdate, OutboxMessage, RsvpStatus
 from storage.types import utcnow
 from tests.bot_process import spares_loaded
@@ -123,8 +122,9 @@ async def proxy() -> AsyncIterator[tuple[RoundRobin, str]]:
 
 
 async def test_two_processes_share_the_work(
-    redis_available: None, proxy: tuple[RoundRobin, str], tmp_path: Path, database_url: str
+    redis_available: None, proxy: tuple[RoundRobin, str], tmp_path: Path, migrated_url: str
 ) -> None:
+    database_url = migrated_url  # a copy of the migrated template
     if not database_url.startswith("postgresql"):
         pytest.skip("several processes share one PostgreSQL database")
     balancer, proxy_url = proxy
@@ -135,7 +135,6 @@ async def test_two_processes_share_the_work(
     sessions = create_session_factory(engine)
     processes: list[BotProcess] = []
     try:
-        await asyncio.to_thread(upgrade_to_head, database_url)
         members = [emulator.create_user(f"M{i}", language_code="en") for i in range(200)]
         async with sessions() as session:
             org = await bot_organization(session)
@@ -216,6 +215,8 @@ async def test_two_processes_share_the_work(
                 )
             ).all()
         await emulator.wait_for(lambda _: len({call.params["chat_id"] for call in news()}) == 201, timeout=90)
+        # The reminder came due during the test (20 s after the start): waited for, not assumed.
+        await emulator.wait_for(lambda emu: len(set(reminders(emu))) >= 60, timeout=60)
 
         async with sessions() as session:
             counts = await service.counts(session, gala.id or 0)
@@ -258,11 +259,7 @@ async def test_two_processes_share_the_work(
         for query in queries
     )
     # Reminders: each of the 60 once.
-    reminded = Counter(
-        call.params["chat_id"]
-        for call in emulator.calls
-        if call.method == "sendMessage" and call.ok and (call.params.get("text") or "").startswith("⏰")
-    )
+    reminded = Counter(reminders(emulator))
     assert set(reminded) == {user.id for user in members[:60]} and max(reminded.values()) == 1
     # The broadcast: nobody lost, doubles only among the messages in flight at the kill.
     received = Counter(call.params["chat_id"] for call in news())
@@ -281,3 +278,12 @@ async def test_two_processes_share_the_work(
     # The dialog went through both processes, and no process logged a traceback.
     assert len(dialog_workers) == 2, dialog_workers
     assert all("Traceback" not in process.log for process in processes)
+
+
+def reminders(emulator: BotAPIEmulator) -> list[int]:
+    """The chats of the reminders the bot sent (one item per message)."""
+    return [
+        call.params["chat_id"]
+        for call in emulator.calls
+        if call.method == "sendMessage" and call.ok and (call.params.get("text") or "").startswith("⏰")
+    ]
