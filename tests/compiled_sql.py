@@ -5,7 +5,9 @@ builds engines of its own (a database each), so each compiled every statement it
 4 % of the suite's CPU. Here the engines of a test process share one cache whose key holds what a
 dialect is (its class and its plain settings: server version, paramstyle, default schema…) instead
 of which instance it is. The SQL run is the same; a dialect whose settings differ compiles its own.
-The bot's process has one engine: nothing to share there, so this stays in the tests."""
+The ORM's flushes (INSERT/UPDATE/DELETE) keep theirs per mapper (an execution option of its own):
+the mappers get the same cache. The bot's process has one engine: nothing to share there, so this
+stays in the tests."""
 
 from __future__ import annotations
 
@@ -17,8 +19,10 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import LRUCache
+from sqlmodel.main import default_registry
 
 import storage.db
+import storage.models  # every table mapped: their mappers get the cache
 
 _PLAIN = (str, int, float, bool, type(None))
 
@@ -60,7 +64,8 @@ class SharedCompiledCache(LRUCache):  # type: ignore[type-arg]
 
 @pytest.fixture(scope="session", autouse=True)
 def shared_compiled_sql() -> Iterator[SharedCompiledCache]:
-    """Every engine `storage.db.create_engine` makes in this process uses the shared cache."""
+    """Every engine `storage.db.create_engine` makes in this process, and every mapper's flushes,
+    use the shared cache."""
     cache = SharedCompiledCache()
     real = storage.db.create_async_engine
 
@@ -73,4 +78,6 @@ def shared_compiled_sql() -> Iterator[SharedCompiledCache]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(storage.db, "create_async_engine", create_async_engine)
+        for mapper in default_registry.mappers:  # its memoized `_compiled_cache`, set beforehand
+            patch.setitem(vars(mapper), "_compiled_cache", cache)
         yield cache
