@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import bot  # noqa: F401  before anything imports aiogram: its schemas built on first use (bot/lazy_schemas.py)
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head
+from tests.compiled_sql import shared_compiled_sql  # noqa: F401  (a fixture: engines share compiled SQL)
 from tests.postgres import throwaway_database
 from tests.templates import COPIED  # the databases made as copies (migrated_url: nothing to do)
 

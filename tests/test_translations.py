@@ -73,7 +73,7 @@ def misidentified(language: str, strings: list[str]) -> list[str]:
         checks = [(whole, MIN_LETTERS)] + [(text, SENTENCE_LETTERS) for text in sentences if text != whole]
         for text, minimum in checks:
             if not _reads_as(text, expected, minimum):
-                guess = detector().detect_language_of(text)
+                guess = detected(text)
                 found.append(
                     f"{language}: reads as {guess.name if guess else 'nothing'}: {text!r} in {string!r}"
                 )
@@ -83,10 +83,24 @@ def misidentified(language: str, strings: list[str]) -> list[str]:
 
 def _reads_as(text: str, expected: Language, minimum: int) -> bool:
     letters = sum(c.isalpha() for c in text)
-    if letters < minimum or detector().detect_language_of(text) == expected:
+    if letters < minimum or detected(text) == expected:
         return True
     # A close relative, on too little text to tell.
-    return letters < SHORT and detector().compute_language_confidence(text, expected) >= FAIR
+    return letters < SHORT and confidences(text).get(expected, 0.0) >= FAIR
+
+
+# The detector's answers, once per text: each catalog's check reads the same English sources again
+# (test_strings_left_in_english_are_caught), and the detector is most of this module's CPU.
+@cache
+def detected(text: str) -> Language | None:
+    return detector().detect_language_of(text)
+
+
+@cache
+def confidences(text: str) -> dict[Language, float]:
+    """How likely `text` is in each language (lingua's `compute_language_confidence` for one
+    language is this list's entry, to the last bit of rounding)."""
+    return {value.language: value.value for value in detector().compute_language_confidence_values(text)}
 
 
 def translations(language: str) -> list[str]:
