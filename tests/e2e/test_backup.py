@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.backup import BackupError, backup, restore, table_counts
 from bot.sandbox import BotAPIEmulator, Limits
@@ -51,6 +53,8 @@ async def test_backup_during_a_broadcast_restores_into_an_empty_database(
             return sum(1 for call in emulator.calls if call.params.get("text") == "Backup news" and call.ok)
 
         await harness.emulator.wait_for(lambda _: sent() >= 20, timeout=60)
+        # Outcomes are written a batch at a time: the snapshot must hold some already.
+        await _until_recorded_as_sent(sessions)
         path = tmp_path / "backup.file"
         summary = await asyncio.to_thread(backup, migrated_url, str(path))
         assert sent() < 150, "the broadcast should still be going out during the backup"
@@ -73,6 +77,20 @@ async def test_backup_during_a_broadcast_restores_into_an_empty_database(
         await asyncio.to_thread(restore, empty_url, str(path))
     await asyncio.to_thread(restore, empty_url, str(path), force=True)
     assert await table_counts(empty_url) == live
+
+
+async def _until_recorded_as_sent(sessions: async_sessionmaker[AsyncSession], timeout: float = 60.0) -> None:
+    """Until the outbox holds a row marked SENT (the delivery engine writes its outcomes in batches)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        async with sessions() as session:
+            found = await session.exec(
+                select(OutboxMessage.id).where(OutboxMessage.status == DeliveryStatus.SENT).limit(1)
+            )
+            if found.first() is not None:
+                return
+        assert asyncio.get_running_loop().time() < deadline, "no outcome recorded as SENT"
+        await asyncio.sleep(0.02)
 
 
 def test_restore_and_backup_explain_what_is_wrong(tmp_path: Path) -> None:
