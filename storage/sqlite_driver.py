@@ -182,15 +182,8 @@ def defer_statement(connection: Any) -> Iterator[None]:
     result (rows, row count) nobody reads: on SQLite it runs at the start of the connection's next
     trip to its thread (the next statement, or the commit), not in a trip of its own; an error it
     raises is raised there, and a rollback first drops it. On other databases it changes nothing."""
-    driver = connection.connection.driver_connection
-    if not isinstance(driver, Connection):
+    with _next_statement(connection, "defer_next", True, False):
         yield
-        return
-    driver.defer_next = True
-    try:
-        yield
-    finally:
-        driver.defer_next = False
 
 
 @contextmanager
@@ -200,15 +193,22 @@ def commit_in_statement(connection: Any, when: CommitWhen = "always") -> Iterato
     (`if_changed`: only if it changed a row; otherwise the transaction stays open, for the caller
     to roll back), so the commit that follows costs no trip. Only for a transaction's last
     statement, with nothing left for the ORM to flush. On other databases it changes nothing."""
+    with _next_statement(connection, "commit_next", when, None):
+        yield
+
+
+@contextmanager
+def _next_statement(connection: Any, flag: str, value: object, cleared: object) -> Iterator[None]:
+    """Our SQLite connection's `flag` set to `value` for the block (its next statement reads it)."""
     driver = connection.connection.driver_connection
     if not isinstance(driver, Connection):
         yield
         return
-    driver.commit_next = when
+    setattr(driver, flag, value)
     try:
         yield
     finally:
-        driver.commit_next = None
+        setattr(driver, flag, cleared)
 
 
 async def connect(database: str, *, busy_seconds: float) -> Connection:

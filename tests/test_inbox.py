@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,6 +14,7 @@ from sqlmodel import select
 
 from bot.config import load_settings
 from bot.web import inbox
+from bot.web.inbox_worker import InboxWorker
 from storage.db import create_session_factory
 from storage.models import InboxStatus, InboxUpdate
 from storage.types import utcnow
@@ -178,23 +180,29 @@ class Recorder:
         self.busy.discard(chat)
 
 
-async def test_a_polled_batch_is_stored_with_the_claims_of_what_can_start_now(engine: AsyncEngine) -> None:
-    """Long polling: the batch's transaction claims the first update of each free chat, as many as
-    there are free slots, and they start at once; the rest wait for their chat or a slot, and go
-    through the claim loop in order."""
-    from bot.web.inbox_worker import InboxWorker
-
-    sessions = create_session_factory(engine)
-    recorder = Recorder()
-    worker = InboxWorker(
+def poller_worker(
+    recorder: Recorder, sessions: Any, *, poll_interval: float, sole: bool = False
+) -> InboxWorker:
+    """The long-polling process's inbox worker, feeding `recorder`, two updates at a time."""
+    return InboxWorker(
         recorder,  # type: ignore[arg-type]
         None,  # type: ignore[arg-type]
         sessions,
         worker="poller",
         concurrency=2,
         lease=30,
-        poll_interval=0.05,
+        poll_interval=poll_interval,
+        sole=sole,
     )
+
+
+async def test_a_polled_batch_is_stored_with_the_claims_of_what_can_start_now(engine: AsyncEngine) -> None:
+    """Long polling: the batch's transaction claims the first update of each free chat, as many as
+    there are free slots, and they start at once; the rest wait for their chat or a slot, and go
+    through the claim loop in order."""
+    sessions = create_session_factory(engine)
+    recorder = Recorder()
+    worker = poller_worker(recorder, sessions, poll_interval=0.05)
     batch = [private(update_id, chat) for update_id, chat in ((10, 1), (11, 1), (12, 2), (13, 3), (14, 3))]
     await worker.store_and_start(batch)  # the claim loop is not running yet
     started = sorted(task.get_name() for task in worker._in_flight)
@@ -225,20 +233,9 @@ async def test_long_polling_wakes_the_claim_loop_only_for_updates_waiting(engine
     """The poller's worker (`sole`) knows what it stored and did not claim: an update waiting for
     its chat or a slot is claimed as soon as one frees (the claim loop's timer is off here, so only
     that wake-up can start it), and once nothing waits an update that ends wakes no claim round."""
-    from bot.web.inbox_worker import InboxWorker
-
     sessions = create_session_factory(engine)
     recorder = Recorder()
-    worker = InboxWorker(
-        recorder,  # type: ignore[arg-type]
-        None,  # type: ignore[arg-type]
-        sessions,
-        worker="poller",
-        concurrency=2,
-        lease=30,
-        poll_interval=3600,
-        sole=True,
-    )
+    worker = poller_worker(recorder, sessions, poll_interval=3600, sole=True)
     rounds: list[int] = []  # the claim loop's claim transactions (the poller's store has a batch)
     claim = worker._claim
 
@@ -274,6 +271,20 @@ async def test_long_polling_wakes_the_claim_loop_only_for_updates_waiting(engine
         await worker.stop(grace=1)
 
 
+def trip_counter() -> tuple[list[str], Any]:
+    """A stand-in for aiosqlite's hand-over to the connection's thread that records each trip."""
+    import aiosqlite
+
+    trips: list[str] = []
+    execute = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: object, *args: object, **kwargs: object) -> object:
+        trips.append(getattr(fn, "__name__", "?"))
+        return await execute(self, fn, *args, **kwargs)
+
+    return trips, counted
+
+
 async def test_the_handled_mark_commits_with_its_writes_and_a_lost_claim_keeps_none(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -283,12 +294,7 @@ async def test_the_handled_mark_commits_with_its_writes_and_a_lost_claim_keeps_n
     import aiosqlite
 
     sessions = create_session_factory(engine)
-    trips: list[str] = []
-    execute = aiosqlite.Connection._execute
-
-    async def counted(self: aiosqlite.Connection, fn: object, *args: object, **kwargs: object) -> object:
-        trips.append(getattr(fn, "__name__", "?"))
-        return await execute(self, fn, *args, **kwargs)
+    trips, counted = trip_counter()
 
     long_ago = utcnow() - timedelta(minutes=5)
     async with sessions() as session:
@@ -334,12 +340,7 @@ async def test_a_polled_batch_is_stored_finished_and_claimed_in_one_trip(
     from storage.sqlite_driver import defer_statement
 
     sessions = create_session_factory(engine)
-    trips: list[str] = []
-    execute = aiosqlite.Connection._execute
-
-    async def counted(self: aiosqlite.Connection, fn: object, *args: object, **kwargs: object) -> object:
-        trips.append(getattr(fn, "__name__", "?"))
-        return await execute(self, fn, *args, **kwargs)
+    trips, counted = trip_counter()
 
     async with sessions() as session:
         await inbox.store_all(session, [message(1, 1)], utcnow())

@@ -273,7 +273,8 @@ async def test_events_list_of_several_organizations(harness: Harness, registered
     assert "    🏛 Berlin e.V." in (await harness.send(amina, "/events"))["text"].splitlines()
 
 
-async def test_rsvp_tap(harness: Harness, registered: Any) -> None:
+async def _meetup_taps(harness: Harness, registered: Any, capacity: int | None = None) -> Any:
+    """A published meetup seen in a member's /events, and a tap on its buttons (waits for the answer)."""
     from bot.services import events as service
     from storage.db import create_session_factory
     from storage.types import utcnow
@@ -288,6 +289,7 @@ async def test_rsvp_tap(harness: Harness, registered: Any) -> None:
             title="Meetup",
             starts_at=now.replace(year=now.year + 1),
             now=now,
+            capacity=capacity,
         )
         await service.publish(session, meetup, organization, now, announce=False)
         await session.commit()
@@ -298,6 +300,11 @@ async def test_rsvp_tap(harness: Harness, registered: Any) -> None:
         query = await harness.emulator.press_button(amina, listing, callback_data=data, forge=True)
         await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(query) is not None, timeout=10)
 
+    return tap
+
+
+async def test_rsvp_tap(harness: Harness, registered: Any) -> None:
+    tap = await _meetup_taps(harness, registered)
     await tap("going")
     assert_within("rsvp", await per_update(harness, lambda: tap("maybe")))
 
@@ -305,31 +312,7 @@ async def test_rsvp_tap(harness: Harness, registered: Any) -> None:
 async def test_rsvp_taps_with_a_capacity(harness: Harness, registered: Any) -> None:
     """On an event with seats: Maybe after Going (a seat freed, nobody waiting) and Going again
     (a free seat): the seats are counted from the answers read under the lock."""
-    from bot.services import events as service
-    from storage.db import create_session_factory
-    from storage.types import utcnow
-
-    amina = await registered("Amina", "en")
-    async with create_session_factory(harness.app.engine)() as session:
-        organization = await bot_organization(session)
-        now = utcnow()
-        meetup = await service.create_event(
-            session,
-            organization_id=organization.id or 0,
-            title="Meetup",
-            starts_at=now.replace(year=now.year + 1),
-            now=now,
-            capacity=5,
-        )
-        await service.publish(session, meetup, organization, now, announce=False)
-        await session.commit()
-    listing = await harness.send(amina, "/events")
-
-    async def tap(action: str) -> None:
-        data = EventAction(action=action, id=meetup.id or 0).pack()
-        query = await harness.emulator.press_button(amina, listing, callback_data=data, forge=True)
-        await harness.emulator.wait_for(lambda emu: emu.callback_answers.get(query) is not None, timeout=10)
-
+    tap = await _meetup_taps(harness, registered, capacity=5)
     await tap("going")
     assert_within("rsvp_capacity", await per_update(harness, lambda: tap("maybe")))
     assert_within("rsvp_capacity", await per_update(harness, lambda: tap("going")))
