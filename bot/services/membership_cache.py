@@ -7,7 +7,8 @@ memberships or organizations tables through that engine and again when that tran
 (`bot.services.organization_cache.watch_tables`); another process's change (several webhook
 processes) is seen within `ttl` seconds, as the organization cache's. Long polling has one process
 handle every update (Telegram serves `getUpdates` to one poller), so there the entries are kept
-longer (`sole_process`): a member's next update comes seconds later, past the webhook mode's TTL.
+longer (`sole_process`), the organization cache's too: a member's next update comes seconds later,
+past the webhook mode's TTL.
 Without a cache (a script, a test's bare engine) every call reads.
 """
 
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.organization_cache import DEFAULT_TTL, WatchedCache
+from bot.services.organization_cache import DEFAULT_TTL, WatchedCache, keep_longer
 from storage.models import Membership, Organization, OrgStatus, Role
 
 _CACHES: weakref.WeakKeyDictionary[Engine, MembershipCache] = weakref.WeakKeyDictionary()
@@ -75,10 +76,12 @@ async def _read(session: AsyncSession, member_id: int) -> tuple[Held, ...]:
 
 
 def sole_process(engine: AsyncEngine) -> None:
-    """This process alone handles updates (long polling): keep entries `SOLE_PROCESS_TTL`."""
+    """This process alone handles updates (long polling): keep memberships, and the organizations
+    they are read with, `SOLE_PROCESS_TTL`."""
     cache = _CACHES.get(engine.sync_engine)
     if cache is not None:
         cache.ttl = max(cache.ttl, SOLE_PROCESS_TTL)
+    keep_longer(engine, SOLE_PROCESS_TTL)
 
 
 async def memberships(session: AsyncSession, member_id: int) -> tuple[Held, ...]:

@@ -151,6 +151,14 @@ class OrganizationCache(WatchedCache):
         _CACHES[engine.sync_engine] = self
 
 
+def keep_longer(engine: AsyncEngine, ttl: float) -> None:
+    """Keep the organizations of `engine`'s cache at least `ttl` seconds (long polling: no other
+    process writes them; this process's writes empty the cache as ever)."""
+    cache = _CACHES.get(engine.sync_engine)
+    if cache is not None:
+        cache.ttl = max(cache.ttl, ttl)
+
+
 def cache_of(session: AsyncSession) -> OrganizationCache | None:
     """The organization cache watching the session's engine, if any."""
     bind = session.bind

@@ -129,7 +129,7 @@ async def serve_polling(app: App, stop: asyncio.Event) -> None:
                 log_event(log, "health_listening", listen=await server.start(settings.health_listen))
             await app.bot.delete_webhook(drop_pending_updates=False)
             await worker.take_over()
-            sole_process(app.engine)  # no other process writes memberships meanwhile
+            sole_process(app.engine)  # no other process writes memberships or organizations meanwhile
             if isinstance(storage := app.dispatcher.fsm.storage, SQLStorage):
                 storage.sole_process()  # nor dialog states
             log_event(log, "polling", worker=app.worker)
