@@ -80,7 +80,7 @@ def sole_process(engine: AsyncEngine) -> None:
     they are read with, `SOLE_PROCESS_TTL`."""
     cache = _CACHES.get(engine.sync_engine)
     if cache is not None:
-        cache.ttl = max(cache.ttl, SOLE_PROCESS_TTL)
+        cache.keep_at_least(SOLE_PROCESS_TTL)
     keep_longer(engine, SOLE_PROCESS_TTL)
 
 

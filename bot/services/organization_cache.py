@@ -81,6 +81,10 @@ class WatchedCache:
     def invalidate(self) -> None:
         self.generation += 1
 
+    def keep_at_least(self, ttl: float) -> None:
+        """Keep values at least `ttl` seconds (long polling: no other process writes them)."""
+        self.ttl = max(self.ttl, ttl)
+
     def fresh(self, read_at: float) -> bool:
         return time.monotonic() - read_at <= self.ttl
 
@@ -156,7 +160,7 @@ def keep_longer(engine: AsyncEngine, ttl: float) -> None:
     process writes them; this process's writes empty the cache as ever)."""
     cache = _CACHES.get(engine.sync_engine)
     if cache is not None:
-        cache.ttl = max(cache.ttl, ttl)
+        cache.keep_at_least(ttl)
 
 
 def cache_of(session: AsyncSession) -> OrganizationCache | None:

@@ -143,7 +143,16 @@ async def answer_of(session: AsyncSession, event_id: int, member_id: int) -> Rsv
     return await seat_queries.answer_of(session, col(Rsvp.event_id), event_id, member_id)
 
 
-async def count_answers(session: AsyncSession, event_id: int, statuses: Sequence[RsvpStatus]) -> int:
+async def count_answers(
+    session: AsyncSession,
+    event_id: int,
+    statuses: Sequence[RsvpStatus],
+    counts: dict[RsvpStatus, int] | None = None,
+) -> int:
+    """How many answers of the event have one of `statuses`: summed from `counts` (the event's
+    answers per status as read under this lock) when given, else counted."""
+    if counts is not None:
+        return sum(counts[status] for status in statuses)
     return await seat_queries.count_answers(
         session, col(Rsvp.event_id), event_id, col(Rsvp.status).in_(statuses)
     )
@@ -160,9 +169,6 @@ async def has_free_seat(
     this lock (none read again), or None to count them."""
     if locked.capacity is None:
         return True
-    if counts is not None:
-        waiting, held = counts[RsvpStatus.WAITLISTED], sum(counts[status] for status in HOLDS_SEAT)
-    else:
-        waiting = await count_answers(session, event_id, (RsvpStatus.WAITLISTED,))
-        held = 0 if waiting else await count_answers(session, event_id, HOLDS_SEAT)
-    return not waiting and held < locked.capacity  # those waiting come first
+    if await count_answers(session, event_id, (RsvpStatus.WAITLISTED,), counts):
+        return False  # those waiting come first
+    return await count_answers(session, event_id, HOLDS_SEAT, counts) < locked.capacity

@@ -44,11 +44,7 @@ async def fill_seats(
         return []  # nobody waits
     free = None
     if locked.capacity is not None:
-        if counts is not None:
-            held = sum(counts[status] for status in HOLDS_SEAT)
-        else:
-            held = await count_answers(session, event_id, HOLDS_SEAT)
-        free = locked.capacity - held
+        free = locked.capacity - await count_answers(session, event_id, HOLDS_SEAT, counts)
         if free <= 0:
             return []
     waiting = await in_tap_order(session, col(Rsvp.event_id), event_id, RsvpStatus.WAITLISTED, limit=free)
