@@ -252,7 +252,8 @@ async def test_long_polling_wakes_the_claim_loop_only_for_updates_waiting(engine
             await asyncio.sleep(0.05)
             async with sessions() as session:
                 depth = await inbox.depth(session)
-            if not worker._in_flight and depth["pending"] == 0:
+            # (a claim committed but not yet started holds no task: claimed must be 0 too)
+            if not worker._in_flight and depth == {"pending": 0, "claimed": 0}:
                 break
         return depth
 

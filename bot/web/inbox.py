@@ -15,6 +15,7 @@ is finished, any other goes back to pending and is handled by whichever process 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -231,10 +232,8 @@ class HandledMark:
 
     def _mark(self, sync_session: Session) -> None:
         connection = sync_session.connection()
-        if _nothing_to_flush(sync_session):  # the mark is the commit's last statement: one trip
-            with commit_in_statement(connection, "if_changed"):
-                marked = connection.execute(_MARK, self._keys(utcnow()))
-        else:
+        last = _nothing_to_flush(sync_session)  # the mark is the commit's last statement: one trip
+        with commit_in_statement(connection, "if_changed") if last else nullcontext():
             marked = connection.execute(_MARK, self._keys(utcnow()))
         if not marked.rowcount:
             raise ClaimLost(self.update_id)
