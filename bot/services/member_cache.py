@@ -48,6 +48,7 @@ _WATCHED = frozenset({_MEMBERS})  # `in`: an ORM statement's table is an annotat
 _ORGANIZATIONS_TABLE = "organizations"  # deleting one sets its members' acting organization to NULL
 _MAPPER = inspect(Member)
 _COLUMNS = tuple(attribute.key for attribute in _MAPPER.column_attrs)
+_ID = _COLUMNS.index("id")
 _LISTS = frozenset(  # JSON lists (interests, muted topics): each instance gets copies
     attribute.key for attribute in _MAPPER.column_attrs if isinstance(attribute.columns[0].type, JSON)
 )
@@ -124,6 +125,7 @@ class MemberCache(WatchedCache):
         self._absent.clear()
 
     def drop(self, written: set[int] | str) -> None:
+        """Forget what a write changed: these members' ids, or `_EVERYONE`."""
         if written == _EVERYONE:
             self.invalidate()
         else:
@@ -204,9 +206,6 @@ def _attached(session: AsyncSession, values: Values, guarded: bool) -> Member:
     if guarded:
         _handed(session).append(member)
     return member
-
-
-_ID = _COLUMNS.index("id")
 
 
 def _handed(session: AsyncSession) -> list[Member]:
