@@ -64,6 +64,7 @@ from bot.services.library import DECISION_KIND as LIBRARY_DECISION
 from bot.services.library import DIGEST_KIND as LIBRARY_DIGEST
 from bot.services.library import SUGGESTION_KIND as LIBRARY_SUGGESTION
 from bot.services.library.digest import DIGEST_CHECK_SECONDS
+from bot.services.member_cache import MemberCache
 from bot.services.members import get_member
 from bot.services.membership_cache import MembershipCache
 from bot.services.memberships import DECIDED_KIND as JOIN_DECIDED
@@ -303,6 +304,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     organizations = OrganizationCache()
     organizations.watch(engine)
     MembershipCache().watch(engine)  # who acts for which organization, roles and rights
+    MemberCache().watch(engine)  # the member behind every update
     locales = LocaleMiddleware(i18n)
     # The member, `ctx` and the gettext locale of every event; the error handlers, which run
     # outside the update's middlewares, get the locale of their own.

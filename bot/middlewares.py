@@ -19,7 +19,8 @@ from bot.i18n import resolve_locale
 from bot.logs import log_event
 from bot.observability import observe_update
 from bot.services.acting import acting_organization
-from bot.services.members import TelegramIdentity, get_member, touch_identity
+from bot.services.member_cache import member_of
+from bot.services.members import TelegramIdentity, touch_identity
 from bot.services.organization_cache import OrganizationCache
 from bot.services.roles import Actor
 from storage.db import commit_due, current_session
@@ -112,7 +113,7 @@ class MemberMiddleware(BaseMiddleware):
         session: AsyncSession = data["session"]
         member = None
         if user is not None and not user.is_bot:
-            member = await get_member(session, user.id)
+            member = await member_of(session, user.id)  # cached: bot.services.member_cache
             if member is not None and member.status != MemberStatus.DECLINED and _is_from_member(event):
                 await touch_identity(
                     session, member, TelegramIdentity(user.id, user.username, user.full_name)

@@ -25,7 +25,8 @@ from bot.app import UPDATES_GRACE_SECONDS, App, create_app
 from bot.config import Settings
 from bot.logs import log_event
 from bot.metrics import PROCESS
-from bot.services.membership_cache import sole_process
+from bot.services.member_cache import sole_process as members_sole_process
+from bot.services.membership_cache import SOLE_PROCESS_TTL, sole_process
 from bot.web.inbox_worker import InboxWorker
 from bot.web.polling import UpdatePoller
 from storage.fsm import SQLStorage
@@ -130,6 +131,7 @@ async def serve_polling(app: App, stop: asyncio.Event) -> None:
             await app.bot.delete_webhook(drop_pending_updates=False)
             await worker.take_over()
             sole_process(app.engine)  # no other process writes memberships or organizations meanwhile
+            members_sole_process(app.engine, SOLE_PROCESS_TTL)  # nor members
             if isinstance(storage := app.dispatcher.fsm.storage, SQLStorage):
                 storage.sole_process()  # nor dialog states
             log_event(log, "polling", worker=app.worker)
