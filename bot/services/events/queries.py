@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Integer, and_, bindparam, func, or_
 from sqlalchemy import select as core_select
@@ -22,6 +22,7 @@ from bot.services.audience import spreadsheet_cell
 from bot.services.events.checkin import CHECKIN_AFTER, CHECKIN_BEFORE
 from bot.services.events.rules import DEFAULT_DURATION, EventError
 from bot.services.origins import events_for
+from bot.services.upcoming_cache import cache_of
 from storage.models import Event, EventStatus, Member, Organization, Rsvp, RsvpStatus
 from storage.types import ROW_ID_MAX, UTCDateTime
 
@@ -120,10 +121,34 @@ async def upcoming_events(
     own answer to each listed one.
 
     `organization_id` None: what the member sees (`origins.events_for`: every active organization
-    they belong to, and the events open to every organization).
+    they belong to, and the events open to every organization); their first page is read once
+    while nothing it shows changes, where the engine has a page cache (`bot.services.upcoming_cache`).
     """
     if organization_id is None and member is None:
         raise ValueError("an organization or a member is needed")
+    member_id = member.id if member is not None else None
+    first_page = organization_id is None and offset <= 0 and not include_drafts
+    cache = cache_of(session) if first_page and member_id is not None else None
+    if cache is None or member_id is None:
+        return await _read_upcoming(session, organization_id, member, now, offset, limit, include_drafts)
+    kept = cache.get(member_id, limit, now)
+    if kept is not None:
+        return cast(UpcomingPage, kept)
+    generation = cache.generation
+    page = await _read_upcoming(session, None, member, now, 0, limit, False)
+    await cache.keep(session, generation, member_id, limit, page)
+    return page
+
+
+async def _read_upcoming(
+    session: AsyncSession,
+    organization_id: int | None,
+    member: Member | None,
+    now: datetime,
+    offset: int,
+    limit: int,
+    include_drafts: bool,
+) -> UpcomingPage:
     statement = _upcoming_page(organization_id is not None, include_drafts)
     params = {
         "organization": organization_id,
