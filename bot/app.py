@@ -80,6 +80,7 @@ from bot.services.surveys import POLL_STOP_KIND as POLL_STOP
 from bot.services.surveys import REMINDER_KIND as SURVEY_REMINDER
 from bot.services.trainings import NOTICE_KIND as TRAINING_NOTICE
 from bot.services.translate import translator_from
+from bot.services.upcoming_cache import UpcomingCache
 from bot.telegram_retry import RetryMiddleware
 from bot.web.inbox_worker import InboxMiddleware, InboxWorker, purge_handled
 from handlers import get_routers, release_routers
@@ -301,6 +302,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     # not at all for an update skipped.
     dispatcher.update.outer_middleware.unregister(dispatcher.fsm)
     dispatcher.update.outer_middleware(dispatcher.fsm)
+    UpcomingCache().watch(engine)  # members' first /events pages (kept only under long polling)
     organizations = OrganizationCache()
     organizations.watch(engine)
     MembershipCache().watch(engine)  # who acts for which organization, roles and rights

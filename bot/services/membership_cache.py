@@ -24,6 +24,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.organization_cache import DEFAULT_TTL, WatchedCache, keep_longer
+from bot.services.upcoming_cache import keep_longer as keep_pages_longer
 from storage.models import Membership, Organization, OrgStatus, Role
 
 _CACHES: weakref.WeakKeyDictionary[Engine, MembershipCache] = weakref.WeakKeyDictionary()
@@ -77,11 +78,12 @@ async def _read(session: AsyncSession, member_id: int) -> tuple[Held, ...]:
 
 def sole_process(engine: AsyncEngine) -> None:
     """This process alone handles updates (long polling): keep memberships, and the organizations
-    they are read with, `SOLE_PROCESS_TTL`."""
+    they are read with, `SOLE_PROCESS_TTL`; members' first /events pages too."""
     cache = _CACHES.get(engine.sync_engine)
     if cache is not None:
         cache.keep_at_least(SOLE_PROCESS_TTL)
     keep_longer(engine, SOLE_PROCESS_TTL)
+    keep_pages_longer(engine, SOLE_PROCESS_TTL)
 
 
 async def memberships(session: AsyncSession, member_id: int) -> tuple[Held, ...]:

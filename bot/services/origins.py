@@ -21,31 +21,38 @@ from bot.services.organization_cache import cache_of
 from bot.services.organizations import organization_text
 from storage.models import Event, Membership, Organization, OrgStatus
 
+# These conditions name the tables' columns, not the models' attributes: the same SQL, and a
+# statement of table columns that uses them stays a Core one (no ORM compile or result set-up: the
+# /events page, `bot.services.events.queries`).
+_EVENTS, _MEMBERSHIPS = Event.__table__.c, Membership.__table__.c  # type: ignore[attr-defined]
+_ORGANIZATIONS = Organization.__table__.c  # type: ignore[attr-defined]
+
 
 def active_organizations() -> Any:
     """The ids of the organizations that act (not suspended, not archived)."""
-    return select(Organization.id).where(Organization.status == OrgStatus.ACTIVE)
+    return select(_ORGANIZATIONS.id).where(_ORGANIZATIONS.status == OrgStatus.ACTIVE)
 
 
-def member_organizations(member_id: int | None) -> Any:
-    """The ids of the active organizations the member belongs to."""
-    return select(Membership.organization_id).where(
-        Membership.member_id == member_id, col(Membership.organization_id).in_(active_organizations())
+def member_organizations(member_id: Any) -> Any:
+    """The ids of the active organizations the member belongs to (`member_id` a value or a bound
+    parameter)."""
+    return select(_MEMBERSHIPS.organization_id).where(
+        _MEMBERSHIPS.member_id == member_id, _MEMBERSHIPS.organization_id.in_(active_organizations())
     )
 
 
-def events_for(member_id: int | None) -> Any:
+def events_for(member_id: Any) -> Any:
     """SQL condition on `Event`: of one of the member's organizations, or open to every organization
     (of an active one)."""
     return or_(
-        col(Event.organization_id).in_(member_organizations(member_id)),
-        and_(col(Event.open_to_all).is_(True), col(Event.organization_id).in_(active_organizations())),
+        _EVENTS.organization_id.in_(member_organizations(member_id)),
+        and_(_EVENTS.open_to_all.is_(True), _EVENTS.organization_id.in_(active_organizations())),
     )
 
 
 async def sees(session: AsyncSession, member_id: int | None, organization_id: int) -> bool:
     """Does the member belong to this organization, and is it active?"""
-    query = member_organizations(member_id).where(Membership.organization_id == organization_id)
+    query = member_organizations(member_id).where(_MEMBERSHIPS.organization_id == organization_id)
     return (await session.exec(query.limit(1))).first() is not None
 
 
