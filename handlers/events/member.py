@@ -22,7 +22,7 @@ from bot.policy import Action, rights
 from bot.services import events as service
 from bot.services.events.calendar import event_ics, ics_filename
 from bot.services.events.rules import EventError
-from bot.views.events import EventAction
+from bot.views.events import CardEvent, EventAction
 from handlers.events.group import refresh_group_card_soon
 from handlers.events.texts import member_error_text
 from handlers.events.views import events_page, member_card
@@ -208,7 +208,7 @@ async def _refresh_card(
     bot: Bot,
     query: CallbackQuery,
     ctx: Context,
-    event: Event,
+    event: CardEvent,
     member: Member,
     result: service.RsvpResult,
 ) -> None:

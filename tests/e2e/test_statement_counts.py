@@ -84,11 +84,17 @@ BOUNDS = {
 }
 
 
+# SQLite, where it runs fewer statements than `BOUNDS` (PostgreSQL): an RSVP tap reads the answers
+# and counts in its lock's RETURNING (7 as PostgreSQL before: a SELECT of them after the lock).
+SQLITE_STATEMENTS = {"rsvp": 6, "rsvp_capacity": 6}
+
 # SQLite: calls handed to a connection's thread (one per statement and per commit, but the
 # handled-mark's commit is its UPDATE's call, and the poller's store, finish, claim and commit are
 # one call). Were 9, 10, 12 and 15 with a call per statement and per commit and the claim round;
-# 3, 6, 6, 9 and 4 (events) before the member cache.
-SQLITE_TRIPS = {"help": 2, "rsvp": 5, "rsvp_capacity": 5, "survey_answer": 8, "events": 3}
+# 3, 6, 6, 9 and 4 (events) before the member cache. An RSVP tap's were 5: the answers read in the
+# lock's statement, and its UPDATE of the answer deferred to the handled-mark's call (nothing
+# reads its result).
+SQLITE_TRIPS = {"help": 2, "rsvp": 3, "rsvp_capacity": 3, "survey_answer": 8, "events": 3}
 
 
 CLAIM_LOOP = "inbox-claim"  # the worker's task that claims updates and finishes handled ones
@@ -224,6 +230,8 @@ def assert_within(kind: str, counts: Counts) -> None:
     most_statements, most_commits = BOUNDS[kind]
     listing = "\n".join(texts)
     print(f"{kind}: {statements} statements, {commits} commits, {trips} trips\n{listing}")
+    if trips is not None:
+        most_statements = SQLITE_STATEMENTS.get(kind, most_statements)
     assert statements <= most_statements, f"{kind}: {statements} statements:\n{listing}"
     assert commits <= most_commits, f"{kind}: {commits} commits"
     if trips is not None:

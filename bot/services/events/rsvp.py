@@ -19,6 +19,8 @@ from bot.services.events.rules import AFFECTED, CHOICES, HOLDS_SEAT, EventError
 from bot.services.events.seats import (
     Answer,
     Locked,
+    Read,
+    ShownEvent,
     answer_of,
     has_free_seat,
     lock_open_event,
@@ -28,6 +30,7 @@ from bot.services.events.seats import (
 from bot.services.events.waitlist import expire_offers_and_answer, fill_seats
 from bot.services.seat_queries import held_parent_ids
 from storage.models import Event, EventStatus, Rsvp, RsvpStatus
+from storage.sqlite_driver import defer_statement
 from storage.types import ROW_ID_MAX
 
 
@@ -80,7 +83,7 @@ async def confirm_offer(session: AsyncSession, event_id: int, member_id: int, no
 
 async def tap(
     session: AsyncSession, event_id: int, member_id: int, choice: RsvpStatus | str | None, now: datetime
-) -> tuple[Event, RsvpResult] | None:
+) -> tuple[ShownEvent | Event, RsvpResult] | None:
     """A member's button on an event card: `rsvp`, or `confirm_offer` when `choice` is None, on an
     event the member may see (`shown_event`), checked in the lock's own statement. The event (for
     the card) and the result; None, with nothing written, when the member may not see the event
@@ -90,15 +93,18 @@ async def tap(
     if not 0 < event_id <= ROW_ID_MAX:
         return None
     tapped = await lock_shown_event(session, event_id, member_id, now, deadline=deadline)
+    shown: ShownEvent | Event
+    read: Read | None = None
     if tapped is None:  # why not (seldom): not shown, or why the event takes no answers
         event = await shown_event(session, member_id, event_id)
         if event is None or event.training_id is not None:  # a session: seats are the training's
             return None
-        tapped = event, await lock_open_event(session, event_id, now, deadline=deadline)
-    event, locked = tapped
+        shown, locked = event, await lock_open_event(session, event_id, now, deadline=deadline)
+    else:
+        shown, locked, read = tapped.event, tapped.locked, tapped.read
     if choice is None:
-        return event, await _take(session, event_id, member_id, locked, now)
-    return event, await _answer(session, event_id, member_id, choice, locked, now)
+        return shown, await _take(session, event_id, member_id, locked, now, read)
+    return shown, await _answer(session, event_id, member_id, choice, locked, now, read)
 
 
 def _choice(choice: RsvpStatus | str) -> RsvpStatus:
@@ -109,10 +115,21 @@ def _choice(choice: RsvpStatus | str) -> RsvpStatus:
 
 
 async def _answer(
-    session: AsyncSession, event_id: int, member_id: int, choice: RsvpStatus, locked: Locked, now: datetime
+    session: AsyncSession,
+    event_id: int,
+    member_id: int,
+    choice: RsvpStatus,
+    locked: Locked,
+    now: datetime,
+    read: Read | None = None,
 ) -> RsvpResult:
-    """`rsvp` with the event locked."""
-    answer, counts = await expire_offers_and_answer(session, event_id, member_id, locked, now)
+    """`rsvp` with the event locked; `read`: the member's answer and the counts if the lock read
+    them (else read here, offers run out expired first)."""
+    answer, counts = (
+        read
+        if read is not None
+        else await expire_offers_and_answer(session, event_id, member_id, locked, now)
+    )
     previous = answer.status if answer is not None else None
     if answer is not None and (
         previous == choice or (previous == RsvpStatus.WAITLISTED and choice == RsvpStatus.GOING)
@@ -144,10 +161,19 @@ async def _answer(
 
 
 async def _take(
-    session: AsyncSession, event_id: int, member_id: int, locked: Locked, now: datetime
+    session: AsyncSession,
+    event_id: int,
+    member_id: int,
+    locked: Locked,
+    now: datetime,
+    read: Read | None = None,
 ) -> RsvpResult:
-    """`confirm_offer` with the event locked."""
-    answer, counts = await expire_offers_and_answer(session, event_id, member_id, locked, now)
+    """`confirm_offer` with the event locked (`read` as in `_answer`)."""
+    answer, counts = (
+        read
+        if read is not None
+        else await expire_offers_and_answer(session, event_id, member_id, locked, now)
+    )
     if answer is not None and answer.status == RsvpStatus.GOING:
         return RsvpResult(RsvpStatus.GOING, RsvpStatus.GOING, False, counts=counts)
     if answer is None or answer.status != RsvpStatus.OFFERED:
@@ -197,14 +223,20 @@ async def write_answer(
 ) -> None:
     """Store the member's answer (`answer`: as read under the lock; None: a first one) as `status`
     at `seq`, no offer pending: one statement, not the unit of work's flush (its bookkeeping cost
-    as much as the rest of the tap's own work). An `Rsvp` the session holds for it takes the values
-    too, so what the session reads next (`attendees`) is not stale."""
+    as much as the rest of the tap's own work), and on SQLite no trip of its own to the
+    connection's thread: nothing reads its result, so it runs with the next statement or the
+    commit (`defer_statement`). An `Rsvp` the session holds for it takes the values too, so what
+    the session reads next (`attendees`) is not stale."""
     params = {"status_": status.value, "seq_": seq, "now_": now}
     connection = await session.connection()
     if answer is None:
-        await connection.execute(_INSERT_ANSWER, {**params, "event_id_": event_id, "member_id_": member_id})
+        with defer_statement(connection.sync_connection):
+            await connection.execute(
+                _INSERT_ANSWER, {**params, "event_id_": event_id, "member_id_": member_id}
+            )
         return
-    await connection.execute(_UPDATE_ANSWER, {**params, "id_": answer.id})
+    with defer_statement(connection.sync_connection):
+        await connection.execute(_UPDATE_ANSWER, {**params, "id_": answer.id})
     held = session.identity_map.get(identity_key(Rsvp, answer.id))
     if held is not None:
         values = {"status": status, "seq": seq, "offered_until": None, "updated_at": now}
