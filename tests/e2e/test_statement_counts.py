@@ -64,9 +64,10 @@ BOUNDS = {
     # answers (the member's own and the offers run out, under the lock), no waitlist read for an
     # event without a capacity, no re-read for the card, finish; was 11: the check that the member
     # may see the event and its read are the lock's UPDATE ... RETURNING; was 10: the card's counts
-    # come with the answers; 9, 3 before the next store finished it
-    # 8, 2 before the member cache
-    "rsvp": (7, 2),
+    # come with the answers; 9, 3 before the next store finished it; 8, 2 before the member
+    # cache; was 7: without a capacity the answer is read and written in one statement
+    # (PostgreSQL), the answers and counts come with the lock (SQLite)
+    "rsvp": (6, 2),
     # the same on an event with a capacity, Maybe after Going and Going again; was 10: the seats
     # counted again (the waitlist, the seats held) though the read under the lock has the counts
     "rsvp_capacity": (7, 2),  # 8 before the member cache
@@ -84,9 +85,10 @@ BOUNDS = {
 }
 
 
-# SQLite, where it runs fewer statements than `BOUNDS` (PostgreSQL): an RSVP tap reads the answers
-# and counts in its lock's RETURNING (7 as PostgreSQL before: a SELECT of them after the lock).
-SQLITE_STATEMENTS = {"rsvp": 6, "rsvp_capacity": 6}
+# SQLite, where it runs fewer statements than `BOUNDS` (PostgreSQL): an RSVP tap on an event with
+# a capacity reads the answers and counts in its lock's RETURNING (7 as PostgreSQL: a SELECT of
+# them after the lock).
+SQLITE_STATEMENTS = {"rsvp_capacity": 6}
 
 # SQLite: calls handed to a connection's thread (one per statement and per commit, but the
 # handled-mark's commit is its UPDATE's call, and the poller's store, finish, claim and commit are

@@ -27,6 +27,7 @@ from bot.services.events.seats import (
     lock_shown_event,
     waitlist_place,
 )
+from bot.services.events.unlimited import read_and_write
 from bot.services.events.waitlist import expire_offers_and_answer, fill_seats
 from bot.services.seat_queries import held_parent_ids
 from storage.models import Event, EventStatus, Rsvp, RsvpStatus
@@ -104,7 +105,16 @@ async def tap(
         shown, locked, read = tapped.event, tapped.locked, tapped.read
     if choice is None:
         return shown, await _take(session, event_id, member_id, locked, now, read)
-    return shown, await _answer(session, event_id, member_id, choice, locked, now, read)
+    written = False
+    if (
+        read is None  # (on SQLite the lock read the answers, or an offer ran out)
+        and locked.capacity is None
+        and choice in (RsvpStatus.GOING, RsvpStatus.MAYBE)
+        and (await session.connection()).dialect.name == "postgresql"
+    ):
+        read = await read_and_write(session, event_id, member_id, choice, locked.seq, now)
+        written = read is not None  # (None: an offer ran out, nothing written: the careful way)
+    return shown, await _answer(session, event_id, member_id, choice, locked, now, read, written=written)
 
 
 def _choice(choice: RsvpStatus | str) -> RsvpStatus:
@@ -122,9 +132,12 @@ async def _answer(
     locked: Locked,
     now: datetime,
     read: Read | None = None,
+    *,
+    written: bool = False,
 ) -> RsvpResult:
     """`rsvp` with the event locked; `read`: the member's answer and the counts if the lock read
-    them (else read here, offers run out expired first)."""
+    them (else read here, offers run out expired first); `written`: the answer this decides was
+    written in the statement that read them (`unlimited.read_and_write`, no capacity)."""
     answer, counts = (
         read
         if read is not None
@@ -139,12 +152,14 @@ async def _answer(
         )
         return RsvpResult(answer.status, previous, False, position, answer.offered_until, counts=counts)
     if answer is not None and previous == RsvpStatus.OFFERED and choice == RsvpStatus.GOING:
-        await write_answer(session, event_id, member_id, answer, RsvpStatus.GOING, answer.seq, now)
+        await write_answer(
+            session, event_id, member_id, answer, RsvpStatus.GOING, answer.seq, now, written=written
+        )
         return RsvpResult(RsvpStatus.GOING, previous, True, counts=_moved(counts, previous, RsvpStatus.GOING))
     status = choice
     if choice == RsvpStatus.GOING and not await has_free_seat(session, event_id, locked, counts):
         status = RsvpStatus.WAITLISTED
-    await write_answer(session, event_id, member_id, answer, status, locked.seq, now)
+    await write_answer(session, event_id, member_id, answer, status, locked.seq, now, written=written)
     promoted: list[int] = []
     # Without a capacity nobody waits (removing one promotes them all: `update_event`).
     if previous in HOLDS_SEAT and locked.capacity is not None:
@@ -220,23 +235,28 @@ async def write_answer(
     status: RsvpStatus,
     seq: int,
     now: datetime,
+    *,
+    written: bool = False,
 ) -> None:
     """Store the member's answer (`answer`: as read under the lock; None: a first one) as `status`
     at `seq`, no offer pending: one statement, not the unit of work's flush (its bookkeeping cost
     as much as the rest of the tap's own work), and on SQLite no trip of its own to the
     connection's thread: nothing reads its result, so it runs with the next statement or the
     commit (`defer_statement`). An `Rsvp` the session holds for it takes the values too, so what
-    the session reads next (`attendees`) is not stale."""
-    params = {"status_": status.value, "seq_": seq, "now_": now}
-    connection = await session.connection()
-    if answer is None:
+    the session reads next (`attendees`) is not stale (only that when `written`: a statement
+    stored it already)."""
+    if not written:
+        params = {"status_": status.value, "seq_": seq, "now_": now}
+        connection = await session.connection()
+        statement, keys = (
+            (_INSERT_ANSWER, {"event_id_": event_id, "member_id_": member_id})
+            if answer is None
+            else (_UPDATE_ANSWER, {"id_": answer.id})
+        )
         with defer_statement(connection.sync_connection):
-            await connection.execute(
-                _INSERT_ANSWER, {**params, "event_id_": event_id, "member_id_": member_id}
-            )
+            await connection.execute(statement, {**params, **keys})
+    if answer is None:
         return
-    with defer_statement(connection.sync_connection):
-        await connection.execute(_UPDATE_ANSWER, {**params, "id_": answer.id})
     held = session.identity_map.get(identity_key(Rsvp, answer.id))
     if held is not None:
         values = {"status": status, "seq": seq, "offered_until": None, "updated_at": now}
