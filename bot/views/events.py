@@ -174,15 +174,16 @@ def session_card(
 
 
 def your_answer(answer: RsvpStatus, position: int | None) -> str:
-    texts = {
-        RsvpStatus.GOING: _("Your answer: going ✅"),
-        RsvpStatus.MAYBE: _("Your answer: maybe 🤔"),
-        RsvpStatus.NOT_GOING: _("Your answer: can't go"),
-        RsvpStatus.OFFERED: _("A seat is waiting for you: take it with the button below."),
-    }
-    if answer == RsvpStatus.WAITLISTED:
-        return _("You are on the waitlist, number {position}.").format(position=position or "?")
-    return texts[answer]
+    """The card's line with the member's answer (only that one translated: a tap draws a card)."""
+    if answer == RsvpStatus.GOING:
+        return _("Your answer: going ✅")
+    if answer == RsvpStatus.MAYBE:
+        return _("Your answer: maybe 🤔")
+    if answer == RsvpStatus.NOT_GOING:
+        return _("Your answer: can't go")
+    if answer == RsvpStatus.OFFERED:
+        return _("A seat is waiting for you: take it with the button below.")
+    return _("You are on the waitlist, number {position}.").format(position=position or "?")
 
 
 def card_keyboard(event: CardEvent, answer: RsvpStatus | None = None) -> InlineKeyboardMarkup | None:
