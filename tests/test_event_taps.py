@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,7 +19,7 @@ from bot.services import trainings
 from bot.services.events import EventError
 from storage.models import Event, EventStatus, Organization, Rsvp, RsvpStatus
 from storage.types import ROW_ID_MAX
-from tests.helpers import grant_writing, organization
+from tests.helpers import concurrently, grant_writing, organization
 from tests.test_events import NOW, add_members, new_event, published
 
 GOING, MAYBE, NOT_GOING = RsvpStatus.GOING, RsvpStatus.MAYBE, RsvpStatus.NOT_GOING
@@ -77,6 +78,69 @@ async def test_taps_return_the_event_and_the_counts_of_the_database(session: Asy
     expired = await tapped(session, eid, people[0], MAYBE, later)
     assert expired.counts is None
     assert (await service.my_answer(session, eid, people[4])).status == NOT_GOING  # type: ignore[union-attr]
+
+
+async def answers_by_member(session: AsyncSession, event_id: int) -> dict[int, tuple[RsvpStatus, int]]:
+    rows = (await session.exec(select(Rsvp).where(Rsvp.event_id == event_id))).all()
+    return {row.member_id: (RsvpStatus(row.status), row.seq) for row in rows}
+
+
+async def test_taps_on_an_event_without_a_capacity(session: AsyncSession) -> None:
+    """Without a capacity the answer is the choice (on PostgreSQL read and written in one
+    statement): a first answer, a change, the same again, an offered seat taken (left from a
+    capacity removed) keeping its place in tap order, and an offer run out passing on first."""
+    org = await organization(session)
+    people = await add_members(session, org, 5)
+    event = await published(session, org, capacity=1, claim_window_hours=24)
+    eid = event.id or 0
+    for member in people[:3]:
+        await tapped(session, eid, member, GOING)  # one going, two waiting
+    await service.update_event(session, event, org, NOW, capacity=None)  # the two waiting: offered
+    await session.commit()
+    offered = await answers_by_member(session, eid)
+    assert [offered[member][0] for member in people[:3]] == [GOING, OFFERED, OFFERED]
+    taken = await tapped(session, eid, people[1], GOING)
+    assert (taken.status, taken.previous, taken.changed) == (GOING, OFFERED, True)
+    assert (await answers_by_member(session, eid))[people[1]] == (GOING, offered[people[1]][1])
+    first = await tapped(session, eid, people[3], MAYBE)
+    assert (first.status, first.previous, first.changed) == (MAYBE, None, True)
+    again = await tapped(session, eid, people[3], MAYBE)
+    assert (again.changed, again.counts) == (False, first.counts)
+    going = await tapped(session, eid, people[3], GOING)
+    assert (going.status, going.previous, going.changed) == (GOING, MAYBE, True)
+    assert going.counts == {GOING: 3, MAYBE: 0, NOT_GOING: 0, WAITLISTED: 0, OFFERED: 1}
+    seq, _ = await seq_and_answers(session, eid)
+    assert (await answers_by_member(session, eid))[people[3]] == (GOING, seq)
+    later = NOW + timedelta(hours=25)  # people[2]'s offer ran out: it expires, then the tap counts
+    late = await tapped(session, eid, people[4], GOING, later)
+    assert (late.status, late.counts) == (GOING, None)
+    answers = await answers_by_member(session, eid)
+    assert (answers[people[2]][0], answers[people[4]][0]) == (NOT_GOING, GOING)
+
+
+async def test_simultaneous_taps_without_a_capacity_each_see_the_ones_before(
+    engine: AsyncEngine, session: AsyncSession
+) -> None:
+    """30 members tap Going at once on an event without a capacity: each tap's counts (read under
+    the lock, on PostgreSQL in the statement that writes the answer) hold every tap before it, so
+    the cards show 1 to 30 going, each once."""
+    org = await organization(session)
+    people = await add_members(session, org, 30)
+    event = await published(session, org)
+    eid = event.id or 0
+
+    def tap(member: int) -> Any:
+        return lambda s: service.tap(s, eid, member, GOING, NOW)
+
+    outcomes = await concurrently(engine, [tap(member) for member in people], EventError)
+    assert sorted(result.counts[GOING] for _, result in outcomes) == list(range(1, 31))
+    assert await service.counts(session, eid) == {
+        GOING: 30,
+        MAYBE: 0,
+        NOT_GOING: 0,
+        WAITLISTED: 0,
+        OFFERED: 0,
+    }
 
 
 async def test_a_tap_on_an_event_the_member_may_not_see_writes_nothing(session: AsyncSession) -> None:
@@ -162,7 +226,7 @@ async def test_taps_in_one_session_take_their_places_in_tap_order(session: Async
     assert held is not None and held.rsvp_seq == 0
     for member in people:
         outcome = await service.tap(session, eid, member, GOING, NOW)
-        assert outcome is not None and outcome[0] is held
+        assert outcome is not None and outcome[0].id == eid
     assert held.rsvp_seq == 3
     rows = (await session.exec(select(Rsvp).where(Rsvp.event_id == eid))).all()
     assert sorted((row.seq, row.member_id, row.status) for row in rows) == [

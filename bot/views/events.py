@@ -6,10 +6,11 @@ looks the same wherever it appears. Callers set the gettext locale (the member's
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 from html import escape
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
@@ -43,6 +44,38 @@ class Timed(Protocol):
     def ends_at(self) -> datetime | None: ...
 
 
+class CardEvent(Timed, Protocol):
+    """What a member's card reads of an event: an `Event`, or the values a tap locked it with
+    (`bot.services.events.seats.ShownEvent`)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def organization_id(self) -> int: ...
+    @property
+    def training_id(self) -> int | None: ...
+    @property
+    def status(self) -> EventStatus: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def translations(self) -> Mapping[str, Any]: ...
+    @property
+    def place(self) -> str | None: ...
+    @property
+    def online_url(self) -> str | None: ...
+    @property
+    def capacity(self) -> int | None: ...
+    @property
+    def rsvp_deadline(self) -> datetime | None: ...
+    @property
+    def open_to_all(self) -> bool: ...
+
+
 def when_text(event: Timed, locale: str, timezone: str) -> str:
     """Start in words in the member's zone, with the end time when there is one."""
     return _when(event.starts_at, event.ends_at, locale, timezone)
@@ -63,7 +96,7 @@ def _when(starts_at: datetime, ends_at: datetime | None, locale: str, timezone: 
 
 
 def event_card(
-    event: Event,
+    event: CardEvent,
     version: str,
     locale: str,
     timezone: str,
@@ -110,7 +143,7 @@ def event_card(
     return "\n".join(lines)
 
 
-def origin_lines(event: Event, origin: str | None) -> list[str]:
+def origin_lines(event: CardEvent, origin: str | None) -> list[str]:
     """Under the title: the organization it comes from, and whether every organization may come."""
     lines = [origin_line(origin)] if origin else []
     if origin and event.open_to_all:
@@ -118,7 +151,7 @@ def origin_lines(event: Event, origin: str | None) -> list[str]:
     return lines
 
 
-def where_and_when(event: Event, locale: str, timezone: str) -> list[str]:
+def where_and_when(event: CardEvent, locale: str, timezone: str) -> list[str]:
     """The time, place and online link lines of a card (HTML, escaped)."""
     lines = [f"🕒 {escape(when_text(event, locale, timezone))}"]
     if event.place:
@@ -141,18 +174,19 @@ def session_card(
 
 
 def your_answer(answer: RsvpStatus, position: int | None) -> str:
-    texts = {
-        RsvpStatus.GOING: _("Your answer: going ✅"),
-        RsvpStatus.MAYBE: _("Your answer: maybe 🤔"),
-        RsvpStatus.NOT_GOING: _("Your answer: can't go"),
-        RsvpStatus.OFFERED: _("A seat is waiting for you: take it with the button below."),
-    }
-    if answer == RsvpStatus.WAITLISTED:
-        return _("You are on the waitlist, number {position}.").format(position=position or "?")
-    return texts[answer]
+    """The card's line with the member's answer (only that one translated: a tap draws a card)."""
+    if answer == RsvpStatus.GOING:
+        return _("Your answer: going ✅")
+    if answer == RsvpStatus.MAYBE:
+        return _("Your answer: maybe 🤔")
+    if answer == RsvpStatus.NOT_GOING:
+        return _("Your answer: can't go")
+    if answer == RsvpStatus.OFFERED:
+        return _("A seat is waiting for you: take it with the button below.")
+    return _("You are on the waitlist, number {position}.").format(position=position or "?")
 
 
-def card_keyboard(event: Event, answer: RsvpStatus | None = None) -> InlineKeyboardMarkup | None:
+def card_keyboard(event: CardEvent, answer: RsvpStatus | None = None) -> InlineKeyboardMarkup | None:
     """The card's buttons: Going / Maybe / Can't go (the member's answer marked), Take the seat
     above them when one is offered, Add to calendar below; a training session has only the last
     (its seats are taken on the training's card)."""

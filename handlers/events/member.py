@@ -22,7 +22,7 @@ from bot.policy import Action, rights
 from bot.services import events as service
 from bot.services.events.calendar import event_ics, ics_filename
 from bot.services.events.rules import EventError
-from bot.views.events import EventAction
+from bot.views.events import CardEvent, EventAction
 from handlers.events.group import refresh_group_card_soon
 from handlers.events.texts import member_error_text
 from handlers.events.views import events_page, member_card
@@ -108,47 +108,8 @@ async def _tapped(
     return member, event
 
 
-@router.callback_query(EventAction.filter(F.action == "page"), flags=PUBLIC)
-async def turn_page(
-    query: CallbackQuery, callback_data: EventAction, ctx: Context, callback_answer: CallbackAnswer
-) -> None:
-    member = _registered(ctx, callback_answer)
-    if member is None:
-        return
-    offset = max(0, callback_data.id)
-    text, keyboard = await events_page(ctx.session, member, ctx.organization, ctx.locale, ctx.zone, offset)
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=keyboard)
-
-
-@router.callback_query(EventAction.filter(F.action == "open"), flags=PUBLIC)
-async def open_card(
-    query: CallbackQuery, callback_data: EventAction, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
-) -> None:
-    if (tapped := await _tapped(ctx, callback_data, callback_answer)) is not None:
-        member, event = tapped
-        await send_card(bot, query.from_user.id, ctx.session, event, member, ctx.organization, ctx.locale)
-
-
-@router.callback_query(EventAction.filter(F.action == "ics"), flags=PUBLIC)
-async def calendar_file(
-    query: CallbackQuery, callback_data: EventAction, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
-) -> None:
-    """Add to calendar: an .ics file (a training session's too)."""
-    tapped = await _tapped(ctx, callback_data, callback_answer, session_too=True)
-    if tapped is None:
-        return
-    member, event = tapped
-    version = service.version_for(event, member.language, ctx.organization.default_language)
-    me = await bot.me()
-    link = f"https://t.me/{me.username}?start=event_{event.id}" if me.username else None
-    await bot.send_document(
-        query.from_user.id,
-        BufferedInputFile(event_ics(event, version, url=link), filename=ics_filename(event)),
-        caption=_("📅 Open this file to add the event to your calendar."),
-    )
-
-
+# The RSVP taps first: the most frequent of these buttons, tried first (each handler's filter
+# unpacks the button's data again).
 @router.callback_query(EventAction.filter(F.action.in_({*CHOICE, "take"})), flags=PUBLIC)
 async def answer(
     query: CallbackQuery,
@@ -190,6 +151,47 @@ async def answer(
         refresh_group_card_soon(bot, sessions, i18n, query.message, event_id, ctx.organization_id)
 
 
+@router.callback_query(EventAction.filter(F.action == "page"), flags=PUBLIC)
+async def turn_page(
+    query: CallbackQuery, callback_data: EventAction, ctx: Context, callback_answer: CallbackAnswer
+) -> None:
+    member = _registered(ctx, callback_answer)
+    if member is None:
+        return
+    offset = max(0, callback_data.id)
+    text, keyboard = await events_page(ctx.session, member, ctx.organization, ctx.locale, ctx.zone, offset)
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=keyboard)
+
+
+@router.callback_query(EventAction.filter(F.action == "open"), flags=PUBLIC)
+async def open_card(
+    query: CallbackQuery, callback_data: EventAction, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
+) -> None:
+    if (tapped := await _tapped(ctx, callback_data, callback_answer)) is not None:
+        member, event = tapped
+        await send_card(bot, query.from_user.id, ctx.session, event, member, ctx.organization, ctx.locale)
+
+
+@router.callback_query(EventAction.filter(F.action == "ics"), flags=PUBLIC)
+async def calendar_file(
+    query: CallbackQuery, callback_data: EventAction, ctx: Context, callback_answer: CallbackAnswer, bot: Bot
+) -> None:
+    """Add to calendar: an .ics file (a training session's too)."""
+    tapped = await _tapped(ctx, callback_data, callback_answer, session_too=True)
+    if tapped is None:
+        return
+    member, event = tapped
+    version = service.version_for(event, member.language, ctx.organization.default_language)
+    me = await bot.me()
+    link = f"https://t.me/{me.username}?start=event_{event.id}" if me.username else None
+    await bot.send_document(
+        query.from_user.id,
+        BufferedInputFile(event_ics(event, version, url=link), filename=ics_filename(event)),
+        caption=_("📅 Open this file to add the event to your calendar."),
+    )
+
+
 def _rsvp_text(result: service.RsvpResult) -> str:
     if result.status == RsvpStatus.GOING:
         return _("✅ You're going. See you there!")
@@ -208,7 +210,7 @@ async def _refresh_card(
     bot: Bot,
     query: CallbackQuery,
     ctx: Context,
-    event: Event,
+    event: CardEvent,
     member: Member,
     result: service.RsvpResult,
 ) -> None:
@@ -221,11 +223,17 @@ async def _refresh_card(
     text, keyboard = await member_card(
         ctx.session, event, member, organization, locale, zone, answer, result.counts
     )
-    shown = query.message.html_text if query.message.text else ""  # rebuilt from the entities
+    message = query.message
+    plain = message.text or ""
+    # The card's HTML rebuilt from the entities only when needed: to keep what comes before the
+    # card (a notice's heading), or to leave the card as it is when the same answer was tapped
+    # again (a changed answer changes the card; if it is shown already, Telegram says so and the
+    # edit is done all the same).
+    prefixed = "📅" in plain and not plain.startswith("📅")
+    shown = message.html_text if plain and (prefixed or not result.changed) else ""
     if shown and shown.endswith(text):
         return
-    prefix = shown.split("📅", 1)[0] if "📅" in (query.message.text or "") else ""
-    message = query.message
+    prefix = shown.split("📅", 1)[0] if prefixed else ""
     edit = CardEdit(
         chat_id=message.chat.id,
         message_id=message.message_id,

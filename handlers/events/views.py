@@ -19,7 +19,7 @@ from bot.i18n import _, ngettext
 from bot.services import events as service
 from bot.services.origins import origin_name, origin_names
 from bot.services.versions import title_in
-from bot.views.events import EventAction, card_keyboard, event_card, when_text
+from bot.views.events import CardEvent, EventAction, card_keyboard, event_card, when_text
 from bot.views.origin import origin_line
 from handlers.events.callbacks import EventAdmin
 from handlers.events.texts import event_title
@@ -264,7 +264,7 @@ async def attendees_view(
 
 async def member_card(
     session: AsyncSession,
-    event: Event,
+    event: CardEvent,
     member: Member | None,
     organization: Organization,
     locale: str,

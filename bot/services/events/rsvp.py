@@ -19,15 +19,19 @@ from bot.services.events.rules import AFFECTED, CHOICES, HOLDS_SEAT, EventError
 from bot.services.events.seats import (
     Answer,
     Locked,
+    Read,
+    ShownEvent,
     answer_of,
     has_free_seat,
     lock_open_event,
     lock_shown_event,
     waitlist_place,
 )
+from bot.services.events.unlimited import read_and_write
 from bot.services.events.waitlist import expire_offers_and_answer, fill_seats
 from bot.services.seat_queries import held_parent_ids
 from storage.models import Event, EventStatus, Rsvp, RsvpStatus
+from storage.sqlite_driver import defer_statement
 from storage.types import ROW_ID_MAX
 
 
@@ -80,7 +84,7 @@ async def confirm_offer(session: AsyncSession, event_id: int, member_id: int, no
 
 async def tap(
     session: AsyncSession, event_id: int, member_id: int, choice: RsvpStatus | str | None, now: datetime
-) -> tuple[Event, RsvpResult] | None:
+) -> tuple[ShownEvent | Event, RsvpResult] | None:
     """A member's button on an event card: `rsvp`, or `confirm_offer` when `choice` is None, on an
     event the member may see (`shown_event`), checked in the lock's own statement. The event (for
     the card) and the result; None, with nothing written, when the member may not see the event
@@ -90,15 +94,27 @@ async def tap(
     if not 0 < event_id <= ROW_ID_MAX:
         return None
     tapped = await lock_shown_event(session, event_id, member_id, now, deadline=deadline)
+    shown: ShownEvent | Event
+    read: Read | None = None
     if tapped is None:  # why not (seldom): not shown, or why the event takes no answers
         event = await shown_event(session, member_id, event_id)
         if event is None or event.training_id is not None:  # a session: seats are the training's
             return None
-        tapped = event, await lock_open_event(session, event_id, now, deadline=deadline)
-    event, locked = tapped
+        shown, locked = event, await lock_open_event(session, event_id, now, deadline=deadline)
+    else:
+        shown, locked, read = tapped.event, tapped.locked, tapped.read
     if choice is None:
-        return event, await _take(session, event_id, member_id, locked, now)
-    return event, await _answer(session, event_id, member_id, choice, locked, now)
+        return shown, await _take(session, event_id, member_id, locked, now, read)
+    written = False
+    if (
+        read is None  # (on SQLite the lock read the answers, or an offer ran out)
+        and locked.capacity is None
+        and choice in (RsvpStatus.GOING, RsvpStatus.MAYBE)
+        and (await session.connection()).dialect.name == "postgresql"
+    ):
+        read = await read_and_write(session, event_id, member_id, choice, locked.seq, now)
+        written = read is not None  # (None: an offer ran out, nothing written: the careful way)
+    return shown, await _answer(session, event_id, member_id, choice, locked, now, read, written=written)
 
 
 def _choice(choice: RsvpStatus | str) -> RsvpStatus:
@@ -109,10 +125,24 @@ def _choice(choice: RsvpStatus | str) -> RsvpStatus:
 
 
 async def _answer(
-    session: AsyncSession, event_id: int, member_id: int, choice: RsvpStatus, locked: Locked, now: datetime
+    session: AsyncSession,
+    event_id: int,
+    member_id: int,
+    choice: RsvpStatus,
+    locked: Locked,
+    now: datetime,
+    read: Read | None = None,
+    *,
+    written: bool = False,
 ) -> RsvpResult:
-    """`rsvp` with the event locked."""
-    answer, counts = await expire_offers_and_answer(session, event_id, member_id, locked, now)
+    """`rsvp` with the event locked; `read`: the member's answer and the counts if the lock read
+    them (else read here, offers run out expired first); `written`: the answer this decides was
+    written in the statement that read them (`unlimited.read_and_write`, no capacity)."""
+    answer, counts = (
+        read
+        if read is not None
+        else await expire_offers_and_answer(session, event_id, member_id, locked, now)
+    )
     previous = answer.status if answer is not None else None
     if answer is not None and (
         previous == choice or (previous == RsvpStatus.WAITLISTED and choice == RsvpStatus.GOING)
@@ -122,12 +152,14 @@ async def _answer(
         )
         return RsvpResult(answer.status, previous, False, position, answer.offered_until, counts=counts)
     if answer is not None and previous == RsvpStatus.OFFERED and choice == RsvpStatus.GOING:
-        await write_answer(session, event_id, member_id, answer, RsvpStatus.GOING, answer.seq, now)
+        await write_answer(
+            session, event_id, member_id, answer, RsvpStatus.GOING, answer.seq, now, written=written
+        )
         return RsvpResult(RsvpStatus.GOING, previous, True, counts=_moved(counts, previous, RsvpStatus.GOING))
     status = choice
     if choice == RsvpStatus.GOING and not await has_free_seat(session, event_id, locked, counts):
         status = RsvpStatus.WAITLISTED
-    await write_answer(session, event_id, member_id, answer, status, locked.seq, now)
+    await write_answer(session, event_id, member_id, answer, status, locked.seq, now, written=written)
     promoted: list[int] = []
     # Without a capacity nobody waits (removing one promotes them all: `update_event`).
     if previous in HOLDS_SEAT and locked.capacity is not None:
@@ -144,10 +176,19 @@ async def _answer(
 
 
 async def _take(
-    session: AsyncSession, event_id: int, member_id: int, locked: Locked, now: datetime
+    session: AsyncSession,
+    event_id: int,
+    member_id: int,
+    locked: Locked,
+    now: datetime,
+    read: Read | None = None,
 ) -> RsvpResult:
-    """`confirm_offer` with the event locked."""
-    answer, counts = await expire_offers_and_answer(session, event_id, member_id, locked, now)
+    """`confirm_offer` with the event locked (`read` as in `_answer`)."""
+    answer, counts = (
+        read
+        if read is not None
+        else await expire_offers_and_answer(session, event_id, member_id, locked, now)
+    )
     if answer is not None and answer.status == RsvpStatus.GOING:
         return RsvpResult(RsvpStatus.GOING, RsvpStatus.GOING, False, counts=counts)
     if answer is None or answer.status != RsvpStatus.OFFERED:
@@ -194,17 +235,28 @@ async def write_answer(
     status: RsvpStatus,
     seq: int,
     now: datetime,
+    *,
+    written: bool = False,
 ) -> None:
     """Store the member's answer (`answer`: as read under the lock; None: a first one) as `status`
     at `seq`, no offer pending: one statement, not the unit of work's flush (its bookkeeping cost
-    as much as the rest of the tap's own work). An `Rsvp` the session holds for it takes the values
-    too, so what the session reads next (`attendees`) is not stale."""
-    params = {"status_": status.value, "seq_": seq, "now_": now}
-    connection = await session.connection()
+    as much as the rest of the tap's own work), and on SQLite no trip of its own to the
+    connection's thread: nothing reads its result, so it runs with the next statement or the
+    commit (`defer_statement`). An `Rsvp` the session holds for it takes the values too, so what
+    the session reads next (`attendees`) is not stale (only that when `written`: a statement
+    stored it already)."""
+    if not written:
+        params = {"status_": status.value, "seq_": seq, "now_": now}
+        connection = await session.connection()
+        statement, keys = (
+            (_INSERT_ANSWER, {"event_id_": event_id, "member_id_": member_id})
+            if answer is None
+            else (_UPDATE_ANSWER, {"id_": answer.id})
+        )
+        with defer_statement(connection.sync_connection):
+            await connection.execute(statement, {**params, **keys})
     if answer is None:
-        await connection.execute(_INSERT_ANSWER, {**params, "event_id_": event_id, "member_id_": member_id})
         return
-    await connection.execute(_UPDATE_ANSWER, {**params, "id_": answer.id})
     held = session.identity_map.get(identity_key(Rsvp, answer.id))
     if held is not None:
         values = {"status": status, "seq": seq, "offered_until": None, "updated_at": now}

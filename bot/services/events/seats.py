@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, or_, update
+from sqlalchemy import bindparam, exists, func, or_, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -82,11 +84,73 @@ _LOCK_OPEN = {
     False: _lock_statement(*_TAKES_ANSWERS),
     True: _lock_statement(*_TAKES_ANSWERS, _BEFORE_DEADLINE),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class ShownEvent:
+    """An event as a member's tap locked it: what its card shows, as plain values (an ORM `Event`
+    built from the lock's row cost as much again as the statement)."""
+
+    id: int
+    organization_id: int
+    training_id: int | None
+    status: EventStatus
+    title: str
+    description: str
+    language: str
+    translations: dict[str, dict[str, str]]
+    starts_at: datetime
+    ends_at: datetime | None
+    place: str | None
+    online_url: str | None
+    capacity: int | None
+    rsvp_deadline: datetime | None
+    claim_window_hours: int | None
+    open_to_all: bool
+
+
+Read = tuple[Answer | None, dict[RsvpStatus, int] | None]  # the member's answer, the counts per status
+
+
+@dataclass(frozen=True)
+class Tapped:
+    """What a member's tap locked: the event, the lock, and (on SQLite, when no offer ran out) the
+    member's answer and the event's answers per status, read in the lock's own statement."""
+
+    event: ShownEvent
+    locked: Locked
+    read: Read | None
+
+
+_SHOWN = tuple(col(getattr(Event, name)) for name in ShownEvent.__slots__)
+# On SQLite, the tap's read under the lock (`waitlist.expire_offers_and_answer`) in the lock's own
+# RETURNING: one statement and one trip to the connection's thread less. SQLite has one writer
+# at a time and its write transaction reads the newest data, so the subqueries see every answer
+# committed before the lock. Not on PostgreSQL: an UPDATE that waited for the row lock evaluates
+# its RETURNING's subqueries in the snapshot taken before it waited (answers then missed).
+_ANSWER_KEY = (col(Rsvp.event_id) == bindparam("event_id"), col(Rsvp.member_id) == bindparam("member_id"))
+_MY_ANSWER = tuple(
+    select(column).where(*_ANSWER_KEY).scalar_subquery()
+    for column in (col(Rsvp.id), col(Rsvp.status), col(Rsvp.seq), col(Rsvp.offered_until))
+)
+_COUNTS = tuple(
+    select(func.count())
+    .select_from(Rsvp)
+    .where(col(Rsvp.event_id) == bindparam("event_id"), col(Rsvp.status) == status.value)
+    .scalar_subquery()
+    for status in RsvpStatus
+)
+_OFFER_ENDED = exists().where(
+    col(Rsvp.event_id) == bindparam("event_id"),
+    col(Rsvp.status) == RsvpStatus.OFFERED.value,
+    col(Rsvp.offered_until) <= bindparam("now"),
+)
 # A member's tap (built once, with `:event_id`, `:member_id` and `:now`): `_LOCK_OPEN` on an event
-# the member may also see (`events_for`, as `queries.shown_event`), the whole row returned for the
-# card: the may-see check, the lock and the read of the event in one statement.
+# the member may also see (`events_for`, as `queries.shown_event`), returning what the card shows:
+# the may-see check, the lock and the read of the event in one statement (on SQLite with the
+# answers too). Core, not the ORM: no `Event` built.
 _LOCK_SHOWN = {
-    deadline: update(Event)
+    (deadline, reads): update(Event)
     .where(
         col(Event.id) == bindparam("event_id"),
         events_for(bindparam("member_id")),
@@ -94,17 +158,12 @@ _LOCK_SHOWN = {
         *((_BEFORE_DEADLINE,) if deadline else ()),
     )
     .values({col(Event.rsvp_seq): col(Event.rsvp_seq) + 1})
-    .returning(Event)
+    .returning(col(Event.rsvp_seq), *_SHOWN, *((*_MY_ANSWER, *_COUNTS, _OFFER_ENDED) if reads else ()))
     for deadline in (False, True)
+    for reads in (False, True)
 }
-# Loaded as a SELECT of `Event` from the UPDATE (not the ORM's bulk UPDATE: that one rebuilt the
-# statement, and its cache key, on every tap: as much CPU as the read it saves).
-# populate_existing: an `Event` the session already holds takes the values returned (its rsvp_seq
-# is the tap's place in tap order).
-_LOCK_SHOWN_EVENT = {
-    deadline: select(Event).from_statement(update).execution_options(populate_existing=True)
-    for deadline, update in _LOCK_SHOWN.items()
-}
+_READS_AT = 1 + len(_SHOWN)  # where the answer's columns start in the lock's row
+_STATUS_AT = ShownEvent.__slots__.index("status")
 
 
 async def lock_open_event(session: AsyncSession, event_id: int, now: datetime, *, deadline: bool) -> Locked:
@@ -126,17 +185,41 @@ async def lock_open_event(session: AsyncSession, event_id: int, now: datetime, *
 
 async def lock_shown_event(
     session: AsyncSession, event_id: int, member_id: int, now: datetime, *, deadline: bool
-) -> tuple[Event, Locked] | None:
+) -> Tapped | None:
     """`lock_open_event` on an event the member may see, in one statement: the event (as it is
-    once locked) and the lock. None when nothing answers (a forged id, or one the member may not
-    see, or that no longer takes answers: the caller tells which, nothing was written)."""
+    once locked) and the lock, and on SQLite the answers read under it. None when nothing answers
+    (a forged id, or one the member may not see, or that no longer takes answers: the caller
+    tells which, nothing was written). An `Event` the session holds takes the values returned
+    (its rsvp_seq is the tap's place in tap order)."""
+    connection = await session.connection()
+    reads = connection.dialect.name == "sqlite"
     params = {"event_id": event_id, "member_id": member_id, "now": now}
-    event = (await session.exec(_LOCK_SHOWN_EVENT[deadline], params=params)).scalars().first()
-    if event is None:
+    row = (await connection.execute(_LOCK_SHOWN[deadline, reads], params)).first()
+    if row is None:
         return None
-    return event, Locked(
-        event.rsvp_seq, event.status, event.starts_at, event.capacity, event.claim_window_hours
+    seq, shown = row[0], row[1:_READS_AT]
+    event = ShownEvent(*shown[:_STATUS_AT], EventStatus(shown[_STATUS_AT]), *shown[_STATUS_AT + 1 :])
+    held = session.identity_map.get(identity_key(Event, event_id))
+    if held is not None:
+        for name, value in zip(ShownEvent.__slots__, shown, strict=True):
+            set_committed_value(held, name, value)
+        set_committed_value(held, "rsvp_seq", seq)
+    locked = Locked(int(seq), event.status, event.starts_at, event.capacity, event.claim_window_hours)
+    return Tapped(event, locked, _read(row[_READS_AT:], member_id) if reads else None)
+
+
+def _read(values: Sequence[Any], member_id: int) -> Read | None:
+    """The member's answer and the counts from the lock's row; None when an offer ran out (seldom:
+    the caller expires it, then reads again)."""
+    answer_id, status, seq, offered_until, *counts, ended = values
+    if ended:
+        return None
+    answer = (
+        Answer(answer_id, member_id, RsvpStatus(status), seq, offered_until)
+        if answer_id is not None
+        else None
     )
+    return answer, dict(zip(RsvpStatus, map(int, counts), strict=True))
 
 
 async def answer_of(session: AsyncSession, event_id: int, member_id: int) -> Rsvp | None:
