@@ -84,6 +84,24 @@ class JsonRequestSession(AiohttpSession):
         self._connector_init: dict[str, Any] = {"limit": limit, "ttl_dns_cache": 3600}
         self._should_reset_connector = True
         self._proxy = None
+        self._chain: tuple[tuple[int, ...], Any] | None = None  # the middlewares, and their chain
+
+    async def __call__(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 (aiogram's signature)
+    ) -> TelegramType:
+        """aiogram's: the call through the request middlewares, in the order registered; the
+        chain of them (one `functools.partial` per middleware) made once for calls with no timeout
+        of their own (all but `getUpdates`) and again only when the middlewares change, rather than
+        on every call."""
+        if timeout is not None:
+            return await super().__call__(bot, method, timeout)
+        middlewares = tuple(map(id, self.middleware._middlewares))  # (the chain keeps them alive)
+        if self._chain is None or self._chain[0] != middlewares:
+            self._chain = (middlewares, self.middleware.wrap_middlewares(self.make_request, timeout=None))
+        return cast(TelegramType, await self._chain[1](bot, method))
 
     async def create_session(self) -> ClientSession:
         self._connector_init.setdefault("ssl", tls_context())

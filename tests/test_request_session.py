@@ -180,3 +180,44 @@ def test_a_result_knows_its_bot() -> None:
     bot = _bot(session)
     sent = session.check_response(bot, SendMessage(chat_id=5, text="hi"), 200, _answer(True, MESSAGE)).result
     assert sent is not None and sent.bot is bot and sent.chat.id == 5
+
+
+class _Tag:
+    """A request middleware that writes its name down and passes the call on."""
+
+    def __init__(self, name: str, seen: list[str]) -> None:
+        self.name, self.seen = name, seen
+
+    async def __call__(self, make_request: Any, bot: Bot, method: TelegramMethod[Any]) -> Any:
+        self.seen.append(self.name)
+        return await make_request(bot, method)
+
+
+async def test_each_call_goes_through_the_middlewares_registered_now() -> None:
+    """The chain of middlewares is kept between calls, and made again when they change."""
+    session, seen = JsonRequestSession(api=API), []
+    bot = _bot(session)
+
+    async def answered(bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
+        seen.append(f"sent {timeout}")
+        return True
+
+    session.make_request = answered  # type: ignore[method-assign]
+    first = session.middleware(_Tag("first", seen))
+    await session(bot, GetMe())
+    session.middleware(_Tag("second", seen))
+    await session(bot, GetMe())
+    session.middleware.unregister(first)
+    await session(bot, GetMe())
+    await session(bot, GetMe(), timeout=5)
+    assert seen == [
+        "first",
+        "sent None",
+        "first",
+        "second",
+        "sent None",
+        "second",
+        "sent None",
+        "second",
+        "sent 5",
+    ]
