@@ -100,14 +100,26 @@ class MarkBatches:
                 await asyncio.shield(self._writer)
 
     async def _write(self) -> None:
+        """Batches while updates ask, on one connection of its own (no ORM session: there is
+        nothing to flush), closed here rather than in a task of its own as `async with` would (no
+        cancel reaches this task but the loop's end)."""
         batch: dict[int, asyncio.Future[bool]] = {}
+        connection: AsyncConnection | None = None
         try:
-            while self._asked:
+            while self._asked or connection is not None:
+                if not self._asked:  # (any update asking while it closes starts the loop again)
+                    await _closed(connection)
+                    connection = None
+                    continue
                 batch, self._asked = self._asked, {}
                 try:
-                    marked = await self._write_batch(list(batch))
+                    connection = connection or await self.engine.connect()
+                    marked = await mark_many(connection, self.worker, list(batch), utcnow())
                 except Exception as error:
                     log.exception("inbox_marks_failed")
+                    if connection is not None:  # (a connection that failed is not used again)
+                        await _closed(connection)
+                        connection = None
                     for future in _waiting(batch):
                         future.set_exception(MarkFailed(repr(error)))
                 else:
@@ -120,16 +132,13 @@ class MarkBatches:
             for future in _waiting({**batch, **self._asked}):
                 future.cancel()
             self._asked = {}
+            if connection is not None:
+                await _closed(connection)
 
-    async def _write_batch(self, update_ids: list[int]) -> set[int]:
-        """One batch on a connection of its own (no ORM session: there is nothing to flush), closed
-        here rather than in a task of its own as `async with` would (no cancel reaches this task
-        but the loop's end)."""
-        connection = await self.engine.connect()
-        try:
-            return await mark_many(connection, self.worker, update_ids, utcnow())
-        finally:
-            await connection.close()
+
+async def _closed(connection: AsyncConnection) -> None:
+    with contextlib.suppress(Exception):  # (already logged, or the loop is closing)
+        await connection.close()
 
 
 def _waiting(batch: dict[int, asyncio.Future[bool]]) -> list[asyncio.Future[bool]]:
