@@ -311,7 +311,9 @@ async def commit_before_reply(session: AsyncSession) -> None:
         return
     del session.info[_HANDLED_MARK]
     session.info.pop(COMMIT_PENDING, None)
-    await batches.mark(mark.update_id)  # (a transaction that only read ends with the session)
+    if session.in_transaction():  # its reads' transaction ends (keeping nothing: on SQLite no trip),
+        await session.commit()  # and its connection goes back to the pool before the reply
+    await batches.mark(mark.update_id)
     mark.written = True
 
 

@@ -61,13 +61,15 @@ from tests.e2e.helpers import bot_organization, opened_survey
 # statement less for every update (its SELECT of the member).
 # An update that wrote nothing before its reply (/help, /events) has its handled-mark written by the
 # batch of such marks (`inbox-marks`): the same statement and commit, shared under load (on
-# PostgreSQL one trip, in AUTOCOMMIT; the update's own transaction only read and ends with a
-# ROLLBACK in place of the UPDATE and COMMIT).
+# PostgreSQL one trip, in AUTOCOMMIT). An update that read before its reply ends that transaction
+# with a COMMIT of nothing (its connection back in the pool before the reply; no trip on SQLite);
+# /help and /events read nothing (the member and the first page cached): no connection at all.
 BOUNDS = {
     # 4, 3 with the claim loop counted as one; was 8, 4: memberships cached (who one acts for, the
     # menu's roles), finish, the dialog state kept
     # 6, 3 before the next store finished it
-    # 5, 2 before the member cache
+    # 5, 2 before the member cache; its mark written by the batch (inbox-marks): the update's own
+    # session checks out no connection (a read before its reply would end with a commit of nothing)
     "help": (4, 2),
     # 9, 3 with the claim loop counted as one; was 17, 4: memberships cached, one read of the
     # answers (the member's own and the offers run out, under the lock), no waitlist read for an
