@@ -19,6 +19,7 @@ from bot.web.mark_batches import WRITER, MarkBatches
 from storage.db import create_session_factory
 from storage.models import InboxUpdate, Member
 from storage.types import utcnow
+from storage.writes import writes
 
 
 def message(update_id: int, chat_id: int) -> inbox.Received:
@@ -144,3 +145,17 @@ async def test_a_unit_of_work_that_wrote_keeps_its_mark_in_its_own_transaction(e
     after = await rows(engine)
     assert after[1].handled_at is not None and 11 in after
     assert after[2].handled_at is None and 12 not in after
+
+
+def test_a_statement_writing_in_a_with_counts_as_a_write() -> None:
+    """A data-modifying CTE (PostgreSQL: the survey answer's `WITH moved AS (UPDATE …) SELECT …`)
+    writes: its unit of work keeps its mark in its own transaction, never in the batch (taken for
+    a read, its answer was committed apart from its mark, or not at all)."""
+    assert writes(
+        "WITH moved AS (UPDATE survey_responses SET seq = seq + 1 RETURNING id) SELECT id FROM moved"
+    )
+    assert writes("with gone as (delete from outbox returning id) select count(*) from gone")
+    assert writes("  UPDATE inbox SET handled_at = now()")
+    assert writes("SELECT id FROM rsvps WHERE event_id = 1 FOR UPDATE")
+    assert not writes("WITH recent AS (SELECT updated_at, inserted FROM events) SELECT * FROM recent")
+    assert not writes("SELECT updated_at FROM events")
