@@ -3,6 +3,8 @@
 Whatever a member is told ("Saved", "You are now organizer") is then already durable: a crash or a
 SIGKILL right after the reply can't lose it. A handler that fails later rolls back only what it did
 after its last message. Nothing written since the last commit (and no handled-mark due): no commit.
+Nothing written but the handled-mark due: the reply waits for the mark's batch, shared with the
+other updates that wrote nothing (`bot.web.inbox.commit_before_reply`, `bot.web.mark_batches`).
 Nor for a call that tells the member nothing (`telling_nothing`: a press answered with no text
 before slow work, `bot.press_answers`): a crash before the handler's first real reply then leaves
 the update to be handled again.
@@ -19,6 +21,7 @@ from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.methods import GetUpdates
 
 from bot.request_types import Method, Next, Result
+from bot.web.inbox import commit_before_reply
 from storage.db import commit_due, current_session
 
 
@@ -31,7 +34,7 @@ class CommitBeforeSendMiddleware(BaseRequestMiddleware):
             and not _silent.get()
             and await commit_due(session)
         ):
-            await session.commit()
+            await commit_before_reply(session)
         return await make_request(bot, method)
 
 

@@ -112,7 +112,13 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 async def commit_due(session: AsyncSession) -> bool:
     """Whether committing `session` now would keep anything: changes not yet flushed, statements
     that wrote, or a commit marked due (`COMMIT_PENDING`: the update's handled-mark)."""
-    if session.info.get(COMMIT_PENDING) or session.new or session.dirty or session.deleted:
+    return bool(session.info.get(COMMIT_PENDING)) or await writes_pending(session)
+
+
+async def writes_pending(session: AsyncSession) -> bool:
+    """Whether the session's transaction has anything of its own to keep: changes not yet
+    flushed, or statements that wrote (`storage.writes`)."""
+    if session.new or session.dirty or session.deleted:
         return True
     return session.in_transaction() and wrote(await session.connection())
 

@@ -19,6 +19,7 @@ SQLite would also have it wait).
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from typing import Any
 
@@ -31,8 +32,15 @@ WRITING = "writing"  # connection.info: this connection's transaction has writte
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")  # the statements pysqlite begins a transaction for
 
 
+_WRITE_IN_WITH = re.compile(r"\b(INSERT|UPDATE|DELETE)\b")  # a data-modifying CTE (PostgreSQL)
+
+
 def writes(statement: str) -> bool:
+    """Whether the statement may write: a write, a SELECT … FOR UPDATE, or a WITH whose parts
+    write (`WITH moved AS (UPDATE …) SELECT …`; a FOR UPDATE in it counts too)."""
     head = statement.lstrip()[:8].upper()
+    if head.startswith("WITH"):
+        return _WRITE_IN_WITH.search(statement.upper()) is not None
     return head.startswith(_WRITES) or (head.startswith("SELECT") and "FOR UPDATE" in statement.upper())
 
 

@@ -7,9 +7,11 @@ An update's life: `store` (committed before Telegram is told it arrived; a secon
 being handled, so a chat's updates run one at a time and in order, across processes) →
 `mark_handled_on_commit` in the update's own unit of work (written by the handler's first commit,
 which precedes its first reply, so a reply is never sent for an update that could be handled
-again) → `finish` (or, when that commit was its last, finished with the worker's next `claim`). A process
-that died leaves claims behind: once older than the lease, a claim whose update was marked handled
-is finished, any other goes back to pending and is handled by whichever process is alive.
+again; when that unit of work wrote nothing, by a batch of such marks before the reply:
+`commit_before_reply`) → `finish` (or, when that commit was its last, finished with the worker's
+next `claim`). A process that died leaves claims behind: once older than the lease, a claim whose
+update was marked handled is finished, any other goes back to pending and is handled by whichever
+process is alive.
 """
 
 from __future__ import annotations
@@ -18,17 +20,20 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, event, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import COMMIT_PENDING
+from storage.db import COMMIT_PENDING, writes_pending
 from storage.models import InboxStatus, InboxUpdate
 from storage.sqlite_driver import commit_in_statement, defer_statement
 from storage.types import utcnow
+
+if TYPE_CHECKING:
+    from bot.web.mark_batches import MarkBatches
 
 T = InboxUpdate.__table__  # type: ignore[attr-defined]
 
@@ -222,10 +227,14 @@ class HandledMark:
     before any reply leaves (`CommitBeforeSendMiddleware`). Written at commit, not at the start,
     so that on SQLite no update holds the write lock for its whole handler; a claim lost in
     between makes that commit fail (`ClaimLost`). Until then `session.info[COMMIT_PENDING]` tells
-    the unit of work that a commit is due before any reply, even if nothing else was written."""
+    the unit of work that a commit is due before any reply, even if nothing else was written
+    (then, with `batches`, the mark is written by the next batch instead: `commit_before_reply`)."""
 
-    def __init__(self, session: AsyncSession, update_id: int, worker: str) -> None:
+    def __init__(
+        self, session: AsyncSession, update_id: int, worker: str, batches: MarkBatches | None = None
+    ) -> None:
         self.session, self.update_id, self.worker = session, update_id, worker
+        self.batches = batches  # where the mark goes when the unit of work has nothing to commit
         self.written = False
         session.info[COMMIT_PENDING] = True
         session.info[_HANDLED_MARK] = self  # written by `_before_commit`, once
@@ -277,9 +286,35 @@ def _before_commit(sync_session: Session) -> None:
         mark._mark(sync_session)
 
 
-def mark_handled_on_commit(session: AsyncSession, update_id: int, worker: str) -> HandledMark:
-    """The update's handled-mark, written with the first commit of `session` (see `HandledMark`)."""
-    return HandledMark(session, update_id, worker)
+def mark_handled_on_commit(
+    session: AsyncSession, update_id: int, worker: str, batches: MarkBatches | None = None
+) -> HandledMark:
+    """The update's handled-mark, written with the first commit of `session` (see `HandledMark`),
+    or with `batches` if that commit comes before a reply and has nothing else to keep
+    (`commit_before_reply`)."""
+    return HandledMark(session, update_id, worker, batches)
+
+
+async def commit_before_reply(session: AsyncSession) -> None:
+    """The unit of work's commit before a reply leaves. When it would keep nothing but the
+    update's handled-mark (nothing written, nothing to flush, no savepoint open), the mark goes
+    into the next batch of such marks instead (`bot.web.mark_batches`): the reply waits until
+    that batch is committed. Raises ClaimLost as the commit would."""
+    mark = session.info.get(_HANDLED_MARK)
+    batches = None if mark is None else mark.batches
+    if (
+        batches is None
+        or session.sync_session.get_nested_transaction() is not None
+        or await writes_pending(session)
+    ):
+        await session.commit()
+        return
+    del session.info[_HANDLED_MARK]
+    session.info.pop(COMMIT_PENDING, None)
+    if session.in_transaction():  # its reads' transaction ends (keeping nothing: on SQLite no trip),
+        await session.commit()  # and its connection goes back to the pool before the reply
+    await batches.mark(mark.update_id)
+    mark.written = True
 
 
 async def finish(

@@ -32,6 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.logs import log_event
 from bot.web import inbox
+from bot.web.mark_batches import MarkBatches
 from storage.db import commit_due
 from storage.models import InboxStatus
 from storage.types import utcnow
@@ -51,6 +52,7 @@ class InboxClaim:
     update_id: int
     worker: str
     fresh: bool = False
+    marks: MarkBatches | None = None  # where its handled-mark goes if it writes nothing of its own
     skipped: bool = False
     failed: bool = False
     finished: bool = False
@@ -68,7 +70,7 @@ class InboxMiddleware(BaseMiddleware):
         session = data["session"]
         if not claim.fresh and not await inbox.holds(session, claim.update_id, claim.worker):
             return _skipped(claim)
-        mark = inbox.mark_handled_on_commit(session, claim.update_id, claim.worker)
+        mark = inbox.mark_handled_on_commit(session, claim.update_id, claim.worker, claim.marks)
         try:
             result = await handler(event, data)
             if mark.written and not await commit_due(session):
@@ -122,6 +124,7 @@ class InboxWorker:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._reserved = 0  # free slots a claim under way may fill (the claim loop's, the poller's)
         self._handled: list[int] = []  # updates handled and committed, finished with the next claim
+        self._marks = MarkBatches(sessions.kw["bind"], worker)  # marks of updates that wrote nothing
         # Long polling: this process alone stores updates (`sole`), so it knows how many it stored or
         # got back from dead claims and has not claimed yet; while none, an update that ends wakes
         # no claim round (nothing waits for its slot or its chat): the poller's next store finishes
@@ -218,6 +221,7 @@ class InboxWorker:
             if late:
                 await asyncio.gather(*late, return_exceptions=True)
                 log_event(log, "inbox_updates_cut", logging.WARNING, updates=len(late))
+        await self._marks.drain()  # a batch under way is committed (or fails) before the release
         try:
             async with self.sessions() as session:
                 back = await inbox.release_own(session, self.worker, utcnow())
@@ -259,7 +263,8 @@ class InboxWorker:
             self._wake.set()  # a free slot, and maybe this chat's next update
 
     async def _handle(self, item: inbox.ClaimedUpdate, claimed_at: float) -> None:
-        claim = InboxClaim(item.update_id, self.worker, time.monotonic() - claimed_at < self.lease / 4)
+        fresh = time.monotonic() - claimed_at < self.lease / 4
+        claim = InboxClaim(item.update_id, self.worker, fresh, marks=self._marks)
         status = InboxStatus.DONE
         try:
             update = Update.model_validate(item.payload, context={"bot": self.bot})
