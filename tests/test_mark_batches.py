@@ -159,3 +159,37 @@ def test_a_statement_writing_in_a_with_counts_as_a_write() -> None:
     assert writes("SELECT id FROM rsvps WHERE event_id = 1 FOR UPDATE")
     assert not writes("WITH recent AS (SELECT updated_at, inserted FROM events) SELECT * FROM recent")
     assert not writes("SELECT updated_at FROM events")
+
+
+async def test_a_batch_chosen_as_a_deadlock_victim_is_written_again(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL may abort the batch's UPDATE as a deadlock's victim (the lease loop's `renew`
+    locks the same worker's rows in an order of its own): the batch is written again on a fresh
+    connection and its updates are marked, not failed. Any other error still fails them."""
+    from sqlalchemy.exc import DBAPIError
+
+    from bot.web import mark_batches
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    written = mark_batches.mark_many
+    failures = [DBAPIError("UPDATE inbox", {}, Deadlock("deadlock detected"))]
+
+    async def deadlocked_once(*args: Any) -> set[int]:
+        if failures:
+            raise failures.pop()
+        return await written(*args)
+
+    monkeypatch.setattr(mark_batches, "mark_many", deadlocked_once)
+    await claimed(engine, [1, 2])
+    marks = MarkBatches(engine, "w")
+    assert await asyncio.gather(marks.mark(1), marks.mark(2)) == [None, None]
+    assert all(row.handled_at is not None for row in (await rows(engine)).values())
+
+    failures.append(DBAPIError("UPDATE inbox", {}, Exception("disk I/O error")))
+    await claimed(engine, [3])
+    with pytest.raises(mark_batches.MarkFailed):
+        await marks.mark(3)
+    await marks.drain()

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.web import inbox
@@ -113,8 +114,7 @@ class MarkBatches:
                     continue
                 batch, self._asked = self._asked, {}
                 try:
-                    connection = connection or await self.engine.connect()
-                    marked = await mark_many(connection, self.worker, list(batch), utcnow())
+                    connection, marked = await self._written(connection, list(batch))
                 except Exception as error:
                     log.exception("inbox_marks_failed")
                     if connection is not None:  # (a connection that failed is not used again)
@@ -134,6 +134,32 @@ class MarkBatches:
             self._asked = {}
             if connection is not None:
                 await _closed(connection)
+
+    async def _written(
+        self, connection: AsyncConnection | None, update_ids: list[int]
+    ) -> tuple[AsyncConnection, set[int]]:
+        """One batch written, again on a fresh connection if PostgreSQL chose it as a deadlock's
+        victim (the lease loop's `renew` locks the same worker's rows in an order of its own): the
+        statement did nothing then, and its updates would otherwise fail."""
+        for attempt in range(DEADLOCK_RETRIES + 1):
+            connection = connection or await self.engine.connect()
+            try:
+                return connection, await mark_many(connection, self.worker, update_ids, utcnow())
+            except DBAPIError as error:
+                if attempt == DEADLOCK_RETRIES or not _deadlock(error):
+                    raise
+                log.warning("inbox_marks_deadlock_retried", extra={"attempt": attempt + 1})
+                await _closed(connection)
+                connection = None
+        raise AssertionError("unreachable")
+
+
+DEADLOCK_RETRIES = 2
+
+
+def _deadlock(error: DBAPIError) -> bool:
+    """PostgreSQL's deadlock_detected (SQLSTATE 40P01), as asyncpg reports it."""
+    return getattr(error.orig, "sqlstate", None) == "40P01" or "40P01" in str(error.orig)
 
 
 async def _closed(connection: AsyncConnection) -> None:
