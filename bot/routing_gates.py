@@ -30,13 +30,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import Router
-from aiogram.dispatcher.event.bases import REJECTED, UNHANDLED, SkipHandler
+from aiogram.dispatcher.event.bases import REJECTED, UNHANDLED
 from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.dispatcher.event.telegram import TelegramEventObserver
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message, TelegramObject
+
+from bot.dispatch_chain import ComposedObserver, compose_once
 
 GATED = ("message", "callback_query")
 OTHER = object()  # a command, state or prefix no filter names
@@ -144,7 +146,7 @@ def _handler_gate(handler: HandlerObject, names: _Names) -> Gate | None:
     return lambda key: all(gate(key) for gate in gates)
 
 
-class GatedObserver(TelegramEventObserver):
+class GatedObserver(ComposedObserver):
     """An observer that tries only the handlers the update's key allows (aiogram's `trigger`
     otherwise)."""
 
@@ -159,19 +161,8 @@ class GatedObserver(TelegramEventObserver):
         return kept
 
     async def trigger(self, event: TelegramObject, **kwargs: Any) -> Any:
-        for handler in self.handlers_for(self.names.key(event, kwargs.get("raw_state"))):
-            kwargs["handler"] = handler
-            result, data = await handler.check(event, **kwargs)
-            if result:
-                kwargs.update(data)
-                try:
-                    wrapped_inner = self.outer_middleware.wrap_middlewares(
-                        self._resolve_middlewares(), handler.call
-                    )
-                    return await wrapped_inner(event, kwargs)
-                except SkipHandler:
-                    continue
-        return UNHANDLED
+        key = self.names.key(event, kwargs.get("raw_state"))
+        return await self.trigger_among(self.handlers_for(key), event, kwargs)
 
 
 class GatedRouter(Router):
@@ -199,6 +190,14 @@ class GatedRouter(Router):
                 if not isinstance(router, GatedRouter) or router.could_take(update_type, key)
             )
         return routers
+
+    async def propagate_event(self, update_type: str, event: TelegramObject, **kwargs: Any) -> Any:
+        """aiogram's, without composing a chain of no outer middlewares around the next step."""
+        observer = self.observers.get(update_type)
+        if observer is not None and observer.outer_middleware:
+            return await super().propagate_event(update_type, event, **kwargs)
+        kwargs["event_router"] = self
+        return await self._propagate_event(observer, update_type, event, **kwargs)
 
     async def _propagate_event(
         self, observer: TelegramEventObserver | None, update_type: str, event: TelegramObject, **kwargs: Any
@@ -245,8 +244,9 @@ def _tree(root: Router) -> Iterator[Router]:
 def gate_routing(root: Router) -> int:
     """Gate `root` and every router under it for messages and button presses (`root`'s own
     observers are left as they are: its outer middlewares always run). Idempotent (the routers
-    are module-level and outlive an App: the answers kept are dropped). Returns how many handlers
-    have a gate."""
+    are module-level and outlive an App: the answers kept are dropped). Every observer's chains
+    of middlewares are then composed once (`bot.dispatch_chain.compose_once`). Returns how many
+    handlers have a gate."""
     names = _Names()
     routers = list(_tree(root))
     gated = 0
@@ -262,4 +262,5 @@ def gate_routing(root: Router) -> int:
         router.__class__ = _gated_class(type(router))
         assert isinstance(router, GatedRouter)
         router.names, router.reaches = names, {}
+    compose_once(root)
     return gated

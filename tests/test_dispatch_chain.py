@@ -1,0 +1,80 @@
+"""`bot.dispatch_chain`: the chains of middlewares an update goes through are composed once, not
+for every update, and still run every middleware registered, in aiogram's order, including one
+registered after the first update."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from aiogram import Bot, Dispatcher, Router
+from aiogram.dispatcher.middlewares.manager import MiddlewareManager
+from aiogram.filters import Command
+from aiogram.types import Chat, Message, Update, User
+
+from bot.routing_gates import gate_routing
+
+USER = User(id=7, is_bot=False, first_name="Amina")
+
+
+def _update(update_id: int, bot: Bot) -> Update:
+    message = Message(
+        message_id=update_id,
+        date=datetime(2026, 1, 1, tzinfo=UTC),
+        chat=Chat(id=7, type="private"),
+        from_user=USER,
+        text="/help",
+    )
+    return Update.model_validate(
+        Update(update_id=update_id, message=message).model_dump(), context={"bot": bot}
+    )
+
+
+def _recorder(name: str, log: list[str]) -> Any:
+    async def middleware(handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        log.append(name)
+        return await handler(event, data)
+
+    return middleware
+
+
+async def test_chains_are_composed_once_and_follow_new_middlewares(monkeypatch: pytest.MonkeyPatch) -> None:
+    log: list[str] = []
+    feature, other = Router(name="feature"), Router(name="other")
+
+    @other.message(Command("start"))
+    async def start(message: Message) -> str:
+        return "start"
+
+    @feature.message(Command("help"))
+    async def show_help(message: Message) -> str:
+        log.append("handler")
+        return "help"
+
+    dispatcher = Dispatcher()
+    dispatcher.update.outer_middleware(_recorder("outer", log))
+    dispatcher.message.middleware(_recorder("inner", log))
+    dispatcher.include_routers(other, feature)
+    gate_routing(dispatcher)
+    bot = Bot("42:TEST")
+    composed = 0
+    wrap = MiddlewareManager.wrap_middlewares
+
+    def counted(middlewares: Any, handler: Any) -> Any:
+        nonlocal composed
+        composed += 1
+        return wrap(middlewares, handler)
+
+    monkeypatch.setattr(MiddlewareManager, "wrap_middlewares", staticmethod(counted))
+    assert await dispatcher.feed_update(bot, _update(1, bot)) == "help"
+    first = composed
+    assert await dispatcher.feed_update(bot, _update(2, bot)) == "help"
+    assert composed == first  # nothing composed again for the second update
+    assert log == ["outer", "inner", "handler"] * 2
+
+    log.clear()
+    feature.message.middleware(_recorder("late", log))  # a middleware of the running dispatcher
+    assert await dispatcher.feed_update(bot, _update(3, bot)) == "help"
+    assert log == ["outer", "inner", "late", "handler"]
+    await bot.session.close()
