@@ -75,13 +75,15 @@ class ComposedObserver(TelegramEventObserver):
     ) -> Any:
         for handler in handlers:
             kwargs["handler"] = handler
-            result, data = await handler.check(event, **kwargs)
-            if result:
-                kwargs.update(data)
-                try:
-                    return await self.chain(handler)(event, kwargs)
-                except SkipHandler:
+            if handler.filters:  # (with none, aiogram's check passes with nothing to add)
+                result, data = await handler.check(event, **kwargs)
+                if not result:
                     continue
+                kwargs.update(data)
+            try:
+                return await self.chain(handler)(event, kwargs)
+            except SkipHandler:
+                continue
         return UNHANDLED
 
 

@@ -202,19 +202,26 @@ class GatedRouter(Router):
     async def _propagate_event(
         self, observer: TelegramEventObserver | None, update_type: str, event: TelegramObject, **kwargs: Any
     ) -> Any:
+        """aiogram's, but a router's own filters are checked only if it has some, and its handlers
+        tried only if the key lets one through (what aiogram does there then comes to nothing)."""
         response = UNHANDLED
+        gated = update_type in GATED
         if observer:
-            result, data = await observer.check_root_filters(event, **kwargs)
-            if not result:
-                return UNHANDLED
-            kwargs.update(data)
-            response = await observer.trigger(event, **kwargs)
-            if response is REJECTED:
-                return UNHANDLED
-            if response is not UNHANDLED:
-                return response
+            if observer._handler.filters:
+                result, data = await observer.check_root_filters(event, **kwargs)
+                if not result:
+                    return UNHANDLED
+                kwargs.update(data)
+            if not (gated and isinstance(observer, GatedObserver)) or observer.handlers_for(
+                self.names.key(event, kwargs.get("raw_state"))
+            ):
+                response = await observer.trigger(event, **kwargs)
+                if response is REJECTED:
+                    return UNHANDLED
+                if response is not UNHANDLED:
+                    return response
         routers: Any = self.sub_routers
-        if update_type in GATED:
+        if gated:
             routers = self.routers_for(update_type, self.names.key(event, kwargs.get("raw_state")))
         for router in routers:
             response = await router.propagate_event(update_type=update_type, event=event, **kwargs)

@@ -78,3 +78,36 @@ async def test_chains_are_composed_once_and_follow_new_middlewares(monkeypatch: 
     assert await dispatcher.feed_update(bot, _update(3, bot)) == "help"
     assert log == ["outer", "inner", "late", "handler"]
     await bot.session.close()
+
+
+async def test_only_filters_there_are_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A router with no filters of its own, a handler with none, and the handlers the routing gates
+    keep out cost no check; the handler's own filters are checked as before."""
+    from aiogram.dispatcher.event.handler import HandlerObject
+
+    feature, other = Router(name="feature"), Router(name="other")
+    feature.include_router(Router(name="below"))
+
+    @other.message(Command("start"))
+    async def start(message: Message) -> str:
+        return "start"
+
+    @feature.message(Command("help"))
+    async def show_help(message: Message) -> str:
+        return "help"
+
+    dispatcher = Dispatcher()
+    dispatcher.include_routers(other, feature)
+    gate_routing(dispatcher)
+    bot = Bot("42:TEST")
+    checked: list[Any] = []
+    check = HandlerObject.check
+
+    async def counted(self: HandlerObject, *args: Any, **kwargs: Any) -> Any:
+        checked.append(self.callback)
+        return await check(self, *args, **kwargs)
+
+    monkeypatch.setattr(HandlerObject, "check", counted)
+    assert await dispatcher.feed_update(bot, _update(1, bot)) == "help"
+    assert checked == [show_help]
+    await bot.session.close()
