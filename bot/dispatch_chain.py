@@ -62,20 +62,20 @@ class ComposedObserver(TelegramEventObserver):
         `handler`."""
         entry = self.chains.get(id(handler))
         if entry is None or entry[0] != _changes or entry[1] is not handler:
-            chain = self.outer_middleware.wrap_middlewares(self._resolve_middlewares(), handler.call)
+            chain = self.outer_middleware.wrap_middlewares(self._resolve_middlewares(), _direct(handler))
             entry = self.chains[id(handler)] = (_changes, handler, chain)
         return entry[2]
 
-    async def trigger(self, event: TelegramObject, **kwargs: Any) -> Any:
-        """aiogram's, with the chain kept."""
-        return await self.trigger_among(self.handlers, event, kwargs)
+    def candidates(self, event: TelegramObject, kwargs: dict[str, Any]) -> Sequence[HandlerObject]:
+        """The handlers to try, in order (`bot.routing_gates` tries fewer)."""
+        return self.handlers
 
-    async def trigger_among(
-        self, handlers: Sequence[HandlerObject], event: TelegramObject, kwargs: dict[str, Any]
-    ) -> Any:
-        for handler in handlers:
+    async def trigger(self, event: TelegramObject, **kwargs: Any) -> Any:
+        """aiogram's, with the chain kept, and no check of a handler with no filters (aiogram's
+        passes, adding nothing)."""
+        for handler in self.candidates(event, kwargs):
             kwargs["handler"] = handler
-            if handler.filters:  # (with none, aiogram's check passes with nothing to add)
+            if handler.filters:
                 result, data = await handler.check(event, **kwargs)
                 if not result:
                     continue
@@ -85,6 +85,20 @@ class ComposedObserver(TelegramEventObserver):
             except SkipHandler:
                 continue
         return UNHANDLED
+
+
+def _direct(handler: HandlerObject) -> Callable[..., Any]:
+    """`handler.call` (aiogram's: the callback given the arguments it names, awaited; a plain
+    function in a thread) without its frame for a callback that is awaitable: the callback's own
+    awaitable is returned, which the chain awaits."""
+    if not handler.awaitable:
+        return handler.call
+    callback, prepare = handler.callback, handler._prepare_kwargs
+
+    def call(event: TelegramObject, **kwargs: Any) -> Any:
+        return callback(event, **prepare(kwargs))
+
+    return call
 
 
 def compose_once(root: Router) -> None:

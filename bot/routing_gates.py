@@ -25,7 +25,7 @@ names is one and the same "other" (every such filter refuses it alike).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,9 +160,8 @@ class GatedObserver(ComposedObserver):
             kept = self.kept[key] = tuple(h for h, gate in self.gates if gate is None or gate(key))
         return kept
 
-    async def trigger(self, event: TelegramObject, **kwargs: Any) -> Any:
-        key = self.names.key(event, kwargs.get("raw_state"))
-        return await self.trigger_among(self.handlers_for(key), event, kwargs)
+    def candidates(self, event: TelegramObject, kwargs: dict[str, Any]) -> Sequence[HandlerObject]:
+        return self.handlers_for(self.names.key(event, kwargs.get("raw_state")))
 
 
 class GatedRouter(Router):
@@ -224,7 +223,12 @@ class GatedRouter(Router):
         if gated:
             routers = self.routers_for(update_type, self.names.key(event, kwargs.get("raw_state")))
         for router in routers:
-            response = await router.propagate_event(update_type=update_type, event=event, **kwargs)
+            below = router.observers.get(update_type)
+            if isinstance(router, GatedRouter) and not (below is not None and below.outer_middleware):
+                kwargs["event_router"] = router  # its `propagate_event` without its frame
+                response = await router._propagate_event(below, update_type, event, **kwargs)
+            else:
+                response = await router.propagate_event(update_type=update_type, event=event, **kwargs)
             if response is not UNHANDLED:
                 break
         return response

@@ -4,6 +4,7 @@ registered after the first update."""
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -110,4 +111,34 @@ async def test_only_filters_there_are_are_checked(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(HandlerObject, "check", counted)
     assert await dispatcher.feed_update(bot, _update(1, bot)) == "help"
     assert checked == [show_help]
+    await bot.session.close()
+
+
+async def test_an_update_reaches_its_handler_through_few_frames() -> None:
+    """Each frame between the Dispatcher and the handler is entered again whenever the handler's
+    work resumes (each statement, each Bot API call): none for aiogram's `CallableObject.call`,
+    nor a router's `propagate_event` below the Dispatcher's."""
+    seen: list[str] = []
+    feature, inner = Router(name="feature"), Router(name="inner")
+    feature.include_router(inner)
+
+    @inner.message(Command("help"))
+    async def show_help(message: Message) -> str:
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_name != "feed_update":
+            seen.append(frame.f_code.co_qualname)
+            frame = frame.f_back
+        return "help"
+
+    dispatcher = Dispatcher()
+    dispatcher.message.middleware(_recorder("inner", []))
+    dispatcher.include_routers(Router(name="other"), feature)
+    gate_routing(dispatcher)
+    bot = Bot("42:TEST")
+    assert await dispatcher.feed_update(bot, _update(1, bot)) == "help"
+    assert "CallableObject.call" not in seen
+    assert [name for name in seen if name.endswith(".propagate_event")] == ["GatedRouter.propagate_event"]
+    assert [name for name in seen if name.endswith("._propagate_event")] == [
+        "GatedRouter._propagate_event"
+    ] * 3
     await bot.session.close()
