@@ -95,8 +95,8 @@ def _direct(handler: HandlerObject) -> Callable[..., Any]:
         return handler.call
     callback, prepare = handler.callback, handler._prepare_kwargs
 
-    def call(event: TelegramObject, **kwargs: Any) -> Any:
-        return callback(event, **prepare(kwargs))
+    def call(*args: Any, **kwargs: Any) -> Any:  # (positional: the data may hold an "event" too)
+        return callback(*args, **prepare(kwargs))
 
     return call
 

@@ -123,21 +123,27 @@ async def test_an_update_reaches_its_handler_through_few_frames() -> None:
     feature.include_router(inner)
 
     @inner.message(Command("help"))
-    async def show_help(message: Message) -> str:
+    async def show_help(message: Message, event: str) -> str:
+        assert event == "a row"  # data named like aiogram's own parameters reaches the handler
         frame = sys._getframe(1)
         while frame is not None and frame.f_code.co_name != "feed_update":
             seen.append(frame.f_code.co_qualname)
             frame = frame.f_back
         return "help"
 
+    async def loads(handler: Any, message: Any, data: dict[str, Any]) -> Any:
+        data["event"] = "a row"  # as RightsMiddleware puts an Event row the button names
+        return await handler(message, data)
+
     dispatcher = Dispatcher()
-    dispatcher.message.middleware(_recorder("inner", []))
+    dispatcher.message.middleware(loads)
     dispatcher.include_routers(Router(name="other"), feature)
     gate_routing(dispatcher)
     bot = Bot("42:TEST")
     assert await dispatcher.feed_update(bot, _update(1, bot)) == "help"
     assert "CallableObject.call" not in seen
     assert [name for name in seen if name.endswith(".propagate_event")] == ["GatedRouter.propagate_event"]
+    assert "test_an_update_reaches_its_handler_through_few_frames.<locals>.loads" in seen
     assert [name for name in seen if name.endswith("._propagate_event")] == [
         "GatedRouter._propagate_event"
     ] * 3
