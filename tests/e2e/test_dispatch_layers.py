@@ -4,6 +4,7 @@ and the update log line still naming the handler and its outcome."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -38,8 +39,15 @@ async def test_an_update_passes_one_layer_per_job(
     await harness.send(amina, "/help")
     refusal = await harness.send(amina, "/announce")  # staff only: refused before the handler
     assert refusal["text"]
-    lines = [record.fields for record in caplog.records if record.name == "bot.updates"]  # type: ignore[attr-defined]
-    assert [(line["handler"], line["outcome"]) for line in lines] == [
+
+    def lines() -> list[dict[str, Any]]:
+        return [record.fields for record in caplog.records if record.name == "bot.updates"]  # type: ignore[attr-defined]
+
+    for _ in range(1000):  # the line is written once the update's unit of work ends, after the reply
+        if len(lines()) == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert [(line["handler"], line["outcome"]) for line in lines()] == [
         ("help.show_help", "ok"),
         ("compose.start_announcement", "refused"),
     ]
