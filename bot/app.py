@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
@@ -48,7 +49,6 @@ from bot.delivery.trainings import TrainingDelivery
 from bot.i18n import create_i18n
 from bot.metrics import PROCESS
 from bot.middlewares import (
-    HandlerNameMiddleware,
     LocaleMiddleware,
     MemberMiddleware,
     UpdateMiddleware,
@@ -296,7 +296,10 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
         delivery=delivery,
         translator=translator_from(settings),
     )
-    dispatcher.update.outer_middleware(UpdateMiddleware(sessions))  # the log line, the unit of work
+    # The log line, the unit of work, and the event's user and chat (aiogram's own layer for them out)
+    users = next(m for m in dispatcher.update.outer_middleware if isinstance(m, UserContextMiddleware))
+    dispatcher.update.outer_middleware.unregister(users)
+    dispatcher.update.outer_middleware(UpdateMiddleware(sessions))
     dispatcher.update.outer_middleware(InboxMiddleware())  # handled once, or skipped
     # The dialog state is read in the update's unit of work (aiogram reads it before ours), and
     # not at all for an update skipped.
@@ -317,8 +320,7 @@ async def create_app(settings: Settings, *, migrate: bool = True) -> App:
     dispatcher.callback_query.middleware(PressAnswerMiddleware())  # answered early before slow work
     for name, observer in dispatcher.observers.items():
         if name not in {"update", "error"}:
-            observer.middleware(HandlerNameMiddleware())
-            observer.middleware(RightsMiddleware())  # after the callback answer: a refusal is a toast
+            observer.middleware(RightsMiddleware())  # names the handler; a refusal after the answer: a toast
     dispatcher.include_routers(*get_routers())
     inline_sync_filters(dispatcher)
     flatten_bot_context()

@@ -9,6 +9,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.dispatcher.middlewares.user_context import (
+    EVENT_CHAT_KEY,
+    EVENT_CONTEXT_KEY,
+    EVENT_FROM_USER_KEY,
+    EVENT_THREAD_ID_KEY,
+    UserContextMiddleware,
+)
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -34,7 +41,9 @@ class UpdateMiddleware(BaseMiddleware):
     """Outermost of ours: one line per update with its id, type, handler and latency (and the same
     in the metrics), around the update's unit of work: one session, committed when the handler
     returns (if it left anything to keep), rolled back if it raises. One middleware for both, as
-    they always run together (issue 15: every layer of the chain is calls and a frame per update)."""
+    they always run together (issue 15: every layer of the chain is calls and a frame per update).
+    It also does the work of aiogram's `UserContextMiddleware`, which it replaces (the same keys:
+    the event's context, its user, chat and thread), first, as aiogram's did before it."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
@@ -42,6 +51,13 @@ class UpdateMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         started = time.perf_counter()
+        context = data[EVENT_CONTEXT_KEY] = UserContextMiddleware.resolve_event_context(event)
+        if context.user is not None:
+            data[EVENT_FROM_USER_KEY] = context.user
+        if context.chat is not None:
+            data[EVENT_CHAT_KEY] = context.chat
+        if context.thread_id is not None:
+            data[EVENT_THREAD_ID_KEY] = context.thread_id
         trace: dict[str, str] = {}
         data["trace"] = trace
         outcome = "ok"
@@ -75,18 +91,6 @@ class UpdateMiddleware(BaseMiddleware):
                 latency_ms=round(seconds * 1000, 1),
             )
             observe_update(event.event_type, name, result, seconds)
-
-
-class HandlerNameMiddleware(BaseMiddleware):
-    """Inner: tells the update log which handler took the event."""
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        trace = data.get("trace")
-        handler_object = data.get("handler")
-        if trace is not None and handler_object is not None:
-            callback = handler_object.callback
-            trace["handler"] = f"{callback.__module__.rsplit('.', 1)[-1]}.{callback.__name__}"
-        return await handler(event, data)
 
 
 class MemberMiddleware(BaseMiddleware):

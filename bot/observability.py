@@ -3,6 +3,8 @@ latency), a request middleware of the replies Bot (429s), and a scheduler listen
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.exceptions import TelegramRetryAfter
@@ -13,12 +15,19 @@ from bot.metrics import HANDLER_SECONDS, SCHEDULER_LAG, UPDATES, count_flood_wai
 from bot.request_types import Method, Next, Result
 from storage.types import utcnow
 
+_observed: dict[tuple[str, str, str], tuple[Any, Any]] = {}  # labels: their counter, their histogram
+
 
 def observe_update(kind: str, handler: str, outcome: str, seconds: float) -> None:
     """One handled update, for the metrics (called by `bot.middlewares.UpdateMiddleware`, which
-    logs the same update with the same labels)."""
-    UPDATES.labels(kind, handler, outcome).inc()
-    HANDLER_SECONDS.labels(handler).observe(seconds)
+    logs the same update with the same labels). Each set of labels' metrics is looked up once
+    (`labels` checks and locks on every call: most of what counting an update cost)."""
+    metrics = _observed.get((kind, handler, outcome))
+    if metrics is None:
+        labels = (kind, handler, outcome)
+        metrics = _observed[labels] = (UPDATES.labels(*labels), HANDLER_SECONDS.labels(handler))
+    metrics[0].inc()
+    metrics[1].observe(seconds)
 
 
 class FloodCountMiddleware(BaseRequestMiddleware):

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar
 
+from aiogram.dispatcher.flags import get_flag
 from aiogram.types import CallbackQuery, TelegramObject
 from aiogram.utils.callback_answer import CallbackAnswer, CallbackAnswerMiddleware
 
@@ -27,20 +28,27 @@ _pending: ContextVar[tuple[CallbackQuery, CallbackAnswer] | None] = ContextVar("
 
 
 class PressAnswerMiddleware(CallbackAnswerMiddleware):
-    """aiogram's answer after the handler, and the press known to `answer_press_now` meanwhile."""
+    """aiogram's answer after the handler, and the press known to `answer_press_now` meanwhile.
+
+    aiogram's `__call__` in one layer with ours (the same steps, with aiogram's own
+    `construct_callback_answer` and `answer`): calling it around a closure of ours was two more
+    frames on every press, each entered again whenever the handler's work resumes (issue 15)."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not isinstance(event, CallbackQuery):
             return await handler(event, data)
-
-        async def pressed(query: TelegramObject, data: dict[str, Any]) -> Any:
-            token = _pending.set((event, data["callback_answer"]))
-            try:
-                return await handler(query, data)
-            finally:
-                _pending.reset(token)
-
-        return await super().__call__(pressed, event, data)
+        answer = data["callback_answer"] = self.construct_callback_answer(
+            properties=get_flag(data, "callback_answer")
+        )
+        if not answer.disabled and answer.answered:
+            await self.answer(event, answer)
+        token = _pending.set((event, answer))
+        try:
+            return await handler(event, data)
+        finally:
+            _pending.reset(token)
+            if not answer.disabled and not answer.answered:
+                await self.answer(event, answer)
 
 
 async def answer_press_now() -> None:

@@ -25,18 +25,20 @@ names is one and the same "other" (every such filter refuses it alike).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import Router
-from aiogram.dispatcher.event.bases import REJECTED, UNHANDLED, SkipHandler
+from aiogram.dispatcher.event.bases import REJECTED, UNHANDLED
 from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.dispatcher.event.telegram import TelegramEventObserver
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message, TelegramObject
+
+from bot.dispatch_chain import ComposedObserver, compose_once
 
 GATED = ("message", "callback_query")
 OTHER = object()  # a command, state or prefix no filter names
@@ -144,7 +146,7 @@ def _handler_gate(handler: HandlerObject, names: _Names) -> Gate | None:
     return lambda key: all(gate(key) for gate in gates)
 
 
-class GatedObserver(TelegramEventObserver):
+class GatedObserver(ComposedObserver):
     """An observer that tries only the handlers the update's key allows (aiogram's `trigger`
     otherwise)."""
 
@@ -158,20 +160,8 @@ class GatedObserver(TelegramEventObserver):
             kept = self.kept[key] = tuple(h for h, gate in self.gates if gate is None or gate(key))
         return kept
 
-    async def trigger(self, event: TelegramObject, **kwargs: Any) -> Any:
-        for handler in self.handlers_for(self.names.key(event, kwargs.get("raw_state"))):
-            kwargs["handler"] = handler
-            result, data = await handler.check(event, **kwargs)
-            if result:
-                kwargs.update(data)
-                try:
-                    wrapped_inner = self.outer_middleware.wrap_middlewares(
-                        self._resolve_middlewares(), handler.call
-                    )
-                    return await wrapped_inner(event, kwargs)
-                except SkipHandler:
-                    continue
-        return UNHANDLED
+    def candidates(self, event: TelegramObject, kwargs: dict[str, Any]) -> Sequence[HandlerObject]:
+        return self.handlers_for(self.names.key(event, kwargs.get("raw_state")))
 
 
 class GatedRouter(Router):
@@ -200,25 +190,45 @@ class GatedRouter(Router):
             )
         return routers
 
+    async def propagate_event(self, update_type: str, event: TelegramObject, **kwargs: Any) -> Any:
+        """aiogram's, without composing a chain of no outer middlewares around the next step."""
+        observer = self.observers.get(update_type)
+        if observer is not None and observer.outer_middleware:
+            return await super().propagate_event(update_type, event, **kwargs)
+        kwargs["event_router"] = self
+        return await self._propagate_event(observer, update_type, event, **kwargs)
+
     async def _propagate_event(
         self, observer: TelegramEventObserver | None, update_type: str, event: TelegramObject, **kwargs: Any
     ) -> Any:
+        """aiogram's, but a router's own filters are checked only if it has some, and its handlers
+        tried only if the key lets one through (what aiogram does there then comes to nothing)."""
         response = UNHANDLED
+        gated = update_type in GATED
         if observer:
-            result, data = await observer.check_root_filters(event, **kwargs)
-            if not result:
-                return UNHANDLED
-            kwargs.update(data)
-            response = await observer.trigger(event, **kwargs)
-            if response is REJECTED:
-                return UNHANDLED
-            if response is not UNHANDLED:
-                return response
+            if observer._handler.filters:
+                result, data = await observer.check_root_filters(event, **kwargs)
+                if not result:
+                    return UNHANDLED
+                kwargs.update(data)
+            if not (gated and isinstance(observer, GatedObserver)) or observer.handlers_for(
+                self.names.key(event, kwargs.get("raw_state"))
+            ):
+                response = await observer.trigger(event, **kwargs)
+                if response is REJECTED:
+                    return UNHANDLED
+                if response is not UNHANDLED:
+                    return response
         routers: Any = self.sub_routers
-        if update_type in GATED:
+        if gated:
             routers = self.routers_for(update_type, self.names.key(event, kwargs.get("raw_state")))
         for router in routers:
-            response = await router.propagate_event(update_type=update_type, event=event, **kwargs)
+            below = router.observers.get(update_type)
+            if isinstance(router, GatedRouter) and not (below is not None and below.outer_middleware):
+                kwargs["event_router"] = router  # its `propagate_event` without its frame
+                response = await router._propagate_event(below, update_type, event, **kwargs)
+            else:
+                response = await router.propagate_event(update_type=update_type, event=event, **kwargs)
             if response is not UNHANDLED:
                 break
         return response
@@ -245,8 +255,9 @@ def _tree(root: Router) -> Iterator[Router]:
 def gate_routing(root: Router) -> int:
     """Gate `root` and every router under it for messages and button presses (`root`'s own
     observers are left as they are: its outer middlewares always run). Idempotent (the routers
-    are module-level and outlive an App: the answers kept are dropped). Returns how many handlers
-    have a gate."""
+    are module-level and outlive an App: the answers kept are dropped). Every observer's chains
+    of middlewares are then composed once (`bot.dispatch_chain.compose_once`). Returns how many
+    handlers have a gate."""
     names = _Names()
     routers = list(_tree(root))
     gated = 0
@@ -262,4 +273,5 @@ def gate_routing(root: Router) -> int:
         router.__class__ = _gated_class(type(router))
         assert isinstance(router, GatedRouter)
         router.names, router.reaches = names, {}
+    compose_once(root)
     return gated
