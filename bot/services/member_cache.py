@@ -40,7 +40,7 @@ from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClau
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.members import get_member
-from bot.services.organization_cache import DEFAULT_TTL, WatchedCache
+from bot.services.organization_cache import DEFAULT_TTL, WatchedCache, of_session
 from storage.models import Member
 
 _MEMBERS = Member.__table__  # type: ignore[attr-defined]
@@ -256,8 +256,7 @@ def sole_process(engine: AsyncEngine, ttl: float) -> None:
 
 def cache_of(session: AsyncSession) -> MemberCache | None:
     """The member cache watching the session's engine, if any."""
-    bind = session.bind
-    return _CACHES.get(bind.sync_engine) if isinstance(bind, AsyncEngine) else None
+    return of_session(_CACHES, session)
 
 
 async def member_of(session: AsyncSession, telegram_id: int) -> Member | None:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.organization_cache import DEFAULT_TTL, WatchedCache, keep_longer
+from bot.services.organization_cache import DEFAULT_TTL, WatchedCache, keep_longer, of_session
 from bot.services.upcoming_cache import keep_longer as keep_pages_longer
 from storage.models import Membership, Organization, OrgStatus, Role
 
@@ -88,6 +88,5 @@ def sole_process(engine: AsyncEngine) -> None:
 
 async def memberships(session: AsyncSession, member_id: int) -> tuple[Held, ...]:
     """The member's memberships in the order they joined (archived organizations' included)."""
-    bind = session.bind
-    cache = _CACHES.get(bind.sync_engine) if isinstance(bind, AsyncEngine) else None
+    cache = of_session(_CACHES, session)
     return await (cache.get(session, member_id) if cache is not None else _read(session, member_id))

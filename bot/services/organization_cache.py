@@ -18,8 +18,8 @@ import copy
 import itertools
 import time
 import weakref
-from collections.abc import Callable, Collection
-from typing import Any
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, event, func, inspect
 from sqlalchemy.engine import Engine
@@ -165,8 +165,17 @@ def keep_longer(engine: AsyncEngine, ttl: float) -> None:
 
 def cache_of(session: AsyncSession) -> OrganizationCache | None:
     """The organization cache watching the session's engine, if any."""
+    return of_session(_CACHES, session)
+
+
+CacheT = TypeVar("CacheT")
+
+
+def of_session(caches: Mapping[Engine, CacheT], session: AsyncSession) -> CacheT | None:
+    """The cache of `caches` (one per engine) watching the session's engine, if any (a session
+    bound to a connection or to nothing has none)."""
     bind = session.bind
-    return _CACHES.get(bind.sync_engine) if isinstance(bind, AsyncEngine) else None
+    return caches.get(bind.sync_engine) if isinstance(bind, AsyncEngine) else None
 
 
 def _mutable_values(row: Organization) -> list[tuple[str, Any]]:

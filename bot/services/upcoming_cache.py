@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.organization_cache import WatchedCache
+from bot.services.organization_cache import WatchedCache, of_session
 from storage.models import Event, Membership, Organization, Rsvp
 
 PAGES_MAX = 2048  # members whose first page is kept (the oldest is dropped first)
@@ -97,8 +97,7 @@ class UpcomingCache(WatchedCache):
 
 def cache_of(session: AsyncSession) -> UpcomingCache | None:
     """The cache watching the session's engine, if any."""
-    bind = session.bind
-    return _CACHES.get(bind.sync_engine) if isinstance(bind, AsyncEngine) else None
+    return of_session(_CACHES, session)
 
 
 def keep_longer(engine: AsyncEngine, ttl: float) -> None:

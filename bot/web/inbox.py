@@ -152,15 +152,12 @@ _CLAIMED = (  # the update is still this worker's claim
     T.c.claimed_by == bindparam("worker_"),
     T.c.status == InboxStatus.CLAIMED,
 )
-_FINISH_MANY = (
-    update(T)
-    .where(
-        T.c.update_id.in_(bindparam("update_ids_", expanding=True)),
-        T.c.claimed_by == bindparam("worker_"),
-        T.c.status == InboxStatus.CLAIMED,
-    )
-    .values(status=InboxStatus.DONE, finished_at=bindparam("now_"))
+CLAIMED_MANY = (  # the updates still this worker's claims
+    T.c.update_id.in_(bindparam("update_ids_", expanding=True)),
+    T.c.claimed_by == bindparam("worker_"),
+    T.c.status == InboxStatus.CLAIMED,
 )
+_FINISH_MANY = update(T).where(*CLAIMED_MANY).values(status=InboxStatus.DONE, finished_at=bindparam("now_"))
 _MARK = update(T).where(*_CLAIMED, T.c.handled_at.is_(None)).values(handled_at=bindparam("now_"))
 _FINISH_MARKED = update(T).where(*_CLAIMED).values(status=InboxStatus.DONE, finished_at=bindparam("now_"))
 _FINISH_UNMARKED = (

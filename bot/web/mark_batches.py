@@ -26,7 +26,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.web import inbox
-from storage.models import InboxStatus
 from storage.sqlite_driver import commit_in_statement
 from storage.types import utcnow
 
@@ -36,12 +35,7 @@ WRITER = "inbox-marks"  # the name of the task writing the batches (the statemen
 
 _MARK_MANY = (
     update(T)
-    .where(
-        T.c.update_id.in_(bindparam("update_ids_", expanding=True)),
-        T.c.claimed_by == bindparam("worker_"),
-        T.c.status == InboxStatus.CLAIMED,
-        T.c.handled_at.is_(None),
-    )
+    .where(*inbox.CLAIMED_MANY, T.c.handled_at.is_(None))
     .values(handled_at=bindparam("now_"))
     .returning(T.c.update_id)
 )
