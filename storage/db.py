@@ -120,7 +120,16 @@ async def writes_pending(session: AsyncSession) -> bool:
     flushed, or statements that wrote (`storage.writes`)."""
     if session.new or session.dirty or session.deleted:
         return True
-    return session.in_transaction() and wrote(await session.connection())
+    return holds_connection(session) and wrote(await session.connection())
+
+
+def holds_connection(session: AsyncSession) -> bool:
+    """Whether the session's transaction has a connection (a statement ran in it). `add` and
+    `merge` begin a transaction without one (the caches' members and organizations are attached
+    so): asking it for its connection would check one out of the pool for nothing."""
+    transaction = session.sync_session.get_transaction()
+    # (`_connections`: SQLAlchemy's own record of the transaction's connections, by bind)
+    return transaction is not None and bool(transaction._connections)
 
 
 # session.info key: a commit is due before the next reply even if nothing was written.

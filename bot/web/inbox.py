@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import COMMIT_PENDING, writes_pending
+from storage.db import COMMIT_PENDING, holds_connection, writes_pending
 from storage.models import InboxStatus, InboxUpdate
 from storage.sqlite_driver import commit_in_statement, defer_statement
 from storage.types import utcnow
@@ -308,7 +308,7 @@ async def commit_before_reply(session: AsyncSession) -> None:
         return
     del session.info[_HANDLED_MARK]
     session.info.pop(COMMIT_PENDING, None)
-    if session.in_transaction():  # its reads' transaction ends (keeping nothing: on SQLite no trip),
+    if holds_connection(session):  # its reads' transaction ends (keeping nothing: on SQLite no trip),
         await session.commit()  # and its connection goes back to the pool before the reply
     await batches.mark(mark.update_id)
     mark.written = True

@@ -260,6 +260,28 @@ async def test_help(harness: Harness, registered: Any) -> None:
     assert_within("help", await per_update(harness, lambda: harness.send(amina, "/help")))
 
 
+async def test_help_takes_no_connection_of_its_own(harness: Harness, registered: Any) -> None:
+    """A /help reads and writes nothing in its own unit of work (the member and organization from
+    their caches, the handled-mark in a batch): it never checks a connection out of the pool. (It
+    did: attaching the cached member or organization begins the session's transaction, and the
+    check for writes before the reply asked that transaction for its connection.)"""
+    amina = await registered("Amina", "en")
+    await harness.send(amina, "/help")  # a first update warms the caches
+    taken: list[str] = []
+
+    def checkout(*_: Any) -> None:
+        task = asyncio.current_task()
+        taken.append(task.get_name() if task is not None else "?")
+
+    pool = harness.app.engine.sync_engine.pool
+    event.listen(pool, "checkout", checkout)
+    try:
+        await per_update(harness, lambda: harness.send(amina, "/help"))
+    finally:
+        event.remove(pool, "checkout", checkout)
+    assert not [name for name in taken if name.startswith("inbox-2")], taken
+
+
 async def test_events_list(harness: Harness, registered: Any) -> None:
     """A member's /events: a page of a list longer than one (the second read kept from the first)."""
     from bot.services import events as service
