@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import events as service
-from bot.services.upcoming_cache import UpcomingCache, expiry, keep_longer
+from bot.services.organization_cache import sole_process
+from bot.services.upcoming_cache import UpcomingCache, expiry
 from storage.db import create_session_factory
 from tests.test_events import NOW, START, community, published
 
@@ -20,7 +21,7 @@ async def test_a_kept_page_loses_each_event_once_it_is_over(
     """Given a kept first page of six events (the last one off the page) and no write since, an
     event is gone once it has started (no end) or ended, and so is one after the page."""
     UpcomingCache().watch(engine)
-    keep_longer(engine, 600)
+    sole_process(engine, 600)
     org, members = await community(session)
     hour = timedelta(hours=1)
     first = await published(session, org, starts_at=START, ends_at=START + 10 * hour)

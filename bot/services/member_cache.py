@@ -165,6 +165,7 @@ class MemberCache(WatchedCache):
         event.listen(sync_engine, "commit", ended)
         event.listen(sync_engine, "rollback", ended)
         _CACHES[sync_engine] = self
+        self.watching(engine)
 
 
 def _rows_written(statement: Any, context: Any) -> set[int] | str:
@@ -245,13 +246,6 @@ def _still_theirs(session: Session, _context: Any, _instances: Any) -> None:
 def _committed(history: Any) -> Any:
     """The value an attribute had when loaded (before this session changed it)."""
     return (history.deleted or history.unchanged or (None,))[0]
-
-
-def sole_process(engine: AsyncEngine, ttl: float) -> None:
-    """`MemberCache.sole_process` for `engine`'s cache, if any."""
-    cache = _CACHES.get(engine.sync_engine)
-    if cache is not None:
-        cache.sole_process(ttl)
 
 
 def cache_of(session: AsyncSession) -> MemberCache | None:

@@ -7,8 +7,8 @@ memberships or organizations tables through that engine and again when that tran
 (`bot.services.organization_cache.watch_tables`); another process's change (several webhook
 processes) is seen within `ttl` seconds, as the organization cache's. Long polling has one process
 handle every update (Telegram serves `getUpdates` to one poller), so there the entries are kept
-longer (`sole_process`), the organization cache's too: a member's next update comes seconds later,
-past the webhook mode's TTL.
+longer (`organization_cache.sole_process`, every cache of the update path alike): a member's next
+update comes seconds later, past the webhook mode's TTL.
 Without a cache (a script, a test's bare engine) every call reads.
 """
 
@@ -23,12 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.organization_cache import DEFAULT_TTL, WatchedCache, keep_longer, of_session
-from bot.services.upcoming_cache import keep_longer as keep_pages_longer
+from bot.services.organization_cache import DEFAULT_TTL, WatchedCache, of_session
 from storage.models import Membership, Organization, OrgStatus, Role
 
 _CACHES: weakref.WeakKeyDictionary[Engine, MembershipCache] = weakref.WeakKeyDictionary()
-SOLE_PROCESS_TTL = 600.0  # seconds: long polling, where no other process writes memberships
 
 
 @dataclass(frozen=True)
@@ -74,16 +72,6 @@ async def _read(session: AsyncSession, member_id: int) -> tuple[Held, ...]:
         .order_by(col(Membership.id))
     )
     return tuple(Held(org, Role(role), status == OrgStatus.ARCHIVED) for org, role, status in result.all())
-
-
-def sole_process(engine: AsyncEngine) -> None:
-    """This process alone handles updates (long polling): keep memberships, and the organizations
-    they are read with, `SOLE_PROCESS_TTL`; members' first /events pages too."""
-    cache = _CACHES.get(engine.sync_engine)
-    if cache is not None:
-        cache.keep_at_least(SOLE_PROCESS_TTL)
-    keep_longer(engine, SOLE_PROCESS_TTL)
-    keep_pages_longer(engine, SOLE_PROCESS_TTL)
 
 
 async def memberships(session: AsyncSession, member_id: int) -> tuple[Held, ...]:

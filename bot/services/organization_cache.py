@@ -34,6 +34,9 @@ from storage.models import Organization, OrgStatus
 DEFAULT_TTL = 2.0  # seconds: how late a change made by another process may be seen
 _TABLE = Organization.__table__  # type: ignore[attr-defined]
 _CACHES: weakref.WeakKeyDictionary[Engine, OrganizationCache] = weakref.WeakKeyDictionary()
+# Every cache of the update path, by the engine it watches (`WatchedCache.watching`, `sole_process`).
+_WATCHING: weakref.WeakKeyDictionary[Engine, list[WatchedCache]] = weakref.WeakKeyDictionary()
+SOLE_PROCESS_TTL = 600.0  # seconds: long polling, where no other process writes what they keep
 _FLAGS = itertools.count()
 
 
@@ -85,6 +88,14 @@ class WatchedCache:
         """Keep values at least `ttl` seconds (long polling: no other process writes them)."""
         self.ttl = max(self.ttl, ttl)
 
+    def sole_process(self, ttl: float) -> None:
+        """This process alone handles updates and writes (long polling): keep values longer."""
+        self.keep_at_least(ttl)
+
+    def watching(self, engine: AsyncEngine) -> None:
+        """Count this cache among `engine`'s (`sole_process`)."""
+        _WATCHING.setdefault(engine.sync_engine, []).append(self)
+
     def fresh(self, read_at: float) -> bool:
         return time.monotonic() - read_at <= self.ttl
 
@@ -94,6 +105,7 @@ class WatchedCache:
 
     def watch_tables(self, engine: AsyncEngine, tables: Collection[Table]) -> None:
         self._flag = watch_tables(engine, tables, self.invalidate)
+        self.watching(engine)
 
 
 class OrganizationCache(WatchedCache):
@@ -155,12 +167,12 @@ class OrganizationCache(WatchedCache):
         _CACHES[engine.sync_engine] = self
 
 
-def keep_longer(engine: AsyncEngine, ttl: float) -> None:
-    """Keep the organizations of `engine`'s cache at least `ttl` seconds (long polling: no other
-    process writes them; this process's writes empty the cache as ever)."""
-    cache = _CACHES.get(engine.sync_engine)
-    if cache is not None:
-        cache.keep_at_least(ttl)
+def sole_process(engine: AsyncEngine, ttl: float = SOLE_PROCESS_TTL) -> None:
+    """This process alone handles updates (long polling): every cache watching `engine` keeps its
+    values at least `ttl` seconds (a member's next update comes seconds later, past the webhook
+    mode's TTL); this process's writes empty them as ever."""
+    for cache in _WATCHING.get(engine.sync_engine, ()):
+        cache.sole_process(ttl)
 
 
 def cache_of(session: AsyncSession) -> OrganizationCache | None:

@@ -8,8 +8,8 @@ transaction that made one, is not kept. Time alone also takes events off the lis
 only until the first moment one of the events it counts may stop being upcoming (`expiry`).
 
 Another process's write cannot empty it, so pages are kept only where one process handles every
-update and writes (long polling: `keep_longer`); elsewhere (webhook mode, a script, a test's bare
-engine) every /events reads, as before.
+update and writes (long polling: `organization_cache.sole_process`); elsewhere (webhook mode, a
+script, a test's bare engine) every /events reads, as before.
 """
 
 from __future__ import annotations
@@ -98,11 +98,3 @@ class UpcomingCache(WatchedCache):
 def cache_of(session: AsyncSession) -> UpcomingCache | None:
     """The cache watching the session's engine, if any."""
     return of_session(_CACHES, session)
-
-
-def keep_longer(engine: AsyncEngine, ttl: float) -> None:
-    """Keep the pages of `engine`'s cache up to `ttl` seconds: this process alone handles updates
-    and writes (long polling, `membership_cache.sole_process`)."""
-    cache = _CACHES.get(engine.sync_engine)
-    if cache is not None:
-        cache.keep_at_least(ttl)

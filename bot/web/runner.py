@@ -25,8 +25,7 @@ from bot.app import UPDATES_GRACE_SECONDS, App, create_app
 from bot.config import Settings
 from bot.logs import log_event
 from bot.metrics import PROCESS
-from bot.services.member_cache import sole_process as members_sole_process
-from bot.services.membership_cache import SOLE_PROCESS_TTL, sole_process
+from bot.services.organization_cache import sole_process
 from bot.web.inbox_worker import InboxWorker
 from bot.web.polling import UpdatePoller
 from storage.fsm import SQLStorage
@@ -130,8 +129,7 @@ async def serve_polling(app: App, stop: asyncio.Event) -> None:
                 log_event(log, "health_listening", listen=await server.start(settings.health_listen))
             await app.bot.delete_webhook(drop_pending_updates=False)
             await worker.take_over()
-            sole_process(app.engine)  # no other process writes memberships or organizations meanwhile
-            members_sole_process(app.engine, SOLE_PROCESS_TTL)  # nor members
+            sole_process(app.engine)  # no other process writes what the update path's caches keep
             if isinstance(storage := app.dispatcher.fsm.storage, SQLStorage):
                 storage.sole_process()  # nor dialog states
             log_event(log, "polling", worker=app.worker)
