@@ -62,6 +62,13 @@ def statements_by_task(engine: AsyncEngine) -> list[tuple[str, str]]:
     return seen
 
 
+async def two_claimed(engine: AsyncEngine) -> tuple[Any, MarkBatches, list[tuple[str, str]]]:
+    """Updates 1 and 2 claimed by worker "w": the engine's sessions, the worker's mark batches, and
+    the statements run from now on (`statements_by_task`)."""
+    await claimed(engine, [1, 2])
+    return create_session_factory(engine), MarkBatches(engine, "w"), statements_by_task(engine)
+
+
 async def rows(engine: AsyncEngine) -> dict[int, InboxUpdate]:
     async with create_session_factory(engine)() as session:
         return {row.update_id: row for row in (await session.exec(select(InboxUpdate))).all()}
@@ -99,10 +106,7 @@ async def test_a_unit_of_work_that_wrote_nothing_has_its_mark_written_by_the_bat
 ) -> None:
     """Before a reply: a unit of work that only read hands its mark to the batch (its own
     connection writes nothing), and is refused if its claim was lost meanwhile."""
-    await claimed(engine, [1, 2])
-    sessions = create_session_factory(engine)
-    marks = MarkBatches(engine, "w")
-    seen = statements_by_task(engine)
+    sessions, marks, seen = await two_claimed(engine)
     async with sessions() as session:
         mark = inbox.mark_handled_on_commit(session, 1, "w", marks)
         await session.exec(select(Member).limit(1))  # a read
@@ -123,10 +127,7 @@ async def test_a_unit_of_work_that_wrote_nothing_has_its_mark_written_by_the_bat
 async def test_a_unit_of_work_that_wrote_keeps_its_mark_in_its_own_transaction(engine: AsyncEngine) -> None:
     """Before a reply: a unit of work that wrote commits its mark with its writes,
     never through the batch; when its claim was lost, none of its writes is kept."""
-    await claimed(engine, [1, 2])
-    sessions = create_session_factory(engine)
-    marks = MarkBatches(engine, "w")
-    seen = statements_by_task(engine)
+    sessions, marks, seen = await two_claimed(engine)
     async with sessions() as session:
         mark = inbox.mark_handled_on_commit(session, 1, "w", marks)
         await inbox.store(session, message(11, 1), utcnow())  # a write

@@ -209,9 +209,22 @@ async def lock_shown_event(
 
 
 def _read(values: Sequence[Any], member_id: int) -> Read | None:
-    """The member's answer and the counts from the lock's row; None when an offer ran out (seldom:
-    the caller expires it, then reads again)."""
+    """The member's answer and the counts from the lock's row (see `read_of`)."""
     answer_id, status, seq, offered_until, *counts, ended = values
+    return read_of(member_id, answer_id, status, seq, offered_until, bool(ended), counts)
+
+
+def read_of(
+    member_id: int,
+    answer_id: int | None,
+    status: str | None,
+    seq: int | None,
+    offered_until: datetime | None,
+    ended: bool,
+    counts: Sequence[Any],
+) -> Read | None:
+    """The member's answer (none: `answer_id` None) and the counts per status, as a statement
+    read them; None when an offer ran out (seldom: the caller expires it, then reads again)."""
     if ended:
         return None
     answer = (

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.events.seats import Answer, Read
+from bot.services.events.seats import Read, read_of
 from storage.models import Rsvp, RsvpStatus
 from storage.types import UTCDateTime
 
@@ -103,11 +103,4 @@ async def read_and_write(
     params = {"event_id": event_id, "member_id": member_id, "choice": choice.value, "seq": seq, "now": now}
     row = (await (await session.connection()).execute(_READ_AND_WRITE, params)).one()
     answer_id, status, answer_seq, offered_until, ended, *counts = row
-    if ended:
-        return None
-    answer = (
-        Answer(answer_id, member_id, RsvpStatus(status), answer_seq, offered_until)
-        if answer_id is not None
-        else None
-    )
-    return answer, dict(zip(RsvpStatus, map(int, counts), strict=True))
+    return read_of(member_id, answer_id, status, answer_seq, offered_until, bool(ended), counts)
