@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.sandbox import BotAPIEmulator, Faults, Limits, SimUser
 from bot.services.members import TelegramIdentity, complete_profile, record_consent, update_profile
 from bot.web.runner import BackgroundPolling
-from storage.db import create_session_factory
+from storage.db import create_engine, create_session_factory
 from tests.templates import migrated_copy
 
 TOKEN = "123456:TEST-token"
@@ -187,6 +187,22 @@ async def restart_bot(harness: Harness) -> None:
     await _stop_polling(harness)
     harness.app = await create_app(harness.settings, migrate=_needs_migrating(harness.settings.database_url))
     await _start_polling(harness)
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotAPIEmulator]:
+    """An emulator of its own, for the tests that start the bot as a process (`tests.bot_process`)."""
+    async with bot_api() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+async def db(migrated_url: str) -> AsyncIterator[Any]:
+    """The migrated database's sessions (a copy of the migrated template: a bot process started on
+    it migrates nothing more)."""
+    engine = create_engine(migrated_url)
+    yield create_session_factory(engine)
+    await engine.dispose()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ from bot.services import trainings as training_service
 from bot.services.events.seats import answer_of
 from bot.views.events import EventAction
 from bot.views.trainings import TrainingAction
-from storage.db import create_engine, create_session_factory
 from storage.models import (
     Member,
     Reminder,
@@ -39,7 +37,6 @@ from storage.models import (
     TrainingSignup,
 )
 from storage.types import utcnow
-from tests.e2e.conftest import bot_api
 from tests.e2e.crash_kit import (
     ROUNDS,
     CrashBot,
@@ -65,21 +62,6 @@ from tests.helpers import grant_writing
 
 # `make test` runs these in a process of their own beside the parallel run: they wait on conditions.
 pytestmark = [pytest.mark.crash, pytest.mark.serial, pytest.mark.parametrize("round_", range(ROUNDS))]
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotAPIEmulator]:
-    async with bot_api() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-async def db(migrated_url: str) -> AsyncIterator[Any]:
-    """The migrated database's sessions (a copy of the migrated template: the bot process migrates
-    nothing more)."""
-    engine = create_engine(migrated_url)
-    yield create_session_factory(engine)
-    await engine.dispose()
 
 
 def running(emulator: BotAPIEmulator, tmp_path: Path, database_url: str, name: str, round_: int) -> CrashBot:

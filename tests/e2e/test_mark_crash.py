@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,27 +17,12 @@ from sqlmodel import col, select
 
 from bot.sandbox import BotAPIEmulator, SimUser
 from bot.services.members import TelegramIdentity, complete_profile, record_consent, update_profile
-from storage.db import create_engine, create_session_factory
 from storage.models import InboxStatus, InboxUpdate
 from tests.bot_process import spares_loaded
-from tests.e2e.conftest import bot_api
 from tests.e2e.helpers import bot_organization
 from tests.e2e.test_process import start_bot, stop
 
 pytestmark = [pytest.mark.serial, pytest.mark.beside]
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotAPIEmulator]:
-    async with bot_api() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-async def db(migrated_url: str) -> AsyncIterator[Any]:
-    engine = create_engine(migrated_url)
-    yield create_session_factory(engine)
-    await engine.dispose()
 
 
 async def registered(db: Any, emulator: BotAPIEmulator, name: str) -> SimUser:

@@ -22,7 +22,7 @@ from bot.sandbox import BotAPIEmulator
 from storage.models import InboxUpdate
 from storage.types import utcnow
 from tests.bot_process import bot_environment, launch_bot, spares_loaded
-from tests.e2e.conftest import TOKEN, bot_api
+from tests.e2e.conftest import TOKEN
 from tests.e2e.crash_kit import claims_stale
 from tests.e2e.helpers import broadcast_waiting, consents_in_swahili, copies_sent
 
@@ -30,12 +30,6 @@ from tests.e2e.helpers import broadcast_waiting, consents_in_swahili, copies_sen
 # broadcast tests, timed (a restart within a lease, Telegram's flood limits), run alone after it; the
 # others wait only on conditions and run beside it.
 pytestmark = pytest.mark.serial
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotAPIEmulator]:
-    async with bot_api() as emulator:
-        yield emulator
 
 
 _LOGS: dict[int, tuple[Path, Path]] = {}  # a started bot's pid: its stdout and stderr files

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -19,7 +18,6 @@ from bot.sandbox import BotAPIEmulator
 from storage.db import create_engine, create_session_factory
 from storage.models import DeliveryStatus, InboxStatus, InboxUpdate, OutboxMessage
 from storage.types import utcnow
-from tests.e2e.conftest import bot_api
 from tests.e2e.helpers import broadcast_waiting, copies_sent
 from tests.e2e.webhook_helpers import BotProcess, command_update, post_update, replies_to
 
@@ -27,12 +25,6 @@ from tests.e2e.webhook_helpers import BotProcess, command_update, post_update, r
 # (`make test`); the tests wait on conditions, and their one bound (a graceful stop under 15 s) is
 # far from what a loaded machine takes.
 pytestmark = [pytest.mark.serial, pytest.mark.beside]
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotAPIEmulator]:
-    async with bot_api() as emulator:
-        yield emulator
 
 
 async def _inbox_row(database_url: str, update_id: int) -> InboxUpdate | None:
