@@ -108,8 +108,6 @@ async def _tapped(
     return member, event
 
 
-# The RSVP taps first: the most frequent of these buttons, tried first (each handler's filter
-# unpacks the button's data again).
 @router.callback_query(EventAction.filter(F.action.in_({*CHOICE, "take"})), flags=PUBLIC)
 async def answer(
     query: CallbackQuery,
