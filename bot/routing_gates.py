@@ -21,20 +21,25 @@ middleware would have run). Other update types route as before.
 
 The answers are kept per router and key. Keys are bounded: a command, state or prefix no filter
 names is one and the same "other" (every such filter refuses it alike).
+
+And a button's data is unpacked once per press: aiogram's `CallbackData.filter()` unpacks it again
+(a pydantic model built) in every handler it is tried against, so the handlers of one callback
+data class were ordered by how often they are pressed. `gate_routing` makes each such filter an
+`UnpackedOnce`, which shares one unpacked value per press and class (then checks its own rule).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from aiogram import Router
 from aiogram.dispatcher.event.bases import REJECTED, UNHANDLED
 from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.dispatcher.event.telegram import TelegramEventObserver
 from aiogram.filters import Command, StateFilter
-from aiogram.filters.callback_data import CallbackQueryFilter
+from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
@@ -122,6 +127,57 @@ def _prefix_gate(item: CallbackQueryFilter, names: _Names) -> Gate:
     names.prefixes.setdefault(separator, set()).add(prefix)
     position = list(names.prefixes).index(separator)
     return lambda key: key[1] is not None and key[1][position] == prefix
+
+
+# The last press each callback data class was unpacked for, and what that gave (None: not of it).
+_unpacked: dict[type[CallbackData], tuple[CallbackQuery, CallbackData | None]] = {}
+
+
+def unpacked(query: CallbackQuery, kind: type[CallbackData]) -> CallbackData | None:
+    """The press's data as `kind` (None if it is not one), unpacked once per press and class: the
+    press is the same object through every filter it is tried against (kept by identity, so a
+    press being routed while another one's tasks run only costs an unpack again)."""
+    last = _unpacked.get(kind)
+    if last is not None and last[0] is query:
+        return last[1]
+    value: CallbackData | None
+    try:
+        value = kind.unpack(query.data or "")
+    except (TypeError, ValueError):
+        value = None
+    _unpacked[kind] = (query, value)
+    return value
+
+
+class UnpackedOnce(CallbackQueryFilter):
+    """aiogram's `CallbackData.filter()` (the same outcome: `callback_data` for the handler, or
+    False), on the press's data unpacked once (`unpacked`). Handlers of one press share the value:
+    never change it."""
+
+    __slots__ = ()
+
+    async def __call__(self, query: CallbackQuery) -> Literal[False] | dict[str, Any]:
+        if not isinstance(query, CallbackQuery) or not query.data:
+            return False
+        callback_data = unpacked(query, self.callback_data)
+        if callback_data is None:
+            return False
+        if self.rule is None or self.rule.resolve(callback_data):
+            return {"callback_data": callback_data}
+        return False
+
+
+def unpack_once(router: Router) -> int:
+    """Make every `CallbackData.filter()` of the router's button presses (its own and its
+    handlers') an `UnpackedOnce` (idempotent). Returns how many changed."""
+    changed = 0
+    observer = router.observers["callback_query"]
+    for handler in (observer._handler, *observer.handlers):
+        for item in handler.filters or ():
+            if type(item.callback) is CallbackQueryFilter:
+                item.callback.__class__ = UnpackedOnce
+                changed += 1
+    return changed
 
 
 def _handler_gate(handler: HandlerObject, names: _Names) -> Gate | None:
@@ -254,7 +310,8 @@ def _tree(root: Router) -> Iterator[Router]:
 
 def gate_routing(root: Router) -> int:
     """Gate `root` and every router under it for messages and button presses (`root`'s own
-    observers are left as they are: its outer middlewares always run). Idempotent (the routers
+    observers are left as they are: its outer middlewares always run), and every button filter
+    unpacks a press once (`unpack_once`). Idempotent (the routers
     are module-level and outlive an App: the answers kept are dropped). Every observer's chains
     of middlewares are then composed once (`bot.dispatch_chain.compose_once`). Returns how many
     handlers have a gate."""
@@ -270,6 +327,7 @@ def gate_routing(root: Router) -> int:
             observer.names, observer.kept = names, {}
             gated += sum(gate is not None for _, gate in observer.gates)
     for router in routers:
+        unpack_once(router)
         router.__class__ = _gated_class(type(router))
         assert isinstance(router, GatedRouter)
         router.names, router.reaches = names, {}

@@ -82,3 +82,36 @@ async def test_routers_that_may_take_any_press_are_entered() -> None:
     assert await root.propagate_event("callback_query", press("c:go")) == "caught"
     assert await root.propagate_event("callback_query", press("o:x")) == "outer"
     assert await root.propagate_event("callback_query", press("a:x")) == "alpha"
+
+
+async def test_a_press_is_unpacked_once_however_many_handlers_it_is_tried_against(
+    monkeypatch: Any,
+) -> None:
+    """Given four handlers of one callback data class, the last of them taking the press, when
+    it is routed, then its data was unpacked once (aiogram unpacks it in every filter), and the
+    handler got it; the next press is unpacked again, and a press of another class too."""
+    first, second = Router(name="first"), Router(name="second")
+    unpacks: list[str] = []
+    unpack = Alpha.unpack.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[Alpha], value: str) -> Alpha:
+        unpacks.append(value)
+        return unpack(cls, value)
+
+    monkeypatch.setattr(Alpha, "unpack", classmethod(counting))
+    for router, actions in ((first, ("one", "two")), (second, ("three", "four"))):
+        for action in actions:
+
+            @router.callback_query(Alpha.filter(F.action == action))
+            async def on_alpha(query: CallbackQuery, callback_data: Alpha, action: str = action) -> str:
+                assert callback_data.action == action
+                return f"took {action}"
+
+    root = dispatcher(first, second)
+    gate_routing(root)
+    assert await root.propagate_event("callback_query", press("a:four")) == "took four"
+    assert unpacks == ["a:four"]
+    assert await root.propagate_event("callback_query", press("a:four")) == "took four"
+    assert await root.propagate_event("callback_query", press("a:five")) is UNHANDLED
+    assert unpacks == ["a:four", "a:four", "a:five"]
+    assert await root.propagate_event("callback_query", press("a:five:extra")) is UNHANDLED

@@ -45,9 +45,14 @@ def telegram_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def visible_text(html: str) -> str:
+    """An HTML message's text as Telegram shows it (tags dropped, entities unescaped)."""
+    return unescape(_TAG.sub("", html))
+
+
 def visible_length(html: str) -> int:
     """Length of an HTML message as Telegram counts it: after entity parsing, in UTF-16 units."""
-    return telegram_length(unescape(_TAG.sub("", html)))
+    return telegram_length(visible_text(html))
 
 
 def clip(text: str, limit: int) -> str:

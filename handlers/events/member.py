@@ -22,6 +22,7 @@ from bot.policy import Action, rights
 from bot.services import events as service
 from bot.services.events.calendar import event_ics, ics_filename
 from bot.services.events.rules import EventError
+from bot.services.text import visible_text
 from bot.views.events import CardEvent, EventAction
 from handlers.events.group import refresh_group_card_soon
 from handlers.events.texts import member_error_text
@@ -108,8 +109,6 @@ async def _tapped(
     return member, event
 
 
-# The RSVP taps first: the most frequent of these buttons, tried first (each handler's filter
-# unpacks the button's data again).
 @router.callback_query(EventAction.filter(F.action.in_({*CHOICE, "take"})), flags=PUBLIC)
 async def answer(
     query: CallbackQuery,
@@ -226,12 +225,13 @@ async def _refresh_card(
     message = query.message
     plain = message.text or ""
     # The card's HTML rebuilt from the entities only when needed: to keep what comes before the
-    # card (a notice's heading), or to leave the card as it is when the same answer was tapped
-    # again (a changed answer changes the card; if it is shown already, Telegram says so and the
-    # edit is done all the same).
+    # card (a notice's heading), or to leave the card as it is when it shows the new one already
+    # (the same answer tapped again, a tap on an older copy of the card): no edit then, rather
+    # than one Telegram refuses as not modified. Its text tells first, for less work.
     prefixed = "📅" in plain and not plain.startswith("📅")
-    shown = message.html_text if plain and (prefixed or not result.changed) else ""
-    if shown and shown.endswith(text):
+    same_text = bool(plain) and plain.endswith(visible_text(text))
+    shown = message.html_text if prefixed or same_text else ""
+    if same_text and shown.endswith(text):
         return
     prefix = shown.split("📅", 1)[0] if prefixed else ""
     edit = CardEdit(

@@ -84,3 +84,37 @@ async def test_a_replayed_language_or_consent_button_on_the_mydata_document(
     assert not harness.apologized(user)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     assert harness.message(user, document["message_id"])["document"] == document["document"]
+
+
+async def test_a_tap_on_an_older_copy_of_a_card_that_already_shows_its_outcome_is_not_edited(
+    harness: Harness, registered
+) -> None:  # type: ignore[no-untyped-def]
+    """Given two copies of an event's card, Going on the first and Maybe on the second: when Going
+    is tapped on the first again, the answer changes back and the first copy already shows the
+    card that gives (the same counts and answer): the member is answered, and the card is not
+    edited (no edit Telegram would refuse as not modified)."""
+    from tests.e2e.test_events import answer_of, publish_event
+
+    user = await registered("Lina", "en")
+    event = await publish_event(harness)
+    await harness.reply(user)  # the "published" notice
+    listing = await harness.send(user, "/events")
+    first = await harness.choose(user, listing, "1. General assembly")
+    second = await harness.choose(user, listing, "1. General assembly")
+
+    await harness.press(user, first, "✅ Going")
+    first = await harness.edited(user, first)
+    await harness.press(user, second, "🤔 Maybe")
+    await harness.edited(user, second)
+    query = await harness.press(user, first, "✅ Going")
+
+    assert harness.emulator.callback_answers[query]["text"] == "✅ You're going. See you there!"
+    assert await answer_of(harness, event.id or 0, user.id) == "going"
+    edits = [
+        call
+        for call in harness.emulator.calls
+        if call.method == "editMessageText" and call.params.get("message_id") == first["message_id"]
+    ]
+    assert len(edits) == 1, "the first copy shows the outcome already: only the first tap edits it"
+    assert harness.message(user, first["message_id"])["text"] == first["text"]
+    assert harness.emulator.errors == []
