@@ -22,6 +22,7 @@ from storage.models import InboxStatus, InboxUpdate
 from tests.bot_process import spares_loaded
 from tests.e2e.helpers import bot_organization
 from tests.e2e.test_process import start_bot, stop
+from tests.helpers import until
 
 pytestmark = [pytest.mark.serial, pytest.mark.beside]
 
@@ -124,17 +125,6 @@ WHERE locks.locktype = 'advisory' AND locks.objid = {HOLD} AND NOT locks.granted
 """
 
 
-async def until(condition: Any, what: str, guard: float = 120) -> Any:
-    """Until `condition()` (awaited) gives something true, looking every 0.1 s; `guard` seconds
-    only against a wait that would never end."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + guard
-    while not (value := await condition()):
-        assert loop.time() < deadline, f"{what}: not within {guard} s"
-        await asyncio.sleep(0.1)
-    return value
-
-
 @pytest.mark.crash
 async def test_sigkill_while_the_marks_batch_is_written_hands_the_update_to_the_restarted_bot(
     emulator: BotAPIEmulator, tmp_path: Path, migrated_url: str, db: Any
@@ -162,7 +152,9 @@ async def test_sigkill_while_the_marks_batch_is_written_hands_the_update_to_the_
             await emulator.wait_for(started(emulator), timeout=60)
             await emulator.send_text(amina, "/help")
             update_id = emulator.pending_updates[-1]["update_id"]
-            waiting = await until(lambda: holder.fetch(WAITING), "the batch holding the mark waits")
+            waiting = await until(
+                lambda: holder.fetch(WAITING), "the batch holding the mark waits", every=0.1
+            )
             assert [query.split(" SET ")[0] for _, query in waiting] == ["UPDATE inbox"], waiting
             assert replies_to(emulator, amina) == 0, "a reply left before its mark was committed"
             await stop(process, signal.SIGKILL)
@@ -175,6 +167,7 @@ async def test_sigkill_while_the_marks_batch_is_written_hands_the_update_to_the_
                 "SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $1", waiting[0][0]
             ),
             "PostgreSQL drops the statement of the killed bot",
+            every=0.1,
         )
         await holder.execute(f"SELECT pg_advisory_unlock({HOLD})")
         row = await inbox_row(db, update_id)
