@@ -48,6 +48,7 @@ NEWS = "Shared news for everyone"
 # Every wait is for a condition; this guards against one that never comes: a wait fails only once
 # what it counts has not moved for this long (a loaded machine is slow, not stuck).
 STALL = 120.0
+WINDOW = 3.0  # seconds: the rate is checked over any window this long
 
 
 @contextlib.contextmanager
@@ -247,10 +248,15 @@ async def test_two_processes_share_the_work(
     doubles = reminded + received - Counter(reminded.keys()) - Counter(received.keys())
     assert not doubles - in_flight, f"copies beyond those in flight at the kill: {doubles} ({in_flight})"
     assert not left
-    # The two processes together kept the bot's rate: at most RATE (+ the bucket's burst) in any second.
+    # The two processes together kept the bot's rate: at most RATE a second (+ the bucket's burst)
+    # in any 3 s (each at RATE would be twice that). Not in any one second: the emulator stamps a
+    # call when the test's loop gets to it, and a loaded machine that held the loop half a second
+    # stamped what had arrived meanwhile at once (30 in one second, once).
     times = sorted(call.timestamp for call in news())
-    busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
-    assert busiest <= RATE + RATE / 5 + 1, f"{busiest} messages in one second with DELIVERY_RATE={RATE}"
+    busiest = max(sum(1 for t in times if start <= t < start + WINDOW) for start in times)
+    assert busiest <= RATE * WINDOW + RATE / 5 + 1, (
+        f"{busiest} messages in {WINDOW} s at DELIVERY_RATE={RATE}"
+    )
     span = times[-1] - times[0]
     assert len(times) / span <= RATE * 1.1, f"{len(times) / span:.1f}/s on average"
     assert not [
