@@ -18,6 +18,20 @@ from storage.db import create_session_factory
 from storage.models import EventNotice, Organization, OutboxMessage, TrainingNotice
 
 Job = Callable[[AsyncSession], Awaitable[Any]]
+GUARD = 120.0  # seconds: what a wait for a condition allows before it fails (it never stays that long)
+
+
+async def until(
+    condition: Callable[[], Awaitable[Any]], what: str, every: float = 0.05, guard: float = GUARD
+) -> Any:
+    """Until `condition()` gives something true (looked at every `every` s); its value. `guard`: a
+    guard against a wait that would never end, not a bound on time (a loaded machine is slow)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + guard
+    while not (value := await condition()):
+        assert loop.time() < deadline, f"{what}: not within {guard:.0f} s"
+        await asyncio.sleep(every)
+    return value
 
 
 async def organization(session: AsyncSession, language: str = "en") -> Organization:

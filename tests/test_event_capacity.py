@@ -84,8 +84,9 @@ def publish_tap(event_id: int, organization_id: int) -> Callable[[AsyncSession],
 async def test_two_taps_on_publish_announce_a_draft_or_a_series_once(
     engine: AsyncEngine, session: AsyncSession
 ) -> None:
-    """Both taps loaded the draft; the conditional update lets one publish, the other finds it
-    claimed ("not_editable": the button is no longer active)."""
+    """Two taps at once: the conditional update lets one publish, the other finds it claimed
+    ("not_editable": the button is no longer active), whether it loaded the draft before the
+    first committed or after (asyncio.gather orders neither). A later tap is told the same."""
     org = await organization(session)
     people = await add_members(session, org, 5)
     single = await new_event(session, org)
@@ -105,6 +106,8 @@ async def test_two_taps_on_publish_announce_a_draft_or_a_series_once(
     for event_id in (single.id or 0, dates[0].id or 0):
         results = await concurrently(engine, [publish_tap(event_id, org.id or 0)] * 2, EventError)
         assert sorted(map(repr, results)) == sorted([repr(5), repr(EventError("not_editable"))])
+        late = await concurrently(engine, [publish_tap(event_id, org.id or 0)], EventError)
+        assert list(map(repr, late)) == [repr(EventError("not_editable"))]
         assert sorted(await notices(session, event_id, "published")) == sorted(people)
     statuses = (await session.exec(select(Event.status).execution_options(populate_existing=True))).all()
     assert set(statuses) == {EventStatus.PUBLISHED}

@@ -18,6 +18,7 @@ from bot.web.inbox_worker import InboxWorker
 from storage.db import create_session_factory
 from storage.models import InboxStatus, InboxUpdate
 from storage.types import utcnow
+from tests.helpers import until
 
 
 def message(update_id: int, chat_id: int) -> inbox.Received:
@@ -213,12 +214,13 @@ async def test_a_polled_batch_is_stored_with_the_claims_of_what_can_start_now(en
     assert all(rows[key].claimed_by == "poller" for key in (10, 12))
     assert {key for key, row in rows.items() if row.status == InboxStatus.PENDING} == {11, 13, 14}
     worker.start()
+
+    async def settled() -> bool:
+        async with sessions() as session:
+            return (await inbox.depth(session)) == {"pending": 0, "claimed": 0}
+
     try:
-        for _ in range(300):
-            async with sessions() as session:
-                if (await inbox.depth(session)) == {"pending": 0, "claimed": 0}:
-                    break
-            await asyncio.sleep(0.02)
+        await until(settled, "every update handled", every=0.02)
     finally:
         await worker.stop(grace=1)
     assert sorted(recorder.started) == [10, 11, 12, 13, 14] and recorder.peak <= 2
@@ -248,14 +250,14 @@ async def test_long_polling_wakes_the_claim_loop_only_for_updates_waiting(engine
     worker.start()
 
     async def settled() -> dict[str, int]:
-        for _ in range(100):
-            await asyncio.sleep(0.05)
+        async def depth() -> dict[str, int] | None:
             async with sessions() as session:
                 depth = await inbox.depth(session)
             # (a claim committed but not yet started holds no task: claimed must be 0 too)
-            if not worker._in_flight and depth == {"pending": 0, "claimed": 0}:
-                break
-        return depth
+            return depth if not worker._in_flight and depth == {"pending": 0, "claimed": 0} else None
+
+        await asyncio.sleep(0.05)  # (a claim round the test says must not come has its chance)
+        return await until(depth, "every update handled")
 
     try:
         await asyncio.sleep(0.05)  # the loop's first round (nothing to claim) is over

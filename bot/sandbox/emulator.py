@@ -24,6 +24,9 @@ from .state import ApiCall, CallbackState, SimChat, SimUser, StoredMessage
 log = logging.getLogger(__name__)
 _dumps = functools.partial(json.dumps, ensure_ascii=False)
 ChatRef = int | SimUser | SimChat | dict
+# How long `wait_for` and `next_bot_message` wait unless told: a guard against what never comes,
+# not a bound on time (the wait ends when the condition holds; a loaded machine's bot is slow).
+WAIT = 30.0
 
 
 class BotAPIEmulator(BotApi):
@@ -627,7 +630,7 @@ class BotAPIEmulator(BotApi):
         """The chat's messages in order, in their current state, each with ``outgoing`` (sent by the bot)."""
         return [stored.snapshot() for stored in self.messages.get(self._chat_of(chat).id, {}).values()]
 
-    async def next_bot_message(self, chat: ChatRef, timeout: float = 5.0) -> dict[str, Any]:  # noqa: ASYNC109
+    async def next_bot_message(self, chat: ChatRef, timeout: float = WAIT) -> dict[str, Any]:  # noqa: ASYNC109
         """Wait for the next message the bot sends to ``chat`` (each call moves a per-chat cursor)."""
         chat_id = self._chat_of(chat).id
 
@@ -651,7 +654,7 @@ class BotAPIEmulator(BotApi):
         self._cursors[chat_id] = index + 1
         return self._sent[chat_id][index].snapshot()
 
-    async def wait_for(self, predicate: Callable[[BotAPIEmulator], Any], timeout: float = 5.0) -> Any:  # noqa: ASYNC109
+    async def wait_for(self, predicate: Callable[[BotAPIEmulator], Any], timeout: float = WAIT) -> Any:  # noqa: ASYNC109
         """Wait until ``predicate(emu)`` is true (checked on every API call and change); returns its value."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

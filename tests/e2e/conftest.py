@@ -22,6 +22,9 @@ from storage.db import create_engine, create_session_factory
 from tests.templates import migrated_copy
 
 TOKEN = "123456:TEST-token"
+# How long the harness waits for the bot's answer before failing: a guard against an answer that
+# never comes, not a bound on time (a loaded machine answers late, and the wait ends at the answer).
+GUARD = 30.0
 SUPER_ADMIN_ID = 990001
 
 
@@ -47,10 +50,10 @@ class Harness:
         await self.emulator.send_text(user, text)
         return await self.reply(user)
 
-    async def reply(self, user: SimUser, timeout: float = 10.0) -> dict[str, Any]:
+    async def reply(self, user: SimUser, timeout: float = GUARD) -> dict[str, Any]:
         return await self.emulator.next_bot_message(user.id, timeout=timeout)
 
-    async def press(self, user: SimUser, message: dict[str, Any], text: str, timeout: float = 10.0) -> str:
+    async def press(self, user: SimUser, message: dict[str, Any], text: str, timeout: float = GUARD) -> str:
         """Press the inline button labelled `text` (exact, or the only one containing it); wait up
         to `timeout` seconds for the bot to answer it."""
         current = self.message(user, message["message_id"])
@@ -74,7 +77,7 @@ class Harness:
         packed = data if isinstance(data, str) else data.pack()
         assert len(packed.encode()) <= 64, packed
         query = await self.emulator.press_button(user, message, callback_data=packed, forge=True)
-        await self.emulator.wait_for(lambda emu: emu.callback_answers.get(query) is not None, timeout=10)
+        await self.emulator.wait_for(lambda emu: emu.callback_answers.get(query) is not None, timeout=GUARD)
         return self.emulator.callback_answers[query]["text"]
 
     def apologized(self, user: SimUser, locale: str = "en") -> bool:
@@ -89,7 +92,7 @@ class Harness:
                 return item
         raise LookupError(f"message {message_id} is not in the chat any more")
 
-    async def edited(self, user: SimUser, message: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
+    async def edited(self, user: SimUser, message: dict[str, Any], timeout: float = GUARD) -> dict[str, Any]:
         """Wait until the bot has edited `message`, and return its new state."""
         before = message.get("text") or message.get("caption")
 

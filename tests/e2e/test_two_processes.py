@@ -16,13 +16,11 @@ import os
 import random
 import signal
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import aiohttp
 import pytest
-from aiohttp import web
 from sqlmodel import select
 
 from bot.sandbox import BotAPIEmulator, Limits
@@ -39,7 +37,7 @@ from tests.e2e.helpers import (
     meeting_reminded_in,
     urgent_announcement,
 )
-from tests.e2e.webhook_helpers import BotProcess
+from tests.e2e.webhook_helpers import BotProcess, Front
 
 # Alone, after the rest of the suite (`make test`): two bot processes sharing a Redis flood budget.
 pytestmark = pytest.mark.serial
@@ -47,37 +45,14 @@ pytestmark = pytest.mark.serial
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RATE = 20  # DELIVERY_RATE of the bot: both processes together
 NEWS = "Shared news for everyone"
-
-
-class RoundRobin:
-    """What a load balancer does: each post to the next process; one that is gone is skipped."""
-
-    def __init__(self) -> None:
-        self.targets: list[str] = []
-        self.turn = 0
-        self.http: aiohttp.ClientSession | None = None
-
-    async def forward(self, request: web.Request) -> web.Response:
-        assert self.http is not None
-        body = await request.read()
-        headers = {
-            "X-Telegram-Bot-Api-Secret-Token": request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        }
-        headers["Content-Type"] = "application/json"
-        for attempt in range(len(self.targets)):
-            target = self.targets[(self.turn + attempt) % len(self.targets)]
-            try:
-                async with self.http.post(target, data=body, headers=headers, timeout=5) as response:
-                    if response.status < 500:
-                        self.turn += 1
-                        return web.Response(status=response.status)
-            except (aiohttp.ClientError, TimeoutError):
-                continue
-        return web.Response(status=502)
+# Every wait is for a condition; this guards against one that never comes: a wait fails only once
+# what it counts has not moved for this long (a loaded machine is slow, not stuck).
+STALL = 120.0
+WINDOW = 3.0  # seconds: the rate is checked over any window this long
 
 
 @contextlib.contextmanager
-def alone(balancer: RoundRobin, processes: list[BotProcess], index: int) -> Iterator[None]:
+def alone(balancer: Front, processes: list[BotProcess], index: int) -> Iterator[None]:
     """Only `processes[index]` receives and claims updates: the others are paused meanwhile."""
     targets = balancer.targets
     others = [process for number, process in enumerate(processes) if number != index]
@@ -106,30 +81,28 @@ async def redis_available() -> None:
 
 
 @pytest.fixture
-async def proxy() -> AsyncIterator[tuple[RoundRobin, str]]:
-    balancer = RoundRobin()
-    balancer.http = aiohttp.ClientSession()
-    application = web.Application()
-    application.router.add_post("/telegram", balancer.forward)
-    runner = web.AppRunner(application, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    yield balancer, f"http://{host}:{port}/telegram"
-    await balancer.http.close()
-    await runner.cleanup()
+async def proxy() -> AsyncIterator[Front]:
+    """A load balancer in front of the processes: each post to the next one."""
+    front = Front()
+    await front.start()
+    yield front
+    await front.stop()
 
 
 async def test_two_processes_share_the_work(
-    redis_available: None, proxy: tuple[RoundRobin, str], tmp_path: Path, migrated_url: str
+    redis_available: None, proxy: Front, tmp_path: Path, migrated_url: str
 ) -> None:
     database_url = migrated_url  # a copy of the migrated template
     if not database_url.startswith("postgresql"):
         pytest.skip("several processes share one PostgreSQL database")
-    balancer, proxy_url = proxy
+    balancer = proxy
     token = f"{random.randint(10**8, 10**9)}:TWO-processes"  # Redis keys of its own
-    emulator = BotAPIEmulator(token=token, limits=Limits(), bot_username="diaspora_bridge_bot")
+    # Telegram's flood limits, not its 15 s to answer a press: the emulator posts the 200 taps one
+    # by one, and on a loaded machine the last ones reached the bots more than 15 s after they were
+    # made (their answers refused: 177 of 200 answered, here). What a tap's answer proves here is
+    # that it came once, not how soon.
+    limits = Limits(callback_answer_timeout=None)
+    emulator = BotAPIEmulator(token=token, limits=limits, bot_username="diaspora_bridge_bot")
     await emulator.start(host="127.0.0.1", port=0)
     engine = create_engine(database_url)
     sessions = create_session_factory(engine)
@@ -148,38 +121,45 @@ async def test_two_processes_share_the_work(
                 capacity=20,
             )
             await service.publish(session, gala, org, utcnow(), announce=False)
-            meeting = await meeting_reminded_in(session, org, seconds=20)  # due during the test
-            for member_id in ids[:60]:
-                await service.rsvp(session, meeting.id or 0, member_id, "maybe", utcnow())
             await session.commit()
 
         env = {"REDIS_URL": REDIS_URL, "DELIVERY_RATE": str(RATE), "DELIVERY_LEASE_SECONDS": "3"}
         await spares_loaded()  # both processes from loaded interpreters
         for _ in range(2):
             processes.append(
-                BotProcess(emulator, tmp_path, database_url, webhook_url=proxy_url, token=token, **env)
+                BotProcess(emulator, tmp_path, database_url, webhook_url=balancer.url, token=token, **env)
             )
-        balancer.targets = [f"{process.base}/telegram" for process in processes]
         await asyncio.gather(*(process.ready() for process in processes))
+        balancer.targets = [f"{process.base}/telegram" for process in processes]
 
         # A registration dialog begun on one process and finished on the other: the process that
         # is not meant to take a step is paused (SIGSTOP), so which one claims it is not left to timing.
         with alone(balancer, processes, 0):
             newcomer = await consents_in_swahili(emulator)
-            await emulator.next_bot_message(newcomer.id, timeout=30)
-            await emulator.next_bot_message(newcomer.id, timeout=30)  # the name question
+            await emulator.next_bot_message(newcomer.id, timeout=STALL)
+            await emulator.next_bot_message(newcomer.id, timeout=STALL)  # the name question
         with alone(balancer, processes, 1):
             await emulator.send_text(newcomer, "Wanjiru Kamau")
-            await emulator.next_bot_message(newcomer.id, timeout=30)
-            await emulator.next_bot_message(newcomer.id, timeout=30)  # the origin question
+            await emulator.next_bot_message(newcomer.id, timeout=STALL)
+            await emulator.next_bot_message(newcomer.id, timeout=STALL)  # the origin question
             await emulator.send_text(newcomer, "Kenya")
-            echo = await emulator.next_bot_message(newcomer.id, timeout=30)
+            echo = await emulator.next_bot_message(newcomer.id, timeout=STALL)
         assert "Kenya" in echo["text"]
+
+        # A reminder due in a few seconds, for 60 members: after the dialog, whose pauses would
+        # otherwise hold claims of the paused process past the lease (the other process then sends
+        # them as a dead one's, and the paused one once it resumes: a lease's nature, of the test's
+        # making).
+        async with sessions() as session:
+            meeting = await meeting_reminded_in(session, await bot_organization(session), seconds=5)
+            for member_id in ids[:60]:
+                await service.rsvp(session, meeting.id or 0, member_id, "maybe", utcnow())
+            await session.commit()
 
         # 200 members open /events, then all tap Going at once.
         for user in members:
             await emulator.send_text(user, "/events")
-        lists = [await emulator.next_bot_message(user.id, timeout=60) for user in members]
+        lists = [await emulator.next_bot_message(user.id, timeout=STALL) for user in members]
         data = EventAction(action="going", id=gala.id).pack()
         queries = await asyncio.gather(
             *(
@@ -187,8 +167,8 @@ async def test_two_processes_share_the_work(
                 for user, listing in zip(members, lists, strict=True)
             )
         )
-        await emulator.wait_for(
-            lambda emu: all(emu.callback_answers.get(query) is not None for query in queries), timeout=120
+        await progress(
+            emulator, lambda: sum(emulator.callback_answers.get(query) is not None for query in queries), 200
         )
 
         # The broadcast; one process is killed once a third of it is out.
@@ -203,20 +183,20 @@ async def test_two_processes_share_the_work(
                 if call.method == "sendMessage" and call.ok and call.params.get("text") == NEWS
             ]
 
-        await emulator.wait_for(lambda _: len(news()) >= 70, timeout=60)
+        await progress(emulator, lambda: len(news()), 70)
         await processes[0].stop(signal.SIGKILL)
         async with sessions() as session:
-            in_flight = (
+            in_flight = Counter(  # per chat, the messages being sent at the kill
                 await session.exec(
-                    select(OutboxMessage.id).where(
+                    select(OutboxMessage.chat_id).where(
                         OutboxMessage.status == DeliveryStatus.SENDING,
                         OutboxMessage.claimed_by.startswith(processes[0].worker_prefix),  # type: ignore[union-attr]
                     )
                 )
-            ).all()
-        await emulator.wait_for(lambda _: len({call.params["chat_id"] for call in news()}) == 201, timeout=90)
-        # The reminder came due during the test (20 s after the start): waited for, not assumed.
-        await emulator.wait_for(lambda emu: len(set(reminders(emu))) >= 60, timeout=60)
+            )
+        await progress(emulator, lambda: len({call.params["chat_id"] for call in news()}), 201)
+        # The reminder came due during the test: waited for, not assumed.
+        await progress(emulator, lambda: len(set(reminders(emulator))), 60)
 
         async with sessions() as session:
             counts = await service.counts(session, gala.id or 0)
@@ -227,15 +207,16 @@ async def test_two_processes_share_the_work(
                     )
                 ).all()
             )
-            for _ in range(50):
-                left = (
-                    await session.exec(
-                        select(OutboxMessage.id).where(
-                            OutboxMessage.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING])  # type: ignore[attr-defined]
-                        )
+            # Every message arrived; their rows' sent status may follow a moment later.
+            deadline = asyncio.get_running_loop().time() + STALL
+            while left := (
+                await session.exec(
+                    select(OutboxMessage.id).where(
+                        OutboxMessage.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING])  # type: ignore[attr-defined]
                     )
-                ).all()
-                if not left:
+                )
+            ).all():
+                if asyncio.get_running_loop().time() > deadline:
                     break
                 await asyncio.sleep(0.2)
         assert await processes[1].stop() == 0
@@ -258,18 +239,24 @@ async def test_two_processes_share_the_work(
         == 1
         for query in queries
     )
-    # Reminders: each of the 60 once.
+    # The reminder and the broadcast: nobody lost, doubles only among the messages in flight at
+    # the kill (per chat).
     reminded = Counter(reminders(emulator))
-    assert set(reminded) == {user.id for user in members[:60]} and max(reminded.values()) == 1
-    # The broadcast: nobody lost, doubles only among the messages in flight at the kill.
+    assert set(reminded) == {user.id for user in members[:60]}
     received = Counter(call.params["chat_id"] for call in news())
     assert set(received) == {user.id for user in [*members, newcomer]}  # the newcomer registered
-    assert sum(count - 1 for count in received.values()) <= len(in_flight)
+    doubles = reminded + received - Counter(reminded.keys()) - Counter(received.keys())
+    assert not doubles - in_flight, f"copies beyond those in flight at the kill: {doubles} ({in_flight})"
     assert not left
-    # The two processes together kept the bot's rate: at most RATE (+ the bucket's burst) in any second.
+    # The two processes together kept the bot's rate: at most RATE a second (+ the bucket's burst)
+    # in any 3 s (each at RATE would be twice that). Not in any one second: the emulator stamps a
+    # call when the test's loop gets to it, and a loaded machine that held the loop half a second
+    # stamped what had arrived meanwhile at once (30 in one second, once).
     times = sorted(call.timestamp for call in news())
-    busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
-    assert busiest <= RATE + RATE / 5 + 1, f"{busiest} messages in one second with DELIVERY_RATE={RATE}"
+    busiest = max(sum(1 for t in times if start <= t < start + WINDOW) for start in times)
+    assert busiest <= RATE * WINDOW + RATE / 5 + 1, (
+        f"{busiest} messages in {WINDOW} s at DELIVERY_RATE={RATE}"
+    )
     span = times[-1] - times[0]
     assert len(times) / span <= RATE * 1.1, f"{len(times) / span:.1f}/s on average"
     assert not [
@@ -278,6 +265,20 @@ async def test_two_processes_share_the_work(
     # The dialog went through both processes, and no process logged a traceback.
     assert len(dialog_workers) == 2, dialog_workers
     assert all("Traceback" not in process.log for process in processes)
+
+
+async def progress(emulator: BotAPIEmulator, count: Callable[[], int], goal: int) -> None:
+    """Until `count()` reaches `goal` (looked at on every call the bots make), however long that
+    takes while it grows; fails once it has not grown for `STALL` seconds."""
+    loop = asyncio.get_running_loop()
+    best, since = -1, loop.time()
+    while (now := count()) < goal:
+        if now > best:
+            best, since = now, loop.time()
+        remaining = since + STALL - loop.time()
+        assert remaining > 0, f"{now} of {goal}, and no more for {STALL:.0f} s"
+        with contextlib.suppress(TimeoutError):
+            await emulator.wait_for(lambda _, seen=now: count() != seen, timeout=min(remaining, 1.0))
 
 
 def reminders(emulator: BotAPIEmulator) -> list[int]:

@@ -64,9 +64,9 @@ async def test_acknowledged_update_survives_sigkill_and_a_repeated_update_gets_o
     await engine.dispose()
 
     first = BotProcess(emulator, tmp_path, database_url)  # default lease: 60 s
-    url = f"{first.base}/telegram"
     try:
         await first.ready()
+        url = f"{first.base}/telegram"
         # The same update posted three times (twice at once): one reply.
         repeated = command_update(700_001, ana, "/start", message_id=1)
         statuses = await asyncio.gather(post_update(url, repeated), post_update(url, repeated))

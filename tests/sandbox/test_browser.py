@@ -6,7 +6,6 @@ Skipped only when Playwright or Chromium is missing (CI installs Chromium; Playw
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -70,21 +69,21 @@ PARAGRAPH_EDGES = """() => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+READY = re.compile(
+    r"Sandbox ready: open (http://127\.0\.0\.1:[1-9][0-9]*) in your browser \(Ctrl\+C to stop\)"
+)
 
 
 @pytest.fixture
 def sandbox_url(tmp_path: Path) -> Iterator[str]:
-    """`python -m bot sandbox` in tmp_path (its database goes to tmp_path/data), until its ready line."""
-    port = free_port()
+    """`python -m bot sandbox` in tmp_path (its database goes to tmp_path/data), until its ready line.
+    `--port 0`: it binds a port the system chooses and its ready line says which (a port found free
+    here and bound there later could be taken meanwhile)."""
     env = bot_environment(tmp_path, LOG_LEVEL="WARNING")
     out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(
-            bot_command("sandbox", "--port", str(port)), cwd=tmp_path, env=env, stdout=stdout, stderr=stderr
+            bot_command("sandbox", "--port", "0"), cwd=tmp_path, env=env, stdout=stdout, stderr=stderr
         )
     try:
         deadline = time.monotonic() + 60
@@ -92,10 +91,9 @@ def sandbox_url(tmp_path: Path) -> Iterator[str]:
             assert process.poll() is None, f"the sandbox stopped: {err.read_text()}"
             assert time.monotonic() < deadline, "the sandbox did not start within 60 s"
             time.sleep(0.1)
-        assert out.read_text().strip() == (
-            f"Sandbox ready: open http://127.0.0.1:{port} in your browser (Ctrl+C to stop)"
-        )
-        yield f"http://127.0.0.1:{port}"
+        ready = READY.fullmatch(out.read_text().strip())
+        assert ready is not None, out.read_text()
+        yield ready[1]
     finally:
         process.terminate()
         process.wait(timeout=15)

@@ -201,9 +201,12 @@ async def publish_series(
     session: AsyncSession, series: EventSeries, organization: Organization, now: datetime
 ) -> int:
     """Publish the series' drafts. Members hear about it once: only the first occurrence is
-    announced (its notice payload carries `series_id`). Returns members notified."""
+    announced (its notice payload carries `series_id`). Returns members notified.
+    "not_editable" when no draft is left (another tap published them), as `publish` says of one."""
     notified = 0
     drafts = [e for e in await series_events(session, series.id or 0) if e.status == EventStatus.DRAFT]
+    if not drafts:
+        raise EventError("not_editable")
     for index, event in enumerate(drafts):
         notified += await publish(session, event, organization, now, announce=index == 0)
     return notified
