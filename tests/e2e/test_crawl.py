@@ -132,3 +132,27 @@ async def test_every_button_of_every_screen(
     forged = await crawl.replay_as(forger, anchor, {forger_row.id or 0, forger.id})
     assert not forged, "\n".join(forged)
     assert not harness.apologized(forger)
+
+
+async def test_a_command_typed_in_a_step_is_no_answer(harness: Harness, registered: Any) -> None:
+    """What the crawler found: /suggest's link, /stats' other dates and the quiet hours took a
+    typed command for their answer ("Please send a link", "I couldn't read these dates", "Please
+    send hours like 22:00-08:00"); they say how to go on or stop, and keep waiting."""
+    admin = await registered("Amani", "ru")
+    await belongs_to(harness, admin, home_id(harness), role=Role.ADMIN)
+    hint = harness.t("Please answer the question above, or send /cancel to stop.", "ru")
+    t = harness.t
+
+    await harness.send(admin, "/suggest")
+    assert (await harness.send(admin, "/positions"))["text"] == hint
+    assert (await harness.send(admin, "/cancel"))["text"] == t("Cancelled. Nothing else was changed.", "ru")
+
+    card = await harness.send(admin, "/stats")
+    await harness.choose(admin, card, t("📅 Other dates", "ru"))
+    assert (await harness.send(admin, "/positions"))["text"] == hint
+    await harness.send(admin, "/cancel")
+
+    menu = await harness.send(admin, "/admin")
+    await harness.choose(admin, menu, t("🌙 Quiet hours", "ru"))
+    assert (await harness.send(admin, "/positions"))["text"] == hint
+    assert (await harness.send(admin, "/cancel"))["text"] == t("Cancelled. Nothing else was changed.", "ru")
