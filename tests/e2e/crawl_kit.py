@@ -84,23 +84,24 @@ class Crawl:
     async def interrupt(self) -> None:
         """A command typed wherever the crawl left the member (in a dialog, maybe), then /cancel:
         the command is named unknown, or its reply says how to leave the dialog (/cancel), or it
-        ended the dialog (saying why: /cancel then finds nothing to cancel)."""
-        where = self._last_path
-        t = self.harness.t
+        ended the dialog (saying why: /cancel then finds nothing to cancel). (Any message sent
+        meanwhile may be the reply: the outbox may deliver a notice at the same time.)"""
+        where, t = self._last_path, self.harness.t
+        sent = self._outgoing_count()
         await self.command("/frobnicate")
-        reply = _shown_text(self._last_outgoing())
+        replies = [_shown_text(m) for m in self._outgoing()[sent:]]
         await self.command("/cancel")
-        ended = _shown_text(self._last_outgoing()) == t("There is nothing to cancel.", self.locale)
+        ended = _shown_text(self._outgoing()[-1]) == t("There is nothing to cancel.", self.locale)
         unknown = t(
             "I don't know the command {command}. Send /help to see what I can do.",
             self.locale,
             command="/frobnicate",
         )
-        if reply != unknown and "/cancel" not in reply and not ended:
-            self.problems.append(f"a command typed after {where} taken as an answer: {reply[:160]!r}")
+        if not ended and not any(reply == unknown or "/cancel" in reply for reply in replies):
+            self.problems.append(f"a command typed after {where} taken as an answer: {replies!r:.300}")
 
-    def _last_outgoing(self) -> dict[str, Any]:
-        return [m for m in self.harness.emulator.transcript(self.user.id) if m["outgoing"]][-1]
+    def _outgoing(self) -> list[dict[str, Any]]:
+        return [m for m in self.harness.emulator.transcript(self.user.id) if m["outgoing"]]
 
     async def run(self) -> None:
         """Press what is queued, breadth first, up to `max_presses` (the final buttons are kept
@@ -146,7 +147,7 @@ class Crawl:
                 self.problems.append(f"{where}: {call.method} refused: {call.description}")
 
     def _outgoing_count(self) -> int:
-        return sum(1 for m in self.harness.emulator.transcript(self.user.id) if m["outgoing"])
+        return len(self._outgoing())
 
     def _look(self, path: tuple[str, ...], depth: int) -> None:
         """Check every message new or changed since the last look; queue its buttons."""
