@@ -26,6 +26,7 @@ from .rules import (
 )
 from .state import CallbackState, PollState, SimChat, StoredMessage, World
 
+POLL_PERIOD_MAX = 2628000  # seconds a poll may stay open (open_period, close_date)
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the same as a "
     "current content and reply markup of the message"
@@ -425,8 +426,11 @@ class BotApi(World):
         open_period, close_date = p.integer("open_period"), p.integer("close_date")
         if open_period and close_date:
             raise bad("can't specify both open_period and close_date")
-        if open_period is not None and not 5 <= open_period <= 2628000:
+        if open_period is not None and not 5 <= open_period <= POLL_PERIOD_MAX:
             raise bad("wrong open_period specified")
+        # "Must be at least 5 and no more than 2628000 seconds in the future" (sendPoll's close_date).
+        if close_date is not None and not 5 <= close_date - int(self.now()) <= POLL_PERIOD_MAX:
+            raise bad("wrong close_date specified")
         markup = self._markup(p)
         chat = self.chat(p.raw.get("chat_id"))
         poll: dict[str, Any] = {

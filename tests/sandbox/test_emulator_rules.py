@@ -436,6 +436,20 @@ async def test_quiz_and_open_period(api: RawApi, emu: BotAPIEmulator) -> None:
     assert emu.pending_updates[-1]["poll"]["is_closed"] is True
 
 
+@pytest.mark.parametrize("seconds", [2, 2628000 + 60, -3600])
+async def test_a_close_date_too_soon_too_late_or_past_is_refused(
+    api: RawApi, emu: BotAPIEmulator, seconds: int
+) -> None:
+    """sendPoll's close_date: "at least 5 and no more than 2628000 seconds in the future"."""
+    user = emu.create_user("Amina")
+    poll = {"chat_id": user.id, "question": "When?", "options": ["Sat", "Sun"]}
+    assert await api.error("sendPoll", **poll, close_date=int(emu.now()) + seconds) == (
+        400,
+        "Bad Request: wrong close_date specified",
+    )
+    assert (await api.ok("sendPoll", **poll, close_date=int(emu.now()) + 3600))["poll"]["close_date"]
+
+
 # --- commands ---------------------------------------------------------------------------------------------
 
 
@@ -598,10 +612,11 @@ async def test_files_round_trip(api: RawApi, emu: BotAPIEmulator, bot: Bot) -> N
 
 async def test_poll_closes_by_itself_when_its_time_comes(api: RawApi, emu: BotAPIEmulator) -> None:
     user = emu.create_user("Amina")
-    close_date = int(emu.now()) + 1
+    close_date = int(emu.now()) + 5  # the soonest Telegram takes
     sent = await api.ok(
         "sendPoll", chat_id=user.id, question="Now?", options=["Yes", "No"], close_date=close_date
     )
+    emu.advance_clock(5)
     updates = await api.ok("getUpdates", timeout=3)
     assert updates[-1]["poll"]["id"] == sent["poll"]["id"] and updates[-1]["poll"]["is_closed"] is True
 
