@@ -172,11 +172,14 @@ class InboxWorker:
         self._reserved += free
         try:
             async with self.sessions() as session:
-                now = utcnow()
-                if batch is not None:
-                    await inbox.store_all(session, batch, now)
                 return await inbox.claim(
-                    session, self.worker, free, now, look_first=look_first, finished=handled
+                    session,
+                    self.worker,
+                    free,
+                    utcnow(),
+                    look_first=look_first,
+                    finished=handled,
+                    stored=batch or (),
                 )
         except Exception:
             self._handled = handled + self._handled
