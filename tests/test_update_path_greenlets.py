@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import concurrency
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.services.organization_cache import OrganizationCache
 from bot.services.roles import ensure_default_organization
-from bot.web import inbox
+from bot.web import inbox, mark_batches
 from storage.db import create_session_factory
 from storage.models import InboxStatus, InboxUpdate, Organization
 from storage.types import utcnow
@@ -145,3 +145,18 @@ async def test_the_cached_organization_is_attached_with_no_greenlet_and_apart(en
     async with sessions() as session:
         third = await cache.get(session, organization_id)
         assert third is not None and third.name == "Renamed"
+
+
+async def test_a_batch_of_handled_marks_is_one_greenlet(engine: AsyncEngine) -> None:
+    sessions = create_session_factory(engine)
+    async with sessions() as session:
+        await inbox.store_all(session, [message(1, 1), message(2, 2)], utcnow())
+        await session.commit()
+        assert len(await inbox.claim(session, "w", 10, utcnow())) == 2
+    async with engine.connect() as connection:
+        with counted() as counts:  # the statement and its commit
+            assert await mark_batches.mark_many(connection, "w", [1, 2, 3], utcnow()) == {1, 2}
+        assert counts == {"greenlets": 1}  # was 2
+    async with sessions() as session:
+        marked = select(InboxUpdate.update_id).where(col(InboxUpdate.handled_at).is_not(None))
+        assert sorted((await session.exec(marked)).all()) == [1, 2]

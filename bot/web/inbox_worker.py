@@ -252,8 +252,10 @@ class InboxWorker:
                         self._waiting = 0  # nothing claimable, no chat held here, none stored since
             self._start(claimed)
             if not claimed or len(self._in_flight) >= self.concurrency:
+                # (`timeout` rather than `wait_for`: no task of its own for every round)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+                    async with asyncio.timeout(self.poll_interval):
+                        await self._wake.wait()
 
     def _more_waiting(self, count: int) -> None:
         if count > 0:
