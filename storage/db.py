@@ -94,15 +94,17 @@ class AsyncSession(SQLModelSession):
 
     SQLAlchemy closes a session leaving `async with` in a task of its own, shielded, so that a
     cancel cannot abandon a connection halfway back to the pool; one task per session was a
-    visible part of every update (issue 15: four sessions each). A session whose transaction has
-    ended (committed, rolled back, or never begun) holds no connection: its close never waits on
-    anything, so no cancel can cut it, and it runs right here."""
+    visible part of every update (issue 15: four sessions each). A session that holds no
+    connection (its transaction ended, never begun, or begun by `add` or `merge` alone: the
+    caches' members and organizations) has nothing to give back: its close never waits on
+    anything, so no cancel can cut it, and it runs right here, with no greenlet either (nothing in
+    it awaits; /help's session was closed in a task and a greenlet of their own)."""
 
     async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
-        if self.in_transaction():
+        if holds_connection(self):
             await super().__aexit__(type_, value, traceback)
         else:
-            await self.close()
+            self.sync_session.close()
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -274,6 +274,49 @@ async def test_long_polling_wakes_the_claim_loop_only_for_updates_waiting(engine
         await worker.stop(grace=1)
 
 
+async def test_long_polling_claims_ahead_what_waits_only_for_a_slot(engine: AsyncEngine) -> None:
+    """The poller's worker (`sole`) claims, in the store's transaction, the updates of free chats
+    beyond its free slots (two rounds of slots at most) and starts them as slots free: no claim
+    round of their own, still two at a time, each chat in order; a stop hands back those claimed
+    ahead and not started."""
+    sessions = create_session_factory(engine)
+    recorder = Recorder()
+    worker = poller_worker(recorder, sessions, poll_interval=3600, sole=True)
+    rounds: list[int] = []  # the claim loop's claim transactions
+    stores: list[int] = []  # how many the poller's store transactions claimed
+    claim = worker._claim
+
+    async def counted_claim(free: int, **options: object) -> list[inbox.ClaimedUpdate]:
+        claimed = await claim(free, **options)  # type: ignore[arg-type]
+        (rounds if options.get("batch") is None else stores).append(len(claimed))
+        return claimed
+
+    worker._claim = counted_claim  # type: ignore[method-assign]
+    worker.start()
+    try:
+        for _ in range(500):  # until the loop's first round (nothing to claim) is over
+            if rounds and not worker._reserved:
+                break
+            await asyncio.sleep(0.01)
+        rounds.clear()
+        chats = [
+            private(update_id, chat) for update_id, chat in ((10, 1), (11, 2), (12, 3), (13, 4), (14, 5))
+        ]
+        await worker.store_and_start(chats)
+        assert stores == [5] and len(worker._in_flight) == 2  # 3 claimed ahead
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            if len(recorder.started) == 5 and not worker._in_flight:
+                break
+        assert recorder.started == [10, 11, 12, 13, 14] and recorder.peak <= 2 and rounds == []
+        await worker.store_and_start([private(update_id, 100 + update_id) for update_id in range(20, 30)])
+        assert stores == [5, 6]  # 2 slots and 4 ahead at most: 4 left for the claim loop
+    finally:
+        await worker.stop(grace=1)
+    async with sessions() as session:
+        assert (await inbox.depth(session)).get("claimed", 0) == 0  # every claim handed back or done
+
+
 def trip_counter() -> tuple[list[str], Any]:
     """A stand-in for aiosqlite's hand-over to the connection's thread that records each trip."""
     import aiosqlite

@@ -8,8 +8,8 @@ Another process's change (several webhook processes) is seen within `ttl` second
 `watch_tables` is that invalidation, for the other caches of the update path
 (`bot.services.membership_cache`).
 
-Each `get` hands the session its own instance (merged without a query, its JSON values copied), so
-a handler may change it and flush as before without touching what other updates see.
+Each `get` hands the session its own instance (as if just loaded, without a query, its JSON values
+copied), so a handler may change it and flush as before without touching what other updates see.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.rows import detached_copy
+from bot.services.rows import attached_copy, detached_copy
 from storage.models import Organization, OrgStatus
 
 DEFAULT_TTL = 2.0  # seconds: how late a change made by another process may be seen
@@ -124,7 +124,10 @@ class OrganizationCache(WatchedCache):
             if row is not None and await self.keeps(session, generation):
                 self._rows[organization_id] = (time.monotonic(), detached_copy(row))
             return row
-        instance = await session.merge(cached[1], load=False)
+        instance = attached_copy(session, cached[1])
+        if instance is not None:
+            return instance
+        instance = await session.merge(cached[1], load=False)  # (the session holds it already)
         for key, value in _mutable_values(cached[1]):
             set_committed_value(instance, key, copy.deepcopy(value))
         return instance

@@ -7,10 +7,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import inspect
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import Mapper, make_transient_to_detached
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -38,6 +39,30 @@ def detached_copy(row: Row) -> Row:
     clone = type(row)(**{key: copy.deepcopy(state.dict[key]) for key in columns if key in state.dict})
     make_transient_to_detached(clone)
     return clone
+
+
+def attached_copy(session: AsyncSession, row: Row) -> Row | None:
+    """A new instance of a cached `detached_copy` in `session`, as if just loaded (its JSON values
+    deep-copied), without a query; None if the session holds that row already (then `merge`).
+    What `session.merge(row, load=False)` gives, without its greenlet and its walk of the
+    row's attributes and relationships (issue 15: the update's organization, on every update)."""
+    state = inspect(row)
+    if state.key is None or state.key in session.identity_map:
+        return None
+    instance = state.mapper.class_manager.new_instance()
+    values = state.dict
+    for key in _columns(state.mapper):
+        if key in values:
+            value = values[key]
+            instance.__dict__[key] = copy.deepcopy(value) if isinstance(value, dict | list) else value
+    make_transient_to_detached(instance)
+    session.add(instance)
+    return instance
+
+
+@cache
+def _columns(mapper: Mapper[Any]) -> tuple[str, ...]:
+    return tuple(attribute.key for attribute in mapper.column_attrs)
 
 
 async def saved(session: AsyncSession, row: Row) -> Row:

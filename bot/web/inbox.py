@@ -176,28 +176,49 @@ async def claim(
     *,
     look_first: bool = False,
     finished: Sequence[int] = (),
+    stored: Sequence[Received] = (),
 ) -> list[ClaimedUpdate]:
     """Claim up to `limit` updates, at most one per chat and only for chats with none claimed,
     oldest first; commits. Two processes claiming at once both aim at a chat's oldest pending
-    update, and the `status` check on the row lets only one of them have it. `finished`: updates
+    update, and the `status` check on the row lets only one of them have it. `stored`: a batch of
+    updates kept first, in the same transaction (`store_all`; long polling). `finished`: updates
     of this worker whose handling committed its handled-mark and nothing since, finished (DONE)
     first in the same transaction, so their chats' next updates may be claimed at once (one
     statement and commit for all of them rather than one per update). `look_first`: when there
-    may well be nothing to claim, a read finds out first (a claim is a write: on SQLite it waits
-    for the write lock even when it claims nothing)."""
-    connection = await session.connection()
+    may well be nothing to claim (and nothing to keep), a read finds out first (a claim is a
+    write: on SQLite it waits for the write lock even when it claims nothing). The transaction
+    runs in one greenlet (`run_sync`): its statements are not each a greenlet and a switch of
+    their own (issue 15: the claims are on every update's path)."""
+    rows = await session.run_sync(_claim, worker, limit, now, look_first, finished, stored)
+    return sorted((ClaimedUpdate(row[0], row[1]) for row in rows), key=lambda claimed: claimed.update_id)
+
+
+def _claim(
+    sync_session: Session,
+    worker: str,
+    limit: int,
+    now: datetime,
+    look_first: bool,
+    finished: Sequence[int],
+    stored: Sequence[Received],
+) -> Sequence[Any]:
+    """`claim`'s transaction: the rows claimed (update id, payload)."""
+    connection = sync_session.connection()
+    if stored:
+        with defer_statement(connection):  # (on SQLite, with the claim's trip)
+            connection.execute(_STORE[connection.dialect.name], [_row(received, now) for received in stored])
     if finished:
         done = {"update_ids_": list(finished), "worker_": worker, "now_": now}
-        with defer_statement(connection.sync_connection):  # (on SQLite, with the claim's trip)
-            await connection.execute(_FINISH_MANY, done)
-    elif look_first and (await connection.execute(_CLAIMABLE, {"limit": 1})).first() is None:
+        with defer_statement(connection):  # (on SQLite, with the claim's trip)
+            connection.execute(_FINISH_MANY, done)
+    elif look_first and not stored and connection.execute(_CLAIMABLE, {"limit": 1}).first() is None:
         return []
     rows: Sequence[Any] = []
     if limit > 0:
-        with commit_in_statement(connection.sync_connection):  # (the transaction's last statement)
-            rows = (await connection.execute(_CLAIM, {"limit": limit, "worker_": worker, "now_": now})).all()
-    await session.commit()
-    return sorted((ClaimedUpdate(row[0], row[1]) for row in rows), key=lambda claimed: claimed.update_id)
+        with commit_in_statement(connection):  # (the transaction's last statement)
+            rows = connection.execute(_CLAIM, {"limit": limit, "worker_": worker, "now_": now}).all()
+    sync_session.commit()
+    return rows
 
 
 class ClaimLost(Exception):

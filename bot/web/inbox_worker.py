@@ -17,6 +17,7 @@ was handled.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
@@ -40,6 +41,7 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 LOOPS_GRACE_SECONDS = 5.0  # at a stop, the claim and lease loops get this long to end by themselves
+CLAIM_AHEAD = 2  # long polling: updates claimed ahead of a free slot, in rounds of `concurrency`
 RETENTION = timedelta(hours=48)  # finished updates are remembered this long (Telegram retries for 24 h)
 
 
@@ -132,6 +134,12 @@ class InboxWorker:
         self._sole = sole
         self._waiting = 0
         self._waiting_added = 0  # times `_waiting` grew (a claim round that saw none added may reset it)
+        # Long polling: the store's transaction also claims, ahead of a free slot, updates of free
+        # chats (`CLAIM_AHEAD` rounds of slots at most), started here as slots free: no claim round
+        # of their own (under load every other update started through one: its session, its
+        # statements, its trip and its commit, issue 15). Their claims are this worker's as any
+        # other (the lease loop keeps them; a stop or a crash hands them back unhandled).
+        self._ahead: collections.deque[tuple[inbox.ClaimedUpdate, float]] = collections.deque()
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -152,11 +160,16 @@ class InboxWorker:
     async def store_and_start(self, batch: list[inbox.Received]) -> None:
         """Long polling: keep the batch and, in the same transaction, finish what this worker
         handled meanwhile and claim what it can start now (the oldest update of each free chat, as
-        many as there are free slots), then start those. An update left waiting (its chat busy, no
+        many as there are free slots, and for the sole process up to `CLAIM_AHEAD` rounds of slots
+        more, started as slots free), then start those. An update left waiting (its chat busy, no
         slot free) is claimed when a slot or its chat frees, as any other. Raises if the database
         failed: nothing is stored, nothing claimed."""
-        free = 0 if self._stopping.is_set() else self._free()
-        claimed = await self._claim(free, batch=batch)
+        free = ahead = 0
+        if not self._stopping.is_set():
+            free = self._free()
+            if self._sole:
+                ahead = max(0, min(len(batch), CLAIM_AHEAD * self.concurrency - len(self._ahead)))
+        claimed = await self._claim(free + ahead, batch=batch)
         self._start(claimed)
         self._more_waiting(len(batch) - len(claimed))  # (one stored twice counts once too many)
         if len(claimed) < len(batch):
@@ -172,11 +185,14 @@ class InboxWorker:
         self._reserved += free
         try:
             async with self.sessions() as session:
-                now = utcnow()
-                if batch is not None:
-                    await inbox.store_all(session, batch, now)
                 return await inbox.claim(
-                    session, self.worker, free, now, look_first=look_first, finished=handled
+                    session,
+                    self.worker,
+                    free,
+                    utcnow(),
+                    look_first=look_first,
+                    finished=handled,
+                    stored=batch or (),
                 )
         except Exception:
             self._handled = handled + self._handled
@@ -185,12 +201,16 @@ class InboxWorker:
             self._reserved -= free
 
     def _free(self) -> int:
-        return max(0, self.concurrency - len(self._in_flight) - self._reserved)
+        return max(0, self.concurrency - len(self._in_flight) - self._reserved - len(self._ahead))
 
     def _start(self, claimed: list[inbox.ClaimedUpdate]) -> None:
+        """Start what was claimed, oldest claims first, as many as there are slots; the rest
+        (claimed ahead) as slots free."""
         claimed_at = time.monotonic()
-        for item in claimed:
-            task = asyncio.create_task(self._handle(item, claimed_at), name=f"inbox-{item.update_id}")
+        self._ahead.extend((item, claimed_at) for item in claimed)
+        while self._ahead and len(self._in_flight) < self.concurrency and not self._stopping.is_set():
+            item, at = self._ahead.popleft()
+            task = asyncio.create_task(self._handle(item, at), name=f"inbox-{item.update_id}")
             self._in_flight.add(task)
             task.add_done_callback(self._finished)
 
@@ -208,6 +228,7 @@ class InboxWorker:
         unit of work rolls back); this worker's unfinished claims go back to the queue. Never raises."""
         self._stopping.set()
         self._wake.set()
+        self._ahead.clear()  # claimed ahead, not started: handed back with the other claims below
         tasks, self._tasks = self._tasks, []
         if tasks:  # the loops end on their own (a database call cut by a cancel logs a traceback)
             _, stuck = await asyncio.wait(tasks, timeout=LOOPS_GRACE_SECONDS)
@@ -244,13 +265,15 @@ class InboxWorker:
                     log.exception("inbox_claim_failed")
                 else:
                     self._waiting = max(0, self._waiting - len(claimed))
-                    held = claimed or self._in_flight or self._handled or self._reserved
+                    held = claimed or self._in_flight or self._handled or self._reserved or self._ahead
                     if free > 0 and not held and added == self._waiting_added:
                         self._waiting = 0  # nothing claimable, no chat held here, none stored since
             self._start(claimed)
             if not claimed or len(self._in_flight) >= self.concurrency:
+                # (`timeout` rather than `wait_for`: no task of its own for every round)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+                    async with asyncio.timeout(self.poll_interval):
+                        await self._wake.wait()
 
     def _more_waiting(self, count: int) -> None:
         if count > 0:
@@ -259,6 +282,7 @@ class InboxWorker:
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
+        self._start([])  # an update claimed ahead, if any, takes the slot
         if not self._sole or self._waiting > 0:
             self._wake.set()  # a free slot, and maybe this chat's next update
 

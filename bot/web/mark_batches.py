@@ -20,8 +20,9 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Connection, bindparam, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -45,11 +46,16 @@ async def mark_many(
     connection: AsyncConnection, worker: str, update_ids: Sequence[int], now: datetime
 ) -> set[int]:
     """The handled-marks of several updates of this worker in one statement, committed (on SQLite
-    in the same trip); returns the updates marked (any other's claim was lost)."""
+    in the same trip); returns the updates marked (any other's claim was lost). One greenlet for
+    the statement and its commit (`run_sync`)."""
     keys = {"update_ids_": list(update_ids), "worker_": worker, "now_": now}
-    with commit_in_statement(connection.sync_connection):  # (the transaction's only statement)
-        rows = (await connection.execute(_MARK_MANY, keys)).all()
-    await connection.commit()
+    return await connection.run_sync(_marked, keys)
+
+
+def _marked(connection: Connection, keys: dict[str, Any]) -> set[int]:
+    with commit_in_statement(connection):  # (the transaction's only statement)
+        rows = connection.execute(_MARK_MANY, keys).all()
+    connection.commit()
     return {row[0] for row in rows}
 
 
