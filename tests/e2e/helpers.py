@@ -1,7 +1,8 @@
 """Givens and checks the end-to-end tests share: what Telegram shows of an HTML text, the bot's own
 organization, a survey opened through the service (the coordinators' side, without the dialog), the
-refusals every typed-time step gives; and, for the bot run as a process of its own, its members,
-a broadcast waiting in the outbox, the copies it sent, and a newcomer's first steps."""
+refusals every typed-time step gives, a wait for every tap to be answered; and, for the bot run as
+a process of its own, its members, a broadcast waiting in the outbox, the copies it sent, and a
+newcomer's first steps."""
 
 from __future__ import annotations
 
@@ -32,6 +33,19 @@ Question = tuple[str, str, dict[str, Any]]
 UNREADABLE_TIME = "I couldn't read that date. Please write it like 2027-03-14 18:30 or 14.03.2027 18:30."
 PAST_TIME = "{when} has already passed. Which date did you mean? Please send a date and time to come."
 PAST_2020 = datetime(2020, 1, 1, 10, 0, tzinfo=UTC)  # what "01.01.2020 10:00" means in UTC
+
+
+async def answered_while_progressing(emulator: BotAPIEmulator, queries: list[str]) -> None:
+    """Wait until every callback query is answered, however long it takes, failing only when no
+    new answer came for 60 s: no bound on how fast (bench.updates measures that), only on a hang."""
+    answered = 0
+    while answered < len(queries):
+
+        def more(emu: BotAPIEmulator, before: int = answered) -> int:
+            count = sum(emu.callback_answers.get(query) is not None for query in queries)
+            return count if count > before else 0
+
+        answered = await emulator.wait_for(more, timeout=60)
 
 
 def plain(html: str) -> str:
