@@ -221,32 +221,53 @@ async def test_a_dead_senders_fresh_claims_are_released_once_they_pass_the_lease
     assert delivered(emulator, users) == Counter({user.id: 1 for user in users})
 
 
-@pytest.mark.serial  # a 0.6 s lease renewed on the clock: alone, after the rest of the suite
 async def test_a_live_sender_holding_claims_longer_than_the_lease_keeps_them(
     engine: AsyncEngine, emulator: BotAPIEmulator
 ) -> None:
     """Claims of a sender that is alive but slow (a long flood wait, a slow answer) are renewed:
-    another sender does not take them for a dead one's and send them a second time."""
+    another sender does not take them for a dead one's and send them a second time.
+
+    No sleep of a set length: the slow sender holds its claims until the other one has looked for
+    stale claims twice at a time their first claim was past the lease (3 s, renewed every second:
+    only a renewal more than two seconds late on a busy machine would let them go)."""
     users = await given_members(engine, emulator, 6)
+    lease = 3.0
+    quick = sender(engine, emulator, worker="quick", lease=lease)
+    claimed_at: list[float] = []  # when the slow sender began rendering (loop time): after its claims
+    passes_past_the_lease = 0  # the quick sender's looks for stale claims once those were stale
+    looked_twice = asyncio.Event()
+    keep_leases = quick._keep_leases
+
+    async def counted() -> None:
+        nonlocal passes_past_the_lease
+        if claimed_at and asyncio.get_running_loop().time() > claimed_at[0] + lease:
+            passes_past_the_lease += 1
+        await keep_leases()
+        if passes_past_the_lease >= 2:
+            looked_twice.set()
+
+    quick._keep_leases = counted  # type: ignore[method-assign]
 
     async def slow(row: Claimed) -> SendMessage:
-        await asyncio.sleep(2.5)  # far longer than the lease below
+        claimed_at.append(asyncio.get_running_loop().time())
+        await asyncio.wait_for(looked_twice.wait(), 120)  # a hang guard
         return await render(row)
 
-    first = sender(engine, emulator, worker="slow", lease=0.6)
+    first = sender(engine, emulator, worker="slow", lease=lease)
     first.renderers = {"test": slow}
     first.start()
     try:
-        async with create_session_factory(engine)() as session:
-            for _ in range(100):  # the slow sender has claimed everything
+        async with create_session_factory(engine)() as session, asyncio.timeout(60):
+            while True:  # the slow sender has claimed everything
                 statuses = (await session.exec(select(OutboxMessage.status))).all()
                 if set(statuses) == {DeliveryStatus.SENDING}:
                     break
                 await asyncio.sleep(0.05)
-        await run_until_done(engine, [sender(engine, emulator, worker="quick", lease=0.6)])
+        await run_until_done(engine, [quick])
     finally:
         await first.stop()
         await first.bot.session.close()
+    assert passes_past_the_lease >= 2
     assert delivered(emulator, users) == Counter({user.id: 1 for user in users})
 
 

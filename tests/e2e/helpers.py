@@ -1,12 +1,16 @@
 """Givens and checks the end-to-end tests share: what Telegram shows of an HTML text, the bot's own
 organization, a survey opened through the service (the coordinators' side, without the dialog), the
-refusals every typed-time step gives; and, for the bot run as a process of its own, its members,
-a broadcast waiting in the outbox, the copies it sent, and a newcomer's first steps."""
+refusals every typed-time step gives, a wait that fails only when what it counts stops growing; and, for the bot run as
+a process of its own, its members, a broadcast waiting in the outbox, the copies it sent, and a
+newcomer's first steps."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
@@ -32,6 +36,23 @@ Question = tuple[str, str, dict[str, Any]]
 UNREADABLE_TIME = "I couldn't read that date. Please write it like 2027-03-14 18:30 or 14.03.2027 18:30."
 PAST_TIME = "{when} has already passed. Which date did you mean? Please send a date and time to come."
 PAST_2020 = datetime(2020, 1, 1, 10, 0, tzinfo=UTC)  # what "01.01.2020 10:00" means in UTC
+
+
+STALL = 120.0  # seconds with no progress before a wait on the bots fails (a guard, never a bound)
+
+
+async def progress(emulator: BotAPIEmulator, count: Callable[[], int], goal: int) -> None:
+    """Until `count()` reaches `goal` (looked at on every call the bots make), however long that
+    takes while it grows; fails once it has not grown for `STALL` seconds."""
+    loop = asyncio.get_running_loop()
+    best, since = -1, loop.time()
+    while (now := count()) < goal:
+        if now > best:
+            best, since = now, loop.time()
+        remaining = since + STALL - loop.time()
+        assert remaining > 0, f"{now} of {goal}, and no more for {STALL:.0f} s"
+        with contextlib.suppress(TimeoutError):
+            await emulator.wait_for(lambda _, seen=now: count() != seen, timeout=min(remaining, 1.0))
 
 
 def plain(html: str) -> str:

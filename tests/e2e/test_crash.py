@@ -60,7 +60,7 @@ from tests.e2e.helpers import (
 )
 from tests.helpers import grant_writing
 
-# `make test` runs these in a process of their own beside the parallel run: they wait on conditions.
+# `make test` runs these beside the parallel run, with the other `serial` tests: they wait on conditions.
 pytestmark = [pytest.mark.crash, pytest.mark.serial, pytest.mark.parametrize("round_", range(ROUNDS))]
 
 

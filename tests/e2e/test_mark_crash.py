@@ -24,7 +24,7 @@ from tests.e2e.helpers import bot_organization
 from tests.e2e.test_process import start_bot, stop
 from tests.helpers import until
 
-pytestmark = [pytest.mark.serial, pytest.mark.beside]
+pytestmark = pytest.mark.serial
 
 
 async def registered(db: Any, emulator: BotAPIEmulator, name: str) -> SimUser:

@@ -27,9 +27,9 @@ from tests.e2e.crash_kit import claims_stale
 from tests.e2e.helpers import broadcast_waiting, consents_in_swahili, copies_sent
 from tests.helpers import until
 
-# The real bot process started, killed and restarted: out of the parallel run (`make test`). The
-# broadcast tests, timed (a restart within a lease, Telegram's flood limits), run alone after it; the
-# others wait only on conditions and run beside it.
+# The real bot process started, killed and restarted: out of the parallel run, beside it (`make
+# test`); every test waits on conditions (the restart at once has a lease long enough for a slow
+# restart on a busy machine).
 pytestmark = pytest.mark.serial
 
 
@@ -68,7 +68,6 @@ async def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> t
     return tuple(path.read_text(errors="replace") if path.exists() else "" for path in (out, err))  # type: ignore[return-value]
 
 
-@pytest.mark.beside
 async def test_process_starts_sets_menus_answers_and_survives_sigkill(
     emulator: BotAPIEmulator, tmp_path: Path, database_url: str
 ) -> None:
@@ -119,10 +118,11 @@ async def test_sigkill_mid_broadcast_and_restart_at_once_loses_nobody(
 ) -> None:
     """The same, restarted at once as systemd or Docker do, well within the lease: the claims of
     the dead process are too young to release when the new one starts, and must still be sent
-    once they pass the lease. (10 s: a restart from a warm interpreter takes a second or two; the
-    test checks that the dead claims were still a second from the lease at the new process's first
-    poll, then waits out the lease and up to a third of it, the renewal interval.)"""
-    await _broadcast_killed_and_restarted(emulator, tmp_path, migrated_url, lease=10.0, at_once=True)
+    once they pass the lease. (20 s: a restart from a warm interpreter takes a second or two, a few
+    more on a busy machine; the test checks that the dead claims were still a second from the lease
+    at the new process's first poll, then waits out the lease and up to a third of it, the renewal
+    interval.)"""
+    await _broadcast_killed_and_restarted(emulator, tmp_path, migrated_url, lease=20.0, at_once=True)
 
 
 async def _broadcast_killed_and_restarted(
@@ -141,6 +141,7 @@ async def _broadcast_killed_and_restarted(
 
     env = {"DELIVERY_LEASE_SECONDS": str(lease)}
     await spares_loaded()  # the restart at once then takes a second or two
+    started_at = emulator.now()  # before any copy is sent
     process = start_bot(emulator, tmp_path, database_url, **env)
     try:
         await emulator.wait_for(lambda _: sum(received().values()) >= 80, timeout=60)
@@ -196,9 +197,18 @@ async def _broadcast_killed_and_restarted(
     assert doubled <= len(left_claimed), (
         f"{doubled} members got it twice; only the {len(left_claimed)} in flight may be resent"
     )
-    assert not [call for call in emulator.errors if call.error_code == 429], (
-        "the bot exceeded the flood limit"
+    # The bot kept its rate (25/s with a burst of 5, under Telegram's 30/s). Not "no 429": the
+    # emulator applies the flood limits as it stamps calls, and a loaded machine that held the test's
+    # loop stamps what arrived meanwhile at once and answers 429 (the bot honours it: nobody lost,
+    # above). From below, which load cannot break: the k-th copy tried (from 0) no sooner than
+    # (k - 9) / 25 s after the first start (each of the two processes begins with a full burst).
+    tried = sorted(
+        call.timestamp - started_at
+        for call in emulator.calls
+        if call.method == "sendMessage" and call.params.get("text") == "Big news"
     )
+    early = [(k, round(t, 3)) for k, t in enumerate(tried) if t < (k - 9) / 25 - 0.01]
+    assert not early, f"{len(early)} copies ahead of the bot's 25/s (k, seconds): {early[:5]}"
     assert "Traceback" not in log
 
 
@@ -230,7 +240,6 @@ async def database_held(database_url: str) -> AsyncIterator[None]:
         await held.close()
 
 
-@pytest.mark.beside
 async def test_sigkill_while_an_update_is_under_way_and_restart_at_once_answers_it_once(
     emulator: BotAPIEmulator, tmp_path: Path, database_url: str
 ) -> None:

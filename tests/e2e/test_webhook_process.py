@@ -24,7 +24,7 @@ from tests.e2e.webhook_helpers import BotProcess, command_update, post_update, r
 # The bot process in webhook mode, killed or stopped mid-work: out of the parallel run, beside it
 # (`make test`); the tests wait on conditions, and their one bound (a graceful stop under 15 s) is
 # far from what a loaded machine takes.
-pytestmark = [pytest.mark.serial, pytest.mark.beside]
+pytestmark = pytest.mark.serial
 
 
 async def _inbox_row(database_url: str, update_id: int) -> InboxUpdate | None:

@@ -21,17 +21,16 @@ WEBHOOK_CONFLICT = (
 )
 
 
-@pytest.mark.serial  # timed: alone, after the rest of the suite
 async def test_long_poll_wakes_as_soon_as_an_update_arrives(api: RawApi, emu: BotAPIEmulator) -> None:
+    """A poll parked for an hour returns the update sent while it waits: woken by it, not by its
+    timeout (no bound on how fast: a poll that is not woken would outlast the 60 s hang guard)."""
     user = emu.create_user("Amina", username="amina", language_code="ar")
-    started = time.monotonic()
-    poll = asyncio.create_task(api.ok("getUpdates", timeout=20))
+    poll = asyncio.create_task(api.ok("getUpdates", timeout=3600))
     await emu.wait_for(lambda e: any(c.method == "getUpdates" and c.ok is None for c in e.calls))
     await asyncio.sleep(0.1)
     assert not poll.done()
     await emu.send_text(user, "/start event_12")
-    updates = await asyncio.wait_for(poll, 2)
-    assert time.monotonic() - started < 2
+    updates = await asyncio.wait_for(poll, 60)  # a hang guard: woken, it returns at once
     message = updates[0]["message"]
     assert message["text"] == "/start event_12"
     assert message["entities"] == [{"type": "bot_command", "offset": 0, "length": 6}]
@@ -46,11 +45,11 @@ async def test_long_poll_wakes_as_soon_as_an_update_arrives(api: RawApi, emu: Bo
     assert abs(message["date"] - time.time()) < 5
 
 
-@pytest.mark.serial  # timed: alone, after the rest of the suite
 async def test_long_poll_times_out_empty(api: RawApi) -> None:
+    """An empty poll waits out its timeout (at least that long: a busy machine only adds to it)."""
     started = time.monotonic()
     assert await api.ok("getUpdates", timeout=1) == []
-    assert 0.9 < time.monotonic() - started < 3
+    assert time.monotonic() - started >= 0.9
 
 
 async def test_offset_confirms_updates(api: RawApi, emu: BotAPIEmulator) -> None:
