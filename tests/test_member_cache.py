@@ -7,11 +7,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import col, delete
 
 from bot.services.member_cache import MemberCache, member_of
 from bot.services.members import TelegramIdentity, forget_member, get_member, record_consent, touch_identity
 from storage.db import create_engine, create_session_factory
-from storage.models import Member
+from storage.models import Member, Organization
 
 AMINA = TelegramIdentity(1001, "amina", "Amina")
 
@@ -90,3 +91,29 @@ async def test_a_member_erased_by_another_process_is_never_written_from_the_cach
         assert await member_of(session, AMINA.telegram_id) is None
         row = await session.get(Member, member_id)
         assert row is not None and (row.telegram_id, row.username) == (None, None)
+
+
+async def test_a_deleted_organization_is_no_members_acting_one_at_once(engine: AsyncEngine) -> None:
+    """Deleting an organization (a bulk statement) sets its members' acting organization to NULL in
+    the database: the cache forgets every member, so the next read sees it."""
+    MemberCache().watch(engine)
+    await _amina(engine)
+    sessions = create_session_factory(engine)
+    async with sessions() as session:
+        organization = Organization(slug="gone", name="Gone")
+        session.add(organization)
+        await session.flush()
+        member = await get_member(session, AMINA.telegram_id)
+        assert member is not None
+        member.acting_organization_id = organization.id
+        await session.commit()
+        organization_id = organization.id
+    async with sessions() as session:
+        member = await member_of(session, AMINA.telegram_id)  # kept from here on
+        assert member is not None and member.acting_organization_id == organization_id
+    async with sessions() as session:
+        await session.exec(delete(Organization).where(col(Organization.id) == organization_id))
+        await session.commit()
+    async with sessions() as session:
+        member = await member_of(session, AMINA.telegram_id)
+        assert member is not None and member.acting_organization_id is None

@@ -40,12 +40,13 @@ from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClau
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.members import get_member
-from bot.services.organization_cache import DEFAULT_TTL, WatchedCache, of_session
-from storage.models import Member
+from bot.services.organization_cache import DEFAULT_TTL, WatchedCache, of_session, on_writes
+from storage.models import Member, Organization
 
 _MEMBERS = Member.__table__  # type: ignore[attr-defined]
 _WATCHED = frozenset({_MEMBERS})  # `in`: an ORM statement's table is an annotated copy, equal to it
-_ORGANIZATIONS_TABLE = "organizations"  # deleting one sets its members' acting organization to NULL
+# Deleting an organization sets its members' acting organization to NULL.
+_ORGANIZATIONS = Organization.__table__  # type: ignore[attr-defined]
 _MAPPER = inspect(Member)
 _COLUMNS = tuple(attribute.key for attribute in _MAPPER.column_attrs)
 _ID = _COLUMNS.index("id")
@@ -137,14 +138,10 @@ class MemberCache(WatchedCache):
         `engine`'s sessions from now on (`cache_of`)."""
         self._flag = flag = f"touched-members-{id(self)}"
 
-        def written(conn: Any, _cursor: Any, _sql: str, _params: Any, context: Any, _many: bool) -> None:
-            if not (context.isinsert or context.isupdate or context.isdelete):
-                return
-            statement = getattr(context.compiled, "statement", None)
-            table = getattr(statement, "table", None)
-            if table in _WATCHED:
+        def written(conn: Any, statement: Any, context: Any) -> None:
+            if statement.table in _WATCHED:
                 rows: set[int] | str = _rows_written(statement, context)
-            elif getattr(table, "name", None) == _ORGANIZATIONS_TABLE and context.isdelete:
+            elif context.isdelete:  # an organization
                 rows = _EVERYONE
             else:
                 return
@@ -161,9 +158,7 @@ class MemberCache(WatchedCache):
                 self.drop(rows)
 
         sync_engine = engine.sync_engine
-        event.listen(sync_engine, "after_cursor_execute", written)
-        event.listen(sync_engine, "commit", ended)
-        event.listen(sync_engine, "rollback", ended)
+        on_writes(engine, [_MEMBERS, _ORGANIZATIONS], written, ended)
         _CACHES[sync_engine] = self
         self.watching(engine)
 

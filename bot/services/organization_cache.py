@@ -38,6 +38,8 @@ _CACHES: weakref.WeakKeyDictionary[Engine, OrganizationCache] = weakref.WeakKeyD
 _WATCHING: weakref.WeakKeyDictionary[Engine, list[WatchedCache]] = weakref.WeakKeyDictionary()
 SOLE_PROCESS_TTL = 600.0  # seconds: long polling, where no other process writes what they keep
 _FLAGS = itertools.count()
+_WRITES: weakref.WeakKeyDictionary[Engine, _Writes] = weakref.WeakKeyDictionary()
+_WRITTEN = "cache-tables-written"  # connection.info: this transaction wrote a table a cache keeps
 
 
 def watch_tables(engine: AsyncEngine, tables: Collection[Table], invalidate: Callable[[], None]) -> str:
@@ -46,22 +48,61 @@ def watch_tables(engine: AsyncEngine, tables: Collection[Table], invalidate: Cal
     forgotten too). Returns the `connection.info` key that flags such a transaction while it is open
     (a value read in it is not the database's yet: `touched` tells)."""
     flag = f"touched-{next(_FLAGS)}"
-    watched = frozenset(tables)
 
-    def written(conn: Any, _cursor: Any, _sql: str, _params: Any, context: Any, _many: bool) -> None:
-        writes = context.isinsert or context.isupdate or context.isdelete
-        if writes and getattr(getattr(context.compiled, "statement", None), "table", None) in watched:
-            conn.info[flag] = True
-            invalidate()
+    def written(conn: Any, _statement: Any, _context: Any) -> None:
+        conn.info[flag] = True
+        invalidate()
 
     def ended(conn: Any) -> None:
         if conn.info.pop(flag, False):
             invalidate()
 
-    event.listen(engine.sync_engine, "after_cursor_execute", written)
-    event.listen(engine.sync_engine, "commit", ended)
-    event.listen(engine.sync_engine, "rollback", ended)
+    on_writes(engine, tables, written, ended)
     return flag
+
+
+Written = Callable[[Any, Any, Any], None]  # (connection, statement, execution context)
+
+
+def on_writes(
+    engine: AsyncEngine, tables: Collection[Table], written: Written, ended: Callable[[Any], None]
+) -> None:
+    """Call `written` on every INSERT, UPDATE or DELETE on one of `tables` through `engine`, and
+    `ended` when a transaction that wrote one of the caches' tables commits or rolls back."""
+    writes = _WRITES.get(engine.sync_engine)
+    if writes is None:
+        writes = _WRITES[engine.sync_engine] = _Writes(engine.sync_engine)
+    for table in tables:
+        writes.by_table.setdefault(table, []).append(written)
+    writes.ends.append(ended)
+
+
+class _Writes:
+    """The caches' one listener per engine: each statement that writes is routed by its table to
+    the caches that keep it (instead of every cache inspecting every statement)."""
+
+    def __init__(self, sync_engine: Engine) -> None:
+        # (dict lookup: an ORM statement's table is an annotated copy, equal to it, same hash)
+        self.by_table: dict[Table, list[Written]] = {}
+        self.ends: list[Callable[[Any], None]] = []
+        event.listen(sync_engine, "after_cursor_execute", self.written)
+        event.listen(sync_engine, "commit", self.ended)
+        event.listen(sync_engine, "rollback", self.ended)
+
+    def written(self, conn: Any, _cursor: Any, _sql: str, _params: Any, context: Any, _many: bool) -> None:
+        if not (context.isinsert or context.isupdate or context.isdelete):
+            return
+        statement = getattr(context.compiled, "statement", None)
+        callbacks = self.by_table.get(getattr(statement, "table", None))  # type: ignore[arg-type]
+        if callbacks:
+            conn.info[_WRITTEN] = True
+            for callback in callbacks:
+                callback(conn, statement, context)
+
+    def ended(self, conn: Any) -> None:
+        if conn.info.pop(_WRITTEN, False):
+            for callback in self.ends:
+                callback(conn)
 
 
 async def touched(session: AsyncSession, flag: str) -> bool:
