@@ -194,3 +194,5 @@ async def test_a_batch_chosen_as_a_deadlock_victim_is_written_again(
     with pytest.raises(mark_batches.MarkFailed):
         await marks.mark(3)
     await marks.drain()
+    # The connection the failed batch was written on went back to the pool (not left to the GC).
+    assert engine.sync_engine.pool.checkedout() == 0

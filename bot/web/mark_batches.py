@@ -117,9 +117,7 @@ class MarkBatches:
                     connection, marked = await self._written(connection, list(batch))
                 except Exception as error:
                     log.exception("inbox_marks_failed")
-                    if connection is not None:  # (a connection that failed is not used again)
-                        await _closed(connection)
-                        connection = None
+                    connection = None  # (closed by `_written`: a connection that failed is not used again)
                     for future in _waiting(batch):
                         future.set_exception(MarkFailed(repr(error)))
                 else:
@@ -140,17 +138,19 @@ class MarkBatches:
     ) -> tuple[AsyncConnection, set[int]]:
         """One batch written, again on a fresh connection if PostgreSQL chose it as a deadlock's
         victim (the lease loop's `renew` locks the same worker's rows in an order of its own): the
-        statement did nothing then, and its updates would otherwise fail."""
+        statement did nothing then, and its updates would otherwise fail. The connection a batch
+        failed on is closed here, whether it came in or was opened here (one opened for this batch
+        was left to the garbage collector, checked out, when the batch failed otherwise)."""
         for attempt in range(DEADLOCK_RETRIES + 1):
             connection = connection or await self.engine.connect()
             try:
                 return connection, await mark_many(connection, self.worker, update_ids, utcnow())
-            except DBAPIError as error:
-                if attempt == DEADLOCK_RETRIES or not _deadlock(error):
-                    raise
-                log.warning("inbox_marks_deadlock_retried", extra={"attempt": attempt + 1})
+            except BaseException as error:
                 await _closed(connection)
                 connection = None
+                if attempt == DEADLOCK_RETRIES or not isinstance(error, DBAPIError) or not _deadlock(error):
+                    raise
+                log.warning("inbox_marks_deadlock_retried", extra={"attempt": attempt + 1})
         raise AssertionError("unreachable")
 
 
