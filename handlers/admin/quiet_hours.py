@@ -17,7 +17,7 @@ from bot.services.schedule_math import parse_clock
 from handlers.admin.callbacks import AdminAction
 from handlers.admin.states import AdminStates
 from handlers.admin.views import describe_quiet_hours
-from handlers.composer.text import command_text
+from handlers.composer.text import answered_a_command
 from storage.models import Organization
 
 router: Final[Router] = Router(name=__name__)
@@ -52,8 +52,7 @@ def quiet_hours_question(organization: Organization) -> str:
 async def save_quiet_hours(message: Message, ctx: Context, organization_id: int) -> bool:
     """The typed hours kept for the organization (True), or the hint to type them again."""
     assert ctx.actor is not None
-    if (message.text or "").startswith("/"):  # a command, not the hours
-        await message.answer(command_text())
+    if await answered_a_command(message):
         return False
     hours = typed_quiet_hours(message.text or "")
     if hours is None:

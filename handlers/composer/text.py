@@ -67,6 +67,16 @@ def command_text() -> str:
     return _("Please answer the question above, or send /cancel to stop.")
 
 
+async def answered_a_command(message: Message) -> bool:
+    """True after telling the sender that a typed command is no answer to the step waiting for one
+    (`command_text`; the step keeps waiting). For steps that read the text themselves (hours, dates,
+    links, seats); the kit's own `typed` refuses a command with its rule's hint."""
+    if not (message.text or "").startswith("/"):
+        return False
+    await message.answer(command_text())
+    return True
+
+
 def cut_text(limit: int) -> str:
     return _(
         "✂️ Telegram cut your text into several messages: it is longer than one message can be "

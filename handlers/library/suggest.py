@@ -25,7 +25,7 @@ from bot.services import library
 from bot.services.library.rules import checked_category, checked_text, checked_url, looks_like_link
 from bot.services.organizations import get_organization
 from bot.views.library import CATEGORY_LABELS, refusal
-from handlers.composer.text import command_text
+from handlers.composer.text import answered_a_command
 from handlers.filters import IsRegistered
 from handlers.library.callbacks import Decision, Library
 from handlers.library.media import file_of
@@ -115,8 +115,7 @@ async def _data(state: FSMContext) -> dict[str, Any]:
 async def content_sent(message: Message, state: FSMContext) -> None:
     try:
         if message.text is not None:
-            if message.text.startswith("/"):  # a command, not the link
-                await message.answer(command_text())
+            if await answered_a_command(message):
                 return
             if not looks_like_link(message.text):
                 await message.answer(_("Please send a link (https://…) or a file (a document or a photo)."))

@@ -19,7 +19,7 @@ from bot.context import Context
 from bot.i18n import _
 from bot.services.dates import DateError, parse_day_range
 from bot.services.stats.table import organization_choices
-from handlers.composer.text import command_text
+from handlers.composer.text import answered_a_command
 from handlers.stats.callbacks import StatsButton
 from handlers.ui import page_turns
 from storage.types import utcnow
@@ -80,8 +80,7 @@ async def ask_range(bot: Bot, chat_id: int, state: FSMContext, step: State, **ke
 async def typed_range(message: Message, ctx: Context) -> tuple[date, date] | None:
     """The range of days the message gives, in the sender's language and zone; None after saying
     why it could not be taken (the step keeps waiting)."""
-    if (message.text or "").startswith("/"):  # a command, not the days
-        await message.answer(command_text())
+    if await answered_a_command(message):
         return None
     today = utcnow().astimezone(ZoneInfo(ctx.zone)).date()
     try:

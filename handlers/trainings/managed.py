@@ -13,10 +13,10 @@ from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.context import Context
-from bot.i18n import _
 from bot.policy import Action, Loads, rights
 from bot.services.trainings.queries import sessions_of
 from bot.services.trainings.roster import roster
+from handlers.composer.text import answered_a_command
 from handlers.trainings.texts import gone
 from storage.models import Training, TrainingStatus
 
@@ -95,8 +95,7 @@ async def typed_training(
 ) -> tuple[Training, dict[str, Any]] | None:
     """For a typed answer (seats, a message): the training it is about and the step's data, if it
     can still change; None after telling the sender why not."""
-    if (message.text or "").startswith("/"):
-        await message.answer(_("Please answer the question above, or send /cancel to stop."))
+    if await answered_a_command(message):
         return None
     info = (await state.get_data()).get("manage_training")
     training_id = info.get("training_id") if isinstance(info, dict) else None

@@ -24,7 +24,7 @@ from bot.services import events as event_rules
 from bot.services.dates import parse_local_datetime
 from bot.services.trainings.rules import QUESTION_MAX, TRAINER_MAX, TrainingError, validate_capacity
 from handlers.composer import TEXT_MAX, Turn, message_turn, read_text, remember_part, staff_dialog
-from handlers.composer.text import command_text, is_long_part
+from handlers.composer.text import answered_a_command, is_long_part
 from handlers.trainings.composer import COMPOSER, UNDO_KEY
 from handlers.trainings.managed import COORDINATOR
 from handlers.trainings.new_training_steps import STEPS, answer, ask, takes
@@ -119,8 +119,8 @@ async def text_typed(message: Message, ctx: Context, state: FSMContext, bot: Bot
         return
     typed = STEPS[current].typed
     if typed is None:
-        waiting = _("Please choose with the buttons above, or send /cancel to stop.")
-        await message.answer(command_text() if (message.text or "").startswith("/") else waiting)
+        if not await answered_a_command(message):
+            await message.answer(_("Please choose with the buttons above, or send /cancel to stop."))
         return
     text, before = await read_text(message, state, typed.rule), deepcopy(draft)
     if text is None:
