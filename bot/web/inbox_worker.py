@@ -146,6 +146,12 @@ class InboxWorker:
     def alive(self) -> bool:
         return bool(self._tasks) and not any(task.done() for task in self._tasks)
 
+    @property
+    def idle(self) -> bool:
+        """Nothing being handled, claimed ahead or about to be claimed here, and no update known
+        to wait (what a test asks before it reads what the bot did)."""
+        return not (self._in_flight or self._ahead or self._reserved or self._waiting)
+
     def start(self) -> None:
         self._tasks = [
             asyncio.create_task(self._claim_loop(), name="inbox-claim"),

@@ -25,6 +25,7 @@ from sqlalchemy import Table, select
 from sqlmodel import SQLModel
 
 from bot.sandbox import SimUser
+from bot.sandbox.emulator import WAIT
 from tests.e2e.conftest import Harness
 
 # Buttons that end what the crawl can see (the member's data erased, their organization left, their
@@ -260,17 +261,14 @@ def _with_action() -> frozenset[str]:
     )
 
 
-async def settled(harness: Harness, timeout: float = 15.0) -> None:
+async def settled(harness: Harness, timeout: float = WAIT) -> None:
     """Wait until the bot has taken every update, handled it and sent what it had to send (the
-    inbox and the delivery engine tell no one when they finish: they are looked at every 5 ms)."""
+    inbox and the delivery engine tell no one when they finish: they are looked at every 5 ms;
+    `timeout` is a guard against a bot that never settles, not a bound)."""
     emulator, inbox, delivery = harness.emulator, harness.app.inbox, harness.app.delivery
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while (
-        emulator.pending_updates
-        or delivery._in_flight
-        or (inbox is not None and (inbox._in_flight or inbox._reserved or inbox._waiting))
-    ):
+    while emulator.pending_updates or delivery._in_flight or (inbox is not None and not inbox.idle):
         if loop.time() > deadline:
             raise TimeoutError("the bot is still busy")
         await asyncio.sleep(0.005)
